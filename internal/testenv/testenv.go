@@ -1,0 +1,112 @@
+// Package testenv decides what a test does when something it needs from the
+// machine is missing: skip with a clear message on a developer's machine, or
+// fail when PKTTAP_REQUIRE says the prerequisite must be there (as CI does).
+//
+// PKTTAP_REQUIRE is a comma-separated list of prerequisite names ("root",
+// "netns", "tcpdump", "tshark", "chromium", "corpus", "libpcap", "cc") or
+// "all".
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// Required reports whether PKTTAP_REQUIRE demands the named prerequisite.
+func Required(name string) bool {
+	for _, r := range strings.Split(os.Getenv("PKTTAP_REQUIRE"), ",") {
+		r = strings.TrimSpace(r)
+		if r == "all" || r == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Missing skips the test, or fails it when PKTTAP_REQUIRE demands name, with
+// a message saying what is missing and how to get it.
+func Missing(t testing.TB, name, why string) {
+	t.Helper()
+	if Required(name) {
+		t.Fatalf("prerequisite %q missing (PKTTAP_REQUIRE=%s): %s", name, os.Getenv("PKTTAP_REQUIRE"), why)
+	}
+	t.Skipf("skipping: prerequisite %q missing: %s (set PKTTAP_REQUIRE=%s to make this a failure)", name, why, name)
+}
+
+// LookPath returns the path of the named program, or skips/fails the test
+// under the prerequisite name req when it is not installed.
+func LookPath(t testing.TB, req, program string) string {
+	t.Helper()
+	p, err := exec.LookPath(program)
+	if err != nil {
+		Missing(t, req, program+" is not installed (apt-get install -y "+debianPackage(program)+")")
+	}
+	return p
+}
+
+func debianPackage(program string) string {
+	switch program {
+	case "tshark":
+		return "tshark"
+	case "chromium":
+		return "chromium"
+	case "ip":
+		return "iproute2"
+	case "cc", "gcc":
+		return "gcc libpcap-dev"
+	}
+	return program
+}
+
+// Root skips or fails the test unless it runs as root on Linux.
+func Root(t testing.TB) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		Missing(t, "root", "live capture tests run on Linux only")
+	}
+	if os.Geteuid() != 0 {
+		Missing(t, "root", "needs root (CAP_NET_ADMIN and CAP_NET_RAW) to create network namespaces and packet sockets")
+	}
+}
+
+// SharedDir returns the shared data folder beside the repository (the
+// folder holding corpus/, filters/, pcapng-suite/), taken from PKTTAP_SHARED
+// or found by walking up from the working directory to a "shared" sibling
+// of the module root. It skips or fails (prerequisite "corpus") when absent.
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("PKTTAP_SHARED"); d != "" {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+		Missing(t, "corpus", "PKTTAP_SHARED="+d+" is not a directory")
+	}
+	if d := findShared(); d != "" {
+		return d
+	}
+	Missing(t, "corpus", "the shared data folder (../shared beside the repository) was not found; set PKTTAP_SHARED")
+	return ""
+}
+
+func findShared() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			cand := filepath.Join(filepath.Dir(dir), "shared")
+			if st, err := os.Stat(filepath.Join(cand, "corpus")); err == nil && st.IsDir() {
+				return cand
+			}
+			return ""
+		}
+		if filepath.Dir(dir) == dir {
+			return ""
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package pcapio
+
+import (
+	"fmt"
+	"strings"
+)
+
+// LinkType is a LINKTYPE_ value as stored in pcap and pcapng files
+// (https://www.tcpdump.org/linktypes.html). It names the link-layer header
+// that starts every packet of an interface.
+//
+// Where a platform's DLT_ value differs from the LINKTYPE_ value (DLT_RAW is
+// 12 or 14 on some systems, LINKTYPE_RAW is 101), pkttap always uses the
+// LINKTYPE_ value; LinkTypeFromDLT maps the others.
+type LinkType uint32
+
+// The link types pkttap knows by name.
+const (
+	LinkTypeNull            LinkType = 0   // BSD loopback: 4-byte address family in host byte order
+	LinkTypeEthernet        LinkType = 1   // Ethernet II / 802.3 (DLT_EN10MB)
+	LinkTypeTokenRing       LinkType = 6   // IEEE 802.5 token ring
+	LinkTypeArcnet          LinkType = 7   // ARCNET (BSD)
+	LinkTypeSLIP            LinkType = 8   // SLIP
+	LinkTypePPP             LinkType = 9   // PPP
+	LinkTypeFDDI            LinkType = 10  // FDDI
+	LinkTypePPPHDLC         LinkType = 50  // PPP in HDLC-like framing
+	LinkTypePPPEther        LinkType = 51  // PPPoE
+	LinkTypeATMRFC1483      LinkType = 100 // RFC 1483 LLC/SNAP-encapsulated ATM
+	LinkTypeRaw             LinkType = 101 // raw IPv4 or IPv6, no link header
+	LinkTypeCHDLC           LinkType = 104 // Cisco HDLC
+	LinkTypeIEEE802_11      LinkType = 105 // IEEE 802.11 without radio header
+	LinkTypeFRelay          LinkType = 107 // Frame Relay
+	LinkTypeLoop            LinkType = 108 // OpenBSD loopback: 4-byte address family in network byte order
+	LinkTypeLinuxSLL        LinkType = 113 // Linux cooked capture v1
+	LinkTypeLTalk           LinkType = 114 // Apple LocalTalk
+	LinkTypePFLog           LinkType = 117 // OpenBSD pflog
+	LinkTypePrismHeader     LinkType = 119 // 802.11 with Prism header
+	LinkTypeIPOverFC        LinkType = 122 // IP over Fibre Channel
+	LinkTypeSunATM          LinkType = 123 // SunATM
+	LinkTypeIEEE802_11Radio LinkType = 127 // 802.11 with radiotap header
+	LinkTypeArcnetLinux     LinkType = 129 // ARCNET (Linux)
+	LinkTypeLinuxIRDA       LinkType = 144 // Linux IrDA
+	LinkTypeAironetHeader   LinkType = 163 // 802.11 with AVS header
+	LinkTypeMTP2            LinkType = 140 // SS7 MTP2
+	LinkTypePPI             LinkType = 192 // Per-Packet Information
+	LinkTypeIEEE802_15_4    LinkType = 195 // IEEE 802.15.4
+	LinkTypeIPv4            LinkType = 228 // raw IPv4
+	LinkTypeIPv6            LinkType = 229 // raw IPv6
+	LinkTypeNetlink         LinkType = 253 // Linux netlink
+	LinkTypeLinuxSLL2       LinkType = 276 // Linux cooked capture v2
+)
+
+type linkTypeName struct {
+	lt   LinkType
+	name string // the DLT name as tcpdump's -y and -L print it, without "DLT_"
+	desc string
+}
+
+var linkTypeNames = []linkTypeName{
+	{LinkTypeNull, "NULL", "BSD loopback"},
+	{LinkTypeEthernet, "EN10MB", "Ethernet"},
+	{LinkTypeTokenRing, "IEEE802", "Token ring"},
+	{LinkTypeArcnet, "ARCNET", "BSD ARCNET"},
+	{LinkTypeSLIP, "SLIP", "SLIP"},
+	{LinkTypePPP, "PPP", "PPP"},
+	{LinkTypeFDDI, "FDDI", "FDDI"},
+	{LinkTypePPPHDLC, "PPP_SERIAL", "PPP over serial"},
+	{LinkTypePPPEther, "PPP_ETHER", "PPPoE"},
+	{LinkTypeATMRFC1483, "ATM_RFC1483", "RFC 1483 LLC-encapsulated ATM"},
+	{LinkTypeRaw, "RAW", "Raw IP"},
+	{LinkTypeCHDLC, "C_HDLC", "Cisco HDLC"},
+	{LinkTypeIEEE802_11, "IEEE802_11", "802.11"},
+	{LinkTypeFRelay, "FRELAY", "Frame Relay"},
+	{LinkTypeLoop, "LOOP", "OpenBSD loopback"},
+	{LinkTypeLinuxSLL, "LINUX_SLL", "Linux cooked v1"},
+	{LinkTypeLTalk, "LTALK", "Localtalk"},
+	{LinkTypePFLog, "PFLOG", "OpenBSD pflog file"},
+	{LinkTypePrismHeader, "PRISM_HEADER", "802.11 plus Prism header"},
+	{LinkTypeIPOverFC, "IP_OVER_FC", "RFC 2625 IP-over-Fibre Channel"},
+	{LinkTypeSunATM, "SUNATM", "Sun raw ATM"},
+	{LinkTypeIEEE802_11Radio, "IEEE802_11_RADIO", "802.11 plus radiotap header"},
+	{LinkTypeArcnetLinux, "ARCNET_LINUX", "Linux ARCNET"},
+	{LinkTypeMTP2, "MTP2", "SS7 MTP2"},
+	{LinkTypeLinuxIRDA, "LINUX_IRDA", "Linux IrDA"},
+	{LinkTypeAironetHeader, "IEEE802_11_RADIO_AVS", "802.11 plus AVS radio information header"},
+	{LinkTypePPI, "PPI", "Per-Packet Information"},
+	{LinkTypeIEEE802_15_4, "IEEE802_15_4", "IEEE 802.15.4"},
+	{LinkTypeIPv4, "IPV4", "Raw IPv4"},
+	{LinkTypeIPv6, "IPV6", "Raw IPv6"},
+	{LinkTypeNetlink, "NETLINK", "Linux netlink"},
+	{LinkTypeLinuxSLL2, "LINUX_SLL2", "Linux cooked v2"},
+}
+
+// String returns the link type's DLT name as tcpdump prints it ("EN10MB",
+// "LINUX_SLL"), or "LINKTYPE_<n>" for a value pkttap has no name for.
+func (lt LinkType) String() string {
+	for _, n := range linkTypeNames {
+		if n.lt == lt {
+			return n.name
+		}
+	}
+	return fmt.Sprintf("LINKTYPE_%d", uint32(lt))
+}
+
+// Description returns a short human description ("Ethernet", "Linux cooked v1").
+func (lt LinkType) Description() string {
+	for _, n := range linkTypeNames {
+		if n.lt == lt {
+			return n.desc
+		}
+	}
+	return fmt.Sprintf("link type %d", uint32(lt))
+}
+
+// LinkTypeFromName maps a DLT name as tcpdump's -y accepts it ("EN10MB",
+// "DLT_EN10MB", case-insensitive) to a LinkType.
+func LinkTypeFromName(name string) (LinkType, error) {
+	n := strings.ToUpper(strings.TrimPrefix(strings.ToUpper(name), "DLT_"))
+	for _, e := range linkTypeNames {
+		if e.name == n {
+			return e.lt, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown link type name %q (try EN10MB, RAW, LINUX_SLL, LINUX_SLL2, NULL or LOOP)", name)
+}
+
+// LinkTypeFromDLT maps a platform DLT_ value to its LINKTYPE_ value: DLT_RAW
+// is 12 on most systems and 14 on OpenBSD, both LINKTYPE_RAW (101); DLT values
+// that equal their LINKTYPE values are returned unchanged.
+func LinkTypeFromDLT(dlt uint32) LinkType {
+	switch dlt {
+	case 12, 14:
+		return LinkTypeRaw
+	}
+	return LinkType(dlt)
+}
