@@ -1,0 +1,207 @@
+package bpfopt
+
+import (
+	"fmt"
+
+	"golang.org/x/net/bpf"
+)
+
+// Assemble validates prog and encodes it with 8-bit conditional jump
+// offsets. A conditional jump whose target lies more than 255 instructions
+// ahead is sent to a BPF_JA trampoline placed right after it (or to an
+// existing trampoline for the same target within reach). It returns an error
+// when an instruction is invalid, a jump leaves the program or goes
+// backwards, the program can fall off its end, or the laid-out program is
+// empty or longer than [MaxInstructions].
+func Assemble(prog []Insn) ([]bpf.RawInstruction, error) {
+	if err := Validate(prog); err != nil {
+		return nil, err
+	}
+	l := newLayout(prog)
+	l.run()
+	if len(l.nodes) > MaxInstructions {
+		return nil, fmt.Errorf("bpfopt: program of %d instructions (with jump chains) exceeds the limit of %d", len(l.nodes), MaxInstructions)
+	}
+	return l.encode()
+}
+
+// Validate checks prog as Assemble does, without laying it out: known
+// opcodes, scratch indexes below 16, no division by constant zero, every jump
+// forward and inside the program, a return at the end, and a length between
+// 1 and MaxInstructions.
+func Validate(prog []Insn) error {
+	n := len(prog)
+	if n == 0 {
+		return fmt.Errorf("bpfopt: empty program")
+	}
+	if n > MaxInstructions {
+		return fmt.Errorf("bpfopt: program of %d instructions exceeds the limit of %d", n, MaxInstructions)
+	}
+	for i, in := range prog {
+		if err := validOp(in); err != nil {
+			return fmt.Errorf("bpfopt: instruction %d %v: %w", i, in, err)
+		}
+		switch {
+		case in.isJA():
+			if uint64(i)+1+uint64(in.K) >= uint64(n) {
+				return fmt.Errorf("bpfopt: instruction %d %v: jump target %d outside the program of %d instructions", i, in, uint64(i)+1+uint64(in.K), n)
+			}
+		case in.isCondJump():
+			for _, off := range [2]int{in.Jt, in.Jf} {
+				if off < 0 {
+					return fmt.Errorf("bpfopt: instruction %d %v: backward jump", i, in)
+				}
+				if i+1+off >= n {
+					return fmt.Errorf("bpfopt: instruction %d %v: jump target %d outside the program of %d instructions", i, in, i+1+off, n)
+				}
+			}
+		}
+	}
+	if last := prog[n-1]; opClass(last.Op) != clsRET {
+		return fmt.Errorf("bpfopt: instruction %d %v: the program can run past its end (the last instruction must be a return)", n-1, last)
+	}
+	return nil
+}
+
+// layoutNode is one instruction of the output: an input instruction, or a
+// trampoline (a BPF_JA to node jt).
+type layoutNode struct {
+	in         Insn
+	jt, jf     int // target node indexes for jumps (jt only for BPF_JA)
+	trampoline bool
+}
+
+// layout places trampolines until every conditional offset fits in 8 bits.
+// Nodes are kept in a slice in program order; targets are node ids that
+// stay stable while positions shift.
+type layout struct {
+	nodes []*layoutNode // in program order
+	pos   map[*layoutNode]int
+	ids   []*layoutNode // node by id (id = index into ids)
+	idOf  map[*layoutNode]int
+}
+
+func newLayout(prog []Insn) *layout {
+	l := &layout{idOf: make(map[*layoutNode]int, len(prog))}
+	for i, in := range prog {
+		nd := &layoutNode{in: in}
+		switch {
+		case in.isJA():
+			nd.jt = i + 1 + int(in.K)
+		case in.isCondJump():
+			nd.jt, nd.jf = i+1+in.Jt, i+1+in.Jf
+		}
+		l.nodes = append(l.nodes, nd)
+		l.ids = append(l.ids, nd)
+		l.idOf[nd] = i
+	}
+	return l
+}
+
+// positions returns the current position of every node id.
+func (l *layout) positions() []int {
+	p := make([]int, len(l.ids))
+	for i, nd := range l.nodes {
+		p[l.idOf[nd]] = i
+	}
+	return p
+}
+
+// run inserts trampolines until no conditional offset exceeds 255. It fixes
+// the first far jump it finds, then recomputes positions. A far branch goes
+// to a trampoline for the same target within reach if there is one, else to
+// a new trampoline placed as far ahead as it can reach (after an instruction
+// that cannot fall through, so the trampoline only runs when jumped to),
+// where the most later jumps can share it. Every insertion only lengthens
+// other jumps, so the number of trampolines grows monotonically and the
+// loop ends.
+func (l *layout) run() {
+	for {
+		pos := l.positions()
+		i, tgt := l.firstFarJump(pos)
+		if tgt == nil {
+			return
+		}
+		final := l.finalTarget(*tgt)
+		if t := l.findTrampoline(i, final); t >= 0 {
+			*tgt = t
+			continue
+		}
+		q := i + 1
+		for p := i + 1 + maxJumpOffset; p > i+1; p-- {
+			if p < len(l.nodes) && noFallThrough(l.nodes[p-1].in) {
+				q = p
+				break
+			}
+		}
+		tr := &layoutNode{in: Insn{Op: clsJMP | jmpJA}, jt: final, trampoline: true}
+		l.idOf[tr] = len(l.ids)
+		l.ids = append(l.ids, tr)
+		*tgt = l.idOf[tr]
+		l.nodes = append(l.nodes[:q], append([]*layoutNode{tr}, l.nodes[q:]...)...)
+	}
+}
+
+// firstFarJump returns the position of the first conditional jump with a
+// branch longer than 255 and a pointer to that branch's target id.
+func (l *layout) firstFarJump(pos []int) (int, *int) {
+	for i, nd := range l.nodes {
+		if !nd.in.isCondJump() {
+			continue
+		}
+		if pos[nd.jt]-i-1 > maxJumpOffset {
+			return i, &nd.jt
+		}
+		if pos[nd.jf]-i-1 > maxJumpOffset {
+			return i, &nd.jf
+		}
+	}
+	return -1, nil
+}
+
+// noFallThrough reports whether execution never continues from in to the
+// next instruction.
+func noFallThrough(in Insn) bool {
+	return opClass(in.Op) == clsRET || opClass(in.Op) == clsJMP
+}
+
+// finalTarget follows trampolines to the input instruction they lead to.
+func (l *layout) finalTarget(id int) int {
+	for l.ids[id].trampoline {
+		id = l.ids[id].jt
+	}
+	return id
+}
+
+// findTrampoline returns the id of a trampoline to final placed after
+// position from and within reach of a conditional jump there, or -1.
+func (l *layout) findTrampoline(from, final int) int {
+	for p := from + 1; p < len(l.nodes) && p-from-1 <= maxJumpOffset; p++ {
+		nd := l.nodes[p]
+		if nd.trampoline && nd.jt == final {
+			return l.idOf[nd]
+		}
+	}
+	return -1
+}
+
+// encode writes the laid-out program with its final offsets.
+func (l *layout) encode() ([]bpf.RawInstruction, error) {
+	pos := l.positions()
+	raw := make([]bpf.RawInstruction, len(l.nodes))
+	for i, nd := range l.nodes {
+		r := bpf.RawInstruction{Op: nd.in.Op, K: nd.in.K}
+		switch {
+		case nd.in.isJA():
+			r.K = uint32(pos[nd.jt] - i - 1)
+		case nd.in.isCondJump():
+			jt, jf := pos[nd.jt]-i-1, pos[nd.jf]-i-1
+			if jt < 0 || jt > maxJumpOffset || jf < 0 || jf > maxJumpOffset {
+				return nil, fmt.Errorf("bpfopt: internal error: instruction %d offsets %d/%d after layout", i, jt, jf)
+			}
+			r.Jt, r.Jf = uint8(jt), uint8(jf)
+		}
+		raw[i] = r
+	}
+	return raw, nil
+}
