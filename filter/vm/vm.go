@@ -1,0 +1,56 @@
+package vm
+
+import (
+	"fmt"
+
+	"golang.org/x/net/bpf"
+)
+
+// VM is a validated classic BPF program translated for fast execution.
+// It is immutable and safe for concurrent use.
+type VM struct {
+	ops  []op
+	prog []bpf.RawInstruction
+}
+
+// New validates prog and translates it. The error, a *ProgramError, names
+// the first bad instruction.
+func New(prog []bpf.RawInstruction) (*VM, error) {
+	if err := validate(prog); err != nil {
+		return nil, err
+	}
+	p := make([]bpf.RawInstruction, len(prog))
+	copy(p, prog)
+	return &VM{ops: translate(p), prog: p}, nil
+}
+
+// NewFromInstructions assembles prog and calls New.
+func NewFromInstructions(prog []bpf.Instruction) (*VM, error) {
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return nil, fmt.Errorf("vm: assemble: %w", err)
+	}
+	return New(raw)
+}
+
+// Program returns a copy of the program the VM runs.
+func (v *VM) Program() []bpf.RawInstruction {
+	p := make([]bpf.RawInstruction, len(v.prog))
+	copy(p, v.prog)
+	return p
+}
+
+// Run executes the program on a packet whose captured bytes are data and
+// whose length on the wire was wireLen, and returns what libpcap's
+// bpf_filter returns: the number of bytes to keep, 0 to drop the packet.
+// Linux ancillary loads reject the packet, as in libpcap.
+func (v *VM) Run(data []byte, wireLen int) uint32 {
+	return v.run(data, uint32(wireLen), nil)
+}
+
+// RunWithMetadata is Run with Linux ancillary loads (SKF_AD_*) answered
+// from md, as the kernel answers them for a socket filter. A nil md makes
+// it Run.
+func (v *VM) RunWithMetadata(data []byte, wireLen int, md *Metadata) uint32 {
+	return v.run(data, uint32(wireLen), md)
+}
