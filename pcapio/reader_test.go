@@ -157,8 +157,8 @@ func TestReadPcapNg(t *testing.T) {
 		g.idb(LinkTypeEthernet, 0, stropt(optIfName, "eth0"), stropt(optIfDesc, "first"),
 			u8opt(optIfFCSLen, 4), stropt(optIfOS, "Linux"), stropt(optIfHardware, "nic"),
 			u64opt(bo, optIfSpeed, 1e9), ngOpt{optIfFilter, []byte("\x00tcp")})
-		g.block(blockTypeNRB, bo.AppendUint32(nil, 0))                                                  // NRB with only end-of-records
-		g.idb(LinkTypeRaw, 128, u8opt(optIfTSResol, 9), u64opt(bo, optIfTSOffset, uint64(1<<64-100))) // ns, offset -100 s
+		g.block(blockTypeNRB, bo.AppendUint32(nil, 0))                                                   // NRB with only end-of-records
+		g.idb(LinkTypeRaw, 128, u8opt(optIfTSResol, 9), u64opt(bo, optIfTSOffset, uint64(1<<64-100)))    // ns, offset -100 s
 		g.epb(0, 1_000_000*5+7, 60, []byte("abcd"), stropt(optComment, "hello"), ngOpt{2, []byte{1, 0}}) // short epb_flags
 		g.block(blockTypeISB, make([]byte, 12))
 		g.epb(1, 3_000_000_000, 3, []byte("xyz"))
@@ -169,11 +169,11 @@ func TestReadPcapNg(t *testing.T) {
 		g.pb(1, 2_000_000_001, 2, []byte("pb"), stropt(optComment, "c1"), stropt(optComment, "c2"))
 		// Second section, other byte order, new interfaces.
 		g.shb(other)
-		g.idb(LinkTypeLinuxSLL, 4, u8opt(optIfTSResol, 0x80|20)) // 2^-20 s
+		g.idb(LinkTypeLinuxSLL, 4, u8opt(optIfTSResol, 0x80|20))                // 2^-20 s
 		g.idb(LinkTypeNull, 0, u8opt(optIfTSResol, 0x80|63), ngOpt{0xabc, nil}) // zero-length unknown option
 		g.idb(LinkTypeIPv6, 0, u8opt(optIfTSResol, 19))
 		g.epb(0, 3<<20|1<<19, 5, []byte("sll")) // 3.5 s
-		g.epb(1, 1<<63|1<<62|1, 1, []byte("n"))  // 1.5 s + 2^-63 s, below a nanosecond
+		g.epb(1, 1<<63|1<<62|1, 1, []byte("n")) // 1.5 s + 2^-63 s, below a nanosecond
 		g.epb(2, 12_345_678_901_234_567_891, 1, []byte("q"))
 		g.spb(7, []byte("abcdefgh")) // snaplen 4 cuts it
 		// An SHB with no end-of-options and an IDB whose options lack it.
@@ -260,7 +260,7 @@ func TestTSResolution(t *testing.T) {
 		{3, 1_001, time.Unix(1, 1_000_000)},
 		{19, 10_000_000_000_000_000_000, time.Unix(1, 0)},
 		{0x80 | 1, 3, time.Unix(1, 500_000_000)},
-		{0x80 | 10, 1024 + 1, time.Unix(1, 976_562)},            // 1/1024 s = 976562.5 ns, truncated
+		{0x80 | 10, 1024 + 1, time.Unix(1, 976_562)},              // 1/1024 s = 976562.5 ns, truncated
 		{0x80 | 30, 1<<30 | 1<<29 | 1, time.Unix(1, 500_000_000)}, // +0.93 ns, truncated
 		{0x80 | 63, 1<<63 - 1, time.Unix(0, 999_999_999)},
 	}
