@@ -1,0 +1,162 @@
+package filter
+
+import (
+	"github.com/pkttap/pkttap/filter/internal/bpfopt"
+)
+
+// The code generator builds a graph of basic blocks the way libpcap's
+// gencode.c does: every test is a block with a list of statements and a
+// conditional branch; and/or/not rewire the unresolved branch edges
+// ("backpatching"); finally the graph is laid out depth first, true branch
+// before false branch, which gives the same unoptimized program as
+// libpcap's.
+
+// stmt is one non-branching instruction. A stmt may also be a block-local
+// conditional jump (protochain's loop), whose targets are other stmts of the
+// same block.
+type stmt struct {
+	code   uint16
+	k      uint32
+	jt, jf *stmt
+}
+
+// block is a basic block ending in a conditional jump (or a return).
+type block struct {
+	stmts  []*stmt
+	s      stmt // the final jump or return
+	jt, jf *block
+	// sense tells which of jt/jf is still an unresolved link in the
+	// backpatch list: jt when false, jf when true.
+	sense bool
+	head  *block // the entry block of the expression this block ends
+	// layout
+	mark   bool
+	offset int
+}
+
+func newBlock(code uint16, k uint32) *block {
+	b := &block{s: stmt{code: code, k: k}}
+	b.head = b
+	return b
+}
+
+func newStmt(code uint16, k uint32) *stmt { return &stmt{code: code, k: k} }
+
+// backpatch resolves every unresolved edge in list to target.
+func backpatch(list, target *block) {
+	for list != nil {
+		var next *block
+		if !list.sense {
+			next = list.jt
+			list.jt = target
+		} else {
+			next = list.jf
+			list.jf = target
+		}
+		list = next
+	}
+}
+
+// merge appends the unresolved-edge list b1 to the list b0.
+func merge(b0, b1 *block) {
+	p := b0
+	for {
+		var nx **block
+		if !p.sense {
+			nx = &p.jt
+		} else {
+			nx = &p.jf
+		}
+		if *nx == nil {
+			*nx = b1
+			return
+		}
+		p = *nx
+	}
+}
+
+// genAnd makes b1 the conjunction of b0 and b1.
+func genAnd(b0, b1 *block) {
+	backpatch(b0, b1.head)
+	b0.sense = !b0.sense
+	b1.sense = !b1.sense
+	merge(b1, b0)
+	b1.sense = !b1.sense
+	b1.head = b0.head
+}
+
+// genOr makes b1 the disjunction of b0 and b1.
+func genOr(b0, b1 *block) {
+	b0.sense = !b0.sense
+	backpatch(b0, b1.head)
+	b0.sense = !b0.sense
+	merge(b1, b0)
+	b1.head = b0.head
+}
+
+// genNot negates b.
+func genNot(b *block) { b.sense = !b.sense }
+
+// finish turns the expression ending in p into a whole program: true
+// edges return snaplen, false edges return 0. It returns the root.
+func finish(p *block, snaplen uint32) *block {
+	backpatch(p, newBlock(opRetK, snaplen))
+	p.sense = !p.sense
+	backpatch(p, newBlock(opRetK, 0))
+	return p.head
+}
+
+// linearize lays the graph out as libpcap's icode_to_fcode does (each block
+// before its true successor's subgraph, which comes before its false
+// successor's) and returns the program with wide relative jump offsets.
+func linearize(root *block) []bpfopt.Insn {
+	var order []*block
+	var visit func(b *block)
+	visit = func(b *block) {
+		if b == nil || b.mark {
+			return
+		}
+		b.mark = true
+		visit(b.jf)
+		visit(b.jt)
+		order = append(order, b)
+	}
+	visit(root)
+	// order is reversed: the last visited is placed first.
+	n := 0
+	for _, b := range order {
+		n += len(b.stmts) + 1
+	}
+	prog := make([]bpfopt.Insn, n)
+	pos := n
+	for _, b := range order {
+		pos -= len(b.stmts) + 1
+		b.offset = pos
+	}
+	for _, b := range order {
+		at := b.offset
+		index := make(map[*stmt]int, len(b.stmts))
+		for i, s := range b.stmts {
+			index[s] = i
+		}
+		for i, s := range b.stmts {
+			in := bpfopt.Insn{Op: s.code, K: s.k}
+			if s.code&0x07 == classJMP && s.code != opJA && s.jt != nil {
+				in.Jt = index[s.jt] - i - 1
+				in.Jf = index[s.jf] - i - 1
+			}
+			prog[at+i] = in
+		}
+		last := at + len(b.stmts)
+		in := bpfopt.Insn{Op: b.s.code, K: b.s.k}
+		if b.jt != nil {
+			in.Jt = b.jt.offset - last - 1
+			in.Jf = b.jf.offset - last - 1
+		}
+		prog[last] = in
+	}
+	for _, b := range order {
+		b.mark = false
+	}
+	return prog
+}

@@ -1,0 +1,208 @@
+package filter
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfopt"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// Target says where a program will run, which changes how some primitives
+// compile.
+type Target int
+
+const (
+	// TargetFile is a userspace VM over captured packets (files, or live
+	// packets filtered after capture): every field is read from the packet
+	// bytes.
+	TargetFile Target = iota
+	// TargetLinuxSocket is a filter attached to a Linux packet socket. The
+	// kernel strips the outer VLAN tag and keeps cooked-header fields out of
+	// the data, so, as libpcap does, "vlan" tests SKF_AD_VLAN_TAG_PRESENT /
+	// SKF_AD_VLAN_TAG and inbound/outbound/ifindex use SKF_AD_PKTTYPE /
+	// SKF_AD_IFINDEX.
+	TargetLinuxSocket
+)
+
+// DefaultSnaplen is the snap length used when Options.Snaplen is 0: the
+// value accepted packets are truncated to, as libpcap's default.
+const DefaultSnaplen = 262144
+
+// Resolver turns host names into addresses at compile time. It makes
+// compiling pure when the caller wants it to be (tests, servers).
+type Resolver interface {
+	// LookupHost returns the IPv4 and IPv6 addresses of name.
+	LookupHost(name string) ([]netip.Addr, error)
+}
+
+// Options control compilation.
+type Options struct {
+	// LinkType is the link-layer header type of the packets (EN10MB, RAW,
+	// LINUX_SLL, LINUX_SLL2, NULL, LOOP, IPV4, IPV6, IEEE802_11).
+	LinkType pcapio.LinkType
+	// Snaplen is what an accepting program returns; 0 means 262144.
+	Snaplen int
+	// Target is where the program runs; see Target.
+	Target Target
+	// Resolver resolves host names; nil means the built-in names
+	// ("localhost") and then the system's resolver.
+	Resolver Resolver
+	// NoOptimize returns the program as generated, shaped like libpcap's
+	// unoptimized output (tcpdump -O).
+	NoOptimize bool
+	// SavefileByteOrder, when set, compiles the way libpcap does for a
+	// capture file written in that byte order (pcap_open_offline): NULL's
+	// address family word is compared in the file's byte order, "ip6" on
+	// NULL and LOOP tests the BSD families 24, 28 and 30, and
+	// inbound/outbound/ifindex are accepted only where the link type
+	// records them. When nil, compilation is as tcpdump -y on a
+	// little-endian Linux host.
+	SavefileByteOrder binary.ByteOrder
+}
+
+// Program is a compiled filter: classic BPF, validated (every jump in
+// range, ending in a return, at most 4096 instructions).
+type Program struct {
+	// Instructions is the program as x/net/bpf instructions.
+	Instructions []bpf.Instruction
+	// Raw is the program in its encoded form, ready for a kernel or a VM.
+	Raw []bpf.RawInstruction
+	// Expr is the expression the program was compiled from.
+	Expr string
+	// LinkType is the link type it was compiled for.
+	LinkType pcapio.LinkType
+	// Snaplen is the value it returns for an accepted packet.
+	Snaplen uint32
+}
+
+// MaxDarwinInstructions is the longest program macOS's BPF accepts.
+const MaxDarwinInstructions = 512
+
+// FitsDarwin reports whether the program is short enough for macOS.
+func (p *Program) FitsDarwin() bool { return len(p.Raw) <= MaxDarwinInstructions }
+
+// Compile compiles a tcpdump/libpcap filter expression (pcap-filter(7)) to
+// classic BPF. An empty or all-blank expression accepts every packet.
+// Errors are *Error, with the column of the fault.
+func Compile(expr string, opts Options) (prog *Program, err error) {
+	snaplen := uint32(DefaultSnaplen)
+	if opts.Snaplen < 0 {
+		return nil, &Error{Expr: expr, Column: 1, Msg: fmt.Sprintf("snaplen %d is negative", opts.Snaplen)}
+	}
+	if opts.Snaplen > 0 {
+		snaplen = uint32(opts.Snaplen)
+	}
+	tree, err := parse(expr)
+	if err != nil {
+		var fe *Error
+		if errors.As(err, &fe) {
+			fe.Expr = expr
+		}
+		return nil, err
+	}
+	c := &compiler{opts: opts, snaplen: snaplen}
+	defer func() {
+		if r := recover(); r != nil {
+			se, ok := r.(semError)
+			if !ok {
+				panic(r)
+			}
+			prog, err = nil, &Error{Expr: expr, Column: se.pos + 1, Msg: se.msg}
+		}
+	}()
+	c.initLinkType()
+	var root *block
+	if tree == nil {
+		root = newBlock(opRetK, snaplen)
+	} else {
+		b := c.gen(tree)
+		c.insertComputeVLOffsets(b.head)
+		root = finish(b, snaplen)
+	}
+	insns := linearize(root)
+	if !opts.NoOptimize {
+		insns = optimize(insns)
+		if len(insns) == 1 && insns[0].Op == opRetK && insns[0].K == 0 && tree != nil {
+			return nil, &Error{Expr: expr, Column: 1, Msg: "expression rejects all packets"}
+		}
+	}
+	raw, err := bpfopt.Assemble(insns)
+	if err != nil {
+		return nil, &Error{Expr: expr, Column: 1, Msg: fmt.Sprintf("cannot assemble the program: %v", err)}
+	}
+	ins, ok := bpf.Disassemble(raw)
+	if !ok {
+		// Extension loads have no x/net/bpf type; they come back as
+		// RawInstruction values, which is still a faithful program.
+		_ = ok
+	}
+	return &Program{Instructions: ins, Raw: raw, Expr: expr, LinkType: opts.LinkType, Snaplen: snaplen}, nil
+}
+
+// insertComputeVLOffsets puts at the start of the program the code that
+// computes variable link-layer offsets (802.11 header length; the VLAN
+// offsets of a live-socket program), as libpcap's insert_compute_vloffsets.
+func (c *compiler) insertComputeVLOffsets(b *block) {
+	var s []*stmt
+	if c.outerLT == pcapio.LinkTypeIEEE802_11 {
+		s = c.load80211HeaderLen(b.stmts)
+		if s != nil {
+			b.stmts = s
+			return
+		}
+	}
+	if c.isVLANVLOffset {
+		if c.offLinkPL.reg == -1 {
+			c.offLinkPL.reg = c.allocReg()
+		}
+		if c.offLinkType.reg == -1 {
+			c.offLinkType.reg = c.allocReg()
+		}
+		s = []*stmt{
+			newStmt(classLD|modeIMM, 0),
+			newStmt(classST, uint32(c.offLinkPL.reg)),
+			newStmt(classST, uint32(c.offLinkType.reg)),
+		}
+		b.stmts = append(s, b.stmts...)
+	}
+}
+
+// lookupHost resolves a host name with the configured resolver.
+func (c *compiler) lookupHost(name string) []netip.Addr {
+	if c.opts.Resolver != nil {
+		addrs, err := c.opts.Resolver.LookupHost(name)
+		if err != nil || len(addrs) == 0 {
+			c.errorf("unknown host '%s' (%s)", name, resolveReason(err))
+		}
+		return addrs
+	}
+	switch strings.ToLower(name) {
+	case "localhost":
+		return []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1})}
+	case "ip6-localhost", "ip6-loopback":
+		return []netip.Addr{netip.IPv6Loopback()}
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip", name)
+	if err != nil || len(addrs) == 0 {
+		c.errorf("unknown host '%s' (%s)", name, resolveReason(err))
+	}
+	for i, a := range addrs {
+		addrs[i] = a.Unmap()
+	}
+	return addrs
+}
+
+func resolveReason(err error) string {
+	if err == nil {
+		return "the name has no addresses"
+	}
+	return "cannot resolve it: " + err.Error()
+}

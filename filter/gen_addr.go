@@ -1,0 +1,462 @@
+package filter
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// IP protocol numbers.
+const (
+	ipprotoICMP     = 1
+	ipprotoIGMP     = 2
+	ipprotoIGRP     = 9
+	ipprotoTCP      = 6
+	ipprotoUDP      = 17
+	ipprotoFragment = 44
+	ipprotoESP      = 50
+	ipprotoAH       = 51
+	ipprotoICMPv6   = 58
+	ipprotoPIM      = 103
+	ipprotoVRRP     = 112
+	ipprotoSCTP     = 132
+	protoUndef      = -1
+)
+
+// genID generates an operand with its qualifiers: libpcap's gen_scode
+// (names), gen_ncode (numbers and dotted IPv4), gen_mcode (net/len and net
+// mask), gen_mcode6 (IPv6) and gen_ecode (MAC).
+func (c *compiler) genID(n *idNode) *block {
+	if n.q.undef {
+		c.errorf("syntax error: a bare %s needs a qualifier such as 'host', 'net' or 'port' in front", describeID(n))
+	}
+	switch n.kind {
+	case tokNum:
+		return c.genNcode("", n.num, n.q)
+	case tokHID:
+		if n.hasLen || n.mask != "" {
+			return c.genMcode(n.text, n.mask, n.maskLen, n.hasLen, n.q)
+		}
+		switch n.q.addr {
+		case qPort:
+			c.errorf("'port' modifier applied to ip host")
+		case qPortrange:
+			c.errorf("'portrange' modifier applied to ip host")
+		case qProto:
+			c.errorf("'proto' modifier applied to ip host")
+		case qProtochain:
+			c.errorf("'protochain' modifier applied to ip host")
+		}
+		return c.genNcode(n.text, 0, n.q)
+	case tokHID6:
+		l := uint32(128)
+		if n.hasLen {
+			l = n.maskLen
+		}
+		return c.genMcode6(n.text, l, n.q)
+	case tokEID:
+		return c.genEcode(n.text, n.q)
+	case tokAID:
+		c.errorf("ARCnet addresses are supported only on ARCnet links")
+	}
+	return c.genScode(n.text, n.q)
+}
+
+func describeID(n *idNode) string {
+	if n.kind == tokNum {
+		return "number " + n.text
+	}
+	return "'" + n.text + "'"
+}
+
+// atoin parses a dotted IPv4 address or abbreviated network ("10",
+// "192.168") as libpcap's __pcap_atoin: the value and its length in bits.
+func atoin(s string) (uint32, int, bool) {
+	var addr uint32
+	l := 0
+	for _, part := range strings.Split(s, ".") {
+		v, err := strconv.ParseUint(part, 0, 32)
+		if err != nil || v > 255 {
+			return 0, 0, false
+		}
+		addr = addr<<8 | uint32(v)
+		l += 8
+	}
+	return addr, l, true
+}
+
+func (c *compiler) genNcode(s string, v uint32, q qual) *block {
+	proto, dir := q.proto, q.dir
+	vlen := 32
+	if s != "" {
+		if proto == "decnet" {
+			var ok bool
+			v, ok = atodn(s)
+			if !ok {
+				c.errorf("malformed decnet address '%s'", s)
+			}
+			vlen = 16
+		} else {
+			var ok bool
+			v, vlen, ok = atoin(s)
+			if !ok {
+				c.errorf("invalid IPv4 address '%s'", s)
+			}
+		}
+	}
+	switch q.addr {
+	case qDefault, qHost, qNet:
+		if proto == "decnet" {
+			return c.genHost(v, 0, proto, dir, q.addr)
+		}
+		if proto == "link" {
+			c.errorf("illegal link layer address")
+		}
+		mask := uint32(0xffffffff)
+		if s == "" && q.addr == qNet {
+			for v != 0 && v&0xff000000 == 0 {
+				v <<= 8
+				mask <<= 8
+			}
+		} else {
+			v <<= uint(32 - vlen)
+			mask <<= uint(32 - vlen)
+		}
+		return c.genHost(v, mask, proto, dir, q.addr)
+	case qPort, qPortrange:
+		ipproto := protoUndef
+		switch proto {
+		case "udp":
+			ipproto = ipprotoUDP
+		case "tcp":
+			ipproto = ipprotoTCP
+		case "sctp":
+			ipproto = ipprotoSCTP
+		case "":
+		default:
+			if q.addr == qPort {
+				c.errorf("illegal qualifier of 'port'")
+			}
+			c.errorf("illegal qualifier of 'portrange'")
+		}
+		if v > 65535 {
+			c.errorf("illegal port number %d > 65535", v)
+		}
+		if q.addr == qPort {
+			b := c.genPort(v, ipproto, dir)
+			genOr(c.genPort6(v, ipproto, dir), b)
+			return b
+		}
+		b := c.genPortrange(v, v, ipproto, dir)
+		genOr(c.genPortrange6(v, v, ipproto, dir), b)
+		return b
+	case qGateway:
+		c.errorf("'gateway' requires a name")
+	case qProto:
+		return c.genProto(v, proto, dir)
+	case qProtochain:
+		return c.genProtochain(v, proto)
+	}
+	c.errorf("syntax error")
+	return nil
+}
+
+func (c *compiler) genMcode(s1, s2 string, masklen uint32, hasLen bool, q qual) *block {
+	n, nlen, ok := atoin(s1)
+	if !ok {
+		c.errorf("invalid IPv4 address '%s'", s1)
+	}
+	n <<= uint(32 - nlen)
+	var m uint32
+	if s2 != "" {
+		mm, mlen, ok := atoin(s2)
+		if !ok {
+			c.errorf("invalid IPv4 address '%s'", s2)
+		}
+		m = mm << uint(32-mlen)
+		if n&^m != 0 {
+			c.errorf("non-network bits set in \"%s mask %s\"", s1, s2)
+		}
+	} else {
+		if masklen > 32 {
+			c.errorf("mask length must be <= 32")
+		}
+		if masklen != 0 {
+			m = 0xffffffff << (32 - masklen)
+		}
+		if n&^m != 0 {
+			c.errorf("non-network bits set in \"%s/%d\"", s1, masklen)
+		}
+	}
+	if q.addr != qNet {
+		c.errorf("Mask syntax for networks only")
+	}
+	return c.genHost(n, m, q.proto, q.dir, q.addr)
+}
+
+func (c *compiler) genMcode6(s string, masklen uint32, q qual) *block {
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is6() {
+		c.errorf("invalid ip6 address %s", s)
+	}
+	if masklen > 128 {
+		c.errorf("mask length must be <= 128")
+	}
+	addr := a.As16()
+	var mask [16]byte
+	for i := 0; i < int(masklen)/8; i++ {
+		mask[i] = 0xff
+	}
+	if masklen%8 != 0 {
+		mask[masklen/8] = byte(0xff << (8 - masklen%8))
+	}
+	for i := range addr {
+		if addr[i]&^mask[i] != 0 {
+			c.errorf("non-network bits set in \"%s/%d\"", s, masklen)
+		}
+	}
+	switch q.addr {
+	case qDefault, qHost:
+		if masklen != 128 {
+			c.errorf("Mask syntax for networks only")
+		}
+	case qNet:
+	default:
+		c.errorf("invalid qualifier against IPv6 address")
+	}
+	return c.genHost6(addr, mask, q.proto, q.dir, q.addr)
+}
+
+func typeStr(addrType int) string {
+	if addrType == qNet {
+		return "net"
+	}
+	return "host"
+}
+
+// genHost tests an IPv4 address (or network) in IP, ARP and RARP headers.
+func (c *compiler) genHost(addr, mask uint32, proto string, dir, addrType int) *block {
+	ts := typeStr(addrType)
+	switch proto {
+	case "":
+		b0 := c.genHost(addr, mask, "ip", dir, addrType)
+		if c.labelDepth == 0 {
+			b1 := c.genHost(addr, mask, "arp", dir, addrType)
+			genOr(b0, b1)
+			b0 = c.genHost(addr, mask, "rarp", dir, addrType)
+			genOr(b1, b0)
+		}
+		return b0
+	case "link":
+		c.errorf("link-layer modifier applied to %s", ts)
+	case "ip":
+		return c.genHostop(addr, mask, dir, ethertypeIP, 12, 16)
+	case "rarp":
+		return c.genHostop(addr, mask, dir, ethertypeREVARP, 14, 24)
+	case "arp":
+		return c.genHostop(addr, mask, dir, ethertypeARP, 14, 24)
+	case "atalk":
+		c.errorf("AppleTalk host filtering not implemented")
+	case "decnet":
+		return c.genDNHostop(addr, dir)
+	case "lat":
+		c.errorf("LAT host filtering not implemented")
+	case "sca":
+		c.errorf("SCA host filtering not implemented")
+	case "moprc":
+		c.errorf("MOPRC host filtering not implemented")
+	case "mopdl":
+		c.errorf("MOPDL host filtering not implemented")
+	case "ip6":
+		c.errorf("'ip6' modifier applied to ip host")
+	case "aarp":
+		c.errorf("AARP host filtering not implemented")
+	case "iso":
+		c.errorf("ISO host filtering not implemented")
+	case "ipx":
+		c.errorf("IPX host filtering not implemented")
+	}
+	c.errorf("'%s' modifier applied to %s", proto, ts)
+	return nil
+}
+
+func (c *compiler) dirQualError(what string, dir int) {
+	switch dir {
+	case dAddr1, dAddr2, dAddr3, dAddr4:
+		n := strconv.Itoa(dir - dAddr1 + 1)
+		c.errorf("'addr%s' and 'address%s' are not valid qualifiers for %s", n, n, what)
+	case dRA:
+		c.errorf("'ra' is not a valid qualifier for %s", what)
+	case dTA:
+		c.errorf("'ta' is not a valid qualifier for %s", what)
+	}
+}
+
+func (c *compiler) genHostop(addr, mask uint32, dir int, llProto uint32, srcOff, dstOff int) *block {
+	var offset int
+	switch dir {
+	case dSrc:
+		offset = srcOff
+	case dDst:
+		offset = dstOff
+	case dAnd:
+		b0 := c.genHostop(addr, mask, dSrc, llProto, srcOff, dstOff)
+		b1 := c.genHostop(addr, mask, dDst, llProto, srcOff, dstOff)
+		genAnd(b0, b1)
+		return b1
+	case dDefault, dOr:
+		b0 := c.genHostop(addr, mask, dSrc, llProto, srcOff, dstOff)
+		b1 := c.genHostop(addr, mask, dDst, llProto, srcOff, dstOff)
+		genOr(b0, b1)
+		return b1
+	default:
+		c.dirQualError("addresses other than 802.11 MAC addresses", dir)
+	}
+	b0 := c.genLinkType(llProto)
+	b1 := c.genMcmp(orLinkPL, offset, sizeW, addr, mask)
+	genAnd(b0, b1)
+	return b1
+}
+
+func (c *compiler) genHost6(addr, mask [16]byte, proto string, dir, addrType int) *block {
+	ts := typeStr(addrType)
+	switch proto {
+	case "", "ip6":
+		return c.genHostop6(addr, mask, dir, ethertypeIPv6, 8, 24)
+	case "link":
+		c.errorf("link-layer modifier applied to ip6 %s", ts)
+	case "atalk":
+		c.errorf("AppleTalk host filtering not implemented")
+	case "decnet":
+		c.errorf("'decnet' modifier applied to ip6 %s", ts)
+	case "lat", "sca", "moprc", "mopdl", "aarp", "iso", "ipx":
+		c.errorf("%s host filtering not implemented", strings.ToUpper(proto))
+	}
+	c.errorf("'%s' modifier applied to ip6 %s", proto, ts)
+	return nil
+}
+
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func (c *compiler) genHostop6(addr, mask [16]byte, dir int, llProto uint32, srcOff, dstOff int) *block {
+	var offset int
+	switch dir {
+	case dSrc:
+		offset = srcOff
+	case dDst:
+		offset = dstOff
+	case dAnd:
+		b0 := c.genHostop6(addr, mask, dSrc, llProto, srcOff, dstOff)
+		b1 := c.genHostop6(addr, mask, dDst, llProto, srcOff, dstOff)
+		genAnd(b0, b1)
+		return b1
+	case dDefault, dOr:
+		b0 := c.genHostop6(addr, mask, dSrc, llProto, srcOff, dstOff)
+		b1 := c.genHostop6(addr, mask, dDst, llProto, srcOff, dstOff)
+		genOr(b0, b1)
+		return b1
+	default:
+		c.dirQualError("addresses other than 802.11 MAC addresses", dir)
+	}
+	b1 := c.genMcmp(orLinkPL, offset+12, sizeW, be32(addr[12:]), be32(mask[12:]))
+	b0 := c.genMcmp(orLinkPL, offset+8, sizeW, be32(addr[8:]), be32(mask[8:]))
+	genAnd(b0, b1)
+	b0 = c.genMcmp(orLinkPL, offset+4, sizeW, be32(addr[4:]), be32(mask[4:]))
+	genAnd(b0, b1)
+	b0 = c.genMcmp(orLinkPL, offset+0, sizeW, be32(addr[0:]), be32(mask[0:]))
+	genAnd(b0, b1)
+	b0 = c.genLinkType(llProto)
+	genAnd(b0, b1)
+	return b1
+}
+
+// genEcode is a MAC address operand.
+func (c *compiler) genEcode(s string, q qual) *block {
+	if (q.addr == qHost || q.addr == qDefault) && q.proto == "link" {
+		e, ok := parseMAC(s)
+		if !ok {
+			c.errorf("bogus ethernet address %s", s)
+		}
+		switch c.linktype {
+		case pcapio.LinkTypeEthernet:
+			var tmp *block
+			if c.isGeneve {
+				tmp = c.genGeneveLLCheck()
+			}
+			b := c.genEHostop(e, q.dir)
+			if tmp != nil {
+				genAnd(tmp, b)
+			}
+			return b
+		case pcapio.LinkTypeIEEE802_11:
+			return c.genWLANHostop(e, q.dir)
+		}
+		c.errorf("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel")
+	}
+	c.errorf("ethernet address used in non-ether expression")
+	return nil
+}
+
+// parseMAC parses every MAC notation libpcap's scanner accepts.
+func parseMAC(s string) ([]byte, bool) {
+	var parts []string
+	switch {
+	case strings.Count(s, ":") == 5:
+		parts = strings.Split(s, ":")
+	case strings.Count(s, "-") == 5:
+		parts = strings.Split(s, "-")
+	case strings.Count(s, ".") == 5:
+		parts = strings.Split(s, ".")
+	case strings.Count(s, ".") == 2:
+		for _, p := range strings.Split(s, ".") {
+			parts = append(parts, p[:2], p[2:])
+		}
+	case len(s) == 12:
+		for i := 0; i < 12; i += 2 {
+			parts = append(parts, s[i:i+2])
+		}
+	default:
+		return nil, false
+	}
+	e := make([]byte, 0, 6)
+	for _, p := range parts {
+		v, err := strconv.ParseUint(p, 16, 8)
+		if err != nil {
+			return nil, false
+		}
+		e = append(e, byte(v))
+	}
+	return e, len(e) == 6
+}
+
+func (c *compiler) genEHostop(e []byte, dir int) *block {
+	switch dir {
+	case dSrc:
+		return c.genBcmp(orLinkHdr, 6, e)
+	case dDst:
+		return c.genBcmp(orLinkHdr, 0, e)
+	case dAnd:
+		b0 := c.genEHostop(e, dSrc)
+		b1 := c.genEHostop(e, dDst)
+		genAnd(b0, b1)
+		return b1
+	case dDefault, dOr:
+		b0 := c.genEHostop(e, dSrc)
+		b1 := c.genEHostop(e, dDst)
+		genOr(b0, b1)
+		return b1
+	}
+	switch dir {
+	case dAddr1, dAddr2, dAddr3, dAddr4:
+		n := strconv.Itoa(dir - dAddr1 + 1)
+		c.errorf("'addr%s' and 'address%s' are only supported on 802.11 with 802.11 headers", n, n)
+	case dRA:
+		c.errorf("'ra' is only supported on 802.11 with 802.11 headers")
+	}
+	c.errorf("'ta' is only supported on 802.11 with 802.11 headers")
+	return nil
+}

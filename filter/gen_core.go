@@ -1,0 +1,215 @@
+package filter
+
+import (
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// offNotSet marks an offset the link type does not have.
+const offNotSet = -1
+
+// absOffset is an offset from the start of the packet: a constant part
+// plus, when variable, a part kept in a scratch register.
+type absOffset struct {
+	constant int
+	variable bool
+	reg      int
+}
+
+// Offset bases of loads, as libpcap's e_offrel.
+type offrel int
+
+const (
+	orPacket offrel = iota
+	orLinkHdr
+	orPrevLinkHdr
+	orLLC
+	orPrevMPLSHdr
+	orLinkPL
+	orLinkPLNoSNAP
+	orLinkType
+	orTranIPv4
+	orTranIPv6
+)
+
+// compiler holds the code generator's state for one Compile call.
+type compiler struct {
+	opts     Options
+	snaplen  uint32
+	linktype pcapio.LinkType
+	prevLT   pcapio.LinkType
+	outerLT  pcapio.LinkType
+
+	offLinkHdr, offPrevLinkHdr, offLinkPL, offLinkType absOffset
+	offNL, offNLNoSNAP                                 int
+
+	isGeneve       bool
+	isVLANVLOffset bool
+	labelDepth     int
+	vlanDepth      int
+
+	regUsed [16]bool
+	curReg  int
+
+	pos int // byte offset of the primitive being generated, for errors
+}
+
+// errorf aborts code generation with an error at the current primitive.
+func (c *compiler) errorf(format string, args ...any) {
+	fail(c.pos, format, args...)
+}
+
+func (c *compiler) allocReg() int {
+	for n := 0; n < 16; n++ {
+		if c.regUsed[c.curReg] {
+			c.curReg = (c.curReg + 1) % 16
+		} else {
+			c.regUsed[c.curReg] = true
+			return c.curReg
+		}
+	}
+	c.errorf("too many registers needed to evaluate expression")
+	return 0
+}
+
+func (c *compiler) freeReg(n int) { c.regUsed[n] = false }
+
+// absOffsetVarPart returns code putting the variable part of off into X,
+// or nil when off is constant.
+func (c *compiler) absOffsetVarPart(off *absOffset) []*stmt {
+	if !off.variable {
+		return nil
+	}
+	if off.reg == -1 {
+		off.reg = c.allocReg()
+	}
+	return []*stmt{newStmt(classLDX|modeMEM, uint32(off.reg))}
+}
+
+func (c *compiler) loadAbsOffsetRel(off *absOffset, offset int, size uint16) []*stmt {
+	s := c.absOffsetVarPart(off)
+	if s != nil {
+		return append(s, newStmt(classLD|modeIND|size, uint32(off.constant+offset)))
+	}
+	return []*stmt{newStmt(classLD|modeABS|size, uint32(off.constant+offset))}
+}
+
+// loadA returns code loading the field of the given size at offset from
+// the header rel into A.
+func (c *compiler) loadA(rel offrel, offset int, size uint16) []*stmt {
+	switch rel {
+	case orPacket:
+		return []*stmt{newStmt(classLD|modeABS|size, uint32(offset))}
+	case orLinkHdr:
+		return c.loadAbsOffsetRel(&c.offLinkHdr, offset, size)
+	case orPrevLinkHdr:
+		return c.loadAbsOffsetRel(&c.offPrevLinkHdr, offset, size)
+	case orLLC:
+		return c.loadAbsOffsetRel(&c.offLinkPL, offset, size)
+	case orPrevMPLSHdr:
+		return c.loadAbsOffsetRel(&c.offLinkPL, c.offNL-4+offset, size)
+	case orLinkPL:
+		return c.loadAbsOffsetRel(&c.offLinkPL, c.offNL+offset, size)
+	case orLinkPLNoSNAP:
+		return c.loadAbsOffsetRel(&c.offLinkPL, c.offNLNoSNAP+offset, size)
+	case orLinkType:
+		return c.loadAbsOffsetRel(&c.offLinkType, offset, size)
+	case orTranIPv4:
+		s := c.loadXIPHdrLen()
+		return append(s, newStmt(classLD|modeIND|size, uint32(c.offLinkPL.constant+c.offNL+offset)))
+	case orTranIPv6:
+		return c.loadAbsOffsetRel(&c.offLinkPL, c.offNL+40+offset, size)
+	}
+	panic("filter: bad offrel")
+}
+
+// loadXIPHdrLen returns code putting the IPv4 header length (plus the
+// variable part of the link-layer payload offset) into X.
+func (c *compiler) loadXIPHdrLen() []*stmt {
+	s := c.absOffsetVarPart(&c.offLinkPL)
+	if s != nil {
+		return append(s,
+			newStmt(classLD|modeIND|sizeB, uint32(c.offLinkPL.constant+c.offNL)),
+			newStmt(classALU|aluAND|srcK, 0xf),
+			newStmt(classALU|aluLSH|srcK, 2),
+			newStmt(classALU|aluADD|srcX, 0),
+			newStmt(classMISC|miscTAX, 0))
+	}
+	return []*stmt{newStmt(classLDX|modeMSH|sizeB, uint32(c.offLinkPL.constant+c.offNL))}
+}
+
+func (c *compiler) genNcmp(rel offrel, offset int, size uint16, mask uint32, jtype uint16, reverse bool, v uint32) *block {
+	s := c.loadA(rel, offset, size)
+	if mask != 0xffffffff {
+		s = append(s, newStmt(classALU|aluAND|srcK, mask))
+	}
+	b := newBlock(classJMP|jtype|srcK, v)
+	b.stmts = s
+	if reverse && (jtype == jmpJGT || jtype == jmpJGE) {
+		genNot(b)
+	}
+	return b
+}
+
+func (c *compiler) genCmp(rel offrel, offset int, size uint16, v uint32) *block {
+	return c.genNcmp(rel, offset, size, 0xffffffff, jmpJEQ, false, v)
+}
+
+func (c *compiler) genCmpGT(rel offrel, offset int, size uint16, v uint32) *block {
+	return c.genNcmp(rel, offset, size, 0xffffffff, jmpJGT, false, v)
+}
+
+func (c *compiler) genCmpGE(rel offrel, offset int, size uint16, v uint32) *block {
+	return c.genNcmp(rel, offset, size, 0xffffffff, jmpJGE, false, v)
+}
+
+func (c *compiler) genCmpLT(rel offrel, offset int, size uint16, v uint32) *block {
+	return c.genNcmp(rel, offset, size, 0xffffffff, jmpJGE, true, v)
+}
+
+func (c *compiler) genCmpLE(rel offrel, offset int, size uint16, v uint32) *block {
+	return c.genNcmp(rel, offset, size, 0xffffffff, jmpJGT, true, v)
+}
+
+func (c *compiler) genMcmp(rel offrel, offset int, size uint16, v, mask uint32) *block {
+	return c.genNcmp(rel, offset, size, mask, jmpJEQ, false, v)
+}
+
+// genBcmp compares size bytes at offset with v, a word at a time from the
+// end, as libpcap does.
+func (c *compiler) genBcmp(rel offrel, offset int, v []byte) *block {
+	var b *block
+	size := len(v)
+	and := func(tmp *block) {
+		if b != nil {
+			genAnd(b, tmp)
+		}
+		b = tmp
+	}
+	for size >= 4 {
+		p := v[size-4:]
+		and(c.genCmp(rel, offset+size-4, sizeW, uint32(p[0])<<24|uint32(p[1])<<16|uint32(p[2])<<8|uint32(p[3])))
+		size -= 4
+	}
+	for size >= 2 {
+		p := v[size-2:]
+		and(c.genCmp(rel, offset+size-2, sizeH, uint32(p[0])<<8|uint32(p[1])))
+		size -= 2
+	}
+	if size > 0 {
+		and(c.genCmp(rel, offset, sizeB, uint32(v[0])))
+	}
+	return b
+}
+
+func (c *compiler) genUncond(rsense bool) *block {
+	k := uint32(1)
+	if rsense {
+		k = 0
+	}
+	b := newBlock(classJMP|jmpJEQ|srcK, 0)
+	b.stmts = []*stmt{newStmt(classLD|modeIMM, k)}
+	return b
+}
+
+func (c *compiler) genTrue() *block  { return c.genUncond(true) }
+func (c *compiler) genFalse() *block { return c.genUncond(false) }

@@ -1,0 +1,256 @@
+package filter
+
+import (
+	"encoding/binary"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// Ethernet types, LLC SAPs and other link-layer constants.
+const (
+	etherMTU = 1500
+
+	ethertypeIP        = 0x0800
+	ethertypeARP       = 0x0806
+	ethertypeREVARP    = 0x8035
+	ethertypeIPv6      = 0x86dd
+	ethertypeATALK     = 0x809b
+	ethertypeAARP      = 0x80f3
+	ethertypeDN        = 0x6003
+	ethertypeSCA       = 0x6007
+	ethertypeLAT       = 0x6004
+	ethertypeMOPDL     = 0x6001
+	ethertypeMOPRC     = 0x6002
+	ethertypeIPX       = 0x8137
+	ethertype8021Q     = 0x8100
+	ethertype8021AD    = 0x88a8
+	ethertype8021QINQ  = 0x9100
+	ethertypeMPLS      = 0x8847
+	ethertypeMPLSMulti = 0x8848
+	ethertypePPPOED    = 0x8863
+	ethertypePPPOES    = 0x8864
+	ethertypeTEB       = 0x6558
+
+	llcsapIP      = 0x06
+	llcsapISONS   = 0xfe
+	llcsapNetBEUI = 0xf0
+	llcsapIPX     = 0xe0
+	llcsap8021D   = 0x42
+	llcsapSNAP    = 0xaa
+
+	sllP8023 = 0x0001
+	sllP8022 = 0x0004
+
+	afInet            = 2
+	afInet6Linux      = 10
+	bsdAFInet6BSD     = 24
+	bsdAFInet6FreeBSD = 28
+	bsdAFInet6Darwin  = 30
+)
+
+// initLinkType sets the offsets of the link-layer header fields, as
+// libpcap's init_linktype.
+func (c *compiler) initLinkType() {
+	lt := c.opts.LinkType
+	c.linktype, c.prevLT, c.outerLT = lt, lt, lt
+	c.offLinkHdr = absOffset{reg: -1}
+	c.offPrevLinkHdr = absOffset{reg: -1}
+	c.offLinkPL = absOffset{reg: -1}
+	c.offLinkType = absOffset{reg: -1}
+	switch lt {
+	case pcapio.LinkTypeEthernet:
+		c.offLinkType.constant, c.offLinkPL.constant = 12, 14
+		c.offNL, c.offNLNoSNAP = 0, 3
+	case pcapio.LinkTypeNull, pcapio.LinkTypeLoop:
+		c.offLinkType.constant, c.offLinkPL.constant = 0, 4
+	case pcapio.LinkTypeRaw, pcapio.LinkTypeIPv4, pcapio.LinkTypeIPv6:
+		c.offLinkType.constant, c.offLinkPL.constant = offNotSet, 0
+	case pcapio.LinkTypeLinuxSLL:
+		c.offLinkType.constant, c.offLinkPL.constant = 14, 16
+	case pcapio.LinkTypeLinuxSLL2:
+		c.offLinkType.constant, c.offLinkPL.constant = 0, 20
+	default:
+		c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP)", lt)
+	}
+	c.offPrevLinkHdr = c.offLinkHdr
+}
+
+// savefile reports whether the program is compiled against a capture file
+// (libpcap's rfile != NULL).
+func (c *compiler) savefile() bool { return c.opts.SavefileByteOrder != nil }
+
+// genLinkType tests that the link-layer payload is of type llProto (an
+// Ethernet type, or an LLC SAP when <= 1500).
+func (c *compiler) genLinkType(llProto uint32) *block {
+	if c.labelDepth > 0 {
+		return c.genMPLSLinkType(llProto)
+	}
+	switch c.linktype {
+	case pcapio.LinkTypeEthernet:
+		var b0 *block
+		if c.isGeneve {
+			b0 = c.genGeneveLLCheck()
+		}
+		b1 := c.genEtherLinkType(llProto)
+		if b0 != nil {
+			genAnd(b0, b1)
+		}
+		return b1
+	case pcapio.LinkTypeIEEE802_11:
+		b0 := c.genCheck80211DataFrame()
+		b1 := c.genLLCLinkType(llProto)
+		genAnd(b0, b1)
+		return b1
+	case pcapio.LinkTypeLinuxSLL:
+		return c.genLinuxSLLLinkType(llProto)
+	case pcapio.LinkTypeRaw:
+		switch llProto {
+		case ethertypeIP:
+			return c.genMcmp(orLinkHdr, 0, sizeB, 0x40, 0xf0)
+		case ethertypeIPv6:
+			return c.genMcmp(orLinkHdr, 0, sizeB, 0x60, 0xf0)
+		}
+		return c.genFalse()
+	case pcapio.LinkTypeIPv4:
+		if llProto == ethertypeIP {
+			return c.genTrue()
+		}
+		return c.genFalse()
+	case pcapio.LinkTypeIPv6:
+		if llProto == ethertypeIPv6 {
+			return c.genTrue()
+		}
+		return c.genFalse()
+	case pcapio.LinkTypeNull, pcapio.LinkTypeLoop:
+		switch llProto {
+		case ethertypeIP:
+			return c.genLoopbackLinkType(afInet)
+		case ethertypeIPv6:
+			if c.savefile() {
+				b0 := c.genLoopbackLinkType(bsdAFInet6BSD)
+				b1 := c.genLoopbackLinkType(bsdAFInet6FreeBSD)
+				genOr(b0, b1)
+				b0 = c.genLoopbackLinkType(bsdAFInet6Darwin)
+				genOr(b0, b1)
+				return b1
+			}
+			return c.genLoopbackLinkType(afInet6Linux)
+		}
+		return c.genFalse()
+	}
+	if c.offLinkType.constant != offNotSet {
+		return c.genCmp(orLinkType, 0, sizeH, llProto)
+	}
+	c.errorf("%s link-layer type filtering not implemented", c.linktype.Description())
+	return nil
+}
+
+// genLoopbackLinkType compares the 4-byte address family of NULL and LOOP
+// headers: LOOP stores it big-endian; NULL in the capturing host's byte
+// order (the file's, for a capture file; little-endian otherwise).
+func (c *compiler) genLoopbackLinkType(family uint32) *block {
+	if c.linktype == pcapio.LinkTypeNull {
+		if c.opts.SavefileByteOrder != binary.BigEndian {
+			family = swap32(family)
+		}
+	}
+	return c.genCmp(orLinkHdr, 0, sizeW, family)
+}
+
+func swap32(v uint32) uint32 {
+	return v>>24 | (v>>8)&0xff00 | (v<<8)&0xff0000 | v<<24
+}
+
+// genEtherLinkType is libpcap's gen_ether_linktype.
+func (c *compiler) genEtherLinkType(llProto uint32) *block {
+	switch llProto {
+	case llcsapISONS, llcsapIP, llcsapNetBEUI:
+		b0 := c.genCmpGT(orLinkType, 0, sizeH, etherMTU)
+		genNot(b0)
+		b1 := c.genCmp(orLLC, 0, sizeH, llProto<<8|llProto)
+		genAnd(b0, b1)
+		return b1
+	case llcsapIPX:
+		b0 := c.genCmp(orLLC, 0, sizeB, llcsapIPX)
+		b1 := c.genCmp(orLLC, 0, sizeH, 0xffff)
+		genOr(b0, b1)
+		b0 = c.genSNAP(0x000000, ethertypeIPX)
+		genOr(b0, b1)
+		b0 = c.genCmpGT(orLinkType, 0, sizeH, etherMTU)
+		genNot(b0)
+		genAnd(b0, b1)
+		b0 = c.genCmp(orLinkType, 0, sizeH, ethertypeIPX)
+		genOr(b0, b1)
+		return b1
+	case ethertypeATALK, ethertypeAARP:
+		b0 := c.genCmpGT(orLinkType, 0, sizeH, etherMTU)
+		genNot(b0)
+		var b1 *block
+		if llProto == ethertypeATALK {
+			b1 = c.genSNAP(0x080007, ethertypeATALK)
+		} else {
+			b1 = c.genSNAP(0x000000, ethertypeAARP)
+		}
+		genAnd(b0, b1)
+		b0 = c.genCmp(orLinkType, 0, sizeH, llProto)
+		genOr(b0, b1)
+		return b1
+	}
+	if llProto <= etherMTU {
+		b0 := c.genCmpGT(orLinkType, 0, sizeH, etherMTU)
+		genNot(b0)
+		b1 := c.genCmp(orLinkType, 2, sizeB, llProto)
+		genAnd(b0, b1)
+		return b1
+	}
+	return c.genCmp(orLinkType, 0, sizeH, llProto)
+}
+
+// genLinuxSLLLinkType is libpcap's gen_linux_sll_linktype.
+func (c *compiler) genLinuxSLLLinkType(llProto uint32) *block {
+	switch llProto {
+	case llcsapISONS, llcsapIP, llcsapNetBEUI:
+		b0 := c.genCmp(orLinkType, 0, sizeH, sllP8022)
+		b1 := c.genCmp(orLLC, 0, sizeH, llProto<<8|llProto)
+		genAnd(b0, b1)
+		return b1
+	case llcsapIPX:
+		b0 := c.genCmp(orLLC, 0, sizeB, llcsapIPX)
+		b1 := c.genSNAP(0x000000, ethertypeIPX)
+		genOr(b0, b1)
+		b0 = c.genCmp(orLinkType, 0, sizeH, sllP8022)
+		genAnd(b0, b1)
+		b0 = c.genCmp(orLinkType, 0, sizeH, sllP8023)
+		genOr(b0, b1)
+		b0 = c.genCmp(orLinkType, 0, sizeH, ethertypeIPX)
+		genOr(b0, b1)
+		return b1
+	case ethertypeATALK, ethertypeAARP:
+		b0 := c.genCmp(orLinkType, 0, sizeH, sllP8022)
+		var b1 *block
+		if llProto == ethertypeATALK {
+			b1 = c.genSNAP(0x080007, ethertypeATALK)
+		} else {
+			b1 = c.genSNAP(0x000000, ethertypeAARP)
+		}
+		genAnd(b0, b1)
+		b0 = c.genCmp(orLinkType, 0, sizeH, llProto)
+		genOr(b0, b1)
+		return b1
+	}
+	if llProto <= etherMTU {
+		b0 := c.genCmp(orLinkType, 0, sizeH, sllP8022)
+		b1 := c.genCmp(orLinkHdr, c.offLinkPL.constant, sizeB, llProto)
+		genAnd(b0, b1)
+		return b1
+	}
+	return c.genCmp(orLinkType, 0, sizeH, llProto)
+}
+
+// genSNAP tests for an 802.2 SNAP header with the given OUI and type.
+func (c *compiler) genSNAP(orgcode, ptype uint32) *block {
+	snap := []byte{llcsapSNAP, llcsapSNAP, 0x03,
+		byte(orgcode >> 16), byte(orgcode >> 8), byte(orgcode),
+		byte(ptype >> 8), byte(ptype)}
+	return c.genBcmp(orLLC, 0, snap)
+}

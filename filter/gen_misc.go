@@ -1,0 +1,130 @@
+package filter
+
+import "github.com/pkttap/pkttap/pcapio"
+
+var etherBroadcast = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+
+// genBroadcast is "[ether|ip] broadcast".
+func (c *compiler) genBroadcast(proto string) *block {
+	switch proto {
+	case "", "link":
+		switch c.linktype {
+		case pcapio.LinkTypeEthernet:
+			var b1 *block
+			if c.isGeneve {
+				b1 = c.genGeneveLLCheck()
+			}
+			b0 := c.genEHostop(etherBroadcast, dDst)
+			if b1 != nil {
+				genAnd(b1, b0)
+			}
+			return b0
+		case pcapio.LinkTypeIEEE802_11:
+			return c.genWLANHostop(etherBroadcast, dDst)
+		}
+		c.errorf("not a broadcast link")
+	case "ip":
+		c.errorf("netmask not known, so 'ip broadcast' not supported")
+	}
+	c.errorf("only link-layer/IP broadcast filters supported")
+	return nil
+}
+
+func (c *compiler) genMACMulticast(offset int) *block {
+	b := newBlock(classJMP|jmpJSET|srcK, 1)
+	b.stmts = c.loadA(orLinkHdr, offset, sizeB)
+	return b
+}
+
+func (c *compiler) jsetLinkHdr(offset int, k uint32) *block {
+	b := newBlock(classJMP|jmpJSET|srcK, k)
+	b.stmts = c.loadA(orLinkHdr, offset, sizeB)
+	return b
+}
+
+// genMulticast is "[ether|ip|ip6] multicast".
+func (c *compiler) genMulticast(proto string) *block {
+	switch proto {
+	case "", "link":
+		switch c.linktype {
+		case pcapio.LinkTypeEthernet:
+			var b1 *block
+			if c.isGeneve {
+				b1 = c.genGeneveLLCheck()
+			}
+			b0 := c.genMACMulticast(0)
+			if b1 != nil {
+				genAnd(b1, b0)
+			}
+			return b0
+		case pcapio.LinkTypeIEEE802_11:
+			b1 := c.jsetLinkHdr(1, 0x01)
+			b0 := c.genMACMulticast(16)
+			genAnd(b1, b0)
+			b2 := c.jsetLinkHdr(1, 0x01)
+			genNot(b2)
+			b1 = c.genMACMulticast(4)
+			genAnd(b2, b1)
+			genOr(b1, b0)
+			b1 = c.jsetLinkHdr(0, 0x08)
+			genAnd(b1, b0)
+			b2 = c.jsetLinkHdr(0, 0x08)
+			genNot(b2)
+			b1 = c.genMACMulticast(4)
+			genAnd(b2, b1)
+			genOr(b1, b0)
+			b1 = c.jsetLinkHdr(0, 0x04)
+			genNot(b1)
+			genAnd(b1, b0)
+			return b0
+		}
+	case "ip":
+		b0 := c.genLinkType(ethertypeIP)
+		b1 := c.genCmpGE(orLinkPL, 16, sizeB, 224)
+		genAnd(b0, b1)
+		return b1
+	case "ip6":
+		b0 := c.genLinkType(ethertypeIPv6)
+		b1 := c.genCmp(orLinkPL, 24, sizeB, 255)
+		genAnd(b0, b1)
+		return b1
+	}
+	c.errorf("link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel")
+	return nil
+}
+
+const (
+	sllOutgoing    = 4
+	packetOutgoing = 4
+)
+
+// genInbound is "inbound" (outbound false) or "outbound" (true).
+func (c *compiler) genInbound(outbound bool) *block {
+	var b0 *block
+	switch c.linktype {
+	case pcapio.LinkTypeLinuxSLL:
+		b0 = c.genCmp(orLinkHdr, 0, sizeH, sllOutgoing)
+	case pcapio.LinkTypeLinuxSLL2:
+		b0 = c.genCmp(orLinkHdr, 10, sizeB, sllOutgoing)
+	default:
+		if c.savefile() {
+			c.errorf("inbound/outbound not supported on %s when reading savefiles", c.linktype.Description())
+		}
+		b0 = c.genCmp(orLinkHdr, skfAdOff+skfAdPktType, sizeH, packetOutgoing)
+	}
+	if !outbound {
+		genNot(b0)
+	}
+	return b0
+}
+
+// genIfindex is "ifindex N".
+func (c *compiler) genIfindex(ifindex uint32) *block {
+	if c.linktype == pcapio.LinkTypeLinuxSLL2 {
+		return c.genCmp(orLinkHdr, 4, sizeW, ifindex)
+	}
+	if c.savefile() {
+		c.errorf("ifindex not supported on %s when reading savefiles", c.linktype.Description())
+	}
+	return c.genCmp(orLinkHdr, skfAdOff+skfAdIfIndex, sizeW, ifindex)
+}

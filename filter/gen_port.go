@@ -1,0 +1,114 @@
+package filter
+
+func (c *compiler) genIPFrag() *block {
+	b := newBlock(classJMP|jmpJSET|srcK, 0x1fff)
+	b.stmts = c.loadA(orLinkPL, 6, sizeH)
+	genNot(b)
+	return b
+}
+
+// portDir combines a source test and a destination test by direction.
+func (c *compiler) portDir(dir int, what string, atom func(off int) *block) *block {
+	switch dir {
+	case dSrc:
+		return atom(0)
+	case dDst:
+		return atom(2)
+	case dAnd:
+		tmp := atom(0)
+		b1 := atom(2)
+		genAnd(tmp, b1)
+		return b1
+	case dDefault, dOr:
+		tmp := atom(0)
+		b1 := atom(2)
+		genOr(tmp, b1)
+		return b1
+	}
+	c.dirQualError(what, dir)
+	return nil
+}
+
+func (c *compiler) genPortop(port, proto uint32, dir int) *block {
+	tmp := c.genCmp(orLinkPL, 9, sizeB, proto)
+	b0 := c.genIPFrag()
+	genAnd(tmp, b0)
+	b1 := c.portDir(dir, "ports", func(off int) *block { return c.genCmp(orTranIPv4, off, sizeH, port) })
+	genAnd(b0, b1)
+	return b1
+}
+
+// forProtos runs op for one transport protocol, or for TCP, UDP and SCTP
+// or'ed together when ipproto is protoUndef.
+func forProtos(ipproto int, op func(proto uint32) *block) *block {
+	if ipproto != protoUndef {
+		return op(uint32(ipproto))
+	}
+	tmp := op(ipprotoTCP)
+	b1 := op(ipprotoUDP)
+	genOr(tmp, b1)
+	tmp = op(ipprotoSCTP)
+	genOr(tmp, b1)
+	return b1
+}
+
+func (c *compiler) genPort(port uint32, ipproto, dir int) *block {
+	b0 := c.genLinkType(ethertypeIP)
+	b1 := forProtos(ipproto, func(p uint32) *block { return c.genPortop(port, p, dir) })
+	genAnd(b0, b1)
+	return b1
+}
+
+func (c *compiler) genPortop6(port, proto uint32, dir int) *block {
+	b0 := c.genCmp(orLinkPL, 6, sizeB, proto)
+	b1 := c.portDir(dir, "ports", func(off int) *block { return c.genCmp(orTranIPv6, off, sizeH, port) })
+	genAnd(b0, b1)
+	return b1
+}
+
+func (c *compiler) genPort6(port uint32, ipproto, dir int) *block {
+	b0 := c.genLinkType(ethertypeIPv6)
+	b1 := forProtos(ipproto, func(p uint32) *block { return c.genPortop6(port, p, dir) })
+	genAnd(b0, b1)
+	return b1
+}
+
+func (c *compiler) genPortrangeAtom(rel offrel, off int, v1, v2 uint32) *block {
+	if v1 > v2 {
+		v1, v2 = v2, v1
+	}
+	b1 := c.genCmpGE(rel, off, sizeH, v1)
+	b2 := c.genCmpLE(rel, off, sizeH, v2)
+	genAnd(b1, b2)
+	return b2
+}
+
+func (c *compiler) genPortrangeop(p1, p2, proto uint32, dir int) *block {
+	tmp := c.genCmp(orLinkPL, 9, sizeB, proto)
+	b0 := c.genIPFrag()
+	genAnd(tmp, b0)
+	b1 := c.portDir(dir, "port ranges", func(off int) *block { return c.genPortrangeAtom(orTranIPv4, off, p1, p2) })
+	genAnd(b0, b1)
+	return b1
+}
+
+func (c *compiler) genPortrange(p1, p2 uint32, ipproto, dir int) *block {
+	b0 := c.genLinkType(ethertypeIP)
+	b1 := forProtos(ipproto, func(p uint32) *block { return c.genPortrangeop(p1, p2, p, dir) })
+	genAnd(b0, b1)
+	return b1
+}
+
+func (c *compiler) genPortrangeop6(p1, p2, proto uint32, dir int) *block {
+	b0 := c.genCmp(orLinkPL, 6, sizeB, proto)
+	b1 := c.portDir(dir, "port ranges", func(off int) *block { return c.genPortrangeAtom(orTranIPv6, off, p1, p2) })
+	genAnd(b0, b1)
+	return b1
+}
+
+func (c *compiler) genPortrange6(p1, p2 uint32, ipproto, dir int) *block {
+	b0 := c.genLinkType(ethertypeIPv6)
+	b1 := forProtos(ipproto, func(p uint32) *block { return c.genPortrangeop6(p1, p2, p, dir) })
+	genAnd(b0, b1)
+	return b1
+}

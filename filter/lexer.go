@@ -1,0 +1,189 @@
+package filter
+
+import (
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The scanner's token shapes, as libpcap's flex scanner defines them. Each
+// is anchored; the scanner takes the longest match at the current position
+// and, on a tie, the rule listed first (keywords before names, numbers
+// before names, and so on), exactly like flex.
+var (
+	reMAC   = longest(`^(?:[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{1,2}(?:-[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{1,2}(?:\.[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|[0-9A-Fa-f]{12})`)
+	reNum   = longest(`^(?:0[xX][0-9A-Fa-f]+|[0-9]+)`)
+	reHID   = longest(`^(?:0[xX][0-9A-Fa-f]+|[0-9]+)(?:\.(?:0[xX][0-9A-Fa-f]+|[0-9]+)){1,3}`)
+	reBogus = longest(`^[0-9A-Fa-f]{1,2}:+(?:[0-9A-Fa-f]{1,2}:+)+`)
+	reID    = longest(`^[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?`)
+	reBSID  = longest(`^\\[^ !()\n\t]+`)
+	reAID   = longest(`^\$[0-9A-Fa-f]{1,2}`)
+	reV6Run = longest(`^[0-9A-Fa-f:.]+`)
+)
+
+func longest(expr string) *regexp.Regexp {
+	re := regexp.MustCompile(expr)
+	re.Longest()
+	return re
+}
+
+// lex splits an expression into tokens. It never fails: malformed input
+// becomes a tokError (or an address token carrying an error) that the
+// parser reports with its column.
+func lex(s string) []token {
+	var toks []token
+	i := 0
+	for {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			i++
+		}
+		if i >= len(s) {
+			toks = append(toks, token{kind: tokEOF, pos: i})
+			return toks
+		}
+		t, n := scanOne(s[i:])
+		t.pos = i
+		toks = append(toks, t)
+		i += n
+	}
+}
+
+func matchLen(re *regexp.Regexp, s string) int {
+	if loc := re.FindStringIndex(s); loc != nil {
+		return loc[1]
+	}
+	return 0
+}
+
+// v6Len returns the length of the longest prefix of s that is an IPv6
+// address in one of the textual forms libpcap's scanner accepts.
+func v6Len(s string) int {
+	run := matchLen(reV6Run, s)
+	for l := run; l >= 2; l-- {
+		c := s[:l]
+		if !strings.Contains(c, ":") {
+			return 0
+		}
+		if a, err := netip.ParseAddr(c); err == nil && a.Is6() && a.Zone() == "" {
+			return l
+		}
+	}
+	return 0
+}
+
+var twoCharOps = []string{">=", "<=", "!=", "==", "<<", ">>", "&&", "||"}
+
+// scanOne scans the token at the start of s (s is not empty and does not
+// start with white space) and returns it with its length in s.
+func scanOne(s string) (token, int) {
+	// Candidate lengths for each rule, in flex's priority order.
+	word := matchLen(reID, s)
+	lens := struct{ op, aid, mac, num, hid, v6, bogus, id, bsid int }{
+		aid: matchLen(reAID, s), mac: matchLen(reMAC, s), num: matchLen(reNum, s),
+		hid: matchLen(reHID, s), v6: v6Len(s), bogus: matchLen(reBogus, s),
+		id: word, bsid: matchLen(reBSID, s),
+	}
+	for _, op := range twoCharOps {
+		if strings.HasPrefix(s, op) {
+			lens.op = 2
+			break
+		}
+	}
+	if lens.op == 0 && strings.IndexByte("+-*/%:[]!<>()&|^=", s[0]) >= 0 {
+		lens.op = 1
+	}
+	best := max(lens.op, lens.aid, lens.mac, lens.num, lens.hid, lens.v6, lens.bogus, lens.id, lens.bsid)
+	if best == 0 {
+		return token{kind: tokError, text: s[:1], err: "unexpected character '" + s[:1] + "'"}, 1
+	}
+	text := s[:best]
+	// Keywords and named constants are exact words; they win ties with names.
+	if kw, ok := keywords[text]; ok && best == lens.id {
+		switch kw {
+		case "and":
+			return token{kind: tokAnd, text: text}, best
+		case "or":
+			return token{kind: tokOr, text: text}, best
+		}
+		return token{kind: tokKeyword, text: kw}, best
+	}
+	switch text {
+	case "and":
+		return token{kind: tokAnd, text: text}, best
+	case "or":
+		return token{kind: tokOr, text: text}, best
+	case "not":
+		return token{kind: tokNot, text: text}, best
+	}
+	switch best {
+	case lens.op:
+		switch text {
+		case "&&":
+			return token{kind: tokAnd, text: text}, best
+		case "||":
+			return token{kind: tokOr, text: text}, best
+		case "!":
+			return token{kind: tokNot, text: text}, best
+		case ">=":
+			return token{kind: tokGEQ, text: text}, best
+		case "<=":
+			return token{kind: tokLEQ, text: text}, best
+		case "!=":
+			return token{kind: tokNEQ, text: text}, best
+		case "==":
+			return token{kind: tokOp, text: "="}, best
+		case "<<":
+			return token{kind: tokLSH, text: text}, best
+		case ">>":
+			return token{kind: tokRSH, text: text}, best
+		}
+		return token{kind: tokOp, text: text}, best
+	case lens.aid:
+		return token{kind: tokAID, text: text}, best
+	case lens.mac:
+		return token{kind: tokEID, text: text}, best
+	case lens.num:
+		return scanNumber(text), best
+	case lens.hid:
+		return token{kind: tokHID, text: text}, best
+	case lens.v6:
+		return token{kind: tokHID6, text: text}, best
+	case lens.bogus:
+		return token{kind: tokEID, text: text, err: "bogus ethernet address " + text}, best
+	}
+	if n, ok := namedNumbers[text]; ok && best == lens.id {
+		return token{kind: tokNum, text: text, num: n}, best
+	}
+	if best == lens.id {
+		return token{kind: tokID, text: text}, best
+	}
+	return token{kind: tokID, text: text[1:]}, best // \name
+}
+
+// scanNumber converts a decimal, 0x-hex or 0-octal number as libpcap does.
+func scanNumber(text string) token {
+	t := token{kind: tokNum, text: text}
+	var (
+		v   uint64
+		err error
+	)
+	switch {
+	case strings.HasPrefix(text, "0x") || strings.HasPrefix(text, "0X"):
+		v, err = strconv.ParseUint(text[2:], 16, 32)
+	case len(text) > 1 && text[0] == '0':
+		if strings.ContainsAny(text, "89") {
+			t.kind, t.err = tokError, "number "+text+" contains non-octal digit"
+			return t
+		}
+		v, err = strconv.ParseUint(text[1:], 8, 32)
+	default:
+		v, err = strconv.ParseUint(text, 10, 32)
+	}
+	if err != nil {
+		t.kind, t.err = tokError, "number "+text+" overflows 32 bits"
+		return t
+	}
+	t.num = uint32(v)
+	return t
+}
