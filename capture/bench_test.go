@@ -1,0 +1,145 @@
+package capture_test
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// Benchmark data: the test packets repeated into a file of benchPackets()
+// packets, made once per run in a folder TestMain removes. By default the
+// file is small (20,000 packets) so that the CI smoke run
+// (-benchtime=1x) takes a moment; PKTTAP_BENCH_BIG=1 makes it 1,000,000.
+var (
+	benchDir   string
+	benchOnce  sync.Once
+	benchFiles map[string]string
+	benchErr   error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+func benchPackets() int {
+	if os.Getenv("PKTTAP_BENCH_BIG") == "1" {
+		return 1_000_000
+	}
+	return 20_000
+}
+
+// benchFile returns the path of the benchmark capture in format ext.
+func benchFile(b *testing.B, ext string) string {
+	b.Helper()
+	benchOnce.Do(func() {
+		benchDir, benchErr = os.MkdirTemp("", "pkttap-capture-bench")
+		if benchErr != nil {
+			return
+		}
+		benchFiles = map[string]string{}
+		pkts := ethernetPackets()
+		for _, e := range []string{"pcap", "pcapng"} {
+			path := filepath.Join(benchDir, "bench."+e)
+			d, err := capture.ToFile(path).Open()
+			if err != nil {
+				benchErr = err
+				return
+			}
+			for i := range benchPackets() {
+				p := pkts[i%len(pkts)]
+				p.Timestamp = baseTime.Add(time.Duration(i) * time.Microsecond)
+				if err := d.WritePacket(p); err != nil {
+					benchErr = err
+					return
+				}
+			}
+			if benchErr = d.Close(); benchErr != nil {
+				return
+			}
+			benchFiles[e] = path
+		}
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchFiles[ext]
+}
+
+// BenchmarkFileRead reads the benchmark file through capture in several
+// ways, next to pcapio's zero-copy reader alone (the anchor): the cost of
+// the capture layer, the copy of Next and the userspace filter.
+func BenchmarkFileRead(b *testing.B) {
+	for _, ext := range []string{"pcap", "pcapng"} {
+		b.Run(ext+"/pcapio-anchor", func(b *testing.B) {
+			path := benchFile(b, ext)
+			n := 0
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := pcapio.NewReader(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					if _, err := r.NextZeroCopy(); err != nil {
+						if err != io.EOF {
+							b.Fatal(err)
+						}
+						break
+					}
+					n++
+				}
+				f.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/pkt")
+		})
+		for _, bc := range []struct {
+			name string
+			safe bool
+		}{
+			{"zerocopy", false},
+			{"next", true},
+		} {
+			b.Run(ext+"/"+bc.name, func(b *testing.B) {
+				path := benchFile(b, ext)
+				n := 0
+				for b.Loop() {
+					c, err := capture.FromFile(path).Open()
+					if err != nil {
+						b.Fatal(err)
+					}
+					for {
+						var err error
+						if bc.safe {
+							_, err = c.Next()
+						} else {
+							_, err = c.NextZeroCopy()
+						}
+						if err != nil {
+							if err != io.EOF {
+								b.Fatal(err)
+							}
+							break
+						}
+					}
+					st, _ := c.Stats()
+					n += int(st.Received)
+					c.Close()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/pkt")
+			})
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"iter"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// source is where a Capture's packets come from: a file or an OS interface.
+type source interface {
+	// next returns the next packet (Data valid until the next call), io.EOF
+	// at the end of a file.
+	next() (pcapio.Packet, error)
+	linkType() pcapio.LinkType
+	stats() (Stats, error)
+	close() error
+}
+
+// packetFilter decides whether a packet is kept. (It takes the packet's
+// fields rather than a pointer to it, which would make every packet escape
+// to the heap.)
+type packetFilter interface {
+	match(lt pcapio.LinkType, data []byte, wireLen int) bool
+}
+
+// Stats counts a capture's packets.
+type Stats struct {
+	// Received is the number of packets the capture received: for a live
+	// capture those the operating system passed through the kernel filter,
+	// for a file every packet read so far (before filtering).
+	Received uint64
+	// Dropped is the number of packets the operating system dropped because
+	// the capture did not read them fast enough (0 for a file).
+	Dropped uint64
+	// IfDropped is the number of packets the interface or driver dropped,
+	// where the operating system reports it (0 otherwise).
+	IfDropped uint64
+}
+
+// Capture is an open capture, live or from a file. Next, NextZeroCopy and
+// Packets must be called from one goroutine at a time; Close, LinkType and
+// Stats may be called from any goroutine at any time.
+type Capture struct {
+	src     source
+	filter  packetFilter // nil: keep everything
+	snaplen int
+	closed  atomic.Bool
+
+	mu         sync.Mutex // guards the two below
+	finalStats Stats      // the counts when Close was called
+	finalErr   error
+}
+
+// Next blocks until the next packet that passes the filter and returns it;
+// the caller owns its Data. It returns io.EOF at the end of a file (never
+// for a live capture) and ErrClosed after Close.
+func (c *Capture) Next() (pcapio.Packet, error) {
+	p, err := c.NextZeroCopy()
+	if err != nil {
+		return p, err
+	}
+	p.Data = bytes.Clone(p.Data)
+	return p, nil
+}
+
+// NextZeroCopy is Next without the copy: the returned packet's Data points
+// into the capture's own buffer (the file reader's or the kernel's ring) and
+// is valid only until the next call to Next, NextZeroCopy or Close. Use it
+// to look at each packet once and move on (count it, match it, write it to
+// a Dump); copy what must be kept. It does not allocate for each packet.
+func (c *Capture) NextZeroCopy() (pcapio.Packet, error) {
+	for {
+		if c.closed.Load() {
+			return pcapio.Packet{}, ErrClosed
+		}
+		p, err := c.src.next()
+		if err != nil {
+			if c.closed.Load() && err != io.EOF {
+				return pcapio.Packet{}, ErrClosed
+			}
+			return pcapio.Packet{}, err
+		}
+		if len(p.Data) > c.snaplen {
+			p.Data = p.Data[:c.snaplen]
+		}
+		if c.filter == nil || c.filter.match(p.LinkType, p.Data, p.Length) {
+			return p, nil
+		}
+	}
+}
+
+// Packets returns an iterator over the capture's packets, each owned by the
+// caller as with Next. It ends at the end of a file and once the capture is
+// closed; any other error is yielded once, with a zero Packet, as the last
+// element.
+func (c *Capture) Packets() iter.Seq2[pcapio.Packet, error] {
+	return func(yield func(pcapio.Packet, error) bool) {
+		for {
+			p, err := c.Next()
+			if errors.Is(err, io.EOF) || errors.Is(err, ErrClosed) {
+				return
+			}
+			if !yield(p, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// LinkType returns the link-layer header type of the capture's packets: the
+// interface's for a live capture, the file header's (pcap) or first
+// interface's (pcapng) for a file. A pcapng file may hold interfaces of
+// other link types too; each Packet carries its own.
+func (c *Capture) LinkType() pcapio.LinkType { return c.src.linkType() }
+
+// Stats returns the capture's packet counts so far; after Close, the counts
+// at the time of Close.
+func (c *Capture) Stats() (Stats, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed.Load() {
+		return c.finalStats, c.finalErr
+	}
+	return c.src.stats()
+}
+
+// Close stops the capture and releases its resources; a Next blocked in
+// another goroutine returns ErrClosed. Closing twice is harmless.
+func (c *Capture) Close() error {
+	c.mu.Lock()
+	if c.closed.Load() {
+		c.mu.Unlock()
+		return nil
+	}
+	c.finalStats, c.finalErr = c.src.stats()
+	c.closed.Store(true)
+	c.mu.Unlock()
+	return c.src.close()
+}

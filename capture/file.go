@@ -1,0 +1,83 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// fileSource reads packets from a pcap or pcapng stream.
+type fileSource struct {
+	name     string
+	f        io.Closer // nil for standard input, which is not closed
+	r        *pcapio.Reader
+	received atomic.Uint64 // read by Stats from any goroutine
+}
+
+// openFile opens a file capture described by b.
+func openFile(b Builder, snaplen int) (*Capture, error) {
+	src, err := newFileSource(b.name)
+	if err != nil {
+		return nil, err
+	}
+	return &Capture{src: src, snaplen: snaplen}, nil
+}
+
+// newFileSource opens path ("-" for standard input) and reads its header.
+func newFileSource(path string) (*fileSource, error) {
+	var rc io.ReadCloser
+	name := path
+	if path == "-" {
+		rc, name = io.NopCloser(os.Stdin), "standard input"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("capture: open capture file: %w", err)
+		}
+		rc = f
+	}
+	r, err := pcapio.NewReader(rc)
+	if err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("capture: %s is not a readable pcap or pcapng file: %w", name, err)
+	}
+	s := &fileSource{name: name, r: r}
+	if path != "-" {
+		s.f = rc
+	}
+	return s, nil
+}
+
+func (s *fileSource) next() (pcapio.Packet, error) {
+	p, err := s.r.NextZeroCopy()
+	if err != nil {
+		if err == io.EOF {
+			return p, io.EOF
+		}
+		var fe *pcapio.FormatError
+		if errors.As(err, &fe) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return p, fmt.Errorf("capture: read %s after %d packets: %w (the file is damaged or was cut short; the packets before this point are good)", s.name, s.received.Load(), err)
+		}
+		return p, fmt.Errorf("capture: read %s: %w", s.name, err)
+	}
+	s.received.Add(1)
+	return p, nil
+}
+
+func (s *fileSource) linkType() pcapio.LinkType { return s.r.LinkType() }
+
+func (s *fileSource) stats() (Stats, error) { return Stats{Received: s.received.Load()}, nil }
+
+func (s *fileSource) close() error {
+	if s.f == nil {
+		return nil
+	}
+	if err := s.f.Close(); err != nil {
+		return fmt.Errorf("capture: close %s: %w", s.name, err)
+	}
+	return nil
+}

@@ -1,0 +1,295 @@
+package capture_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// writeFile dumps pkts to a new file named name in a temporary folder.
+func writeFile(t *testing.T, name string, lt pcapio.LinkType, pkts []pcapio.Packet) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := capture.DumpPackets(path, lt, pkts); err != nil {
+		t.Fatalf("DumpPackets(%s): %v", name, err)
+	}
+	return path
+}
+
+// readAll reads every packet of an open capture with Next.
+func readAll(t *testing.T, c *capture.Capture) []pcapio.Packet {
+	t.Helper()
+	var got []pcapio.Packet
+	for {
+		p, err := c.Next()
+		if err == io.EOF {
+			return got
+		}
+		if err != nil {
+			t.Fatalf("Next after %d packets: %v", len(got), err)
+		}
+		got = append(got, p)
+	}
+}
+
+// samePacket compares a packet read back with the one written; prec is the
+// timestamp precision of the file format.
+func samePacket(t *testing.T, i int, got, want pcapio.Packet, prec time.Duration) {
+	t.Helper()
+	if !bytes.Equal(got.Data, want.Data) || got.Length != want.Length || got.LinkType != want.LinkType {
+		t.Errorf("packet %d: got %d/%d bytes of %s, want %d/%d of %s (or bytes differ)", i, len(got.Data), got.Length, got.LinkType, len(want.Data), want.Length, want.LinkType)
+	}
+	if w := want.Timestamp.Truncate(prec); !got.Timestamp.Equal(w) {
+		t.Errorf("packet %d: timestamp %v, want %v", i, got.Timestamp, w)
+	}
+}
+
+func TestDumpAndReadBack(t *testing.T) {
+	pkts := ethernetPackets()
+	for _, tt := range []struct {
+		name string
+		prec time.Duration
+	}{
+		{"trace.pcap", time.Microsecond},
+		{"trace.pcapng", time.Nanosecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := capture.FromFile(writeFile(t, tt.name, pcapio.LinkTypeEthernet, pkts)).Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if c.LinkType() != pcapio.LinkTypeEthernet {
+				t.Errorf("LinkType() = %s, want EN10MB", c.LinkType())
+			}
+			got := readAll(t, c)
+			if len(got) != len(pkts) {
+				t.Fatalf("read %d packets, want %d", len(got), len(pkts))
+			}
+			for i := range pkts {
+				samePacket(t, i, got[i], pkts[i], tt.prec)
+			}
+			st, err := c.Stats()
+			if err != nil || st.Received != uint64(len(pkts)) || st.Dropped != 0 {
+				t.Errorf("Stats() = %+v, %v; want %d received", st, err, len(pkts))
+			}
+		})
+	}
+}
+
+func TestNextOwnsDataZeroCopyDoesNot(t *testing.T) {
+	pkts := ethernetPackets()
+	path := writeFile(t, "t.pcap", pcapio.LinkTypeEthernet, pkts)
+	c, err := capture.FromFile(path).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	first, err := c.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := bytes.Clone(first.Data)
+	for {
+		p, err := c.NextZeroCopy()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range p.Data {
+			p.Data[i] ^= 0xff // scribble on the reader's buffer
+		}
+	}
+	if !bytes.Equal(first.Data, keep) {
+		t.Error("a packet returned by Next changed when later packets were read")
+	}
+}
+
+func TestSnaplenCutsFilePackets(t *testing.T) {
+	pkts := ethernetPackets()
+	for _, name := range []string{"t.pcap", "t.pcapng"} {
+		path := writeFile(t, name, pcapio.LinkTypeEthernet, pkts)
+		for _, snap := range []int{14, 60, 100, 1000, 65535, 0} {
+			c, err := capture.FromFile(path).Snaplen(snap).Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readAll(t, c)
+			c.Close()
+			limit := snap
+			if limit == 0 {
+				limit = capture.MaxSnaplen
+			}
+			for i, p := range got {
+				want := pkts[i].Data[:min(limit, len(pkts[i].Data))]
+				if !bytes.Equal(p.Data, want) || p.Length != pkts[i].Length {
+					t.Fatalf("%s snaplen %d packet %d: %d/%d bytes, want %d/%d", name, snap, i, len(p.Data), p.Length, len(want), pkts[i].Length)
+				}
+				if p.IsTruncated() != (len(pkts[i].Data) > limit) {
+					t.Errorf("%s snaplen %d packet %d: IsTruncated() = %v", name, snap, i, p.IsTruncated())
+				}
+			}
+		}
+	}
+	if _, err := capture.FromFile("x.pcap").Snaplen(-1).Open(); err == nil || !strings.Contains(err.Error(), "snaplen") {
+		t.Errorf("Snaplen(-1).Open() = %v, want a snaplen error", err)
+	}
+}
+
+func TestPacketsIterator(t *testing.T) {
+	pkts := ethernetPackets()
+	path := writeFile(t, "t.pcapng", pcapio.LinkTypeEthernet, pkts)
+	c, err := capture.FromFile(path).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	n := 0
+	for p, err := range c.Packets() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		samePacket(t, n, p, pkts[n], time.Nanosecond)
+		n++
+		if n == 5 {
+			break
+		}
+	}
+	for p, err := range c.Packets() { // resumes where the loop broke off
+		if err != nil {
+			t.Fatal(err)
+		}
+		samePacket(t, n, p, pkts[n], time.Nanosecond)
+		n++
+	}
+	if n != len(pkts) {
+		t.Errorf("iterated %d packets, want %d", n, len(pkts))
+	}
+}
+
+func TestCloseFile(t *testing.T) {
+	path := writeFile(t, "t.pcap", pcapio.LinkTypeEthernet, ethernetPackets())
+	c, err := capture.FromFile(path).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close() = %v, want nil", err)
+	}
+	if _, err := c.Next(); !errors.Is(err, capture.ErrClosed) {
+		t.Errorf("Next after Close = %v, want ErrClosed", err)
+	}
+	if st, err := c.Stats(); err != nil || st.Received != 1 {
+		t.Errorf("Stats after Close = %+v, %v; want 1 received", st, err)
+	}
+	for range c.Packets() {
+		t.Fatal("Packets after Close yielded a packet")
+	}
+}
+
+func TestFromStdin(t *testing.T) {
+	pkts := ethernetPackets()
+	data, err := os.ReadFile(writeFile(t, "t.pcapng", pcapio.LinkTypeEthernet, pkts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { w.Write(data); w.Close() }()
+	old := os.Stdin
+	os.Stdin = r
+	t.Cleanup(func() { os.Stdin = old; r.Close() })
+	c, err := capture.FromFile("-").Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := readAll(t, c)
+	if len(got) != len(pkts) {
+		t.Errorf("read %d packets from a pipe, want %d", len(got), len(pkts))
+	}
+}
+
+func TestFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	t.Run("missing", func(t *testing.T) {
+		_, err := capture.FromFile(filepath.Join(dir, "nope.pcap")).Open()
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Open of a missing file = %v, want fs.ErrNotExist", err)
+		}
+	})
+	t.Run("not a capture", func(t *testing.T) {
+		path := filepath.Join(dir, "text.pcap")
+		os.WriteFile(path, []byte("this is not a capture file, not at all\n"), 0o644)
+		_, err := capture.FromFile(path).Open()
+		var fe *pcapio.FormatError
+		if !errors.As(err, &fe) {
+			t.Errorf("Open of a text file = %v, want a *pcapio.FormatError", err)
+		}
+	})
+	t.Run("cut short", func(t *testing.T) {
+		pkts := ethernetPackets()
+		data, _ := os.ReadFile(writeFile(t, "t.pcap", pcapio.LinkTypeEthernet, pkts[:3]))
+		path := filepath.Join(dir, "cut.pcap")
+		os.WriteFile(path, data[:len(data)-10], 0o644)
+		c, err := capture.FromFile(path).Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for i := range 2 {
+			if _, err := c.Next(); err != nil {
+				t.Fatalf("packet %d before the cut: %v", i, err)
+			}
+		}
+		_, err = c.Next()
+		var fe *pcapio.FormatError
+		if err == nil || err == io.EOF || !(errors.As(err, &fe) || errors.Is(err, io.ErrUnexpectedEOF)) {
+			t.Errorf("Next at the cut = %v, want a FormatError or io.ErrUnexpectedEOF", err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "cut short") {
+			t.Errorf("error %q does not say what happened", err)
+		}
+	})
+}
+
+func TestNextZeroCopyAllocs(t *testing.T) {
+	pkts := ethernetPackets()
+	for _, name := range []string{"t.pcap", "t.pcapng"} {
+		path := writeFile(t, name, pcapio.LinkTypeEthernet, pkts)
+		for _, expr := range []string{""} {
+			c, err := capture.FromFile(path).Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			allocs := testing.AllocsPerRun(len(pkts)-2, func() {
+				if _, err := c.NextZeroCopy(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			c.Close()
+			if allocs != 0 {
+				t.Errorf("%s, filter %q: NextZeroCopy allocates %.1f times per packet, want 0", name, expr, allocs)
+			}
+		}
+	}
+}
