@@ -48,7 +48,7 @@ func (b *buffer) fill(n int) error {
 		if b.err != nil {
 			return b.err
 		}
-		if len(b.buf)-b.pos < n || b.end == len(b.buf) {
+		if len(b.buf)-b.pos < n || len(b.buf)-b.end < len(b.buf)/2 {
 			b.compact(n)
 		}
 		m, err := b.src.Read(b.buf[b.end:])
@@ -84,7 +84,7 @@ func (b *buffer) compact(n int) {
 		size = initialBufSize
 	case b.end == size && size < n:
 		size *= 2 // full of real bytes: doubling is bounded by the input read so far
-	case b.base > 0 && size < streamBufSize:
+	case b.base >= int64(size) && size < streamBufSize:
 		size = streamBufSize
 	}
 	if size != len(b.buf) {
