@@ -1,0 +1,50 @@
+// Package platform holds pkttap's operating-system packet sources: the
+// code that opens a network interface, installs a compiled classic BPF
+// program in the kernel and hands back packets with as little copying as the
+// OS allows. Package capture builds the public API on top of it; most
+// programs should use capture, not platform.
+//
+// # Linux
+//
+// An AF_PACKET socket with a TPACKET_V3 memory-mapped receive ring. The
+// socket is opened with protocol 0 (it receives nothing), the filter is
+// attached, and only then is the socket bound to the interface, so no packet
+// the filter rejects ever reaches the ring. Packets are read straight out of
+// the ring: NextZeroCopy walks a block's packets without system calls and
+// polls only when the current block is exhausted. VLAN tags that the kernel
+// moved into packet metadata are put back into the bytes as libpcap does (in
+// headroom reserved in the ring, so without a copy). The link type follows
+// the interface's ARPHRD type: Ethernet and loopback give EN10MB, interfaces
+// without a link header (tunnels, ARPHRD_NONE, RAWIP) give RAW, 802.11
+// gives IEEE802_11 or IEEE802_11_RADIO, and everything else, including the
+// "any" pseudo-interface, is captured cooked as LINUX_SLL with the 16-byte
+// header synthesized from the kernel's sockaddr_ll.
+//
+// The ring defaults to 8 blocks of 1 MiB retired after at most 10 ms (see
+// Config), which holds about 50 000 small packets: enough for a reader that
+// keeps up with a million packets per second, with a delivery latency of at
+// most 10 ms when traffic is light.
+//
+// Opening a packet socket needs CAP_NET_RAW; without it Open returns an error
+// wrapping ErrPermissionDenied.
+//
+// # macOS
+//
+// A /dev/bpf device: the cloning /dev/bpf first, then /dev/bpf0, /dev/bpf1,
+// ... skipping busy ones. The buffer size is set before the interface is
+// bound (halving from 512 KiB until the kernel accepts it), immediate mode
+// and "header complete" are switched on, the filter (or a "ret #snaplen"
+// program when there is none, since BPF has no snap-length ioctl) is set with
+// BIOCSETF, and the link type is read with BIOCGDLT after binding. One read
+// returns many bpf_hdr records, each aligned to 4 bytes (BPF_WORDALIGN); all
+// of them are delivered. macOS accepts at most 512 instructions per program.
+//
+// # Windows
+//
+// Npcap's wpcap.dll, loaded at run time from System32\Npcap with a
+// restricted DLL search path, so programs start without Npcap installed and
+// report "Npcap is not installed" only when a capture is opened. Interfaces
+// may be named by their friendly name ("Ethernet", "Wi-Fi") or by their
+// \Device\NPF_{GUID} name. Readers wait on pcap_getevent's event handle;
+// Close wakes them with pcap_breakloop and that event.
+package platform

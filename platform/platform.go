@@ -1,0 +1,144 @@
+package platform
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// DefaultSnaplen is the snap length used when Config.Snaplen is zero: the
+// largest packet libpcap captures (MAXIMUM_SNAPLEN).
+const DefaultSnaplen = 262144
+
+// Ring defaults for Linux's TPACKET_V3 receive ring (see Config).
+const (
+	DefaultBlockSize    = 1 << 20               // bytes per ring block
+	DefaultNumBlocks    = 8                     // blocks in the ring
+	DefaultBlockTimeout = 10 * time.Millisecond // a partly filled block is handed over after this
+)
+
+// Config says what to capture and how.
+type Config struct {
+	// Interface is the OS name of the interface ("eth0", "en0", "Ethernet"
+	// or "\Device\NPF_{GUID}" on Windows). On Linux "any" captures on all
+	// interfaces (cooked, LINUX_SLL).
+	Interface string
+	// Snaplen is the most bytes kept of each packet; the packet's on-wire
+	// length is kept in Packet.Length. Zero means DefaultSnaplen.
+	Snaplen int
+	// Promiscuous asks the interface to pass up frames addressed to other
+	// hosts for as long as the source is open.
+	Promiscuous bool
+	// FilterFor is called once the link type is known and before any
+	// packet can be delivered, so no packet the filter rejects ever reaches
+	// the caller; nil accepts all. The program runs in the kernel: on Linux
+	// it must be compiled for a socket (filter.TargetLinuxSocket), where
+	// cooked and VLAN fields are read through SKF_AD_* extension loads.
+	FilterFor func(lt pcapio.LinkType) ([]bpf.RawInstruction, error)
+	// BlockSize, NumBlocks and BlockTimeout tune Linux's TPACKET_V3 ring:
+	// the size of a block in bytes (a multiple of the page size; zero means
+	// DefaultBlockSize), the number of blocks (zero means
+	// DefaultNumBlocks) and how long a partly filled block may wait before
+	// the kernel hands it over (zero means DefaultBlockTimeout; rounded up
+	// to whole milliseconds). Other systems ignore them.
+	BlockSize, NumBlocks int
+	BlockTimeout         time.Duration
+}
+
+func (c *Config) snaplen() int {
+	if c.Snaplen <= 0 || c.Snaplen > DefaultSnaplen {
+		return DefaultSnaplen
+	}
+	return c.Snaplen
+}
+
+// Source is an open packet source on a live interface.
+type Source interface {
+	// NextZeroCopy blocks until a packet arrives and returns it. The
+	// packet's Data points into the source's buffer and is valid only until
+	// the next call to NextZeroCopy or Close; copy it to keep it. After
+	// Close it returns ErrClosed.
+	NextZeroCopy() (pcapio.Packet, error)
+	// LinkType is the link-layer header type of every packet.
+	LinkType() pcapio.LinkType
+	// Stats returns the counters accumulated since Open.
+	Stats() (Stats, error)
+	// Close releases the source. It is safe to call while another
+	// goroutine is blocked in NextZeroCopy, which then returns ErrClosed.
+	// Calling it again returns nil.
+	Close() error
+}
+
+// Stats are a source's counters since it was opened.
+type Stats struct {
+	// Received counts packets the filter accepted, including those then
+	// dropped (libpcap's ps_recv).
+	Received uint64
+	// Dropped counts packets the filter accepted that the kernel dropped
+	// because the buffer was full.
+	Dropped uint64
+	// IfDropped counts packets the interface dropped, where the OS says
+	// (zero otherwise).
+	IfDropped uint64
+}
+
+// Interface describes one interface a capture can be opened on.
+type Interface struct {
+	// Name is what Config.Interface accepts.
+	Name string
+	// Description is a human-readable description where the OS has one
+	// (Windows: the friendly name and adapter description).
+	Description string
+	// Index is the OS interface index (0 for pseudo-interfaces).
+	Index int
+	// Addresses are the interface's IP addresses with their prefixes.
+	Addresses []net.IPNet
+	// Up and Loopback are the interface's flags.
+	Up, Loopback bool
+	// HardwareAddr is the link-layer address, if any.
+	HardwareAddr net.HardwareAddr
+}
+
+// ErrPermissionDenied is wrapped by errors returned when the OS refuses to
+// open a capture for lack of privileges.
+var ErrPermissionDenied = errors.New(permissionHint)
+
+// ErrClosed is returned by NextZeroCopy and Stats after Close.
+var ErrClosed = errors.New("platform: capture source is closed")
+
+// PlatformError is an error from the OS capture facility: an interface that
+// does not exist, a missing capture driver, a failing system call.
+type PlatformError struct {
+	// Op is the operation that failed ("open", "socket", "bind", ...).
+	Op string
+	// Interface is the interface concerned, if any.
+	Interface string
+	// Err is the underlying error.
+	Err error
+}
+
+// Error returns "platform: OP INTERFACE: ERR".
+func (e *PlatformError) Error() string {
+	s := "platform: " + e.Op
+	if e.Interface != "" {
+		s += " " + e.Interface
+	}
+	return s + ": " + e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *PlatformError) Unwrap() error { return e.Err }
+
+// Open opens a capture on cfg.Interface.
+func Open(cfg Config) (Source, error) {
+	return open(cfg)
+}
+
+// Interfaces lists the interfaces a capture can be opened on.
+func Interfaces() ([]Interface, error) {
+	return interfaces()
+}

@@ -1,0 +1,277 @@
+//go:build linux
+
+package platform
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// Offsets into a TPACKET_V3 block descriptor (struct tpacket_block_desc with
+// its struct tpacket_hdr_v1).
+const (
+	blockStatusOff   = 8  // hdr.bh1.block_status
+	blockNumPktsOff  = 12 // hdr.bh1.num_pkts
+	blockFirstPktOff = 16 // hdr.bh1.offset_to_first_pkt
+)
+
+// tpacketHdrLen is TPACKET_ALIGN(sizeof(struct tpacket3_hdr)): where the
+// packet's struct sockaddr_ll starts, relative to its tpacket3_hdr.
+const tpacketHdrLen = (unix.SizeofTpacket3Hdr + 15) &^ 15
+
+// linuxSource reads packets from an AF_PACKET socket's TPACKET_V3 ring.
+type linuxSource struct {
+	// mu is held by NextZeroCopy for the whole call and by Close while it
+	// unmaps the ring, so the ring is never unmapped under a reader.
+	mu     sync.Mutex
+	closed atomic.Bool
+
+	fd, efd   int
+	pfd       [2]unix.PollFd
+	ring      []byte
+	blockSize int
+	numBlocks int
+
+	// Reader state, guarded by mu.
+	block int  // the block to read next (or being read, when held)
+	held  bool // the block is ours (TP_STATUS_USER) until released
+	left  int  // packets not yet returned from the held block
+	next  int  // ring offset of the next packet's tpacket3_hdr
+
+	lt      pcapio.LinkType
+	cooked  bool  // SOCK_DGRAM: synthesize the LINUX_SLL header
+	vlanOff int   // where VLAN tags go back in, -1 for none
+	snaplen int   // user snap length, applied to the rebuilt packet
+	loIndex int32 // loopback ifindex whose outgoing copies are skipped, -1 for none
+
+	ifname string
+	// statsMu guards the counters and the socket against Close.
+	statsMu sync.Mutex
+	stats   Stats
+	ifdrop  *ifDropCounter
+	final   bool // stats are final: the socket is closed
+}
+
+var _ Source = (*linuxSource)(nil)
+
+// LinkType returns the link type of every packet.
+func (s *linuxSource) LinkType() pcapio.LinkType { return s.lt }
+
+// NextZeroCopy returns the next packet from the ring; its Data is valid until
+// the next call or Close.
+func (s *linuxSource) NextZeroCopy() (pcapio.Packet, error) {
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return pcapio.Packet{}, ErrClosed
+	}
+	p, err := s.nextLocked()
+	s.mu.Unlock()
+	return p, err
+}
+
+// nextLocked walks the held block's packets, moving to the next block when
+// it is exhausted and polling only when that block is still the kernel's.
+func (s *linuxSource) nextLocked() (pcapio.Packet, error) {
+	for {
+		for s.left > 0 {
+			off := s.next
+			h := (*unix.Tpacket3Hdr)(unsafe.Pointer(&s.ring[off]))
+			s.left--
+			s.next = off + int(h.Next_offset)
+			if p, ok := s.packetAt(off, h); ok {
+				return p, nil
+			}
+		}
+		if s.held {
+			s.releaseBlock()
+		}
+		base := s.block * s.blockSize
+		status := (*uint32)(unsafe.Pointer(&s.ring[base+blockStatusOff]))
+		if atomic.LoadUint32(status)&unix.TP_STATUS_USER != 0 {
+			s.held = true
+			s.left = int(binary.NativeEndian.Uint32(s.ring[base+blockNumPktsOff:]))
+			s.next = base + int(binary.NativeEndian.Uint32(s.ring[base+blockFirstPktOff:]))
+			continue
+		}
+		if err := s.wait(); err != nil {
+			return pcapio.Packet{}, err
+		}
+	}
+}
+
+// releaseBlock hands the held block back to the kernel.
+func (s *linuxSource) releaseBlock() {
+	base := s.block * s.blockSize
+	atomic.StoreUint32((*uint32)(unsafe.Pointer(&s.ring[base+blockStatusOff])), unix.TP_STATUS_KERNEL)
+	s.held = false
+	s.left = 0
+	s.block++
+	if s.block == s.numBlocks {
+		s.block = 0
+	}
+}
+
+// packetAt builds the packet whose tpacket3_hdr h is at ring offset off:
+// the SLL header synthesized for cooked sockets, the VLAN tag put back, the
+// snap length applied. It reports false for packets libpcap skips (the
+// outgoing copy of a loopback packet).
+func (s *linuxSource) packetAt(off int, h *unix.Tpacket3Hdr) (pcapio.Packet, bool) {
+	ring := s.ring
+	sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&ring[off+tpacketHdrLen]))
+	if sll.Ifindex == s.loIndex && sll.Pkttype == unix.PACKET_OUTGOING {
+		return pcapio.Packet{}, false
+	}
+	start := off + int(h.Mac)
+	capLen := int(h.Snaplen)
+	wire := int(h.Len)
+	const sllEnd = tpacketHdrLen + unix.SizeofSockaddrLinklayer
+	if s.cooked {
+		start = off + int(h.Net) - sllHdrLen
+		if start < off+sllEnd {
+			return pcapio.Packet{}, false // cannot happen with the kernel's layout
+		}
+		sllOff := off + tpacketHdrLen
+		putSLLHeader(ring[start:], sll.Pkttype, sll.Hatype, sll.Halen, sll.Addr[:],
+			[2]byte{ring[sllOff+2], ring[sllOff+3]})
+		capLen += sllHdrLen
+		wire += sllHdrLen
+	}
+	if s.vlanOff >= 0 && (h.Hv1.Vlan_tci != 0 || h.Status&unix.TP_STATUS_VLAN_VALID != 0) &&
+		capLen >= s.vlanOff && start-vlanTagLen >= off+sllEnd {
+		tpid := uint16(etherTypeVLAN)
+		if h.Status&unix.TP_STATUS_VLAN_TPID_VALID != 0 {
+			tpid = h.Hv1.Vlan_tpid
+		}
+		start = insertVLAN(ring, start, s.vlanOff, tpid, uint16(h.Hv1.Vlan_tci))
+		capLen += vlanTagLen
+		wire += vlanTagLen
+	}
+	if capLen > s.snaplen {
+		capLen = s.snaplen
+	}
+	end := start + capLen
+	return pcapio.Packet{
+		Timestamp:      time.Unix(int64(h.Sec), int64(h.Nsec)),
+		Data:           ring[start:end:end],
+		Length:         wire,
+		LinkType:       s.lt,
+		InterfaceIndex: int(sll.Ifindex),
+	}, true
+}
+
+// wait polls the socket and the wake-up eventfd until the ring has a block
+// for us, Close is called, or the socket reports an error.
+func (s *linuxSource) wait() error {
+	for {
+		s.pfd[0].Revents, s.pfd[1].Revents = 0, 0
+		_, err := unix.Poll(s.pfd[:], -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &PlatformError{Op: "poll", Interface: s.ifname, Err: err}
+		}
+		if s.pfd[1].Revents != 0 || s.closed.Load() {
+			return ErrClosed
+		}
+		if s.pfd[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
+			return s.socketError()
+		}
+		return nil
+	}
+}
+
+// socketError turns a POLLERR on the socket into an error saying what
+// happened.
+func (s *linuxSource) socketError() error {
+	errno, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return &PlatformError{Op: "poll", Interface: s.ifname, Err: fmt.Errorf("read socket error: %w", err)}
+	}
+	switch unix.Errno(errno) {
+	case 0:
+		return &PlatformError{Op: "poll", Interface: s.ifname, Err: fmt.Errorf("socket reported an error condition")}
+	case unix.ENETDOWN:
+		return &PlatformError{Op: "read", Interface: s.ifname, Err: fmt.Errorf("the interface went down (bring it up and reopen the capture): %w", unix.Errno(errno))}
+	case unix.ENODEV, unix.ENXIO:
+		return &PlatformError{Op: "read", Interface: s.ifname, Err: fmt.Errorf("the interface disappeared: %w", unix.Errno(errno))}
+	}
+	return &PlatformError{Op: "read", Interface: s.ifname, Err: unix.Errno(errno)}
+}
+
+// Stats returns the counters accumulated since Open. The kernel resets
+// PACKET_STATISTICS on every read, so they are summed here. After Close it
+// returns the counts as they were when the source was closed.
+func (s *linuxSource) Stats() (Stats, error) {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	if s.final {
+		return s.stats, nil
+	}
+	if err := s.updateStatsLocked(); err != nil {
+		return s.stats, err
+	}
+	return s.stats, nil
+}
+
+func (s *linuxSource) updateStatsLocked() error {
+	st, err := unix.GetsockoptTpacketStatsV3(s.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	if err != nil {
+		return &PlatformError{Op: "stats", Interface: s.ifname, Err: fmt.Errorf("getsockopt PACKET_STATISTICS: %w", err)}
+	}
+	s.stats.Received += uint64(st.Packets)
+	s.stats.Dropped += uint64(st.Drops)
+	if s.ifdrop != nil {
+		if n, err := s.ifdrop.dropped(); err == nil {
+			s.stats.IfDropped = n
+		}
+	}
+	return nil
+}
+
+// Close wakes a reader blocked in NextZeroCopy, waits for it to leave, and
+// then unmaps the ring and closes the socket.
+func (s *linuxSource) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	var one [8]byte
+	binary.NativeEndian.PutUint64(one[:], 1)
+	_, werr := unix.Write(s.efd, one[:])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	_ = s.updateStatsLocked()
+	s.final = true
+	var errs []error
+	if werr != nil {
+		errs = append(errs, fmt.Errorf("wake reader: %w", werr))
+	}
+	if err := unix.Munmap(s.ring); err != nil {
+		errs = append(errs, fmt.Errorf("unmap ring: %w", err))
+	}
+	s.ring = nil
+	if err := unix.Close(s.fd); err != nil {
+		errs = append(errs, fmt.Errorf("close socket: %w", err))
+	}
+	if err := unix.Close(s.efd); err != nil {
+		errs = append(errs, fmt.Errorf("close eventfd: %w", err))
+	}
+	if s.ifdrop != nil {
+		s.ifdrop.close()
+	}
+	if len(errs) > 0 {
+		return &PlatformError{Op: "close", Interface: s.ifname, Err: errs[0]}
+	}
+	return nil
+}
