@@ -1,0 +1,298 @@
+package vm
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+
+	"golang.org/x/net/bpf"
+)
+
+// This file holds the random program and packet generators shared by the
+// differential tests and the fuzz target, and a plain reference
+// interpreter written straight from libpcap's bpf_filter.
+
+// allCodes lists every opcode New accepts.
+var allCodes = []uint16{
+	codeLdWAbs, codeLdHAbs, codeLdBAbs, codeLdWInd, codeLdHInd, codeLdBInd,
+	codeLdLen, codeLdImm, codeLdMem, codeLdxImm, codeLdxMem, codeLdxLen, codeLdxMsh,
+	codeSt, codeStx,
+	codeJa, codeJeqK, codeJeqX, codeJgtK, codeJgtX, codeJgeK, codeJgeX, codeJsetK, codeJsetX,
+	codeAddK, codeAddX, codeSubK, codeSubX, codeMulK, codeMulX, codeDivK, codeDivX,
+	codeOrK, codeOrX, codeAndK, codeAndX, codeLshK, codeLshX, codeRshK, codeRshX,
+	codeNeg, codeModK, codeModX, codeXorK, codeXorX,
+	codeRetK, codeRetA, codeTax, codeTxa,
+}
+
+// randomOffset returns a load offset: mostly inside small packets, some at
+// the 32-bit edge and some ancillary.
+func randomOffset(r *rand.Rand) uint32 {
+	switch r.IntN(10) {
+	case 0:
+		return 0xffffffff - uint32(r.IntN(8))
+	case 1:
+		return skfAdOff + uint32(r.IntN(skfAdMax))
+	case 2:
+		return r.Uint32()
+	}
+	return uint32(r.IntN(72))
+}
+
+// randomConst returns an ALU or comparison constant.
+func randomConst(r *rand.Rand) uint32 {
+	switch r.IntN(4) {
+	case 0:
+		return r.Uint32()
+	case 1:
+		return 0xffffffff - uint32(r.IntN(4))
+	}
+	return uint32(r.IntN(256))
+}
+
+// randomInsn returns an instruction at position pos of a program whose
+// last instruction is at last; jumps stay forward and inside.
+func randomInsn(r *rand.Rand, pos, last int) bpf.RawInstruction {
+	maxSkip := last - pos - 1
+	for {
+		c := allCodes[r.IntN(len(allCodes))]
+		ri := bpf.RawInstruction{Op: c}
+		switch c {
+		case codeRetK, codeRetA:
+			if r.IntN(3) != 0 {
+				continue // returns early make short paths; keep them rarer
+			}
+			ri.K = randomConst(r)
+		case codeLdWAbs, codeLdHAbs, codeLdBAbs, codeLdxMsh:
+			ri.K = randomOffset(r)
+		case codeLdWInd, codeLdHInd, codeLdBInd:
+			if r.IntN(4) == 0 {
+				ri.K = randomOffset(r)
+			} else {
+				ri.K = uint32(r.IntN(40))
+			}
+		case codeLdxImm:
+			if r.IntN(4) == 0 {
+				ri.K = randomConst(r)
+			} else {
+				ri.K = uint32(r.IntN(64))
+			}
+		case codeLdMem, codeLdxMem, codeSt, codeStx:
+			ri.K = uint32(r.IntN(memWords))
+		case codeJa:
+			if maxSkip < 0 {
+				continue
+			}
+			ri.K = uint32(r.IntN(maxSkip + 1))
+		case codeDivK, codeModK:
+			ri.K = randomConst(r)
+			if ri.K == 0 {
+				ri.K = 1 + uint32(r.IntN(9))
+			}
+		case codeLshK, codeRshK:
+			ri.K = uint32(r.IntN(40))
+		default:
+			ri.K = randomConst(r)
+		}
+		if ri.Op&0x07 == classJMP && c != codeJa {
+			if maxSkip < 0 {
+				continue
+			}
+			m := min(maxSkip, 255) + 1
+			ri.Jt, ri.Jf = uint8(r.IntN(m)), uint8(r.IntN(m))
+		}
+		return ri
+	}
+}
+
+// randomProgram returns a valid program with forward jumps only, which
+// fills the scratch memory first (libpcap leaves it uninitialised).
+func randomProgram(r *rand.Rand) []bpf.RawInstruction {
+	p := []bpf.RawInstruction{{Op: codeLdImm, K: randomConst(r)}}
+	for i := range memWords {
+		p = append(p, bpf.RawInstruction{Op: codeSt, K: uint32(i)})
+	}
+	body := 1 + r.IntN(40)
+	last := len(p) + body
+	for range body {
+		p = append(p, randomInsn(r, len(p), last))
+	}
+	if r.IntN(2) == 0 {
+		p = append(p, bpf.RawInstruction{Op: codeRetA})
+	} else {
+		p = append(p, bpf.RawInstruction{Op: codeRetK, K: randomConst(r)})
+	}
+	return p
+}
+
+// randomPacket returns a short packet, sometimes empty, whose wire length
+// is often different from its captured length.
+func randomPacket(r *rand.Rand) testPacket {
+	n := r.IntN(90)
+	if r.IntN(10) == 0 {
+		n = r.IntN(5)
+	}
+	data := make([]byte, n)
+	for i := range data {
+		if r.IntN(3) == 0 {
+			data[i] = byte(r.IntN(16)) // small values make jumps on X interesting
+		} else {
+			data[i] = byte(r.Uint32())
+		}
+	}
+	wire := n
+	switch r.IntN(4) {
+	case 0:
+		wire = n + r.IntN(1600)
+	case 1:
+		wire = r.IntN(n + 1)
+	case 2:
+		wire = int(r.Uint32() >> 1)
+	}
+	return testPacket{data: data, wireLen: wire}
+}
+
+// reference runs a validated program the simple way, straight from
+// libpcap's bpf_filter, with the documented extensions (ancillary loads
+// from md, a bounded number of backward jumps).
+func reference(prog []bpf.RawInstruction, data []byte, wireLen uint32, md *Metadata) uint32 {
+	var a, x uint32
+	var mem [memWords]uint32
+	budget := len(data) + loopSlack
+	buflen := uint64(len(data))
+	load := func(off uint64, size uint64) (uint32, bool) {
+		if off+size > buflen {
+			return 0, false
+		}
+		switch size {
+		case 4:
+			return binary.BigEndian.Uint32(data[off:]), true
+		case 2:
+			return uint32(binary.BigEndian.Uint16(data[off:])), true
+		}
+		return uint32(data[off]), true
+	}
+	sizeOf := map[uint16]uint64{0x00: 4, 0x08: 2, 0x10: 1}
+	for pc := 0; ; pc++ {
+		ri := prog[pc]
+		k := ri.K
+		var ok bool
+		switch ri.Op {
+		case codeRetK:
+			return k
+		case codeRetA:
+			return a
+		case codeLdWAbs, codeLdHAbs, codeLdBAbs:
+			if isAncillary(k) {
+				if a, ok = ancillary(md, k-skfAdOff); !ok {
+					return 0
+				}
+				continue
+			}
+			if a, ok = load(uint64(k), sizeOf[ri.Op&0x18]); !ok {
+				return 0
+			}
+		case codeLdWInd, codeLdHInd, codeLdBInd:
+			if a, ok = load(uint64(x)+uint64(k), sizeOf[ri.Op&0x18]); !ok {
+				return 0
+			}
+		case codeLdLen:
+			a = wireLen
+		case codeLdxLen:
+			x = wireLen
+		case codeLdImm:
+			a = k
+		case codeLdxImm:
+			x = k
+		case codeLdMem:
+			a = mem[k]
+		case codeLdxMem:
+			x = mem[k]
+		case codeLdxMsh:
+			b, ok := load(uint64(k), 1)
+			if !ok {
+				return 0
+			}
+			x = (b & 0xf) << 2
+		case codeSt:
+			mem[k] = a
+		case codeStx:
+			mem[k] = x
+		case codeJa:
+			if int32(k) < 0 {
+				if budget--; budget < 0 {
+					return 0
+				}
+			}
+			pc += int(int32(k))
+		case codeJeqK, codeJeqX, codeJgtK, codeJgtX, codeJgeK, codeJgeX, codeJsetK, codeJsetX:
+			v := k
+			if ri.Op&0x08 != 0 {
+				v = x
+			}
+			var cond bool
+			switch ri.Op & 0xf0 {
+			case 0x10:
+				cond = a == v
+			case 0x20:
+				cond = a > v
+			case 0x30:
+				cond = a >= v
+			default:
+				cond = a&v != 0
+			}
+			if cond {
+				pc += int(ri.Jt)
+			} else {
+				pc += int(ri.Jf)
+			}
+		case codeNeg:
+			a = -a
+		case codeTax:
+			x = a
+		case codeTxa:
+			a = x
+		default: // ALU
+			v := k
+			if ri.Op&0x08 != 0 {
+				v = x
+			} else if ri.Op == codeLshK || ri.Op == codeRshK {
+				v &= 31
+			}
+			switch ri.Op & 0xf0 {
+			case 0x00:
+				a += v
+			case 0x10:
+				a -= v
+			case 0x20:
+				a *= v
+			case 0x30:
+				if v == 0 {
+					return 0
+				}
+				a /= v
+			case 0x90:
+				if v == 0 {
+					return 0
+				}
+				a %= v
+			case 0x40:
+				a |= v
+			case 0x50:
+				a &= v
+			case 0xa0:
+				a ^= v
+			case 0x60:
+				if v >= 32 {
+					a = 0
+				} else {
+					a <<= v
+				}
+			case 0x70:
+				if v >= 32 {
+					a = 0
+				} else {
+					a >>= v
+				}
+			}
+		}
+	}
+}
