@@ -107,16 +107,18 @@ func BenchmarkFileRead(b *testing.B) {
 		})
 		for _, bc := range []struct {
 			name string
+			expr string
 			safe bool
 		}{
-			{"zerocopy", false},
-			{"next", true},
+			{"zerocopy", "", false},
+			{"next", "", true},
+			{"zerocopy-filter", "tcp port 80 or udp port 53", false},
 		} {
 			b.Run(ext+"/"+bc.name, func(b *testing.B) {
 				path := benchFile(b, ext)
 				n := 0
 				for b.Loop() {
-					c, err := capture.FromFile(path).Open()
+					c, err := capture.FromFile(path).Filter(bc.expr).Open()
 					if err != nil {
 						b.Fatal(err)
 					}

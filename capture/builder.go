@@ -1,6 +1,10 @@
 package capture
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pkttap/pkttap/filter"
+)
 
 // DefaultSnaplen is the snap length of a capture whose builder does not set
 // one: packets longer than this are cut and report IsTruncated.
@@ -10,12 +14,15 @@ const DefaultSnaplen = 65535
 // as tcpdump's -s 0 does.
 const MaxSnaplen = 262144
 
-// Builder describes a capture to open: made by FromFile, refined with its
-// methods, opened with Open. A Builder is a value: each method returns a
-// changed copy, so one base description can be reused.
+// Builder describes a capture to open: made by FromFile, refined
+// with its methods, opened with Open. A Builder is a value: each method
+// returns a changed copy, so one base description can be reused.
 type Builder struct {
-	name    string // file path
+	name    string // interface name or file path
+	promisc bool
 	snaplen int
+	expr    string
+	prog    *filter.Program
 }
 
 // FromFile describes a capture read from a .pcap or .pcapng file (the format
@@ -25,9 +32,29 @@ func FromFile(path string) Builder {
 }
 
 // Snaplen sets the most bytes kept of each packet (default DefaultSnaplen);
-// 0 means MaxSnaplen. A cut packet keeps its on-wire length.
+// 0 means MaxSnaplen. A cut packet keeps its on-wire length. Snaplen applies
+// to files as well as to live captures.
 func (b Builder) Snaplen(n int) Builder {
 	b.snaplen = n
+	return b
+}
+
+// Filter sets a tcpdump filter expression (pcap-filter(7)) that packets must
+// match; "" means no filter. It replaces a program set by FilterProgram.
+func (b Builder) Filter(expr string) Builder {
+	b.expr, b.prog = expr, nil
+	return b
+}
+
+// FilterProgram sets a program compiled beforehand by filter.Compile; nil
+// means no filter. It replaces an expression set by Filter. The program is
+// not modified, so one program can serve any number of captures at once.
+// It must be compiled for the capture's link type (Open fails otherwise)
+// and, for a live capture on Linux, with filter.TargetLinuxSocket. In a
+// pcapng file with interfaces of several link types, packets of the other
+// link types do not match it.
+func (b Builder) FilterProgram(p *filter.Program) Builder {
+	b.prog, b.expr = p, ""
 	return b
 }
 
@@ -42,7 +69,9 @@ func (b Builder) effectiveSnaplen() (int, error) {
 	return b.snaplen, nil
 }
 
-// Open starts the capture. Errors: see the package documentation.
+// Open starts the capture. For a live capture the filter is installed in
+// the operating system before the first packet is read. Errors: see the
+// package documentation.
 func (b Builder) Open() (*Capture, error) {
 	snaplen, err := b.effectiveSnaplen()
 	if err != nil {

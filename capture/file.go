@@ -1,6 +1,8 @@
 package capture
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +15,8 @@ import (
 // fileSource reads packets from a pcap or pcapng stream.
 type fileSource struct {
 	name     string
-	f        io.Closer // nil for standard input, which is not closed
+	order    binary.ByteOrder // of the file (pcap) or first section (pcapng)
+	f        io.Closer        // nil for standard input, which is not closed
 	r        *pcapio.Reader
 	received atomic.Uint64 // read by Stats from any goroutine
 }
@@ -24,7 +27,12 @@ func openFile(b Builder, snaplen int) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Capture{src: src, snaplen: snaplen}, nil
+	c := &Capture{src: src, snaplen: snaplen}
+	if c.filter, err = newFileFilter(b, snaplen, src.order, src.r.Interfaces()); err != nil {
+		src.close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // newFileSource opens path ("-" for standard input) and reads its header.
@@ -40,12 +48,20 @@ func newFileSource(path string) (*fileSource, error) {
 		}
 		rc = f
 	}
-	r, err := pcapio.NewReader(rc)
+	// The byte order is read here because filters are compiled for it, as
+	// libpcap does for files (it matters for NULL's address family word).
+	head := make([]byte, 12)
+	n, err := io.ReadFull(rc, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		rc.Close()
+		return nil, fmt.Errorf("capture: read %s: %w", name, err)
+	}
+	r, err := pcapio.NewReader(io.MultiReader(bytes.NewReader(head[:n]), rc))
 	if err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("capture: %s is not a readable pcap or pcapng file: %w", name, err)
 	}
-	s := &fileSource{name: name, r: r}
+	s := &fileSource{name: name, r: r, order: byteOrder(head[:n])}
 	if path != "-" {
 		s.f = rc
 	}
@@ -78,6 +94,31 @@ func (s *fileSource) close() error {
 	}
 	if err := s.f.Close(); err != nil {
 		return fmt.Errorf("capture: close %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// byteOrder tells the byte order of a capture file from its first 12
+// bytes: the pcap magic number, or the pcapng Section Header Block's
+// byte-order magic. It returns nil when neither is recognised.
+func byteOrder(head []byte) binary.ByteOrder {
+	if len(head) < 4 {
+		return nil
+	}
+	switch binary.BigEndian.Uint32(head) {
+	case 0xa1b2c3d4, 0xa1b23c4d, 0xa1b2cd34:
+		return binary.BigEndian
+	case 0xd4c3b2a1, 0x4d3cb2a1, 0x34cdb2a1:
+		return binary.LittleEndian
+	case 0x0a0d0d0a:
+		if len(head) >= 12 {
+			switch binary.BigEndian.Uint32(head[8:]) {
+			case 0x1a2b3c4d:
+				return binary.BigEndian
+			case 0x4d3c2b1a:
+				return binary.LittleEndian
+			}
+		}
 	}
 	return nil
 }
