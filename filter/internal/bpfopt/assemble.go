@@ -27,7 +27,8 @@ func Assemble(prog []Insn) ([]bpf.RawInstruction, error) {
 
 // Validate checks prog as Assemble does, without laying it out: known
 // opcodes, scratch indexes below 16, no division by constant zero, every jump
-// forward and inside the program, a return at the end, and a length between
+// inside the program (forward, but for a BPF_JA, which may go back as in
+// libpcap's protochain loops), a return at the end, and a length between
 // 1 and MaxInstructions.
 func Validate(prog []Insn) error {
 	n := len(prog)
@@ -43,8 +44,10 @@ func Validate(prog []Insn) error {
 		}
 		switch {
 		case in.isJA():
-			if uint64(i)+1+uint64(in.K) >= uint64(n) {
-				return fmt.Errorf("bpfopt: instruction %d %v: jump target %d outside the program of %d instructions", i, in, uint64(i)+1+uint64(in.K), n)
+			// A K of 2^31 or more is a backward jump, as libpcap's
+			// validator allows by wrap-around (protochain loops).
+			if tgt := int64(i) + 1 + jaOffset(in); tgt < 0 || tgt >= int64(n) {
+				return fmt.Errorf("bpfopt: instruction %d %v: jump target %d outside the program of %d instructions", i, in, tgt, n)
 			}
 		case in.isCondJump():
 			for _, off := range [2]int{in.Jt, in.Jf} {
@@ -87,7 +90,7 @@ func newLayout(prog []Insn) *layout {
 		nd := &layoutNode{in: in}
 		switch {
 		case in.isJA():
-			nd.jt = i + 1 + int(in.K)
+			nd.jt = i + 1 + int(jaOffset(in))
 		case in.isCondJump():
 			nd.jt, nd.jf = i+1+in.Jt, i+1+in.Jf
 		}

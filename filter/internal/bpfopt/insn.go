@@ -123,3 +123,17 @@ func validOp(in Insn) error {
 	}
 	return nil
 }
+
+// jaOffset returns the signed offset of a BPF_JA: libpcap's validator adds
+// K to the 32-bit program counter, so a K of 2^31 or more goes backwards.
+func jaOffset(in Insn) int64 { return int64(int32(in.K)) }
+
+// hasBackwardJump reports whether prog contains a loop.
+func hasBackwardJump(prog []Insn) bool {
+	for _, in := range prog {
+		if in.isJA() && jaOffset(in) < 0 {
+			return true
+		}
+	}
+	return false
+}

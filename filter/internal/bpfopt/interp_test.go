@@ -44,7 +44,7 @@ func interpret(prog []Insn, data []byte, wireLen uint32, md *testMeta) uint32 {
 		}
 		return uint32(data[k]), true
 	}
-	for pc := 0; pc < len(prog); pc++ {
+	for pc, steps := 0, 0; pc < len(prog) && steps < 1<<20; pc, steps = pc+1, steps+1 {
 		in := prog[pc]
 		switch opClass(in.Op) {
 		case clsRET:
@@ -136,7 +136,7 @@ func interpret(prog []Insn, data []byte, wireLen uint32, md *testMeta) uint32 {
 			}
 		case clsJMP:
 			if in.isJA() {
-				pc += int(in.K)
+				pc += int(jaOffset(in))
 				continue
 			}
 			b := in.K

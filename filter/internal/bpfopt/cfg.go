@@ -1,0 +1,168 @@
+package bpfopt
+
+// A block is a basic block of the control-flow graph: straight-line
+// statements (loads, stores, ALU, tax/txa) ended by a terminator, which is a
+// conditional jump (succ[0] on true, succ[1] on false), a return, or a goto
+// (succ[0]; emitted as BPF_JA unless its target is laid out next).
+type block struct {
+	stmts []Insn
+	term  Insn
+	succ  [2]*block
+
+	// Filled by the analyses of one optimization round.
+	order   int     // index in the topological order, -1 if unreachable
+	preds   []edge  // incoming edges
+	in, out state   // value numbers at entry and before the terminator
+	testA   vid     // value of A compared by a conditional terminator
+	testB   vid     // value of the operand (constant or X)
+	facts   factSet // facts known on every path to the block
+	liveIn  atomSet // atoms read before being written
+	liveOut atomSet // atoms read by some successor
+	pos     int     // emission position
+	elide   bool    // goto whose target is laid out next
+}
+
+// edge is the branch dir (0 true/goto, 1 false) of block from.
+type edge struct {
+	from *block
+	dir  int
+}
+
+// Terminator kinds.
+func (b *block) isRet() bool  { return opClass(b.term.Op) == clsRET }
+func (b *block) isGoto() bool { return b.term.isJA() }
+func (b *block) isCond() bool { return b.term.isCondJump() }
+
+// nsucc returns the number of successors.
+func (b *block) nsucc() int {
+	switch {
+	case b.isRet():
+		return 0
+	case b.isGoto():
+		return 1
+	}
+	return 2
+}
+
+// buildCFG splits a valid program into basic blocks and returns the entry
+// block.
+func buildCFG(prog []Insn) *block {
+	n := len(prog)
+	leader := make([]bool, n+1)
+	leader[0] = true
+	for i, in := range prog {
+		switch {
+		case in.isJA():
+			leader[i+1+int(in.K)] = true
+			leader[i+1] = true
+		case in.isCondJump():
+			leader[i+1+in.Jt] = true
+			leader[i+1+in.Jf] = true
+			leader[i+1] = true
+		case opClass(in.Op) == clsRET:
+			leader[i+1] = true
+		}
+	}
+	blocks := make([]*block, n)
+	for i := 0; i < n; i++ {
+		if leader[i] {
+			blocks[i] = &block{}
+		}
+	}
+	for start := 0; start < n; start++ {
+		b := blocks[start]
+		if b == nil {
+			continue
+		}
+		for i := start; ; i++ {
+			in := prog[i]
+			switch {
+			case in.isJA():
+				b.term = Insn{Op: clsJMP | jmpJA}
+				b.succ[0] = blocks[i+1+int(in.K)]
+			case in.isCondJump():
+				b.term = Insn{Op: in.Op, K: in.K}
+				b.succ[0] = blocks[i+1+in.Jt]
+				b.succ[1] = blocks[i+1+in.Jf]
+			case opClass(in.Op) == clsRET:
+				b.term = Insn{Op: in.Op, K: in.K}
+			default:
+				b.stmts = append(b.stmts, Insn{Op: in.Op, K: in.K})
+				if !leader[i+1] {
+					continue
+				}
+				b.term = Insn{Op: clsJMP | jmpJA}
+				b.succ[0] = blocks[i+1]
+			}
+			break
+		}
+	}
+	return blocks[0]
+}
+
+// topo returns the blocks reachable from root in a topological order
+// (reverse postorder of a depth-first search), sets order and preds.
+func topo(root *block) []*block {
+	var post []*block
+	seen := make(map[*block]bool)
+	var visit func(b *block)
+	visit = func(b *block) {
+		seen[b] = true
+		// Visit the false branch first and the true/goto branch last, so
+		// that in reverse postorder a goto's target tends to come right
+		// after it.
+		for d := b.nsucc() - 1; d >= 0; d-- {
+			if s := b.succ[d]; !seen[s] {
+				visit(s)
+			}
+		}
+		post = append(post, b)
+	}
+	visit(root)
+	order := make([]*block, len(post))
+	for i, b := range post {
+		order[len(post)-1-i] = b
+	}
+	for i, b := range order {
+		b.order = i
+		b.preds = b.preds[:0]
+	}
+	for _, b := range order {
+		for d := 0; d < b.nsucc(); d++ {
+			s := b.succ[d]
+			s.preds = append(s.preds, edge{from: b, dir: d})
+		}
+	}
+	return order
+}
+
+// emit lays the blocks out in order and encodes them with wide offsets.
+func emit(order []*block) []Insn {
+	pos := 0
+	for i, b := range order {
+		b.pos = pos
+		b.elide = b.isGoto() && i+1 < len(order) && order[i+1] == b.succ[0]
+		pos += len(b.stmts)
+		if !b.elide {
+			pos++
+		}
+	}
+	out := make([]Insn, 0, pos)
+	for _, b := range order {
+		out = append(out, b.stmts...)
+		if b.elide {
+			continue
+		}
+		next := len(out) + 1
+		t := b.term
+		switch {
+		case b.isGoto():
+			t.K = uint32(b.succ[0].pos - next)
+		case b.isCond():
+			t.Jt = b.succ[0].pos - next
+			t.Jf = b.succ[1].pos - next
+		}
+		out = append(out, t)
+	}
+	return out
+}

@@ -1,0 +1,70 @@
+package bpfopt
+
+import (
+	"encoding/binary"
+)
+
+// bypass points every edge (and the root) past empty goto blocks and turns
+// conditional jumps with equal targets into gotos. It returns the new root
+// and whether anything changed.
+func bypass(root *block, order []*block) (*block, bool) {
+	changed := false
+	skipEmpty := func(s *block) *block {
+		for hops := 0; len(s.stmts) == 0 && s.isGoto() && hops < len(order); hops++ {
+			s = s.succ[0]
+			changed = true
+		}
+		return s
+	}
+	root = skipEmpty(root)
+	for _, b := range order {
+		for d := 0; d < b.nsucc(); d++ {
+			b.succ[d] = skipEmpty(b.succ[d])
+		}
+		if b.isCond() && b.succ[0] == b.succ[1] {
+			b.term, b.succ[1] = Insn{Op: clsJMP | jmpJA}, nil
+			changed = true
+		}
+	}
+	return root, changed
+}
+
+// mergeIdentical replaces blocks by an identical one (same statements,
+// terminator and successors), bottom up, so identical subgraphs and
+// duplicate returns collapse. It returns the new root and whether anything
+// changed.
+func mergeIdentical(root *block, order []*block) (*block, bool) {
+	changed := false
+	rep := make(map[*block]*block, len(order))
+	ids := make(map[*block]int, len(order))
+	seen := make(map[string]*block, len(order))
+	var key []byte
+	for i := len(order) - 1; i >= 0; i-- {
+		b := order[i]
+		for d := 0; d < b.nsucc(); d++ {
+			if r := rep[b.succ[d]]; r != b.succ[d] {
+				b.succ[d] = r
+				changed = true
+			}
+		}
+		key = key[:0]
+		for _, in := range b.stmts {
+			key = binary.LittleEndian.AppendUint16(key, in.Op)
+			key = binary.LittleEndian.AppendUint32(key, in.K)
+		}
+		key = binary.LittleEndian.AppendUint16(key, b.term.Op|0x8000)
+		key = binary.LittleEndian.AppendUint32(key, b.term.K)
+		for d := 0; d < b.nsucc(); d++ {
+			key = binary.LittleEndian.AppendUint32(key, uint32(ids[b.succ[d]]))
+		}
+		if r, ok := seen[string(key)]; ok {
+			rep[b] = r
+			changed = true
+			continue
+		}
+		seen[string(key)] = b
+		rep[b] = b
+		ids[b] = i
+	}
+	return rep[root], changed
+}

@@ -1,0 +1,154 @@
+package bpfopt
+
+// uses returns the atoms statement in reads, and def the atom it writes
+// (-1 for none).
+func usesDef(in Insn) (uses atomSet, def int) {
+	const a, x = atomSet(1) << atomA, atomSet(1) << atomX
+	switch opClass(in.Op) {
+	case clsLD:
+		switch opMode(in.Op) {
+		case modeIND:
+			return x, atomA
+		case modeMEM:
+			return 1 << in.K, atomA
+		}
+		return 0, atomA
+	case clsLDX:
+		if opMode(in.Op) == modeMEM {
+			return 1 << in.K, atomX
+		}
+		return 0, atomX
+	case clsST:
+		return a, int(in.K)
+	case clsSTX:
+		return x, int(in.K)
+	case clsALU:
+		if opSrc(in.Op) == srcX && opCode(in.Op) != aluNEG {
+			return a | x, atomA
+		}
+		return a, atomA
+	case clsMISC:
+		if opMisc(in.Op) == miscTAX {
+			return a, atomX
+		}
+		return x, atomA
+	case clsRET:
+		if opRval(in.Op) == retA {
+			return a, -1
+		}
+	case clsJMP:
+		if in.isCondJump() {
+			if opSrc(in.Op) == srcX {
+				return a | x, -1
+			}
+			return a, -1
+		}
+	}
+	return 0, -1
+}
+
+// liveOutOf returns the atoms b's successors read before writing, plus
+// those its terminator reads.
+func liveOutOf(b *block) atomSet {
+	var live atomSet
+	for d := 0; d < b.nsucc(); d++ {
+		live |= b.succ[d].liveIn
+	}
+	u, _ := usesDef(b.term)
+	return live | u
+}
+
+// liveness computes liveIn of every block, in reverse topological order.
+func liveness(order []*block) {
+	for i := len(order) - 1; i >= 0; i-- {
+		b := order[i]
+		live := liveOutOf(b)
+		for j := len(b.stmts) - 1; j >= 0; j-- {
+			u, d := usesDef(b.stmts[j])
+			live = live&^(1<<d) | u
+		}
+		b.liveIn = live
+	}
+}
+
+// neverLen stands for "every packet is rejected from here on".
+const neverLen = ^uint64(0)
+
+// eliminateDead removes statements whose result no one reads (dead store
+// elimination), in reverse topological order with liveness. A load that
+// can fail on a short packet is removed only when every path from it
+// rejects such packets anyway (another load at least as far reached before
+// any accepting return, or a reject): reqLen tracks that bound backwards.
+// It reports whether it removed anything.
+func eliminateDead(order []*block) bool {
+	changed := false
+	req := make(map[*block]uint64, len(order))
+	for i := len(order) - 1; i >= 0; i-- {
+		b := order[i]
+		live := liveOutOf(b)
+		var r uint64
+		switch {
+		case b.isRet():
+			if opRval(b.term.Op) == retK && b.term.K == 0 {
+				r = neverLen
+			}
+		case b.isGoto():
+			r = req[b.succ[0]]
+		default:
+			r = min(req[b.succ[0]], req[b.succ[1]])
+		}
+		kept := make([]Insn, 0, len(b.stmts))
+		for j := len(b.stmts) - 1; j >= 0; j-- {
+			in := b.stmts[j]
+			u, d := usesDef(in)
+			ext, removable := failBound(in)
+			if !live.has(d) && removable && (ext == 0 || r >= ext) {
+				changed = true
+				continue
+			}
+			kept = append(kept, in)
+			live = live&^(1<<d) | u
+			if ext > r {
+				r = ext
+			}
+		}
+		for l, h := 0, len(kept)-1; l < h; l, h = l+1, h-1 {
+			kept[l], kept[h] = kept[h], kept[l]
+		}
+		b.stmts = kept
+		b.liveIn = live
+		req[b] = r
+	}
+	return changed
+}
+
+// failBound returns for a statement that rejects packets captured shorter
+// than ext bytes (and only those) that bound, and whether the statement can
+// be removed when its result is dead: loads of plain packet offsets can
+// (given the bound is enforced later), indexed loads, special-offset loads
+// and divisions by X cannot. An indexed load still reports the bound it
+// implies.
+func failBound(in Insn) (ext uint64, removable bool) {
+	switch opClass(in.Op) {
+	case clsLD, clsLDX:
+		switch opMode(in.Op) {
+		case modeABS:
+			if isSpecialOffset(uint64(in.K)) {
+				return 0, false
+			}
+			return uint64(in.K) + loadSize(in.Op), true
+		case modeMSH:
+			return uint64(in.K) + 1, true
+		case modeIND:
+			if isSpecialOffset(uint64(in.K)) {
+				return 0, false
+			}
+			return uint64(in.K) + loadSize(in.Op), false
+		}
+	case clsALU:
+		if (opCode(in.Op) == aluDIV || opCode(in.Op) == aluMOD) && opSrc(in.Op) == srcX {
+			return 0, false
+		}
+	}
+	return 0, true
+}

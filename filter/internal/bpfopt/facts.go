@@ -1,0 +1,226 @@
+package bpfopt
+
+// fact records the outcome of a conditional jump on a path: value a
+// compared by op (jump code and source) with value b was out.
+type fact struct {
+	a, b vid
+	op   uint16
+	out  bool
+}
+
+// factSet is a set of facts that hold on every path to a point.
+type factSet map[fact]struct{}
+
+// edgeFact returns the fact that branch dir of conditional block b adds.
+func edgeFact(b *block, dir int) fact {
+	return fact{a: b.testA, b: b.testB, op: b.term.Op & 0xf8, out: dir == 0}
+}
+
+// computeFacts sets the facts of every block: those holding on all of its
+// incoming edges (the conditions of the dominating edges, as libpcap's edge
+// dominators find them).
+func computeFacts(order []*block) {
+	for _, b := range order {
+		if len(b.preds) == 0 {
+			b.facts = factSet{}
+			continue
+		}
+		p0 := b.preds[0]
+		fs := make(factSet, len(p0.from.facts)+1)
+		for f := range p0.from.facts {
+			fs[f] = struct{}{}
+		}
+		if p0.from.isCond() {
+			fs[edgeFact(p0.from, p0.dir)] = struct{}{}
+		}
+		for _, p := range b.preds[1:] {
+			var ef fact
+			cond := p.from.isCond()
+			if cond {
+				ef = edgeFact(p.from, p.dir)
+			}
+			for f := range fs {
+				if _, ok := p.from.facts[f]; ok || (cond && f == ef) {
+					continue
+				}
+				delete(fs, f)
+			}
+		}
+		b.facts = fs
+	}
+}
+
+// knowledge is what facts say about one value: it lies in [lo, hi], is none
+// of ne, has the bits of zero clear and some bit of each anyOf mask set.
+type knowledge struct {
+	lo, hi uint32
+	ne     []uint32
+	zero   uint32
+	anyOf  []uint32
+}
+
+// add narrows k with the outcome of "v op c".
+func (k *knowledge) add(op uint16, c uint32, out bool) {
+	switch opCode(op) {
+	case jmpJEQ:
+		if out {
+			k.lo, k.hi = max(k.lo, c), min(k.hi, c)
+		} else {
+			k.ne = append(k.ne, c)
+		}
+	case jmpJGT:
+		if out {
+			if c == 0xffffffff {
+				k.lo, k.hi = 1, 0 // impossible
+			} else {
+				k.lo = max(k.lo, c+1)
+			}
+		} else {
+			k.hi = min(k.hi, c)
+		}
+	case jmpJGE:
+		if out {
+			k.lo = max(k.lo, c)
+		} else if c == 0 {
+			k.lo, k.hi = 1, 0
+		} else {
+			k.hi = min(k.hi, c-1)
+		}
+	case jmpJSET:
+		if out {
+			k.anyOf = append(k.anyOf, c)
+		} else {
+			k.zero |= c
+		}
+	}
+}
+
+// allows reports whether the single value c is consistent with k.
+func (k *knowledge) allows(c uint32) bool {
+	if c < k.lo || c > k.hi || c&k.zero != 0 {
+		return false
+	}
+	for _, n := range k.ne {
+		if n == c {
+			return false
+		}
+	}
+	for _, m := range k.anyOf {
+		if c&m == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// eval returns the outcome of "v op c" for every v k allows, if it is the
+// same for all of them.
+func (k *knowledge) eval(op uint16, c uint32) (bool, bool) {
+	if k.lo > k.hi {
+		return false, false // no value: an unreachable path, leave it
+	}
+	if k.lo == k.hi {
+		if !k.allows(k.lo) {
+			return false, false
+		}
+		return evalJump(op, k.lo, c), true
+	}
+	switch opCode(op) {
+	case jmpJEQ:
+		if !k.allows(c) {
+			return false, true
+		}
+	case jmpJGT:
+		if k.lo > c {
+			return true, true
+		}
+		if k.hi <= c {
+			return false, true
+		}
+	case jmpJGE:
+		if k.lo >= c {
+			return true, true
+		}
+		if k.hi < c {
+			return false, true
+		}
+	case jmpJSET:
+		if c&^k.zero == 0 {
+			return false, true
+		}
+		for _, m := range k.anyOf {
+			if m&^c == 0 {
+				return true, true
+			}
+		}
+	}
+	return false, false
+}
+
+// evalJump computes a conditional jump on constants.
+func evalJump(op uint16, a, b uint32) bool {
+	switch opCode(op) {
+	case jmpJEQ:
+		return a == b
+	case jmpJGT:
+		return a > b
+	case jmpJGE:
+		return a >= b
+	}
+	return a&b != 0
+}
+
+// decide returns the outcome of terminator term comparing value a with
+// value b, when constants or the facts fs (optionally with one extra fact)
+// determine it.
+func (o *optimizer) decide(fs factSet, a vid, term Insn, b vid, extra ...fact) (bool, bool) {
+	t := o.vals
+	ca, aok := t.constOf(a)
+	cb, bok := t.constOf(b)
+	if aok && bok {
+		return evalJump(term.Op, ca, cb), true
+	}
+	op := term.Op & 0xf8
+	if a == b {
+		switch opCode(op) {
+		case jmpJEQ, jmpJGE:
+			return true, true
+		case jmpJGT:
+			return false, true
+		}
+	}
+	if !bok {
+		// Compared with X: only the very same comparison tells.
+		for _, f := range extra {
+			if f.a == a && f.b == b && f.op == op {
+				return f.out, true
+			}
+		}
+		if _, ok := fs[fact{a: a, b: b, op: op, out: true}]; ok {
+			return true, true
+		}
+		if _, ok := fs[fact{a: a, b: b, op: op, out: false}]; ok {
+			return false, true
+		}
+		return false, false
+	}
+	k := knowledge{hi: 0xffffffff}
+	if aok {
+		k.lo, k.hi = ca, ca
+	}
+	note := func(f fact) {
+		if f.a != a {
+			return
+		}
+		if c, ok := t.constOf(f.b); ok {
+			k.add(f.op, c, f.out)
+		}
+	}
+	for _, f := range extra {
+		note(f)
+	}
+	for f := range fs {
+		note(f)
+	}
+	return k.eval(op, cb)
+}

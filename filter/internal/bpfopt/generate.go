@@ -1,0 +1,3 @@
+package bpfopt
+
+//go:generate go run gen_programs.go

@@ -1,0 +1,204 @@
+package bpfopt
+
+// effect is what one statement does to the state.
+type effect struct {
+	atom    int    // atom written
+	v       vid    // value written
+	canFail bool   // the statement may reject the packet here
+	ext     uint64 // captured length known after it succeeds (0: none)
+	rewrite Insn   // an equivalent, simpler form of the statement
+}
+
+// eval computes the effect of statement in on state s.
+func (o *optimizer) eval(s *state, in Insn) effect {
+	t := o.vals
+	e := effect{atom: atomA, rewrite: in}
+	if opClass(in.Op) == clsLDX {
+		e.atom = atomX
+	}
+	switch opClass(in.Op) {
+	case clsLD, clsLDX:
+		switch opMode(in.Op) {
+		case modeIMM:
+			e.v = t.konst(in.K)
+		case modeLEN:
+			e.v = t.get(vexpr{kind: vkLen})
+		case modeMEM:
+			e.v = s.v[in.K]
+			if c, ok := t.constOf(e.v); ok {
+				e.rewrite = Insn{Op: opClass(in.Op) | modeIMM, K: c}
+			}
+		case modeABS:
+			o.absLoad(s, &e, in.Op, uint64(in.K))
+		case modeIND:
+			size := loadSize(in.Op)
+			if c, ok := t.constOf(s.v[atomX]); ok && !isSpecialOffset(uint64(in.K)) && !isSpecialOffset(uint64(in.K)+uint64(c)) {
+				e.rewrite = Insn{Op: clsLD | opSize(in.Op) | modeABS, K: in.K + c}
+				o.absLoad(s, &e, e.rewrite.Op, uint64(in.K)+uint64(c))
+				break
+			}
+			e.v = t.get(vexpr{kind: vkInd, op: opSize(in.Op), a: s.v[atomX], k: in.K})
+			e.canFail = !s.holds(e.v)
+			if !isSpecialOffset(uint64(in.K)) {
+				e.ext = uint64(in.K) + size
+			}
+		case modeMSH:
+			e.v = t.get(vexpr{kind: vkMsh, k: in.K})
+			e.ext = uint64(in.K) + 1
+			e.canFail = !s.holds(e.v) && e.ext > s.minLen
+		}
+	case clsST:
+		e.atom, e.v = int(in.K), s.v[atomA]
+	case clsSTX:
+		e.atom, e.v = int(in.K), s.v[atomX]
+	case clsALU:
+		op := opCode(in.Op)
+		b := t.konst(in.K)
+		if opSrc(in.Op) == srcX {
+			b = s.v[atomX]
+			if c, ok := t.constOf(b); ok && !((op == aluDIV || op == aluMOD) && c == 0) {
+				e.rewrite = Insn{Op: clsALU | op | srcK, K: c}
+			}
+		}
+		if op == aluDIV || op == aluMOD {
+			c, ok := t.constOf(b)
+			e.canFail = !ok || c == 0
+		}
+		e.v = t.alu(op, s.v[atomA], b)
+		if c, ok := t.constOf(e.v); ok && !e.canFail {
+			e.rewrite = Insn{Op: clsLD | modeIMM, K: c}
+		}
+	case clsMISC:
+		if opMisc(in.Op) == miscTAX {
+			e.atom, e.v = atomX, s.v[atomA]
+		} else {
+			e.atom, e.v = atomA, s.v[atomX]
+		}
+	}
+	return e
+}
+
+// absLoad fills e for an absolute load of the size in op at offset k.
+func (o *optimizer) absLoad(s *state, e *effect, op uint16, k uint64) {
+	e.v = o.vals.get(vexpr{kind: vkLoad, op: opSize(op), k: uint32(k)})
+	if isSpecialOffset(k) {
+		e.canFail = !s.holds(e.v)
+		return
+	}
+	e.ext = k + loadSize(op)
+	e.canFail = !s.holds(e.v) && e.ext > s.minLen
+}
+
+// apply updates s with e.
+func (s *state) apply(e effect) {
+	s.v[e.atom] = e.v
+	if e.ext > s.minLen {
+		s.minLen = e.ext
+	}
+}
+
+// entryState merges the out states of b's predecessors: an atom keeps a
+// value all of them agree on, else it gets a fresh value for this block.
+func (o *optimizer) entryState(b *block) state {
+	var s state
+	if len(b.preds) == 0 {
+		for a := range s.v {
+			s.v[a] = o.vals.get(vexpr{kind: vkFresh, op: uint16(a), k: 0xffffffff})
+		}
+		return s
+	}
+	s = b.preds[0].from.out
+	for _, p := range b.preds[1:] {
+		ps := &p.from.out
+		for a := range s.v {
+			if s.v[a] != ps.v[a] {
+				s.v[a] = 0
+			}
+		}
+		if ps.minLen < s.minLen {
+			s.minLen = ps.minLen
+		}
+	}
+	for a := range s.v {
+		if s.v[a] == 0 {
+			s.v[a] = o.vals.get(vexpr{kind: vkFresh, op: uint16(a), k: uint32(b.order)})
+		}
+	}
+	return s
+}
+
+// number runs value numbering over the blocks in topological order and
+// rewrites them: statements that recompute what their target already holds
+// go, constants replace loads and operations whose value is known, indexed
+// loads with a known index become absolute, jumps with a known outcome
+// become gotos, returns of a known A return the constant. It reports
+// whether it changed the program.
+func (o *optimizer) number(order []*block) bool {
+	changed := false
+	for _, b := range order {
+		s := o.entryState(b)
+		b.in = s
+		kept := b.stmts[:0]
+		for _, in := range b.stmts {
+			e := o.eval(&s, in)
+			if s.v[e.atom] == e.v && !e.canFail {
+				changed = true
+				continue
+			}
+			if e.rewrite != in {
+				changed = true
+			}
+			kept = append(kept, e.rewrite)
+			s.apply(e)
+		}
+		b.stmts = kept
+		b.out = s
+		if o.numberTerm(b) {
+			changed = true
+		}
+	}
+	return changed
+}
+
+// numberTerm simplifies b's terminator with b.out and records the values
+// a conditional jump compares.
+func (o *optimizer) numberTerm(b *block) bool {
+	t := o.vals
+	switch {
+	case b.isRet():
+		if opRval(b.term.Op) == retA {
+			if c, ok := t.constOf(b.out.v[atomA]); ok {
+				b.term = Insn{Op: clsRET | retK, K: c}
+				return true
+			}
+		}
+	case b.isCond():
+		changed := false
+		if b.succ[0] == b.succ[1] {
+			b.term, b.succ[1] = Insn{Op: clsJMP | jmpJA}, nil
+			return true
+		}
+		if opSrc(b.term.Op) == srcX {
+			if c, ok := t.constOf(b.out.v[atomX]); ok {
+				b.term = Insn{Op: b.term.Op &^ srcX, K: c}
+				changed = true
+			}
+		}
+		b.testA = b.out.v[atomA]
+		if opSrc(b.term.Op) == srcX {
+			b.testB = b.out.v[atomX]
+		} else {
+			b.testB = t.konst(b.term.K)
+		}
+		if r, ok := o.decide(nil, b.testA, b.term, b.testB); ok {
+			d := 1
+			if r {
+				d = 0
+			}
+			b.term, b.succ[0], b.succ[1] = Insn{Op: clsJMP | jmpJA}, b.succ[d], nil
+			return true
+		}
+		return changed
+	}
+	return false
+}

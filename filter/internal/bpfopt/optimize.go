@@ -1,0 +1,58 @@
+package bpfopt
+
+// optimizer holds the state of one Optimize call.
+type optimizer struct {
+	vals *valueTable
+}
+
+// maxRounds bounds the optimization rounds; each round that changes
+// nothing ends the loop earlier, and programs converge in a few dozen.
+const maxRounds = 200
+
+// Optimize returns a program that returns the same value as prog for every
+// packet, wire length and Linux ancillary data, and is never longer. An
+// invalid program (see [Validate]) is returned unchanged, for Assemble to
+// report.
+func Optimize(prog []Insn) []Insn {
+	orig := append([]Insn(nil), prog...)
+	if Validate(prog) != nil || hasBackwardJump(prog) {
+		// Loops (protochain) are left alone, as libpcap does.
+		return orig
+	}
+	o := &optimizer{}
+	root := buildCFG(prog)
+	for round := 0; round < maxRounds; round++ {
+		changed := false
+		o.vals = newValueTable()
+		order := topo(root)
+		if o.number(order) {
+			changed = true
+			order = topo(root)
+		}
+		liveness(order)
+		computeFacts(order)
+		if o.thread(order) {
+			changed = true
+			order = topo(root)
+		}
+		if eliminateDead(order) {
+			changed = true
+		}
+		var c bool
+		if root, c = bypass(root, order); c {
+			changed = true
+			order = topo(root)
+		}
+		if root, c = mergeIdentical(root, order); c {
+			changed = true
+		}
+		if !changed {
+			break
+		}
+	}
+	out := emit(topo(root))
+	if len(out) > len(orig) || Validate(out) != nil {
+		return orig
+	}
+	return out
+}

@@ -1,0 +1,46 @@
+package bpfopt
+
+import (
+	"math"
+	"testing"
+)
+
+// TestSizeAgainstLibpcap optimizes libpcap's unoptimized programs and
+// compares the instruction counts with libpcap's optimizer: the geometric
+// mean of the ratios must stay within issue 3's bound of 1.10.
+func TestSizeAgainstLibpcap(t *testing.T) {
+	cases := loadGolden(t)
+	var logSum float64
+	n, worse, better := 0, 0, 0
+	for _, c := range cases {
+		if c.opt == nil {
+			continue
+		}
+		got := Optimize(c.unopt)
+		if len(got) > len(c.unopt) {
+			t.Errorf("%s %q: optimized %d > input %d", c.linkType, c.expr, len(got), len(c.unopt))
+		}
+		raw, err := Assemble(got)
+		if err != nil {
+			t.Errorf("%s %q: assemble: %v", c.linkType, c.expr, err)
+			continue
+		}
+		r := float64(len(raw)) / float64(len(c.opt))
+		logSum += math.Log(r)
+		n++
+		switch {
+		case len(raw) > len(c.opt):
+			worse++
+			if testing.Verbose() {
+				t.Logf("%s %q: %d vs libpcap %d (unoptimized %d)", c.linkType, c.expr, len(raw), len(c.opt), len(c.unopt))
+			}
+		case len(raw) < len(c.opt):
+			better++
+		}
+	}
+	gm := math.Exp(logSum / float64(n))
+	t.Logf("%d programs: geometric mean size ratio vs libpcap -O = %.4f (%d larger, %d smaller)", n, gm, worse, better)
+	if gm > 1.10 {
+		t.Errorf("geometric mean ratio %.4f > 1.10", gm)
+	}
+}

@@ -1,0 +1,173 @@
+package bpfopt
+
+// Atoms are the storage a program can read and write: the 16 scratch
+// memory words, the accumulator and the index register (as in libpcap).
+const (
+	atomA  = memWords
+	atomX  = memWords + 1
+	nAtoms = memWords + 2
+)
+
+// atomSet is a set of atoms as a bit mask.
+type atomSet uint32
+
+func (s atomSet) has(a int) bool { return s&(1<<a) != 0 }
+
+// vid names a value: two equal vids hold the same number on a run. Zero is
+// not a value.
+type vid int32
+
+// Kinds of value expressions.
+const (
+	vkConst = iota + 1 // the constant k
+	vkLoad             // packet (or ancillary) bytes at k, size op
+	vkInd              // packet bytes at X value a plus k, size op
+	vkLen              // the wire length
+	vkMsh              // 4*(P[k]&0xf)
+	vkALU              // a op b (op an ALU operation; b 0 for neg)
+	vkFresh            // whatever an atom holds where paths merge: block k, atom op
+)
+
+// vexpr is the hash-consing key of a value.
+type vexpr struct {
+	kind uint8
+	op   uint16
+	a, b vid
+	k    uint32
+}
+
+// valueTable hash-conses value expressions, so that equal computations get
+// the same vid wherever they happen.
+type valueTable struct {
+	ids   map[vexpr]vid
+	exprs []vexpr // by vid
+}
+
+func newValueTable() *valueTable {
+	return &valueTable{ids: make(map[vexpr]vid), exprs: []vexpr{{}}}
+}
+
+func (t *valueTable) get(e vexpr) vid {
+	if v, ok := t.ids[e]; ok {
+		return v
+	}
+	v := vid(len(t.exprs))
+	t.exprs = append(t.exprs, e)
+	t.ids[e] = v
+	return v
+}
+
+func (t *valueTable) konst(k uint32) vid { return t.get(vexpr{kind: vkConst, k: k}) }
+
+// constOf reports the constant a value stands for.
+func (t *valueTable) constOf(v vid) (uint32, bool) {
+	e := t.exprs[v]
+	return e.k, e.kind == vkConst
+}
+
+// alu returns the value of a op b, folding constants and identities.
+func (t *valueTable) alu(op uint16, a, b vid) vid {
+	ka, aconst := t.constOf(a)
+	kb, bconst := t.constOf(b)
+	if op == aluNEG {
+		if aconst {
+			return t.konst(-ka)
+		}
+		return t.get(vexpr{kind: vkALU, op: op, a: a})
+	}
+	if aconst && bconst {
+		if r, ok := foldALU(op, ka, kb); ok {
+			return t.konst(r)
+		}
+	}
+	if bconst {
+		switch {
+		case kb == 0 && (op == aluADD || op == aluSUB || op == aluOR || op == aluXOR || op == aluLSH || op == aluRSH):
+			return a
+		case kb == 1 && (op == aluMUL || op == aluDIV):
+			return a
+		case kb == 0xffffffff && op == aluAND:
+			return a
+		case kb == 0 && (op == aluAND || op == aluMUL):
+			return t.konst(0)
+		}
+	}
+	switch op {
+	case aluADD, aluMUL, aluAND, aluOR, aluXOR:
+		if a > b {
+			a, b = b, a
+		}
+	}
+	return t.get(vexpr{kind: vkALU, op: op, a: a, b: b})
+}
+
+// foldALU computes a op b where the result is defined the same way by
+// every interpreter (no division by zero, no shift of 32 or more).
+func foldALU(op uint16, a, b uint32) (uint32, bool) {
+	switch op {
+	case aluADD:
+		return a + b, true
+	case aluSUB:
+		return a - b, true
+	case aluMUL:
+		return a * b, true
+	case aluDIV:
+		if b != 0 {
+			return a / b, true
+		}
+	case aluMOD:
+		if b != 0 {
+			return a % b, true
+		}
+	case aluOR:
+		return a | b, true
+	case aluAND:
+		return a & b, true
+	case aluXOR:
+		return a ^ b, true
+	case aluLSH:
+		if b < 32 {
+			return a << b, true
+		}
+	case aluRSH:
+		if b < 32 {
+			return a >> b, true
+		}
+	}
+	return 0, false
+}
+
+// state is what is known at a program point: the value of every atom, and
+// a lower bound of the captured length (every absolute load up to minLen
+// has succeeded on every path here).
+type state struct {
+	v      [nAtoms]vid
+	minLen uint64
+}
+
+// holds reports whether some atom holds v: then the computation of v has
+// run (and succeeded) on every path to this point.
+func (s *state) holds(v vid) bool {
+	for _, x := range s.v {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// isSpecialOffset reports whether an absolute offset is not a plain packet
+// offset: Linux reads ancillary data (SKF_AD_OFF) or link/network-relative
+// bytes (negative offsets) there.
+func isSpecialOffset(k uint64) bool { return k >= 0x80000000 }
+
+// loadSize returns the byte count of a load's size field.
+func loadSize(op uint16) uint64 {
+	switch opSize(op) {
+	case sizeH:
+		return 2
+	case sizeB:
+		return 1
+	}
+	return 4
+}
