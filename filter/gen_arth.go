@@ -60,7 +60,8 @@ func (c *compiler) genArthOp(code uint16, a0, a1 *arthVal) *arthVal {
 	reg := c.allocReg()
 	a0.s = append(a0.s, newStmt(classST, uint32(reg)))
 	a0.regno = reg
-	a0.b = andBlocks(a0.b, a1.b)
+	// Like libpcap's gen_arth, only the left operand's condition survives:
+	// "4 * (ip[0] & 0xf) = 20" does not test for IPv4.
 	return a0
 }
 

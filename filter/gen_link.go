@@ -103,6 +103,8 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 		return b1
 	case pcapio.LinkTypeLinuxSLL:
 		return c.genLinuxSLLLinkType(llProto)
+	case pcapio.LinkTypePPP:
+		return c.genCmp(orLinkType, 0, sizeH, etherTypeToPPPType(llProto))
 	case pcapio.LinkTypeRaw:
 		switch llProto {
 		case ethertypeIP:
@@ -253,4 +255,27 @@ func (c *compiler) genSNAP(orgcode, ptype uint32) *block {
 		byte(orgcode >> 16), byte(orgcode >> 8), byte(orgcode),
 		byte(ptype >> 8), byte(ptype)}
 	return c.genBcmp(orLLC, 0, snap)
+}
+
+// etherTypeToPPPType maps an Ethernet type to the PPP protocol number.
+func etherTypeToPPPType(llProto uint32) uint32 {
+	switch llProto {
+	case ethertypeIP:
+		return 0x0021
+	case ethertypeIPv6:
+		return 0x0057
+	case ethertypeDN:
+		return 0x0027
+	case ethertypeATALK:
+		return 0x0029
+	case 0x0600: // ETHERTYPE_NS
+		return 0x0025
+	case llcsapISONS:
+		return 0x0023
+	case llcsap8021D:
+		return 0x0031
+	case llcsapIPX:
+		return 0x002b
+	}
+	return llProto
 }

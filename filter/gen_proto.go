@@ -9,6 +9,13 @@ var etherProtos = map[string]uint32{
 	"moprc": ethertypeMOPRC, "rarp": ethertypeREVARP, "sca": ethertypeSCA,
 }
 
+// networks is Debian's /etc/networks (getnetbyname), built in.
+var networks = map[string]uint32{
+	"default":    0,
+	"loopback":   0x7f000000,
+	"link-local": 0xa9fe0000,
+}
+
 var llcProtos = map[string]uint32{
 	"iso": llcsapISONS, "stp": llcsap8021D, "ipx": llcsapIPX, "netbeui": llcsapNetBEUI,
 }
@@ -214,7 +221,16 @@ func (c *compiler) genScode(name string, q qual) *block {
 	proto, dir := q.proto, q.dir
 	switch q.addr {
 	case qNet:
-		c.errorf("unknown network '%s' (network names are not supported; write the address, such as 10.0.0.0/8)", name)
+		addr := networks[name]
+		if addr == 0 {
+			c.errorf("unknown network '%s'", name)
+		}
+		mask := uint32(0xffffffff)
+		for addr != 0 && addr&0xff000000 == 0 {
+			addr <<= 8
+			mask <<= 8
+		}
+		return c.genHost(addr, mask, proto, dir, q.addr)
 	case qDefault, qHost:
 		if proto == "link" {
 			if c.linktype == pcapio.LinkTypeEthernet || c.linktype == pcapio.LinkTypeIEEE802_11 {
