@@ -1,0 +1,330 @@
+//go:build linux
+
+package platform
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/gopacket/gopacket/afpacket"
+	"golang.org/x/sys/unix"
+
+	"github.com/pkttap/pkttap/internal/testenv"
+)
+
+// The live capture benchmark. A goroutine in the peer namespace blasts
+// 60-byte UDP frames (sendmmsg on a packet socket, addressed to a MAC no
+// host owns so no stack answers them) for a bounded time while one capturer
+// reads them on the other end of the veth: pkttap, then tcpdump
+// (libpcap's TPACKET_V3, "tcpdump -i IF -w /dev/null"), then gopacket's
+// afpacket, one after another on identical traffic in the same run. Each
+// reports packets captured, kernel drops, and the capturer's CPU time per
+// packet: the reading thread's (RUSAGE_THREAD) for the in-process readers,
+// the tcpdump process's rusage minus that of an idle tcpdump run (start-up
+// and shutdown) for tcpdump.
+//
+// The blast lasts 300 ms by default, so that "go test -bench . -benchtime=1x"
+// finishes in a few seconds; PKTTAP_BENCH_BIG=1 makes it 2 s for figures
+// worth reporting.
+
+// benchBlast returns how long each capturer is blasted.
+func benchBlast() time.Duration {
+	if os.Getenv("PKTTAP_BENCH_BIG") != "" {
+		return 2 * time.Second
+	}
+	return 300 * time.Millisecond
+}
+
+// capResult is one capturer's figures.
+type capResult struct {
+	sent, captured, received, dropped uint64
+	cpu                               time.Duration
+}
+
+func (r capResult) nsPerPacket() float64 {
+	if r.captured == 0 {
+		return 0
+	}
+	return float64(r.cpu.Nanoseconds()) / float64(r.captured)
+}
+
+func BenchmarkLiveCapture(b *testing.B) {
+	v := newVethNet(b)
+	tcpdump := testenv.LookPath(b, "tcpdump", "tcpdump")
+	frame := udpFrame(v)
+	d := benchBlast()
+	blaster := newRawSender(b, v.nsB, v.ifB)
+
+	var pk, td, gp capResult
+	for b.Loop() {
+		pk = benchPkttap(b, v, blaster, frame, d)
+		td = benchTcpdump(b, v, tcpdump, blaster, frame, d)
+		gp = benchGopacket(b, v, blaster, frame, d)
+	}
+	for _, r := range []struct {
+		name string
+		res  capResult
+	}{{"pkttap", pk}, {"tcpdump", td}, {"gopacket", gp}} {
+		b.Logf("%-8s sent %8d (%.2f Mpps) captured %8d received %8d dropped %6d cpu %7.1f ms = %5.1f ns/pkt",
+			r.name, r.res.sent, float64(r.res.sent)/d.Seconds()/1e6, r.res.captured, r.res.received, r.res.dropped,
+			float64(r.res.cpu.Microseconds())/1000, r.res.nsPerPacket())
+		b.ReportMetric(r.res.nsPerPacket(), r.name+"-ns/pkt")
+		b.ReportMetric(float64(r.res.dropped), r.name+"-drops")
+	}
+	if td.nsPerPacket() > 0 {
+		b.ReportMetric(pk.nsPerPacket()/td.nsPerPacket(), "pkttap/tcpdump")
+	}
+	if gp.nsPerPacket() > 0 {
+		b.ReportMetric(pk.nsPerPacket()/gp.nsPerPacket(), "pkttap/gopacket")
+	}
+	b.ReportMetric(float64(pk.sent)/d.Seconds()/1e6, "sent-Mpps")
+}
+
+// udpFrame builds a 60-byte Ethernet/IPv4/UDP frame from B to a MAC address
+// nobody owns, so it is captured on A but answered by no one.
+func udpFrame(v *vethNet) []byte {
+	src, _, _ := net.ParseCIDR(v.addrB)
+	dst, _, _ := net.ParseCIDR(v.addrA)
+	ip := make([]byte, 20+8+18)
+	ip[0], ip[8], ip[9] = 0x45, 64, 17
+	binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
+	copy(ip[12:], src.To4())
+	copy(ip[16:], dst.To4())
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+	binary.BigEndian.PutUint16(ip[20:], 9)
+	binary.BigEndian.PutUint16(ip[22:], 9)
+	binary.BigEndian.PutUint16(ip[24:], 8+18)
+	return ethFrame(net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}, v.macB, 0x0800, ip)
+}
+
+// mmsghdr is struct mmsghdr.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	n   uint32
+	_   [4]byte
+}
+
+// blast sends frame as fast as sendmmsg allows for d and returns how many
+// frames the kernel took.
+func blast(s *rawSender, frame []byte, d time.Duration) (uint64, error) {
+	const batch = 256
+	iov := unix.Iovec{Base: &frame[0]}
+	iov.SetLen(len(frame))
+	msgs := make([]mmsghdr, batch)
+	for i := range msgs {
+		msgs[i].hdr.Iov = &iov
+		msgs[i].hdr.SetIovlen(1)
+	}
+	var sent uint64
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&msgs[0])), batch, 0, 0, 0)
+		switch errno {
+		case 0:
+			sent += uint64(n)
+		case unix.EINTR, unix.EAGAIN, unix.ENOBUFS:
+		default:
+			return sent, fmt.Errorf("sendmmsg: %w", errno)
+		}
+	}
+	runtime.KeepAlive(frame)
+	return sent, nil
+}
+
+// threadCPU returns the calling thread's user+system CPU time.
+func threadCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// readerFunc reads one packet; it returns false when the reader must stop.
+type readerFunc func() bool
+
+// runReader counts packets on a locked thread until it has target of them
+// (set once the blast is over) or read says stop, measuring its CPU time.
+func runReader(read readerFunc, target *atomic.Uint64, done chan<- capResult) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := threadCPU()
+	var n uint64
+	for n < target.Load() && read() {
+		n++
+	}
+	done <- capResult{captured: n, cpu: threadCPU() - start}
+}
+
+// settle waits for the last partly filled ring block to be handed over.
+const settle = 100 * time.Millisecond
+
+func benchPkttap(b *testing.B, v *vethNet, blaster *rawSender, frame []byte, d time.Duration) capResult {
+	src := openIn(b, v.nsA, Config{Interface: v.ifA})
+	var target atomic.Uint64
+	target.Store(^uint64(0))
+	done := make(chan capResult, 1)
+	go runReader(func() bool {
+		_, err := src.NextZeroCopy()
+		return err == nil
+	}, &target, done)
+	sent, err := blast(blaster, frame, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(settle)
+	st, err := src.Stats()
+	if err != nil {
+		b.Fatal(err)
+	}
+	target.Store(st.Received - st.Dropped)
+	var r capResult
+	select {
+	case r = <-done:
+	case <-time.After(2 * time.Second):
+		src.Close()
+		r = <-done
+	}
+	src.Close()
+	st, _ = src.Stats()
+	r.sent, r.received, r.dropped = sent, st.Received, st.Dropped
+	return r
+}
+
+func benchGopacket(b *testing.B, v *vethNet, blaster *rawSender, frame []byte, d time.Duration) capResult {
+	var tp *afpacket.TPacket
+	var err error
+	inNetns(b, v.nsA, func() {
+		tp, err = afpacket.NewTPacket(afpacket.OptInterface(v.ifA), afpacket.OptPollTimeout(50*time.Millisecond))
+	})
+	if err != nil {
+		b.Fatalf("gopacket afpacket: %v", err)
+	}
+	var stop atomic.Bool
+	var target atomic.Uint64
+	target.Store(^uint64(0))
+	done := make(chan capResult, 1)
+	go runReader(func() bool {
+		for {
+			_, _, err := tp.ZeroCopyReadPacketData()
+			if err == nil {
+				return true
+			}
+			if !errors.Is(err, afpacket.ErrTimeout) || stop.Load() {
+				return false
+			}
+		}
+	}, &target, done)
+	sent, err := blast(blaster, frame, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(settle)
+	_, st, err := tp.SocketStats()
+	if err != nil {
+		b.Fatal(err)
+	}
+	target.Store(uint64(st.Packets()) - uint64(st.Drops()))
+	var r capResult
+	select {
+	case r = <-done:
+	case <-time.After(2 * time.Second):
+		stop.Store(true)
+		r = <-done
+	}
+	_, st, _ = tp.SocketStats()
+	tp.Close()
+	r.sent, r.received, r.dropped = sent, uint64(st.Packets()), uint64(st.Drops())
+	return r
+}
+
+// tcpdump's closing statistics.
+var (
+	tcpdumpCaptured = regexp.MustCompile(`(\d+) packets? captured`)
+	tcpdumpReceived = regexp.MustCompile(`(\d+) packets? received by filter`)
+	tcpdumpDropped  = regexp.MustCompile(`(\d+) packets? dropped by kernel`)
+)
+
+// runTcpdump runs tcpdump on A while during() runs, stopping it once the
+// last ring block (libpcap's timeout: tcpdump asks for 1 s) has been read.
+func runTcpdump(b *testing.B, v *vethNet, tcpdump string, during func()) capResult {
+	cmd := exec.Command("ip", "netns", "exec", v.nsA, tcpdump, "-i", v.ifA, "-w", "/dev/null", "-n")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start tcpdump: %v", err)
+	}
+	sc := bufio.NewScanner(stderr)
+	var out strings.Builder
+	listening := false
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "listening on") {
+			listening = true
+			break
+		}
+	}
+	if !listening {
+		cmd.Wait()
+		b.Fatalf("tcpdump did not start:\n%s", out.String())
+	}
+	during()
+	time.Sleep(1100 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("tcpdump: %v\n%s", err, out.String())
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	num := func(re *regexp.Regexp) uint64 {
+		m := re.FindStringSubmatch(out.String())
+		if m == nil {
+			b.Fatalf("no %q in tcpdump's output:\n%s", re, out.String())
+		}
+		n, _ := strconv.ParseUint(m[1], 10, 64)
+		return n
+	}
+	return capResult{
+		captured: num(tcpdumpCaptured), received: num(tcpdumpReceived), dropped: num(tcpdumpDropped),
+		cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+	}
+}
+
+func benchTcpdump(b *testing.B, v *vethNet, tcpdump string, blaster *rawSender, frame []byte, d time.Duration) capResult {
+	idle := runTcpdump(b, v, tcpdump, func() {})
+	var sent uint64
+	r := runTcpdump(b, v, tcpdump, func() {
+		var err error
+		if sent, err = blast(blaster, frame, d); err != nil {
+			b.Fatal(err)
+		}
+	})
+	r.sent = sent
+	r.cpu -= idle.cpu
+	return r
+}
