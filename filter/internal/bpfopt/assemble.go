@@ -46,8 +46,12 @@ func Validate(prog []Insn) error {
 		case in.isJA():
 			// A K of 2^31 or more is a backward jump, as libpcap's
 			// validator allows by wrap-around (protochain loops).
-			if tgt := int64(i) + 1 + jaOffset(in); tgt < 0 || tgt >= int64(n) {
+			tgt := int64(i) + 1 + jaOffset(in)
+			if tgt < 0 || tgt >= int64(n) {
 				return fmt.Errorf("bpfopt: instruction %d %v: jump target %d outside the program of %d instructions", i, in, tgt, n)
+			}
+			if tgt == int64(i) {
+				return fmt.Errorf("bpfopt: instruction %d %v: jumps to itself", i, in)
 			}
 		case in.isCondJump():
 			for _, off := range [2]int{in.Jt, in.Jf} {

@@ -116,7 +116,8 @@ func TestAssembleErrors(t *testing.T) {
 		{"no return", []Insn{{Op: clsLD | modeIMM, K: 1}}, "past its end"},
 		{"jump out", []Insn{{Op: clsJMP | jmpJEQ, Jt: 5}, ret}, "outside the program"},
 		{"ja out", []Insn{{Op: clsJMP | jmpJA, K: 1}, ret}, "outside the program"},
-		{"ja huge", []Insn{{Op: clsJMP | jmpJA, K: 0xffffffff}, ret}, "outside the program"},
+		{"ja self", []Insn{{Op: clsJMP | jmpJA, K: 0xffffffff}, ret}, "jumps to itself"},
+		{"ja before start", []Insn{{Op: clsJMP | jmpJA, K: 0xfffffff0}, ret}, "outside the program"},
 		{"backward", []Insn{{Op: clsJMP | jmpJEQ, Jt: -1}, ret}, "backward"},
 		{"bad opcode", []Insn{{Op: 0xff}, ret}, "unknown"},
 		{"bad ret", []Insn{{Op: clsRET | retX}}, "unknown return"},
@@ -153,6 +154,31 @@ func TestAssembleDeterministic(t *testing.T) {
 	for i := range a {
 		if a[i] != b[i] {
 			t.Fatalf("instruction %d differs", i)
+		}
+	}
+}
+
+// TestAssembleLibpcapPrograms checks that libpcap's own programs (all short
+// enough for 8-bit offsets; protochain's with a backward BPF_JA) assemble to
+// exactly themselves.
+func TestAssembleLibpcapPrograms(t *testing.T) {
+	for _, c := range loadGolden(t) {
+		for _, prog := range [][]Insn{c.unopt, c.opt} {
+			if prog == nil {
+				continue
+			}
+			raw, err := Assemble(prog)
+			if err != nil {
+				t.Errorf("%s %q: %v", c.linkType, c.expr, err)
+				continue
+			}
+			for i, r := range raw {
+				in := prog[i]
+				if len(raw) != len(prog) || r != (bpf.RawInstruction{Op: in.Op, Jt: uint8(in.Jt), Jf: uint8(in.Jf), K: in.K}) {
+					t.Errorf("%s %q: instruction %d assembled as %v, want %v", c.linkType, c.expr, i, r, in)
+					break
+				}
+			}
 		}
 	}
 }
