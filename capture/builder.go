@@ -14,10 +14,11 @@ const DefaultSnaplen = 65535
 // as tcpdump's -s 0 does.
 const MaxSnaplen = 262144
 
-// Builder describes a capture to open: made by FromFile, refined
+// Builder describes a capture to open: made by Live or FromFile, refined
 // with its methods, opened with Open. A Builder is a value: each method
 // returns a changed copy, so one base description can be reused.
 type Builder struct {
+	live    bool
 	name    string // interface name or file path
 	promisc bool
 	snaplen int
@@ -76,6 +77,9 @@ func (b Builder) Open() (*Capture, error) {
 	snaplen, err := b.effectiveSnaplen()
 	if err != nil {
 		return nil, err
+	}
+	if b.live {
+		return openLive(b, snaplen)
 	}
 	return openFile(b, snaplen)
 }

@@ -1,11 +1,12 @@
-// Package capture is pkttap's public face: one API for packets from .pcap /
-// .pcapng files (live network interfaces are being added), filtered by
-// tcpdump's filter language, and for writing captures back to files.
+// Package capture is pkttap's public face: one API for packets from a live
+// network interface and from .pcap / .pcapng files, filtered by tcpdump's
+// filter language, and for writing captures back to files.
 //
 // # Reading packets
 //
 // A capture is described with a builder and opened with Open:
 //
+//	c, err := capture.Live("eth0").Promiscuous(true).Snaplen(128).Filter("tcp port 443").Open()
 //	c, err := capture.FromFile("trace.pcapng").Filter("tcp[tcpflags] & tcp-syn != 0").Open()
 //
 // Capture.Next blocks until a packet arrives and returns io.EOF only at the
@@ -20,7 +21,10 @@
 // Filter takes a tcpdump/libpcap expression (pcap-filter(7)); an empty
 // string means no filter, so an optional command-line flag can be passed
 // straight through. pkttap compiles the expression itself (package filter).
-// A file capture runs the program in pkttap's userspace
+// A live capture hands the program to the operating system, so unwanted
+// packets never cross into user space; on Linux the program is compiled for
+// the socket (VLAN tags and the "any" device's fields read from the kernel's
+// packet metadata). A file capture runs the program in pkttap's userspace
 // BPF VM (package filter/vm) for each packet, compiled for that packet's own
 // link type: a pcapng file may hold interfaces of different link types, and
 // each is filtered correctly. FilterProgram installs a program compiled
@@ -41,9 +45,11 @@
 //
 // # Errors
 //
-// Errors can be told apart with errors.Is and errors.As: *filter.Error for a
-// filter that does not compile (with the column of the fault),
-// *pcapio.FormatError for a
+// Errors can be told apart with errors.Is and errors.As:
+// ErrPermissionDenied when the process may not capture (run as root or grant
+// CAP_NET_RAW), *filter.Error for a filter that does not compile (with the
+// column of the fault), *PlatformError when the operating system refuses
+// (no such interface, Npcap not installed, ...), *pcapio.FormatError for a
 // damaged file (with the byte offset of the fault), and the *fs.PathError
 // and other I/O errors of the file system, wrapped. Every message says what
 // to do about it.

@@ -170,3 +170,24 @@ func ExampleBuilder_Filter_error() {
 		fmt.Println("the filter is wrong at column", fe.Column)
 	}
 }
+
+// Capture live traffic to port 53 on eth0 (as root, or with CAP_NET_RAW).
+func ExampleLive() {
+	c, err := capture.Live("eth0").Promiscuous(true).Snaplen(256).Filter("port 53").Open()
+	if errors.Is(err, capture.ErrPermissionDenied) {
+		log.Fatal("run as root or: sudo setcap cap_net_raw,cap_net_admin=ep ", os.Args[0])
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 10; i++ {
+		pkt, err := c.Next()
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(pkt.Timestamp, len(pkt.Data), "bytes")
+	}
+	st, _ := c.Stats()
+	fmt.Println(st.Received, "received,", st.Dropped, "dropped")
+}

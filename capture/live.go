@@ -1,0 +1,133 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/platform"
+	"golang.org/x/net/bpf"
+)
+
+// Live describes a capture from the network interface with the given name
+// ("eth0", "any" on Linux, "en0" on macOS, "Ethernet" or
+// \Device\NPF_{GUID} on Windows). Interfaces lists the names.
+func Live(name string) Builder {
+	return Builder{live: true, name: name, snaplen: DefaultSnaplen}
+}
+
+// Promiscuous asks a live capture to put the interface in promiscuous mode,
+// so frames addressed to other hosts are seen too, for as long as the
+// capture is open. It has no effect on a file.
+func (b Builder) Promiscuous(on bool) Builder {
+	b.promisc = on
+	return b
+}
+
+// ErrPermissionDenied is returned (wrapped; test with errors.Is) when the
+// process is not allowed to capture on an interface. On Linux, run as root or
+// grant the capability: sudo setcap cap_net_raw,cap_net_admin=ep BINARY. On
+// macOS, run as root or make /dev/bpf* readable (Wireshark's ChmodBPF). On
+// Windows, reinstall Npcap without "Restrict Npcap driver's access to
+// Administrators only", or run as Administrator.
+var ErrPermissionDenied = platform.ErrPermissionDenied
+
+// PlatformError is the operating system refusing an operation on an
+// interface: the interface does not exist, Npcap is not installed, the
+// socket cannot be created. Op names the operation, Interface the
+// interface, and Err the underlying cause. Its message says what to do.
+type PlatformError = platform.PlatformError
+
+// liveSource reads packets from an operating system interface.
+type liveSource struct {
+	name string
+	s    platform.Source
+}
+
+// liveTarget is what a live filter is compiled for: on Linux the socket,
+// whose filter sees VLAN tags and cooked headers through ancillary loads;
+// elsewhere the packet bytes as they are.
+func liveTarget() filter.Target {
+	if runtime.GOOS == "linux" {
+		return filter.TargetLinuxSocket
+	}
+	return filter.TargetFile
+}
+
+// openLive opens a live capture described by b.
+func openLive(b Builder, snaplen int) (*Capture, error) {
+	var compileErr error
+	cfg := platform.Config{Interface: b.name, Snaplen: snaplen, Promiscuous: b.promisc}
+	switch {
+	case b.prog != nil:
+		prog := b.prog
+		cfg.FilterFor = func(lt pcapio.LinkType) ([]bpf.RawInstruction, error) {
+			if prog.LinkType != lt {
+				compileErr = fmt.Errorf("capture: the filter program was compiled for link type %s, %s's is %s (compile it with filter.Options{LinkType: %s})", prog.LinkType, b.name, lt, lt)
+				return nil, compileErr
+			}
+			return prog.Raw, nil
+		}
+	case !isBlank(b.expr):
+		cfg.FilterFor = func(lt pcapio.LinkType) ([]bpf.RawInstruction, error) {
+			prog, err := filter.Compile(b.expr, filter.Options{LinkType: lt, Snaplen: snaplen, Target: liveTarget()})
+			if err != nil {
+				compileErr = fmt.Errorf("capture: filter %q for %s (link type %s): %w (see pcap-filter(7) for the syntax)", b.expr, b.name, lt, err)
+				return nil, compileErr
+			}
+			return prog.Raw, nil
+		}
+	}
+	s, err := platform.Open(cfg)
+	if err != nil {
+		if compileErr != nil {
+			return nil, compileErr
+		}
+		return nil, fmt.Errorf("capture: live capture on %q: %w", b.name, err)
+	}
+	return &Capture{src: &liveSource{name: b.name, s: s}, snaplen: snaplen}, nil
+}
+
+func (l *liveSource) next() (pcapio.Packet, error) {
+	p, err := l.s.NextZeroCopy()
+	if err != nil {
+		if errors.Is(err, platform.ErrClosed) {
+			return p, ErrClosed
+		}
+		return p, fmt.Errorf("capture: read from %q: %w", l.name, err)
+	}
+	return p, nil
+}
+
+func (l *liveSource) linkType() pcapio.LinkType { return l.s.LinkType() }
+
+func (l *liveSource) stats() (Stats, error) {
+	st, err := l.s.Stats()
+	if err != nil {
+		return Stats{}, fmt.Errorf("capture: statistics of %q: %w", l.name, err)
+	}
+	return Stats{Received: st.Received, Dropped: st.Dropped, IfDropped: st.IfDropped}, nil
+}
+
+func (l *liveSource) close() error {
+	if err := l.s.Close(); err != nil {
+		return fmt.Errorf("capture: close %q: %w", l.name, err)
+	}
+	return nil
+}
+
+// Interface describes a network interface a live capture can open: its
+// Name (what Live takes), and where the operating system has them a
+// Description, Index, Addresses, Up and Loopback flags and HardwareAddr.
+type Interface = platform.Interface
+
+// Interfaces lists the interfaces a live capture can open.
+func Interfaces() ([]Interface, error) {
+	ifs, err := platform.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("capture: list interfaces: %w", err)
+	}
+	return ifs, nil
+}

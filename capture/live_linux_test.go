@@ -1,0 +1,148 @@
+package capture_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// openIn opens b inside namespace ns; the capture stays in ns.
+func openIn(t *testing.T, ns string, b capture.Builder) *capture.Capture {
+	t.Helper()
+	var c *capture.Capture
+	var err error
+	inNetns(t, ns, func() { c, err = b.Open() })
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// nextWithin returns the capture's next packet, or fails the test when none
+// arrives within d (the capture is then closed).
+func nextWithin(t *testing.T, c *capture.Capture, d time.Duration) pcapio.Packet {
+	t.Helper()
+	timer := time.AfterFunc(d, func() { c.Close() })
+	defer timer.Stop()
+	p, err := c.Next()
+	if err != nil {
+		t.Fatalf("Next: %v (no packet within %v?)", err, d)
+	}
+	return p
+}
+
+func TestLiveFilterInKernel(t *testing.T) {
+	v := newVethPair(t)
+	c := openIn(t, v.nsB, capture.Live(v.ifB).Filter("udp dst port 9999"))
+	if c.LinkType() != pcapio.LinkTypeEthernet {
+		t.Errorf("LinkType() = %s, want EN10MB on a veth", c.LinkType())
+	}
+	const n = 10
+	for i := range n {
+		v.sendUDP(t, 8888, []byte(fmt.Sprintf("other %d", i)), []byte(fmt.Sprintf("other %d again", i)))
+		v.sendUDP(t, 9999, []byte(fmt.Sprintf("wanted %d", i)))
+	}
+	for i := range n {
+		p := nextWithin(t, c, 5*time.Second)
+		dport, payload, ok := udpPayload(p.Data)
+		if !ok || dport != 9999 || string(payload) != fmt.Sprintf("wanted %d", i) {
+			t.Fatalf("packet %d: port %d payload %q, want port 9999 %q", i, dport, payload, fmt.Sprintf("wanted %d", i))
+		}
+		if !bytes.Equal(p.Data[0:6], v.macB) || !bytes.Equal(p.Data[6:12], v.macA) || !bytes.Equal(p.Data[14+12:14+16], v.ipA) {
+			t.Errorf("packet %d: wrong addresses in % x", i, p.Data[:34])
+		}
+		if p.Length != len(p.Data) || p.LinkType != pcapio.LinkTypeEthernet || time.Since(p.Timestamp).Abs() > time.Minute {
+			t.Errorf("packet %d: length %d/%d, link type %s, time %v", i, len(p.Data), p.Length, p.LinkType, p.Timestamp)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	st, err := c.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The kernel filter kept the 2n datagrams to port 8888 from the socket.
+	if st.Received != n || st.Dropped != 0 {
+		t.Errorf("Stats() = %+v, want %d received (the kernel filter rejecting the other %d), 0 dropped", st, n, 2*n)
+	}
+}
+
+func TestLivePromiscuous(t *testing.T) {
+	v := newVethPair(t)
+	base := v.promiscuity(t)
+	c := openIn(t, v.nsB, capture.Live(v.ifB).Promiscuous(true))
+	if got := v.promiscuity(t); got != base+1 {
+		t.Errorf("promiscuity %d while a promiscuous capture is open, want %d", got, base+1)
+	}
+	c.Close()
+	if got := v.promiscuity(t); got != base {
+		t.Errorf("promiscuity %d after Close, want %d", got, base)
+	}
+	c = openIn(t, v.nsB, capture.Live(v.ifB))
+	if got := v.promiscuity(t); got != base {
+		t.Errorf("promiscuity %d with a non-promiscuous capture open, want %d", got, base)
+	}
+	c.Close()
+}
+
+func TestLiveSnaplen(t *testing.T) {
+	v := newVethPair(t)
+	c := openIn(t, v.nsB, capture.Live(v.ifB).Snaplen(50).Filter("udp"))
+	v.sendUDP(t, 7777, bytes.Repeat([]byte("x"), 500))
+	p := nextWithin(t, c, 5*time.Second)
+	if len(p.Data) != 50 || p.Length != 14+20+8+500 || !p.IsTruncated() {
+		t.Errorf("got %d of %d bytes (truncated %v), want 50 of %d", len(p.Data), p.Length, p.IsTruncated(), 14+20+8+500)
+	}
+}
+
+func TestLiveCloseWakesNext(t *testing.T) {
+	v := newVethPair(t)
+	c := openIn(t, v.nsB, capture.Live(v.ifB).Filter("udp port 1"))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Next()
+		errc <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case err := <-errc:
+		t.Fatalf("Next returned %v before any packet or Close", err)
+	default:
+	}
+	start := time.Now()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, capture.ErrClosed) {
+			t.Errorf("blocked Next returned %v after Close, want ErrClosed", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("blocked Next took %v to return after Close", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not wake a blocked Next within 5s")
+	}
+}
+
+func TestLiveErrors(t *testing.T) {
+	v := newVethPair(t)
+	var err error
+	inNetns(t, v.nsB, func() { _, err = capture.Live("pkttap-none0").Open() })
+	var pe *capture.PlatformError
+	if !errors.As(err, &pe) {
+		t.Errorf("Open of a missing interface = %v, want a *PlatformError", err)
+	}
+	inNetns(t, v.nsB, func() { _, err = capture.Live(v.ifB).Filter("udp port").Open() })
+	var fe *filter.Error
+	if !errors.As(err, &fe) {
+		t.Errorf("Open with a bad filter = %v, want a *filter.Error", err)
+	}
+}
