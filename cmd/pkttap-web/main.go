@@ -1,0 +1,30 @@
+// Command pkttap-web is a packet inspector in the browser: open a .pcap or
+// .pcapng file, look at its packets (list, protocol tree, hex and ASCII),
+// filter them with tcpdump expressions and download the result.
+//
+// Usage:
+//
+//	pkttap-web [--listen ADDR] [--max-upload SIZE] [--data-dir DIR] [--token TOKEN] [--open FILE]... [FILE...]
+//
+// It serves http://127.0.0.1:8080 by default and prints the URL to open. On
+// any address but loopback every request needs a token, printed as part of
+// the URL (generated at start-up unless --token gives one).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pkttap-web:", err)
+		os.Exit(1)
+	}
+}

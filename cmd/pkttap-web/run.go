@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/pkttap/pkttap/web"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// run parses the flags, starts the server and serves until ctx ends.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pkttap-web", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on; anything but loopback requires a token")
+	maxUpload := fs.String("max-upload", "2GiB", "size limit of one capture (bytes, or with a unit: 500MB, 2GiB)")
+	dataDir := fs.String("data-dir", "", "folder for spooled captures and their indexes (default: a private temporary folder removed on exit)")
+	token := fs.String("token", "", "access token (default: generated when listening beyond loopback)")
+	verbose := fs.Bool("v", false, "log every request")
+	var open stringList
+	fs.Var(&open, "open", "capture file to open at start-up (repeatable; files may also follow the flags)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	open = append(open, fs.Args()...)
+	limit, err := parseSize(*maxUpload)
+	if err != nil {
+		return fmt.Errorf("--max-upload: %w", err)
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	dir := *dataDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "pkttap-web-"); err != nil {
+			return fmt.Errorf("create data dir: %w", err)
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+
+	srv, err := web.New(web.Config{Addr: *listen, Token: *token, MaxUpload: limit, DataDir: dir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	for _, f := range open {
+		if _, err := srv.OpenFile(f); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	fmt.Fprintf(stdout, "pkttap-web: open %s\n", srv.URL(ln.Addr()))
+	return srv.Serve(ctx, ln)
+}
+
+// parseSize parses "1048576", "500MB", "2GiB", "10k" (k/M/G/T are powers of
+// 1000 with B, of 1024 with iB or alone).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := s, ""
+	if i >= 0 {
+		num, unit = s[:i], strings.TrimSpace(s[i:])
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("bad size %q (try 500MB or 2GiB)", s)
+	}
+	mult := map[string]float64{
+		"": 1, "b": 1,
+		"k": 1 << 10, "kib": 1 << 10, "kb": 1e3,
+		"m": 1 << 20, "mib": 1 << 20, "mb": 1e6,
+		"g": 1 << 30, "gib": 1 << 30, "gb": 1e9,
+		"t": 1 << 40, "tib": 1 << 40, "tb": 1e12,
+	}[strings.ToLower(unit)]
+	if mult == 0 {
+		return 0, errors.New("bad size unit " + strconv.Quote(unit) + " (use B, KB, MB, GB, KiB, MiB, GiB)")
+	}
+	return int64(v * mult), nil
+}

@@ -1,0 +1,94 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// tokenCookie is the cookie that carries the access token after the first
+// request that gave it as a query parameter.
+const tokenCookie = "pkttap_token"
+
+// NewToken returns a fresh random access token (32 hex digits).
+func NewToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// IsLoopback reports whether a listen address ("127.0.0.1:8080",
+// "[::1]:0", "localhost:8080") binds only the loopback interface. An empty
+// host (":8080") binds every interface and is not loopback.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// requireToken rejects with 401 every request that carries neither the
+// token (as ?token=, an Authorization: Bearer header, or the cookie). A
+// request with a valid ?token= gets the cookie, and a page load is
+// redirected to the same URL without the token so it does not stay in the
+// address bar or the history.
+func requireToken(token string, next http.Handler) http.Handler {
+	want := []byte(token)
+	ok := func(got string) bool { return subtle.ConstantTimeCompare([]byte(got), want) == 1 }
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query().Get("token"); q != "" && ok(q) {
+			http.SetCookie(w, &http.Cookie{
+				Name: tokenCookie, Value: token, Path: "/",
+				HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+			})
+			if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") {
+				u := *r.URL
+				v := u.Query()
+				v.Del("token")
+				u.RawQuery = v.Encode()
+				http.Redirect(w, r, (&url.URL{Path: u.Path, RawQuery: u.RawQuery}).String(), http.StatusSeeOther)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if c, err := r.Cookie(tokenCookie); err == nil && ok(c.Value) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if b, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); found && ok(b) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		writeError(w, http.StatusUnauthorized, "missing or wrong access token: open the URL pkttap-web printed at start-up (it ends in ?token=...)")
+	})
+}
+
+// loopbackHostOnly protects a loopback server without a token from DNS
+// rebinding: a page on another site that resolves its own name to 127.0.0.1
+// sends that name in the Host header, and is refused.
+func loopbackHostOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(host, "[]")
+		if !strings.EqualFold(host, "localhost") {
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				writeError(w, http.StatusForbidden, "this server only answers requests addressed to a loopback host (127.0.0.1, [::1] or localhost)")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,167 @@
+package web
+
+import (
+	"bufio"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// handleDownload streams the capture's packets, all of them or those
+// matching ?filter=, as ?format=pcap (default) or pcapng. Packets are read
+// from the spool and written as they are read; their bytes, lengths and
+// timestamps are those of the original file.
+func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.captureParam(w, r)
+	if !ok {
+		return
+	}
+	format, ext := pcapio.FormatPcap, ".pcap"
+	switch f := r.URL.Query().Get("format"); f {
+	case "", "pcap":
+	case "pcapng":
+		format, ext = pcapio.FormatPcapNg, ".pcapng"
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("format must be pcap or pcapng, not %q", f))
+		return
+	}
+	expr := normalizeFilter(r.URL.Query().Get("filter"))
+	var j *filterJob
+	if expr != "" {
+		if j = s.job(w, c, expr); j == nil {
+			return
+		}
+	}
+	// Wait for the index pass (and the filter) so "all" means all.
+	for _, done := range []<-chan struct{}{c.done, jobDone(j)} {
+		select {
+		case <-done:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	var matches []uint32
+	if j != nil {
+		m, _, err := j.snapshot()
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "filter failed: "+err.Error())
+			return
+		}
+		matches = m
+	}
+	total := c.Packets()
+	lts := c.linkTypeList()
+	if len(lts) == 0 {
+		lts = []pcapio.LinkType{pcapio.LinkTypeEthernet}
+	}
+	c.mu.Lock()
+	nano := c.nanoTS
+	c.mu.Unlock()
+	if format == pcapio.FormatPcap {
+		if len(lts) > 1 {
+			names := make([]string, len(lts))
+			for i, lt := range lts {
+				names[i] = lt.String()
+			}
+			writeError(w, http.StatusConflict, "this capture mixes link types ("+strings.Join(names, ", ")+"), which .pcap cannot hold: download it as .pcapng")
+			return
+		}
+		if nano {
+			format = pcapio.FormatPcapNano
+		}
+	}
+	opts := pcapio.WriterOptions{Format: format, LinkType: lts[0], Snaplen: 262144}
+	ifIndex := map[pcapio.LinkType]int{}
+	for i, lt := range lts {
+		ifIndex[lt] = i
+		opts.Interfaces = append(opts.Interfaces, pcapio.Interface{LinkType: lt, Snaplen: 262144})
+	}
+	if format != pcapio.FormatPcapNg {
+		opts.Interfaces = nil
+	}
+
+	h := w.Header()
+	h.Set("Content-Type", "application/vnd.tcpdump.pcap")
+	if format == pcapio.FormatPcapNg {
+		h.Set("Content-Type", "application/x-pcapng")
+	}
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(c.name, expr, ext)}))
+	h.Set("Cache-Control", "no-store")
+	bw := bufio.NewWriterSize(w, 256<<10)
+	pw, err := pcapio.NewWriter(bw, opts)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "create writer: "+err.Error())
+		return
+	}
+	n := total
+	if j != nil {
+		n = len(matches)
+	}
+	if err := s.streamPackets(r, c, pw, n, func(k int) int {
+		if j != nil {
+			return int(matches[k])
+		}
+		return k
+	}, ifIndex); err != nil {
+		s.log.Warn("download aborted", "id", c.id, "err", err)
+		panic(http.ErrAbortHandler) // the client must see a broken download, not a short file
+	}
+	if err := pw.Flush(); err != nil {
+		s.log.Warn("download flush", "id", c.id, "err", err)
+		return
+	}
+	if err := bw.Flush(); err != nil {
+		s.log.Warn("download flush", "id", c.id, "err", err)
+	}
+}
+
+// jobDone returns j's done channel, or a closed channel for no job.
+func jobDone(j *filterJob) <-chan struct{} {
+	if j == nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return j.done
+}
+
+// streamPackets writes n packets, the k-th being packet index(k), reading
+// records in batches and packet bytes through one spool window.
+func (s *Server) streamPackets(r *http.Request, c *Capture, pw *pcapio.Writer, n int, index func(int) int, ifIndex map[pcapio.LinkType]int) error {
+	sr := newSpoolReader(c.spool)
+	idx := make([]int, 0, scanBatch)
+	for k := 0; k < n; k += scanBatch {
+		if err := r.Context().Err(); err != nil {
+			return err
+		}
+		idx = idx[:0]
+		for i := k; i < min(k+scanBatch, n); i++ {
+			idx = append(idx, index(i))
+		}
+		recs, err := c.recordsAt(idx)
+		if err != nil {
+			return err
+		}
+		for i := range recs {
+			rec := &recs[i]
+			data, err := sr.read(rec.DataOff, int(rec.CapLen))
+			if err != nil {
+				return err
+			}
+			p := pcapio.Packet{
+				Timestamp:      rec.Time(),
+				Data:           data,
+				Length:         int(rec.WireLen),
+				LinkType:       rec.LinkType,
+				InterfaceIndex: ifIndex[rec.LinkType],
+			}
+			if err := pw.WritePacket(&p); err != nil {
+				return fmt.Errorf("write packet %d: %w", idx[i]+1, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,18 @@
+package web
+
+import (
+	"net/http"
+)
+
+// assetVersion is appended to asset URLs so a new binary's JS and CSS are
+// never mixed with an old one's from the browser cache.
+const assetVersion = "1"
+
+// handlePage serves the UI shell; app.js does the rest.
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := page(pageData{MaxUpload: s.cfg.MaxUpload, Version: assetVersion}).Render(r.Context(), w); err != nil {
+		s.log.Warn("render page", "err", err)
+	}
+}

@@ -1,0 +1,282 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/pkttap/pkttap/assets"
+)
+
+// DefaultMaxUpload is the default size limit of one upload (2 GiB).
+const DefaultMaxUpload = 2 << 30
+
+// maxConcurrentUploads bounds the uploads streamed to disk at once; more
+// wait for a slot.
+const maxConcurrentUploads = 8
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the listen address; it decides whether a token is required
+	// (any address but loopback) and which Host headers are accepted.
+	Addr string
+	// Token is the access token. Empty with a non-loopback Addr means New
+	// generates one (see Server.Token); empty with a loopback Addr means no
+	// token is required.
+	Token string
+	// MaxUpload is the size limit of one capture in bytes (after gzip
+	// decompression too); 0 means DefaultMaxUpload.
+	MaxUpload int64
+	// DataDir is where captures are spooled and indexed; it must exist.
+	DataDir string
+	// Logger receives request and capture logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is pkttap-web's HTTP server: the UI, the REST API and the captures.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	handler http.Handler
+	uploads chan struct{} // upload slots
+
+	mu       sync.Mutex
+	captures map[string]*Capture
+	order    []string // ids, oldest first
+	changed  chan struct{}
+	closed   bool
+}
+
+// New returns a server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = DefaultMaxUpload
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Token == "" && !IsLoopback(cfg.Addr) {
+		cfg.Token = NewToken()
+	}
+	st, err := os.Stat(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("data dir %s is not a directory", cfg.DataDir)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		uploads:  make(chan struct{}, maxConcurrentUploads),
+		captures: map[string]*Capture{},
+		changed:  make(chan struct{}),
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Token returns the access token requests must carry, or "" when none is
+// required.
+func (s *Server) Token() string { return s.cfg.Token }
+
+// URL returns the URL to open in a browser for a server listening on addr,
+// with the token when one is required.
+func (s *Server) URL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
+	}
+	u := "http://" + net.JoinHostPort(host, port) + "/"
+	if s.cfg.Token != "" {
+		u += "?token=" + s.cfg.Token
+	}
+	return u
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer)
+	r.Use(s.logRequests)
+
+	r.Get("/", s.handlePage)
+	r.Get("/c/{id}", s.handlePage)
+	r.Handle("/assets/*", http.StripPrefix("/assets/", assets.Handler()))
+
+	r.Route("/api", func(r chi.Router) {
+		r.Get("/ws", s.handleWS)
+		r.Get("/filter", s.handleCompile)
+		r.Get("/captures", s.handleList)
+		r.Post("/captures", s.handleUpload)
+		r.Post("/captures/sample", s.handleSample)
+		r.Route("/captures/{id}", func(r chi.Router) {
+			r.Get("/", s.handleInfo)
+			r.Delete("/", s.handleDelete)
+			r.Get("/rows", s.handleRows)
+			r.Get("/position", s.handlePosition)
+			r.Get("/packets/{no}", s.handlePacket)
+			r.Post("/filter", s.handleStartFilter)
+			r.Delete("/filter", s.handleCancelFilter)
+			r.Get("/download", s.handleDownload)
+		})
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "no such API endpoint: "+r.URL.Path)
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path)
+		})
+	})
+
+	var h http.Handler = http.NewCrossOriginProtection().Handler(r)
+	if s.cfg.Token != "" {
+		h = requireToken(s.cfg.Token, h)
+	} else {
+		h = loopbackHostOnly(h)
+	}
+	return securityHeaders(h)
+}
+
+// securityHeaders sets headers that keep the UI from being framed or
+// sniffed, and confine it to its own scripts.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logRequests logs each request at debug level.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		start := time.Now()
+		next.ServeHTTP(ww, r)
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", ww.Status(), "bytes", ww.BytesWritten(), "duration", time.Since(start))
+	})
+}
+
+// notify wakes the WebSocket clients.
+func (s *Server) notify() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// waitChange returns a channel closed at the next change of any capture.
+func (s *Server) waitChange() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// capture returns the capture with the given id.
+func (s *Server) capture(id string) (*Capture, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.captures[id]
+	return c, ok
+}
+
+// list returns the captures, oldest first.
+func (s *Server) list() []*Capture {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Capture, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.captures[id])
+	}
+	return out
+}
+
+// Captures returns a snapshot of every open capture, oldest first.
+func (s *Server) Captures() []CaptureInfo {
+	cs := s.list()
+	out := make([]CaptureInfo, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Info())
+	}
+	return out
+}
+
+// remove closes a capture and deletes its files.
+func (s *Server) remove(id string) error {
+	s.mu.Lock()
+	c, ok := s.captures[id]
+	if ok {
+		delete(s.captures, id)
+		s.order = slices.DeleteFunc(s.order, func(e string) bool { return e == id })
+	}
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("capture %s: %w", id, errNoCapture)
+	}
+	err := c.close()
+	s.notify()
+	return err
+}
+
+var errNoCapture = errors.New("no such capture")
+
+// Close closes every capture and removes its files. The server must no
+// longer be serving.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	ids := slices.Clone(s.order)
+	s.mu.Unlock()
+	var errs []error
+	for _, id := range ids {
+		if err := s.remove(id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Serve serves HTTP on ln until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// newID returns a fresh capture id (16 hex digits).
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// validID reports whether id has the shape newID gives, so an id from a URL
+// can never name anything but a capture.
+func validID(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	for _, r := range id {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanName turns an uploaded file name into a display name: its last path
+// element, printable characters only, at most 120 bytes. It is never used
+// as a path.
+func cleanName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	for len(name) > 120 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	if name == "" || name == "." || name == ".." {
+		name = "capture"
+	}
+	return name
+}
+
+// newCaptureDir creates the private folder of a new capture and returns its
+// id and path.
+func (s *Server) newCaptureDir() (string, string, error) {
+	id := newID()
+	dir := filepath.Join(s.cfg.DataDir, id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", "", fmt.Errorf("create capture folder: %w", err)
+	}
+	return id, dir, nil
+}
+
+// startCapture registers a capture whose source is srcPath and starts its
+// index pass.
+func (s *Server) startCapture(id, dir, name, srcPath string) (*Capture, error) {
+	st, err := os.Stat(srcPath)
+	if err != nil {
+		return nil, fmt.Errorf("capture source: %w", err)
+	}
+	index, err := os.OpenFile(filepath.Join(dir, "index"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create index: %w", err)
+	}
+	sums, err := os.OpenFile(filepath.Join(dir, "summaries"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		index.Close()
+		return nil, fmt.Errorf("create summaries: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Capture{
+		id:      id,
+		name:    name,
+		created: time.Now(),
+		dir:     dir,
+		srcPath: srcPath,
+		size:    st.Size(),
+		index:   index,
+		sums:    sums,
+		state:   stateIndexing,
+		changed: make(chan struct{}),
+		filters: newFilterCache(),
+		notify:  s.notify,
+		ctx:     ctx,
+		cancel:  cancel,
+		done:    make(chan struct{}),
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		index.Close()
+		sums.Close()
+		return nil, fmt.Errorf("server is shutting down")
+	}
+	s.captures[id] = c
+	s.order = append(s.order, id)
+	s.mu.Unlock()
+	go c.runIndex(ctx, s.cfg.MaxUpload)
+	s.log.Info("capture opened", "id", id, "name", name, "bytes", c.size)
+	s.notify()
+	return c, nil
+}
+
+// OpenFile opens a capture file from the server's disk (pkttap-web --open).
+// The file is read in place, never modified or removed.
+func (s *Server) OpenFile(path string) (*Capture, error) {
+	id, dir, err := s.newCaptureDir()
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	c, err := s.startCapture(id, dir, cleanName(filepath.Base(abs)), abs)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return c, nil
+}

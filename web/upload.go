@@ -1,0 +1,161 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+)
+
+// multipartSlack is what a multipart upload may carry beyond the file itself
+// (boundaries and part headers).
+const multipartSlack = 64 << 10
+
+// captureMagics are the first bytes an upload may start with: pcap in both
+// byte orders and timestamp resolutions (and the "modified pcap" magic),
+// pcapng's section header block, and gzip.
+var captureMagics = [][]byte{
+	{0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4},
+	{0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d},
+	{0x34, 0xcd, 0xb2, 0xa1}, {0xa1, 0xb2, 0xcd, 0x34},
+	{0x0a, 0x0d, 0x0d, 0x0a},
+	{0x1f, 0x8b},
+}
+
+var errNotCapture = errors.New("not a .pcap, .pcapng or gzip file (the first bytes are not a capture file's magic number)")
+
+// errTooBig marks an upload over the size limit.
+var errTooBig = errors.New("upload too large")
+
+// limitReader fails with errTooBig once more than max bytes come through.
+type limitReader struct {
+	r   io.Reader
+	max int64
+	n   int64
+}
+
+func (lr *limitReader) Read(p []byte) (int, error) {
+	n, err := lr.r.Read(p)
+	lr.n += int64(n)
+	if lr.n > lr.max {
+		return n, errTooBig
+	}
+	return n, err
+}
+
+// handleUpload receives a capture, either as the "file" part of a
+// multipart/form-data body or as the raw request body (name in ?name=), and
+// streams it to disk under the size limit. The index pass starts at once.
+func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
+	limit := s.cfg.MaxUpload
+	if r.ContentLength > limit+multipartSlack {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload of %d bytes exceeds the limit of %d bytes (pkttap-web --max-upload)", r.ContentLength, limit))
+		return
+	}
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	case <-r.Context().Done():
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, limit+multipartSlack)
+	name := r.URL.Query().Get("name")
+	var src io.Reader = body
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad multipart upload: "+err.Error())
+			return
+		}
+		for {
+			part, err := mr.NextPart()
+			if err != nil {
+				s.uploadError(w, fmt.Errorf("no \"file\" part in the multipart upload: %w", err))
+				return
+			}
+			if part.FormName() == "file" {
+				name = part.FileName()
+				src = part
+				break
+			}
+			part.Close()
+		}
+	}
+	s.receive(w, cleanName(name), src, limit)
+}
+
+// receive streams one upload to a new capture's folder and starts indexing
+// it.
+func (s *Server) receive(w http.ResponseWriter, name string, src io.Reader, limit int64) {
+	br := bufio.NewReaderSize(&limitReader{r: src, max: limit}, 32<<10)
+	magic, err := br.Peek(4)
+	if err != nil && len(magic) < 2 {
+		if errors.Is(err, io.EOF) {
+			err = errNotCapture
+		}
+		s.uploadError(w, err)
+		return
+	}
+	known := false
+	for _, m := range captureMagics {
+		if bytes.HasPrefix(magic, m) {
+			known = true
+		}
+	}
+	if !known {
+		writeError(w, http.StatusUnsupportedMediaType, name+": "+errNotCapture.Error())
+		return
+	}
+	id, dir, err := s.newCaptureDir()
+	if err != nil {
+		s.log.Error("upload", "err", err)
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	srcPath := filepath.Join(dir, "upload")
+	err = writeFile(srcPath, br)
+	if err == nil {
+		var c *Capture
+		c, err = s.startCapture(id, dir, name, srcPath)
+		if err == nil {
+			writeJSON(w, http.StatusCreated, c.Info())
+			return
+		}
+	}
+	os.RemoveAll(dir)
+	s.uploadError(w, err)
+}
+
+// writeFile copies r into a new file at path.
+func writeFile(path string, r io.Reader) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create upload file: %w", err)
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write upload file: %w", err)
+	}
+	return nil
+}
+
+// uploadError reports a failed upload with a fitting status.
+func (s *Server) uploadError(w http.ResponseWriter, err error) {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, errTooBig) || errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload exceeds the limit of %d bytes (pkttap-web --max-upload)", s.cfg.MaxUpload))
+	case errors.Is(err, errNotCapture):
+		writeError(w, http.StatusUnsupportedMediaType, err.Error())
+	default:
+		writeError(w, http.StatusBadRequest, "upload failed: "+err.Error())
+	}
+}
