@@ -16,7 +16,7 @@ const notYetMsg = "not supported by pkttap's filter compiler yet"
 
 // optimizerDetectsRejectAll says Compile reports "expression rejects all
 // packets" as libpcap's optimizer does.
-const optimizerDetectsRejectAll = false
+const optimizerDetectsRejectAll = true
 
 // TestDifferentialVerdicts compiles every public expression for every
 // corpus capture of a tested link type, as libpcap does for a savefile,
@@ -37,8 +37,8 @@ func TestDifferentialVerdicts(t *testing.T) {
 			}
 		}
 	}
-	var agree, disagree, missing, rejectAll, total int
-	pairs := map[string]bool{}   // expr|linktype seen
+	var agree, disagree, missing, rejectAll, strongerOpt, total int
+	pairs := map[string]bool{}    // expr|linktype seen
 	badPairs := map[string]bool{} // expr|linktype with a disagreement
 	for _, r := range rows {
 		cf, ok := files[r[0]]
@@ -77,6 +77,13 @@ func TestDifferentialVerdicts(t *testing.T) {
 			continue
 		}
 		if err != nil {
+			if strings.Contains(err.Error(), "expression rejects all packets") && r[3] == "0" {
+				// Our optimizer proves more than libpcap's (e.g. "-len < 0"):
+				// the program would match nothing, but Compile reports it.
+				strongerOpt++
+				badPairs[pair] = true
+				continue
+			}
 			if strings.Contains(err.Error(), notYetMsg) {
 				missing++
 				badPairs[pair] = true
@@ -101,6 +108,6 @@ func TestDifferentialVerdicts(t *testing.T) {
 	if total == 0 {
 		t.Fatal("no verdict rows matched the corpus")
 	}
-	t.Logf("verdicts: %d/%d (file, expression) rows agree, %d disagree, %d not implemented yet, %d reject every packet where libpcap reports \"expression rejects all packets\"; (expression, link type) pairs: %d/%d agree on every file",
-		agree, total, disagree, missing, rejectAll, len(pairs)-len(badPairs), len(pairs))
+	t.Logf("verdicts: %d/%d (file, expression) rows agree, %d disagree, %d not implemented yet, %d reject every packet where libpcap reports \"expression rejects all packets\", %d rejected as matching nothing where libpcap compiles a program matching nothing; (expression, link type) pairs: %d/%d agree on every file",
+		agree, total, disagree, missing, rejectAll, strongerOpt, len(pairs)-len(badPairs), len(pairs))
 }
