@@ -1,0 +1,244 @@
+package dissect
+
+import (
+	"sync"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// Limits that bound the work done for one packet, whatever its bytes say.
+const (
+	maxNodes = 4096 // tree nodes per packet
+	maxDepth = 12   // nested encapsulations (tags, labels, tunnels, extension headers)
+	maxItems = 64   // options, chunks, records or tags shown per header
+)
+
+// addrKind says how an addr is printed.
+type addrKind uint8
+
+const (
+	addrNone addrKind = iota
+	addrMAC
+	addrIPv4
+	addrIPv6
+)
+
+// addr is a Source or Destination column value kept as bytes until the
+// summary is built, so layers that are overwritten by inner ones cost no
+// formatting.
+type addr struct {
+	kind addrKind
+	b    [16]byte
+}
+
+func (a *addr) set(k addrKind, b []byte) {
+	a.kind = k
+	copy(a.b[:], b)
+}
+
+// decoder holds the state of one packet's decoding. Summaries reuse
+// decoders through a pool; trees allocate their nodes.
+type decoder struct {
+	data []byte // the captured bytes
+	wire int    // on-wire length, >= len(data)
+	tree bool   // build nodes (Dissect) or only the summary (Summarize)
+
+	layers      []*Node
+	layerParent *Node // non-nil while decoding a packet quoted inside another (ICMP errors)
+	nodes       int
+	depth       int
+
+	// summary columns
+	proto    string
+	src, dst addr
+	info     []byte
+	scratch  []byte // reused for names being decoded
+	tags     tagMask
+	problem  string // "[Packet truncated]" or "[Malformed: …]", the first found
+	quiet    int    // > 0 while decoding a quoted packet: columns are not changed
+	ttl      int    // the last IPv4 TTL or IPv6 hop limit, for ICMP echo
+	ipSrc    []byte // the innermost IP header's addresses, for checksums
+	ipDst    []byte
+	ipFrag   bool // the innermost IP packet is a fragment: no transport checksum
+}
+
+var decoderPool = sync.Pool{New: func() any { return &decoder{info: make([]byte, 0, 256)} }}
+
+func getDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool) *decoder {
+	d := decoderPool.Get().(*decoder)
+	info, scratch := d.info[:0], d.scratch[:0]
+	*d = decoder{data: data, wire: wireLen, tree: tree, info: info, scratch: scratch, ttl: -1}
+	if d.wire < len(data) {
+		d.wire = len(data)
+	}
+	d.frame(lt)
+	return d
+}
+
+func putDecoder(d *decoder) {
+	if cap(d.info) > 4096 {
+		d.info = make([]byte, 0, 256)
+	}
+	if cap(d.scratch) > 4096 {
+		d.scratch = nil
+	}
+	d.data, d.layers, d.layerParent, d.ipSrc, d.ipDst = nil, nil, nil, nil, nil
+	decoderPool.Put(d)
+}
+
+// summary builds the Summary from the decoded columns.
+func (d *decoder) summary() Summary {
+	var buf [64]byte
+	s := Summary{Protocol: d.proto, Tags: d.tags.slice()}
+	if d.src.kind != addrNone {
+		s.Source = string(d.src.appendTo(buf[:0]))
+	}
+	if d.dst.kind != addrNone {
+		s.Destination = string(d.dst.appendTo(buf[:0]))
+	}
+	if d.problem != "" {
+		if len(d.info) > 0 {
+			d.info = append(d.info, ' ')
+		}
+		d.info = append(d.info, d.problem...)
+	}
+	s.Info = string(d.info)
+	return s
+}
+
+// setProto sets the Protocol column and clears the Info column (the new
+// layer describes the packet now) unless a quoted packet is being decoded.
+func (d *decoder) setProto(p string) {
+	if d.quiet == 0 {
+		d.proto = p
+		d.info = d.info[:0]
+	}
+}
+
+// setAddrs sets the Source and Destination columns from n-byte addresses
+// at src and dst in the packet.
+func (d *decoder) setAddrs(k addrKind, src, dst, n int) {
+	if d.quiet > 0 || !d.has(src, n) || !d.has(dst, n) {
+		return
+	}
+	d.src.set(k, d.data[src:src+n])
+	d.dst.set(k, d.data[dst:dst+n])
+}
+
+// tag adds row tints unless a quoted packet is being decoded.
+func (d *decoder) tag(t tagMask) {
+	if d.quiet == 0 {
+		d.tags |= t
+	}
+}
+
+// infoReset starts a new Info column and reports whether it may be written
+// (false while decoding a quoted packet). Callers append with the info*
+// methods only when it returns true.
+func (d *decoder) infoReset() bool {
+	if d.quiet > 0 {
+		return false
+	}
+	d.info = d.info[:0]
+	return true
+}
+
+// has reports whether n bytes at off are captured.
+func (d *decoder) has(off, n int) bool {
+	return off >= 0 && n >= 0 && off <= len(d.data) && n <= len(d.data)-off
+}
+
+// u8, be16, be32 and friends read the packet, returning 0 out of bounds.
+func (d *decoder) u8(off int) uint8 {
+	if off < 0 || off >= len(d.data) {
+		return 0
+	}
+	return d.data[off]
+}
+
+func (d *decoder) be16(off int) uint16 {
+	if !d.has(off, 2) {
+		return 0
+	}
+	return uint16(d.data[off])<<8 | uint16(d.data[off+1])
+}
+
+func (d *decoder) le16(off int) uint16 {
+	if !d.has(off, 2) {
+		return 0
+	}
+	return uint16(d.data[off+1])<<8 | uint16(d.data[off])
+}
+
+func (d *decoder) be24(off int) uint32 {
+	if !d.has(off, 3) {
+		return 0
+	}
+	return uint32(d.data[off])<<16 | uint32(d.data[off+1])<<8 | uint32(d.data[off+2])
+}
+
+func (d *decoder) be32(off int) uint32 {
+	if !d.has(off, 4) {
+		return 0
+	}
+	return uint32(d.data[off])<<24 | uint32(d.data[off+1])<<16 | uint32(d.data[off+2])<<8 | uint32(d.data[off+3])
+}
+
+func (d *decoder) le32(off int) uint32 {
+	if !d.has(off, 4) {
+		return 0
+	}
+	return uint32(d.data[off+3])<<24 | uint32(d.data[off+2])<<16 | uint32(d.data[off+1])<<8 | uint32(d.data[off])
+}
+
+func (d *decoder) be64(off int) uint64 {
+	return uint64(d.be32(off))<<32 | uint64(d.be32(off+4))
+}
+
+// bytes returns up to n captured bytes at off.
+func (d *decoder) bytes(off, n int) []byte {
+	if off < 0 || off > len(d.data) || n <= 0 {
+		return nil
+	}
+	if n > len(d.data)-off {
+		n = len(d.data) - off
+	}
+	return d.data[off : off+n]
+}
+
+// short marks the packet as cut short while decoding proto at off: by the
+// capture's snap length when fewer bytes were captured than were on the
+// wire, as malformed otherwise. It adds the mark under parent (or as a
+// layer when parent is nil).
+func (d *decoder) short(parent *Node, proto string, off int) {
+	if len(d.data) < d.wire {
+		d.mark(parent, "[Packet truncated]", "_ws.short", off)
+		return
+	}
+	d.mark(parent, "[Malformed: "+proto+" header cut short]", "_ws.malformed", off)
+}
+
+// malformed marks the packet as malformed for reason at off.
+func (d *decoder) malformed(parent *Node, proto, reason string, off int) {
+	d.mark(parent, "[Malformed: "+proto+": "+reason+"]", "_ws.malformed", off)
+}
+
+// mark records the packet's first problem for the Info column and adds a
+// node for it covering the rest of the captured bytes from off.
+func (d *decoder) mark(parent *Node, label, field string, off int) {
+	if d.problem == "" && d.quiet == 0 {
+		d.problem = label
+	}
+	if !d.tree {
+		return
+	}
+	n := len(d.data) - off
+	if n < 0 {
+		n = 0
+	}
+	if parent == nil {
+		d.layer(field, label, off, n)
+		return
+	}
+	d.add(parent, field, label, off, n)
+}

@@ -1,0 +1,105 @@
+package dissect
+
+import (
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// Summary is a packet's one-line description, the columns of a packet list.
+type Summary struct {
+	// Source and Destination are the innermost network addresses decoded
+	// (IP addresses, or MAC addresses for ARP and other link-only frames).
+	Source, Destination string
+	// Protocol names the highest layer decoded ("TCP", "DNS", "TLSv1.2").
+	Protocol string
+	// Info describes the packet in the words of its highest layer, in the
+	// spirit of Wireshark's Info column.
+	Info string
+	// Tags name the row tints that apply, any of "tcp-syn", "tcp-fin",
+	// "tcp-rst", "icmp-error", "arp", "dns" and "bad-checksum". The slice
+	// is shared between summaries and must not be modified.
+	Tags []string
+}
+
+// Node is one line of the details tree: a protocol layer or a field.
+type Node struct {
+	// Label is the display line, such as "Source Port: 443".
+	Label string
+	// Field is the filter-style name, such as "tcp.srcport"; Wireshark's
+	// display-filter name wherever Wireshark has one. Empty for pure text
+	// lines.
+	Field string
+	// Offset and Length give the byte range in the packet's captured data
+	// that the node was decoded from; always within the captured bytes.
+	Offset, Length int
+	// Children are the node's sub-fields, in packet order.
+	Children []*Node
+}
+
+// Tree is a packet's details tree: one node per layer, outermost first.
+type Tree struct {
+	Layers []*Node
+}
+
+// Summarize decodes a packet captured on a link of type lt and returns its
+// summary columns. data is the captured bytes and wireLen the length the
+// packet had on the wire (at least len(data); a smaller value is taken as
+// len(data)). It never panics and does a bounded amount of work.
+func Summarize(lt pcapio.LinkType, data []byte, wireLen int) Summary {
+	d := getDecoder(lt, data, wireLen, false)
+	s := d.summary()
+	putDecoder(d)
+	return s
+}
+
+// Dissect decodes a packet captured on a link of type lt and returns its
+// details tree; data and wireLen are as for [Summarize]. The first layer is
+// always the frame itself. It never panics and does a bounded amount of
+// work.
+func Dissect(lt pcapio.LinkType, data []byte, wireLen int) *Tree {
+	d := getDecoder(lt, data, wireLen, true)
+	t := &Tree{Layers: d.layers}
+	d.layers = nil
+	putDecoder(d)
+	return t
+}
+
+// Walk calls fn for every node of the tree in depth-first order, with the
+// node's depth (0 for layers). It stops early when fn returns false.
+func (t *Tree) Walk(fn func(n *Node, depth int) bool) {
+	if t == nil {
+		return
+	}
+	for _, l := range t.Layers {
+		if !walk(l, 0, fn) {
+			return
+		}
+	}
+}
+
+func walk(n *Node, depth int, fn func(*Node, int) bool) bool {
+	if !fn(n, depth) {
+		return false
+	}
+	for _, c := range n.Children {
+		if !walk(c, depth+1, fn) {
+			return false
+		}
+	}
+	return true
+}
+
+// FieldAt returns the innermost, smallest node whose byte range covers the
+// byte at offset off, or nil when none does; a user interface uses it to
+// name the field under a hovered byte.
+func (t *Tree) FieldAt(off int) *Node {
+	var best *Node
+	t.Walk(func(n *Node, _ int) bool {
+		if n.Length > 0 && off >= n.Offset && off < n.Offset+n.Length {
+			if best == nil || n.Length <= best.Length {
+				best = n
+			}
+		}
+		return true
+	})
+	return best
+}

@@ -1,0 +1,132 @@
+package dissect
+
+import (
+	"encoding/binary"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+func TestSummarize(t *testing.T) {
+	synOpts := []byte{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7}
+	badTCP := tcpPacket(false, 49152, 443, 0, 0, 0x02, 64240, nil, nil)
+	badTCP[len(badTCP)-3] ^= 0xff // break the TCP checksum
+	tests := []struct {
+		name     string
+		lt       pcapio.LinkType
+		data     []byte
+		src, dst string
+		proto    string
+		info     string
+		tags     []string
+	}{
+		{"tcp syn", pcapio.LinkTypeEthernet, tcpPacket(false, 49152, 443, 0, 0, 0x02, 64240, synOpts, nil),
+			"198.18.0.1", "198.18.0.2", "TCP", "49152 → 443 [SYN] Seq=0 Win=64240 Len=0 MSS=1460 SACK_PERM TSval=1 TSecr=0 WS=128", []string{"tcp-syn"}},
+		{"tcp fin ack v6", pcapio.LinkTypeEthernet, tcpPacket(true, 443, 49152, 100, 200, 0x11, 501, nil, nil),
+			"2001:db8::1", "2001:db8::2", "TCP", "443 → 49152 [FIN, ACK] Seq=100 Ack=200 Win=501 Len=0", []string{"tcp-fin"}},
+		{"tcp bad checksum", pcapio.LinkTypeEthernet, badTCP,
+			"198.18.0.1", "198.18.0.2", "TCP", "49152 → 443 [SYN] Seq=0 Win=64240 Len=0", []string{"tcp-syn", "bad-checksum"}},
+		{"dns query", pcapio.LinkTypeEthernet, udpPacket(false, 53000, 53, dnsQuery(0x1a2b, "example.com", 1)),
+			"198.18.0.1", "198.18.0.2", "DNS", "Standard query 0x1a2b A example.com", []string{"dns"}},
+		{"dns response", pcapio.LinkTypeEthernet, udpPacket(false, 53, 53000, dnsResponseA(0x1a2b, "example.com", ip4A)),
+			"198.18.0.1", "198.18.0.2", "DNS", "Standard query response 0x1a2b A example.com A 198.18.0.1", []string{"dns"}},
+		{"ping", pcapio.LinkTypeEthernet, ipPacket(false, 1, icmpEcho(8, 1, 1, []byte("abcdefgh")), -1),
+			"198.18.0.1", "198.18.0.2", "ICMP", "Echo (ping) request  id=0x0001, seq=1/256, ttl=64", nil},
+		{"arp who-has", pcapio.LinkTypeEthernet, arpPacket(1, ip4A, ip4B, make([]byte, 6)),
+			"00:11:22:33:44:55", "66:77:88:99:aa:bb", "ARP", "Who has 198.18.0.2? Tell 198.18.0.1", []string{"arp"}},
+		{"arp reply", pcapio.LinkTypeEthernet, arpPacket(2, ip4A, ip4B, macB),
+			"00:11:22:33:44:55", "66:77:88:99:aa:bb", "ARP", "198.18.0.1 is at 00:11:22:33:44:55", []string{"arp"}},
+		{"udp", pcapio.LinkTypeEthernet, udpPacket(false, 40000, 9999, []byte("hello")),
+			"198.18.0.1", "198.18.0.2", "UDP", "40000 → 9999 Len=5", nil},
+		{"tls sni", pcapio.LinkTypeEthernet, tcpPacket(false, 49152, 443, 1, 1, 0x18, 502, nil, tlsClientHello("example.com")),
+			"198.18.0.1", "198.18.0.2", "TLSv1.2", "Client Hello (SNI=example.com)", nil},
+		{"http", pcapio.LinkTypeEthernet, tcpPacket(false, 49152, 80, 1, 1, 0x18, 502, nil, []byte("GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n")),
+			"198.18.0.1", "198.18.0.2", "HTTP", "GET /index.html HTTP/1.1", nil},
+		{"raw ipv4", pcapio.LinkTypeRaw, udpPacket(false, 40000, 9999, nil)[14:],
+			"198.18.0.1", "198.18.0.2", "UDP", "40000 → 9999 Len=0", nil},
+		{"truncated tcp", pcapio.LinkTypeEthernet, tcpPacket(false, 49152, 443, 0, 0, 0x02, 64240, nil, nil)[:40],
+			"198.18.0.1", "198.18.0.2", "TCP", "[Packet truncated]", nil},
+		{"empty", pcapio.LinkTypeEthernet, nil, "", "", "Ethernet", "[Packet truncated]", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wire := len(tc.data)
+			if strings.HasPrefix(tc.name, "truncated") || tc.name == "empty" {
+				wire = 54 + 20
+			}
+			s := Summarize(tc.lt, tc.data, wire)
+			if s.Source != tc.src || s.Destination != tc.dst || s.Protocol != tc.proto || s.Info != tc.info || !slices.Equal(s.Tags, tc.tags) {
+				t.Errorf("Summarize() =\n  %q %q %q %q %q\nwant\n  %q %q %q %q %q", s.Source, s.Destination, s.Protocol, s.Info, s.Tags, tc.src, tc.dst, tc.proto, tc.info, tc.tags)
+			}
+			checkTree(t, Dissect(tc.lt, tc.data, wire), len(tc.data))
+		})
+	}
+}
+
+// checkTree checks every node's byte range lies in the captured bytes and
+// inside its parent's.
+func checkTree(t *testing.T, tr *Tree, n int) {
+	t.Helper()
+	var check func(nd *Node, lo, hi int)
+	check = func(nd *Node, lo, hi int) {
+		if nd.Offset < 0 || nd.Length < 0 || nd.Offset+nd.Length > n {
+			t.Errorf("node %q (%s) range [%d,+%d) outside the %d captured bytes", nd.Label, nd.Field, nd.Offset, nd.Length, n)
+		}
+		for _, c := range nd.Children {
+			check(c, nd.Offset, nd.Offset+nd.Length)
+		}
+	}
+	if len(tr.Layers) == 0 || tr.Layers[0].Field != "frame" {
+		t.Fatalf("tree does not start with the frame layer")
+	}
+	for _, l := range tr.Layers {
+		check(l, 0, n)
+	}
+}
+
+func TestDissectFieldRanges(t *testing.T) {
+	pkt := tcpPacket(false, 49152, 443, 7, 0, 0x02, 64240, []byte{2, 4, 5, 0xb4}, nil)
+	tr := Dissect(pcapio.LinkTypeEthernet, pkt, len(pkt))
+	want := map[string][2]int{
+		"eth.dst": {0, 6}, "eth.src": {6, 6}, "eth.type": {12, 2},
+		"ip.src": {26, 4}, "ip.dst": {30, 4}, "ip.ttl": {22, 1}, "ip.checksum": {24, 2},
+		"tcp.srcport": {34, 2}, "tcp.dstport": {36, 2}, "tcp.seq_raw": {38, 4}, "tcp.flags": {46, 2},
+		"tcp.options.mss_val": {56, 2}, "tcp.checksum": {50, 2},
+	}
+	got := map[string][2]int{}
+	tr.Walk(func(n *Node, _ int) bool {
+		if _, ok := want[n.Field]; ok {
+			got[n.Field] = [2]int{n.Offset, n.Length}
+		}
+		return true
+	})
+	for f, w := range want {
+		if got[f] != w {
+			t.Errorf("%s at %v, want %v", f, got[f], w)
+		}
+	}
+	if n := tr.FieldAt(35); n == nil || n.Field != "tcp.srcport" {
+		t.Errorf("FieldAt(35) = %+v, want tcp.srcport", n)
+	}
+}
+
+func TestDNSCompressionLoop(t *testing.T) {
+	// A query whose name is a pointer to itself, and one pointing forward.
+	for _, name := range [][]byte{{0xc0, 12}, {0xc0, 14, 0}, {3, 'a', 'b', 'c', 0xc0, 12}} {
+		msg := []byte{0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0}
+		msg = append(msg, name...)
+		msg = append(msg, 0, 1, 0, 1)
+		pkt := udpPacket(false, 5000, 53, msg)
+		s := Summarize(pcapio.LinkTypeEthernet, pkt, len(pkt))
+		if !strings.Contains(s.Info, "[Malformed") {
+			t.Errorf("name %x: Info %q does not say malformed", name, s.Info)
+		}
+	}
+	// Deep but legal chain of backward pointers: each label points back.
+	msg := []byte{0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0}
+	_ = binary.BigEndian
+	pkt := udpPacket(false, 5000, 53, msg)
+	Summarize(pcapio.LinkTypeEthernet, pkt, len(pkt))
+}

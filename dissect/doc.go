@@ -1,0 +1,42 @@
+// Package dissect decodes packet bytes for people: the one-line summary a
+// packet list shows (Source, Destination, Protocol, Info, in the spirit of
+// Wireshark's columns) and a details tree in which every layer and every
+// field knows the byte range it was decoded from, so a user interface can
+// highlight a field's bytes and name the field under a byte.
+//
+// # What it decodes
+//
+// Link layers: Ethernet II and IEEE 802.3 with LLC/SNAP, 802.1Q and 802.1ad
+// tags (stacked), Linux cooked captures (SLL and SLL2), BSD NULL and
+// OpenBSD LOOP, raw IP; MPLS label stacks; PPPoE discovery and session.
+// Network: IPv4 (options, fragments, header checksum), IPv6 and its
+// extension headers (hop-by-hop, routing, fragment, destination options,
+// AH), ARP, ICMP and ICMPv6 (including neighbour discovery), IGMP, GRE,
+// VXLAN and Geneve (the inner packet decoded too). Transport: TCP (flags,
+// options, checksum), UDP, SCTP chunks. Applications, enough for the Info
+// column: DNS, mDNS and LLMNR, DHCP/BOOTP, NTP, HTTP/1.x, SSDP, TLS records
+// and handshakes with the ClientHello's server name, QUIC long headers.
+//
+// # Two entry points, one decoder
+//
+// [Summarize] is the fast path for packet lists: it builds no tree, and its
+// strings are formatted without fmt. [Dissect] builds the full [Tree]. Both
+// run the same decoders, so the summary and the tree never disagree.
+//
+// # Robustness
+//
+// Every read is bounds-checked against the captured bytes; nothing is
+// trusted from a length field. A packet cut short by the capture's snap
+// length gets a "[Packet truncated]" node, one whose lengths contradict
+// themselves a "[Malformed: …]" node, and the Info column says so too.
+// Work per packet is bounded: encapsulation depth, DNS name compression
+// pointers, option and chunk counts and the number of tree nodes all have
+// fixed limits, so no packet can make the decoder loop or grow without end.
+//
+// # Field names
+//
+// A node's Field is the Wireshark display-filter name of the protocol or
+// field ("ip", "tcp.srcport", "dns.qry.name") wherever Wireshark has one,
+// so people can reuse what they know, and pkttap's tests can compare byte
+// ranges with tshark's PDML output field by field.
+package dissect

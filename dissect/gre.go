@@ -1,0 +1,141 @@
+package dissect
+
+// gre decodes a GRE header (RFC 2784/2890, and PPTP's enhanced GRE) and its
+// payload.
+func (d *decoder) gre(off, end int) {
+	d.setProto("GRE")
+	if end-off < 4 || !d.has(off, 4) {
+		d.short(d.layer("gre", "Generic Routing Encapsulation", off, end-off), "GRE", off)
+		return
+	}
+	fv, proto := d.be16(off), d.be16(off+2)
+	ver := fv & 7
+	hlen := 4
+	if fv&0xc000 != 0 { // checksum or routing present: checksum + offset
+		hlen += 4
+	}
+	if fv&0x2000 != 0 {
+		hlen += 4
+	}
+	if fv&0x1000 != 0 {
+		hlen += 4
+	}
+	if ver == 1 && fv&0x0080 != 0 { // acknowledgment number
+		hlen += 4
+	}
+	n := d.layer("gre", "Generic Routing Encapsulation ("+etherTypeNameOr(proto)+")", off, hlen)
+	fl := d.fHex(n, "gre.flags_and_version", "Flags and Version", off, 2, uint64(fv), 4)
+	d.fBool(fl, "gre.flags.checksum", "Checksum Bit", off, 2, fv&0x8000 != 0)
+	d.fBool(fl, "gre.flags.key", "Key Bit", off, 2, fv&0x2000 != 0)
+	d.fBool(fl, "gre.flags.sequence_number", "Sequence Number Bit", off, 2, fv&0x1000 != 0)
+	d.fUint(fl, "gre.flags.version", "Version", off, 2, uint64(ver))
+	d.fHexName(n, "gre.proto", "Protocol Type", off+2, 2, uint64(proto), 4, etherTypeName(proto))
+	if end-off < hlen || !d.has(off, hlen) {
+		d.short(n, "GRE", off+4)
+		return
+	}
+	o := off + 4
+	if fv&0xc000 != 0 {
+		d.fHex(n, "gre.checksum", "Checksum", o, 2, uint64(d.be16(o)), 4)
+		d.fUint(n, "gre.offset", "Offset", o+2, 2, uint64(d.be16(o+2)))
+		o += 4
+	}
+	if fv&0x2000 != 0 {
+		if ver == 1 {
+			d.fUint(n, "gre.key.payload_length", "Payload Length", o, 2, uint64(d.be16(o)))
+			d.fUint(n, "gre.key.call_id", "Call ID", o+2, 2, uint64(d.be16(o+2)))
+		} else {
+			d.fHex(n, "gre.key", "Key", o, 4, uint64(d.be32(o)), 8)
+		}
+		o += 4
+	}
+	if fv&0x1000 != 0 {
+		d.fUint(n, "gre.sequence_number", "Sequence Number", o, 4, uint64(d.be32(o)))
+		o += 4
+	}
+	if ver == 1 && fv&0x0080 != 0 {
+		d.fUint(n, "gre.ack_number", "Acknowledgment Number", o, 4, uint64(d.be32(o)))
+		o += 4
+	}
+	if d.infoReset() {
+		d.is("Encapsulated ")
+		d.is(etherTypeNameOr(proto))
+	}
+	if o >= end {
+		return
+	}
+	d.etherPayload(proto, o, end)
+}
+
+func etherTypeNameOr(t uint16) string {
+	if n := etherTypeName(t); n != "" {
+		return n
+	}
+	return string(appendHex(nil, uint64(t), 4))
+}
+
+// vxlan decodes a VXLAN header and the Ethernet frame it carries.
+func (d *decoder) vxlan(off, end int) {
+	d.setProto("VXLAN")
+	if end-off < 8 || !d.has(off, 8) {
+		d.short(d.layer("vxlan", "Virtual eXtensible Local Area Network", off, end-off), "VXLAN", off)
+		return
+	}
+	n := d.layer("vxlan", "Virtual eXtensible Local Area Network", off, 8)
+	d.fHex(n, "vxlan.flags", "Flags", off, 2, uint64(d.be16(off)), 4)
+	d.fUint(n, "vxlan.vni", "VXLAN Network Identifier (VNI)", off+4, 3, uint64(d.be24(off+4)))
+	if d.infoReset() {
+		d.is("VXLAN VNI ")
+		d.iu(uint64(d.be24(off + 4)))
+	}
+	if !d.deeper(off) {
+		return
+	}
+	d.eth(off+8, end)
+	d.shallower()
+}
+
+// geneve decodes a Geneve header, its options and the packet it carries.
+func (d *decoder) geneve(off, end int) {
+	d.setProto("Geneve")
+	if end-off < 8 || !d.has(off, 8) {
+		d.short(d.layer("geneve", "Generic Network Virtualization Encapsulation", off, end-off), "Geneve", off)
+		return
+	}
+	vo, flags, proto, vni := d.u8(off), d.u8(off+1), d.be16(off+2), d.be24(off+4)
+	optLen := int(vo&0x3f) * 4
+	n := d.layer("geneve", "Generic Network Virtualization Encapsulation, VNI: "+string(appendHex(nil, uint64(vni), 6))+", "+etherTypeNameOr(proto), off, 8+optLen)
+	d.fUint(n, "geneve.version", "Version", off, 1, uint64(vo>>6))
+	d.fHex(n, "geneve.flags", "Flags", off+1, 1, uint64(flags), 2)
+	d.fHexName(n, "geneve.proto_type", "Protocol Type", off+2, 2, uint64(proto), 4, etherTypeName(proto))
+	d.fHex(n, "geneve.vni", "Virtual Network Identifier (VNI)", off+4, 3, uint64(vni), 6)
+	if optLen > 0 {
+		opts := d.add(n, "geneve.options", "Options", off+8, optLen)
+		o, oend := off+8, off+8+optLen
+		for i := 0; o+4 <= oend && i < maxItems; i++ {
+			ol := 4 + int(d.u8(o+3)&0x1f)*4
+			op := d.add(opts, "geneve.option", "Option", o, ol)
+			d.fHex(op, "geneve.option.class", "Class", o, 2, uint64(d.be16(o)), 4)
+			d.fHex(op, "geneve.option.type", "Type", o+2, 1, uint64(d.u8(o+2)), 2)
+			d.fUint(op, "geneve.option.length", "Length", o+3, 1, uint64(ol))
+			o += ol
+		}
+	}
+	if d.infoReset() {
+		d.is("Encapsulated ")
+		d.is(etherTypeNameOr(proto))
+	}
+	if end-off < 8+optLen || !d.has(off, 8+optLen) {
+		d.short(n, "Geneve", off+8)
+		return
+	}
+	if !d.deeper(off) {
+		return
+	}
+	defer d.shallower()
+	if proto == 0x6558 {
+		d.eth(off+8+optLen, end)
+		return
+	}
+	d.etherPayload(proto, off+8+optLen, end)
+}

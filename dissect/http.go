@@ -1,0 +1,96 @@
+package dissect
+
+import "bytes"
+
+var httpMethods = [...]string{"GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "CONNECT ", "TRACE ", "PATCH ", "M-SEARCH ", "NOTIFY ", "SUBSCRIBE ", "UNSUBSCRIBE ", "PROPFIND "}
+
+// http decodes an HTTP/1.x (or SSDP) message's start line and headers.
+func (d *decoder) http(off, end int, field, title, proto string) {
+	b := d.bytes(off, end-off)
+	isReq, isResp := false, bytes.HasPrefix(b, []byte("HTTP/1."))
+	if !isResp {
+		for _, m := range httpMethods {
+			if len(b) >= len(m) && string(b[:len(m)]) == m {
+				isReq = true
+				break
+			}
+		}
+	}
+	d.setProto(proto)
+	n := d.layer(field, title, off, end-off)
+	if !isReq && !isResp {
+		if d.infoReset() {
+			d.is("Continuation")
+		}
+		d.fBytes(n, "data.data", "Data", off, end-off)
+		return
+	}
+	// The start line.
+	eol := bytes.IndexByte(b, '\n')
+	lineEnd := len(b)
+	if eol >= 0 {
+		lineEnd = eol + 1
+	}
+	line := b[:lineEnd]
+	text := bytes.TrimRight(line, "\r\n")
+	if d.infoReset() {
+		d.info = appendPrintable(d.info, text, 200)
+	}
+	if n == nil {
+		return
+	}
+	sl := d.add(n, "", string(appendPrintable(nil, line, 200)), off, lineEnd)
+	parts := bytes.SplitN(text, []byte(" "), 3)
+	pos := off
+	if isReq {
+		names := [3]string{"http.request.method", "http.request.uri", "http.request.version"}
+		labels := [3]string{"Request Method", "Request URI", "Request Version"}
+		for i, p := range parts {
+			d.fText(sl, names[i], labels[i], pos, len(p))
+			pos += len(p) + 1
+		}
+	} else {
+		names := [3]string{"http.response.version", "http.response.code", "http.response.phrase"}
+		labels := [3]string{"Response Version", "Status Code", "Response Phrase"}
+		for i, p := range parts {
+			d.fText(sl, names[i], labels[i], pos, len(p))
+			pos += len(p) + 1
+		}
+	}
+	// Header lines up to the empty line.
+	lineField := field + ".request.line"
+	if isResp {
+		lineField = field + ".response.line"
+	}
+	o := lineEnd
+	for i := 0; o < len(b) && i < maxItems*2; i++ {
+		e := bytes.IndexByte(b[o:], '\n')
+		if e < 0 {
+			d.fText(n, "", "[Unterminated header]", off+o, len(b)-o)
+			return
+		}
+		hl := b[o : o+e+1]
+		if len(bytes.TrimRight(hl, "\r\n")) == 0 {
+			d.add(n, "", "\\r\\n", off+o, len(hl))
+			o += len(hl)
+			if o < len(b) {
+				d.fBytes(d.add(n, "http.file_data", "File Data: "+itoaBytes(len(b)-o), off+o, len(b)-o), "data.data", "Data", off+o, len(b)-o)
+			}
+			return
+		}
+		h := d.add(n, lineField, string(appendPrintable(nil, hl, 200)), off+o, len(hl))
+		if c := bytes.IndexByte(hl, ':'); c > 0 && field == "http" {
+			switch string(bytes.ToLower(hl[:c])) {
+			case "host":
+				d.fText(h, "http.host", "Host", off+o+c+2, len(bytes.TrimRight(hl, "\r\n"))-c-2)
+			case "user-agent":
+				d.fText(h, "http.user_agent", "User-Agent", off+o+c+2, len(bytes.TrimRight(hl, "\r\n"))-c-2)
+			case "content-type":
+				d.fText(h, "http.content_type", "Content-Type", off+o+c+2, len(bytes.TrimRight(hl, "\r\n"))-c-2)
+			}
+		}
+		o += len(hl)
+	}
+}
+
+func itoaBytes(n int) string { return string(appendUint(nil, uint64(n))) + " bytes" }

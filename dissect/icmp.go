@@ -1,0 +1,210 @@
+package dissect
+
+import "strconv"
+
+// icmp decodes an ICMP message; error messages quote the offending IP
+// header, which is decoded as a nested layer without changing the columns.
+func (d *decoder) icmp(off, end int) {
+	d.setProto("ICMP")
+	if end-off < 4 || !d.has(off, 4) {
+		d.short(d.layer("icmp", "Internet Control Message Protocol", off, end-off), "ICMP", off)
+		return
+	}
+	typ, code, csum := d.u8(off), d.u8(off+1), d.be16(off+2)
+	n := d.layer("icmp", "Internet Control Message Protocol", off, end-off)
+	tname, cname := icmpTypeName(typ), icmpCodeName(typ, code)
+	d.fUintName(n, "icmp.type", "Type", off, 1, uint64(typ), tname)
+	d.fUintName(n, "icmp.code", "Code", off+1, 1, uint64(code), cname)
+	res, ok := d.fullChecksum(off, end, 0)
+	d.checksumField(n, "icmp.checksum", off+2, csum, res, ok, !d.ipFrag)
+	isErr := typ == 3 || typ == 4 || typ == 5 || typ == 11 || typ == 12
+	if isErr {
+		d.tag(tagICMPError)
+	}
+	echo := typ == 0 || typ == 8 || typ == 13 || typ == 14 || typ == 15 || typ == 16 || typ == 17 || typ == 18
+	if echo && d.has(off+4, 4) {
+		id, seq := d.be16(off+4), d.be16(off+6)
+		d.add(n, "icmp.ident", "Identifier (BE): "+strconv.Itoa(int(id))+" ("+string(appendHex(nil, uint64(id), 4))+")", off+4, 2)
+		d.add(n, "icmp.seq", "Sequence Number (BE): "+strconv.Itoa(int(seq))+" ("+string(appendHex(nil, uint64(seq), 4))+")", off+6, 2)
+		if off+8 < end {
+			d.fBytes(d.add(n, "data", "Data ("+strconv.Itoa(end-off-8)+" bytes)", off+8, end-off-8), "data.data", "Data", off+8, end-off-8)
+		}
+	}
+	if d.infoReset() {
+		if tname == "" {
+			d.is("Type ")
+			d.iu(uint64(typ))
+		} else {
+			d.is(tname)
+		}
+		if cname != "" && !echo {
+			d.is(" (")
+			d.is(cname)
+			d.is(")")
+		}
+		if echo && typ <= 8 && d.has(off+4, 4) {
+			id, seq := d.be16(off+4), d.be16(off+6)
+			d.is("  id=")
+			d.ihex(uint64(id), 4)
+			d.is(", seq=")
+			d.iu(uint64(seq))
+			d.is("/")
+			d.iu(uint64(seq>>8 | seq<<8))
+			if d.ttl >= 0 {
+				d.is(", ttl=")
+				d.iu(uint64(d.ttl))
+			}
+		}
+	}
+	if !d.has(off, 8) {
+		if isErr || echo {
+			d.short(n, "ICMP", off+4)
+		}
+		return
+	}
+	switch typ {
+	case 5:
+		d.fIPv4(n, "icmp.redir_gw", "Gateway Address", off+4)
+	case 3:
+		if code == 4 {
+			d.fUint(n, "icmp.mtu", "MTU of next hop", off+6, 2, uint64(d.be16(off+6)))
+		}
+	}
+	if isErr && off+8 < end {
+		d.quoted(n, off+8, end, false)
+	}
+}
+
+// quoted decodes the packet an ICMP or ICMPv6 error quotes, nested under n
+// in the tree, leaving the summary columns alone.
+func (d *decoder) quoted(n *Node, off, end int, v6 bool) {
+	if !d.tree {
+		return
+	}
+	saved, savedSrc, savedDst, savedFrag, savedTTL := d.layerParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl
+	d.layerParent = n
+	d.quiet++
+	if v6 {
+		d.ipv6(off, end)
+	} else {
+		d.ipv4(off, end)
+	}
+	d.quiet--
+	d.layerParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl = saved, savedSrc, savedDst, savedFrag, savedTTL
+}
+
+// fullChecksum computes the Internet checksum over [off, end) with sum
+// added, or reports ok=false when the bytes are not all captured.
+func (d *decoder) fullChecksum(off, end int, sum uint32) (uint16, bool) {
+	if end > len(d.data) || off > end || len(d.data) < d.wire && end == len(d.data) {
+		return 0, false
+	}
+	return checksum(d.data[off:end], sum), true
+}
+
+// checksumField shows a checksum as correct or incorrect and tags a bad one;
+// verifiable is false when the covered bytes are not all there (fragments,
+// truncation).
+func (d *decoder) checksumField(n *Node, field string, off int, csum uint16, res uint16, ok bool, verifiable bool) {
+	if ok && verifiable && res != 0 {
+		d.tag(tagBadChecksum)
+	}
+	if n == nil {
+		return
+	}
+	label := "Checksum: " + string(appendHex(nil, uint64(csum), 4))
+	switch {
+	case !ok || !verifiable:
+		label += " [unverified]"
+	case res == 0:
+		label += " [correct]"
+	default:
+		label += " incorrect"
+	}
+	d.add(n, field, label, off, 2)
+}
+
+func icmpTypeName(t uint8) string {
+	switch t {
+	case 0:
+		return "Echo (ping) reply"
+	case 3:
+		return "Destination unreachable"
+	case 4:
+		return "Source quench (flow control)"
+	case 5:
+		return "Redirect"
+	case 8:
+		return "Echo (ping) request"
+	case 9:
+		return "Router advertisement"
+	case 10:
+		return "Router solicitation"
+	case 11:
+		return "Time-to-live exceeded"
+	case 12:
+		return "Parameter problem"
+	case 13:
+		return "Timestamp request"
+	case 14:
+		return "Timestamp reply"
+	case 15:
+		return "Information request"
+	case 16:
+		return "Information reply"
+	case 17:
+		return "Address mask request"
+	case 18:
+		return "Address mask reply"
+	case 42:
+		return "Extended Echo request"
+	case 43:
+		return "Extended Echo reply"
+	}
+	return ""
+}
+
+func icmpCodeName(t, c uint8) string {
+	switch t {
+	case 3:
+		if int(c) < len(icmpUnreach) {
+			return icmpUnreach[c]
+		}
+	case 5:
+		switch c {
+		case 0:
+			return "Redirect for network"
+		case 1:
+			return "Redirect for host"
+		case 2:
+			return "Redirect for TOS and network"
+		case 3:
+			return "Redirect for TOS and host"
+		}
+	case 11:
+		switch c {
+		case 0:
+			return "Time to live exceeded in transit"
+		case 1:
+			return "Fragment reassembly time exceeded"
+		}
+	case 12:
+		switch c {
+		case 0:
+			return "Pointer indicates the error"
+		case 1:
+			return "Required option missing"
+		case 2:
+			return "Bad length"
+		}
+	}
+	return ""
+}
+
+var icmpUnreach = [...]string{
+	"Network unreachable", "Host unreachable", "Protocol unreachable", "Port unreachable",
+	"Fragmentation needed", "Source route failed", "Destination network unknown",
+	"Destination host unknown", "Source host isolated", "Network administratively prohibited",
+	"Host administratively prohibited", "Network unreachable for TOS", "Host unreachable for TOS",
+	"Communication administratively filtered", "Host precedence violation", "Precedence cutoff in effect",
+}

@@ -1,0 +1,246 @@
+package dissect
+
+import "strconv"
+
+var tcpFlagNames = [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"}
+
+// tcp decodes a TCP header with its options and hands the payload to an
+// application decoder chosen by port.
+func (d *decoder) tcp(off, end int) {
+	d.setProto("TCP")
+	if end-off < 20 || !d.has(off, 20) {
+		d.short(d.layer("tcp", "Transmission Control Protocol", off, end-off), "TCP", off)
+		return
+	}
+	sp, dp := d.be16(off), d.be16(off+2)
+	seq, ack := d.be32(off+4), d.be32(off+8)
+	hl := int(d.u8(off+12)>>4) * 4
+	flags := d.be16(off+12) & 0x1ff
+	win, csum, urg := d.be16(off+14), d.be16(off+16), d.be16(off+18)
+	plen := end - off - hl
+	if plen < 0 {
+		plen = 0
+	}
+	var n *Node
+	if d.tree {
+		n = d.layer("tcp", "Transmission Control Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp))+", Seq: "+strconv.FormatUint(uint64(seq), 10)+", Len: "+strconv.Itoa(plen), off, hl)
+		d.fUint(n, "tcp.srcport", "Source Port", off, 2, uint64(sp))
+		d.fUint(n, "tcp.dstport", "Destination Port", off+2, 2, uint64(dp))
+		d.fUint(n, "tcp.seq_raw", "Sequence Number (raw)", off+4, 4, uint64(seq))
+		d.fUint(n, "tcp.ack_raw", "Acknowledgment number (raw)", off+8, 4, uint64(ack))
+		d.add(n, "tcp.hdr_len", "Header Length: "+strconv.Itoa(hl)+" bytes ("+strconv.Itoa(hl/4)+")", off+12, 1)
+		fl := d.add(n, "tcp.flags", "Flags: "+string(appendHex(nil, uint64(flags), 3))+" "+string(appendTCPFlags(nil, flags)), off+12, 2)
+		for i, f := range [...]string{"tcp.flags.fin", "tcp.flags.syn", "tcp.flags.reset", "tcp.flags.push", "tcp.flags.ack", "tcp.flags.urg", "tcp.flags.ece", "tcp.flags.cwr", "tcp.flags.ae"} {
+			d.fBool(fl, f, tcpFlagNames[i], off+12, 2, flags&(1<<i) != 0)
+		}
+		d.fUint(n, "tcp.window_size_value", "Window", off+14, 2, uint64(win))
+	}
+	if flags&0x02 != 0 {
+		d.tag(tagSYN)
+	}
+	if flags&0x01 != 0 {
+		d.tag(tagFIN)
+	}
+	if flags&0x04 != 0 {
+		d.tag(tagRST)
+	}
+	if hl < 20 {
+		d.fHex(n, "tcp.checksum", "Checksum", off+16, 2, uint64(csum), 4)
+		d.malformed(n, "TCP", "bogus TCP header length ("+strconv.Itoa(hl)+", must be at least 20)", off+12)
+		if d.infoReset() {
+			d.iu(uint64(sp))
+			d.is(" → ")
+			d.iu(uint64(dp))
+		}
+		return
+	}
+	if len(d.ipSrc) > 0 {
+		res, ok := d.fullChecksum(off, end, d.pseudoSum(6, end-off))
+		d.checksumField(n, "tcp.checksum", off+16, csum, res, ok, !d.ipFrag)
+	} else {
+		d.fHex(n, "tcp.checksum", "Checksum", off+16, 2, uint64(csum), 4)
+	}
+	d.fUint(n, "tcp.urgent_pointer", "Urgent Pointer", off+18, 2, uint64(urg))
+	info := d.infoReset()
+	if info {
+		d.iu(uint64(sp))
+		d.is(" → ")
+		d.iu(uint64(dp))
+		d.is(" ")
+		d.info = appendTCPFlags(d.info, flags)
+		d.is(" Seq=")
+		d.iu(uint64(seq))
+		if flags&0x10 != 0 {
+			d.is(" Ack=")
+			d.iu(uint64(ack))
+		}
+		d.is(" Win=")
+		d.iu(uint64(win))
+		if flags&0x20 != 0 {
+			d.is(" Urg=")
+			d.iu(uint64(urg))
+		}
+		d.is(" Len=")
+		d.iu(uint64(plen))
+	}
+	if hl > 20 {
+		d.tcpOptions(n, off+20, off+hl, info)
+	}
+	if end-off < hl || !d.has(off, hl) {
+		d.short(n, "TCP", off+20)
+		return
+	}
+	body := off + hl
+	if body >= end {
+		return
+	}
+	d.tcpApp(sp, dp, body, end)
+}
+
+// appendTCPFlags appends "[SYN, ACK]" or "[<None>]".
+func appendTCPFlags(b []byte, flags uint16) []byte {
+	b = append(b, '[')
+	first := true
+	for i, name := range tcpFlagNames {
+		if flags&(1<<i) != 0 {
+			if !first {
+				b = append(b, ", "...)
+			}
+			b = append(b, name...)
+			first = false
+		}
+	}
+	if first {
+		b = append(b, "<None>"...)
+	}
+	return append(b, ']')
+}
+
+// tcpOptions decodes the options in [off, end); with info set, the ones
+// Wireshark shows are appended to the Info column.
+func (d *decoder) tcpOptions(n *Node, off, end int, info bool) {
+	var opts *Node
+	if n != nil {
+		opts = d.add(n, "tcp.options", "Options: ("+strconv.Itoa(end-off)+" bytes)", off, end-off)
+	}
+	if end > len(d.data) {
+		end = len(d.data)
+	}
+	for i := 0; off < end && i < maxItems; i++ {
+		kind := d.u8(off)
+		switch kind {
+		case 0:
+			d.fUint(d.add(opts, "tcp.options.eol", "TCP Option - End of Option List (EOL)", off, 1), "tcp.option_kind", "Kind", off, 1, 0)
+			return
+		case 1:
+			d.fUint(d.add(opts, "tcp.options.nop", "TCP Option - No-Operation (NOP)", off, 1), "tcp.option_kind", "Kind", off, 1, 1)
+			off++
+			continue
+		}
+		if off+1 >= end {
+			d.malformed(opts, "TCP", "option cut short", off)
+			return
+		}
+		l := int(d.u8(off + 1))
+		if l < 2 || off+l > end {
+			d.malformed(opts, "TCP", "option length "+strconv.Itoa(l)+" impossible", off+1)
+			return
+		}
+		var o *Node
+		if opts != nil {
+			field, name := tcpOptName(kind)
+			o = d.add(opts, field, "TCP Option - "+name, off, l)
+			d.fUint(o, "tcp.option_kind", "Kind", off, 1, uint64(kind))
+			d.fUint(o, "tcp.option_len", "Length", off+1, 1, uint64(l))
+		}
+		switch {
+		case kind == 2 && l == 4:
+			v := d.be16(off + 2)
+			d.fUint(o, "tcp.options.mss_val", "MSS Value", off+2, 2, uint64(v))
+			if info {
+				d.is(" MSS=")
+				d.iu(uint64(v))
+			}
+		case kind == 3 && l == 3:
+			s := d.u8(off + 2)
+			d.fUint(o, "tcp.options.wscale.shift", "Shift count", off+2, 1, uint64(s))
+			if info {
+				d.is(" WS=")
+				if s > 14 {
+					s = 14
+				}
+				d.iu(1 << s)
+			}
+		case kind == 4 && l == 2:
+			if info {
+				d.is(" SACK_PERM")
+			}
+		case kind == 5:
+			for j := off + 2; j+8 <= off+l; j += 8 {
+				le, re := d.be32(j), d.be32(j+4)
+				d.fUint(o, "tcp.options.sack_le", "left edge", j, 4, uint64(le))
+				d.fUint(o, "tcp.options.sack_re", "right edge", j+4, 4, uint64(re))
+				if info {
+					d.is(" SLE=")
+					d.iu(uint64(le))
+					d.is(" SRE=")
+					d.iu(uint64(re))
+				}
+			}
+		case kind == 8 && l == 10:
+			tv, te := d.be32(off+2), d.be32(off+6)
+			d.fUint(o, "tcp.options.timestamp.tsval", "Timestamp value", off+2, 4, uint64(tv))
+			d.fUint(o, "tcp.options.timestamp.tsecr", "Timestamp echo reply", off+6, 4, uint64(te))
+			if info {
+				d.is(" TSval=")
+				d.iu(uint64(tv))
+				d.is(" TSecr=")
+				d.iu(uint64(te))
+			}
+		}
+		off += l
+	}
+}
+
+func tcpOptName(kind uint8) (field, name string) {
+	switch kind {
+	case 2:
+		return "tcp.options.mss", "Maximum segment size"
+	case 3:
+		return "tcp.options.wscale", "Window scale"
+	case 4:
+		return "tcp.options.sack_perm", "SACK permitted"
+	case 5:
+		return "tcp.options.sack", "SACK"
+	case 8:
+		return "tcp.options.timestamp", "Timestamps"
+	case 19:
+		return "tcp.options.md5", "TCP MD5 signature"
+	case 28:
+		return "tcp.options.user_to", "User Timeout"
+	case 29:
+		return "tcp.options.tcp_ao", "TCP Authentication Option"
+	case 30:
+		return "tcp.options.mptcp", "Multipath TCP"
+	case 34:
+		return "tcp.options.tfo", "TCP Fast Open"
+	}
+	return "tcp.options.unknown", "Unknown (kind " + strconv.Itoa(int(kind)) + ")"
+}
+
+// tcpApp chooses an application decoder for a TCP payload.
+func (d *decoder) tcpApp(sp, dp uint16, off, end int) {
+	port := func(p uint16) bool { return sp == p || dp == p }
+	switch {
+	case port(80) || port(8080) || port(8000) || port(3128) || port(8008) || port(8088):
+		d.http(off, end, "http", "Hypertext Transfer Protocol", "HTTP")
+	case port(443) || port(8443) || port(993) || port(995) || port(465) || port(636) || port(853) || port(5061) || port(990) || port(992) || port(994):
+		d.tls(off, end)
+	case port(53):
+		d.dnsTCP(off, end)
+	case port(5353):
+		d.dnsTCP(off, end)
+	default:
+		d.data2(off, end)
+	}
+}

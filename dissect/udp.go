@@ -1,0 +1,97 @@
+package dissect
+
+import "strconv"
+
+// udp decodes a UDP header and hands the payload to an application decoder
+// chosen by port.
+func (d *decoder) udp(off, end int) {
+	d.setProto("UDP")
+	if end-off < 8 || !d.has(off, 8) {
+		d.short(d.layer("udp", "User Datagram Protocol", off, end-off), "UDP", off)
+		return
+	}
+	sp, dp, ulen, csum := d.be16(off), d.be16(off+2), int(d.be16(off+4)), d.be16(off+6)
+	var n *Node
+	if d.tree {
+		n = d.layer("udp", "User Datagram Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp)), off, 8)
+		d.fUint(n, "udp.srcport", "Source Port", off, 2, uint64(sp))
+		d.fUint(n, "udp.dstport", "Destination Port", off+2, 2, uint64(dp))
+		d.fUint(n, "udp.length", "Length", off+4, 2, uint64(ulen))
+	}
+	pend := off + ulen
+	bad := ulen < 8
+	if bad || pend > end && end == len(d.data) && len(d.data) == d.wire {
+		// The length field disagrees with the IP payload.
+		if ulen < 8 {
+			pend = end
+		}
+	}
+	if pend > end {
+		pend = end
+	}
+	if csum == 0 && len(d.ipSrc) == 4 {
+		d.add(n, "udp.checksum", "Checksum: 0x0000 [zero-value ignored]", off+6, 2)
+	} else if len(d.ipSrc) > 0 && !bad {
+		res, ok := d.fullChecksum(off, off+ulen, d.pseudoSum(17, ulen))
+		d.checksumField(n, "udp.checksum", off+6, csum, res, ok && off+ulen <= end, !d.ipFrag)
+	} else {
+		d.fHex(n, "udp.checksum", "Checksum", off+6, 2, uint64(csum), 4)
+	}
+	if d.infoReset() {
+		d.iu(uint64(sp))
+		d.is(" → ")
+		d.iu(uint64(dp))
+		d.is(" Len=")
+		if ulen >= 8 {
+			d.iu(uint64(ulen - 8))
+		} else {
+			d.iu(0)
+		}
+	}
+	if bad {
+		d.malformed(n, "UDP", "bogus UDP length ("+strconv.Itoa(ulen)+", must be at least 8)", off+4)
+		return
+	}
+	body := off + 8
+	if body >= pend {
+		return
+	}
+	d.udpApp(sp, dp, body, pend)
+}
+
+// udpApp chooses an application decoder for a UDP payload.
+func (d *decoder) udpApp(sp, dp uint16, off, end int) {
+	port := func(p uint16) bool { return sp == p || dp == p }
+	switch {
+	case port(4789):
+		d.vxlan(off, end)
+	case port(6081):
+		d.geneve(off, end)
+	case port(5353):
+		d.dns(off, end, "mdns", "Multicast Domain Name System", "MDNS", false)
+	case port(5355):
+		d.dns(off, end, "llmnr", "Link-local Multicast Name Resolution", "LLMNR", false)
+	case port(53):
+		d.dns(off, end, "dns", "Domain Name System", "DNS", false)
+	case port(67) || port(68):
+		d.dhcp(off, end)
+	case port(123):
+		d.ntp(off, end)
+	case port(1900):
+		d.http(off, end, "ssdp", "Simple Service Discovery Protocol", "SSDP")
+	case (port(443) || port(4433) || port(8443)) && d.u8(off)&0xc0 == 0xc0:
+		d.quic(off, end)
+	default:
+		d.data2(off, end)
+	}
+}
+
+// data2 shows undecoded payload bytes as a "data" layer.
+func (d *decoder) data2(off, end int) {
+	if off >= end || !d.tree {
+		return
+	}
+	n := d.layer("data", "Data ("+strconv.Itoa(end-off)+" bytes)", off, end-off)
+	d.fBytes(n, "data.data", "Data", off, end-off)
+	d.fUint(n, "data.len", "Length", off, 0, uint64(end-off))
+}
