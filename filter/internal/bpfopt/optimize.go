@@ -38,6 +38,9 @@ func Optimize(prog []Insn) []Insn {
 		if eliminateDead(order) {
 			changed = true
 		}
+		if peephole(order) {
+			changed = true
+		}
 		var c bool
 		if root, c = bypass(root, order); c {
 			changed = true
