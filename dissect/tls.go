@@ -15,6 +15,7 @@ func (d *decoder) tls(off, end int) {
 		}
 		return
 	}
+	d.setProto("TLS")
 	info := d.infoReset()
 	version := uint16(0)
 	o := off
@@ -84,7 +85,9 @@ func (d *decoder) tls(off, end int) {
 		}
 		o += 5 + rl
 	}
-	d.setProto(tlsVersionName(version))
+	if d.quiet == 0 {
+		d.proto = tlsVersionName(version) // keeps the Info just written
+	}
 }
 
 // tlsHandshakes decodes the handshake messages in a record body and
