@@ -85,12 +85,15 @@ func (c *Capture) NextZeroCopy() (pcapio.Packet, error) {
 			}
 			return pcapio.Packet{}, err
 		}
+		// The filter sees the whole packet, as a kernel filter does before
+		// the snap length is applied.
+		if c.filter != nil && !c.filter.match(p.LinkType, p.Data, p.Length) {
+			continue
+		}
 		if len(p.Data) > c.snaplen {
 			p.Data = p.Data[:c.snaplen]
 		}
-		if c.filter == nil || c.filter.match(p.LinkType, p.Data, p.Length) {
-			return p, nil
-		}
+		return p, nil
 	}
 }
 

@@ -142,6 +142,17 @@ func TestSnaplenCutsFilePackets(t *testing.T) {
 			}
 		}
 	}
+	// The filter sees the whole packet, as in the kernel: a snap length
+	// shorter than the headers it tests does not hide the packet.
+	c, err := capture.FromFile(writeFile(t, "f.pcap", pcapio.LinkTypeEthernet, pkts)).Snaplen(20).Filter("udp port 53").Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, c)
+	c.Close()
+	if len(got) != 8 || len(got[0].Data) != 20 || !got[0].IsTruncated() {
+		t.Errorf("Snaplen(20).Filter(udp port 53): %d packets, the first %d bytes; want 8 of 20", len(got), len(got[0].Data))
+	}
 	if _, err := capture.FromFile("x.pcap").Snaplen(-1).Open(); err == nil || !strings.Contains(err.Error(), "snaplen") {
 		t.Errorf("Snaplen(-1).Open() = %v, want a snaplen error", err)
 	}
