@@ -74,3 +74,5 @@
 // allocation. A *VM is immutable after New and safe for concurrent use by
 // any number of goroutines.
 package vm
+
+//go:generate go run gen_programs.go

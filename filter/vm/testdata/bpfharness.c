@@ -104,9 +104,10 @@ static struct pkt *read_packets(const char *path, size_t *count)
 			fprintf(stderr, "%s: truncated packet\n", path);
 			exit(2);
 		}
-		/* each packet in its own buffer, as a capture loop sees them */
-		v[n].data = malloc(v[n].caplen ? v[n].caplen : 1);
-		memcpy(v[n].data, b + off, v[n].caplen);
+		/* packets stay where they are in the file's bytes, one after
+		 * the other as in a capture buffer (and as the Go side holds
+		 * them) */
+		v[n].data = b + off;
 		off += v[n].caplen;
 		n++;
 	}
