@@ -1,0 +1,154 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// options are pkttap-inspect's parsed command line.
+type options struct {
+	help      bool
+	list      bool
+	promisc   bool
+	snaplen   int // -1: not given
+	count     int // 0: no limit
+	write     string
+	quiet     bool
+	dumpLevel int    // 1, 2, 3 for -d, -dd, -ddd; 0 for none
+	linkType  string // -y
+	noOpt     bool   // -O
+	summary   bool   // -S
+	verbose   bool   // -V
+	iface     string // -i
+	file      string // -r
+	args      []string
+}
+
+// usage is printed by -h and after a usage error.
+const usage = `usage: pkttap-inspect [flags] <INTERFACE|FILE> [FILTER...]
+       pkttap-inspect -d|-dd|-ddd [-y LINKTYPE] [FILTER...]
+       pkttap-inspect -l
+
+Prints each packet of a capture file (.pcap or .pcapng, "-" for standard
+input) or of a live network interface as a header line and hex + ASCII rows,
+then the number of packets captured. The first argument is a file if a file
+of that name exists, else an interface; the remaining arguments are joined
+into a tcpdump filter expression (see pcap-filter(7)). A live capture runs
+until -c packets were seen or Ctrl-C, then prints the kernel's counts.
+
+flags:
+  -h, --help             print this help
+  -l, --list-interfaces  list the interfaces a live capture can open
+  -i INTERFACE           capture from INTERFACE (even if a file has that name)
+  -r FILE                read FILE (then every argument is the filter)
+  -p                     put the interface in promiscuous mode
+  -s SNAPLEN             keep at most SNAPLEN bytes of each packet (default
+                         65535; 0 means 262144); longer packets are marked
+                         "[truncated to N]"
+  -c COUNT               stop after COUNT packets
+  -w FILE                write the packets to FILE (.pcap or .pcapng, "-" for
+                         pcap on standard output) instead of printing them;
+                         add -S or -V to print them as well
+  -q                     print only the final count
+  -S                     print one summary line per packet (No., Time,
+                         Source, Destination, Protocol, Length, Info)
+  -V                     print each packet's protocol tree (with each field's
+                         byte offset and length) above its hex dump
+  -d, -dd, -ddd          print the compiled filter program as tcpdump -d,
+                         -dd, -ddd do, and exit
+  -y LINKTYPE            the link type to compile for with -d (EN10MB, RAW,
+                         LINUX_SLL, LINUX_SLL2, NULL, LOOP, ...)
+  -O                     do not optimize the filter program (as tcpdump -O)
+`
+
+// usageError is a command line that cannot be understood.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usageErrorf returns a *usageError with a formatted message.
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// isUsageError reports whether err is (or wraps) a *usageError.
+func isUsageError(err error) bool {
+	var ue *usageError
+	return errors.As(err, &ue)
+}
+
+// parseArgs parses the command line. Flags may come before, between and
+// after the positional arguments (as GNU getopt allows tcpdump); "--" ends
+// the flags.
+func parseArgs(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("pkttap-inspect", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&o.help, "h", false, "")
+	fs.BoolVar(&o.help, "help", false, "")
+	fs.BoolVar(&o.list, "l", false, "")
+	fs.BoolVar(&o.list, "list-interfaces", false, "")
+	fs.BoolVar(&o.promisc, "p", false, "")
+	fs.IntVar(&o.snaplen, "s", -1, "")
+	fs.IntVar(&o.count, "c", 0, "")
+	fs.StringVar(&o.write, "w", "", "")
+	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.summary, "S", false, "")
+	fs.BoolVar(&o.verbose, "V", false, "")
+	fs.StringVar(&o.linkType, "y", "", "")
+	fs.BoolVar(&o.noOpt, "O", false, "")
+	fs.StringVar(&o.iface, "i", "", "")
+	fs.StringVar(&o.file, "r", "", "")
+	var d, dd, ddd bool
+	fs.BoolVar(&d, "d", false, "")
+	fs.BoolVar(&dd, "dd", false, "")
+	fs.BoolVar(&ddd, "ddd", false, "")
+	for {
+		if err := fs.Parse(args); err != nil {
+			return o, usageErrorf("%v", err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// flag stops at the first positional argument, or after "--".
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			o.args = append(o.args, rest...)
+			break
+		}
+		o.args = append(o.args, rest[0])
+		args = rest[1:]
+	}
+	switch {
+	case ddd:
+		o.dumpLevel = 3
+	case dd:
+		o.dumpLevel = 2
+	case d:
+		o.dumpLevel = 1
+	}
+	switch {
+	case o.snaplen < -1 || o.snaplen == -1 && flagGiven(fs, "s"):
+		return o, usageErrorf("-s %d: the snap length must be 0 or more", o.snaplen)
+	case o.count < 0:
+		return o, usageErrorf("-c %d: the count must be 1 or more", o.count)
+	case o.iface != "" && o.file != "":
+		return o, usageErrorf("-i and -r cannot be used together")
+	case o.linkType != "" && o.dumpLevel == 0:
+		return o, usageErrorf("-y chooses the link type for -d, -dd or -ddd only")
+	}
+	return o, nil
+}
+
+// flagGiven reports whether the named flag was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// filterExpr joins filter arguments as tcpdump does.
+func filterExpr(args []string) string { return strings.Join(args, " ") }

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/pkttap/pkttap/capture"
+)
+
+// inspect opens the capture the command line names, prints (and/or writes)
+// its packets, and ends with the count line; a live capture also reports
+// the kernel's counts. Cancelling ctx closes the capture, which ends the
+// loop as cleanly as the end of a file.
+func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	b, live, err := builderFor(o)
+	if err != nil {
+		return err
+	}
+	c, err := b.Open()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stopWatch := context.AfterFunc(ctx, func() { c.Close() })
+	defer stopWatch()
+
+	text := stdout
+	if o.write == "-" {
+		text = stderr // standard output carries the capture file
+	}
+	out := bufio.NewWriterSize(text, 64<<10)
+	defer out.Flush()
+
+	var dump *capture.Dump
+	if o.write != "" {
+		db := capture.ToFile(o.write).LinkType(c.LinkType())
+		if o.snaplen >= 0 {
+			db = db.Snaplen(o.snaplen)
+		}
+		if dump, err = db.Open(); err != nil {
+			return err
+		}
+		defer dump.Close()
+	}
+	pr := &printer{w: out, summary: o.summary, tree: o.verbose}
+	pr.hex = !o.summary && !o.verbose && o.write == ""
+	printing := !o.quiet && (pr.hex || pr.summary || pr.tree)
+
+	n, loopErr := 0, error(nil)
+	for o.count == 0 || n < o.count {
+		p, err := c.NextZeroCopy()
+		if errors.Is(err, io.EOF) || errors.Is(err, capture.ErrClosed) {
+			break
+		}
+		if err != nil {
+			loopErr = err
+			break
+		}
+		n++
+		if dump != nil {
+			if err := dump.WritePacket(p); err != nil {
+				loopErr = err
+				break
+			}
+		}
+		if printing {
+			pr.printPacket(n, &p)
+		}
+		if live {
+			if dump != nil {
+				if err := dump.Flush(); err != nil {
+					loopErr = err
+					break
+				}
+			}
+			if err := out.Flush(); err != nil {
+				loopErr = fmt.Errorf("write output: %w", err)
+				break
+			}
+		}
+	}
+	st, statsErr := c.Stats()
+	c.Close()
+	if dump != nil {
+		if err := dump.Close(); err != nil && loopErr == nil {
+			loopErr = err
+		}
+	}
+	fmt.Fprintf(out, "%d packets captured\n", n)
+	if live && statsErr == nil {
+		fmt.Fprintf(out, "%d packets received by filter\n%d packets dropped by kernel\n", st.Received, st.Dropped)
+		if st.IfDropped > 0 {
+			fmt.Fprintf(out, "%d packets dropped by interface\n", st.IfDropped)
+		}
+	}
+	if err := out.Flush(); err != nil && loopErr == nil {
+		loopErr = fmt.Errorf("write output: %w", err)
+	}
+	return loopErr
+}
+
+// builderFor describes the capture the command line names: -r FILE, -i
+// INTERFACE, or a first argument that is a file if one of that name exists
+// and an interface otherwise; the other arguments are the filter.
+func builderFor(o options) (b capture.Builder, live bool, err error) {
+	args := o.args
+	switch {
+	case o.file != "":
+		b = capture.FromFile(o.file)
+	case o.iface != "":
+		b, live = capture.Live(o.iface), true
+	case len(args) == 0:
+		return b, false, usageErrorf("name a capture file or an interface (pkttap-inspect -l lists the interfaces)")
+	default:
+		if isFile(args[0]) {
+			b = capture.FromFile(args[0])
+		} else {
+			b, live = capture.Live(args[0]), true
+		}
+		args = args[1:]
+	}
+	b = b.Filter(filterExpr(args)).Promiscuous(o.promisc)
+	if o.snaplen >= 0 {
+		b = b.Snaplen(o.snaplen)
+	}
+	return b, live, nil
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pkttap/pkttap/capture"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	binDir    string
+)
+
+// TestMain removes the binary built for the live tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// inspectBinary builds pkttap-inspect once per test run.
+func inspectBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "pkttap-inspect-test")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "pkttap-inspect")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			binPath = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v\n%s", buildErr, binPath)
+	}
+	return binPath
+}
+
+// startInNetns starts pkttap-inspect in namespace ns and returns it with
+// its stdout and stderr buffers.
+func startInNetns(t *testing.T, ns string, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
+	t.Helper()
+	bin := inspectBinary(t)
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, bin}, args...)...)
+	var out, errb syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, &out, &errb
+}
+
+// waitExit waits for cmd while sending UDP datagrams from A to B's port
+// 9999 every 20 ms, at most 200 of them.
+func waitExit(t *testing.T, v *vethPair, cmd *exec.Cmd, send bool) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if send && i < 200 {
+				v.sendUDP(t, 9999, []byte("pkttap-inspect live test"))
+			}
+			if i > 500 {
+				t.Fatal("pkttap-inspect did not exit within 10s")
+			}
+		}
+	}
+}
+
+func TestLiveCount(t *testing.T) {
+	v := newVethPair(t)
+	cmd, out, errb := startInNetns(t, v.nsB, "-c", "3", v.ifB, "udp", "port", "9999")
+	if err := waitExit(t, v, cmd, true); err != nil {
+		t.Fatalf("pkttap-inspect: %v\n%s", err, errb)
+	}
+	lines := strings.Split(out.String(), "\n")
+	headers := 0
+	for _, l := range lines {
+		if m := headerRE.FindStringSubmatch(l); m != nil {
+			headers++
+			if m[4] != "EN10MB" || m[5] != "66" {
+				t.Errorf("header %q: want an EN10MB packet of 66 bytes", l)
+			}
+		}
+	}
+	if headers != 3 || !strings.Contains(out.String(), "|-inspect live te|") || !strings.Contains(out.String(), "\n3 packets captured\n") {
+		t.Errorf("output:\n%s", out)
+	}
+	if !regexp.MustCompile(`\n\d+ packets received by filter\n0 packets dropped by kernel\n$`).MatchString(out.String()) {
+		t.Errorf("no kernel counts at the end of:\n%s", out)
+	}
+}
+
+// TestLiveInterrupt stops a live capture with SIGINT, as Ctrl-C does, and
+// checks it flushes the -w file and prints the counts.
+func TestLiveInterrupt(t *testing.T) {
+	v := newVethPair(t)
+	file := filepath.Join(t.TempDir(), "live.pcapng")
+	bin := inspectBinary(t)
+	// ip netns exec execs pkttap-inspect in place, so the signal reaches it.
+	cmd := exec.Command("ip", "netns", "exec", v.nsB, bin, "-w", file, "-S", v.ifB, "udp")
+	var out, errb syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "→") && time.Now().Before(deadline) {
+		v.sendUDP(t, 9999, []byte("before the interrupt"))
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitExit(t, v, cmd, false); err != nil {
+		t.Fatalf("after SIGINT: %v\n%s", err, errb.String())
+	}
+	m := regexp.MustCompile(`\n(\d+) packets captured\n(\d+) packets received by filter\n0 packets dropped by kernel\n$`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("output after SIGINT:\n%s", out.String())
+	}
+	c, err := capture.FromFile(file).Open()
+	if err != nil {
+		t.Fatalf("the -w file after SIGINT: %v", err)
+	}
+	defer c.Close()
+	n := 0
+	for _, err := range c.Packets() {
+		if err != nil {
+			t.Fatalf("the -w file after SIGINT: %v", err)
+		}
+		n++
+	}
+	if m[1] == "0" || m[1] != strconv.Itoa(n) {
+		t.Errorf("printed %s packets captured, the -w file holds %d", m[1], n)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pkttap/pkttap/dissect"
+	"github.com/pkttap/pkttap/internal/hexdump"
+	"github.com/pkttap/pkttap/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// runCLI runs pkttap-inspect's run function with args.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+var headerRE = regexp.MustCompile(`^\[ *(\d+)\] (\d+)\.(\d{6}) (\S+) (\d+) bytes( \[truncated to (\d+)\])?$`)
+
+func TestDefaultOutput(t *testing.T) {
+	pkts := testPackets()
+	for _, name := range []string{"t.pcap", "t.pcapng"} {
+		out, errOut, code := runCLI(t, testFile(t, name))
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, errOut)
+		}
+		golden(t, "default.golden", out)
+		// The same, checked piece by piece against the packets.
+		var want strings.Builder
+		for i, p := range pkts {
+			fmt.Fprintf(&want, "[%3d] %d.%06d EN10MB %d bytes\n", i+1, p.Timestamp.Unix(), p.Timestamp.Nanosecond()/1000, p.Length)
+			want.WriteString(hexdump.Format(p.Data))
+		}
+		fmt.Fprintf(&want, "%d packets captured\n", len(pkts))
+		if out != want.String() {
+			t.Errorf("%s: output:\n%s\nwant:\n%s", name, out, want.String())
+		}
+	}
+}
+
+func TestSnaplenCountQuietFilter(t *testing.T) {
+	path := testFile(t, "t.pcapng")
+	tests := []struct {
+		name string
+		args []string
+		want string // golden file
+	}{
+		{"snaplen", []string{"-s", "40", path}, "snaplen40.golden"},
+		{"count", []string{"-c", "2", path}, "count2.golden"},
+		{"quiet", []string{"-q", path}, "quiet.golden"},
+		{"filter", []string{path, "tcp", "and", "port", "80"}, "filter-tcp80.golden"},
+		{"flags after", []string{path, "udp", "-c", "1", "-s", "20"}, "udp-c1-s20.golden"},
+		{"filter matches none", []string{"-q", path, "icmp"}, "none.golden"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, tt.want, out)
+		})
+	}
+	// Structure, independently of the golden files.
+	out, _, _ := runCLI(t, "-s", "40", path)
+	n := 0
+	for _, line := range strings.Split(out, "\n") {
+		if m := headerRE.FindStringSubmatch(line); m != nil {
+			n++
+			if m[7] != "40" {
+				t.Errorf("header %q: want [truncated to 40]", line)
+			}
+		}
+	}
+	if n != len(testPackets()) || !strings.HasSuffix(out, fmt.Sprintf("\n%d packets captured\n", n)) {
+		t.Errorf("-s 40: %d headers; output ends %q", n, out[max(0, len(out)-40):])
+	}
+	if out, _, _ := runCLI(t, "-q", path, "tcp"); out != "3 packets captured\n" {
+		t.Errorf("-q tcp: %q, want \"3 packets captured\\n\"", out)
+	}
+	if out, _, _ := runCLI(t, "-c", "2", path); strings.Count(out, "\n[") != 1 || !strings.HasSuffix(out, "\n2 packets captured\n") {
+		t.Errorf("-c 2: output %q", out)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string // in stdout
+		err  string // in stderr
+	}{
+		{[]string{"-h"}, 0, "usage: pkttap-inspect", ""},
+		{[]string{"--help"}, 0, "--list-interfaces", ""},
+		{nil, 2, "", "name a capture file or an interface"},
+		{[]string{"-x"}, 2, "", "flag provided but not defined: -x"},
+		{[]string{"-c", "-3", "f"}, 2, "", "count"},
+		{[]string{"-y", "EN10MB", "f"}, 2, "", "-y"},
+		{[]string{"-ddd", "-y", "NOSUCH", "ip"}, 2, "", "unknown link type"},
+		{[]string{"-ddd", "-y", "EN10MB", "tcp port"}, 1, "", "column"},
+	}
+	for _, tt := range tests {
+		out, errOut, code := runCLI(t, tt.args...)
+		if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errOut, tt.err) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit %d, %q, %q", tt.args, code, out, errOut, tt.code, tt.out, tt.err)
+		}
+	}
+}
+
+func TestWriteReadByTcpdump(t *testing.T) {
+	tcpdump := testenv.LookPath(t, "tcpdump", "tcpdump")
+	pkts := testPackets()
+	in := testFile(t, "in.pcapng")
+	for _, name := range []string{"out.pcap", "out.pcapng"} {
+		out := filepath.Join(t.TempDir(), name)
+		stdout, errOut, code := runCLI(t, "-w", out, in)
+		if code != 0 || stdout != fmt.Sprintf("%d packets captured\n", len(pkts)) {
+			t.Fatalf("-w %s: exit %d, stdout %q, stderr %q", name, code, stdout, errOut)
+		}
+		dump, err := exec.Command(tcpdump, "-r", out, "-n", "-tt", "-xx").Output()
+		if err != nil {
+			t.Fatalf("tcpdump -r %s: %v", name, err)
+		}
+		got := parseTcpdumpHex(t, string(dump))
+		if len(got) != len(pkts) {
+			t.Fatalf("tcpdump read %d packets from %s, want %d", len(got), name, len(pkts))
+		}
+		for i, p := range pkts {
+			wantTS := fmt.Sprintf("%d.%06d", p.Timestamp.Unix(), p.Timestamp.Nanosecond()/1000)
+			if got[i].ts != wantTS || !bytes.Equal(got[i].data, p.Data) {
+				t.Errorf("%s packet %d: tcpdump sees %s % x, want %s % x", name, i, got[i].ts, got[i].data, wantTS, p.Data)
+			}
+		}
+	}
+	// -w with a filter and -c writes only what it would print.
+	out := filepath.Join(t.TempDir(), "tcp.pcap")
+	if _, errOut, code := runCLI(t, "-c", "2", "-w", out, in, "tcp"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	dump, err := exec.Command(tcpdump, "-r", out, "-n", "-tt", "-xx").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := parseTcpdumpHex(t, string(dump)); len(got) != 2 || !bytes.Equal(got[0].data, pkts[1].Data) || !bytes.Equal(got[1].data, pkts[2].Data) {
+		t.Errorf("-c 2 -w tcp: tcpdump read %d packets, want packets 2 and 3", len(got))
+	}
+}
+
+type tcpdumpPacket struct {
+	ts   string
+	data []byte
+}
+
+// parseTcpdumpHex parses tcpdump -tt -xx output into timestamps and bytes.
+func parseTcpdumpHex(t *testing.T, out string) []tcpdumpPacket {
+	t.Helper()
+	var pkts []tcpdumpPacket
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "\t0x") {
+			_, hexPart, _ := strings.Cut(line, ":")
+			b, err := hex.DecodeString(strings.Join(strings.Fields(hexPart), ""))
+			if err != nil || len(pkts) == 0 {
+				t.Fatalf("cannot parse tcpdump line %q", line)
+			}
+			pkts[len(pkts)-1].data = append(pkts[len(pkts)-1].data, b...)
+		} else if ts, _, ok := strings.Cut(line, " "); ok && line != "" {
+			pkts = append(pkts, tcpdumpPacket{ts: ts})
+		}
+	}
+	return pkts
+}
+
+// dumpExprs are compiled with -d, -dd and -ddd and compared with tcpdump.
+var dumpExprs = []string{
+	"",
+	"ip",
+	"tcp port 80",
+	"udp and not port 53",
+	"host 198.18.0.1 and (tcp or icmp)",
+	"tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn",
+	"ether broadcast or arp",
+	"ip6 and udp",
+	"vlan 100 and ip",
+	"greater 100",
+	"net 198.18.0.0/15",
+	"portrange 1000-2000",
+	"udp[8:2] = 0x1a2b or tcp[13] & 7 != 0",
+	"ether host 02:00:00:00:00:0a and not ip6",
+	"len > 100 and len < 1500",
+	"tcp and udp",
+}
+
+func TestProgramDumpEqualsTcpdump(t *testing.T) {
+	tcpdump := testenv.LookPath(t, "tcpdump", "tcpdump")
+	for _, lt := range []string{"EN10MB", "RAW", "LINUX_SLL", "LINUX_SLL2", "NULL", "LOOP"} {
+		for _, expr := range dumpExprs {
+			for _, level := range []string{"-d", "-dd", "-ddd", "-O -d", "-O -ddd"} {
+				args := append(strings.Fields(level), "-y", lt, expr)
+				want, werr := exec.Command(tcpdump, args...).Output()
+				got, errOut, code := runCLI(t, args...)
+				if werr != nil {
+					if code == 0 {
+						t.Errorf("%s -y %s %q: tcpdump rejects it (%v), pkttap-inspect prints\n%s", level, lt, expr, werr, got)
+					}
+					continue
+				}
+				if code != 0 || got != string(want) {
+					t.Errorf("%s -y %s %q: exit %d %s\n--- pkttap-inspect\n%s--- tcpdump\n%s", level, lt, expr, code, errOut, got, want)
+				}
+			}
+		}
+	}
+	// With -s the program returns that snap length, as tcpdump's does.
+	want, err := exec.Command(tcpdump, "-ddd", "-s", "96", "-y", "EN10MB", "tcp").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := runCLI(t, "-ddd", "-s", "96", "-y", "EN10MB", "tcp"); got != string(want) {
+		t.Errorf("-ddd -s 96: %q, tcpdump %q", got, want)
+	}
+}
+
+// TestProgramDumpFileLinkType checks that -d takes the link type of a file
+// named as the first argument, as tcpdump -r does.
+func TestProgramDumpFileLinkType(t *testing.T) {
+	path := testFile(t, "t.pcap")
+	a, _, code := runCLI(t, "-ddd", path, "tcp")
+	b, _, _ := runCLI(t, "-ddd", "-y", "EN10MB", "tcp")
+	if code != 0 || a != b {
+		t.Errorf("-ddd FILE tcp = %q, want the EN10MB program %q", a, b)
+	}
+}
+
+func TestSummaryLines(t *testing.T) {
+	pkts := testPackets()
+	out, errOut, code := runCLI(t, "-S", testFile(t, "t.pcapng"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// Not a golden file: the columns' text is package dissect's, checked
+	// there against tshark; here, that each line is laid out from it.
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != len(pkts)+1 {
+		t.Fatalf("%d lines, want one per packet and the count:\n%s", len(lines), out)
+	}
+	for i, p := range pkts {
+		s := dissect.Summarize(p.LinkType, p.Data, p.Length)
+		rel := p.Timestamp.Sub(pkts[0].Timestamp).Seconds()
+		want := fmt.Sprintf("%5d %11.6f %s → %s %s %d %s", i+1, rel, orDash(s.Source), orDash(s.Destination), orDash(s.Protocol), p.Length, s.Info)
+		if lines[i] != want {
+			t.Errorf("line %d = %q, want %q", i, lines[i], want)
+		}
+	}
+	if lines[len(pkts)] != fmt.Sprintf("%d packets captured", len(pkts)) {
+		t.Errorf("last line %q", lines[len(pkts)])
+	}
+}
+
+func TestTreeAboveHex(t *testing.T) {
+	pkts := testPackets()
+	out, errOut, code := runCLI(t, "-V", testFile(t, "t.pcap"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var want strings.Builder
+	for i, p := range pkts {
+		want.WriteString(string(appendHeader(nil, i+1, &p)))
+		var walk func(n *dissect.Node, depth int)
+		walk = func(n *dissect.Node, depth int) {
+			fmt.Fprintf(&want, "%s%s (offset %d, length %d)\n", strings.Repeat("    ", depth), n.Label, n.Offset, n.Length)
+			for _, c := range n.Children {
+				walk(c, depth+1)
+			}
+		}
+		tree := dissect.Dissect(p.LinkType, p.Data, p.Length)
+		if len(tree.Layers) == 0 {
+			t.Errorf("packet %d: dissect found no layers", i)
+		}
+		for _, l := range tree.Layers {
+			walk(l, 0)
+		}
+		want.WriteString(hexdump.Format(p.Data))
+	}
+	fmt.Fprintf(&want, "%d packets captured\n", len(pkts))
+	if out != want.String() {
+		t.Errorf("-V output:\n%s\nwant:\n%s", out, want.String())
+	}
+}

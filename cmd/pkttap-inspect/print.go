@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pkttap/pkttap/dissect"
+	"github.com/pkttap/pkttap/internal/hexdump"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// printer writes the per-packet output of pkttap-inspect.
+type printer struct {
+	w       *bufio.Writer
+	hex     bool // header line + hex dump (the default view)
+	summary bool // -S
+	tree    bool // -V
+	first   time.Time
+	buf     []byte
+}
+
+// printPacket prints packet number n (1-based) in the selected views.
+func (pr *printer) printPacket(n int, p *pcapio.Packet) {
+	if n == 1 || pr.first.IsZero() {
+		pr.first = p.Timestamp
+	}
+	b := pr.buf[:0]
+	if pr.summary {
+		b = appendSummary(b, n, p, p.Timestamp.Sub(pr.first))
+	}
+	if pr.hex || pr.tree {
+		b = appendHeader(b, n, p)
+	}
+	if pr.tree {
+		for _, l := range dissect.Dissect(p.LinkType, p.Data, p.Length).Layers {
+			b = appendNode(b, l, 0)
+		}
+	}
+	if pr.hex || pr.tree {
+		b = hexdump.Append(b, p.Data)
+	}
+	pr.w.Write(b)
+	pr.buf = b
+}
+
+// appendHeader appends the line that heads a packet's hex dump:
+// "[  n] seconds.microseconds LINKTYPE N bytes [truncated to N]".
+func appendHeader(b []byte, n int, p *pcapio.Packet) []byte {
+	b = fmt.Appendf(b, "[%3d] ", n)
+	b = appendTime(b, p.Timestamp)
+	b = fmt.Appendf(b, " %s %d bytes", p.LinkType, p.Length)
+	if p.IsTruncated() {
+		b = fmt.Appendf(b, " [truncated to %d]", len(p.Data))
+	}
+	return append(b, '\n')
+}
+
+// appendTime appends t as Unix seconds and microseconds, "1700000000.123456".
+func appendTime(b []byte, t time.Time) []byte {
+	us := t.UnixMicro()
+	sec, frac := us/1e6, us%1e6
+	if frac < 0 {
+		sec, frac = sec-1, frac+1e6
+	}
+	b = strconv.AppendInt(b, sec, 10)
+	b = append(b, '.')
+	s := strconv.AppendInt(nil, frac, 10)
+	for range 6 - len(s) {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
+
+// appendSummary appends a tshark-like summary line: No., Time (seconds since
+// the first packet printed), Source, Destination, Protocol, Length, Info.
+func appendSummary(b []byte, n int, p *pcapio.Packet, rel time.Duration) []byte {
+	s := dissect.Summarize(p.LinkType, p.Data, p.Length)
+	return fmt.Appendf(b, "%5d %11.6f %s → %s %s %d %s\n", n, rel.Seconds(), orDash(s.Source), orDash(s.Destination), orDash(s.Protocol), p.Length, s.Info)
+}
+
+// orDash stands in for an empty column so the line keeps its shape.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// appendNode appends a dissect tree node and its children, indented four
+// spaces a level, each with the byte range it covers in the packet.
+func appendNode(b []byte, nd *dissect.Node, depth int) []byte {
+	for range depth {
+		b = append(b, "    "...)
+	}
+	b = fmt.Appendf(b, "%s (offset %d, length %d)\n", nd.Label, nd.Offset, nd.Length)
+	if depth < 64 {
+		for _, c := range nd.Children {
+			b = appendNode(b, c, depth+1)
+		}
+	}
+	return b
+}
