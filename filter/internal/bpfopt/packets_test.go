@@ -53,8 +53,8 @@ func (g *packetGen) next() (data []byte, wireLen uint32) {
 	buf := make([]byte, 128)
 	for i := range buf {
 		buf[i] = byte(r.IntN(256))
-		if r.IntN(3) == 0 {
-			buf[i] = byte(r.IntN(3))
+		if r.IntN(2) == 0 {
+			buf[i] = byte(r.IntN(4))
 		}
 	}
 	// Candidate IP header starts for indexed loads: x = 4*(low nibble).

@@ -1,0 +1,191 @@
+package bpfopt
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// progGen builds random valid programs from a byte source: forward jumps
+// only, every path ending in a return, constants and offsets drawn from
+// small sets so that comparisons, loads and scratch words collide often.
+type progGen struct {
+	next  func(n int) int // a number in [0, n)
+	small bool            // draw constants and offsets from a tiny set
+}
+
+var (
+	genOffsets   = []uint32{0, 1, 2, 3, 4, 6, 12, 13, 14, 20, 23, 30, 0xfffff000, 0xfffff004, 0xfffff02c, 0xfffff030}
+	genConsts    = []uint32{0, 1, 2, 3, 4, 6, 0x45, 0x800, 0xff, 0xffff, 0xffffffff, 0x80000000, 31, 32}
+	genALUOps    = []uint16{aluADD, aluSUB, aluMUL, aluDIV, aluOR, aluAND, aluLSH, aluRSH, aluNEG, aluMOD, aluXOR}
+	genJumpCodes = []uint16{jmpJEQ, jmpJGT, jmpJGE, jmpJSET}
+)
+
+func (g *progGen) konst() uint32 {
+	if g.small {
+		return uint32(g.next(4))
+	}
+	return genConsts[g.next(len(genConsts))]
+}
+
+func (g *progGen) offset(n int) uint32 {
+	if g.small {
+		return uint32(g.next(3))
+	}
+	return genOffsets[g.next(n)]
+}
+
+// program returns a random valid program of about n instructions.
+func (g *progGen) program(n int) []Insn {
+	if n < 2 {
+		n = 2
+	}
+	p := make([]Insn, n)
+	for i := 0; i < n-1; i++ {
+		p[i] = g.insn(i, n)
+	}
+	p[n-1] = Insn{Op: clsRET, K: g.konst()}
+	if g.next(2) == 0 {
+		p[n-1] = Insn{Op: clsRET | retA}
+	}
+	return p
+}
+
+func (g *progGen) insn(i, n int) Insn {
+	sizes := []uint16{sizeW, sizeH, sizeB}
+	fwd := func() int { return g.next(min(n-i-1, 12)) }
+	switch g.next(16) {
+	case 0:
+		return Insn{Op: clsLD | modeIMM, K: g.konst()}
+	case 1, 2:
+		return Insn{Op: clsLD | sizes[g.next(3)] | modeABS, K: g.offset(len(genOffsets))}
+	case 3:
+		return Insn{Op: clsLD | sizes[g.next(3)] | modeIND, K: g.offset(6)}
+	case 4:
+		switch g.next(4) {
+		case 0:
+			return Insn{Op: clsLDX | modeMSH | sizeB, K: g.offset(6)}
+		case 1:
+			return Insn{Op: clsLDX | modeIMM, K: g.konst()}
+		case 2:
+			return Insn{Op: clsLDX | modeMEM, K: uint32(g.next(4))}
+		}
+		return Insn{Op: clsLDX | modeLEN}
+	case 5:
+		if g.next(2) == 0 {
+			return Insn{Op: clsLD | modeMEM, K: uint32(g.next(4))}
+		}
+		return Insn{Op: clsLD | modeLEN}
+	case 6:
+		if g.next(2) == 0 {
+			return Insn{Op: clsST, K: uint32(g.next(4))}
+		}
+		return Insn{Op: clsSTX, K: uint32(g.next(4))}
+	case 7, 8:
+		op := genALUOps[g.next(len(genALUOps))]
+		if op == aluNEG {
+			return Insn{Op: clsALU | op}
+		}
+		if g.next(3) == 0 {
+			return Insn{Op: clsALU | op | srcX}
+		}
+		k := g.konst()
+		if (op == aluDIV || op == aluMOD) && k == 0 {
+			k = 2
+		}
+		return Insn{Op: clsALU | op, K: k}
+	case 9:
+		if g.next(2) == 0 {
+			return Insn{Op: clsMISC | miscTAX}
+		}
+		return Insn{Op: clsMISC | miscTXA}
+	case 10:
+		if g.next(6) == 0 {
+			return Insn{Op: clsRET | retA}
+		}
+		return Insn{Op: clsRET, K: g.konst()}
+	case 11:
+		return Insn{Op: clsJMP | jmpJA, K: uint32(fwd())}
+	}
+	src := uint16(srcK)
+	if g.next(4) == 0 {
+		src = srcX
+	}
+	return Insn{Op: clsJMP | genJumpCodes[g.next(4)] | src, K: g.konst(), Jt: fwd(), Jf: fwd()}
+}
+
+// checkOptimized compares prog and its optimized, assembled form on
+// random packets; it returns a description of the first difference.
+func checkOptimized(t *testing.T, prog []Insn, r *rand.Rand, packets int) {
+	t.Helper()
+	opt := Optimize(prog)
+	if len(opt) > len(prog) {
+		t.Fatalf("optimized program longer (%d) than its input (%d)\n%v", len(opt), len(prog), prog)
+	}
+	raw, err := Assemble(opt)
+	if err != nil {
+		t.Fatalf("assemble optimized: %v\ninput: %v\noptimized: %v", err, prog, opt)
+	}
+	asm := FromRaw(raw)
+	pg := &packetGen{r: r, probes: append(probesOf(prog), probesOf(opt)...)}
+	for i := 0; i < packets; i++ {
+		var data []byte
+		var wl uint32
+		if i%2 == 0 {
+			data, wl = pg.next()
+		} else {
+			data = make([]byte, r.IntN(40))
+			for j := range data {
+				data[j] = byte(r.IntN(256))
+				if r.IntN(2) == 0 {
+					data[j] = byte(genConsts[r.IntN(len(genConsts))])
+				}
+			}
+			wl = uint32(len(data))
+			if r.IntN(2) == 0 {
+				wl = genConsts[r.IntN(len(genConsts))]
+			}
+		}
+		var md *testMeta
+		if r.IntN(2) == 0 {
+			md = &testMeta{seed: r.Uint32()}
+		}
+		want := interpret(prog, data, wl, md)
+		if got := interpret(asm, data, wl, md); got != want {
+			t.Fatalf("packet %x wire %d ancillary %v: optimized returns %d, input %d\ninput:     %v\noptimized: %v",
+				data, wl, md != nil, got, want, prog, opt)
+		}
+	}
+}
+
+// TestOptimizeRandomPrograms checks Optimize on many random programs.
+func TestOptimizeRandomPrograms(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	g := &progGen{next: r.IntN}
+	for i := 0; i < 6000; i++ {
+		g.small = i%2 == 1
+		checkOptimized(t, g.program(2+r.IntN(40)), r, 60)
+	}
+}
+
+// FuzzOptimize builds a program from the fuzzer's bytes and checks that
+// optimizing it keeps every verdict and never panics.
+func FuzzOptimize(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17})
+	f.Add([]byte{15, 15, 0, 1, 15, 2, 2, 3, 7, 7, 7, 1, 1, 1, 12, 0, 3, 15, 15, 15})
+	f.Add([]byte{4, 0, 3, 3, 8, 9, 8, 3, 13, 2, 13, 1, 1, 0, 0, 0, 6, 0, 5, 0, 14, 14})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pos := 0
+		next := func(n int) int {
+			if pos >= len(data) {
+				return 0
+			}
+			b := int(data[pos])
+			pos++
+			return b % n
+		}
+		g := &progGen{next: next, small: next(2) == 0}
+		n := 2 + next(48)
+		prog := g.program(n)
+		checkOptimized(t, prog, rand.New(rand.NewPCG(uint64(len(data)), 7)), 100)
+	})
+}
