@@ -130,7 +130,7 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 	insns := linearize(root)
 	if !opts.NoOptimize {
 		insns = optimize(insns)
-		if len(insns) == 1 && insns[0].Op == opRetK && insns[0].K == 0 && tree != nil {
+		if tree != nil && rejectsAll(insns) {
 			return nil, &Error{Expr: expr, Column: 1, Msg: "expression rejects all packets"}
 		}
 	}
@@ -205,4 +205,15 @@ func resolveReason(err error) string {
 		return "the name has no addresses"
 	}
 	return "cannot resolve it: " + err.Error()
+}
+
+// rejectsAll reports whether every return of prog returns 0, which libpcap
+// reports as "expression rejects all packets".
+func rejectsAll(prog []bpfopt.Insn) bool {
+	for _, in := range prog {
+		if in.Op&0x07 == classRET && (in.Op != opRetK || in.K != 0) {
+			return false
+		}
+	}
+	return true
 }

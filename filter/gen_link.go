@@ -69,8 +69,12 @@ func (c *compiler) initLinkType() {
 		c.offLinkType.constant, c.offLinkPL.constant = 14, 16
 	case pcapio.LinkTypeLinuxSLL2:
 		c.offLinkType.constant, c.offLinkPL.constant = 0, 20
+	case pcapio.LinkTypeIEEE802_11:
+		c.offLinkType.constant = 24
+		c.offLinkPL = absOffset{variable: true, reg: -1}
+		c.offNL, c.offNLNoSNAP = 8, 3
 	default:
-		c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP)", lt)
+		c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IEEE802_11)", lt)
 	}
 	c.offPrevLinkHdr = c.offLinkHdr
 }

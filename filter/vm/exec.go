@@ -1,23 +1,32 @@
 package vm
 
-import "encoding/binary"
+import "unsafe"
 
 // loopSlack is how many backward jumps a packet may take beyond one per
 // captured byte before the program is deemed to loop forever.
 const loopSlack = 4096
 
-// run is the interpreter. Every op index it reaches was checked by
-// validate, and every packet access is bounds-checked here, so no program
-// accepted by New can make it panic.
+// run is the interpreter.
+//
+// It reads ops and packet bytes through unsafe pointers, without Go's
+// bounds checks, and relies on two invariants instead:
+//   - every op index it reaches is inside ops: jump targets were checked by
+//     validate, and pc++ never runs past the last op, which is a return;
+//   - every packet read of size s at offset k is preceded by the check
+//     k+s <= n (with k < 2^31 for absolute loads, see absLoad, so that the
+//     sum cannot overflow, and 64-bit sums for indexed loads).
+//
+// The differential, random and fuzz tests exercise both.
 func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
-	ops := v.ops
+	ops := unsafe.Pointer(unsafe.SliceData(v.ops))
+	p := unsafe.Pointer(unsafe.SliceData(data))
 	var a, x uint32
 	var mem [memWords]uint32
 	budget := len(data) + loopSlack
 	n := uint(len(data))
-	pc := 0
+	pc := uintptr(0)
 	for {
-		o := &ops[pc]
+		o := (*op)(unsafe.Add(ops, pc*unsafe.Sizeof(op{})))
 		switch o.code {
 		case xRetK:
 			return o.k
@@ -28,42 +37,42 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			if k+4 > n {
 				return 0
 			}
-			a = binary.BigEndian.Uint32(data[k:])
+			a = load32(p, uint(k))
 			pc++
 		case xLdH:
 			k := uint(o.k)
 			if k+2 > n {
 				return 0
 			}
-			a = uint32(binary.BigEndian.Uint16(data[k:]))
+			a = load16(p, uint(k))
 			pc++
 		case xLdB:
 			k := uint(o.k)
 			if k >= n {
 				return 0
 			}
-			a = uint32(data[k])
+			a = load8(p, uint(k))
 			pc++
 		case xLdWI:
 			k := uint64(x) + uint64(o.k)
 			if k+4 > uint64(n) {
 				return 0
 			}
-			a = binary.BigEndian.Uint32(data[k:])
+			a = load32(p, uint(k))
 			pc++
 		case xLdHI:
 			k := uint64(x) + uint64(o.k)
 			if k+2 > uint64(n) {
 				return 0
 			}
-			a = uint32(binary.BigEndian.Uint16(data[k:]))
+			a = load16(p, uint(k))
 			pc++
 		case xLdBI:
 			k := uint64(x) + uint64(o.k)
 			if k >= uint64(n) {
 				return 0
 			}
-			a = uint32(data[k])
+			a = load8(p, uint(k))
 			pc++
 		case xLdLen:
 			a = wireLen
@@ -88,7 +97,7 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			if k >= n {
 				return 0
 			}
-			x = uint32(data[k]&0xf) << 2
+			x = uint32(load8(p, k)&0xf) << 2
 			pc++
 		case xSt:
 			mem[o.k&(memWords-1)] = a
@@ -97,13 +106,13 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			mem[o.k&(memWords-1)] = x
 			pc++
 		case xJa:
-			pc = int(o.jt)
+			pc = uintptr(o.jt)
 		case xJaBack:
 			budget--
 			if budget < 0 {
 				return 0
 			}
-			pc = int(o.jt)
+			pc = uintptr(o.jt)
 		case xJeqK:
 			pc = pick(a == o.k, o)
 		case xJgtK:
@@ -210,56 +219,56 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			if k+4 > n {
 				return 0
 			}
-			a = binary.BigEndian.Uint32(data[k:])
+			a = load32(p, uint(k))
 			pc = compare(o.code-xLdWJeq, a, o)
 		case xLdHJeq:
 			k := uint(o.k)
 			if k+2 > n {
 				return 0
 			}
-			a = uint32(binary.BigEndian.Uint16(data[k:]))
+			a = load16(p, uint(k))
 			pc = pick(a == o.k2, o)
 		case xLdHJgt, xLdHJge, xLdHJset:
 			k := uint(o.k)
 			if k+2 > n {
 				return 0
 			}
-			a = uint32(binary.BigEndian.Uint16(data[k:]))
+			a = load16(p, uint(k))
 			pc = compare(o.code-xLdHJeq, a, o)
 		case xLdBJeq:
 			k := uint(o.k)
 			if k >= n {
 				return 0
 			}
-			a = uint32(data[k])
+			a = load8(p, uint(k))
 			pc = pick(a == o.k2, o)
 		case xLdBJgt, xLdBJge, xLdBJset:
 			k := uint(o.k)
 			if k >= n {
 				return 0
 			}
-			a = uint32(data[k])
+			a = load8(p, uint(k))
 			pc = compare(o.code-xLdBJeq, a, o)
 		case xLdWIJeq, xLdWIJgt, xLdWIJge, xLdWIJset:
 			k := uint64(x) + uint64(o.k)
 			if k+4 > uint64(n) {
 				return 0
 			}
-			a = binary.BigEndian.Uint32(data[k:])
+			a = load32(p, uint(k))
 			pc = compare(o.code-xLdWIJeq, a, o)
 		case xLdHIJeq, xLdHIJgt, xLdHIJge, xLdHIJset:
 			k := uint64(x) + uint64(o.k)
 			if k+2 > uint64(n) {
 				return 0
 			}
-			a = uint32(binary.BigEndian.Uint16(data[k:]))
+			a = load16(p, uint(k))
 			pc = compare(o.code-xLdHIJeq, a, o)
 		case xLdBIJeq, xLdBIJgt, xLdBIJge, xLdBIJset:
 			k := uint64(x) + uint64(o.k)
 			if k >= uint64(n) {
 				return 0
 			}
-			a = uint32(data[k])
+			a = load8(p, uint(k))
 			pc = compare(o.code-xLdBIJeq, a, o)
 		default:
 			panic("vm: corrupt translated program") // unreachable: translate emits only the codes above
@@ -268,16 +277,16 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 }
 
 // pick returns the op's true or false target.
-func pick(cond bool, o *op) int {
+func pick(cond bool, o *op) uintptr {
 	if cond {
-		return int(o.jt)
+		return uintptr(o.jt)
 	}
-	return int(o.jf)
+	return uintptr(o.jf)
 }
 
 // compare evaluates fused comparison c (0 jeq, 1 jgt, 2 jge, 3 jset) of a
 // against o.k2 and returns the next op.
-func compare(c uint8, a uint32, o *op) int {
+func compare(c uint8, a uint32, o *op) uintptr {
 	var cond bool
 	switch c {
 	case 0:
@@ -290,4 +299,22 @@ func compare(c uint8, a uint32, o *op) int {
 		cond = a&o.k2 != 0
 	}
 	return pick(cond, o)
+}
+
+// load32 reads the big-endian word at p+k; the caller has checked that
+// the four bytes are inside the packet.
+func load32(p unsafe.Pointer, k uint) uint32 {
+	b := (*[4]byte)(unsafe.Add(p, k))
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// load16 reads the big-endian half-word at p+k, checked by the caller.
+func load16(p unsafe.Pointer, k uint) uint32 {
+	b := (*[2]byte)(unsafe.Add(p, k))
+	return uint32(b[0])<<8 | uint32(b[1])
+}
+
+// load8 reads the byte at p+k, checked by the caller.
+func load8(p unsafe.Pointer, k uint) uint32 {
+	return uint32(*(*byte)(unsafe.Add(p, k)))
 }
