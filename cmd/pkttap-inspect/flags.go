@@ -82,7 +82,8 @@ func isUsageError(err error) bool {
 
 // parseArgs parses the command line. Flags may come before, between and
 // after the positional arguments (as GNU getopt allows tcpdump); "--" ends
-// the flags.
+// the flags, and an argument that cannot be a flag ("-len < 0") is filter
+// text.
 func parseArgs(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("pkttap-inspect", flag.ContinueOnError)
@@ -106,21 +107,30 @@ func parseArgs(args []string) (options, error) {
 	fs.BoolVar(&d, "d", false, "")
 	fs.BoolVar(&dd, "dd", false, "")
 	fs.BoolVar(&ddd, "ddd", false, "")
-	for {
-		if err := fs.Parse(args); err != nil {
+	for len(args) > 0 {
+		arg := args[0]
+		switch {
+		case arg == "--":
+			o.args = append(o.args, args[1:]...)
+			args = nil
+			continue
+		case arg == "-" || !strings.HasPrefix(arg, "-") || looksLikeFilter(arg):
+			// A file, interface or filter word; a filter word may begin
+			// with a minus ("-len < 0").
+			o.args = append(o.args, arg)
+			args = args[1:]
+			continue
+		}
+		// One flag, with its value if it takes one.
+		n := 1
+		name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if f := fs.Lookup(name); f != nil && !hasValue && !isBoolFlag(f) {
+			n = 2
+		}
+		if err := fs.Parse(args[:min(n, len(args))]); err != nil {
 			return o, usageErrorf("%v", err)
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		// flag stops at the first positional argument, or after "--".
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			o.args = append(o.args, rest...)
-			break
-		}
-		o.args = append(o.args, rest[0])
-		args = rest[1:]
+		args = args[min(n, len(args)):]
 	}
 	switch {
 	case ddd:
@@ -141,6 +151,28 @@ func parseArgs(args []string) (options, error) {
 		return o, usageErrorf("-y chooses the link type for -d, -dd or -ddd only")
 	}
 	return o, nil
+}
+
+// looksLikeFilter reports whether arg, which flag would take for a flag,
+// is filter text: a minus followed by a digit or "(", or any argument with
+// a character no flag name has (a blank, an operator).
+func looksLikeFilter(arg string) bool {
+	if len(arg) < 2 || arg[0] != '-' || arg == "--" {
+		return false
+	}
+	if c := arg[1]; c >= '0' && c <= '9' || c == '(' {
+		return true
+	}
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	return strings.ContainsFunc(name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-')
+	})
+}
+
+// isBoolFlag reports whether f is a flag without a value.
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // flagGiven reports whether the named flag was set on the command line.
