@@ -49,4 +49,3 @@ func TestParseArgs(t *testing.T) {
 		}
 	}
 }
-
