@@ -640,7 +640,7 @@
       if (seq !== validateSeq) return false;
       const col = e.column ? 'column ' + e.column + ': ' : '';
       setFilterState('invalid', '✗ ' + col + e.message);
-      $('filter-msg').title = e.column ? expr + '\n' + ' '.repeat(e.column - 1) + '^' : '';
+      $('filter-msg').title = e.message + (e.column ? '\n' + expr + '\n' + ' '.repeat(e.column - 1) + '^' : '');
       return false;
     }
   }

@@ -1,0 +1,234 @@
+package web
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/web/internal/samplegen"
+)
+
+// newBrowser starts headless chromium with a fresh profile and returns a
+// chromedp context for one tab.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := testenv.LookPath(t, "chromium", "chromium")
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 720),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// waitJS polls a JavaScript boolean expression until it is true.
+func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('status-count').textContent + ' | ' + document.getElementById('filter-msg').textContent + ' | ' + document.getElementById('error-banner').textContent`))
+			t.Fatalf("waiting for %s (%s): %v; page: %s", what, expr, err, state)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func do1(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// screenshot saves the page as PNG into PKTTAP_SCREENSHOT_DIR, when set, in
+// the light and the dark theme.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("PKTTAP_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	for _, scheme := range []string{"light", "dark"} {
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+scheme+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBrowser drives the UI in headless chromium: upload through the file
+// input, rows, selection, hex, tree-to-bytes and bytes-to-tree, filter
+// validation (red, then green), apply, the count, and a download checked
+// with tshark.
+func TestBrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	tshark := testenv.LookPath(t, "tshark", "tshark")
+	_, ts := newTestServer(t, Config{})
+	const n = 300
+	dir := t.TempDir()
+	capPath := filepath.Join(dir, "browser-test.pcapng")
+	if err := os.WriteFile(capPath, synthetic(t, pcapio.FormatPcapNg, n), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dlDir := t.TempDir()
+
+	do1(t, ctx, chromedp.Navigate(ts.URL), chromedp.WaitVisible(chromedp.ID("list-empty")))
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dlDir,
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Upload through the file input; rows appear.
+	do1(t, ctx, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{capPath}))
+	waitJS(t, ctx, "all packets", `document.getElementById('status-count').textContent === 'Displayed 300 of 300'`)
+	waitJS(t, ctx, "rows", `document.querySelectorAll('#list-rows .row:not(.loading)').length > 10`)
+	if name := evalJS[string](t, ctx, `document.getElementById('cap-name').textContent`); name != "browser-test.pcapng" {
+		t.Errorf("capture name %q", name)
+	}
+	// Only the visible window is in the DOM.
+	if rows := evalJS[int](t, ctx, `document.querySelectorAll('#list-rows .row').length`); rows > 60 {
+		t.Errorf("%d rows in the DOM for a window of about 20", rows)
+	}
+
+	// Select packet 2: its bytes appear in the hex pane.
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#list-rows .row[data-pos="1"]`)))
+	waitJS(t, ctx, "hex of packet 2", `document.querySelectorAll('#hex .hb[data-i]').length > 0 && document.querySelector('#list-rows .row.selected') !== null && document.querySelector('#list-rows .row.selected').dataset.no === '2'`)
+	gotHex := evalJS[string](t, ctx, `Array.from(document.querySelectorAll('#hex .hb[data-i]')).map(e => e.textContent).join('')`)
+	if want := hex.EncodeToString(samplegen.SyntheticPacket(1, nil)); gotHex != want {
+		t.Fatalf("hex pane shows\n%s\nwant\n%s", gotHex, want)
+	}
+	if !strings.Contains(evalJS[string](t, ctx, `location.search`), "p=2") {
+		t.Errorf("selected packet not in the URL: %s", evalJS[string](t, ctx, `location.href`))
+	}
+	// The keyboard moves the selection.
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("list-scroll"), kb.ArrowDown))
+	waitJS(t, ctx, "packet 3 selected by ArrowDown", `document.querySelector('#list-rows .row.selected').dataset.no === '3'`)
+	waitJS(t, ctx, "hex of packet 3", fmt.Sprintf(`document.querySelectorAll('#hex .hb[data-i]').length === %d`, len(samplegen.SyntheticPacket(2, nil))))
+
+	// Expand a protocol layer and click one of its fields: exactly the
+	// field's bytes light up.
+	evalJS[bool](t, ctx, `(() => {
+		const el = Array.from(document.querySelectorAll('#tree .node')).find(e => e.offsetParent !== null && +e.dataset.off > 0 && +e.dataset.len > 0);
+		el.querySelector('.twisty').id = 'picked-twisty';
+		return true;
+	})()`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("picked-twisty")))
+	field := evalJS[[]int](t, ctx, `(() => {
+		const el = Array.from(document.querySelectorAll('#tree li[aria-expanded="true"] > ul .node')).find(e => e.offsetParent !== null && +e.dataset.len > 0);
+		el.id = 'picked-node';
+		return [+el.dataset.off, +el.dataset.len];
+	})()`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("picked-node")))
+	waitJS(t, ctx, "highlight", `document.querySelectorAll('#hex .hb.hl').length > 0`)
+	hl := evalJS[[]int](t, ctx, `Array.from(document.querySelectorAll('#hex .hb.hl')).map(e => +e.dataset.i)`)
+	if len(hl) != field[1] || hl[0] != field[0] || hl[len(hl)-1] != field[0]+field[1]-1 {
+		t.Errorf("field at %d+%d highlights bytes %v", field[0], field[1], hl)
+	}
+	// Clicking a byte selects the innermost field that holds it.
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#hex .hb[data-i="30"]`)))
+	sel := evalJS[[]int](t, ctx, `(() => { const e = document.querySelector('#tree .node.selected'); return [+e.dataset.off, +e.dataset.len]; })()`)
+	if sel[0] > 30 || sel[0]+sel[1] <= 30 {
+		t.Errorf("byte 30 selected the field at %d+%d", sel[0], sel[1])
+	}
+	screenshot(t, ctx, "selected")
+
+	// An invalid filter turns red with its column, a valid one green.
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), "tcp port"))
+	waitJS(t, ctx, "red filter", `document.getElementById('filter-input').classList.contains('invalid') && /column \d+/.test(document.getElementById('filter-msg').textContent)`)
+	screenshot(t, ctx, "invalid-filter")
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), " 443"))
+	waitJS(t, ctx, "green filter", `document.getElementById('filter-input').classList.contains('valid')`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
+	waitJS(t, ctx, "filtered count", `document.getElementById('status-count').textContent === 'Displayed 150 of 300'`)
+	waitJS(t, ctx, "filtered rows", `document.querySelector('#list-rows .row[data-pos="0"]') && document.querySelector('#list-rows .row[data-pos="0"]').dataset.no === '1' && document.querySelector('#list-rows .row[data-pos="5"]').dataset.no === '11'`)
+	if q := evalJS[string](t, ctx, `location.search`); !strings.Contains(q, "filter=tcp+port+443") {
+		t.Errorf("filter not in the URL: %s", q)
+	}
+	screenshot(t, ctx, "filtered")
+
+	// Download the displayed packets as .pcap and read them with tshark.
+	do1(t, ctx, chromedp.Click(chromedp.ID("download-button")))
+	waitJS(t, ctx, "download menu", `!document.getElementById('download-menu').hidden`)
+	// A click on a download link starts no navigation for chromedp to wait
+	// for: click it from the page.
+	evalJS[bool](t, ctx, `(document.querySelector('#download-menu a[data-scope="displayed"][data-format="pcap"]').click(), true)`)
+	file := filepath.Join(dlDir, "browser-test-tcp_port_443.pcap")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if st, err := os.Stat(file); err == nil && st.Size() > 0 {
+			if _, err := os.Stat(file + ".crdownload"); err != nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(dlDir)
+			t.Fatalf("download %s did not arrive: %v", file, entries)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out, err := exec.Command(tshark, "-r", file, "-T", "fields", "-e", "frame.number", "-e", "tcp.dstport").CombinedOutput()
+	if err != nil {
+		t.Fatalf("tshark: %v\n%s", err, out)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if !strings.HasPrefix(l, "Running as user") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 150 {
+		t.Fatalf("tshark reads %d packets, want 150", len(lines))
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "\t443") {
+			t.Fatalf("tshark line %q: not to port 443", l)
+		}
+	}
+}
