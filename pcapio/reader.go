@@ -38,8 +38,13 @@ type Reader struct {
 	maxCap  uint32 // largest captured length accepted
 
 	// both: interfaces of the current section (one for classic pcap)
-	ifaces []Interface
-	conv   []tsConv
+	ifaces  []Interface
+	conv    []tsConv
+	section int // number of the current pcapng section, from 0
+
+	// onSection, when set (by tests), is called as a new section starts,
+	// before the previous section's interfaces are dropped.
+	onSection func()
 }
 
 // NewReader reads the file header (pcap) or the first Section Header Block
@@ -135,6 +140,11 @@ func (r *Reader) LinkType() LinkType {
 // for classic pcap one, built from the file header. A new pcapng section
 // starts a new list. The slice must not be modified.
 func (r *Reader) Interfaces() []Interface { return r.ifaces }
+
+// Section returns the number of the current pcapng section, counting from
+// 0 (always 0 for classic pcap). Interfaces and interface indices are per
+// section.
+func (r *Reader) Section() int { return r.section }
 
 // DataOffset returns the byte offset in the stream of Data[0] of the packet
 // returned last, so a caller can index a file and re-read packets later.

@@ -67,6 +67,12 @@ func (r *Reader) readSHB() error {
 	if major := r.u16(blk[12:]); major != 1 {
 		return formatErrorf(off+12, "unsupported pcapng version %d.%d (pcapio reads 1.x)", major, r.u16(blk[14:]))
 	}
+	if off > 0 {
+		if r.onSection != nil {
+			r.onSection()
+		}
+		r.section++
+	}
 	r.ifaces = nil
 	r.conv = nil
 	return nil
