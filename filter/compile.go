@@ -128,7 +128,7 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 		root = finish(b, snaplen)
 	}
 	insns := linearize(root)
-	if !opts.NoOptimize {
+	if !opts.NoOptimize && !c.noOptimize {
 		insns = optimize(insns)
 		if tree != nil && rejectsAll(insns) {
 			return nil, &Error{Expr: expr, Column: 1, Msg: "expression rejects all packets"}

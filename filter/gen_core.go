@@ -47,6 +47,10 @@ type compiler struct {
 	labelDepth     int
 	vlanDepth      int
 
+	// noOptimize is set by code the optimizer must not touch (protochain's
+	// loop, the 802.11 header-length prologue, geneve), as in libpcap.
+	noOptimize bool
+
 	regUsed [16]bool
 	curReg  int
 

@@ -137,6 +137,7 @@ func (c *compiler) load80211HeaderLen(snext []*stmt) []*stmt {
 	if c.offLinkPL.reg == -1 {
 		return nil
 	}
+	c.noOptimize = true
 	var first *stmt
 	if len(snext) > 0 {
 		first = snext[0]

@@ -21,7 +21,8 @@ func Optimize(prog []Insn) []Insn {
 	}
 	o := &optimizer{}
 	root := buildCFG(prog)
-	for round := 0; round < maxRounds; round++ {
+	round := 0
+	for ; round < maxRounds; round++ {
 		changed := false
 		o.vals = newValueTable()
 		order := topo(root)
@@ -53,9 +54,11 @@ func Optimize(prog []Insn) []Insn {
 			break
 		}
 	}
+	roundsUsed = round
 	out := emit(topo(root))
 	if len(out) > len(orig) || Validate(out) != nil {
 		return orig
 	}
 	return out
 }
+var roundsUsed int
