@@ -19,6 +19,8 @@ type source interface {
 	linkType() pcapio.LinkType
 	stats() (Stats, error)
 	close() error
+	// interfaces returns a file's interfaces read so far (nil when live).
+	interfaces() []pcapio.Interface
 }
 
 // packetFilter decides whether a packet is kept. (It takes the packet's
@@ -120,6 +122,14 @@ func (c *Capture) Packets() iter.Seq2[pcapio.Packet, error] {
 // interface's (pcapng) for a file. A pcapng file may hold interfaces of
 // other link types too; each Packet carries its own.
 func (c *Capture) LinkType() pcapio.LinkType { return c.src.linkType() }
+
+// FileInterfaces returns the interfaces of a file capture as read so far:
+// for pcap the one its header describes, for pcapng those of the current
+// section (at least all described before its first packet; the file's
+// link types and interface names). It returns nil for a live capture. Pass
+// them to DumpBuilder.Interfaces to copy a pcapng file whose interfaces
+// have different link types. Call it from the goroutine that reads.
+func (c *Capture) FileInterfaces() []pcapio.Interface { return c.src.interfaces() }
 
 // Stats returns the capture's packet counts so far; after Close, the counts
 // at the time of Close.

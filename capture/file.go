@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync/atomic"
 
 	"github.com/pkttap/pkttap/pcapio"
@@ -85,6 +86,8 @@ func (s *fileSource) next() (pcapio.Packet, error) {
 }
 
 func (s *fileSource) linkType() pcapio.LinkType { return s.r.LinkType() }
+
+func (s *fileSource) interfaces() []pcapio.Interface { return slices.Clone(s.r.Interfaces()) }
 
 func (s *fileSource) stats() (Stats, error) { return Stats{Received: s.received.Load()}, nil }
 

@@ -177,8 +177,12 @@ func TestPerInterfaceLinkTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ifs := c.FileInterfaces()
 	got := readAll(t, c)
 	c.Close()
+	if len(ifs) != 2 || ifs[0].LinkType != pcapio.LinkTypeEthernet || ifs[0].Name != "eth0" || ifs[1].LinkType != pcapio.LinkTypeRaw || ifs[1].Name != "tun0" {
+		t.Errorf("FileInterfaces() = %+v, want eth0 (EN10MB) and tun0 (RAW)", ifs)
+	}
 	if len(got) != len(pkts) {
 		t.Fatalf("read %d packets, want %d", len(got), len(pkts))
 	}

@@ -103,6 +103,8 @@ func (l *liveSource) next() (pcapio.Packet, error) {
 
 func (l *liveSource) linkType() pcapio.LinkType { return l.s.LinkType() }
 
+func (l *liveSource) interfaces() []pcapio.Interface { return nil }
+
 func (l *liveSource) stats() (Stats, error) {
 	st, err := l.s.Stats()
 	if err != nil {

@@ -146,3 +146,30 @@ func TestLiveErrors(t *testing.T) {
 		t.Errorf("Open with a bad filter = %v, want a *filter.Error", err)
 	}
 }
+
+func TestInterfaces(t *testing.T) {
+	v := newVethPair(t)
+	var ifs []capture.Interface
+	var err error
+	inNetns(t, v.nsB, func() { ifs, err = capture.Interfaces() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ifc := range ifs {
+		if ifc.Name != v.ifB {
+			continue
+		}
+		found = true
+		hasAddr := false
+		for _, a := range ifc.Addresses {
+			hasAddr = hasAddr || a.String() == "198.18.7.2/24"
+		}
+		if !ifc.Up || ifc.Loopback || ifc.Index <= 0 || !bytes.Equal(ifc.HardwareAddr, v.macB) || !hasAddr {
+			t.Errorf("Interfaces() gives %+v for %s, want it up, not loopback, with its index, MAC %s and 198.18.7.2/24", ifc, v.ifB, v.macB)
+		}
+	}
+	if !found {
+		t.Errorf("Interfaces() in the namespace = %+v, no %s", ifs, v.ifB)
+	}
+}

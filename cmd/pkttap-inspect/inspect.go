@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 // inspect opens the capture the command line names, prints (and/or writes)
@@ -39,6 +40,12 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		db := capture.ToFile(o.write).LinkType(c.LinkType())
 		if o.snaplen >= 0 {
 			db = db.Snaplen(o.snaplen)
+		}
+		// A pcapng copy of a file whose interfaces differ keeps them all.
+		if ifs := c.FileInterfaces(); len(ifs) > 1 {
+			if f, err := pcapio.FormatFromPath(o.write); err == nil && f == pcapio.FormatPcapNg {
+				db = db.Interfaces(ifs)
+			}
 		}
 		if dump, err = db.Open(); err != nil {
 			return err

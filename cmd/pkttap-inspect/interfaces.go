@@ -33,7 +33,7 @@ func listInterfaces(stdout io.Writer) error {
 			fmt.Fprintf(w, " [%s]", strings.Join(flags, ", "))
 		}
 		for _, a := range ifc.Addresses {
-			fmt.Fprintf(w, " %v", a)
+			fmt.Fprintf(w, " %s", a.String())
 		}
 		fmt.Fprintln(w)
 	}

@@ -178,3 +178,15 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestListInterfaces(t *testing.T) {
+	v := newVethPair(t)
+	cmd, out, errb := startInNetns(t, v.nsB, "-l")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("pkttap-inspect -l: %v\n%s", err, errb)
+	}
+	want := regexp.MustCompile(`(?m)^\d+\.` + v.ifB + ` \[Up\] 198\.18\.8\.2/24$`)
+	if !want.MatchString(out.String()) || !regexp.MustCompile(`(?m)^\d+\.lo \[Up, Loopback\] 127\.0\.0\.1/8`).MatchString(out.String()) {
+		t.Errorf("pkttap-inspect -l in a namespace with lo and %s printed:\n%s", v.ifB, out)
+	}
+}

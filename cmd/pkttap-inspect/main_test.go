@@ -12,10 +12,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/internal/hexdump"
 	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -316,5 +319,64 @@ func TestTreeAboveHex(t *testing.T) {
 	fmt.Fprintf(&want, "%d packets captured\n", len(pkts))
 	if out != want.String() {
 		t.Errorf("-V output:\n%s\nwant:\n%s", out, want.String())
+	}
+}
+
+// TestWriteMixedLinkTypes copies a pcapng file whose interfaces have
+// different link types: to pcapng every interface is kept; pcap, which has
+// one link type, is refused with advice.
+func TestWriteMixedLinkTypes(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "mixed.pcapng")
+	ifs := []pcapio.Interface{{LinkType: pcapio.LinkTypeEthernet, Name: "eth0"}, {LinkType: pcapio.LinkTypeRaw, Name: "tun0"}}
+	d, err := capture.ToFile(in).Interfaces(ifs).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkts []pcapio.Packet
+	for i, p := range testPackets()[:5] {
+		pkts = append(pkts, p)
+		raw := p
+		raw.Data, raw.Length, raw.LinkType, raw.InterfaceIndex = p.Data[14:], p.Length-14, pcapio.LinkTypeRaw, 1
+		raw.Timestamp = p.Timestamp.Add(time.Duration(i+1) * time.Microsecond)
+		pkts = append(pkts, raw)
+	}
+	for _, p := range pkts {
+		if err := d.WritePacket(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	out := filepath.Join(dir, "copy.pcapng")
+	if _, errOut, code := runCLI(t, "-w", out, in); code != 0 {
+		t.Fatalf("-w copy.pcapng: exit %d: %s", code, errOut)
+	}
+	c, err := capture.FromFile(out).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got []pcapio.Packet
+	for p, err := range c.Packets() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p)
+	}
+	if len(got) != len(pkts) {
+		t.Fatalf("copy holds %d packets, want %d", len(got), len(pkts))
+	}
+	for i := range pkts {
+		if got[i].LinkType != pkts[i].LinkType || got[i].InterfaceIndex != pkts[i].InterfaceIndex || !bytes.Equal(got[i].Data, pkts[i].Data) {
+			t.Errorf("packet %d copied as %s on interface %d, want %s on %d", i, got[i].LinkType, got[i].InterfaceIndex, pkts[i].LinkType, pkts[i].InterfaceIndex)
+		}
+	}
+
+	_, errOut, code := runCLI(t, "-w", filepath.Join(dir, "copy.pcap"), in)
+	if code != 1 || !strings.Contains(errOut, "pcapng") {
+		t.Errorf("-w copy.pcap of a mixed file: exit %d, %q; want an error advising pcapng", code, errOut)
 	}
 }
