@@ -10,10 +10,6 @@ import (
 	"github.com/pkttap/pkttap/internal/testenv"
 )
 
-// notYetMsg marks compile errors for primitives pkttap does not implement
-// yet; the differential tests count them separately instead of failing.
-const notYetMsg = "not supported by pkttap's filter compiler yet"
-
 // optimizerDetectsRejectAll says Compile reports "expression rejects all
 // packets" as libpcap's optimizer does.
 const optimizerDetectsRejectAll = true
@@ -37,7 +33,7 @@ func TestDifferentialVerdicts(t *testing.T) {
 			}
 		}
 	}
-	var agree, disagree, missing, rejectAll, strongerOpt, total int
+	var agree, disagree, rejectAll, strongerOpt, total int
 	pairs := map[string]bool{}    // expr|linktype seen
 	badPairs := map[string]bool{} // expr|linktype with a disagreement
 	for _, r := range rows {
@@ -84,11 +80,6 @@ func TestDifferentialVerdicts(t *testing.T) {
 				badPairs[pair] = true
 				continue
 			}
-			if strings.Contains(err.Error(), notYetMsg) {
-				missing++
-				badPairs[pair] = true
-				continue
-			}
 			disagree++
 			badPairs[pair] = true
 			t.Errorf("%s %s %q: libpcap compiles it, pkttap: %v", r[0], r[1], expr, err)
@@ -108,6 +99,6 @@ func TestDifferentialVerdicts(t *testing.T) {
 	if total == 0 {
 		t.Fatal("no verdict rows matched the corpus")
 	}
-	t.Logf("verdicts: %d/%d (file, expression) rows agree, %d disagree, %d not implemented yet, %d reject every packet where libpcap reports \"expression rejects all packets\", %d rejected as matching nothing where libpcap compiles a program matching nothing; (expression, link type) pairs: %d/%d agree on every file",
-		agree, total, disagree, missing, rejectAll, strongerOpt, len(pairs)-len(badPairs), len(pairs))
+	t.Logf("verdicts: %d/%d (file, expression) rows agree, %d disagree, %d reject every packet where libpcap reports \"expression rejects all packets\", %d rejected as matching nothing where libpcap compiles a program matching nothing; (expression, link type) pairs: %d/%d agree on every file",
+		agree, total, disagree, rejectAll, strongerOpt, len(pairs)-len(badPairs), len(pairs))
 }

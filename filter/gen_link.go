@@ -91,15 +91,9 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 	}
 	switch c.linktype {
 	case pcapio.LinkTypeEthernet:
-		var b0 *block
-		if c.isGeneve {
-			b0 = c.genGeneveLLCheck()
-		}
-		b1 := c.genEtherLinkType(llProto)
-		if b0 != nil {
-			genAnd(b0, b1)
-		}
-		return b1
+		// libpcap checks the previous link header here only for SunATM,
+		// and never inside Geneve.
+		return c.genEtherLinkType(llProto)
 	case pcapio.LinkTypeIEEE802_11:
 		b0 := c.genCheck80211DataFrame()
 		b1 := c.genLLCLinkType(llProto)

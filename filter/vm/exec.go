@@ -27,6 +27,9 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 	pc := uintptr(0)
 	for {
 		o := (*op)(unsafe.Add(ops, pc*unsafe.Sizeof(op{})))
+		if o.code == xRetK {
+			return o.k
+		}
 		switch o.code {
 		case xRetK:
 			return o.k

@@ -61,4 +61,5 @@ func Optimize(prog []Insn) []Insn {
 	}
 	return out
 }
+
 var roundsUsed int

@@ -1,0 +1,76 @@
+package filter
+
+import (
+	"strconv"
+	"strings"
+)
+
+// ntohs16 is ntohs on a little-endian host, which libpcap applies to the
+// DECnet constants (so programs compare byte-swapped values, as libpcap's
+// do on x86).
+func ntohs16(v uint32) uint32 { return (v&0xff)<<8 | (v>>8)&0xff }
+
+// atodn parses a DECnet address "area.node" as libpcap's __pcap_atodn.
+func atodn(s string) (uint32, bool) {
+	a, n, ok := strings.Cut(s, ".")
+	if !ok {
+		return 0, false
+	}
+	area, err1 := strconv.Atoi(leadingInt(a))
+	node, err2 := strconv.Atoi(leadingInt(n))
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return uint32(area<<10)&0xfc00 | uint32(node)&0x3ff, true
+}
+
+func leadingInt(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i]
+}
+
+// genDNHostop tests a DECnet node address in the long and short DECnet
+// routing headers, with and without padding.
+func (c *compiler) genDNHostop(addr uint32, dir int) *block {
+	var offLH, offSH int
+	switch dir {
+	case dDst:
+		offSH, offLH = 1, 7
+	case dSrc:
+		offSH, offLH = 3, 15
+	case dAnd:
+		b0 := c.genDNHostop(addr, dSrc)
+		b1 := c.genDNHostop(addr, dDst)
+		genAnd(b0, b1)
+		return b1
+	case dDefault, dOr:
+		b0 := c.genDNHostop(addr, dSrc)
+		b1 := c.genDNHostop(addr, dDst)
+		genOr(b0, b1)
+		return b1
+	default:
+		c.dirQualError("DECnet addresses", dir)
+	}
+	a := ntohs16(addr)
+	b0 := c.genLinkType(ethertypeDN)
+	tmp := c.genMcmp(orLinkPL, 2, sizeH, ntohs16(0x0681), ntohs16(0x07ff))
+	b1 := c.genCmp(orLinkPL, 2+1+offLH, sizeH, a)
+	genAnd(tmp, b1)
+	tmp = c.genMcmp(orLinkPL, 2, sizeB, 0x06, 0x7)
+	b2 := c.genCmp(orLinkPL, 2+offLH, sizeH, a)
+	genAnd(tmp, b2)
+	genOr(b2, b1)
+	tmp = c.genMcmp(orLinkPL, 2, sizeH, ntohs16(0x0281), ntohs16(0x07ff))
+	b2 = c.genCmp(orLinkPL, 2+1+offSH, sizeH, a)
+	genAnd(tmp, b2)
+	genOr(b2, b1)
+	tmp = c.genMcmp(orLinkPL, 2, sizeB, 0x02, 0x7)
+	b2 = c.genCmp(orLinkPL, 2+offSH, sizeH, a)
+	genAnd(tmp, b2)
+	genOr(b2, b1)
+	genAnd(b0, b1)
+	return b1
+}
