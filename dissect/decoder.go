@@ -45,6 +45,7 @@ type decoder struct {
 
 	layers      []*Node
 	layerParent *Node // non-nil while decoding a packet quoted inside another (ICMP errors)
+	extParent   *Node // the IPv6 layer its extension headers nest under, as in Wireshark
 	nodes       int
 	depth       int
 
@@ -82,7 +83,7 @@ func putDecoder(d *decoder) {
 	if cap(d.scratch) > 4096 {
 		d.scratch = nil
 	}
-	d.data, d.layers, d.layerParent, d.ipSrc, d.ipDst = nil, nil, nil, nil, nil
+	d.data, d.layers, d.layerParent, d.extParent, d.ipSrc, d.ipDst = nil, nil, nil, nil, nil, nil
 	decoderPool.Put(d)
 }
 

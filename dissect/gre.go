@@ -106,6 +106,8 @@ func (d *decoder) geneve(off, end int) {
 	optLen := int(vo&0x3f) * 4
 	n := d.layer("geneve", "Generic Network Virtualization Encapsulation, VNI: "+string(appendHex(nil, uint64(vni), 6))+", "+etherTypeNameOr(proto), off, 8+optLen)
 	d.fUint(n, "geneve.version", "Version", off, 1, uint64(vo>>6))
+	// Wireshark names the header's options length like an option's.
+	d.fUint(n, "geneve.option.length", "Options Length", off, 1, uint64(optLen))
 	d.fHex(n, "geneve.flags", "Flags", off+1, 1, uint64(flags), 2)
 	d.fHexName(n, "geneve.proto_type", "Protocol Type", off+2, 2, uint64(proto), 4, etherTypeName(proto))
 	d.fHex(n, "geneve.vni", "Virtual Network Identifier (VNI)", off+4, 3, uint64(vni), 6)

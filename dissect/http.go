@@ -80,13 +80,14 @@ func (d *decoder) http(off, end int, field, title, proto string) {
 		}
 		h := d.add(n, lineField, string(appendPrintable(nil, hl, 200)), off+o, len(hl))
 		if c := bytes.IndexByte(hl, ':'); c > 0 && field == "http" {
+			// Wireshark's named header fields cover the whole line.
 			switch string(bytes.ToLower(hl[:c])) {
 			case "host":
-				d.fText(h, "http.host", "Host", off+o+c+2, len(bytes.TrimRight(hl, "\r\n"))-c-2)
+				d.fText(h, "http.host", "Host", off+o, len(hl))
 			case "user-agent":
-				d.fText(h, "http.user_agent", "User-Agent", off+o+c+2, len(bytes.TrimRight(hl, "\r\n"))-c-2)
+				d.fText(h, "http.user_agent", "User-Agent", off+o, len(hl))
 			case "content-type":
-				d.fText(h, "http.content_type", "Content-Type", off+o+c+2, len(bytes.TrimRight(hl, "\r\n"))-c-2)
+				d.fText(h, "http.content_type", "Content-Type", off+o, len(hl))
 			}
 		}
 		o += len(hl)

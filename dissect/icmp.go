@@ -81,7 +81,7 @@ func (d *decoder) quoted(n *Node, off, end int, v6 bool) {
 	if !d.tree {
 		return
 	}
-	saved, savedSrc, savedDst, savedFrag, savedTTL := d.layerParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl
+	saved, savedExt, savedSrc, savedDst, savedFrag, savedTTL := d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl
 	d.layerParent = n
 	d.quiet++
 	if v6 {
@@ -90,7 +90,7 @@ func (d *decoder) quoted(n *Node, off, end int, v6 bool) {
 		d.ipv4(off, end)
 	}
 	d.quiet--
-	d.layerParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl = saved, savedSrc, savedDst, savedFrag, savedTTL
+	d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl = saved, savedExt, savedSrc, savedDst, savedFrag, savedTTL
 }
 
 // fullChecksum computes the Internet checksum over [off, end) with sum

@@ -2,6 +2,16 @@ package dissect
 
 // igmp decodes an IGMP v1, v2 or v3 message.
 func (d *decoder) igmp(off, end int) {
+	switch d.u8(off) {
+	case 0x11, 0x12, 0x16, 0x17, 0x22:
+	default: // DVMRP, PIMv1, mtrace...: not decoded
+		d.data2(off, end)
+		if d.infoReset() {
+			d.is("IGMP type ")
+			d.ihex(uint64(d.u8(off)), 2)
+		}
+		return
+	}
 	d.setProto("IGMP")
 	if end-off < 8 || !d.has(off, 8) {
 		d.short(d.layer("igmp", "Internet Group Management Protocol", off, end-off), "IGMP", off)

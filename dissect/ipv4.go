@@ -104,6 +104,7 @@ func (d *decoder) ipv4(off, end int) int {
 		}
 		return pend
 	}
+	d.extParent = nil
 	d.ipPayload(proto, off+ihl, pend)
 	return pend
 }
@@ -173,6 +174,11 @@ func (d *decoder) ipPayload(proto uint8, off, end int) {
 		return
 	}
 	defer d.shallower()
+	switch proto {
+	case 0, 43, 44, 60, 51:
+	default:
+		d.extParent = nil // extension headers end here
+	}
 	switch proto {
 	case 1:
 		d.icmp(off, end)

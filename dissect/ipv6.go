@@ -20,7 +20,7 @@ func (d *decoder) ipv6(off, end int) int {
 		n = d.layer("ipv6", "Internet Protocol Version 6, Src: "+string(appendIPv6(nil, d.bytes(off+8, 16)))+", Dst: "+string(appendIPv6(nil, d.bytes(off+24, 16))), off, 40)
 		d.fUint(n, "ipv6.version", "Version", off, 1, uint64(ver))
 		d.fHex(n, "ipv6.tclass", "Traffic Class", off, 4, uint64(w>>20&0xff), 2)
-		d.fHex(n, "ipv6.flow", "Flow Label", off, 4, uint64(w&0xfffff), 5)
+		d.fHex(n, "ipv6.flow", "Flow Label", off+1, 3, uint64(w&0xfffff), 5)
 		d.fUint(n, "ipv6.plen", "Payload Length", off+4, 2, uint64(plen))
 		d.fUintName(n, "ipv6.nxt", "Next Header", off+6, 1, uint64(nxt), ipProtoName(nxt))
 		d.fUint(n, "ipv6.hlim", "Hop Limit", off+7, 1, uint64(hlim))
@@ -47,8 +47,18 @@ func (d *decoder) ipv6(off, end int) int {
 		d.is("IPv6 next header ")
 		d.iu(uint64(nxt))
 	}
+	d.extParent = n
 	d.ipPayload(nxt, off+40, pend)
 	return pend
+}
+
+// extLayer adds an extension header's node: under the IPv6 layer it
+// extends, or as a layer of its own (AH in IPv4).
+func (d *decoder) extLayer(field, title string, off, n int) *Node {
+	if d.extParent != nil {
+		return d.add(d.extParent, field, title, off, n)
+	}
+	return d.layer(field, title, off, n)
 }
 
 // ipv6Ext decodes an IPv6 extension header (hop-by-hop, routing, fragment,
@@ -66,7 +76,7 @@ func (d *decoder) ipv6Ext(typ uint8, off, end int) {
 		field, title = "ipv6.dstopts", "Destination Options for IPv6"
 	}
 	if end-off < 8 || !d.has(off, 8) {
-		n := d.layer(field, title, off, end-off)
+		n := d.extLayer(field, title, off, end-off)
 		d.short(n, title, off)
 		return
 	}
@@ -75,7 +85,7 @@ func (d *decoder) ipv6Ext(typ uint8, off, end int) {
 	if typ != 44 {
 		hlen = (int(d.u8(off+1)) + 1) * 8
 	}
-	n := d.layer(field, title, off, hlen)
+	n := d.extLayer(field, title, off, hlen)
 	d.fUintName(n, field+".nxt", "Next Header", off, 1, uint64(nxt), ipProtoName(nxt))
 	if typ == 44 {
 		fo := d.be16(off + 2)
@@ -159,7 +169,7 @@ func (d *decoder) ipv6Options(n *Node, off, end int) {
 // ah decodes an IP Authentication Header and what it protects.
 func (d *decoder) ah(off, end int) {
 	if end-off < 12 || !d.has(off, 12) {
-		n := d.layer("ah", "Authentication Header", off, end-off)
+		n := d.extLayer("ah", "Authentication Header", off, end-off)
 		d.setProto("AH")
 		d.short(n, "AH", off)
 		return
@@ -167,7 +177,7 @@ func (d *decoder) ah(off, end int) {
 	nxt := d.u8(off)
 	hlen := (int(d.u8(off+1)) + 2) * 4
 	spi, seq := d.be32(off+4), d.be32(off+8)
-	n := d.layer("ah", "Authentication Header", off, hlen)
+	n := d.extLayer("ah", "Authentication Header", off, hlen)
 	d.fUintName(n, "ah.next_header", "Next header", off, 1, uint64(nxt), ipProtoName(nxt))
 	d.fUint(n, "ah.length", "Length", off+1, 1, uint64(d.u8(off+1)))
 	d.fHex(n, "ah.spi", "AH SPI", off+4, 4, uint64(spi), 8)

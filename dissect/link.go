@@ -71,7 +71,14 @@ func (d *decoder) eth(off, end int) {
 			pend = end
 		}
 		d.setLength(n, pend)
-		d.llc(off+14, pend)
+		if d.be16(off+14) == 0xffff { // Novell "raw" 802.3: IPX without LLC
+			d.data2(off+14, pend)
+			if d.infoReset() {
+				d.is("IPX (raw 802.3)")
+			}
+		} else {
+			d.llc(off+14, pend)
+		}
 		used = off + 14 + int(typ)
 	} else {
 		d.fHexName(n, "eth.type", "Type", off+12, 2, uint64(typ), 4, etherTypeName(typ))
@@ -210,8 +217,12 @@ func (d *decoder) vlan(tpid uint16, off, end int) int {
 	var n *Node
 	if d.tree {
 		n = d.layer(field, title+", PRI: "+strconv.Itoa(int(tci>>13))+", DEI: "+strconv.Itoa(int(tci>>12&1))+", ID: "+strconv.Itoa(int(tci&0xfff)), off, 4)
-		d.fUint(n, field+".priority", "Priority", off, 2, uint64(tci>>13))
-		d.fUint(n, field+".dei", "DEI", off, 2, uint64(tci>>12&1))
+		bits := 2 // Wireshark's 802.1Q bit fields span the TCI, its 802.1ad ones a byte
+		if tpid == 0x88a8 {
+			bits = 1
+		}
+		d.fUint(n, field+".priority", "Priority", off, bits, uint64(tci>>13))
+		d.fUint(n, field+".dei", "DEI", off, bits, uint64(tci>>12&1))
 		d.fUint(n, field+".id", "ID", off, 2, uint64(tci&0xfff))
 	}
 	if tpid == 0x88a8 {
@@ -431,7 +442,9 @@ func nullFamilyName(f uint32) string {
 
 // raw decodes a packet that starts with an IP header.
 func (d *decoder) raw(lt pcapio.LinkType, off, end int) {
-	d.layer("raw", "Raw packet data", off, 0)
+	if lt == pcapio.LinkTypeRaw {
+		d.layer("raw", "Raw packet data", off, 0)
+	}
 	d.setProto("Raw")
 	v := d.u8(off) >> 4
 	switch {

@@ -31,7 +31,11 @@ func (d *decoder) tcp(off, end int) {
 		d.add(n, "tcp.hdr_len", "Header Length: "+strconv.Itoa(hl)+" bytes ("+strconv.Itoa(hl/4)+")", off+12, 1)
 		fl := d.add(n, "tcp.flags", "Flags: "+string(appendHex(nil, uint64(flags), 3))+" "+string(appendTCPFlags(nil, flags)), off+12, 2)
 		for i, f := range [...]string{"tcp.flags.fin", "tcp.flags.syn", "tcp.flags.reset", "tcp.flags.push", "tcp.flags.ack", "tcp.flags.urg", "tcp.flags.ece", "tcp.flags.cwr", "tcp.flags.ae"} {
-			d.fBool(fl, f, tcpFlagNames[i], off+12, 2, flags&(1<<i) != 0)
+			at := off + 13 // the flag's byte
+			if i == 8 {
+				at = off + 12
+			}
+			d.fBool(fl, f, tcpFlagNames[i], at, 1, flags&(1<<i) != 0)
 		}
 		d.fUint(n, "tcp.window_size_value", "Window", off+14, 2, uint64(win))
 	}

@@ -79,7 +79,7 @@ func (d *decoder) udpApp(sp, dp uint16, off, end int) {
 		d.ntp(off, end)
 	case port(1900):
 		d.http(off, end, "ssdp", "Simple Service Discovery Protocol", "SSDP")
-	case (port(443) || port(4433) || port(8443)) && d.u8(off)&0xc0 == 0xc0:
+	case (port(443) || port(4433) || port(8443)) && d.u8(off)&0xc0 == 0xc0 && d.u8(off+1) != 'Q':
 		d.quic(off, end)
 	default:
 		d.data2(off, end)
