@@ -134,6 +134,9 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 			return nil, &Error{Expr: expr, Column: 1, Msg: "expression rejects all packets"}
 		}
 	}
+	if len(insns) > bpfopt.MaxInstructions {
+		return nil, &Error{Expr: expr, Column: 1, Msg: fmt.Sprintf("expression too complex: it compiles to %d instructions, more than the %d classic BPF allows", len(insns), bpfopt.MaxInstructions)}
+	}
 	raw, err := bpfopt.Assemble(insns)
 	if err != nil {
 		return nil, &Error{Expr: expr, Column: 1, Msg: fmt.Sprintf("cannot assemble the program: %v", err)}

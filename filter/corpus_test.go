@@ -182,3 +182,12 @@ func runVerdict(cf *corpusFile, match func(data []byte, wireLen int) uint32) ver
 	}
 	return verdict{count: count, hash: fmt.Sprintf("%016x", h), retvals: rs}
 }
+
+func readFirstLine(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	return first, nil
+}

@@ -83,7 +83,8 @@ func (ps *parser) fail(t token, msg string) {
 		msg = "syntax error: " + msg + ", found " + t.describe()
 	}
 	e := &Error{Expr: ps.expr, Column: t.pos + 1, Msg: msg}
-	if ps.best == nil || e.Column > ps.best.Column {
+	// On a tie the later alternative (the more general one) wins.
+	if ps.best == nil || e.Column >= ps.best.Column {
 		ps.best = e
 	}
 	panic(syntaxError{ps.best})
@@ -373,7 +374,11 @@ func (ps *parser) parseID(q qual) node {
 			return l
 		}
 	}
-	ps.fail(t, "expected "+idWanted(q))
+	want := "expected " + idWanted(q)
+	if t.kind == tokKeyword && (q.addr == qProto || q.addr == qProtochain) {
+		want += " (a protocol keyword must be escaped: \\" + t.text + ")"
+	}
+	ps.fail(t, want)
 	return nil
 }
 

@@ -252,6 +252,15 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			}
 			a = load8(p, uint(k))
 			pc = compare(o.code-xLdBJeq, a, o)
+		case xMshWI:
+			k := uint(o.k)
+			if k >= n {
+				return 0
+			}
+			x = (load8(p, k) & 0xf) << 2
+			pc++
+			o = (*op)(unsafe.Add(unsafe.Pointer(o), unsafe.Sizeof(op{})))
+			fallthrough
 		case xLdWIJeq, xLdWIJgt, xLdWIJge, xLdWIJset:
 			k := uint64(x) + uint64(o.k)
 			if k+4 > uint64(n) {
@@ -259,6 +268,15 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			}
 			a = load32(p, uint(k))
 			pc = compare(o.code-xLdWIJeq, a, o)
+		case xMshHI:
+			k := uint(o.k)
+			if k >= n {
+				return 0
+			}
+			x = (load8(p, k) & 0xf) << 2
+			pc++
+			o = (*op)(unsafe.Add(unsafe.Pointer(o), unsafe.Sizeof(op{})))
+			fallthrough
 		case xLdHIJeq, xLdHIJgt, xLdHIJge, xLdHIJset:
 			k := uint64(x) + uint64(o.k)
 			if k+2 > uint64(n) {
@@ -266,6 +284,15 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			}
 			a = load16(p, uint(k))
 			pc = compare(o.code-xLdHIJeq, a, o)
+		case xMshBI:
+			k := uint(o.k)
+			if k >= n {
+				return 0
+			}
+			x = (load8(p, k) & 0xf) << 2
+			pc++
+			o = (*op)(unsafe.Add(unsafe.Pointer(o), unsafe.Sizeof(op{})))
+			fallthrough
 		case xLdBIJeq, xLdBIJgt, xLdBIJge, xLdBIJset:
 			k := uint64(x) + uint64(o.k)
 			if k >= uint64(n) {
@@ -273,6 +300,50 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			}
 			a = load8(p, uint(k))
 			pc = compare(o.code-xLdBIJeq, a, o)
+		case xJeqJeq:
+			pc = chain(a, o)
+		case xLdWJeqJeq:
+			k := uint(o.k)
+			if k+4 > n {
+				return 0
+			}
+			a = load32(p, k)
+			pc = chain(a, o)
+		case xLdHJeqJeq:
+			k := uint(o.k)
+			if k+2 > n {
+				return 0
+			}
+			a = load16(p, k)
+			pc = chain(a, o)
+		case xLdBJeqJeq:
+			k := uint(o.k)
+			if k >= n {
+				return 0
+			}
+			a = load8(p, k)
+			pc = chain(a, o)
+		case xLdWAndJeq, xLdWAndJgt, xLdWAndJge, xLdWAndJset:
+			k := uint(o.k)
+			if k+4 > n {
+				return 0
+			}
+			a = load32(p, k) & o.k3
+			pc = compare(o.code-xLdWAndJeq, a, o)
+		case xLdHAndJeq, xLdHAndJgt, xLdHAndJge, xLdHAndJset:
+			k := uint(o.k)
+			if k+2 > n {
+				return 0
+			}
+			a = load16(p, k) & o.k3
+			pc = compare(o.code-xLdHAndJeq, a, o)
+		case xLdBAndJeq, xLdBAndJgt, xLdBAndJge, xLdBAndJset:
+			k := uint(o.k)
+			if k >= n {
+				return 0
+			}
+			a = load8(p, k) & o.k3
+			pc = compare(o.code-xLdBAndJeq, a, o)
 		default:
 			panic("vm: corrupt translated program") // unreachable: translate emits only the codes above
 		}
@@ -283,6 +354,18 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 func pick(cond bool, o *op) uintptr {
 	if cond {
 		return uintptr(o.jt)
+	}
+	return uintptr(o.jf)
+}
+
+// chain evaluates a jeq chain: a == k2 goes to jt, a == k3 to jt2, any
+// other value to jf.
+func chain(a uint32, o *op) uintptr {
+	switch a {
+	case o.k2:
+		return uintptr(o.jt)
+	case o.k3:
+		return uintptr(o.jt2)
 	}
 	return uintptr(o.jf)
 }

@@ -9,8 +9,10 @@ import "golang.org/x/net/bpf"
 type op struct {
 	k    uint32 // offset, constant, scratch index, ancillary field or return value
 	k2   uint32 // the comparand of a fused load-and-jump
+	k3   uint32 // a second comparand (jeq chains) or a mask (load-and-mask)
 	jt   uint16 // next op when a comparison holds, or the jump target
 	jf   uint16 // next op when it does not
+	jt2  uint16 // next op when the second comparison of a jeq chain holds
 	code uint8  // one of the x* constants
 }
 
@@ -95,6 +97,31 @@ const (
 	xLdBIJgt
 	xLdBIJge
 	xLdBIJset
+	// A jeq on A whose false branch is another jeq on A: a == k2 goes to
+	// jt, a == k3 to jt2, anything else to jf. The plain form compares k.
+	xJeqJeq
+	xLdWJeqJeq
+	xLdHJeqJeq
+	xLdBJeqJeq
+	// ldx 4*([k]&0xf) followed by a fused indexed load and jump: these set
+	// X, then go on with the next op in the same step.
+	xMshWI
+	xMshHI
+	xMshBI
+	// An absolute load, an and with k3, and a jump on the result against
+	// k2 (kinds in jeq, jgt, jge, jset order).
+	xLdWAndJeq
+	xLdWAndJgt
+	xLdWAndJge
+	xLdWAndJset
+	xLdHAndJeq
+	xLdHAndJgt
+	xLdHAndJge
+	xLdHAndJset
+	xLdBAndJeq
+	xLdBAndJgt
+	xLdBAndJge
+	xLdBAndJset
 )
 
 // simple maps the opcodes that translate one to one.
@@ -146,7 +173,10 @@ func translate(prog []bpf.RawInstruction) []op {
 		}
 		ops[i] = o
 	}
+	fuseAnd(prog, ops)
 	fuse(prog, ops)
+	fuseJeqChains(prog, ops)
+	fuseMsh(ops)
 	return ops
 }
 
@@ -210,5 +240,100 @@ func fuse(prog []bpf.RawInstruction, ops []op) {
 		ops[i].code = base + off
 		ops[i].k2 = j.k
 		ops[i].jt, ops[i].jf = j.jt, j.jf
+	}
+}
+
+// jumpKind returns the position of a conditional jump on a constant in
+// the order jeq, jgt, jge, jset, or false.
+func jumpKind(code uint16) (uint8, bool) {
+	switch code {
+	case codeJeqK:
+		return 0, true
+	case codeJgtK:
+		return 1, true
+	case codeJgeK:
+		return 2, true
+	case codeJsetK:
+		return 3, true
+	}
+	return 0, false
+}
+
+// andBase gives the first load-and-mask op of each absolute load.
+var andBase = map[uint8]uint8{xLdW: xLdWAndJeq, xLdH: xLdHAndJeq, xLdB: xLdBAndJeq}
+
+// fuseAnd merges "ld [k]; and #m; j?? #c" into one op. It runs before
+// fuse, which would otherwise not touch these loads anyway (an and
+// follows them, not a jump).
+func fuseAnd(prog []bpf.RawInstruction, ops []op) {
+	for i := 0; i+2 < len(ops); i++ {
+		base, ok := andBase[ops[i].code]
+		if !ok || prog[i+1].Op != codeAndK {
+			continue
+		}
+		kind, ok := jumpKind(prog[i+2].Op)
+		if !ok {
+			continue
+		}
+		j := ops[i+2]
+		ops[i].code = base + kind
+		ops[i].k3 = prog[i+1].K
+		ops[i].k2 = j.k
+		ops[i].jt, ops[i].jf = j.jt, j.jf
+	}
+}
+
+// chainBase maps a jeq on a constant (plain or fused with a load) to its
+// jeq-chain form.
+var chainBase = map[uint8]uint8{xJeqK: xJeqJeq, xLdWJeq: xLdWJeqJeq, xLdHJeq: xLdHJeqJeq, xLdBJeq: xLdBJeqJeq}
+
+// fuseJeqChains lets a jeq whose false branch lands on another jeq on the
+// same A (ethertype and protocol dispatch) test both in one step.
+func fuseJeqChains(prog []bpf.RawInstruction, ops []op) {
+	for i := range ops {
+		chain, ok := chainBase[ops[i].code]
+		if !ok {
+			continue
+		}
+		f := int(ops[i].jf)
+		if prog[f].Op != codeJeqK {
+			continue
+		}
+		if ops[i].code == xJeqK {
+			ops[i].k2 = ops[i].k
+		}
+		ops[i].code = chain
+		ops[i].k3 = prog[f].K
+		ops[i].jt2 = uint16(follow(prog, f+1+int(prog[f].Jt)))
+		ops[i].jf = uint16(follow(prog, f+1+int(prog[f].Jf)))
+	}
+}
+
+// mshBase maps the first fused indexed load op of each size to the op
+// that performs a preceding ldx 4*([k]&0xf) first.
+var mshBase = map[uint8]uint8{}
+
+func init() {
+	for c := xLdWIJeq; c <= xLdWIJset; c++ {
+		mshBase[c] = xMshWI
+	}
+	for c := xLdHIJeq; c <= xLdHIJset; c++ {
+		mshBase[c] = xMshHI
+	}
+	for c := xLdBIJeq; c <= xLdBIJset; c++ {
+		mshBase[c] = xMshBI
+	}
+}
+
+// fuseMsh marks each ldx 4*([k]&0xf) that is followed by a fused indexed
+// load, so that the interpreter goes on with it without a dispatch.
+func fuseMsh(ops []op) {
+	for i := 0; i+1 < len(ops); i++ {
+		if ops[i].code != xLdxMsh {
+			continue
+		}
+		if m, ok := mshBase[ops[i+1].code]; ok {
+			ops[i].code = m
+		}
 	}
 }

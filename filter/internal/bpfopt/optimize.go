@@ -30,18 +30,22 @@ func Optimize(prog []Insn) []Insn {
 			changed = true
 			order = topo(root)
 		}
+		trace("number", root)
 		liveness(order)
 		computeFacts(order)
 		if o.thread(order) {
 			changed = true
 			order = topo(root)
 		}
+		trace("thread", root)
 		if eliminateDead(order) {
 			changed = true
 		}
+		trace("dead", root)
 		if peephole(order) {
 			changed = true
 		}
+		trace("peephole", root)
 		var c bool
 		if root, c = bypass(root, order); c {
 			changed = true
@@ -63,3 +67,11 @@ func Optimize(prog []Insn) []Insn {
 }
 
 var roundsUsed int
+
+var traceHook func(stage string, prog []Insn)
+
+func trace(stage string, root *block) {
+	if traceHook != nil {
+		traceHook(stage, emit(topo(root)))
+	}
+}

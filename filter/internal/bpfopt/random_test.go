@@ -2,7 +2,10 @@ package bpfopt
 
 import (
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // progGen builds random valid programs from a byte source: forward jumps
@@ -157,11 +160,21 @@ func checkOptimized(t *testing.T, prog []Insn, r *rand.Rand, packets int) {
 	}
 }
 
-// TestOptimizeRandomPrograms checks Optimize on many random programs.
+// TestOptimizeRandomPrograms checks Optimize on many random programs: 6000
+// by default, PKTTAP_RANDOM_PROGRAMS=N for a longer run (with a seed from
+// the clock, logged, when PKTTAP_RANDOM_SEED is not set).
 func TestOptimizeRandomPrograms(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
+	n, seed := 6000, uint64(5)
+	if v, err := strconv.Atoi(os.Getenv("PKTTAP_RANDOM_PROGRAMS")); err == nil {
+		n, seed = v, uint64(time.Now().UnixNano())
+	}
+	if v, err := strconv.ParseUint(os.Getenv("PKTTAP_RANDOM_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	t.Logf("%d random programs, seed %d", n, seed)
+	r := rand.New(rand.NewPCG(seed, 6))
 	g := &progGen{next: r.IntN}
-	for i := 0; i < 6000; i++ {
+	for i := 0; i < n; i++ {
 		g.small = i%2 == 1
 		checkOptimized(t, g.program(2+r.IntN(40)), r, 60)
 	}
