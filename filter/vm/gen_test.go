@@ -103,6 +103,38 @@ func randomInsn(r *rand.Rand, pos, last int) bpf.RawInstruction {
 	}
 }
 
+// randomPattern returns a run of 3 or 4 instructions that the translator
+// fuses (load-mask-jump, ldx msh + indexed load + jump, jeq chains, len +
+// jump), starting at pos in a program whose last instruction is at last
+// (at least pos+4).
+func randomPattern(r *rand.Rand, pos, last int) []bpf.RawInstruction {
+	jump := func(at int) bpf.RawInstruction {
+		c := []uint16{codeJeqK, codeJgtK, codeJgeK, codeJsetK}[r.IntN(4)]
+		m := min(last-at-1, 255) + 1
+		return bpf.RawInstruction{Op: c, Jt: uint8(r.IntN(m)), Jf: uint8(r.IntN(m)), K: randomConst(r)}
+	}
+	abs := []uint16{codeLdWAbs, codeLdHAbs, codeLdBAbs}[r.IntN(3)]
+	ind := []uint16{codeLdWInd, codeLdHInd, codeLdBInd}[r.IntN(3)]
+	var p []bpf.RawInstruction
+	switch r.IntN(4) {
+	case 0:
+		p = []bpf.RawInstruction{{Op: abs, K: randomOffset(r)}, {Op: codeAndK, K: randomConst(r)}, jump(pos + 2)}
+	case 1:
+		p = []bpf.RawInstruction{{Op: codeLdxMsh, K: randomOffset(r)}, {Op: ind, K: uint32(r.IntN(40))}, jump(pos + 2)}
+	case 2:
+		// A jeq whose false branch is the jeq right after it, or later.
+		first := jump(pos + 1)
+		first.Op = codeJeqK
+		first.Jf = uint8(r.IntN(2))
+		second := jump(pos + 2)
+		second.Op = codeJeqK
+		p = []bpf.RawInstruction{{Op: abs, K: randomOffset(r)}, first, second}
+	default:
+		p = []bpf.RawInstruction{{Op: codeLdLen}, jump(pos + 1)}
+	}
+	return p
+}
+
 // randomProgram returns a valid program with forward jumps only, which
 // fills the scratch memory first (libpcap leaves it uninitialised).
 func randomProgram(r *rand.Rand) []bpf.RawInstruction {
@@ -112,7 +144,11 @@ func randomProgram(r *rand.Rand) []bpf.RawInstruction {
 	}
 	body := 1 + r.IntN(40)
 	last := len(p) + body
-	for range body {
+	for len(p) < last {
+		if room := last - len(p); room >= 4 && r.IntN(4) == 0 {
+			p = append(p, randomPattern(r, len(p), last)...)
+			continue
+		}
 		p = append(p, randomInsn(r, len(p), last))
 	}
 	if r.IntN(2) == 0 {
