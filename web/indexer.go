@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
-	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -51,20 +49,6 @@ func (lw *limitedWriter) Write(p []byte) (int, error) {
 	n, err := lw.w.Write(p)
 	lw.n += int64(n)
 	return n, err
-}
-
-// indexPass is the state of one streaming index pass.
-type indexPass struct {
-	c       *Capture
-	src     *countingReader
-	spoolW  *bufio.Writer // non-nil when the source is gzip: the decompressed copy
-	idxW    *bufio.Writer
-	sumW    *bufio.Writer
-	sumOff  int64
-	n       int64
-	lastPub time.Time
-	recBuf  [recordSize]byte
-	sumBuf  []byte
 }
 
 // runIndex reads the capture's source once, from start to end, writing one
@@ -134,96 +118,15 @@ func (c *Capture) index1(ctx context.Context, maxSpool int64) error {
 	c.mu.Lock()
 	c.format = formatName(r.Format())
 	c.mu.Unlock()
-	for {
-		pkt, err := r.NextZeroCopy()
-		if err == io.EOF {
-			return p.publish()
-		}
-		if err != nil {
-			perr := p.publish()
-			if errors.Is(err, errSpoolLimit) {
-				err = errSpoolLimit
-			}
-			return errors.Join(fmt.Errorf("after packet %d: %w", p.n, err), perr)
-		}
-		if p.n%1024 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p.add(&pkt, r.DataOffset())
-		if p.n == firstPublish || (p.n%256 == 0 && time.Since(p.lastPub) >= publishEvery) {
-			if err := p.publish(); err != nil {
-				return err
-			}
-		}
+	batches := make(chan *batch, batchesInFlight-2)
+	free := make(chan *batch, batchesInFlight)
+	for range batchesInFlight {
+		free <- &batch{}
 	}
-}
-
-// add writes the record and summary of one packet.
-func (p *indexPass) add(pkt *pcapio.Packet, dataOff int64) {
-	s := dissect.Summarize(pkt.LinkType, pkt.Data, pkt.Length)
-	p.sumBuf = appendSummary(p.sumBuf[:0], &summary{
-		Source: s.Source, Destination: s.Destination, Protocol: s.Protocol, Info: s.Info, Tags: s.Tags,
-	})
-	ts := pkt.Timestamp.UnixNano()
-	rec := record{
-		DataOff:  dataOff,
-		TSNanos:  ts,
-		CapLen:   uint32(len(pkt.Data)),
-		WireLen:  uint32(pkt.Length),
-		LinkType: pkt.LinkType,
-		IfIndex:  uint32(pkt.InterfaceIndex),
-		SumOff:   p.sumOff,
-		SumLen:   uint32(len(p.sumBuf)),
-	}
-	rec.put(p.recBuf[:])
-	// bufio writers only fail with the underlying file's error, which
-	// publish reports at the next flush.
-	p.sumW.Write(p.sumBuf)
-	p.idxW.Write(p.recBuf[:])
-	p.sumOff += int64(len(p.sumBuf))
-	p.n++
-
-	c := p.c
-	c.mu.Lock()
-	if p.n == 1 {
-		c.first, c.minTS, c.maxTS = ts, ts, ts
-	}
-	c.last = ts
-	c.minTS = min(c.minTS, ts)
-	c.maxTS = max(c.maxTS, ts)
-	if ts%1000 != 0 {
-		c.nanoTS = true
-	}
-	if !slices.Contains(c.linkTypes, pkt.LinkType) {
-		c.linkTypes = append(c.linkTypes, pkt.LinkType)
-	}
-	c.mu.Unlock()
-}
-
-// publish flushes the spool, summaries and index (in that order, so a
-// published record never points past written data) and makes the new
-// packets visible.
-func (p *indexPass) publish() error {
-	if p.spoolW != nil {
-		if err := p.spoolW.Flush(); err != nil {
-			return fmt.Errorf("write spool: %w", err)
-		}
-	}
-	if err := p.sumW.Flush(); err != nil {
-		return fmt.Errorf("write summaries: %w", err)
-	}
-	if err := p.idxW.Flush(); err != nil {
-		return fmt.Errorf("write index: %w", err)
-	}
-	p.lastPub = time.Now()
-	c := p.c
-	c.count.Store(p.n)
-	c.mu.Lock()
-	c.readBytes = p.src.n
-	c.signalLocked()
-	c.mu.Unlock()
-	c.notify()
-	return nil
+	rerr := make(chan error, 1)
+	go func() { rerr <- p.read(ctx, r, batches, free) }()
+	werr := p.write(batches, free)
+	return errors.Join(<-rerr, werr)
 }
 
 // formatName names a pcapio format for the API.

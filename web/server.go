@@ -21,9 +21,13 @@ import (
 // DefaultMaxUpload is the default size limit of one upload (2 GiB).
 const DefaultMaxUpload = 2 << 30
 
-// maxConcurrentUploads bounds the uploads streamed to disk at once; more
-// wait for a slot.
-const maxConcurrentUploads = 8
+// maxConcurrentUploads bounds the uploads streamed to disk at once, and
+// maxConcurrentIndexes the index passes running at once; more wait for a
+// slot.
+const (
+	maxConcurrentUploads = 8
+	maxConcurrentIndexes = 4
+)
 
 // Config configures a Server.
 type Config struct {
@@ -49,6 +53,7 @@ type Server struct {
 	log     *slog.Logger
 	handler http.Handler
 	uploads chan struct{} // upload slots
+	indexes chan struct{} // index pass slots
 
 	mu       sync.Mutex
 	captures map[string]*Capture
@@ -79,6 +84,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		uploads:  make(chan struct{}, maxConcurrentUploads),
+		indexes:  make(chan struct{}, maxConcurrentIndexes),
 		captures: map[string]*Capture{},
 		changed:  make(chan struct{}),
 	}

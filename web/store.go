@@ -114,7 +114,14 @@ func (s *Server) startCapture(id, dir, name, srcPath string) (*Capture, error) {
 	s.captures[id] = c
 	s.order = append(s.order, id)
 	s.mu.Unlock()
-	go c.runIndex(ctx, s.cfg.MaxUpload)
+	go func() {
+		select {
+		case s.indexes <- struct{}{}:
+			defer func() { <-s.indexes }()
+		case <-ctx.Done():
+		}
+		c.runIndex(ctx, s.cfg.MaxUpload)
+	}()
 	s.log.Info("capture opened", "id", id, "name", name, "bytes", c.size)
 	s.notify()
 	return c, nil

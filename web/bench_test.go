@@ -1,0 +1,217 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/web/internal/samplegen"
+)
+
+// The benchmark's capture: 1,000,000 packets (about 520 MB) with
+// PKTTAP_BENCH_BIG=1, else 20,000 so that `go test -bench . -benchtime=1x`
+// stays quick. It is generated once per test binary run, in a temporary
+// folder removed by TestMain.
+var (
+	benchOnce sync.Once
+	benchDir  string
+	benchFile string
+	benchN    int
+	benchErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+func benchCapture(b *testing.B) (string, int) {
+	benchOnce.Do(func() {
+		benchN = 20_000
+		if os.Getenv("PKTTAP_BENCH_BIG") == "1" {
+			benchN = 1_000_000
+		}
+		if benchDir, benchErr = os.MkdirTemp("", "pkttap-web-bench-"); benchErr != nil {
+			return
+		}
+		benchFile = filepath.Join(benchDir, "big.pcap")
+		var f *os.File
+		if f, benchErr = os.Create(benchFile); benchErr != nil {
+			return
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		if benchErr = samplegen.WriteSynthetic(w, pcapio.FormatPcap, benchN); benchErr == nil {
+			benchErr = w.Flush()
+		}
+		if err := f.Close(); benchErr == nil {
+			benchErr = err
+		}
+		// The server binary, so its memory is measured alone.
+		out, err := exec.Command("go", "build", "-o", filepath.Join(benchDir, "pkttap-web"), "github.com/pkttap/pkttap/cmd/pkttap-web").CombinedOutput()
+		if err != nil && benchErr == nil {
+			benchErr = fmt.Errorf("build pkttap-web: %v\n%s", err, out)
+		}
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchFile, benchN
+}
+
+// startServerProcess runs pkttap-web on a random loopback port and returns
+// its base URL and process.
+func startServerProcess(b *testing.B) (string, *exec.Cmd) {
+	cmd := exec.Command(filepath.Join(benchDir, "pkttap-web"), "--listen", "127.0.0.1:0", "--data-dir", b.TempDir())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := strings.TrimSuffix(strings.TrimSpace(line[strings.Index(line, "http://"):]), "/")
+	return url, cmd
+}
+
+// peakRSS returns a process's peak resident set size (VmHWM) in bytes.
+func peakRSS(b *testing.B, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Skipf("no /proc: peak RSS not measurable here: %v", err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb * 1024
+		}
+	}
+	b.Fatal("no VmHWM in /proc status")
+	return 0
+}
+
+func getJSON(b *testing.B, url string, v any) {
+	res, err := http.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkOpenFilterBig measures, on a separate pkttap-web process: the
+// time from the end of an upload to the first rows, the time to index the
+// whole capture, the time to apply `tcp port 443`, and the server's peak
+// RSS. The anchor is a plain sequential read of the same file (from the
+// page cache, as the index pass reads it): index-vs-read is index time over
+// read time.
+func BenchmarkOpenFilterBig(b *testing.B) {
+	file, n := benchCapture(b)
+	st, err := os.Stat(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	size := float64(st.Size())
+	for b.Loop() {
+		// Anchor: read the file once, sequentially.
+		f, err := os.Open(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t := time.Now()
+		if _, err := io.CopyBuffer(io.Discard, f, make([]byte, 1<<20)); err != nil {
+			b.Fatal(err)
+		}
+		readTime := time.Since(t)
+		f.Close()
+
+		url, cmd := startServerProcess(b)
+		f, _ = os.Open(file)
+		req, _ := http.NewRequest("POST", url+"/api/captures?name=big.pcap", f)
+		req.ContentLength = st.Size()
+		res, err := http.DefaultClient.Do(req)
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var info CaptureInfo
+		json.NewDecoder(res.Body).Decode(&info)
+		res.Body.Close()
+		uploaded := time.Now()
+		if res.StatusCode != http.StatusCreated {
+			b.Fatalf("upload: status %d", res.StatusCode)
+		}
+
+		var firstRows time.Duration
+		for {
+			var r RowsResponse
+			getJSON(b, url+"/api/captures/"+info.ID+"/rows?count=50", &r)
+			if len(r.Rows) > 0 {
+				firstRows = time.Since(uploaded)
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		for info.State == stateIndexing {
+			time.Sleep(5 * time.Millisecond)
+			getJSON(b, url+"/api/captures/"+info.ID, &info)
+		}
+		indexTime := time.Since(uploaded)
+		if info.State != stateReady || info.Packets != int64(n) {
+			b.Fatalf("indexed: %+v", info)
+		}
+
+		t = time.Now()
+		res, err = http.Post(url+"/api/captures/"+info.ID+"/filter", "application/json", bytes.NewReader([]byte(`{"filter": "tcp port 443"}`)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+		var matched int
+		for done := false; !done; {
+			time.Sleep(5 * time.Millisecond)
+			getJSON(b, url+"/api/captures/"+info.ID, &info)
+			for _, fs := range info.Filters {
+				done, matched = fs.Done, fs.Matched
+			}
+		}
+		filterTime := time.Since(t)
+		if matched != n/2 {
+			b.Fatalf("tcp port 443 matched %d of %d, want %d", matched, n, n/2)
+		}
+		rss := peakRSS(b, cmd.Process.Pid)
+
+		b.ReportMetric(float64(n), "packets")
+		b.ReportMetric(size/1e6, "MB")
+		b.ReportMetric(float64(firstRows.Microseconds())/1e3, "first-rows-ms")
+		b.ReportMetric(indexTime.Seconds(), "index-s")
+		b.ReportMetric(size/1e6/indexTime.Seconds(), "index-MB/s")
+		b.ReportMetric(size/1e6/readTime.Seconds(), "read-MB/s")
+		b.ReportMetric(indexTime.Seconds()/readTime.Seconds(), "index-vs-read")
+		b.ReportMetric(filterTime.Seconds(), "filter-s")
+		b.ReportMetric(rss/1e6, "peak-RSS-MB")
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+}

@@ -1,0 +1,200 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/pkttap/pkttap/dissect"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// Batching between the two stages of the index pass: a batch is sent after
+// batchPackets packets, batchBytes bytes of packet data, or publishEvery,
+// whichever comes first; batchesInFlight bounds the batches in the pipeline
+// (and so its memory).
+const (
+	batchPackets    = 1024
+	batchBytes      = 256 << 10
+	batchesInFlight = 4
+)
+
+// batchPkt is one packet in a batch: where its bytes are in the batch's
+// buffer and what the index record needs.
+type batchPkt struct {
+	start, end int
+	dataOff    int64
+	ts         int64
+	wireLen    int
+	linkType   pcapio.LinkType
+	ifIndex    int
+}
+
+// batch carries packets from the reading stage to the writing stage.
+type batch struct {
+	data     []byte
+	pkts     []batchPkt
+	srcBytes int64 // source bytes consumed when the batch was sent
+}
+
+// indexPass is the state of one streaming index pass. It runs in two
+// stages so that, with two cores, parsing the file and decoding the
+// summaries overlap: the reading stage parses records and copies packets
+// into batches; the writing stage summarizes each packet and appends its
+// record and summary to disk.
+type indexPass struct {
+	c       *Capture
+	src     *countingReader
+	spoolW  *bufio.Writer // non-nil when the source is gzip: the decompressed copy
+	idxW    *bufio.Writer
+	sumW    *bufio.Writer
+	sumOff  int64
+	n       int64
+	lastPub time.Time
+	recBuf  [recordSize]byte
+	sumBuf  []byte
+}
+
+// read is the reading stage: it parses the file and sends batches until
+// the end of the file, a fault or cancellation, and returns why it stopped
+// (nil at a clean end).
+func (p *indexPass) read(ctx context.Context, r *pcapio.Reader, out chan<- *batch, free <-chan *batch) error {
+	defer close(out)
+	b := <-free
+	sent := time.Now()
+	var total int64
+	send := func() error {
+		if p.spoolW != nil {
+			// The reader has consumed every byte of the batch's packets:
+			// put them in the spool before anyone can ask for them.
+			if err := p.spoolW.Flush(); err != nil {
+				return fmt.Errorf("write spool: %w", err)
+			}
+		}
+		b.srcBytes = p.src.n
+		out <- b
+		b = <-free
+		b.data, b.pkts = b.data[:0], b.pkts[:0]
+		sent = time.Now()
+		return nil
+	}
+	for {
+		pkt, err := r.NextZeroCopy()
+		if err != nil {
+			serr := send()
+			if err == io.EOF {
+				return serr
+			}
+			if errors.Is(err, errSpoolLimit) || errors.Is(serr, errSpoolLimit) {
+				return fmt.Errorf("after packet %d: %w", total, errSpoolLimit)
+			}
+			return errors.Join(fmt.Errorf("after packet %d: %w", total, err), serr)
+		}
+		total++
+		start := len(b.data)
+		b.data = append(b.data, pkt.Data...)
+		b.pkts = append(b.pkts, batchPkt{
+			start: start, end: len(b.data), dataOff: r.DataOffset(), ts: pkt.Timestamp.UnixNano(),
+			wireLen: pkt.Length, linkType: pkt.LinkType, ifIndex: pkt.InterfaceIndex,
+		})
+		if total == firstPublish || len(b.pkts) >= batchPackets || len(b.data) >= batchBytes ||
+			(total%64 == 0 && time.Since(sent) >= publishEvery) {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// write is the writing stage: it indexes every packet of every batch and
+// publishes them.
+func (p *indexPass) write(in <-chan *batch, free chan<- *batch) error {
+	var werr error
+	for b := range in {
+		if werr == nil {
+			for i := range b.pkts {
+				p.add(b.data, &b.pkts[i])
+			}
+			p.c.mu.Lock()
+			p.c.readBytes = b.srcBytes
+			p.c.mu.Unlock()
+			if p.n <= firstPublish || time.Since(p.lastPub) >= publishEvery {
+				werr = p.publish()
+			}
+		}
+		free <- b // after an error, keep draining so the reader can stop
+	}
+	if werr != nil {
+		return werr
+	}
+	return p.publish()
+}
+
+// add writes the record and summary of one packet.
+func (p *indexPass) add(data []byte, bp *batchPkt) {
+	pkt := data[bp.start:bp.end]
+	s := dissect.Summarize(bp.linkType, pkt, bp.wireLen)
+	p.sumBuf = appendSummary(p.sumBuf[:0], &summary{
+		Source: s.Source, Destination: s.Destination, Protocol: s.Protocol, Info: s.Info, Tags: s.Tags,
+	})
+	rec := record{
+		DataOff:  bp.dataOff,
+		TSNanos:  bp.ts,
+		CapLen:   uint32(len(pkt)),
+		WireLen:  uint32(bp.wireLen),
+		LinkType: bp.linkType,
+		IfIndex:  uint32(bp.ifIndex),
+		SumOff:   p.sumOff,
+		SumLen:   uint32(len(p.sumBuf)),
+	}
+	rec.put(p.recBuf[:])
+	// bufio writers only fail with the underlying file's error, which
+	// publish reports at the next flush.
+	p.sumW.Write(p.sumBuf)
+	p.idxW.Write(p.recBuf[:])
+	p.sumOff += int64(len(p.sumBuf))
+	p.n++
+
+	c, ts := p.c, bp.ts
+	c.mu.Lock()
+	if p.n == 1 {
+		c.first, c.minTS, c.maxTS = ts, ts, ts
+	}
+	c.last = ts
+	c.minTS = min(c.minTS, ts)
+	c.maxTS = max(c.maxTS, ts)
+	if ts%1000 != 0 {
+		c.nanoTS = true
+	}
+	if !slices.Contains(c.linkTypes, bp.linkType) {
+		c.linkTypes = append(c.linkTypes, bp.linkType)
+	}
+	c.mu.Unlock()
+}
+
+// publish flushes the summaries and the index (in that order, so a
+// published record never points past written data; the spool was flushed
+// when the batch was sent) and makes the new packets visible.
+func (p *indexPass) publish() error {
+	if err := p.sumW.Flush(); err != nil {
+		return fmt.Errorf("write summaries: %w", err)
+	}
+	if err := p.idxW.Flush(); err != nil {
+		return fmt.Errorf("write index: %w", err)
+	}
+	p.lastPub = time.Now()
+	c := p.c
+	c.count.Store(p.n)
+	c.mu.Lock()
+	c.signalLocked()
+	c.mu.Unlock()
+	c.notify()
+	return nil
+}
