@@ -141,6 +141,11 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 	if err != nil {
 		return nil, &Error{Expr: expr, Column: 1, Msg: fmt.Sprintf("cannot assemble the program: %v", err)}
 	}
+	if opts.Target == TargetLinuxSocket && (opts.LinkType == pcapio.LinkTypeLinuxSLL || opts.LinkType == pcapio.LinkTypeLinuxSLL2) {
+		if err := fixCookedOffsets(raw, opts.LinkType); err != nil {
+			return nil, &Error{Expr: expr, Column: 1, Msg: err.Error()}
+		}
+	}
 	ins, ok := bpf.Disassemble(raw)
 	if !ok {
 		// Extension loads have no x/net/bpf type; they come back as

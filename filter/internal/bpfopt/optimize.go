@@ -69,9 +69,13 @@ func Optimize(prog []Insn) []Insn {
 var roundsUsed int
 
 var traceHook func(stage string, prog []Insn)
+var traceBlocks func(stage string, order []*block)
 
 func trace(stage string, root *block) {
 	if traceHook != nil {
 		traceHook(stage, emit(topo(root)))
+	}
+	if traceBlocks != nil {
+		traceBlocks(stage, topo(root))
 	}
 }

@@ -30,13 +30,13 @@ func (o *optimizer) thread(order []*block) bool {
 			}
 			for hops := 0; hops < len(order); hops++ {
 				s := b.succ[d]
-				t, st := o.skip(b, s, extra)
+				t := o.skip(b, s, extra)
 				if t == nil {
 					break
 				}
 				b.succ[d] = t
 				changed = true
-				if !entryStillValid(s, t, &st) {
+				if !entryStillValid(s, t, &b.out) {
 					dirty[t] = true
 				}
 			}
@@ -46,10 +46,11 @@ func (o *optimizer) thread(order []*block) bool {
 }
 
 // entryStillValid reports whether t's entry state still describes every
-// path into t after an edge that went through s now goes to t directly with
-// state st: each atom is either fresh at t (whatever arrives), gets the
-// value t's state says, or passes untouched through s from an entry where
-// it was fresh at s (st then holds what s would have received).
+// path into t after an edge that went through s now goes to t directly,
+// arriving with state st (s's statements no longer run on it): each atom is
+// either fresh at t (whatever arrives), arrives with the value t's state
+// says, or is one s did not write and took fresh at its entry (st holds
+// what s would have received).
 func entryStillValid(s, t *block, st *state) bool {
 	var sdefs atomSet
 	for _, in := range s.stmts {
@@ -69,16 +70,16 @@ func entryStillValid(s, t *block, st *state) bool {
 }
 
 // skip returns the successor of s that edge b->s certainly reaches without
-// s doing anything observable (or nil), and the state there.
-func (o *optimizer) skip(b, s *block, extra []fact) (*block, state) {
+// s doing anything observable, or nil.
+func (o *optimizer) skip(b, s *block, extra []fact) *block {
 	if s.isRet() {
-		return nil, state{}
+		return nil
 	}
 	st := b.out
 	for _, in := range s.stmts {
 		e := o.eval(&st, in)
 		if e.canFail {
-			return nil, state{}
+			return nil
 		}
 		st.apply(e)
 	}
@@ -93,7 +94,7 @@ func (o *optimizer) skip(b, s *block, extra []fact) (*block, state) {
 		}
 		r, ok := o.decide(b.facts, a, s.term, bv, extra...)
 		if !ok {
-			return nil, state{}
+			return nil
 		}
 		t = s.succ[1]
 		if r {
@@ -102,8 +103,8 @@ func (o *optimizer) skip(b, s *block, extra []fact) (*block, state) {
 	}
 	for a := 0; a < nAtoms; a++ {
 		if t.liveIn.has(a) && st.v[a] != b.out.v[a] {
-			return nil, state{}
+			return nil
 		}
 	}
-	return t, st
+	return t
 }
