@@ -107,7 +107,8 @@ func (d *decoder) arp(off, end int) int {
 		d.is(" is at ")
 		paddr(tpa)
 	default:
-		d.is(arpOpName(op))
+		d.is("Unknown ARP opcode ")
+		d.ihex(uint64(op), 4)
 	}
 	return off + total
 }

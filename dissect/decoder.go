@@ -61,6 +61,7 @@ type decoder struct {
 	ipSrc    []byte // the innermost IP header's addresses, for checksums
 	ipDst    []byte
 	ipFrag   bool // the innermost IP packet is a fragment: no transport checksum
+	ipEnd    int  // where the innermost IP header says its payload ends (may be past the capture)
 }
 
 var decoderPool = sync.Pool{New: func() any { return &decoder{info: make([]byte, 0, 256)} }}

@@ -99,7 +99,7 @@ func (d *decoder) dhcp(off, end int) {
 	d.is("DHCP ")
 	d.is(dhcpMsgName(msgType))
 	d.is(" - Transaction ID ")
-	d.ihex(uint64(xid), 8)
+	d.ihex(uint64(xid), 1)
 }
 
 func cstrLen(b []byte) int {

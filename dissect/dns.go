@@ -177,7 +177,7 @@ func (d *decoder) dns(off, end int, field, title, proto string, tcp bool) {
 		count int
 		title string
 	}{{an, "Answers"}, {ns, "Authoritative nameservers"}, {ar, "Additional records"}}
-	for si, s := range sections {
+	for _, s := range sections {
 		if s.count == 0 {
 			continue
 		}
@@ -190,7 +190,7 @@ func (d *decoder) dns(off, end int, field, title, proto string, tcp bool) {
 				return
 			}
 			var ok bool
-			o, ok = d.dnsRR(sect, o, msg, end, info && si != 1, proto)
+			o, ok = d.dnsRR(sect, o, msg, end, info, proto)
 			if !ok {
 				return
 			}

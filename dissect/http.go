@@ -35,6 +35,16 @@ func (d *decoder) http(off, end int, field, title, proto string) {
 	text := bytes.TrimRight(line, "\r\n")
 	if d.infoReset() {
 		d.info = appendPrintable(d.info, text, 200)
+		if isResp {
+			if ct := httpHeader(b[lineEnd:], "content-type"); len(ct) > 0 {
+				if i := bytes.IndexByte(ct, ';'); i >= 0 {
+					ct = ct[:i]
+				}
+				d.is("  (")
+				d.info = appendPrintable(d.info, bytes.TrimSpace(ct), 100)
+				d.is(")")
+			}
+		}
 	}
 	if n == nil {
 		return
@@ -95,3 +105,36 @@ func (d *decoder) http(off, end int, field, title, proto string) {
 }
 
 func itoaBytes(n int) string { return string(appendUint(nil, uint64(n))) + " bytes" }
+
+// httpHeader returns the value of the named header (lower case) in the
+// header block b, or nil.
+func httpHeader(b []byte, name string) []byte {
+	for i := 0; len(b) > 0 && i < maxItems*2; i++ {
+		e := bytes.IndexByte(b, '\n')
+		if e < 0 {
+			return nil
+		}
+		line := bytes.TrimRight(b[:e], "\r")
+		if len(line) == 0 {
+			return nil
+		}
+		if len(line) > len(name) && line[len(name)] == ':' && asciiEqualFold(line[:len(name)], name) {
+			return bytes.TrimSpace(line[len(name)+1:])
+		}
+		b = b[e+1:]
+	}
+	return nil
+}
+
+func asciiEqualFold(b []byte, lower string) bool {
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}

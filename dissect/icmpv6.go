@@ -31,6 +31,11 @@ func (d *decoder) icmpv6(off, end int) {
 			d.is(tname)
 		}
 	}
+	if info && cname != "" && !isErr {
+		d.is(" (")
+		d.is(cname)
+		d.is(")")
+	}
 	if !d.has(off, 8) {
 		d.short(n, "ICMPv6", off+4)
 		return
@@ -270,6 +275,50 @@ func icmpv6CodeName(t, c uint8) string {
 		case 1:
 			return "fragment reassembly time exceeded"
 		}
+	case 139:
+		switch c {
+		case 0:
+			return "Query subject = IPv6 addresses"
+		case 1:
+			return "Query subject = Name"
+		case 2:
+			return "Query subject = IPv4 addresses"
+		}
+	case 140:
+		switch c {
+		case 0:
+			return "Successful reply"
+		case 1:
+			return "Responder refuses to supply the answer"
+		case 2:
+			return "Qtype of the query is unknown to the responder"
+		}
+	case 160:
+		if c == 0 {
+			return "No error"
+		}
+	case 161:
+		switch c {
+		case 0:
+			return "No error"
+		case 1:
+			return "Malformed Query"
+		case 2:
+			return "No Such Interface"
+		case 3:
+			return "No Such Table Entry"
+		case 4:
+			return "Multiple Interfaces Satisfy Query"
+		}
+	case 138:
+		switch c {
+		case 0:
+			return "Command"
+		case 1:
+			return "Result"
+		case 255:
+			return "Sequence number reset"
+		}
 	case 4:
 		switch c {
 		case 0:
@@ -278,6 +327,8 @@ func icmpv6CodeName(t, c uint8) string {
 			return "unrecognized Next Header type encountered"
 		case 2:
 			return "unrecognized IPv6 option encountered"
+		case 3:
+			return "IPv6 First Fragment has incomplete IPv6 Header Chain"
 		}
 	}
 	return ""

@@ -58,7 +58,10 @@ func (d *decoder) igmp(off, end int) {
 			}
 			return
 		}
-		d.is(" group ")
+		if typ != 0x17 {
+			d.is(" group")
+		}
+		d.is(" ")
 		d.iIPv4(off + 4)
 	case 0x22:
 		nrec := int(d.be16(off + 6))

@@ -105,6 +105,10 @@ func (d *decoder) ipv4(off, end int) int {
 		return pend
 	}
 	d.extParent = nil
+	d.ipEnd = off + tot
+	if tot == 0 {
+		d.ipEnd = d.wire
+	}
 	d.ipPayload(proto, off+ihl, pend)
 	return pend
 }
@@ -213,9 +217,10 @@ func (d *decoder) ipPayload(proto uint8, off, end int) {
 		if d.infoReset() {
 			if name := ipProtoName(proto); name != "" {
 				d.is(name)
-				d.is(" ")
+			} else {
+				d.is("Unknown")
 			}
-			d.is("(IP protocol ")
+			d.is(" (")
 			d.iu(uint64(proto))
 			d.is(")")
 		}

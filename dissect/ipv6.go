@@ -48,6 +48,10 @@ func (d *decoder) ipv6(off, end int) int {
 		d.iu(uint64(nxt))
 	}
 	d.extParent = n
+	d.ipEnd = off + 40 + plen
+	if plen == 0 {
+		d.ipEnd = d.wire
+	}
 	d.ipPayload(nxt, off+40, pend)
 	return pend
 }

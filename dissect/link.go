@@ -137,14 +137,7 @@ func (d *decoder) llc(off, end int) {
 		return
 	}
 	d.setLength(n, off+2+ctlLen)
-	if dsap == 0x42 && ssap == 0x42 {
-		s := d.layer("stp", "Spanning Tree Protocol", off+3, end-off-3)
-		_ = s
-		d.setProto("STP")
-		if d.infoReset() {
-			d.is("Spanning Tree Protocol")
-		}
-	}
+	d.data2(off+2+ctlLen, end)
 }
 
 // deeper counts one more level of encapsulation and reports whether the

@@ -82,7 +82,8 @@ func (d *decoder) pppHDLC(off, end int) {
 func (d *decoder) ppp(off, end int) int {
 	start := off
 	d.setProto("PPP")
-	if d.u8(off) == 0xff && d.u8(off+1) == 0x03 {
+	if d.u8(off) == 0xff { // HDLC-like address and control, as Wireshark assumes
+
 		off += 2
 	}
 	if end-off < 1 || !d.has(off, 1) {

@@ -53,6 +53,18 @@ func (d *decoder) sctp(off, end int) {
 				d.is(" ")
 			}
 			d.is(name)
+			switch {
+			case ct == 0 && d.has(o, 8):
+				d.is(" (TSN=")
+				d.iu(uint64(d.be32(o + 4)))
+				d.is(")")
+			case ct == 3 && d.has(o, 12):
+				d.is(" (Ack=")
+				d.iu(uint64(d.be32(o + 4)))
+				d.is(", Arwnd=")
+				d.iu(uint64(d.be32(o + 8)))
+				d.is(")")
+			}
 		}
 		if cl < 4 {
 			d.malformed(n, "SCTP", "chunk length "+strconv.Itoa(cl)+" impossible", o+2)

@@ -344,8 +344,10 @@ func (d *decoder) quic(off, end int) {
 	default:
 		d.is(quicTypeName(first >> 4 & 3))
 	}
-	d.is(", DCID=")
-	d.ibytesHex(dcid, dcil)
+	if dcil > 0 {
+		d.is(", DCID=")
+		d.ibytesHex(dcid, dcil)
+	}
 	if scil > 0 {
 		d.is(", SCID=")
 		d.ibytesHex(o+1, scil)

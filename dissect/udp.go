@@ -41,6 +41,11 @@ func (d *decoder) udp(off, end int) {
 		d.iu(uint64(sp))
 		d.is(" → ")
 		d.iu(uint64(dp))
+		if d.ipEnd > 0 && off+ulen > d.ipEnd {
+			d.is(" [BAD UDP LENGTH ")
+			d.iu(uint64(ulen))
+			d.is(" > IP PAYLOAD LENGTH]")
+		}
 		d.is(" Len=")
 		if ulen >= 8 {
 			d.iu(uint64(ulen - 8))
