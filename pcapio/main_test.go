@@ -1,0 +1,12 @@
+package pcapio
+
+import (
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	removeBenchFiles()
+	os.Exit(code)
+}
