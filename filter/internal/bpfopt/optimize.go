@@ -21,8 +21,7 @@ func Optimize(prog []Insn) []Insn {
 	}
 	o := &optimizer{}
 	root := buildCFG(prog)
-	round := 0
-	for ; round < maxRounds; round++ {
+	for round := 0; round < maxRounds; round++ {
 		changed := false
 		o.vals = newValueTable()
 		order := topo(root)
@@ -30,22 +29,18 @@ func Optimize(prog []Insn) []Insn {
 			changed = true
 			order = topo(root)
 		}
-		trace("number", root)
 		liveness(order)
 		computeFacts(order)
 		if o.thread(order) {
 			changed = true
 			order = topo(root)
 		}
-		trace("thread", root)
 		if eliminateDead(order) {
 			changed = true
 		}
-		trace("dead", root)
 		if peephole(order) {
 			changed = true
 		}
-		trace("peephole", root)
 		var c bool
 		if root, c = bypass(root, order); c {
 			changed = true
@@ -58,24 +53,9 @@ func Optimize(prog []Insn) []Insn {
 			break
 		}
 	}
-	roundsUsed = round
 	out := emit(topo(root))
 	if len(out) > len(orig) || Validate(out) != nil {
 		return orig
 	}
 	return out
-}
-
-var roundsUsed int
-
-var traceHook func(stage string, prog []Insn)
-var traceBlocks func(stage string, order []*block)
-
-func trace(stage string, root *block) {
-	if traceHook != nil {
-		traceHook(stage, emit(topo(root)))
-	}
-	if traceBlocks != nil {
-		traceBlocks(stage, topo(root))
-	}
 }
