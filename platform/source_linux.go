@@ -66,44 +66,49 @@ var _ Source = (*linuxSource)(nil)
 func (s *linuxSource) LinkType() pcapio.LinkType { return s.lt }
 
 // NextZeroCopy returns the next packet from the ring; its Data is valid until
-// the next call or Close.
-func (s *linuxSource) NextZeroCopy() (pcapio.Packet, error) {
+// the next call or Close. The common case (more packets in the held block)
+// makes no system call and touches only the packet's own header.
+func (s *linuxSource) NextZeroCopy() (p pcapio.Packet, err error) {
 	s.mu.Lock()
 	if s.closed.Load() {
 		s.mu.Unlock()
-		return pcapio.Packet{}, ErrClosed
+		return p, ErrClosed
 	}
-	p, err := s.nextLocked()
-	s.mu.Unlock()
-	return p, err
-}
-
-// nextLocked walks the held block's packets, moving to the next block when
-// it is exhausted and polling only when that block is still the kernel's.
-func (s *linuxSource) nextLocked() (pcapio.Packet, error) {
 	for {
 		for s.left > 0 {
 			off := s.next
 			h := (*unix.Tpacket3Hdr)(unsafe.Pointer(&s.ring[off]))
 			s.left--
 			s.next = off + int(h.Next_offset)
-			if p, ok := s.packetAt(off, h); ok {
+			if s.packetAt(&p, off, h) {
+				s.mu.Unlock()
 				return p, nil
 			}
 		}
-		if s.held {
-			s.releaseBlock()
+		if err = s.nextBlock(); err != nil {
+			s.mu.Unlock()
+			return pcapio.Packet{}, err
 		}
+	}
+}
+
+// nextBlock releases the exhausted block and makes the next one current,
+// polling until the kernel hands it over.
+func (s *linuxSource) nextBlock() error {
+	if s.held {
+		s.releaseBlock()
+	}
+	for {
 		base := s.block * s.blockSize
 		status := (*uint32)(unsafe.Pointer(&s.ring[base+blockStatusOff]))
 		if atomic.LoadUint32(status)&unix.TP_STATUS_USER != 0 {
 			s.held = true
 			s.left = int(binary.NativeEndian.Uint32(s.ring[base+blockNumPktsOff:]))
 			s.next = base + int(binary.NativeEndian.Uint32(s.ring[base+blockFirstPktOff:]))
-			continue
+			return nil
 		}
 		if err := s.wait(); err != nil {
-			return pcapio.Packet{}, err
+			return err
 		}
 	}
 }
@@ -120,15 +125,15 @@ func (s *linuxSource) releaseBlock() {
 	}
 }
 
-// packetAt builds the packet whose tpacket3_hdr h is at ring offset off:
-// the SLL header synthesized for cooked sockets, the VLAN tag put back, the
-// snap length applied. It reports false for packets libpcap skips (the
+// packetAt fills p with the packet whose tpacket3_hdr h is at ring offset
+// off: the SLL header synthesized for cooked sockets, the VLAN tag put back,
+// the snap length applied. It reports false for packets libpcap skips (the
 // outgoing copy of a loopback packet).
-func (s *linuxSource) packetAt(off int, h *unix.Tpacket3Hdr) (pcapio.Packet, bool) {
+func (s *linuxSource) packetAt(p *pcapio.Packet, off int, h *unix.Tpacket3Hdr) bool {
 	ring := s.ring
 	sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&ring[off+tpacketHdrLen]))
 	if sll.Ifindex == s.loIndex && sll.Pkttype == unix.PACKET_OUTGOING {
-		return pcapio.Packet{}, false
+		return false
 	}
 	start := off + int(h.Mac)
 	capLen := int(h.Snaplen)
@@ -137,7 +142,7 @@ func (s *linuxSource) packetAt(off int, h *unix.Tpacket3Hdr) (pcapio.Packet, boo
 	if s.cooked {
 		start = off + int(h.Net) - sllHdrLen
 		if start < off+sllEnd {
-			return pcapio.Packet{}, false // cannot happen with the kernel's layout
+			return false // cannot happen with the kernel's layout
 		}
 		sllOff := off + tpacketHdrLen
 		putSLLHeader(ring[start:], sll.Pkttype, sll.Hatype, sll.Halen, sll.Addr[:],
@@ -159,13 +164,12 @@ func (s *linuxSource) packetAt(off int, h *unix.Tpacket3Hdr) (pcapio.Packet, boo
 		capLen = s.snaplen
 	}
 	end := start + capLen
-	return pcapio.Packet{
-		Timestamp:      time.Unix(int64(h.Sec), int64(h.Nsec)),
-		Data:           ring[start:end:end],
-		Length:         wire,
-		LinkType:       s.lt,
-		InterfaceIndex: int(sll.Ifindex),
-	}, true
+	p.Timestamp = time.Unix(int64(h.Sec), int64(h.Nsec))
+	p.Data = ring[start:end:end]
+	p.Length = wire
+	p.LinkType = s.lt
+	p.InterfaceIndex = int(sll.Ifindex)
+	return true
 }
 
 // wait polls the socket and the wake-up eventfd until the ring has a block
