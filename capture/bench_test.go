@@ -83,6 +83,7 @@ func BenchmarkFileRead(b *testing.B) {
 		b.Run(ext+"/pcapio-anchor", func(b *testing.B) {
 			path := benchFile(b, ext)
 			n := 0
+			cpu0 := cpuTime()
 			for b.Loop() {
 				f, err := os.Open(path)
 				if err != nil {
@@ -103,7 +104,7 @@ func BenchmarkFileRead(b *testing.B) {
 				}
 				f.Close()
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/pkt")
+			reportPerPacket(b, n, cpu0)
 		})
 		for _, bc := range []struct {
 			name string
@@ -117,6 +118,7 @@ func BenchmarkFileRead(b *testing.B) {
 			b.Run(ext+"/"+bc.name, func(b *testing.B) {
 				path := benchFile(b, ext)
 				n := 0
+				cpu0 := cpuTime()
 				for b.Loop() {
 					c, err := capture.FromFile(path).Filter(bc.expr).Open()
 					if err != nil {
@@ -140,8 +142,20 @@ func BenchmarkFileRead(b *testing.B) {
 					n += int(st.Received)
 					c.Close()
 				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/pkt")
+				reportPerPacket(b, n, cpu0)
 			})
 		}
+	}
+}
+
+// reportPerPacket reports the wall time and the process's CPU time (since
+// cpu0) per packet for n packets read.
+func reportPerPacket(b *testing.B, n int, cpu0 time.Duration) {
+	if n == 0 {
+		return
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/pkt")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/pkt")
 	}
 }

@@ -13,9 +13,9 @@ import (
 
 // source is where a Capture's packets come from: a file or an OS interface.
 type source interface {
-	// next returns the next packet (Data valid until the next call), io.EOF
-	// at the end of a file.
-	next() (pcapio.Packet, error)
+	// next stores the next packet in p (Data valid until the next call) or
+	// returns io.EOF at the end of a file.
+	next(p *pcapio.Packet) error
 	linkType() pcapio.LinkType
 	stats() (Stats, error)
 	close() error
@@ -49,7 +49,8 @@ type Stats struct {
 // Stats may be called from any goroutine at any time.
 type Capture struct {
 	src     source
-	filter  packetFilter // nil: keep everything
+	filter  packetFilter  // nil: keep everything
+	cur     pcapio.Packet // filled by src.next in place: fewer copies per packet
 	snaplen int
 	closed  atomic.Bool
 
@@ -80,13 +81,14 @@ func (c *Capture) NextZeroCopy() (pcapio.Packet, error) {
 		if c.closed.Load() {
 			return pcapio.Packet{}, ErrClosed
 		}
-		p, err := c.src.next()
+		err := c.src.next(&c.cur)
 		if err != nil {
 			if c.closed.Load() && err != io.EOF {
 				return pcapio.Packet{}, ErrClosed
 			}
 			return pcapio.Packet{}, err
 		}
+		p := &c.cur
 		// The filter sees the whole packet, as a kernel filter does before
 		// the snap length is applied.
 		if c.filter != nil && !c.filter.match(p.LinkType, p.Data, p.Length) {
@@ -95,7 +97,7 @@ func (c *Capture) NextZeroCopy() (pcapio.Packet, error) {
 		if len(p.Data) > c.snaplen {
 			p.Data = p.Data[:c.snaplen]
 		}
-		return p, nil
+		return *p, nil
 	}
 }
 

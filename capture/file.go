@@ -69,20 +69,21 @@ func newFileSource(path string) (*fileSource, error) {
 	return s, nil
 }
 
-func (s *fileSource) next() (pcapio.Packet, error) {
-	p, err := s.r.NextZeroCopy()
+func (s *fileSource) next(p *pcapio.Packet) error {
+	var err error
+	*p, err = s.r.NextZeroCopy()
 	if err != nil {
 		if err == io.EOF {
-			return p, io.EOF
+			return io.EOF
 		}
 		var fe *pcapio.FormatError
 		if errors.As(err, &fe) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return p, fmt.Errorf("capture: read %s after %d packets: %w (the file is damaged or was cut short; the packets before this point are good)", s.name, s.received.Load(), err)
+			return fmt.Errorf("capture: read %s after %d packets: %w (the file is damaged or was cut short; the packets before this point are good)", s.name, s.received.Load(), err)
 		}
-		return p, fmt.Errorf("capture: read %s: %w", s.name, err)
+		return fmt.Errorf("capture: read %s: %w", s.name, err)
 	}
 	s.received.Add(1)
-	return p, nil
+	return nil
 }
 
 func (s *fileSource) linkType() pcapio.LinkType { return s.r.LinkType() }

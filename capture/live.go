@@ -90,15 +90,16 @@ func openLive(b Builder, snaplen int) (*Capture, error) {
 	return &Capture{src: &liveSource{name: b.name, s: s}, snaplen: snaplen}, nil
 }
 
-func (l *liveSource) next() (pcapio.Packet, error) {
-	p, err := l.s.NextZeroCopy()
+func (l *liveSource) next(p *pcapio.Packet) error {
+	var err error
+	*p, err = l.s.NextZeroCopy()
 	if err != nil {
 		if errors.Is(err, platform.ErrClosed) {
-			return p, ErrClosed
+			return ErrClosed
 		}
-		return p, fmt.Errorf("capture: read from %q: %w", l.name, err)
+		return fmt.Errorf("capture: read from %q: %w", l.name, err)
 	}
-	return p, nil
+	return nil
 }
 
 func (l *liveSource) linkType() pcapio.LinkType { return l.s.LinkType() }
