@@ -126,6 +126,10 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 		b := c.gen(tree)
 		c.insertComputeVLOffsets(b.head)
 		root = finish(b, snaplen)
+		if !opts.NoOptimize && !c.noOptimize {
+			c.pos = 0
+			c.checkFolding(root)
+		}
 	}
 	insns := linearize(root)
 	if !opts.NoOptimize && !c.noOptimize {

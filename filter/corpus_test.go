@@ -191,3 +191,16 @@ func readFirstLine(path string) (string, error) {
 	first, _, _ := strings.Cut(string(b), "\n")
 	return first, nil
 }
+
+// randomSeed is PKTTAP_RANDOM_SEED, or 1.
+func randomSeed(t testing.TB) int64 {
+	if s := os.Getenv("PKTTAP_RANDOM_SEED"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("PKTTAP_RANDOM_SEED=%q: %v", s, err)
+		}
+		t.Logf("random seed %d", v)
+		return v
+	}
+	return 1
+}

@@ -41,6 +41,8 @@ type compiler struct {
 
 	offLinkHdr, offPrevLinkHdr, offLinkPL, offLinkType absOffset
 	offNL, offNLNoSNAP                                 int
+	// offOuterLinkHdr is the constant part of the outermost link header offset.
+	offOuterLinkHdr int
 
 	isGeneve       bool
 	isVLANVLOffset bool

@@ -127,6 +127,8 @@ func (c *compiler) genMPLS(label uint32, hasLabel bool) *block {
 		switch c.linktype {
 		case pcapio.LinkTypeEthernet:
 			b0 = c.genLinkType(ethertypeMPLS)
+		case pcapio.LinkTypePPP:
+			b0 = c.genLinkType(0x0281) // PPP_MPLS_UCAST
 		default:
 			c.errorf("no MPLS support for %s", c.linktype.Description())
 		}

@@ -144,7 +144,7 @@ func (c *compiler) load80211HeaderLen(snext []*stmt) []*stmt {
 	}
 	reg := uint32(c.offLinkPL.reg)
 	s := []*stmt{
-		newStmt(classLDX|modeIMM, uint32(c.offLinkHdr.constant)),
+		newStmt(classLDX|modeIMM, uint32(c.offOuterLinkHdr)),
 		newStmt(classMISC|miscTXA, 0),
 		newStmt(classALU|aluADD|srcK, 24),
 		newStmt(classST, reg),

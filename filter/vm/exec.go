@@ -21,8 +21,11 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 	ops := unsafe.Pointer(unsafe.SliceData(v.ops))
 	p := unsafe.Pointer(unsafe.SliceData(data))
 	var a, x uint32
-	var mem [memWords]uint32
-	budget := len(data) + loopSlack
+	// The rarely used state lives in memory (a struct holding an array is
+	// never split into registers), leaving the registers to the hot values.
+	var f frame
+	f.wireLen, f.md, f.budget, f.cases = wireLen, md, len(data)+loopSlack, v.cases
+	mem := &f.mem
 	n := uint(len(data))
 	pc := uintptr(0)
 	for {
@@ -78,7 +81,7 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			a = load8(p, uint(k))
 			pc++
 		case xLdLen:
-			a = wireLen
+			a = f.wireLen
 			pc++
 		case xLdImm:
 			a = o.k
@@ -93,7 +96,7 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			x = mem[o.k&(memWords-1)]
 			pc++
 		case xLdxLen:
-			x = wireLen
+			x = f.wireLen
 			pc++
 		case xLdxMsh:
 			k := uint(o.k)
@@ -111,8 +114,8 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 		case xJa:
 			pc = uintptr(o.jt)
 		case xJaBack:
-			budget--
-			if budget < 0 {
+			f.budget--
+			if f.budget < 0 {
 				return 0
 			}
 			pc = uintptr(o.jt)
@@ -208,7 +211,7 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			a = x
 			pc++
 		case xAnc:
-			val, ok := ancillary(md, o.k)
+			val, ok := ancillary(f.md, o.k)
 			if !ok {
 				return 0
 			}
@@ -300,6 +303,32 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			}
 			a = load8(p, uint(k))
 			pc = compare(o.code-xLdBIJeq, a, o)
+		case xLdLenJ:
+			a = f.wireLen
+			pc = compare(uint8(o.k3), a, o)
+		case xJeqN:
+			pc = chainN(f.cases, a, o)
+		case xLdWJeqN:
+			k := uint(o.k)
+			if k+4 > n {
+				return 0
+			}
+			a = load32(p, k)
+			pc = chainN(f.cases, a, o)
+		case xLdHJeqN:
+			k := uint(o.k)
+			if k+2 > n {
+				return 0
+			}
+			a = load16(p, k)
+			pc = chainN(f.cases, a, o)
+		case xLdBJeqN:
+			k := uint(o.k)
+			if k >= n {
+				return 0
+			}
+			a = load8(p, k)
+			pc = chainN(f.cases, a, o)
 		case xJeqJeq:
 			pc = chain(a, o)
 		case xLdWJeqJeq:
@@ -350,6 +379,15 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 	}
 }
 
+// frame is the interpreter state that is not kept in registers.
+type frame struct {
+	mem     [memWords]uint32
+	wireLen uint32
+	budget  int
+	md      *Metadata
+	cases   []jcase
+}
+
 // pick returns the op's true or false target.
 func pick(cond bool, o *op) uintptr {
 	if cond {
@@ -366,6 +404,17 @@ func chain(a uint32, o *op) uintptr {
 		return uintptr(o.jt)
 	case o.k3:
 		return uintptr(o.jt2)
+	}
+	return uintptr(o.jf)
+}
+
+// chainN evaluates a long jeq chain: the target of the first case equal
+// to a, or jf.
+func chainN(cases []jcase, a uint32, o *op) uintptr {
+	for _, c := range cases[o.k3 : o.k3+uint32(o.jt2)] {
+		if a == c.k {
+			return uintptr(c.t)
+		}
 	}
 	return uintptr(o.jf)
 }

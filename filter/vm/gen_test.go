@@ -106,7 +106,7 @@ func randomInsn(r *rand.Rand, pos, last int) bpf.RawInstruction {
 // randomPattern returns a run of 3 or 4 instructions that the translator
 // fuses (load-mask-jump, ldx msh + indexed load + jump, jeq chains, len +
 // jump), starting at pos in a program whose last instruction is at last
-// (at least pos+4).
+// (at least pos+6).
 func randomPattern(r *rand.Rand, pos, last int) []bpf.RawInstruction {
 	jump := func(at int) bpf.RawInstruction {
 		c := []uint16{codeJeqK, codeJgtK, codeJgeK, codeJsetK}[r.IntN(4)]
@@ -122,13 +122,19 @@ func randomPattern(r *rand.Rand, pos, last int) []bpf.RawInstruction {
 	case 1:
 		p = []bpf.RawInstruction{{Op: codeLdxMsh, K: randomOffset(r)}, {Op: ind, K: uint32(r.IntN(40))}, jump(pos + 2)}
 	case 2:
-		// A jeq whose false branch is the jeq right after it, or later.
-		first := jump(pos + 1)
-		first.Op = codeJeqK
-		first.Jf = uint8(r.IntN(2))
-		second := jump(pos + 2)
-		second.Op = codeJeqK
-		p = []bpf.RawInstruction{{Op: abs, K: randomOffset(r)}, first, second}
+		// jeqs whose false branch is mostly the jeq right after them.
+		p = []bpf.RawInstruction{{Op: abs, K: randomOffset(r)}}
+		for n := 2 + r.IntN(3); len(p) <= n; {
+			j := jump(pos + len(p))
+			j.Op = codeJeqK
+			if r.IntN(4) != 0 {
+				j.Jf = 0
+			}
+			if r.IntN(2) == 0 {
+				j.K = uint32(r.IntN(4)) // small values so that some match
+			}
+			p = append(p, j)
+		}
 	default:
 		p = []bpf.RawInstruction{{Op: codeLdLen}, jump(pos + 1)}
 	}
@@ -145,7 +151,7 @@ func randomProgram(r *rand.Rand) []bpf.RawInstruction {
 	body := 1 + r.IntN(40)
 	last := len(p) + body
 	for len(p) < last {
-		if room := last - len(p); room >= 4 && r.IntN(4) == 0 {
+		if room := last - len(p); room >= 6 && r.IntN(4) == 0 {
 			p = append(p, randomPattern(r, len(p), last)...)
 			continue
 		}

@@ -122,7 +122,25 @@ const (
 	xLdBAndJgt
 	xLdBAndJge
 	xLdBAndJset
+	// ld len and a jump on it against k2; k3 is the jump kind (jeq, jgt,
+	// jge, jset).
+	xLdLenJ
+	// Chains of three or more jeq on A: the comparands and their targets
+	// are cases[k3 : k3+jt2]; no match goes to jf.
+	xJeqN
+	xLdWJeqN
+	xLdHJeqN
+	xLdBJeqN
 )
+
+// A jcase is one comparison of a long jeq chain.
+type jcase struct {
+	k uint32 // the comparand
+	t uint16 // the next op when A equals k
+}
+
+// maxChain is the longest jeq chain fused into one op.
+const maxChain = 8
 
 // simple maps the opcodes that translate one to one.
 var simple = map[uint16]uint8{
@@ -139,8 +157,9 @@ var simple = map[uint16]uint8{
 	codeNeg: xNeg, codeTax: xTax, codeTxa: xTxa, codeRetK: xRetK, codeRetA: xRetA,
 }
 
-// translate turns a validated program into ops.
-func translate(prog []bpf.RawInstruction) []op {
+// translate turns a validated program into ops and the comparisons of
+// their long jeq chains.
+func translate(prog []bpf.RawInstruction) ([]op, []jcase) {
 	ops := make([]op, len(prog))
 	for i, ri := range prog {
 		o := op{k: ri.K}
@@ -175,9 +194,25 @@ func translate(prog []bpf.RawInstruction) []op {
 	}
 	fuseAnd(prog, ops)
 	fuse(prog, ops)
-	fuseJeqChains(prog, ops)
+	fuseLen(prog, ops)
+	cases := fuseJeqChains(prog, ops)
 	fuseMsh(ops)
-	return ops
+	return ops, cases
+}
+
+// fuseLen merges "ld len; j?? #k" into one op.
+func fuseLen(prog []bpf.RawInstruction, ops []op) {
+	for i := 0; i+1 < len(ops); i++ {
+		if ops[i].code != xLdLen {
+			continue
+		}
+		kind, ok := jumpKind(prog[i+1].Op)
+		if !ok {
+			continue
+		}
+		j := ops[i+1]
+		ops[i] = op{code: xLdLenJ, k2: j.k, k3: uint32(kind), jt: j.jt, jf: j.jf}
+	}
 }
 
 // absLoad chooses the op of an absolute load.
@@ -284,29 +319,46 @@ func fuseAnd(prog []bpf.RawInstruction, ops []op) {
 }
 
 // chainBase maps a jeq on a constant (plain or fused with a load) to its
-// jeq-chain form.
-var chainBase = map[uint8]uint8{xJeqK: xJeqJeq, xLdWJeq: xLdWJeqJeq, xLdHJeq: xLdHJeqJeq, xLdBJeq: xLdBJeqJeq}
+// two-jeq chain form; chainNBase to its long chain form.
+var (
+	chainBase  = map[uint8]uint8{xJeqK: xJeqJeq, xLdWJeq: xLdWJeqJeq, xLdHJeq: xLdHJeqJeq, xLdBJeq: xLdBJeqJeq}
+	chainNBase = map[uint8]uint8{xJeqK: xJeqN, xLdWJeq: xLdWJeqN, xLdHJeq: xLdHJeqN, xLdBJeq: xLdBJeqN}
+)
 
-// fuseJeqChains lets a jeq whose false branch lands on another jeq on the
-// same A (ethertype and protocol dispatch) test both in one step.
-func fuseJeqChains(prog []bpf.RawInstruction, ops []op) {
+// fuseJeqChains lets a jeq whose false branch lands on other jeqs on the
+// same A (ethertype and protocol dispatch) test them all in one step. It
+// returns the comparisons of chains longer than two.
+func fuseJeqChains(prog []bpf.RawInstruction, ops []op) []jcase {
+	var cases []jcase
 	for i := range ops {
-		chain, ok := chainBase[ops[i].code]
-		if !ok {
+		if _, ok := chainBase[ops[i].code]; !ok {
 			continue
 		}
-		f := int(ops[i].jf)
-		if prog[f].Op != codeJeqK {
-			continue
-		}
+		k := ops[i].k2
 		if ops[i].code == xJeqK {
-			ops[i].k2 = ops[i].k
+			k = ops[i].k
 		}
-		ops[i].code = chain
-		ops[i].k3 = prog[f].K
-		ops[i].jt2 = uint16(follow(prog, f+1+int(prog[f].Jt)))
-		ops[i].jf = uint16(follow(prog, f+1+int(prog[f].Jf)))
+		chain := []jcase{{k, ops[i].jt}}
+		f := int(ops[i].jf)
+		for len(chain) < maxChain && prog[f].Op == codeJeqK {
+			chain = append(chain, jcase{prog[f].K, uint16(follow(prog, f+1+int(prog[f].Jt)))})
+			f = follow(prog, f+1+int(prog[f].Jf))
+		}
+		switch {
+		case len(chain) == 2:
+			ops[i].code = chainBase[ops[i].code]
+			ops[i].k2, ops[i].k3 = chain[0].k, chain[1].k
+			ops[i].jt, ops[i].jt2 = chain[0].t, chain[1].t
+			ops[i].jf = uint16(f)
+		case len(chain) > 2:
+			ops[i].code = chainNBase[ops[i].code]
+			ops[i].k3 = uint32(len(cases))
+			ops[i].jt2 = uint16(len(chain))
+			ops[i].jf = uint16(f)
+			cases = append(cases, chain...)
+		}
 	}
+	return cases
 }
 
 // mshBase maps the first fused indexed load op of each size to the op

@@ -9,8 +9,9 @@ import (
 // VM is a validated classic BPF program translated for fast execution.
 // It is immutable and safe for concurrent use.
 type VM struct {
-	ops  []op
-	prog []bpf.RawInstruction
+	ops   []op
+	cases []jcase
+	prog  []bpf.RawInstruction
 }
 
 // New validates prog and translates it. The error, a *ProgramError, names
@@ -21,7 +22,8 @@ func New(prog []bpf.RawInstruction) (*VM, error) {
 	}
 	p := make([]bpf.RawInstruction, len(prog))
 	copy(p, prog)
-	return &VM{ops: translate(p), prog: p}, nil
+	ops, cases := translate(p)
+	return &VM{ops: ops, cases: cases, prog: p}, nil
 }
 
 // NewFromInstructions assembles prog and calls New.

@@ -1,5 +1,7 @@
 package bpfopt
 
+import "sort"
+
 // fact records the outcome of a conditional jump on a path: value a
 // compared by op (jump code and source) with value b was out.
 type fact struct {
@@ -8,12 +10,74 @@ type fact struct {
 	out  bool
 }
 
-// factSet is a set of facts that hold on every path to a point.
-type factSet map[fact]struct{}
+// factSet is a set of facts that hold on every path to a point, sorted
+// by factLess so that sets intersect in linear time and the facts about one
+// value are found by binary search.
+type factSet []fact
+
+func factLess(f, g fact) bool {
+	switch {
+	case f.a != g.a:
+		return f.a < g.a
+	case f.b != g.b:
+		return f.b < g.b
+	case f.op != g.op:
+		return f.op < g.op
+	}
+	return !f.out && g.out
+}
+
+// with returns fs plus f (fs itself is not modified).
+func (fs factSet) with(f fact) factSet {
+	i := sort.Search(len(fs), func(i int) bool { return !factLess(fs[i], f) })
+	if i < len(fs) && fs[i] == f {
+		return fs
+	}
+	out := make(factSet, 0, len(fs)+1)
+	out = append(out, fs[:i]...)
+	out = append(out, f)
+	return append(out, fs[i:]...)
+}
+
+// intersect returns the facts in both fs and gs.
+func (fs factSet) intersect(gs factSet) factSet {
+	var out factSet
+	for i, j := 0, 0; i < len(fs) && j < len(gs); {
+		switch {
+		case fs[i] == gs[j]:
+			out = append(out, fs[i])
+			i++
+			j++
+		case factLess(fs[i], gs[j]):
+			i++
+		default:
+			j++
+		}
+	}
+	return out
+}
+
+// about returns the facts whose compared value is a.
+func (fs factSet) about(a vid) factSet {
+	i := sort.Search(len(fs), func(i int) bool { return fs[i].a >= a })
+	j := i
+	for j < len(fs) && fs[j].a == a {
+		j++
+	}
+	return fs[i:j]
+}
 
 // edgeFact returns the fact that branch dir of conditional block b adds.
 func edgeFact(b *block, dir int) fact {
 	return fact{a: b.testA, b: b.testB, op: b.term.Op & 0xf8, out: dir == 0}
+}
+
+// edgeFacts returns the facts holding on edge p.
+func edgeFacts(p edge) factSet {
+	if p.from.isCond() {
+		return p.from.facts.with(edgeFact(p.from, p.dir))
+	}
+	return p.from.facts
 }
 
 // computeFacts sets the facts of every block: those holding on all of its
@@ -22,29 +86,15 @@ func edgeFact(b *block, dir int) fact {
 func computeFacts(order []*block) {
 	for _, b := range order {
 		if len(b.preds) == 0 {
-			b.facts = factSet{}
+			b.facts = nil
 			continue
 		}
-		p0 := b.preds[0]
-		fs := make(factSet, len(p0.from.facts)+1)
-		for f := range p0.from.facts {
-			fs[f] = struct{}{}
-		}
-		if p0.from.isCond() {
-			fs[edgeFact(p0.from, p0.dir)] = struct{}{}
-		}
+		fs := edgeFacts(b.preds[0])
 		for _, p := range b.preds[1:] {
-			var ef fact
-			cond := p.from.isCond()
-			if cond {
-				ef = edgeFact(p.from, p.dir)
+			if len(fs) == 0 {
+				break
 			}
-			for f := range fs {
-				if _, ok := p.from.facts[f]; ok || (cond && f == ef) {
-					continue
-				}
-				delete(fs, f)
-			}
+			fs = fs.intersect(edgeFacts(p))
 		}
 		b.facts = fs
 	}
@@ -196,11 +246,10 @@ func (o *optimizer) decide(fs factSet, a vid, term Insn, b vid, extra ...fact) (
 				return f.out, true
 			}
 		}
-		if _, ok := fs[fact{a: a, b: b, op: op, out: true}]; ok {
-			return true, true
-		}
-		if _, ok := fs[fact{a: a, b: b, op: op, out: false}]; ok {
-			return false, true
+		for _, f := range fs.about(a) {
+			if f.b == b && f.op == op {
+				return f.out, true
+			}
 		}
 		return false, false
 	}
@@ -219,7 +268,7 @@ func (o *optimizer) decide(fs factSet, a vid, term Insn, b vid, extra ...fact) (
 	for _, f := range extra {
 		note(f)
 	}
-	for f := range fs {
+	for _, f := range fs.about(a) {
 		note(f)
 	}
 	return k.eval(op, cb)

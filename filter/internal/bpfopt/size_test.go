@@ -44,3 +44,21 @@ func TestSizeAgainstLibpcap(t *testing.T) {
 		t.Errorf("geometric mean ratio %.4f > 1.10", gm)
 	}
 }
+
+// TestRejectsAllAsLibpcap checks that Optimize reduces a program to
+// returns of 0 only exactly when libpcap's optimizer does (libpcap then
+// reports "expression rejects all packets", and so does the compiler).
+func TestRejectsAllAsLibpcap(t *testing.T) {
+	for _, c := range loadGolden(t) {
+		opt := Optimize(c.unopt)
+		rejects := true
+		for _, in := range opt {
+			if opClass(in.Op) == clsRET && (in.Op != clsRET|retK || in.K != 0) {
+				rejects = false
+			}
+		}
+		if rejects != (c.opt == nil) {
+			t.Errorf("%s %q: optimized program rejects all = %v, libpcap's = %v", c.linkType, c.expr, rejects, c.opt == nil)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package filter
+
+// checkFolding reports the errors libpcap's optimizer raises while it folds
+// constants: a division or modulus by a value known to be zero, or a shift
+// by a known amount above 31 (where the shifted value is not itself
+// constant). It propagates constants through each block's straight-line
+// code (A, X and the scratch memory), which is where the code generator
+// computes arithmetic.
+func (c *compiler) checkFolding(root *block) {
+	seen := map[*block]bool{}
+	var visit func(b *block)
+	visit = func(b *block) {
+		if b == nil || seen[b] {
+			return
+		}
+		seen[b] = true
+		c.foldBlock(b.stmts)
+		visit(b.jt)
+		visit(b.jf)
+	}
+	visit(root)
+}
+
+type constVal struct {
+	known bool
+	v     uint32
+}
+
+func (c *compiler) foldBlock(stmts []*stmt) {
+	var a, x constVal
+	var mem [16]constVal
+	for _, s := range stmts {
+		switch s.code {
+		case classLD | modeIMM:
+			a = constVal{true, s.k}
+		case classLDX | modeIMM:
+			x = constVal{true, s.k}
+		case classLD | modeMEM:
+			a = mem[s.k&15]
+		case classLDX | modeMEM:
+			x = mem[s.k&15]
+		case classST:
+			mem[s.k&15] = a
+		case classSTX:
+			mem[s.k&15] = x
+		case classMISC | miscTAX:
+			x = a
+		case classMISC | miscTXA:
+			a = x
+		case classALU | aluNEG:
+			if a.known {
+				a.v = -a.v
+			}
+		default:
+			switch s.code & 0x07 {
+			case classALU:
+				op := s.code & 0xf0
+				var k constVal
+				if s.code&srcX != 0 {
+					k = x
+				} else {
+					k = constVal{true, s.k}
+				}
+				if !k.known {
+					a = constVal{}
+					continue
+				}
+				switch {
+				case (op == aluDIV) && k.v == 0:
+					c.errorf("division by zero")
+				case (op == aluMOD) && k.v == 0:
+					c.errorf("modulus by zero")
+				case (op == aluLSH || op == aluRSH) && k.v > 31 && !a.known:
+					c.errorf("shift by more than 31 bits")
+				}
+				if a.known {
+					a.v = foldALU(op, a.v, k.v)
+				}
+			case classLD, classLDX:
+				if s.code&0x07 == classLD {
+					a = constVal{}
+				} else {
+					x = constVal{}
+				}
+			}
+		}
+	}
+}
+
+func foldALU(op uint16, a, b uint32) uint32 {
+	switch op {
+	case aluADD:
+		return a + b
+	case aluSUB:
+		return a - b
+	case aluMUL:
+		return a * b
+	case aluDIV:
+		return a / b
+	case aluMOD:
+		return a % b
+	case aluAND:
+		return a & b
+	case aluOR:
+		return a | b
+	case aluXOR:
+		return a ^ b
+	case aluLSH:
+		if b < 32 {
+			return a << b
+		}
+		return 0
+	case aluRSH:
+		if b < 32 {
+			return a >> b
+		}
+		return 0
+	}
+	return 0
+}
