@@ -231,4 +231,41 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("tshark line %q: not to port 443", l)
 		}
 	}
+
+	// Keyboard navigation over a list scaled into fewer pixels than its
+	// rows need (as for millions of rows): End, Home and PageDown keep the
+	// selected row in view.
+	do1(t, ctx, chromedp.Click(chromedp.ID("filter-input")))
+	evalJS[bool](t, ctx, `(document.getElementById('filter-input').value = '', true)`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
+	waitJS(t, ctx, "unfiltered", `document.getElementById('status-count').textContent === 'Displayed 300 of 300'`)
+	evalJS[bool](t, ctx, `(window.pkttapMaxSpacer = 2000, window.dispatchEvent(new Event('resize')), true)`)
+	waitJS(t, ctx, "scaled spacer", `document.getElementById('list-spacer').offsetHeight === 2000`)
+	visibleSelected := `(() => {
+		const r = document.querySelector('#list-rows .row.selected');
+		if (!r) return false;
+		const box = r.getBoundingClientRect(), sc = document.getElementById('list-scroll').getBoundingClientRect();
+		return box.top >= sc.top + 20 && box.bottom <= sc.bottom + 1 && r.dataset.no === '%d';
+	})()`
+	for _, step := range []struct {
+		key  string
+		want int
+	}{{kb.End, 300}, {kb.Home, 1}, {kb.ArrowDown, 2}, {kb.End, 300}, {kb.ArrowUp, 299}} {
+		do1(t, ctx, chromedp.Focus(chromedp.ID("list-scroll")), chromedp.SendKeys(chromedp.ID("list-scroll"), step.key))
+		waitJS(t, ctx, fmt.Sprintf("packet %d selected and visible", step.want), fmt.Sprintf(visibleSelected, step.want))
+	}
+	vr := evalJS[int](t, ctx, `Math.floor((document.getElementById('list-scroll').clientHeight - 25) / 22)`)
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("list-scroll"), kb.Home), chromedp.SendKeys(chromedp.ID("list-scroll"), kb.PageDown))
+	waitJS(t, ctx, "PageDown", fmt.Sprintf(visibleSelected, 1+vr))
+
+	// The sample capture: a second capture in the menu, go to a truncated
+	// packet, which the bytes pane says is truncated.
+	do1(t, ctx, chromedp.Click(chromedp.ID("sample-button")))
+	waitJS(t, ctx, "sample opened", fmt.Sprintf(`document.getElementById('cap-name').textContent === 'pkttap-sample.pcapng' && document.getElementById('status-count').textContent === 'Displayed %d of %d'`, samplegen.SamplePackets(), samplegen.SamplePackets()))
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("goto-input"), fmt.Sprintf("%d\n", samplegen.SamplePackets())))
+	waitJS(t, ctx, "truncated note", `!document.getElementById('bytes-note').hidden && document.getElementById('bytes-note').textContent.startsWith('Truncated packet: 96 of')`)
+	if items := evalJS[int](t, ctx, `document.querySelectorAll('#cap-menu a').length`); items != 2 {
+		t.Errorf("captures menu lists %d captures, want 2", items)
+	}
+	screenshot(t, ctx, "sample-truncated")
 }

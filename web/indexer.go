@@ -23,13 +23,18 @@ const (
 
 var errSpoolLimit = errors.New("the decompressed capture exceeds the upload size limit")
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it, and calls before (when
+// set) ahead of every read from r, which may block.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r      io.Reader
+	n      int64
+	before func()
 }
 
 func (cr *countingReader) Read(p []byte) (int, error) {
+	if cr.before != nil {
+		cr.before()
+	}
 	n, err := cr.r.Read(p)
 	cr.n += int64(n)
 	return n, err

@@ -82,8 +82,20 @@ func (p *indexPass) read(ctx context.Context, r *pcapio.Reader, out chan<- *batc
 		sent = time.Now()
 		return nil
 	}
+	// Before the source is read again (which may block, on a pipe), hand
+	// over the packets parsed so far so their rows are served meanwhile.
+	var hookErr error
+	p.src.before = func() {
+		if len(b.pkts) > 0 && hookErr == nil {
+			hookErr = send()
+		}
+	}
+	defer func() { p.src.before = nil }()
 	for {
 		pkt, err := r.NextZeroCopy()
+		if hookErr != nil {
+			return hookErr
+		}
 		if err != nil {
 			serr := send()
 			if err == io.EOF {
@@ -125,7 +137,9 @@ func (p *indexPass) write(in <-chan *batch, free chan<- *batch) error {
 			p.c.mu.Lock()
 			p.c.readBytes = b.srcBytes
 			p.c.mu.Unlock()
-			if p.n <= firstPublish || time.Since(p.lastPub) >= publishEvery {
+			// Publish at once when no batch waits (the reader is slower, or
+			// stalled on a pipe), else every publishEvery.
+			if len(in) == 0 || p.n <= firstPublish || time.Since(p.lastPub) >= publishEvery {
 				werr = p.publish()
 			}
 		}

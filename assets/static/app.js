@@ -5,7 +5,10 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const ROW_H = 22;           // px, must match --row-h
-  const MAX_SPACER = 8e6;     // px; taller lists are scaled into this height
+  // Lists taller than this many px are scaled into it (browsers cap element
+  // heights near 16-33 million px). Tests lower it through
+  // window.pkttapMaxSpacer to exercise the scaled mode with few rows.
+  const MAX_SPACER = 8e6;
   const CHUNK = 200;          // rows fetched at once
   const MAX_HEX_BYTES = 65536;
 
@@ -176,6 +179,12 @@
       renderStatus();
       renderProgress();
     }
+    // A WebSocket snapshot may have arrived while the capture was being
+    // fetched: take it when it is further along.
+    const snap = S.caps.find((x) => x.id === id);
+    if (snap && S.cur && S.cur.id === id && (snap.packets > S.cur.packets || (snap.state !== 'indexing' && S.cur.state === 'indexing'))) {
+      onState(S.caps);
+    }
     if (p > 0) await gotoPacket(p);
     writeURL();
   }
@@ -268,20 +277,28 @@
   function geometry() {
     const n = S.displayed;
     const full = n * ROW_H;
-    const spacerH = Math.min(full, MAX_SPACER);
+    const maxSpacer = window.pkttapMaxSpacer || MAX_SPACER;
+    const spacerH = Math.min(full, maxSpacer);
     const vr = viewRows();
     const maxScroll = Math.max(1, spacerH - (scroller.clientHeight - headerH()));
-    return { n, full, spacerH, vr, maxScroll, scaled: full > MAX_SPACER };
+    return { n, full, spacerH, vr, maxScroll, scaled: full > maxSpacer };
   }
+  // In the scaled mode one pixel of scrolling may stand for several rows, so
+  // a scroll position set for a given first row is pinned to that row until
+  // the user scrolls elsewhere.
+  let pinned = null;
   function firstRow(g) {
     const st = scroller.scrollTop;
     if (!g.scaled) return { first: Math.floor(st / ROW_H), off: st % ROW_H };
+    if (pinned && pinned.st === st && pinned.n === g.n) return { first: pinned.first, off: 0 };
     const exact = (Math.min(st, g.maxScroll) / g.maxScroll) * Math.max(0, g.n - g.vr);
-    return { first: Math.floor(exact), off: 0 };
+    return { first: Math.min(Math.round(exact), Math.max(0, g.n - g.vr)), off: 0 };
   }
-  function scrollForPos(pos, g) {
-    if (!g.scaled) return pos * ROW_H;
-    return (pos / Math.max(1, g.n - g.vr)) * g.maxScroll;
+  function scrollToFirst(first, g) {
+    if (!g.scaled) { scroller.scrollTop = first * ROW_H; return; }
+    first = Math.max(0, Math.min(first, g.n - g.vr));
+    scroller.scrollTop = (first / Math.max(1, g.n - g.vr)) * g.maxScroll;
+    pinned = { st: scroller.scrollTop, first, n: g.n };
   }
 
   let renderQueued = false;
@@ -417,8 +434,8 @@
   function ensureVisible(pos) {
     const g = geometry();
     const { first } = firstRow(g);
-    if (pos < first) scroller.scrollTop = scrollForPos(pos, g);
-    else if (pos >= first + g.vr) scroller.scrollTop = g.scaled ? scrollForPos(pos - g.vr + 1, g) : (pos - g.vr + 1) * ROW_H;
+    if (pos < first) scrollToFirst(pos, g);
+    else if (pos >= first + g.vr) scrollToFirst(pos - g.vr + 1, g);
   }
 
   async function gotoPacket(no) {
