@@ -13,7 +13,10 @@ func (d *decoder) arp(off, end int) int {
 	}
 	htype, ptype, hlen, plen, op := d.be16(off), d.be16(off+2), int(d.u8(off+4)), int(d.u8(off+5)), d.be16(off+6)
 	total := 8 + 2*hlen + 2*plen
-	n := d.layer("arp", "Address Resolution Protocol ("+arpOpName(op)+")", off, total)
+	var n *Node
+	if d.tree {
+		n = d.layer("arp", "Address Resolution Protocol ("+arpOpName(op)+")", off, total)
+	}
 	d.fUint(n, "arp.hw.type", "Hardware type", off, 2, uint64(htype))
 	d.fHexName(n, "arp.proto.type", "Protocol type", off+2, 2, uint64(ptype), 4, etherTypeName(ptype))
 	d.fUint(n, "arp.hw.size", "Hardware size", off+4, 1, uint64(hlen))

@@ -33,6 +33,7 @@ type addr struct {
 
 func (a *addr) set(k addrKind, b []byte) {
 	a.kind = k
+	a.b = [16]byte{}
 	copy(a.b[:], b)
 }
 
@@ -54,6 +55,8 @@ type decoder struct {
 	src, dst addr
 	info     []byte
 	scratch  []byte // reused for names being decoded
+
+	addrCache *addrCache // formatted addresses, kept with the pooled decoder
 	tags     tagMask
 	problem  string // "[Packet truncated]" or "[Malformed: …]", the first found
 	quiet    int    // > 0 while decoding a quoted packet: columns are not changed
@@ -68,8 +71,11 @@ var decoderPool = sync.Pool{New: func() any { return &decoder{info: make([]byte,
 
 func getDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool) *decoder {
 	d := decoderPool.Get().(*decoder)
-	info, scratch := d.info[:0], d.scratch[:0]
-	*d = decoder{data: data, wire: wireLen, tree: tree, info: info, scratch: scratch, ttl: -1}
+	info, scratch, cache := d.info[:0], d.scratch[:0], d.addrCache
+	if cache == nil {
+		cache = new(addrCache)
+	}
+	*d = decoder{data: data, wire: wireLen, tree: tree, info: info, scratch: scratch, addrCache: cache, ttl: -1}
 	if d.wire < len(data) {
 		d.wire = len(data)
 	}
@@ -93,10 +99,10 @@ func (d *decoder) summary() Summary {
 	var buf [64]byte
 	s := Summary{Protocol: d.proto, Tags: d.tags.slice()}
 	if d.src.kind != addrNone {
-		s.Source = string(d.src.appendTo(buf[:0]))
+		s.Source = d.addrCache.get(&d.src, buf[:0])
 	}
 	if d.dst.kind != addrNone {
-		s.Destination = string(d.dst.appendTo(buf[:0]))
+		s.Destination = d.addrCache.get(&d.dst, buf[:0])
 	}
 	if d.problem != "" {
 		if len(d.info) > 0 {
@@ -243,4 +249,36 @@ func (d *decoder) mark(parent *Node, label, field string, off int) {
 		return
 	}
 	d.add(parent, field, label, off, n)
+}
+
+// addrCache remembers recently formatted addresses: a capture holds few
+// distinct ones, so most summaries reuse a string instead of allocating.
+// It is direct-mapped; a decoder (and so its cache) is used by one
+// goroutine at a time.
+type addrCache struct {
+	slots [64]struct {
+		a addr
+		s string
+	}
+}
+
+func (c *addrCache) get(a *addr, buf []byte) string {
+	n := 16
+	switch a.kind {
+	case addrMAC:
+		n = 6
+	case addrIPv4:
+		n = 4
+	}
+	h := uint32(2166136261)
+	for _, b := range a.b[:n] {
+		h = (h ^ uint32(b)) * 16777619
+	}
+	slot := &c.slots[h%uint32(len(c.slots))]
+	if slot.s != "" && slot.a == *a {
+		return slot.s
+	}
+	s := string(a.appendTo(buf))
+	slot.a, slot.s = *a, s
+	return s
 }

@@ -130,3 +130,32 @@ func TestDNSCompressionLoop(t *testing.T) {
 	pkt := udpPacket(false, 5000, 53, msg)
 	Summarize(pcapio.LinkTypeEthernet, pkt, len(pkt))
 }
+
+func TestChecksumAdd(t *testing.T) {
+	// The wide checksum must equal the byte-pair definition for every
+	// length and starting sum.
+	slow := func(b []byte, sum uint32) uint16 {
+		s := uint64(sum)
+		for i := 0; i+1 < len(b); i += 2 {
+			s += uint64(b[i])<<8 | uint64(b[i+1])
+		}
+		if len(b)%2 == 1 {
+			s += uint64(b[len(b)-1]) << 8
+		}
+		for s > 0xffff {
+			s = s>>16 + s&0xffff
+		}
+		return uint16(s)
+	}
+	b := make([]byte, 300)
+	for i := range b {
+		b[i] = byte(i*7 + 0xf0)
+	}
+	for n := 0; n <= len(b); n++ {
+		for _, sum := range []uint32{0, 1, 0xffff, 0x1fffe, 0xfffffff0} {
+			if got, want := checksumFold(checksumAdd(b[:n], sum)), slow(b[:n], sum); got != want {
+				t.Fatalf("len %d sum %#x: got %#04x want %#04x", n, sum, got, want)
+			}
+		}
+	}
+}

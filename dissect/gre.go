@@ -23,7 +23,10 @@ func (d *decoder) gre(off, end int) {
 	if ver == 1 && fv&0x0080 != 0 { // acknowledgment number
 		hlen += 4
 	}
-	n := d.layer("gre", "Generic Routing Encapsulation ("+etherTypeNameOr(proto)+")", off, hlen)
+	var n *Node
+	if d.tree {
+		n = d.layer("gre", "Generic Routing Encapsulation ("+etherTypeNameOr(proto)+")", off, hlen)
+	}
 	fl := d.fHex(n, "gre.flags_and_version", "Flags and Version", off, 2, uint64(fv), 4)
 	d.fBool(fl, "gre.flags.checksum", "Checksum Bit", off, 2, fv&0x8000 != 0)
 	d.fBool(fl, "gre.flags.key", "Key Bit", off, 2, fv&0x2000 != 0)
@@ -104,7 +107,10 @@ func (d *decoder) geneve(off, end int) {
 	}
 	vo, flags, proto, vni := d.u8(off), d.u8(off+1), d.be16(off+2), d.be24(off+4)
 	optLen := int(vo&0x3f) * 4
-	n := d.layer("geneve", "Generic Network Virtualization Encapsulation, VNI: "+string(appendHex(nil, uint64(vni), 6))+", "+etherTypeNameOr(proto), off, 8+optLen)
+	var n *Node
+	if d.tree {
+		n = d.layer("geneve", "Generic Network Virtualization Encapsulation, VNI: "+string(appendHex(nil, uint64(vni), 6))+", "+etherTypeNameOr(proto), off, 8+optLen)
+	}
 	d.fUint(n, "geneve.version", "Version", off, 1, uint64(vo>>6))
 	// Wireshark names the header's options length like an option's.
 	d.fUint(n, "geneve.option.length", "Options Length", off, 1, uint64(optLen))

@@ -22,7 +22,7 @@ func (d *decoder) icmp(off, end int) {
 		d.tag(tagICMPError)
 	}
 	echo := typ == 0 || typ == 8 || typ == 13 || typ == 14 || typ == 15 || typ == 16 || typ == 17 || typ == 18
-	if echo && d.has(off+4, 4) {
+	if echo && n != nil && d.has(off+4, 4) {
 		id, seq := d.be16(off+4), d.be16(off+6)
 		d.add(n, "icmp.ident", "Identifier (BE): "+strconv.Itoa(int(id))+" ("+string(appendHex(nil, uint64(id), 4))+")", off+4, 2)
 		d.add(n, "icmp.seq", "Sequence Number (BE): "+strconv.Itoa(int(seq))+" ("+string(appendHex(nil, uint64(seq), 4))+")", off+6, 2)

@@ -74,7 +74,10 @@ func (d *decoder) igmp(off, end int) {
 			}
 			rt, aux, nsrc := d.u8(o), int(d.u8(o+1))*4, int(d.be16(o+2))
 			rl := 8 + nsrc*4 + aux
-			r := d.add(n, "", "Group Record : "+string(appendIPv4(nil, d.bytes(o+4, 4)))+"  "+igmpRecordName(rt), o, rl)
+			var r *Node
+			if n != nil {
+				r = d.add(n, "", "Group Record : "+string(appendIPv4(nil, d.bytes(o+4, 4)))+"  "+igmpRecordName(rt), o, rl)
+			}
 			d.fUint(r, "igmp.record_type", "Record Type", o, 1, uint64(rt))
 			d.fUint(r, "igmp.aux_data_len", "Aux Data Len", o+1, 1, uint64(aux/4))
 			d.fUint(r, "igmp.num_src", "Num Src", o+2, 2, uint64(nsrc))

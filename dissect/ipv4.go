@@ -1,6 +1,9 @@
 package dissect
 
-import "strconv"
+import (
+	"encoding/binary"
+	"strconv"
+)
 
 // ipv4 decodes an IPv4 header at off and its payload, returning the end of
 // the packet as its total length gives it.
@@ -67,7 +70,7 @@ func (d *decoder) ipv4(off, end int) int {
 				want := ^uint16(checksumFold(checksumAdd(d.data[off:off+10], 0) + checksumAdd(d.data[off+12:off+ihl], 0)))
 				d.add(n, "ip.checksum", "Header Checksum: "+string(appendHex(nil, uint64(csum), 4))+" incorrect, should be "+string(appendHex(nil, uint64(want), 4)), off+10, 2)
 			}
-		} else {
+		} else if n != nil {
 			d.add(n, "ip.checksum", "Header Checksum: "+string(appendHex(nil, uint64(csum), 4))+" [correct]", off+10, 2)
 		}
 	} else {
@@ -87,7 +90,7 @@ func (d *decoder) ipv4(off, end int) int {
 	d.ipFrag = mf || fragOff != 0
 	if fragOff != 0 {
 		if d.tree {
-			d.fBytes(d.layer("data", "Data ("+strconv.Itoa(pend-off-ihl)+" bytes)", off+ihl, pend-off-ihl), "data.data", "Data", off+ihl, pend-off-ihl)
+			d.data2(off+ihl, pend)
 		}
 		if d.infoReset() {
 			d.is("Fragmented IP protocol (proto=")
@@ -212,7 +215,7 @@ func (d *decoder) ipPayload(proto uint8, off, end int) {
 		// IPv6 No Next Header: nothing follows.
 	default:
 		if off < end {
-			d.fBytes(d.layer("data", "Data ("+strconv.Itoa(end-off)+" bytes)", off, end-off), "data.data", "Data", off, end-off)
+			d.data2(off, end)
 		}
 		if d.infoReset() {
 			if name := ipProtoName(proto); name != "" {
@@ -227,16 +230,40 @@ func (d *decoder) ipPayload(proto uint8, off, end int) {
 	}
 }
 
-// checksumAdd adds b as big-endian 16-bit words to sum.
+// checksumAdd adds b as big-endian 16-bit words to sum (a one's
+// complement partial sum, folded later by checksumFold). It adds eight
+// bytes at a time: the 16-bit words of a 64-bit big-endian load sum to the
+// same one's complement value as its two 32-bit halves.
 func checksumAdd(b []byte, sum uint32) uint32 {
-	n := len(b) &^ 1
-	for i := 0; i < n; i += 2 {
-		sum += uint32(b[i])<<8 | uint32(b[i+1])
+	acc := uint64(sum)
+	for len(b) >= 8 {
+		v := binary.BigEndian.Uint64(b)
+		acc += v >> 32
+		acc += v & 0xffffffff
+		b = b[8:]
 	}
-	if len(b)&1 == 1 {
-		sum += uint32(b[len(b)-1]) << 8
+	if len(b) >= 4 {
+		acc += uint64(binary.BigEndian.Uint32(b))
+		b = b[4:]
 	}
-	return sum
+	if len(b) >= 2 {
+		acc += uint64(b[0])<<8 | uint64(b[1])
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		acc += uint64(b[0]) << 8
+	}
+	// Fold 64 -> 32 bits keeping the one's complement sum.
+	acc = acc>>32 + acc&0xffffffff
+	acc = acc>>32 + acc&0xffffffff
+	return uint32(checksumFold32(uint32(acc)))
+}
+
+// checksumFold32 folds a 32-bit one's complement sum to 16 bits, keeping
+// it in a uint32 so partial sums can be added again.
+func checksumFold32(s uint32) uint32 {
+	s = s>>16 + s&0xffff
+	return s>>16 + s&0xffff
 }
 
 func checksumFold(sum uint32) uint16 {

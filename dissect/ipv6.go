@@ -100,7 +100,7 @@ func (d *decoder) ipv6Ext(typ uint8, off, end int) {
 		if fo>>3 != 0 {
 			pl := end - off - 8
 			if pl > 0 {
-				d.fBytes(d.layer("data", "Data ("+strconv.Itoa(pl)+" bytes)", off+8, pl), "data.data", "Data", off+8, pl)
+				d.data2(off+8, off+8+pl)
 			}
 			if d.infoReset() {
 				d.is("IPv6 fragment (off=")

@@ -180,7 +180,7 @@ func (d *decoder) etherPayload(et uint16, off, end int) int {
 		return d.ppp(off, end)
 	}
 	if off < end {
-		d.fBytes(d.layer("data", "Data ("+strconv.Itoa(end-off)+" bytes)", off, end-off), "data.data", "Data", off, end-off)
+		d.data2(off, end)
 	}
 	// Not decoded: the columns keep the outer layer's protocol.
 	if d.infoReset() {
@@ -275,7 +275,7 @@ func (d *decoder) mpls(off, end int) int {
 		return d.ipv6(off, end)
 	}
 	if off < end {
-		d.fBytes(d.layer("data", "Data ("+strconv.Itoa(end-off)+" bytes)", off, end-off), "data.data", "Data", off, end-off)
+		d.data2(off, end)
 	}
 	return end
 }
@@ -370,7 +370,7 @@ func (d *decoder) sllProtocol(n *Node, proto, hatype uint16, off, end int, v1 bo
 		d.llc(off, end)
 	default:
 		if off < end {
-			d.fBytes(d.layer("data", "Data ("+strconv.Itoa(end-off)+" bytes)", off, end-off), "data.data", "Data", off, end-off)
+			d.data2(off, end)
 		}
 	}
 }
@@ -418,7 +418,7 @@ func (d *decoder) null(lt pcapio.LinkType, off, end int) {
 			d.iu(uint64(fam))
 		}
 		if off+4 < end {
-			d.fBytes(d.layer("data", "Data ("+strconv.Itoa(end-off-4)+" bytes)", off+4, end-off-4), "data.data", "Data", off+4, end-off-4)
+			d.data2(off+4, end)
 		}
 	}
 }

@@ -15,7 +15,10 @@ func (d *decoder) sctp(off, end int) {
 		return
 	}
 	sp, dp, vtag, csum := d.be16(off), d.be16(off+2), d.be32(off+4), d.be32(off+8)
-	n := d.layer("sctp", "Stream Control Transmission Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp)), off, end-off)
+	var n *Node
+	if d.tree {
+		n = d.layer("sctp", "Stream Control Transmission Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp)), off, end-off)
+	}
 	d.fUint(n, "sctp.srcport", "Source port", off, 2, uint64(sp))
 	d.fUint(n, "sctp.dstport", "Destination port", off+2, 2, uint64(dp))
 	d.fHex(n, "sctp.verification_tag", "Verification tag", off+4, 4, uint64(vtag), 8)
@@ -30,8 +33,10 @@ func (d *decoder) sctp(off, end int) {
 		stored := uint32(d.data[off+8]) | uint32(d.data[off+9])<<8 | uint32(d.data[off+10])<<16 | uint32(d.data[off+11])<<24
 		if c != stored {
 			d.tag(tagBadChecksum)
-			d.add(n, "sctp.checksum", "Checksum: "+string(appendHex(nil, uint64(csum), 8))+" incorrect", off+8, 4)
-		} else {
+			if n != nil {
+				d.add(n, "sctp.checksum", "Checksum: "+string(appendHex(nil, uint64(csum), 8))+" incorrect", off+8, 4)
+			}
+		} else if n != nil {
 			d.add(n, "sctp.checksum", "Checksum: "+string(appendHex(nil, uint64(csum), 8))+" [correct]", off+8, 4)
 		}
 	}

@@ -36,8 +36,11 @@ func (d *decoder) tls(off, end int) {
 		if rv > version {
 			version = rv
 		}
-		n := d.layer("tls", "Transport Layer Security", o, 5+rl)
-		rec := d.add(n, "tls.record", tlsVersionName(rv)+" Record Layer: "+tlsContentName(ct), o, 5+rl)
+		var rec *Node
+		if d.tree {
+			n := d.layer("tls", "Transport Layer Security", o, 5+rl)
+			rec = d.add(n, "tls.record", tlsVersionName(rv)+" Record Layer: "+tlsContentName(ct), o, 5+rl)
+		}
 		d.fUintName(rec, "tls.record.content_type", "Content Type", o, 1, uint64(ct), tlsContentName(ct))
 		d.fHexName(rec, "tls.record.version", "Version", o+1, 2, uint64(rv), 4, tlsVersionName(rv))
 		d.fUint(rec, "tls.record.length", "Length", o+3, 2, uint64(rl))
@@ -117,7 +120,10 @@ func (d *decoder) tlsHandshakes(rec *Node, off, end int, info bool) uint16 {
 			}
 			d.is(name)
 		}
-		h := d.add(rec, "tls.handshake", "Handshake Protocol: "+name, off, 4+hl)
+		var h *Node
+		if rec != nil {
+			h = d.add(rec, "tls.handshake", "Handshake Protocol: "+name, off, 4+hl)
+		}
 		d.fUintName(h, "tls.handshake.type", "Handshake Type", off, 1, uint64(ht), name)
 		d.fUint(h, "tls.handshake.length", "Length", off+1, 3, uint64(hl))
 		hend := off + 4 + hl
