@@ -61,14 +61,19 @@ func liveOutOf(b *block) atomSet {
 // liveness computes liveIn of every block, in reverse topological order.
 func liveness(order []*block) {
 	for i := len(order) - 1; i >= 0; i-- {
-		b := order[i]
-		live := liveOutOf(b)
-		for j := len(b.stmts) - 1; j >= 0; j-- {
-			u, d := usesDef(b.stmts[j])
-			live = live&^(1<<d) | u
-		}
-		b.liveIn = live
+		order[i].liveIn = liveInOf(order[i])
 	}
+}
+
+// liveInOf returns the atoms b reads before writing, given its successors'
+// liveIn.
+func liveInOf(b *block) atomSet {
+	live := liveOutOf(b)
+	for j := len(b.stmts) - 1; j >= 0; j-- {
+		u, d := usesDef(b.stmts[j])
+		live = live&^(1<<d) | u
+	}
+	return live
 }
 
 // neverLen stands for "every packet is rejected from here on".

@@ -52,6 +52,9 @@ func Optimize(prog []Insn) []Insn {
 		if !changed {
 			break
 		}
+		if debugRounds != nil {
+			debugRounds(round, len(emit(topo(root))))
+		}
 	}
 	out := emit(topo(root))
 	if len(out) > len(orig) || Validate(out) != nil {
@@ -59,3 +62,5 @@ func Optimize(prog []Insn) []Insn {
 	}
 	return out
 }
+
+var debugRounds func(round, n int)
