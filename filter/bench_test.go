@@ -1,0 +1,99 @@
+package filter
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// Benchmarks of compile time per expression, with two anchors measured in
+// the same run: tcpdump -d (a process per expression, as a user runs it)
+// and libpcap's pcap_compile in one process (the shared pcapmatch harness
+// in compile-only mode). Each iteration is one expression of the shared
+// public.txt, in turn, so -benchtime=1x stays fast.
+
+func publicExprs(b *testing.B) []string {
+	b.Helper()
+	data, err := os.ReadFile(filepath.Join(testenv.SharedDir(b), "filters", "public.txt"))
+	if err != nil {
+		b.Fatalf("read public.txt: %v", err)
+	}
+	var exprs []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(l) != "" {
+			exprs = append(exprs, l)
+		}
+	}
+	return exprs
+}
+
+// BenchmarkCompile is pkttap's Compile (optimized), per expression.
+func BenchmarkCompile(b *testing.B) {
+	exprs := publicExprs(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, _ = Compile(exprs[i%len(exprs)], Options{LinkType: pcapio.LinkTypeEthernet})
+	}
+}
+
+// BenchmarkCompileNoOptimize is the parser and code generator alone.
+func BenchmarkCompileNoOptimize(b *testing.B) {
+	exprs := publicExprs(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, _ = Compile(exprs[i%len(exprs)], Options{LinkType: pcapio.LinkTypeEthernet, NoOptimize: true})
+	}
+}
+
+// BenchmarkTcpdumpD runs tcpdump -d -y EN10MB once per expression.
+func BenchmarkTcpdumpD(b *testing.B) {
+	tcpdump := testenv.LookPath(b, "tcpdump", "tcpdump")
+	exprs := publicExprs(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = exec.Command(tcpdump, "-d", "-y", "EN10MB", "--", exprs[i%len(exprs)]).Run()
+	}
+}
+
+// BenchmarkLibpcapCompile measures pcap_compile in one process: pcapmatch
+// compiles all public expressions per run; the reported ns/expr is its time
+// per expression (the process start is amortized over all of them).
+func BenchmarkLibpcapCompile(b *testing.B) {
+	shared := testenv.SharedDir(b)
+	bin := buildPcapmatchB(b, shared)
+	exprs := publicExprs(b)
+	file := filepath.Join(shared, "filters", "public.txt")
+	b.ResetTimer()
+	var total time.Duration
+	n := 0
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if out, err := exec.Command(bin, "-y", "EN10MB", file).CombinedOutput(); err != nil {
+			b.Fatalf("pcapmatch: %v\n%s", err, out)
+		}
+		total += time.Since(start)
+		n += len(exprs)
+	}
+	b.ReportMetric(float64(total.Nanoseconds())/float64(n), "ns/expr")
+}
+
+func buildPcapmatchB(b *testing.B, shared string) string {
+	b.Helper()
+	cc := testenv.LookPath(b, "cc", "cc")
+	if _, err := os.Stat("/usr/include/pcap/pcap.h"); err != nil {
+		testenv.Missing(b, "libpcap", "libpcap headers are not installed (apt-get install -y libpcap-dev)")
+	}
+	bin := filepath.Join(b.TempDir(), "pcapmatch")
+	if out, err := exec.Command(cc, "-O2", "-o", bin, filepath.Join(shared, "tools", "pcapmatch.c"), "-lpcap").CombinedOutput(); err != nil {
+		b.Fatalf("build pcapmatch: %v\n%s", err, out)
+	}
+	return bin
+}
