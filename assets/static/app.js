@@ -168,11 +168,11 @@
     S.total = S.displayed = info.packets;
     clearSelection();
     $('filter-input').value = filter;
+    validateNow();
     renderCapHeader();
     renderCapMenu();
     $('list-scroll').scrollTop = 0;
     if (filter) {
-      validateNow();
       await applyFilter(filter);
     } else {
       renderList();
@@ -690,6 +690,7 @@
       }
     } else {
       S.displayed = S.total;
+      setFilterState('', '');
     }
     writeURL();
     renderStatus();
