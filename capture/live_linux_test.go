@@ -173,3 +173,30 @@ func TestInterfaces(t *testing.T) {
 		t.Errorf("Interfaces() in the namespace = %+v, no %s", ifs, v.ifB)
 	}
 }
+
+// TestLiveVLANFilter sends frames tagged with VLAN 100 and 200; the kernel
+// moves the tag into packet metadata on receive, so "vlan 100" works only
+// if the filter was compiled for the socket (ancillary loads), and the tag
+// must be back in the bytes returned.
+func TestLiveVLANFilter(t *testing.T) {
+	v := newVethPair(t)
+	c := openIn(t, v.nsB, capture.Live(v.ifB).Filter("vlan 100 and udp port 5555"))
+	const n = 5
+	var frames, want [][]byte
+	for i := range n {
+		tagged := v.vlanUDPFrame(100, 5555, []byte(fmt.Sprintf("vlan 100 #%d", i)))
+		frames = append(frames, v.vlanUDPFrame(200, 5555, []byte("vlan 200")), tagged)
+		want = append(want, tagged)
+	}
+	v.sendFrames(t, frames...)
+	for i := range n {
+		p := nextWithin(t, c, 5*time.Second)
+		if !bytes.Equal(p.Data, want[i]) || p.Length != len(want[i]) {
+			t.Fatalf("packet %d:\n got % x (%d on the wire)\nwant % x", i, p.Data, p.Length, want[i])
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if st, err := c.Stats(); err != nil || st.Received != n {
+		t.Errorf("Stats() = %+v, %v; want %d received (the VLAN 200 frames rejected in the kernel)", st, err, n)
+	}
+}
