@@ -13,7 +13,6 @@ type block struct {
 	order   int     // index in the topological order, -1 if unreachable
 	preds   []edge  // incoming edges
 	in, out state   // value numbers at entry and before the terminator
-	fresh   atomSet // atoms whose entry value is fresh (paths disagree)
 	testA   vid     // value of A compared by a conditional terminator
 	testB   vid     // value of the operand (constant or X)
 	facts   factSet // facts known on every path to the block

@@ -58,13 +58,6 @@ func liveOutOf(b *block) atomSet {
 	return live | u
 }
 
-// liveness computes liveIn of every block, in reverse topological order.
-func liveness(order []*block) {
-	for i := len(order) - 1; i >= 0; i-- {
-		order[i].liveIn = liveInOf(order[i])
-	}
-}
-
 // liveInOf returns the atoms b reads before writing, given its successors'
 // liveIn.
 func liveInOf(b *block) atomSet {

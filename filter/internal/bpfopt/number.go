@@ -102,7 +102,6 @@ func (s *state) apply(e effect) {
 func (o *optimizer) entryState(b *block) state {
 	var s state
 	if len(b.preds) == 0 {
-		b.fresh = 1<<nAtoms - 1
 		for a := range s.v {
 			s.v[a] = o.vals.get(vexpr{kind: vkFresh, op: uint16(a), k: 0xffffffff})
 		}
@@ -120,11 +119,9 @@ func (o *optimizer) entryState(b *block) state {
 			s.minLen = ps.minLen
 		}
 	}
-	b.fresh = 0
 	for a := range s.v {
 		if s.v[a] == 0 {
 			s.v[a] = o.vals.get(vexpr{kind: vkFresh, op: uint16(a), k: uint32(b.order)})
-			b.fresh |= 1 << a
 		}
 	}
 	return s

@@ -29,7 +29,6 @@ func Optimize(prog []Insn) []Insn {
 			changed = true
 			order = topo(root)
 		}
-		liveness(order)
 		computeFacts(order)
 		if o.thread(order) {
 			changed = true
@@ -52,9 +51,6 @@ func Optimize(prog []Insn) []Insn {
 		if !changed {
 			break
 		}
-		if debugRounds != nil {
-			debugRounds(round, len(emit(topo(root))))
-		}
 	}
 	out := emit(topo(root))
 	if len(out) > len(orig) || Validate(out) != nil {
@@ -62,5 +58,3 @@ func Optimize(prog []Insn) []Insn {
 	}
 	return out
 }
-
-var debugRounds func(round, n int)
