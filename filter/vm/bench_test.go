@@ -1,10 +1,12 @@
 package vm
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -149,72 +151,137 @@ func xnetVM(b testing.TB, prog []bpf.RawInstruction) *bpf.VM {
 	return xv
 }
 
-// BenchmarkCompare runs the three engines over the whole mix, interleaved,
-// and reports ns/packet for each (medians over b.N passes) and the ratios.
-// ns/op is pkttap's ns/packet.
+// BenchmarkCompare runs the three engines over the whole mix and reports
+// ns/packet for each (medians over b.N passes) and the ratios. The passes
+// are interleaved, in alternating order, with libpcap's run by the
+// harness's serve mode while this process waits, so that the load of a
+// shared machine falls on all three alike. ns/op is pkttap's ns/packet.
 func BenchmarkCompare(b *testing.B) {
 	pkts, enc := benchPackets()
 	progs := benchPrograms(b)
 	bin := buildHarness(b)
 	dir := b.TempDir()
 	pktPath := filepath.Join(dir, "packets.bin")
+	progPath := filepath.Join(dir, "programs.bin")
+	raw := make([][]bpf.RawInstruction, len(progs))
+	for i, p := range progs {
+		raw[i] = p.prog
+	}
 	if err := os.WriteFile(pktPath, enc, 0o644); err != nil {
 		b.Fatal(err)
 	}
+	if err := os.WriteFile(progPath, encodePrograms(raw), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	h := startServe(b, bin, progPath, pktPath)
 	for i, p := range progs {
 		b.Run(benchName(p.expr), func(b *testing.B) {
 			v := mustNew(b, p.prog)
 			xv := xnetVM(b, p.prog)
-			progPath := filepath.Join(dir, fmt.Sprintf("prog%d.bin", i))
-			if err := os.WriteFile(progPath, encodePrograms([][]bpf.RawInstruction{p.prog}), 0o644); err != nil {
-				b.Fatal(err)
-			}
-			rounds := b.N
-			ours := make([]float64, rounds)
-			xnet := make([]float64, rounds)
-			var ourMatch, xnetMatch int
-			for r := range rounds {
-				ourMatch, xnetMatch = 0, 0
+			ours := make([]float64, 0, b.N)
+			xnet := make([]float64, 0, b.N)
+			pcap := make([]float64, 0, b.N)
+			var ourMatch, xnetMatch, pcapMatch int
+			runOurs := func() {
+				m := 0
 				t0 := time.Now()
 				for j := range pkts {
 					if v.Run(pkts[j].data, pkts[j].wireLen) != 0 {
-						ourMatch++
+						m++
 					}
 				}
-				t1 := time.Now()
+				ours = append(ours, float64(time.Since(t0).Nanoseconds())/float64(len(pkts)))
+				ourMatch = m
+			}
+			runXNet := func() {
+				m := 0
+				t0 := time.Now()
 				for j := range pkts {
 					if n, _ := xv.Run(pkts[j].data); n != 0 {
-						xnetMatch++
+						m++
 					}
 				}
-				t2 := time.Now()
-				ours[r] = float64(t1.Sub(t0).Nanoseconds()) / float64(len(pkts))
-				xnet[r] = float64(t2.Sub(t1).Nanoseconds()) / float64(len(pkts))
+				xnet = append(xnet, float64(time.Since(t0).Nanoseconds())/float64(len(pkts)))
+				xnetMatch = m
+			}
+			runPcap := func() {
+				ns, m := h.pass(b, i)
+				pcap = append(pcap, ns)
+				pcapMatch = m
+			}
+			for r := range b.N {
+				if r%2 == 0 {
+					runOurs()
+					runXNet()
+					runPcap()
+				} else {
+					runPcap()
+					runXNet()
+					runOurs()
+				}
 			}
 			b.StopTimer()
-			out, err := execOutput(bin, "bench", progPath, pktPath, strconv.Itoa(rounds))
-			if err != nil {
-				b.Fatal(err)
-			}
-			var best, pcap float64
-			var pcapMatch int
-			if _, err := fmt.Fscan(bytes.NewReader(out), &best, &pcap, &pcapMatch); err != nil {
-				b.Fatalf("libpcap harness bench output %q: %v", out, err)
-			}
 			// x/net/bpf takes len as the captured length, so it may
 			// disagree on programs that read len; the others may not.
 			if ourMatch != pcapMatch || (xnetMatch != pcapMatch && !readsLen(p.prog)) {
 				b.Fatalf("%q: accepted packets differ: pkttap %d, x/net/bpf %d, libpcap %d", p.expr, ourMatch, xnetMatch, pcapMatch)
 			}
-			o, x := median(ours), median(xnet)
+			o, x, c := median(ours), median(xnet), median(pcap)
 			b.ReportMetric(o, "ns/op")
 			b.ReportMetric(o, "pkttap-ns/pkt")
 			b.ReportMetric(x, "xnet-ns/pkt")
-			b.ReportMetric(pcap, "libpcap-ns/pkt")
-			b.ReportMetric(pcap/o, "libpcap/pkttap")
+			b.ReportMetric(c, "libpcap-ns/pkt")
+			b.ReportMetric(c/o, "libpcap/pkttap")
 			b.ReportMetric(x/o, "xnet/pkttap")
 		})
 	}
+}
+
+// serveHarness is a running `bpfharness serve`.
+type serveHarness struct {
+	in  io.Writer
+	out *bufio.Reader
+}
+
+// startServe starts the harness in serve mode; it ends with the benchmark.
+func startServe(b *testing.B, bin, progPath, pktPath string) *serveHarness {
+	b.Helper()
+	cmd := exec.Command(bin, "serve", progPath, pktPath)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("libpcap harness: %v", err)
+	}
+	b.Cleanup(func() {
+		in.Close()
+		cmd.Wait()
+	})
+	return &serveHarness{in: in, out: bufio.NewReader(out)}
+}
+
+// pass has libpcap run program i over all packets once and returns its
+// ns/packet and the number of packets accepted.
+func (h *serveHarness) pass(b *testing.B, i int) (float64, int) {
+	if _, err := fmt.Fprintf(h.in, "%d\n", i); err != nil {
+		b.Fatalf("libpcap harness: %v", err)
+	}
+	line, err := h.out.ReadString('\n')
+	if err != nil {
+		b.Fatalf("libpcap harness: %v", err)
+	}
+	var ns float64
+	var m int
+	if _, err := fmt.Sscan(line, &ns, &m); err != nil {
+		b.Fatalf("libpcap harness output %q: %v", line, err)
+	}
+	return ns, m
 }
 
 // readsLen reports whether prog loads the packet length.

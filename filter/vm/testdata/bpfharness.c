@@ -15,6 +15,11 @@
  *   bpfharness validate PROGRAMS
  *       For every program, a little-endian uint32: 1 when bpf_validate
  *       accepts it, else 0. Nothing is run.
+ *   bpfharness serve PROGRAMS PACKETS
+ *       Loads everything, then for each line "I" read from stdin runs
+ *       program I over all packets once and prints one line: nanoseconds
+ *       per packet of that pass and the number of accepted packets. This
+ *       lets a caller interleave libpcap's passes with its own.
  *   bpfharness bench PROGRAMS PACKETS ROUNDS
  *       For every program, runs bpf_filter over all packets ROUNDS times and
  *       prints one line: the best and the median nanoseconds per packet over
@@ -172,8 +177,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 4 || (strcmp(argv[1], "run") != 0 &&
-	    strcmp(argv[1], "bench") != 0)) {
-		fprintf(stderr, "usage: bpfharness dump CAPTURE | validate PROGRAMS | run PROGRAMS PACKETS | bench PROGRAMS PACKETS ROUNDS\n");
+	    strcmp(argv[1], "bench") != 0 && strcmp(argv[1], "serve") != 0)) {
+		fprintf(stderr, "usage: bpfharness dump CAPTURE | validate PROGRAMS | run PROGRAMS PACKETS | serve PROGRAMS PACKETS | bench PROGRAMS PACKETS ROUNDS\n");
 		return 2;
 	}
 	size_t np, nk;
@@ -192,6 +197,29 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 		return 0;
+	}
+	if (strcmp(argv[1], "serve") == 0) {
+		char line[64];
+		while (fgets(line, sizeof(line), stdin) != NULL) {
+			size_t i = strtoul(line, NULL, 10);
+			if (i >= np) {
+				fprintf(stderr, "no program %zu\n", i);
+				return 2;
+			}
+			const struct bpf_insn *insns = progs[i].bf_insns;
+			size_t m = 0;
+			double t0 = now_ns();
+			for (size_t j = 0; j < nk; j++)
+				m += bpf_filter(insns, pk[j].data, pk[j].wirelen,
+				    pk[j].caplen) != 0;
+			printf("%.3f %zu\n", (now_ns() - t0) / (double)nk, m);
+			fflush(stdout);
+		}
+		return 0;
+	}
+	if (argc < 5) {
+		fprintf(stderr, "bench needs ROUNDS\n");
+		return 2;
 	}
 	int rounds = atoi(argv[4]);
 	if (rounds < 1)
