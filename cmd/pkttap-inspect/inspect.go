@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/pcapio"
@@ -22,6 +24,10 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	c, err := b.Open()
 	if err != nil {
+		var pe *capture.PlatformError
+		if live && errors.As(err, &pe) && !errors.Is(err, capture.ErrPermissionDenied) {
+			return fmt.Errorf("%w (pkttap-inspect -l lists the interfaces)", err)
+		}
 		return err
 	}
 	defer c.Close()
@@ -109,6 +115,21 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return loopErr
 }
 
+// looksLikePath reports whether name, which is not an existing file, is
+// still meant as one: it has a slash or a capture file extension, which no
+// interface name has (a backslash does not count: Windows interfaces are
+// named \Device\NPF_{GUID}). The user then gets "no such file".
+func looksLikePath(name string) bool {
+	if strings.ContainsRune(name, '/') {
+		return true
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".pcap", ".pcapng", ".cap", ".ntar":
+		return true
+	}
+	return false
+}
+
 // builderFor describes the capture the command line names: -r FILE, -i
 // INTERFACE, or a first argument that is a file if one of that name exists
 // and an interface otherwise; the other arguments are the filter.
@@ -122,7 +143,7 @@ func builderFor(o options) (b capture.Builder, live bool, err error) {
 	case len(args) == 0:
 		return b, false, usageErrorf("name a capture file or an interface (pkttap-inspect -l lists the interfaces)")
 	default:
-		if isFile(args[0]) {
+		if isFile(args[0]) || looksLikePath(args[0]) {
 			b = capture.FromFile(args[0])
 		} else {
 			b, live = capture.Live(args[0]), true

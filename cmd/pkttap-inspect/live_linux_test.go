@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,5 +189,37 @@ func TestListInterfaces(t *testing.T) {
 	want := regexp.MustCompile(`(?m)^\d+\.` + v.ifB + ` \[Up\] 198\.18\.8\.2/24$`)
 	if !want.MatchString(out.String()) || !regexp.MustCompile(`(?m)^\d+\.lo \[Up, Loopback\] 127\.0\.0\.1/8`).MatchString(out.String()) {
 		t.Errorf("pkttap-inspect -l in a namespace with lo and %s printed:\n%s", v.ifB, out)
+	}
+}
+
+// TestLivePermissionDenied runs pkttap-inspect as an unprivileged user (no
+// CAP_NET_RAW): it must fail with advice, not a bare errno.
+func TestLivePermissionDenied(t *testing.T) {
+	v := newVethPair(t)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv (util-linux) is not installed")
+	}
+	bin := inspectBinary(t)
+	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", v.nsB, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin, "-c", "1", v.ifB)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("unprivileged pkttap-inspect: %v, want exit status 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "CAP_NET_RAW") || !strings.Contains(string(out), "root") {
+		t.Errorf("unprivileged pkttap-inspect says %q; want advice to run as root or grant CAP_NET_RAW", out)
+	}
+}
+
+func TestLiveNoSuchInterface(t *testing.T) {
+	v := newVethPair(t)
+	out, err := exec.Command("ip", "netns", "exec", v.nsB, inspectBinary(t), "pkttap-none0").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "pkttap-inspect -l lists the interfaces") {
+		t.Errorf("pkttap-inspect on a missing interface: %v, %q; want exit 1 and a hint to run -l", err, out)
 	}
 }

@@ -380,3 +380,12 @@ func TestWriteMixedLinkTypes(t *testing.T) {
 		t.Errorf("-w copy.pcap of a mixed file: exit %d, %q; want an error advising pcapng", code, errOut)
 	}
 }
+
+func TestMissingFileIsNotAnInterface(t *testing.T) {
+	for _, name := range []string{filepath.Join(t.TempDir(), "none"), "missing.pcapng", "Trace.PCAP"} {
+		_, errOut, code := runCLI(t, name)
+		if code != 1 || !strings.Contains(errOut, "no such file") {
+			t.Errorf("pkttap-inspect %s: exit %d, %q; want a missing-file error", name, code, errOut)
+		}
+	}
+}
