@@ -8,10 +8,14 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/pcapio"
 )
+
+// dumpFlushEvery is how often a live capture's -w file is flushed.
+const dumpFlushEvery = 200 * time.Millisecond
 
 // inspect opens the capture the command line names, prints (and/or writes)
 // its packets, and ends with the count line; a live capture also reports
@@ -62,7 +66,7 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	pr.hex = !o.summary && !o.verbose && o.write == ""
 	printing := !o.quiet && (pr.hex || pr.summary || pr.tree)
 
-	n, loopErr := 0, error(nil)
+	n, loopErr, lastFlush := 0, error(nil), time.Now()
 	for o.count == 0 || n < o.count {
 		p, err := c.NextZeroCopy()
 		if errors.Is(err, io.EOF) || errors.Is(err, capture.ErrClosed) {
@@ -83,11 +87,14 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			pr.printPacket(n, &p)
 		}
 		if live {
-			if dump != nil {
+			// The -w file is flushed now and then (as tcpdump's is, unless
+			// -U), the terminal after every packet.
+			if dump != nil && time.Since(lastFlush) >= dumpFlushEvery {
 				if err := dump.Flush(); err != nil {
 					loopErr = err
 					break
 				}
+				lastFlush = time.Now()
 			}
 			if err := out.Flush(); err != nil {
 				loopErr = fmt.Errorf("write output: %w", err)
