@@ -27,7 +27,8 @@ type Builder struct {
 }
 
 // FromFile describes a capture read from a .pcap or .pcapng file (the format
-// is told by the file's first bytes, not its name); "-" reads standard input.
+// is told by the file's first bytes, not its name); "-" reads standard input
+// (which Close leaves open, so Close does not wake a Next blocked on it).
 func FromFile(path string) Builder {
 	return Builder{name: path, snaplen: DefaultSnaplen}
 }
