@@ -253,7 +253,14 @@ func (o *optimizer) decide(fs factSet, a vid, term Insn, b vid, extra ...fact) (
 		}
 		return false, false
 	}
-	k := knowledge{hi: 0xffffffff}
+	k := knowledge{hi: t.maxOf(a)}
+	if opCode(op) == jmpJEQ {
+		// libpcap keeps "ip proto 256" (a byte compared with 256) as a
+		// program that matches nothing rather than rejecting the
+		// expression; the compiler relies on our reducing to "ret #0"
+		// exactly where libpcap does, so equality does not use the bound.
+		k.hi = 0xffffffff
+	}
 	if aok {
 		k.lo, k.hi = ca, ca
 	}

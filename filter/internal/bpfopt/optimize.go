@@ -45,10 +45,13 @@ func Optimize(prog []Insn) []Insn {
 			changed = true
 			order = topo(root)
 		}
-		if root, c = mergeIdentical(root, order); c {
-			changed = true
+		if changed {
+			continue
 		}
-		if !changed {
+		// Merge identical blocks only once nothing else applies: a block
+		// shared by several paths can no longer be threaded differently on
+		// each of them.
+		if root, c = mergeIdentical(root, order); !c {
 			break
 		}
 	}

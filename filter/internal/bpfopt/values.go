@@ -80,6 +80,13 @@ func (t *valueTable) alu(op uint16, a, b vid) vid {
 			return t.konst(r)
 		}
 	}
+	switch op {
+	case aluADD, aluMUL, aluAND, aluOR, aluXOR:
+		if aconst && !bconst {
+			// Commutative: put the constant second for the identities.
+			a, b, ka, kb, aconst, bconst = b, a, kb, ka, bconst, aconst
+		}
+	}
 	if bconst {
 		switch {
 		case kb == 0 && (op == aluADD || op == aluSUB || op == aluOR || op == aluXOR || op == aluLSH || op == aluRSH):
@@ -170,4 +177,45 @@ func loadSize(op uint16) uint64 {
 		return 1
 	}
 	return 4
+}
+
+// maxOf returns an upper bound of value v: loads of one or two bytes, the
+// IPv4 header length of ldxb 4*([k]&0xf), masks and right shifts bound it.
+func (t *valueTable) maxOf(v vid) uint32 {
+	e := t.exprs[v]
+	switch e.kind {
+	case vkConst:
+		return e.k
+	case vkLoad, vkInd:
+		switch e.op {
+		case sizeH:
+			if e.kind == vkInd || !isSpecialOffset(uint64(e.k)) {
+				return 0xffff
+			}
+		case sizeB:
+			if e.kind == vkInd || !isSpecialOffset(uint64(e.k)) {
+				return 0xff
+			}
+		}
+	case vkMsh:
+		return 60
+	case vkALU:
+		switch e.op {
+		case aluAND:
+			return min(t.maxOf(e.a), t.maxOf(e.b))
+		case aluRSH:
+			if c, ok := t.constOf(e.b); ok && c < 32 {
+				return t.maxOf(e.a) >> c
+			}
+		case aluDIV:
+			if c, ok := t.constOf(e.b); ok && c != 0 {
+				return t.maxOf(e.a) / c
+			}
+		case aluMOD:
+			if c, ok := t.constOf(e.b); ok && c != 0 {
+				return min(t.maxOf(e.a), c-1)
+			}
+		}
+	}
+	return 0xffffffff
 }
