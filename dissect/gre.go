@@ -67,7 +67,82 @@ func (d *decoder) gre(off, end int) {
 	if o >= end {
 		return
 	}
+	if proto == 0x88be || proto == 0x22eb {
+		if d.deeper(o) {
+			d.erspan(proto, fv&0x1000 != 0, o, end)
+			d.shallower()
+		}
+		return
+	}
 	d.etherPayload(proto, o, end)
+}
+
+// erspan decodes an ERSPAN header (type I: none, type II: 8 bytes, type
+// III: 12, plus 8 with the platform sub-header) and the mirrored frame.
+func (d *decoder) erspan(proto uint16, seq bool, off, end int) {
+	typ, hlen := 1, 0
+	switch {
+	case proto == 0x22eb:
+		typ, hlen = 3, 12
+	case seq:
+		typ, hlen = 2, 8
+	}
+	title := "Encapsulated Remote Switch Packet ANalysis Type " + [...]string{"", "I", "II", "III"}[typ]
+	n := d.layer("erspan", title, off, end-off)
+	if typ == 1 {
+		d.setLength(n, off)
+		d.eth(off, end)
+		return
+	}
+	if end-off < hlen || !d.has(off, hlen) {
+		d.setProto("ERSPAN")
+		d.short(n, "ERSPAN", off)
+		return
+	}
+	w0, w1 := d.be16(off), d.be16(off+2)
+	if n != nil {
+		d.fUint(n, "erspan.version", "Version", off, 2, uint64(w0>>12))
+		d.fUint(n, "erspan.vlan", "Vlan", off, 2, uint64(w0&0xfff))
+		d.fUint(n, "erspan.cos", "COS", off+2, 2, uint64(w1>>13))
+		if typ == 2 {
+			d.fUint(n, "erspan.encap", "Encap", off+2, 2, uint64(w1>>11&3))
+		} else {
+			d.fUint(n, "erspan.bso", "Bad/Short/Oversized", off+2, 2, uint64(w1>>11&3))
+		}
+		d.fUint(n, "erspan.truncated", "Truncated", off+2, 2, uint64(w1>>10&1))
+		d.fUint(n, "erspan.spanid", "SpanID", off+2, 2, uint64(w1&0x3ff))
+		if typ == 2 {
+			d.fUint(n, "erspan.reserved", "Reserved", off+4, 4, uint64(d.be32(off+4)>>20))
+			d.fUint(n, "erspan.index", "Index", off+4, 4, uint64(d.be32(off+4)&0xfffff))
+		} else {
+			w := d.be16(off + 10)
+			d.fUint(n, "erspan.timestamp", "Timestamp", off+4, 4, uint64(d.be32(off+4)))
+			d.fUint(n, "erspan.sgt", "Security Group Tag", off+8, 2, uint64(d.be16(off+8)))
+			d.fUint(n, "erspan.p", "Has Ethernet PDU", off+10, 2, uint64(w>>15))
+			d.fUint(n, "erspan.ft", "Frame Type", off+10, 2, uint64(w>>10&0x1f))
+			d.fUint(n, "erspan.hw", "Hardware ID", off+10, 2, uint64(w>>4&0x3f))
+			d.fUint(n, "erspan.direction", "Direction", off+10, 2, uint64(w>>3&1))
+			d.fUint(n, "erspan.gra", "Timestamp granularity", off+10, 2, uint64(w>>1&3))
+			d.fUint(n, "erspan.o", "Optional Sub headers", off+10, 2, uint64(w&1))
+		}
+	}
+	if typ == 3 && d.be16(off+10)&1 == 1 {
+		hlen += 8
+	}
+	if typ == 3 && d.be16(off+10)>>10&0x1f != 0 {
+		d.setProto("ERSPAN")
+		d.data2(off+hlen, end) // not an Ethernet frame
+		return
+	}
+	if off+hlen >= end {
+		d.setProto("ERSPAN")
+		if d.infoReset() {
+			d.is(title)
+			d.is(", no mirrored frame")
+		}
+		return
+	}
+	d.eth(off+hlen, end)
 }
 
 func etherTypeNameOr(t uint16) string {

@@ -570,6 +570,7 @@ var reWin = regexp.MustCompile(`Win=\d+`)
 //     keepalive packet"); pkttap names the EtherType.
 //   - LLC: tshark spells out the control field ("U P, func=SABME; DSAP
 //     NetBIOS Individual, ..."); pkttap shows the SAPs only.
+//   - ERSPAN without a mirrored frame: tshark's Info is just "ERSPAN:".
 //   - An empty tshark Info (some broken IPv6 fragments) is nothing to
 //     compare; VXLAN-GPE and NSH (UDP 4790) are not decoded by pkttap.
 func infoException(proto, a, b string) bool {
@@ -588,6 +589,8 @@ func infoException(proto, a, b string) bool {
 		return strings.Contains(b, "DSAP") && strings.Contains(a, "DSAP")
 	case proto == "UDP":
 		return strings.HasPrefix(a, "4790 → 4790")
+	case proto == "ERSPAN":
+		return b == "ERSPAN:"
 	}
 	return false
 }
