@@ -393,3 +393,38 @@ func TestSourceErrorPassesThrough(t *testing.T) {
 		break
 	}
 }
+
+// TestNextDataSurvivesLaterReads mixes Next and NextZeroCopy over a stream
+// larger than the read buffer and checks every packet Next returned still
+// holds its bytes at the end, and that appending to one does not touch the
+// next.
+func TestNextDataSurvivesLaterReads(t *testing.T) {
+	pkts := testPackets(3000, 8)
+	for _, f := range []Format{FormatPcap, FormatPcapNg} {
+		r, err := NewReader(iotest.HalfReader(bytes.NewReader(writeFile(t, f, pkts, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept := map[int][]byte{}
+		for i := range pkts {
+			var p Packet
+			if i%3 == 2 {
+				p, err = r.NextZeroCopy()
+			} else {
+				p, err = r.Next()
+				kept[i] = p.Data
+			}
+			if err != nil {
+				t.Fatalf("%v packet %d: %v", f, i, err)
+			}
+			if i%3 == 0 {
+				_ = append(p.Data, 0xff, 0xff, 0xff, 0xff)
+			}
+		}
+		for i, d := range kept {
+			if !bytes.Equal(d, pkts[i].Data) {
+				t.Fatalf("%v: packet %d changed after later reads", f, i)
+			}
+		}
+	}
+}

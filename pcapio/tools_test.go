@@ -22,7 +22,8 @@ import (
 // tsFrame is one record as tshark reports it.
 type tsFrame struct {
 	raw     []byte
-	noRaw   bool // tshark printed no bytes for this record
+	noRaw   bool   // tshark printed no bytes for this record
+	md5     string // hex MD5 of the bytes, instead of raw (tsharkHashes)
 	length  int
 	caplen  int
 	epoch   string // "sec.nnnnnnnnn", "" when the record has no time
@@ -121,6 +122,49 @@ func tshark(t *testing.T, path string) ([]tsFrame, string) {
 			}
 		}
 		frames = append(frames, f)
+	}
+	return frames, stderr.String()
+}
+
+// tsharkHashes is the lighter tshark: one process printing, for each
+// record, the MD5 of its bytes, its lengths and time (the fields output
+// skips building the protocol tree tshark -T ek needs).
+func tsharkHashes(t *testing.T, path string) ([]tsFrame, string) {
+	t.Helper()
+	bin := testenv.LookPath(t, "tshark", "tshark")
+	cmd := exec.Command(bin, "-n", "-r", path, "-o", "frame.generate_md5_hash:TRUE",
+		"-T", "fields", "-E", "separator=/t", "-e", "frame.md5_hash", "-e", "frame.len",
+		"-e", "frame.cap_len", "-e", "frame.time_epoch", "-e", "frame.interface_id",
+		"-e", "frame.section_number", "-e", "frame.cb_pen")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil && len(out) == 0 {
+		if strings.Contains(stderr.String(), "unknown or unsupported") {
+			return nil, stderr.String()
+		}
+		t.Fatalf("tshark -r %s: %v: %s", path, err, stderr.String())
+	}
+	var frames []tsFrame
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		if len(c) != 7 {
+			t.Fatalf("tshark fields line %q has %d columns, want 7", line, len(c))
+		}
+		num := func(s string, def int) int {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return def
+			}
+			return n
+		}
+		frames = append(frames, tsFrame{
+			md5: c[0], length: num(c[1], -1), caplen: num(c[2], -1), epoch: c[3],
+			ifid: num(c[4], -1), section: num(c[5], 1), custom: c[6] != "", noRaw: c[0] == "",
+		})
 	}
 	return frames, stderr.String()
 }
