@@ -39,13 +39,26 @@ import (
 
 var benchMix struct {
 	once    sync.Once
-	pkts    []testPacket
+	pkts    []benchPacket
 	encoded []byte
 }
 
-// benchPackets returns the benchmark mix, generated once per test binary.
-// Its packets alias one buffer in the harness's PACKETS format.
-func benchPackets() ([]testPacket, []byte) {
+// benchPacket locates a packet of the mix in the encoded buffer. It is 16
+// bytes, like the harness's struct pkt, so that both sides walk the same
+// amount of memory per packet.
+type benchPacket struct {
+	off, caplen, wireLen uint32
+	_                    uint32
+}
+
+// data returns the packet's captured bytes in enc.
+func (p *benchPacket) data(enc []byte) []byte {
+	return enc[p.off : p.off+p.caplen : p.off+p.caplen]
+}
+
+// benchPackets returns the benchmark mix, generated once per test binary,
+// and the buffer in the harness's PACKETS format that holds its bytes.
+func benchPackets() ([]benchPacket, []byte) {
 	benchMix.once.Do(func() {
 		n := mixSize
 		if s := os.Getenv("PKTTAP_BENCH_PACKETS"); s != "" {
@@ -54,12 +67,12 @@ func benchPackets() ([]testPacket, []byte) {
 			}
 		}
 		enc := encodePackets(genMix(n, 1))
-		pkts := make([]testPacket, 0, mixSize)
-		for rest := enc; len(rest) >= 8; {
-			n := int(binary.LittleEndian.Uint32(rest))
-			wire := int(binary.LittleEndian.Uint32(rest[4:]))
-			pkts = append(pkts, testPacket{data: rest[8 : 8+n : 8+n], wireLen: wire})
-			rest = rest[8+n:]
+		pkts := make([]benchPacket, 0, n)
+		for off := 0; off+8 <= len(enc); {
+			caplen := binary.LittleEndian.Uint32(enc[off:])
+			wire := binary.LittleEndian.Uint32(enc[off+4:])
+			pkts = append(pkts, benchPacket{off: uint32(off + 8), caplen: caplen, wireLen: wire})
+			off += 8 + int(caplen)
 		}
 		benchMix.pkts, benchMix.encoded = pkts, enc
 	})
@@ -104,7 +117,7 @@ var sink uint32
 
 // BenchmarkRun measures the VM alone: ns/op is nanoseconds per packet.
 func BenchmarkRun(b *testing.B) {
-	pkts, _ := benchPackets()
+	pkts, enc := benchPackets()
 	for _, p := range benchPrograms(b) {
 		b.Run(benchName(p.expr), func(b *testing.B) {
 			v := mustNew(b, p.prog)
@@ -113,7 +126,7 @@ func BenchmarkRun(b *testing.B) {
 			var s uint32
 			for i := range b.N {
 				pk := &pkts[i%len(pkts)]
-				s += v.Run(pk.data, pk.wireLen)
+				s += v.Run(pk.data(enc), int(pk.wireLen))
 			}
 			sink = s
 		})
@@ -122,14 +135,14 @@ func BenchmarkRun(b *testing.B) {
 
 // BenchmarkXNet measures golang.org/x/net/bpf's VM on the same packets.
 func BenchmarkXNet(b *testing.B) {
-	pkts, _ := benchPackets()
+	pkts, enc := benchPackets()
 	for _, p := range benchPrograms(b) {
 		b.Run(benchName(p.expr), func(b *testing.B) {
 			xv := xnetVM(b, p.prog)
 			b.ResetTimer()
 			var s int
 			for i := range b.N {
-				n, _ := xv.Run(pkts[i%len(pkts)].data)
+				n, _ := xv.Run(pkts[i%len(pkts)].data(enc))
 				s += n
 			}
 			sink = uint32(s)
@@ -151,11 +164,16 @@ func xnetVM(b testing.TB, prog []bpf.RawInstruction) *bpf.VM {
 	return xv
 }
 
+// benchChunk is how many packets one engine filters before the next takes
+// its turn in BenchmarkCompare.
+const benchChunk = 1000
+
 // BenchmarkCompare runs the three engines over the whole mix and reports
-// ns/packet for each (medians over b.N passes) and the ratios. The passes
-// are interleaved, in alternating order, with libpcap's run by the
-// harness's serve mode while this process waits, so that the load of a
-// shared machine falls on all three alike. ns/op is pkttap's ns/packet.
+// ns/packet for each (medians over b.N passes) and the ratios. Within a
+// pass the engines take turns, benchChunk packets at a time in alternating
+// order, libpcap's turns run by the harness's serve mode while this
+// process waits, so that the changing load of a shared machine falls on
+// all three alike. ns/op is pkttap's ns/packet.
 func BenchmarkCompare(b *testing.B) {
 	pkts, enc := benchPackets()
 	progs := benchPrograms(b)
@@ -182,43 +200,48 @@ func BenchmarkCompare(b *testing.B) {
 			xnet := make([]float64, 0, b.N)
 			pcap := make([]float64, 0, b.N)
 			var ourMatch, xnetMatch, pcapMatch int
-			runOurs := func() {
-				m := 0
-				t0 := time.Now()
-				for j := range pkts {
-					if v.Run(pkts[j].data, pkts[j].wireLen) != 0 {
-						m++
-					}
-				}
-				ours = append(ours, float64(time.Since(t0).Nanoseconds())/float64(len(pkts)))
-				ourMatch = m
-			}
-			runXNet := func() {
-				m := 0
-				t0 := time.Now()
-				for j := range pkts {
-					if n, _ := xv.Run(pkts[j].data); n != 0 {
-						m++
-					}
-				}
-				xnet = append(xnet, float64(time.Since(t0).Nanoseconds())/float64(len(pkts)))
-				xnetMatch = m
-			}
-			runPcap := func() {
-				ns, m := h.pass(b, i)
-				pcap = append(pcap, ns)
-				pcapMatch = m
-			}
 			for r := range b.N {
-				if r%2 == 0 {
-					runOurs()
-					runXNet()
-					runPcap()
-				} else {
-					runPcap()
-					runXNet()
-					runOurs()
+				var tOurs, tXNet, tPcap time.Duration
+				ourMatch, xnetMatch, pcapMatch = 0, 0, 0
+				for from := 0; from < len(pkts); from += benchChunk {
+					chunk := pkts[from:min(from+benchChunk, len(pkts))]
+					runOurs := func() {
+						t0 := time.Now()
+						for j := range chunk {
+							if v.Run(chunk[j].data(enc), int(chunk[j].wireLen)) != 0 {
+								ourMatch++
+							}
+						}
+						tOurs += time.Since(t0)
+					}
+					runXNet := func() {
+						t0 := time.Now()
+						for j := range chunk {
+							if n, _ := xv.Run(chunk[j].data(enc)); n != 0 {
+								xnetMatch++
+							}
+						}
+						tXNet += time.Since(t0)
+					}
+					runPcap := func() {
+						d, m := h.pass(b, i, from, from+len(chunk))
+						tPcap += d
+						pcapMatch += m
+					}
+					if (r+from/benchChunk)%2 == 0 {
+						runOurs()
+						runXNet()
+						runPcap()
+					} else {
+						runPcap()
+						runXNet()
+						runOurs()
+					}
 				}
+				n := float64(len(pkts))
+				ours = append(ours, float64(tOurs.Nanoseconds())/n)
+				xnet = append(xnet, float64(tXNet.Nanoseconds())/n)
+				pcap = append(pcap, float64(tPcap.Nanoseconds())/n)
 			}
 			b.StopTimer()
 			// x/net/bpf takes len as the captured length, so it may
@@ -266,22 +289,22 @@ func startServe(b *testing.B, bin, progPath, pktPath string) *serveHarness {
 	return &serveHarness{in: in, out: bufio.NewReader(out)}
 }
 
-// pass has libpcap run program i over all packets once and returns its
-// ns/packet and the number of packets accepted.
-func (h *serveHarness) pass(b *testing.B, i int) (float64, int) {
-	if _, err := fmt.Fprintf(h.in, "%d\n", i); err != nil {
+// pass has libpcap run program i over packets [from, to) and returns the
+// time it took and the number of packets accepted.
+func (h *serveHarness) pass(b *testing.B, i, from, to int) (time.Duration, int) {
+	if _, err := fmt.Fprintf(h.in, "%d %d %d\n", i, from, to); err != nil {
 		b.Fatalf("libpcap harness: %v", err)
 	}
 	line, err := h.out.ReadString('\n')
 	if err != nil {
 		b.Fatalf("libpcap harness: %v", err)
 	}
-	var ns float64
+	var ns int64
 	var m int
 	if _, err := fmt.Sscan(line, &ns, &m); err != nil {
 		b.Fatalf("libpcap harness output %q: %v", line, err)
 	}
-	return ns, m
+	return time.Duration(ns), m
 }
 
 // readsLen reports whether prog loads the packet length.
