@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -460,5 +462,30 @@ func TestLiveNoSuchInterface(t *testing.T) {
 	var pe *PlatformError
 	if !errors.As(err, &pe) || pe.Interface != "pkttap-nonesuch" {
 		t.Fatalf("Open of a missing interface = %v, want a *PlatformError naming it", err)
+	}
+}
+
+// TestLiveInterfaceDown checks that a reader blocked on an interface that
+// goes down gets an error saying so instead of waiting forever.
+func TestLiveInterfaceDown(t *testing.T) {
+	v := newVethNet(t)
+	src := openIn(t, v.nsA, Config{Interface: v.ifA, FilterFor: etherTypeFilter(t, testEtherType)})
+	done := make(chan error, 1)
+	go func() {
+		_, err := src.NextZeroCopy()
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if out, err := exec.Command("ip", "-n", v.nsA, "link", "set", v.ifA, "down").CombinedOutput(); err != nil {
+		t.Fatalf("ip link set down: %v\n%s", err, out)
+	}
+	select {
+	case err := <-done:
+		var pe *PlatformError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "went down") {
+			t.Errorf("NextZeroCopy after the interface went down = %v, want a *PlatformError saying so", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("NextZeroCopy still blocked 3 s after the interface went down")
 	}
 }

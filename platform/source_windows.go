@@ -36,6 +36,7 @@ type npcapSource struct {
 	event   windows.Handle
 	lt      pcapio.LinkType
 	snaplen int
+	ifindex int // the adapter's Windows interface index, 0 if unknown
 	device  string
 	name    string
 
@@ -65,6 +66,11 @@ func open(cfg Config) (src Source, err error) {
 		return nil, &PlatformError{Op: "open", Interface: name, Err: err}
 	}
 	s := &npcapSource{w: w, snaplen: cfg.snaplen(), device: device, name: name}
+	for _, it := range buildInterfaces(devs, ads) {
+		if it.Name == device {
+			s.ifindex = it.Index
+		}
+	}
 	cdev, err := cstr(device)
 	if err != nil {
 		return nil, &PlatformError{Op: "open", Interface: name, Err: err}
@@ -181,6 +187,7 @@ func (s *npcapSource) NextZeroCopy() (p pcapio.Packet, err error) {
 			p.Data = unsafe.Slice(data, n)
 			p.Length = int(hdr.len)
 			p.LinkType = s.lt
+			p.InterfaceIndex = s.ifindex
 			return p, nil
 		case rc == 0:
 			// Read timeout: wait until the driver signals data or Close
