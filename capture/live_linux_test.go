@@ -2,6 +2,7 @@ package capture_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"testing"
@@ -198,5 +199,29 @@ func TestLiveVLANFilter(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if st, err := c.Stats(); err != nil || st.Received != n {
 		t.Errorf("Stats() = %+v, %v; want %d received (the VLAN 200 frames rejected in the kernel)", st, err, n)
+	}
+}
+
+// TestLiveAnyDevice captures on Linux's "any" pseudo-device (cooked,
+// LINUX_SLL), with a filter on the direction, which the socket program
+// reads from the packet type metadata.
+func TestLiveAnyDevice(t *testing.T) {
+	v := newVethPair(t)
+	c := openIn(t, v.nsB, capture.Live("any").Filter("inbound and udp dst port 9999"))
+	if c.LinkType() != pcapio.LinkTypeLinuxSLL {
+		t.Fatalf("LinkType() = %s on any, want LINUX_SLL", c.LinkType())
+	}
+	const n = 4
+	for i := range n {
+		v.sendUDP(t, 9999, []byte(fmt.Sprintf("any %d", i)))
+	}
+	for i := range n {
+		p := nextWithin(t, c, 5*time.Second)
+		// SLL: packet type (0 = to us), ARPHRD, address length, address,
+		// protocol; then the IPv4 packet.
+		if len(p.Data) < 16+28 || binary.BigEndian.Uint16(p.Data[0:]) != 0 || binary.BigEndian.Uint16(p.Data[14:]) != 0x0800 ||
+			!bytes.Equal(p.Data[6:12], v.macA) || string(p.Data[16+28:]) != fmt.Sprintf("any %d", i) || p.LinkType != pcapio.LinkTypeLinuxSLL {
+			t.Fatalf("packet %d on any: % x", i, p.Data)
+		}
 	}
 }
