@@ -126,14 +126,12 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 		b := c.gen(tree)
 		c.insertComputeVLOffsets(b.head)
 		root = finish(b, snaplen)
-		if !opts.NoOptimize && !c.noOptimize {
-			c.pos = 0
-			c.checkFolding(root)
-		}
 	}
 	insns := linearize(root)
 	if !opts.NoOptimize && !c.noOptimize {
 		insns = optimize(insns)
+		c.pos = 0
+		c.checkFolding(insns)
 		if tree != nil && rejectsAll(insns) {
 			return nil, &Error{Expr: expr, Column: 1, Msg: "expression rejects all packets"}
 		}
@@ -163,15 +161,20 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 // computes variable link-layer offsets (802.11 header length; the VLAN
 // offsets of a live-socket program), as libpcap's insert_compute_vloffsets.
 func (c *compiler) insertComputeVLOffsets(b *block) {
+	if c.offLinkPL.reg != -1 && c.offLinkHdr.variable && c.offLinkHdr.reg == -1 {
+		c.offLinkHdr.reg = c.allocReg()
+	}
 	var s []*stmt
-	if c.outerLT == pcapio.LinkTypeIEEE802_11 {
-		s = c.load80211HeaderLen(b.stmts)
-		if s != nil {
-			b.stmts = s
+	if c.outerLT == pcapio.LinkTypeIEEE802_11Radio {
+		s = c.loadRadiotapLen()
+	}
+	if c.outerLT == pcapio.LinkTypeIEEE802_11 || c.outerLT == pcapio.LinkTypeIEEE802_11Radio {
+		if c.offLinkPL.reg != -1 {
+			b.stmts = c.load80211HeaderLen(s, b.stmts)
 			return
 		}
 	}
-	if c.isVLANVLOffset {
+	if s == nil && c.isVLANVLOffset {
 		if c.offLinkPL.reg == -1 {
 			c.offLinkPL.reg = c.allocReg()
 		}
@@ -183,6 +186,8 @@ func (c *compiler) insertComputeVLOffsets(b *block) {
 			newStmt(classST, uint32(c.offLinkPL.reg)),
 			newStmt(classST, uint32(c.offLinkType.reg)),
 		}
+	}
+	if s != nil {
 		b.stmts = append(s, b.stmts...)
 	}
 }

@@ -42,7 +42,7 @@ var testedLinkTypes = map[string]pcapio.LinkType{
 	"LINUX_SLL": pcapio.LinkTypeLinuxSLL, "LINUX_SLL2": pcapio.LinkTypeLinuxSLL2,
 	"NULL": pcapio.LinkTypeNull, "LOOP": pcapio.LinkTypeLoop,
 	"IPV4": pcapio.LinkTypeIPv4, "IPV6": pcapio.LinkTypeIPv6,
-	"IEEE802_11": pcapio.LinkTypeIEEE802_11,
+	"IEEE802_11": pcapio.LinkTypeIEEE802_11, "IEEE802_11_RADIO": pcapio.LinkTypeIEEE802_11Radio,
 }
 
 // loadCorpus reads every capture of a tested link type listed in the

@@ -1,24 +1,39 @@
 package filter
 
+import "github.com/pkttap/pkttap/filter/internal/bpfopt"
+
 // checkFolding reports the errors libpcap's optimizer raises while it folds
 // constants: a division or modulus by a value known to be zero, or a shift
-// by a known amount above 31 (where the shifted value is not itself
-// constant). It propagates constants through each block's straight-line
-// code (A, X and the scratch memory), which is where the code generator
-// computes arithmetic.
-func (c *compiler) checkFolding(root *block) {
-	seen := map[*block]bool{}
-	var visit func(b *block)
-	visit = func(b *block) {
-		if b == nil || seen[b] {
-			return
+// by a known amount above 31 of a value that is not itself constant. Like
+// libpcap, it looks at the program after jump optimization has removed the
+// paths that cannot run, propagating constants (A, X and the scratch
+// memory) through straight-line code.
+func (c *compiler) checkFolding(prog []bpfopt.Insn) {
+	leader := make([]bool, len(prog)+1)
+	for i, in := range prog {
+		switch {
+		case in.Op == opJA:
+			if t := i + 1 + int(int32(in.K)); t >= 0 && t < len(leader) {
+				leader[t] = true
+			}
+		case in.Op&0x07 == classJMP:
+			leader[i+1+in.Jt] = true
+			leader[i+1+in.Jf] = true
 		}
-		seen[b] = true
-		c.foldBlock(b.stmts)
-		visit(b.jt)
-		visit(b.jf)
 	}
-	visit(root)
+	var block []*stmt
+	for i, in := range prog {
+		if leader[i] && len(block) > 0 {
+			c.foldBlock(block)
+			block = block[:0]
+		}
+		block = append(block, &stmt{code: in.Op, k: in.K})
+		if in.Op&0x07 == classJMP || in.Op&0x07 == classRET {
+			c.foldBlock(block)
+			block = block[:0]
+		}
+	}
+	c.foldBlock(block)
 }
 
 type constVal struct {

@@ -1,5 +1,7 @@
 package filter
 
+import "github.com/pkttap/pkttap/pcapio"
+
 // arthVal is a compiled arithmetic value: code that leaves it in scratch
 // register regno, and an optional condition (for packet loads: the
 // protocol test that makes the load meaningful).
@@ -106,7 +108,10 @@ func (c *compiler) genLoad(proto string, inst *arthVal, size uint32) *arthVal {
 	}
 	switch proto {
 	case "radio":
-		c.errorf("radio information not present in capture")
+		if c.linktype != pcapio.LinkTypeIEEE802_11Radio {
+			c.errorf("radio information not present in capture")
+		}
+		inst.s = append(inst.s, newStmt(classLDX|modeMEM, uint32(inst.regno)), newStmt(classLD|modeIND|sizeCode, 0))
 	case "link":
 		inst.s = append(inst.s, c.indexedLoad(inst, &c.offLinkHdr, c.offLinkHdr.constant, sizeCode)...)
 	case "ip", "arp", "rarp", "atalk", "decnet", "sca", "lat", "moprc", "mopdl", "ip6":

@@ -69,12 +69,13 @@ func (c *compiler) initLinkType() {
 		c.offLinkType.constant, c.offLinkPL.constant = 14, 16
 	case pcapio.LinkTypeLinuxSLL2:
 		c.offLinkType.constant, c.offLinkPL.constant = 0, 20
-	case pcapio.LinkTypeIEEE802_11:
+	case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
+		c.offLinkHdr.variable = lt == pcapio.LinkTypeIEEE802_11Radio
 		c.offLinkType.constant = 24
 		c.offLinkPL = absOffset{variable: true, reg: -1}
 		c.offNL, c.offNLNoSNAP = 8, 3
 	default:
-		c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IEEE802_11)", lt)
+		c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IEEE802_11, IEEE802_11_RADIO)", lt)
 	}
 	c.offPrevLinkHdr = c.offLinkHdr
 }
@@ -94,7 +95,7 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 		// libpcap checks the previous link header here only for SunATM,
 		// and never inside Geneve.
 		return c.genEtherLinkType(llProto)
-	case pcapio.LinkTypeIEEE802_11:
+	case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
 		b0 := c.genCheck80211DataFrame()
 		b1 := c.genLLCLinkType(llProto)
 		genAnd(b0, b1)

@@ -19,7 +19,7 @@ func (c *compiler) genBroadcast(proto string) *block {
 				genAnd(b1, b0)
 			}
 			return b0
-		case pcapio.LinkTypeIEEE802_11:
+		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
 			return c.genWLANHostop(etherBroadcast, dDst)
 		}
 		c.errorf("not a broadcast link")
@@ -57,7 +57,7 @@ func (c *compiler) genMulticast(proto string) *block {
 				genAnd(b1, b0)
 			}
 			return b0
-		case pcapio.LinkTypeIEEE802_11:
+		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
 			b1 := c.jsetLinkHdr(1, 0x01)
 			b0 := c.genMACMulticast(16)
 			genAnd(b1, b0)

@@ -109,7 +109,7 @@ func (c *compiler) genVLAN(vlan uint32, hasTag bool) *block {
 		} else {
 			b0 = c.genVLANNoExtensions(vlan, hasTag)
 		}
-	case pcapio.LinkTypeIEEE802_11:
+	case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
 		b0 = c.genVLANNoExtensions(vlan, hasTag)
 	default:
 		c.errorf("no VLAN support for %s", c.linktype.Description())

@@ -64,7 +64,7 @@ func (c *compiler) gen80211(n *otherNode) *block {
 				c.errorf("unknown 802.11 direction")
 			}
 		}
-		if c.linktype != pcapio.LinkTypeIEEE802_11 {
+		if !c.isWLAN() {
 			c.errorf("frame direction supported only with 802.11 headers")
 		}
 		return c.genMcmp(orLinkHdr, 1, sizeB, v, wlanDirMask)
@@ -124,18 +124,42 @@ func (c *compiler) gen80211(n *otherNode) *block {
 }
 
 func (c *compiler) genP80211Type(typ, mask uint32) *block {
-	if c.linktype != pcapio.LinkTypeIEEE802_11 {
+	if !c.isWLAN() {
 		c.errorf("802.11 link-layer types supported only on 802.11")
 	}
 	return c.genMcmp(orLinkHdr, 0, sizeB, typ, mask)
 }
 
-// load80211HeaderLen is the prologue computing the 802.11 header length
-// (24, +2 for QoS data frames) into the link-layer payload register;
-// snext is the code it runs before (jumped to when the frame is not data).
-func (c *compiler) load80211HeaderLen(snext []*stmt) []*stmt {
-	if c.offLinkPL.reg == -1 {
+// isWLAN reports whether the current link layer is 802.11.
+func (c *compiler) isWLAN() bool {
+	return c.linktype == pcapio.LinkTypeIEEE802_11 || c.linktype == pcapio.LinkTypeIEEE802_11Radio
+}
+
+// loadRadiotapLen returns code storing the radiotap header length in the
+// link header register and X, when the program uses that register.
+func (c *compiler) loadRadiotapLen() []*stmt {
+	if c.offLinkHdr.reg == -1 {
 		return nil
+	}
+	return []*stmt{
+		newStmt(classLD|sizeB|modeABS, 3),
+		newStmt(classALU|aluLSH|srcK, 8),
+		newStmt(classMISC|miscTAX, 0),
+		newStmt(classLD|sizeB|modeABS, 2),
+		newStmt(classALU|aluOR|srcX, 0),
+		newStmt(classST, uint32(c.offLinkHdr.reg)),
+		newStmt(classMISC|miscTAX, 0),
+	}
+}
+
+// load80211HeaderLen is the prologue computing the 802.11 header length
+// (24, +2 for QoS data frames, rounded up to 4 when radiotap says the
+// driver padded it) into the link-layer payload register, after prefix
+// (which leaves the radio header length in X; nil means X = 0); snext is
+// the code it runs before (jumped to when the frame is not data).
+func (c *compiler) load80211HeaderLen(prefix, snext []*stmt) []*stmt {
+	if c.offLinkPL.reg == -1 {
+		return prefix
 	}
 	c.noOptimize = true
 	var first *stmt
@@ -143,13 +167,15 @@ func (c *compiler) load80211HeaderLen(snext []*stmt) []*stmt {
 		first = snext[0]
 	}
 	reg := uint32(c.offLinkPL.reg)
-	s := []*stmt{
-		newStmt(classLDX|modeIMM, uint32(c.offOuterLinkHdr)),
+	s := prefix
+	if s == nil {
+		s = []*stmt{newStmt(classLDX|modeIMM, uint32(c.offOuterLinkHdr))}
+	}
+	s = append(s,
 		newStmt(classMISC|miscTXA, 0),
 		newStmt(classALU|aluADD|srcK, 24),
 		newStmt(classST, reg),
-		newStmt(classLD|modeIND|sizeB, 0),
-	}
+		newStmt(classLD|modeIND|sizeB, 0))
 	j1 := newStmt(classJMP|jmpJSET|srcK, 0x08)
 	j2 := newStmt(classJMP|jmpJSET|srcK, 0x04)
 	jq := newStmt(classJMP|jmpJSET|srcK, 0x80)
@@ -158,6 +184,28 @@ func (c *compiler) load80211HeaderLen(snext []*stmt) []*stmt {
 	j2.jt, j2.jf = first, jq
 	jq.jt, jq.jf = ld, first
 	s = append(s, j1, j2, jq, ld, newStmt(classALU|aluADD|srcK, 2), newStmt(classST, reg))
+	if c.linktype == pcapio.LinkTypeIEEE802_11Radio {
+		// radiotap: if the Flags field is present (and no extended
+		// presence bitmap), its "data pad" bit says the 802.11 header
+		// is padded to a multiple of 4.
+		ldPresent := newStmt(classLD|modeABS|sizeW, 4)
+		jFlags := newStmt(classJMP|jmpJSET|srcK, 0x02000000)
+		jExt := newStmt(classJMP|jmpJSET|srcK, 0x00000080)
+		jTSFT := newStmt(classJMP|jmpJSET|srcK, 0x01000000)
+		ld16 := newStmt(classLD|modeABS|sizeB, 16)
+		jPadTSFT := newStmt(classJMP|jmpJSET|srcK, 0x20)
+		ld8 := newStmt(classLD|modeABS|sizeB, 8)
+		jPad := newStmt(classJMP|jmpJSET|srcK, 0x20)
+		roundup := newStmt(classLD|modeMEM, reg)
+		jq.jf = ldPresent
+		jFlags.jt, jFlags.jf = jExt, first
+		jExt.jt, jExt.jf = first, jTSFT
+		jTSFT.jt, jTSFT.jf = ld16, ld8
+		jPadTSFT.jt, jPadTSFT.jf = roundup, first
+		jPad.jt, jPad.jf = roundup, first
+		s = append(s, ldPresent, jFlags, jExt, jTSFT, ld16, jPadTSFT, ld8, jPad, roundup,
+			newStmt(classALU|aluADD|srcK, 3), newStmt(classALU|aluAND|srcK, ^uint32(3)), newStmt(classST, reg))
+	}
 	return append(s, snext...)
 }
 
@@ -293,7 +341,7 @@ func (c *compiler) genLLCInternal() *block {
 		genNot(b1)
 		genAnd(b0, b1)
 		return b1
-	case pcapio.LinkTypeIEEE802_11:
+	case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
 		return c.genCheck80211DataFrame()
 	}
 	c.errorf("'llc' not supported for %s", c.linktype.Description())

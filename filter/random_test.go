@@ -136,7 +136,7 @@ func TestRandomExpressionsVersusLibpcap(t *testing.T) {
 		n = 40
 	}
 	g := &exprGen{r: rand.New(rand.NewPCG(uint64(randomSeed(t)), 7))}
-	lts := []string{"EN10MB", "LINUX_SLL", "RAW", "NULL", "IEEE802_11"}
+	lts := []string{"EN10MB", "LINUX_SLL", "RAW", "NULL", "IEEE802_11", "LINUX_SLL2", "IEEE802_11_RADIO"}
 	var agree, bothErr, weakerOpt int
 	libpcapOptDiffers := map[string]bool{}
 	for i := 0; i < n; i++ {

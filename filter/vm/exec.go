@@ -11,7 +11,8 @@ const loopSlack = 4096
 // It reads ops and packet bytes through unsafe pointers, without Go's
 // bounds checks, and relies on two invariants instead:
 //   - every op index it reaches is inside ops: jump targets were checked by
-//     validate, and pc++ never runs past the last op, which is a return;
+//     validate, and stepping to the next op never runs past the last op,
+//     which is a return (pc is a byte offset into ops);
 //   - every packet read of size s at offset k is preceded by the check
 //     k+s <= n (with k < 2^31 for absolute loads, see absLoad, so that the
 //     sum cannot overflow, and 64-bit sums for indexed loads).
@@ -29,7 +30,7 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 	n := uint(len(data))
 	pc := uintptr(0)
 	for {
-		o := (*op)(unsafe.Add(ops, pc*unsafe.Sizeof(op{})))
+		o := (*op)(unsafe.Add(ops, pc))
 		if o.code == xRetK {
 			return o.k
 		}
@@ -44,73 +45,73 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 				return 0
 			}
 			a = load32(p, uint(k))
-			pc++
+			pc += opSize
 		case xLdH:
 			k := uint(o.k)
 			if k+2 > n {
 				return 0
 			}
 			a = load16(p, uint(k))
-			pc++
+			pc += opSize
 		case xLdB:
 			k := uint(o.k)
 			if k >= n {
 				return 0
 			}
 			a = load8(p, uint(k))
-			pc++
+			pc += opSize
 		case xLdWI:
 			k := uint64(x) + uint64(o.k)
 			if k+4 > uint64(n) {
 				return 0
 			}
 			a = load32(p, uint(k))
-			pc++
+			pc += opSize
 		case xLdHI:
 			k := uint64(x) + uint64(o.k)
 			if k+2 > uint64(n) {
 				return 0
 			}
 			a = load16(p, uint(k))
-			pc++
+			pc += opSize
 		case xLdBI:
 			k := uint64(x) + uint64(o.k)
 			if k >= uint64(n) {
 				return 0
 			}
 			a = load8(p, uint(k))
-			pc++
+			pc += opSize
 		case xLdLen:
 			a = f.wireLen
-			pc++
+			pc += opSize
 		case xLdImm:
 			a = o.k
-			pc++
+			pc += opSize
 		case xLdMem:
 			a = mem[o.k&(memWords-1)]
-			pc++
+			pc += opSize
 		case xLdxImm:
 			x = o.k
-			pc++
+			pc += opSize
 		case xLdxMem:
 			x = mem[o.k&(memWords-1)]
-			pc++
+			pc += opSize
 		case xLdxLen:
 			x = f.wireLen
-			pc++
+			pc += opSize
 		case xLdxMsh:
 			k := uint(o.k)
 			if k >= n {
 				return 0
 			}
 			x = uint32(load8(p, k)&0xf) << 2
-			pc++
+			pc += opSize
 		case xSt:
 			mem[o.k&(memWords-1)] = a
-			pc++
+			pc += opSize
 		case xStx:
 			mem[o.k&(memWords-1)] = x
-			pc++
+			pc += opSize
 		case xJa:
 			pc = uintptr(o.jt)
 		case xJaBack:
@@ -137,86 +138,86 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			pc = pick(a&x != 0, o)
 		case xAddK:
 			a += o.k
-			pc++
+			pc += opSize
 		case xSubK:
 			a -= o.k
-			pc++
+			pc += opSize
 		case xMulK:
 			a *= o.k
-			pc++
+			pc += opSize
 		case xDivK:
 			a /= o.k
-			pc++
+			pc += opSize
 		case xModK:
 			a %= o.k
-			pc++
+			pc += opSize
 		case xAndK:
 			a &= o.k
-			pc++
+			pc += opSize
 		case xOrK:
 			a |= o.k
-			pc++
+			pc += opSize
 		case xXorK:
 			a ^= o.k
-			pc++
+			pc += opSize
 		case xLshK:
 			a <<= o.k
-			pc++
+			pc += opSize
 		case xRshK:
 			a >>= o.k
-			pc++
+			pc += opSize
 		case xAddX:
 			a += x
-			pc++
+			pc += opSize
 		case xSubX:
 			a -= x
-			pc++
+			pc += opSize
 		case xMulX:
 			a *= x
-			pc++
+			pc += opSize
 		case xDivX:
 			if x == 0 {
 				return 0
 			}
 			a /= x
-			pc++
+			pc += opSize
 		case xModX:
 			if x == 0 {
 				return 0
 			}
 			a %= x
-			pc++
+			pc += opSize
 		case xAndX:
 			a &= x
-			pc++
+			pc += opSize
 		case xOrX:
 			a |= x
-			pc++
+			pc += opSize
 		case xXorX:
 			a ^= x
-			pc++
+			pc += opSize
 		case xLshX:
 			a <<= x // Go gives 0 for x >= 32, as libpcap does
-			pc++
+			pc += opSize
 		case xRshX:
 			a >>= x
-			pc++
+			pc += opSize
 		case xNeg:
 			a = -a
-			pc++
+			pc += opSize
 		case xTax:
 			x = a
-			pc++
+			pc += opSize
 		case xTxa:
 			a = x
-			pc++
+			pc += opSize
 		case xAnc:
 			val, ok := ancillary(f.md, o.k)
 			if !ok {
 				return 0
 			}
 			a = val
-			pc++
+			pc += opSize
 		case xReject:
 			return 0
 
@@ -261,8 +262,8 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 				return 0
 			}
 			x = (load8(p, k) & 0xf) << 2
-			pc++
-			o = (*op)(unsafe.Add(unsafe.Pointer(o), unsafe.Sizeof(op{})))
+			pc += opSize
+			o = (*op)(unsafe.Add(unsafe.Pointer(o), opSize))
 			fallthrough
 		case xLdWIJeq, xLdWIJgt, xLdWIJge, xLdWIJset:
 			k := uint64(x) + uint64(o.k)
@@ -277,8 +278,8 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 				return 0
 			}
 			x = (load8(p, k) & 0xf) << 2
-			pc++
-			o = (*op)(unsafe.Add(unsafe.Pointer(o), unsafe.Sizeof(op{})))
+			pc += opSize
+			o = (*op)(unsafe.Add(unsafe.Pointer(o), opSize))
 			fallthrough
 		case xLdHIJeq, xLdHIJgt, xLdHIJge, xLdHIJset:
 			k := uint64(x) + uint64(o.k)
@@ -293,8 +294,8 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 				return 0
 			}
 			x = (load8(p, k) & 0xf) << 2
-			pc++
-			o = (*op)(unsafe.Add(unsafe.Pointer(o), unsafe.Sizeof(op{})))
+			pc += opSize
+			o = (*op)(unsafe.Add(unsafe.Pointer(o), opSize))
 			fallthrough
 		case xLdBIJeq, xLdBIJgt, xLdBIJge, xLdBIJset:
 			k := uint64(x) + uint64(o.k)

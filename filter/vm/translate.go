@@ -6,15 +6,23 @@ import "golang.org/x/net/bpf"
 // the program's instruction i; a fused op at i also performs instruction
 // i+1 and jumps on its behalf, while ops[i+1] stays in place for jumps
 // that land on it directly.
+//
+// Targets (jt, jf, jt2 and jcase.t) are op indices while translating and
+// byte offsets into the op array once translate returns, so that the
+// interpreter finds the next op with one addition.
 type op struct {
 	k    uint32 // offset, constant, scratch index, ancillary field or return value
 	k2   uint32 // the comparand of a fused load-and-jump
-	k3   uint32 // a second comparand (jeq chains) or a mask (load-and-mask)
-	jt   uint16 // next op when a comparison holds, or the jump target
-	jf   uint16 // next op when it does not
-	jt2  uint16 // next op when the second comparison of a jeq chain holds
+	k3   uint32 // a second comparand (jeq chains), a mask (load-and-mask) or a jump kind
+	jt   uint32 // next op when a comparison holds, or the jump target
+	jf   uint32 // next op when it does not
+	jt2  uint32 // next op when the second comparison of a jeq chain holds, or a chain's length
 	code uint8  // one of the x* constants
+	_    [3]byte
 }
+
+// opSize is the size of an op: a power of two.
+const opSize = 32
 
 // Operation codes of translated programs. The values are dense so that the
 // interpreter's switch compiles to a jump table.
@@ -136,7 +144,7 @@ const (
 // A jcase is one comparison of a long jeq chain.
 type jcase struct {
 	k uint32 // the comparand
-	t uint16 // the next op when A equals k
+	t uint32 // the next op when A equals k
 }
 
 // maxChain is the longest jeq chain fused into one op.
@@ -177,12 +185,12 @@ func translate(prog []bpf.RawInstruction) ([]op, []jcase) {
 			} else {
 				t = uint32(follow(prog, int(t)))
 			}
-			o.jt = uint16(t)
+			o.jt = t
 		default:
 			o.code = simple[ri.Op]
 			if ri.Op&0x07 == classJMP {
-				o.jt = uint16(follow(prog, i+1+int(ri.Jt)))
-				o.jf = uint16(follow(prog, i+1+int(ri.Jf)))
+				o.jt = uint32(follow(prog, i+1+int(ri.Jt)))
+				o.jf = uint32(follow(prog, i+1+int(ri.Jf)))
 			}
 		}
 		// Shifts by a constant use its low five bits, as the processors
@@ -197,6 +205,16 @@ func translate(prog []bpf.RawInstruction) ([]op, []jcase) {
 	fuseLen(prog, ops)
 	cases := fuseJeqChains(prog, ops)
 	fuseMsh(ops)
+	for i := range ops {
+		if ops[i].code != xJeqN && ops[i].code != xLdWJeqN && ops[i].code != xLdHJeqN && ops[i].code != xLdBJeqN {
+			ops[i].jt2 *= opSize
+		}
+		ops[i].jt *= opSize
+		ops[i].jf *= opSize
+	}
+	for i := range cases {
+		cases[i].t *= opSize
+	}
 	return ops, cases
 }
 
@@ -341,7 +359,7 @@ func fuseJeqChains(prog []bpf.RawInstruction, ops []op) []jcase {
 		chain := []jcase{{k, ops[i].jt}}
 		f := int(ops[i].jf)
 		for len(chain) < maxChain && prog[f].Op == codeJeqK {
-			chain = append(chain, jcase{prog[f].K, uint16(follow(prog, f+1+int(prog[f].Jt)))})
+			chain = append(chain, jcase{prog[f].K, uint32(follow(prog, f+1+int(prog[f].Jt)))})
 			f = follow(prog, f+1+int(prog[f].Jf))
 		}
 		switch {
@@ -349,12 +367,12 @@ func fuseJeqChains(prog []bpf.RawInstruction, ops []op) []jcase {
 			ops[i].code = chainBase[ops[i].code]
 			ops[i].k2, ops[i].k3 = chain[0].k, chain[1].k
 			ops[i].jt, ops[i].jt2 = chain[0].t, chain[1].t
-			ops[i].jf = uint16(f)
+			ops[i].jf = uint32(f)
 		case len(chain) > 2:
 			ops[i].code = chainNBase[ops[i].code]
 			ops[i].k3 = uint32(len(cases))
-			ops[i].jt2 = uint16(len(chain))
-			ops[i].jf = uint16(f)
+			ops[i].jt2 = uint32(len(chain))
+			ops[i].jf = uint32(f)
 			cases = append(cases, chain...)
 		}
 	}

@@ -2,7 +2,8 @@ package bpfopt
 
 // optimizer holds the state of one Optimize call.
 type optimizer struct {
-	vals *valueTable
+	vals      *valueTable
+	stripping bool // copy blocks to drop statements redundant on one edge
 }
 
 // maxRounds bounds the optimization rounds; each round that changes
@@ -19,7 +20,22 @@ func Optimize(prog []Insn) []Insn {
 		// Loops (protochain) are left alone, as libpcap does.
 		return orig
 	}
-	o := &optimizer{}
+	// Two strategies: plain, and with blocks copied where a path makes
+	// their statements redundant; the shorter result wins (the first on a
+	// tie), which keeps the outcome deterministic.
+	out := optimizeWith(prog, false)
+	if alt := optimizeWith(prog, true); len(alt) < len(out) {
+		out = alt
+	}
+	if len(out) > len(orig) || Validate(out) != nil {
+		return orig
+	}
+	return out
+}
+
+// optimizeWith runs the optimization rounds until nothing changes.
+func optimizeWith(prog []Insn, stripping bool) []Insn {
+	o := &optimizer{stripping: stripping}
 	root := buildCFG(prog)
 	for round := 0; round < maxRounds; round++ {
 		changed := false
@@ -45,6 +61,9 @@ func Optimize(prog []Insn) []Insn {
 			changed = true
 			order = topo(root)
 		}
+		if debugRounds != nil {
+			debugRounds(round, len(emit(topo(root))))
+		}
 		if changed {
 			continue
 		}
@@ -55,9 +74,7 @@ func Optimize(prog []Insn) []Insn {
 			break
 		}
 	}
-	out := emit(topo(root))
-	if len(out) > len(orig) || Validate(out) != nil {
-		return orig
-	}
-	return out
+	return emit(topo(root))
 }
+
+var debugRounds func(round, n int)

@@ -29,6 +29,13 @@ func (o *optimizer) thread(order []*block) bool {
 				b.succ[d] = t
 				changed = true
 			}
+			if !o.stripping {
+				continue
+			}
+			if s := o.strip(b, b.succ[d]); s != nil {
+				b.succ[d] = s
+				changed = true
+			}
 		}
 		b.liveIn = liveInOf(b)
 	}
@@ -73,4 +80,31 @@ func (o *optimizer) skip(b, s *block, extra []fact) *block {
 		}
 	}
 	return t
+}
+
+// strip returns, for an edge b->s on which s's statements change nothing
+// (they recompute what the atoms already hold, as a load repeated on one
+// path but not on the others), a copy of s without them, or nil. Copies
+// ending alike on different paths are merged once threading is done.
+func (o *optimizer) strip(b, s *block) *block {
+	if !s.isCond() || len(s.stmts) == 0 || len(s.preds) < 2 {
+		return nil
+	}
+	st := b.out
+	for _, in := range s.stmts {
+		e := o.eval(&st, in)
+		if e.canFail {
+			return nil
+		}
+		st.apply(e)
+	}
+	live := liveOutOf(s)
+	for a := 0; a < nAtoms; a++ {
+		if live.has(a) && st.v[a] != b.out.v[a] {
+			return nil
+		}
+	}
+	c := &block{term: s.term, succ: s.succ}
+	c.liveIn = liveInOf(c)
+	return c
 }
