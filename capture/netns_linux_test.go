@@ -181,25 +181,7 @@ func (v *vethPair) sendFrames(t *testing.T, frames ...[]byte) {
 // vlanUDPFrame builds an Ethernet frame from A to B tagged with VLAN id,
 // carrying an IPv4/UDP datagram to port with payload.
 func (v *vethPair) vlanUDPFrame(id uint16, port int, payload []byte) []byte {
-	u := make([]byte, 8, 8+len(payload))
-	binary.BigEndian.PutUint16(u[0:], 40000)
-	binary.BigEndian.PutUint16(u[2:], uint16(port))
-	binary.BigEndian.PutUint16(u[4:], uint16(8+len(payload)))
-	u = append(u, payload...)
-	ip := make([]byte, 20, 20+len(u))
-	ip[0], ip[8], ip[9] = 0x45, 64, 17
-	binary.BigEndian.PutUint16(ip[2:], uint16(20+len(u)))
-	copy(ip[12:], v.ipA)
-	copy(ip[16:], v.ipB)
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
 	f := append(append([]byte{}, v.macB...), v.macA...)
 	f = append(f, 0x81, 0x00, byte(id>>8), byte(id), 0x08, 0x00)
-	return append(append(f, ip...), u...)
+	return append(f, ipv4(17, v.ipA, v.ipB, udp(40000, uint16(port), payload))...)
 }
