@@ -82,14 +82,17 @@ func NewReader(r io.Reader) (*Reader, error) {
 	return rd, nil
 }
 
-// Next returns the next packet, with Data in memory the caller owns
-// (packets share allocations of up to 128 KiB, so keeping one packet keeps
-// its allocation alive; copy what you keep for long). It
-// returns io.EOF when the stream ends cleanly between packets. A stream cut
-// off inside a header, record or block yields every complete packet before
-// the cut and then a *FormatError wrapping io.ErrUnexpectedEOF; malformed
-// data gives a *FormatError naming its byte offset. After any error other
-// than a source I/O error, every later call returns the same error.
+// Next returns the next packet, with Data in memory the caller owns.
+// Neighbouring packets share allocations of up to 128 KiB, so keeping one
+// packet for long keeps its neighbours' bytes alive too: copy it if that
+// matters.
+//
+// Next returns io.EOF when the stream ends cleanly between packets. A
+// stream cut off inside a header, record or block yields every complete
+// packet before the cut and then a *FormatError wrapping
+// io.ErrUnexpectedEOF; malformed data gives a *FormatError naming its byte
+// offset. After any error other than a source I/O error, every later call
+// returns the same error.
 func (r *Reader) Next() (Packet, error) {
 	p, err := r.NextZeroCopy()
 	if err != nil {
