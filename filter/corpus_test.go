@@ -204,3 +204,42 @@ func randomSeed(t testing.TB) int64 {
 	}
 	return 1
 }
+
+type compileKey struct {
+	expr    string
+	lt      pcapio.LinkType
+	snaplen int
+	big     bool
+}
+
+type compiled struct {
+	p   *Program
+	err error
+}
+
+var (
+	compileCacheMu sync.Mutex
+	compileCache   = map[compileKey]compiled{}
+)
+
+// compileCached compiles for a capture file (savefile semantics), caching
+// the result across tests: many corpus files share link type, byte order
+// and snaplen.
+func compileCached(expr string, cf *corpusFile, snaplen int) (*Program, error) {
+	bo := cf.byteOrder
+	if bo == nil {
+		bo = binary.LittleEndian
+	}
+	k := compileKey{expr, cf.linkType, snaplen, bo == binary.BigEndian}
+	compileCacheMu.Lock()
+	c, ok := compileCache[k]
+	compileCacheMu.Unlock()
+	if ok {
+		return c.p, c.err
+	}
+	p, err := Compile(expr, Options{LinkType: cf.linkType, Snaplen: snaplen, SavefileByteOrder: bo})
+	compileCacheMu.Lock()
+	compileCache[k] = compiled{p, err}
+	compileCacheMu.Unlock()
+	return p, err
+}

@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"encoding/binary"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -45,11 +44,7 @@ func TestDifferentialVerdicts(t *testing.T) {
 		expr := r[2]
 		pair := expr + "|" + r[1]
 		pairs[pair] = true
-		opts := Options{LinkType: cf.linkType, Snaplen: snaplens[r[0]], SavefileByteOrder: cf.byteOrder}
-		if opts.SavefileByteOrder == nil {
-			opts.SavefileByteOrder = binary.LittleEndian
-		}
-		prog, err := Compile(expr, opts)
+		prog, err := compileCached(expr, cf, snaplens[r[0]])
 		if r[3] == "ERROR" {
 			if err == nil && r[4] == "expression rejects all packets" && !optimizerDetectsRejectAll {
 				// Reported by libpcap's optimizer; until ours reports it, the

@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -62,11 +61,7 @@ func TestPcapmatchJudgesPrograms(t *testing.T) {
 		cf := files[name]
 		var sb strings.Builder
 		for expr := range exprs {
-			opts := Options{LinkType: cf.linkType, Snaplen: snaplens[name], SavefileByteOrder: cf.byteOrder}
-			if opts.SavefileByteOrder == nil {
-				opts.SavefileByteOrder = binary.LittleEndian
-			}
-			p, err := Compile(expr, opts)
+			p, err := compileCached(expr, cf, snaplens[name])
 			if err != nil {
 				continue // counted by TestDifferentialVerdicts
 			}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // The benchmarks optimize libpcap's unoptimized programs of a typical
@@ -151,15 +150,11 @@ func BenchmarkOptimize(b *testing.B) {
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
 			ref := libpcapOptimizerNs(b, bc.c.linkType, bc.c.expr, bc.iters)
-			b.ResetTimer()
-			start := time.Now()
-			n := 0
 			var out []Insn
 			for b.Loop() {
 				out = Optimize(bc.c.unopt)
-				n++
 			}
-			ns := float64(time.Since(start).Nanoseconds()) / float64(n)
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 			b.ReportMetric(float64(len(out)), "insns")
 			b.ReportMetric(float64(len(bc.c.opt)), "libpcap-insns")
 			if ref > 0 {

@@ -61,9 +61,6 @@ func optimizeWith(prog []Insn, stripping bool) []Insn {
 			changed = true
 			order = topo(root)
 		}
-		if debugRounds != nil {
-			debugRounds(round, len(emit(topo(root))))
-		}
 		if changed {
 			continue
 		}
@@ -76,5 +73,3 @@ func optimizeWith(prog []Insn, stripping bool) []Insn {
 	}
 	return emit(topo(root))
 }
-
-var debugRounds func(round, n int)
