@@ -5,9 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -123,19 +121,4 @@ func (v *vethPair) sendUDP(t *testing.T, port int, payloads ...[]byte) {
 			t.Fatalf("send to %s:%d: %v", v.ipB, port, err)
 		}
 	}
-}
-
-// promiscuity returns the interface's promiscuity count from ip -d link.
-func (v *vethPair) promiscuity(t *testing.T) int {
-	t.Helper()
-	out, err := exec.Command("ip", "-d", "-n", v.nsB, "link", "show", v.ifB).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip -d link show: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`promiscuity (\d+)`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("no promiscuity count in %s", out)
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
 }
