@@ -137,6 +137,9 @@ func ringGeometry(cfg Config) (ringParams, error) {
 	if r.numBlocks < 0 || r.numBlocks > 1<<16 {
 		return r, fmt.Errorf("ring block count %d out of range (1 to 65536)", cfg.NumBlocks)
 	}
+	if total := int64(r.blockSize) * int64(r.numBlocks); total > 1<<32-1 {
+		return r, fmt.Errorf("ring of %d blocks of %d bytes is %d bytes, more than the kernel's 4 GiB limit", r.numBlocks, r.blockSize, total)
+	}
 	tov := cfg.BlockTimeout
 	if tov <= 0 {
 		tov = DefaultBlockTimeout
