@@ -9,7 +9,7 @@ import (
 // Limits that bound the work done for one packet, whatever its bytes say.
 const (
 	maxNodes = 4096 // tree nodes per packet
-	maxDepth = 12   // nested encapsulations (tags, labels, tunnels, extension headers)
+	maxDepth = 32   // nested encapsulations (tags, labels, tunnels, extension headers)
 	maxItems = 64   // options, chunks, records or tags shown per header
 )
 

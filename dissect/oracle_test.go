@@ -513,7 +513,11 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 		}
 		s := Summarize(p.LinkType, p.Data, p.Length)
 		if s.Protocol != c[0] {
-			colMis[s.Protocol+" vs "+c[0]]++
+			key := s.Protocol + " vs " + c[0]
+			colMis[key]++
+			if key == os.Getenv("PKTTAP_ORACLE_SHOW") { // a developer's look at one pair
+				infoBad = append(infoBad, fmt.Sprintf("%s %s: %q / %q", where, key, s.Info, c[1]))
+			}
 		}
 		if s.Protocol == c[0] {
 			infos++
@@ -563,8 +567,10 @@ var reWin = regexp.MustCompile(`Win=\d+`)
 //     connection's SYN, and shows AccECN's counters ("ACE=5", "EE0B=")
 //     once it saw AccECN negotiated; both need earlier packets.
 //   - QUIC: tshark decrypts Initial packets and lists their frames ("PKN:
-//     0, CRYPTO, PADDING"); pkttap stops at the long header, so tshark's
-//     Info must start with pkttap's.
+//     0, CRYPTO, PADDING") and knows short-header connection IDs from
+//     earlier packets; pkttap stops at the header, so tshark's Info must
+//     start with pkttap's. The key phase of a short header is protected:
+//     tshark's "(KP0)" is its default without keys, pkttap says nothing.
 //   - ICMP: tshark leaves out "ttl=" for an echo inside IP-in-IP.
 //   - GRE: tshark guesses keepalives from the payload ("Possible GRE
 //     keepalive packet"); pkttap names the EtherType.
@@ -580,7 +586,7 @@ func infoException(proto, a, b string) bool {
 	case proto == "TCP":
 		return reWin.ReplaceAllString(a, "") == reWin.ReplaceAllString(b, "") || strings.Contains(b, "ACE=") || strings.Contains(b, "EE0B=")
 	case proto == "QUIC":
-		return strings.HasPrefix(b, a+", PKN")
+		return strings.HasPrefix(b, a+", PKN") || strings.HasPrefix(b, a+", DCID=") || a == "Protected Payload" && strings.HasPrefix(b, "Protected Payload (KP")
 	case proto == "ICMP":
 		return strings.Contains(a, ", ttl=") && a[:strings.Index(a, ", ttl=")] == b
 	case proto == "GRE":

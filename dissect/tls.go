@@ -360,6 +360,21 @@ func (d *decoder) quic(off, end int) {
 	}
 }
 
+// quicShort shows a QUIC short-header packet: its first byte's low bits
+// (key phase, packet number length) are masked by header protection and
+// the connection ID's length is only known from earlier packets, so there
+// is nothing more to say without the keys.
+func (d *decoder) quicShort(off, end int) {
+	d.setProto("QUIC")
+	n := d.layer("quic", "QUIC IETF", off, end-off)
+	first := d.u8(off)
+	d.fHex(n, "quic.header_form", "Header Form", off, 1, uint64(first>>7), 1)
+	d.fBytes(n, "quic.protected_payload", "Protected Payload", off+1, end-off-1)
+	if d.infoReset() {
+		d.is("Protected Payload")
+	}
+}
+
 func quicTypeName(t uint8) string {
 	switch t {
 	case 0:

@@ -86,6 +86,8 @@ func (d *decoder) udpApp(sp, dp uint16, off, end int) {
 		d.http(off, end, "ssdp", "Simple Service Discovery Protocol", "SSDP")
 	case (port(443) || port(4433) || port(8443)) && d.u8(off)&0xc0 == 0xc0 && d.u8(off+1) != 'Q':
 		d.quic(off, end)
+	case (port(443) || port(4433) || port(8443)) && d.u8(off)&0xc0 == 0x40:
+		d.quicShort(off, end)
 	default:
 		d.data2(off, end)
 	}
