@@ -59,6 +59,12 @@ type ourRecord struct {
 // readFile reads every packet of path with NextZeroCopy (copying), and
 // every interface of every section, stopping at the first error.
 func readFile(t *testing.T, path string) ([]ourRecord, []Interface, error) {
+	recs, ifaces, _, err := readFileInfo(t, path)
+	return recs, ifaces, err
+}
+
+// readFileInfo is readFile that also returns the first section's header.
+func readFileInfo(t *testing.T, path string) ([]ourRecord, []Interface, SectionInfo, error) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -67,8 +73,9 @@ func readFile(t *testing.T, path string) ([]ourRecord, []Interface, error) {
 	defer f.Close()
 	r, err := NewReader(f)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, SectionInfo{}, err
 	}
+	info := r.SectionInfo()
 	var all []Interface
 	r.onSection = func() { all = append(all, r.Interfaces()...) }
 	var recs []ourRecord
@@ -79,7 +86,7 @@ func readFile(t *testing.T, path string) ([]ourRecord, []Interface, error) {
 			if err == io.EOF {
 				err = nil
 			}
-			return recs, all, err
+			return recs, all, info, err
 		}
 		p.Data = bytes.Clone(p.Data)
 		recs = append(recs, ourRecord{p, r.Section()})
@@ -195,7 +202,7 @@ func TestPcapngSuite(t *testing.T) {
 			if _, err := os.Stat(strings.TrimSuffix(path, ".pcapng") + ".txt"); err != nil {
 				t.Errorf("no description beside the case: %v", err)
 			}
-			ours, ifaces, err := readFile(t, path)
+			ours, ifaces, info, err := readFileInfo(t, path)
 			if err != nil {
 				t.Fatalf("after %d packets: %v", len(ours), err)
 			}
@@ -204,7 +211,12 @@ func TestPcapngSuite(t *testing.T) {
 			}
 			frames, _ := tshark(t, path)
 			compareWithTshark(t, ours, frames)
-			compareWithCapinfos(t, ifaces, capinfos(t, path))
+			capIfs, capTop := capinfos(t, path)
+			compareWithCapinfos(t, ifaces, capIfs)
+			wantInfo := SectionInfo{Hardware: capTop["hardware"], OS: capTop["oper-sys"], Application: capTop["application"], Comment: capTop["comment"]}
+			if info != wantInfo {
+				t.Errorf("first section %+v, capinfos says %+v", info, wantInfo)
+			}
 		})
 	}
 }

@@ -42,7 +42,8 @@ type Reader struct {
 	// both: interfaces of the current section (one for classic pcap)
 	ifaces  []Interface
 	conv    []tsConv
-	section int // number of the current pcapng section, from 0
+	section int         // number of the current pcapng section, from 0
+	info    SectionInfo // the current pcapng section's header options
 
 	// onSection, when set (by tests), is called as a new section starts,
 	// before the previous section's interfaces are dropped.
@@ -176,6 +177,23 @@ func (r *Reader) Interfaces() []Interface { return r.ifaces }
 // 0 (always 0 for classic pcap). Interfaces and interface indices are per
 // section.
 func (r *Reader) Section() int { return r.section }
+
+// SectionInfo describes a pcapng section: the options of its Section
+// Header Block.
+type SectionInfo struct {
+	// Hardware describes the capturing machine (shb_hardware).
+	Hardware string
+	// OS is the capturing machine's operating system (shb_os).
+	OS string
+	// Application is the program that wrote the section (shb_userappl).
+	Application string
+	// Comment is the section's opt_comment, several joined by newlines.
+	Comment string
+}
+
+// SectionInfo returns the header options of the current pcapng section
+// (the zero SectionInfo for classic pcap).
+func (r *Reader) SectionInfo() SectionInfo { return r.info }
 
 // DataOffset returns the byte offset in the stream of Data[0] of the packet
 // returned last, so a caller can index a file and re-read packets later.

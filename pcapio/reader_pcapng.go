@@ -67,6 +67,10 @@ func (r *Reader) readSHB() error {
 	if major := r.u16(blk[12:]); major != 1 {
 		return formatErrorf(off+12, "unsupported pcapng version %d.%d (pcapio reads 1.x)", major, r.u16(blk[14:]))
 	}
+	info, err := r.parseSHBOptions(blk[24:len(blk)-4], off+24)
+	if err != nil {
+		return err
+	}
 	if off > 0 {
 		if r.onSection != nil {
 			r.onSection()
@@ -75,7 +79,35 @@ func (r *Reader) readSHB() error {
 	}
 	r.ifaces = nil
 	r.conv = nil
+	r.info = info
 	return nil
+}
+
+// SHB option codes.
+const (
+	optSHBHardware = 2
+	optSHBOS       = 3
+)
+
+func (r *Reader) parseSHBOptions(opts []byte, off int64) (SectionInfo, error) {
+	var info SectionInfo
+	it := optIter{r: r, b: opts, off: off}
+	for {
+		code, val, ok, err := it.next()
+		if err != nil || !ok {
+			return info, err
+		}
+		switch code {
+		case optComment:
+			info.Comment = appendComment(info.Comment, val)
+		case optSHBHardware:
+			info.Hardware = optString(val)
+		case optSHBOS:
+			info.OS = optString(val)
+		case optSHBUserAppl:
+			info.Application = optString(val)
+		}
+	}
 }
 
 func (r *Reader) u32le(b []byte) uint32 {

@@ -202,6 +202,9 @@ func TestReadPcapNg(t *testing.T) {
 			if r.Format() != FormatPcapNg || r.LinkType() != LinkTypeEthernet {
 				t.Fatalf("format %v link type %v before the first packet, want pcapng EN10MB", r.Format(), r.LinkType())
 			}
+			if got, want := r.SectionInfo(), (SectionInfo{Comment: "section one", Application: "gen_test"}); got != want {
+				t.Errorf("section info %+v, want %+v", got, want)
+			}
 			var pkts []Packet
 			var ifaces [][]Interface
 			for {

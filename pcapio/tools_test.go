@@ -182,7 +182,7 @@ var capKey = regexp.MustCompile(`^\s+([A-Za-z ]+?) = (.*)$`)
 // capinfos returns the interfaces capinfos lists for path, over all
 // sections, each as its "Key = value" lines (continuation lines joined with
 // newlines).
-func capinfos(t *testing.T, path string) []capIface {
+func capinfos(t *testing.T, path string) ([]capIface, capIface) {
 	t.Helper()
 	bin := testenv.LookPath(t, "tshark", "capinfos")
 	out, err := exec.Command(bin, path).Output()
@@ -191,13 +191,20 @@ func capinfos(t *testing.T, path string) []capIface {
 	}
 	var ifs []capIface
 	var cur capIface
+	top := capIface{} // the first section's header: "Capture hardware:" ...
 	last := ""
 	for _, line := range strings.Split(string(out), "\n") {
+		if m := capTop.FindStringSubmatch(line); m != nil {
+			if _, seen := top[m[1]]; !seen { // later sections repeat the keys
+				top[m[1]] = m[2]
+			}
+			continue
+		}
 		switch {
 		case strings.HasPrefix(line, "Interface #"):
 			if strings.HasPrefix(line, "Interface #0 ") && len(ifs) > 0 {
 				// capinfos repeats the whole list once per section.
-				return ifs
+				return ifs, top
 			}
 			cur = capIface{}
 			ifs = append(ifs, cur)
@@ -213,8 +220,10 @@ func capinfos(t *testing.T, path string) []capIface {
 			cur, last = nil, ""
 		}
 	}
-	return ifs
+	return ifs, top
 }
+
+var capTop = regexp.MustCompile(`^Capture (hardware|oper-sys|application|comment):\s+(.*)$`)
 
 // tdPacket is one packet as `tcpdump -tt -nn -e -xx` prints it.
 type tdPacket struct {

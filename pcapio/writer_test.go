@@ -82,6 +82,9 @@ func TestWriterInterfaces(t *testing.T) {
 			t.Errorf("packet %d = %+v", i, g)
 		}
 	}
+	if got := r.SectionInfo(); got != (SectionInfo{Application: "pkttap"}) {
+		t.Errorf("section info %+v, want the writer's application name", got)
+	}
 	gotIf := r.Interfaces()
 	if len(gotIf) != 3 {
 		t.Fatalf("%d interfaces", len(gotIf))
