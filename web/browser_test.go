@@ -55,7 +55,9 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('status-count').textContent + ' | ' + document.getElementById('filter-msg').textContent + ' | ' + document.getElementById('error-banner').textContent`))
+			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[location.href, document.getElementById('status-count').textContent, document.getElementById('status-sel').textContent,
+				document.getElementById('filter-msg').textContent, document.getElementById('error-banner').textContent,
+				(document.querySelector('#list-rows .row.selected') || {dataset: {}}).dataset.no, document.querySelectorAll('#hex .hb[data-i]').length].join(' | ')`))
 			t.Fatalf("waiting for %s (%s): %v; page: %s", what, expr, err, state)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -192,6 +194,11 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("filter not in the URL: %s", q)
 	}
 	screenshot(t, ctx, "filtered")
+	// Select a displayed packet (the sixth: packet 11): the URL now names the capture, the filter
+	// and the packet.
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#list-rows .row[data-pos="5"]`)))
+	waitJS(t, ctx, "packet 11 in the URL", `location.search.includes("p=11")`)
+	viewURL := evalJS[string](t, ctx, `location.href`)
 
 	// Download the displayed packets as .pcap and read them with tshark.
 	do1(t, ctx, chromedp.Click(chromedp.ID("download-button")))
@@ -268,4 +275,8 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("captures menu lists %d captures, want 2", items)
 	}
 	screenshot(t, ctx, "sample-truncated")
+
+	// A link reopens the same view: capture, filter, count and selection.
+	do1(t, ctx, chromedp.Navigate(viewURL))
+	waitJS(t, ctx, "view from the URL", `document.getElementById('status-count').textContent === 'Displayed 150 of 300' && document.getElementById('filter-input').value === 'tcp port 443' && document.querySelector('#list-rows .row.selected') !== null && document.querySelector('#list-rows .row.selected').dataset.no === "11" && document.querySelectorAll('#hex .hb[data-i]').length > 0`)
 }

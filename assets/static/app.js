@@ -20,7 +20,7 @@
     displayed: 0,        // packets displayed
     gen: 0,              // bumps when the view changes; stale answers are dropped
     cache: new Map(),    // display position -> Row
-    pending: new Set(),  // chunk starts being fetched
+    pending: new Map(),  // chunk start -> promise of its fetch
     selPos: -1,
     selNo: 0,
     pkt: null,           // PacketResponse of the selected packet
@@ -153,6 +153,7 @@
 
   function closeView() {
     S.cur = null; S.filter = ''; S.gen++; S.cache.clear(); S.total = S.displayed = 0;
+    S.pending.clear();
     clearSelection();
     renderCapHeader(); renderStatus(); renderList(); writeURL();
   }
@@ -209,28 +210,20 @@
     if (!c) { closeView(); return; }
     S.cur = c;
     renderCapHeader();
-    let total = c.packets;
+    // Counts only grow; an answer that raced this snapshot may be newer.
+    const total = Math.max(c.packets, S.total);
     let displayed = total;
     if (S.filter) {
       const f = (c.filters || []).find((x) => x.filter === S.filter);
-      displayed = f ? f.matched : S.displayed;
+      displayed = f ? Math.max(f.matched, S.displayed) : S.displayed;
     }
     if (total !== S.total || displayed !== S.displayed) {
       S.total = total;
       S.displayed = displayed;
-      dropPartialChunks();
       renderList();
     }
     renderStatus();
     renderProgress();
-  }
-
-  // The last fetched chunk may have been short while rows were still being
-  // added: forget short chunks so they are fetched again.
-  function dropPartialChunks() {
-    const last = Math.floor(Math.max(S.displayed - 1, 0) / CHUNK) * CHUNK;
-    for (let i = last; i < last + CHUNK; i++) if (!S.cache.has(i)) { break; }
-    for (const k of Array.from(S.cache.keys())) if (k >= last && !S.cache.get(k)) S.cache.delete(k);
   }
 
   function renderProgress() {
@@ -370,9 +363,15 @@
     el.className = cls;
   }
 
-  async function fetchChunk(start) {
-    if (!S.cur || S.pending.has(start)) return;
-    S.pending.add(start);
+  function fetchChunk(start) {
+    if (!S.cur) return Promise.resolve();
+    if (S.pending.has(start)) return S.pending.get(start);
+    const p = fetchChunkNow(start);
+    S.pending.set(start, p);
+    return p;
+  }
+
+  async function fetchChunkNow(start) {
     const gen = S.gen;
     const id = S.cur.id;
     let q = '/api/captures/' + id + '/rows?start=' + start + '&count=' + CHUNK;
@@ -390,7 +389,7 @@
     } catch (e) {
       if (gen === S.gen) showError(e.message);
     } finally {
-      S.pending.delete(start);
+      if (gen === S.gen) S.pending.delete(start);
     }
     if (gen === S.gen) renderList();
   }
@@ -678,11 +677,14 @@
     clearSelection();
     scroller.scrollTop = 0;
     if (expr) {
+      // Matches only grow; a WebSocket snapshot may report more of them
+      // before this answer arrives.
+      S.displayed = 0;
       try {
         const st = await api('/api/captures/' + S.cur.id + '/filter', {
           method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ filter: expr }),
         });
-        S.displayed = st.matched;
+        if (S.filter === expr) S.displayed = Math.max(S.displayed, st.matched);
       } catch (e) {
         setFilterState('invalid', '✗ ' + (e.column ? 'column ' + e.column + ': ' : '') + e.message);
         S.filter = '';
