@@ -127,34 +127,60 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 		c.insertComputeVLOffsets(b.head)
 		root = finish(b, snaplen)
 	}
-	insns := linearize(root)
-	if !opts.NoOptimize && !c.noOptimize {
-		insns = optimize(insns)
-		c.pos = 0
-		c.checkFolding(insns)
-		if tree != nil && rejectsAll(insns) {
-			return nil, &Error{Expr: expr, Column: 1, Msg: "expression rejects all packets"}
-		}
-	}
-	if len(insns) > bpfopt.MaxInstructions {
-		return nil, &Error{Expr: expr, Column: 1, Msg: fmt.Sprintf("expression too complex: it compiles to %d instructions, more than the %d classic BPF allows", len(insns), bpfopt.MaxInstructions)}
-	}
-	raw, err := bpfopt.Assemble(insns)
+	raw, err := c.assemble(root, tree == nil)
 	if err != nil {
-		return nil, &Error{Expr: expr, Column: 1, Msg: fmt.Sprintf("cannot assemble the program: %v", err)}
+		return nil, &Error{Expr: expr, Column: 1, Msg: err.Error()}
 	}
 	if opts.Target == TargetLinuxSocket && (opts.LinkType == pcapio.LinkTypeLinuxSLL || opts.LinkType == pcapio.LinkTypeLinuxSLL2) {
 		if err := fixCookedOffsets(raw, opts.LinkType); err != nil {
 			return nil, &Error{Expr: expr, Column: 1, Msg: err.Error()}
 		}
 	}
-	ins, ok := bpf.Disassemble(raw)
-	if !ok {
-		// Extension loads have no x/net/bpf type; they come back as
-		// RawInstruction values, which is still a faithful program.
-		_ = ok
-	}
+	// Extension loads without an x/net/bpf type come back as
+	// RawInstruction values, which is still a faithful program.
+	ins, _ := bpf.Disassemble(raw)
 	return &Program{Instructions: ins, Raw: raw, Expr: expr, LinkType: opts.LinkType, Snaplen: snaplen}, nil
+}
+
+// assemble turns the block graph into the final program: optimized and
+// laid out by bpfopt, or, when the program is not optimized (on request,
+// or because, as in libpcap, it holds code the optimizer must not touch),
+// laid out exactly as libpcap lays out such programs.
+func (c *compiler) assemble(root *block, empty bool) ([]bpf.RawInstruction, error) {
+	tooComplex := func(n int) error {
+		return fmt.Errorf("expression too complex: it compiles to %d instructions, more than the %d classic BPF allows", n, bpfopt.MaxInstructions)
+	}
+	if c.opts.NoOptimize || c.noOptimize {
+		raw, err := layoutLibpcap(root)
+		if err != nil {
+			return nil, fmt.Errorf("cannot lay out the program: %w", err)
+		}
+		if len(raw) > bpfopt.MaxInstructions {
+			return nil, tooComplex(len(raw))
+		}
+		insns := make([]bpfopt.Insn, len(raw))
+		for i, r := range raw {
+			insns[i] = bpfopt.Insn{Op: r.Op, K: r.K, Jt: int(r.Jt), Jf: int(r.Jf)}
+		}
+		if err := bpfopt.Validate(insns); err != nil {
+			return nil, fmt.Errorf("invalid program: %w", err)
+		}
+		return raw, nil
+	}
+	insns := optimize(linearize(root))
+	c.pos = 0
+	c.checkFolding(insns)
+	if !empty && rejectsAll(insns) {
+		return nil, errors.New("expression rejects all packets")
+	}
+	if len(insns) > bpfopt.MaxInstructions {
+		return nil, tooComplex(len(insns))
+	}
+	raw, err := bpfopt.Assemble(insns)
+	if err != nil {
+		return nil, fmt.Errorf("cannot assemble the program: %w", err)
+	}
+	return raw, nil
 }
 
 // insertComputeVLOffsets puts at the start of the program the code that

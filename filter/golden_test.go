@@ -1,6 +1,8 @@
 package filter
 
 import (
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,11 +23,20 @@ type goldenRow struct {
 	err      string
 }
 
-func readGolden(t *testing.T) []goldenRow {
+func readGolden(t *testing.T, name string) []goldenRow {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "libpcap-programs.tsv"))
+	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatalf("read golden programs (regenerate with go generate): %v", err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("read golden programs %s: %v", name, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("read golden programs %s: %v", name, err)
 	}
 	var rows []goldenRow
 	for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n")[2:] {
@@ -80,7 +91,7 @@ func TestLibpcapPrograms(t *testing.T) {
 		byLT[cf.linkType] = append(byLT[cf.linkType], cf.packets...)
 	}
 	var agree, disagree, strongerOpt, total int
-	for _, r := range readGolden(t) {
+	for _, r := range readGolden(t, "libpcap-programs.tsv.gz") {
 		lt, err := pcapio.LinkTypeFromName(r.linkType)
 		if err != nil {
 			t.Fatalf("golden link type %q: %v", r.linkType, err)
@@ -123,4 +134,48 @@ func TestLibpcapPrograms(t *testing.T) {
 		}
 	}
 	t.Logf("libpcap programs: %d/%d (expression, link type) agree, %d disagree, %d rejected as matching nothing by pkttap's stronger optimizer", agree, total, disagree, strongerOpt)
+}
+
+// TestUnoptimizedMatchesLibpcap requires the unoptimized program
+// (NoOptimize) to be byte for byte what tcpdump -O -ddd prints, for every
+// golden expression and link type, and libpcap's rejections to be
+// rejections.
+func TestUnoptimizedMatchesLibpcap(t *testing.T) {
+	same, total := 0, 0
+	for _, r := range readGolden(t, "libpcap-programs-unoptimized.tsv.gz") {
+		lt, err := pcapio.LinkTypeFromName(r.linkType)
+		if err != nil {
+			t.Fatalf("golden link type %q: %v", r.linkType, err)
+		}
+		total++
+		p, err := Compile(r.expr, Options{LinkType: lt, NoOptimize: true})
+		if r.prog == nil {
+			if err == nil {
+				t.Errorf("%s %q: libpcap rejects it (%s), pkttap compiles it", r.linkType, r.expr, r.err)
+			} else {
+				same++
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s %q: libpcap compiles it, pkttap: %v", r.linkType, r.expr, err)
+			continue
+		}
+		if len(p.Raw) != len(r.prog) {
+			t.Errorf("%s %q: %d instructions, libpcap %d\npkttap:\n%s", r.linkType, r.expr, len(p.Raw), len(r.prog), p)
+			continue
+		}
+		ok := true
+		for i := range p.Raw {
+			if p.Raw[i] != r.prog[i] {
+				t.Errorf("%s %q: instruction %d is %v, libpcap %v\npkttap:\n%s", r.linkType, r.expr, i, p.Raw[i], r.prog[i], p)
+				ok = false
+				break
+			}
+		}
+		if ok {
+			same++
+		}
+	}
+	t.Logf("unoptimized programs: %d/%d (expression, link type) identical to libpcap's (or rejected by both)", same, total)
 }

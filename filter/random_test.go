@@ -137,7 +137,7 @@ func TestRandomExpressionsVersusLibpcap(t *testing.T) {
 	}
 	g := &exprGen{r: rand.New(rand.NewPCG(uint64(randomSeed(t)), 7))}
 	lts := []string{"EN10MB", "LINUX_SLL", "RAW", "NULL", "IEEE802_11", "LINUX_SLL2", "IEEE802_11_RADIO"}
-	var agree, bothErr, weakerOpt int
+	var agree, bothErr, weakerOpt, sameUnopt int
 	libpcapOptDiffers := map[string]bool{}
 	for i := 0; i < n; i++ {
 		expr := g.expr(2)
@@ -182,6 +182,13 @@ func TestRandomExpressionsVersusLibpcap(t *testing.T) {
 			t.Fatalf("%s %q: tcpdump -O fails where tcpdump does not: %v", ltName, expr, err)
 		}
 		theirs := loadDDD(t, unopt)
+		if np, err := Compile(expr, Options{LinkType: lt, NoOptimize: true}); err != nil {
+			t.Errorf("%s %q: compiles optimized, not unoptimized: %v", ltName, expr, err)
+		} else if np.Dump(3) != string(unopt) {
+			t.Errorf("%s %q: unoptimized program differs from tcpdump -O -ddd:\npkttap:\n%s\nlibpcap:\n%s", ltName, expr, np.Dump(3), unopt)
+		} else {
+			sameUnopt++
+		}
 		ours := p.Matcher()
 		ok := true
 		for j, pk := range byLT[lt] {
@@ -200,7 +207,7 @@ func TestRandomExpressionsVersusLibpcap(t *testing.T) {
 			agree++
 		}
 	}
-	t.Logf("random expressions: %d agree with libpcap on every packet, %d rejected by both, %d that libpcap's optimizer rejects as matching nothing match nothing in pkttap either, of %d; libpcap's own optimizer changed the verdict of %d", agree, bothErr, weakerOpt, n, len(libpcapOptDiffers))
+	t.Logf("random expressions: %d agree with libpcap on every packet, %d rejected by both, %d that libpcap's optimizer rejects as matching nothing match nothing in pkttap either, of %d; libpcap's own optimizer changed the verdict of %d; %d unoptimized programs identical to libpcap's", agree, bothErr, weakerOpt, n, len(libpcapOptDiffers), sameUnopt)
 }
 
 func loadDDD(t *testing.T, out []byte) *vm.VM {

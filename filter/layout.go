@@ -1,0 +1,118 @@
+package filter
+
+import (
+	"fmt"
+
+	"golang.org/x/net/bpf"
+)
+
+// layoutLibpcap encodes the block graph exactly as libpcap's
+// icode_to_fcode does for a program it does not optimize: the same block
+// order as linearize, and a branch whose target is 256 or more
+// instructions away goes through a BPF_JA placed right after it (one for
+// the true edge, then one for the false edge), found by relaying out until
+// no branch is too long.
+func layoutLibpcap(root *block) ([]bpf.RawInstruction, error) {
+	var order []*block
+	var visit func(b *block)
+	visit = func(b *block) {
+		if b == nil || b.mark {
+			return
+		}
+		b.mark = true
+		visit(b.jf)
+		visit(b.jt)
+		order = append(order, b)
+	}
+	visit(root)
+	defer func() {
+		for _, b := range order {
+			b.mark = false
+		}
+	}()
+	longJT := map[*block]bool{}
+	longJF := map[*block]bool{}
+	size := func(b *block) int {
+		n := len(b.stmts) + 1
+		if longJT[b] {
+			n++
+		}
+		if longJF[b] {
+			n++
+		}
+		return n
+	}
+	for {
+		n := 0
+		for _, b := range order {
+			n += size(b)
+		}
+		pos := n
+		for _, b := range order {
+			pos -= size(b)
+			b.offset = pos
+		}
+		changed := false
+		for _, b := range order { // the order libpcap checks them in
+			if b.jt == nil {
+				continue
+			}
+			br := b.offset + len(b.stmts)
+			if b.jt.offset-br-1 >= 256 && !longJT[b] {
+				longJT[b], changed = true, true
+				break
+			}
+			if b.jf.offset-br-1 >= 256 && !longJF[b] {
+				longJF[b], changed = true, true
+				break
+			}
+		}
+		if !changed {
+			return emitLibpcap(order, n, longJT, longJF)
+		}
+	}
+}
+
+func emitLibpcap(order []*block, n int, longJT, longJF map[*block]bool) ([]bpf.RawInstruction, error) {
+	prog := make([]bpf.RawInstruction, n)
+	for _, b := range order {
+		index := make(map[*stmt]int, len(b.stmts))
+		for i, s := range b.stmts {
+			index[s] = i
+		}
+		for i, s := range b.stmts {
+			in := bpf.RawInstruction{Op: s.code, K: s.k}
+			if s.code&0x07 == classJMP && s.code != opJA && s.jt != nil {
+				jt, jf := index[s.jt]-i-1, index[s.jf]-i-1
+				if jt < 0 || jt >= 256 || jf < 0 || jf >= 256 {
+					return nil, fmt.Errorf("block-local jump out of range")
+				}
+				in.Jt, in.Jf = uint8(jt), uint8(jf)
+			}
+			prog[b.offset+i] = in
+		}
+		br := b.offset + len(b.stmts)
+		in := bpf.RawInstruction{Op: b.s.code, K: b.s.k}
+		if b.jt != nil {
+			extra := 0
+			off := b.jt.offset - br - 1
+			if longJT[b] {
+				in.Jt = uint8(extra)
+				extra++
+				prog[br+extra] = bpf.RawInstruction{Op: opJA, K: uint32(off - extra)}
+			} else {
+				in.Jt = uint8(off)
+			}
+			off = b.jf.offset - br - 1
+			if longJF[b] {
+				in.Jf = uint8(extra)
+				extra++
+				prog[br+extra] = bpf.RawInstruction{Op: opJA, K: uint32(off - extra)}
+			} else {
+				in.Jf = uint8(off)
+			}
+		}
+		prog[br] = in
+	}
+	return prog, nil
+}
