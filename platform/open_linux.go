@@ -62,6 +62,8 @@ func open(cfg Config) (src Source, err error) {
 		}
 	}
 	s.vlanOff = vlanOffset(s.lt)
+	s.ifindex = ifindex
+	s.readSLL = s.cooked || s.loIndex >= 0 || ifindex == 0
 	if s.cooked {
 		unix.Close(s.fd)
 		if s.fd, err = packetSocket(name, unix.SOCK_DGRAM); err != nil {

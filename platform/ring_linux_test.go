@@ -90,7 +90,7 @@ func fakeSource(t testing.TB, lt pcapio.LinkType, cooked bool, snaplen, blocks, 
 	}
 	s := &linuxSource{
 		fd: p[0], efd: efd, ring: ring, blockSize: blockSize, numBlocks: blocks,
-		lt: lt, cooked: cooked, vlanOff: vlanOffset(lt), snaplen: snaplen, loIndex: 1, ifname: "fake",
+		lt: lt, cooked: cooked, vlanOff: vlanOffset(lt), snaplen: snaplen, loIndex: 1, readSLL: true, ifname: "fake",
 	}
 	s.pfd = [2]unix.PollFd{{Fd: int32(p[0]), Events: unix.POLLIN}, {Fd: int32(efd), Events: unix.POLLIN}}
 	t.Cleanup(func() { unix.Close(p[1]) })
@@ -151,42 +151,62 @@ func TestRingWalk(t *testing.T) {
 			eth, 60},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := fakeSource(t, tc.lt, tc.cooked, tc.snaplen, 2, 4096)
-			defer s.Close()
-			tc.pkt.sec, tc.pkt.nsec = 1700000000, 123456789
-			marker := ringPacket{data: eth, wireLen: 14, ifindex: 7, proto: 0x0800, sec: 1, nsec: 2}
-			putBlock(s.ring[:4096], []ringPacket{tc.pkt}, tc.cooked)
-			putBlock(s.ring[4096:], []ringPacket{marker}, tc.cooked)
-			p, err := s.NextZeroCopy()
-			if err != nil {
-				t.Fatal(err)
+		for _, bound := range []bool{false, true} {
+			if bound && (tc.cooked || tc.want == nil) {
+				continue // cooked and loopback captures always read sockaddr_ll
 			}
-			if tc.want == nil {
-				if p.Timestamp.Unix() != 1 {
-					t.Fatalf("got %x, want the packet skipped", p.Data)
-				}
-				return
+			name := tc.name
+			if bound {
+				name += " bound"
 			}
-			if !bytes.Equal(p.Data, tc.want) || p.Length != tc.wireLen {
-				t.Errorf("got %x (Length %d)\nwant %x (Length %d)", p.Data, p.Length, tc.want, tc.wireLen)
-			}
-			if want := time.Unix(1700000000, 123456789); !p.Timestamp.Equal(want) {
-				t.Errorf("Timestamp %v, want %v", p.Timestamp, want)
-			}
-			if p.LinkType != tc.lt || p.InterfaceIndex != int(tc.pkt.ifindex) {
-				t.Errorf("LinkType %s InterfaceIndex %d, want %s %d", p.LinkType, p.InterfaceIndex, tc.lt, tc.pkt.ifindex)
-			}
-			if st := binary.NativeEndian.Uint32(s.ring[blockStatusOff:]); st != unix.TP_STATUS_USER {
-				t.Errorf("block released (status %d) while its packet is still in use", st)
-			}
-			if p, err = s.NextZeroCopy(); err != nil || p.Timestamp.Unix() != 1 {
-				t.Errorf("next packet %+v, %v: want the marker from block 1", p, err)
-			}
-			if st := binary.NativeEndian.Uint32(s.ring[blockStatusOff:]); st != unix.TP_STATUS_KERNEL {
-				t.Errorf("block 0 status %d after moving on, want TP_STATUS_KERNEL", st)
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				checkRingPacket(t, tc.lt, tc.cooked, bound, tc.snaplen, tc.pkt, tc.want, tc.wireLen)
+			})
+		}
+	}
+}
+
+// checkRingPacket puts pkt into a fake ring's first block and a marker in
+// the second, and checks what NextZeroCopy makes of them: want (nil: the
+// packet is skipped) with on-wire length wireLen. bound means a capture on
+// one interface (index 7), which does not read sockaddr_ll.
+func checkRingPacket(t *testing.T, lt pcapio.LinkType, cooked, bound bool, snaplen int, pkt ringPacket, want []byte, wireLen int) {
+	s := fakeSource(t, lt, cooked, snaplen, 2, 4096)
+	if bound {
+		s.readSLL, s.ifindex, s.loIndex = false, 7, -1
+	}
+	defer s.Close()
+	pkt.sec, pkt.nsec = 1700000000, 123456789
+	marker := ringPacket{data: make([]byte, 14), wireLen: 14, ifindex: 7, proto: 0x0800, sec: 1, nsec: 2}
+	putBlock(s.ring[:4096], []ringPacket{pkt}, cooked)
+	putBlock(s.ring[4096:], []ringPacket{marker}, cooked)
+	p, err := s.NextZeroCopy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want == nil {
+		if p.Timestamp.Unix() != 1 {
+			t.Fatalf("got %x, want the packet skipped", p.Data)
+		}
+		return
+	}
+	if !bytes.Equal(p.Data, want) || p.Length != wireLen {
+		t.Errorf("got %x (Length %d)\nwant %x (Length %d)", p.Data, p.Length, want, wireLen)
+	}
+	if ts := time.Unix(1700000000, 123456789); !p.Timestamp.Equal(ts) {
+		t.Errorf("Timestamp %v, want %v", p.Timestamp, ts)
+	}
+	if p.LinkType != lt || p.InterfaceIndex != int(pkt.ifindex) {
+		t.Errorf("LinkType %s InterfaceIndex %d, want %s %d", p.LinkType, p.InterfaceIndex, lt, pkt.ifindex)
+	}
+	if st := binary.NativeEndian.Uint32(s.ring[blockStatusOff:]); st != unix.TP_STATUS_USER {
+		t.Errorf("block released (status %d) while its packet is still in use", st)
+	}
+	if p, err = s.NextZeroCopy(); err != nil || p.Timestamp.Unix() != 1 {
+		t.Errorf("next packet %+v, %v: want the marker from block 1", p, err)
+	}
+	if st := binary.NativeEndian.Uint32(s.ring[blockStatusOff:]); st != unix.TP_STATUS_KERNEL {
+		t.Errorf("block 0 status %d after moving on, want TP_STATUS_KERNEL", st)
 	}
 }
 
@@ -226,6 +246,7 @@ func BenchmarkRingWalk(b *testing.B) {
 	const perBlock = 256 // 160 bytes each in the ring
 	const blockSize = 64 << 10
 	s := fakeSource(b, pcapio.LinkTypeEthernet, false, 65535, 2, blockSize)
+	s.readSLL, s.ifindex, s.loIndex = false, 7, -1 // as for a capture on one Ethernet interface
 	defer s.Close()
 	frame := make([]byte, 60)
 	pkts := make([]ringPacket, perBlock)

@@ -51,6 +51,8 @@ type linuxSource struct {
 	vlanOff int   // where VLAN tags go back in, -1 for none
 	snaplen int   // user snap length, applied to the rebuilt packet
 	loIndex int32 // loopback ifindex whose outgoing copies are skipped, -1 for none
+	ifindex int   // the bound interface's index (0 for "any")
+	readSLL bool  // packets' sockaddr_ll must be read (cooked, loopback or "any")
 
 	ifname string
 	// statsMu guards the counters and the socket against Close.
@@ -131,9 +133,16 @@ func (s *linuxSource) releaseBlock() {
 // outgoing copy of a loopback packet).
 func (s *linuxSource) packetAt(p *pcapio.Packet, off int, h *unix.Tpacket3Hdr) bool {
 	ring := s.ring
-	sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&ring[off+tpacketHdrLen]))
-	if sll.Ifindex == s.loIndex && sll.Pkttype == unix.PACKET_OUTGOING {
-		return false
+	ifindex := s.ifindex
+	if s.readSLL {
+		// The packet's sockaddr_ll, in the next cache line: needed only to
+		// build a cooked header, to skip loopback's outgoing copies, or to
+		// tell the interfaces of "any" apart.
+		sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&ring[off+tpacketHdrLen]))
+		if sll.Ifindex == s.loIndex && sll.Pkttype == unix.PACKET_OUTGOING {
+			return false
+		}
+		ifindex = int(sll.Ifindex)
 	}
 	start := off + int(h.Mac)
 	capLen := int(h.Snaplen)
@@ -145,6 +154,7 @@ func (s *linuxSource) packetAt(p *pcapio.Packet, off int, h *unix.Tpacket3Hdr) b
 			return false // cannot happen with the kernel's layout
 		}
 		sllOff := off + tpacketHdrLen
+		sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&ring[sllOff]))
 		putSLLHeader(ring[start:], sll.Pkttype, sll.Hatype, sll.Halen, sll.Addr[:],
 			[2]byte{ring[sllOff+2], ring[sllOff+3]})
 		capLen += sllHdrLen
@@ -168,7 +178,7 @@ func (s *linuxSource) packetAt(p *pcapio.Packet, off int, h *unix.Tpacket3Hdr) b
 	p.Data = ring[start:end:end]
 	p.Length = wire
 	p.LinkType = s.lt
-	p.InterfaceIndex = int(sll.Ifindex)
+	p.InterfaceIndex = ifindex
 	return true
 }
 
