@@ -16,7 +16,6 @@ var (
 	reNum   = longest(`^(?:0[xX][0-9A-Fa-f]+|[0-9]+)`)
 	reHID   = longest(`^(?:0[xX][0-9A-Fa-f]+|[0-9]+)(?:\.(?:0[xX][0-9A-Fa-f]+|[0-9]+)){1,3}`)
 	reBogus = longest(`^[0-9A-Fa-f]{1,2}:+(?:[0-9A-Fa-f]{1,2}:+)+`)
-	reID    = longest(`^[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?`)
 	reBSID  = longest(`^\\[^ !()\n\t]+`)
 	reAID   = longest(`^\$[0-9A-Fa-f]{1,2}`)
 	reV6Run = longest(`^[0-9A-Fa-f:.]+`)
@@ -77,12 +76,17 @@ var twoCharOps = []string{">=", "<=", "!=", "==", "<<", ">>", "&&", "||"}
 // scanOne scans the token at the start of s (s is not empty and does not
 // start with white space) and returns it with its length in s.
 func scanOne(s string) (token, int) {
-	// Candidate lengths for each rule, in flex's priority order.
-	word := matchLen(reID, s)
-	lens := struct{ op, aid, mac, num, hid, v6, bogus, id, bsid int }{
-		aid: matchLen(reAID, s), mac: matchLen(reMAC, s), num: matchLen(reNum, s),
-		hid: matchLen(reHID, s), v6: v6Len(s), bogus: matchLen(reBogus, s),
-		id: word, bsid: matchLen(reBSID, s),
+	// Candidate lengths for each rule, in flex's priority order. Only a
+	// hex digit (or ':') can start a number or an address.
+	lens := struct{ op, aid, mac, num, hid, v6, bogus, id, bsid int }{id: idLen(s)}
+	switch c := s[0]; {
+	case isHex(c) || c == ':':
+		lens.mac, lens.num, lens.hid = matchLen(reMAC, s), matchLen(reNum, s), matchLen(reHID, s)
+		lens.v6, lens.bogus = v6Len(s), matchLen(reBogus, s)
+	case c == '$':
+		lens.aid = matchLen(reAID, s)
+	case c == '\\':
+		lens.bsid = matchLen(reBSID, s)
 	}
 	for _, op := range twoCharOps {
 		if strings.HasPrefix(s, op) {
@@ -186,4 +190,28 @@ func scanNumber(text string) token {
 	}
 	t.num = uint32(v)
 	return t
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// idLen is the length of the name at the start of s, as the scanner's
+// [A-Za-z0-9]([-_.A-Za-z0-9]*[.A-Za-z0-9])? matches it (0 for none).
+func idLen(s string) int {
+	if len(s) == 0 || !isAlnum(s[0]) {
+		return 0
+	}
+	n := 1
+	for n < len(s) && (isAlnum(s[n]) || s[n] == '-' || s[n] == '_' || s[n] == '.') {
+		n++
+	}
+	for n > 1 && (s[n-1] == '-' || s[n-1] == '_') {
+		n--
+	}
+	return n
 }
