@@ -13,8 +13,8 @@
 // end of a file; Capture.Packets is the same as a range-over-func iterator.
 // Next returns packets the caller owns. NextZeroCopy returns packets whose
 // Data is only valid until the next call: it is the fast path for code that
-// looks at each packet once (counting, filtering, writing to a Dump), and is
-// what benchmarks and the web server's hot paths use. When unsure, use Next.
+// looks at each packet once (counting, filtering, writing to a Dump), and it
+// makes no allocation per packet. When unsure, use Next.
 //
 // # Filters
 //
@@ -27,14 +27,16 @@
 // packet metadata). A file capture runs the program in pkttap's userspace
 // BPF VM (package filter/vm) for each packet, compiled for that packet's own
 // link type: a pcapng file may hold interfaces of different link types, and
-// each is filtered correctly. FilterProgram installs a program compiled
+// each is filtered correctly (an expression that cannot apply to one, such as
+// "ether host" on raw IP, matches none of its packets). FilterProgram installs a program compiled
 // beforehand with filter.Compile; one program can serve many captures.
 //
 // # Snap length
 //
 // Snaplen (default 65535) cuts every packet, live or from a file, to at most
 // that many bytes; a cut packet keeps its on-wire Length, so
-// Packet.IsTruncated reports it.
+// Packet.IsTruncated reports it. The filter sees the whole packet before it
+// is cut, as a kernel filter does.
 //
 // # Writing packets
 //
