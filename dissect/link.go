@@ -134,9 +134,18 @@ func (d *decoder) llc(off, end int) {
 			return
 		}
 		d.fHex(n, "llc.pid", "PID", off+6, 2, uint64(pid), 4)
+		if oui == 0x00000c && pid == 0x010b { // Cisco PVST+
+			d.stp(off+8, end)
+			return
+		}
+		d.data2(off+8, end)
 		return
 	}
 	d.setLength(n, off+2+ctlLen)
+	if dsap == 0x42 && ssap == 0x42 && ctl == 0x03 {
+		d.stp(off+3, end)
+		return
+	}
 	d.data2(off+2+ctlLen, end)
 }
 

@@ -82,12 +82,31 @@ func (d *decoder) udpApp(sp, dp uint16, off, end int) {
 		d.dhcp(off, end)
 	case port(123):
 		d.ntp(off, end)
+	case port(4500):
+		d.udpEncap(off, end)
 	case port(1900):
 		d.http(off, end, "ssdp", "Simple Service Discovery Protocol", "SSDP")
 	case (port(443) || port(4433) || port(8443)) && d.u8(off)&0xc0 == 0xc0 && d.u8(off+1) != 'Q':
 		d.quic(off, end)
 	case (port(443) || port(4433) || port(8443)) && d.u8(off)&0xc0 == 0x40:
 		d.quicShort(off, end)
+	default:
+		d.data2(off, end)
+	}
+}
+
+// udpEncap decodes UDP port 4500 (RFC 3948): a NAT keepalive, IKE after
+// four zero bytes, or ESP.
+func (d *decoder) udpEncap(off, end int) {
+	switch {
+	case end-off == 1 && d.u8(off) == 0xff:
+		d.setProto("UDPENCAP")
+		d.layer("udpencap", "UDP Encapsulation of IPsec Packets", off, 1)
+		if d.infoReset() {
+			d.is("NAT-keepalive")
+		}
+	case end-off >= 8 && d.be32(off) != 0:
+		d.esp(off, end)
 	default:
 		d.data2(off, end)
 	}
