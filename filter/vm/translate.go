@@ -1,6 +1,10 @@
 package vm
 
-import "golang.org/x/net/bpf"
+import (
+	"unsafe"
+
+	"golang.org/x/net/bpf"
+)
 
 // An op is one pre-decoded step of a translated program. ops[i] stands for
 // the program's instruction i; a fused op at i also performs instruction
@@ -18,11 +22,14 @@ type op struct {
 	jf   uint32 // next op when it does not
 	jt2  uint32 // next op when the second comparison of a jeq chain holds, or a chain's length
 	code uint8  // one of the x* constants
-	_    [3]byte
+	_    [7]byte
 }
 
 // opSize is the size of an op: a power of two.
 const opSize = 32
+
+// Compile-time check that opSize is the size of an op.
+var _ = [1]struct{}{}[unsafe.Sizeof(op{})-opSize]
 
 // Operation codes of translated programs. The values are dense so that the
 // interpreter's switch compiles to a jump table.
