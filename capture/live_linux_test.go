@@ -5,6 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -223,5 +227,55 @@ func TestLiveAnyDevice(t *testing.T) {
 			!bytes.Equal(p.Data[6:12], v.macA) || string(p.Data[16+28:]) != fmt.Sprintf("any %d", i) || p.LinkType != pcapio.LinkTypeLinuxSLL {
 			t.Fatalf("packet %d on any: % x", i, p.Data)
 		}
+	}
+}
+
+// permChildEnv names the interface a re-executed test binary opens as an
+// unprivileged user for TestLivePermissionDenied.
+const permChildEnv = "PKTTAP_CAPTURE_PERMISSION_CHILD"
+
+// TestLivePermissionDenied opens a live capture without CAP_NET_RAW, in a
+// copy of this test binary run as nobody: the error must be
+// ErrPermissionDenied (errors.Is) and say what to do.
+func TestLivePermissionDenied(t *testing.T) {
+	if ifname := os.Getenv(permChildEnv); ifname != "" {
+		_, err := capture.Live(ifname).Open()
+		fmt.Printf("is-permission-denied=%v\n%v\n", errors.Is(err, capture.ErrPermissionDenied), err)
+		return
+	}
+	v := newVethPair(t)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv (util-linux) is not installed")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "pkttap-capture-perm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "capture.test")
+	data, err := os.ReadFile(self)
+	if err == nil {
+		err = os.WriteFile(bin, data, 0o755)
+	}
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", v.nsB, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+		bin, "-test.run=^TestLivePermissionDenied$")
+	cmd.Env = append(os.Environ(), permChildEnv+"="+v.ifB)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "is-permission-denied=true") || !strings.Contains(string(out), "CAP_NET_RAW") {
+		t.Errorf("unprivileged Live(...).Open(): %s; want ErrPermissionDenied with advice", out)
 	}
 }
