@@ -54,17 +54,20 @@ type decoder struct {
 	proto    string
 	src, dst addr
 	info     []byte
-	scratch  []byte // reused for names being decoded
+	tags     tagMask
+	problem  string // "[Packet truncated]" or "[Malformed: …]", the first found
+	quiet    int    // > 0 while decoding a quoted packet: columns are not changed
 
-	addrCache *addrCache // formatted addresses, kept with the pooled decoder
-	tags      tagMask
-	problem   string // "[Packet truncated]" or "[Malformed: …]", the first found
-	quiet     int    // > 0 while decoding a quoted packet: columns are not changed
-	ttl       int    // the last IPv4 TTL or IPv6 hop limit, for ICMP echo
-	ipSrc     []byte // the innermost IP header's addresses, for checksums
-	ipDst     []byte
-	ipFrag    bool // the innermost IP packet is a fragment: no transport checksum
-	ipEnd     int  // where the innermost IP header says its payload ends (may be past the capture)
+	// state shared between layers
+	ttl    int    // the last IPv4 TTL or IPv6 hop limit, for ICMP echo
+	ipSrc  []byte // the innermost IP header's addresses, for checksums
+	ipDst  []byte
+	ipFrag bool // the innermost IP packet is a fragment: no transport checksum
+	ipEnd  int  // where the innermost IP header says its payload ends (may be past the capture)
+
+	// kept with the pooled decoder between packets
+	scratch   []byte     // names being decoded
+	addrCache *addrCache // formatted addresses
 }
 
 var decoderPool = sync.Pool{New: func() any { return &decoder{info: make([]byte, 0, 256)} }}

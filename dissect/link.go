@@ -30,7 +30,7 @@ func (d *decoder) frame(lt pcapio.LinkType) {
 	case pcapio.LinkTypeRaw, pcapio.LinkTypeIPv4, pcapio.LinkTypeIPv6:
 		d.raw(lt, 0, end)
 	case pcapio.LinkTypePPP, pcapio.LinkTypePPPHDLC:
-		d.pppHDLC(0, end)
+		d.ppp(0, end)
 	default:
 		if d.infoReset() {
 			d.is("Link type ")
@@ -308,7 +308,7 @@ func (d *decoder) sll(off, end int) {
 		d.setAddrs(addrMAC, off+6, off+6, 6)
 		d.dst.kind = addrNone
 	}
-	d.sllPayload(n, proto, hatype, off+14, end)
+	d.sllProtocol(n, proto, hatype, off+16, end, true)
 }
 
 // sll2 decodes a Linux cooked capture v2 header.
@@ -351,10 +351,6 @@ func (d *decoder) sllAddr(n *Node, hatype uint16, halen, off int) {
 	default:
 		d.fBytes(n, "sll.unused", "Unused", off, 8)
 	}
-}
-
-func (d *decoder) sllPayload(n *Node, proto, hatype uint16, off, end int) {
-	d.sllProtocol(n, proto, hatype, off+2, end, true)
 }
 
 // sllProtocol decodes the payload of a cooked header whose protocol field

@@ -72,11 +72,6 @@ func pppoeCodeName(c uint8) string {
 	return "Unknown"
 }
 
-// pppHDLC decodes PPP with or without HDLC-like address and control bytes.
-func (d *decoder) pppHDLC(off, end int) {
-	d.ppp(off, end)
-}
-
 // ppp decodes a PPP header (optionally with 0xff 0x03 in front) and its
 // payload.
 func (d *decoder) ppp(off, end int) int {
