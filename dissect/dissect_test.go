@@ -159,3 +159,56 @@ func TestChecksumAdd(t *testing.T) {
 		}
 	}
 }
+
+func TestBoundedWork(t *testing.T) {
+	// 2000 stacked VLAN tags: the depth limit stops the decoder.
+	vlans := ethHdr(0x8100)
+	for i := 0; i < 2000; i++ {
+		vlans = append(vlans, 0, 1, 0x81, 0)
+	}
+	// A DNS message claiming 65535 questions of one-byte names.
+	dns := []byte{0, 1, 1, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0}
+	for i := 0; i < 1000; i++ {
+		dns = append(dns, 0, 0, 1, 0, 1)
+	}
+	// 4000 empty IPv6 destination-options headers in a row.
+	ext := []byte{}
+	for i := 0; i < 4000; i++ {
+		ext = append(ext, 60, 0, 1, 4, 0, 0, 0, 0)
+	}
+	for _, tc := range []struct {
+		name string
+		pkt  []byte
+		want string
+	}{
+		{"vlan stack", vlans, "too many nested headers"},
+		{"dns questions", udpPacket(false, 5000, 53, dns), "too many queries"},
+		{"extension chain", ipPacket(true, 60, ext, -1), "too many nested headers"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Summarize(pcapio.LinkTypeEthernet, tc.pkt, len(tc.pkt))
+			if !strings.Contains(s.Info, tc.want) {
+				t.Errorf("Info %q does not say %q", s.Info, tc.want)
+			}
+			n := 0
+			Dissect(pcapio.LinkTypeEthernet, tc.pkt, len(tc.pkt)).Walk(func(*Node, int) bool { n++; return true })
+			if n > maxNodes {
+				t.Errorf("%d nodes", n)
+			}
+		})
+	}
+}
+
+func TestWalkStops(t *testing.T) {
+	pkt := udpPacket(false, 1, 2, nil)
+	n := 0
+	Dissect(pcapio.LinkTypeEthernet, pkt, len(pkt)).Walk(func(*Node, int) bool { n++; return n < 3 })
+	if n != 3 {
+		t.Errorf("Walk visited %d nodes after being told to stop at 3", n)
+	}
+	var nilTree *Tree
+	nilTree.Walk(func(*Node, int) bool { t.Error("visited a node of a nil tree"); return true })
+	if f := Dissect(pcapio.LinkTypeEthernet, pkt, len(pkt)).FieldAt(len(pkt) + 5); f != nil {
+		t.Errorf("FieldAt past the end = %q", f.Field)
+	}
+}
