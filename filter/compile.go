@@ -170,7 +170,7 @@ func (c *compiler) assemble(root *block, empty bool) ([]bpf.RawInstruction, erro
 	insns := optimize(linearize(root))
 	c.pos = 0
 	c.checkFolding(insns)
-	if !empty && rejectsAll(insns) {
+	if !empty && rejectsAll(insns) && !c.hasUnsignedTautology(root) {
 		return nil, errors.New("expression rejects all packets")
 	}
 	if len(insns) > bpfopt.MaxInstructions {

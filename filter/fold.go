@@ -24,16 +24,16 @@ func (c *compiler) checkFolding(prog []bpfopt.Insn) {
 	var block []*stmt
 	for i, in := range prog {
 		if leader[i] && len(block) > 0 {
-			c.foldBlock(block)
+			c.foldBlock(block, true)
 			block = block[:0]
 		}
 		block = append(block, &stmt{code: in.Op, k: in.K})
 		if in.Op&0x07 == classJMP || in.Op&0x07 == classRET {
-			c.foldBlock(block)
+			c.foldBlock(block, true)
 			block = block[:0]
 		}
 	}
-	c.foldBlock(block)
+	c.foldBlock(block, true)
 }
 
 type constVal struct {
@@ -41,8 +41,10 @@ type constVal struct {
 	v     uint32
 }
 
-func (c *compiler) foldBlock(stmts []*stmt) {
-	var a, x constVal
+// foldBlock propagates constants through straight-line code and returns
+// what is known of A and X at its end; with report set it raises the
+// folding errors.
+func (c *compiler) foldBlock(stmts []*stmt, report bool) (a, x constVal) {
 	var mem [16]constVal
 	for _, s := range stmts {
 		switch s.code {
@@ -81,6 +83,7 @@ func (c *compiler) foldBlock(stmts []*stmt) {
 					continue
 				}
 				switch {
+				case !report:
 				case (op == aluDIV) && k.v == 0:
 					c.errorf("division by zero")
 				case (op == aluMOD) && k.v == 0:
@@ -100,6 +103,36 @@ func (c *compiler) foldBlock(stmts []*stmt) {
 			}
 		}
 	}
+	return a, x
+}
+
+// hasUnsignedTautology reports whether some test of the generated program
+// compares an unknown value with a bound every value meets or none does
+// (jge #0, jgt #0xffffffff): libpcap's optimizer leaves such tests alone,
+// so where they make an expression match nothing ("-len < 0") libpcap
+// compiles it, while bpfopt proves it.
+func (c *compiler) hasUnsignedTautology(root *block) bool {
+	seen := map[*block]bool{}
+	var visit func(b *block) bool
+	visit = func(b *block) bool {
+		if b == nil || seen[b] {
+			return false
+		}
+		seen[b] = true
+		if b.jt != nil {
+			a, x := c.foldBlock(b.stmts, false)
+			k := constVal{true, b.s.k}
+			if b.s.code&srcX != 0 {
+				k = x
+			}
+			op := b.s.code & 0xf0
+			if !a.known && k.known && (op == jmpJGE && k.v == 0 || op == jmpJGT && k.v == 0xffffffff) {
+				return true
+			}
+		}
+		return visit(b.jt) || visit(b.jf)
+	}
+	return visit(root)
 }
 
 func foldALU(op uint16, a, b uint32) uint32 {

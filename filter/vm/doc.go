@@ -67,12 +67,31 @@
 //
 // # Speed
 //
-// New translates the program once into an array of pre-decoded operations
-// in which a load followed by a conditional jump on the loaded value is one
-// fused step, and jumps to unconditional jumps go straight to their final
-// target. Run then needs no per-instruction decoding and performs no
-// allocation. A *VM is immutable after New and safe for concurrent use by
-// any number of goroutines.
+// New translates the program once into an array of pre-decoded 32-byte
+// operations whose jump targets are byte offsets, so that Run does no
+// per-instruction decoding, and fuses the sequences libpcap's compiler
+// emits most into single steps:
+//
+//   - a packet load followed by a conditional jump on the loaded value
+//     (ldh [12]; jeq #0x800), also after an and (ld [26]; and
+//     #0xff000000; jeq #0x0a000000), and ld len with its jump;
+//   - chains of jeq on the same A (ethertype or protocol dispatch: jeq
+//     #0x86dd else jeq #0x800 else ...), tested in one step;
+//   - ldx 4*([14]&0xf) with the indexed load and jump after it (the TCP
+//     and UDP port tests);
+//   - jumps to unconditional jumps go straight to the final target, and a
+//     return costs no dispatch.
+//
+// Instructions that are only reached by jumping over a fused step stay in
+// place, so fusion never changes where a jump lands. Run reads the
+// operations and the packet through unsafe pointers after its own range
+// checks (see exec.go for the invariants), performs no allocation, and is
+// safe for concurrent use: a *VM is immutable after New.
+//
+// On a generated mix of 100,000 Ethernet packets, libpcap's programs for
+// common filters run about 1.1 to 1.3 times as fast as with libpcap's
+// bpf_filter and 2 to 3 times as fast as with golang.org/x/net/bpf (see
+// BenchmarkCompare in bench_test.go for how this is measured).
 package vm
 
 //go:generate go run gen_programs.go
