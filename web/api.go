@@ -250,7 +250,8 @@ func makeRow(i int, rec *record, s *summary) Row {
 
 // handlePosition answers where packet ?no= is displayed under ?filter=:
 // its display position, or the position of the next displayed packet with
-// "exact": false.
+// "exact": false (waiting for the filter job to know), and the number of
+// packets displayed.
 func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
@@ -263,7 +264,7 @@ func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 	}
 	expr := normalizeFilter(r.URL.Query().Get("filter"))
 	if expr == "" {
-		writeJSON(w, http.StatusOK, map[string]any{"position": no - 1, "exact": true})
+		writeJSON(w, http.StatusOK, map[string]any{"position": no - 1, "exact": true, "displayed": c.Packets()})
 		return
 	}
 	j := s.job(w, c, expr)
@@ -271,7 +272,17 @@ func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pos, exact := j.position(no - 1)
-	writeJSON(w, http.StatusOK, map[string]any{"position": pos, "exact": exact})
+	if !exact {
+		// The next match may not have been found yet: wait for the job.
+		select {
+		case <-j.done:
+		case <-r.Context().Done():
+			return
+		}
+		pos, exact = j.position(no - 1)
+	}
+	_, displayed := j.window(0, 0)
+	writeJSON(w, http.StatusOK, map[string]any{"position": pos, "exact": exact, "displayed": displayed})
 }
 
 // handlePacket returns one packet's bytes, summary and dissect tree.

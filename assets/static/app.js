@@ -65,8 +65,8 @@
   }
   function fmtSpan(s) {
     if (s < 60) return s.toFixed(3) + ' s';
-    if (s < 3600) return Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s';
-    return Math.floor(s / 3600) + ' h ' + Math.round((s % 3600) / 60) + ' min';
+    if (s < 3600) return Math.floor(s / 60) + ' min ' + Math.floor(s % 60) + ' s';
+    return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
   }
   function fmtTime(row) {
     if (S.timeMode === 'absolute') {
@@ -152,7 +152,7 @@
   }
 
   function closeView() {
-    S.cur = null; S.filter = ''; S.gen++; S.cache.clear(); S.total = S.displayed = 0;
+    S.cur = null; S.filter = ''; S.gen++; resetView(); S.cache.clear(); S.total = S.displayed = 0;
     S.pending.clear();
     clearSelection();
     renderCapHeader(); renderStatus(); renderList(); writeURL();
@@ -163,7 +163,7 @@
     try { info = await api('/api/captures/' + id); } catch (e) { showError(e.message); return; }
     S.cur = info;
     S.filter = '';
-    S.gen++;
+    S.gen++; resetView();
     S.cache.clear();
     S.pending.clear();
     S.total = S.displayed = info.packets;
@@ -288,10 +288,12 @@
     return { first: Math.min(Math.round(exact), Math.max(0, g.n - g.vr)), off: 0 };
   }
   function scrollToFirst(first, g) {
+    spacer.style.height = g.spacerH + 'px'; // the render may not have run yet
     if (!g.scaled) { scroller.scrollTop = first * ROW_H; return; }
     first = Math.max(0, Math.min(first, g.n - g.vr));
     scroller.scrollTop = (first / Math.max(1, g.n - g.vr)) * g.maxScroll;
     pinned = { st: scroller.scrollTop, first, n: g.n };
+    lastView = { first, n: g.n };
   }
 
   let renderQueued = false;
@@ -301,12 +303,18 @@
     requestAnimationFrame(() => { renderQueued = false; renderListNow(); });
   }
 
+  let lastView = null; // {first, n} of the last render
+  function resetView() { lastView = null; pinned = null; }
   function renderListNow() {
     const g = geometry();
     spacer.style.height = g.spacerH + 'px';
+    // In the scaled mode the first row depends on the row count: when the
+    // count grows (indexing, filtering), keep the same first row in view.
+    if (g.scaled && lastView && lastView.n !== g.n) scrollToFirst(lastView.first, g);
     scroller.setAttribute('aria-rowcount', String(g.n));
     $('list-empty').hidden = !!S.cur;
     const { first, off } = firstRow(g);
+    lastView = { first, n: g.n };
     const count = Math.min(g.vr + 2, Math.max(0, g.n - first));
     rowsEl.style.transform = 'translateY(' + (scroller.scrollTop - off) + 'px)';
     while (rowsEl.children.length < count) rowsEl.append(makeRowEl());
@@ -444,6 +452,7 @@
       try {
         const r = await api('/api/captures/' + S.cur.id + '/position?no=' + no + '&filter=' + enc(S.filter));
         pos = r.position;
+        if (r.displayed > S.displayed) { S.displayed = r.displayed; renderStatus(); }
         if (!r.exact) $('status-field').textContent = 'Packet ' + no + ' is not displayed; showing the next one';
       } catch (e) { showError(e.message); return; }
     }
@@ -671,7 +680,7 @@
     }
     S.histPos = -1;
     S.filter = expr;
-    S.gen++;
+    S.gen++; resetView();
     S.cache.clear();
     S.pending.clear();
     clearSelection();
