@@ -28,14 +28,17 @@ import (
 
 // The live capture benchmark. A goroutine in the peer namespace blasts
 // 60-byte UDP frames (sendmmsg on a packet socket, addressed to a MAC no
-// host owns so no stack answers them) for a bounded time while one capturer
-// reads them on the other end of the veth: pkttap, then tcpdump
-// (libpcap's TPACKET_V3, "tcpdump -i IF -w /dev/null"), then gopacket's
-// afpacket, one after another on identical traffic in the same run. Each
-// reports packets captured, kernel drops, and the capturer's CPU time per
-// packet: the reading thread's (RUSAGE_THREAD) for the in-process readers,
-// the tcpdump process's rusage minus that of an idle tcpdump run (start-up
-// and shutdown) for tcpdump.
+// host owns so no stack answers them) for a bounded time while three
+// capturers read the same frames at the same time on the other end of the
+// veth: pkttap, tcpdump (libpcap's TPACKET_V3, "tcpdump -i IF -w
+// /dev/null") and gopacket's afpacket (pure Go), each with its default
+// ring. Running them together means they see exactly the same traffic at
+// the same rate: CPU per packet depends on the rate, since a reader that is
+// woken for fewer packets pays its wake-ups over fewer of them. Each reports
+// packets captured, kernel drops, and its CPU time per packet captured: the
+// reading thread's (RUSAGE_THREAD) for the in-process readers, the tcpdump
+// process's rusage minus that of an idle tcpdump run (start-up and shutdown)
+// for tcpdump.
 //
 // The blast lasts 200 ms by default, so that "go test -bench . -benchtime=1x"
 // finishes in a few seconds; PKTTAP_BENCH_BIG=1 makes it 2 s for figures
@@ -51,8 +54,8 @@ func benchBlast() time.Duration {
 
 // capResult is one capturer's figures.
 type capResult struct {
-	sent, captured, received, dropped uint64
-	cpu                               time.Duration
+	captured, received, dropped uint64
+	cpu                         time.Duration
 }
 
 func (r capResult) nsPerPacket() float64 {
@@ -70,17 +73,29 @@ func BenchmarkLiveCapture(b *testing.B) {
 	blaster := newRawSender(b, v.nsB, v.ifB)
 
 	var pk, td, gp capResult
+	var sent uint64
 	for b.Loop() {
-		pk = benchPkttap(b, v, blaster, frame, d)
-		td = benchTcpdump(b, v, tcpdump, blaster, frame, d)
-		gp = benchGopacket(b, v, blaster, frame, d)
+		idle := startTcpdump(b, v, tcpdump).finish(b, time.Time{})
+		pkc := startPkttap(b, v)
+		tdc := startTcpdump(b, v, tcpdump)
+		gpc := startGopacket(b, v)
+		var err error
+		if sent, err = blast(blaster, frame, d); err != nil {
+			b.Fatal(err)
+		}
+		end := time.Now()
+		time.Sleep(settle)
+		pk = pkc.finish(b)
+		gp = gpc.finish(b)
+		td = tdc.finish(b, end.Add(1100*time.Millisecond))
+		td.cpu -= idle.cpu
 	}
 	for _, r := range []struct {
 		name string
 		res  capResult
 	}{{"pkttap", pk}, {"tcpdump", td}, {"gopacket", gp}} {
 		b.Logf("%-8s sent %8d (%.2f Mpps) captured %8d received %8d dropped %6d cpu %7.1f ms = %5.1f ns/pkt",
-			r.name, r.res.sent, float64(r.res.sent)/d.Seconds()/1e6, r.res.captured, r.res.received, r.res.dropped,
+			r.name, sent, float64(sent)/d.Seconds()/1e6, r.res.captured, r.res.received, r.res.dropped,
 			float64(r.res.cpu.Microseconds())/1000, r.res.nsPerPacket())
 		b.ReportMetric(r.res.nsPerPacket(), r.name+"-ns/pkt")
 		b.ReportMetric(float64(r.res.dropped), r.name+"-drops")
@@ -91,7 +106,7 @@ func BenchmarkLiveCapture(b *testing.B) {
 	if gp.nsPerPacket() > 0 {
 		b.ReportMetric(pk.nsPerPacket()/gp.nsPerPacket(), "pkttap/gopacket")
 	}
-	b.ReportMetric(float64(pk.sent)/d.Seconds()/1e6, "sent-Mpps")
+	b.ReportMetric(float64(sent)/d.Seconds()/1e6, "sent-Mpps")
 }
 
 // udpFrame builds a 60-byte Ethernet/IPv4/UDP frame from B to a MAC address
@@ -180,39 +195,56 @@ func runReader(read readerFunc, target *atomic.Uint64, done chan<- capResult) {
 // settle waits for the last partly filled ring block to be handed over.
 const settle = 100 * time.Millisecond
 
-func benchPkttap(b *testing.B, v *vethNet, blaster *rawSender, frame []byte, d time.Duration) capResult {
-	src := openIn(b, v.nsA, Config{Interface: v.ifA})
-	var target atomic.Uint64
-	target.Store(^uint64(0))
-	done := make(chan capResult, 1)
-	go runReader(func() bool {
-		_, err := src.NextZeroCopy()
-		return err == nil
-	}, &target, done)
-	sent, err := blast(blaster, frame, d)
-	if err != nil {
-		b.Fatal(err)
-	}
-	time.Sleep(settle)
-	st, err := src.Stats()
-	if err != nil {
-		b.Fatal(err)
-	}
-	target.Store(st.Received - st.Dropped)
+// readerCapture is an in-process capturer counting packets on its own
+// thread.
+type readerCapture struct {
+	target atomic.Uint64
+	done   chan capResult
+	stats  func() (received, dropped uint64)
+	stop   func() // makes a blocked reader return
+	close  func() // releases the capture once the reader has returned
+}
+
+func newReaderCapture(read readerFunc, stats func() (uint64, uint64), stop, close func()) *readerCapture {
+	c := &readerCapture{done: make(chan capResult, 1), stats: stats, stop: stop, close: close}
+	c.target.Store(^uint64(0))
+	go runReader(read, &c.target, c.done)
+	return c
+}
+
+// finish tells the reader how many packets reached its ring and waits for
+// it to read them all (or gives up after 2 s).
+func (c *readerCapture) finish(b *testing.B) capResult {
+	rcv, drop := c.stats()
+	c.target.Store(rcv - drop)
 	var r capResult
 	select {
-	case r = <-done:
+	case r = <-c.done:
 	case <-time.After(2 * time.Second):
-		src.Close()
-		r = <-done
+		c.stop()
+		r = <-c.done
 	}
-	src.Close()
-	st, _ = src.Stats()
-	r.sent, r.received, r.dropped = sent, st.Received, st.Dropped
+	r.received, r.dropped = c.stats()
+	c.stop()
+	c.close()
 	return r
 }
 
-func benchGopacket(b *testing.B, v *vethNet, blaster *rawSender, frame []byte, d time.Duration) capResult {
+func startPkttap(b *testing.B, v *vethNet) *readerCapture {
+	src := openIn(b, v.nsA, Config{Interface: v.ifA})
+	return newReaderCapture(func() bool {
+		_, err := src.NextZeroCopy()
+		return err == nil
+	}, func() (uint64, uint64) {
+		st, err := src.Stats()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st.Received, st.Dropped
+	}, func() { src.Close() }, func() {})
+}
+
+func startGopacket(b *testing.B, v *vethNet) *readerCapture {
 	var tp *afpacket.TPacket
 	var err error
 	inNetns(b, v.nsA, func() {
@@ -222,10 +254,7 @@ func benchGopacket(b *testing.B, v *vethNet, blaster *rawSender, frame []byte, d
 		b.Fatalf("gopacket afpacket: %v", err)
 	}
 	var stop atomic.Bool
-	var target atomic.Uint64
-	target.Store(^uint64(0))
-	done := make(chan capResult, 1)
-	go runReader(func() bool {
+	return newReaderCapture(func() bool {
 		for {
 			_, _, err := tp.ZeroCopyReadPacketData()
 			if err == nil {
@@ -235,28 +264,13 @@ func benchGopacket(b *testing.B, v *vethNet, blaster *rawSender, frame []byte, d
 				return false
 			}
 		}
-	}, &target, done)
-	sent, err := blast(blaster, frame, d)
-	if err != nil {
-		b.Fatal(err)
-	}
-	time.Sleep(settle)
-	_, st, err := tp.SocketStats()
-	if err != nil {
-		b.Fatal(err)
-	}
-	target.Store(uint64(st.Packets()) - uint64(st.Drops()))
-	var r capResult
-	select {
-	case r = <-done:
-	case <-time.After(2 * time.Second):
-		stop.Store(true)
-		r = <-done
-	}
-	_, st, _ = tp.SocketStats()
-	tp.Close()
-	r.sent, r.received, r.dropped = sent, uint64(st.Packets()), uint64(st.Drops())
-	return r
+	}, func() (uint64, uint64) {
+		_, st, err := tp.SocketStats()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return uint64(st.Packets()), uint64(st.Drops())
+	}, func() { stop.Store(true) }, tp.Close)
 }
 
 // tcpdump's closing statistics.
@@ -266,46 +280,52 @@ var (
 	tcpdumpDropped  = regexp.MustCompile(`(\d+) packets? dropped by kernel`)
 )
 
-// runTcpdump runs tcpdump on A while during() runs, then waits linger
-// (for the last ring block: libpcap's block timeout is tcpdump's 1 s read
-// timeout) and stops it.
-func runTcpdump(b *testing.B, v *vethNet, tcpdump string, during func(), linger time.Duration) capResult {
-	cmd := exec.Command("ip", "netns", "exec", v.nsA, tcpdump, "-i", v.ifA, "-w", "/dev/null", "-n")
-	stderr, err := cmd.StderrPipe()
+// tcpdumpCapture is a running tcpdump.
+type tcpdumpCapture struct {
+	cmd *exec.Cmd
+	sc  *bufio.Scanner
+	out strings.Builder
+}
+
+// startTcpdump starts tcpdump on A and waits until it listens.
+func startTcpdump(b *testing.B, v *vethNet, tcpdump string) *tcpdumpCapture {
+	c := &tcpdumpCapture{cmd: exec.Command("ip", "netns", "exec", v.nsA, tcpdump, "-i", v.ifA, "-w", "/dev/null", "-n")}
+	stderr, err := c.cmd.StderrPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := c.cmd.Start(); err != nil {
 		b.Fatalf("start tcpdump: %v", err)
 	}
-	sc := bufio.NewScanner(stderr)
-	var out strings.Builder
-	listening := false
-	for sc.Scan() {
-		out.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "listening on") {
-			listening = true
-			break
+	c.sc = bufio.NewScanner(stderr)
+	for c.sc.Scan() {
+		c.out.WriteString(c.sc.Text() + "\n")
+		if strings.Contains(c.sc.Text(), "listening on") {
+			return c
 		}
 	}
-	if !listening {
-		cmd.Wait()
-		b.Fatalf("tcpdump did not start:\n%s", out.String())
+	c.cmd.Wait()
+	b.Fatalf("tcpdump did not start:\n%s", c.out.String())
+	return nil
+}
+
+// finish stops tcpdump at the given time (for the last ring block:
+// libpcap's block timeout is tcpdump's 1 s read timeout) and reads its
+// closing statistics and CPU time.
+func (c *tcpdumpCapture) finish(b *testing.B, at time.Time) capResult {
+	time.Sleep(time.Until(at))
+	c.cmd.Process.Signal(os.Interrupt)
+	for c.sc.Scan() {
+		c.out.WriteString(c.sc.Text() + "\n")
 	}
-	during()
-	time.Sleep(linger)
-	cmd.Process.Signal(os.Interrupt)
-	for sc.Scan() {
-		out.WriteString(sc.Text() + "\n")
+	if err := c.cmd.Wait(); err != nil {
+		b.Fatalf("tcpdump: %v\n%s", err, c.out.String())
 	}
-	if err := cmd.Wait(); err != nil {
-		b.Fatalf("tcpdump: %v\n%s", err, out.String())
-	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	ru := c.cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	num := func(re *regexp.Regexp) uint64 {
-		m := re.FindStringSubmatch(out.String())
+		m := re.FindStringSubmatch(c.out.String())
 		if m == nil {
-			b.Fatalf("no %q in tcpdump's output:\n%s", re, out.String())
+			b.Fatalf("no %q in tcpdump's output:\n%s", re, c.out.String())
 		}
 		n, _ := strconv.ParseUint(m[1], 10, 64)
 		return n
@@ -314,20 +334,4 @@ func runTcpdump(b *testing.B, v *vethNet, tcpdump string, during func(), linger 
 		captured: num(tcpdumpCaptured), received: num(tcpdumpReceived), dropped: num(tcpdumpDropped),
 		cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
 	}
-}
-
-func benchTcpdump(b *testing.B, v *vethNet, tcpdump string, blaster *rawSender, frame []byte, d time.Duration) capResult {
-	// Start-up and shutdown cost (opening the socket, mapping and
-	// unmapping the ring), measured without traffic and subtracted.
-	idle := runTcpdump(b, v, tcpdump, func() {}, 0)
-	var sent uint64
-	r := runTcpdump(b, v, tcpdump, func() {
-		var err error
-		if sent, err = blast(blaster, frame, d); err != nil {
-			b.Fatal(err)
-		}
-	}, 1100*time.Millisecond)
-	r.sent = sent
-	r.cpu -= idle.cpu
-	return r
 }
