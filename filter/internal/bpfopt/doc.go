@@ -7,26 +7,70 @@
 // The compiler's code generator emits a program as a slice of [Insn], the
 // classic BPF encoding with wider jump fields: the conditional offsets Jt and
 // Jf, and the K of an unconditional BPF_JA, are relative to the next
-// instruction and may be of any (non-negative) size. Jumps go forward only,
-// so every program is a directed acyclic graph and always terminates.
+// instruction and may be of any size. Conditional jumps go forward only. A
+// BPF_JA may go backwards (K of 2^31 or more, as libpcap's validator allows by
+// wrap-around for the loop of protochain); [Optimize] leaves such programs
+// alone, as libpcap does.
 //
 // # Optimize
 //
-// [Optimize] rewrites a program into an equivalent, usually much smaller one,
-// using the techniques of libpcap's optimizer: a control-flow graph of basic
-// blocks, value numbering of the accumulator, the index register and the
-// scratch memory (constant folding and propagation, redundant load and dead
-// store elimination), jump threading where the outcome of a comparison is
-// already known on every path to an edge, merging of identical blocks and
-// removal of unreachable code. The result returns the same value as the input
-// for every packet, every wire length and every value of the Linux ancillary
-// data (loads at SKF_AD_OFF + k), and is never longer than the input.
+// [Optimize] rewrites a program into an equivalent, usually much smaller
+// one, in rounds over a control-flow graph of basic blocks until nothing
+// changes:
+//
+//   - value numbering of the accumulator, the index register and the 16
+//     scratch words (values are hash-consed expressions of packet loads,
+//     the wire length, constants and ALU operations): statements that
+//     recompute what their target already holds go, constants are folded and
+//     propagated, indexed loads with a known index become absolute, jumps
+//     with a known outcome become gotos;
+//   - jump threading: on an edge where the facts known on every path (the
+//     outcomes of earlier comparisons of the same values, with ranges and
+//     bit masks, and the upper bounds of loaded values) decide the next
+//     block's comparison, and that block's statements neither can fail nor
+//     change anything read later, the edge goes straight to the outcome;
+//   - dead code elimination with liveness, peepholes (an ALU operation
+//     folded into the comparison after it, X+c folded into indexed loads),
+//     removal of empty gotos and unreachable blocks, and, once nothing else
+//     applies, merging of identical blocks.
+//
+// Two strategies run, one also copying a block without the statements that
+// one incoming path makes redundant (so that the copies can merge), and the
+// shorter result is returned. The result is never longer than the input.
+//
+// The result returns the same value as the input for every packet, every
+// wire length and every value of the Linux ancillary data (absolute loads at
+// SKF_AD_OFF + k): stricter than libpcap, whose optimizer may drop a load
+// that would have rejected a truncated packet. A load that can fail is
+// removed only where it cannot fail (an earlier load reached as far) or where
+// every path from it rejects such short packets anyway. Optimize reduces a
+// program to returns of 0 exactly where libpcap's optimizer does over the
+// shared public filters, which lets the compiler report "expression rejects
+// all packets" as libpcap does. Over libpcap's unoptimized programs for those
+// filters and six link types, the optimized programs are within 1% of the
+// size of libpcap's (geometric mean; see TestSizeAgainstLibpcap).
 //
 // # Assemble
 //
-// [Assemble] validates a program and encodes it as
+// [Assemble] validates a program (see [Validate]) and encodes it as
 // golang.org/x/net/bpf raw instructions. Where a conditional jump must reach
-// further than 255 instructions it is routed through a BPF_JA trampoline
-// placed just after it (a jump chain), shared by other far jumps to the same
-// target that can reach it. The layout is deterministic.
+// further than 255 instructions it is routed through a BPF_JA trampoline (a
+// jump chain), placed as far ahead as the jump reaches after an instruction
+// that does not fall through, and shared by other far jumps to the same
+// target. The layout is deterministic.
+//
+// # Tests
+//
+// testdata/libpcap-programs.tsv holds libpcap's unoptimized and optimized
+// programs (tcpdump -O -ddd and -ddd) of every shared public filter for
+// EN10MB, RAW, LINUX_SLL, LINUX_SLL2, NULL and LOOP, and
+// testdata/libpcap-big.tsv those of three long or-lists; `go generate`
+// rebuilds both where tcpdump is installed (gen_programs.go). The tests
+// compare verdicts of the optimized programs with the unoptimized ones on
+// generated packets (with and without ancillary data), on every packet of
+// the shared corpus, and through libpcap's own validator and interpreter
+// (the shared pcapmatch -R, built with cc and libpcap), and optimize random
+// programs (PKTTAP_RANDOM_PROGRAMS=N for a longer run; FuzzOptimize).
+// BenchmarkOptimize reports ns/op next to libpcap's optimizer on the same
+// expression, measured in the same run.
 package bpfopt
