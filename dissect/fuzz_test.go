@@ -1,8 +1,10 @@
 package dissect
 
 import (
+	"path/filepath"
 	"testing"
 
+	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -97,4 +99,27 @@ func TestTruncations(t *testing.T) {
 			checkInvariants(t, pcapio.LinkTypeEthernet, s[:n], len(s))
 		}
 	}
+}
+
+// TestCorpusInvariants decodes every packet of every capture in the shared
+// corpus, whatever its link type, whole and cut to a 64-byte snap length:
+// no panic, every node inside the captured bytes.
+func TestCorpusInvariants(t *testing.T) {
+	corpus := filepath.Join(testenv.SharedDir(t), "corpus")
+	files := readManifest(t, corpus)
+	n := 0
+	for _, cf := range files {
+		pkts, err := readPackets(filepath.Join(corpus, cf.name), 1<<20)
+		if err != nil {
+			t.Logf("%s: %v (checking the %d packets before it)", cf.name, err, len(pkts))
+		}
+		for _, p := range pkts {
+			checkInvariants(t, p.LinkType, p.Data, p.Length)
+			if len(p.Data) > 64 {
+				checkInvariants(t, p.LinkType, p.Data[:64], p.Length)
+			}
+			n++
+		}
+	}
+	t.Logf("%d packets from %d files", n, len(files))
 }
