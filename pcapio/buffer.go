@@ -13,6 +13,10 @@ const (
 	// it is longer than the initial buffer: large reads are what make
 	// reading fast.
 	streamBufSize = 1 << 20
+	// sharedBufSize is the size of the buffers that replace one whose
+	// bytes were handed out by Reader.Next: small, because a packet kept
+	// keeps its whole buffer alive.
+	sharedBufSize = 64 << 10
 	// maxBlockSize is the largest pcapng block accepted (libpcap's limit).
 	maxBlockSize = 16 << 20
 )
@@ -26,6 +30,9 @@ type buffer struct {
 	end  int
 	base int64
 	err  error // sticky error from src (io.EOF at its end)
+	// shared is set when bytes of buf were handed to a caller to keep:
+	// buf must then never be written again.
+	shared bool
 }
 
 // offset returns the stream offset of buf[pos].
@@ -72,6 +79,19 @@ func (b *buffer) fill(n int) error {
 // it when it is full and still too small for n bytes, or when the stream
 // has proved longer than the initial buffer.
 func (b *buffer) compact(n int) {
+	if b.shared {
+		// Packets handed out point into buf, which must stay as it is:
+		// continue in a new buffer.
+		// Sized by the bytes carried over, never by n alone: n may come
+		// from a hostile length field.
+		nb := make([]byte, max(sharedBufSize, 2*(b.end-b.pos)))
+		b.end = copy(nb, b.buf[b.pos:b.end])
+		b.base += int64(b.pos)
+		b.pos = 0
+		b.buf = nb
+		b.shared = false
+		return
+	}
 	if b.pos > 0 {
 		copy(b.buf, b.buf[b.pos:b.end])
 		b.base += int64(b.pos)

@@ -29,9 +29,7 @@ type Reader struct {
 	be     bool  // the file's (pcap) or current section's (pcapng) byte order
 	fatal  error // sticky: once the stream is malformed, every call returns this
 
-	dataOff int64  // stream offset of the last packet's Data[0]
-	owned   []byte // a copy of stream bytes Next hands out packets from
-	ownBase int64  // stream offset of owned[0]
+	dataOff int64 // stream offset of the last packet's Data[0]
 
 	// classic pcap
 	recLen  int    // record header length: 16, or 24 for modified pcap
@@ -83,9 +81,10 @@ func NewReader(r io.Reader) (*Reader, error) {
 	return rd, nil
 }
 
-// Next returns the next packet, with Data in memory the caller owns.
-// Neighbouring packets share allocations of up to 128 KiB, so keeping one
-// packet for long keeps its neighbours' bytes alive too: copy it if that
+// Next returns the next packet, with Data in memory the caller owns: the
+// reader never writes it again. Packets read together share the buffer
+// they were read into (64 KiB once Next is in use), so keeping one packet
+// keeps that buffer alive; copy a packet you keep for long if memory
 // matters.
 //
 // Next returns io.EOF when the stream ends cleanly between packets. A
@@ -103,30 +102,15 @@ func (r *Reader) Next() (Packet, error) {
 	return p, nil
 }
 
-// copySpan is how much of the read buffer Next copies at a time.
-const copySpan = 128 << 10
-
-// own returns the packet data d, just returned by NextZeroCopy and starting
-// at stream offset r.dataOff, in memory the reader will never touch again.
-// Rather than copying packet by packet, it copies up to copySpan bytes of
-// the stream at once, starting at the packet, and hands out the following
-// packets as slices of that copy while they lie within it: one memmove and
-// one allocation (which need not be zeroed) for many packets. Each slice's
-// capacity is capped at its length, so appending to one packet never
-// overwrites another.
+// own returns the packet data d, which NextZeroCopy just returned from the
+// read buffer, as memory the reader will never write again: it marks the
+// buffer shared, so that the next refill continues in a new buffer instead
+// of overwriting this one. No bytes are copied beyond the read itself. The
+// capacity is capped at the length, so appending to one packet never
+// overwrites the next.
 func (r *Reader) own(d []byte) []byte {
-	n := int64(len(d))
-	if rel := r.dataOff - r.ownBase; rel >= 0 && rel+n <= int64(len(r.owned)) {
-		return r.owned[rel : rel+n : rel+n]
-	}
-	start := int(r.dataOff - r.b.base)
-	end := min(start+max(copySpan, len(d)), r.b.end)
-	if len(d) > copySpan/4 || end-start < len(d) {
-		return append([]byte(nil), d...)
-	}
-	r.owned = append([]byte(nil), r.b.buf[start:end]...)
-	r.ownBase = r.dataOff
-	return r.owned[:n:n]
+	r.b.shared = true
+	return d[:len(d):len(d)]
 }
 
 // NextZeroCopy is Next without the copy: Data points into the Reader's
