@@ -179,6 +179,22 @@ func TestBrowser(t *testing.T) {
 	if sel[0] > 30 || sel[0]+sel[1] <= 30 {
 		t.Errorf("byte 30 selected the field at %d+%d", sel[0], sel[1])
 	}
+	// The tree from the keyboard: ← goes to the parent layer, ← again
+	// collapses it, → expands it, ↓ moves to its first field.
+	do1(t, ctx, chromedp.Click(chromedp.ID("picked-node")))
+	layer := evalJS[string](t, ctx, `document.getElementById('picked-node').parentElement.parentElement.closest('li').firstChild.dataset.key`)
+	selKey := `(document.querySelector('#tree .node.selected') || {dataset: {}}).dataset.key`
+	expanded := `document.querySelector('#tree .node.selected').parentElement.getAttribute('aria-expanded')`
+	for _, step := range []struct{ key, want, expanded string }{
+		{kb.ArrowLeft, layer, "true"},
+		{kb.ArrowLeft, layer, "false"},
+		{kb.ArrowRight, layer, "true"},
+	} {
+		do1(t, ctx, chromedp.SendKeys(chromedp.ID("tree"), step.key))
+		waitJS(t, ctx, "tree key", fmt.Sprintf(`%s === %q && %s === %q`, selKey, step.want, expanded, step.expanded))
+	}
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("tree"), kb.ArrowDown))
+	waitJS(t, ctx, "first field after ↓", fmt.Sprintf(`%s.startsWith(%q + '/')`, selKey, layer))
 	screenshot(t, ctx, "selected")
 
 	// An invalid filter turns red with its column, a valid one green.
