@@ -16,7 +16,7 @@ func TestRingGeometry(t *testing.T) {
 		want ringParams
 		err  bool
 	}{
-		{"defaults", Config{}, ringParams{DefaultBlockSize, DefaultNumBlocks, 10}, false},
+		{"defaults", Config{}, ringParams{DefaultBlockSize, DefaultNumBlocks, 50}, false},
 		{"custom", Config{BlockSize: 4 * page, NumBlocks: 3, BlockTimeout: 1500 * time.Microsecond}, ringParams{4 * page, 3, 2}, false},
 		{"not a page multiple", Config{BlockSize: page + 1}, ringParams{}, true},
 		{"negative size", Config{BlockSize: -page}, ringParams{}, true},
