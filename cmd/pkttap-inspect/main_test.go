@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -10,15 +11,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/dissect"
+	"github.com/pkttap/pkttap/filter/vm"
 	"github.com/pkttap/pkttap/internal/hexdump"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
+	"golang.org/x/net/bpf"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -219,39 +224,153 @@ var dumpExprs = []string{
 	"greater 100",
 	"net 198.18.0.0/15",
 	"portrange 1000-2000",
+	"icmp[icmptype] = icmp-echo",
 	"udp[8:2] = 0x1a2b or tcp[13] & 7 != 0",
 	"ether host 02:00:00:00:00:0a and not ip6",
 	"len > 100 and len < 1500",
 	"tcp and udp",
 }
 
-func TestProgramDumpEqualsTcpdump(t *testing.T) {
+// dumpLinkTypes are the link types -y is tested with.
+var dumpLinkTypes = []string{"EN10MB", "RAW", "LINUX_SLL", "LINUX_SLL2", "NULL", "LOOP"}
+
+// TestProgramDumpUnoptimizedEqualsTcpdump: pkttap's code generator shapes
+// its unoptimized programs as libpcap's, so -O -d/-dd/-ddd must print, byte
+// for byte, what tcpdump -O prints; this pins the three formats.
+func TestProgramDumpUnoptimizedEqualsTcpdump(t *testing.T) {
 	tcpdump := testenv.LookPath(t, "tcpdump", "tcpdump")
-	for _, lt := range []string{"EN10MB", "RAW", "LINUX_SLL", "LINUX_SLL2", "NULL", "LOOP"} {
+	for _, lt := range dumpLinkTypes {
 		for _, expr := range dumpExprs {
-			for _, level := range []string{"-d", "-dd", "-ddd", "-O -d", "-O -ddd"} {
-				args := append(strings.Fields(level), "-y", lt, expr)
+			for _, level := range []string{"-d", "-dd", "-ddd"} {
+				args := []string{"-O", level, "-y", lt, expr}
 				want, werr := exec.Command(tcpdump, args...).Output()
 				got, errOut, code := runCLI(t, args...)
 				if werr != nil {
 					if code == 0 {
-						t.Errorf("%s -y %s %q: tcpdump rejects it (%v), pkttap-inspect prints\n%s", level, lt, expr, werr, got)
+						t.Errorf("%q: tcpdump rejects it (%v), pkttap-inspect prints\n%s", args, werr, got)
 					}
 					continue
 				}
 				if code != 0 || got != string(want) {
-					t.Errorf("%s -y %s %q: exit %d %s\n--- pkttap-inspect\n%s--- tcpdump\n%s", level, lt, expr, code, errOut, got, want)
+					t.Errorf("%q: exit %d %s\n--- pkttap-inspect\n%s--- tcpdump\n%s", args, code, errOut, got, want)
 				}
 			}
 		}
 	}
 	// With -s the program returns that snap length, as tcpdump's does.
-	want, err := exec.Command(tcpdump, "-ddd", "-s", "96", "-y", "EN10MB", "tcp").Output()
+	args := []string{"-O", "-ddd", "-s", "96", "-y", "EN10MB", "tcp"}
+	want, err := exec.Command(tcpdump, args...).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := runCLI(t, "-ddd", "-s", "96", "-y", "EN10MB", "tcp"); got != string(want) {
-		t.Errorf("-ddd -s 96: %q, tcpdump %q", got, want)
+	if got, _, _ := runCLI(t, args...); got != string(want) {
+		t.Errorf("%q: %q, tcpdump %q", args, got, want)
+	}
+}
+
+var (
+	dLineRE  = regexp.MustCompile(`^\((\d{3})\) [a-z]+`)
+	ddLineRE = regexp.MustCompile(`^\{ 0x([0-9a-f]+), (\d+), (\d+), 0x([0-9a-f]{8}) \},$`)
+)
+
+// TestProgramDumpOptimized: pkttap's optimizer is its own, so its programs
+// may differ from libpcap's. Here the three levels must print one program
+// consistently in tcpdump's formats, that program must give the verdicts of
+// tcpdump's on the test packets, and what tcpdump rejects is rejected.
+func TestProgramDumpOptimized(t *testing.T) {
+	tcpdump := testenv.LookPath(t, "tcpdump", "tcpdump")
+	for _, lt := range dumpLinkTypes {
+		for _, expr := range dumpExprs {
+			want, werr := exec.Command(tcpdump, "-ddd", "-y", lt, expr).Output()
+			out := map[string]string{}
+			for _, level := range []string{"-d", "-dd", "-ddd"} {
+				got, errOut, code := runCLI(t, level, "-y", lt, expr)
+				if (code == 0) != (werr == nil) {
+					t.Errorf("%s -y %s %q: exit %d (%s), tcpdump: %v", level, lt, expr, code, errOut, werr)
+				}
+				out[level] = got
+			}
+			if werr != nil || t.Failed() {
+				continue
+			}
+			prog := parseDDD(t, out["-ddd"])
+			var dd []bpf.RawInstruction
+			for _, line := range strings.Split(strings.TrimSpace(out["-dd"]), "\n") {
+				m := ddLineRE.FindStringSubmatch(line)
+				if m == nil {
+					t.Fatalf("-dd -y %s %q: line %q is not in tcpdump's format", lt, expr, line)
+				}
+				op, _ := strconv.ParseUint(m[1], 16, 16)
+				jt, _ := strconv.ParseUint(m[2], 10, 8)
+				jf, _ := strconv.ParseUint(m[3], 10, 8)
+				k, _ := strconv.ParseUint(m[4], 16, 32)
+				dd = append(dd, bpf.RawInstruction{Op: uint16(op), Jt: uint8(jt), Jf: uint8(jf), K: uint32(k)})
+			}
+			if !slices.Equal(dd, prog) {
+				t.Errorf("-y %s %q: -dd and -ddd print different programs:\n%s\n%s", lt, expr, out["-dd"], out["-ddd"])
+			}
+			dLines := strings.Split(strings.TrimSpace(out["-d"]), "\n")
+			for i, line := range dLines {
+				if m := dLineRE.FindStringSubmatch(line); m == nil || m[1] != fmt.Sprintf("%03d", i) {
+					t.Errorf("-d -y %s %q: line %q is not instruction %03d in tcpdump's format", lt, expr, line, i)
+				}
+			}
+			if len(dLines) != len(prog) {
+				t.Errorf("-y %s %q: -d prints %d instructions, -ddd %d", lt, expr, len(dLines), len(prog))
+			}
+			sameVerdicts(t, lt, expr, prog, parseDDD(t, string(want)))
+		}
+	}
+}
+
+// parseDDD parses tcpdump -ddd output: a count line, then one instruction
+// a line as four decimal numbers.
+func parseDDD(t *testing.T, s string) []bpf.RawInstruction {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	n, err := strconv.Atoi(lines[0])
+	if err != nil || n != len(lines)-1 {
+		t.Fatalf("-ddd output %q: the first line is not the instruction count", s)
+	}
+	prog := make([]bpf.RawInstruction, n)
+	for i, line := range lines[1:] {
+		var op, jt, jf, k uint64
+		if _, err := fmt.Sscanf(line, "%d %d %d %d", &op, &jt, &jf, &k); err != nil {
+			t.Fatalf("-ddd line %q: %v", line, err)
+		}
+		prog[i] = bpf.RawInstruction{Op: uint16(op), Jt: uint8(jt), Jf: uint8(jf), K: uint32(k)}
+	}
+	return prog
+}
+
+// sameVerdicts runs pkttap's and tcpdump's programs for link type lt on the
+// test packets (Ethernet, or their IP part for RAW), whole and cut short.
+func sameVerdicts(t *testing.T, lt, expr string, ours, theirs []bpf.RawInstruction) {
+	t.Helper()
+	if lt != "EN10MB" && lt != "RAW" {
+		return
+	}
+	a, err := vm.New(ours)
+	if err != nil {
+		t.Fatalf("-y %s %q: pkttap's program: %v", lt, expr, err)
+	}
+	b, err := vm.New(theirs)
+	if err != nil {
+		t.Fatalf("-y %s %q: tcpdump's program: %v", lt, expr, err)
+	}
+	for i, p := range testPackets() {
+		data := p.Data
+		if lt == "RAW" {
+			if binary.BigEndian.Uint16(data[12:]) != 0x0800 {
+				continue
+			}
+			data = data[14:]
+		}
+		for _, n := range []int{len(data), min(len(data), 40)} {
+			if x, y := a.Run(data[:n], len(data)), b.Run(data[:n], len(data)); x != y {
+				t.Errorf("-y %s %q: packet %d (%d bytes captured): pkttap's program returns %d, tcpdump's %d", lt, expr, i+1, n, x, y)
+			}
+		}
 	}
 }
 
