@@ -212,3 +212,25 @@ func TestWalkStops(t *testing.T) {
 		t.Errorf("FieldAt past the end = %q", f.Field)
 	}
 }
+
+func TestChecksumOffload(t *testing.T) {
+	// A segment captured on the sending host before the NIC filled in the
+	// checksum: the field holds the pseudo-header sum only.
+	pkt := tcpPacket(false, 49152, 443, 1, 0, 0x02, 64240, nil, nil)
+	l4 := pkt[34:]
+	binary.BigEndian.PutUint16(l4[16:], checksumFold(pseudo(ip4A, ip4B, 6, len(l4))))
+	s := Summarize(pcapio.LinkTypeEthernet, pkt, len(pkt))
+	if slices.Contains(s.Tags, "bad-checksum") {
+		t.Errorf("offloaded checksum tagged bad: %v", s.Tags)
+	}
+	found := false
+	Dissect(pcapio.LinkTypeEthernet, pkt, len(pkt)).Walk(func(n *Node, _ int) bool {
+		if n.Field == "tcp.checksum" {
+			found = strings.Contains(n.Label, "NIC")
+		}
+		return true
+	})
+	if !found {
+		t.Error("tcp.checksum label does not say the NIC fills it in")
+	}
+}

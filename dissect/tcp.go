@@ -59,8 +59,7 @@ func (d *decoder) tcp(off, end int) {
 		return
 	}
 	if len(d.ipSrc) > 0 {
-		res, ok := d.fullChecksum(off, end, d.pseudoSum(6, end-off))
-		d.checksumField(n, "tcp.checksum", off+16, csum, res, ok, !d.ipFrag)
+		d.transportChecksum(n, "tcp.checksum", off+16, csum, 6, off, end, true)
 	} else {
 		d.fHex(n, "tcp.checksum", "Checksum", off+16, 2, uint64(csum), 4)
 	}

@@ -32,8 +32,7 @@ func (d *decoder) udp(off, end int) {
 	if csum == 0 && len(d.ipSrc) == 4 {
 		d.add(n, "udp.checksum", "Checksum: 0x0000 [zero-value ignored]", off+6, 2)
 	} else if len(d.ipSrc) > 0 && !bad {
-		res, ok := d.fullChecksum(off, off+ulen, d.pseudoSum(17, ulen))
-		d.checksumField(n, "udp.checksum", off+6, csum, res, ok && off+ulen <= end, !d.ipFrag)
+		d.transportChecksum(n, "udp.checksum", off+6, csum, 17, off, off+ulen, off+ulen <= end)
 	} else {
 		d.fHex(n, "udp.checksum", "Checksum", off+6, 2, uint64(csum), 4)
 	}
