@@ -6,22 +6,37 @@
 //
 // # What it decodes
 //
-// Link layers: Ethernet II and IEEE 802.3 with LLC/SNAP, 802.1Q and 802.1ad
-// tags (stacked), Linux cooked captures (SLL and SLL2), BSD NULL and
-// OpenBSD LOOP, raw IP; MPLS label stacks; PPPoE discovery and session.
-// Network: IPv4 (options, fragments, header checksum), IPv6 and its
-// extension headers (hop-by-hop, routing, fragment, destination options,
-// AH), ARP, ICMP and ICMPv6 (including neighbour discovery), IGMP, GRE,
-// VXLAN and Geneve (the inner packet decoded too). Transport: TCP (flags,
-// options, checksum), UDP, SCTP chunks. Applications, enough for the Info
-// column: DNS, mDNS and LLMNR, DHCP/BOOTP, NTP, HTTP/1.x, SSDP, TLS records
-// and handshakes with the ClientHello's server name, QUIC long headers.
+// Link layers: Ethernet II and IEEE 802.3 with LLC/SNAP (and Spanning Tree
+// BPDUs), 802.1Q and 802.1ad tags (stacked), Linux cooked captures (SLL and
+// SLL2), BSD NULL and OpenBSD LOOP, raw IP, PPP; MPLS label stacks; PPPoE
+// discovery and session. Network: IPv4 (options, fragments, header
+// checksum), IPv6 and its extension headers (hop-by-hop, routing,
+// fragment, destination options, AH), ESP, ARP, ICMP and ICMPv6 (types and
+// codes named, neighbour discovery), IGMP v1-v3, GRE, ERSPAN, VXLAN and
+// Geneve (the inner packet decoded too). Transport: TCP (flags, options,
+// checksum), UDP, SCTP chunks. Applications, enough for the Info column:
+// DNS (also over TCP), mDNS and LLMNR, DHCP/BOOTP, NTP, HTTP/1.x, SSDP, TLS
+// records and handshakes with the ClientHello's server name, QUIC long and
+// short headers, UDP-encapsulated ESP.
+//
+// Checksums (IPv4, ICMP, ICMPv6, IGMP, TCP, UDP, SCTP) are verified where
+// all their bytes were captured; a bad one adds the "bad-checksum" tag. A
+// TCP or UDP checksum holding only the pseudo-header sum, as captures on a
+// sending host with checksum offload have, is reported as left for the
+// NIC rather than as bad.
 //
 // # Two entry points, one decoder
 //
 // [Summarize] is the fast path for packet lists: it builds no tree, and its
-// strings are formatted without fmt. [Dissect] builds the full [Tree]. Both
-// run the same decoders, so the summary and the tree never disagree.
+// strings are formatted without fmt, in a pooled decoder that caches
+// address strings, so a summary costs one allocation (its Info string); it
+// decodes over a million packets of a typical mix per second on one core.
+// [Dissect] builds the full [Tree]. Both run the same decoders, so the
+// summary and the tree never disagree. Both are safe for concurrent use.
+//
+// Each packet is decoded on its own: Info columns carry no cross-packet
+// state (absolute TCP sequence numbers, no reassembly, no request/response
+// matching), where Wireshark would use what earlier packets told it.
 //
 // # Robustness
 //
