@@ -19,6 +19,9 @@ type block struct {
 	liveIn  atomSet // atoms read before being written
 	liveOut atomSet // atoms read by some successor
 	pos     int     // emission position
+	seen    int     // epoch of the last topo visit
+	rep     *block  // identical block that replaces this one (mergeIdentical)
+	req     uint64  // captured length every path from the entry rejects below
 	elide   bool    // goto whose target is laid out next
 }
 
@@ -102,17 +105,18 @@ func buildCFG(prog []Insn) *block {
 
 // topo returns the blocks reachable from root in a topological order
 // (reverse postorder of a depth-first search), sets order and preds.
-func topo(root *block) []*block {
+func (o *optimizer) topo(root *block) []*block {
 	var post []*block
-	seen := make(map[*block]bool)
+	o.epoch++
+	epoch := o.epoch
 	var visit func(b *block)
 	visit = func(b *block) {
-		seen[b] = true
+		b.seen = epoch
 		// Visit the false branch first and the true/goto branch last, so
 		// that in reverse postorder a goto's target tends to come right
 		// after it.
 		for d := b.nsucc() - 1; d >= 0; d-- {
-			if s := b.succ[d]; !seen[s] {
+			if s := b.succ[d]; s.seen != epoch {
 				visit(s)
 			}
 		}

@@ -35,14 +35,12 @@ func bypass(root *block, order []*block) (*block, bool) {
 // changed.
 func mergeIdentical(root *block, order []*block) (*block, bool) {
 	changed := false
-	rep := make(map[*block]*block, len(order))
-	ids := make(map[*block]int, len(order))
 	seen := make(map[string]*block, len(order))
 	var key []byte
 	for i := len(order) - 1; i >= 0; i-- {
 		b := order[i]
 		for d := 0; d < b.nsucc(); d++ {
-			if r := rep[b.succ[d]]; r != b.succ[d] {
+			if r := b.succ[d].rep; r != b.succ[d] {
 				b.succ[d] = r
 				changed = true
 			}
@@ -55,16 +53,15 @@ func mergeIdentical(root *block, order []*block) (*block, bool) {
 		key = binary.LittleEndian.AppendUint16(key, b.term.Op|0x8000)
 		key = binary.LittleEndian.AppendUint32(key, b.term.K)
 		for d := 0; d < b.nsucc(); d++ {
-			key = binary.LittleEndian.AppendUint32(key, uint32(ids[b.succ[d]]))
+			key = binary.LittleEndian.AppendUint32(key, uint32(b.succ[d].order))
 		}
 		if r, ok := seen[string(key)]; ok {
-			rep[b] = r
+			b.rep = r
 			changed = true
 			continue
 		}
 		seen[string(key)] = b
-		rep[b] = b
-		ids[b] = i
+		b.rep = b
 	}
-	return rep[root], changed
+	return root.rep, changed
 }

@@ -80,7 +80,6 @@ const neverLen = ^uint64(0)
 // It reports whether it removed anything.
 func eliminateDead(order []*block) bool {
 	changed := false
-	req := make(map[*block]uint64, len(order))
 	for i := len(order) - 1; i >= 0; i-- {
 		b := order[i]
 		live := liveOutOf(b)
@@ -91,9 +90,9 @@ func eliminateDead(order []*block) bool {
 				r = neverLen
 			}
 		case b.isGoto():
-			r = req[b.succ[0]]
+			r = b.succ[0].req
 		default:
-			r = min(req[b.succ[0]], req[b.succ[1]])
+			r = min(b.succ[0].req, b.succ[1].req)
 		}
 		kept := make([]Insn, 0, len(b.stmts))
 		for j := len(b.stmts) - 1; j >= 0; j-- {
@@ -115,7 +114,7 @@ func eliminateDead(order []*block) bool {
 		}
 		b.stmts = kept
 		b.liveIn = live
-		req[b] = r
+		b.req = r
 	}
 	return changed
 }

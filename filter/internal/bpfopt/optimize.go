@@ -2,8 +2,10 @@ package bpfopt
 
 // optimizer holds the state of one Optimize call.
 type optimizer struct {
-	vals      *valueTable
-	stripping bool // copy blocks to drop statements redundant on one edge
+	vals       *valueTable
+	stripping  bool // copy blocks to drop statements redundant on one edge
+	couldStrip bool // stripping would have applied somewhere
+	epoch      int  // visit mark of topo
 }
 
 // maxRounds bounds the optimization rounds; each round that changes
@@ -23,9 +25,11 @@ func Optimize(prog []Insn) []Insn {
 	// Two strategies: plain, and with blocks copied where a path makes
 	// their statements redundant; the shorter result wins (the first on a
 	// tie), which keeps the outcome deterministic.
-	out := optimizeWith(prog, false)
-	if alt := optimizeWith(prog, true); len(alt) < len(out) {
-		out = alt
+	out, couldStrip := optimizeWith(prog, false)
+	if couldStrip {
+		if alt, _ := optimizeWith(prog, true); len(alt) < len(out) {
+			out = alt
+		}
 	}
 	if len(out) > len(orig) || Validate(out) != nil {
 		return orig
@@ -33,22 +37,23 @@ func Optimize(prog []Insn) []Insn {
 	return out
 }
 
-// optimizeWith runs the optimization rounds until nothing changes.
-func optimizeWith(prog []Insn, stripping bool) []Insn {
+// optimizeWith runs the optimization rounds until nothing changes. It also
+// reports whether the stripping strategy would have applied anywhere.
+func optimizeWith(prog []Insn, stripping bool) ([]Insn, bool) {
 	o := &optimizer{stripping: stripping}
 	root := buildCFG(prog)
 	for round := 0; round < maxRounds; round++ {
 		changed := false
 		o.vals = newValueTable()
-		order := topo(root)
+		order := o.topo(root)
 		if o.number(order) {
 			changed = true
-			order = topo(root)
+			order = o.topo(root)
 		}
 		computeFacts(order)
 		if o.thread(order) {
 			changed = true
-			order = topo(root)
+			order = o.topo(root)
 		}
 		if eliminateDead(order) {
 			changed = true
@@ -59,7 +64,7 @@ func optimizeWith(prog []Insn, stripping bool) []Insn {
 		var c bool
 		if root, c = bypass(root, order); c {
 			changed = true
-			order = topo(root)
+			order = o.topo(root)
 		}
 		if changed {
 			continue
@@ -71,5 +76,5 @@ func optimizeWith(prog []Insn, stripping bool) []Insn {
 			break
 		}
 	}
-	return emit(topo(root))
+	return emit(o.topo(root)), o.couldStrip
 }

@@ -29,12 +29,12 @@ func (o *optimizer) thread(order []*block) bool {
 				b.succ[d] = t
 				changed = true
 			}
-			if !o.stripping {
-				continue
-			}
 			if s := o.strip(b, b.succ[d]); s != nil {
-				b.succ[d] = s
-				changed = true
+				o.couldStrip = true
+				if o.stripping {
+					b.succ[d] = s
+					changed = true
+				}
 			}
 		}
 		b.liveIn = liveInOf(b)
