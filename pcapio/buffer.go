@@ -77,13 +77,12 @@ func (b *buffer) fill(n int) error {
 
 // compact moves the unconsumed bytes to the start of the buffer and grows
 // it when it is full and still too small for n bytes, or when the stream
-// has proved longer than the initial buffer.
+// has proved longer than the initial buffer. A shared buffer is left as it
+// is: the unconsumed bytes move to a new one instead.
 func (b *buffer) compact(n int) {
 	if b.shared {
-		// Packets handed out point into buf, which must stay as it is:
-		// continue in a new buffer.
-		// Sized by the bytes carried over, never by n alone: n may come
-		// from a hostile length field.
+		// Sized by the bytes carried over, never by n: n may come from a
+		// hostile length field, and the buffer grows later as bytes arrive.
 		nb := make([]byte, max(sharedBufSize, 2*(b.end-b.pos)))
 		b.end = copy(nb, b.buf[b.pos:b.end])
 		b.base += int64(b.pos)
