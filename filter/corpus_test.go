@@ -43,6 +43,7 @@ var testedLinkTypes = map[string]pcapio.LinkType{
 	"NULL": pcapio.LinkTypeNull, "LOOP": pcapio.LinkTypeLoop,
 	"IPV4": pcapio.LinkTypeIPv4, "IPV6": pcapio.LinkTypeIPv6,
 	"IEEE802_11": pcapio.LinkTypeIEEE802_11, "IEEE802_11_RADIO": pcapio.LinkTypeIEEE802_11Radio,
+	"PPP": pcapio.LinkTypePPP, "PPP_SERIAL": pcapio.LinkTypePPPHDLC, "C_HDLC": pcapio.LinkTypeCHDLC, "SLIP": pcapio.LinkTypeSLIP,
 }
 
 // loadCorpus reads every capture of a tested link type listed in the

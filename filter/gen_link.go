@@ -65,6 +65,10 @@ func (c *compiler) initLinkType() {
 		c.offLinkType.constant, c.offLinkPL.constant = 0, 4
 	case pcapio.LinkTypeRaw, pcapio.LinkTypeIPv4, pcapio.LinkTypeIPv6:
 		c.offLinkType.constant, c.offLinkPL.constant = offNotSet, 0
+	case pcapio.LinkTypeSLIP:
+		c.offLinkType.constant, c.offLinkPL.constant = offNotSet, 16
+	case pcapio.LinkTypePPP, pcapio.LinkTypePPPHDLC, pcapio.LinkTypeCHDLC:
+		c.offLinkType.constant, c.offLinkPL.constant = 2, 4
 	case pcapio.LinkTypeLinuxSLL:
 		c.offLinkType.constant, c.offLinkPL.constant = 14, 16
 	case pcapio.LinkTypeLinuxSLL2:
@@ -75,7 +79,7 @@ func (c *compiler) initLinkType() {
 		c.offLinkPL = absOffset{variable: true, reg: -1}
 		c.offNL, c.offNLNoSNAP = 8, 3
 	default:
-		c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IEEE802_11, IEEE802_11_RADIO)", lt)
+		c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IEEE802_11, IEEE802_11_RADIO, PPP, PPP_SERIAL, C_HDLC, SLIP)", lt)
 	}
 	c.offPrevLinkHdr = c.offLinkHdr
 }
@@ -102,9 +106,14 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 		return b1
 	case pcapio.LinkTypeLinuxSLL:
 		return c.genLinuxSLLLinkType(llProto)
-	case pcapio.LinkTypePPP:
+	case pcapio.LinkTypePPP, pcapio.LinkTypePPPHDLC:
 		return c.genCmp(orLinkType, 0, sizeH, etherTypeToPPPType(llProto))
-	case pcapio.LinkTypeRaw:
+	case pcapio.LinkTypeCHDLC:
+		if llProto == llcsapISONS {
+			llProto = llProto<<8 | llcsapISONS
+		}
+		return c.genCmp(orLinkType, 0, sizeH, llProto)
+	case pcapio.LinkTypeRaw, pcapio.LinkTypeSLIP:
 		switch llProto {
 		case ethertypeIP:
 			return c.genMcmp(orLinkHdr, 0, sizeB, 0x40, 0xf0)

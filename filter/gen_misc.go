@@ -102,6 +102,17 @@ const (
 func (c *compiler) genInbound(outbound bool) *block {
 	var b0 *block
 	switch c.linktype {
+	case pcapio.LinkTypeSLIP:
+		// The first byte of libpcap's SLIP pseudo-header is the direction.
+		// (gcc evaluates libpcap's arguments right to left: the constant
+		// is allocated first.)
+		a1 := c.genArth(&numArth{v: 0})
+		a0 := c.genLoad("link", c.genArth(&numArth{v: 0}), 1)
+		op := "="
+		if outbound {
+			op = "!="
+		}
+		return c.genRelation(op, a0, a1)
 	case pcapio.LinkTypeLinuxSLL:
 		b0 = c.genCmp(orLinkHdr, 0, sizeH, sllOutgoing)
 	case pcapio.LinkTypeLinuxSLL2:

@@ -125,7 +125,7 @@ func (c *compiler) genMPLS(label uint32, hasLabel bool) *block {
 		b0 = c.genMcmp(orPrevMPLSHdr, 2, sizeB, 0, 0x01)
 	} else {
 		switch c.linktype {
-		case pcapio.LinkTypeEthernet:
+		case pcapio.LinkTypeEthernet, pcapio.LinkTypeCHDLC:
 			b0 = c.genLinkType(ethertypeMPLS)
 		case pcapio.LinkTypePPP:
 			b0 = c.genLinkType(0x0281) // PPP_MPLS_UCAST

@@ -123,6 +123,10 @@ func TestAssembleErrors(t *testing.T) {
 		{"bad ret", []Insn{{Op: clsRET | retX}}, "unknown return"},
 		{"scratch", []Insn{{Op: clsST, K: 16}, ret}, "scratch"},
 		{"div zero", []Insn{{Op: clsALU | aluDIV, K: 0}, ret}, "division by constant zero"},
+		{"mod zero", []Insn{{Op: clsALU | aluMOD, K: 0}, ret}, "division by constant zero"},
+		{"shift 32", []Insn{{Op: clsALU | aluLSH, K: 32}, ret}, "more than 31"},
+		{"neg x", []Insn{{Op: clsALU | aluNEG | srcX}, ret}, "unknown alu"},
+		{"ld dword", []Insn{{Op: clsLD | 0x18 | modeABS}, ret}, "unknown ld size"},
 		{"too long", make([]Insn, MaxInstructions+1), "exceeds the limit"},
 	}
 	for _, tt := range tests {
@@ -172,9 +176,13 @@ func TestAssembleLibpcapPrograms(t *testing.T) {
 				t.Errorf("%s %q: %v", c.linkType, c.expr, err)
 				continue
 			}
+			if len(raw) != len(prog) {
+				t.Errorf("%s %q: %d instructions assembled as %d", c.linkType, c.expr, len(prog), len(raw))
+				continue
+			}
 			for i, r := range raw {
 				in := prog[i]
-				if len(raw) != len(prog) || r != (bpf.RawInstruction{Op: in.Op, Jt: uint8(in.Jt), Jf: uint8(in.Jf), K: in.K}) {
+				if r != (bpf.RawInstruction{Op: in.Op, Jt: uint8(in.Jt), Jf: uint8(in.Jf), K: in.K}) {
 					t.Errorf("%s %q: instruction %d assembled as %v, want %v", c.linkType, c.expr, i, r, in)
 					break
 				}

@@ -87,7 +87,11 @@ func validOp(in Insn) error {
 			return fmt.Errorf("unknown alu opcode %#x", op)
 		}
 		switch opCode(op) {
-		case aluADD, aluSUB, aluMUL, aluOR, aluAND, aluLSH, aluRSH, aluXOR:
+		case aluADD, aluSUB, aluMUL, aluOR, aluAND, aluXOR:
+		case aluLSH, aluRSH:
+			if opSrc(op) == srcK && in.K >= 32 {
+				return fmt.Errorf("shift by %d bits (more than 31)", in.K)
+			}
 		case aluDIV, aluMOD:
 			if opSrc(op) == srcK && in.K == 0 {
 				return fmt.Errorf("division by constant zero")

@@ -28,3 +28,28 @@ func TestOptimizeRegressions(t *testing.T) {
 		}
 	}
 }
+
+// TestOptimizeLeavesAlone checks that programs Optimize must not touch come
+// back unchanged: invalid ones (for Assemble to report) and loops.
+func TestOptimizeLeavesAlone(t *testing.T) {
+	tests := []struct {
+		name string
+		prog []Insn
+	}{
+		{"no return", []Insn{{Op: clsLD | modeIMM, K: 1}, {Op: clsLD | modeIMM, K: 1}}},
+		{"jump out", []Insn{{Op: clsJMP | jmpJEQ, Jt: 9}, {Op: clsRET, K: 1}}},
+		{"loop", []Insn{{Op: clsLD | modeIMM, K: 1}, {Op: clsLD | modeIMM, K: 1}, {Op: clsJMP | jmpJA, K: 0xfffffffe}, {Op: clsRET, K: 1}}},
+	}
+	for _, tt := range tests {
+		got := Optimize(tt.prog)
+		if len(got) != len(tt.prog) {
+			t.Errorf("%s: %d instructions, want the %d of the input", tt.name, len(got), len(tt.prog))
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.prog[i] {
+				t.Errorf("%s: instruction %d changed to %v", tt.name, i, got[i])
+			}
+		}
+	}
+}
