@@ -95,6 +95,9 @@ func (g *progGen) insn(i, n int) Insn {
 		if (op == aluDIV || op == aluMOD) && k == 0 {
 			k = 2
 		}
+		if op == aluLSH || op == aluRSH {
+			k %= 32
+		}
 		return Insn{Op: clsALU | op, K: k}
 	case 9:
 		if g.next(2) == 0 {
