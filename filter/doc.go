@@ -4,34 +4,72 @@
 // # Compiling
 //
 //	prog, err := filter.Compile("tcp port 443", filter.Options{LinkType: pcapio.LinkTypeEthernet})
+//	if err != nil {
+//		var fe *filter.Error // fe.Column is the 1-based column of the fault
+//		...
+//	}
+//	m := prog.Matcher() // a filter/vm VM; m.Run(data, wireLen) != 0 keeps the packet
 //
-// The program is a validated []bpf.RawInstruction (and []bpf.Instruction)
-// that a kernel socket filter or the userspace VM of package filter/vm runs.
-// An empty expression accepts everything. Errors are *Error values with the
-// 1-based column of the fault.
+// The program is validated classic BPF ([Program.Raw] for a kernel or the
+// userspace VM of package filter/vm, [Program.Instructions] as
+// golang.org/x/net/bpf values), at most 4096 instructions
+// ([Program.FitsDarwin] says whether macOS's 512 limit is met). An empty or
+// all-blank expression accepts everything. [Program.Dump] prints it exactly
+// in tcpdump's -d, -dd and -ddd formats.
+//
+// Link types: EN10MB, RAW (and IPV4, IPV6), LINUX_SLL, LINUX_SLL2, NULL,
+// LOOP, IEEE802_11, IEEE802_11_RADIO, PPP, PPP_SERIAL, C_HDLC and SLIP.
 //
 // # Fidelity
 //
-// libpcap is the oracle. The code generator builds the same graph of basic
-// blocks as libpcap's gencode.c (unoptimized programs are byte for byte what
-// tcpdump -O -ddd prints), and the optimizer of filter/internal/bpfopt
-// shrinks them. The differential tests run every public expression over a
-// corpus of real captures and compare every verdict with libpcap's, and run
-// libpcap's own programs (a golden file generated from tcpdump) beside ours
-// on the same VM.
+// libpcap is the oracle. The parser follows libpcap's grammar (precedence,
+// qualifier inheritance as in "host a and b" or "port 53 or 80"), and the
+// code generator builds the same graph of basic blocks as libpcap's
+// gencode.c: unoptimized programs (Options.NoOptimize) are byte for byte
+// what tcpdump -O -ddd prints, long branches included. The optimizer of
+// filter/internal/bpfopt then shrinks them, except where libpcap itself
+// does not optimize (protochain, 802.11 header lengths, geneve). Errors
+// libpcap's optimizer raises (division by zero, "expression rejects all
+// packets") are raised too.
 //
-// # Targets
+// The tests hold pkttap to libpcap: every public expression over a corpus
+// of real captures gives libpcap's verdicts; libpcap's own programs (a
+// golden file generated from tcpdump, see gen_golden.go) run beside ours on
+// the same VM; libpcap's validator and interpreter run our programs; random
+// expressions are compared with tcpdump's programs; every expression
+// libpcap rejects is rejected.
+//
+// # Capture files and live sockets
+//
+// Options.SavefileByteOrder compiles as libpcap does for a capture file
+// (pcap_open_offline), which differs from tcpdump -y in a few places: NULL's
+// address family is compared in the file's byte order, "ip6" on NULL and
+// LOOP tests the BSD families 24, 28 and 30, and inbound/outbound/ifindex
+// are errors where the link type records no direction. Without it,
+// compilation is as tcpdump -y on a little-endian Linux host.
 //
 // For TargetLinuxSocket, "vlan" compiles to the Linux ancillary loads
-// SKF_AD_VLAN_TAG_PRESENT and SKF_AD_VLAN_TAG, as libpcap does for a live
-// socket whose kernel strips VLAN tags; for TargetFile every field comes
-// from the packet bytes.
+// SKF_AD_VLAN_TAG_PRESENT and SKF_AD_VLAN_TAG (the kernel strips the outer
+// tag before the filter runs), and for cooked captures (LINUX_SLL/SLL2, the
+// "any" device) loads of the cooked header become SKF_AD_PKTTYPE,
+// SKF_AD_PROTOCOL and SKF_AD_IFINDEX and later offsets move back by the
+// header's length, as libpcap's pcap-linux.c does. A VM running such a
+// program answers those loads from vm.Metadata (RunWithMetadata).
 //
 // # Names
 //
 // Port, protocol and network names come from built-in tables matching
 // Debian's /etc/services, /etc/protocols and /etc/networks, so results do
-// not depend on the machine. Host names go through Options.Resolver.
+// not depend on the machine ("port http" is TCP only, "udp port http" is an
+// error, as with libpcap on Debian). Host names go through
+// Options.Resolver (by default "localhost", then the system resolver); a
+// name that does not resolve is an *Error naming it.
+//
+// # Limits
+//
+// Expressions longer than 64 KiB or nested deeper than 200 levels are
+// rejected with an *Error, as are programs longer than 4096 instructions;
+// Compile does not panic on any input (FuzzCompile).
 package filter
 
 //go:generate go run gen_golden.go
