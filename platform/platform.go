@@ -39,7 +39,8 @@ type Config struct {
 	// length is kept in Packet.Length. Zero means DefaultSnaplen.
 	Snaplen int
 	// Promiscuous asks the interface to pass up frames addressed to other
-	// hosts for as long as the source is open.
+	// hosts for as long as the source is open. Linux's "any" device has no
+	// promiscuous mode (as with libpcap, the flag is ignored there).
 	Promiscuous bool
 	// FilterFor is called once the link type is known and before any
 	// packet can be delivered, so no packet the filter rejects ever reaches
@@ -90,8 +91,9 @@ type Stats struct {
 	// Dropped counts packets the filter accepted that the kernel dropped
 	// because the buffer was full.
 	Dropped uint64
-	// IfDropped counts packets the interface dropped, where the OS says
-	// (zero otherwise).
+	// IfDropped counts packets the interface dropped since Open, where the
+	// OS says: Linux's receive drops of the interface (as libpcap's
+	// ps_ifdrop), Npcap's ps_ifdrop; zero on macOS and for "any".
 	IfDropped uint64
 }
 
