@@ -49,3 +49,24 @@ func TestParseArgs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseArgs feeds command lines split at NUL bytes: parsing must not
+// panic, and a line it accepts must name its pieces consistently.
+func FuzzParseArgs(f *testing.F) {
+	for _, seed := range []string{"f.pcap\x00tcp", "-ddd\x00-y\x00EN10MB\x00-len < 0", "-c\x003\x00-w\x00-\x00eth0", "--\x00-x", "-s=0\x00-O\x00-d"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Split(line, "\x00")
+		o, err := parseArgs(args)
+		if err != nil {
+			if !isUsageError(err) {
+				t.Fatalf("parseArgs(%q) = %v, not a usage error", args, err)
+			}
+			return
+		}
+		if len(o.args) > len(args) || o.dumpLevel < 0 || o.dumpLevel > 3 || o.count < 0 || o.snaplen < -1 {
+			t.Fatalf("parseArgs(%q) = %+v", args, o)
+		}
+	})
+}
