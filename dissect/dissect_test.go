@@ -234,3 +234,30 @@ func TestChecksumOffload(t *testing.T) {
 		t.Error("tcp.checksum label does not say the NIC fills it in")
 	}
 }
+
+func TestConcurrent(t *testing.T) {
+	mix := trafficMix(200, 3)
+	want := make([]Summary, len(mix))
+	for i, p := range mix {
+		want[i] = Summarize(p.lt, p.data, p.wire)
+	}
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func() {
+			ok := true
+			for i, p := range mix {
+				s := Summarize(p.lt, p.data, p.wire)
+				if s.Info != want[i].Info || s.Source != want[i].Source || s.Destination != want[i].Destination {
+					ok = false
+				}
+				Dissect(p.lt, p.data, p.wire)
+			}
+			done <- ok
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if !<-done {
+			t.Error("concurrent summaries differ from sequential ones")
+		}
+	}
+}
