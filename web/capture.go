@@ -46,7 +46,6 @@ type Capture struct {
 	gzipped   bool
 	linkTypes []pcapio.LinkType
 	first     int64 // timestamp of packet 1 (ns)
-	last      int64 // timestamp of the last indexed packet (ns)
 	minTS     int64
 	maxTS     int64
 	readBytes int64 // source bytes consumed by the index pass

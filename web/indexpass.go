@@ -181,7 +181,6 @@ func (p *indexPass) add(data []byte, bp *batchPkt) {
 	if p.n == 1 {
 		c.first, c.minTS, c.maxTS = ts, ts, ts
 	}
-	c.last = ts
 	c.minTS = min(c.minTS, ts)
 	c.maxTS = max(c.maxTS, ts)
 	if ts%1000 != 0 {
