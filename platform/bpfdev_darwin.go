@@ -103,15 +103,10 @@ func bindBPF(fd int, name string) (int, error) {
 // setBPFFilter installs the caller's program, or "ret #snaplen" (BPF has no
 // snap-length ioctl, the filter's return value is the snap length).
 func setBPFFilter(fd int, name string, lt pcapio.LinkType, filterFor func(pcapio.LinkType) ([]bpf.RawInstruction, error), snaplen int) error {
-	var prog []bpf.RawInstruction
-	if filterFor != nil {
-		p, err := filterFor(lt)
-		if err != nil {
-			return fmt.Errorf("filter for %s: %w", lt, err)
-		}
-		prog = p
+	prog, err := programFor(filterFor, lt, snaplen)
+	if err != nil {
+		return err
 	}
-	prog = kernelProgram(prog, snaplen)
 	if len(prog) > bpfMaxInsns {
 		return &PlatformError{Op: "set filter", Interface: name, Err: fmt.Errorf("the program has %d instructions; macOS accepts at most %d (simplify the filter)", len(prog), bpfMaxInsns)}
 	}

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"golang.org/x/net/bpf"
@@ -160,3 +161,23 @@ func TestPlatformError(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+func TestProgramFor(t *testing.T) {
+	prog, err := programFor(nil, pcapio.LinkTypeEthernet, 96)
+	if err != nil || len(prog) != 1 || prog[0] != (bpf.RawInstruction{Op: opRetK, K: 96}) {
+		t.Errorf("programFor(nil) = %+v, %v; want [ret #96]", prog, err)
+	}
+	var asked pcapio.LinkType
+	prog, err = programFor(func(lt pcapio.LinkType) ([]bpf.RawInstruction, error) {
+		asked = lt
+		return []bpf.RawInstruction{{Op: opRetK, K: 262144}}, nil
+	}, pcapio.LinkTypeLinuxSLL, 1000)
+	if err != nil || asked != pcapio.LinkTypeLinuxSLL || prog[0].K != 1000 {
+		t.Errorf("programFor = %+v, %v (asked for %s); want [ret #1000] for LINUX_SLL", prog, err, asked)
+	}
+	bad := errorString("column 3: syntax error")
+	_, err = programFor(func(pcapio.LinkType) ([]bpf.RawInstruction, error) { return nil, bad }, pcapio.LinkTypeRaw, 1)
+	if !errors.Is(err, bad) || err.Error() != "filter for RAW: column 3: syntax error" {
+		t.Errorf("programFor with a failing filter = %v, want it wrapped with the link type", err)
+	}
+}

@@ -1,6 +1,26 @@
 package platform
 
-import "golang.org/x/net/bpf"
+import (
+	"fmt"
+
+	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// programFor returns the program to install for a capture of link type lt:
+// what filterFor (which may be nil) gives, prepared by kernelProgram.
+func programFor(filterFor func(pcapio.LinkType) ([]bpf.RawInstruction, error), lt pcapio.LinkType, snaplen int) ([]bpf.RawInstruction, error) {
+	var prog []bpf.RawInstruction
+	if filterFor != nil {
+		p, err := filterFor(lt)
+		if err != nil {
+			return nil, fmt.Errorf("filter for %s: %w", lt, err)
+		}
+		prog = p
+	}
+	return kernelProgram(prog, snaplen), nil
+}
 
 // opRetK is the opcode of "ret #k" (BPF_RET|BPF_K).
 const opRetK = 0x06

@@ -226,15 +226,10 @@ func (s *linuxSource) setupRing(r ringParams) error {
 // packet, with its accept values capped at the snap length so the kernel
 // copies no more than will be kept.
 func (s *linuxSource) attachFilter(filterFor func(pcapio.LinkType) ([]bpf.RawInstruction, error), snaplen int) error {
-	var prog []bpf.RawInstruction
-	if filterFor != nil {
-		p, err := filterFor(s.lt)
-		if err != nil {
-			return fmt.Errorf("filter for %s: %w", s.lt, err)
-		}
-		prog = p
+	prog, err := programFor(filterFor, s.lt, snaplen)
+	if err != nil {
+		return err
 	}
-	prog = kernelProgram(prog, snaplen)
 	filters := make([]unix.SockFilter, len(prog))
 	for i, ins := range prog {
 		filters[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}

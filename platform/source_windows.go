@@ -139,15 +139,10 @@ func (s *npcapSource) geterr() string {
 // setFilter installs the caller's program, or "ret #snaplen". The program
 // lives in Go memory for the duration of the call; pcap_setfilter copies it.
 func (s *npcapSource) setFilter(filterFor func(pcapio.LinkType) ([]bpf.RawInstruction, error)) error {
-	var prog []bpf.RawInstruction
-	if filterFor != nil {
-		p, err := filterFor(s.lt)
-		if err != nil {
-			return fmt.Errorf("filter for %s: %w", s.lt, err)
-		}
-		prog = p
+	prog, err := programFor(filterFor, s.lt, s.snaplen)
+	if err != nil {
+		return err
 	}
-	prog = kernelProgram(prog, s.snaplen)
 	insns := make([]bpfInsn, len(prog))
 	for i, ins := range prog {
 		insns[i] = bpfInsn{code: ins.Op, jt: ins.Jt, jf: ins.Jf, k: ins.K}
