@@ -52,15 +52,10 @@ func open(cfg Config) (src Source, err error) {
 	if name == "" {
 		return nil, &PlatformError{Op: "open", Err: errors.New("no interface given (list them with Interfaces)")}
 	}
-	w, err := loadWpcap()
+	w, devs, ads, err := npcapDevices()
 	if err != nil {
 		return nil, err
 	}
-	devs, err := w.findAllDevs()
-	if err != nil {
-		return nil, err
-	}
-	ads, _ := adapters()
 	device, err := resolveDeviceName(name, devs, ads)
 	if err != nil {
 		return nil, &PlatformError{Op: "open", Interface: name, Err: err}
