@@ -10,19 +10,18 @@ type block struct {
 	succ  [2]*block
 
 	// Filled by the analyses of one optimization round.
-	order   int     // index in the topological order, -1 if unreachable
-	preds   []edge  // incoming edges
-	in, out state   // value numbers at entry and before the terminator
-	testA   vid     // value of A compared by a conditional terminator
-	testB   vid     // value of the operand (constant or X)
-	facts   factSet // facts known on every path to the block
-	liveIn  atomSet // atoms read before being written
-	liveOut atomSet // atoms read by some successor
-	pos     int     // emission position
-	seen    int     // epoch of the last topo visit
-	rep     *block  // identical block that replaces this one (mergeIdentical)
-	req     uint64  // captured length every path from the entry rejects below
-	elide   bool    // goto whose target is laid out next
+	order  int     // index in the topological order
+	preds  []edge  // incoming edges
+	out    state   // value numbers before the terminator
+	testA  vid     // value of A compared by a conditional terminator
+	testB  vid     // value of the operand (constant or X)
+	facts  factSet // facts known on every path to the block
+	liveIn atomSet // atoms read before being written
+	pos    int     // emission position
+	seen   int     // epoch of the last topo visit
+	rep    *block  // identical block that replaces this one (mergeIdentical)
+	req    uint64  // captured length every path from the entry rejects below
+	elide  bool    // goto whose target is laid out next
 }
 
 // edge is the branch dir (0 true/goto, 1 false) of block from.

@@ -137,7 +137,6 @@ func (o *optimizer) number(order []*block) bool {
 	changed := false
 	for _, b := range order {
 		s := o.entryState(b)
-		b.in = s
 		kept := b.stmts[:0]
 		for _, in := range b.stmts {
 			e := o.eval(&s, in)
