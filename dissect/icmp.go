@@ -44,7 +44,11 @@ func (d *decoder) icmp(off, end int) {
 		}
 		if echo && typ <= 8 && d.has(off+4, 4) {
 			id, seq := d.be16(off+4), d.be16(off+6)
-			d.is("  id=")
+			if typ == 0 {
+				d.is("    id=") // aligned with the requests, as Wireshark does
+			} else {
+				d.is("  id=")
+			}
 			d.ihex(uint64(id), 4)
 			d.is(", seq=")
 			d.iu(uint64(seq))

@@ -83,6 +83,11 @@ func (d *decoder) udpApp(sp, dp uint16, off, end int) {
 		d.ntp(off, end)
 	case port(4500):
 		d.udpEncap(off, end)
+	case port(6635): // MPLS in UDP, RFC 7510
+		if d.deeper(off) {
+			d.mpls(off, end)
+			d.shallower()
+		}
 	case port(1900):
 		d.http(off, end, "ssdp", "Simple Service Discovery Protocol", "SSDP")
 	case (port(443) || port(4433) || port(8443)) && d.u8(off)&0xc0 == 0xc0 && d.u8(off+1) != 'Q':
