@@ -48,13 +48,9 @@ func (o *optimizer) skip(b, s *block, extra []fact) *block {
 	if s.isRet() {
 		return nil
 	}
-	st := b.out
-	for _, in := range s.stmts {
-		e := o.eval(&st, in)
-		if e.canFail {
-			return nil
-		}
-		st.apply(e)
+	st, ok := o.simulate(b, s)
+	if !ok {
+		return nil
 	}
 	var t *block
 	if s.isGoto() {
@@ -74,12 +70,34 @@ func (o *optimizer) skip(b, s *block, extra []fact) *block {
 			t = s.succ[0]
 		}
 	}
-	for a := 0; a < nAtoms; a++ {
-		if t.liveIn.has(a) && st.v[a] != b.out.v[a] {
-			return nil
-		}
+	if !sameOn(t.liveIn, &st, &b.out) {
+		return nil
 	}
 	return t
+}
+
+// simulate runs s's statements from b's out state, as if b went on to s;
+// it fails if one of them could reject the packet there.
+func (o *optimizer) simulate(b, s *block) (state, bool) {
+	st := b.out
+	for _, in := range s.stmts {
+		e := o.eval(&st, in)
+		if e.canFail {
+			return st, false
+		}
+		st.apply(e)
+	}
+	return st, true
+}
+
+// sameOn reports whether two states agree on the atoms of set.
+func sameOn(set atomSet, x, y *state) bool {
+	for a := 0; a < nAtoms; a++ {
+		if set.has(a) && x.v[a] != y.v[a] {
+			return false
+		}
+	}
+	return true
 }
 
 // strip returns, for an edge b->s on which s's statements change nothing
@@ -90,19 +108,9 @@ func (o *optimizer) strip(b, s *block) *block {
 	if !s.isCond() || len(s.stmts) == 0 || len(s.preds) < 2 {
 		return nil
 	}
-	st := b.out
-	for _, in := range s.stmts {
-		e := o.eval(&st, in)
-		if e.canFail {
-			return nil
-		}
-		st.apply(e)
-	}
-	live := liveOutOf(s)
-	for a := 0; a < nAtoms; a++ {
-		if live.has(a) && st.v[a] != b.out.v[a] {
-			return nil
-		}
+	st, ok := o.simulate(b, s)
+	if !ok || !sameOn(liveOutOf(s), &st, &b.out) {
+		return nil
 	}
 	c := &block{term: s.term, succ: s.succ}
 	c.liveIn = liveInOf(c)
