@@ -92,7 +92,11 @@ func (d *decoder) dhcp(off, end int) {
 			return
 		}
 		if htype == 1 && hlen == 6 {
+			// Wireshark adds the resolved name; unresolved, the address again.
 			d.iMAC(off + 28)
+			d.is(" (")
+			d.iMAC(off + 28)
+			d.is(")")
 		}
 		return
 	}

@@ -94,6 +94,12 @@ func TestProtocols(t *testing.T) {
 		copy(b[28:], macA)
 		return append(b, 0x63, 0x82, 0x53, 0x63, 53, 1, 1, 255)
 	}())
+	bootp := udpPacket(false, 68, 67, func() []byte { // checked against tshark -n
+		b := make([]byte, 236)
+		b[0], b[1], b[2] = 1, 1, 6
+		copy(b[28:], macA)
+		return append(b, 0x63, 0x82, 0x53, 0x63, 255)
+	}())
 	ntp := udpPacket(false, 123, 123, append([]byte{0x23}, make([]byte, 47)...))
 	ssdp := udpPacket(false, 50000, 1900, []byte("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n\r\n"))
 	mdns := udpPacket(false, 5353, 5353, dnsQuery(0, "printer.local", 12))
@@ -145,6 +151,7 @@ func TestProtocols(t *testing.T) {
 		{"Geneve", eth, geneve, "ARP", "Who has 198.18.0.2? Tell 198.18.0.1", "00:11:22:33:44:55", "66:77:88:99:aa:bb", []string{"arp"}, []string{"geneve.vni", "arp.opcode"}},
 		{"SCTP INIT", eth, sctpInit, "SCTP", "INIT", "198.18.0.1", "198.18.0.2", []string{"bad-checksum"}, []string{"sctp.chunk_type", "sctp.init_initiate_tag"}},
 		{"DHCP discover", eth, dhcp, "DHCP", "DHCP Discover - Transaction ID 0xabcdef01", "198.18.0.1", "198.18.0.2", nil, []string{"dhcp.id", "dhcp.option.dhcp"}},
+		{"BOOTP", eth, bootp, "BOOTP", "Boot Request from 00:11:22:33:44:55 (00:11:22:33:44:55)", "198.18.0.1", "198.18.0.2", nil, []string{"dhcp.hw.mac_addr", "dhcp.cookie"}},
 		{"NTP", eth, ntp, "NTP", "NTP Version 4, client", "198.18.0.1", "198.18.0.2", nil, []string{"ntp.xmt"}},
 		{"SSDP", eth, ssdp, "SSDP", "M-SEARCH * HTTP/1.1", "198.18.0.1", "198.18.0.2", nil, []string{"ssdp.request.line"}},
 		{"mDNS", eth, mdns, "MDNS", "Standard query 0x0000 PTR printer.local, \"QM\" question", "198.18.0.1", "198.18.0.2", []string{"dns"}, []string{"dns.qry.name"}},
