@@ -68,7 +68,7 @@ func BenchmarkTcpdumpD(b *testing.B) {
 // per expression (the process start is amortized over all of them).
 func BenchmarkLibpcapCompile(b *testing.B) {
 	shared := testenv.SharedDir(b)
-	bin := buildPcapmatchB(b, shared)
+	bin := buildPcapmatch(b, shared)
 	exprs := publicExprs(b)
 	file := filepath.Join(shared, "filters", "public.txt")
 	b.ResetTimer()
@@ -83,17 +83,4 @@ func BenchmarkLibpcapCompile(b *testing.B) {
 		n += len(exprs)
 	}
 	b.ReportMetric(float64(total.Nanoseconds())/float64(n), "ns/expr")
-}
-
-func buildPcapmatchB(b *testing.B, shared string) string {
-	b.Helper()
-	cc := testenv.LookPath(b, "cc", "cc")
-	if _, err := os.Stat("/usr/include/pcap/pcap.h"); err != nil {
-		testenv.Missing(b, "libpcap", "libpcap headers are not installed (apt-get install -y libpcap-dev)")
-	}
-	bin := filepath.Join(b.TempDir(), "pcapmatch")
-	if out, err := exec.Command(cc, "-O2", "-o", bin, filepath.Join(shared, "tools", "pcapmatch.c"), "-lpcap").CombinedOutput(); err != nil {
-		b.Fatalf("build pcapmatch: %v\n%s", err, out)
-	}
-	return bin
 }

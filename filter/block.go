@@ -27,11 +27,9 @@ type block struct {
 	jt, jf *block
 	// sense tells which of jt/jf is still an unresolved link in the
 	// backpatch list: jt when false, jf when true.
-	sense bool
-	head  *block // the entry block of the expression this block ends
-	// layout
-	mark   bool
-	offset int
+	sense  bool
+	head   *block // the entry block of the expression this block ends
+	offset int    // position in the laid-out program
 }
 
 func newBlock(code uint16, k uint32) *block {
@@ -106,57 +104,83 @@ func finish(p *block, snaplen uint32) *block {
 	return p.head
 }
 
-// linearize lays the graph out as libpcap's icode_to_fcode does (each block
+// blockOrder returns the blocks reachable from root in the order libpcap's
+// convert_code_r finishes them (false successor, true successor, then the
+// block): laid out from the end of the program backwards, each block comes
 // before its true successor's subgraph, which comes before its false
-// successor's) and returns the program with wide relative jump offsets.
-func linearize(root *block) []bpfopt.Insn {
+// successor's.
+func blockOrder(root *block) []*block {
 	var order []*block
+	seen := map[*block]bool{}
 	var visit func(b *block)
 	visit = func(b *block) {
-		if b == nil || b.mark {
+		if b == nil || seen[b] {
 			return
 		}
-		b.mark = true
+		seen[b] = true
 		visit(b.jf)
 		visit(b.jt)
 		order = append(order, b)
 	}
 	visit(root)
-	// order is reversed: the last visited is placed first.
+	return order
+}
+
+// placeBlocks sets each block's offset for the given block sizes and
+// returns the program length.
+func placeBlocks(order []*block, size func(*block) int) int {
 	n := 0
 	for _, b := range order {
-		n += len(b.stmts) + 1
+		n += size(b)
 	}
-	prog := make([]bpfopt.Insn, n)
 	pos := n
 	for _, b := range order {
-		pos -= len(b.stmts) + 1
+		pos -= size(b)
 		b.offset = pos
 	}
-	for _, b := range order {
-		at := b.offset
-		index := make(map[*stmt]int, len(b.stmts))
-		for i, s := range b.stmts {
-			index[s] = i
+	return n
+}
+
+// localJumps returns the offsets of a block-local conditional jump
+// (protochain's loop, the 802.11 prologue) from its statement index i.
+func localJumps(b *block, i int) (jt, jf int) {
+	s := b.stmts[i]
+	for j, t := range b.stmts {
+		if t == s.jt {
+			jt = j - i - 1
 		}
+		if t == s.jf {
+			jf = j - i - 1
+		}
+	}
+	return jt, jf
+}
+
+func isLocalJump(s *stmt) bool {
+	return s.code&0x07 == classJMP && s.code != opJA && s.jt != nil
+}
+
+// linearize lays the graph out in libpcap's order with wide relative jump
+// offsets, for the optimizer.
+func linearize(root *block) []bpfopt.Insn {
+	order := blockOrder(root)
+	n := placeBlocks(order, func(b *block) int { return len(b.stmts) + 1 })
+	prog := make([]bpfopt.Insn, n)
+	for _, b := range order {
 		for i, s := range b.stmts {
 			in := bpfopt.Insn{Op: s.code, K: s.k}
-			if s.code&0x07 == classJMP && s.code != opJA && s.jt != nil {
-				in.Jt = index[s.jt] - i - 1
-				in.Jf = index[s.jf] - i - 1
+			if isLocalJump(s) {
+				in.Jt, in.Jf = localJumps(b, i)
 			}
-			prog[at+i] = in
+			prog[b.offset+i] = in
 		}
-		last := at + len(b.stmts)
+		last := b.offset + len(b.stmts)
 		in := bpfopt.Insn{Op: b.s.code, K: b.s.k}
 		if b.jt != nil {
 			in.Jt = b.jt.offset - last - 1
 			in.Jf = b.jf.offset - last - 1
 		}
 		prog[last] = in
-	}
-	for _, b := range order {
-		b.mark = false
 	}
 	return prog
 }

@@ -30,17 +30,8 @@ func (c *compiler) genBroadcast(proto string) *block {
 	return nil
 }
 
-func (c *compiler) genMACMulticast(offset int) *block {
-	b := newBlock(classJMP|jmpJSET|srcK, 1)
-	b.stmts = c.loadA(orLinkHdr, offset, sizeB)
-	return b
-}
-
-func (c *compiler) jsetLinkHdr(offset int, k uint32) *block {
-	b := newBlock(classJMP|jmpJSET|srcK, k)
-	b.stmts = c.loadA(orLinkHdr, offset, sizeB)
-	return b
-}
+// genMACMulticast tests the group bit of the MAC address at offset.
+func (c *compiler) genMACMulticast(offset int) *block { return c.jset(orLinkHdr, offset, 1) }
 
 // genMulticast is "[ether|ip|ip6] multicast".
 func (c *compiler) genMulticast(proto string) *block {
@@ -58,22 +49,22 @@ func (c *compiler) genMulticast(proto string) *block {
 			}
 			return b0
 		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
-			b1 := c.jsetLinkHdr(1, 0x01)
+			b1 := c.jset(orLinkHdr, 1, 0x01)
 			b0 := c.genMACMulticast(16)
 			genAnd(b1, b0)
-			b2 := c.jsetLinkHdr(1, 0x01)
+			b2 := c.jset(orLinkHdr, 1, 0x01)
 			genNot(b2)
 			b1 = c.genMACMulticast(4)
 			genAnd(b2, b1)
 			genOr(b1, b0)
-			b1 = c.jsetLinkHdr(0, 0x08)
+			b1 = c.jset(orLinkHdr, 0, 0x08)
 			genAnd(b1, b0)
-			b2 = c.jsetLinkHdr(0, 0x08)
+			b2 = c.jset(orLinkHdr, 0, 0x08)
 			genNot(b2)
 			b1 = c.genMACMulticast(4)
 			genAnd(b2, b1)
 			genOr(b1, b0)
-			b1 = c.jsetLinkHdr(0, 0x04)
+			b1 = c.jset(orLinkHdr, 0, 0x04)
 			genNot(b1)
 			genAnd(b1, b0)
 			return b0

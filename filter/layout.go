@@ -13,23 +13,7 @@ import (
 // the true edge, then one for the false edge), found by relaying out until
 // no branch is too long.
 func layoutLibpcap(root *block) ([]bpf.RawInstruction, error) {
-	var order []*block
-	var visit func(b *block)
-	visit = func(b *block) {
-		if b == nil || b.mark {
-			return
-		}
-		b.mark = true
-		visit(b.jf)
-		visit(b.jt)
-		order = append(order, b)
-	}
-	visit(root)
-	defer func() {
-		for _, b := range order {
-			b.mark = false
-		}
-	}()
+	order := blockOrder(root)
 	longJT := map[*block]bool{}
 	longJF := map[*block]bool{}
 	size := func(b *block) int {
@@ -43,15 +27,7 @@ func layoutLibpcap(root *block) ([]bpf.RawInstruction, error) {
 		return n
 	}
 	for {
-		n := 0
-		for _, b := range order {
-			n += size(b)
-		}
-		pos := n
-		for _, b := range order {
-			pos -= size(b)
-			b.offset = pos
-		}
+		n := placeBlocks(order, size)
 		changed := false
 		for _, b := range order { // the order libpcap checks them in
 			if b.jt == nil {
@@ -76,14 +52,10 @@ func layoutLibpcap(root *block) ([]bpf.RawInstruction, error) {
 func emitLibpcap(order []*block, n int, longJT, longJF map[*block]bool) ([]bpf.RawInstruction, error) {
 	prog := make([]bpf.RawInstruction, n)
 	for _, b := range order {
-		index := make(map[*stmt]int, len(b.stmts))
-		for i, s := range b.stmts {
-			index[s] = i
-		}
 		for i, s := range b.stmts {
 			in := bpf.RawInstruction{Op: s.code, K: s.k}
-			if s.code&0x07 == classJMP && s.code != opJA && s.jt != nil {
-				jt, jf := index[s.jt]-i-1, index[s.jf]-i-1
+			if isLocalJump(s) {
+				jt, jf := localJumps(b, i)
 				if jt < 0 || jt >= 256 || jf < 0 || jf >= 256 {
 					return nil, fmt.Errorf("block-local jump out of range")
 				}

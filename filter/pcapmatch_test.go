@@ -14,7 +14,7 @@ import (
 
 // buildPcapmatch compiles the shared pcapmatch.c harness against libpcap
 // into a temporary directory.
-func buildPcapmatch(t *testing.T, shared string) string {
+func buildPcapmatch(t testing.TB, shared string) string {
 	t.Helper()
 	cc := testenv.LookPath(t, "cc", "cc")
 	if _, err := os.Stat("/usr/include/pcap/pcap.h"); err != nil {

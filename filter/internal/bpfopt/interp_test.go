@@ -17,8 +17,12 @@ func (m *testMeta) value(k uint32) uint32 {
 	return x % 7 // small values so comparisons with small constants hit
 }
 
-// interpret runs prog (wide offsets) with libpcap's bpf_filter semantics:
-// out-of-range loads and division by zero reject the packet, len is the
+// interpret runs prog with libpcap's bpf_filter semantics. It exists beside
+// filter/vm because it runs programs with wide jump offsets, before
+// Assemble: the assembler's tests need an oracle that does not go through
+// the assembler. TestCorpusVerdicts checks that it agrees with filter/vm.
+//
+// As libpcap's bpf_filter, out-of-range loads and division by zero reject the packet, len is the
 // wire length, and absolute loads at SKF_AD_OFF and beyond read md (when
 // md is nil they fail, as in libpcap's file interpreter).
 func interpret(prog []Insn, data []byte, wireLen uint32, md *testMeta) uint32 {
