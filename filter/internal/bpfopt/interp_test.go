@@ -22,9 +22,10 @@ func (m *testMeta) value(k uint32) uint32 {
 // Assemble: the assembler's tests need an oracle that does not go through
 // the assembler. TestCorpusVerdicts checks that it agrees with filter/vm.
 //
-// As libpcap's bpf_filter, out-of-range loads and division by zero reject the packet, len is the
-// wire length, and absolute loads at SKF_AD_OFF and beyond read md (when
-// md is nil they fail, as in libpcap's file interpreter).
+// As in libpcap's bpf_filter, out-of-range loads and division by zero
+// reject the packet and len is the wire length; absolute loads at SKF_AD_OFF
+// and beyond read md (when md is nil they fail, as in libpcap's file
+// interpreter).
 func interpret(prog []Insn, data []byte, wireLen uint32, md *testMeta) uint32 {
 	var a, x uint32
 	var mem [memWords]uint32
