@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"time"
 )
 
 // WriterOptions configures a Writer.
@@ -85,7 +86,9 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 }
 
 // WritePacket writes one packet. Its on-wire length is p.Length, or
-// len(p.Data) when that is larger. For pcapng, p.InterfaceIndex selects the
+// len(p.Data) when that is larger. A zero Timestamp (a packet whose time is
+// unknown, such as one read from a pcapng Simple Packet Block) is written
+// as the epoch; other times before the epoch are an error. For pcapng, p.InterfaceIndex selects the
 // interface (an error when there is no such interface) and a non-empty
 // p.Comment is written as opt_comment; classic pcap has no room for either.
 func (w *Writer) WritePacket(p *Packet) error {
@@ -157,6 +160,9 @@ func (w *Writer) writePcapHeader(lt LinkType, snaplen uint32) error {
 
 func (w *Writer) writePcapRecord(p *Packet, wire uint32) error {
 	t := p.Timestamp
+	if t.IsZero() {
+		t = time.Unix(0, 0) // unknown, as for a pcapng Simple Packet Block
+	}
 	sec := t.Unix()
 	if sec < 0 || sec > 0xffffffff {
 		return fmt.Errorf("pcapio: timestamp %v does not fit a pcap record (1970 to 2106)", t)

@@ -109,9 +109,12 @@ func (w *Writer) writeEPB(p *Packet, wire uint32) error {
 	if len(p.Comment) > 0xffff {
 		return fmt.Errorf("pcapio: packet comment of %d bytes is longer than an option can hold (65535)", len(p.Comment))
 	}
-	units, err := w.conv[p.InterfaceIndex].units(p.Timestamp)
-	if err != nil {
-		return fmt.Errorf("pcapio: %w", err)
+	var units uint64
+	if !p.Timestamp.IsZero() {
+		var err error
+		if units, err = w.conv[p.InterfaceIndex].units(p.Timestamp); err != nil {
+			return fmt.Errorf("pcapio: %w", err)
+		}
 	}
 	pad := (4 - len(p.Data)%4) % 4
 	optLen := 0

@@ -112,6 +112,20 @@ func TestWriterErrors(t *testing.T) {
 	if err := w.WritePacket(&Packet{Timestamp: time.Unix(-1, 0)}); err == nil {
 		t.Error("timestamp before 1970 accepted")
 	}
+	for _, f := range []Format{FormatPcap, FormatPcapNano, FormatPcapNg} {
+		var out bytes.Buffer
+		zw, err := NewWriter(&out, WriterOptions{Format: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.WritePacket(&Packet{Data: []byte("spb")}); err != nil {
+			t.Errorf("%v: packet with a zero (unknown) timestamp: %v", f, err)
+		}
+		zw.Flush()
+		if _, got := readAll(t, out.Bytes()); len(got) != 1 || got[0].Timestamp.Unix() != 0 {
+			t.Errorf("%v: zero timestamp read back as %v, want the epoch", f, got)
+		}
+	}
 	if _, err := NewWriter(&buf, WriterOptions{Format: Format(9)}); err == nil {
 		t.Error("unknown format accepted")
 	}
