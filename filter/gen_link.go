@@ -79,7 +79,13 @@ func (c *compiler) initLinkType() {
 		c.offLinkPL = absOffset{variable: true, reg: -1}
 		c.offNL, c.offNLNoSNAP = 8, 3
 	default:
-		c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IEEE802_11, IEEE802_11_RADIO, PPP, PPP_SERIAL, C_HDLC, SLIP)", lt)
+		if lt < 104 || lt > 289 || libpcapKnows[lt] {
+			c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IEEE802_11, IEEE802_11_RADIO, PPP, PPP_SERIAL, C_HDLC, SLIP, and the link types libpcap only filters with link[...], len and the like)", lt)
+		}
+		// libpcap's "matching" range without a header layout: only
+		// link-layer loads, lengths and the like compile.
+		c.offLinkType.constant, c.offLinkPL.constant = offNotSet, offNotSet
+		c.offNL, c.offNLNoSNAP = offNotSet, offNotSet
 	}
 	c.offPrevLinkHdr = c.offLinkHdr
 }
@@ -151,7 +157,7 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 	if c.offLinkType.constant != offNotSet {
 		return c.genCmp(orLinkType, 0, sizeH, llProto)
 	}
-	c.errorf("%s link-layer type filtering not implemented", c.linktype.Description())
+	c.errorf("%s link-layer type filtering not implemented", c.linktype)
 	return nil
 }
 
@@ -286,4 +292,16 @@ func etherTypeToPPPType(llProto uint32) uint32 {
 		return 0x002b
 	}
 	return llProto
+}
+
+// libpcapKnows are the link types in libpcap's "matching" range (104-289)
+// that libpcap 1.10 gives a header layout and pkttap does not implement;
+// the other link types of that range get no layout in libpcap either.
+var libpcapKnows = map[pcapio.LinkType]bool{
+	107: true, 114: true, 117: true, 119: true, 122: true, 123: true, 129: true,
+	130: true, 131: true, 132: true, 133: true, 134: true, 135: true, 136: true,
+	137: true, 138: true, 139: true, 140: true, 163: true, 164: true, 165: true,
+	166: true, 167: true, 168: true, 178: true, 179: true, 180: true, 181: true,
+	182: true, 183: true, 192: true, 194: true, 197: true, 200: true, 202: true,
+	226: true, 232: true, 233: true, 234: true, 238: true, 240: true, 241: true,
 }

@@ -27,6 +27,12 @@ func (o *optimizer) eval(s *state, in Insn) effect {
 			e.v = s.v[in.K]
 			if c, ok := t.constOf(e.v); ok {
 				e.rewrite = Insn{Op: opClass(in.Op) | modeIMM, K: c}
+			} else if e.atom == atomX && s.v[atomA] == e.v {
+				// "st M[k]; ldx M[k]" reads what A holds: tax, after
+				// which the store may die.
+				e.rewrite = Insn{Op: clsMISC | miscTAX}
+			} else if e.atom == atomA && s.v[atomX] == e.v {
+				e.rewrite = Insn{Op: clsMISC | miscTXA}
 			}
 		case modeABS:
 			o.absLoad(s, &e, in.Op, uint64(in.K))
