@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
@@ -190,4 +191,45 @@ func ExampleLive() {
 	}
 	st, _ := c.Stats()
 	fmt.Println(st.Received, "received,", st.Dropped, "dropped")
+}
+
+// Write packets made in memory to a pcapng file and read them back.
+func ExampleDumpPackets() {
+	dir, err := os.MkdirTemp("", "pkttap-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "made.pcapng")
+
+	pkts := ethernetPackets()[:3]
+	if err := capture.DumpPackets(path, pcapio.LinkTypeEthernet, pkts); err != nil {
+		log.Fatal(err)
+	}
+	c, err := capture.FromFile(path).Open()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	for pkt, err := range c.Packets() {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(pkt.Timestamp.UTC().Format(time.RFC3339Nano), pkt.Length, "bytes")
+	}
+	// Output:
+	// 2023-11-14T22:13:20.123456789Z 72 bytes
+	// 2023-11-14T22:13:21.12345779Z 132 bytes
+	// 2023-11-14T22:13:22.123458791Z 54 bytes
+}
+
+// List the interfaces a live capture can open.
+func ExampleInterfaces() {
+	ifs, err := capture.Interfaces()
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, ifc := range ifs {
+		fmt.Println(ifc.Name, ifc.Description, ifc.Up, ifc.Addresses)
+	}
 }
