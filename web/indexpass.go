@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/pkttap/pkttap/dissect"
@@ -21,6 +23,7 @@ const (
 	batchPackets    = 1024
 	batchBytes      = 256 << 10
 	batchesInFlight = 4
+	maxSummarizers  = 4 // goroutines decoding one batch's summaries
 )
 
 // batchPkt is one packet in a batch: where its bytes are in the batch's
@@ -42,10 +45,10 @@ type batch struct {
 }
 
 // indexPass is the state of one streaming index pass. It runs in two
-// stages so that, with two cores, parsing the file and decoding the
-// summaries overlap: the reading stage parses records and copies packets
-// into batches; the writing stage summarizes each packet and appends its
-// record and summary to disk.
+// stages so that parsing the file and decoding the summaries overlap: the
+// reading stage parses records and copies packets into batches; the writing
+// stage decodes the batch's summaries on every CPU, then appends each
+// packet's record and summary to disk in order.
 type indexPass struct {
 	c       *Capture
 	src     *countingReader
@@ -57,6 +60,7 @@ type indexPass struct {
 	lastPub time.Time
 	recBuf  [recordSize]byte
 	sumBuf  []byte
+	sums    []dissect.Summary // of the batch being written
 }
 
 // read is the reading stage: it parses the file and sends batches until
@@ -131,8 +135,9 @@ func (p *indexPass) write(in <-chan *batch, free chan<- *batch) error {
 	var werr error
 	for b := range in {
 		if werr == nil {
+			p.summarize(b)
 			for i := range b.pkts {
-				p.add(b.data, &b.pkts[i])
+				p.add(b.data, &b.pkts[i], &p.sums[i])
 			}
 			p.c.mu.Lock()
 			p.c.readBytes = b.srcBytes
@@ -151,10 +156,28 @@ func (p *indexPass) write(in <-chan *batch, free chan<- *batch) error {
 	return p.publish()
 }
 
+// summarize decodes the summaries of a batch's packets into p.sums,
+// spreading the batch over the CPUs (decoding is most of an index pass's
+// work).
+func (p *indexPass) summarize(b *batch) {
+	p.sums = slices.Grow(p.sums[:0], len(b.pkts))[:len(b.pkts)]
+	workers := min(runtime.GOMAXPROCS(0), maxSummarizers, len(b.pkts))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(b.pkts)/workers, (w+1)*len(b.pkts)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				bp := &b.pkts[i]
+				p.sums[i] = dissect.Summarize(bp.linkType, b.data[bp.start:bp.end], bp.wireLen)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // add writes the record and summary of one packet.
-func (p *indexPass) add(data []byte, bp *batchPkt) {
+func (p *indexPass) add(data []byte, bp *batchPkt, s *dissect.Summary) {
 	pkt := data[bp.start:bp.end]
-	s := dissect.Summarize(bp.linkType, pkt, bp.wireLen)
 	p.sumBuf = appendSummary(p.sumBuf[:0], &summary{
 		Source: s.Source, Destination: s.Destination, Protocol: s.Protocol, Info: s.Info, Tags: s.Tags,
 	})
