@@ -22,6 +22,7 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 	ops := unsafe.Pointer(unsafe.SliceData(v.ops))
 	p := unsafe.Pointer(unsafe.SliceData(data))
 	var a, x uint32
+	var ok bool
 	// The rarely used state lives in memory (a struct holding an array is
 	// never split into registers), leaving the registers to the hot values.
 	var f frame
@@ -40,46 +41,34 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 		case xRetA:
 			return a
 		case xLdW:
-			k := uint(o.k)
-			if k+4 > n {
+			if a, ok = abs32(p, n, o.k); !ok {
 				return 0
 			}
-			a = load32(p, uint(k))
 			pc += opSize
 		case xLdH:
-			k := uint(o.k)
-			if k+2 > n {
+			if a, ok = abs16(p, n, o.k); !ok {
 				return 0
 			}
-			a = load16(p, uint(k))
 			pc += opSize
 		case xLdB:
-			k := uint(o.k)
-			if k >= n {
+			if a, ok = abs8(p, n, o.k); !ok {
 				return 0
 			}
-			a = load8(p, uint(k))
 			pc += opSize
 		case xLdWI:
-			k := uint64(x) + uint64(o.k)
-			if k+4 > uint64(n) {
+			if a, ok = ind32(p, n, x, o.k); !ok {
 				return 0
 			}
-			a = load32(p, uint(k))
 			pc += opSize
 		case xLdHI:
-			k := uint64(x) + uint64(o.k)
-			if k+2 > uint64(n) {
+			if a, ok = ind16(p, n, x, o.k); !ok {
 				return 0
 			}
-			a = load16(p, uint(k))
 			pc += opSize
 		case xLdBI:
-			k := uint64(x) + uint64(o.k)
-			if k >= uint64(n) {
+			if a, ok = ind8(p, n, x, o.k); !ok {
 				return 0
 			}
-			a = load8(p, uint(k))
 			pc += opSize
 		case xLdLen:
 			a = f.wireLen
@@ -100,11 +89,9 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			x = f.wireLen
 			pc += opSize
 		case xLdxMsh:
-			k := uint(o.k)
-			if k >= n {
+			if x, ok = msh(p, n, o.k); !ok {
 				return 0
 			}
-			x = uint32(load8(p, k)&0xf) << 2
 			pc += opSize
 		case xSt:
 			mem[o.k&(memWords-1)] = a
@@ -212,97 +199,73 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			a = x
 			pc += opSize
 		case xAnc:
-			val, ok := ancillary(f.md, o.k)
-			if !ok {
+			if a, ok = ancillary(f.md, o.k); !ok {
 				return 0
 			}
-			a = val
 			pc += opSize
 		case xReject:
 			return 0
 
 		case xLdWJeq, xLdWJgt, xLdWJge, xLdWJset:
-			k := uint(o.k)
-			if k+4 > n {
+			if a, ok = abs32(p, n, o.k); !ok {
 				return 0
 			}
-			a = load32(p, uint(k))
 			pc = compare(o.code-xLdWJeq, a, o)
 		case xLdHJeq:
-			k := uint(o.k)
-			if k+2 > n {
+			if a, ok = abs16(p, n, o.k); !ok {
 				return 0
 			}
-			a = load16(p, uint(k))
 			pc = pick(a == o.k2, o)
 		case xLdHJgt, xLdHJge, xLdHJset:
-			k := uint(o.k)
-			if k+2 > n {
+			if a, ok = abs16(p, n, o.k); !ok {
 				return 0
 			}
-			a = load16(p, uint(k))
 			pc = compare(o.code-xLdHJeq, a, o)
 		case xLdBJeq:
-			k := uint(o.k)
-			if k >= n {
+			if a, ok = abs8(p, n, o.k); !ok {
 				return 0
 			}
-			a = load8(p, uint(k))
 			pc = pick(a == o.k2, o)
 		case xLdBJgt, xLdBJge, xLdBJset:
-			k := uint(o.k)
-			if k >= n {
+			if a, ok = abs8(p, n, o.k); !ok {
 				return 0
 			}
-			a = load8(p, uint(k))
 			pc = compare(o.code-xLdBJeq, a, o)
 		case xMshWI:
-			k := uint(o.k)
-			if k >= n {
+			if x, ok = msh(p, n, o.k); !ok {
 				return 0
 			}
-			x = (load8(p, k) & 0xf) << 2
 			pc += opSize
 			o = (*op)(unsafe.Add(unsafe.Pointer(o), opSize))
 			fallthrough
 		case xLdWIJeq, xLdWIJgt, xLdWIJge, xLdWIJset:
-			k := uint64(x) + uint64(o.k)
-			if k+4 > uint64(n) {
+			if a, ok = ind32(p, n, x, o.k); !ok {
 				return 0
 			}
-			a = load32(p, uint(k))
 			pc = compare(o.code-xLdWIJeq, a, o)
 		case xMshHI:
-			k := uint(o.k)
-			if k >= n {
+			if x, ok = msh(p, n, o.k); !ok {
 				return 0
 			}
-			x = (load8(p, k) & 0xf) << 2
 			pc += opSize
 			o = (*op)(unsafe.Add(unsafe.Pointer(o), opSize))
 			fallthrough
 		case xLdHIJeq, xLdHIJgt, xLdHIJge, xLdHIJset:
-			k := uint64(x) + uint64(o.k)
-			if k+2 > uint64(n) {
+			if a, ok = ind16(p, n, x, o.k); !ok {
 				return 0
 			}
-			a = load16(p, uint(k))
 			pc = compare(o.code-xLdHIJeq, a, o)
 		case xMshBI:
-			k := uint(o.k)
-			if k >= n {
+			if x, ok = msh(p, n, o.k); !ok {
 				return 0
 			}
-			x = (load8(p, k) & 0xf) << 2
 			pc += opSize
 			o = (*op)(unsafe.Add(unsafe.Pointer(o), opSize))
 			fallthrough
 		case xLdBIJeq, xLdBIJgt, xLdBIJge, xLdBIJset:
-			k := uint64(x) + uint64(o.k)
-			if k >= uint64(n) {
+			if a, ok = ind8(p, n, x, o.k); !ok {
 				return 0
 			}
-			a = load8(p, uint(k))
 			pc = compare(o.code-xLdBIJeq, a, o)
 		case xLdLenJ:
 			a = f.wireLen
@@ -310,69 +273,54 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 		case xJeqN:
 			pc = chainN(f.cases, a, o)
 		case xLdWJeqN:
-			k := uint(o.k)
-			if k+4 > n {
+			if a, ok = abs32(p, n, o.k); !ok {
 				return 0
 			}
-			a = load32(p, k)
 			pc = chainN(f.cases, a, o)
 		case xLdHJeqN:
-			k := uint(o.k)
-			if k+2 > n {
+			if a, ok = abs16(p, n, o.k); !ok {
 				return 0
 			}
-			a = load16(p, k)
 			pc = chainN(f.cases, a, o)
 		case xLdBJeqN:
-			k := uint(o.k)
-			if k >= n {
+			if a, ok = abs8(p, n, o.k); !ok {
 				return 0
 			}
-			a = load8(p, k)
 			pc = chainN(f.cases, a, o)
 		case xJeqJeq:
 			pc = chain(a, o)
 		case xLdWJeqJeq:
-			k := uint(o.k)
-			if k+4 > n {
+			if a, ok = abs32(p, n, o.k); !ok {
 				return 0
 			}
-			a = load32(p, k)
 			pc = chain(a, o)
 		case xLdHJeqJeq:
-			k := uint(o.k)
-			if k+2 > n {
+			if a, ok = abs16(p, n, o.k); !ok {
 				return 0
 			}
-			a = load16(p, k)
 			pc = chain(a, o)
 		case xLdBJeqJeq:
-			k := uint(o.k)
-			if k >= n {
+			if a, ok = abs8(p, n, o.k); !ok {
 				return 0
 			}
-			a = load8(p, k)
 			pc = chain(a, o)
 		case xLdWAndJeq, xLdWAndJgt, xLdWAndJge, xLdWAndJset:
-			k := uint(o.k)
-			if k+4 > n {
+			if a, ok = abs32(p, n, o.k); !ok {
 				return 0
 			}
-			a = load32(p, k) & o.k3
+			a &= o.k3
 			pc = compare(o.code-xLdWAndJeq, a, o)
 		case xLdHAndJeq, xLdHAndJgt, xLdHAndJge, xLdHAndJset:
-			k := uint(o.k)
-			if k+2 > n {
+			if a, ok = abs16(p, n, o.k); !ok {
 				return 0
 			}
-			a = load16(p, k) & o.k3
+			a &= o.k3
 			pc = compare(o.code-xLdHAndJeq, a, o)
 		case xLdBAndJeq, xLdBAndJgt, xLdBAndJge, xLdBAndJset:
-			k := uint(o.k)
-			if k >= n {
+			if a, ok = abs8(p, n, o.k); !ok {
 				return 0
 			}
-			a = load8(p, k) & o.k3
+			a &= o.k3
 			pc = compare(o.code-xLdBAndJeq, a, o)
 		default:
 			panic("vm: corrupt translated program") // unreachable: translate emits only the codes above
@@ -435,6 +383,65 @@ func compare(c uint8, a uint32, o *op) uintptr {
 		cond = a&o.k2 != 0
 	}
 	return pick(cond, o)
+}
+
+// abs32 reads the big-endian word at k if the packet has all of it. k is
+// below 2^31 (see absLoad), so k+4 cannot overflow.
+func abs32(p unsafe.Pointer, n uint, k uint32) (uint32, bool) {
+	if uint(k)+4 > n {
+		return 0, false
+	}
+	return load32(p, uint(k)), true
+}
+
+// abs16 reads the big-endian half-word at k if the packet has it.
+func abs16(p unsafe.Pointer, n uint, k uint32) (uint32, bool) {
+	if uint(k)+2 > n {
+		return 0, false
+	}
+	return load16(p, uint(k)), true
+}
+
+// abs8 reads the byte at k if the packet has it.
+func abs8(p unsafe.Pointer, n uint, k uint32) (uint32, bool) {
+	if uint(k) >= n {
+		return 0, false
+	}
+	return load8(p, uint(k)), true
+}
+
+// ind32 reads the big-endian word at x+k, computed without overflow, if
+// the packet has all of it.
+func ind32(p unsafe.Pointer, n uint, x, k uint32) (uint32, bool) {
+	off := uint64(x) + uint64(k)
+	if off+4 > uint64(n) {
+		return 0, false
+	}
+	return load32(p, uint(off)), true
+}
+
+// ind16 reads the big-endian half-word at x+k if the packet has it.
+func ind16(p unsafe.Pointer, n uint, x, k uint32) (uint32, bool) {
+	off := uint64(x) + uint64(k)
+	if off+2 > uint64(n) {
+		return 0, false
+	}
+	return load16(p, uint(off)), true
+}
+
+// ind8 reads the byte at x+k if the packet has it.
+func ind8(p unsafe.Pointer, n uint, x, k uint32) (uint32, bool) {
+	off := uint64(x) + uint64(k)
+	if off >= uint64(n) {
+		return 0, false
+	}
+	return load8(p, uint(off)), true
+}
+
+// msh computes ldx 4*([k]&0xf) if the packet has byte k.
+func msh(p unsafe.Pointer, n uint, k uint32) (uint32, bool) {
+	b, ok := abs8(p, n, k)
+	return (b & 0xf) << 2, ok
 }
 
 // load32 reads the big-endian word at p+k; the caller has checked that
