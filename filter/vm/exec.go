@@ -13,9 +13,10 @@ const loopSlack = 4096
 //   - every op index it reaches is inside ops: jump targets were checked by
 //     validate, and stepping to the next op never runs past the last op,
 //     which is a return (pc is a byte offset into ops);
-//   - every packet read of size s at offset k is preceded by the check
-//     k+s <= n (with k < 2^31 for absolute loads, see absLoad, so that the
-//     sum cannot overflow, and 64-bit sums for indexed loads).
+//   - every packet read of size s at offset k goes through abs32, abs16,
+//     abs8, ind32, ind16, ind8 or msh, which check k+s <= n first (with
+//     k < 2^31 for absolute loads, see absLoad, so that the sum cannot
+//     overflow, and 64-bit sums for indexed loads).
 //
 // The differential, random and fuzz tests exercise both.
 func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
@@ -32,11 +33,13 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 	pc := uintptr(0)
 	for {
 		o := (*op)(unsafe.Add(ops, pc))
+		// Every packet ends in a return: test for it before the jump
+		// table, which is dearer than a predictable branch.
 		if o.code == xRetK {
 			return o.k
 		}
 		switch o.code {
-		case xRetK:
+		case xRetK: // handled above; kept so that the jump table stays dense
 			return o.k
 		case xRetA:
 			return a
