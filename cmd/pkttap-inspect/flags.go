@@ -35,8 +35,9 @@ const usage = `usage: pkttap-inspect [flags] <INTERFACE|FILE> [FILTER...]
 Prints each packet of a capture file (.pcap or .pcapng, "-" for standard
 input) or of a live network interface as a header line and hex + ASCII rows,
 then the number of packets captured. The first argument is a file if a file
-of that name exists, else an interface; the remaining arguments are joined
-into a tcpdump filter expression (see pcap-filter(7)). A live capture runs
+of that name exists or it looks like a path (a slash, a .pcap or .pcapng
+extension), else an interface; the remaining arguments are joined into a
+tcpdump filter expression (see pcap-filter(7)). A live capture runs
 until -c packets were seen or Ctrl-C, then prints the kernel's counts.
 
 flags:
