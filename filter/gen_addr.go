@@ -59,7 +59,7 @@ func (c *compiler) genID(n *idNode) *block {
 	case tokEID:
 		return c.genEcode(n.text, n.q)
 	case tokAID:
-		c.errorf("ARCnet addresses are supported only on ARCnet links")
+		return c.genAcode(n.text, n.q)
 	}
 	return c.genScode(n.text, n.q)
 }
@@ -458,5 +458,72 @@ func (c *compiler) genEHostop(e []byte, dir int) *block {
 		c.errorf("'ra' is only supported on 802.11 with 802.11 headers")
 	}
 	c.errorf("'ta' is only supported on 802.11 with 802.11 headers")
+	return nil
+}
+
+// etherAton converts a MAC address as libpcap's pcap_ether_aton does,
+// quirks included: ARCnet's "$1a" reads '$' as a digit too.
+func etherAton(s string) []byte {
+	xdtoi := func(c byte) uint32 {
+		switch {
+		case c >= '0' && c <= '9':
+			return uint32(c - '0')
+		case c >= 'a' && c <= 'f':
+			return uint32(c-'a') + 10
+		}
+		return uint32(c) - 'A' + 10
+	}
+	var e []byte
+	for i := 0; i < len(s); {
+		if s[i] == ':' || s[i] == '.' || s[i] == '-' {
+			i++
+			if i >= len(s) {
+				break
+			}
+		}
+		d := xdtoi(s[i])
+		i++
+		if i < len(s) && isHex(s[i]) {
+			d = d<<4 | xdtoi(s[i])
+			i++
+		}
+		e = append(e, byte(d))
+	}
+	for len(e) < 6 {
+		e = append(e, 0)
+	}
+	return e
+}
+
+// genAcode is an ARCnet address operand ($xx).
+func (c *compiler) genAcode(s string, q qual) *block {
+	if c.linktype != pcapio.LinkTypeArcnet && c.linktype != pcapio.LinkTypeArcnetLinux {
+		c.errorf("aid supported only on ARCnet")
+	}
+	if (q.addr != qHost && q.addr != qDefault) || q.proto != "link" {
+		c.errorf("ARCnet address used in non-arc expression")
+	}
+	return c.genAHostop(etherAton(s), q.dir)
+}
+
+// genAHostop tests an ARCnet source (byte 0) or destination (byte 1).
+func (c *compiler) genAHostop(e []byte, dir int) *block {
+	switch dir {
+	case dSrc:
+		return c.genBcmp(orLinkHdr, 0, e[:1])
+	case dDst:
+		return c.genBcmp(orLinkHdr, 1, e[:1])
+	case dAnd:
+		b0 := c.genAHostop(e, dSrc)
+		b1 := c.genAHostop(e, dDst)
+		genAnd(b0, b1)
+		return b1
+	case dDefault, dOr:
+		b0 := c.genAHostop(e, dSrc)
+		b1 := c.genAHostop(e, dDst)
+		genOr(b0, b1)
+		return b1
+	}
+	c.dirQualError("addresses other than 802.11 MAC addresses", dir)
 	return nil
 }

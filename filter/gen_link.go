@@ -67,6 +67,15 @@ func (c *compiler) initLinkType() {
 		c.offLinkType.constant, c.offLinkPL.constant = offNotSet, 0
 	case pcapio.LinkTypeSLIP:
 		c.offLinkType.constant, c.offLinkPL.constant = offNotSet, 16
+	case pcapio.LinkTypeArcnet:
+		c.offLinkType.constant, c.offLinkPL.constant = 2, 6
+	case pcapio.LinkTypeArcnetLinux:
+		c.offLinkType.constant, c.offLinkPL.constant = 4, 8
+	case pcapio.LinkTypeFRelay:
+		c.offLinkType.constant, c.offLinkPL.constant = offNotSet, 0
+	case linkTypeIPNet:
+		c.offLinkType.constant, c.offLinkPL.constant = 1, 24
+		c.offNLNoSNAP = offNotSet
 	case pcapio.LinkTypePPP, pcapio.LinkTypePPPHDLC, pcapio.LinkTypeCHDLC:
 		c.offLinkType.constant, c.offLinkPL.constant = 2, 4
 	case pcapio.LinkTypeLinuxSLL:
@@ -114,6 +123,31 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 		return c.genLinuxSLLLinkType(llProto)
 	case pcapio.LinkTypePPP, pcapio.LinkTypePPPHDLC:
 		return c.genCmp(orLinkType, 0, sizeH, etherTypeToPPPType(llProto))
+	case pcapio.LinkTypeArcnet, pcapio.LinkTypeArcnetLinux:
+		return c.genArcnetLinkType(llProto)
+	case pcapio.LinkTypeFRelay:
+		switch llProto {
+		case ethertypeIP:
+			return c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|0xcc)
+		case ethertypeIPv6:
+			return c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|0x8e)
+		case llcsapISONS:
+			b0 := c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|isoCLNP)
+			b1 := c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|isoESIS)
+			b2 := c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|isoISIS)
+			genOr(b1, b2)
+			genOr(b0, b2)
+			return b2
+		}
+		return c.genFalse()
+	case linkTypeIPNet:
+		switch llProto {
+		case ethertypeIP:
+			return c.genCmp(orLinkType, 0, sizeB, 2) // IPH_AF_INET
+		case ethertypeIPv6:
+			return c.genCmp(orLinkType, 0, sizeB, 26) // IPH_AF_INET6
+		}
+		return c.genFalse()
 	case pcapio.LinkTypeCHDLC:
 		if llProto == llcsapISONS {
 			llProto = llProto<<8 | llcsapISONS
@@ -298,10 +332,36 @@ func etherTypeToPPPType(llProto uint32) uint32 {
 // that libpcap 1.10 gives a header layout and pkttap does not implement;
 // the other link types of that range get no layout in libpcap either.
 var libpcapKnows = map[pcapio.LinkType]bool{
-	107: true, 114: true, 117: true, 119: true, 122: true, 123: true, 129: true,
+	114: true, 117: true, 119: true, 122: true, 123: true,
 	130: true, 131: true, 132: true, 133: true, 134: true, 135: true, 136: true,
 	137: true, 138: true, 139: true, 140: true, 163: true, 164: true, 165: true,
 	166: true, 167: true, 168: true, 178: true, 179: true, 180: true, 181: true,
 	182: true, 183: true, 192: true, 194: true, 197: true, 200: true, 202: true,
-	226: true, 232: true, 233: true, 234: true, 238: true, 240: true, 241: true,
+	232: true, 233: true, 234: true, 238: true, 240: true, 241: true,
+}
+
+// linkTypeIPNet is Solaris ipnet (LINKTYPE_IPNET).
+const linkTypeIPNet pcapio.LinkType = 226
+
+// genArcnetLinkType tests the ARCnet protocol byte.
+func (c *compiler) genArcnetLinkType(llProto uint32) *block {
+	either := func(a, b uint32) *block {
+		b0 := c.genCmp(orLinkType, 0, sizeB, a)
+		b1 := c.genCmp(orLinkType, 0, sizeB, b)
+		genOr(b0, b1)
+		return b1
+	}
+	switch llProto {
+	case ethertypeIPv6:
+		return c.genCmp(orLinkType, 0, sizeB, 0xc4)
+	case ethertypeIP:
+		return either(212, 240)
+	case ethertypeARP:
+		return either(213, 241)
+	case ethertypeREVARP:
+		return c.genCmp(orLinkType, 0, sizeB, 214)
+	case ethertypeATALK:
+		return c.genCmp(orLinkType, 0, sizeB, 221)
+	}
+	return c.genFalse()
 }

@@ -9,6 +9,8 @@ func (c *compiler) genBroadcast(proto string) *block {
 	switch proto {
 	case "", "link":
 		switch c.linktype {
+		case pcapio.LinkTypeArcnet, pcapio.LinkTypeArcnetLinux:
+			return c.genAHostop([]byte{0}, dDst)
 		case pcapio.LinkTypeEthernet:
 			var b1 *block
 			if c.isGeneve {
@@ -38,6 +40,8 @@ func (c *compiler) genMulticast(proto string) *block {
 	switch proto {
 	case "", "link":
 		switch c.linktype {
+		case pcapio.LinkTypeArcnet, pcapio.LinkTypeArcnetLinux:
+			return c.genAHostop([]byte{0}, dDst)
 		case pcapio.LinkTypeEthernet:
 			var b1 *block
 			if c.isGeneve {
@@ -104,6 +108,12 @@ func (c *compiler) genInbound(outbound bool) *block {
 			op = "!="
 		}
 		return c.genRelation(op, a0, a1)
+	case linkTypeIPNet:
+		dir := uint32(2) // IPNET_INBOUND
+		if outbound {
+			dir = 1 // IPNET_OUTBOUND
+		}
+		return c.genCmp(orLinkHdr, 2, sizeH, dir)
 	case pcapio.LinkTypeLinuxSLL:
 		b0 = c.genCmp(orLinkHdr, 0, sizeH, sllOutgoing)
 	case pcapio.LinkTypeLinuxSLL2:

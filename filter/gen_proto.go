@@ -104,6 +104,9 @@ func (c *compiler) genProto(v uint32, proto string, dir int) *block {
 		genAnd(b0, b1)
 		return b1
 	case "iso":
+		if c.linktype == pcapio.LinkTypeFRelay {
+			return c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|v)
+		}
 		if c.linktype == pcapio.LinkTypeCHDLC {
 			b0 := c.genLinkType(llcsapISONS<<8 | llcsapISONS)
 			b1 := c.genCmp(orLinkPLNoSNAP, 1, sizeB, v)
