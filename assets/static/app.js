@@ -410,10 +410,18 @@
   }
 
   // ---------- selection ----------
+  function placeholder(el, cls, text) {
+    el.textContent = '';
+    const d = document.createElement('div');
+    d.className = cls;
+    d.textContent = text;
+    el.append(d);
+  }
+
   function clearSelection() {
     S.selPos = -1; S.selNo = 0; S.pkt = null; S.selNode = null;
-    $('tree').textContent = '';
-    $('hex').textContent = '';
+    placeholder($('tree'), 'empty', S.cur ? 'Select a packet (click it, or use ↑/↓ in the list) to see its protocol fields.' : '');
+    placeholder($('hex'), 'bytes-empty', S.cur ? 'Its bytes appear here: click a byte to find its field.' : '');
     $('bytes-note').hidden = true;
     $('status-field').textContent = '';
   }
