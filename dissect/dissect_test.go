@@ -47,7 +47,7 @@ func TestSummarize(t *testing.T) {
 		{"raw ipv4", pcapio.LinkTypeRaw, udpPacket(false, 40000, 9999, nil)[14:],
 			"198.18.0.1", "198.18.0.2", "UDP", "40000 → 9999 Len=0", nil},
 		{"truncated tcp", pcapio.LinkTypeEthernet, tcpPacket(false, 49152, 443, 0, 0, 0x02, 64240, nil, nil)[:40],
-			"198.18.0.1", "198.18.0.2", "TCP", "[Packet truncated]", nil},
+			"198.18.0.1", "198.18.0.2", "TCP", "49152 → 443 [Packet truncated]", nil},
 		{"empty", pcapio.LinkTypeEthernet, nil, "", "", "Ethernet", "[Packet truncated]", nil},
 	}
 	for _, tc := range tests {

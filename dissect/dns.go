@@ -95,6 +95,14 @@ func (d *decoder) dns(off, end int, field, title, proto string, tcp bool) {
 	}
 	msg := off
 	if end-off < 12 || !d.has(off, 12) {
+		if end-off >= 4 && d.has(off, 4) && d.infoReset() {
+			d.is(dnsOpcodeName(int(d.be16(off+2) >> 11 & 0xf)))
+			if d.be16(off+2)&0x8000 != 0 {
+				d.is(" response")
+			}
+			d.is(" ")
+			d.ihex(uint64(d.be16(off)), 4)
+		}
 		d.short(n, proto, off)
 		return
 	}

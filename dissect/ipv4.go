@@ -44,6 +44,10 @@ func (d *decoder) ipv4(off, end int) int {
 		d.malformed(n, "IPv4", "bogus IP length ("+strconv.Itoa(tot)+", less than header length "+strconv.Itoa(ihl)+")", off+2)
 		return end
 	}
+	if tot > d.wire-off && d.quiet == 0 {
+		d.malformed(n, "IPv4", "total length exceeds packet length ("+strconv.Itoa(d.wire-off)+" bytes)", off+2)
+		return end
+	}
 	if pend > end {
 		pend = end
 	}
@@ -109,7 +113,7 @@ func (d *decoder) ipv4(off, end int) int {
 	}
 	d.extParent = nil
 	d.ipEnd = off + tot
-	if tot == 0 {
+	if tot == 0 || d.ipEnd > d.wire {
 		d.ipEnd = d.wire
 	}
 	d.ipPayload(proto, off+ihl, pend)

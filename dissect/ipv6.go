@@ -8,6 +8,11 @@ func (d *decoder) ipv6(off, end int) int {
 	if end-off < 40 || !d.has(off, 40) {
 		n := d.layer("ipv6", "Internet Protocol Version 6", off, end-off)
 		d.setProto("IPv6")
+		if d.infoReset() {
+			d.is("Invalid IPv6 header (")
+			d.iu(uint64(min(end, len(d.data)) - off))
+			d.is(" bytes, need exactly 40)")
+		}
 		d.short(n, "IPv6", off)
 		return end
 	}
@@ -40,6 +45,10 @@ func (d *decoder) ipv6(off, end int) int {
 	if plen == 0 { // jumbogram (hop-by-hop jumbo payload) or TSO
 		pend = end
 	}
+	if pend > d.wire && d.quiet == 0 {
+		d.malformed(n, "IPv6", "payload length exceeds framing length ("+strconv.Itoa(d.wire-off-40)+" bytes)", off+4)
+		return end
+	}
 	if pend > end {
 		pend = end
 	}
@@ -49,7 +58,7 @@ func (d *decoder) ipv6(off, end int) int {
 	}
 	d.extParent = n
 	d.ipEnd = off + 40 + plen
-	if plen == 0 {
+	if plen == 0 || d.ipEnd > d.wire {
 		d.ipEnd = d.wire
 	}
 	d.ipPayload(nxt, off+40, pend)

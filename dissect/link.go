@@ -43,9 +43,8 @@ func (d *decoder) frame(lt pcapio.LinkType) {
 // Ethernet II / IEEE 802.3.
 func (d *decoder) eth(off, end int) {
 	if !d.has(off, 14) || end-off < 14 {
-		n := d.layer("eth", "Ethernet", off, end-off)
 		d.setProto("Ethernet")
-		d.short(n, "Ethernet", off)
+		d.short(nil, "Ethernet", off)
 		return
 	}
 	typ := d.be16(off + 12)
@@ -61,13 +60,19 @@ func (d *decoder) eth(off, end int) {
 		d.is("Ethernet II")
 	}
 	var used int
-	if typ <= 1500 {
+	if typ <= 1500 && typ != 0 { // Wireshark reads type 0 as an (unknown) EtherType
+
 		if n != nil {
 			n.Label = "IEEE 802.3 Ethernet"
 		}
 		d.fUint(n, "eth.len", "Length", off+12, 2, uint64(typ))
 		pend := off + 14 + int(typ)
 		if pend > end {
+			if d.wire == len(d.data) || pend <= d.wire {
+				// Not cut by the capture: the length field lies.
+				d.malformed(n, "Ethernet", "length field value goes past the end of the payload", off+12)
+				return
+			}
 			pend = end
 		}
 		d.setLength(n, pend)
@@ -165,6 +170,10 @@ func (d *decoder) shallower() { d.depth-- }
 // etherPayload decodes the payload of an EtherType at off and returns the
 // end of the bytes it used (the rest is padding or trailer).
 func (d *decoder) etherPayload(et uint16, off, end int) int {
+	if off >= end {
+		d.short(nil, etherTypeNameOr(et), off)
+		return end
+	}
 	if !d.deeper(off) {
 		return end
 	}

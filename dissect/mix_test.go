@@ -51,9 +51,9 @@ func trafficMix(n int, seed uint64) []mixPacket {
 			} else {
 				p = udpPacket(v6, 53, sport, dnsResponseA(uint16(r.Uint32()), name, ip4B))
 			}
-		case k < 84: // QUIC
-			q := []byte{0xc3, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0}
-			p = udpPacket(v6, sport, 443, append(q, make([]byte, 1200)...))
+		case k < 84: // QUIC Initial: DCID, no SCID or token, 4-byte packet number
+			q := []byte{0xc3, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0x44, 0xb4}
+			p = udpPacket(v6, sport, 443, append(q, make([]byte, 0x4b4)...))
 		case k < 90: // other UDP
 			p = udpPacket(v6, sport, uint16(1024+r.IntN(4000)), make([]byte, 20+r.IntN(500)))
 		case k < 93: // ARP

@@ -2,8 +2,8 @@ package dissect
 
 // The tshark oracle: every packet of every capture in the shared corpus
 // whose link type pkttap decodes (at most oracleMaxPackets per file, to
-// keep the test under a minute) is decoded by pkttap and by tshark, and the
-// two must agree on
+// keep the test under a minute), and the packets the tests generate, are
+// decoded by pkttap and by tshark, and the two must agree on
 //
 //   (a) the protocols: every layer pkttap names appears in tshark's
 //       protocol list for the packet, in the same order;
@@ -306,31 +306,49 @@ type oraclePacket struct {
 	pkt   pcapio.Packet
 }
 
-// writeMerged writes the packets as one pcapng file with an interface per
-// distinct (file, link type) and returns them in file order.
-func writeMerged(t *testing.T, path string, files []string, corpus string) []oraclePacket {
+// corpusPackets reads up to oracleMaxPackets packets of each file whose
+// link type pkttap decodes.
+func corpusPackets(t *testing.T, corpus string, files []string) []oraclePacket {
 	var out []oraclePacket
-	var ifaces []pcapio.Interface
 	for _, name := range files {
 		pkts, err := readPackets(filepath.Join(corpus, name), oracleMaxPackets)
 		if err != nil {
 			t.Logf("%s: %v (comparing the %d packets read before it)", name, err, len(pkts))
 		}
-		ifOf := map[pcapio.LinkType]int{}
 		for i, p := range pkts {
-			if !oracleLinkTypes[p.LinkType] {
-				continue
+			if oracleLinkTypes[p.LinkType] {
+				out = append(out, oraclePacket{fmt.Sprintf("%s#%d", name, i+1), p})
 			}
-			idx, ok := ifOf[p.LinkType]
-			if !ok {
-				idx = len(ifaces)
-				ifOf[p.LinkType] = idx
-				ifaces = append(ifaces, pcapio.Interface{LinkType: p.LinkType, Name: name})
-			}
-			p.InterfaceIndex = idx
-			p.Comment = ""
-			out = append(out, oraclePacket{fmt.Sprintf("%s#%d", name, i+1), p})
 		}
+	}
+	return out
+}
+
+// generatedPackets are the packets the fuzz seeds are made of: protocols
+// the corpus lacks (TLS with SNI, QUIC, DHCP, mDNS, PPPoE, VXLAN, ...).
+func generatedPackets() []oraclePacket {
+	var out []oraclePacket
+	for i, b := range fuzzSeeds() {
+		out = append(out, oraclePacket{fmt.Sprintf("generated#%d", i+1), pcapio.Packet{Data: b, Length: len(b), LinkType: pcapio.LinkTypeEthernet}})
+	}
+	return out
+}
+
+// writeMerged writes the packets as one pcapng file with an interface per
+// link type.
+func writeMerged(t *testing.T, path string, pkts []oraclePacket) {
+	var ifaces []pcapio.Interface
+	ifOf := map[pcapio.LinkType]int{}
+	for i := range pkts {
+		p := &pkts[i].pkt
+		idx, ok := ifOf[p.LinkType]
+		if !ok {
+			idx = len(ifaces)
+			ifOf[p.LinkType] = idx
+			ifaces = append(ifaces, pcapio.Interface{LinkType: p.LinkType})
+		}
+		p.InterfaceIndex = idx
+		p.Comment = ""
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -341,15 +359,14 @@ func writeMerged(t *testing.T, path string, files []string, corpus string) []ora
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range out {
-		if err := w.WritePacket(&out[i].pkt); err != nil {
+	for i := range pkts {
+		if err := w.WritePacket(&pkts[i].pkt); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	return out
 }
 
 func TestTsharkOracle(t *testing.T) {
@@ -371,10 +388,17 @@ func TestTsharkOracle(t *testing.T) {
 		halves[i%2] = append(halves[i%2], cf.name)
 	}
 	dir := t.TempDir()
+	if d := os.Getenv("PKTTAP_ORACLE_KEEP"); d != "" {
+		dir = d // a developer keeps the merged captures to look at them
+	}
 	var wg sync.WaitGroup
 	for h, names := range halves {
 		path := filepath.Join(dir, fmt.Sprintf("merged%d.pcapng", h))
-		pkts := writeMerged(t, path, names, corpus)
+		pkts := corpusPackets(t, corpus, names)
+		if h == 1 {
+			pkts = append(pkts, generatedPackets()...)
+		}
+		writeMerged(t, path, pkts)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -9,6 +9,7 @@ var tcpFlagNames = [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", 
 func (d *decoder) tcp(off, end int) {
 	d.setProto("TCP")
 	if end-off < 20 || !d.has(off, 20) {
+		d.transportPorts(off, end)
 		d.short(d.layer("tcp", "Transmission Control Protocol", off, end-off), "TCP", off)
 		return
 	}
@@ -83,11 +84,14 @@ func (d *decoder) tcp(off, end int) {
 			d.is(" Urg=")
 			d.iu(uint64(urg))
 		}
+	}
+	whole := end-off >= hl && d.has(off, hl)
+	if info && whole { // Wireshark gives no length, nor options, for a cut header
 		d.is(" Len=")
 		d.iu(uint64(plen))
 	}
 	if hl > 20 {
-		d.tcpOptions(n, off+20, off+hl, info)
+		d.tcpOptions(n, off+20, off+hl, info && whole)
 	}
 	if end-off < hl || !d.has(off, hl) {
 		d.short(n, "TCP", off+20)

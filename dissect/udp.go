@@ -7,6 +7,7 @@ import "strconv"
 func (d *decoder) udp(off, end int) {
 	d.setProto("UDP")
 	if end-off < 8 || !d.has(off, 8) {
+		d.transportPorts(off, end)
 		d.short(d.layer("udp", "User Datagram Protocol", off, end-off), "UDP", off)
 		return
 	}
@@ -54,6 +55,10 @@ func (d *decoder) udp(off, end int) {
 	}
 	if bad {
 		d.malformed(n, "UDP", "bogus UDP length ("+strconv.Itoa(ulen)+", must be at least 8)", off+4)
+		return
+	}
+	if d.ipEnd > 0 && off+ulen > d.ipEnd {
+		d.malformed(n, "UDP", "length goes past the IP payload", off+4)
 		return
 	}
 	body := off + 8
@@ -113,6 +118,16 @@ func (d *decoder) udpEncap(off, end int) {
 		d.esp(off, end)
 	default:
 		d.data2(off, end)
+	}
+}
+
+// transportPorts writes "sp → dp" as Info for a TCP or UDP header cut
+// short after its ports, as Wireshark does.
+func (d *decoder) transportPorts(off, end int) {
+	if end-off >= 4 && d.has(off, 4) && d.infoReset() {
+		d.iu(uint64(d.be16(off)))
+		d.is(" → ")
+		d.iu(uint64(d.be16(off + 2)))
 	}
 }
 
