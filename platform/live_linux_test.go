@@ -523,3 +523,54 @@ func TestLiveDrops(t *testing.T) {
 	}
 	t.Logf("ring of 2 x %d bytes: %d received, %d dropped, %d read", os.Getpagesize(), st.Received, st.Dropped, len(kept))
 }
+
+// TestLiveFilterErrors checks that a filter the callback cannot build, and
+// one the kernel cannot take, fail Open with errors that say so.
+func TestLiveFilterErrors(t *testing.T) {
+	v := newVethNet(t)
+	bad := errors.New("column 5: syntax error")
+	long := make([]bpf.RawInstruction, 5000)
+	for i := range long {
+		long[i] = bpf.RawInstruction{Op: opRetK, K: 1}
+	}
+	tests := []struct {
+		name   string
+		filter func(pcapio.LinkType) ([]bpf.RawInstruction, error)
+		want   string
+	}{
+		{"callback error", func(pcapio.LinkType) ([]bpf.RawInstruction, error) { return nil, bad }, "filter for EN10MB: column 5: syntax error"},
+		{"too long", func(pcapio.LinkType) ([]bpf.RawInstruction, error) { return long, nil }, "5000 instructions; Linux accepts at most 4096"},
+		{"invalid", func(pcapio.LinkType) ([]bpf.RawInstruction, error) {
+			return []bpf.RawInstruction{{Op: 0x15 /* jeq #k */, Jt: 7, K: 1}, {Op: opRetK}}, nil
+		}, "the kernel rejected the program"},
+	}
+	fds := openFDs(t)
+	for _, tc := range tests {
+		var err error
+		inNetns(t, v.nsA, func() {
+			var src Source
+			if src, err = Open(Config{Interface: v.ifA, FilterFor: tc.filter}); err == nil {
+				src.Close()
+			}
+		})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Open = %v, want an error containing %q", tc.name, err, tc.want)
+		}
+		if tc.name == "callback error" && !errors.Is(err, bad) {
+			t.Errorf("%s: %v does not wrap the callback's error", tc.name, err)
+		}
+	}
+	if n := openFDs(t); n != fds {
+		t.Errorf("%d file descriptors open after the failed Opens, %d before: a failed Open leaks", n, fds)
+	}
+}
+
+// openFDs counts the process's open file descriptors.
+func openFDs(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}

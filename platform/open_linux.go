@@ -25,6 +25,10 @@ const anyInterface = "any"
 // checks (at least the header, at most the block).
 const ringFrameSize = 2048
 
+// linuxMaxInsns is BPF_MAXINSNS, the most instructions a socket filter
+// may have.
+const linuxMaxInsns = 4096
+
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // open opens an AF_PACKET TPACKET_V3 capture as described in the package
@@ -229,6 +233,9 @@ func (s *linuxSource) attachFilter(filterFor func(pcapio.LinkType) ([]bpf.RawIns
 	prog, err := programFor(filterFor, s.lt, snaplen)
 	if err != nil {
 		return err
+	}
+	if len(prog) > linuxMaxInsns {
+		return &PlatformError{Op: "attach filter", Interface: s.ifname, Err: fmt.Errorf("the program has %d instructions; Linux accepts at most %d (simplify the filter)", len(prog), linuxMaxInsns)}
 	}
 	filters := make([]unix.SockFilter, len(prog))
 	for i, ins := range prog {
