@@ -117,7 +117,8 @@
       name.textContent = c.name;
       const info = document.createElement('span');
       info.className = 'cap-info';
-      info.textContent = fmtCount(c.packets) + ' pkts · ' + fmtBytes(c.size) + ' · ' + (c.linkTypes.join(', ') || '—') +
+      info.textContent = fmtCount(c.packets) + ' pkts · ' + (c.packets ? fmtSpan(c.spanSeconds) + ' · ' : '') +
+        fmtBytes(c.size) + ' · ' + (c.linkTypes.join(', ') || '—') +
         (c.state === 'ready' ? '' : ' · ' + c.state);
       const del = document.createElement('button');
       del.type = 'button';
