@@ -20,13 +20,16 @@
 //		use(p)
 //	}
 //
-// Next returns packets whose Data the caller owns. NextZeroCopy returns Data
-// pointing into the reader's buffer, valid only until the next call: it
-// allocates nothing per packet and is the call for hot paths that look at
-// each packet once.
+// Next returns packets whose Data the caller owns: the reader hands out the
+// buffer the bytes were read into and continues in a new one, so packets
+// read together share one allocation of 64 KiB. NextZeroCopy returns Data
+// pointing into a buffer the reader reuses, valid only until the next call:
+// it allocates nothing per packet and is the call for hot paths that look
+// at each packet once.
 //
 // In pcapng, every Section Header Block starts a new section with its own
-// byte order and interfaces; each packet carries the link type of its own
+// byte order and interfaces (Reader.Section, Reader.SectionInfo,
+// Reader.Interfaces); each packet carries the link type of its own
 // interface, so one file may mix link types. Timestamps are converted
 // exactly from any if_tsresol (10^-n up to 10^-19, 2^-n up to 2^-63;
 // fractions of a nanosecond are truncated) and if_tsoffset is applied.
