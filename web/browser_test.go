@@ -281,6 +281,11 @@ func TestBrowser(t *testing.T) {
 	do1(t, ctx, chromedp.SendKeys(chromedp.ID("list-scroll"), kb.Home), chromedp.SendKeys(chromedp.ID("list-scroll"), kb.PageDown))
 	waitJS(t, ctx, "PageDown", fmt.Sprintf(visibleSelected, 1+vr))
 
+	// Panes resize from the keyboard on their splitter (as by dragging).
+	h0 := evalJS[int](t, ctx, `document.getElementById('list-pane').offsetHeight`)
+	do1(t, ctx, chromedp.SendKeys(chromedp.CSS(`.splitter[data-above="list-pane"]`), kb.ArrowDown))
+	waitJS(t, ctx, "list pane 20 px taller", fmt.Sprintf(`document.getElementById('list-pane').offsetHeight === %d`, h0+20))
+
 	// The sample capture: a second capture in the menu, go to a truncated
 	// packet, which the bytes pane says is truncated.
 	do1(t, ctx, chromedp.Click(chromedp.ID("sample-button")))
