@@ -40,11 +40,11 @@ func Optimize(prog []Insn) []Insn {
 // optimizeWith runs the optimization rounds until nothing changes. It also
 // reports whether the stripping strategy would have applied anywhere.
 func optimizeWith(prog []Insn, stripping bool) ([]Insn, bool) {
-	o := &optimizer{stripping: stripping}
+	o := &optimizer{stripping: stripping, vals: newValueTable()}
 	root := buildCFG(prog)
 	for round := 0; round < maxRounds; round++ {
 		changed := false
-		o.vals = newValueTable()
+		o.vals.reset()
 		order := o.topo(root)
 		if o.number(order) {
 			changed = true

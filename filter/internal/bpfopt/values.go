@@ -47,6 +47,12 @@ func newValueTable() *valueTable {
 	return &valueTable{ids: make(map[vexpr]vid), exprs: []vexpr{{}}}
 }
 
+// reset empties the table for a new round, keeping its storage.
+func (t *valueTable) reset() {
+	clear(t.ids)
+	t.exprs = t.exprs[:1]
+}
+
 func (t *valueTable) get(e vexpr) vid {
 	if v, ok := t.ids[e]; ok {
 		return v
