@@ -15,7 +15,6 @@ const (
 	qProto
 	qProtochain
 	qPortrange
-	qUndef = 255
 )
 
 // Direction qualifiers.
@@ -41,7 +40,6 @@ type qual struct {
 	dir   int
 	addr  int
 	undef bool
-	pos   int // where the qualifier starts, for errors
 }
 
 // node is a boolean expression.

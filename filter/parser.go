@@ -263,7 +263,7 @@ func (ps *parser) parseRTerm(inherited qual) (node, qual) {
 //
 // followed by an id.
 func (ps *parser) parseHeadID() (node, qual) {
-	q := qual{pos: ps.peek().pos}
+	var q qual
 	if t := ps.peek(); t.kind == tokKeyword && pnames[t.text] {
 		q.proto = t.text
 		ps.next()
