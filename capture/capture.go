@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -52,6 +53,7 @@ type Capture struct {
 	filter  packetFilter  // nil: keep everything
 	cur     pcapio.Packet // filled by src.next in place: fewer copies per packet
 	snaplen int
+	opts    filter.Options // how Filter compiles for this capture
 	closed  atomic.Bool
 
 	mu         sync.Mutex // guards the two below
@@ -124,6 +126,13 @@ func (c *Capture) Packets() iter.Seq2[pcapio.Packet, error] {
 // interface's (pcapng) for a file. A pcapng file may hold interfaces of
 // other link types too; each Packet carries its own.
 func (c *Capture) LinkType() pcapio.LinkType { return c.src.linkType() }
+
+// FilterOptions returns the options Filter compiles with for this capture's
+// LinkType: for a live capture, for the operating system's filter (on Linux
+// the socket's); for a file, in the file's byte order, as libpcap compiles
+// for a capture file. Compile with them to print the program a capture runs
+// (Program.Dump) or to pass it to FilterProgram.
+func (c *Capture) FilterOptions() filter.Options { return c.opts }
 
 // FileInterfaces returns the interfaces of a file capture as read so far:
 // for pcap the one its header describes, for pcapng those of the current

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -28,8 +29,9 @@ func openFile(b Builder, snaplen int) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Capture{src: src, snaplen: snaplen}
-	if c.filter, err = newFileFilter(b, snaplen, src.order, src.r.Interfaces()); err != nil {
+	opts := filter.Options{LinkType: src.r.LinkType(), Snaplen: snaplen, Target: filter.TargetFile, SavefileByteOrder: src.order}
+	c := &Capture{src: src, snaplen: snaplen, opts: opts}
+	if c.filter, err = newFileFilter(b, opts, src.r.Interfaces()); err != nil {
 		src.close()
 		return nil, err
 	}

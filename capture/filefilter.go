@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -14,9 +13,8 @@ import (
 // An expression is compiled once for each link type met (pcapng interfaces
 // may differ); a pre-compiled program runs on every packet as it is.
 type fileFilter struct {
-	expr    string
-	snaplen int
-	order   binary.ByteOrder // the file's, which libpcap compiles for
+	expr string
+	opts filter.Options // LinkType set for each link type met
 	// lastLT/lastVM cache the most recent link type's program, the common
 	// case; byLT holds the others (a nil VM: the expression cannot apply
 	// to that link type, so no packet of it matches).
@@ -25,12 +23,12 @@ type fileFilter struct {
 	byLT   map[pcapio.LinkType]*vm.VM
 }
 
-// newFileFilter prepares b's filter for a file in byte order order whose
+// newFileFilter prepares b's filter, compiled with opts, for a file whose
 // interfaces read so far are ifs (none for a pcapng file with no interface
 // before its first packet). The expression is compiled for the first
 // interface's link type at once so that an invalid expression fails Open;
 // it returns a nil filter when b has none.
-func newFileFilter(b Builder, snaplen int, order binary.ByteOrder, ifs []pcapio.Interface) (packetFilter, error) {
+func newFileFilter(b Builder, opts filter.Options, ifs []pcapio.Interface) (packetFilter, error) {
 	known := len(ifs) > 0
 	var lt pcapio.LinkType
 	if known {
@@ -49,12 +47,12 @@ func newFileFilter(b Builder, snaplen int, order binary.ByteOrder, ifs []pcapio.
 	if isBlank(b.expr) {
 		return nil, nil
 	}
-	f := &fileFilter{expr: b.expr, snaplen: snaplen, order: order, byLT: map[pcapio.LinkType]*vm.VM{}}
+	f := &fileFilter{expr: b.expr, opts: opts, byLT: map[pcapio.LinkType]*vm.VM{}}
 	if !known {
 		f.lastLT = ^pcapio.LinkType(0) // compile for the first packet's
 		return f, nil
 	}
-	m, err := compileVM(b.expr, lt, snaplen, order)
+	m, err := f.compile(lt)
 	if err != nil {
 		return nil, err
 	}
@@ -62,15 +60,17 @@ func newFileFilter(b Builder, snaplen int, order binary.ByteOrder, ifs []pcapio.
 	return f, nil
 }
 
-// compileVM compiles expr for a file of link type lt in byte order order.
-func compileVM(expr string, lt pcapio.LinkType, snaplen int, order binary.ByteOrder) (*vm.VM, error) {
-	prog, err := filter.Compile(expr, filter.Options{LinkType: lt, Snaplen: snaplen, Target: filter.TargetFile, SavefileByteOrder: order})
+// compile compiles the expression for packets of link type lt.
+func (f *fileFilter) compile(lt pcapio.LinkType) (*vm.VM, error) {
+	opts := f.opts
+	opts.LinkType = lt
+	prog, err := filter.Compile(f.expr, opts)
 	if err != nil {
-		return nil, fmt.Errorf("capture: filter %q for link type %s: %w (see pcap-filter(7) for the syntax)", expr, lt, err)
+		return nil, fmt.Errorf("capture: filter %q for link type %s: %w (see pcap-filter(7) for the syntax)", f.expr, lt, err)
 	}
 	m, err := vm.New(prog.Raw)
 	if err != nil {
-		return nil, fmt.Errorf("capture: filter %q for link type %s compiled to an invalid program (a compiler bug; please report it): %w", expr, lt, err)
+		return nil, fmt.Errorf("capture: filter %q for link type %s compiled to an invalid program (a compiler bug; please report it): %w", f.expr, lt, err)
 	}
 	return m, nil
 }
@@ -82,7 +82,7 @@ func (f *fileFilter) match(lt pcapio.LinkType, data []byte, wireLen int) bool {
 			// A later interface's link type: an expression that cannot be
 			// compiled for it (e.g. "ether host" on raw IP) matches none of
 			// its packets.
-			m, _ = compileVM(f.expr, lt, f.snaplen, f.order)
+			m, _ = f.compile(lt)
 			f.byLT[lt] = m
 		}
 		f.lastLT, f.lastVM = lt, m

@@ -267,3 +267,27 @@ func TestFilterErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestFilterOptions(t *testing.T) {
+	pkts := ethernetPackets()
+	path := writeFile(t, "t.pcapng", pcapio.LinkTypeEthernet, pkts)
+	c, err := capture.FromFile(path).Snaplen(200).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := c.FilterOptions()
+	c.Close()
+	if opts.LinkType != pcapio.LinkTypeEthernet || opts.Snaplen != 200 || opts.Target != filter.TargetFile || opts.SavefileByteOrder == nil {
+		t.Fatalf("FilterOptions() = %+v, want EN10MB, snaplen 200, the file target and the file's byte order", opts)
+	}
+	for _, expr := range []string{"udp or arp", "tcp[tcpflags] & tcp-syn != 0"} {
+		prog, err := filter.Compile(expr, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := matched(t, capture.FromFile(path).FilterProgram(prog), pkts)
+		if want := matched(t, capture.FromFile(path).Filter(expr), pkts); !slices.Equal(got, want) {
+			t.Errorf("%q compiled with FilterOptions matched %v, Filter %v", expr, got, want)
+		}
+	}
+}

@@ -46,14 +46,15 @@ type liveSource struct {
 	s    platform.Source
 }
 
-// liveTarget is what a live filter is compiled for: on Linux the socket,
-// whose filter sees VLAN tags and cooked headers through ancillary loads;
-// elsewhere the packet bytes as they are.
-func liveTarget() filter.Target {
+// liveFilterOptions is how a live filter is compiled for link type lt: on
+// Linux for the socket, whose filter sees VLAN tags and cooked headers
+// through ancillary loads; elsewhere for the packet bytes as they are.
+func liveFilterOptions(lt pcapio.LinkType, snaplen int) filter.Options {
+	opts := filter.Options{LinkType: lt, Snaplen: snaplen, Target: filter.TargetFile}
 	if runtime.GOOS == "linux" {
-		return filter.TargetLinuxSocket
+		opts.Target = filter.TargetLinuxSocket
 	}
-	return filter.TargetFile
+	return opts
 }
 
 // openLive opens a live capture described by b.
@@ -72,7 +73,7 @@ func openLive(b Builder, snaplen int) (*Capture, error) {
 		}
 	case !isBlank(b.expr):
 		cfg.FilterFor = func(lt pcapio.LinkType) ([]bpf.RawInstruction, error) {
-			prog, err := filter.Compile(b.expr, filter.Options{LinkType: lt, Snaplen: snaplen, Target: liveTarget()})
+			prog, err := filter.Compile(b.expr, liveFilterOptions(lt, snaplen))
 			if err != nil {
 				compileErr = fmt.Errorf("capture: filter %q for %s (link type %s): %w (see pcap-filter(7) for the syntax)", b.expr, b.name, lt, err)
 				return nil, compileErr
@@ -87,7 +88,7 @@ func openLive(b Builder, snaplen int) (*Capture, error) {
 		}
 		return nil, fmt.Errorf("capture: live capture on %q: %w", b.name, err)
 	}
-	return &Capture{src: &liveSource{name: b.name, s: s}, snaplen: snaplen}, nil
+	return &Capture{src: &liveSource{name: b.name, s: s}, snaplen: snaplen, opts: liveFilterOptions(s.LinkType(), snaplen)}, nil
 }
 
 func (l *liveSource) next(p *pcapio.Packet) error {

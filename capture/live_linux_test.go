@@ -279,3 +279,11 @@ func TestLivePermissionDenied(t *testing.T) {
 		t.Errorf("unprivileged Live(...).Open(): %s; want ErrPermissionDenied with advice", out)
 	}
 }
+
+func TestLiveFilterOptions(t *testing.T) {
+	v := newVethPair(t)
+	c := openIn(t, v.nsB, capture.Live(v.ifB).Snaplen(128))
+	if opts := c.FilterOptions(); opts.LinkType != pcapio.LinkTypeEthernet || opts.Snaplen != 128 || opts.Target != filter.TargetLinuxSocket {
+		t.Errorf("FilterOptions() = %+v, want EN10MB, snaplen 128, the Linux socket target", opts)
+	}
+}

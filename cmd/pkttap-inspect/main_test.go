@@ -374,8 +374,9 @@ func sameVerdicts(t *testing.T, lt, expr string, ours, theirs []bpf.RawInstructi
 	}
 }
 
-// TestProgramDumpFileLinkType checks that -d takes the link type of a file
-// named as the first argument, as tcpdump -r does.
+// TestProgramDumpFileLinkType checks that -d compiles for a file named as
+// the first argument as tcpdump -d -r does: its link type, its byte order
+// (NULL's family word, ip6 on NULL), its snap length.
 func TestProgramDumpFileLinkType(t *testing.T) {
 	path := testFile(t, "t.pcap")
 	a, _, code := runCLI(t, "-ddd", path, "tcp")
@@ -383,6 +384,42 @@ func TestProgramDumpFileLinkType(t *testing.T) {
 	if code != 0 || a != b {
 		t.Errorf("-ddd FILE tcp = %q, want the EN10MB program %q", a, b)
 	}
+	tcpdump := testenv.LookPath(t, "tcpdump", "tcpdump")
+	corpus := filepath.Join(testenv.SharedDir(t), "corpus")
+	for _, lt := range []string{"NULL", "LOOP", "EN10MB", "LINUX_SLL", "RAW"} {
+		file := corpusFile(t, corpus, lt)
+		for _, expr := range []string{"ip6", "tcp port 80", "ip and not udp"} {
+			args := []string{"-O", "-ddd", "-r", file, expr}
+			want, werr := exec.Command(tcpdump, args...).Output()
+			got, errOut, code := runCLI(t, args...)
+			if werr != nil {
+				if code == 0 {
+					t.Errorf("%q: tcpdump rejects it (%v), pkttap-inspect prints %s", args, werr, got)
+				}
+				continue
+			}
+			if got != string(want) {
+				t.Errorf("%q: exit %d %s\n--- pkttap-inspect\n%s--- tcpdump\n%s", args, code, errOut, got, want)
+			}
+		}
+	}
+}
+
+// corpusFile returns the first capture of link type lt in the shared
+// corpus's MANIFEST.tsv.
+func corpusFile(t *testing.T, dir, lt string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Split(line, "\t"); len(f) > 1 && f[1] == lt {
+			return filepath.Join(dir, f[0])
+		}
+	}
+	t.Fatalf("no %s capture in %s/MANIFEST.tsv", lt, dir)
+	return ""
 }
 
 func TestSummaryLines(t *testing.T) {

@@ -3,7 +3,6 @@ package main
 import (
 	"io"
 	"os"
-	"runtime"
 	"strings"
 
 	"github.com/pkttap/pkttap/capture"
@@ -12,15 +11,14 @@ import (
 )
 
 // printProgram compiles the filter and prints it as tcpdump -d, -dd or -ddd
-// does. The link type is -y's; else, as tcpdump, that of the file (-r, or a
-// first argument naming an existing file) or interface (-i) the filter
-// would be used on; else Ethernet.
+// does. The link type is -y's; else, as tcpdump, the program is the one the
+// file (-r, or a first argument naming an existing file) or interface (-i)
+// would run (capture.FilterOptions, with the file's snap length as tcpdump
+// -r uses it); else it is compiled for Ethernet.
 func printProgram(o options, stdout io.Writer) error {
-	opts := filter.Options{LinkType: pcapio.LinkTypeEthernet, Target: filter.TargetFile, NoOptimize: o.noOpt}
-	if o.snaplen > 0 {
-		opts.Snaplen = o.snaplen
-	}
+	opts := filter.Options{LinkType: pcapio.LinkTypeEthernet, Target: filter.TargetFile}
 	args := o.args
+	fileSnap := 0
 	switch {
 	case o.linkType != "":
 		lt, err := pcapio.LinkTypeFromName(o.linkType)
@@ -37,19 +35,22 @@ func printProgram(o options, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		opts.LinkType = c.LinkType()
+		opts = c.FilterOptions()
+		if ifs := c.FileInterfaces(); len(ifs) > 0 && o.snaplen < 0 {
+			fileSnap = int(min(ifs[0].Snaplen, capture.MaxSnaplen))
+		}
 		c.Close()
 	case o.iface != "":
 		c, err := capture.Live(o.iface).Open()
 		if err != nil {
 			return err
 		}
-		opts.LinkType = c.LinkType()
+		opts = c.FilterOptions()
 		c.Close()
-		if runtime.GOOS == "linux" {
-			opts.Target = filter.TargetLinuxSocket
-		}
 	}
+	// As tcpdump -d: the program returns -s's snap length, else the file's,
+	// else 262144.
+	opts.NoOptimize, opts.Snaplen = o.noOpt, max(o.snaplen, fileSnap, 0)
 	prog, err := filter.Compile(filterExpr(args), opts)
 	if err != nil {
 		return err
