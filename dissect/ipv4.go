@@ -44,10 +44,6 @@ func (d *decoder) ipv4(off, end int) int {
 		d.malformed(n, "IPv4", "bogus IP length ("+strconv.Itoa(tot)+", less than header length "+strconv.Itoa(ihl)+")", off+2)
 		return end
 	}
-	if tot > d.wire-off && d.quiet == 0 {
-		d.malformed(n, "IPv4", "total length exceeds packet length ("+strconv.Itoa(d.wire-off)+" bytes)", off+2)
-		return end
-	}
 	if pend > end {
 		pend = end
 	}
@@ -181,6 +177,10 @@ func ipOptName(t uint8) string {
 // ipPayload decodes the payload of an IP (or extension) header whose next
 // protocol is proto, in [off, end).
 func (d *decoder) ipPayload(proto uint8, off, end int) {
+	if off >= end && proto != 59 {
+		d.short(nil, ipProtoName(proto), off) // nothing of the payload is here
+		return
+	}
 	if !d.deeper(off) {
 		return
 	}

@@ -45,10 +45,6 @@ func (d *decoder) ipv6(off, end int) int {
 	if plen == 0 { // jumbogram (hop-by-hop jumbo payload) or TSO
 		pend = end
 	}
-	if pend > d.wire && d.quiet == 0 {
-		d.malformed(n, "IPv6", "payload length exceeds framing length ("+strconv.Itoa(d.wire-off-40)+" bytes)", off+4)
-		return end
-	}
 	if pend > end {
 		pend = end
 	}

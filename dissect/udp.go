@@ -8,7 +8,7 @@ func (d *decoder) udp(off, end int) {
 	d.setProto("UDP")
 	if end-off < 8 || !d.has(off, 8) {
 		d.transportPorts(off, end)
-		d.short(d.layer("udp", "User Datagram Protocol", off, end-off), "UDP", off)
+		d.short(nil, "UDP", off) // as Wireshark: no UDP layer for a cut header
 		return
 	}
 	sp, dp, ulen, csum := d.be16(off), d.be16(off+2), int(d.be16(off+4)), d.be16(off+6)
