@@ -46,12 +46,12 @@ func Example() {
 		if err != nil {
 			log.Fatal(err) // a *pcapio.FormatError names the byte offset
 		}
-		fmt.Println(p.Timestamp.Format(time.RFC3339Nano), len(p.Data), p.Length, p.IsTruncated(), p.Comment)
+		fmt.Println(p.Timestamp.Format(time.RFC3339Nano), len(p.Data), p.Length, p.IsTruncated(), fmt.Sprintf("%q", p.Comment))
 	}
 	// Output:
 	// pcapng EN10MB eth0
-	// 2026-01-02T03:04:05.123456789Z 60 60 false
-	// 2026-01-02T03:04:05.124456789Z 64 1514 true snapped
+	// 2026-01-02T03:04:05.123456789Z 60 60 false ""
+	// 2026-01-02T03:04:05.124456789Z 64 1514 true "snapped"
 }
 
 // NextZeroCopy is the fast path: Data is only valid until the next call.
