@@ -174,13 +174,6 @@ func (d *decoder) be16(off int) uint16 {
 	return uint16(d.data[off])<<8 | uint16(d.data[off+1])
 }
 
-func (d *decoder) le16(off int) uint16 {
-	if !d.has(off, 2) {
-		return 0
-	}
-	return uint16(d.data[off+1])<<8 | uint16(d.data[off])
-}
-
 func (d *decoder) be24(off int) uint32 {
 	if !d.has(off, 3) {
 		return 0

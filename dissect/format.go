@@ -32,9 +32,6 @@ func appendHexDigits(b []byte, v uint64, digits int) []byte {
 // appendUint appends v in decimal.
 func appendUint(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }
 
-// appendInt appends v in decimal.
-func appendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
-
 // appendIPv4 appends a dotted quad; ip must hold 4 bytes.
 func appendIPv4(b []byte, ip []byte) []byte {
 	if len(ip) < 4 {
@@ -128,15 +125,3 @@ func (d *decoder) iIPv6(off int)             { d.info = appendIPv6(d.info, d.byt
 func (d *decoder) iMAC(off int)              { d.info = appendMAC(d.info, d.bytes(off, 6)) }
 func (d *decoder) iText(off, n int, max int) { d.info = appendPrintable(d.info, d.bytes(off, n), max) }
 func (d *decoder) ibytesHex(off, n int)      { d.info = appendHexBytes(d.info, d.bytes(off, n)) }
-func (d *decoder) iaddr(k addrKind, off int) { d.info = appendAddrAt(d.info, k, d, off) }
-func appendAddrAt(b []byte, k addrKind, d *decoder, off int) []byte {
-	switch k {
-	case addrIPv4:
-		return appendIPv4(b, d.bytes(off, 4))
-	case addrIPv6:
-		return appendIPv6(b, d.bytes(off, 16))
-	case addrMAC:
-		return appendMAC(b, d.bytes(off, 6))
-	}
-	return b
-}
