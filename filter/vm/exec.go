@@ -27,7 +27,7 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 	// The rarely used state lives in memory (a struct holding an array is
 	// never split into registers), leaving the registers to the hot values.
 	var f frame
-	f.wireLen, f.md, f.budget, f.cases = wireLen, md, len(data)+loopSlack, v.cases
+	f.wireLen, f.md = wireLen, md
 	mem := &f.mem
 	n := uint(len(data))
 	pc := uintptr(0)
@@ -105,8 +105,8 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 		case xJa:
 			pc = uintptr(o.jt)
 		case xJaBack:
-			f.budget--
-			if f.budget < 0 {
+			f.back++
+			if f.back > len(data)+loopSlack {
 				return 0
 			}
 			pc = uintptr(o.jt)
@@ -274,22 +274,22 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			a = f.wireLen
 			pc = compare(uint8(o.k3), a, o)
 		case xJeqN:
-			pc = chainN(f.cases, a, o)
+			pc = chainN(v.cases, a, o)
 		case xLdWJeqN:
 			if a, ok = abs32(p, n, o.k); !ok {
 				return 0
 			}
-			pc = chainN(f.cases, a, o)
+			pc = chainN(v.cases, a, o)
 		case xLdHJeqN:
 			if a, ok = abs16(p, n, o.k); !ok {
 				return 0
 			}
-			pc = chainN(f.cases, a, o)
+			pc = chainN(v.cases, a, o)
 		case xLdBJeqN:
 			if a, ok = abs8(p, n, o.k); !ok {
 				return 0
 			}
-			pc = chainN(f.cases, a, o)
+			pc = chainN(v.cases, a, o)
 		case xJeqJeq:
 			pc = chain(a, o)
 		case xLdWJeqJeq:
@@ -335,9 +335,8 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 type frame struct {
 	mem     [memWords]uint32
 	wireLen uint32
-	budget  int
+	back    int // backward jumps taken
 	md      *Metadata
-	cases   []jcase
 }
 
 // pick returns the op's true or false target.
