@@ -132,12 +132,24 @@ func (r *Reader) readBlockBody(off int64, blen int, what string) ([]byte, error)
 }
 
 // primePcapNg reads the blocks after the first SHB up to the first packet
-// block, so that LinkType and Interfaces answer right after NewReader. An
-// error found here is kept and returned by the first Next.
+// block, so that LinkType and Interfaces answer right after NewReader. Like
+// libpcap, it waits for the first interface; after that it only takes
+// blocks already buffered, so that on a live pipe NewReader does not wait
+// for the first packet. An error found here is kept and returned by the
+// first Next.
 func (r *Reader) primePcapNg() {
-	for r.b.fill(blockHeaderLen) == nil {
+	for {
+		if len(r.ifaces) > 0 && r.b.avail() < blockHeaderLen {
+			return
+		}
+		if r.b.fill(blockHeaderLen) != nil {
+			return
+		}
 		switch r.u32(r.b.buf[r.b.pos:]) {
 		case blockTypeEPB, blockTypeSPB, blockTypePB, blockTypeSHB:
+			return
+		}
+		if len(r.ifaces) > 0 && int64(r.u32(r.b.buf[r.b.pos+4:])) > int64(r.b.avail()) {
 			return
 		}
 		if _, err := r.nextBlock(nil); err != nil {

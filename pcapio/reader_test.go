@@ -431,3 +431,41 @@ func TestNextDataSurvivesLaterReads(t *testing.T) {
 		}
 	}
 }
+
+// TestNewReaderOnLivePipe checks that NewReader returns as soon as the
+// pcapng header and first interface arrived on a pipe, without waiting for
+// the first packet.
+func TestNewReaderOnLivePipe(t *testing.T) {
+	pr, pw := io.Pipe()
+	g := (&ngGen{}).shb(le).idb(LinkTypeEthernet, 0, stropt(optIfName, "eth0"))
+	go pw.Write(g.buf)
+	done := make(chan error, 1)
+	var r *Reader
+	go func() {
+		var err error
+		r, err = NewReader(pr)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		pw.Close()
+		t.Fatal("NewReader waited for a packet after the interface")
+	}
+	if r.LinkType() != LinkTypeEthernet || r.Interfaces()[0].Name != "eth0" {
+		t.Errorf("link type %v interfaces %+v", r.LinkType(), r.Interfaces())
+	}
+	go func() {
+		pw.Write((&ngGen{bo: le}).epb(0, 1, 1, []byte("x")).buf)
+		pw.Close()
+	}()
+	if p, err := r.Next(); err != nil || string(p.Data) != "x" {
+		t.Fatalf("Next = %q, %v", p.Data, err)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("after the packet: %v", err)
+	}
+}
