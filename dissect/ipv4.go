@@ -178,7 +178,11 @@ func ipOptName(t uint8) string {
 // protocol is proto, in [off, end).
 func (d *decoder) ipPayload(proto uint8, off, end int) {
 	if off >= end && proto != 59 {
-		d.short(nil, ipProtoName(proto), off) // nothing of the payload is here
+		name := ipProtoName(proto)
+		if name == "" {
+			name = "IP payload"
+		}
+		d.short(nil, name, off) // nothing of the payload is here
 		return
 	}
 	if !d.deeper(off) {
