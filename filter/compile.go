@@ -125,6 +125,14 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 	} else {
 		b := c.gen(tree)
 		c.insertComputeVLOffsets(b.head)
+		if c.linktype == pcapio.LinkTypePPI {
+			// the packet must carry 802.11 (DLT 105, little-endian); like
+			// libpcap, not checked once pppoes or geneve changed the
+			// current link layer
+			ppi := newBlock(classJMP|jmpJEQ|srcK, swap32(105))
+			ppi.stmts = []*stmt{newStmt(classLD|sizeW|modeABS, 4)}
+			genAnd(ppi, b)
+		}
 		root = finish(b, snaplen)
 	}
 	raw, err := c.assemble(root, tree == nil)
@@ -191,10 +199,10 @@ func (c *compiler) insertComputeVLOffsets(b *block) {
 		c.offLinkHdr.reg = c.allocReg()
 	}
 	var s []*stmt
-	if c.outerLT == pcapio.LinkTypeIEEE802_11Radio {
-		s = c.loadRadiotapLen()
+	if c.outerLT == pcapio.LinkTypeIEEE802_11Radio || c.outerLT == pcapio.LinkTypePPI {
+		s = c.loadRadiotapLen() // the PPI header length sits where radiotap's does
 	}
-	if c.outerLT == pcapio.LinkTypeIEEE802_11 || c.outerLT == pcapio.LinkTypeIEEE802_11Radio {
+	if c.outerLT == pcapio.LinkTypeIEEE802_11 || c.outerLT == pcapio.LinkTypeIEEE802_11Radio || c.outerLT == pcapio.LinkTypePPI {
 		if c.offLinkPL.reg != -1 {
 			b.stmts = c.load80211HeaderLen(s, b.stmts)
 			return

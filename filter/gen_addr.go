@@ -392,7 +392,7 @@ func (c *compiler) genEcode(s string, q qual) *block {
 				genAnd(tmp, b)
 			}
 			return b
-		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
+		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkTypePPI:
 			return c.genWLANHostop(e, q.dir)
 		}
 		c.errorf("ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel")

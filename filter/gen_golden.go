@@ -19,7 +19,7 @@ import (
 	"strings"
 )
 
-var linkTypes = []string{"EN10MB", "RAW", "LINUX_SLL", "LINUX_SLL2", "NULL", "LOOP", "IPV4", "IPV6", "IEEE802_11", "IEEE802_11_RADIO", "PPP", "PPP_SERIAL", "C_HDLC", "SLIP"}
+var linkTypes = []string{"EN10MB", "RAW", "LINUX_SLL", "LINUX_SLL2", "NULL", "LOOP", "IPV4", "IPV6", "IEEE802_11", "IEEE802_11_RADIO", "PPP", "PPP_SERIAL", "C_HDLC", "SLIP", "PPI", "ARCNET_LINUX", "FRELAY"}
 
 func main() {
 	shared := os.Getenv("PKTTAP_SHARED")

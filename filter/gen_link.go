@@ -82,8 +82,8 @@ func (c *compiler) initLinkType() {
 		c.offLinkType.constant, c.offLinkPL.constant = 14, 16
 	case pcapio.LinkTypeLinuxSLL2:
 		c.offLinkType.constant, c.offLinkPL.constant = 0, 20
-	case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
-		c.offLinkHdr.variable = lt == pcapio.LinkTypeIEEE802_11Radio
+	case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkTypePPI:
+		c.offLinkHdr.variable = lt != pcapio.LinkTypeIEEE802_11
 		c.offLinkType.constant = 24
 		c.offLinkPL = absOffset{variable: true, reg: -1}
 		c.offNL, c.offNLNoSNAP = 8, 3
@@ -114,7 +114,7 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 		// libpcap checks the previous link header here only for SunATM,
 		// and never inside Geneve.
 		return c.genEtherLinkType(llProto)
-	case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
+	case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkTypePPI:
 		b0 := c.genCheck80211DataFrame()
 		b1 := c.genLLCLinkType(llProto)
 		genAnd(b0, b1)
@@ -336,7 +336,7 @@ var libpcapKnows = map[pcapio.LinkType]bool{
 	130: true, 131: true, 132: true, 133: true, 134: true, 135: true, 136: true,
 	137: true, 138: true, 139: true, 140: true, 163: true, 164: true, 165: true,
 	166: true, 167: true, 168: true, 178: true, 179: true, 180: true, 181: true,
-	182: true, 183: true, 192: true, 194: true, 197: true, 200: true, 202: true,
+	182: true, 183: true, 194: true, 197: true, 200: true, 202: true,
 	232: true, 233: true, 234: true, 238: true, 240: true, 241: true,
 }
 

@@ -21,7 +21,7 @@ func (c *compiler) genBroadcast(proto string) *block {
 				genAnd(b1, b0)
 			}
 			return b0
-		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
+		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkTypePPI:
 			return c.genWLANHostop(etherBroadcast, dDst)
 		}
 		c.errorf("not a broadcast link")
@@ -52,7 +52,7 @@ func (c *compiler) genMulticast(proto string) *block {
 				genAnd(b1, b0)
 			}
 			return b0
-		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
+		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkTypePPI:
 			b1 := c.jset(orLinkHdr, 1, 0x01)
 			b0 := c.genMACMulticast(16)
 			genAnd(b1, b0)

@@ -242,7 +242,7 @@ func (c *compiler) genScode(name string, q qual) *block {
 		return c.genHost(addr, mask, proto, dir, q.addr)
 	case qDefault, qHost:
 		if proto == "link" {
-			if c.linktype == pcapio.LinkTypeEthernet || c.linktype == pcapio.LinkTypeIEEE802_11 || c.linktype == pcapio.LinkTypeIEEE802_11Radio {
+			if c.linktype == pcapio.LinkTypeEthernet || c.linktype == pcapio.LinkTypeIEEE802_11 || c.linktype == pcapio.LinkTypeIEEE802_11Radio || c.linktype == pcapio.LinkTypePPI {
 				c.errorf("unknown ether host '%s'", name)
 			}
 			c.errorf("only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name")

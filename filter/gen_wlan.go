@@ -130,7 +130,9 @@ func (c *compiler) genP80211Type(typ, mask uint32) *block {
 	return c.genMcmp(orLinkHdr, 0, sizeB, typ, mask)
 }
 
-// isWLAN reports whether the current link layer is 802.11.
+// isWLAN reports whether the current link layer is 802.11 with its frame
+// control at the link header (libpcap's type/subtype/dir tests; PPI is not
+// one of them).
 func (c *compiler) isWLAN() bool {
 	return c.linktype == pcapio.LinkTypeIEEE802_11 || c.linktype == pcapio.LinkTypeIEEE802_11Radio
 }
@@ -341,7 +343,7 @@ func (c *compiler) genLLCInternal() *block {
 		genNot(b1)
 		genAnd(b0, b1)
 		return b1
-	case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio:
+	case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkTypePPI:
 		return c.genCheck80211DataFrame()
 	}
 	c.errorf("'llc' not supported for %s", c.linktype.Description())

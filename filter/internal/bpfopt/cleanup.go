@@ -16,8 +16,10 @@ func bypass(root *block, order []*block) (*block, bool) {
 		}
 		return s
 	}
-	root = skipEmpty(root)
-	for _, b := range order {
+	// Bottom up, so that a jump whose branches meet becomes an empty goto
+	// before its predecessors look at it: chains collapse in one pass.
+	for i := len(order) - 1; i >= 0; i-- {
+		b := order[i]
 		for d := 0; d < b.nsucc(); d++ {
 			b.succ[d] = skipEmpty(b.succ[d])
 		}
@@ -26,7 +28,7 @@ func bypass(root *block, order []*block) (*block, bool) {
 			changed = true
 		}
 	}
-	return root, changed
+	return skipEmpty(root), changed
 }
 
 // mergeIdentical replaces blocks by an identical one (same statements,

@@ -67,6 +67,9 @@ func (fs factSet) about(a vid) factSet {
 	return fs[i:j]
 }
 
+// maxFacts bounds the facts kept per block.
+const maxFacts = 128
+
 // edgeFact returns the fact that branch dir of conditional block b adds.
 func edgeFact(b *block, dir int) fact {
 	return fact{a: b.testA, b: b.testB, op: b.term.Op & 0xf8, out: dir == 0}
@@ -95,6 +98,11 @@ func computeFacts(order []*block) {
 				break
 			}
 			fs = fs.intersect(edgeFacts(p))
+		}
+		if len(fs) > maxFacts {
+			// Knowing less is always sound; this bounds the work on
+			// long chains of comparisons.
+			fs = fs[:maxFacts:maxFacts]
 		}
 		b.facts = fs
 	}
