@@ -233,6 +233,18 @@ func (s *RawSender) Send(t testing.TB, frames ...[]byte) {
 	}
 }
 
+// Write sends one frame and returns the error instead of failing the test,
+// for senders running outside the test's goroutine.
+func (s *RawSender) Write(frame []byte) (int, error) {
+	return unix.Write(s.fd, frame)
+}
+
+// FD returns the packet socket, for senders that batch frames themselves
+// (sendmmsg). It stays owned by the RawSender.
+func (s *RawSender) FD() int {
+	return s.fd
+}
+
 // Promiscuity returns the promiscuity count of interface ifname in
 // namespace ns, as `ip -d link show` prints it.
 func Promiscuity(t testing.TB, ns, ifname string) int {
