@@ -23,6 +23,7 @@ import (
 	"github.com/gopacket/gopacket/afpacket"
 	"golang.org/x/sys/unix"
 
+	"github.com/pkttap/pkttap/internal/netnstest"
 	"github.com/pkttap/pkttap/internal/testenv"
 )
 
@@ -70,7 +71,7 @@ func BenchmarkLiveCapture(b *testing.B) {
 	tcpdump := testenv.LookPath(b, "tcpdump", "tcpdump")
 	frame := udpFrame(v)
 	d := benchBlast()
-	blaster := newRawSender(b, v.nsB, v.ifB)
+	blaster := netnstest.NewRawSender(b, v.NSB, v.IfB)
 
 	var pk, td, gp capResult
 	var sent uint64
@@ -111,9 +112,9 @@ func BenchmarkLiveCapture(b *testing.B) {
 
 // udpFrame builds a 60-byte Ethernet/IPv4/UDP frame from B to a MAC address
 // nobody owns, so it is captured on A but answered by no one.
-func udpFrame(v *vethNet) []byte {
-	src, _, _ := net.ParseCIDR(v.addrB)
-	dst, _, _ := net.ParseCIDR(v.addrA)
+func udpFrame(v *netnstest.Pair) []byte {
+	src, _, _ := net.ParseCIDR(v.CIDRB)
+	dst, _, _ := net.ParseCIDR(v.CIDRA)
 	ip := make([]byte, 20+8+18)
 	ip[0], ip[8], ip[9] = 0x45, 64, 17
 	binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
@@ -130,7 +131,7 @@ func udpFrame(v *vethNet) []byte {
 	binary.BigEndian.PutUint16(ip[20:], 9)
 	binary.BigEndian.PutUint16(ip[22:], 9)
 	binary.BigEndian.PutUint16(ip[24:], 8+18)
-	return ethFrame(net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}, v.macB, 0x0800, ip)
+	return netnstest.EthFrame(net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}, v.MACB, 0x0800, ip)
 }
 
 // mmsghdr is struct mmsghdr.
@@ -142,7 +143,7 @@ type mmsghdr struct {
 
 // blast sends frame as fast as sendmmsg allows for d and returns how many
 // frames the kernel took.
-func blast(s *rawSender, frame []byte, d time.Duration) (uint64, error) {
+func blast(s *netnstest.RawSender, frame []byte, d time.Duration) (uint64, error) {
 	const batch = 256
 	iov := unix.Iovec{Base: &frame[0]}
 	iov.SetLen(len(frame))
@@ -154,7 +155,7 @@ func blast(s *rawSender, frame []byte, d time.Duration) (uint64, error) {
 	var sent uint64
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&msgs[0])), batch, 0, 0, 0)
+		n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(s.FD()), uintptr(unsafe.Pointer(&msgs[0])), batch, 0, 0, 0)
 		switch errno {
 		case 0:
 			sent += uint64(n)
@@ -230,8 +231,8 @@ func (c *readerCapture) finish(b *testing.B) capResult {
 	return r
 }
 
-func startPkttap(b *testing.B, v *vethNet) *readerCapture {
-	src := openIn(b, v.nsA, Config{Interface: v.ifA})
+func startPkttap(b *testing.B, v *netnstest.Pair) *readerCapture {
+	src := openIn(b, v.NSA, Config{Interface: v.IfA})
 	return newReaderCapture(func() bool {
 		_, err := src.NextZeroCopy()
 		return err == nil
@@ -244,11 +245,11 @@ func startPkttap(b *testing.B, v *vethNet) *readerCapture {
 	}, func() { src.Close() }, func() {})
 }
 
-func startGopacket(b *testing.B, v *vethNet) *readerCapture {
+func startGopacket(b *testing.B, v *netnstest.Pair) *readerCapture {
 	var tp *afpacket.TPacket
 	var err error
-	inNetns(b, v.nsA, func() {
-		tp, err = afpacket.NewTPacket(afpacket.OptInterface(v.ifA), afpacket.OptPollTimeout(50*time.Millisecond))
+	netnstest.Run(b, v.NSA, func() {
+		tp, err = afpacket.NewTPacket(afpacket.OptInterface(v.IfA), afpacket.OptPollTimeout(50*time.Millisecond))
 	})
 	if err != nil {
 		b.Fatalf("gopacket afpacket: %v", err)
@@ -288,8 +289,8 @@ type tcpdumpCapture struct {
 }
 
 // startTcpdump starts tcpdump on A and waits until it listens.
-func startTcpdump(b *testing.B, v *vethNet, tcpdump string) *tcpdumpCapture {
-	c := &tcpdumpCapture{cmd: exec.Command("ip", "netns", "exec", v.nsA, tcpdump, "-i", v.ifA, "-w", "/dev/null", "-n")}
+func startTcpdump(b *testing.B, v *netnstest.Pair, tcpdump string) *tcpdumpCapture {
+	c := &tcpdumpCapture{cmd: exec.Command("ip", "netns", "exec", v.NSA, tcpdump, "-i", v.IfA, "-w", "/dev/null", "-n")}
 	stderr, err := c.cmd.StderrPipe()
 	if err != nil {
 		b.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/bpf"
 
 	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/internal/netnstest"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -20,21 +21,21 @@ import (
 // pkttap, has no "vlan" for LINUX_SLL, so the "any" device is not tried.)
 func TestLiveVLANCompiledFilter(t *testing.T) {
 	v := newVethNet(t)
-	for _, iface := range []string{v.ifA} {
+	for _, iface := range []string{v.IfA} {
 		t.Run(iface, func(t *testing.T) {
-			src := openIn(t, v.nsA, Config{Interface: iface, FilterFor: func(lt pcapio.LinkType) ([]bpf.RawInstruction, error) {
+			src := openIn(t, v.NSA, Config{Interface: iface, FilterFor: func(lt pcapio.LinkType) ([]bpf.RawInstruction, error) {
 				prog, err := filter.Compile("vlan 100", filter.Options{LinkType: lt, Target: filter.TargetLinuxSocket})
 				if err != nil {
 					return nil, err
 				}
 				return prog.Raw, nil
 			}})
-			snd := newRawSender(t, v.nsB, v.ifB)
+			snd := netnstest.NewRawSender(t, v.NSB, v.IfB)
 			payload := bytes.Repeat([]byte{0x42}, 46)
-			match := ethFrame(v.macA, v.macB, testEtherType, payload, [4]byte{0x81, 0x00, 0x00, 100})
-			snd.send(t, ethFrame(v.macA, v.macB, testEtherType, payload, [4]byte{0x81, 0x00, 0x00, 200}))
-			snd.send(t, ethFrame(v.macA, v.macB, testEtherType, payload))
-			snd.send(t, match)
+			match := netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, payload, [4]byte{0x81, 0x00, 0x00, 100})
+			snd.Send(t, netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, payload, [4]byte{0x81, 0x00, 0x00, 200}))
+			snd.Send(t, netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, payload))
+			snd.Send(t, match)
 			p := collect(t, src, 1, 5*time.Second)[0]
 			if !bytes.HasSuffix(p.Data, match[12:]) {
 				t.Fatalf("captured %x, want the vid 100 frame with its tag (ending %x)", p.Data, match[12:])

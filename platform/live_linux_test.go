@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/net/bpf"
-	"golang.org/x/sys/unix"
 
+	"github.com/pkttap/pkttap/internal/netnstest"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -84,18 +84,18 @@ func collect(t testing.TB, src Source, n int, timeout time.Duration) []pcapio.Pa
 
 func TestLiveExactPackets(t *testing.T) {
 	v := newVethNet(t)
-	src := openIn(t, v.nsA, Config{Interface: v.ifA, FilterFor: etherTypeFilter(t, testEtherType)})
+	src := openIn(t, v.NSA, Config{Interface: v.IfA, FilterFor: etherTypeFilter(t, netnstest.EtherTypeTest)})
 	if got := src.LinkType(); got != pcapio.LinkTypeEthernet {
 		t.Fatalf("LinkType() = %s, want EN10MB", got)
 	}
-	snd := newRawSender(t, v.nsB, v.ifB)
+	snd := netnstest.NewRawSender(t, v.NSB, v.IfB)
 	var sent [][]byte
 	before := time.Now()
 	for i := range 20 {
 		payload := bytes.Repeat([]byte{byte(i)}, 46+i*37)
-		frame := ethFrame(v.macA, v.macB, testEtherType, payload)
+		frame := netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, payload)
 		sent = append(sent, frame)
-		snd.send(t, frame)
+		snd.Send(t, frame)
 	}
 	got := collect(t, src, len(sent), 5*time.Second)
 	after := time.Now()
@@ -106,8 +106,8 @@ func TestLiveExactPackets(t *testing.T) {
 		if p.Length != len(sent[i]) || p.IsTruncated() {
 			t.Errorf("packet %d: Length %d, want %d", i, p.Length, len(sent[i]))
 		}
-		if p.LinkType != pcapio.LinkTypeEthernet || p.InterfaceIndex != v.idxA {
-			t.Errorf("packet %d: LinkType %s InterfaceIndex %d, want EN10MB %d", i, p.LinkType, p.InterfaceIndex, v.idxA)
+		if p.LinkType != pcapio.LinkTypeEthernet || p.InterfaceIndex != v.IndexA {
+			t.Errorf("packet %d: LinkType %s InterfaceIndex %d, want EN10MB %d", i, p.LinkType, p.InterfaceIndex, v.IndexA)
 		}
 		if p.Timestamp.Before(before.Add(-time.Millisecond)) || p.Timestamp.After(after) {
 			t.Errorf("packet %d: timestamp %v outside [%v, %v]", i, p.Timestamp, before, after)
@@ -127,16 +127,16 @@ func TestLiveExactPackets(t *testing.T) {
 
 func TestLiveKernelFilter(t *testing.T) {
 	v := newVethNet(t)
-	src := openIn(t, v.nsA, Config{Interface: v.ifA, FilterFor: etherTypeFilter(t, testEtherType)})
-	snd := newRawSender(t, v.nsB, v.ifB)
+	src := openIn(t, v.NSA, Config{Interface: v.IfA, FilterFor: etherTypeFilter(t, netnstest.EtherTypeTest)})
+	snd := netnstest.NewRawSender(t, v.NSB, v.IfB)
 	const each = 25
 	for i := range each {
-		snd.send(t, ethFrame(v.macA, v.macB, otherTestEtherType, make([]byte, 50)))
-		snd.send(t, ethFrame(v.macA, v.macB, testEtherType, []byte(fmt.Sprintf("accepted %02d ......................................", i))))
+		snd.Send(t, netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTestOther, make([]byte, 50)))
+		snd.Send(t, netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, []byte(fmt.Sprintf("accepted %02d ......................................", i))))
 	}
 	got := collect(t, src, each, 5*time.Second)
 	for i, p := range got {
-		if et := binary.BigEndian.Uint16(p.Data[12:]); et != testEtherType {
+		if et := binary.BigEndian.Uint16(p.Data[12:]); et != netnstest.EtherTypeTest {
 			t.Errorf("packet %d has ether type %#x, which the filter rejects", i, et)
 		}
 		if want := fmt.Sprintf("accepted %02d", i); !bytes.Contains(p.Data, []byte(want)) {
@@ -168,11 +168,11 @@ func TestLiveKernelFilter(t *testing.T) {
 // rejects is already running: none of them may be delivered or counted.
 func TestLiveNoPreFilterLeak(t *testing.T) {
 	v := newVethNet(t)
-	snd := newRawSender(t, v.nsB, v.ifB)
+	snd := netnstest.NewRawSender(t, v.NSB, v.IfB)
 	stop := make(chan struct{})
 	flooded := make(chan error, 1)
 	go func() {
-		noise := ethFrame(v.macA, v.macB, otherTestEtherType, make([]byte, 46))
+		noise := netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTestOther, make([]byte, 46))
 		deadline := time.Now().Add(10 * time.Second)
 		for time.Now().Before(deadline) {
 			select {
@@ -182,7 +182,7 @@ func TestLiveNoPreFilterLeak(t *testing.T) {
 			default:
 			}
 			for range 64 {
-				if _, err := writeFrame(snd, noise); err != nil {
+				if _, err := snd.Write(noise); err != nil {
 					flooded <- err
 					return
 				}
@@ -198,10 +198,10 @@ func TestLiveNoPreFilterLeak(t *testing.T) {
 	}()
 	time.Sleep(20 * time.Millisecond)
 	for round := range 10 {
-		src := openIn(t, v.nsA, Config{Interface: v.ifA, FilterFor: etherTypeFilter(t, testEtherType)})
+		src := openIn(t, v.NSA, Config{Interface: v.IfA, FilterFor: etherTypeFilter(t, netnstest.EtherTypeTest)})
 		time.Sleep(5 * time.Millisecond)
-		want := ethFrame(v.macA, v.macB, testEtherType, []byte(fmt.Sprintf("round %d marker ....................................", round)))
-		snd.send(t, want)
+		want := netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, []byte(fmt.Sprintf("round %d marker ....................................", round)))
+		snd.Send(t, want)
 		got := collect(t, src, 1, 5*time.Second)
 		if !bytes.Equal(got[0].Data, want) {
 			t.Fatalf("round %d: first packet delivered is %x, want the marker %x (pre-filter leak)", round, got[0].Data, want)
@@ -217,26 +217,42 @@ func TestLiveNoPreFilterLeak(t *testing.T) {
 	}
 }
 
-func writeFrame(s *rawSender, frame []byte) (int, error) {
-	return unix.Write(s.fd, frame)
+// newVethNet makes the test's namespaces: A captures, B sends.
+func newVethNet(t testing.TB) *netnstest.Pair {
+	t.Helper()
+	return netnstest.NewPair(t, netnstest.Options{Name: "platform"})
+}
+
+// openIn opens a capture inside a namespace and closes it when the test
+// ends.
+func openIn(t testing.TB, ns string, cfg Config) Source {
+	t.Helper()
+	var src Source
+	var err error
+	netnstest.Run(t, ns, func() { src, err = Open(cfg) })
+	if err != nil {
+		t.Fatalf("Open(%+v): %v", cfg.Interface, err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
 }
 
 func TestLivePromiscuity(t *testing.T) {
 	v := newVethNet(t)
-	base := promiscuity(t, v.nsA, v.ifA)
-	src := openIn(t, v.nsA, Config{Interface: v.ifA, Promiscuous: true})
-	if got := promiscuity(t, v.nsA, v.ifA); got != base+1 {
+	base := netnstest.Promiscuity(t, v.NSA, v.IfA)
+	src := openIn(t, v.NSA, Config{Interface: v.IfA, Promiscuous: true})
+	if got := netnstest.Promiscuity(t, v.NSA, v.IfA); got != base+1 {
 		t.Errorf("promiscuity while open = %d, want %d", got, base+1)
 	}
-	plain := openIn(t, v.nsA, Config{Interface: v.ifA})
-	if got := promiscuity(t, v.nsA, v.ifA); got != base+1 {
+	plain := openIn(t, v.NSA, Config{Interface: v.IfA})
+	if got := netnstest.Promiscuity(t, v.NSA, v.IfA); got != base+1 {
 		t.Errorf("promiscuity with a second, non-promiscuous capture = %d, want %d", got, base+1)
 	}
 	plain.Close()
 	if err := src.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := promiscuity(t, v.nsA, v.ifA); got != base {
+	if got := netnstest.Promiscuity(t, v.NSA, v.IfA); got != base {
 		t.Errorf("promiscuity after Close = %d, want %d", got, base)
 	}
 }
@@ -245,14 +261,14 @@ func TestLiveSnaplen(t *testing.T) {
 	v := newVethNet(t)
 	for _, snap := range []int{14, 40, 99, 100, 101} {
 		t.Run(fmt.Sprint(snap), func(t *testing.T) {
-			src := openIn(t, v.nsA, Config{Interface: v.ifA, Snaplen: snap, FilterFor: etherTypeFilter(t, testEtherType)})
-			snd := newRawSender(t, v.nsB, v.ifB)
+			src := openIn(t, v.NSA, Config{Interface: v.IfA, Snaplen: snap, FilterFor: etherTypeFilter(t, netnstest.EtherTypeTest)})
+			snd := netnstest.NewRawSender(t, v.NSB, v.IfB)
 			payload := make([]byte, 86)
 			for i := range payload {
 				payload[i] = byte(i)
 			}
-			frame := ethFrame(v.macA, v.macB, testEtherType, payload) // 100 bytes
-			snd.send(t, frame)
+			frame := netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, payload) // 100 bytes
+			snd.Send(t, frame)
 			p := collect(t, src, 1, 5*time.Second)[0]
 			want := frame[:min(snap, len(frame))]
 			if !bytes.Equal(p.Data, want) || p.Length != len(frame) {
@@ -288,22 +304,22 @@ func TestLiveVLAN(t *testing.T) {
 		lt     pcapio.LinkType
 		filter []bpf.RawInstruction
 	}{
-		{"ethernet", v.ifA, pcapio.LinkTypeEthernet, vlanFilter(t, 100)},
+		{"ethernet", v.IfA, pcapio.LinkTypeEthernet, vlanFilter(t, 100)},
 		{"any", "any", pcapio.LinkTypeLinuxSLL, vlanFilter(t, 100)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			src := openIn(t, v.nsA, Config{Interface: tc.iface, FilterFor: func(pcapio.LinkType) ([]bpf.RawInstruction, error) { return tc.filter, nil }})
+			src := openIn(t, v.NSA, Config{Interface: tc.iface, FilterFor: func(pcapio.LinkType) ([]bpf.RawInstruction, error) { return tc.filter, nil }})
 			if src.LinkType() != tc.lt {
 				t.Fatalf("LinkType() = %s, want %s", src.LinkType(), tc.lt)
 			}
-			snd := newRawSender(t, v.nsB, v.ifB)
+			snd := netnstest.NewRawSender(t, v.NSB, v.IfB)
 			payload := []byte("vlan-tagged payload ...........................")
-			match := ethFrame(v.macA, v.macB, testEtherType, payload, [4]byte{0x81, 0x00, 0xa0, 100}) // PCP 5, vid 100
-			other := ethFrame(v.macA, v.macB, testEtherType, payload, [4]byte{0x81, 0x00, 0x00, 200})
-			snd.send(t, other)
-			snd.send(t, match)
-			snd.send(t, ethFrame(v.macA, v.macB, testEtherType, payload))
+			match := netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, payload, [4]byte{0x81, 0x00, 0xa0, 100}) // PCP 5, vid 100
+			other := netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, payload, [4]byte{0x81, 0x00, 0x00, 200})
+			snd.Send(t, other)
+			snd.Send(t, match)
+			snd.Send(t, netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, payload))
 			p := collect(t, src, 1, 5*time.Second)[0]
 			want := match
 			if tc.lt == pcapio.LinkTypeLinuxSLL {
@@ -312,7 +328,7 @@ func TestLiveVLAN(t *testing.T) {
 				sll := make([]byte, 16)
 				binary.BigEndian.PutUint16(sll[2:], 1)
 				binary.BigEndian.PutUint16(sll[4:], 6)
-				copy(sll[6:], v.macB)
+				copy(sll[6:], v.MACB)
 				binary.BigEndian.PutUint16(sll[14:], 0x8100)
 				want = append(append(sll, 0xa0, 100, 0x88, 0xb5), payload...)
 			}
@@ -335,7 +351,7 @@ func TestLiveVLAN(t *testing.T) {
 // with TP_STATUS_VLAN_VALID only: the tag must still come back.
 func TestLiveVLANZeroTCI(t *testing.T) {
 	v := newVethNet(t)
-	src := openIn(t, v.nsA, Config{Interface: v.ifA, FilterFor: func(pcapio.LinkType) ([]bpf.RawInstruction, error) {
+	src := openIn(t, v.NSA, Config{Interface: v.IfA, FilterFor: func(pcapio.LinkType) ([]bpf.RawInstruction, error) {
 		return assemble(t,
 			bpf.LoadExtension{Num: bpf.ExtVLANTagPresent},
 			bpf.JumpIf{Cond: bpf.JumpEqual, Val: 1, SkipFalse: 1},
@@ -343,9 +359,9 @@ func TestLiveVLANZeroTCI(t *testing.T) {
 			bpf.RetConstant{Val: 0},
 		), nil
 	}})
-	snd := newRawSender(t, v.nsB, v.ifB)
-	frame := ethFrame(v.macA, v.macB, testEtherType, []byte("priority-tagged ..............................."), [4]byte{0x81, 0x00, 0, 0})
-	snd.send(t, frame)
+	snd := netnstest.NewRawSender(t, v.NSB, v.IfB)
+	frame := netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, []byte("priority-tagged ..............................."), [4]byte{0x81, 0x00, 0, 0})
+	snd.Send(t, frame)
 	p := collect(t, src, 1, 5*time.Second)[0]
 	if !bytes.Equal(p.Data, frame) || p.Length != len(frame) {
 		t.Errorf("got %x (Length %d)\nwant %x (Length %d)", p.Data, p.Length, frame, len(frame))
@@ -354,42 +370,42 @@ func TestLiveVLANZeroTCI(t *testing.T) {
 
 func TestLiveAny(t *testing.T) {
 	v := newVethNet(t)
-	src := openIn(t, v.nsA, Config{Interface: "any", FilterFor: func(lt pcapio.LinkType) ([]bpf.RawInstruction, error) {
+	src := openIn(t, v.NSA, Config{Interface: "any", FilterFor: func(lt pcapio.LinkType) ([]bpf.RawInstruction, error) {
 		if lt != pcapio.LinkTypeLinuxSLL {
 			return nil, fmt.Errorf("any gave %s", lt)
 		}
 		return assemble(t,
 			bpf.LoadExtension{Num: bpf.ExtProto},
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: testEtherType, SkipFalse: 1},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: netnstest.EtherTypeTest, SkipFalse: 1},
 			bpf.RetConstant{Val: DefaultSnaplen},
 			bpf.RetConstant{Val: 0},
 		), nil
 	}})
-	snd := newRawSender(t, v.nsB, v.ifB)
+	snd := netnstest.NewRawSender(t, v.NSB, v.IfB)
 	payload := []byte("to any .........................................")
-	snd.send(t, ethFrame(v.macA, v.macB, testEtherType, payload))
+	snd.Send(t, netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, payload))
 	other := net.HardwareAddr{0x02, 0, 0, 0, 0, 0x99}
-	snd.send(t, ethFrame(other, v.macB, testEtherType, payload))
+	snd.Send(t, netnstest.EthFrame(other, v.MACB, netnstest.EtherTypeTest, payload))
 	got := collect(t, src, 2, 5*time.Second)
 	for i, pktType := range []uint16{0 /* host */, 3 /* otherhost */} {
 		want := make([]byte, 16)
 		binary.BigEndian.PutUint16(want[0:], pktType)
 		binary.BigEndian.PutUint16(want[2:], 1)
 		binary.BigEndian.PutUint16(want[4:], 6)
-		copy(want[6:], v.macB)
-		binary.BigEndian.PutUint16(want[14:], testEtherType)
+		copy(want[6:], v.MACB)
+		binary.BigEndian.PutUint16(want[14:], netnstest.EtherTypeTest)
 		want = append(want, payload...)
 		p := got[i]
-		if !bytes.Equal(p.Data, want) || p.Length != len(want) || p.LinkType != pcapio.LinkTypeLinuxSLL || p.InterfaceIndex != v.idxA {
+		if !bytes.Equal(p.Data, want) || p.Length != len(want) || p.LinkType != pcapio.LinkTypeLinuxSLL || p.InterfaceIndex != v.IndexA {
 			t.Errorf("packet %d: got %x (Length %d, %s, ifindex %d)\nwant %x (Length %d, LINUX_SLL, ifindex %d)",
-				i, p.Data, p.Length, p.LinkType, p.InterfaceIndex, want, len(want), v.idxA)
+				i, p.Data, p.Length, p.LinkType, p.InterfaceIndex, want, len(want), v.IndexA)
 		}
 	}
 }
 
 func TestLiveCloseUnblocks(t *testing.T) {
 	v := newVethNet(t)
-	src := openIn(t, v.nsA, Config{Interface: v.ifA, FilterFor: etherTypeFilter(t, testEtherType)})
+	src := openIn(t, v.NSA, Config{Interface: v.IfA, FilterFor: etherTypeFilter(t, netnstest.EtherTypeTest)})
 	done := make(chan error, 1)
 	go func() {
 		_, err := src.NextZeroCopy()
@@ -427,14 +443,14 @@ func TestLiveInterfaces(t *testing.T) {
 	v := newVethNet(t)
 	var ifs []Interface
 	var err error
-	inNetns(t, v.nsA, func() { ifs, err = Interfaces() })
+	netnstest.Run(t, v.NSA, func() { ifs, err = Interfaces() })
 	if err != nil {
 		t.Fatal(err)
 	}
 	var veth, anyDev, lo *Interface
 	for i := range ifs {
 		switch ifs[i].Name {
-		case v.ifA:
+		case v.IfA:
 			veth = &ifs[i]
 		case "any":
 			anyDev = &ifs[i]
@@ -443,13 +459,13 @@ func TestLiveInterfaces(t *testing.T) {
 		}
 	}
 	if veth == nil || anyDev == nil || lo == nil {
-		t.Fatalf("Interfaces() = %+v: want %s, lo and any", ifs, v.ifA)
+		t.Fatalf("Interfaces() = %+v: want %s, lo and any", ifs, v.IfA)
 	}
-	if !veth.Up || veth.Loopback || veth.Index != v.idxA || veth.HardwareAddr.String() != v.macA.String() {
-		t.Errorf("veth = %+v, want up, not loopback, index %d, MAC %s", veth, v.idxA, v.macA)
+	if !veth.Up || veth.Loopback || veth.Index != v.IndexA || veth.HardwareAddr.String() != v.MACA.String() {
+		t.Errorf("veth = %+v, want up, not loopback, index %d, MAC %s", veth, v.IndexA, v.MACA)
 	}
-	if len(veth.Addresses) != 1 || veth.Addresses[0].String() != v.addrA {
-		t.Errorf("veth addresses = %v, want [%s]", veth.Addresses, v.addrA)
+	if len(veth.Addresses) != 1 || veth.Addresses[0].String() != v.CIDRA {
+		t.Errorf("veth addresses = %v, want [%s]", veth.Addresses, v.CIDRA)
 	}
 	if !lo.Loopback || !lo.Up {
 		t.Errorf("lo = %+v, want up and loopback", lo)
@@ -459,7 +475,7 @@ func TestLiveInterfaces(t *testing.T) {
 func TestLiveNoSuchInterface(t *testing.T) {
 	v := newVethNet(t)
 	var err error
-	inNetns(t, v.nsA, func() { _, err = Open(Config{Interface: "pkttap-nonesuch"}) })
+	netnstest.Run(t, v.NSA, func() { _, err = Open(Config{Interface: "pkttap-nonesuch"}) })
 	var pe *PlatformError
 	if !errors.As(err, &pe) || pe.Interface != "pkttap-nonesuch" {
 		t.Fatalf("Open of a missing interface = %v, want a *PlatformError naming it", err)
@@ -470,14 +486,14 @@ func TestLiveNoSuchInterface(t *testing.T) {
 // goes down gets an error saying so instead of waiting forever.
 func TestLiveInterfaceDown(t *testing.T) {
 	v := newVethNet(t)
-	src := openIn(t, v.nsA, Config{Interface: v.ifA, FilterFor: etherTypeFilter(t, testEtherType)})
+	src := openIn(t, v.NSA, Config{Interface: v.IfA, FilterFor: etherTypeFilter(t, netnstest.EtherTypeTest)})
 	done := make(chan error, 1)
 	go func() {
 		_, err := src.NextZeroCopy()
 		done <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
-	if out, err := exec.Command("ip", "-n", v.nsA, "link", "set", v.ifA, "down").CombinedOutput(); err != nil {
+	if out, err := exec.Command("ip", "-n", v.NSA, "link", "set", v.IfA, "down").CombinedOutput(); err != nil {
 		t.Fatalf("ip link set down: %v\n%s", err, out)
 	}
 	select {
@@ -496,14 +512,14 @@ func TestLiveInterfaceDown(t *testing.T) {
 // then be readable.
 func TestLiveDrops(t *testing.T) {
 	v := newVethNet(t)
-	src := openIn(t, v.nsA, Config{
-		Interface: v.ifA, FilterFor: etherTypeFilter(t, testEtherType),
+	src := openIn(t, v.NSA, Config{
+		Interface: v.IfA, FilterFor: etherTypeFilter(t, netnstest.EtherTypeTest),
 		BlockSize: os.Getpagesize(), NumBlocks: 2, BlockTimeout: time.Millisecond,
 	})
-	snd := newRawSender(t, v.nsB, v.ifB)
+	snd := netnstest.NewRawSender(t, v.NSB, v.IfB)
 	const sent = 300
 	for i := range sent {
-		snd.send(t, ethFrame(v.macA, v.macB, testEtherType, []byte(fmt.Sprintf("frame %03d .....................................", i))))
+		snd.Send(t, netnstest.EthFrame(v.MACA, v.MACB, netnstest.EtherTypeTest, []byte(fmt.Sprintf("frame %03d .....................................", i))))
 	}
 	time.Sleep(50 * time.Millisecond)
 	st, err := src.Stats()
@@ -547,9 +563,9 @@ func TestLiveFilterErrors(t *testing.T) {
 	fds := openFDs(t)
 	for _, tc := range tests {
 		var err error
-		inNetns(t, v.nsA, func() {
+		netnstest.Run(t, v.NSA, func() {
 			var src Source
-			if src, err = Open(Config{Interface: v.ifA, FilterFor: tc.filter}); err == nil {
+			if src, err = Open(Config{Interface: v.IfA, FilterFor: tc.filter}); err == nil {
 				src.Close()
 			}
 		})

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/bpf"
 
+	"github.com/pkttap/pkttap/internal/netnstest"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -59,13 +60,13 @@ func TestLiveLoopback(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.iface, func(t *testing.T) {
-			src := openIn(t, v.nsA, Config{Interface: tc.iface, FilterFor: tc.filter})
+			src := openIn(t, v.NSA, Config{Interface: tc.iface, FilterFor: tc.filter})
 			if src.LinkType() != tc.lt {
 				t.Fatalf("LinkType() = %s, want %s", src.LinkType(), tc.lt)
 			}
 			var conn, sink *net.UDPConn
 			var err, serr error
-			inNetns(t, v.nsA, func() {
+			netnstest.Run(t, v.NSA, func() {
 				// A receiver, so no port-unreachable error comes back.
 				sink, serr = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
 				conn, err = net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})

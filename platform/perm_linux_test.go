@@ -29,9 +29,9 @@ func TestPermissionDenied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", v.nsA, setpriv, "--inh-caps=-all", "--bounding-set=-all", "--",
+	cmd := exec.Command("ip", "netns", "exec", v.NSA, setpriv, "--inh-caps=-all", "--bounding-set=-all", "--",
 		exe, "-test.run=^TestPermissionDenied$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+v.ifA)
+	cmd.Env = append(os.Environ(), childEnv+"="+v.IfA)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child without CAP_NET_RAW: %v\n%s", err, out)
