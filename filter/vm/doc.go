@@ -89,10 +89,11 @@
 // safe for concurrent use: a *VM is immutable after New.
 //
 // On a generated mix of 100,000 Ethernet packets, libpcap's programs for
-// common filters ran 1.1 to 1.35 times as fast as with libpcap's
-// bpf_filter and 2 to 3 times as fast as with golang.org/x/net/bpf; a
-// program that barely runs (len > 1200: two steps) costs what the call
-// costs and ties with libpcap, 1.5 times as fast as x/net/bpf. See
+// the filters of BenchmarkCompare ran 1.15 to 1.35 times as fast as with
+// libpcap's bpf_filter (1.2 to 1.8 times with 2,000 packets, all in cache)
+// and 1.85 to 2.9 times as fast as with golang.org/x/net/bpf. A program
+// that barely runs (len > 1200: two steps) costs what the call costs and
+// ties with libpcap, 1.5 to 1.85 times as fast as x/net/bpf. See
 // BenchmarkCompare in bench_test.go for how this is measured.
 package vm
 
