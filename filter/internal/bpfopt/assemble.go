@@ -31,12 +31,18 @@ func Assemble(prog []Insn) ([]bpf.RawInstruction, error) {
 // libpcap's protochain loops), a return at the end, and a length between
 // 1 and MaxInstructions.
 func Validate(prog []Insn) error {
+	if len(prog) > MaxInstructions {
+		return fmt.Errorf("bpfopt: program of %d instructions exceeds the limit of %d", len(prog), MaxInstructions)
+	}
+	return validateShape(prog)
+}
+
+// validateShape is Validate without the length limit: Optimize accepts
+// longer programs, as libpcap's optimizer does before its own size check.
+func validateShape(prog []Insn) error {
 	n := len(prog)
 	if n == 0 {
 		return fmt.Errorf("bpfopt: empty program")
-	}
-	if n > MaxInstructions {
-		return fmt.Errorf("bpfopt: program of %d instructions exceeds the limit of %d", n, MaxInstructions)
 	}
 	for i, in := range prog {
 		if err := validOp(in); err != nil {

@@ -13,12 +13,13 @@ type optimizer struct {
 const maxRounds = 200
 
 // Optimize returns a program that returns the same value as prog for every
-// packet, wire length and Linux ancillary data, and is never longer. An
-// invalid program (see [Validate]) is returned unchanged, for Assemble to
-// report.
+// packet, wire length and Linux ancillary data, and is never longer. The
+// input may be longer than MaxInstructions (the limit applies to what is
+// assembled); an otherwise invalid program (see [Validate]) is returned
+// unchanged, for Assemble to report.
 func Optimize(prog []Insn) []Insn {
 	orig := append([]Insn(nil), prog...)
-	if Validate(prog) != nil || hasBackwardJump(prog) {
+	if validateShape(prog) != nil || hasBackwardJump(prog) {
 		// Loops (protochain) are left alone, as libpcap does.
 		return orig
 	}
@@ -31,7 +32,7 @@ func Optimize(prog []Insn) []Insn {
 			out = alt
 		}
 	}
-	if len(out) > len(orig) || Validate(out) != nil {
+	if len(out) > len(orig) || validateShape(out) != nil {
 		return orig
 	}
 	return out

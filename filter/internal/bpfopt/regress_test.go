@@ -53,3 +53,62 @@ func TestOptimizeLeavesAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestOptimizeLongChains checks long chains of comparisons of one value:
+// inputs beyond MaxInstructions are optimized (as libpcap does before its
+// size check), and branches that all meet collapse in one pass.
+func TestOptimizeLongChains(t *testing.T) {
+	ldh12 := Insn{Op: clsLD | sizeH | modeABS, K: 12}
+	// ldh [12]; jeq #i -> ret #i+1, for i < n; then ret #0: 5401
+	// instructions whose repeated loads go, leaving 3602.
+	const n = 1800
+	var distinct []Insn
+	for i := 0; i < n; i++ {
+		distinct = append(distinct, ldh12, Insn{Op: clsJMP | jmpJEQ, K: uint32(i)})
+	}
+	distinct = append(distinct, Insn{Op: clsRET})
+	for i := 0; i < n; i++ {
+		distinct = append(distinct, Insn{Op: clsRET, K: uint32(i + 1)})
+	}
+	for i := 0; i < n; i++ {
+		j := 2*i + 1
+		distinct[j].Jt = 2*n + 1 + i - (j + 1)
+	}
+	// The same comparisons, every branch returning 1: only the load (a
+	// short packet is still rejected) and ret #1 remain.
+	var same []Insn
+	for i := 0; i < n; i++ {
+		same = append(same, ldh12, Insn{Op: clsJMP | jmpJEQ, K: uint32(i)})
+	}
+	same = append(same, Insn{Op: clsRET, K: 1})
+	for i := 0; i < n; i++ {
+		same[2*i+1].Jt = len(same) - 1 - (2*i + 2)
+	}
+	tests := []struct {
+		name string
+		prog []Insn
+		want int
+	}{
+		{"distinct returns", distinct, 2*n + 2},
+		{"same return", same, 2},
+	}
+	for _, tt := range tests {
+		opt := Optimize(tt.prog)
+		if len(opt) != tt.want {
+			t.Errorf("%s: %d instructions from %d, want %d", tt.name, len(opt), len(tt.prog), tt.want)
+		}
+		if _, err := Assemble(opt); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+		for _, v := range []uint16{0, 1, 7, n - 1, n, 0xffff} {
+			for _, size := range []int{13, 14, 60} {
+				data := make([]byte, 14)
+				data[12], data[13] = byte(v>>8), byte(v)
+				data = append(data, make([]byte, 60)...)[:size]
+				if got, want := interpret(opt, data, uint32(size), nil), interpret(tt.prog, data, uint32(size), nil); got != want {
+					t.Errorf("%s: ethertype %#x, %d bytes: optimized returns %d, input %d", tt.name, v, size, got, want)
+				}
+			}
+		}
+	}
+}
