@@ -14,15 +14,42 @@ import (
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/internal/netnstest"
 	"github.com/pkttap/pkttap/pcapio"
 )
+
+// newVethPair makes the test's namespaces, A (198.18.7.1) sending and B
+// (198.18.7.2) capturing, with static neighbour entries so only the test's
+// traffic crosses the link.
+func newVethPair(t *testing.T) *netnstest.Pair {
+	t.Helper()
+	return netnstest.NewPair(t, netnstest.Options{Name: "capture", Subnet: 7, Static: true})
+}
+
+// udpPayload parses an Ethernet/IPv4/UDP frame and returns its destination
+// port and payload, or ok=false.
+func udpPayload(frame []byte) (dport int, payload []byte, ok bool) {
+	if len(frame) < 14+20+8 || binary.BigEndian.Uint16(frame[12:]) != 0x0800 || frame[14+9] != 17 {
+		return 0, nil, false
+	}
+	ihl := int(frame[14]&0x0f) * 4
+	u := frame[14+ihl:]
+	return int(binary.BigEndian.Uint16(u[2:])), u[8:], true
+}
+
+// vlanUDPFrame builds an Ethernet frame from A to B tagged with VLAN id,
+// carrying an IPv4/UDP datagram to port with payload.
+func vlanUDPFrame(v *netnstest.Pair, id uint16, port int, payload []byte) []byte {
+	ip := ipv4(17, v.IPA, v.IPB, udp(netnstest.UDPSourcePort, uint16(port), payload))
+	return netnstest.EthFrame(v.MACB, v.MACA, 0x0800, ip, netnstest.VLANTag(id))
+}
 
 // openIn opens b inside namespace ns; the capture stays in ns.
 func openIn(t *testing.T, ns string, b capture.Builder) *capture.Capture {
 	t.Helper()
 	var c *capture.Capture
 	var err error
-	inNetns(t, ns, func() { c, err = b.Open() })
+	netnstest.Run(t, ns, func() { c, err = b.Open() })
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -45,14 +72,14 @@ func nextWithin(t *testing.T, c *capture.Capture, d time.Duration) pcapio.Packet
 
 func TestLiveFilterInKernel(t *testing.T) {
 	v := newVethPair(t)
-	c := openIn(t, v.nsB, capture.Live(v.ifB).Filter("udp dst port 9999"))
+	c := openIn(t, v.NSB, capture.Live(v.IfB).Filter("udp dst port 9999"))
 	if c.LinkType() != pcapio.LinkTypeEthernet {
 		t.Errorf("LinkType() = %s, want EN10MB on a veth", c.LinkType())
 	}
 	const n = 10
 	for i := range n {
-		v.sendUDP(t, 8888, []byte(fmt.Sprintf("other %d", i)), []byte(fmt.Sprintf("other %d again", i)))
-		v.sendUDP(t, 9999, []byte(fmt.Sprintf("wanted %d", i)))
+		v.SendUDP(t, 8888, []byte(fmt.Sprintf("other %d", i)), []byte(fmt.Sprintf("other %d again", i)))
+		v.SendUDP(t, 9999, []byte(fmt.Sprintf("wanted %d", i)))
 	}
 	for i := range n {
 		p := nextWithin(t, c, 5*time.Second)
@@ -60,7 +87,7 @@ func TestLiveFilterInKernel(t *testing.T) {
 		if !ok || dport != 9999 || string(payload) != fmt.Sprintf("wanted %d", i) {
 			t.Fatalf("packet %d: port %d payload %q, want port 9999 %q", i, dport, payload, fmt.Sprintf("wanted %d", i))
 		}
-		if !bytes.Equal(p.Data[0:6], v.macB) || !bytes.Equal(p.Data[6:12], v.macA) || !bytes.Equal(p.Data[14+12:14+16], v.ipA) {
+		if !bytes.Equal(p.Data[0:6], v.MACB) || !bytes.Equal(p.Data[6:12], v.MACA) || !bytes.Equal(p.Data[14+12:14+16], v.IPA) {
 			t.Errorf("packet %d: wrong addresses in % x", i, p.Data[:34])
 		}
 		if p.Length != len(p.Data) || p.LinkType != pcapio.LinkTypeEthernet || time.Since(p.Timestamp).Abs() > time.Minute {
@@ -80,17 +107,17 @@ func TestLiveFilterInKernel(t *testing.T) {
 
 func TestLivePromiscuous(t *testing.T) {
 	v := newVethPair(t)
-	base := v.promiscuity(t)
-	c := openIn(t, v.nsB, capture.Live(v.ifB).Promiscuous(true))
-	if got := v.promiscuity(t); got != base+1 {
+	base := netnstest.Promiscuity(t, v.NSB, v.IfB)
+	c := openIn(t, v.NSB, capture.Live(v.IfB).Promiscuous(true))
+	if got := netnstest.Promiscuity(t, v.NSB, v.IfB); got != base+1 {
 		t.Errorf("promiscuity %d while a promiscuous capture is open, want %d", got, base+1)
 	}
 	c.Close()
-	if got := v.promiscuity(t); got != base {
+	if got := netnstest.Promiscuity(t, v.NSB, v.IfB); got != base {
 		t.Errorf("promiscuity %d after Close, want %d", got, base)
 	}
-	c = openIn(t, v.nsB, capture.Live(v.ifB))
-	if got := v.promiscuity(t); got != base {
+	c = openIn(t, v.NSB, capture.Live(v.IfB))
+	if got := netnstest.Promiscuity(t, v.NSB, v.IfB); got != base {
 		t.Errorf("promiscuity %d with a non-promiscuous capture open, want %d", got, base)
 	}
 	c.Close()
@@ -98,8 +125,8 @@ func TestLivePromiscuous(t *testing.T) {
 
 func TestLiveSnaplen(t *testing.T) {
 	v := newVethPair(t)
-	c := openIn(t, v.nsB, capture.Live(v.ifB).Snaplen(50).Filter("udp"))
-	v.sendUDP(t, 7777, bytes.Repeat([]byte("x"), 500))
+	c := openIn(t, v.NSB, capture.Live(v.IfB).Snaplen(50).Filter("udp"))
+	v.SendUDP(t, 7777, bytes.Repeat([]byte("x"), 500))
 	p := nextWithin(t, c, 5*time.Second)
 	if len(p.Data) != 50 || p.Length != 14+20+8+500 || !p.IsTruncated() {
 		t.Errorf("got %d of %d bytes (truncated %v), want 50 of %d", len(p.Data), p.Length, p.IsTruncated(), 14+20+8+500)
@@ -108,7 +135,7 @@ func TestLiveSnaplen(t *testing.T) {
 
 func TestLiveCloseWakesNext(t *testing.T) {
 	v := newVethPair(t)
-	c := openIn(t, v.nsB, capture.Live(v.ifB).Filter("udp port 1"))
+	c := openIn(t, v.NSB, capture.Live(v.IfB).Filter("udp port 1"))
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Next()
@@ -140,12 +167,12 @@ func TestLiveCloseWakesNext(t *testing.T) {
 func TestLiveErrors(t *testing.T) {
 	v := newVethPair(t)
 	var err error
-	inNetns(t, v.nsB, func() { _, err = capture.Live("pkttap-none0").Open() })
+	netnstest.Run(t, v.NSB, func() { _, err = capture.Live("pkttap-none0").Open() })
 	var pe *capture.PlatformError
 	if !errors.As(err, &pe) {
 		t.Errorf("Open of a missing interface = %v, want a *PlatformError", err)
 	}
-	inNetns(t, v.nsB, func() { _, err = capture.Live(v.ifB).Filter("udp port").Open() })
+	netnstest.Run(t, v.NSB, func() { _, err = capture.Live(v.IfB).Filter("udp port").Open() })
 	var fe *filter.Error
 	if !errors.As(err, &fe) {
 		t.Errorf("Open with a bad filter = %v, want a *filter.Error", err)
@@ -156,13 +183,13 @@ func TestInterfaces(t *testing.T) {
 	v := newVethPair(t)
 	var ifs []capture.Interface
 	var err error
-	inNetns(t, v.nsB, func() { ifs, err = capture.Interfaces() })
+	netnstest.Run(t, v.NSB, func() { ifs, err = capture.Interfaces() })
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
 	for _, ifc := range ifs {
-		if ifc.Name != v.ifB {
+		if ifc.Name != v.IfB {
 			continue
 		}
 		found = true
@@ -170,12 +197,12 @@ func TestInterfaces(t *testing.T) {
 		for _, a := range ifc.Addresses {
 			hasAddr = hasAddr || a.String() == "198.18.7.2/24"
 		}
-		if !ifc.Up || ifc.Loopback || ifc.Index <= 0 || !bytes.Equal(ifc.HardwareAddr, v.macB) || !hasAddr {
-			t.Errorf("Interfaces() gives %+v for %s, want it up, not loopback, with its index, MAC %s and 198.18.7.2/24", ifc, v.ifB, v.macB)
+		if !ifc.Up || ifc.Loopback || ifc.Index <= 0 || !bytes.Equal(ifc.HardwareAddr, v.MACB) || !hasAddr {
+			t.Errorf("Interfaces() gives %+v for %s, want it up, not loopback, with its index, MAC %s and 198.18.7.2/24", ifc, v.IfB, v.MACB)
 		}
 	}
 	if !found {
-		t.Errorf("Interfaces() in the namespace = %+v, no %s", ifs, v.ifB)
+		t.Errorf("Interfaces() in the namespace = %+v, no %s", ifs, v.IfB)
 	}
 }
 
@@ -185,15 +212,15 @@ func TestInterfaces(t *testing.T) {
 // must be back in the bytes returned.
 func TestLiveVLANFilter(t *testing.T) {
 	v := newVethPair(t)
-	c := openIn(t, v.nsB, capture.Live(v.ifB).Filter("vlan 100 and udp port 5555"))
+	c := openIn(t, v.NSB, capture.Live(v.IfB).Filter("vlan 100 and udp port 5555"))
 	const n = 5
 	var frames, want [][]byte
 	for i := range n {
-		tagged := v.vlanUDPFrame(100, 5555, []byte(fmt.Sprintf("vlan 100 #%d", i)))
-		frames = append(frames, v.vlanUDPFrame(200, 5555, []byte("vlan 200")), tagged)
+		tagged := vlanUDPFrame(v, 100, 5555, []byte(fmt.Sprintf("vlan 100 #%d", i)))
+		frames = append(frames, vlanUDPFrame(v, 200, 5555, []byte("vlan 200")), tagged)
 		want = append(want, tagged)
 	}
-	v.sendFrames(t, frames...)
+	netnstest.NewRawSender(t, v.NSA, v.IfA).Send(t, frames...)
 	for i := range n {
 		p := nextWithin(t, c, 5*time.Second)
 		if !bytes.Equal(p.Data, want[i]) || p.Length != len(want[i]) {
@@ -211,20 +238,20 @@ func TestLiveVLANFilter(t *testing.T) {
 // reads from the packet type metadata.
 func TestLiveAnyDevice(t *testing.T) {
 	v := newVethPair(t)
-	c := openIn(t, v.nsB, capture.Live("any").Filter("inbound and udp dst port 9999"))
+	c := openIn(t, v.NSB, capture.Live("any").Filter("inbound and udp dst port 9999"))
 	if c.LinkType() != pcapio.LinkTypeLinuxSLL {
 		t.Fatalf("LinkType() = %s on any, want LINUX_SLL", c.LinkType())
 	}
 	const n = 4
 	for i := range n {
-		v.sendUDP(t, 9999, []byte(fmt.Sprintf("any %d", i)))
+		v.SendUDP(t, 9999, []byte(fmt.Sprintf("any %d", i)))
 	}
 	for i := range n {
 		p := nextWithin(t, c, 5*time.Second)
 		// SLL: packet type (0 = to us), ARPHRD, address length, address,
 		// protocol; then the IPv4 packet.
 		if len(p.Data) < 16+28 || binary.BigEndian.Uint16(p.Data[0:]) != 0 || binary.BigEndian.Uint16(p.Data[14:]) != 0x0800 ||
-			!bytes.Equal(p.Data[6:12], v.macA) || string(p.Data[16+28:]) != fmt.Sprintf("any %d", i) || p.LinkType != pcapio.LinkTypeLinuxSLL {
+			!bytes.Equal(p.Data[6:12], v.MACA) || string(p.Data[16+28:]) != fmt.Sprintf("any %d", i) || p.LinkType != pcapio.LinkTypeLinuxSLL {
 			t.Fatalf("packet %d on any: % x", i, p.Data)
 		}
 	}
@@ -268,9 +295,9 @@ func TestLivePermissionDenied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", v.nsB, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+	cmd := exec.Command("ip", "netns", "exec", v.NSB, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
 		bin, "-test.run=^TestLivePermissionDenied$")
-	cmd.Env = append(os.Environ(), permChildEnv+"="+v.ifB)
+	cmd.Env = append(os.Environ(), permChildEnv+"="+v.IfB)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
@@ -282,7 +309,7 @@ func TestLivePermissionDenied(t *testing.T) {
 
 func TestLiveFilterOptions(t *testing.T) {
 	v := newVethPair(t)
-	c := openIn(t, v.nsB, capture.Live(v.ifB).Snaplen(128))
+	c := openIn(t, v.NSB, capture.Live(v.IfB).Snaplen(128))
 	if opts := c.FilterOptions(); opts.LinkType != pcapio.LinkTypeEthernet || opts.Snaplen != 128 || opts.Target != filter.TargetLinuxSocket {
 		t.Errorf("FilterOptions() = %+v, want EN10MB, snaplen 128, the Linux socket target", opts)
 	}
