@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/internal/netnstest"
 )
 
 var (
@@ -54,6 +55,14 @@ func inspectBinary(t *testing.T) string {
 	return binPath
 }
 
+// newVethPair makes the test's namespaces, A (198.18.8.1) sending and B
+// (198.18.8.2) capturing, with static neighbour entries so only the test's
+// traffic crosses the link.
+func newVethPair(t *testing.T) *netnstest.Pair {
+	t.Helper()
+	return netnstest.NewPair(t, netnstest.Options{Name: "inspect", Subnet: 8, Static: true})
+}
+
 // startInNetns starts pkttap-inspect in namespace ns and returns it with
 // its stdout and stderr buffers.
 func startInNetns(t *testing.T, ns string, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
@@ -71,7 +80,7 @@ func startInNetns(t *testing.T, ns string, args ...string) (*exec.Cmd, *syncBuff
 
 // waitExit waits for cmd while sending UDP datagrams from A to B's port
 // 9999 every 20 ms, at most 200 of them.
-func waitExit(t *testing.T, v *vethPair, cmd *exec.Cmd, send bool) error {
+func waitExit(t *testing.T, v *netnstest.Pair, cmd *exec.Cmd, send bool) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -83,7 +92,7 @@ func waitExit(t *testing.T, v *vethPair, cmd *exec.Cmd, send bool) error {
 			return err
 		case <-tick.C:
 			if send && i < 200 {
-				v.sendUDP(t, 9999, []byte("pkttap-inspect live test"))
+				v.SendUDP(t, 9999, []byte("pkttap-inspect live test"))
 			}
 			if i > 500 {
 				t.Fatal("pkttap-inspect did not exit within 10s")
@@ -94,7 +103,7 @@ func waitExit(t *testing.T, v *vethPair, cmd *exec.Cmd, send bool) error {
 
 func TestLiveCount(t *testing.T) {
 	v := newVethPair(t)
-	cmd, out, errb := startInNetns(t, v.nsB, "-c", "3", v.ifB, "udp", "port", "9999")
+	cmd, out, errb := startInNetns(t, v.NSB, "-c", "3", v.IfB, "udp", "port", "9999")
 	if err := waitExit(t, v, cmd, true); err != nil {
 		t.Fatalf("pkttap-inspect: %v\n%s", err, errb)
 	}
@@ -123,7 +132,7 @@ func TestLiveInterrupt(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "live.pcapng")
 	bin := inspectBinary(t)
 	// ip netns exec execs pkttap-inspect in place, so the signal reaches it.
-	cmd := exec.Command("ip", "netns", "exec", v.nsB, bin, "-w", file, "-S", v.ifB, "udp")
+	cmd := exec.Command("ip", "netns", "exec", v.NSB, bin, "-w", file, "-S", v.IfB, "udp")
 	var out, errb syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -132,7 +141,7 @@ func TestLiveInterrupt(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill() })
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "→") && time.Now().Before(deadline) {
-		v.sendUDP(t, 9999, []byte("before the interrupt"))
+		v.SendUDP(t, 9999, []byte("before the interrupt"))
 		time.Sleep(50 * time.Millisecond)
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
@@ -182,13 +191,13 @@ func (s *syncBuffer) String() string {
 
 func TestListInterfaces(t *testing.T) {
 	v := newVethPair(t)
-	cmd, out, errb := startInNetns(t, v.nsB, "-l")
+	cmd, out, errb := startInNetns(t, v.NSB, "-l")
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("pkttap-inspect -l: %v\n%s", err, errb)
 	}
-	want := regexp.MustCompile(`(?m)^\d+\.` + v.ifB + ` \[Up\] 198\.18\.8\.2/24$`)
+	want := regexp.MustCompile(`(?m)^\d+\.` + v.IfB + ` \[Up\] 198\.18\.8\.2/24$`)
 	if !want.MatchString(out.String()) || !regexp.MustCompile(`(?m)^\d+\.lo \[Up, Loopback\] 127\.0\.0\.1/8`).MatchString(out.String()) {
-		t.Errorf("pkttap-inspect -l in a namespace with lo and %s printed:\n%s", v.ifB, out)
+		t.Errorf("pkttap-inspect -l in a namespace with lo and %s printed:\n%s", v.IfB, out)
 	}
 }
 
@@ -204,7 +213,7 @@ func TestLivePermissionDenied(t *testing.T) {
 	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", v.nsB, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin, "-c", "1", v.ifB)
+	cmd := exec.Command("ip", "netns", "exec", v.NSB, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin, "-c", "1", v.IfB)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
@@ -217,7 +226,7 @@ func TestLivePermissionDenied(t *testing.T) {
 
 func TestLiveNoSuchInterface(t *testing.T) {
 	v := newVethPair(t)
-	out, err := exec.Command("ip", "netns", "exec", v.nsB, inspectBinary(t), "pkttap-none0").CombinedOutput()
+	out, err := exec.Command("ip", "netns", "exec", v.NSB, inspectBinary(t), "pkttap-none0").CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "pkttap-inspect -l lists the interfaces") {
 		t.Errorf("pkttap-inspect on a missing interface: %v, %q; want exit 1 and a hint to run -l", err, out)
