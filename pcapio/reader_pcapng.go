@@ -1,6 +1,7 @@
 package pcapio
 
 import (
+	"encoding/binary"
 	"io"
 	"strings"
 	"time"
@@ -48,7 +49,7 @@ func (r *Reader) readSHB() error {
 		return r.b.truncated(off, "section header block", 12)
 	}
 	h := r.b.buf[r.b.pos:]
-	switch bom := r.u32le(h[8:]); bom {
+	switch bom := binary.LittleEndian.Uint32(h[8:]); bom {
 	case byteOrderMagic:
 		r.be = false
 	case swap32(byteOrderMagic):
@@ -108,10 +109,6 @@ func (r *Reader) parseSHBOptions(opts []byte, off int64) (SectionInfo, error) {
 			info.Application = optString(val)
 		}
 	}
-}
-
-func (r *Reader) u32le(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // readBlockBody buffers a whole block of length blen at offset off, checks
