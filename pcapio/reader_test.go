@@ -469,3 +469,46 @@ func TestNewReaderOnLivePipe(t *testing.T) {
 		t.Fatalf("after the packet: %v", err)
 	}
 }
+
+// TestBigBlocksStream reads, through a reader returning short reads, a
+// pcapng with a 3 MiB custom block to skip and packets bigger than every
+// buffer size, with Next and NextZeroCopy.
+func TestBigBlocksStream(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 250_000/16)
+	g := ngOK(be)
+	g.block(blockTypeCustom, make([]byte, 3<<20))
+	g.epb(0, 2, uint32(len(big)), big)
+	g.epb(0, 3, 5, []byte("small"))
+	g.epb(0, 4, uint32(len(big)), big)
+	for _, zeroCopy := range []bool{false, true} {
+		r, err := NewReader(iotest.HalfReader(bytes.NewReader(g.buf)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for {
+			var p Packet
+			if zeroCopy {
+				p, err = r.NextZeroCopy()
+			} else {
+				p, err = r.Next()
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("zero-copy %v: %v", zeroCopy, err)
+			}
+			got = append(got, string(p.Data))
+		}
+		want := []string{"abcd", string(big), "small", string(big)}
+		if len(got) != len(want) {
+			t.Fatalf("zero-copy %v: %d packets, want %d", zeroCopy, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("zero-copy %v: packet %d differs (%d bytes, want %d)", zeroCopy, i, len(got[i]), len(want[i]))
+			}
+		}
+	}
+}
