@@ -68,7 +68,7 @@ func (fs factSet) about(a vid) factSet {
 }
 
 // maxFacts bounds the facts kept per block.
-const maxFacts = 128
+const maxFacts = 512
 
 // edgeFact returns the fact that branch dir of conditional block b adds.
 func edgeFact(b *block, dir int) fact {

@@ -6,6 +6,7 @@ type effect struct {
 	v       vid    // value written
 	canFail bool   // the statement may reject the packet here
 	ext     uint64 // captured length known after it succeeds (0: none)
+	indX    vid    // for an indexed load: the index value (ext is past it)
 	rewrite Insn   // an equivalent, simpler form of the statement
 }
 
@@ -47,6 +48,8 @@ func (o *optimizer) eval(s *state, in Insn) effect {
 			e.canFail = !s.holds(e.v)
 			if !isSpecialOffset(uint64(in.K)) {
 				e.ext = uint64(in.K) + size
+				e.indX = s.v[atomX]
+				e.canFail = e.canFail && s.indExt(e.indX) < e.ext
 			}
 		case modeMSH:
 			e.v = t.get(vexpr{kind: vkMsh, k: in.K})
@@ -97,6 +100,9 @@ func (o *optimizer) absLoad(s *state, e *effect, op uint16, k uint64) {
 
 // apply updates s with e.
 func (s *state) apply(e effect) {
+	if e.indX != 0 {
+		s.noteInd(e.indX, e.ext)
+	}
 	s.v[e.atom] = e.v
 	if e.ext > s.minLen {
 		s.minLen = e.ext
@@ -124,6 +130,7 @@ func (o *optimizer) entryState(b *block) state {
 		if ps.minLen < s.minLen {
 			s.minLen = ps.minLen
 		}
+		s.meetInd(ps)
 	}
 	for a := range s.v {
 		if s.v[a] == 0 {

@@ -112,3 +112,43 @@ func TestOptimizeLongChains(t *testing.T) {
 		}
 	}
 }
+
+// TestOptimizeRepeatedIndexedTest checks that a comparison repeated after
+// an indexed load (as "port 1 or port 1" gives over IPv4) is known on the
+// second try: the first load succeeded, so the second cannot fail.
+func TestOptimizeRepeatedIndexedTest(t *testing.T) {
+	msh := Insn{Op: clsLDX | sizeB | modeMSH, K: 14}
+	src := Insn{Op: clsLD | sizeH | modeIND, K: 14}
+	dst := Insn{Op: clsLD | sizeH | modeIND, K: 16}
+	prog := []Insn{
+		msh, src, {Op: clsJMP | jmpJEQ, K: 1, Jt: 9}, // -> ret 1
+		msh, dst, {Op: clsJMP | jmpJEQ, K: 1, Jt: 6},
+		msh, src, {Op: clsJMP | jmpJEQ, K: 1, Jt: 3},
+		msh, dst, {Op: clsJMP | jmpJEQ, K: 1, Jt: 0, Jf: 1},
+		{Op: clsRET, K: 1},
+		{Op: clsRET},
+	}
+	opt := Optimize(prog)
+	loads := 0
+	for _, in := range opt {
+		if opClass(in.Op) == clsLD && opMode(in.Op) == modeIND {
+			loads++
+		}
+	}
+	if loads != 2 {
+		t.Errorf("%d indexed loads left, want 2: %v", loads, opt)
+	}
+	for _, n := range []int{14, 15, 34, 35, 36, 37, 40} {
+		for _, v := range []byte{0, 1} {
+			data := make([]byte, 40)
+			data[14] = 0x45
+			for i := 34; i < len(data); i++ {
+				data[i] = v
+			}
+			data = data[:n]
+			if got, want := interpret(opt, data, uint32(n), nil), interpret(prog, data, uint32(n), nil); got != want {
+				t.Errorf("%d bytes of %d: optimized returns %d, input %d", n, v, got, want)
+			}
+		}
+	}
+}

@@ -156,6 +156,56 @@ func foldALU(op uint16, a, b uint32) (uint32, bool) {
 type state struct {
 	v      [nAtoms]vid
 	minLen uint64
+	ind    [indSlots]indBound // indexed loads that have succeeded
+}
+
+// indSlots is how many index values state remembers indexed loads for.
+const indSlots = 4
+
+// indBound records that an indexed load with X holding x reached ext bytes
+// past X (so the packet holds at least x+ext bytes, and any indexed load
+// with that X up to ext cannot fail).
+type indBound struct {
+	x   vid
+	ext uint64
+}
+
+// indExt returns how far past index value x loads are known to succeed.
+func (s *state) indExt(x vid) uint64 {
+	for _, b := range s.ind {
+		if b.x == x {
+			return b.ext
+		}
+	}
+	return 0
+}
+
+// noteInd records an indexed load with index value x reaching ext; when
+// the slots are full the oldest is forgotten, which is always sound.
+func (s *state) noteInd(x vid, ext uint64) {
+	for i := range s.ind {
+		if s.ind[i].x == x {
+			s.ind[i].ext = max(s.ind[i].ext, ext)
+			return
+		}
+	}
+	copy(s.ind[:], s.ind[1:])
+	s.ind[indSlots-1] = indBound{x: x, ext: ext}
+}
+
+// meetInd keeps the indexed bounds both s and p know, with the smaller
+// reach.
+func (s *state) meetInd(p *state) {
+	for i := range s.ind {
+		if s.ind[i].x == 0 {
+			continue
+		}
+		if e := p.indExt(s.ind[i].x); e > 0 {
+			s.ind[i].ext = min(s.ind[i].ext, e)
+		} else {
+			s.ind[i] = indBound{}
+		}
+	}
 }
 
 // holds reports whether some atom holds v: then the computation of v has
