@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -147,7 +148,7 @@ func (s *Server) job(w http.ResponseWriter, c *Capture, expr string) *filterJob 
 	if j := c.filters.lookup(expr); j != nil {
 		return j
 	}
-	if _, _, err := compileFor(expr, c.primaryLinkType()); err != nil {
+	if _, _, err := compileFor(expr, c.primaryLinkType(), c.byteOrder()); err != nil {
 		filterError(w, err)
 		return nil
 	}
@@ -340,6 +341,7 @@ func treeNode(n *dissect.Node) TreeNode {
 func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lt := pcapio.LinkTypeEthernet
+	var order binary.ByteOrder // a capture's file's, when compiling for one
 	if name := q.Get("linktype"); name != "" {
 		var err error
 		if lt, err = pcapio.LinkTypeFromName(name); err != nil {
@@ -352,10 +354,10 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "no capture with id "+strconv.Quote(id))
 			return
 		}
-		lt = c.primaryLinkType()
+		lt, order = c.primaryLinkType(), c.byteOrder()
 	}
 	expr := q.Get("expr")
-	prog, err := filter.Compile(expr, filter.Options{LinkType: lt, Target: filter.TargetFile})
+	prog, err := filter.Compile(expr, fileOptions(lt, order))
 	if err != nil {
 		filterError(w, err)
 		return

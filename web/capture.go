@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -45,7 +46,8 @@ type Capture struct {
 	format    string
 	gzipped   bool
 	linkTypes []pcapio.LinkType
-	first     int64 // timestamp of packet 1 (ns)
+	order     binary.ByteOrder // of the file, as filters are compiled for it; nil until its header is read
+	first     int64            // timestamp of packet 1 (ns)
 	minTS     int64
 	maxTS     int64
 	readBytes int64 // source bytes consumed by the index pass
@@ -139,6 +141,14 @@ func (c *Capture) linkTypeList() []pcapio.LinkType {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.linkTypes)
+}
+
+// byteOrder returns the byte order of the capture file (nil before its
+// header has been read).
+func (c *Capture) byteOrder() binary.ByteOrder {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order
 }
 
 // records reads up to n records starting at start, clipped to what has been

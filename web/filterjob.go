@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -83,9 +84,17 @@ func (j *filterJob) snapshot() ([]uint32, bool, error) {
 	return j.matches[:len(j.matches):len(j.matches)], j.fin, j.err
 }
 
-// compileFor compiles expr for one link type into a VM.
-func compileFor(expr string, lt pcapio.LinkType) (*vm.VM, *filter.Program, error) {
-	prog, err := filter.Compile(expr, filter.Options{LinkType: lt, Target: filter.TargetFile})
+// fileOptions are the options a filter on a capture file of link type lt
+// and byte order order is compiled with: those capture uses for a file, so
+// filters behave as libpcap's do when it reads one (order nil when unknown).
+func fileOptions(lt pcapio.LinkType, order binary.ByteOrder) filter.Options {
+	return filter.Options{LinkType: lt, Target: filter.TargetFile, SavefileByteOrder: order}
+}
+
+// compileFor compiles expr for one link type of a file in byte order order
+// into a VM.
+func compileFor(expr string, lt pcapio.LinkType, order binary.ByteOrder) (*vm.VM, *filter.Program, error) {
+	prog, err := filter.Compile(expr, fileOptions(lt, order))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -112,6 +121,7 @@ func (j *filterJob) run(ctx context.Context, c *Capture, notify func()) {
 
 func (j *filterJob) scan(ctx context.Context, c *Capture, notify func()) error {
 	vms := map[pcapio.LinkType]*vm.VM{}
+	var order binary.ByteOrder
 	sr := newSpoolReader(c.spool)
 	recs := make([]record, scanBatch)
 	var found []uint32
@@ -133,7 +143,10 @@ func (j *filterJob) scan(ctx context.Context, c *Capture, notify func()) error {
 				rec := &recs[k]
 				m, ok := vms[rec.LinkType]
 				if !ok {
-					m, _, _ = compileFor(j.expr, rec.LinkType)
+					if order == nil {
+						order = c.byteOrder() // read with the header, before any record
+					}
+					m, _, _ = compileFor(j.expr, rec.LinkType, order)
 					vms[rec.LinkType] = m
 				}
 				if m == nil {
