@@ -111,10 +111,18 @@ func (p *indexPass) read(ctx context.Context, r *pcapio.Reader, out chan<- *batc
 			return errors.Join(fmt.Errorf("after packet %d: %w", total, err), serr)
 		}
 		total++
+		// A packet without a timestamp (a pcapng Simple Packet Block) has
+		// the zero time, which UnixNano cannot represent: index it at the
+		// epoch (unknown time), so it shows as 1970-01-01 and can be
+		// written back out (pcapio refuses times before 1970).
+		var ts int64
+		if !pkt.Timestamp.IsZero() {
+			ts = pkt.Timestamp.UnixNano()
+		}
 		start := len(b.data)
 		b.data = append(b.data, pkt.Data...)
 		b.pkts = append(b.pkts, batchPkt{
-			start: start, end: len(b.data), dataOff: r.DataOffset(), ts: pkt.Timestamp.UnixNano(),
+			start: start, end: len(b.data), dataOff: r.DataOffset(), ts: ts,
 			wireLen: pkt.Length, linkType: pkt.LinkType, ifIndex: pkt.InterfaceIndex,
 		})
 		if total == firstPublish || len(b.pkts) >= batchPackets || len(b.data) >= batchBytes ||
