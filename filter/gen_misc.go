@@ -122,7 +122,7 @@ func (c *compiler) genInbound(outbound bool) *block {
 		if c.savefile() {
 			c.errorf("inbound/outbound not supported on %s when reading savefiles", c.linktype.Description())
 		}
-		b0 = c.genCmp(orLinkHdr, skfAdOff+skfAdPktType, sizeH, packetOutgoing)
+		b0 = c.genCmp(orLinkHdr, skfAdOffInt+skfAdPktType, sizeH, packetOutgoing)
 	}
 	if !outbound {
 		genNot(b0)
@@ -138,5 +138,5 @@ func (c *compiler) genIfindex(ifindex uint32) *block {
 	if c.savefile() {
 		c.errorf("ifindex not supported on %s when reading savefiles", c.linktype.Description())
 	}
-	return c.genCmp(orLinkHdr, skfAdOff+skfAdIfIndex, sizeW, ifindex)
+	return c.genCmp(orLinkHdr, skfAdOffInt+skfAdIfIndex, sizeW, ifindex)
 }

@@ -407,9 +407,9 @@ func scanRange(s string) (int, int, bool) {
 			i++
 		}
 		j := i
-		v := 0
+		var v int64 // int64 so that 32-bit platforms scan as 64-bit ones do
 		for j < len(s) && s[j] >= '0' && s[j] <= '9' && v < 1<<31 {
-			v = v*10 + int(s[j]-'0')
+			v = v*10 + int64(s[j]-'0')
 			j++
 		}
 		if j == i {
@@ -418,7 +418,7 @@ func scanRange(s string) (int, int, bool) {
 		if neg {
 			v = -v
 		}
-		return v, s[j:], true
+		return int(v), s[j:], true
 	}
 	p1, rest, ok := num(s)
 	if !ok || len(rest) == 0 || rest[0] != '-' {

@@ -53,6 +53,11 @@ const (
 // skfAdOff is the Linux offset of the ancillary data loads (SKF_AD_OFF).
 const skfAdOff = 0xfffff000
 
+// skfAdOffInt is SKF_AD_OFF as a signed offset (-4096), for the code
+// generator's int offsets: it fits int on 32-bit platforms too, and it
+// becomes the same instruction operand once converted to uint32.
+const skfAdOffInt = -0x1000
+
 // Linux ancillary data fields, added to skfAdOff.
 const (
 	skfAdProtocol       = 0
