@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/pkttap/pkttap/internal/testenv"
 )
 
 func TestFormat(t *testing.T) {
@@ -44,12 +46,7 @@ func TestFormat(t *testing.T) {
 // BSD hexdump) for every length from 0 to 80 and a long input with offsets
 // past 0xffff, dropping hexdump's final offset line.
 func TestAgainstHexdump(t *testing.T) {
-	path, err := exec.LookPath("hexdump")
-	if err != nil {
-		// Not a CI prerequisite (CI installs no bsdextrautils); TestFormat
-		// checks the layout without it.
-		t.Skip("skipping: hexdump is not installed (apt-get install -y bsdextrautils)")
-	}
+	path := testenv.LookPath(t, "hexdump", "hexdump")
 	lengths := make([]int, 0, 82)
 	for n := range 81 {
 		lengths = append(lengths, n)

@@ -4,7 +4,7 @@
 //
 // PKTTAP_REQUIRE is a comma-separated list of prerequisite names ("root",
 // "netns", "tcpdump", "tshark", "chromium", "corpus", "libpcap", "cc") or
-// "all".
+// "all". ("hexdump", from bsdextrautils, is one too.)
 package testenv
 
 import (
@@ -56,6 +56,8 @@ func debianPackage(program string) string {
 		return "chromium"
 	case "ip":
 		return "iproute2"
+	case "hexdump":
+		return "bsdextrautils"
 	case "cc", "gcc":
 		return "gcc libpcap-dev"
 	}
