@@ -46,8 +46,9 @@ type Capture struct {
 	format    string
 	gzipped   bool
 	linkTypes []pcapio.LinkType
-	order     binary.ByteOrder // of the file, as filters are compiled for it; nil until its header is read
-	first     int64            // timestamp of packet 1 (ns)
+	ifaces    []pcapio.Interface // every interface of every section, in file order; record.IfIndex indexes it
+	order     binary.ByteOrder   // of the file, as filters are compiled for it; nil until its header is read
+	first     int64              // timestamp of packet 1 (ns)
 	minTS     int64
 	maxTS     int64
 	readBytes int64 // source bytes consumed by the index pass
@@ -141,6 +142,14 @@ func (c *Capture) linkTypeList() []pcapio.LinkType {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.linkTypes)
+}
+
+// interfaces returns the capture's interfaces seen so far (shared,
+// read-only: the index pass only appends).
+func (c *Capture) interfaces() []pcapio.Interface {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ifaces[:len(c.ifaces):len(c.ifaces)]
 }
 
 // byteOrder returns the byte order of the capture file (nil before its

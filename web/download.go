@@ -74,13 +74,10 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	opts := pcapio.WriterOptions{Format: format, LinkType: lts[0], Snaplen: 262144}
-	ifIndex := map[pcapio.LinkType]int{}
-	for i, lt := range lts {
-		ifIndex[lt] = i
-		opts.Interfaces = append(opts.Interfaces, pcapio.Interface{LinkType: lt, Snaplen: 262144})
-	}
-	if format != pcapio.FormatPcapNg {
-		opts.Interfaces = nil
+	var ifaces []pcapio.Interface
+	if format == pcapio.FormatPcapNg {
+		ifaces = c.interfaces()
+		opts.Interfaces = downloadInterfaces(ifaces)
 	}
 
 	h := w.Header()
@@ -105,7 +102,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 			return int(matches[k])
 		}
 		return k
-	}, ifIndex); err != nil {
+	}, ifaces); err != nil {
 		s.log.Warn("download aborted", "id", c.id, "err", err)
 		panic(http.ErrAbortHandler) // the client must see a broken download, not a short file
 	}
@@ -128,9 +125,28 @@ func jobDone(j *filterJob) <-chan struct{} {
 	return j.done
 }
 
+// downloadInterfaces returns the pcapng interfaces of a download: those of
+// the capture, with their names, descriptions, snap lengths and other
+// options. Timestamps are written without if_tsoffset (the index holds them
+// with it applied), and at the source resolution only where that keeps the
+// indexed nanoseconds exact (10^-k, k <= 9), else in nanoseconds.
+func downloadInterfaces(ifaces []pcapio.Interface) []pcapio.Interface {
+	out := make([]pcapio.Interface, len(ifaces))
+	for i, ifc := range ifaces {
+		ifc.TSOffset = 0
+		if res := ifc.TSResolution; res.IsBinary() || res.Exponent() > 9 {
+			ifc.TSResolution = pcapio.TSResolutionNano
+		}
+		out[i] = ifc
+	}
+	return out
+}
+
 // streamPackets writes n packets, the k-th being packet index(k), reading
-// records in batches and packet bytes through one spool window.
-func (s *Server) streamPackets(r *http.Request, c *Capture, pw *pcapio.Writer, n int, index func(int) int, ifIndex map[pcapio.LinkType]int) error {
+// records in batches and packet bytes through one spool window. For pcapng,
+// ifaces are the writer's interfaces, which record.IfIndex indexes, and
+// packet comments are read from the summaries of the packets that have one.
+func (s *Server) streamPackets(r *http.Request, c *Capture, pw *pcapio.Writer, n int, index func(int) int, ifaces []pcapio.Interface) error {
 	sr := newSpoolReader(c.spool)
 	idx := make([]int, 0, scanBatch)
 	for k := 0; k < n; k += scanBatch {
@@ -145,6 +161,12 @@ func (s *Server) streamPackets(r *http.Request, c *Capture, pw *pcapio.Writer, n
 		if err != nil {
 			return err
 		}
+		var comments map[int]string
+		if ifaces != nil {
+			if comments, err = c.comments(recs); err != nil {
+				return err
+			}
+		}
 		for i := range recs {
 			rec := &recs[i]
 			data, err := sr.read(rec.DataOff, int(rec.CapLen))
@@ -152,11 +174,17 @@ func (s *Server) streamPackets(r *http.Request, c *Capture, pw *pcapio.Writer, n
 				return err
 			}
 			p := pcapio.Packet{
-				Timestamp:      rec.Time(),
-				Data:           data,
-				Length:         int(rec.WireLen),
-				LinkType:       rec.LinkType,
-				InterfaceIndex: ifIndex[rec.LinkType],
+				Timestamp: rec.Time(),
+				Data:      data,
+				Length:    int(rec.WireLen),
+				LinkType:  rec.LinkType,
+				Comment:   comments[i],
+			}
+			if ifaces != nil {
+				if int(rec.IfIndex) >= len(ifaces) || ifaces[rec.IfIndex].LinkType != rec.LinkType {
+					return fmt.Errorf("packet %d: interface %d is not one of the capture's %d", idx[i]+1, rec.IfIndex, len(ifaces))
+				}
+				p.InterfaceIndex = int(rec.IfIndex)
 			}
 			if err := pw.WritePacket(&p); err != nil {
 				return fmt.Errorf("write packet %d: %w", idx[i]+1, err)
@@ -164,4 +192,29 @@ func (s *Server) streamPackets(r *http.Request, c *Capture, pw *pcapio.Writer, n
 		}
 	}
 	return nil
+}
+
+// comments returns the comments of those of recs that have one, by
+// position in recs, reading only their summaries.
+func (c *Capture) comments(recs []record) (map[int]string, error) {
+	var with []record
+	var at []int
+	for i := range recs {
+		if recs[i].Flags&flagComment != 0 {
+			with = append(with, recs[i])
+			at = append(at, i)
+		}
+	}
+	if len(with) == 0 {
+		return nil, nil
+	}
+	sums, err := c.summaries(with)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[int]string, len(with))
+	for k, i := range at {
+		m[i] = sums[k].Comment
+	}
+	return m, nil
 }

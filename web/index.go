@@ -24,7 +24,7 @@ const recordSize = 48
 //	28 ifIndex  uint32  interface index (pcapng IDB number)
 //	32 sumOff   int64   offset of the summary in the summaries file
 //	40 sumLen   uint32  length of the summary
-//	44 reserved uint32
+//	44 flags    uint32  flagComment when the summary holds a packet comment
 type record struct {
 	DataOff  int64
 	TSNanos  int64
@@ -34,7 +34,12 @@ type record struct {
 	IfIndex  uint32
 	SumOff   int64
 	SumLen   uint32
+	Flags    uint32
 }
+
+// flagComment in record.Flags: the packet has a comment, kept in its
+// summary.
+const flagComment = 1 << 0
 
 // put encodes rec into b, which must hold recordSize bytes.
 func (rec *record) put(b []byte) {
@@ -47,7 +52,7 @@ func (rec *record) put(b []byte) {
 	le.PutUint32(b[28:], rec.IfIndex)
 	le.PutUint64(b[32:], uint64(rec.SumOff))
 	le.PutUint32(b[40:], rec.SumLen)
-	le.PutUint32(b[44:], 0)
+	le.PutUint32(b[44:], rec.Flags)
 }
 
 // get decodes rec from b, which must hold recordSize bytes.
@@ -61,6 +66,7 @@ func (rec *record) get(b []byte) {
 	rec.IfIndex = le.Uint32(b[28:])
 	rec.SumOff = int64(le.Uint64(b[32:]))
 	rec.SumLen = le.Uint32(b[40:])
+	rec.Flags = le.Uint32(b[44:])
 }
 
 // Time returns the record's timestamp.
@@ -71,10 +77,12 @@ func (rec *record) Time() time.Time { return time.Unix(0, rec.TSNanos).UTC() }
 type summary struct {
 	Source, Destination, Protocol, Info string
 	Tags                                []string
+	Comment                             string // the packet's pcapng comment
 }
 
-// appendSummary encodes s as five length-prefixed strings (tags joined by
-// commas) and appends it to dst.
+// appendSummary encodes s as four length-prefixed strings, the number of
+// tags and the tags, then, only when there is one, the comment, and appends
+// it to dst.
 func appendSummary(dst []byte, s *summary) []byte {
 	put := func(str string) {
 		dst = binary.AppendUvarint(dst, uint64(len(str)))
@@ -87,6 +95,9 @@ func appendSummary(dst []byte, s *summary) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(s.Tags)))
 	for _, t := range s.Tags {
 		put(t)
+	}
+	if s.Comment != "" {
+		put(s.Comment)
 	}
 	return dst
 }
@@ -122,6 +133,11 @@ func decodeSummary(b []byte) (summary, error) {
 			return s, err
 		}
 		s.Tags = append(s.Tags, t)
+	}
+	if len(b) > 0 {
+		if s.Comment, err = str(); err != nil {
+			return s, err
+		}
 	}
 	return s, nil
 }

@@ -34,7 +34,8 @@ type batchPkt struct {
 	ts         int64
 	wireLen    int
 	linkType   pcapio.LinkType
-	ifIndex    int
+	ifIndex    int    // in Capture.ifaces
+	comment    string // the packet's pcapng comment
 }
 
 // batch carries packets from the reading stage to the writing stage.
@@ -95,6 +96,10 @@ func (p *indexPass) read(ctx context.Context, r *pcapio.Reader, out chan<- *batc
 		}
 	}
 	defer func() { p.src.before = nil }()
+	// Interfaces are numbered per pcapng section; the index numbers them
+	// across the file, in Capture.ifaces, from secBase for the current
+	// section.
+	section, secBase, known := 0, 0, 0
 	for {
 		pkt, err := r.NextZeroCopy()
 		if hookErr != nil {
@@ -111,6 +116,15 @@ func (p *indexPass) read(ctx context.Context, r *pcapio.Reader, out chan<- *batc
 			return errors.Join(fmt.Errorf("after packet %d: %w", total, err), serr)
 		}
 		total++
+		if sec := r.Section(); sec != section {
+			section, secBase, known = sec, secBase+known, 0
+		}
+		if ifs := r.Interfaces(); len(ifs) > known {
+			p.c.mu.Lock()
+			p.c.ifaces = append(p.c.ifaces, ifs[known:]...)
+			p.c.mu.Unlock()
+			known = len(ifs)
+		}
 		// A packet without a timestamp (a pcapng Simple Packet Block) has
 		// the zero time, which UnixNano cannot represent: index it at the
 		// epoch (unknown time), so it shows as 1970-01-01 and can be
@@ -123,7 +137,8 @@ func (p *indexPass) read(ctx context.Context, r *pcapio.Reader, out chan<- *batc
 		b.data = append(b.data, pkt.Data...)
 		b.pkts = append(b.pkts, batchPkt{
 			start: start, end: len(b.data), dataOff: r.DataOffset(), ts: ts,
-			wireLen: pkt.Length, linkType: pkt.LinkType, ifIndex: pkt.InterfaceIndex,
+			wireLen: pkt.Length, linkType: pkt.LinkType, ifIndex: secBase + pkt.InterfaceIndex,
+			comment: pkt.Comment,
 		})
 		if total == firstPublish || len(b.pkts) >= batchPackets || len(b.data) >= batchBytes ||
 			(total%64 == 0 && time.Since(sent) >= publishEvery) {
@@ -188,6 +203,7 @@ func (p *indexPass) add(data []byte, bp *batchPkt, s *dissect.Summary) {
 	pkt := data[bp.start:bp.end]
 	p.sumBuf = appendSummary(p.sumBuf[:0], &summary{
 		Source: s.Source, Destination: s.Destination, Protocol: s.Protocol, Info: s.Info, Tags: s.Tags,
+		Comment: bp.comment,
 	})
 	rec := record{
 		DataOff:  bp.dataOff,
@@ -198,6 +214,9 @@ func (p *indexPass) add(data []byte, bp *batchPkt, s *dissect.Summary) {
 		IfIndex:  uint32(bp.ifIndex),
 		SumOff:   p.sumOff,
 		SumLen:   uint32(len(p.sumBuf)),
+	}
+	if bp.comment != "" {
+		rec.Flags |= flagComment
 	}
 	rec.put(p.recBuf[:])
 	// bufio writers only fail with the underlying file's error, which
