@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -51,20 +50,14 @@ func newFileSource(path string) (*fileSource, error) {
 		}
 		rc = f
 	}
-	// The byte order is read here because filters are compiled for it, as
-	// libpcap does for files (it matters for NULL's address family word).
-	head := make([]byte, 12)
-	n, err := io.ReadFull(rc, head)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		rc.Close()
-		return nil, fmt.Errorf("capture: read %s: %w", name, err)
-	}
-	r, err := pcapio.NewReader(io.MultiReader(bytes.NewReader(head[:n]), rc))
+	r, err := pcapio.NewReader(rc)
 	if err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("capture: %s is not a readable pcap or pcapng file: %w", name, err)
 	}
-	s := &fileSource{name: name, r: r, order: byteOrder(head[:n])}
+	// Filters are compiled for the file's byte order, as libpcap does for
+	// files (it matters for NULL's address family word).
+	s := &fileSource{name: name, r: r, order: r.ByteOrder()}
 	if path != "-" {
 		s.f = rc
 	}
@@ -100,31 +93,6 @@ func (s *fileSource) close() error {
 	}
 	if err := s.f.Close(); err != nil {
 		return fmt.Errorf("capture: close %s: %w", s.name, err)
-	}
-	return nil
-}
-
-// byteOrder tells the byte order of a capture file from its first 12
-// bytes: the pcap magic number, or the pcapng Section Header Block's
-// byte-order magic. It returns nil when neither is recognised.
-func byteOrder(head []byte) binary.ByteOrder {
-	if len(head) < 4 {
-		return nil
-	}
-	switch binary.BigEndian.Uint32(head) {
-	case 0xa1b2c3d4, 0xa1b23c4d, 0xa1b2cd34:
-		return binary.BigEndian
-	case 0xd4c3b2a1, 0x4d3cb2a1, 0x34cdb2a1:
-		return binary.LittleEndian
-	case 0x0a0d0d0a:
-		if len(head) >= 12 {
-			switch binary.BigEndian.Uint32(head[8:]) {
-			case 0x1a2b3c4d:
-				return binary.BigEndian
-			case 0x4d3c2b1a:
-				return binary.LittleEndian
-			}
-		}
 	}
 	return nil
 }

@@ -141,6 +141,17 @@ func (r *Reader) NextZeroCopy() (Packet, error) {
 // FormatPcapNg.
 func (r *Reader) Format() Format { return r.format }
 
+// ByteOrder returns the byte order of the pcap file, or of the current
+// pcapng section (sections may differ). Filters compiled for a file need
+// it, as libpcap does: NULL's address-family word is stored in the
+// capturing host's order.
+func (r *Reader) ByteOrder() binary.ByteOrder {
+	if r.be {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
+
 // LinkType returns the link type of the pcap file header, or of the first
 // interface of the current pcapng section (0 when the section has none
 // yet). In pcapng, packets of other interfaces may have other link types:

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -117,14 +116,13 @@ func (c *Capture) index1(ctx context.Context, maxSpool int64) error {
 	p.idxW = bufio.NewWriterSize(c.index, 256<<10)
 	p.sumW = bufio.NewWriterSize(c.sums, 256<<10)
 
-	head := &headReader{r: in}
-	r, err := pcapio.NewReader(head)
+	r, err := pcapio.NewReader(in)
 	if err != nil {
 		return fmt.Errorf("not a pcap or pcapng file: %w", err)
 	}
 	c.mu.Lock()
 	c.format = formatName(r.Format())
-	c.order = fileByteOrder(head.head)
+	c.order = r.ByteOrder()
 	c.mu.Unlock()
 	batches := make(chan *batch, batchesInFlight-2)
 	free := make(chan *batch, batchesInFlight)
@@ -135,47 +133,6 @@ func (c *Capture) index1(ctx context.Context, maxSpool int64) error {
 	go func() { rerr <- p.read(ctx, r, batches, free) }()
 	werr := p.write(batches, free)
 	return errors.Join(<-rerr, werr)
-}
-
-// headReader keeps the first 12 bytes read through it, the start of the
-// file's header, for fileByteOrder.
-type headReader struct {
-	r    io.Reader
-	head []byte
-}
-
-func (h *headReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	if len(h.head) < 12 {
-		h.head = append(h.head, p[:min(n, 12-len(h.head))]...)
-	}
-	return n, err
-}
-
-// fileByteOrder tells the byte order of a capture file from its first 12
-// bytes, as capture does for a file: the pcap magic number, or the pcapng
-// Section Header Block's byte-order magic. It returns nil when neither is
-// recognised.
-func fileByteOrder(head []byte) binary.ByteOrder {
-	if len(head) < 4 {
-		return nil
-	}
-	switch binary.BigEndian.Uint32(head) {
-	case 0xa1b2c3d4, 0xa1b23c4d, 0xa1b2cd34:
-		return binary.BigEndian
-	case 0xd4c3b2a1, 0x4d3cb2a1, 0x34cdb2a1:
-		return binary.LittleEndian
-	case 0x0a0d0d0a:
-		if len(head) >= 12 {
-			switch binary.BigEndian.Uint32(head[8:]) {
-			case 0x1a2b3c4d:
-				return binary.BigEndian
-			case 0x4d3c2b1a:
-				return binary.LittleEndian
-			}
-		}
-	}
-	return nil
 }
 
 // formatName names a pcapio format for the API.
