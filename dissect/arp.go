@@ -109,6 +109,8 @@ func (d *decoder) arp(off, end int) int {
 		haddr(tha)
 		d.is(" is at ")
 		paddr(tpa)
+	case 0:
+		d.is("Reserved opcode 0") // Wireshark's words for the reserved value
 	default:
 		d.is("Unknown ARP opcode ")
 		d.ihex(uint64(op), 4)

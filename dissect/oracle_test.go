@@ -1,8 +1,8 @@
 package dissect
 
 // The tshark oracle: every packet of every capture in the shared corpus
-// whose link type pkttap decodes (at most oracleMaxPackets per file, to
-// keep the test under a minute), and the packets the tests generate, are
+// whose link type pkttap decodes (all of them; oracleMaxPackets is only a
+// guard), and the packets the tests generate, are
 // decoded by pkttap and by tshark, and the two must agree on
 //
 //   (a) the protocols: every layer pkttap names appears in tshark's
@@ -27,6 +27,10 @@ package dissect
 // Deliberate differences, not counted as disagreements:
 //   - Layers tshark shows that pkttap does not decode (OSPF, SMB, ...) are
 //     not checked; pkttap shows their bytes as a "data" layer.
+//   - ARP with hardware type ATM (19): Wireshark switches to the RFC 2225
+//     ATMARP layout (variable-length type/length fields) and, on the
+//     corpus's fuzzed ATM-typed frames, gives up as malformed; pkttap does
+//     not decode ATMARP and shows the fixed ARP header. See atmARP.
 //   - Where the Protocol columns differ the Info columns are not compared;
 //     the test lists the pairs under -v. Almost all are protocols tshark
 //     decodes and pkttap does not; one is deliberate: TLS continuation data
@@ -61,9 +65,9 @@ import (
 	"github.com/pkttap/pkttap/pcapio"
 )
 
-// oracleMaxPackets caps the packets compared per corpus file: PDML output
-// for the largest files takes tshark many seconds.
-const oracleMaxPackets = 200
+// oracleMaxPackets caps the packets compared per corpus file, as a guard
+// against a corpus that grows huge; today every packet is compared.
+const oracleMaxPackets = 1 << 20
 
 // tsharkPrefs turn off tshark's cross-packet state.
 var tsharkPrefs = []string{
@@ -501,6 +505,9 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 				k++
 			}
 			layers++
+			if k == len(tp) && ml.name == "arp" && len(p.Data) > 0 && atmARP(p) {
+				break // see atmARP
+			}
 			if k == len(tp) {
 				layerBad = append(layerBad, fmt.Sprintf("%s: pkttap decodes %s, tshark shows %s", where, ml.name, strings.Join(tnames, ":")))
 				protoMis[ml.name]++
@@ -627,4 +634,11 @@ func infoException(proto, a, b string) bool {
 		return b == "ERSPAN:"
 	}
 	return false
+}
+
+// atmARP reports whether an Ethernet ARP packet has hardware type ATM (19),
+// whose RFC 2225 layout Wireshark decodes as ATMARP and pkttap does not.
+func atmARP(p pcapio.Packet) bool {
+	return p.LinkType == pcapio.LinkTypeEthernet && len(p.Data) >= 16 &&
+		p.Data[12] == 0x08 && p.Data[13] == 0x06 && p.Data[14] == 0 && p.Data[15] == 19
 }
