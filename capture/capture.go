@@ -24,6 +24,12 @@ type source interface {
 	interfaces() []pcapio.Interface
 }
 
+// ownedSource is a source that can also return packets whose Data the
+// caller owns without a copy (a file: pcapio hands out its read buffers).
+type ownedSource interface {
+	nextOwned(p *pcapio.Packet) error
+}
+
 // packetFilter decides whether a packet is kept. (It takes the packet's
 // fields rather than a pointer to it, which would make every packet escape
 // to the heap.)
@@ -50,6 +56,7 @@ type Stats struct {
 // Stats may be called from any goroutine at any time.
 type Capture struct {
 	src     source
+	owner   ownedSource   // src when it can hand out owned packets, else nil
 	filter  packetFilter  // nil: keep everything
 	cur     pcapio.Packet // filled by src.next in place: fewer copies per packet
 	snaplen int
@@ -65,7 +72,10 @@ type Capture struct {
 // the caller owns its Data. It returns io.EOF at the end of a file (never
 // for a live capture) and ErrClosed after Close.
 func (c *Capture) Next() (pcapio.Packet, error) {
-	p, err := c.NextZeroCopy()
+	if c.owner != nil {
+		return c.next(true)
+	}
+	p, err := c.next(false)
 	if err != nil {
 		return p, err
 	}
@@ -78,12 +88,21 @@ func (c *Capture) Next() (pcapio.Packet, error) {
 // is valid only until the next call to Next, NextZeroCopy or Close. Use it
 // to look at each packet once and move on (count it, match it, write it to
 // a Dump); copy what must be kept. It does not allocate for each packet.
-func (c *Capture) NextZeroCopy() (pcapio.Packet, error) {
+func (c *Capture) NextZeroCopy() (pcapio.Packet, error) { return c.next(false) }
+
+// next returns the next packet that passes the filter, cut to the snap
+// length; owned asks the source for Data the caller owns (c.owner's).
+func (c *Capture) next(owned bool) (pcapio.Packet, error) {
 	for {
 		if c.closed.Load() {
 			return pcapio.Packet{}, ErrClosed
 		}
-		err := c.src.next(&c.cur)
+		var err error
+		if owned {
+			err = c.owner.nextOwned(&c.cur)
+		} else {
+			err = c.src.next(&c.cur)
+		}
 		if err != nil {
 			if c.closed.Load() && err != io.EOF {
 				return pcapio.Packet{}, ErrClosed

@@ -29,7 +29,7 @@ func openFile(b Builder, snaplen int) (*Capture, error) {
 		return nil, err
 	}
 	opts := filter.Options{LinkType: src.r.LinkType(), Snaplen: snaplen, Target: filter.TargetFile, SavefileByteOrder: src.order}
-	c := &Capture{src: src, snaplen: snaplen, opts: opts}
+	c := &Capture{src: src, owner: src, snaplen: snaplen, opts: opts}
 	if c.filter, err = newFileFilter(b, opts, src.r.Interfaces()); err != nil {
 		src.close()
 		return nil, err
@@ -64,9 +64,19 @@ func newFileSource(path string) (*fileSource, error) {
 	return s, nil
 }
 
-func (s *fileSource) next(p *pcapio.Packet) error {
+func (s *fileSource) next(p *pcapio.Packet) error { return s.read(p, false) }
+
+// nextOwned is next with Data the caller owns: pcapio hands out the buffer
+// the bytes were read into and continues in a fresh one, so no copy is made.
+func (s *fileSource) nextOwned(p *pcapio.Packet) error { return s.read(p, true) }
+
+func (s *fileSource) read(p *pcapio.Packet, owned bool) error {
 	var err error
-	*p, err = s.r.NextZeroCopy()
+	if owned {
+		*p, err = s.r.Next()
+	} else {
+		*p, err = s.r.NextZeroCopy()
+	}
 	if err != nil {
 		if err == io.EOF {
 			return io.EOF

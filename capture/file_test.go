@@ -304,3 +304,50 @@ func TestNextZeroCopyAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestNextPacketsStayIntactAcrossBuffers keeps every packet Next returns
+// from a file much larger than the reader's buffers, with a filter in play,
+// and checks them all against a second, independent read.
+func TestNextPacketsStayIntactAcrossBuffers(t *testing.T) {
+	var pkts []pcapio.Packet
+	for i := range 40 {
+		for _, p := range ethernetPackets() {
+			p.Data = append(bytes.Clone(p.Data), bytes.Repeat([]byte{byte(i)}, 1000)...)
+			p.Length = len(p.Data)
+			pkts = append(pkts, p)
+		}
+	}
+	path := writeFile(t, "big.pcapng", pcapio.LinkTypeEthernet, pkts)
+	read := func(next func(*capture.Capture) (pcapio.Packet, error)) [][]byte {
+		c, err := capture.FromFile(path).Filter("ip or ip6").Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var out [][]byte
+		for {
+			p, err := next(c)
+			if err == io.EOF {
+				return out
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, p.Data)
+		}
+	}
+	kept := read((*capture.Capture).Next)
+	fresh := read(func(c *capture.Capture) (pcapio.Packet, error) {
+		p, err := c.NextZeroCopy()
+		p.Data = bytes.Clone(p.Data)
+		return p, err
+	})
+	if len(kept) == 0 || len(kept) != len(fresh) {
+		t.Fatalf("Next kept %d packets, a copying read found %d", len(kept), len(fresh))
+	}
+	for i := range kept {
+		if !bytes.Equal(kept[i], fresh[i]) {
+			t.Fatalf("packet %d kept from Next changed after later reads", i)
+		}
+	}
+}
