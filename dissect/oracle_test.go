@@ -1,8 +1,7 @@
 package dissect
 
 // The tshark oracle: every packet of every capture in the shared corpus
-// whose link type pkttap decodes (all of them; oracleMaxPackets is only a
-// guard), and the packets the tests generate, are
+// whose link type pkttap decodes, and the packets the tests generate, are
 // decoded by pkttap and by tshark, and the two must agree on
 //
 //   (a) the protocols: every layer pkttap names appears in tshark's
@@ -64,10 +63,6 @@ import (
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
 )
-
-// oracleMaxPackets caps the packets compared per corpus file, as a guard
-// against a corpus that grows huge; today every packet is compared.
-const oracleMaxPackets = 1 << 20
 
 // tsharkPrefs turn off tshark's cross-packet state.
 var tsharkPrefs = []string{
@@ -140,7 +135,7 @@ func readManifest(t *testing.T, dir string) []corpusFile {
 	return files
 }
 
-func readPackets(path string, max int) ([]pcapio.Packet, error) {
+func readPackets(path string) ([]pcapio.Packet, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -151,7 +146,7 @@ func readPackets(path string, max int) ([]pcapio.Packet, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	var pkts []pcapio.Packet
-	for len(pkts) < max {
+	for {
 		p, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -314,12 +309,12 @@ type oraclePacket struct {
 	pkt   pcapio.Packet
 }
 
-// corpusPackets reads up to oracleMaxPackets packets of each file whose
+// corpusPackets reads the packets of each file whose
 // link type pkttap decodes.
 func corpusPackets(t *testing.T, corpus string, files []string) []oraclePacket {
 	var out []oraclePacket
 	for _, name := range files {
-		pkts, err := readPackets(filepath.Join(corpus, name), oracleMaxPackets)
+		pkts, err := readPackets(filepath.Join(corpus, name))
 		if err != nil {
 			t.Logf("%s: %v (comparing the %d packets read before it)", name, err, len(pkts))
 		}
