@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -294,30 +295,54 @@ func (c *compiler) dirQualError(what string, dir int) {
 	}
 }
 
-func (c *compiler) genHostop(addr, mask uint32, dir int, llProto uint32, srcOff, dstOff int) *block {
-	var offset int
+// genSrcDst generates the test for a src/dst direction qualifier:
+// for src and dst it returns gen(dir); for "src and dst" and for
+// "src or dst" (also the default) it generates gen(dSrc), then
+// gen(dDst) -- in that order, as libpcap does, so that the blocks are
+// numbered alike -- and ands or ors them. For any other direction (the
+// 802.11 ra, ta and addr1-4) it calls nothing and returns false.
+func genSrcDst(dir int, gen func(dir int) *block) (*block, bool) {
 	switch dir {
-	case dSrc:
-		offset = srcOff
-	case dDst:
-		offset = dstOff
-	case dAnd:
-		b0 := c.genHostop(addr, mask, dSrc, llProto, srcOff, dstOff)
-		b1 := c.genHostop(addr, mask, dDst, llProto, srcOff, dstOff)
+	case dSrc, dDst:
+		return gen(dir), true
+	case dAnd, dDefault, dOr:
+		b0 := gen(dSrc)
+		b1 := gen(dDst)
+		if dir == dAnd {
+			genAnd(b0, b1)
+		} else {
+			genOr(b0, b1)
+		}
+		return b1, true
+	}
+	return nil, false
+}
+
+// genByDir is genSrcDst for tests that take no 802.11 direction: any
+// other direction is an error naming what, as libpcap reports it.
+func (c *compiler) genByDir(dir int, what string, gen func(dir int) *block) *block {
+	b, ok := genSrcDst(dir, gen)
+	if !ok {
+		c.dirQualError(what, dir)
+	}
+	return b
+}
+
+// srcDst returns src for dSrc and dst for dDst.
+func srcDst(dir, src, dst int) int {
+	if dir == dDst {
+		return dst
+	}
+	return src
+}
+
+func (c *compiler) genHostop(addr, mask uint32, dir int, llProto uint32, srcOff, dstOff int) *block {
+	return c.genByDir(dir, "addresses other than 802.11 MAC addresses", func(dir int) *block {
+		b0 := c.genLinkType(llProto)
+		b1 := c.genMcmp(orLinkPL, srcDst(dir, srcOff, dstOff), sizeW, addr, mask)
 		genAnd(b0, b1)
 		return b1
-	case dDefault, dOr:
-		b0 := c.genHostop(addr, mask, dSrc, llProto, srcOff, dstOff)
-		b1 := c.genHostop(addr, mask, dDst, llProto, srcOff, dstOff)
-		genOr(b0, b1)
-		return b1
-	default:
-		c.dirQualError("addresses other than 802.11 MAC addresses", dir)
-	}
-	b0 := c.genLinkType(llProto)
-	b1 := c.genMcmp(orLinkPL, offset, sizeW, addr, mask)
-	genAnd(b0, b1)
-	return b1
+	})
 }
 
 func (c *compiler) genHost6(addr, mask [16]byte, proto string, dir, addrType int) *block {
@@ -338,40 +363,24 @@ func (c *compiler) genHost6(addr, mask [16]byte, proto string, dir, addrType int
 	return nil
 }
 
-func be32(b []byte) uint32 {
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
-
 func (c *compiler) genHostop6(addr, mask [16]byte, dir int, llProto uint32, srcOff, dstOff int) *block {
-	var offset int
-	switch dir {
-	case dSrc:
-		offset = srcOff
-	case dDst:
-		offset = dstOff
-	case dAnd:
-		b0 := c.genHostop6(addr, mask, dSrc, llProto, srcOff, dstOff)
-		b1 := c.genHostop6(addr, mask, dDst, llProto, srcOff, dstOff)
+	return c.genByDir(dir, "addresses other than 802.11 MAC addresses", func(dir int) *block {
+		offset := srcDst(dir, srcOff, dstOff)
+		word := func(i int) *block {
+			return c.genMcmp(orLinkPL, offset+i, sizeW,
+				binary.BigEndian.Uint32(addr[i:]), binary.BigEndian.Uint32(mask[i:]))
+		}
+		b1 := word(12)
+		b0 := word(8)
+		genAnd(b0, b1)
+		b0 = word(4)
+		genAnd(b0, b1)
+		b0 = word(0)
+		genAnd(b0, b1)
+		b0 = c.genLinkType(llProto)
 		genAnd(b0, b1)
 		return b1
-	case dDefault, dOr:
-		b0 := c.genHostop6(addr, mask, dSrc, llProto, srcOff, dstOff)
-		b1 := c.genHostop6(addr, mask, dDst, llProto, srcOff, dstOff)
-		genOr(b0, b1)
-		return b1
-	default:
-		c.dirQualError("addresses other than 802.11 MAC addresses", dir)
-	}
-	b1 := c.genMcmp(orLinkPL, offset+12, sizeW, be32(addr[12:]), be32(mask[12:]))
-	b0 := c.genMcmp(orLinkPL, offset+8, sizeW, be32(addr[8:]), be32(mask[8:]))
-	genAnd(b0, b1)
-	b0 = c.genMcmp(orLinkPL, offset+4, sizeW, be32(addr[4:]), be32(mask[4:]))
-	genAnd(b0, b1)
-	b0 = c.genMcmp(orLinkPL, offset+0, sizeW, be32(addr[0:]), be32(mask[0:]))
-	genAnd(b0, b1)
-	b0 = c.genLinkType(llProto)
-	genAnd(b0, b1)
-	return b1
+	})
 }
 
 // genEcode is a MAC address operand.
@@ -434,21 +443,10 @@ func parseMAC(s string) ([]byte, bool) {
 }
 
 func (c *compiler) genEHostop(e []byte, dir int) *block {
-	switch dir {
-	case dSrc:
-		return c.genBcmp(orLinkHdr, 6, e)
-	case dDst:
-		return c.genBcmp(orLinkHdr, 0, e)
-	case dAnd:
-		b0 := c.genEHostop(e, dSrc)
-		b1 := c.genEHostop(e, dDst)
-		genAnd(b0, b1)
-		return b1
-	case dDefault, dOr:
-		b0 := c.genEHostop(e, dSrc)
-		b1 := c.genEHostop(e, dDst)
-		genOr(b0, b1)
-		return b1
+	if b, ok := genSrcDst(dir, func(dir int) *block {
+		return c.genBcmp(orLinkHdr, srcDst(dir, 6, 0), e)
+	}); ok {
+		return b
 	}
 	switch dir {
 	case dAddr1, dAddr2, dAddr3, dAddr4:
@@ -508,22 +506,7 @@ func (c *compiler) genAcode(s string, q qual) *block {
 
 // genAHostop tests an ARCnet source (byte 0) or destination (byte 1).
 func (c *compiler) genAHostop(e []byte, dir int) *block {
-	switch dir {
-	case dSrc:
-		return c.genBcmp(orLinkHdr, 0, e[:1])
-	case dDst:
-		return c.genBcmp(orLinkHdr, 1, e[:1])
-	case dAnd:
-		b0 := c.genAHostop(e, dSrc)
-		b1 := c.genAHostop(e, dDst)
-		genAnd(b0, b1)
-		return b1
-	case dDefault, dOr:
-		b0 := c.genAHostop(e, dSrc)
-		b1 := c.genAHostop(e, dDst)
-		genOr(b0, b1)
-		return b1
-	}
-	c.dirQualError("addresses other than 802.11 MAC addresses", dir)
-	return nil
+	return c.genByDir(dir, "addresses other than 802.11 MAC addresses", func(dir int) *block {
+		return c.genBcmp(orLinkHdr, srcDst(dir, 0, 1), e[:1])
+	})
 }

@@ -35,25 +35,14 @@ func leadingInt(s string) string {
 // genDNHostop tests a DECnet node address in the long and short DECnet
 // routing headers, with and without padding.
 func (c *compiler) genDNHostop(addr uint32, dir int) *block {
-	var offLH, offSH int
-	switch dir {
-	case dDst:
-		offSH, offLH = 1, 7
-	case dSrc:
-		offSH, offLH = 3, 15
-	case dAnd:
-		b0 := c.genDNHostop(addr, dSrc)
-		b1 := c.genDNHostop(addr, dDst)
-		genAnd(b0, b1)
-		return b1
-	case dDefault, dOr:
-		b0 := c.genDNHostop(addr, dSrc)
-		b1 := c.genDNHostop(addr, dDst)
-		genOr(b0, b1)
-		return b1
-	default:
-		c.dirQualError("DECnet addresses", dir)
-	}
+	return c.genByDir(dir, "DECnet addresses", func(dir int) *block {
+		return c.genDNHostop1(addr, srcDst(dir, 3, 1), srcDst(dir, 15, 7))
+	})
+}
+
+// genDNHostop1 tests one DECnet address at offSH in the short routing
+// header and offLH in the long one.
+func (c *compiler) genDNHostop1(addr uint32, offSH, offLH int) *block {
 	a := ntohs16(addr)
 	b0 := c.genLinkType(ethertypeDN)
 	tmp := c.genMcmp(orLinkPL, 2, sizeH, ntohs16(0x0681), ntohs16(0x07ff))

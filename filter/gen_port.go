@@ -8,25 +8,10 @@ func (c *compiler) genIPFrag() *block {
 }
 
 // portDir combines a source test and a destination test by direction.
+// atom gets the port's offset in the transport header: 0 for the source
+// port, 2 for the destination port.
 func (c *compiler) portDir(dir int, what string, atom func(off int) *block) *block {
-	switch dir {
-	case dSrc:
-		return atom(0)
-	case dDst:
-		return atom(2)
-	case dAnd:
-		tmp := atom(0)
-		b1 := atom(2)
-		genAnd(tmp, b1)
-		return b1
-	case dDefault, dOr:
-		tmp := atom(0)
-		b1 := atom(2)
-		genOr(tmp, b1)
-		return b1
-	}
-	c.dirQualError(what, dir)
-	return nil
+	return c.genByDir(dir, what, func(dir int) *block { return atom(srcDst(dir, 0, 2)) })
 }
 
 func (c *compiler) genPortop(port, proto uint32, dir int) *block {

@@ -1,6 +1,10 @@
 package filter
 
-import "github.com/pkttap/pkttap/pcapio"
+import (
+	"encoding/binary"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
 
 var etherProtos = map[string]uint32{
 	"aarp": ethertypeAARP, "arp": ethertypeARP, "atalk": ethertypeATALK,
@@ -263,7 +267,7 @@ func (c *compiler) genScode(name string, q qual) *block {
 					continue
 				}
 				v := a.As4()
-				tmp = c.genHost(be32(v[:]), 0xffffffff, tproto, dir, q.addr)
+				tmp = c.genHost(binary.BigEndian.Uint32(v[:]), 0xffffffff, tproto, dir, q.addr)
 			} else {
 				if tproto6 == "ip" {
 					continue

@@ -244,56 +244,10 @@ func (c *compiler) genLLCLinkType(llProto uint32) *block {
 
 // genWLANHostop tests an 802.11 address by direction.
 func (c *compiler) genWLANHostop(e []byte, dir int) *block {
+	if b, ok := genSrcDst(dir, func(dir int) *block { return c.genWLANSrcDst(e, dir) }); ok {
+		return b
+	}
 	switch dir {
-	case dSrc, dDst:
-		// Source: addr4 (WDS), addr3 (From DS), addr2; destination:
-		// addr3 (To DS) or addr1.
-		off1, off2 := 24, 16
-		if dir == dDst {
-			off1, off2 = 16, 4
-		}
-		b1 := c.jset(orLinkHdr, 1, 0x01)
-		b0 := c.genBcmp(orLinkHdr, off1, e)
-		genAnd(b1, b0)
-		b2 := c.jset(orLinkHdr, 1, 0x01)
-		genNot(b2)
-		b1 = c.genBcmp(orLinkHdr, off2, e)
-		genAnd(b2, b1)
-		genOr(b1, b0)
-		if dir == dSrc {
-			b1 = c.jset(orLinkHdr, 1, 0x02)
-			genAnd(b1, b0)
-			b2 = c.jset(orLinkHdr, 1, 0x02)
-			genNot(b2)
-			b1 = c.genBcmp(orLinkHdr, 10, e)
-			genAnd(b2, b1)
-			genOr(b1, b0)
-		}
-		b1 = c.jset(orLinkHdr, 0, 0x08)
-		genAnd(b1, b0)
-		b2 = c.jset(orLinkHdr, 0, 0x08)
-		genNot(b2)
-		last := 10
-		if dir == dDst {
-			last = 4
-		}
-		b1 = c.genBcmp(orLinkHdr, last, e)
-		genAnd(b2, b1)
-		genOr(b1, b0)
-		b1 = c.jset(orLinkHdr, 0, 0x04)
-		genNot(b1)
-		genAnd(b1, b0)
-		return b0
-	case dAnd:
-		b0 := c.genWLANHostop(e, dSrc)
-		b1 := c.genWLANHostop(e, dDst)
-		genAnd(b0, b1)
-		return b1
-	case dDefault, dOr:
-		b0 := c.genWLANHostop(e, dSrc)
-		b1 := c.genWLANHostop(e, dDst)
-		genOr(b0, b1)
-		return b1
 	case dAddr1:
 		return c.genBcmp(orLinkHdr, 4, e)
 	case dAddr2, dTA:
@@ -327,6 +281,49 @@ func (c *compiler) genWLANHostop(e []byte, dir int) *block {
 	// dRA
 	b1 := c.jset(orLinkHdr, 0, 0x08)
 	b0 := c.genBcmp(orLinkHdr, 4, e)
+	genAnd(b1, b0)
+	return b0
+}
+
+// genWLANSrcDst tests an 802.11 source (dSrc) or destination (dDst)
+// address.
+func (c *compiler) genWLANSrcDst(e []byte, dir int) *block {
+	// Source: addr4 (WDS), addr3 (From DS), addr2; destination:
+	// addr3 (To DS) or addr1.
+	off1, off2 := 24, 16
+	if dir == dDst {
+		off1, off2 = 16, 4
+	}
+	b1 := c.jset(orLinkHdr, 1, 0x01)
+	b0 := c.genBcmp(orLinkHdr, off1, e)
+	genAnd(b1, b0)
+	b2 := c.jset(orLinkHdr, 1, 0x01)
+	genNot(b2)
+	b1 = c.genBcmp(orLinkHdr, off2, e)
+	genAnd(b2, b1)
+	genOr(b1, b0)
+	if dir == dSrc {
+		b1 = c.jset(orLinkHdr, 1, 0x02)
+		genAnd(b1, b0)
+		b2 = c.jset(orLinkHdr, 1, 0x02)
+		genNot(b2)
+		b1 = c.genBcmp(orLinkHdr, 10, e)
+		genAnd(b2, b1)
+		genOr(b1, b0)
+	}
+	b1 = c.jset(orLinkHdr, 0, 0x08)
+	genAnd(b1, b0)
+	b2 = c.jset(orLinkHdr, 0, 0x08)
+	genNot(b2)
+	last := 10
+	if dir == dDst {
+		last = 4
+	}
+	b1 = c.genBcmp(orLinkHdr, last, e)
+	genAnd(b2, b1)
+	genOr(b1, b0)
+	b1 = c.jset(orLinkHdr, 0, 0x04)
+	genNot(b1)
 	genAnd(b1, b0)
 	return b0
 }
