@@ -105,15 +105,7 @@ func writeBenchFile(path string, f Format, n int) error {
 	}
 	t := time.Unix(1_700_000_000, 0)
 	for i := range n {
-		var size int
-		switch r := rng.IntN(100); {
-		case r < 45:
-			size = 54 + rng.IntN(20)
-		case r < 75:
-			size = 1514
-		default:
-			size = 60 + rng.IntN(1400)
-		}
+		size := mixedFrameSize(rng)
 		wire := size
 		if rng.IntN(10) == 0 {
 			wire += rng.IntN(500)

@@ -153,15 +153,7 @@ func testPackets(n int, seed uint64) []Packet {
 	t := time.Unix(1_700_000_000, 123_456_789).UTC()
 	pkts := make([]Packet, n)
 	for i := range pkts {
-		var size int
-		switch r := rng.IntN(100); {
-		case r < 45:
-			size = 54 + rng.IntN(20)
-		case r < 75:
-			size = 1514
-		default:
-			size = 60 + rng.IntN(1400)
-		}
+		size := mixedFrameSize(rng)
 		data := make([]byte, size)
 		for j := range data {
 			data[j] = byte(rng.Uint32())
@@ -174,6 +166,19 @@ func testPackets(n int, seed uint64) []Packet {
 		pkts[i] = Packet{Timestamp: t, Data: data, Length: wire, LinkType: LinkTypeEthernet}
 	}
 	return pkts
+}
+
+// mixedFrameSize draws an Ethernet frame size from a realistic mix: 45%
+// ACK-sized (54-73 bytes), 30% MTU-sized (1514), the rest in between.
+func mixedFrameSize(rng *rand.Rand) int {
+	switch r := rng.IntN(100); {
+	case r < 45:
+		return 54 + rng.IntN(20)
+	case r < 75:
+		return 1514
+	default:
+		return 60 + rng.IntN(1400)
+	}
 }
 
 // byteOrder is binary.LittleEndian or binary.BigEndian.
