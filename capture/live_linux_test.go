@@ -15,6 +15,7 @@ import (
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/internal/netnstest"
+	"github.com/pkttap/pkttap/internal/testpkt"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -40,7 +41,7 @@ func udpPayload(frame []byte) (dport int, payload []byte, ok bool) {
 // vlanUDPFrame builds an Ethernet frame from A to B tagged with VLAN id,
 // carrying an IPv4/UDP datagram to port with payload.
 func vlanUDPFrame(v *netnstest.Pair, id uint16, port int, payload []byte) []byte {
-	ip := ipv4(17, v.IPA, v.IPB, udp(netnstest.UDPSourcePort, uint16(port), payload))
+	ip := testpkt.IPv4(17, v.IPA, v.IPB, testpkt.UDP(netnstest.UDPSourcePort, uint16(port), payload))
 	return netnstest.EthFrame(v.MACB, v.MACA, 0x0800, ip, netnstest.VLANTag(id))
 }
 
