@@ -13,6 +13,6 @@
 // Missing prerequisites (root, the ip program) skip the test, or fail it
 // when PKTTAP_REQUIRE demands them, through internal/testenv.
 //
-// Everything but this documentation is Linux-only; on other systems the
-// package is empty.
+// The namespace plumbing is Linux-only; the frame builders (EthFrame,
+// VLANTag and the test Ether types) are plain Go and build everywhere.
 package netnstest
