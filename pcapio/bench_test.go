@@ -186,7 +186,14 @@ func libpcapProgram() (string, error) {
 // readerFunc reads the whole file at path and returns its packet count.
 type readerFunc func(b *testing.B, path string) int
 
-func pkttapRead(zeroCopy bool) readerFunc {
+// How pkttapRead calls the Reader.
+const (
+	readNext         = iota // Next: memory the reader allocates, owned by the caller
+	readNextInto            // NextInto with the previous packet's Data: the caller's memory, reused
+	readNextZeroCopy        // NextZeroCopy: the reader's buffer, valid until the next call
+)
+
+func pkttapRead(mode int) readerFunc {
 	return func(b *testing.B, path string) int {
 		f, err := os.Open(path)
 		if err != nil {
@@ -198,12 +205,17 @@ func pkttapRead(zeroCopy bool) readerFunc {
 			b.Fatal(err)
 		}
 		n, sum := 0, 0
+		var buf []byte
 		for {
 			var p Packet
-			if zeroCopy {
-				p, err = r.NextZeroCopy()
-			} else {
+			switch mode {
+			case readNext:
 				p, err = r.Next()
+			case readNextInto:
+				p, err = r.NextInto(buf)
+				buf = p.Data
+			default:
+				p, err = r.NextZeroCopy()
 			}
 			if err != nil {
 				if err != io.EOF {
@@ -213,6 +225,39 @@ func pkttapRead(zeroCopy bool) readerFunc {
 			}
 			n++
 			sum += len(p.Data) + int(p.Data[0])
+		}
+	}
+}
+
+// floorSink keeps each of freshBufferFloor's buffers reachable for a
+// moment, as a caller would: without it the compiler would put the buffer
+// on the stack.
+var floorSink []byte
+
+// freshBufferFloor reads the file into a newly allocated buffer of
+// sharedBufSize bytes per read and parses nothing: what any reader costs
+// that hands the caller memory of its own, freshly allocated, as Next and
+// pcapgo's ReadPacketData must. It returns n, the count it was told, since
+// it does not look at the packets.
+func freshBufferFloor(n int) readerFunc {
+	return func(b *testing.B, path string) int {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		sum := 0
+		for {
+			buf := make([]byte, sharedBufSize)
+			floorSink = buf // on the heap, as a buffer handed to a caller is
+			m, err := f.Read(buf)
+			sum += m
+			if err == io.EOF {
+				return n + sum&0
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }
@@ -263,10 +308,15 @@ func pcapgoRead(ng, zeroCopy bool) readerFunc {
 }
 
 // BenchmarkRead reads the generated capture as pcap and as pcapng with
-// pcapio (safe and zero-copy), pcapgo (copying and zero-copy) and libpcap.
-// Besides packets/s, the pcapgo and libpcap sub-benchmarks report
-// pkttap-safe-speedup and pkttap-zerocopy-speedup: pcapio's rate over
-// theirs, measured moments before in the same run.
+// pcapio (Next, NextInto reusing one buffer, NextZeroCopy), pcapgo (copying
+// and zero-copy) and libpcap. Besides packets/s, the pcapgo and libpcap
+// sub-benchmarks report <reader>-speedup: that reader's rate over theirs,
+// measured moments before in the same run.
+//
+// fresh-buffer-floor is not a reader: it reads the file into a fresh
+// buffer per read and parses nothing. Its speedup over pcapgo's
+// ReadPacketData bounds what any reader can reach that returns freshly
+// allocated memory, as Next and ReadPacketData do.
 func BenchmarkRead(b *testing.B) {
 	files, n := benchFiles(b)
 	for _, format := range []string{"pcap", "pcapng"} {
@@ -277,8 +327,10 @@ func BenchmarkRead(b *testing.B) {
 			name string
 			read readerFunc
 		}{
-			{"pkttap-safe", pkttapRead(false)},
-			{"pkttap-zerocopy", pkttapRead(true)},
+			{"pkttap-safe", pkttapRead(readNext)},
+			{"pkttap-into", pkttapRead(readNextInto)},
+			{"pkttap-zerocopy", pkttapRead(readNextZeroCopy)},
+			{"fresh-buffer-floor", freshBufferFloor(n)},
 			{"pcapgo-ReadPacketData", pcapgoRead(ng, false)},
 			{"pcapgo-ZeroCopyReadPacketData", pcapgoRead(ng, true)},
 		}
@@ -295,6 +347,8 @@ func BenchmarkRead(b *testing.B) {
 				switch rd.name {
 				case "pcapgo-ReadPacketData":
 					reportSpeedup(b, rates, "pkttap-safe", r)
+					reportSpeedup(b, rates, "pkttap-into", r)
+					reportSpeedup(b, rates, "fresh-buffer-floor", r)
 				case "pcapgo-ZeroCopyReadPacketData":
 					reportSpeedup(b, rates, "pkttap-zerocopy", r)
 				}
@@ -321,6 +375,7 @@ func BenchmarkRead(b *testing.B) {
 			r := reportRates(b, rates, "libpcap", n, wall, cpu)
 			reportSpeedup(b, rates, "pkttap-zerocopy", r)
 			reportSpeedup(b, rates, "pkttap-safe", r)
+			reportSpeedup(b, rates, "pkttap-into", r)
 		})
 	}
 }

@@ -20,12 +20,20 @@
 //		use(p)
 //	}
 //
-// Next returns packets whose Data the caller owns: the reader hands out the
-// buffer the bytes were read into and continues in a new one, so packets
-// read together share one allocation of 64 KiB. NextZeroCopy returns Data
-// pointing into a buffer the reader reuses, valid only until the next call:
-// it allocates nothing per packet and is the call for hot paths that look
-// at each packet once.
+// Three calls read a packet; they differ in whose memory Data is:
+//
+//   - Next returns Data the caller owns, in memory the reader allocated:
+//     it hands out the buffer the bytes were read into and continues in a
+//     new one, so packets read together share one allocation of 64 KiB.
+//     Use it to keep packets.
+//   - NextInto copies Data into a buffer the caller passes, as append
+//     does. The caller owns it and decides when to reuse it: passing the
+//     previous packet's Data back reads a file with no allocation per
+//     packet, at about three times the speed of Next, since fresh memory
+//     is what Next spends most of its time on.
+//   - NextZeroCopy returns Data pointing into a buffer the reader reuses,
+//     valid only until the next call: it allocates and copies nothing and
+//     is the call for hot paths that look at each packet once.
 //
 // In pcapng, every Section Header Block starts a new section with its own
 // byte order and interfaces (Reader.Section, Reader.SectionInfo,

@@ -78,3 +78,32 @@ func ExampleReader_NextZeroCopy() {
 	fmt.Println(total, "bytes")
 	// Output: 6 bytes
 }
+
+// NextInto reads into the caller's buffer: passing the last packet's Data
+// back reuses it, so a loop that keeps nothing allocates nothing.
+func ExampleReader_NextInto() {
+	var file bytes.Buffer
+	w, _ := pcapio.NewWriter(&file, pcapio.WriterOptions{Format: pcapio.FormatPcapNg, LinkType: pcapio.LinkTypeRaw})
+	for i := range 3 {
+		w.WritePacket(&pcapio.Packet{Timestamp: time.Unix(int64(i), 0), Data: []byte{0x45, byte(i), 0, 0}})
+	}
+	w.Flush()
+
+	r, err := pcapio.NewReader(&file)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var buf []byte
+	for {
+		p, err := r.NextInto(buf)
+		if err != nil {
+			break // io.EOF at the end
+		}
+		fmt.Printf("% x\n", p.Data)
+		buf = p.Data // done with this packet: reuse its memory for the next
+	}
+	// Output:
+	// 45 00 00 00
+	// 45 01 00 00
+	// 45 02 00 00
+}

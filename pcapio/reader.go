@@ -113,6 +113,32 @@ func (r *Reader) own(d []byte) []byte {
 	return d[:len(d):len(d)]
 }
 
+// NextInto is Next with memory the caller provides: it copies the packet's
+// captured bytes to buf[:0], as append does, and returns the packet with
+// Data set to the result. When buf has the capacity, nothing is allocated;
+// otherwise a larger array is, as append would. The caller owns Data and
+// the reader keeps no reference to it, so a loop that is done with each
+// packet before reading the next can pass the previous packet's Data back
+// and read a whole file with no allocation per packet:
+//
+//	var buf []byte
+//	for {
+//		p, err := r.NextInto(buf)
+//		if err != nil { ... }
+//		use(p)
+//		buf = p.Data
+//	}
+//
+// On error buf is left as it was. Errors are those of Next.
+func (r *Reader) NextInto(buf []byte) (Packet, error) {
+	p, err := r.NextZeroCopy()
+	if err != nil {
+		return p, err
+	}
+	p.Data = append(buf[:0], p.Data...)
+	return p, nil
+}
+
 // NextZeroCopy is Next without the copy: Data points into the Reader's
 // buffer and is valid only until the next call to Next or NextZeroCopy.
 // It makes no allocation per packet (a packet with a pcapng comment

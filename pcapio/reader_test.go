@@ -512,3 +512,103 @@ func TestBigBlocksStream(t *testing.T) {
 		}
 	}
 }
+
+// TestNextInto reads files with NextInto three ways: reusing one buffer,
+// into a buffer too small (so it must grow), and into nil; each packet must
+// equal Next's, and a buffer the caller keeps must never be written by later
+// reads.
+func TestNextInto(t *testing.T) {
+	pkts := testPackets(3000, 9)
+	for _, f := range []Format{FormatPcap, FormatPcapNg} {
+		file := writeFile(t, f, pkts, nil)
+		_, want := readAll(t, file)
+		for _, mode := range []string{"reuse", "small", "nil", "keep"} {
+			r, err := NewReader(iotest.HalfReader(bytes.NewReader(file)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf []byte
+			var kept [][]byte
+			for i := 0; ; i++ {
+				switch mode {
+				case "small":
+					buf = make([]byte, 3, 5)
+				case "nil", "keep":
+					buf = nil
+				}
+				p, err := r.NextInto(buf)
+				if err == io.EOF {
+					if i != len(want) {
+						t.Fatalf("%v %s: %d packets, want %d", f, mode, i, len(want))
+					}
+					break
+				}
+				if err != nil {
+					t.Fatalf("%v %s: packet %d: %v", f, mode, i, err)
+				}
+				w := want[i]
+				if !bytes.Equal(p.Data, w.Data) || p.Length != w.Length || !p.Timestamp.Equal(w.Timestamp) ||
+					p.LinkType != w.LinkType || p.InterfaceIndex != w.InterfaceIndex || p.Comment != w.Comment {
+					t.Fatalf("%v %s: packet %d = %+v, want %+v", f, mode, i, p, w)
+				}
+				switch mode {
+				case "reuse":
+					if len(p.Data) > 0 && cap(buf) >= len(p.Data) && &p.Data[0] != &buf[:1][0] {
+						t.Fatalf("%v: packet %d: NextInto allocated though the buffer had room", f, i)
+					}
+					buf = p.Data
+				case "keep":
+					kept = append(kept, p.Data)
+				}
+			}
+			for i, d := range kept {
+				if !bytes.Equal(d, want[i].Data) {
+					t.Fatalf("%v: kept packet %d changed after later reads", f, i)
+				}
+			}
+		}
+	}
+}
+
+func TestNextIntoAllocs(t *testing.T) {
+	pkts := testPackets(300, 10)
+	for _, f := range []Format{FormatPcap, FormatPcapNg} {
+		r, err := NewReader(bytes.NewReader(writeFile(t, f, pkts, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 0, 1<<16)
+		allocs := testing.AllocsPerRun(250, func() {
+			p, err := r.NextInto(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf = p.Data
+		})
+		if allocs != 0 {
+			t.Errorf("%v: NextInto with room in the buffer makes %v allocations per packet, want 0", f, allocs)
+		}
+	}
+}
+
+// TestNextIntoErrorKeepsBuffer checks that an error leaves the caller's
+// buffer alone and is the error Next reports.
+func TestNextIntoErrorKeepsBuffer(t *testing.T) {
+	file := writeFile(t, FormatPcap, testPackets(2, 11), nil)
+	r, err := NewReader(bytes.NewReader(file[:len(file)-3]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := []byte("caller's bytes")
+	if _, err := r.NextInto(buf); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, "caller's bytes")
+	p, err := r.NextInto(buf)
+	if !errors.Is(err, io.ErrUnexpectedEOF) || p.Data != nil {
+		t.Fatalf("NextInto on a cut record = %+v, %v; want no data and a truncation error", p, err)
+	}
+	if string(buf) != "caller's bytes" {
+		t.Fatalf("the failed NextInto wrote %q into the caller's buffer", buf)
+	}
+}
