@@ -75,6 +75,13 @@ func benchFile(b *testing.B, ext string) string {
 	return benchFiles[ext]
 }
 
+// How BenchmarkFileRead reads packets.
+const (
+	readZeroCopy = iota // NextZeroCopy
+	readNext            // Next
+	readNextInto        // NextInto, reusing the previous packet's Data
+)
+
 // BenchmarkFileRead reads the benchmark file through capture in several
 // ways, next to pcapio's zero-copy reader alone (the anchor): the cost of
 // the capture layer, the copy of Next and the userspace filter.
@@ -109,11 +116,12 @@ func BenchmarkFileRead(b *testing.B) {
 		for _, bc := range []struct {
 			name string
 			expr string
-			safe bool
+			mode int
 		}{
-			{"zerocopy", "", false},
-			{"next", "", true},
-			{"zerocopy-filter", "tcp port 80 or udp port 53", false},
+			{"zerocopy", "", readZeroCopy},
+			{"next", "", readNext},
+			{"nextinto", "", readNextInto},
+			{"zerocopy-filter", "tcp port 80 or udp port 53", readZeroCopy},
 		} {
 			b.Run(ext+"/"+bc.name, func(b *testing.B) {
 				path := benchFile(b, ext)
@@ -124,11 +132,17 @@ func BenchmarkFileRead(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
+					var buf []byte
 					for {
 						var err error
-						if bc.safe {
+						switch bc.mode {
+						case readNext:
 							_, err = c.Next()
-						} else {
+						case readNextInto:
+							var p pcapio.Packet
+							p, err = c.NextInto(buf)
+							buf = p.Data
+						default:
 							_, err = c.NextZeroCopy()
 						}
 						if err != nil {

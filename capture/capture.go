@@ -83,6 +83,21 @@ func (c *Capture) Next() (pcapio.Packet, error) {
 	return p, nil
 }
 
+// NextInto is Next with memory the caller provides: it copies the packet's
+// Data to buf[:0], as append does, allocating only when buf is too small.
+// The caller owns the result and the capture keeps no reference to it, so
+// a loop that is done with each packet before the next can pass the
+// previous packet's Data back and read a file or a live interface with no
+// allocation per packet. On error buf is left as it was.
+func (c *Capture) NextInto(buf []byte) (pcapio.Packet, error) {
+	p, err := c.next(false)
+	if err != nil {
+		return p, err
+	}
+	p.Data = append(buf[:0], p.Data...)
+	return p, nil
+}
+
 // NextZeroCopy is Next without the copy: the returned packet's Data points
 // into the capture's own buffer (the file reader's or the kernel's ring) and
 // is valid only until the next call to Next, NextZeroCopy or Close. Use it

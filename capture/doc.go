@@ -14,10 +14,12 @@
 // Next returns packets the caller owns. NextZeroCopy returns packets whose
 // Data is only valid until the next call: it is the fast path for code that
 // looks at each packet once (counting, filtering, writing to a Dump), and it
-// makes no allocation per packet. When unsure, use Next. (From a file, Next
-// hands out the read buffer the packet arrived in rather than a copy, so a
-// packet kept long keeps up to 64 KiB of that buffer alive; copy its Data
-// to keep only its own bytes.)
+// makes no allocation per packet. NextInto copies each packet into a buffer
+// the caller passes and owns: handing the previous packet's Data back reads
+// with no allocation per packet and no lifetime rule to remember. When
+// unsure, use Next. (From a file, Next hands out the read buffer the packet
+// arrived in rather than a copy, so a packet kept long keeps up to 64 KiB of
+// that buffer alive; copy its Data to keep only its own bytes.)
 //
 // # Filters
 //

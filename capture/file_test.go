@@ -351,3 +351,89 @@ func TestNextPacketsStayIntactAcrossBuffers(t *testing.T) {
 		}
 	}
 }
+
+// TestNextInto reads files with NextInto, reusing one buffer and keeping
+// nothing, then keeping every packet: both must equal Next's packets, a
+// reused buffer must not be reallocated when it has room, and kept packets
+// must survive later reads.
+func TestNextInto(t *testing.T) {
+	var pkts []pcapio.Packet
+	for i := range 40 {
+		for _, p := range ethernetPackets() {
+			p.Data = append(bytes.Clone(p.Data), bytes.Repeat([]byte{byte(i)}, 1000)...)
+			p.Length = len(p.Data)
+			pkts = append(pkts, p)
+		}
+	}
+	for _, name := range []string{"t.pcap", "t.pcapng"} {
+		path := writeFile(t, name, pcapio.LinkTypeEthernet, pkts)
+		want := readAllPackets(t, path, "ip or ip6", (*capture.Capture).Next)
+		var buf []byte
+		i := 0
+		reused := readAllPackets(t, path, "ip or ip6", func(c *capture.Capture) (pcapio.Packet, error) {
+			p, err := c.NextInto(buf)
+			if err != nil {
+				return p, err
+			}
+			if cap(buf) >= len(p.Data) && len(p.Data) > 0 && &p.Data[0] != &buf[:1][0] {
+				t.Fatalf("%s: NextInto allocated though the buffer had room", name)
+			}
+			if i >= len(want) || !bytes.Equal(p.Data, want[i].Data) {
+				t.Fatalf("%s: packet %d read into a reused buffer differs from Next's", name, i)
+			}
+			i++
+			buf = p.Data
+			return p, err
+		})
+		kept := readAllPackets(t, path, "ip or ip6", func(c *capture.Capture) (pcapio.Packet, error) {
+			return c.NextInto(nil)
+		})
+		if len(want) == 0 || len(reused) != len(want) || len(kept) != len(want) {
+			t.Fatalf("%s: NextInto read %d and %d packets, Next %d", name, len(reused), len(kept), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(kept[i].Data, want[i].Data) || kept[i].Length != want[i].Length || !kept[i].Timestamp.Equal(want[i].Timestamp) {
+				t.Fatalf("%s: kept packet %d differs from Next's", name, i)
+			}
+		}
+		c, err := capture.FromFile(path).Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf = make([]byte, 0, 2048)
+		allocs := testing.AllocsPerRun(len(pkts)/2, func() {
+			p, err := c.NextInto(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf = p.Data
+		})
+		c.Close()
+		if allocs != 0 {
+			t.Errorf("%s: NextInto with room in the buffer allocates %.1f times per packet, want 0", name, allocs)
+		}
+	}
+}
+
+// readAllPackets reads the file at path through a capture with filter
+// expr, calling next for each packet, and returns the packets with Data
+// as next returned it.
+func readAllPackets(t *testing.T, path, expr string, next func(*capture.Capture) (pcapio.Packet, error)) []pcapio.Packet {
+	t.Helper()
+	c, err := capture.FromFile(path).Filter(expr).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var out []pcapio.Packet
+	for {
+		p, err := next(c)
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+}

@@ -106,6 +106,34 @@ func TestLiveFilterInKernel(t *testing.T) {
 	}
 }
 
+// TestLiveNextInto reads live packets into one reused buffer: each must
+// hold its own datagram's bytes while it is current.
+func TestLiveNextInto(t *testing.T) {
+	v := newVethPair(t)
+	c := openIn(t, v.NSB, capture.Live(v.IfB).Filter("udp dst port 9999"))
+	const n = 20
+	for i := range n {
+		v.SendUDP(t, 9999, bytes.Repeat([]byte{byte('a' + i)}, 10+50*i))
+	}
+	timer := time.AfterFunc(5*time.Second, func() { c.Close() })
+	defer timer.Stop()
+	buf := make([]byte, 0, 64)
+	for i := range n {
+		p, err := c.NextInto(buf)
+		if err != nil {
+			t.Fatalf("NextInto, packet %d: %v (no packet within 5s?)", i, err)
+		}
+		want := bytes.Repeat([]byte{byte('a' + i)}, 10+50*i)
+		if dport, payload, ok := udpPayload(p.Data); !ok || dport != 9999 || !bytes.Equal(payload, want) {
+			t.Fatalf("packet %d: port %d, %d payload bytes; want port 9999 and %d bytes of %q", i, dport, len(payload), len(want), want[0])
+		}
+		if p.Length != len(p.Data) || p.LinkType != pcapio.LinkTypeEthernet {
+			t.Errorf("packet %d: length %d/%d, link type %s", i, len(p.Data), p.Length, p.LinkType)
+		}
+		buf = p.Data
+	}
+}
+
 func TestLivePromiscuous(t *testing.T) {
 	v := newVethPair(t)
 	base := netnstest.Promiscuity(t, v.NSB, v.IfB)
