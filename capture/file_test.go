@@ -309,32 +309,13 @@ func TestNextZeroCopyAllocs(t *testing.T) {
 // from a file much larger than the reader's buffers, with a filter in play,
 // and checks them all against a second, independent read.
 func TestNextPacketsStayIntactAcrossBuffers(t *testing.T) {
-	var pkts []pcapio.Packet
-	for i := range 40 {
-		for _, p := range ethernetPackets() {
-			p.Data = append(bytes.Clone(p.Data), bytes.Repeat([]byte{byte(i)}, 1000)...)
-			p.Length = len(p.Data)
-			pkts = append(pkts, p)
-		}
-	}
-	path := writeFile(t, "big.pcapng", pcapio.LinkTypeEthernet, pkts)
+	path := writeFile(t, "big.pcapng", pcapio.LinkTypeEthernet, bigEthernetPackets())
 	read := func(next func(*capture.Capture) (pcapio.Packet, error)) [][]byte {
-		c, err := capture.FromFile(path).Filter("ip or ip6").Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
 		var out [][]byte
-		for {
-			p, err := next(c)
-			if err == io.EOF {
-				return out
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, p := range readAllPackets(t, path, "ip or ip6", next) {
 			out = append(out, p.Data)
 		}
+		return out
 	}
 	kept := read((*capture.Capture).Next)
 	fresh := read(func(c *capture.Capture) (pcapio.Packet, error) {
@@ -357,14 +338,7 @@ func TestNextPacketsStayIntactAcrossBuffers(t *testing.T) {
 // reused buffer must not be reallocated when it has room, and kept packets
 // must survive later reads.
 func TestNextInto(t *testing.T) {
-	var pkts []pcapio.Packet
-	for i := range 40 {
-		for _, p := range ethernetPackets() {
-			p.Data = append(bytes.Clone(p.Data), bytes.Repeat([]byte{byte(i)}, 1000)...)
-			p.Length = len(p.Data)
-			pkts = append(pkts, p)
-		}
-	}
+	pkts := bigEthernetPackets()
 	for _, name := range []string{"t.pcap", "t.pcapng"} {
 		path := writeFile(t, name, pcapio.LinkTypeEthernet, pkts)
 		want := readAllPackets(t, path, "ip or ip6", (*capture.Capture).Next)
@@ -436,4 +410,19 @@ func readAllPackets(t *testing.T, path, expr string, next func(*capture.Capture)
 		}
 		out = append(out, p)
 	}
+}
+
+// bigEthernetPackets returns 40 copies of ethernetPackets, each packet
+// grown by 1000 bytes of its copy number: a file of them is larger than
+// the reader's buffers.
+func bigEthernetPackets() []pcapio.Packet {
+	var pkts []pcapio.Packet
+	for i := range 40 {
+		for _, p := range ethernetPackets() {
+			p.Data = append(bytes.Clone(p.Data), bytes.Repeat([]byte{byte(i)}, 1000)...)
+			p.Length = len(p.Data)
+			pkts = append(pkts, p)
+		}
+	}
+	return pkts
 }
