@@ -33,16 +33,21 @@ func fuzzSeeds(t testing.TB) [][]byte {
 }
 
 // FuzzReader reads arbitrary bytes: the reader must never panic, must end
-// with io.EOF or a *FormatError, and Next and NextZeroCopy must agree.
+// with io.EOF or a *FormatError, and Next, NextInto and NextZeroCopy must
+// agree.
 func FuzzReader(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		safe, safeErr := readEvery(data, false)
-		zero, zeroErr := readEvery(data, true)
+		safe, safeErr := readEvery(data, readNext)
+		zero, zeroErr := readEvery(data, readNextZeroCopy)
+		into, intoErr := readEvery(data, readNextInto)
 		if errString(safeErr) != errString(zeroErr) || len(safe) != len(zero) {
 			t.Fatalf("Next: %d packets, %v; NextZeroCopy: %d packets, %v", len(safe), safeErr, len(zero), zeroErr)
+		}
+		if errString(safeErr) != errString(intoErr) || len(safe) != len(into) {
+			t.Fatalf("Next: %d packets, %v; NextInto: %d packets, %v", len(safe), safeErr, len(into), intoErr)
 		}
 		var fe *FormatError
 		if safeErr != io.EOF && !errors.As(safeErr, &fe) {
@@ -54,6 +59,9 @@ func FuzzReader(f *testing.F) {
 		for i := range safe {
 			if !bytes.Equal(safe[i].p.Data, zero[i].p.Data) || safe[i].off != zero[i].off {
 				t.Fatalf("packet %d differs between Next and NextZeroCopy", i)
+			}
+			if !bytes.Equal(safe[i].p.Data, into[i].p.Data) || safe[i].off != into[i].off {
+				t.Fatalf("packet %d differs between Next and NextInto", i)
 			}
 			off := safe[i].off
 			d := safe[i].p.Data
@@ -69,20 +77,28 @@ type fuzzRec struct {
 	off int64
 }
 
-func readEvery(data []byte, zeroCopy bool) ([]fuzzRec, error) {
+// readEvery reads every packet of data the way mode says, keeping a copy
+// of each packet's bytes as they were when it was read.
+func readEvery(data []byte, mode int) ([]fuzzRec, error) {
 	r, err := NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
 	}
 	var recs []fuzzRec
+	var buf []byte
 	for {
 		var p Packet
 		var err error
-		if zeroCopy {
+		switch mode {
+		case readNext:
+			p, err = r.Next()
+		case readNextInto:
+			p, err = r.NextInto(buf)
+			buf = p.Data
+			p.Data = bytes.Clone(p.Data)
+		default:
 			p, err = r.NextZeroCopy()
 			p.Data = bytes.Clone(p.Data)
-		} else {
-			p, err = r.Next()
 		}
 		if err != nil {
 			return recs, err
