@@ -70,6 +70,11 @@ func optimizeWith(prog []Insn, stripping bool) ([]Insn, bool) {
 		if changed {
 			continue
 		}
+		// Pull up tests of chains with the states and liveness of an
+		// unchanged round.
+		if o.pullup(order) {
+			continue
+		}
 		// Merge identical blocks only once nothing else applies: a block
 		// shared by several paths can no longer be threaded differently on
 		// each of them.

@@ -79,15 +79,7 @@ func (o *optimizer) skip(b, s *block, extra []fact) *block {
 // simulate runs s's statements from b's out state, as if b went on to s;
 // it fails if one of them could reject the packet there.
 func (o *optimizer) simulate(b, s *block) (state, bool) {
-	st := b.out
-	for _, in := range s.stmts {
-		e := o.eval(&st, in)
-		if e.canFail {
-			return st, false
-		}
-		st.apply(e)
-	}
-	return st, true
+	return o.simulateFrom(&b.out, s)
 }
 
 // sameOn reports whether two states agree on the atoms of set.
