@@ -337,7 +337,9 @@ func treeNode(n *dissect.Node) TreeNode {
 }
 
 // handleCompile validates and compiles ?expr= for ?linktype= (a DLT name),
-// or for the link type of capture ?capture=, or Ethernet.
+// or for the link type of capture ?capture=, or Ethernet; with
+// ?interface=, as a capture filter for a live capture on that interface
+// (see liveCompileOptions).
 func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lt := pcapio.LinkTypeEthernet
@@ -356,14 +358,18 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 		}
 		lt, order = c.primaryLinkType(), c.byteOrder()
 	}
+	opts := fileOptions(lt, order)
+	if name := q.Get("interface"); name != "" {
+		opts = liveCompileOptions(name)
+	}
 	expr := q.Get("expr")
-	prog, err := filter.Compile(expr, fileOptions(lt, order))
+	prog, err := filter.Compile(expr, opts)
 	if err != nil {
 		filterError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, CompileResponse{
-		Filter: expr, LinkType: lt.String(), Instructions: len(prog.Raw), Program: prog.String(),
+		Filter: expr, LinkType: opts.LinkType.String(), Instructions: len(prog.Raw), Program: prog.String(),
 	})
 }
 

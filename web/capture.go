@@ -18,9 +18,10 @@ import (
 
 // Capture states as the API reports them.
 const (
-	stateIndexing = "indexing" // the index pass is running; rows grow
-	stateReady    = "ready"    // every packet is indexed
-	stateError    = "error"    // the file is faulty: packets before the fault are viewable
+	stateIndexing  = "indexing"  // the index pass is running; rows grow
+	stateReady     = "ready"     // every packet is indexed
+	stateError     = "error"     // the file is faulty: packets before the fault are viewable
+	stateCapturing = "capturing" // a live capture is running; rows grow
 )
 
 // Capture is one open capture file: its spool (the packet bytes on disk),
@@ -55,6 +56,7 @@ type Capture struct {
 	nanoTS    bool  // some timestamp has sub-microsecond digits
 	changed   chan struct{}
 	filters   *filterCache
+	live      *liveState // nil for a file
 
 	notify func()          // tells the server's hub that something changed
 	ctx    context.Context // ends when the capture is closed
@@ -81,6 +83,7 @@ type CaptureInfo struct {
 	IndexedBytes int64          `json:"indexedBytes"`
 	Created      string         `json:"created"`
 	Filters      []FilterStatus `json:"filters,omitempty"`
+	Live         *LiveInfo      `json:"live,omitempty"` // only for a live capture
 }
 
 // Info returns a snapshot of the capture's state.
@@ -109,6 +112,7 @@ func (c *Capture) Info() CaptureInfo {
 		info.FirstSec, info.FirstNsec = c.first/1e9, c.first%1e9
 		info.SpanSeconds = float64(c.maxTS-c.minTS) / 1e9
 	}
+	info.Live = c.liveInfoLocked()
 	info.Filters = c.filters.statuses()
 	return info
 }
@@ -116,11 +120,12 @@ func (c *Capture) Info() CaptureInfo {
 // Packets returns the number of packets indexed so far.
 func (c *Capture) Packets() int { return int(c.count.Load()) }
 
-// indexing reports whether the index pass is still running.
+// indexing reports whether packets may still be added: the index pass is
+// running, or the live capture is.
 func (c *Capture) indexing() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.state == stateIndexing
+	return c.state == stateIndexing || c.state == stateCapturing
 }
 
 // waitChange returns a channel closed at the next publish of new packets or

@@ -1,12 +1,21 @@
 // Package web is pkttap-web: a local packet inspector served over HTTP.
 //
-// A [Server] holds captures (uploaded files or files opened at start-up).
-// Each capture is indexed once, in one streaming pass, into two files on
-// disk: a fixed-size record per packet (where its bytes are in the spool,
-// its timestamp, lengths and link type) and the packet list's summary
-// columns. Packets are read back from the spool on demand, so a capture far
-// bigger than memory opens on a small machine, and rows can be served while
-// indexing goes on.
+// A [Server] holds captures: uploaded files, files opened at start-up, and
+// live captures. Each capture is indexed once, in one streaming pass, into
+// two files on disk: a fixed-size record per packet (where its bytes are in
+// the spool, its timestamp, lengths and link type) and the packet list's
+// summary columns. Packets are read back from the spool on demand, so a
+// capture far bigger than memory opens on a small machine, and rows can be
+// served while indexing goes on.
+//
+// A live capture (POST /api/live) reads an interface through package
+// capture, by way of a [LiveBackend] that tests replace to capture in a
+// network namespace. One goroutine reads packets into a batch; another,
+// at least every 100 ms, appends the batch's bytes to the capture's spool
+// and indexes them the way a file's are, so everything that works on a
+// file works on a live capture while it runs. It stops on request, when
+// deleted, when the server closes, or by itself at the spool size limit
+// (Config.MaxLive).
 //
 // The browser talks to the server through a JSON REST API (documented in the
 // repository's README) and one WebSocket that carries progress snapshots.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/pkttap/pkttap/pcapio"
@@ -35,24 +36,20 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// Wait for the index pass (and the filter) so "all" means all.
-	for _, done := range []<-chan struct{}{c.done, jobDone(j)} {
-		select {
-		case <-done:
-		case <-r.Context().Done():
-			return
-		}
-	}
 	var matches []uint32
+	total, ok := s.downloadSet(r, c, j)
+	if !ok {
+		return
+	}
 	if j != nil {
 		m, _, err := j.snapshot()
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "filter failed: "+err.Error())
 			return
 		}
-		matches = m
+		n, _ := slices.BinarySearch(m, uint32(total))
+		matches = m[:n]
 	}
-	total := c.Packets()
 	lts := c.linkTypeList()
 	if len(lts) == 0 {
 		lts = []pcapio.LinkType{pcapio.LinkTypeEthernet}
@@ -113,6 +110,37 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	if err := bw.Flush(); err != nil {
 		s.log.Warn("download flush", "id", c.id, "err", err)
 	}
+}
+
+// downloadSet waits until the packets a download holds are known and
+// returns how many of the capture's packets it covers. For a file, that is
+// all of them once the index pass has ended; for a running live capture,
+// those that had arrived when the request came. With a filter job j, it
+// also waits until j has scanned them.
+func (s *Server) downloadSet(r *http.Request, c *Capture, j *filterJob) (int, bool) {
+	if !c.liveRunning() {
+		for _, done := range []<-chan struct{}{c.done, jobDone(j)} {
+			select {
+			case <-done:
+			case <-r.Context().Done():
+				return 0, false
+			}
+		}
+		return c.Packets(), true
+	}
+	total := c.Packets()
+	for j != nil {
+		changed := s.waitChange()
+		if st := j.status(); st.Done || st.Scanned >= total {
+			break
+		}
+		select {
+		case <-changed:
+		case <-r.Context().Done():
+			return 0, false
+		}
+	}
+	return total, true
 }
 
 // jobDone returns j's done channel, or a closed channel for no job.

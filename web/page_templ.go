@@ -13,6 +13,7 @@ import templruntime "github.com/a-h/templ/runtime"
 type pageData struct {
 	MaxUpload int64
 	Version   string
+	Live      bool // live capture is enabled
 }
 
 // page is pkttap-web's single page: the top bar, the three panes and the
@@ -41,7 +42,7 @@ func page(d pageData) templ.Component {
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/app.css?v=" + d.Version).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 20, Col: 65}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 21, Col: 65}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
 		if templ_7745c5c3_Err != nil {
@@ -54,7 +55,7 @@ func page(d pageData) templ.Component {
 		var templ_7745c5c3_Var3 string
 		templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/app.js?v=" + d.Version).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 21, Col: 48}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 22, Col: 48}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 		if templ_7745c5c3_Err != nil {
@@ -67,13 +68,26 @@ func page(d pageData) templ.Component {
 		var templ_7745c5c3_Var4 string
 		templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d.MaxUpload).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 23, Col: 37}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 24, Col: 37}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" data-live=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var5 string
+		templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(onOff(d.Live)).Resolve(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 24, Col: 65}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -81,7 +95,7 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<div id=\"progress\" class=\"progress\" hidden><div class=\"bar-row\" id=\"upload-row\" hidden><span class=\"bar-label\">Upload</span><progress id=\"upload-bar\" max=\"100\" value=\"0\"></progress><span id=\"upload-text\"></span></div><div class=\"bar-row\" id=\"index-row\" hidden><span class=\"bar-label\">Indexing</span><progress id=\"index-bar\" max=\"100\" value=\"0\"></progress><span id=\"index-text\"></span></div><div class=\"bar-row\" id=\"filter-row\" hidden><span class=\"bar-label\">Filtering</span><progress id=\"filter-bar\" max=\"100\" value=\"0\"></progress><span id=\"filter-text\"></span><button type=\"button\" id=\"filter-cancel\" class=\"small\">Cancel</button></div></div><div id=\"error-banner\" class=\"error-banner\" role=\"alert\" hidden></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div id=\"progress\" class=\"progress\" hidden><div class=\"bar-row\" id=\"upload-row\" hidden><span class=\"bar-label\">Upload</span><progress id=\"upload-bar\" max=\"100\" value=\"0\"></progress><span id=\"upload-text\"></span></div><div class=\"bar-row\" id=\"index-row\" hidden><span class=\"bar-label\">Indexing</span><progress id=\"index-bar\" max=\"100\" value=\"0\"></progress><span id=\"index-text\"></span></div><div class=\"bar-row\" id=\"filter-row\" hidden><span class=\"bar-label\">Filtering</span><progress id=\"filter-bar\" max=\"100\" value=\"0\"></progress><span id=\"filter-text\"></span><button type=\"button\" id=\"filter-cancel\" class=\"small\">Cancel</button></div></div><div id=\"error-banner\" class=\"error-banner\" role=\"alert\" hidden></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -93,7 +107,7 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div id=\"drop-overlay\" class=\"drop-overlay\" hidden><div>Drop a .pcap, .pcapng or .gz capture to open it</div></div></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div id=\"drop-overlay\" class=\"drop-overlay\" hidden><div>Drop a .pcap, .pcapng or .gz capture to open it</div></div></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -118,7 +132,7 @@ func topBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<header class=\"topbar\"><span class=\"brand\">pkttap</span><div class=\"menu-wrap\"><button type=\"button\" id=\"cap-button\" class=\"cap-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" title=\"Open captures\"><span id=\"cap-name\">No capture</span> ▾</button><div id=\"cap-menu\" class=\"menu\" role=\"menu\" hidden></div></div><span id=\"cap-meta\" class=\"cap-meta\"></span> <button type=\"button\" id=\"open-button\" title=\"Open a capture file (or drop one on the page)\">Open…</button> <input type=\"file\" id=\"file-input\" accept=\".pcap,.pcapng,.cap,.ntar,.gz\" hidden> <button type=\"button\" id=\"sample-button\" title=\"Open the built-in sample capture\">Sample</button><form id=\"filter-form\" class=\"filter-form\" autocomplete=\"off\"><label for=\"filter-input\" class=\"filter-label\">tcpdump filter</label><div class=\"filter-field\"><input id=\"filter-input\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. tcp port 443 and host 203.0.113.43\" aria-describedby=\"filter-msg\"><div id=\"filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><button type=\"submit\" id=\"apply-button\">Apply</button></form><div class=\"menu-wrap\"><button type=\"button\" id=\"download-button\" aria-haspopup=\"menu\" aria-expanded=\"false\">Download ▾</button><div id=\"download-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-scope=\"all\" data-format=\"pcap\">All packets as .pcap</a> <a role=\"menuitem\" data-scope=\"all\" data-format=\"pcapng\">All packets as .pcapng</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcap\">Displayed packets as .pcap</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcapng\">Displayed packets as .pcapng</a></div></div></header>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<header class=\"topbar\"><span class=\"brand\">pkttap</span><div class=\"menu-wrap\"><button type=\"button\" id=\"cap-button\" class=\"cap-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" title=\"Open captures\"><span id=\"cap-name\">No capture</span> ▾</button><div id=\"cap-menu\" class=\"menu\" role=\"menu\" hidden></div></div><span id=\"cap-meta\" class=\"cap-meta\"></span> <button type=\"button\" id=\"open-button\" title=\"Open a capture file (or drop one on the page)\">Open…</button> <input type=\"file\" id=\"file-input\" accept=\".pcap,.pcapng,.cap,.ntar,.gz\" hidden> <button type=\"button\" id=\"sample-button\" title=\"Open the built-in sample capture\">Sample</button><form id=\"filter-form\" class=\"filter-form\" autocomplete=\"off\"><label for=\"filter-input\" class=\"filter-label\">tcpdump filter</label><div class=\"filter-field\"><input id=\"filter-input\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. tcp port 443 and host 203.0.113.43\" aria-describedby=\"filter-msg\"><div id=\"filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><button type=\"submit\" id=\"apply-button\">Apply</button></form><div class=\"menu-wrap\"><button type=\"button\" id=\"download-button\" aria-haspopup=\"menu\" aria-expanded=\"false\">Download ▾</button><div id=\"download-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-scope=\"all\" data-format=\"pcap\">All packets as .pcap</a> <a role=\"menuitem\" data-scope=\"all\" data-format=\"pcapng\">All packets as .pcapng</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcap\">Displayed packets as .pcap</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcapng\">Displayed packets as .pcapng</a></div></div></header>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -143,7 +157,7 @@ func panes() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<main id=\"panes\" class=\"panes\"><section id=\"list-pane\" class=\"pane list-pane\" aria-label=\"Packet list\"><div id=\"list-scroll\" class=\"list-scroll\" tabindex=\"0\" role=\"grid\" aria-rowcount=\"0\"><div class=\"list-header row\" role=\"row\"><span class=\"c-no\" role=\"columnheader\">No.</span> <span class=\"c-time\" role=\"columnheader\"><select id=\"time-mode\" title=\"Time display\" aria-label=\"Time display\"><option value=\"relative\">Time (relative)</option> <option value=\"absolute\">Time (absolute)</option> <option value=\"delta\">Time (delta)</option></select></span> <span class=\"c-src\" role=\"columnheader\">Source</span> <span class=\"c-dst\" role=\"columnheader\">Destination</span> <span class=\"c-proto\" role=\"columnheader\">Protocol</span> <span class=\"c-len\" role=\"columnheader\">Length</span> <span class=\"c-info\" role=\"columnheader\">Info</span></div><div id=\"list-spacer\" class=\"list-spacer\"><div id=\"list-rows\" class=\"list-rows\"></div></div><div id=\"list-empty\" class=\"list-empty\"><p>Open a capture: drop a .pcap or .pcapng file here, use <b>Open…</b>, or look at the <button type=\"button\" id=\"sample-link\" class=\"linklike\">sample capture</button>.</p></div></div></section><div class=\"splitter\" data-above=\"list-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"detail-pane\" class=\"pane detail-pane\" aria-label=\"Packet details\"><div id=\"tree\" class=\"tree\" role=\"tree\" tabindex=\"0\"></div></section><div class=\"splitter\" data-above=\"detail-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"bytes-pane\" class=\"pane bytes-pane\" aria-label=\"Packet bytes\"><div id=\"bytes-note\" class=\"bytes-note\" hidden></div><div id=\"hex\" class=\"hex mono\" tabindex=\"0\"></div></section></main>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<main id=\"panes\" class=\"panes\"><section id=\"list-pane\" class=\"pane list-pane\" aria-label=\"Packet list\"><div id=\"list-scroll\" class=\"list-scroll\" tabindex=\"0\" role=\"grid\" aria-rowcount=\"0\"><div class=\"list-header row\" role=\"row\"><span class=\"c-no\" role=\"columnheader\">No.</span> <span class=\"c-time\" role=\"columnheader\"><select id=\"time-mode\" title=\"Time display\" aria-label=\"Time display\"><option value=\"relative\">Time (relative)</option> <option value=\"absolute\">Time (absolute)</option> <option value=\"delta\">Time (delta)</option></select></span> <span class=\"c-src\" role=\"columnheader\">Source</span> <span class=\"c-dst\" role=\"columnheader\">Destination</span> <span class=\"c-proto\" role=\"columnheader\">Protocol</span> <span class=\"c-len\" role=\"columnheader\">Length</span> <span class=\"c-info\" role=\"columnheader\">Info</span></div><div id=\"list-spacer\" class=\"list-spacer\"><div id=\"list-rows\" class=\"list-rows\"></div></div><div id=\"list-empty\" class=\"list-empty\"><p>Open a capture: drop a .pcap or .pcapng file here, use <b>Open…</b>, or look at the <button type=\"button\" id=\"sample-link\" class=\"linklike\">sample capture</button>.</p></div></div></section><div class=\"splitter\" data-above=\"list-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"detail-pane\" class=\"pane detail-pane\" aria-label=\"Packet details\"><div id=\"tree\" class=\"tree\" role=\"tree\" tabindex=\"0\"></div></section><div class=\"splitter\" data-above=\"detail-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"bytes-pane\" class=\"pane bytes-pane\" aria-label=\"Packet bytes\"><div id=\"bytes-note\" class=\"bytes-note\" hidden></div><div id=\"hex\" class=\"hex mono\" tabindex=\"0\"></div></section></main>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -168,7 +182,7 @@ func statusBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<footer class=\"statusbar\"><span id=\"status-count\">No capture</span> <span id=\"status-sel\"></span> <span id=\"status-field\" class=\"mono\"></span> <span class=\"spacer\"></span><form id=\"goto-form\" class=\"goto-form\"><label for=\"goto-input\">Go to packet</label> <input id=\"goto-input\" type=\"number\" min=\"1\" class=\"mono\"></form></footer>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<footer class=\"statusbar\"><span id=\"status-count\">No capture</span> <span id=\"status-sel\"></span> <span id=\"status-field\" class=\"mono\"></span> <span class=\"spacer\"></span><form id=\"goto-form\" class=\"goto-form\"><label for=\"goto-input\">Go to packet</label> <input id=\"goto-input\" type=\"number\" min=\"1\" class=\"mono\"></form></footer>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -41,7 +41,7 @@ func TestTokenRequired(t *testing.T) {
 		t.Errorf("URL %s does not carry the token", u)
 	}
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for _, p := range []string{"/", "/c/0123456789abcdef", "/assets/app.js", "/api/captures", "/api/filter?expr=ip", "/api/ws", "/api/captures/sample"} {
+	for _, p := range []string{"/", "/c/0123456789abcdef", "/assets/app.js", "/api/captures", "/api/filter?expr=ip", "/api/ws", "/api/captures/sample", "/api/interfaces", "/api/live"} {
 		for _, auth := range []string{"", "?token=wrong", "Bearer wrong"} {
 			url := ts.URL + p
 			req, _ := http.NewRequest("GET", url, nil)
@@ -172,6 +172,9 @@ func TestCSRF(t *testing.T) {
 		{"sample cross-site", "POST", "/api/captures/sample", []string{"Sec-Fetch-Site", "cross-site", "Origin", "http://evil.example"}, http.StatusForbidden},
 		{"filter cross-site", "POST", "/api/captures/" + info.ID + "/filter", []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
 		{"delete cross-site", "DELETE", "/api/captures/" + info.ID, []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"live start cross-site", "POST", "/api/live", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"live start foreign origin", "POST", "/api/live", []string{"Origin", "http://evil.example"}, http.StatusForbidden},
+		{"live stop cross-site", "POST", "/api/captures/" + info.ID + "/stop", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
 		{"sample same-origin", "POST", "/api/captures/sample", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusCreated},
 		{"read cross-site is allowed", "GET", "/api/captures", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusOK},
 	}

@@ -45,12 +45,22 @@ type Config struct {
 	DataDir string
 	// Logger receives request and capture logs; nil means slog.Default().
 	Logger *slog.Logger
+	// NoLive disables live capture: the live API answers 403 and the UI
+	// hides its control.
+	NoLive bool
+	// MaxLive is the spool size (packet bytes) at which a live capture
+	// stops by itself; 0 means DefaultMaxLive.
+	MaxLive int64
+	// Live lists interfaces and opens live captures; nil means
+	// CaptureBackend (package capture).
+	Live LiveBackend
 }
 
 // Server is pkttap-web's HTTP server: the UI, the REST API and the captures.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
+	live    LiveBackend
 	handler http.Handler
 	uploads chan struct{} // upload slots
 	indexes chan struct{} // index pass slots
@@ -70,6 +80,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MaxLive <= 0 {
+		cfg.MaxLive = DefaultMaxLive
+	}
+	if cfg.Live == nil {
+		cfg.Live = CaptureBackend{}
+	}
 	if cfg.Token == "" && !IsLoopback(cfg.Addr) {
 		cfg.Token = NewToken()
 	}
@@ -83,6 +99,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger,
+		live:     cfg.Live,
 		uploads:  make(chan struct{}, maxConcurrentUploads),
 		indexes:  make(chan struct{}, maxConcurrentIndexes),
 		captures: map[string]*Capture{},
@@ -134,6 +151,8 @@ func (s *Server) routes() http.Handler {
 		r.Get("/captures", s.handleList)
 		r.Post("/captures", s.handleUpload)
 		r.Post("/captures/sample", s.handleSample)
+		r.Get("/interfaces", s.handleInterfaces)
+		r.Post("/live", s.handleStartLive)
 		r.Route("/captures/{id}", func(r chi.Router) {
 			r.Get("/", s.handleInfo)
 			r.Delete("/", s.handleDelete)
@@ -143,6 +162,7 @@ func (s *Server) routes() http.Handler {
 			r.Post("/filter", s.handleStartFilter)
 			r.Delete("/filter", s.handleCancelFilter)
 			r.Get("/download", s.handleDownload)
+			r.Post("/stop", s.handleStop)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "no such API endpoint: "+r.URL.Path)

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -103,17 +105,12 @@ func (s *Server) startCapture(id, dir, name, srcPath string) (*Capture, error) {
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if err := s.register(c); err != nil {
 		cancel()
 		index.Close()
 		sums.Close()
-		return nil, fmt.Errorf("server is shutting down")
+		return nil, err
 	}
-	s.captures[id] = c
-	s.order = append(s.order, id)
-	s.mu.Unlock()
 	go func() {
 		select {
 		case s.indexes <- struct{}{}:
@@ -146,3 +143,43 @@ func (s *Server) OpenFile(path string) (*Capture, error) {
 	}
 	return c, nil
 }
+
+// register adds a new capture to the server's list, unless the server is
+// shutting down.
+func (s *Server) register(c *Capture) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("server is shutting down")
+	}
+	s.captures[c.id] = c
+	s.order = append(s.order, c.id)
+	return nil
+}
+
+// createFiles creates new private files in dir, all or none.
+func createFiles(dir string, names ...string) ([]*os.File, error) {
+	files := make([]*os.File, 0, len(names))
+	for _, name := range names {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			closeFiles(files...)
+			return nil, fmt.Errorf("create %s: %w", name, err)
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// closeFiles closes files that hold nothing worth an error message.
+func closeFiles(files ...*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}
+
+// removeDir removes a capture folder that never became a capture.
+func removeDir(dir string) { os.RemoveAll(dir) }
+
+// newBufWriter buffers appends to an index or summaries file.
+func newBufWriter(f *os.File) *bufio.Writer { return bufio.NewWriterSize(f, 256<<10) }

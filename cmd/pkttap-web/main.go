@@ -1,14 +1,20 @@
 // Command pkttap-web is a packet inspector in the browser: open a .pcap or
-// .pcapng file, look at its packets (list, protocol tree, hex and ASCII),
-// filter them with tcpdump expressions and download the result.
+// .pcapng file or start a live capture on a network interface, look at its
+// packets (list, protocol tree, hex and ASCII), filter them with tcpdump
+// expressions and download the result.
 //
 // Usage:
 //
-//	pkttap-web [--listen ADDR] [--max-upload SIZE] [--data-dir DIR] [--token TOKEN] [--open FILE]... [FILE...]
+//	pkttap-web [--listen ADDR] [--max-upload SIZE] [--max-live SIZE] [--no-live] [--data-dir DIR] [--token TOKEN] [--open FILE]... [FILE...]
 //
 // It serves http://127.0.0.1:8080 by default and prints the URL to open. On
 // any address but loopback every request needs a token, printed as part of
 // the URL (generated at start-up unless --token gives one).
+//
+// Live capture needs the privileges of package capture (root, or
+// CAP_NET_RAW and CAP_NET_ADMIN on Linux); a live capture stops by itself
+// when its spool reaches --max-live (1 GiB by default), and --no-live turns
+// live capture off.
 package main
 
 import (

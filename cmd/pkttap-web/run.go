@@ -29,6 +29,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	maxUpload := fs.String("max-upload", "2GiB", "size limit of one capture (bytes, or with a unit: 500MB, 2GiB)")
 	dataDir := fs.String("data-dir", "", "folder for spooled captures and their indexes (default: a private temporary folder removed on exit)")
 	token := fs.String("token", "", "access token (default: generated when listening beyond loopback)")
+	maxLive := fs.String("max-live", "1GiB", "spool size at which a live capture stops by itself (bytes, or with a unit)")
+	noLive := fs.Bool("no-live", false, "disable live capture (only capture files can be opened)")
 	verbose := fs.Bool("v", false, "log every request")
 	var open stringList
 	fs.Var(&open, "open", "capture file to open at start-up (repeatable; files may also follow the flags)")
@@ -39,6 +41,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	limit, err := parseSize(*maxUpload)
 	if err != nil {
 		return fmt.Errorf("--max-upload: %w", err)
+	}
+	liveLimit, err := parseSize(*maxLive)
+	if err != nil {
+		return fmt.Errorf("--max-live: %w", err)
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -56,7 +62,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("create data dir: %w", err)
 	}
 
-	srv, err := web.New(web.Config{Addr: *listen, Token: *token, MaxUpload: limit, DataDir: dir, Logger: log})
+	srv, err := web.New(web.Config{
+		Addr: *listen, Token: *token, MaxUpload: limit, DataDir: dir, Logger: log,
+		MaxLive: liveLimit, NoLive: *noLive,
+	})
 	if err != nil {
 		return err
 	}

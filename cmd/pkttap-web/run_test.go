@@ -155,6 +155,19 @@ func TestRunOpensFiles(t *testing.T) {
 	}
 }
 
+func TestRunNoLive(t *testing.T) {
+	url, _ := startRun(t, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--no-live")
+	res, err := http.Post(url+"api/live", "application/json", strings.NewReader(`{"interface": "lo"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "--no-live") {
+		t.Errorf("live start with --no-live: status %d: %s", res.StatusCode, body)
+	}
+}
+
 func TestRunTokenBeyondLoopback(t *testing.T) {
 	url, _ := startRun(t, "--listen", "0.0.0.0:0", "--data-dir", t.TempDir())
 	i := strings.Index(url, "/?token=")
@@ -186,6 +199,7 @@ func TestRunTokenBeyondLoopback(t *testing.T) {
 func TestRunBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--max-upload", "lots"},
+		{"--max-live", "0"},
 		{"--listen", "256.0.0.1:99999", "--data-dir", t.TempDir()},
 		{"--open", filepath.Join(t.TempDir(), "missing.pcap"), "--listen", "127.0.0.1:0"},
 		{"--no-such-flag"},

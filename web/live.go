@@ -1,0 +1,580 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// DefaultMaxLive is the default spool size at which a live capture stops by
+// itself (1 GiB of packet bytes).
+const DefaultMaxLive = 1 << 30
+
+// Live capture batching: the reader hands the packets it has read to the
+// indexer at least every liveFlushEvery, and at once when a batch holds
+// livePackets packets or liveBytes bytes; a reader that finds the batch
+// full waits for the indexer (the kernel then buffers, and counts what it
+// has to drop).
+const (
+	liveFlushEvery = 100 * time.Millisecond
+	livePackets    = 4096
+	liveBytes      = 4 << 20
+)
+
+// LiveOptions describe a live capture to open.
+type LiveOptions struct {
+	// Interface is the interface name, as LiveBackend.Interfaces lists it.
+	Interface string
+	// Filter is a tcpdump expression compiled for the interface's link
+	// type; "" captures everything.
+	Filter string
+	// Snaplen is the most bytes kept of each packet (1 to
+	// capture.MaxSnaplen).
+	Snaplen int
+	// Promiscuous puts the interface in promiscuous mode while capturing.
+	Promiscuous bool
+}
+
+// LiveSource is an open live capture as the server reads it: one goroutine
+// calls NextZeroCopy until it fails; Close, called from another, makes it
+// return capture.ErrClosed. *capture.Capture is one.
+type LiveSource interface {
+	NextZeroCopy() (pcapio.Packet, error)
+	LinkType() pcapio.LinkType
+	Stats() (capture.Stats, error)
+	Close() error
+}
+
+var _ LiveSource = (*capture.Capture)(nil)
+
+// LiveBackend lists interfaces and opens live captures for the server. The
+// default, CaptureBackend, is package capture; tests substitute one that
+// opens its sockets in a network namespace.
+type LiveBackend interface {
+	Interfaces() ([]capture.Interface, error)
+	Open(o LiveOptions) (LiveSource, error)
+}
+
+// CaptureBackend is the LiveBackend of package capture: the machine's own
+// interfaces.
+type CaptureBackend struct{}
+
+// Interfaces lists the interfaces with capture.Interfaces.
+func (CaptureBackend) Interfaces() ([]capture.Interface, error) { return capture.Interfaces() }
+
+// Open opens a live capture with capture.Live.
+func (CaptureBackend) Open(o LiveOptions) (LiveSource, error) {
+	return capture.Live(o.Interface).Promiscuous(o.Promiscuous).Snaplen(o.Snaplen).Filter(o.Filter).Open()
+}
+
+// InterfaceInfo is a network interface as GET /api/interfaces lists it.
+type InterfaceInfo struct {
+	Name         string   `json:"name"`
+	Description  string   `json:"description,omitempty"`
+	Index        int      `json:"index"`
+	Up           bool     `json:"up"`
+	Loopback     bool     `json:"loopback"`
+	Addresses    []string `json:"addresses"` // CIDR notation
+	HardwareAddr string   `json:"hardwareAddr,omitempty"`
+}
+
+// LiveInfo is the live part of a capture's info.
+type LiveInfo struct {
+	Interface   string `json:"interface"`
+	Filter      string `json:"filter,omitempty"`
+	Snaplen     int    `json:"snaplen"`
+	Promiscuous bool   `json:"promiscuous"`
+	Running     bool   `json:"running"`
+	Received    uint64 `json:"received"`  // packets the OS passed through the capture filter
+	Dropped     uint64 `json:"dropped"`   // packets the OS dropped: pkttap-web read too slowly
+	IfDropped   uint64 `json:"ifDropped"` // packets the interface dropped, where known
+	SpoolBytes  int64  `json:"spoolBytes"`
+	MaxBytes    int64  `json:"maxBytes"`
+	Started     string `json:"started"`
+	Stopped     string `json:"stopped,omitempty"` // why it stopped
+}
+
+// liveState is what a live capture has beyond a file capture. Its fields
+// after src are guarded by the capture's mu.
+type liveState struct {
+	opts     LiveOptions
+	src      LiveSource
+	maxSpool int64
+	stopOnce sync.Once
+
+	running    bool
+	stats      capture.Stats
+	spoolBytes int64
+	stopReason string
+}
+
+// sortInterfaces orders interfaces as the UI offers them: up before down,
+// with addresses before without, loopback after the others, then by index.
+func sortInterfaces(ifs []InterfaceInfo) {
+	rank := func(ifc InterfaceInfo) int {
+		r := 0
+		if !ifc.Up {
+			r += 4
+		}
+		if ifc.Loopback {
+			r += 2
+		}
+		if len(ifc.Addresses) == 0 {
+			r++
+		}
+		return r
+	}
+	slices.SortStableFunc(ifs, func(a, b InterfaceInfo) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a.Index, b.Index), cmp.Compare(a.Name, b.Name))
+	})
+}
+
+// interfaces lists the backend's interfaces for the API.
+func (s *Server) interfaces() ([]InterfaceInfo, error) {
+	ifs, err := s.live.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]InterfaceInfo, 0, len(ifs))
+	for _, ifc := range ifs {
+		info := InterfaceInfo{
+			Name: ifc.Name, Description: ifc.Description, Index: ifc.Index,
+			Up: ifc.Up, Loopback: ifc.Loopback, Addresses: []string{},
+		}
+		for _, a := range ifc.Addresses {
+			info.Addresses = append(info.Addresses, a.String())
+		}
+		if len(ifc.HardwareAddr) > 0 {
+			info.HardwareAddr = ifc.HardwareAddr.String()
+		}
+		out = append(out, info)
+	}
+	sortInterfaces(out)
+	return out, nil
+}
+
+// errLiveDisabled is the answer to live requests on a server started with
+// --no-live.
+var errLiveDisabled = errors.New("live capture is disabled on this server (pkttap-web --no-live): open capture files instead")
+
+// errBadSnaplen reports a snap length out of range.
+var errBadSnaplen = fmt.Errorf("snaplen must be between 1 and %d bytes (0 means %d)", capture.MaxSnaplen, capture.DefaultSnaplen)
+
+// errNoInterface reports an interface the backend does not list.
+var errNoInterface = errors.New("no such interface")
+
+// StartLive opens a live capture and registers it as a new capture whose
+// packets are spooled and indexed as they arrive. Errors from the backend
+// are returned as they are (wrapped): a *filter.Error for a filter that
+// does not compile for the interface's link type,
+// capture.ErrPermissionDenied when the process may not capture.
+func (s *Server) StartLive(o LiveOptions) (*Capture, error) {
+	if s.cfg.NoLive {
+		return nil, errLiveDisabled
+	}
+	if o.Snaplen == 0 {
+		o.Snaplen = capture.DefaultSnaplen
+	}
+	if o.Snaplen < 1 || o.Snaplen > capture.MaxSnaplen {
+		return nil, fmt.Errorf("snaplen %d: %w", o.Snaplen, errBadSnaplen)
+	}
+	// Check the name against the list first, for a clear message (the
+	// name is never used as anything but an interface name).
+	if ifs, err := s.live.Interfaces(); err == nil {
+		if !slices.ContainsFunc(ifs, func(ifc capture.Interface) bool { return ifc.Name == o.Interface }) {
+			return nil, fmt.Errorf("no interface named %q on this machine (GET /api/interfaces lists them): %w", o.Interface, errNoInterface)
+		}
+	}
+	id, dir, err := s.newCaptureDir()
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.openLive(id, dir, o)
+	if err != nil {
+		removeDir(dir)
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
+	files, err := createFiles(dir, "spool", "index", "summaries")
+	if err != nil {
+		return nil, err
+	}
+	src, err := s.live.Open(o)
+	if err != nil {
+		closeFiles(files...)
+		return nil, err
+	}
+	now := time.Now()
+	lt := src.LinkType()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Capture{
+		id:        id,
+		name:      cleanName(o.Interface + " " + now.UTC().Format("2006-01-02 15:04:05")),
+		created:   now,
+		dir:       dir,
+		spool:     files[0],
+		index:     files[1],
+		sums:      files[2],
+		state:     stateCapturing,
+		format:    "live",
+		linkTypes: []pcapio.LinkType{lt},
+		ifaces: []pcapio.Interface{{
+			LinkType: lt, Name: o.Interface, Filter: o.Filter,
+			Snaplen: uint32(o.Snaplen), TSResolution: pcapio.TSResolutionNano,
+		}},
+		changed: make(chan struct{}),
+		filters: newFilterCache(),
+		notify:  s.notify,
+		ctx:     ctx,
+		cancel:  cancel,
+		done:    make(chan struct{}),
+		live:    &liveState{opts: o, src: src, maxSpool: s.cfg.MaxLive, running: true},
+	}
+	if err := s.register(c); err != nil {
+		cancel()
+		src.Close()
+		closeFiles(files...)
+		return nil, err
+	}
+	stopOnCancel := context.AfterFunc(ctx, func() { c.stopLive("capture deleted") })
+	go func() {
+		defer stopOnCancel()
+		c.runLive()
+	}()
+	s.log.Info("live capture started", "id", id, "interface", o.Interface, "filter", o.Filter, "snaplen", o.Snaplen, "promiscuous", o.Promiscuous)
+	s.notify()
+	return c, nil
+}
+
+// stopLive stops a live capture (once) for the given reason; the capture's
+// run ends once the packets read so far are indexed.
+func (c *Capture) stopLive(reason string) {
+	l := c.live
+	l.stopOnce.Do(func() {
+		c.mu.Lock()
+		l.stopReason = reason
+		c.mu.Unlock()
+		l.src.Close() // the reader's NextZeroCopy returns capture.ErrClosed
+	})
+}
+
+// liveCompileOptions are the options a capture filter for interface name is
+// checked with before the capture opens, as package capture compiles it for
+// the operating system (on Linux, for the socket): for the link type the
+// interface most likely has, Ethernet, or LINUX_SLL for Linux's "any". The
+// capture's own compile, for the interface's actual link type, has the
+// last word when it starts.
+func liveCompileOptions(name string) filter.Options {
+	opts := filter.Options{LinkType: pcapio.LinkTypeEthernet, Snaplen: capture.DefaultSnaplen, Target: filter.TargetFile}
+	if runtime.GOOS == "linux" {
+		opts.Target = filter.TargetLinuxSocket
+		if name == "any" {
+			opts.LinkType = pcapio.LinkTypeLinuxSLL
+		}
+	}
+	return opts
+}
+
+// liveQueue hands packets from the reader to the indexer: the reader fills
+// cur; the indexer swaps it for an empty batch when it is full or every
+// liveFlushEvery.
+type liveQueue struct {
+	mu    sync.Mutex
+	cur   *batch
+	room  *sync.Cond    // signalled when cur has been swapped
+	kick  chan struct{} // cap 1: cur is full or the reader has ended
+	ended bool          // the reader has stopped; cur holds its last packets
+	err   error         // why, when not because of Close
+	drop  bool          // discard further packets (the limit was reached)
+}
+
+// read is the reader: it copies each packet into the queue's batch until
+// the source fails or is closed.
+func (q *liveQueue) read(src LiveSource) {
+	for {
+		pkt, err := src.NextZeroCopy()
+		q.mu.Lock()
+		if err != nil {
+			q.ended = true
+			if !errors.Is(err, capture.ErrClosed) {
+				q.err = err
+			}
+			q.mu.Unlock()
+			q.wake()
+			return
+		}
+		for !q.drop && (len(q.cur.pkts) >= livePackets || len(q.cur.data) >= liveBytes) {
+			q.wake()
+			q.room.Wait()
+		}
+		if !q.drop {
+			b := q.cur
+			var ts int64
+			if !pkt.Timestamp.IsZero() {
+				ts = pkt.Timestamp.UnixNano()
+			}
+			start := len(b.data)
+			b.data = append(b.data, pkt.Data...)
+			b.pkts = append(b.pkts, batchPkt{start: start, end: len(b.data), ts: ts, wireLen: pkt.Length, linkType: pkt.LinkType})
+			if len(b.pkts) >= livePackets || len(b.data) >= liveBytes {
+				q.wake()
+			}
+		}
+		q.mu.Unlock()
+	}
+}
+
+func (q *liveQueue) wake() {
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+// runLive reads the live source and indexes its packets until it is
+// stopped: by request, at the size limit, when deleted, or by a read error.
+func (c *Capture) runLive() {
+	defer close(c.done)
+	l := c.live
+	q := &liveQueue{cur: &batch{}, kick: make(chan struct{}, 1)}
+	q.room = sync.NewCond(&q.mu)
+	p := &indexPass{c: c, idxW: newBufWriter(c.index), sumW: newBufWriter(c.sums), lastPub: time.Now()}
+	go q.read(l.src)
+
+	spare := &batch{}
+	var spoolOff int64
+	var werr error
+	tick := time.NewTicker(liveFlushEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-q.kick:
+		}
+		q.mu.Lock()
+		b := q.cur
+		spare.data, spare.pkts = spare.data[:0], spare.pkts[:0]
+		q.cur, spare = spare, b
+		ended, rerr := q.ended, q.err
+		q.room.Broadcast()
+		q.mu.Unlock()
+
+		if len(b.pkts) > 0 && werr == nil {
+			n, limited, err := c.spoolBatch(b, spoolOff, l.maxSpool)
+			if err != nil {
+				werr = err
+				c.stopLive("write error")
+			} else {
+				if n > 0 {
+					spoolOff = b.pkts[n-1].dataOff + int64(b.pkts[n-1].end-b.pkts[n-1].start)
+					b.pkts = b.pkts[:n]
+					p.summarize(b)
+					for i := range b.pkts {
+						p.add(b.data, &b.pkts[i], &p.sums[i])
+					}
+					werr = p.publish()
+				}
+				if limited {
+					q.mu.Lock()
+					q.drop = true
+					q.room.Broadcast()
+					q.mu.Unlock()
+					c.stopLive(fmt.Sprintf("stopped at the size limit of %s of packet data (pkttap-web --max-live)", formatBytes(l.maxSpool)))
+				}
+			}
+		}
+		st, serr := l.src.Stats()
+		c.mu.Lock()
+		changed := serr == nil && st != l.stats || l.spoolBytes != spoolOff
+		if serr == nil {
+			l.stats = st
+		}
+		l.spoolBytes, c.size, c.readBytes = spoolOff, spoolOff, spoolOff
+		if ended {
+			l.running = false
+			switch {
+			case werr != nil:
+				c.state, c.errMsg = stateError, werr.Error()
+			case rerr != nil:
+				c.state, c.errMsg = stateError, "capture stopped: "+rerr.Error()
+				l.stopReason = "read error"
+			default:
+				c.state = stateReady
+			}
+			if l.stopReason == "" {
+				l.stopReason = "stopped"
+			}
+			c.signalLocked()
+		}
+		c.mu.Unlock()
+		if ended {
+			l.src.Close()
+			c.notify()
+			return
+		}
+		if changed {
+			c.notify()
+		}
+	}
+}
+
+// spoolBatch appends the packet bytes of b to the spool at off, as far as
+// the limit allows, and sets each packet's spool offset. It returns how many
+// packets were written and whether the limit cut the batch.
+func (c *Capture) spoolBatch(b *batch, off, limit int64) (int, bool, error) {
+	n := len(b.pkts)
+	limited := false
+	for n > 0 && off+int64(b.pkts[n-1].end) > limit {
+		n--
+		limited = true
+	}
+	if n == 0 {
+		return 0, limited, nil
+	}
+	end := b.pkts[n-1].end
+	if _, err := c.spool.WriteAt(b.data[:end], off); err != nil {
+		return 0, false, fmt.Errorf("write spool: %w", err)
+	}
+	for i := range b.pkts[:n] {
+		b.pkts[i].dataOff = off + int64(b.pkts[i].start)
+	}
+	return n, limited, nil
+}
+
+// formatBytes writes a size the way --max-live takes it: "1 GiB",
+// "500 MiB", "2000 B".
+func formatBytes(n int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// liveInfo returns the live part of the capture's info. c.mu must be held.
+func (c *Capture) liveInfoLocked() *LiveInfo {
+	l := c.live
+	if l == nil {
+		return nil
+	}
+	return &LiveInfo{
+		Interface: l.opts.Interface, Filter: l.opts.Filter, Snaplen: l.opts.Snaplen, Promiscuous: l.opts.Promiscuous,
+		Running: l.running, Received: l.stats.Received, Dropped: l.stats.Dropped, IfDropped: l.stats.IfDropped,
+		SpoolBytes: l.spoolBytes, MaxBytes: l.maxSpool, Started: c.created.UTC().Format(time.RFC3339Nano),
+		Stopped: l.stopReason,
+	}
+}
+
+// liveRunning reports whether c is a live capture still capturing.
+func (c *Capture) liveRunning() bool {
+	if c.live == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.live.running
+}
+
+// handleInterfaces lists the interfaces a live capture can open.
+func (s *Server) handleInterfaces(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.NoLive {
+		writeError(w, http.StatusForbidden, errLiveDisabled.Error())
+		return
+	}
+	ifs, err := s.interfaces()
+	if err != nil {
+		s.log.Warn("list interfaces", "err", err)
+		writeError(w, http.StatusInternalServerError, "cannot list the network interfaces: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, ifs)
+}
+
+// liveRequest is the JSON body of POST /api/live.
+type liveRequest struct {
+	Interface   string `json:"interface"`
+	Filter      string `json:"filter"`
+	Snaplen     int    `json:"snaplen"`
+	Promiscuous bool   `json:"promiscuous"`
+}
+
+// handleStartLive starts a live capture and answers with its info.
+func (s *Server) handleStartLive(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.NoLive {
+		writeError(w, http.StatusForbidden, errLiveDisabled.Error())
+		return
+	}
+	var req liveRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, `body must be JSON like {"interface": "eth0", "filter": "tcp port 443", "snaplen": 65535, "promiscuous": true}: `+err.Error())
+		return
+	}
+	if req.Interface == "" {
+		writeError(w, http.StatusBadRequest, `no interface: say which one in "interface" (GET /api/interfaces lists them)`)
+		return
+	}
+	c, err := s.StartLive(LiveOptions{
+		Interface: req.Interface, Filter: strings.TrimSpace(req.Filter),
+		Snaplen: req.Snaplen, Promiscuous: req.Promiscuous,
+	})
+	if err != nil {
+		s.log.Info("live capture refused", "interface", req.Interface, "err", err)
+		var fe *filter.Error
+		var pe *capture.PlatformError
+		switch {
+		case errors.As(err, &fe):
+			filterError(w, err)
+		case errors.Is(err, errLiveDisabled), errors.Is(err, capture.ErrPermissionDenied):
+			writeError(w, http.StatusForbidden, err.Error())
+		case errors.Is(err, errNoInterface), errors.As(err, &pe), errors.Is(err, errBadSnaplen):
+			writeError(w, http.StatusBadRequest, err.Error())
+		default:
+			writeError(w, http.StatusInternalServerError, err.Error())
+		}
+		return
+	}
+	writeJSON(w, http.StatusCreated, c.Info())
+}
+
+// handleStop stops a live capture, waits until the packets read so far are
+// indexed, and answers with its info. Stopping a stopped capture is
+// harmless.
+func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.captureParam(w, r)
+	if !ok {
+		return
+	}
+	if c.live == nil {
+		writeError(w, http.StatusConflict, "capture "+c.id+" is a file, not a live capture: there is nothing to stop")
+		return
+	}
+	c.stopLive("stopped by request")
+	select {
+	case <-c.done:
+	case <-r.Context().Done():
+		return
+	}
+	s.log.Info("live capture stopped", "id", c.id, "packets", c.Packets())
+	writeJSON(w, http.StatusOK, c.Info())
+}
