@@ -6,7 +6,7 @@ import (
 
 // assetVersion is appended to asset URLs so a new binary's JS and CSS are
 // never mixed with an old one's from the browser cache.
-const assetVersion = "1"
+const assetVersion = "2"
 
 // handlePage serves the UI shell; app.js does the rest.
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {

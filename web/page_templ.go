@@ -91,11 +91,11 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = topBar().Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = topBar(d.Live).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div id=\"progress\" class=\"progress\" hidden><div class=\"bar-row\" id=\"upload-row\" hidden><span class=\"bar-label\">Upload</span><progress id=\"upload-bar\" max=\"100\" value=\"0\"></progress><span id=\"upload-text\"></span></div><div class=\"bar-row\" id=\"index-row\" hidden><span class=\"bar-label\">Indexing</span><progress id=\"index-bar\" max=\"100\" value=\"0\"></progress><span id=\"index-text\"></span></div><div class=\"bar-row\" id=\"filter-row\" hidden><span class=\"bar-label\">Filtering</span><progress id=\"filter-bar\" max=\"100\" value=\"0\"></progress><span id=\"filter-text\"></span><button type=\"button\" id=\"filter-cancel\" class=\"small\">Cancel</button></div></div><div id=\"error-banner\" class=\"error-banner\" role=\"alert\" hidden></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div id=\"live-ind\" class=\"live-ind\" role=\"status\" hidden><span id=\"live-dot\" class=\"live-dot\" aria-hidden=\"true\"></span> <span id=\"live-text\"></span> <button type=\"button\" id=\"live-stop\" class=\"small stop\" title=\"Stop the live capture (Ctrl+E)\">Stop</button></div><div id=\"progress\" class=\"progress\" hidden><div class=\"bar-row\" id=\"upload-row\" hidden><span class=\"bar-label\">Upload</span><progress id=\"upload-bar\" max=\"100\" value=\"0\"></progress><span id=\"upload-text\"></span></div><div class=\"bar-row\" id=\"index-row\" hidden><span class=\"bar-label\">Indexing</span><progress id=\"index-bar\" max=\"100\" value=\"0\"></progress><span id=\"index-text\"></span></div><div class=\"bar-row\" id=\"filter-row\" hidden><span class=\"bar-label\">Filtering</span><progress id=\"filter-bar\" max=\"100\" value=\"0\"></progress><span id=\"filter-text\"></span><button type=\"button\" id=\"filter-cancel\" class=\"small\">Cancel</button></div></div><div id=\"error-banner\" class=\"error-banner\" role=\"alert\" hidden></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -107,7 +107,17 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div id=\"drop-overlay\" class=\"drop-overlay\" hidden><div>Drop a .pcap, .pcapng or .gz capture to open it</div></div></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div id=\"drop-overlay\" class=\"drop-overlay\" hidden><div>Drop a .pcap, .pcapng or .gz capture to open it</div></div>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if d.Live {
+			templ_7745c5c3_Err = liveDialog().Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -115,7 +125,7 @@ func page(d pageData) templ.Component {
 	})
 }
 
-func topBar() templ.Component {
+func topBar(live bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -132,7 +142,17 @@ func topBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<header class=\"topbar\"><span class=\"brand\">pkttap</span><div class=\"menu-wrap\"><button type=\"button\" id=\"cap-button\" class=\"cap-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" title=\"Open captures\"><span id=\"cap-name\">No capture</span> ▾</button><div id=\"cap-menu\" class=\"menu\" role=\"menu\" hidden></div></div><span id=\"cap-meta\" class=\"cap-meta\"></span> <button type=\"button\" id=\"open-button\" title=\"Open a capture file (or drop one on the page)\">Open…</button> <input type=\"file\" id=\"file-input\" accept=\".pcap,.pcapng,.cap,.ntar,.gz\" hidden> <button type=\"button\" id=\"sample-button\" title=\"Open the built-in sample capture\">Sample</button><form id=\"filter-form\" class=\"filter-form\" autocomplete=\"off\"><label for=\"filter-input\" class=\"filter-label\">tcpdump filter</label><div class=\"filter-field\"><input id=\"filter-input\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. tcp port 443 and host 203.0.113.43\" aria-describedby=\"filter-msg\"><div id=\"filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><button type=\"submit\" id=\"apply-button\">Apply</button></form><div class=\"menu-wrap\"><button type=\"button\" id=\"download-button\" aria-haspopup=\"menu\" aria-expanded=\"false\">Download ▾</button><div id=\"download-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-scope=\"all\" data-format=\"pcap\">All packets as .pcap</a> <a role=\"menuitem\" data-scope=\"all\" data-format=\"pcapng\">All packets as .pcapng</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcap\">Displayed packets as .pcap</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcapng\">Displayed packets as .pcapng</a></div></div></header>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<header class=\"topbar\"><span class=\"brand\">pkttap</span><div class=\"menu-wrap\"><button type=\"button\" id=\"cap-button\" class=\"cap-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" title=\"Open captures\"><span id=\"cap-name\">No capture</span> ▾</button><div id=\"cap-menu\" class=\"menu\" role=\"menu\" hidden></div></div><span id=\"cap-meta\" class=\"cap-meta\"></span> <button type=\"button\" id=\"open-button\" title=\"Open a capture file (or drop one on the page)\">Open…</button> <input type=\"file\" id=\"file-input\" accept=\".pcap,.pcapng,.cap,.ntar,.gz\" hidden> <button type=\"button\" id=\"sample-button\" title=\"Open the built-in sample capture\">Sample</button> ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if live {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<button type=\"button\" id=\"live-button\" title=\"Capture packets from a network interface (Ctrl+E)\" aria-haspopup=\"dialog\">Live…</button>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<form id=\"filter-form\" class=\"filter-form\" autocomplete=\"off\"><label for=\"filter-input\" class=\"filter-label\">tcpdump filter</label><div class=\"filter-field\"><input id=\"filter-input\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. tcp port 443 and host 203.0.113.43\" aria-describedby=\"filter-msg\"><div id=\"filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><button type=\"submit\" id=\"apply-button\">Apply</button></form><div class=\"menu-wrap\"><button type=\"button\" id=\"download-button\" aria-haspopup=\"menu\" aria-expanded=\"false\">Download ▾</button><div id=\"download-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-scope=\"all\" data-format=\"pcap\">All packets as .pcap</a> <a role=\"menuitem\" data-scope=\"all\" data-format=\"pcapng\">All packets as .pcapng</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcap\">Displayed packets as .pcap</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcapng\">Displayed packets as .pcapng</a></div></div></header>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -157,7 +177,7 @@ func panes() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<main id=\"panes\" class=\"panes\"><section id=\"list-pane\" class=\"pane list-pane\" aria-label=\"Packet list\"><div id=\"list-scroll\" class=\"list-scroll\" tabindex=\"0\" role=\"grid\" aria-rowcount=\"0\"><div class=\"list-header row\" role=\"row\"><span class=\"c-no\" role=\"columnheader\">No.</span> <span class=\"c-time\" role=\"columnheader\"><select id=\"time-mode\" title=\"Time display\" aria-label=\"Time display\"><option value=\"relative\">Time (relative)</option> <option value=\"absolute\">Time (absolute)</option> <option value=\"delta\">Time (delta)</option></select></span> <span class=\"c-src\" role=\"columnheader\">Source</span> <span class=\"c-dst\" role=\"columnheader\">Destination</span> <span class=\"c-proto\" role=\"columnheader\">Protocol</span> <span class=\"c-len\" role=\"columnheader\">Length</span> <span class=\"c-info\" role=\"columnheader\">Info</span></div><div id=\"list-spacer\" class=\"list-spacer\"><div id=\"list-rows\" class=\"list-rows\"></div></div><div id=\"list-empty\" class=\"list-empty\"><p>Open a capture: drop a .pcap or .pcapng file here, use <b>Open…</b>, or look at the <button type=\"button\" id=\"sample-link\" class=\"linklike\">sample capture</button>.</p></div></div></section><div class=\"splitter\" data-above=\"list-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"detail-pane\" class=\"pane detail-pane\" aria-label=\"Packet details\"><div id=\"tree\" class=\"tree\" role=\"tree\" tabindex=\"0\"></div></section><div class=\"splitter\" data-above=\"detail-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"bytes-pane\" class=\"pane bytes-pane\" aria-label=\"Packet bytes\"><div id=\"bytes-note\" class=\"bytes-note\" hidden></div><div id=\"hex\" class=\"hex mono\" tabindex=\"0\"></div></section></main>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<main id=\"panes\" class=\"panes\"><section id=\"list-pane\" class=\"pane list-pane\" aria-label=\"Packet list\"><div id=\"list-scroll\" class=\"list-scroll\" tabindex=\"0\" role=\"grid\" aria-rowcount=\"0\"><div class=\"list-header row\" role=\"row\"><span class=\"c-no\" role=\"columnheader\">No.</span> <span class=\"c-time\" role=\"columnheader\"><select id=\"time-mode\" title=\"Time display\" aria-label=\"Time display\"><option value=\"relative\">Time (relative)</option> <option value=\"absolute\">Time (absolute)</option> <option value=\"delta\">Time (delta)</option></select></span> <span class=\"c-src\" role=\"columnheader\">Source</span> <span class=\"c-dst\" role=\"columnheader\">Destination</span> <span class=\"c-proto\" role=\"columnheader\">Protocol</span> <span class=\"c-len\" role=\"columnheader\">Length</span> <span class=\"c-info\" role=\"columnheader\">Info</span></div><div id=\"list-spacer\" class=\"list-spacer\"><div id=\"list-rows\" class=\"list-rows\"></div></div><div id=\"list-empty\" class=\"list-empty\"><p>Open a capture: drop a .pcap or .pcapng file here, use <b>Open…</b>, or look at the <button type=\"button\" id=\"sample-link\" class=\"linklike\">sample capture</button>.</p></div></div></section><div class=\"splitter\" data-above=\"list-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"detail-pane\" class=\"pane detail-pane\" aria-label=\"Packet details\"><div id=\"tree\" class=\"tree\" role=\"tree\" tabindex=\"0\"></div></section><div class=\"splitter\" data-above=\"detail-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"bytes-pane\" class=\"pane bytes-pane\" aria-label=\"Packet bytes\"><div id=\"bytes-note\" class=\"bytes-note\" hidden></div><div id=\"hex\" class=\"hex mono\" tabindex=\"0\"></div></section></main>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -182,7 +202,34 @@ func statusBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<footer class=\"statusbar\"><span id=\"status-count\">No capture</span> <span id=\"status-sel\"></span> <span id=\"status-field\" class=\"mono\"></span> <span class=\"spacer\"></span><form id=\"goto-form\" class=\"goto-form\"><label for=\"goto-input\">Go to packet</label> <input id=\"goto-input\" type=\"number\" min=\"1\" class=\"mono\"></form></footer>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<footer class=\"statusbar\"><span id=\"status-count\">No capture</span> <span id=\"status-sel\"></span> <span id=\"status-field\" class=\"mono\"></span> <span class=\"spacer\"></span><form id=\"goto-form\" class=\"goto-form\"><label for=\"goto-input\">Go to packet</label> <input id=\"goto-input\" type=\"number\" min=\"1\" class=\"mono\"></form></footer>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// liveDialog is the "Live…" dialog: interface, capture filter (checked as
+// it is typed), snap length and promiscuous mode.
+func liveDialog() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<dialog id=\"live-dialog\" class=\"dialog\" aria-labelledby=\"live-title\"><form id=\"live-form\" class=\"live-form\" autocomplete=\"off\"><h2 id=\"live-title\">Live capture</h2><label for=\"live-iface\">Interface</label> <select id=\"live-iface\" required></select> <label for=\"live-filter\">Capture filter</label><div class=\"filter-field\"><input id=\"live-filter\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. udp port 53 (empty: every packet)\" aria-describedby=\"live-filter-msg\"><div id=\"live-filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><label for=\"live-snaplen\">Snap length</label><div><input id=\"live-snaplen\" type=\"number\" min=\"1\" max=\"262144\" value=\"65535\" class=\"mono\"> bytes</div><span></span> <label class=\"check\"><input id=\"live-promisc\" type=\"checkbox\" checked> Promiscuous mode</label><div id=\"live-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"live-cancel\">Cancel</button> <button type=\"submit\" id=\"live-start\" class=\"primary\">Start</button></div></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

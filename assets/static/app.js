@@ -31,7 +31,10 @@
     history: JSON.parse(localStorage.getItem('pkttap.history') || '[]'),
     histPos: -1,
     filterState: '',     // '', 'valid', 'invalid'
+    follow: true,        // a running live capture's list follows its end
   };
+  const liveEnabled = document.body.dataset.live === 'on';
+  const liveRunning = (c) => !!(c && c.live && c.live.running);
 
   // ---------- API ----------
   async function api(path, opts = {}) {
@@ -139,12 +142,13 @@
   function renderCapHeader() {
     const c = S.cur;
     $('cap-name').textContent = c ? c.name : 'No capture';
-    if (!c) { $('cap-meta').textContent = ''; return; }
+    if (!c) { $('cap-meta').textContent = ''; renderLive(); return; }
     let meta = fmtCount(c.packets) + ' packets';
     if (c.packets) meta += ' · ' + fmtSpan(c.spanSeconds);
     meta += ' · ' + (c.linkTypes.join(', ') || '—');
     $('cap-meta').textContent = meta;
     $('cap-meta').title = c.first ? c.first + ' — ' + c.last : '';
+    renderLive();
     if (c.state === 'error') {
       showError('This capture is damaged: ' + c.error + '. The ' + fmtCount(c.packets) + ' packets before the fault are shown.');
     } else {
@@ -168,6 +172,7 @@
     S.cache.clear();
     S.pending.clear();
     S.total = S.displayed = info.packets;
+    S.follow = liveRunning(info);
     clearSelection();
     $('filter-input').value = filter;
     validateNow();
@@ -239,7 +244,7 @@
       any = true;
     }
     const f = c && S.filter && (c.filters || []).find((x) => x.filter === S.filter);
-    const filtering = !!(f && !f.done);
+    const filtering = filterBusy(c, f);
     $('filter-row').hidden = !filtering;
     if (filtering) {
       const pct = c.packets ? (100 * f.scanned) / c.packets : 0;
@@ -250,13 +255,22 @@
     $('progress').hidden = !any;
   }
 
+  // filterBusy reports whether filter job f is still working through the
+  // packets there are (on a running live capture it never ends: it is busy
+  // only while it lags behind).
+  function filterBusy(c, f) {
+    if (!f || f.done) return false;
+    return !(liveRunning(c) && f.scanned >= c.packets);
+  }
+
   function renderStatus() {
     const c = S.cur;
     if (!c) { $('status-count').textContent = 'No capture'; $('status-sel').textContent = ''; return; }
     let t = 'Displayed ' + fmtCount(S.displayed) + ' of ' + fmtCount(S.total);
     if (c.state === 'indexing') t += ' (indexing…)';
+    if (c.state === 'capturing') t += ' (capturing…)';
     const f = S.filter && (c.filters || []).find((x) => x.filter === S.filter);
-    if (f && !f.done) t += ' (filtering…)';
+    if (filterBusy(c, f)) t += ' (filtering…)';
     $('status-count').textContent = t;
     $('status-sel').textContent = S.selNo ? 'Packet ' + fmtCount(S.selNo) + ' selected' : '';
   }
@@ -309,6 +323,12 @@
   function renderListNow() {
     const g = geometry();
     spacer.style.height = g.spacerH + 'px';
+    // A running live capture's list follows its end, as Wireshark's does,
+    // until the user scrolls up; scrolling back to the end follows again.
+    if (S.follow && liveRunning(S.cur) && g.n > g.vr) {
+      if (g.scaled) scrollToFirst(g.n - g.vr, g);
+      else scroller.scrollTop = scroller.scrollHeight;
+    }
     // In the scaled mode the first row depends on the row count: when the
     // count grows (indexing, filtering), keep the same first row in view.
     if (g.scaled && lastView && lastView.n !== g.n) scrollToFirst(lastView.first, g);
@@ -644,9 +664,11 @@
   let validateTimer = 0;
   let validateSeq = 0;
   function setFilterState(state, msg) {
-    const input = $('filter-input');
-    const m = $('filter-msg');
     S.filterState = state;
+    markFilter($('filter-input'), $('filter-msg'), state, msg);
+  }
+  // markFilter colours a filter field: state '', 'valid' or 'invalid'.
+  function markFilter(input, m, state, msg) {
     input.classList.toggle('valid', state === 'valid');
     input.classList.toggle('invalid', state === 'invalid');
     input.setAttribute('aria-invalid', state === 'invalid' ? 'true' : 'false');
@@ -716,6 +738,126 @@
     renderStatus();
     renderProgress();
     renderList();
+  }
+
+  // ---------- live capture ----------
+  function renderLive() {
+    const c = S.cur;
+    const ind = $('live-ind');
+    if (!c || !c.live) { ind.hidden = true; return; }
+    const l = c.live;
+    ind.hidden = false;
+    ind.classList.toggle('running', l.running);
+    let t = (l.running ? 'Capturing on ' : 'Captured on ') + l.interface + ' — ' +
+      fmtCount(c.packets) + ' packets, ' + fmtCount(l.dropped) + ' dropped';
+    if (!l.running && l.stopped) t += ' · ' + l.stopped;
+    $('live-text').textContent = t;
+    ind.title = (l.filter ? 'Capture filter: ' + l.filter + '\n' : '') + 'Received by the OS: ' + fmtCount(l.received) +
+      ' · dropped: ' + fmtCount(l.dropped) + ' · spooled: ' + fmtBytes(l.spoolBytes) + ' of ' + fmtBytes(l.maxBytes);
+    $('live-stop').hidden = !l.running;
+  }
+
+  // takeInfo puts a capture's info from an API answer into the state, as a
+  // WebSocket snapshot would.
+  function takeInfo(info) {
+    const caps = S.caps.slice();
+    const i = caps.findIndex((x) => x.id === info.id);
+    if (i >= 0) caps[i] = info; else caps.push(info);
+    onState(caps);
+  }
+
+  async function stopLive() {
+    if (!liveRunning(S.cur)) return;
+    const id = S.cur.id;
+    const btn = $('live-stop');
+    btn.disabled = true;
+    try { takeInfo(await api('/api/captures/' + id + '/stop', { method: 'POST' })); } catch (e) { showError(e.message); }
+    btn.disabled = false;
+  }
+
+  async function openLiveDialog() {
+    if (!liveEnabled) return;
+    let ifs;
+    try { ifs = await api('/api/interfaces'); } catch (e) { showError('Cannot list the network interfaces: ' + e.message); return; }
+    const sel = $('live-iface');
+    const prev = sel.value || localStorage.getItem('pkttap.liveIface') || '';
+    sel.textContent = '';
+    for (const ifc of ifs) {
+      const o = document.createElement('option');
+      o.value = ifc.name;
+      o.textContent = ifc.name + (ifc.addresses.length ? ' — ' + ifc.addresses.join(', ') : '') +
+        (ifc.loopback ? ' (loopback)' : '') + (ifc.up ? '' : ' (down)');
+      sel.append(o);
+    }
+    if (ifs.some((x) => x.name === prev)) sel.value = prev;
+    $('live-error').hidden = true;
+    $('live-dialog').showModal();
+    sel.focus();
+    validateLiveNow();
+  }
+
+  let liveValidateTimer = 0;
+  let liveValidateSeq = 0;
+  function setLiveFilterState(state, msg) { markFilter($('live-filter'), $('live-filter-msg'), state, msg); }
+  async function validateLiveNow() {
+    clearTimeout(liveValidateTimer);
+    const expr = $('live-filter').value;
+    const seq = ++liveValidateSeq;
+    if (!expr.trim()) { setLiveFilterState('', 'empty: every packet is captured'); return true; }
+    try {
+      const r = await api('/api/filter?expr=' + enc(expr) + '&interface=' + enc($('live-iface').value));
+      if (seq !== liveValidateSeq) return true;
+      setLiveFilterState('valid', '✓ valid for ' + r.linkType + ' · ' + r.instructions + ' BPF instructions');
+      $('live-filter-msg').title = r.program;
+      return true;
+    } catch (e) {
+      if (seq !== liveValidateSeq) return false;
+      setLiveFilterState('invalid', '✗ ' + (e.column ? 'column ' + e.column + ': ' : '') + e.message);
+      $('live-filter-msg').title = e.message + (e.column ? '\n' + expr + '\n' + ' '.repeat(e.column - 1) + '^' : '');
+      return false;
+    }
+  }
+
+  async function startLive() {
+    if (!(await validateLiveNow())) { $('live-filter').focus(); return; }
+    const body = {
+      interface: $('live-iface').value,
+      filter: $('live-filter').value.trim(),
+      snaplen: parseInt($('live-snaplen').value, 10) || 0,
+      promiscuous: $('live-promisc').checked,
+    };
+    const btn = $('live-start');
+    btn.disabled = true;
+    try {
+      const info = await api('/api/live', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+      });
+      localStorage.setItem('pkttap.liveIface', body.interface);
+      $('live-dialog').close();
+      showError('');
+      await openCapture(info.id, {});
+      scroller.focus({ preventScroll: true });
+    } catch (e) {
+      const err = $('live-error');
+      err.textContent = (e.column ? 'Capture filter, column ' + e.column + ': ' : '') + e.message;
+      err.hidden = false;
+      if (e.column) setLiveFilterState('invalid', '✗ column ' + e.column + ': ' + e.message);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  function initLive() {
+    $('live-stop').addEventListener('click', stopLive);
+    if (!liveEnabled) return;
+    $('live-button').addEventListener('click', openLiveDialog);
+    $('live-filter').addEventListener('input', () => {
+      clearTimeout(liveValidateTimer);
+      liveValidateTimer = setTimeout(validateLiveNow, 250);
+    });
+    $('live-iface').addEventListener('change', validateLiveNow);
+    $('live-form').addEventListener('submit', (ev) => { ev.preventDefault(); startLive(); });
+    $('live-cancel').addEventListener('click', () => $('live-dialog').close());
   }
 
   // ---------- upload ----------
@@ -821,7 +963,19 @@
 
   // ---------- events ----------
   function initEvents() {
-    scroller.addEventListener('scroll', renderList, { passive: true });
+    // A scroll the user makes away from the end stops a live list from
+    // following; one back to the end resumes it.
+    let userScrollAt = 0;
+    const userScroll = () => { userScrollAt = performance.now(); };
+    for (const ev of ['wheel', 'pointerdown', 'keydown', 'touchmove']) scroller.addEventListener(ev, userScroll, { passive: true });
+    scroller.addEventListener('scroll', () => {
+      if (liveRunning(S.cur)) {
+        const atEnd = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - ROW_H;
+        if (atEnd) S.follow = true;
+        else if (performance.now() - userScrollAt < 1000) S.follow = false;
+      }
+      renderList();
+    }, { passive: true });
     window.addEventListener('resize', renderList);
     rowsEl.addEventListener('click', (ev) => {
       const row = ev.target.closest('.row');
@@ -972,6 +1126,11 @@
     document.addEventListener('keydown', (ev) => {
       const typing = ev.target.matches('input, select, textarea');
       if ((ev.ctrlKey || ev.metaKey) && ev.key === 'g') { ev.preventDefault(); $('goto-input').focus(); }
+      else if ((ev.ctrlKey || ev.metaKey) && ev.key === 'e' && liveEnabled) {
+        // Wireshark's start/stop capture key.
+        ev.preventDefault();
+        if (liveRunning(S.cur)) stopLive(); else if (!$('live-dialog').open) openLiveDialog();
+      }
       else if (!typing && ev.key === '/') { ev.preventDefault(); input.focus(); }
     });
 
@@ -992,6 +1151,7 @@
   async function init() {
     initSplitters();
     initEvents();
+    initLive();
     renderList();
     connectWS();
     const u = readURL();
