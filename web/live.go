@@ -170,10 +170,11 @@ func (s *Server) interfaces() ([]InterfaceInfo, error) {
 var errLiveDisabled = errors.New("live capture is disabled on this server (pkttap-web --no-live): open capture files instead")
 
 // errBadSnaplen reports a snap length out of range.
-var errBadSnaplen = fmt.Errorf("snaplen must be between 1 and %d bytes (0 means %d)", capture.MaxSnaplen, capture.DefaultSnaplen)
+var errBadSnaplen = fmt.Errorf("it must be between 1 and %d bytes (0 means %d)", capture.MaxSnaplen, capture.DefaultSnaplen)
 
-// errNoInterface reports an interface the backend does not list.
-var errNoInterface = errors.New("no such interface")
+// errNoInterface is wrapped by the error for an interface the backend does
+// not list.
+var errNoInterface = errors.New("GET /api/interfaces lists them")
 
 // StartLive opens a live capture and registers it as a new capture whose
 // packets are spooled and indexed as they arrive. Errors from the backend
@@ -188,13 +189,13 @@ func (s *Server) StartLive(o LiveOptions) (*Capture, error) {
 		o.Snaplen = capture.DefaultSnaplen
 	}
 	if o.Snaplen < 1 || o.Snaplen > capture.MaxSnaplen {
-		return nil, fmt.Errorf("snaplen %d: %w", o.Snaplen, errBadSnaplen)
+		return nil, fmt.Errorf("snaplen %d is out of range: %w", o.Snaplen, errBadSnaplen)
 	}
 	// Check the name against the list first, for a clear message (the
 	// name is never used as anything but an interface name).
 	if ifs, err := s.live.Interfaces(); err == nil {
 		if !slices.ContainsFunc(ifs, func(ifc capture.Interface) bool { return ifc.Name == o.Interface }) {
-			return nil, fmt.Errorf("no interface named %q on this machine (GET /api/interfaces lists them): %w", o.Interface, errNoInterface)
+			return nil, fmt.Errorf("no interface named %q on this machine (%w)", o.Interface, errNoInterface)
 		}
 	}
 	id, dir, err := s.newCaptureDir()
@@ -470,7 +471,8 @@ func formatBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// liveInfo returns the live part of the capture's info. c.mu must be held.
+// liveInfoLocked returns the live part of the capture's info (nil for a
+// file). c.mu must be held.
 func (c *Capture) liveInfoLocked() *LiveInfo {
 	l := c.live
 	if l == nil {

@@ -2,16 +2,20 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
@@ -24,11 +28,12 @@ var filterErrorForTest = filter.Error{Expr: "udp prot 53", Column: 5, Msg: `expe
 // fakeBackend is a LiveBackend without a network: its sources hand out
 // synthetic Ethernet frames, every wait apart, until closed.
 type fakeBackend struct {
-	ifaces  []capture.Interface
-	listErr error
-	openErr error
-	frame   int           // bytes per frame
-	every   time.Duration // between frames
+	ifaces    []capture.Interface
+	listErr   error
+	openErr   error
+	frame     int           // bytes per frame
+	every     time.Duration // between frames
+	failAfter int           // a source fails after this many frames (0: never)
 
 	mu     sync.Mutex
 	opened []*fakeSource
@@ -42,7 +47,7 @@ func (b *fakeBackend) Open(o LiveOptions) (LiveSource, error) {
 	if b.openErr != nil {
 		return nil, b.openErr
 	}
-	src := &fakeSource{frame: b.frame, every: b.every, closed: make(chan struct{})}
+	src := &fakeSource{frame: b.frame, every: b.every, failAfter: b.failAfter, closed: make(chan struct{})}
 	b.mu.Lock()
 	b.opened = append(b.opened, src)
 	b.mu.Unlock()
@@ -51,12 +56,13 @@ func (b *fakeBackend) Open(o LiveOptions) (LiveSource, error) {
 
 // fakeSource is a LiveSource that makes numbered frames.
 type fakeSource struct {
-	frame  int
-	every  time.Duration
-	n      int
-	buf    []byte
-	closed chan struct{}
-	once   sync.Once
+	frame     int
+	every     time.Duration
+	failAfter int
+	n         int
+	buf       []byte
+	closed    chan struct{}
+	once      sync.Once
 
 	mu   sync.Mutex
 	sent uint64
@@ -67,6 +73,9 @@ func (s *fakeSource) NextZeroCopy() (pcapio.Packet, error) {
 	case <-s.closed:
 		return pcapio.Packet{}, capture.ErrClosed
 	case <-time.After(s.every):
+	}
+	if s.failAfter > 0 && s.n == s.failAfter {
+		return pcapio.Packet{}, errors.New(`capture: read from "veth0": network is down`)
 	}
 	s.n++
 	s.buf = fakeFrame(s.buf[:0], s.n, s.frame)
@@ -385,5 +394,84 @@ func TestCompileCaptureFilter(t *testing.T) {
 				t.Errorf("status %d, %+v; want %d, link type %q, column %d", res.StatusCode, got, tt.status, tt.lt, tt.column)
 			}
 		})
+	}
+}
+
+// TestLiveWebSocket: a running live capture reaches a WebSocket client as
+// snapshots whose packet count grows, at most one per wsMinInterval however
+// fast packets arrive, with a slow reader getting fewer, fresher ones; the
+// snapshot after stop has the final count.
+func TestLiveWebSocket(t *testing.T) {
+	b := &fakeBackend{ifaces: fakeInterfaces(), frame: 80, every: 50 * time.Microsecond}
+	_, ts := newTestServer(t, Config{Live: b})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {ts.URL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if _, _, err := conn.Read(ctx); err != nil { // the initial snapshot
+		t.Fatal(err)
+	}
+	_, info, _ := startLive(t, ts, `{"interface": "veth0"}`)
+	start := time.Now()
+	var msgs int
+	var counts []int64
+	for time.Since(start) < 1500*time.Millisecond {
+		_, raw, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs++
+		var m stateMessage
+		if err := jsonUnmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Captures) == 1 && m.Captures[0].Live != nil && m.Captures[0].Live.Running {
+			counts = append(counts, m.Captures[0].Packets)
+		}
+		if msgs == 3 {
+			time.Sleep(500 * time.Millisecond) // a slow reader
+		}
+	}
+	elapsed := time.Since(start)
+	if max := int(elapsed/wsMinInterval) + 2; msgs > max {
+		t.Errorf("%d messages in %v: more than one per %v", msgs, elapsed, wsMinInterval)
+	}
+	if len(counts) < 3 || !slices.IsSorted(counts) || counts[0] == counts[len(counts)-1] {
+		t.Errorf("packet counts in the snapshots: %v, want a growing series", counts)
+	}
+	var stopped CaptureInfo
+	do(t, "POST", ts.URL+"/api/captures/"+info.ID+"/stop", nil, &stopped)
+	for {
+		_, raw, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m stateMessage
+		jsonUnmarshal(raw, &m)
+		if c := m.Captures[0]; !c.Live.Running {
+			if c.Packets != stopped.Packets || c.State != stateReady {
+				t.Errorf("after stop the snapshot says %d packets, %s; the stop answered %d", c.Packets, c.State, stopped.Packets)
+			}
+			break
+		}
+	}
+	t.Logf("%d snapshots in %v, counts %v", msgs, elapsed, counts)
+}
+
+// TestLiveReadError: a source that fails ends the capture in the error
+// state with the cause, the packets before it kept.
+func TestLiveReadError(t *testing.T) {
+	b := &fakeBackend{ifaces: fakeInterfaces(), frame: 64, every: time.Millisecond, failAfter: 25}
+	_, ts := newTestServer(t, Config{Live: b})
+	_, info, _ := startLive(t, ts, `{"interface": "veth0"}`)
+	info = waitInfo(t, ts, info.ID, "the read error", func(i CaptureInfo) bool { return !i.Live.Running })
+	if info.State != stateError || info.Packets != 25 || !strings.Contains(info.Error, "network is down") || info.Live.Stopped != "read error" {
+		t.Errorf("after a read error: %d packets, state %s, error %q, live %+v", info.Packets, info.State, info.Error, info.Live)
+	}
+	if !b.opened[0].isClosed() {
+		t.Error("failed source not closed")
 	}
 }

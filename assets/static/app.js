@@ -149,7 +149,9 @@
     $('cap-meta').textContent = meta;
     $('cap-meta').title = c.first ? c.first + ' — ' + c.last : '';
     renderLive();
-    if (c.state === 'error') {
+    if (c.state === 'error' && c.live) {
+      showError('The live capture failed: ' + c.error + '. The ' + fmtCount(c.packets) + ' packets captured before are shown.');
+    } else if (c.state === 'error') {
       showError('This capture is damaged: ' + c.error + '. The ' + fmtCount(c.packets) + ' packets before the fault are shown.');
     } else {
       showError('');
