@@ -24,13 +24,14 @@ const DefaultMaxLive = 1 << 30
 
 // Live capture batching: the reader hands the packets it has read to the
 // indexer at least every liveFlushEvery, and at once when a batch holds
-// livePackets packets or liveBytes bytes; a reader that finds the batch
-// full waits for the indexer (the kernel then buffers, and counts what it
-// has to drop).
+// livePackets packets or liveBytes bytes; with liveBatches batches filled
+// and waiting, the reader waits for the indexer (the kernel then buffers,
+// and counts what it has to drop).
 const (
 	liveFlushEvery = 100 * time.Millisecond
-	livePackets    = 4096
-	liveBytes      = 4 << 20
+	livePackets    = 1024
+	liveBytes      = 1 << 20
+	liveBatches    = 8
 )
 
 // LiveOptions describe a live capture to open.
@@ -291,17 +292,36 @@ func liveCompileOptions(name string) filter.Options {
 	return opts
 }
 
-// liveQueue hands packets from the reader to the indexer: the reader fills
-// cur; the indexer swaps it for an empty batch when it is full or every
-// liveFlushEvery.
+// liveQueue hands packets from the reader to the indexer in batches: the
+// reader fills cur and, when it is full, queues it and takes a free batch;
+// the indexer takes the queued batches, and cur too when it holds packets,
+// at once when a batch is full and at least every liveFlushEvery. There are
+// liveBatches batches in all, so a reader far ahead of the indexer waits
+// (and the kernel buffers, or counts drops).
 type liveQueue struct {
 	mu    sync.Mutex
-	cur   *batch
-	room  *sync.Cond    // signalled when cur has been swapped
-	kick  chan struct{} // cap 1: cur is full or the reader has ended
+	cur   *batch        // being filled by the reader
+	full  []*batch      // filled, oldest first
+	free  []*batch      // empty
+	room  *sync.Cond    // signalled when batches are freed
+	kick  chan struct{} // cap 1: a batch is full or the reader has ended
 	ended bool          // the reader has stopped; cur holds its last packets
 	err   error         // why, when not because of Close
 	drop  bool          // discard further packets (the limit was reached)
+}
+
+func newLiveQueue() *liveQueue {
+	q := &liveQueue{cur: &batch{}, kick: make(chan struct{}, 1)}
+	for range liveBatches - 1 {
+		q.free = append(q.free, &batch{})
+	}
+	q.room = sync.NewCond(&q.mu)
+	return q
+}
+
+// fullLocked reports whether cur can take no more packets.
+func (q *liveQueue) fullLocked() bool {
+	return len(q.cur.pkts) >= livePackets || len(q.cur.data) >= liveBytes
 }
 
 // read is the reader: it copies each packet into the queue's batch until
@@ -319,7 +339,13 @@ func (q *liveQueue) read(src LiveSource) {
 			q.wake()
 			return
 		}
-		for !q.drop && (len(q.cur.pkts) >= livePackets || len(q.cur.data) >= liveBytes) {
+		for !q.drop && q.fullLocked() {
+			if n := len(q.free); n > 0 {
+				q.full = append(q.full, q.cur)
+				q.cur, q.free = q.free[n-1], q.free[:n-1]
+				q.wake()
+				break
+			}
 			q.wake()
 			q.room.Wait()
 		}
@@ -332,7 +358,7 @@ func (q *liveQueue) read(src LiveSource) {
 			start := len(b.data)
 			b.data = append(b.data, pkt.Data...)
 			b.pkts = append(b.pkts, batchPkt{start: start, end: len(b.data), ts: ts, wireLen: pkt.Length, linkType: pkt.LinkType})
-			if len(b.pkts) >= livePackets || len(b.data) >= liveBytes {
+			if q.fullLocked() {
 				q.wake()
 			}
 		}
@@ -347,19 +373,58 @@ func (q *liveQueue) wake() {
 	}
 }
 
+// take returns the batches to index, oldest first, and whether the reader
+// has ended (then they are its last) and why.
+func (q *liveQueue) take(dst []*batch) ([]*batch, bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	dst = append(dst[:0], q.full...)
+	q.full = q.full[:0]
+	if len(q.cur.pkts) > 0 {
+		switch n := len(q.free); {
+		case q.ended:
+			dst = append(dst, q.cur)
+			q.cur = &batch{}
+		case n > 0:
+			dst = append(dst, q.cur)
+			q.cur, q.free = q.free[n-1], q.free[:n-1]
+		}
+	}
+	return dst, q.ended, q.err
+}
+
+// give returns indexed batches to the free list.
+func (q *liveQueue) give(bs []*batch) {
+	q.mu.Lock()
+	for _, b := range bs {
+		b.data, b.pkts = b.data[:0], b.pkts[:0]
+		q.free = append(q.free, b)
+	}
+	q.room.Broadcast()
+	q.mu.Unlock()
+}
+
+// stopTaking makes the reader drop what it reads from now on.
+func (q *liveQueue) stopTaking() {
+	q.mu.Lock()
+	q.drop = true
+	q.room.Broadcast()
+	q.mu.Unlock()
+}
+
 // runLive reads the live source and indexes its packets until it is
 // stopped: by request, at the size limit, when deleted, or by a read error.
 func (c *Capture) runLive() {
 	defer close(c.done)
 	l := c.live
-	q := &liveQueue{cur: &batch{}, kick: make(chan struct{}, 1)}
-	q.room = sync.NewCond(&q.mu)
+	q := newLiveQueue()
 	p := &indexPass{c: c, idxW: newBufWriter(c.index), sumW: newBufWriter(c.sums), lastPub: time.Now()}
 	go q.read(l.src)
 
-	spare := &batch{}
+	var batches []*batch
 	var spoolOff int64
 	var werr error
+	full := false // the size limit was reached: later packets are dropped
 	tick := time.NewTicker(liveFlushEvery)
 	defer tick.Stop()
 	for {
@@ -367,38 +432,39 @@ func (c *Capture) runLive() {
 		case <-tick.C:
 		case <-q.kick:
 		}
-		q.mu.Lock()
-		b := q.cur
-		spare.data, spare.pkts = spare.data[:0], spare.pkts[:0]
-		q.cur, spare = spare, b
-		ended, rerr := q.ended, q.err
-		q.room.Broadcast()
-		q.mu.Unlock()
-
-		if len(b.pkts) > 0 && werr == nil {
+		var ended bool
+		var rerr error
+		batches, ended, rerr = q.take(batches)
+		added := false
+		for _, b := range batches {
+			if werr != nil || full || len(b.pkts) == 0 {
+				continue
+			}
 			n, limited, err := c.spoolBatch(b, spoolOff, l.maxSpool)
 			if err != nil {
 				werr = err
 				c.stopLive("write error")
-			} else {
-				if n > 0 {
-					spoolOff = b.pkts[n-1].dataOff + int64(b.pkts[n-1].end-b.pkts[n-1].start)
-					b.pkts = b.pkts[:n]
-					p.summarize(b)
-					for i := range b.pkts {
-						p.add(b.data, &b.pkts[i], &p.sums[i])
-					}
-					werr = p.publish()
+				continue
+			}
+			if n > 0 {
+				spoolOff = b.pkts[n-1].dataOff + int64(b.pkts[n-1].end-b.pkts[n-1].start)
+				b.pkts = b.pkts[:n]
+				p.summarize(b)
+				for i := range b.pkts {
+					p.add(b.data, &b.pkts[i], &p.sums[i])
 				}
-				if limited {
-					q.mu.Lock()
-					q.drop = true
-					q.room.Broadcast()
-					q.mu.Unlock()
-					c.stopLive(fmt.Sprintf("stopped at the size limit of %s of packet data (pkttap-web --max-live)", formatBytes(l.maxSpool)))
-				}
+				added = true
+			}
+			if limited {
+				full = true
+				q.stopTaking()
+				c.stopLive(fmt.Sprintf("stopped at the size limit of %s of packet data (pkttap-web --max-live)", formatBytes(l.maxSpool)))
 			}
 		}
+		if added && werr == nil {
+			werr = p.publish()
+		}
+		q.give(batches)
 		st, serr := l.src.Stats()
 		c.mu.Lock()
 		changed := serr == nil && st != l.stats || l.spoolBytes != spoolOff

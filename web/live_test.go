@@ -20,6 +20,7 @@ import (
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/web/internal/samplegen"
 )
 
 // filterErrorForTest is a compile error as capture returns it, wrapped.
@@ -34,6 +35,8 @@ type fakeBackend struct {
 	frame     int           // bytes per frame
 	every     time.Duration // between frames
 	failAfter int           // a source fails after this many frames (0: never)
+	replay    int           // > 0: a source replays frames, this many packets, then none
+	frames    [][]byte      // the packets replayed, in turn
 
 	mu     sync.Mutex
 	opened []*fakeSource
@@ -47,7 +50,7 @@ func (b *fakeBackend) Open(o LiveOptions) (LiveSource, error) {
 	if b.openErr != nil {
 		return nil, b.openErr
 	}
-	src := &fakeSource{frame: b.frame, every: b.every, failAfter: b.failAfter, closed: make(chan struct{})}
+	src := &fakeSource{frame: b.frame, every: b.every, failAfter: b.failAfter, replay: b.replay, frames: b.frames, closed: make(chan struct{})}
 	b.mu.Lock()
 	b.opened = append(b.opened, src)
 	b.mu.Unlock()
@@ -59,6 +62,8 @@ type fakeSource struct {
 	frame     int
 	every     time.Duration
 	failAfter int
+	replay    int
+	frames    [][]byte
 	n         int
 	buf       []byte
 	closed    chan struct{}
@@ -69,6 +74,9 @@ type fakeSource struct {
 }
 
 func (s *fakeSource) NextZeroCopy() (pcapio.Packet, error) {
+	if s.replay > 0 {
+		return s.nextReplay()
+	}
 	select {
 	case <-s.closed:
 		return pcapio.Packet{}, capture.ErrClosed
@@ -83,6 +91,22 @@ func (s *fakeSource) NextZeroCopy() (pcapio.Packet, error) {
 	s.sent++
 	s.mu.Unlock()
 	return pcapio.Packet{Timestamp: time.Now(), Data: s.buf, Length: len(s.buf), LinkType: pcapio.LinkTypeEthernet}, nil
+}
+
+// nextReplay returns the replayed packets as fast as they are asked for,
+// with the synthetic capture's timestamps, then blocks until closed.
+func (s *fakeSource) nextReplay() (pcapio.Packet, error) {
+	if s.n == s.replay {
+		<-s.closed
+		return pcapio.Packet{}, capture.ErrClosed
+	}
+	data := s.frames[s.n%len(s.frames)]
+	ts := samplegen.SyntheticStart.Add(time.Duration(s.n) * 100 * time.Microsecond)
+	s.n++
+	s.mu.Lock()
+	s.sent++
+	s.mu.Unlock()
+	return pcapio.Packet{Timestamp: ts, Data: data, Length: len(data), LinkType: pcapio.LinkTypeEthernet}, nil
 }
 
 func (s *fakeSource) LinkType() pcapio.LinkType { return pcapio.LinkTypeEthernet }
