@@ -84,6 +84,9 @@ func TestLiveAPI(t *testing.T) {
 	if info.State != stateCapturing || info.Live == nil || !info.Live.Running {
 		t.Fatalf("after start: %+v", info)
 	}
+	if n := netnstest.Promiscuity(t, pair.NSB, pair.IfB); n != 1 {
+		t.Errorf("promiscuity %d while capturing with promiscuous: true, want 1", n)
+	}
 	base := ts.URL + "/api/captures/" + info.ID
 
 	const n = 40
@@ -147,6 +150,9 @@ func TestLiveAPI(t *testing.T) {
 	if stopped.Live.Running || stopped.State != stateReady || stopped.Packets != n || stopped.Live.Received < n || stopped.Live.Dropped != 0 {
 		t.Errorf("after stop: %+v, live %+v", stopped, stopped.Live)
 	}
+	if n := netnstest.Promiscuity(t, pair.NSB, pair.IfB); n != 0 {
+		t.Errorf("promiscuity %d after stop, want 0", n)
+	}
 	pair.SendUDP(t, 5555, want[:3]...)
 	time.Sleep(100 * time.Millisecond)
 	if after := waitIndexed(t, ts, info.ID); after.Packets != n {
@@ -200,8 +206,9 @@ func TestLiveAPI(t *testing.T) {
 }
 
 // TestLiveLimitAndErrors: the size limit stops a real capture by itself
-// with a message saying why; an unknown interface and a garbage filter are
-// refused with what is wrong (the filter with its column).
+// with a message saying why; the snap length cuts packets; an unknown
+// interface and a garbage filter are refused with what is wrong (the filter
+// with its column).
 func TestLiveLimitAndErrors(t *testing.T) {
 	pair, ts := newLiveServer(t, Config{MaxLive: 2000})
 	for _, tt := range []struct {
@@ -232,5 +239,18 @@ func TestLiveLimitAndErrors(t *testing.T) {
 	info = waitInfo(t, ts, info.ID, "the limit", func(i CaptureInfo) bool { return !i.Live.Running })
 	if info.Packets != 20 || info.State != stateReady || !strings.Contains(info.Live.Stopped, "--max-live") {
 		t.Errorf("after the limit: %d packets, state %s, live %+v", info.Packets, info.State, info.Live)
+	}
+
+	// A snap length of 60 cuts a 242-byte frame, which keeps its length.
+	res, info, e = startLive(t, ts, fmt.Sprintf(`{"interface": %q, "filter": "udp port 8888", "snaplen": 60}`, pair.IfB))
+	if res.StatusCode != http.StatusCreated || info.Live.Snaplen != 60 {
+		t.Fatalf("start with snaplen 60: status %d: %+v %+v", res.StatusCode, e, info.Live)
+	}
+	pair.SendUDP(t, 8888, bytes.Repeat([]byte{'s'}, 200))
+	waitInfo(t, ts, info.ID, "the cut packet", func(i CaptureInfo) bool { return i.Packets == 1 })
+	var p PacketResponse
+	do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/packets/1", nil, &p)
+	if len(p.Data) != 60 || p.CapLen != 60 || p.Length != 242 || !p.Truncated {
+		t.Errorf("packet with snaplen 60: %d bytes, caplen %d, length %d, truncated %v", len(p.Data), p.CapLen, p.Length, p.Truncated)
 	}
 }
