@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -14,8 +15,9 @@ import (
 // filter turns red then green as it is typed, Enter starts the capture,
 // datagrams sent from the other side appear as rows while the list follows
 // the end (and stops following once scrolled up), a clicked row shows its
-// bytes, Stop ends it with the counts, and a display filter counts the
-// matches among what arrived.
+// bytes, a display filter counts the matches among what has arrived and
+// what arrives, Ctrl+E stops it with the counts, and a display filter
+// counts the matches afterwards.
 func TestBrowserLive(t *testing.T) {
 	ctx := newBrowser(t)
 	pair, ts := newLiveServer(t, Config{})
@@ -48,6 +50,7 @@ func TestBrowserLive(t *testing.T) {
 		document.getElementById('live-text').textContent === 'Capturing on %s — 0 packets, 0 dropped' && !document.getElementById('live-stop').hidden`, pair.IfB))
 
 	want := livePayloads("browser", 30)
+	more, late, big := livePayloads("more", 10), livePayloads("late", 5), livePayloads("big"+strings.Repeat("!", 60), 5)
 	pair.SendUDP(t, 5555, want...)
 	pair.SendUDP(t, 6666, livePayloads("dropped by the capture filter", 5)...)
 	waitJS(t, ctx, "30 live rows", `document.getElementById('status-count').textContent === 'Displayed 30 of 30 (capturing…)' &&
@@ -63,36 +66,58 @@ func TestBrowserLive(t *testing.T) {
 	waitJS(t, ctx, "hex of packet 29", fmt.Sprintf(`Array.from(document.querySelectorAll('#hex .hb[data-i]')).map(e => e.textContent).join('') === %q`, hex.EncodeToString(p.Data)))
 
 	// More packets: the list still follows.
-	pair.SendUDP(t, 5555, livePayloads("more", 10)...)
+	pair.SendUDP(t, 5555, more...)
 	waitJS(t, ctx, "40 rows, the last in view", `document.getElementById('status-count').textContent === 'Displayed 40 of 40 (capturing…)' &&
 		document.querySelector('#list-rows .row[data-no="40"]') !== null`)
 	// Scrolled to the top (Home), it stays there as packets arrive.
 	do1(t, ctx, chromedp.Focus(chromedp.ID("list-scroll")), chromedp.SendKeys(chromedp.ID("list-scroll"), kb.Home))
 	waitJS(t, ctx, "packet 1 selected", `document.querySelector('#list-rows .row.selected') !== null && document.querySelector('#list-rows .row.selected').dataset.no === '1'`)
-	pair.SendUDP(t, 5555, livePayloads("late", 5)...)
+	pair.SendUDP(t, 5555, late...)
 	waitJS(t, ctx, "45 rows", `document.getElementById('status-count').textContent === 'Displayed 45 of 45 (capturing…)'`)
 	if top := evalJS[bool](t, ctx, `document.getElementById('list-scroll').scrollTop === 0 && document.querySelector('#list-rows .row[data-pos="0"]') !== null`); !top {
 		t.Error("the list left the top the user scrolled to")
 	}
 
-	// Stop.
-	do1(t, ctx, chromedp.Click(chromedp.ID("live-stop")))
-	waitJS(t, ctx, "stopped", fmt.Sprintf(`document.getElementById('live-text').textContent.startsWith('Captured on %s — 45 packets, 0 dropped') &&
-		document.getElementById('live-stop').hidden && document.getElementById('status-count').textContent === 'Displayed 45 of 45'`, pair.IfB))
-	screenshot(t, ctx, "live-stopped")
-
-	// A display filter over what arrived.
-	long := 0
-	for _, set := range [][][]byte{want, livePayloads("more", 10), livePayloads("late", 5)} {
-		for _, pl := range set {
-			if 42+len(pl) > 100 {
-				long++
+	// A display filter applies to what has arrived, and to what arrives.
+	longs := func(sets ...[][]byte) int {
+		n := 0
+		for _, set := range sets {
+			for _, pl := range set {
+				if 42+len(pl) > 100 {
+					n++
+				}
 			}
 		}
+		return n
 	}
+	long := longs(want, more, late)
 	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), "len > 100"))
 	waitJS(t, ctx, "green display filter", `document.getElementById('filter-input').classList.contains('valid')`)
 	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
-	waitJS(t, ctx, "filtered count", fmt.Sprintf(`document.getElementById('status-count').textContent === 'Displayed %d of 45'`, long))
+	waitJS(t, ctx, "filtered while capturing", fmt.Sprintf(`document.getElementById('status-count').textContent === 'Displayed %d of 45 (capturing…)'`, long))
+	pair.SendUDP(t, 5555, big...)
+	waitJS(t, ctx, "filtered count grows", fmt.Sprintf(`document.getElementById('status-count').textContent === 'Displayed %d of 50 (capturing…)'`, long+5))
+	screenshot(t, ctx, "live-filtered-running")
+	evalJS[bool](t, ctx, `(document.getElementById('filter-input').value = '', true)`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
+	waitJS(t, ctx, "unfiltered", `document.getElementById('status-count').textContent === 'Displayed 50 of 50 (capturing…)'`)
+
+	// Stop, from the keyboard (Ctrl+E, Wireshark's key).
+	do1(t, ctx, chromedp.KeyEvent("e", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	waitJS(t, ctx, "stopped", fmt.Sprintf(`document.getElementById('live-text').textContent.startsWith('Captured on %s — 50 packets, 0 dropped · stopped by request') &&
+		document.getElementById('live-stop').hidden && document.getElementById('status-count').textContent === 'Displayed 50 of 50'`, pair.IfB))
+	screenshot(t, ctx, "live-stopped")
+
+	// A display filter over what arrived.
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), "len > 100"))
+	waitJS(t, ctx, "green display filter", `document.getElementById('filter-input').classList.contains('valid')`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
+	waitJS(t, ctx, "filtered count", fmt.Sprintf(`document.getElementById('status-count').textContent === 'Displayed %d of 50'`, long+5))
 	screenshot(t, ctx, "live-filtered")
+
+	// Ctrl+E with no capture running opens the dialog; Escape closes it.
+	do1(t, ctx, chromedp.KeyEvent("e", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	waitJS(t, ctx, "the dialog from Ctrl+E", `document.getElementById('live-dialog').open`)
+	do1(t, ctx, chromedp.KeyEvent(kb.Escape))
+	waitJS(t, ctx, "the dialog closed by Escape", `!document.getElementById('live-dialog').open`)
 }
