@@ -19,6 +19,7 @@ type block struct {
 	liveIn atomSet // atoms read before being written
 	pos    int     // emission position
 	seen   int     // epoch of the last topo visit
+	pulled int     // pullEpoch of the last pullup that touched it
 	rep    *block  // identical block that replaces this one (mergeIdentical)
 	req    uint64  // captured length every path from the entry rejects below
 	elide  bool    // goto whose target is laid out next

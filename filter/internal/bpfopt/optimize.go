@@ -6,6 +6,8 @@ type optimizer struct {
 	stripping  bool // copy blocks to drop statements redundant on one edge
 	couldStrip bool // stripping would have applied somewhere
 	epoch      int  // visit mark of topo
+	pullEpoch  int  // mark of the blocks one pullup call touched
+	touched    []*block
 }
 
 // maxRounds bounds the optimization rounds; each round that changes

@@ -28,22 +28,32 @@ const maxPullHops = 16
 // source and destination port tests in their order, and pulls up the rest.
 //
 // It needs the states and liveness of the current round, so it runs only
-// once nothing else changed, and it moves the tests of one chain (as many
-// as it finds) per call. It reports whether it changed anything.
+// once nothing else changed. It takes the blocks in topological order and
+// neither starts from nor walks through a block a pull-up touched (the
+// start, the chain, the target, which has new predecessors); a shared
+// target or end stays usable as one. That keeps what a later pull-up reads
+// exact: the liveness of its blocks, which come after its start, cannot
+// depend on a change above them, the states after a change differ only in
+// atoms no one reads, and the blocks it walks have their one predecessor.
+// It reports whether it changed anything.
 func (o *optimizer) pullup(order []*block) bool {
+	o.pullEpoch++
+	changed := false
 	for _, b := range order {
-		if !b.isCond() {
+		if !b.isCond() || b.pulled == o.pullEpoch {
 			continue
 		}
+	edges:
 		for d := 0; d < 2; d++ {
 			for link := 1; link >= 0; link-- {
 				if o.pullChain(b, d, link) {
-					return true
+					changed = true
+					break edges
 				}
 			}
 		}
 	}
-	return false
+	return changed
 }
 
 // pullChain walks the chain that starts at b's branch d, linked by branch
@@ -63,10 +73,20 @@ func (o *optimizer) pullChain(b *block, d, link int) bool {
 	stAt, st := b.out, b.out
 	var last *block
 	pulled := false
+	touched := append(o.touched[:0], b, target)
+	defer func() {
+		if pulled {
+			for _, t := range touched {
+				t.pulled = o.pullEpoch
+			}
+		}
+		o.touched = touched[:0]
+	}()
 	for cur, hops := first, 0; hops < maxPullHops; {
-		if !cur.isCond() || cur.succ[1-link] != target || len(cur.preds) != 1 {
+		if !cur.isCond() || cur.succ[1-link] != target || len(cur.preds) != 1 || cur.pulled == o.pullEpoch {
 			break
 		}
+		touched = append(touched, cur)
 		s, ok := o.simulateFrom(&st, cur)
 		if !ok {
 			break

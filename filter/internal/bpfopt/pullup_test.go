@@ -5,40 +5,48 @@ import (
 	"testing"
 )
 
-// chainProgram returns a random or-chain (link 1: each test's false branch
-// goes on, its true branch to the shared target) or and-chain (link 0) of
-// tests of a few packet fields, as libpcap's code for long lists looks,
-// with the hazards a pull-up must respect: loads that reach further than
-// the earlier ones, indexed loads, stores and index-register changes a
-// target may read, targets that return A, and a few tests that go
-// elsewhere.
-func chainProgram(r *rand.Rand, link int) []Insn {
-	terms := 2 + r.IntN(14)
+// chainProgram returns one to three random chains, one after the other,
+// each an or-chain (each test's false branch goes on, its true branch to
+// the shared target) or an and-chain (the other way round) of tests of a
+// few packet fields, as libpcap's code for long lists looks, with the
+// hazards a pull-up must respect: loads that reach further than the
+// earlier ones, indexed loads, stores and index-register changes a target
+// may read, targets that return A, and a few tests that go elsewhere.
+func chainProgram(r *rand.Rand) []Insn {
 	fields := []uint32{12, 14, 20, 22, 26, 30}
 	var prog []Insn
-	var jumps []int // indices of the terms' jumps
-	for i := 0; i < terms; i++ {
-		k := fields[r.IntN(len(fields))]
-		switch r.IntN(8) {
-		case 0:
-			prog = append(prog, Insn{Op: clsLDX | sizeB | modeMSH, K: 14}, Insn{Op: clsLD | sizeH | modeIND, K: k})
-		case 1:
-			prog = append(prog, Insn{Op: clsLD | sizeH | modeABS, K: k}, Insn{Op: clsST, K: uint32(r.IntN(2))})
-		case 2:
-			prog = append(prog, Insn{Op: clsLD | sizeB | modeABS, K: k}, Insn{Op: clsMISC | miscTAX})
-		case 3:
-			// A unchanged: the test of the value before it again.
-		case 4:
-			prog = append(prog, Insn{Op: clsLD | sizeW | modeABS, K: k})
-		default:
-			prog = append(prog, Insn{Op: clsLD | sizeH | modeABS, K: k})
+	type jump struct{ at, link, chain int }
+	var jumps []jump
+	var starts []int
+	chains := 1 + r.IntN(3)
+	for c := 0; c < chains; c++ {
+		starts = append(starts, len(prog))
+		link := r.IntN(2)
+		for i, terms := 0, 2+r.IntN(14); i < terms; i++ {
+			k := fields[r.IntN(len(fields))]
+			switch r.IntN(8) {
+			case 0:
+				prog = append(prog, Insn{Op: clsLDX | sizeB | modeMSH, K: 14}, Insn{Op: clsLD | sizeH | modeIND, K: k})
+			case 1:
+				prog = append(prog, Insn{Op: clsLD | sizeH | modeABS, K: k}, Insn{Op: clsST, K: uint32(r.IntN(2))})
+			case 2:
+				prog = append(prog, Insn{Op: clsLD | sizeB | modeABS, K: k}, Insn{Op: clsMISC | miscTAX})
+			case 3:
+				// A unchanged: the test of the value before it again.
+			case 4:
+				prog = append(prog, Insn{Op: clsLD | sizeW | modeABS, K: k})
+			default:
+				prog = append(prog, Insn{Op: clsLD | sizeH | modeABS, K: k})
+			}
+			op := clsJMP | []uint16{jmpJEQ, jmpJEQ, jmpJEQ, jmpJGT, jmpJSET}[r.IntN(5)]
+			jumps = append(jumps, jump{len(prog), link, c})
+			prog = append(prog, Insn{Op: op, K: uint32(r.IntN(4))})
 		}
-		op := clsJMP | []uint16{jmpJEQ, jmpJEQ, jmpJEQ, jmpJGT, jmpJSET}[r.IntN(5)]
-		jumps = append(jumps, len(prog))
-		prog = append(prog, Insn{Op: op, K: uint32(r.IntN(4))})
 	}
-	// The end of the chain, then the shared target, then another target.
+	// The end of the last chain, then the shared target, then another
+	// target.
 	end := len(prog)
+	starts = append(starts, end)
 	prog = append(prog, Insn{Op: clsRET})
 	target := len(prog)
 	switch r.IntN(3) {
@@ -52,19 +60,19 @@ func chainProgram(r *rand.Rand, link int) []Insn {
 	other := len(prog)
 	prog = append(prog, Insn{Op: clsRET, K: 2})
 	for i, j := range jumps {
-		next := end
-		if i+1 < len(jumps) {
-			next = j + 1
+		next := starts[j.chain+1]
+		if i+1 < len(jumps) && jumps[i+1].chain == j.chain {
+			next = j.at + 1
 		}
 		to := target
 		if r.IntN(8) == 0 {
 			to = other
 		}
-		off := [2]int{to - (j + 1), next - (j + 1)} // [0] the target, [1] the chain
-		if link == 0 {
+		off := [2]int{to - (j.at + 1), next - (j.at + 1)} // [0] the target, [1] the chain
+		if j.link == 0 {
 			off[0], off[1] = off[1], off[0]
 		}
-		prog[j].Jt, prog[j].Jf = off[0], off[1]
+		prog[j.at].Jt, prog[j.at].Jf = off[0], off[1]
 	}
 	return prog
 }
@@ -74,7 +82,7 @@ func chainProgram(r *rand.Rand, link int) []Insn {
 func TestPullupRandomChains(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for i := 0; i < 4000; i++ {
-		checkOptimized(t, chainProgram(r, i%2), r, 200)
+		checkOptimized(t, chainProgram(r), r, 200)
 	}
 }
 
