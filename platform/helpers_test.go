@@ -3,6 +3,7 @@ package platform
 import (
 	"bytes"
 	"errors"
+	"net"
 	"testing"
 
 	"golang.org/x/net/bpf"
@@ -179,5 +180,21 @@ func TestProgramFor(t *testing.T) {
 	_, err = programFor(func(pcapio.LinkType) ([]bpf.RawInstruction, error) { return nil, bad }, pcapio.LinkTypeRaw, 1)
 	if !errors.Is(err, bad) || err.Error() != "filter for RAW: column 3: syntax error" {
 		t.Errorf("programFor with a failing filter = %v, want it wrapped with the link type", err)
+	}
+}
+
+func TestUsualLinkType(t *testing.T) {
+	tests := []struct {
+		mac  net.HardwareAddr
+		want pcapio.LinkType
+	}{
+		{net.HardwareAddr{0x02, 0, 0, 0, 0, 1}, pcapio.LinkTypeEthernet}, // en0, Wi-Fi, bridge0
+		{nil, pcapio.LinkTypeNull},                                       // lo0, utun0, gif0
+		{net.HardwareAddr{1, 2, 3, 4, 5, 6, 7, 8}, pcapio.LinkTypeNull},  // not Ethernet-sized
+	}
+	for _, tc := range tests {
+		if got := usualLinkType(tc.mac); got != tc.want {
+			t.Errorf("usualLinkType(%v) = %s, want %s", tc.mac, got, tc.want)
+		}
 	}
 }

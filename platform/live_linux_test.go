@@ -472,6 +472,44 @@ func TestLiveInterfaces(t *testing.T) {
 	}
 }
 
+// TestLiveInterfaceLinkTypes checks that the link type Interfaces lists is
+// the one the opened capture reports, for a veth, lo, "any" and, where the
+// kernel can make one, a tun device (no link-layer header: RAW).
+func TestLiveInterfaceLinkTypes(t *testing.T) {
+	v := newVethNet(t)
+	want := map[string]pcapio.LinkType{v.IfA: pcapio.LinkTypeEthernet, "lo": pcapio.LinkTypeEthernet, "any": pcapio.LinkTypeLinuxSLL}
+	const tun = "pkttun0"
+	if out, err := exec.Command("ip", "-n", v.NSA, "tuntap", "add", "dev", tun, "mode", "tun").CombinedOutput(); err != nil {
+		t.Logf("no tun device in this kernel (%v: %s): checking the others", err, bytes.TrimSpace(out))
+	} else {
+		want[tun] = pcapio.LinkTypeRaw
+	}
+	var ifs []Interface
+	var err error
+	netnstest.Run(t, v.NSA, func() { ifs, err = Interfaces() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range ifs {
+		lt, ok := want[it.Name]
+		if !ok {
+			continue
+		}
+		delete(want, it.Name)
+		if it.LinkType != lt {
+			t.Errorf("Interfaces lists %s with link type %s, want %s", it.Name, it.LinkType, lt)
+		}
+		src := openIn(t, v.NSA, Config{Interface: it.Name})
+		if src.LinkType() != it.LinkType {
+			t.Errorf("%s: listed with link type %s, but a capture on it has %s", it.Name, it.LinkType, src.LinkType())
+		}
+		src.Close()
+	}
+	if len(want) > 0 {
+		t.Errorf("Interfaces() did not list %v", want)
+	}
+}
+
 func TestLiveNoSuchInterface(t *testing.T) {
 	v := newVethNet(t)
 	var err error

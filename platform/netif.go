@@ -3,6 +3,8 @@ package platform
 import (
 	"fmt"
 	"net"
+
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 // fromNetInterface converts a net.Interface with its addresses.
@@ -13,6 +15,7 @@ func fromNetInterface(ifi net.Interface) (Interface, error) {
 		Up:           ifi.Flags&net.FlagUp != 0,
 		Loopback:     ifi.Flags&net.FlagLoopback != 0,
 		HardwareAddr: ifi.HardwareAddr,
+		LinkType:     usualLinkType(ifi.HardwareAddr),
 	}
 	addrs, err := ifi.Addrs()
 	if err != nil {
@@ -24,4 +27,15 @@ func fromNetInterface(ifi net.Interface) (Interface, error) {
 		}
 	}
 	return it, nil
+}
+
+// usualLinkType is the link type macOS usually captures an interface
+// with, known for certain only once a BPF device is bound to it: EN10MB
+// when it has an Ethernet hardware address (Wi-Fi too, outside monitor
+// mode), NULL for the rest (loopback, utun, gif and stf tunnels).
+func usualLinkType(mac net.HardwareAddr) pcapio.LinkType {
+	if len(mac) == 6 {
+		return pcapio.LinkTypeEthernet
+	}
+	return pcapio.LinkTypeNull
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 // TestNpcapLayouts checks the Go mirrors of Npcap's structures against the
@@ -137,9 +139,9 @@ func TestResolveDeviceName(t *testing.T) {
 
 	ifs := buildInterfaces(devs, adapters)
 	wantIfs := []Interface{
-		{Name: npfPrefix + guid, Description: "Ethernet (Intel(R) Ethernet)", Index: 7, Up: true, HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 7}},
-		{Name: npfPrefix + wifi, Description: "Wi-Fi (Killer Wi-Fi 6)", Index: 9},
-		{Name: npfPrefix + "Loopback", Description: "Adapter for loopback traffic capture", Up: true, Loopback: true},
+		{Name: npfPrefix + guid, Description: "Ethernet (Intel(R) Ethernet)", Index: 7, Up: true, HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 7}, LinkType: pcapio.LinkTypeEthernet},
+		{Name: npfPrefix + wifi, Description: "Wi-Fi (Killer Wi-Fi 6)", Index: 9, LinkType: pcapio.LinkTypeEthernet},
+		{Name: npfPrefix + "Loopback", Description: "Adapter for loopback traffic capture", Up: true, Loopback: true, LinkType: pcapio.LinkTypeNull},
 	}
 	if !reflect.DeepEqual(ifs, wantIfs) {
 		t.Errorf("buildInterfaces =\n%+v\nwant\n%+v", ifs, wantIfs)

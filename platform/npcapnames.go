@@ -6,6 +6,8 @@ import (
 	"net"
 	"sort"
 	"strings"
+
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 // npfPrefix starts every Npcap device name: \Device\NPF_{GUID}.
@@ -99,6 +101,10 @@ func buildInterfaces(devs []npcapDevice, adapters []adapterInfo) []Interface {
 			Addresses:   d.addrs,
 			Up:          d.flags&pcapIfUp != 0,
 			Loopback:    d.flags&pcapIfLoopback != 0,
+			LinkType:    pcapio.LinkTypeEthernet,
+		}
+		if it.Loopback {
+			it.LinkType = pcapio.LinkTypeNull // Npcap's loopback adapter
 		}
 		g := guidOf(d.name)
 		for _, a := range adapters {

@@ -112,6 +112,16 @@ type Interface struct {
 	Up, Loopback bool
 	// HardwareAddr is the link-layer address, if any.
 	HardwareAddr net.HardwareAddr
+	// LinkType is the link-layer header type a live capture on the
+	// interface delivers. On Linux it is what Source.LinkType reports once
+	// the interface is opened (from the interface's ARPHRD type, as libpcap
+	// maps it). On macOS and Windows the OS tells the type only once the
+	// capture is open, and LinkType is the usual one: on macOS EN10MB for
+	// an interface with an Ethernet hardware address (Wi-Fi too) and NULL
+	// for the rest (loopback, utun and other tunnels); on Windows NULL for
+	// Npcap's loopback adapter and EN10MB for the rest, which Npcap
+	// presents as Ethernet. Source.LinkType has the last word.
+	LinkType pcapio.LinkType
 }
 
 // ErrPermissionDenied is wrapped by errors returned when the OS refuses to
