@@ -104,9 +104,10 @@ func buildCFG(prog []Insn) *block {
 }
 
 // topo returns the blocks reachable from root in a topological order
-// (reverse postorder of a depth-first search), sets order and preds.
+// (reverse postorder of a depth-first search), sets order and preds. The
+// slice is valid until the next call.
 func (o *optimizer) topo(root *block) []*block {
-	var post []*block
+	post := o.order[:0]
 	o.epoch++
 	epoch := o.epoch
 	var visit func(b *block)
@@ -123,10 +124,12 @@ func (o *optimizer) topo(root *block) []*block {
 		post = append(post, b)
 	}
 	visit(root)
-	order := make([]*block, len(post))
-	for i, b := range post {
-		order[len(post)-1-i] = b
+	// The slice is reused by the next call: callers keep only the latest.
+	order := post
+	for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
+		order[i], order[j] = order[j], order[i]
 	}
+	o.order = order
 	for i, b := range order {
 		b.order = i
 		b.preds = b.preds[:0]

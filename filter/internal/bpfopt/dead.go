@@ -94,7 +94,8 @@ func eliminateDead(order []*block) bool {
 		default:
 			r = min(b.succ[0].req, b.succ[1].req)
 		}
-		kept := make([]Insn, 0, len(b.stmts))
+		// Kept statements move to the end of the slice, in place.
+		w := len(b.stmts)
 		for j := len(b.stmts) - 1; j >= 0; j-- {
 			in := b.stmts[j]
 			u, d := usesDef(in)
@@ -103,16 +104,14 @@ func eliminateDead(order []*block) bool {
 				changed = true
 				continue
 			}
-			kept = append(kept, in)
+			w--
+			b.stmts[w] = in
 			live = live&^(1<<d) | u
 			if ext > r {
 				r = ext
 			}
 		}
-		for l, h := 0, len(kept)-1; l < h; l, h = l+1, h-1 {
-			kept[l], kept[h] = kept[h], kept[l]
-		}
-		b.stmts = kept
+		b.stmts = b.stmts[w:]
 		b.liveIn = live
 		b.req = r
 	}

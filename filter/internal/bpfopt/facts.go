@@ -27,21 +27,21 @@ func factLess(f, g fact) bool {
 	return !f.out && g.out
 }
 
-// with returns fs plus f (fs itself is not modified).
-func (fs factSet) with(f fact) factSet {
+// withInto appends fs plus f to dst[:0] and returns it; dst must not share
+// storage with fs.
+func (fs factSet) withInto(dst factSet, f fact) factSet {
 	i := sort.Search(len(fs), func(i int) bool { return !factLess(fs[i], f) })
-	if i < len(fs) && fs[i] == f {
-		return fs
+	out := append(dst[:0], fs[:i]...)
+	if i == len(fs) || fs[i] != f {
+		out = append(out, f)
 	}
-	out := make(factSet, 0, len(fs)+1)
-	out = append(out, fs[:i]...)
-	out = append(out, f)
 	return append(out, fs[i:]...)
 }
 
-// intersect returns the facts in both fs and gs.
-func (fs factSet) intersect(gs factSet) factSet {
-	var out factSet
+// intersectInto appends the facts in both fs and gs to dst[:0] and returns
+// it; dst must not share storage with either.
+func (fs factSet) intersectInto(dst, gs factSet) factSet {
+	out := dst[:0]
 	for i, j := 0, 0; i < len(fs) && j < len(gs); {
 		switch {
 		case fs[i] == gs[j]:
@@ -75,36 +75,47 @@ func edgeFact(b *block, dir int) fact {
 	return fact{a: b.testA, b: b.testB, op: b.term.Op & 0xf8, out: dir == 0}
 }
 
-// edgeFacts returns the facts holding on edge p.
-func edgeFacts(p edge) factSet {
+// edgeFacts returns the facts holding on edge p, in dst's storage.
+func edgeFacts(dst factSet, p edge) factSet {
 	if p.from.isCond() {
-		return p.from.facts.with(edgeFact(p.from, p.dir))
+		return p.from.facts.withInto(dst, edgeFact(p.from, p.dir))
 	}
-	return p.from.facts
+	return append(dst[:0], p.from.facts...)
 }
 
 // computeFacts sets the facts of every block: those holding on all of its
 // incoming edges (the conditions of the dominating edges, as libpcap's edge
-// dominators find them).
-func computeFacts(order []*block) {
+// dominators find them). Each block keeps its facts in storage of its own,
+// reused from round to round, and the intersections are built in the
+// optimizer's two scratch sets, so a round allocates only where a block
+// knows more than before.
+func (o *optimizer) computeFacts(order []*block) {
 	for _, b := range order {
 		if len(b.preds) == 0 {
-			b.facts = nil
+			b.facts = b.facts[:0]
 			continue
 		}
-		fs := edgeFacts(b.preds[0])
-		for _, p := range b.preds[1:] {
-			if len(fs) == 0 {
-				break
+		if len(b.preds) == 1 {
+			b.facts = edgeFacts(b.facts, b.preds[0])
+		} else {
+			fs := edgeFacts(o.factBuf[0], b.preds[0])
+			for _, p := range b.preds[1:] {
+				if len(fs) == 0 {
+					break
+				}
+				o.factBuf[1] = edgeFacts(o.factBuf[1], p)
+				o.factBuf[0] = fs.intersectInto(o.factBuf[2], o.factBuf[1])
+				o.factBuf[2] = fs
+				fs = o.factBuf[0]
 			}
-			fs = fs.intersect(edgeFacts(p))
+			o.factBuf[0] = fs
+			b.facts = append(b.facts[:0], fs...)
 		}
-		if len(fs) > maxFacts {
+		if len(b.facts) > maxFacts {
 			// Knowing less is always sound; this bounds the work on
 			// long chains of comparisons.
-			fs = fs[:maxFacts:maxFacts]
+			b.facts = b.facts[:maxFacts]
 		}
-		b.facts = fs
 	}
 }
 
@@ -261,7 +272,7 @@ func (o *optimizer) decide(fs factSet, a vid, term Insn, b vid, extra ...fact) (
 		}
 		return false, false
 	}
-	k := knowledge{hi: t.maxOf(a)}
+	k := knowledge{hi: t.maxOf(a), ne: o.ne[:0], anyOf: o.anyOf[:0]}
 	if opCode(op) == jmpJEQ {
 		// libpcap keeps "ip proto 256" (a byte compared with 256) as a
 		// program that matches nothing rather than rejecting the
@@ -286,5 +297,7 @@ func (o *optimizer) decide(fs factSet, a vid, term Insn, b vid, extra ...fact) (
 	for _, f := range fs.about(a) {
 		note(f)
 	}
-	return k.eval(op, cb)
+	r, ok := k.eval(op, cb)
+	o.ne, o.anyOf = k.ne[:0], k.anyOf[:0] // keep the grown storage
+	return r, ok
 }

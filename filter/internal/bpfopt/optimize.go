@@ -7,7 +7,12 @@ type optimizer struct {
 	couldStrip bool // stripping would have applied somewhere
 	epoch      int  // visit mark of topo
 	pullEpoch  int  // mark of the blocks one pullup call touched
-	touched    []*block
+
+	// Scratch storage reused across calls.
+	order     []*block   // topo's result
+	touched   []*block   // pullChain's blocks
+	factBuf   [3]factSet // computeFacts' intersections
+	ne, anyOf []uint32   // decide's knowledge
 }
 
 // maxRounds bounds the optimization rounds; each round that changes
@@ -53,7 +58,7 @@ func optimizeWith(prog []Insn, stripping bool) ([]Insn, bool) {
 			changed = true
 			order = o.topo(root)
 		}
-		computeFacts(order)
+		o.computeFacts(order)
 		if o.thread(order) {
 			changed = true
 			order = o.topo(root)
