@@ -46,10 +46,19 @@ type liveSource struct {
 	s    platform.Source
 }
 
-// liveFilterOptions is how a live filter is compiled for link type lt: on
-// Linux for the socket, whose filter sees VLAN tags and cooked headers
-// through ancillary loads; elsewhere for the packet bytes as they are.
-func liveFilterOptions(lt pcapio.LinkType, snaplen int) filter.Options {
+// LiveFilterOptions returns the options a live capture with link type lt
+// and snap length snaplen (as Builder.Snaplen: 0 means MaxSnaplen) compiles
+// its filter with, the ones its FilterOptions returns once open: on Linux
+// for the socket, whose filter sees VLAN tags and cooked headers through
+// ancillary loads; elsewhere for the packet bytes as they are. With an
+// Interface's LinkType, it checks an expression for an interface before a
+// capture opens:
+//
+//	_, err := filter.Compile(expr, capture.LiveFilterOptions(ifc.LinkType, 0))
+func LiveFilterOptions(lt pcapio.LinkType, snaplen int) filter.Options {
+	if snaplen <= 0 || snaplen > MaxSnaplen {
+		snaplen = MaxSnaplen
+	}
 	opts := filter.Options{LinkType: lt, Snaplen: snaplen, Target: filter.TargetFile}
 	if runtime.GOOS == "linux" {
 		opts.Target = filter.TargetLinuxSocket
@@ -73,7 +82,7 @@ func openLive(b Builder, snaplen int) (*Capture, error) {
 		}
 	case !isBlank(b.expr):
 		cfg.FilterFor = func(lt pcapio.LinkType) ([]bpf.RawInstruction, error) {
-			prog, err := filter.Compile(b.expr, liveFilterOptions(lt, snaplen))
+			prog, err := filter.Compile(b.expr, LiveFilterOptions(lt, snaplen))
 			if err != nil {
 				compileErr = fmt.Errorf("capture: filter %q for %s (link type %s): %w (see pcap-filter(7) for the syntax)", b.expr, b.name, lt, err)
 				return nil, compileErr
@@ -88,7 +97,7 @@ func openLive(b Builder, snaplen int) (*Capture, error) {
 		}
 		return nil, fmt.Errorf("capture: live capture on %q: %w", b.name, err)
 	}
-	return &Capture{src: &liveSource{name: b.name, s: s}, snaplen: snaplen, opts: liveFilterOptions(s.LinkType(), snaplen)}, nil
+	return &Capture{src: &liveSource{name: b.name, s: s}, snaplen: snaplen, opts: LiveFilterOptions(s.LinkType(), snaplen)}, nil
 }
 
 func (l *liveSource) next(p *pcapio.Packet) error {

@@ -342,4 +342,27 @@ func TestLiveFilterOptions(t *testing.T) {
 	if opts := c.FilterOptions(); opts.LinkType != pcapio.LinkTypeEthernet || opts.Snaplen != 128 || opts.Target != filter.TargetLinuxSocket {
 		t.Errorf("FilterOptions() = %+v, want EN10MB, snaplen 128, the Linux socket target", opts)
 	}
+	// Before opening, the listed interface's link type gives the same
+	// options, for "any" (cooked) too.
+	var ifs []capture.Interface
+	var err error
+	netnstest.Run(t, v.NSB, func() { ifs, err = capture.Interfaces() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, ifc := range ifs {
+		if ifc.Name != v.IfB && ifc.Name != "any" {
+			continue
+		}
+		checked++
+		c := openIn(t, v.NSB, capture.Live(ifc.Name).Snaplen(0))
+		if got, want := capture.LiveFilterOptions(ifc.LinkType, 0), c.FilterOptions(); got != want {
+			t.Errorf("%s: LiveFilterOptions(%s, 0) = %+v, but the open capture compiles with %+v", ifc.Name, ifc.LinkType, got, want)
+		}
+		c.Close()
+	}
+	if checked != 2 {
+		t.Errorf("Interfaces() = %+v: want %s and any", ifs, v.IfB)
+	}
 }
