@@ -360,7 +360,7 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 	}
 	opts := fileOptions(lt, order)
 	if name := q.Get("interface"); name != "" {
-		opts = liveCompileOptions(name)
+		opts = s.liveCompileOptions(name)
 	}
 	expr := q.Get("expr")
 	prog, err := filter.Compile(expr, opts)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -89,6 +88,7 @@ type InterfaceInfo struct {
 	Loopback     bool     `json:"loopback"`
 	Addresses    []string `json:"addresses"` // CIDR notation
 	HardwareAddr string   `json:"hardwareAddr,omitempty"`
+	LinkType     string   `json:"linkType"` // a capture's link type (DLT name), as capture.Interface has it
 }
 
 // LiveInfo is the live part of a capture's info.
@@ -152,7 +152,7 @@ func (s *Server) interfaces() ([]InterfaceInfo, error) {
 	for _, ifc := range ifs {
 		info := InterfaceInfo{
 			Name: ifc.Name, Description: ifc.Description, Index: ifc.Index,
-			Up: ifc.Up, Loopback: ifc.Loopback, Addresses: []string{},
+			Up: ifc.Up, Loopback: ifc.Loopback, Addresses: []string{}, LinkType: ifc.LinkType.String(),
 		}
 		for _, a := range ifc.Addresses {
 			info.Addresses = append(info.Addresses, a.String())
@@ -276,20 +276,17 @@ func (c *Capture) stopLive(reason string) {
 }
 
 // liveCompileOptions are the options a capture filter for interface name is
-// checked with before the capture opens, as package capture compiles it for
-// the operating system (on Linux, for the socket): for the link type the
-// interface most likely has, Ethernet, or LINUX_SLL for Linux's "any". The
-// capture's own compile, for the interface's actual link type, has the
-// last word when it starts.
-func liveCompileOptions(name string) filter.Options {
-	opts := filter.Options{LinkType: pcapio.LinkTypeEthernet, Snaplen: capture.DefaultSnaplen, Target: filter.TargetFile}
-	if runtime.GOOS == "linux" {
-		opts.Target = filter.TargetLinuxSocket
-		if name == "any" {
-			opts.LinkType = pcapio.LinkTypeLinuxSLL
+// checked with before the capture opens: those package capture compiles
+// it with, for the link type the backend lists for the interface (Ethernet
+// for a name it does not list: starting the capture then reports that).
+func (s *Server) liveCompileOptions(name string) filter.Options {
+	lt := pcapio.LinkTypeEthernet
+	if ifs, err := s.live.Interfaces(); err == nil {
+		if i := slices.IndexFunc(ifs, func(ifc capture.Interface) bool { return ifc.Name == name }); i >= 0 {
+			lt = ifs[i].LinkType
 		}
 	}
-	return opts
+	return capture.LiveFilterOptions(lt, capture.DefaultSnaplen)
 }
 
 // liveQueue hands packets from the reader to the indexer in batches: the

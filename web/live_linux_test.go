@@ -73,7 +73,7 @@ func TestLiveAPI(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("%s not in %+v", pair.IfB, ifs)
 	}
-	if ifc := ifs[i]; !ifc.Up || ifc.Loopback || ifc.Index != pair.IndexB || !slices.Contains(ifc.Addresses, pair.CIDRB) {
+	if ifc := ifs[i]; !ifc.Up || ifc.Loopback || ifc.Index != pair.IndexB || !slices.Contains(ifc.Addresses, pair.CIDRB) || ifc.LinkType != "EN10MB" {
 		t.Errorf("%s: %+v", pair.IfB, ifc)
 	}
 

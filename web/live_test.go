@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -144,9 +143,11 @@ func fakeFrame(dst []byte, n, size int) []byte {
 
 func fakeInterfaces() []capture.Interface {
 	return []capture.Interface{
-		{Name: "lo", Index: 1, Up: true, Loopback: true, Addresses: []net.IPNet{{IP: net.IPv4(127, 0, 0, 1), Mask: net.CIDRMask(8, 32)}}},
-		{Name: "down0", Index: 3},
-		{Name: "veth0", Index: 2, Up: true, Addresses: []net.IPNet{{IP: net.IPv4(198, 18, 0, 2).To4(), Mask: net.CIDRMask(24, 32)}}},
+		{Name: "lo", Index: 1, Up: true, Loopback: true, Addresses: []net.IPNet{{IP: net.IPv4(127, 0, 0, 1), Mask: net.CIDRMask(8, 32)}}, LinkType: pcapio.LinkTypeEthernet},
+		{Name: "down0", Index: 3, LinkType: pcapio.LinkTypeEthernet},
+		{Name: "veth0", Index: 2, Up: true, Addresses: []net.IPNet{{IP: net.IPv4(198, 18, 0, 2).To4(), Mask: net.CIDRMask(24, 32)}}, LinkType: pcapio.LinkTypeEthernet},
+		{Name: "tun0", Index: 4, Up: true, Addresses: []net.IPNet{{IP: net.IPv4(198, 19, 0, 2).To4(), Mask: net.CIDRMask(24, 32)}}, LinkType: pcapio.LinkTypeRaw},
+		{Name: "any", Up: true, LinkType: pcapio.LinkTypeLinuxSLL},
 	}
 }
 
@@ -200,14 +201,17 @@ func TestInterfacesAPI(t *testing.T) {
 	}
 	// Up interfaces first, those with addresses among them first, loopback
 	// after the others; down ones last.
-	if want := "veth0 lo down0"; strings.Join(names, " ") != want {
-		t.Errorf("order %q, want %q", strings.Join(names, " "), want)
+	if want := "veth0 tun0 any lo down0"; strings.Join(names, " ") != want {
+		t.Fatalf("order %q, want %q", strings.Join(names, " "), want)
 	}
-	if got[0].Index != 2 || !got[0].Up || got[0].Loopback || len(got[0].Addresses) != 1 || got[0].Addresses[0] != "198.18.0.2/24" {
+	if got[0].Index != 2 || !got[0].Up || got[0].Loopback || len(got[0].Addresses) != 1 || got[0].Addresses[0] != "198.18.0.2/24" || got[0].LinkType != "EN10MB" {
 		t.Errorf("veth0: %+v", got[0])
 	}
-	if !got[1].Loopback {
-		t.Errorf("lo: %+v", got[1])
+	if got[1].LinkType != "RAW" || got[2].LinkType != "LINUX_SLL" {
+		t.Errorf("link types: tun0 %q, any %q; want RAW, LINUX_SLL", got[1].LinkType, got[2].LinkType)
+	}
+	if !got[3].Loopback {
+		t.Errorf("lo: %+v", got[3])
 	}
 
 	// A listing failure is a JSON error.
@@ -392,10 +396,6 @@ func TestLiveFake(t *testing.T) {
 // be compiled for a live capture on that interface.
 func TestCompileCaptureFilter(t *testing.T) {
 	_, ts := newTestServer(t, Config{Live: &fakeBackend{ifaces: fakeInterfaces()}})
-	anyLT := "EN10MB"
-	if runtime.GOOS == "linux" {
-		anyLT = "LINUX_SLL"
-	}
 	tests := []struct {
 		query  string
 		status int
@@ -404,8 +404,12 @@ func TestCompileCaptureFilter(t *testing.T) {
 	}{
 		{"expr=udp+dst+port+5555&interface=veth0", http.StatusOK, "EN10MB", 0},
 		{"expr=udp+port+port&interface=veth0", http.StatusBadRequest, "", 10},
-		{"expr=tcp&interface=any", http.StatusOK, anyLT, 0},
+		{"expr=tcp&interface=any", http.StatusOK, "LINUX_SLL", 0},
 		{"expr=&interface=veth0", http.StatusOK, "EN10MB", 0},
+		// The interface's own link type: no Ethernet header on a tun.
+		{"expr=ip+and+udp&interface=tun0", http.StatusOK, "RAW", 0},
+		{"expr=ether+host+1:2:3:4:5:6&interface=tun0", http.StatusBadRequest, "", 12},
+		{"expr=ether+host+1:2:3:4:5:6&interface=veth0", http.StatusOK, "EN10MB", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

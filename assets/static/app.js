@@ -788,7 +788,8 @@
       const o = document.createElement('option');
       o.value = ifc.name;
       o.textContent = ifc.name + (ifc.addresses.length ? ' — ' + ifc.addresses.join(', ') : '') +
-        (ifc.loopback ? ' (loopback)' : '') + (ifc.up ? '' : ' (down)');
+        (ifc.loopback ? ' (loopback)' : '') + (ifc.up ? '' : ' (down)') +
+        (ifc.linkType && ifc.linkType !== 'EN10MB' ? ' [' + ifc.linkType + ']' : '');
       sel.append(o);
     }
     if (ifs.some((x) => x.name === prev)) sel.value = prev;
