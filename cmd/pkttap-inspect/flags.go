@@ -42,7 +42,8 @@ until -c packets were seen or Ctrl-C, then prints the kernel's counts.
 
 flags:
   -h, --help             print this help
-  -l, --list-interfaces  list the interfaces a live capture can open
+  -l, --list-interfaces  list the interfaces a live capture can open, with
+                         their flags, link type and addresses
   -i INTERFACE           capture from INTERFACE (even if a file has that name)
   -r FILE                read FILE (then every argument is the filter)
   -p                     put the interface in promiscuous mode

@@ -10,7 +10,8 @@ import (
 )
 
 // listInterfaces prints the interfaces a live capture can open, one a line
-// as tcpdump -D does, with their flags, description and addresses.
+// as tcpdump -D does, with their description, flags, link type and
+// addresses.
 func listInterfaces(stdout io.Writer) error {
 	ifs, err := capture.Interfaces()
 	if err != nil {
@@ -32,6 +33,7 @@ func listInterfaces(stdout io.Writer) error {
 		if len(flags) > 0 {
 			fmt.Fprintf(w, " [%s]", strings.Join(flags, ", "))
 		}
+		fmt.Fprintf(w, " %s", ifc.LinkType)
 		for _, a := range ifc.Addresses {
 			fmt.Fprintf(w, " %s", a.String())
 		}

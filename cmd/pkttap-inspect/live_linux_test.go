@@ -195,8 +195,9 @@ func TestListInterfaces(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("pkttap-inspect -l: %v\n%s", err, errb)
 	}
-	want := regexp.MustCompile(`(?m)^\d+\.` + v.IfB + ` \[Up\] 198\.18\.8\.2/24$`)
-	if !want.MatchString(out.String()) || !regexp.MustCompile(`(?m)^\d+\.lo \[Up, Loopback\] 127\.0\.0\.1/8`).MatchString(out.String()) {
+	want := regexp.MustCompile(`(?m)^\d+\.` + v.IfB + ` \[Up\] EN10MB 198\.18\.8\.2/24$`)
+	if !want.MatchString(out.String()) || !regexp.MustCompile(`(?m)^\d+\.lo \[Up, Loopback\] EN10MB 127\.0\.0\.1/8`).MatchString(out.String()) ||
+		!regexp.MustCompile(`(?m)^\d+\.any \(.*\) \[Up\] LINUX_SLL$`).MatchString(out.String()) {
 		t.Errorf("pkttap-inspect -l in a namespace with lo and %s printed:\n%s", v.IfB, out)
 	}
 }
