@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/internal/netnstest"
+	"github.com/pkttap/pkttap/internal/syncbuf"
 )
 
 var (
@@ -65,11 +65,11 @@ func newVethPair(t *testing.T) *netnstest.Pair {
 
 // startInNetns starts pkttap-inspect in namespace ns and returns it with
 // its stdout and stderr buffers.
-func startInNetns(t *testing.T, ns string, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
+func startInNetns(t *testing.T, ns string, args ...string) (*exec.Cmd, *syncbuf.Buffer, *syncbuf.Buffer) {
 	t.Helper()
 	bin := inspectBinary(t)
 	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, bin}, args...)...)
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestLiveInterrupt(t *testing.T) {
 	bin := inspectBinary(t)
 	// ip netns exec execs pkttap-inspect in place, so the signal reaches it.
 	cmd := exec.Command("ip", "netns", "exec", v.NSB, bin, "-w", file, "-S", v.IfB, "udp")
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -169,24 +169,6 @@ func TestLiveInterrupt(t *testing.T) {
 	if m[1] == "0" || m[1] != strconv.Itoa(n) {
 		t.Errorf("printed %s packets captured, the -w file holds %d", m[1], n)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestListInterfaces(t *testing.T) {

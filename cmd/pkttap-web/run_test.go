@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkttap/pkttap/internal/syncbuf"
 	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/web"
 )
@@ -42,30 +43,12 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startRun runs the command with args and returns the URL it printed and a
 // func that stops it (called at the end of the test if not before).
 func startRun(t *testing.T, args ...string) (string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, &stdout, &stderr) }()
 	var once sync.Once
