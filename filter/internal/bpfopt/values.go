@@ -37,14 +37,16 @@ type vexpr struct {
 }
 
 // valueTable hash-conses value expressions, so that equal computations get
-// the same vid wherever they happen.
+// the same vid wherever they happen. It is an open-addressing hash table
+// of vids keyed by the packed expression (several times faster than a Go
+// map on this hot path), emptied each round without freeing its storage.
 type valueTable struct {
-	ids   map[vkey]vid
+	slots []vid   // 0: empty; a power of two long
+	keys  []vkey  // by vid
 	exprs []vexpr // by vid
 }
 
-// vkey is a vexpr packed into two words: the map hashes it as 16 plain
-// bytes, several times faster than the field by field hash of vexpr.
+// vkey is a vexpr packed into two words.
 type vkey [2]uint64
 
 func (e vexpr) key() vkey {
@@ -54,25 +56,55 @@ func (e vexpr) key() vkey {
 	}
 }
 
+func (k vkey) hash() uint64 {
+	h := k[0]*0x9e3779b97f4a7c15 ^ k[1]*0xc2b2ae3d27d4eb4f
+	return h ^ h>>29
+}
+
 func newValueTable() *valueTable {
-	return &valueTable{ids: make(map[vkey]vid), exprs: []vexpr{{}}}
+	return &valueTable{slots: make([]vid, 256), keys: []vkey{{}}, exprs: []vexpr{{}}}
 }
 
 // reset empties the table for a new round, keeping its storage.
 func (t *valueTable) reset() {
-	clear(t.ids)
+	clear(t.slots)
+	t.keys = t.keys[:1]
 	t.exprs = t.exprs[:1]
 }
 
 func (t *valueTable) get(e vexpr) vid {
 	key := e.key()
-	if v, ok := t.ids[key]; ok {
-		return v
+	mask := uint64(len(t.slots) - 1)
+	for i := key.hash() & mask; ; i = (i + 1) & mask {
+		v := t.slots[i]
+		if v == 0 {
+			break
+		}
+		if t.keys[v] == key {
+			return v
+		}
 	}
 	v := vid(len(t.exprs))
 	t.exprs = append(t.exprs, e)
-	t.ids[key] = v
+	t.keys = append(t.keys, key)
+	if 2*len(t.exprs) > len(t.slots) {
+		t.slots = make([]vid, 2*len(t.slots))
+		mask = uint64(len(t.slots) - 1)
+		for w := vid(1); w < v; w++ {
+			t.insert(w, mask)
+		}
+	}
+	t.insert(v, mask)
 	return v
+}
+
+// insert puts v in its first free slot.
+func (t *valueTable) insert(v vid, mask uint64) {
+	i := t.keys[v].hash() & mask
+	for t.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = v
 }
 
 func (t *valueTable) konst(k uint32) vid { return t.get(vexpr{kind: vkConst, k: k}) }
