@@ -45,9 +45,7 @@ func dddLine(prog []Insn) string {
 // return values).
 func TestLibpcapInterpreter(t *testing.T) {
 	bin := buildPcapmatch(t)
-	files := corpusFiles(t)
-	dir := t.TempDir()
-	byLT := make(map[string][2]*strings.Builder)
+	var progs []libpcapPair
 	for _, c := range loadGolden(t) {
 		if c.opt == nil {
 			continue
@@ -56,18 +54,38 @@ func TestLibpcapInterpreter(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s %q: %v", c.linkType, c.expr, err)
 		}
-		pf, ok := byLT[c.linkType]
+		progs = append(progs, libpcapPair{c.linkType, c.expr, FromRaw(raw), c.opt})
+	}
+	compareInLibpcap(t, bin, progs)
+}
+
+// libpcapPair is our program and the one whose verdicts it must match.
+type libpcapPair struct {
+	linkType, expr string
+	ours, ref      []Insn
+}
+
+// compareInLibpcap runs each pair's programs with pcapmatch -R on every
+// shared capture of its link type and reports where the verdicts (count,
+// hash of matching packets, return values) differ.
+func compareInLibpcap(t *testing.T, bin string, progs []libpcapPair) {
+	t.Helper()
+	files := corpusFiles(t)
+	dir := t.TempDir()
+	byLT := make(map[string][2]*strings.Builder)
+	for _, p := range progs {
+		pf, ok := byLT[p.linkType]
 		if !ok {
 			pf = [2]*strings.Builder{{}, {}}
-			byLT[c.linkType] = pf
+			byLT[p.linkType] = pf
 		}
-		fmt.Fprintf(pf[0], "%s\t%s\n", c.expr, dddLine(FromRaw(raw)))
-		fmt.Fprintf(pf[1], "%s\t%s\n", c.expr, dddLine(c.opt))
+		fmt.Fprintf(pf[0], "%s\t%s\n", p.expr, dddLine(p.ours))
+		fmt.Fprintf(pf[1], "%s\t%s\n", p.expr, dddLine(p.ref))
 	}
 	paths := make(map[string][2]string)
 	for lt, pf := range byLT {
 		var p [2]string
-		for i, who := range []string{"ours", "libpcap"} {
+		for i, who := range []string{"ours", "ref"} {
 			p[i] = filepath.Join(dir, lt+"."+who+".tsv")
 			if err := os.WriteFile(p[i], []byte(pf[i].String()), 0o644); err != nil {
 				t.Fatal(err)
@@ -90,17 +108,17 @@ func TestLibpcapInterpreter(t *testing.T) {
 			outs[i] = strings.Split(strings.TrimSpace(string(out)), "\n")
 		}
 		if len(outs[0]) != len(outs[1]) {
-			t.Fatalf("%s: %d result lines for ours, %d for libpcap", f.name, len(outs[0]), len(outs[1]))
+			t.Fatalf("%s: %d result lines for ours, %d for the reference", f.name, len(outs[0]), len(outs[1]))
 		}
 		for i := range outs[0] {
-			ours, lib := strings.Split(outs[0][i], "\t"), strings.Split(outs[1][i], "\t")
-			if len(ours) < 5 || len(lib) < 5 {
-				t.Errorf("%s: ours %q, libpcap %q", f.name, outs[0][i], outs[1][i])
+			ours, ref := strings.Split(outs[0][i], "\t"), strings.Split(outs[1][i], "\t")
+			if len(ours) < 5 || len(ref) < 5 {
+				t.Errorf("%s: ours %q, reference %q", f.name, outs[0][i], outs[1][i])
 				continue
 			}
 			// EXPR COUNT HASH NINSNS RETVALS: all but NINSNS must agree.
-			if ours[0] != lib[0] || ours[1] != lib[1] || ours[2] != lib[2] || ours[4] != lib[4] {
-				t.Errorf("%s %s: ours %q, libpcap %q", f.name, f.linkType, outs[0][i], outs[1][i])
+			if ours[0] != ref[0] || ours[1] != ref[1] || ours[2] != ref[2] || ours[4] != ref[4] {
+				t.Errorf("%s %s: ours %q, reference %q", f.name, f.linkType, outs[0][i], outs[1][i])
 			}
 			compared++
 		}
