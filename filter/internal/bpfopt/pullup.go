@@ -67,6 +67,9 @@ func (o *optimizer) pullChain(b *block, d, link int) bool {
 		return false
 	}
 	target := first.succ[1-link]
+	if !o.mayPull(first, target, link, v) {
+		return false
+	}
 	// at's branch atDir is where the next pulled test goes; stAt is the
 	// state there. st is the state after the last kept chain block, last.
 	at, atDir := b, d
@@ -123,6 +126,27 @@ func (o *optimizer) pullChain(b *block, d, link int) bool {
 		pulled = true
 	}
 	return pulled
+}
+
+// mayPull reports whether the chain from first has a test of v after one
+// of another value within reach of the walk, judging by the values the
+// blocks compare (exact for the blocks no pull-up touched this pass, the
+// only ones the walk takes): most chains offer nothing, and this finds it
+// out without simulating their statements.
+func (o *optimizer) mayPull(first, target *block, link int, v vid) bool {
+	other := false
+	for cur, hops := first, 0; hops < maxPullHops; cur = cur.succ[link] {
+		if !cur.isCond() || cur.succ[1-link] != target || len(cur.preds) != 1 || cur.pulled == o.pullEpoch {
+			return false
+		}
+		if cur.testA != v || opSrc(cur.term.Op) != srcK {
+			other = true
+			hops++
+		} else if other {
+			return true
+		}
+	}
+	return false
 }
 
 // simulateFrom runs s's statements from state st; it fails if one of them
