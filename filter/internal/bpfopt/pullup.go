@@ -21,11 +21,12 @@ const maxPullHops = 16
 // hold a value already loaded), p's statements must not be able to fail
 // where they were, the shared target must see the same values whichever
 // of the tests sends it there (it may return A), and the block after p,
-// which ck now jumps to directly, must read nothing p's statements change. Every block of the chain has a single predecessor, so no
-// other path sees the change. Unlike libpcap's, the result returns what the
-// input returns on truncated packets too: a comparison is not moved past a
-// load that could fail, so "port 1 or port 2 or ..." keeps the first
-// source and destination port tests in their order, and pulls up the rest.
+// which ck now jumps to directly, must read nothing p's statements change.
+// Every block of the chain has a single predecessor, so no other path sees
+// the change. Unlike libpcap's, the result returns what the input returns
+// on truncated packets too: a comparison is not moved past a load that
+// could fail, so "port 1 or port 2 or ..." keeps the first source and
+// destination port tests in their order, and pulls up the rest.
 //
 // It needs the states and liveness of the current round, so it runs only
 // once nothing else changed. It takes the blocks in topological order and
@@ -86,7 +87,7 @@ func (o *optimizer) pullChain(b *block, d, link int) bool {
 		o.touched = touched[:0]
 	}()
 	for cur, hops := first, 0; hops < maxPullHops; {
-		if !cur.isCond() || cur.succ[1-link] != target || len(cur.preds) != 1 || cur.pulled == o.pullEpoch {
+		if !o.inChain(cur, target, link) {
 			break
 		}
 		touched = append(touched, cur)
@@ -136,7 +137,7 @@ func (o *optimizer) pullChain(b *block, d, link int) bool {
 func (o *optimizer) mayPull(first, target *block, link int, v vid) bool {
 	other := false
 	for cur, hops := first, 0; hops < maxPullHops; cur = cur.succ[link] {
-		if !cur.isCond() || cur.succ[1-link] != target || len(cur.preds) != 1 || cur.pulled == o.pullEpoch {
+		if !o.inChain(cur, target, link) {
 			return false
 		}
 		if cur.testA != v || opSrc(cur.term.Op) != srcK {
@@ -147,6 +148,13 @@ func (o *optimizer) mayPull(first, target *block, link int, v vid) bool {
 		}
 	}
 	return false
+}
+
+// inChain reports whether a walk along branch link may take cur: a test
+// whose other branch goes to target, reached from one block only, and not
+// touched by a pull-up of this pass.
+func (o *optimizer) inChain(cur, target *block, link int) bool {
+	return cur.isCond() && cur.succ[1-link] == target && len(cur.preds) == 1 && cur.pulled != o.pullEpoch
 }
 
 // simulateFrom runs s's statements from state st; it fails if one of them
