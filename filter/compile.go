@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/bpf"
 
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 	"github.com/pkttap/pkttap/filter/internal/bpfopt"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -156,14 +157,14 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 // laid out exactly as libpcap lays out such programs.
 func (c *compiler) assemble(root *block, empty bool) ([]bpf.RawInstruction, error) {
 	tooComplex := func(n int) error {
-		return fmt.Errorf("expression too complex: it compiles to %d instructions, more than the %d classic BPF allows", n, bpfopt.MaxInstructions)
+		return fmt.Errorf("expression too complex: it compiles to %d instructions, more than the %d classic BPF allows", n, bpfop.MaxInsns)
 	}
 	if c.opts.NoOptimize || c.noOptimize {
 		raw, err := layoutLibpcap(root)
 		if err != nil {
 			return nil, fmt.Errorf("cannot lay out the program: %w", err)
 		}
-		if len(raw) > bpfopt.MaxInstructions {
+		if len(raw) > bpfop.MaxInsns {
 			return nil, tooComplex(len(raw))
 		}
 		insns := make([]bpfopt.Insn, len(raw))
@@ -181,7 +182,7 @@ func (c *compiler) assemble(root *block, empty bool) ([]bpf.RawInstruction, erro
 	if !empty && rejectsAll(insns) && !c.hasUnsignedTautology(root) {
 		return nil, errors.New("expression rejects all packets")
 	}
-	if len(insns) > bpfopt.MaxInstructions {
+	if len(insns) > bpfop.MaxInsns {
 		return nil, tooComplex(len(insns))
 	}
 	raw, err := bpfopt.Assemble(insns)

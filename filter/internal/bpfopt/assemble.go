@@ -4,7 +4,13 @@ import (
 	"fmt"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
+
+// maxJumpOffset is the largest conditional jump offset the encoding holds:
+// jt and jf are 8 bits.
+const maxJumpOffset = 255
 
 // Assemble validates prog and encodes it with 8-bit conditional jump
 // offsets. A conditional jump whose target lies more than 255 instructions
@@ -12,15 +18,15 @@ import (
 // existing trampoline for the same target within reach). It returns an error
 // when an instruction is invalid, a jump leaves the program or goes
 // backwards, the program can fall off its end, or the laid-out program is
-// empty or longer than [MaxInstructions].
+// empty or longer than [bpfop.MaxInsns].
 func Assemble(prog []Insn) ([]bpf.RawInstruction, error) {
 	if err := Validate(prog); err != nil {
 		return nil, err
 	}
 	l := newLayout(prog)
 	l.run()
-	if len(l.nodes) > MaxInstructions {
-		return nil, fmt.Errorf("bpfopt: program of %d instructions (with jump chains) exceeds the limit of %d", len(l.nodes), MaxInstructions)
+	if len(l.nodes) > bpfop.MaxInsns {
+		return nil, fmt.Errorf("bpfopt: program of %d instructions (with jump chains) exceeds the limit of %d", len(l.nodes), bpfop.MaxInsns)
 	}
 	return l.encode()
 }
@@ -29,10 +35,10 @@ func Assemble(prog []Insn) ([]bpf.RawInstruction, error) {
 // opcodes, scratch indexes below 16, no division by constant zero, every jump
 // inside the program (forward, but for a BPF_JA, which may go back as in
 // libpcap's protochain loops), a return at the end, and a length between
-// 1 and MaxInstructions.
+// 1 and bpfop.MaxInsns.
 func Validate(prog []Insn) error {
-	if len(prog) > MaxInstructions {
-		return fmt.Errorf("bpfopt: program of %d instructions exceeds the limit of %d", len(prog), MaxInstructions)
+	if len(prog) > bpfop.MaxInsns {
+		return fmt.Errorf("bpfopt: program of %d instructions exceeds the limit of %d", len(prog), bpfop.MaxInsns)
 	}
 	return validateShape(prog)
 }
@@ -70,7 +76,7 @@ func validateShape(prog []Insn) error {
 			}
 		}
 	}
-	if last := prog[n-1]; opClass(last.Op) != clsRET {
+	if last := prog[n-1]; bpfop.Class(last.Op) != bpfop.ClassRET {
 		return fmt.Errorf("bpfopt: instruction %d %v: the program can run past its end (the last instruction must be a return)", n-1, last)
 	}
 	return nil
@@ -147,7 +153,7 @@ func (l *layout) run() {
 				break
 			}
 		}
-		tr := &layoutNode{in: Insn{Op: clsJMP | jmpJA}, jt: final, trampoline: true}
+		tr := &layoutNode{in: Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, jt: final, trampoline: true}
 		l.idOf[tr] = len(l.ids)
 		l.ids = append(l.ids, tr)
 		*tgt = l.idOf[tr]
@@ -175,7 +181,7 @@ func (l *layout) firstFarJump(pos []int) (int, *int) {
 // noFallThrough reports whether execution never continues from in to the
 // next instruction.
 func noFallThrough(in Insn) bool {
-	return opClass(in.Op) == clsRET || opClass(in.Op) == clsJMP
+	return bpfop.Class(in.Op) == bpfop.ClassRET || bpfop.Class(in.Op) == bpfop.ClassJMP
 }
 
 // finalTarget follows trampolines to the input instruction they lead to.

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // longJumpProgram returns a program whose first instruction tests the first
@@ -14,14 +16,14 @@ import (
 // values.
 func longJumpProgram(gap int) []Insn {
 	p := []Insn{
-		{Op: clsLD | sizeB | modeABS, K: 0},
-		{Op: clsJMP | jmpJEQ, K: 1, Jt: gap, Jf: 0},
+		{Op: bpfop.ClassLD | bpfop.SizeB | bpfop.ModeABS, K: 0},
+		{Op: bpfop.ClassJMP | bpfop.OpJEQ, K: 1, Jt: gap, Jf: 0},
 	}
 	for i := 0; i < gap; i++ {
-		p = append(p, Insn{Op: clsLD | sizeB | modeABS, K: 0})
+		p = append(p, Insn{Op: bpfop.ClassLD | bpfop.SizeB | bpfop.ModeABS, K: 0})
 	}
-	p[len(p)-1] = Insn{Op: clsRET, K: 2}
-	return append(p, Insn{Op: clsRET, K: 7})
+	p[len(p)-1] = Insn{Op: bpfop.ClassRET, K: 2}
+	return append(p, Insn{Op: bpfop.ClassRET, K: 7})
 }
 
 func TestAssembleJumpChains(t *testing.T) {
@@ -58,13 +60,13 @@ func TestAssembleManyFarJumps(t *testing.T) {
 	var p []Insn
 	const n, body = 300, 600
 	for i := 0; i < n; i++ {
-		p = append(p, Insn{Op: clsLD | sizeB | modeABS, K: uint32(i % 8)})
-		p = append(p, Insn{Op: clsJMP | jmpJEQ, K: uint32(i % 5)}) // Jt set below
+		p = append(p, Insn{Op: bpfop.ClassLD | bpfop.SizeB | bpfop.ModeABS, K: uint32(i % 8)})
+		p = append(p, Insn{Op: bpfop.ClassJMP | bpfop.OpJEQ, K: uint32(i % 5)}) // Jt set below
 	}
 	for i := 0; i < body; i++ {
-		p = append(p, Insn{Op: clsALU | aluADD, K: 1})
+		p = append(p, Insn{Op: bpfop.ClassALU | bpfop.OpADD, K: 1})
 	}
-	p = append(p, Insn{Op: clsRET | retA}, Insn{Op: clsRET, K: 99})
+	p = append(p, Insn{Op: bpfop.ClassRET | bpfop.RvalA}, Insn{Op: bpfop.ClassRET, K: 99})
 	// Every jump's true branch goes to the final ret #99.
 	for i := range p {
 		if p[i].isCondJump() {
@@ -106,28 +108,28 @@ func checkSameVerdicts(t *testing.T, prog []Insn, raw []bpf.RawInstruction) {
 }
 
 func TestAssembleErrors(t *testing.T) {
-	ret := Insn{Op: clsRET, K: 1}
+	ret := Insn{Op: bpfop.ClassRET, K: 1}
 	tests := []struct {
 		name string
 		prog []Insn
 		want string
 	}{
 		{"empty", nil, "empty program"},
-		{"no return", []Insn{{Op: clsLD | modeIMM, K: 1}}, "past its end"},
-		{"jump out", []Insn{{Op: clsJMP | jmpJEQ, Jt: 5}, ret}, "outside the program"},
-		{"ja out", []Insn{{Op: clsJMP | jmpJA, K: 1}, ret}, "outside the program"},
-		{"ja self", []Insn{{Op: clsJMP | jmpJA, K: 0xffffffff}, ret}, "jumps to itself"},
-		{"ja before start", []Insn{{Op: clsJMP | jmpJA, K: 0xfffffff0}, ret}, "outside the program"},
-		{"backward", []Insn{{Op: clsJMP | jmpJEQ, Jt: -1}, ret}, "backward"},
+		{"no return", []Insn{{Op: bpfop.ClassLD | bpfop.ModeIMM, K: 1}}, "past its end"},
+		{"jump out", []Insn{{Op: bpfop.ClassJMP | bpfop.OpJEQ, Jt: 5}, ret}, "outside the program"},
+		{"ja out", []Insn{{Op: bpfop.ClassJMP | bpfop.OpJA, K: 1}, ret}, "outside the program"},
+		{"ja self", []Insn{{Op: bpfop.ClassJMP | bpfop.OpJA, K: 0xffffffff}, ret}, "jumps to itself"},
+		{"ja before start", []Insn{{Op: bpfop.ClassJMP | bpfop.OpJA, K: 0xfffffff0}, ret}, "outside the program"},
+		{"backward", []Insn{{Op: bpfop.ClassJMP | bpfop.OpJEQ, Jt: -1}, ret}, "backward"},
 		{"bad opcode", []Insn{{Op: 0xff}, ret}, "unknown"},
-		{"bad ret", []Insn{{Op: clsRET | retX}}, "unknown return"},
-		{"scratch", []Insn{{Op: clsST, K: 16}, ret}, "scratch"},
-		{"div zero", []Insn{{Op: clsALU | aluDIV, K: 0}, ret}, "division by constant zero"},
-		{"mod zero", []Insn{{Op: clsALU | aluMOD, K: 0}, ret}, "division by constant zero"},
-		{"shift 32", []Insn{{Op: clsALU | aluLSH, K: 32}, ret}, "more than 31"},
-		{"neg x", []Insn{{Op: clsALU | aluNEG | srcX}, ret}, "unknown alu"},
-		{"ld dword", []Insn{{Op: clsLD | 0x18 | modeABS}, ret}, "unknown ld size"},
-		{"too long", make([]Insn, MaxInstructions+1), "exceeds the limit"},
+		{"bad ret", []Insn{{Op: bpfop.ClassRET | bpfop.RvalX}}, "unknown return"},
+		{"scratch", []Insn{{Op: bpfop.ClassST, K: 16}, ret}, "scratch"},
+		{"div zero", []Insn{{Op: bpfop.ClassALU | bpfop.OpDIV, K: 0}, ret}, "division by constant zero"},
+		{"mod zero", []Insn{{Op: bpfop.ClassALU | bpfop.OpMOD, K: 0}, ret}, "division by constant zero"},
+		{"shift 32", []Insn{{Op: bpfop.ClassALU | bpfop.OpLSH, K: 32}, ret}, "more than 31"},
+		{"neg x", []Insn{{Op: bpfop.ClassALU | bpfop.OpNEG | bpfop.SrcX}, ret}, "unknown alu"},
+		{"ld dword", []Insn{{Op: bpfop.ClassLD | 0x18 | bpfop.ModeABS}, ret}, "unknown ld size"},
+		{"too long", make([]Insn, bpfop.MaxInsns+1), "exceeds the limit"},
 	}
 	for _, tt := range tests {
 		_, err := Assemble(tt.prog)
@@ -139,8 +141,8 @@ func TestAssembleErrors(t *testing.T) {
 
 func TestAssembleTooLongWithChains(t *testing.T) {
 	// Fits before layout, but not once trampolines are added.
-	p := longJumpProgram(MaxInstructions - 3)
-	if len(p) != MaxInstructions {
+	p := longJumpProgram(bpfop.MaxInsns - 3)
+	if len(p) != bpfop.MaxInsns {
 		t.Fatalf("setup: %d", len(p))
 	}
 	if _, err := Assemble(p); err == nil || !strings.Contains(err.Error(), "with jump chains") {

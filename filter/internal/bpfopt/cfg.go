@@ -1,5 +1,7 @@
 package bpfopt
 
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
+
 // A block is a basic block of the control-flow graph: straight-line
 // statements (loads, stores, ALU, tax/txa) ended by a terminator, which is a
 // conditional jump (succ[0] on true, succ[1] on false), a return, or a goto
@@ -32,7 +34,7 @@ type edge struct {
 }
 
 // Terminator kinds.
-func (b *block) isRet() bool  { return opClass(b.term.Op) == clsRET }
+func (b *block) isRet() bool  { return bpfop.Class(b.term.Op) == bpfop.ClassRET }
 func (b *block) isGoto() bool { return b.term.isJA() }
 func (b *block) isCond() bool { return b.term.isCondJump() }
 
@@ -62,7 +64,7 @@ func buildCFG(prog []Insn) *block {
 			leader[i+1+in.Jt] = true
 			leader[i+1+in.Jf] = true
 			leader[i+1] = true
-		case opClass(in.Op) == clsRET:
+		case bpfop.Class(in.Op) == bpfop.ClassRET:
 			leader[i+1] = true
 		}
 	}
@@ -81,20 +83,20 @@ func buildCFG(prog []Insn) *block {
 			in := prog[i]
 			switch {
 			case in.isJA():
-				b.term = Insn{Op: clsJMP | jmpJA}
+				b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJA}
 				b.succ[0] = blocks[i+1+int(in.K)]
 			case in.isCondJump():
 				b.term = Insn{Op: in.Op, K: in.K}
 				b.succ[0] = blocks[i+1+in.Jt]
 				b.succ[1] = blocks[i+1+in.Jf]
-			case opClass(in.Op) == clsRET:
+			case bpfop.Class(in.Op) == bpfop.ClassRET:
 				b.term = Insn{Op: in.Op, K: in.K}
 			default:
 				b.stmts = append(b.stmts, Insn{Op: in.Op, K: in.K})
 				if !leader[i+1] {
 					continue
 				}
-				b.term = Insn{Op: clsJMP | jmpJA}
+				b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJA}
 				b.succ[0] = blocks[i+1]
 			}
 			break

@@ -2,6 +2,8 @@ package bpfopt
 
 import (
 	"encoding/binary"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // bypass points every edge (and the root) past empty goto blocks and turns
@@ -24,7 +26,7 @@ func bypass(root *block, order []*block) (*block, bool) {
 			b.succ[d] = skipEmpty(b.succ[d])
 		}
 		if b.isCond() && b.succ[0] == b.succ[1] {
-			b.term, b.succ[1] = Insn{Op: clsJMP | jmpJA}, nil
+			b.term, b.succ[1] = Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, nil
 			changed = true
 		}
 	}

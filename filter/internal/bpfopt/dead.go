@@ -1,44 +1,46 @@
 package bpfopt
 
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
+
 // uses returns the atoms statement in reads, and def the atom it writes
 // (-1 for none).
 func usesDef(in Insn) (uses atomSet, def int) {
 	const a, x = atomSet(1) << atomA, atomSet(1) << atomX
-	switch opClass(in.Op) {
-	case clsLD:
-		switch opMode(in.Op) {
-		case modeIND:
+	switch bpfop.Class(in.Op) {
+	case bpfop.ClassLD:
+		switch bpfop.Mode(in.Op) {
+		case bpfop.ModeIND:
 			return x, atomA
-		case modeMEM:
+		case bpfop.ModeMEM:
 			return 1 << in.K, atomA
 		}
 		return 0, atomA
-	case clsLDX:
-		if opMode(in.Op) == modeMEM {
+	case bpfop.ClassLDX:
+		if bpfop.Mode(in.Op) == bpfop.ModeMEM {
 			return 1 << in.K, atomX
 		}
 		return 0, atomX
-	case clsST:
+	case bpfop.ClassST:
 		return a, int(in.K)
-	case clsSTX:
+	case bpfop.ClassSTX:
 		return x, int(in.K)
-	case clsALU:
-		if opSrc(in.Op) == srcX && opCode(in.Op) != aluNEG {
+	case bpfop.ClassALU:
+		if bpfop.Src(in.Op) == bpfop.SrcX && bpfop.Op(in.Op) != bpfop.OpNEG {
 			return a | x, atomA
 		}
 		return a, atomA
-	case clsMISC:
-		if opMisc(in.Op) == miscTAX {
+	case bpfop.ClassMISC:
+		if bpfop.MiscOp(in.Op) == bpfop.MiscTAX {
 			return a, atomX
 		}
 		return x, atomA
-	case clsRET:
-		if opRval(in.Op) == retA {
+	case bpfop.ClassRET:
+		if bpfop.Rval(in.Op) == bpfop.RvalA {
 			return a, -1
 		}
-	case clsJMP:
+	case bpfop.ClassJMP:
 		if in.isCondJump() {
-			if opSrc(in.Op) == srcX {
+			if bpfop.Src(in.Op) == bpfop.SrcX {
 				return a | x, -1
 			}
 			return a, -1
@@ -86,7 +88,7 @@ func eliminateDead(order []*block) bool {
 		var r uint64
 		switch {
 		case b.isRet():
-			if opRval(b.term.Op) == retK && b.term.K == 0 {
+			if bpfop.Rval(b.term.Op) == bpfop.RvalK && b.term.K == 0 {
 				r = neverLen
 			}
 		case b.isGoto():
@@ -125,24 +127,24 @@ func eliminateDead(order []*block) bool {
 // and divisions by X cannot. An indexed load still reports the bound it
 // implies.
 func failBound(in Insn) (ext uint64, removable bool) {
-	switch opClass(in.Op) {
-	case clsLD, clsLDX:
-		switch opMode(in.Op) {
-		case modeABS:
+	switch bpfop.Class(in.Op) {
+	case bpfop.ClassLD, bpfop.ClassLDX:
+		switch bpfop.Mode(in.Op) {
+		case bpfop.ModeABS:
 			if isSpecialOffset(uint64(in.K)) {
 				return 0, false
 			}
 			return uint64(in.K) + loadSize(in.Op), true
-		case modeMSH:
+		case bpfop.ModeMSH:
 			return uint64(in.K) + 1, true
-		case modeIND:
+		case bpfop.ModeIND:
 			if isSpecialOffset(uint64(in.K)) {
 				return 0, false
 			}
 			return uint64(in.K) + loadSize(in.Op), false
 		}
-	case clsALU:
-		if (opCode(in.Op) == aluDIV || opCode(in.Op) == aluMOD) && opSrc(in.Op) == srcX {
+	case bpfop.ClassALU:
+		if (bpfop.Op(in.Op) == bpfop.OpDIV || bpfop.Op(in.Op) == bpfop.OpMOD) && bpfop.Src(in.Op) == bpfop.SrcX {
 			return 0, false
 		}
 	}

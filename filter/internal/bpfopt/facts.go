@@ -1,6 +1,10 @@
 package bpfopt
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
+)
 
 // fact records the outcome of a conditional jump on a path: value a
 // compared by op (jump code and source) with value b was out.
@@ -130,14 +134,14 @@ type knowledge struct {
 
 // add narrows k with the outcome of "v op c".
 func (k *knowledge) add(op uint16, c uint32, out bool) {
-	switch opCode(op) {
-	case jmpJEQ:
+	switch bpfop.Op(op) {
+	case bpfop.OpJEQ:
 		if out {
 			k.lo, k.hi = max(k.lo, c), min(k.hi, c)
 		} else {
 			k.ne = append(k.ne, c)
 		}
-	case jmpJGT:
+	case bpfop.OpJGT:
 		if out {
 			if c == 0xffffffff {
 				k.lo, k.hi = 1, 0 // impossible
@@ -147,7 +151,7 @@ func (k *knowledge) add(op uint16, c uint32, out bool) {
 		} else {
 			k.hi = min(k.hi, c)
 		}
-	case jmpJGE:
+	case bpfop.OpJGE:
 		if out {
 			k.lo = max(k.lo, c)
 		} else if c == 0 {
@@ -155,7 +159,7 @@ func (k *knowledge) add(op uint16, c uint32, out bool) {
 		} else {
 			k.hi = min(k.hi, c-1)
 		}
-	case jmpJSET:
+	case bpfop.OpJSET:
 		if out {
 			k.anyOf = append(k.anyOf, c)
 		} else {
@@ -194,26 +198,26 @@ func (k *knowledge) eval(op uint16, c uint32) (bool, bool) {
 		}
 		return evalJump(op, k.lo, c), true
 	}
-	switch opCode(op) {
-	case jmpJEQ:
+	switch bpfop.Op(op) {
+	case bpfop.OpJEQ:
 		if !k.allows(c) {
 			return false, true
 		}
-	case jmpJGT:
+	case bpfop.OpJGT:
 		if k.lo > c {
 			return true, true
 		}
 		if k.hi <= c {
 			return false, true
 		}
-	case jmpJGE:
+	case bpfop.OpJGE:
 		if k.lo >= c {
 			return true, true
 		}
 		if k.hi < c {
 			return false, true
 		}
-	case jmpJSET:
+	case bpfop.OpJSET:
 		if c&^k.zero == 0 {
 			return false, true
 		}
@@ -228,12 +232,12 @@ func (k *knowledge) eval(op uint16, c uint32) (bool, bool) {
 
 // evalJump computes a conditional jump on constants.
 func evalJump(op uint16, a, b uint32) bool {
-	switch opCode(op) {
-	case jmpJEQ:
+	switch bpfop.Op(op) {
+	case bpfop.OpJEQ:
 		return a == b
-	case jmpJGT:
+	case bpfop.OpJGT:
 		return a > b
-	case jmpJGE:
+	case bpfop.OpJGE:
 		return a >= b
 	}
 	return a&b != 0
@@ -251,10 +255,10 @@ func (o *optimizer) decide(fs factSet, a vid, term Insn, b vid, extra ...fact) (
 	}
 	op := term.Op & 0xf8
 	if a == b {
-		switch opCode(op) {
-		case jmpJEQ, jmpJGE:
+		switch bpfop.Op(op) {
+		case bpfop.OpJEQ, bpfop.OpJGE:
 			return true, true
-		case jmpJGT:
+		case bpfop.OpJGT:
 			return false, true
 		}
 	}
@@ -273,7 +277,7 @@ func (o *optimizer) decide(fs factSet, a vid, term Insn, b vid, extra ...fact) (
 		return false, false
 	}
 	k := knowledge{hi: t.maxOf(a), ne: o.ne[:0], anyOf: o.anyOf[:0]}
-	if opCode(op) == jmpJEQ {
+	if bpfop.Op(op) == bpfop.OpJEQ {
 		// libpcap keeps "ip proto 256" (a byte compared with 256) as a
 		// program that matches nothing rather than rejecting the
 		// expression; the compiler relies on our reducing to "ret #0"

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // Insn is one classic BPF instruction with wide jump offsets. For a
@@ -24,12 +26,12 @@ func (in Insn) String() string {
 
 // isCondJump reports whether in is a conditional jump.
 func (in Insn) isCondJump() bool {
-	return opClass(in.Op) == clsJMP && opCode(in.Op) != jmpJA
+	return bpfop.Class(in.Op) == bpfop.ClassJMP && bpfop.Op(in.Op) != bpfop.OpJA
 }
 
 // isJA reports whether in is an unconditional jump.
 func (in Insn) isJA() bool {
-	return opClass(in.Op) == clsJMP && opCode(in.Op) == jmpJA
+	return bpfop.Class(in.Op) == bpfop.ClassJMP && bpfop.Op(in.Op) == bpfop.OpJA
 }
 
 // FromRaw converts an encoded program into instructions with wide offsets.
@@ -45,83 +47,83 @@ func FromRaw(raw []bpf.RawInstruction) []Insn {
 // accept, naming the problem otherwise.
 func validOp(in Insn) error {
 	op := in.Op
-	switch opClass(op) {
-	case clsLD, clsLDX:
+	switch bpfop.Class(op) {
+	case bpfop.ClassLD, bpfop.ClassLDX:
 		if op&^0xff != 0 {
 			return fmt.Errorf("unknown opcode %#x", op)
 		}
-		mode := opMode(op)
-		if opClass(op) == clsLDX {
+		mode := bpfop.Mode(op)
+		if bpfop.Class(op) == bpfop.ClassLDX {
 			switch {
-			case op == clsLDX|sizeW|modeIMM, op == clsLDX|sizeW|modeMEM,
-				op == clsLDX|sizeW|modeLEN, op == clsLDX|sizeB|modeMSH:
+			case op == bpfop.ClassLDX|bpfop.SizeW|bpfop.ModeIMM, op == bpfop.ClassLDX|bpfop.SizeW|bpfop.ModeMEM,
+				op == bpfop.ClassLDX|bpfop.SizeW|bpfop.ModeLEN, op == bpfop.ClassLDX|bpfop.SizeB|bpfop.ModeMSH:
 			default:
 				return fmt.Errorf("unknown ldx opcode %#x", op)
 			}
 		} else {
 			switch mode {
-			case modeIMM, modeMEM, modeLEN:
-				if opSize(op) != sizeW {
+			case bpfop.ModeIMM, bpfop.ModeMEM, bpfop.ModeLEN:
+				if bpfop.Size(op) != bpfop.SizeW {
 					return fmt.Errorf("unknown ld opcode %#x", op)
 				}
-			case modeABS, modeIND:
-				if opSize(op) == 0x18 {
+			case bpfop.ModeABS, bpfop.ModeIND:
+				if bpfop.Size(op) == 0x18 {
 					return fmt.Errorf("unknown ld size in opcode %#x", op)
 				}
 			default:
 				return fmt.Errorf("unknown ld mode in opcode %#x", op)
 			}
 		}
-		if mode == modeMEM && in.K >= memWords {
+		if mode == bpfop.ModeMEM && in.K >= bpfop.MemWords {
 			return fmt.Errorf("scratch memory index %d out of range", in.K)
 		}
-	case clsST, clsSTX:
-		if op != clsST && op != clsSTX {
+	case bpfop.ClassST, bpfop.ClassSTX:
+		if op != bpfop.ClassST && op != bpfop.ClassSTX {
 			return fmt.Errorf("unknown store opcode %#x", op)
 		}
-		if in.K >= memWords {
+		if in.K >= bpfop.MemWords {
 			return fmt.Errorf("scratch memory index %d out of range", in.K)
 		}
-	case clsALU:
-		if op&^0xff != 0 || op&0x07 != clsALU {
+	case bpfop.ClassALU:
+		if op&^0xff != 0 || op&0x07 != bpfop.ClassALU {
 			return fmt.Errorf("unknown alu opcode %#x", op)
 		}
-		switch opCode(op) {
-		case aluADD, aluSUB, aluMUL, aluOR, aluAND, aluXOR:
-		case aluLSH, aluRSH:
-			if opSrc(op) == srcK && in.K >= 32 {
+		switch bpfop.Op(op) {
+		case bpfop.OpADD, bpfop.OpSUB, bpfop.OpMUL, bpfop.OpOR, bpfop.OpAND, bpfop.OpXOR:
+		case bpfop.OpLSH, bpfop.OpRSH:
+			if bpfop.Src(op) == bpfop.SrcK && in.K >= 32 {
 				return fmt.Errorf("shift by %d bits (more than 31)", in.K)
 			}
-		case aluDIV, aluMOD:
-			if opSrc(op) == srcK && in.K == 0 {
+		case bpfop.OpDIV, bpfop.OpMOD:
+			if bpfop.Src(op) == bpfop.SrcK && in.K == 0 {
 				return fmt.Errorf("division by constant zero")
 			}
-		case aluNEG:
-			if opSrc(op) != srcK {
+		case bpfop.OpNEG:
+			if bpfop.Src(op) != bpfop.SrcK {
 				return fmt.Errorf("unknown alu opcode %#x", op)
 			}
 		default:
 			return fmt.Errorf("unknown alu opcode %#x", op)
 		}
-	case clsJMP:
+	case bpfop.ClassJMP:
 		if op&^0xff != 0 {
 			return fmt.Errorf("unknown jump opcode %#x", op)
 		}
-		switch opCode(op) {
-		case jmpJA:
-			if opSrc(op) != srcK {
+		switch bpfop.Op(op) {
+		case bpfop.OpJA:
+			if bpfop.Src(op) != bpfop.SrcK {
 				return fmt.Errorf("unknown jump opcode %#x", op)
 			}
-		case jmpJEQ, jmpJGT, jmpJGE, jmpJSET:
+		case bpfop.OpJEQ, bpfop.OpJGT, bpfop.OpJGE, bpfop.OpJSET:
 		default:
 			return fmt.Errorf("unknown jump opcode %#x", op)
 		}
-	case clsRET:
-		if op != clsRET|retK && op != clsRET|retA {
+	case bpfop.ClassRET:
+		if op != bpfop.ClassRET|bpfop.RvalK && op != bpfop.ClassRET|bpfop.RvalA {
 			return fmt.Errorf("unknown return opcode %#x", op)
 		}
-	case clsMISC:
-		if op != clsMISC|miscTAX && op != clsMISC|miscTXA {
+	case bpfop.ClassMISC:
+		if op != bpfop.ClassMISC|bpfop.MiscTAX && op != bpfop.ClassMISC|bpfop.MiscTXA {
 			return fmt.Errorf("unknown misc opcode %#x", op)
 		}
 	}

@@ -1,6 +1,10 @@
 package bpfopt
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
+)
 
 // testMeta stands for the Linux ancillary data a socket filter can read:
 // the answer of an absolute load at SKF_AD_OFF + k.
@@ -10,7 +14,7 @@ type testMeta struct {
 
 // value returns a deterministic pseudo-random ancillary value for offset k.
 func (m *testMeta) value(k uint32) uint32 {
-	x := (k - ancillaryOffset) ^ m.seed
+	x := (k - bpfop.SKFAdOff) ^ m.seed
 	x ^= x >> 13
 	x *= 0x9e3779b1
 	x ^= x >> 16
@@ -28,14 +32,14 @@ func (m *testMeta) value(k uint32) uint32 {
 // interpreter).
 func interpret(prog []Insn, data []byte, wireLen uint32, md *testMeta) uint32 {
 	var a, x uint32
-	var mem [memWords]uint32
+	var mem [bpfop.MemWords]uint32
 	buflen := uint64(len(data))
 	load := func(k uint64, size uint16) (uint32, bool) {
 		n := uint64(4)
 		switch size {
-		case sizeH:
+		case bpfop.SizeH:
 			n = 2
-		case sizeB:
+		case bpfop.SizeB:
 			n = 1
 		}
 		if k+n > buflen {
@@ -51,112 +55,112 @@ func interpret(prog []Insn, data []byte, wireLen uint32, md *testMeta) uint32 {
 	}
 	for pc, steps := 0, 0; pc < len(prog) && steps < 1<<20; pc, steps = pc+1, steps+1 {
 		in := prog[pc]
-		switch opClass(in.Op) {
-		case clsRET:
-			if opRval(in.Op) == retA {
+		switch bpfop.Class(in.Op) {
+		case bpfop.ClassRET:
+			if bpfop.Rval(in.Op) == bpfop.RvalA {
 				return a
 			}
 			return in.K
-		case clsLD, clsLDX:
+		case bpfop.ClassLD, bpfop.ClassLDX:
 			var v uint32
-			switch opMode(in.Op) {
-			case modeIMM:
+			switch bpfop.Mode(in.Op) {
+			case bpfop.ModeIMM:
 				v = in.K
-			case modeLEN:
+			case bpfop.ModeLEN:
 				v = wireLen
-			case modeMEM:
+			case bpfop.ModeMEM:
 				v = mem[in.K]
-			case modeABS:
-				if in.K >= ancillaryOffset && md != nil {
+			case bpfop.ModeABS:
+				if in.K >= bpfop.SKFAdOff && md != nil {
 					v = md.value(in.K)
 					break
 				}
 				var ok bool
-				if v, ok = load(uint64(in.K), opSize(in.Op)); !ok {
+				if v, ok = load(uint64(in.K), bpfop.Size(in.Op)); !ok {
 					return 0
 				}
-			case modeIND:
+			case bpfop.ModeIND:
 				var ok bool
-				if v, ok = load(uint64(in.K)+uint64(x), opSize(in.Op)); !ok {
+				if v, ok = load(uint64(in.K)+uint64(x), bpfop.Size(in.Op)); !ok {
 					return 0
 				}
-			case modeMSH:
-				b, ok := load(uint64(in.K), sizeB)
+			case bpfop.ModeMSH:
+				b, ok := load(uint64(in.K), bpfop.SizeB)
 				if !ok {
 					return 0
 				}
 				v = (b & 0xf) << 2
 			}
-			if opClass(in.Op) == clsLD {
+			if bpfop.Class(in.Op) == bpfop.ClassLD {
 				a = v
 			} else {
 				x = v
 			}
-		case clsST:
+		case bpfop.ClassST:
 			mem[in.K] = a
-		case clsSTX:
+		case bpfop.ClassSTX:
 			mem[in.K] = x
-		case clsALU:
+		case bpfop.ClassALU:
 			b := in.K
-			if opSrc(in.Op) == srcX {
+			if bpfop.Src(in.Op) == bpfop.SrcX {
 				b = x
 			}
-			switch opCode(in.Op) {
-			case aluADD:
+			switch bpfop.Op(in.Op) {
+			case bpfop.OpADD:
 				a += b
-			case aluSUB:
+			case bpfop.OpSUB:
 				a -= b
-			case aluMUL:
+			case bpfop.OpMUL:
 				a *= b
-			case aluDIV:
+			case bpfop.OpDIV:
 				if b == 0 {
 					return 0
 				}
 				a /= b
-			case aluMOD:
+			case bpfop.OpMOD:
 				if b == 0 {
 					return 0
 				}
 				a %= b
-			case aluOR:
+			case bpfop.OpOR:
 				a |= b
-			case aluAND:
+			case bpfop.OpAND:
 				a &= b
-			case aluXOR:
+			case bpfop.OpXOR:
 				a ^= b
-			case aluLSH:
+			case bpfop.OpLSH:
 				if b >= 32 {
 					a = 0
 				} else {
 					a <<= b
 				}
-			case aluRSH:
+			case bpfop.OpRSH:
 				if b >= 32 {
 					a = 0
 				} else {
 					a >>= b
 				}
-			case aluNEG:
+			case bpfop.OpNEG:
 				a = -a
 			}
-		case clsJMP:
+		case bpfop.ClassJMP:
 			if in.isJA() {
 				pc += int(jaOffset(in))
 				continue
 			}
 			b := in.K
-			if opSrc(in.Op) == srcX {
+			if bpfop.Src(in.Op) == bpfop.SrcX {
 				b = x
 			}
 			var t bool
-			switch opCode(in.Op) {
-			case jmpJEQ:
+			switch bpfop.Op(in.Op) {
+			case bpfop.OpJEQ:
 				t = a == b
-			case jmpJGT:
+			case bpfop.OpJGT:
 				t = a > b
-			case jmpJGE:
+			case bpfop.OpJGE:
 				t = a >= b
-			case jmpJSET:
+			case bpfop.OpJSET:
 				t = a&b != 0
 			}
 			if t {
@@ -164,8 +168,8 @@ func interpret(prog []Insn, data []byte, wireLen uint32, md *testMeta) uint32 {
 			} else {
 				pc += in.Jf
 			}
-		case clsMISC:
-			if opMisc(in.Op) == miscTAX {
+		case bpfop.ClassMISC:
+			if bpfop.MiscOp(in.Op) == bpfop.MiscTAX {
 				x = a
 			} else {
 				a = x

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 	"github.com/pkttap/pkttap/internal/testenv"
 )
 
@@ -90,7 +91,7 @@ func tcpdumpUnoptimized(t *testing.T, bin, expr string) []Insn {
 // TestListsAgainstLibpcap optimizes libpcap's unoptimized programs of long
 // or- and and-lists of ports and hosts (up to the longest that libpcap's
 // optimizer brings within 4096 instructions): each must be within 10% of
-// libpcap's optimized size, fit in MaxInstructions wherever libpcap's does,
+// libpcap's optimized size, fit in bpfop.MaxInsns wherever libpcap's does,
 // and return what its input returns on generated packets. Lists longer than
 // 300 terms are skipped with -short (libpcap's own parser needs seconds for
 // them).
@@ -112,8 +113,8 @@ func TestListsAgainstLibpcap(t *testing.T) {
 		if float64(len(raw)) > 1.10*float64(c.libpcap) {
 			t.Errorf("%v: %d instructions, more than 1.10 × libpcap's %d", c, len(raw), c.libpcap)
 		}
-		if c.libpcap <= MaxInstructions && len(raw) > MaxInstructions {
-			t.Errorf("%v: %d instructions, more than %d, where libpcap's %d fit", c, len(raw), MaxInstructions, c.libpcap)
+		if c.libpcap <= bpfop.MaxInsns && len(raw) > bpfop.MaxInsns {
+			t.Errorf("%v: %d instructions, more than %d, where libpcap's %d fit", c, len(raw), bpfop.MaxInsns, c.libpcap)
 		}
 		asm := FromRaw(raw)
 		g := &packetGen{r: r, probes: append(probesOf(unopt), probesOf(opt)...)}
@@ -150,7 +151,7 @@ func TestListsLibpcapInterpreter(t *testing.T) {
 		{term: "ip src host %s", join: "or", n: 200},
 	} {
 		unopt := tcpdumpUnoptimized(t, tcpdump, c.expr())
-		if len(unopt) > MaxInstructions {
+		if len(unopt) > bpfop.MaxInsns {
 			t.Fatalf("%v: libpcap's unoptimized program has %d instructions, more than its validator takes", c, len(unopt))
 		}
 		raw, err := Assemble(Optimize(unopt))

@@ -1,5 +1,7 @@
 package bpfopt
 
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
+
 // effect is what one statement does to the state.
 type effect struct {
 	atom    int    // atom written
@@ -14,71 +16,71 @@ type effect struct {
 func (o *optimizer) eval(s *state, in Insn) effect {
 	t := o.vals
 	e := effect{atom: atomA, rewrite: in}
-	if opClass(in.Op) == clsLDX {
+	if bpfop.Class(in.Op) == bpfop.ClassLDX {
 		e.atom = atomX
 	}
-	switch opClass(in.Op) {
-	case clsLD, clsLDX:
-		switch opMode(in.Op) {
-		case modeIMM:
+	switch bpfop.Class(in.Op) {
+	case bpfop.ClassLD, bpfop.ClassLDX:
+		switch bpfop.Mode(in.Op) {
+		case bpfop.ModeIMM:
 			e.v = t.konst(in.K)
-		case modeLEN:
+		case bpfop.ModeLEN:
 			e.v = t.get(vexpr{kind: vkLen})
-		case modeMEM:
+		case bpfop.ModeMEM:
 			e.v = s.v[in.K]
 			if c, ok := t.constOf(e.v); ok {
-				e.rewrite = Insn{Op: opClass(in.Op) | modeIMM, K: c}
+				e.rewrite = Insn{Op: bpfop.Class(in.Op) | bpfop.ModeIMM, K: c}
 			} else if e.atom == atomX && s.v[atomA] == e.v {
 				// "st M[k]; ldx M[k]" reads what A holds: tax, after
 				// which the store may die.
-				e.rewrite = Insn{Op: clsMISC | miscTAX}
+				e.rewrite = Insn{Op: bpfop.ClassMISC | bpfop.MiscTAX}
 			} else if e.atom == atomA && s.v[atomX] == e.v {
-				e.rewrite = Insn{Op: clsMISC | miscTXA}
+				e.rewrite = Insn{Op: bpfop.ClassMISC | bpfop.MiscTXA}
 			}
-		case modeABS:
+		case bpfop.ModeABS:
 			o.absLoad(s, &e, in.Op, uint64(in.K))
-		case modeIND:
+		case bpfop.ModeIND:
 			size := loadSize(in.Op)
 			if c, ok := t.constOf(s.v[atomX]); ok && !isSpecialOffset(uint64(in.K)) && !isSpecialOffset(uint64(in.K)+uint64(c)) {
-				e.rewrite = Insn{Op: clsLD | opSize(in.Op) | modeABS, K: in.K + c}
+				e.rewrite = Insn{Op: bpfop.ClassLD | bpfop.Size(in.Op) | bpfop.ModeABS, K: in.K + c}
 				o.absLoad(s, &e, e.rewrite.Op, uint64(in.K)+uint64(c))
 				break
 			}
-			e.v = t.get(vexpr{kind: vkInd, op: opSize(in.Op), a: s.v[atomX], k: in.K})
+			e.v = t.get(vexpr{kind: vkInd, op: bpfop.Size(in.Op), a: s.v[atomX], k: in.K})
 			e.canFail = !s.holds(e.v)
 			if !isSpecialOffset(uint64(in.K)) {
 				e.ext = uint64(in.K) + size
 				e.indX = s.v[atomX]
 				e.canFail = e.canFail && s.indExt(e.indX) < e.ext
 			}
-		case modeMSH:
+		case bpfop.ModeMSH:
 			e.v = t.get(vexpr{kind: vkMsh, k: in.K})
 			e.ext = uint64(in.K) + 1
 			e.canFail = !s.holds(e.v) && e.ext > s.minLen
 		}
-	case clsST:
+	case bpfop.ClassST:
 		e.atom, e.v = int(in.K), s.v[atomA]
-	case clsSTX:
+	case bpfop.ClassSTX:
 		e.atom, e.v = int(in.K), s.v[atomX]
-	case clsALU:
-		op := opCode(in.Op)
+	case bpfop.ClassALU:
+		op := bpfop.Op(in.Op)
 		b := t.konst(in.K)
-		if opSrc(in.Op) == srcX {
+		if bpfop.Src(in.Op) == bpfop.SrcX {
 			b = s.v[atomX]
-			if c, ok := t.constOf(b); ok && !((op == aluDIV || op == aluMOD) && c == 0) {
-				e.rewrite = Insn{Op: clsALU | op | srcK, K: c}
+			if c, ok := t.constOf(b); ok && !((op == bpfop.OpDIV || op == bpfop.OpMOD) && c == 0) {
+				e.rewrite = Insn{Op: bpfop.ClassALU | op | bpfop.SrcK, K: c}
 			}
 		}
-		if op == aluDIV || op == aluMOD {
+		if op == bpfop.OpDIV || op == bpfop.OpMOD {
 			c, ok := t.constOf(b)
 			e.canFail = !ok || c == 0
 		}
 		e.v = t.alu(op, s.v[atomA], b)
 		if c, ok := t.constOf(e.v); ok && !e.canFail {
-			e.rewrite = Insn{Op: clsLD | modeIMM, K: c}
+			e.rewrite = Insn{Op: bpfop.ClassLD | bpfop.ModeIMM, K: c}
 		}
-	case clsMISC:
-		if opMisc(in.Op) == miscTAX {
+	case bpfop.ClassMISC:
+		if bpfop.MiscOp(in.Op) == bpfop.MiscTAX {
 			e.atom, e.v = atomX, s.v[atomA]
 		} else {
 			e.atom, e.v = atomA, s.v[atomX]
@@ -89,7 +91,7 @@ func (o *optimizer) eval(s *state, in Insn) effect {
 
 // absLoad fills e for an absolute load of the size in op at offset k.
 func (o *optimizer) absLoad(s *state, e *effect, op uint16, k uint64) {
-	e.v = o.vals.get(vexpr{kind: vkLoad, op: opSize(op), k: uint32(k)})
+	e.v = o.vals.get(vexpr{kind: vkLoad, op: bpfop.Size(op), k: uint32(k)})
 	if isSpecialOffset(k) {
 		e.canFail = !s.holds(e.v)
 		return
@@ -178,26 +180,26 @@ func (o *optimizer) numberTerm(b *block) bool {
 	t := o.vals
 	switch {
 	case b.isRet():
-		if opRval(b.term.Op) == retA {
+		if bpfop.Rval(b.term.Op) == bpfop.RvalA {
 			if c, ok := t.constOf(b.out.v[atomA]); ok {
-				b.term = Insn{Op: clsRET | retK, K: c}
+				b.term = Insn{Op: bpfop.ClassRET | bpfop.RvalK, K: c}
 				return true
 			}
 		}
 	case b.isCond():
 		changed := false
 		if b.succ[0] == b.succ[1] {
-			b.term, b.succ[1] = Insn{Op: clsJMP | jmpJA}, nil
+			b.term, b.succ[1] = Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, nil
 			return true
 		}
-		if opSrc(b.term.Op) == srcX {
+		if bpfop.Src(b.term.Op) == bpfop.SrcX {
 			if c, ok := t.constOf(b.out.v[atomX]); ok {
-				b.term = Insn{Op: b.term.Op &^ srcX, K: c}
+				b.term = Insn{Op: b.term.Op &^ bpfop.SrcX, K: c}
 				changed = true
 			}
 		}
 		b.testA = b.out.v[atomA]
-		if opSrc(b.term.Op) == srcX {
+		if bpfop.Src(b.term.Op) == bpfop.SrcX {
 			b.testB = b.out.v[atomX]
 		} else {
 			b.testB = t.konst(b.term.K)
@@ -207,7 +209,7 @@ func (o *optimizer) numberTerm(b *block) bool {
 			if r {
 				d = 0
 			}
-			b.term, b.succ[0], b.succ[1] = Insn{Op: clsJMP | jmpJA}, b.succ[d], nil
+			b.term, b.succ[0], b.succ[1] = Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, b.succ[d], nil
 			return true
 		}
 		return changed

@@ -21,7 +21,7 @@ const maxRounds = 200
 
 // Optimize returns a program that returns the same value as prog for every
 // packet, wire length and Linux ancillary data, and is never longer. The
-// input may be longer than MaxInstructions (the limit applies to what is
+// input may be longer than BPF_MAXINSNS (the limit applies to what is
 // assembled); an otherwise invalid program (see [Validate]) is returned
 // unchanged, for Assemble to report.
 func Optimize(prog []Insn) []Insn {

@@ -3,12 +3,14 @@ package bpfopt
 import (
 	"encoding/binary"
 	"math/rand/v2"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // probe is a load a program makes and a constant it compares the loaded
 // value with: writing the constant there steers packets down that branch.
 type probe struct {
-	mode uint16 // modeABS or modeIND
+	mode uint16 // bpfop.ModeABS or bpfop.ModeIND
 	size uint16
 	k    uint32
 	c    uint32
@@ -20,15 +22,15 @@ func probesOf(prog []Insn) []probe {
 	var last *probe
 	for _, in := range prog {
 		switch {
-		case opClass(in.Op) == clsLD && (opMode(in.Op) == modeABS || opMode(in.Op) == modeIND):
-			last = &probe{mode: opMode(in.Op), size: opSize(in.Op), k: in.K}
-		case in.isCondJump() && opSrc(in.Op) == srcK && last != nil:
+		case bpfop.Class(in.Op) == bpfop.ClassLD && (bpfop.Mode(in.Op) == bpfop.ModeABS || bpfop.Mode(in.Op) == bpfop.ModeIND):
+			last = &probe{mode: bpfop.Mode(in.Op), size: bpfop.Size(in.Op), k: in.K}
+		case in.isCondJump() && bpfop.Src(in.Op) == bpfop.SrcK && last != nil:
 			p := *last
 			p.c = in.K
 			ps = append(ps, p)
-		case opClass(in.Op) == clsALU:
+		case bpfop.Class(in.Op) == bpfop.ClassALU:
 			// The compared value is derived: still try the raw constant.
-		case opClass(in.Op) == clsLD:
+		case bpfop.Class(in.Op) == bpfop.ClassLD:
 			last = nil
 		}
 	}
@@ -70,7 +72,7 @@ func (g *packetGen) next() (data []byte, wireLen uint32) {
 			continue
 		}
 		off := uint64(p.k)
-		if p.mode == modeIND {
+		if p.mode == bpfop.ModeIND {
 			off += uint64(4 * nib)
 		}
 		c := p.c
@@ -78,11 +80,11 @@ func (g *packetGen) next() (data []byte, wireLen uint32) {
 			c += uint32(r.IntN(3)) - 1
 		}
 		switch p.size {
-		case sizeW:
+		case bpfop.SizeW:
 			if off+4 <= uint64(len(buf)) {
 				binary.BigEndian.PutUint32(buf[off:], c)
 			}
-		case sizeH:
+		case bpfop.SizeH:
 			if off+2 <= uint64(len(buf)) {
 				binary.BigEndian.PutUint16(buf[off:], uint16(c))
 			}

@@ -1,5 +1,7 @@
 package bpfopt
 
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
+
 // peephole applies local rewrites that need the liveness eliminateDead just
 // computed on the current graph. It reports whether it changed anything.
 func peephole(order []*block) bool {
@@ -21,39 +23,39 @@ func peephole(order []*block) bool {
 // becomes "jset #k" with the branches swapped and "and #k; jset #m" becomes
 // "jset #k&m". Each keeps the outcome for every value of A.
 func foldTestALU(b *block) bool {
-	if !b.isCond() || len(b.stmts) == 0 || opSrc(b.term.Op) != srcK {
+	if !b.isCond() || len(b.stmts) == 0 || bpfop.Src(b.term.Op) != bpfop.SrcK {
 		return false
 	}
 	if (b.succ[0].liveIn | b.succ[1].liveIn).has(atomA) {
 		return false
 	}
 	last := b.stmts[len(b.stmts)-1]
-	if opClass(last.Op) != clsALU {
+	if bpfop.Class(last.Op) != bpfop.ClassALU {
 		return false
 	}
-	op, k, c := opCode(last.Op), last.K, b.term.K
-	src := opSrc(last.Op)
-	switch opCode(b.term.Op) {
-	case jmpJEQ:
+	op, k, c := bpfop.Op(last.Op), last.K, b.term.K
+	src := bpfop.Src(last.Op)
+	switch bpfop.Op(b.term.Op) {
+	case bpfop.OpJEQ:
 		switch {
-		case src == srcK && op == aluSUB:
+		case src == bpfop.SrcK && op == bpfop.OpSUB:
 			b.term.K = c + k
-		case src == srcK && op == aluADD:
+		case src == bpfop.SrcK && op == bpfop.OpADD:
 			b.term.K = c - k
-		case src == srcK && op == aluXOR:
+		case src == bpfop.SrcK && op == bpfop.OpXOR:
 			b.term.K = c ^ k
-		case src == srcX && op == aluSUB && c == 0:
-			b.term = Insn{Op: clsJMP | jmpJEQ | srcX}
-		case src == srcX && op == aluXOR && c == 0:
-			b.term = Insn{Op: clsJMP | jmpJEQ | srcX}
-		case src == srcK && op == aluAND && c == 0:
-			b.term = Insn{Op: clsJMP | jmpJSET, K: k}
+		case src == bpfop.SrcX && op == bpfop.OpSUB && c == 0:
+			b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJEQ | bpfop.SrcX}
+		case src == bpfop.SrcX && op == bpfop.OpXOR && c == 0:
+			b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJEQ | bpfop.SrcX}
+		case src == bpfop.SrcK && op == bpfop.OpAND && c == 0:
+			b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJSET, K: k}
 			b.succ[0], b.succ[1] = b.succ[1], b.succ[0]
 		default:
 			return false
 		}
-	case jmpJSET:
-		if src != srcK || op != aluAND {
+	case bpfop.OpJSET:
+		if src != bpfop.SrcK || op != bpfop.OpAND {
 			return false
 		}
 		b.term.K = c & k
@@ -85,15 +87,15 @@ func foldIndexAdd(b *block) bool {
 		in := b.stmts[i]
 		_, def := usesDef(in)
 		switch {
-		case opClass(in.Op) == clsLD && opMode(in.Op) == modeIMM:
+		case bpfop.Class(in.Op) == bpfop.ClassLD && bpfop.Mode(in.Op) == bpfop.ModeIMM:
 			aConst, ac, aXPlus, aBound = true, in.K, false, uint64(in.K)
-		case in.Op == clsALU|aluADD|srcX && aConst:
+		case in.Op == bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX && aConst:
 			aConst, aXPlus, ax, aBound = false, true, ac, unknown
-		case in.Op == clsALU|aluADD|srcK && aXPlus:
+		case in.Op == bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK && aXPlus:
 			ax += in.K
-		case in.Op == clsMISC|miscTXA:
+		case in.Op == bpfop.ClassMISC|bpfop.MiscTXA:
 			aConst, aXPlus, ax, aBound = false, true, 0, xBound
-		case in.Op == clsMISC|miscTAX:
+		case in.Op == bpfop.ClassMISC|bpfop.MiscTAX:
 			if aXPlus && ax != 0 && ax < 0x80000000 && xBound != unknown && xBound+uint64(ax) <= 0xffffffff && retargetIndexed(b, i, ax) {
 				b.stmts = append(b.stmts[:i], b.stmts[i+1:]...)
 				i--
@@ -108,16 +110,16 @@ func foldIndexAdd(b *block) bool {
 		case def == atomA:
 			aConst, aXPlus = false, false
 			aBound = unknown
-			if opClass(in.Op) == clsLD && (opMode(in.Op) == modeABS || opMode(in.Op) == modeIND) {
+			if bpfop.Class(in.Op) == bpfop.ClassLD && (bpfop.Mode(in.Op) == bpfop.ModeABS || bpfop.Mode(in.Op) == bpfop.ModeIND) {
 				aBound = 1<<(8*loadSize(in.Op)) - 1
 			}
 		case def == atomX:
 			aXPlus = false
 			xBound = unknown
-			switch opMode(in.Op) {
-			case modeMSH:
+			switch bpfop.Mode(in.Op) {
+			case bpfop.ModeMSH:
 				xBound = 60
-			case modeIMM:
+			case bpfop.ModeIMM:
 				xBound = uint64(in.K)
 			}
 		}
@@ -136,7 +138,7 @@ func retargetIndexed(b *block, i int, c uint32) bool {
 		in := b.stmts[j]
 		u, def := usesDef(in)
 		if u.has(atomX) {
-			if opClass(in.Op) != clsLD || opMode(in.Op) != modeIND || isSpecialOffset(uint64(in.K)+uint64(c)) {
+			if bpfop.Class(in.Op) != bpfop.ClassLD || bpfop.Mode(in.Op) != bpfop.ModeIND || isSpecialOffset(uint64(in.K)+uint64(c)) {
 				return false
 			}
 			loads = append(loads, j)

@@ -1,5 +1,7 @@
 package bpfopt
 
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
+
 // maxPullHops bounds how many comparisons of other values a chain walk
 // passes before it gives up on finding one of the value it pulls up; it
 // keeps pullup linear on long chains that offer nothing to pull.
@@ -96,7 +98,7 @@ func (o *optimizer) pullChain(b *block, d, link int) bool {
 			break
 		}
 		next := cur.succ[link]
-		if s.v[atomA] != v || opSrc(cur.term.Op) != srcK {
+		if s.v[atomA] != v || bpfop.Src(cur.term.Op) != bpfop.SrcK {
 			// A test of another value: part of the chain to pull past,
 			// if the target sees the same whichever test sends it there.
 			if !sameOn(target.liveIn, &s, &stAt) {
@@ -140,7 +142,7 @@ func (o *optimizer) mayPull(first, target *block, link int, v vid) bool {
 		if !o.inChain(cur, target, link) {
 			return false
 		}
-		if cur.testA != v || opSrc(cur.term.Op) != srcK {
+		if cur.testA != v || bpfop.Src(cur.term.Op) != bpfop.SrcK {
 			other = true
 			hops++
 		} else if other {

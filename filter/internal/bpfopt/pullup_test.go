@@ -3,6 +3,8 @@ package bpfopt
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // chainProgram returns one to three random chains, one after the other,
@@ -26,19 +28,19 @@ func chainProgram(r *rand.Rand) []Insn {
 			k := fields[r.IntN(len(fields))]
 			switch r.IntN(8) {
 			case 0:
-				prog = append(prog, Insn{Op: clsLDX | sizeB | modeMSH, K: 14}, Insn{Op: clsLD | sizeH | modeIND, K: k})
+				prog = append(prog, Insn{Op: bpfop.ClassLDX | bpfop.SizeB | bpfop.ModeMSH, K: 14}, Insn{Op: bpfop.ClassLD | bpfop.SizeH | bpfop.ModeIND, K: k})
 			case 1:
-				prog = append(prog, Insn{Op: clsLD | sizeH | modeABS, K: k}, Insn{Op: clsST, K: uint32(r.IntN(2))})
+				prog = append(prog, Insn{Op: bpfop.ClassLD | bpfop.SizeH | bpfop.ModeABS, K: k}, Insn{Op: bpfop.ClassST, K: uint32(r.IntN(2))})
 			case 2:
-				prog = append(prog, Insn{Op: clsLD | sizeB | modeABS, K: k}, Insn{Op: clsMISC | miscTAX})
+				prog = append(prog, Insn{Op: bpfop.ClassLD | bpfop.SizeB | bpfop.ModeABS, K: k}, Insn{Op: bpfop.ClassMISC | bpfop.MiscTAX})
 			case 3:
 				// A unchanged: the test of the value before it again.
 			case 4:
-				prog = append(prog, Insn{Op: clsLD | sizeW | modeABS, K: k})
+				prog = append(prog, Insn{Op: bpfop.ClassLD | bpfop.SizeW | bpfop.ModeABS, K: k})
 			default:
-				prog = append(prog, Insn{Op: clsLD | sizeH | modeABS, K: k})
+				prog = append(prog, Insn{Op: bpfop.ClassLD | bpfop.SizeH | bpfop.ModeABS, K: k})
 			}
-			op := clsJMP | []uint16{jmpJEQ, jmpJEQ, jmpJEQ, jmpJGT, jmpJSET}[r.IntN(5)]
+			op := bpfop.ClassJMP | []uint16{bpfop.OpJEQ, bpfop.OpJEQ, bpfop.OpJEQ, bpfop.OpJGT, bpfop.OpJSET}[r.IntN(5)]
 			jumps = append(jumps, jump{len(prog), link, c})
 			prog = append(prog, Insn{Op: op, K: uint32(r.IntN(4))})
 		}
@@ -47,18 +49,18 @@ func chainProgram(r *rand.Rand) []Insn {
 	// target.
 	end := len(prog)
 	starts = append(starts, end)
-	prog = append(prog, Insn{Op: clsRET})
+	prog = append(prog, Insn{Op: bpfop.ClassRET})
 	target := len(prog)
 	switch r.IntN(3) {
 	case 0:
-		prog = append(prog, Insn{Op: clsRET, K: 1})
+		prog = append(prog, Insn{Op: bpfop.ClassRET, K: 1})
 	case 1:
-		prog = append(prog, Insn{Op: clsRET | retA})
+		prog = append(prog, Insn{Op: bpfop.ClassRET | bpfop.RvalA})
 	default:
-		prog = append(prog, Insn{Op: clsLD | modeMEM, K: uint32(r.IntN(2))}, Insn{Op: clsALU | aluADD | srcX}, Insn{Op: clsRET | retA})
+		prog = append(prog, Insn{Op: bpfop.ClassLD | bpfop.ModeMEM, K: uint32(r.IntN(2))}, Insn{Op: bpfop.ClassALU | bpfop.OpADD | bpfop.SrcX}, Insn{Op: bpfop.ClassRET | bpfop.RvalA})
 	}
 	other := len(prog)
-	prog = append(prog, Insn{Op: clsRET, K: 2})
+	prog = append(prog, Insn{Op: bpfop.ClassRET, K: 2})
 	for i, j := range jumps {
 		next := starts[j.chain+1]
 		if i+1 < len(jumps) && jumps[i+1].chain == j.chain {
@@ -96,17 +98,17 @@ func TestPullupKeepsTruncatedVerdicts(t *testing.T) {
 	const ports = 4
 	for p := uint32(1); p <= ports; p++ {
 		for _, k := range []uint32{54, 56} {
-			prog = append(prog, Insn{Op: clsLD | sizeH | modeABS, K: k}, Insn{Op: clsJMP | jmpJEQ, K: p})
+			prog = append(prog, Insn{Op: bpfop.ClassLD | bpfop.SizeH | bpfop.ModeABS, K: k}, Insn{Op: bpfop.ClassJMP | bpfop.OpJEQ, K: p})
 		}
 	}
-	prog = append(prog, Insn{Op: clsRET}, Insn{Op: clsRET, K: 1})
+	prog = append(prog, Insn{Op: bpfop.ClassRET}, Insn{Op: bpfop.ClassRET, K: 1})
 	for j := 1; j < len(prog)-2; j += 2 {
 		prog[j].Jt = len(prog) - 1 - (j + 1)
 	}
 	opt := Optimize(prog)
 	loads := 0
 	for _, in := range opt {
-		if opClass(in.Op) == clsLD {
+		if bpfop.Class(in.Op) == bpfop.ClassLD {
 			loads++
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // progGen builds random valid programs from a byte source: forward jumps
@@ -19,8 +21,8 @@ type progGen struct {
 var (
 	genOffsets   = []uint32{0, 1, 2, 3, 4, 6, 12, 13, 14, 20, 23, 30, 0xfffff000, 0xfffff004, 0xfffff02c, 0xfffff030}
 	genConsts    = []uint32{0, 1, 2, 3, 4, 6, 0x45, 0x800, 0xff, 0xffff, 0xffffffff, 0x80000000, 31, 32}
-	genALUOps    = []uint16{aluADD, aluSUB, aluMUL, aluDIV, aluOR, aluAND, aluLSH, aluRSH, aluNEG, aluMOD, aluXOR}
-	genJumpCodes = []uint16{jmpJEQ, jmpJGT, jmpJGE, jmpJSET}
+	genALUOps    = []uint16{bpfop.OpADD, bpfop.OpSUB, bpfop.OpMUL, bpfop.OpDIV, bpfop.OpOR, bpfop.OpAND, bpfop.OpLSH, bpfop.OpRSH, bpfop.OpNEG, bpfop.OpMOD, bpfop.OpXOR}
+	genJumpCodes = []uint16{bpfop.OpJEQ, bpfop.OpJGT, bpfop.OpJGE, bpfop.OpJSET}
 )
 
 func (g *progGen) konst() uint32 {
@@ -46,77 +48,77 @@ func (g *progGen) program(n int) []Insn {
 	for i := 0; i < n-1; i++ {
 		p[i] = g.insn(i, n)
 	}
-	p[n-1] = Insn{Op: clsRET, K: g.konst()}
+	p[n-1] = Insn{Op: bpfop.ClassRET, K: g.konst()}
 	if g.next(2) == 0 {
-		p[n-1] = Insn{Op: clsRET | retA}
+		p[n-1] = Insn{Op: bpfop.ClassRET | bpfop.RvalA}
 	}
 	return p
 }
 
 func (g *progGen) insn(i, n int) Insn {
-	sizes := []uint16{sizeW, sizeH, sizeB}
+	sizes := []uint16{bpfop.SizeW, bpfop.SizeH, bpfop.SizeB}
 	fwd := func() int { return g.next(min(n-i-1, 12)) }
 	switch g.next(16) {
 	case 0:
-		return Insn{Op: clsLD | modeIMM, K: g.konst()}
+		return Insn{Op: bpfop.ClassLD | bpfop.ModeIMM, K: g.konst()}
 	case 1, 2:
-		return Insn{Op: clsLD | sizes[g.next(3)] | modeABS, K: g.offset(len(genOffsets))}
+		return Insn{Op: bpfop.ClassLD | sizes[g.next(3)] | bpfop.ModeABS, K: g.offset(len(genOffsets))}
 	case 3:
-		return Insn{Op: clsLD | sizes[g.next(3)] | modeIND, K: g.offset(6)}
+		return Insn{Op: bpfop.ClassLD | sizes[g.next(3)] | bpfop.ModeIND, K: g.offset(6)}
 	case 4:
 		switch g.next(4) {
 		case 0:
-			return Insn{Op: clsLDX | modeMSH | sizeB, K: g.offset(6)}
+			return Insn{Op: bpfop.ClassLDX | bpfop.ModeMSH | bpfop.SizeB, K: g.offset(6)}
 		case 1:
-			return Insn{Op: clsLDX | modeIMM, K: g.konst()}
+			return Insn{Op: bpfop.ClassLDX | bpfop.ModeIMM, K: g.konst()}
 		case 2:
-			return Insn{Op: clsLDX | modeMEM, K: uint32(g.next(4))}
+			return Insn{Op: bpfop.ClassLDX | bpfop.ModeMEM, K: uint32(g.next(4))}
 		}
-		return Insn{Op: clsLDX | modeLEN}
+		return Insn{Op: bpfop.ClassLDX | bpfop.ModeLEN}
 	case 5:
 		if g.next(2) == 0 {
-			return Insn{Op: clsLD | modeMEM, K: uint32(g.next(4))}
+			return Insn{Op: bpfop.ClassLD | bpfop.ModeMEM, K: uint32(g.next(4))}
 		}
-		return Insn{Op: clsLD | modeLEN}
+		return Insn{Op: bpfop.ClassLD | bpfop.ModeLEN}
 	case 6:
 		if g.next(2) == 0 {
-			return Insn{Op: clsST, K: uint32(g.next(4))}
+			return Insn{Op: bpfop.ClassST, K: uint32(g.next(4))}
 		}
-		return Insn{Op: clsSTX, K: uint32(g.next(4))}
+		return Insn{Op: bpfop.ClassSTX, K: uint32(g.next(4))}
 	case 7, 8:
 		op := genALUOps[g.next(len(genALUOps))]
-		if op == aluNEG {
-			return Insn{Op: clsALU | op}
+		if op == bpfop.OpNEG {
+			return Insn{Op: bpfop.ClassALU | op}
 		}
 		if g.next(3) == 0 {
-			return Insn{Op: clsALU | op | srcX}
+			return Insn{Op: bpfop.ClassALU | op | bpfop.SrcX}
 		}
 		k := g.konst()
-		if (op == aluDIV || op == aluMOD) && k == 0 {
+		if (op == bpfop.OpDIV || op == bpfop.OpMOD) && k == 0 {
 			k = 2
 		}
-		if op == aluLSH || op == aluRSH {
+		if op == bpfop.OpLSH || op == bpfop.OpRSH {
 			k %= 32
 		}
-		return Insn{Op: clsALU | op, K: k}
+		return Insn{Op: bpfop.ClassALU | op, K: k}
 	case 9:
 		if g.next(2) == 0 {
-			return Insn{Op: clsMISC | miscTAX}
+			return Insn{Op: bpfop.ClassMISC | bpfop.MiscTAX}
 		}
-		return Insn{Op: clsMISC | miscTXA}
+		return Insn{Op: bpfop.ClassMISC | bpfop.MiscTXA}
 	case 10:
 		if g.next(6) == 0 {
-			return Insn{Op: clsRET | retA}
+			return Insn{Op: bpfop.ClassRET | bpfop.RvalA}
 		}
-		return Insn{Op: clsRET, K: g.konst()}
+		return Insn{Op: bpfop.ClassRET, K: g.konst()}
 	case 11:
-		return Insn{Op: clsJMP | jmpJA, K: uint32(fwd())}
+		return Insn{Op: bpfop.ClassJMP | bpfop.OpJA, K: uint32(fwd())}
 	}
-	src := uint16(srcK)
+	src := uint16(bpfop.SrcK)
 	if g.next(4) == 0 {
-		src = srcX
+		src = bpfop.SrcX
 	}
-	return Insn{Op: clsJMP | genJumpCodes[g.next(4)] | src, K: g.konst(), Jt: fwd(), Jf: fwd()}
+	return Insn{Op: bpfop.ClassJMP | genJumpCodes[g.next(4)] | src, K: g.konst(), Jt: fwd(), Jf: fwd()}
 }
 
 // checkOptimized compares prog and its optimized, assembled form on

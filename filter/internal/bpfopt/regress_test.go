@@ -1,6 +1,10 @@
 package bpfopt
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
+)
 
 // TestOptimizeRegressions keeps programs the random tests once found
 // mis-optimized, with a packet that showed it.
@@ -36,9 +40,9 @@ func TestOptimizeLeavesAlone(t *testing.T) {
 		name string
 		prog []Insn
 	}{
-		{"no return", []Insn{{Op: clsLD | modeIMM, K: 1}, {Op: clsLD | modeIMM, K: 1}}},
-		{"jump out", []Insn{{Op: clsJMP | jmpJEQ, Jt: 9}, {Op: clsRET, K: 1}}},
-		{"loop", []Insn{{Op: clsLD | modeIMM, K: 1}, {Op: clsLD | modeIMM, K: 1}, {Op: clsJMP | jmpJA, K: 0xfffffffe}, {Op: clsRET, K: 1}}},
+		{"no return", []Insn{{Op: bpfop.ClassLD | bpfop.ModeIMM, K: 1}, {Op: bpfop.ClassLD | bpfop.ModeIMM, K: 1}}},
+		{"jump out", []Insn{{Op: bpfop.ClassJMP | bpfop.OpJEQ, Jt: 9}, {Op: bpfop.ClassRET, K: 1}}},
+		{"loop", []Insn{{Op: bpfop.ClassLD | bpfop.ModeIMM, K: 1}, {Op: bpfop.ClassLD | bpfop.ModeIMM, K: 1}, {Op: bpfop.ClassJMP | bpfop.OpJA, K: 0xfffffffe}, {Op: bpfop.ClassRET, K: 1}}},
 	}
 	for _, tt := range tests {
 		got := Optimize(tt.prog)
@@ -55,20 +59,20 @@ func TestOptimizeLeavesAlone(t *testing.T) {
 }
 
 // TestOptimizeLongChains checks long chains of comparisons of one value:
-// inputs beyond MaxInstructions are optimized (as libpcap does before its
+// inputs beyond bpfop.MaxInsns are optimized (as libpcap does before its
 // size check), and branches that all meet collapse in one pass.
 func TestOptimizeLongChains(t *testing.T) {
-	ldh12 := Insn{Op: clsLD | sizeH | modeABS, K: 12}
+	ldh12 := Insn{Op: bpfop.ClassLD | bpfop.SizeH | bpfop.ModeABS, K: 12}
 	// ldh [12]; jeq #i -> ret #i+1, for i < n; then ret #0: 5401
 	// instructions whose repeated loads go, leaving 3602.
 	const n = 1800
 	var distinct []Insn
 	for i := 0; i < n; i++ {
-		distinct = append(distinct, ldh12, Insn{Op: clsJMP | jmpJEQ, K: uint32(i)})
+		distinct = append(distinct, ldh12, Insn{Op: bpfop.ClassJMP | bpfop.OpJEQ, K: uint32(i)})
 	}
-	distinct = append(distinct, Insn{Op: clsRET})
+	distinct = append(distinct, Insn{Op: bpfop.ClassRET})
 	for i := 0; i < n; i++ {
-		distinct = append(distinct, Insn{Op: clsRET, K: uint32(i + 1)})
+		distinct = append(distinct, Insn{Op: bpfop.ClassRET, K: uint32(i + 1)})
 	}
 	for i := 0; i < n; i++ {
 		j := 2*i + 1
@@ -78,9 +82,9 @@ func TestOptimizeLongChains(t *testing.T) {
 	// short packet is still rejected) and ret #1 remain.
 	var same []Insn
 	for i := 0; i < n; i++ {
-		same = append(same, ldh12, Insn{Op: clsJMP | jmpJEQ, K: uint32(i)})
+		same = append(same, ldh12, Insn{Op: bpfop.ClassJMP | bpfop.OpJEQ, K: uint32(i)})
 	}
-	same = append(same, Insn{Op: clsRET, K: 1})
+	same = append(same, Insn{Op: bpfop.ClassRET, K: 1})
 	for i := 0; i < n; i++ {
 		same[2*i+1].Jt = len(same) - 1 - (2*i + 2)
 	}
@@ -117,21 +121,21 @@ func TestOptimizeLongChains(t *testing.T) {
 // an indexed load (as "port 1 or port 1" gives over IPv4) is known on the
 // second try: the first load succeeded, so the second cannot fail.
 func TestOptimizeRepeatedIndexedTest(t *testing.T) {
-	msh := Insn{Op: clsLDX | sizeB | modeMSH, K: 14}
-	src := Insn{Op: clsLD | sizeH | modeIND, K: 14}
-	dst := Insn{Op: clsLD | sizeH | modeIND, K: 16}
+	msh := Insn{Op: bpfop.ClassLDX | bpfop.SizeB | bpfop.ModeMSH, K: 14}
+	src := Insn{Op: bpfop.ClassLD | bpfop.SizeH | bpfop.ModeIND, K: 14}
+	dst := Insn{Op: bpfop.ClassLD | bpfop.SizeH | bpfop.ModeIND, K: 16}
 	prog := []Insn{
-		msh, src, {Op: clsJMP | jmpJEQ, K: 1, Jt: 9}, // -> ret 1
-		msh, dst, {Op: clsJMP | jmpJEQ, K: 1, Jt: 6},
-		msh, src, {Op: clsJMP | jmpJEQ, K: 1, Jt: 3},
-		msh, dst, {Op: clsJMP | jmpJEQ, K: 1, Jt: 0, Jf: 1},
-		{Op: clsRET, K: 1},
-		{Op: clsRET},
+		msh, src, {Op: bpfop.ClassJMP | bpfop.OpJEQ, K: 1, Jt: 9}, // -> ret 1
+		msh, dst, {Op: bpfop.ClassJMP | bpfop.OpJEQ, K: 1, Jt: 6},
+		msh, src, {Op: bpfop.ClassJMP | bpfop.OpJEQ, K: 1, Jt: 3},
+		msh, dst, {Op: bpfop.ClassJMP | bpfop.OpJEQ, K: 1, Jt: 0, Jf: 1},
+		{Op: bpfop.ClassRET, K: 1},
+		{Op: bpfop.ClassRET},
 	}
 	opt := Optimize(prog)
 	loads := 0
 	for _, in := range opt {
-		if opClass(in.Op) == clsLD && opMode(in.Op) == modeIND {
+		if bpfop.Class(in.Op) == bpfop.ClassLD && bpfop.Mode(in.Op) == bpfop.ModeIND {
 			loads++
 		}
 	}

@@ -3,6 +3,8 @@ package bpfopt
 import (
 	"math"
 	"testing"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // TestSizeAgainstLibpcap optimizes libpcap's unoptimized programs and
@@ -53,7 +55,7 @@ func TestRejectsAllAsLibpcap(t *testing.T) {
 		opt := Optimize(c.unopt)
 		rejects := true
 		for _, in := range opt {
-			if opClass(in.Op) == clsRET && (in.Op != clsRET|retK || in.K != 0) {
+			if bpfop.Class(in.Op) == bpfop.ClassRET && (in.Op != bpfop.ClassRET|bpfop.RvalK || in.K != 0) {
 				rejects = false
 			}
 		}

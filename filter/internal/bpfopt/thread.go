@@ -1,5 +1,7 @@
 package bpfopt
 
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
+
 // thread retargets edges whose destination's outcome is already known on
 // that edge (jump threading, libpcap's opt_j/fold_edge): for an edge b->s
 // where s's statements, run from b's out state, can neither fail nor change
@@ -58,7 +60,7 @@ func (o *optimizer) skip(b, s *block, extra []fact) *block {
 	} else {
 		a := st.v[atomA]
 		bv := o.vals.konst(s.term.K)
-		if opSrc(s.term.Op) == srcX {
+		if bpfop.Src(s.term.Op) == bpfop.SrcX {
 			bv = st.v[atomX]
 		}
 		r, ok := o.decide(b.facts, a, s.term, bv, extra...)

@@ -1,11 +1,13 @@
 package bpfopt
 
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
+
 // Atoms are the storage a program can read and write: the 16 scratch
 // memory words, the accumulator and the index register (as in libpcap).
 const (
-	atomA  = memWords
-	atomX  = memWords + 1
-	nAtoms = memWords + 2
+	atomA  = bpfop.MemWords
+	atomX  = bpfop.MemWords + 1
+	nAtoms = bpfop.MemWords + 2
 )
 
 // atomSet is a set of atoms as a bit mask.
@@ -119,7 +121,7 @@ func (t *valueTable) constOf(v vid) (uint32, bool) {
 func (t *valueTable) alu(op uint16, a, b vid) vid {
 	ka, aconst := t.constOf(a)
 	kb, bconst := t.constOf(b)
-	if op == aluNEG {
+	if op == bpfop.OpNEG {
 		if aconst {
 			return t.konst(-ka)
 		}
@@ -131,7 +133,7 @@ func (t *valueTable) alu(op uint16, a, b vid) vid {
 		}
 	}
 	switch op {
-	case aluADD, aluMUL, aluAND, aluOR, aluXOR:
+	case bpfop.OpADD, bpfop.OpMUL, bpfop.OpAND, bpfop.OpOR, bpfop.OpXOR:
 		if aconst && !bconst {
 			// Commutative: put the constant second for the identities.
 			a, b, ka, kb, aconst, bconst = b, a, kb, ka, bconst, aconst
@@ -139,18 +141,18 @@ func (t *valueTable) alu(op uint16, a, b vid) vid {
 	}
 	if bconst {
 		switch {
-		case kb == 0 && (op == aluADD || op == aluSUB || op == aluOR || op == aluXOR || op == aluLSH || op == aluRSH):
+		case kb == 0 && (op == bpfop.OpADD || op == bpfop.OpSUB || op == bpfop.OpOR || op == bpfop.OpXOR || op == bpfop.OpLSH || op == bpfop.OpRSH):
 			return a
-		case kb == 1 && (op == aluMUL || op == aluDIV):
+		case kb == 1 && (op == bpfop.OpMUL || op == bpfop.OpDIV):
 			return a
-		case kb == 0xffffffff && op == aluAND:
+		case kb == 0xffffffff && op == bpfop.OpAND:
 			return a
-		case kb == 0 && (op == aluAND || op == aluMUL):
+		case kb == 0 && (op == bpfop.OpAND || op == bpfop.OpMUL):
 			return t.konst(0)
 		}
 	}
 	switch op {
-	case aluADD, aluMUL, aluAND, aluOR, aluXOR:
+	case bpfop.OpADD, bpfop.OpMUL, bpfop.OpAND, bpfop.OpOR, bpfop.OpXOR:
 		if a > b {
 			a, b = b, a
 		}
@@ -162,31 +164,31 @@ func (t *valueTable) alu(op uint16, a, b vid) vid {
 // every interpreter (no division by zero, no shift of 32 or more).
 func foldALU(op uint16, a, b uint32) (uint32, bool) {
 	switch op {
-	case aluADD:
+	case bpfop.OpADD:
 		return a + b, true
-	case aluSUB:
+	case bpfop.OpSUB:
 		return a - b, true
-	case aluMUL:
+	case bpfop.OpMUL:
 		return a * b, true
-	case aluDIV:
+	case bpfop.OpDIV:
 		if b != 0 {
 			return a / b, true
 		}
-	case aluMOD:
+	case bpfop.OpMOD:
 		if b != 0 {
 			return a % b, true
 		}
-	case aluOR:
+	case bpfop.OpOR:
 		return a | b, true
-	case aluAND:
+	case bpfop.OpAND:
 		return a & b, true
-	case aluXOR:
+	case bpfop.OpXOR:
 		return a ^ b, true
-	case aluLSH:
+	case bpfop.OpLSH:
 		if b < 32 {
 			return a << b, true
 		}
-	case aluRSH:
+	case bpfop.OpRSH:
 		if b < 32 {
 			return a >> b, true
 		}
@@ -270,10 +272,10 @@ func isSpecialOffset(k uint64) bool { return k >= 0x80000000 }
 
 // loadSize returns the byte count of a load's size field.
 func loadSize(op uint16) uint64 {
-	switch opSize(op) {
-	case sizeH:
+	switch bpfop.Size(op) {
+	case bpfop.SizeH:
 		return 2
-	case sizeB:
+	case bpfop.SizeB:
 		return 1
 	}
 	return 4
@@ -288,11 +290,11 @@ func (t *valueTable) maxOf(v vid) uint32 {
 		return e.k
 	case vkLoad, vkInd:
 		switch e.op {
-		case sizeH:
+		case bpfop.SizeH:
 			if e.kind == vkInd || !isSpecialOffset(uint64(e.k)) {
 				return 0xffff
 			}
-		case sizeB:
+		case bpfop.SizeB:
 			if e.kind == vkInd || !isSpecialOffset(uint64(e.k)) {
 				return 0xff
 			}
@@ -301,17 +303,17 @@ func (t *valueTable) maxOf(v vid) uint32 {
 		return 60
 	case vkALU:
 		switch e.op {
-		case aluAND:
+		case bpfop.OpAND:
 			return min(t.maxOf(e.a), t.maxOf(e.b))
-		case aluRSH:
+		case bpfop.OpRSH:
 			if c, ok := t.constOf(e.b); ok && c < 32 {
 				return t.maxOf(e.a) >> c
 			}
-		case aluDIV:
+		case bpfop.OpDIV:
 			if c, ok := t.constOf(e.b); ok && c != 0 {
 				return t.maxOf(e.a) / c
 			}
-		case aluMOD:
+		case bpfop.OpMOD:
 			if c, ok := t.constOf(e.b); ok && c != 0 {
 				return min(t.maxOf(e.a), c-1)
 			}
