@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 	"github.com/pkttap/pkttap/filter/internal/bpfopt"
 )
 
@@ -157,7 +158,7 @@ func localJumps(b *block, i int) (jt, jf int) {
 }
 
 func isLocalJump(s *stmt) bool {
-	return s.code&0x07 == classJMP && s.code != opJA && s.jt != nil
+	return bpfop.Class(s.code) == bpfop.ClassJMP && s.code != opJA && s.jt != nil
 }
 
 // linearize lays the graph out in libpcap's order with wide relative jump

@@ -130,8 +130,8 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 			// the packet must carry 802.11 (DLT 105, little-endian); like
 			// libpcap, not checked once pppoes or geneve changed the
 			// current link layer
-			ppi := newBlock(classJMP|jmpJEQ|srcK, swap32(105))
-			ppi.stmts = []*stmt{newStmt(classLD|sizeW|modeABS, 4)}
+			ppi := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, swap32(105))
+			ppi.stmts = []*stmt{newStmt(bpfop.ClassLD|bpfop.SizeW|bpfop.ModeABS, 4)}
 			genAnd(ppi, b)
 		}
 		root = finish(b, snaplen)
@@ -217,9 +217,9 @@ func (c *compiler) insertComputeVLOffsets(b *block) {
 			c.offLinkType.reg = c.allocReg()
 		}
 		s = []*stmt{
-			newStmt(classLD|modeIMM, 0),
-			newStmt(classST, uint32(c.offLinkPL.reg)),
-			newStmt(classST, uint32(c.offLinkType.reg)),
+			newStmt(bpfop.ClassLD|bpfop.ModeIMM, 0),
+			newStmt(bpfop.ClassST, uint32(c.offLinkPL.reg)),
+			newStmt(bpfop.ClassST, uint32(c.offLinkType.reg)),
 		}
 	}
 	if s != nil {
@@ -263,7 +263,7 @@ func resolveReason(err error) string {
 // reports as "expression rejects all packets".
 func rejectsAll(prog []bpfopt.Insn) bool {
 	for _, in := range prog {
-		if in.Op&0x07 == classRET && (in.Op != opRetK || in.K != 0) {
+		if bpfop.Class(in.Op) == bpfop.ClassRET && (in.Op != opRetK || in.K != 0) {
 			return false
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // skfNames are the symbolic names tcpdump prints for Linux ancillary loads.
@@ -19,8 +21,8 @@ func imageOf(p bpf.RawInstruction, n int) string {
 	op, operand := "unimp", fmt.Sprintf("0x%x", p.Op)
 	k := p.K
 	abs := func() string {
-		if k >= skfAdOff && k < skfAdOff+64 {
-			if s, ok := skfNames[k-skfAdOff]; ok {
+		if k >= bpfop.SKFAdOff && k < bpfop.SKFAdOff+bpfop.SKFAdMax {
+			if s, ok := skfNames[k-bpfop.SKFAdOff]; ok {
 				return "[" + s + "]"
 			}
 		}
@@ -29,72 +31,72 @@ func imageOf(p bpf.RawInstruction, n int) string {
 	hex := fmt.Sprintf("#0x%x", k)
 	dec := fmt.Sprintf("#%d", int32(k))
 	switch p.Op {
-	case classRET | srcK:
+	case bpfop.ClassRET | bpfop.SrcK:
 		op, operand = "ret", dec
-	case classRET | 0x10: // BPF_A
+	case bpfop.ClassRET | 0x10: // BPF_A
 		op, operand = "ret", ""
-	case classLD | sizeW | modeABS:
+	case bpfop.ClassLD | bpfop.SizeW | bpfop.ModeABS:
 		op, operand = "ld", abs()
-	case classLD | sizeH | modeABS:
+	case bpfop.ClassLD | bpfop.SizeH | bpfop.ModeABS:
 		op, operand = "ldh", abs()
-	case classLD | sizeB | modeABS:
+	case bpfop.ClassLD | bpfop.SizeB | bpfop.ModeABS:
 		op, operand = "ldb", abs()
-	case classLD | sizeW | modeLEN:
+	case bpfop.ClassLD | bpfop.SizeW | bpfop.ModeLEN:
 		op, operand = "ld", "#pktlen"
-	case classLD | sizeW | modeIND:
+	case bpfop.ClassLD | bpfop.SizeW | bpfop.ModeIND:
 		op, operand = "ld", fmt.Sprintf("[x + %d]", int32(k))
-	case classLD | sizeH | modeIND:
+	case bpfop.ClassLD | bpfop.SizeH | bpfop.ModeIND:
 		op, operand = "ldh", fmt.Sprintf("[x + %d]", int32(k))
-	case classLD | sizeB | modeIND:
+	case bpfop.ClassLD | bpfop.SizeB | bpfop.ModeIND:
 		op, operand = "ldb", fmt.Sprintf("[x + %d]", int32(k))
-	case classLD | modeIMM:
+	case bpfop.ClassLD | bpfop.ModeIMM:
 		op, operand = "ld", hex
-	case classLDX | modeIMM:
+	case bpfop.ClassLDX | bpfop.ModeIMM:
 		op, operand = "ldx", hex
-	case classLDX | modeMSH | sizeB:
+	case bpfop.ClassLDX | bpfop.ModeMSH | bpfop.SizeB:
 		op, operand = "ldxb", fmt.Sprintf("4*([%d]&0xf)", int32(k))
-	case classLD | modeMEM:
+	case bpfop.ClassLD | bpfop.ModeMEM:
 		op, operand = "ld", fmt.Sprintf("M[%d]", int32(k))
-	case classLDX | modeMEM:
+	case bpfop.ClassLDX | bpfop.ModeMEM:
 		op, operand = "ldx", fmt.Sprintf("M[%d]", int32(k))
-	case classST:
+	case bpfop.ClassST:
 		op, operand = "st", fmt.Sprintf("M[%d]", int32(k))
-	case classSTX:
+	case bpfop.ClassSTX:
 		op, operand = "stx", fmt.Sprintf("M[%d]", int32(k))
-	case classJMP | jmpJA:
+	case bpfop.ClassJMP | bpfop.OpJA:
 		op, operand = "ja", fmt.Sprintf("%d", n+1+int(int32(k)))
-	case classJMP | jmpJGT | srcK:
+	case bpfop.ClassJMP | bpfop.OpJGT | bpfop.SrcK:
 		op, operand = "jgt", hex
-	case classJMP | jmpJGE | srcK:
+	case bpfop.ClassJMP | bpfop.OpJGE | bpfop.SrcK:
 		op, operand = "jge", hex
-	case classJMP | jmpJEQ | srcK:
+	case bpfop.ClassJMP | bpfop.OpJEQ | bpfop.SrcK:
 		op, operand = "jeq", hex
-	case classJMP | jmpJSET | srcK:
+	case bpfop.ClassJMP | bpfop.OpJSET | bpfop.SrcK:
 		op, operand = "jset", hex
-	case classJMP | jmpJGT | srcX:
+	case bpfop.ClassJMP | bpfop.OpJGT | bpfop.SrcX:
 		op, operand = "jgt", "x"
-	case classJMP | jmpJGE | srcX:
+	case bpfop.ClassJMP | bpfop.OpJGE | bpfop.SrcX:
 		op, operand = "jge", "x"
-	case classJMP | jmpJEQ | srcX:
+	case bpfop.ClassJMP | bpfop.OpJEQ | bpfop.SrcX:
 		op, operand = "jeq", "x"
-	case classJMP | jmpJSET | srcX:
+	case bpfop.ClassJMP | bpfop.OpJSET | bpfop.SrcX:
 		op, operand = "jset", "x"
-	case classALU | aluNEG:
+	case bpfop.ClassALU | bpfop.OpNEG:
 		op, operand = "neg", ""
-	case classMISC | miscTAX:
+	case bpfop.ClassMISC | bpfop.MiscTAX:
 		op, operand = "tax", ""
-	case classMISC | miscTXA:
+	case bpfop.ClassMISC | bpfop.MiscTXA:
 		op, operand = "txa", ""
 	default:
-		if p.Op&0x07 == classALU {
-			names := map[uint16]string{aluADD: "add", aluSUB: "sub", aluMUL: "mul", aluDIV: "div",
-				aluMOD: "mod", aluAND: "and", aluOR: "or", aluXOR: "xor", aluLSH: "lsh", aluRSH: "rsh"}
-			if name, ok := names[p.Op&0xf0]; ok {
+		if bpfop.Class(p.Op) == bpfop.ClassALU {
+			names := map[uint16]string{bpfop.OpADD: "add", bpfop.OpSUB: "sub", bpfop.OpMUL: "mul", bpfop.OpDIV: "div",
+				bpfop.OpMOD: "mod", bpfop.OpAND: "and", bpfop.OpOR: "or", bpfop.OpXOR: "xor", bpfop.OpLSH: "lsh", bpfop.OpRSH: "rsh"}
+			if name, ok := names[bpfop.Op(p.Op)]; ok {
 				op = name
 				switch {
-				case p.Op&srcX != 0:
+				case p.Op&bpfop.SrcX != 0:
 					operand = "x"
-				case p.Op&0xf0 == aluAND || p.Op&0xf0 == aluOR || p.Op&0xf0 == aluXOR:
+				case bpfop.Op(p.Op) == bpfop.OpAND || bpfop.Op(p.Op) == bpfop.OpOR || bpfop.Op(p.Op) == bpfop.OpXOR:
 					operand = hex
 				default:
 					operand = dec
@@ -102,7 +104,7 @@ func imageOf(p bpf.RawInstruction, n int) string {
 			}
 		}
 	}
-	if p.Op&0x07 == classJMP && p.Op&0xf0 != jmpJA {
+	if bpfop.Class(p.Op) == bpfop.ClassJMP && bpfop.Op(p.Op) != bpfop.OpJA {
 		return fmt.Sprintf("(%03d) %-8s %-16s jt %d\tjf %d", n, op, operand, n+1+int(p.Jt), n+1+int(p.Jf))
 	}
 	return fmt.Sprintf("(%03d) %-8s %s", n, op, operand)

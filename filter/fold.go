@@ -1,6 +1,10 @@
 package filter
 
-import "github.com/pkttap/pkttap/filter/internal/bpfopt"
+import (
+	"github.com/pkttap/pkttap/filter/internal/bpfopt"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
+)
 
 // checkFolding reports the errors libpcap's optimizer raises while it folds
 // constants: a division or modulus by a value known to be zero, or a shift
@@ -16,7 +20,7 @@ func (c *compiler) checkFolding(prog []bpfopt.Insn) {
 			if t := i + 1 + int(int32(in.K)); t >= 0 && t < len(leader) {
 				leader[t] = true
 			}
-		case in.Op&0x07 == classJMP:
+		case bpfop.Class(in.Op) == bpfop.ClassJMP:
 			leader[i+1+in.Jt] = true
 			leader[i+1+in.Jf] = true
 		}
@@ -28,7 +32,7 @@ func (c *compiler) checkFolding(prog []bpfopt.Insn) {
 			block = block[:0]
 		}
 		block = append(block, &stmt{code: in.Op, k: in.K})
-		if in.Op&0x07 == classJMP || in.Op&0x07 == classRET {
+		if bpfop.Class(in.Op) == bpfop.ClassJMP || bpfop.Class(in.Op) == bpfop.ClassRET {
 			c.foldBlock(block, true)
 			block = block[:0]
 		}
@@ -48,32 +52,32 @@ func (c *compiler) foldBlock(stmts []*stmt, report bool) (a, x constVal) {
 	var mem [16]constVal
 	for _, s := range stmts {
 		switch s.code {
-		case classLD | modeIMM:
+		case bpfop.ClassLD | bpfop.ModeIMM:
 			a = constVal{true, s.k}
-		case classLDX | modeIMM:
+		case bpfop.ClassLDX | bpfop.ModeIMM:
 			x = constVal{true, s.k}
-		case classLD | modeMEM:
+		case bpfop.ClassLD | bpfop.ModeMEM:
 			a = mem[s.k&15]
-		case classLDX | modeMEM:
+		case bpfop.ClassLDX | bpfop.ModeMEM:
 			x = mem[s.k&15]
-		case classST:
+		case bpfop.ClassST:
 			mem[s.k&15] = a
-		case classSTX:
+		case bpfop.ClassSTX:
 			mem[s.k&15] = x
-		case classMISC | miscTAX:
+		case bpfop.ClassMISC | bpfop.MiscTAX:
 			x = a
-		case classMISC | miscTXA:
+		case bpfop.ClassMISC | bpfop.MiscTXA:
 			a = x
-		case classALU | aluNEG:
+		case bpfop.ClassALU | bpfop.OpNEG:
 			if a.known {
 				a.v = -a.v
 			}
 		default:
-			switch s.code & 0x07 {
-			case classALU:
-				op := s.code & 0xf0
+			switch bpfop.Class(s.code) {
+			case bpfop.ClassALU:
+				op := bpfop.Op(s.code)
 				var k constVal
-				if s.code&srcX != 0 {
+				if s.code&bpfop.SrcX != 0 {
 					k = x
 				} else {
 					k = constVal{true, s.k}
@@ -84,18 +88,18 @@ func (c *compiler) foldBlock(stmts []*stmt, report bool) (a, x constVal) {
 				}
 				switch {
 				case !report:
-				case (op == aluDIV) && k.v == 0:
+				case (op == bpfop.OpDIV) && k.v == 0:
 					c.errorf("division by zero")
-				case (op == aluMOD) && k.v == 0:
+				case (op == bpfop.OpMOD) && k.v == 0:
 					c.errorf("modulus by zero")
-				case (op == aluLSH || op == aluRSH) && k.v > 31 && !a.known:
+				case (op == bpfop.OpLSH || op == bpfop.OpRSH) && k.v > 31 && !a.known:
 					c.errorf("shift by more than 31 bits")
 				}
 				if a.known {
 					a.v = foldALU(op, a.v, k.v)
 				}
-			case classLD, classLDX:
-				if s.code&0x07 == classLD {
+			case bpfop.ClassLD, bpfop.ClassLDX:
+				if bpfop.Class(s.code) == bpfop.ClassLD {
 					a = constVal{}
 				} else {
 					x = constVal{}
@@ -122,11 +126,11 @@ func (c *compiler) hasUnsignedTautology(root *block) bool {
 		if b.jt != nil {
 			a, x := c.foldBlock(b.stmts, false)
 			k := constVal{true, b.s.k}
-			if b.s.code&srcX != 0 {
+			if b.s.code&bpfop.SrcX != 0 {
 				k = x
 			}
-			op := b.s.code & 0xf0
-			if !a.known && k.known && (op == jmpJGE && k.v == 0 || op == jmpJGT && k.v == 0xffffffff) {
+			op := bpfop.Op(b.s.code)
+			if !a.known && k.known && (op == bpfop.OpJGE && k.v == 0 || op == bpfop.OpJGT && k.v == 0xffffffff) {
 				return true
 			}
 		}
@@ -137,28 +141,28 @@ func (c *compiler) hasUnsignedTautology(root *block) bool {
 
 func foldALU(op uint16, a, b uint32) uint32 {
 	switch op {
-	case aluADD:
+	case bpfop.OpADD:
 		return a + b
-	case aluSUB:
+	case bpfop.OpSUB:
 		return a - b
-	case aluMUL:
+	case bpfop.OpMUL:
 		return a * b
-	case aluDIV:
+	case bpfop.OpDIV:
 		return a / b
-	case aluMOD:
+	case bpfop.OpMOD:
 		return a % b
-	case aluAND:
+	case bpfop.OpAND:
 		return a & b
-	case aluOR:
+	case bpfop.OpOR:
 		return a | b
-	case aluXOR:
+	case bpfop.OpXOR:
 		return a ^ b
-	case aluLSH:
+	case bpfop.OpLSH:
 		if b < 32 {
 			return a << b
 		}
 		return 0
-	case aluRSH:
+	case bpfop.OpRSH:
 		if b < 32 {
 			return a >> b
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -339,7 +340,7 @@ func srcDst(dir, src, dst int) int {
 func (c *compiler) genHostop(addr, mask uint32, dir int, llProto uint32, srcOff, dstOff int) *block {
 	return c.genByDir(dir, "addresses other than 802.11 MAC addresses", func(dir int) *block {
 		b0 := c.genLinkType(llProto)
-		b1 := c.genMcmp(orLinkPL, srcDst(dir, srcOff, dstOff), sizeW, addr, mask)
+		b1 := c.genMcmp(orLinkPL, srcDst(dir, srcOff, dstOff), bpfop.SizeW, addr, mask)
 		genAnd(b0, b1)
 		return b1
 	})
@@ -367,7 +368,7 @@ func (c *compiler) genHostop6(addr, mask [16]byte, dir int, llProto uint32, srcO
 	return c.genByDir(dir, "addresses other than 802.11 MAC addresses", func(dir int) *block {
 		offset := srcDst(dir, srcOff, dstOff)
 		word := func(i int) *block {
-			return c.genMcmp(orLinkPL, offset+i, sizeW,
+			return c.genMcmp(orLinkPL, offset+i, bpfop.SizeW,
 				binary.BigEndian.Uint32(addr[i:]), binary.BigEndian.Uint32(mask[i:]))
 		}
 		b1 := word(12)

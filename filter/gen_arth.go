@@ -1,6 +1,10 @@
 package filter
 
-import "github.com/pkttap/pkttap/pcapio"
+import (
+	"github.com/pkttap/pkttap/pcapio"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
+)
 
 // arthVal is a compiled arithmetic value: code that leaves it in scratch
 // register regno, and an optional condition (for packet loads: the
@@ -12,21 +16,21 @@ type arthVal struct {
 }
 
 var aluOps = map[string]uint16{
-	"+": aluADD, "-": aluSUB, "*": aluMUL, "/": aluDIV, "%": aluMOD,
-	"&": aluAND, "|": aluOR, "^": aluXOR, "<<": aluLSH, ">>": aluRSH,
+	"+": bpfop.OpADD, "-": bpfop.OpSUB, "*": bpfop.OpMUL, "/": bpfop.OpDIV, "%": bpfop.OpMOD,
+	"&": bpfop.OpAND, "|": bpfop.OpOR, "^": bpfop.OpXOR, "<<": bpfop.OpLSH, ">>": bpfop.OpRSH,
 }
 
 func (c *compiler) genArth(a arth) *arthVal {
 	switch a := a.(type) {
 	case *numArth:
 		reg := c.allocReg()
-		return &arthVal{s: []*stmt{newStmt(classLD|modeIMM, a.v), newStmt(classST, uint32(reg))}, regno: reg}
+		return &arthVal{s: []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeIMM, a.v), newStmt(bpfop.ClassST, uint32(reg))}, regno: reg}
 	case *lenArth:
 		reg := c.allocReg()
-		return &arthVal{s: []*stmt{newStmt(classLD|modeLEN, 0), newStmt(classST, uint32(reg))}, regno: reg}
+		return &arthVal{s: []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeLEN, 0), newStmt(bpfop.ClassST, uint32(reg))}, regno: reg}
 	case *negArth:
 		v := c.genArth(a.x)
-		v.s = append(v.s, newStmt(classLD|modeMEM, uint32(v.regno)), newStmt(classALU|aluNEG, 0), newStmt(classST, uint32(v.regno)))
+		v.s = append(v.s, newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(v.regno)), newStmt(bpfop.ClassALU|bpfop.OpNEG, 0), newStmt(bpfop.ClassST, uint32(v.regno)))
 		return v
 	case *binArth:
 		a0 := c.genArth(a.l)
@@ -42,25 +46,25 @@ func (c *compiler) genArth(a arth) *arthVal {
 }
 
 func (c *compiler) genArthOp(code uint16, a0, a1 *arthVal) *arthVal {
-	if first := a1.s[0]; first.code == classLD|modeIMM {
+	if first := a1.s[0]; first.code == bpfop.ClassLD|bpfop.ModeIMM {
 		switch {
-		case code == aluDIV && first.k == 0:
+		case code == bpfop.OpDIV && first.k == 0:
 			c.errorf("division by zero")
-		case code == aluMOD && first.k == 0:
+		case code == bpfop.OpMOD && first.k == 0:
 			c.errorf("modulus by zero")
-		case (code == aluLSH || code == aluRSH) && first.k > 31:
+		case (code == bpfop.OpLSH || code == bpfop.OpRSH) && first.k > 31:
 			c.errorf("shift by more than 31 bits")
 		}
 	}
 	a0.s = append(a0.s, a1.s...)
 	a0.s = append(a0.s,
-		newStmt(classLDX|modeMEM, uint32(a1.regno)),
-		newStmt(classLD|modeMEM, uint32(a0.regno)),
-		newStmt(classALU|srcX|code, 0))
+		newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(a1.regno)),
+		newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(a0.regno)),
+		newStmt(bpfop.ClassALU|bpfop.SrcX|code, 0))
 	c.freeReg(a0.regno)
 	c.freeReg(a1.regno)
 	reg := c.allocReg()
-	a0.s = append(a0.s, newStmt(classST, uint32(reg)))
+	a0.s = append(a0.s, newStmt(bpfop.ClassST, uint32(reg)))
 	a0.regno = reg
 	// Like libpcap's gen_arth, only the left operand's condition survives:
 	// "4 * (ip[0] & 0xf) = 20" does not test for IPv4.
@@ -84,11 +88,11 @@ func andBlocks(b0, b1 *block) *block {
 func (c *compiler) indexedLoad(inst *arthVal, off *absOffset, constant int, size uint16) []*stmt {
 	s := c.absOffsetVarPart(off)
 	if s != nil {
-		s = append(s, newStmt(classLD|modeMEM, uint32(inst.regno)), newStmt(classALU|aluADD|srcX, 0), newStmt(classMISC|miscTAX, 0))
+		s = append(s, newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(inst.regno)), newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0), newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
 	} else {
-		s = []*stmt{newStmt(classLDX|modeMEM, uint32(inst.regno))}
+		s = []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(inst.regno))}
 	}
-	return append(s, newStmt(classLD|modeIND|size, uint32(constant)))
+	return append(s, newStmt(bpfop.ClassLD|bpfop.ModeIND|size, uint32(constant)))
 }
 
 // genLoad is "proto[index : size]".
@@ -98,11 +102,11 @@ func (c *compiler) genLoad(proto string, inst *arthVal, size uint32) *arthVal {
 	var sizeCode uint16
 	switch size {
 	case 1:
-		sizeCode = sizeB
+		sizeCode = bpfop.SizeB
 	case 2:
-		sizeCode = sizeH
+		sizeCode = bpfop.SizeH
 	case 4:
-		sizeCode = sizeW
+		sizeCode = bpfop.SizeW
 	default:
 		c.errorf("data size must be 1, 2, or 4")
 	}
@@ -111,7 +115,7 @@ func (c *compiler) genLoad(proto string, inst *arthVal, size uint32) *arthVal {
 		if c.linktype != pcapio.LinkTypeIEEE802_11Radio {
 			c.errorf("radio information not present in capture")
 		}
-		inst.s = append(inst.s, newStmt(classLDX|modeMEM, uint32(inst.regno)), newStmt(classLD|modeIND|sizeCode, 0))
+		inst.s = append(inst.s, newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(inst.regno)), newStmt(bpfop.ClassLD|bpfop.ModeIND|sizeCode, 0))
 	case "link":
 		inst.s = append(inst.s, c.indexedLoad(inst, &c.offLinkHdr, c.offLinkHdr.constant, sizeCode)...)
 	case "ip", "arp", "rarp", "atalk", "decnet", "sca", "lat", "moprc", "mopdl", "ip6":
@@ -121,10 +125,10 @@ func (c *compiler) genLoad(proto string, inst *arthVal, size uint32) *arthVal {
 	case "sctp", "tcp", "udp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp":
 		s := c.loadXIPHdrLen()
 		s = append(s,
-			newStmt(classLD|modeMEM, uint32(inst.regno)),
-			newStmt(classALU|aluADD|srcX, 0),
-			newStmt(classMISC|miscTAX, 0),
-			newStmt(classLD|modeIND|sizeCode, uint32(c.offLinkPL.constant+c.offNL)))
+			newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(inst.regno)),
+			newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0),
+			newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
+			newStmt(bpfop.ClassLD|bpfop.ModeIND|sizeCode, uint32(c.offLinkPL.constant+c.offNL)))
 		inst.s = append(inst.s, s...)
 		b := c.genIPFrag()
 		genAnd(c.genProtoAbbrev(proto), b)
@@ -136,14 +140,14 @@ func (c *compiler) genLoad(proto string, inst *arthVal, size uint32) *arthVal {
 	case "icmp6":
 		b := c.genProtoAbbrev("ip6")
 		inst.b = andBlocks(inst.b, b)
-		b = c.genCmp(orLinkPL, 6, sizeB, ipprotoICMPv6)
+		b = c.genCmp(orLinkPL, 6, bpfop.SizeB, ipprotoICMPv6)
 		inst.b = andBlocks(inst.b, b)
 		inst.s = append(inst.s, c.indexedLoad(inst, &c.offLinkPL, c.offLinkPL.constant+c.offNL+40, sizeCode)...)
 	default:
 		c.errorf("unsupported index operation")
 	}
 	inst.regno = regno
-	inst.s = append(inst.s, newStmt(classST, uint32(regno)))
+	inst.s = append(inst.s, newStmt(bpfop.ClassST, uint32(regno)))
 	return inst
 }
 
@@ -153,26 +157,26 @@ func (c *compiler) genRelation(op string, a0, a1 *arthVal) *block {
 	reversed := false
 	switch op {
 	case ">":
-		code = jmpJGT
+		code = bpfop.OpJGT
 	case ">=":
-		code = jmpJGE
+		code = bpfop.OpJGE
 	case "=":
-		code = jmpJEQ
+		code = bpfop.OpJEQ
 	case "<=":
-		code, reversed = jmpJGT, true
+		code, reversed = bpfop.OpJGT, true
 	case "<":
-		code, reversed = jmpJGE, true
+		code, reversed = bpfop.OpJGE, true
 	case "!=":
-		code, reversed = jmpJEQ, true
+		code, reversed = bpfop.OpJEQ, true
 	}
-	s0 := []*stmt{newStmt(classLDX|modeMEM, uint32(a1.regno))}
-	s1 := []*stmt{newStmt(classLD|modeMEM, uint32(a0.regno))}
+	s0 := []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(a1.regno))}
+	s1 := []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(a0.regno))}
 	var b *block
-	if code == jmpJEQ {
-		s1 = append(s1, newStmt(classALU|aluSUB|srcX, 0))
-		b = newBlock(classJMP|code|srcK, 0)
+	if code == bpfop.OpJEQ {
+		s1 = append(s1, newStmt(bpfop.ClassALU|bpfop.OpSUB|bpfop.SrcX, 0))
+		b = newBlock(bpfop.ClassJMP|code|bpfop.SrcK, 0)
 	} else {
-		b = newBlock(classJMP|code|srcX, 0)
+		b = newBlock(bpfop.ClassJMP|code|bpfop.SrcX, 0)
 	}
 	if reversed {
 		genNot(b)

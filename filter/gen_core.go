@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -88,15 +89,15 @@ func (c *compiler) absOffsetVarPart(off *absOffset) []*stmt {
 	if off.reg == -1 {
 		off.reg = c.allocReg()
 	}
-	return []*stmt{newStmt(classLDX|modeMEM, uint32(off.reg))}
+	return []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(off.reg))}
 }
 
 func (c *compiler) loadAbsOffsetRel(off *absOffset, offset int, size uint16) []*stmt {
 	s := c.absOffsetVarPart(off)
 	if s != nil {
-		return append(s, newStmt(classLD|modeIND|size, uint32(off.constant+offset)))
+		return append(s, newStmt(bpfop.ClassLD|bpfop.ModeIND|size, uint32(off.constant+offset)))
 	}
-	return []*stmt{newStmt(classLD|modeABS|size, uint32(off.constant+offset))}
+	return []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeABS|size, uint32(off.constant+offset))}
 }
 
 // loadA returns code loading the field of the given size at offset from
@@ -104,7 +105,7 @@ func (c *compiler) loadAbsOffsetRel(off *absOffset, offset int, size uint16) []*
 func (c *compiler) loadA(rel offrel, offset int, size uint16) []*stmt {
 	switch rel {
 	case orPacket:
-		return []*stmt{newStmt(classLD|modeABS|size, uint32(offset))}
+		return []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeABS|size, uint32(offset))}
 	case orLinkHdr:
 		return c.loadAbsOffsetRel(&c.offLinkHdr, offset, size)
 	case orPrevLinkHdr:
@@ -121,7 +122,7 @@ func (c *compiler) loadA(rel offrel, offset int, size uint16) []*stmt {
 		return c.loadAbsOffsetRel(&c.offLinkType, offset, size)
 	case orTranIPv4:
 		s := c.loadXIPHdrLen()
-		return append(s, newStmt(classLD|modeIND|size, uint32(c.offLinkPL.constant+c.offNL+offset)))
+		return append(s, newStmt(bpfop.ClassLD|bpfop.ModeIND|size, uint32(c.offLinkPL.constant+c.offNL+offset)))
 	case orTranIPv6:
 		return c.loadAbsOffsetRel(&c.offLinkPL, c.offNL+40+offset, size)
 	}
@@ -134,50 +135,50 @@ func (c *compiler) loadXIPHdrLen() []*stmt {
 	s := c.absOffsetVarPart(&c.offLinkPL)
 	if s != nil {
 		return append(s,
-			newStmt(classLD|modeIND|sizeB, uint32(c.offLinkPL.constant+c.offNL)),
-			newStmt(classALU|aluAND|srcK, 0xf),
-			newStmt(classALU|aluLSH|srcK, 2),
-			newStmt(classALU|aluADD|srcX, 0),
-			newStmt(classMISC|miscTAX, 0))
+			newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, uint32(c.offLinkPL.constant+c.offNL)),
+			newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, 0xf),
+			newStmt(bpfop.ClassALU|bpfop.OpLSH|bpfop.SrcK, 2),
+			newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0),
+			newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
 	}
-	return []*stmt{newStmt(classLDX|modeMSH|sizeB, uint32(c.offLinkPL.constant+c.offNL))}
+	return []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeMSH|bpfop.SizeB, uint32(c.offLinkPL.constant+c.offNL))}
 }
 
 func (c *compiler) genNcmp(rel offrel, offset int, size uint16, mask uint32, jtype uint16, reverse bool, v uint32) *block {
 	s := c.loadA(rel, offset, size)
 	if mask != 0xffffffff {
-		s = append(s, newStmt(classALU|aluAND|srcK, mask))
+		s = append(s, newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, mask))
 	}
-	b := newBlock(classJMP|jtype|srcK, v)
+	b := newBlock(bpfop.ClassJMP|jtype|bpfop.SrcK, v)
 	b.stmts = s
-	if reverse && (jtype == jmpJGT || jtype == jmpJGE) {
+	if reverse && (jtype == bpfop.OpJGT || jtype == bpfop.OpJGE) {
 		genNot(b)
 	}
 	return b
 }
 
 func (c *compiler) genCmp(rel offrel, offset int, size uint16, v uint32) *block {
-	return c.genNcmp(rel, offset, size, 0xffffffff, jmpJEQ, false, v)
+	return c.genNcmp(rel, offset, size, 0xffffffff, bpfop.OpJEQ, false, v)
 }
 
 func (c *compiler) genCmpGT(rel offrel, offset int, size uint16, v uint32) *block {
-	return c.genNcmp(rel, offset, size, 0xffffffff, jmpJGT, false, v)
+	return c.genNcmp(rel, offset, size, 0xffffffff, bpfop.OpJGT, false, v)
 }
 
 func (c *compiler) genCmpGE(rel offrel, offset int, size uint16, v uint32) *block {
-	return c.genNcmp(rel, offset, size, 0xffffffff, jmpJGE, false, v)
+	return c.genNcmp(rel, offset, size, 0xffffffff, bpfop.OpJGE, false, v)
 }
 
 func (c *compiler) genCmpLT(rel offrel, offset int, size uint16, v uint32) *block {
-	return c.genNcmp(rel, offset, size, 0xffffffff, jmpJGE, true, v)
+	return c.genNcmp(rel, offset, size, 0xffffffff, bpfop.OpJGE, true, v)
 }
 
 func (c *compiler) genCmpLE(rel offrel, offset int, size uint16, v uint32) *block {
-	return c.genNcmp(rel, offset, size, 0xffffffff, jmpJGT, true, v)
+	return c.genNcmp(rel, offset, size, 0xffffffff, bpfop.OpJGT, true, v)
 }
 
 func (c *compiler) genMcmp(rel offrel, offset int, size uint16, v, mask uint32) *block {
-	return c.genNcmp(rel, offset, size, mask, jmpJEQ, false, v)
+	return c.genNcmp(rel, offset, size, mask, bpfop.OpJEQ, false, v)
 }
 
 // genBcmp compares size bytes at offset with v, a word at a time from the
@@ -193,16 +194,16 @@ func (c *compiler) genBcmp(rel offrel, offset int, v []byte) *block {
 	}
 	for size >= 4 {
 		p := v[size-4:]
-		and(c.genCmp(rel, offset+size-4, sizeW, uint32(p[0])<<24|uint32(p[1])<<16|uint32(p[2])<<8|uint32(p[3])))
+		and(c.genCmp(rel, offset+size-4, bpfop.SizeW, uint32(p[0])<<24|uint32(p[1])<<16|uint32(p[2])<<8|uint32(p[3])))
 		size -= 4
 	}
 	for size >= 2 {
 		p := v[size-2:]
-		and(c.genCmp(rel, offset+size-2, sizeH, uint32(p[0])<<8|uint32(p[1])))
+		and(c.genCmp(rel, offset+size-2, bpfop.SizeH, uint32(p[0])<<8|uint32(p[1])))
 		size -= 2
 	}
 	if size > 0 {
-		and(c.genCmp(rel, offset, sizeB, uint32(v[0])))
+		and(c.genCmp(rel, offset, bpfop.SizeB, uint32(v[0])))
 	}
 	return b
 }
@@ -212,8 +213,8 @@ func (c *compiler) genUncond(rsense bool) *block {
 	if rsense {
 		k = 0
 	}
-	b := newBlock(classJMP|jmpJEQ|srcK, 0)
-	b.stmts = []*stmt{newStmt(classLD|modeIMM, k)}
+	b := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 0)
+	b.stmts = []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeIMM, k)}
 	return b
 }
 

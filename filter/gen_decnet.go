@@ -3,6 +3,8 @@ package filter
 import (
 	"strconv"
 	"strings"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // ntohs16 is ntohs on a little-endian host, which libpcap applies to the
@@ -45,19 +47,19 @@ func (c *compiler) genDNHostop(addr uint32, dir int) *block {
 func (c *compiler) genDNHostop1(addr uint32, offSH, offLH int) *block {
 	a := ntohs16(addr)
 	b0 := c.genLinkType(ethertypeDN)
-	tmp := c.genMcmp(orLinkPL, 2, sizeH, ntohs16(0x0681), ntohs16(0x07ff))
-	b1 := c.genCmp(orLinkPL, 2+1+offLH, sizeH, a)
+	tmp := c.genMcmp(orLinkPL, 2, bpfop.SizeH, ntohs16(0x0681), ntohs16(0x07ff))
+	b1 := c.genCmp(orLinkPL, 2+1+offLH, bpfop.SizeH, a)
 	genAnd(tmp, b1)
-	tmp = c.genMcmp(orLinkPL, 2, sizeB, 0x06, 0x7)
-	b2 := c.genCmp(orLinkPL, 2+offLH, sizeH, a)
+	tmp = c.genMcmp(orLinkPL, 2, bpfop.SizeB, 0x06, 0x7)
+	b2 := c.genCmp(orLinkPL, 2+offLH, bpfop.SizeH, a)
 	genAnd(tmp, b2)
 	genOr(b2, b1)
-	tmp = c.genMcmp(orLinkPL, 2, sizeH, ntohs16(0x0281), ntohs16(0x07ff))
-	b2 = c.genCmp(orLinkPL, 2+1+offSH, sizeH, a)
+	tmp = c.genMcmp(orLinkPL, 2, bpfop.SizeH, ntohs16(0x0281), ntohs16(0x07ff))
+	b2 = c.genCmp(orLinkPL, 2+1+offSH, bpfop.SizeH, a)
 	genAnd(tmp, b2)
 	genOr(b2, b1)
-	tmp = c.genMcmp(orLinkPL, 2, sizeB, 0x02, 0x7)
-	b2 = c.genCmp(orLinkPL, 2+offSH, sizeH, a)
+	tmp = c.genMcmp(orLinkPL, 2, bpfop.SizeB, 0x02, 0x7)
+	b2 = c.genCmp(orLinkPL, 2+offSH, bpfop.SizeH, a)
 	genAnd(tmp, b2)
 	genOr(b2, b1)
 	genAnd(b0, b1)

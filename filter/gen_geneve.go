@@ -1,19 +1,23 @@
 package filter
 
-import "github.com/pkttap/pkttap/pcapio"
+import (
+	"github.com/pkttap/pkttap/pcapio"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
+)
 
 const genevePort = 6081
 
 func (c *compiler) genGeneveCheck(port func(uint32, int, int) *block, rel offrel, vni uint32, hasVNI bool) *block {
 	b0 := port(genevePort, ipprotoUDP, dDst)
-	b1 := c.genMcmp(rel, 8, sizeB, 0, 0xc0)
+	b1 := c.genMcmp(rel, 8, bpfop.SizeB, 0, 0xc0)
 	genAnd(b0, b1)
 	b0 = b1
 	if hasVNI {
 		if vni > 0xffffff {
 			c.errorf("Geneve VNI %d greater than maximum %d", vni, 0xffffff)
 		}
-		b1 = c.genMcmp(rel, 12, sizeW, vni<<8, 0xffffff00)
+		b1 = c.genMcmp(rel, 12, bpfop.SizeW, vni<<8, 0xffffff00)
 		genAnd(b0, b1)
 		b0 = b1
 	}
@@ -23,8 +27,8 @@ func (c *compiler) genGeneveCheck(port func(uint32, int, int) *block, rel offrel
 func (c *compiler) genGeneve4(vni uint32, hasVNI bool) *block {
 	b0 := c.genGeneveCheck(c.genPort, orTranIPv4, vni, hasVNI)
 	s := c.loadXIPHdrLen()
-	s = append(s, newStmt(classMISC|miscTXA, 0))
-	b1 := newBlock(classJMP|jmpJEQ|srcX, 0)
+	s = append(s, newStmt(bpfop.ClassMISC|bpfop.MiscTXA, 0))
+	b1 := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcX, 0)
 	b1.stmts = s
 	genAnd(b0, b1)
 	return b1
@@ -34,12 +38,12 @@ func (c *compiler) genGeneve6(vni uint32, hasVNI bool) *block {
 	b0 := c.genGeneveCheck(c.genPort6, orTranIPv6, vni, hasVNI)
 	s := c.absOffsetVarPart(&c.offLinkPL)
 	if s != nil {
-		s = append(s, newStmt(classLD|modeIMM, 40), newStmt(classALU|aluADD|srcX, 0))
+		s = append(s, newStmt(bpfop.ClassLD|bpfop.ModeIMM, 40), newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0))
 	} else {
-		s = []*stmt{newStmt(classLD|modeIMM, 40)}
+		s = []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeIMM, 40)}
 	}
-	s = append(s, newStmt(classMISC|miscTAX, 0))
-	b1 := newBlock(classJMP|jmpJEQ|srcX, 0)
+	s = append(s, newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
+	b1 := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcX, 0)
 	b1.stmts = s
 	genAnd(b0, b1)
 	return b1
@@ -50,34 +54,34 @@ func (c *compiler) genGeneve6(vni uint32, hasVNI bool) *block {
 // network-layer packet, and makes it the current link layer.
 func (c *compiler) genGeneveOffsets() []*stmt {
 	s := []*stmt{
-		newStmt(classALU|aluADD|srcK, uint32(c.offLinkPL.constant+c.offNL+8)),
-		newStmt(classMISC|miscTAX, 0),
-		newStmt(classALU|aluADD|srcK, 2),
+		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, uint32(c.offLinkPL.constant+c.offNL+8)),
+		newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
+		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 2),
 	}
 	c.offLinkType = absOffset{variable: true, reg: c.allocReg()}
 	s = append(s,
-		newStmt(classST, uint32(c.offLinkType.reg)),
-		newStmt(classLD|modeIND|sizeB, 0),
-		newStmt(classALU|aluAND|srcK, 0x3f),
-		newStmt(classALU|aluMUL|srcK, 4),
-		newStmt(classALU|aluADD|srcK, 8),
-		newStmt(classALU|aluADD|srcX, 0))
+		newStmt(bpfop.ClassST, uint32(c.offLinkType.reg)),
+		newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, 0),
+		newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, 0x3f),
+		newStmt(bpfop.ClassALU|bpfop.OpMUL|bpfop.SrcK, 4),
+		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 8),
+		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0))
 	c.pushLinkHdr(pcapio.LinkTypeEthernet, true, 0, c.allocReg())
 	c.noOptimize = true
 	s = append(s,
-		newStmt(classST, uint32(c.offLinkHdr.reg)),
-		newStmt(classLD|modeIND|sizeH, 2),
-		newStmt(classLDX|modeMEM, uint32(c.offLinkHdr.reg)))
-	proto := newStmt(classJMP|jmpJEQ|srcK, ethertypeTEB)
-	txa := newStmt(classMISC|miscTXA, 0)
+		newStmt(bpfop.ClassST, uint32(c.offLinkHdr.reg)),
+		newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeH, 2),
+		newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(c.offLinkHdr.reg)))
+	proto := newStmt(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, ethertypeTEB)
+	txa := newStmt(bpfop.ClassMISC|bpfop.MiscTXA, 0)
 	proto.jt = txa
 	s = append(s, proto, txa,
-		newStmt(classALU|aluADD|srcK, 12),
-		newStmt(classST, uint32(c.offLinkType.reg)),
-		newStmt(classALU|aluADD|srcK, 2),
-		newStmt(classMISC|miscTAX, 0))
+		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 12),
+		newStmt(bpfop.ClassST, uint32(c.offLinkType.reg)),
+		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 2),
+		newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
 	c.offLinkPL = absOffset{variable: true, reg: c.allocReg()}
-	stx := newStmt(classSTX, uint32(c.offLinkPL.reg))
+	stx := newStmt(bpfop.ClassSTX, uint32(c.offLinkPL.reg))
 	proto.jf = stx
 	s = append(s, stx)
 	c.offNL = 0
@@ -101,10 +105,10 @@ func (c *compiler) genGeneve(vni uint32, hasVNI bool) *block {
 // genGeneveLLCheck tests, after "geneve", that the encapsulated packet
 // has an Ethernet header.
 func (c *compiler) genGeneveLLCheck() *block {
-	b0 := newBlock(classJMP|jmpJEQ|srcX, 0)
+	b0 := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcX, 0)
 	b0.stmts = []*stmt{
-		newStmt(classLD|modeMEM, uint32(c.offLinkHdr.reg)),
-		newStmt(classLDX|modeMEM, uint32(c.offLinkPL.reg)),
+		newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(c.offLinkHdr.reg)),
+		newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(c.offLinkPL.reg)),
 	}
 	genNot(b0)
 	return b0

@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/binary"
 
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -122,19 +123,19 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 	case pcapio.LinkTypeLinuxSLL:
 		return c.genLinuxSLLLinkType(llProto)
 	case pcapio.LinkTypePPP, pcapio.LinkTypePPPHDLC:
-		return c.genCmp(orLinkType, 0, sizeH, etherTypeToPPPType(llProto))
+		return c.genCmp(orLinkType, 0, bpfop.SizeH, etherTypeToPPPType(llProto))
 	case pcapio.LinkTypeArcnet, pcapio.LinkTypeArcnetLinux:
 		return c.genArcnetLinkType(llProto)
 	case pcapio.LinkTypeFRelay:
 		switch llProto {
 		case ethertypeIP:
-			return c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|0xcc)
+			return c.genCmp(orLinkHdr, 2, bpfop.SizeH, 0x03<<8|0xcc)
 		case ethertypeIPv6:
-			return c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|0x8e)
+			return c.genCmp(orLinkHdr, 2, bpfop.SizeH, 0x03<<8|0x8e)
 		case llcsapISONS:
-			b0 := c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|isoCLNP)
-			b1 := c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|isoESIS)
-			b2 := c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|isoISIS)
+			b0 := c.genCmp(orLinkHdr, 2, bpfop.SizeH, 0x03<<8|isoCLNP)
+			b1 := c.genCmp(orLinkHdr, 2, bpfop.SizeH, 0x03<<8|isoESIS)
+			b2 := c.genCmp(orLinkHdr, 2, bpfop.SizeH, 0x03<<8|isoISIS)
 			genOr(b1, b2)
 			genOr(b0, b2)
 			return b2
@@ -143,22 +144,22 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 	case linkTypeIPNet:
 		switch llProto {
 		case ethertypeIP:
-			return c.genCmp(orLinkType, 0, sizeB, 2) // IPH_AF_INET
+			return c.genCmp(orLinkType, 0, bpfop.SizeB, 2) // IPH_AF_INET
 		case ethertypeIPv6:
-			return c.genCmp(orLinkType, 0, sizeB, 26) // IPH_AF_INET6
+			return c.genCmp(orLinkType, 0, bpfop.SizeB, 26) // IPH_AF_INET6
 		}
 		return c.genFalse()
 	case pcapio.LinkTypeCHDLC:
 		if llProto == llcsapISONS {
 			llProto = llProto<<8 | llcsapISONS
 		}
-		return c.genCmp(orLinkType, 0, sizeH, llProto)
+		return c.genCmp(orLinkType, 0, bpfop.SizeH, llProto)
 	case pcapio.LinkTypeRaw, pcapio.LinkTypeSLIP:
 		switch llProto {
 		case ethertypeIP:
-			return c.genMcmp(orLinkHdr, 0, sizeB, 0x40, 0xf0)
+			return c.genMcmp(orLinkHdr, 0, bpfop.SizeB, 0x40, 0xf0)
 		case ethertypeIPv6:
-			return c.genMcmp(orLinkHdr, 0, sizeB, 0x60, 0xf0)
+			return c.genMcmp(orLinkHdr, 0, bpfop.SizeB, 0x60, 0xf0)
 		}
 		return c.genFalse()
 	case pcapio.LinkTypeIPv4:
@@ -189,7 +190,7 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 		return c.genFalse()
 	}
 	if c.offLinkType.constant != offNotSet {
-		return c.genCmp(orLinkType, 0, sizeH, llProto)
+		return c.genCmp(orLinkType, 0, bpfop.SizeH, llProto)
 	}
 	c.errorf("%s link-layer type filtering not implemented", c.linktype)
 	return nil
@@ -204,7 +205,7 @@ func (c *compiler) genLoopbackLinkType(family uint32) *block {
 			family = swap32(family)
 		}
 	}
-	return c.genCmp(orLinkHdr, 0, sizeW, family)
+	return c.genCmp(orLinkHdr, 0, bpfop.SizeW, family)
 }
 
 func swap32(v uint32) uint32 {
@@ -215,25 +216,25 @@ func swap32(v uint32) uint32 {
 func (c *compiler) genEtherLinkType(llProto uint32) *block {
 	switch llProto {
 	case llcsapISONS, llcsapIP, llcsapNetBEUI:
-		b0 := c.genCmpGT(orLinkType, 0, sizeH, etherMTU)
+		b0 := c.genCmpGT(orLinkType, 0, bpfop.SizeH, etherMTU)
 		genNot(b0)
-		b1 := c.genCmp(orLLC, 0, sizeH, llProto<<8|llProto)
+		b1 := c.genCmp(orLLC, 0, bpfop.SizeH, llProto<<8|llProto)
 		genAnd(b0, b1)
 		return b1
 	case llcsapIPX:
-		b0 := c.genCmp(orLLC, 0, sizeB, llcsapIPX)
-		b1 := c.genCmp(orLLC, 0, sizeH, 0xffff)
+		b0 := c.genCmp(orLLC, 0, bpfop.SizeB, llcsapIPX)
+		b1 := c.genCmp(orLLC, 0, bpfop.SizeH, 0xffff)
 		genOr(b0, b1)
 		b0 = c.genSNAP(0x000000, ethertypeIPX)
 		genOr(b0, b1)
-		b0 = c.genCmpGT(orLinkType, 0, sizeH, etherMTU)
+		b0 = c.genCmpGT(orLinkType, 0, bpfop.SizeH, etherMTU)
 		genNot(b0)
 		genAnd(b0, b1)
-		b0 = c.genCmp(orLinkType, 0, sizeH, ethertypeIPX)
+		b0 = c.genCmp(orLinkType, 0, bpfop.SizeH, ethertypeIPX)
 		genOr(b0, b1)
 		return b1
 	case ethertypeATALK, ethertypeAARP:
-		b0 := c.genCmpGT(orLinkType, 0, sizeH, etherMTU)
+		b0 := c.genCmpGT(orLinkType, 0, bpfop.SizeH, etherMTU)
 		genNot(b0)
 		var b1 *block
 		if llProto == ethertypeATALK {
@@ -242,41 +243,41 @@ func (c *compiler) genEtherLinkType(llProto uint32) *block {
 			b1 = c.genSNAP(0x000000, ethertypeAARP)
 		}
 		genAnd(b0, b1)
-		b0 = c.genCmp(orLinkType, 0, sizeH, llProto)
+		b0 = c.genCmp(orLinkType, 0, bpfop.SizeH, llProto)
 		genOr(b0, b1)
 		return b1
 	}
 	if llProto <= etherMTU {
-		b0 := c.genCmpGT(orLinkType, 0, sizeH, etherMTU)
+		b0 := c.genCmpGT(orLinkType, 0, bpfop.SizeH, etherMTU)
 		genNot(b0)
-		b1 := c.genCmp(orLinkType, 2, sizeB, llProto)
+		b1 := c.genCmp(orLinkType, 2, bpfop.SizeB, llProto)
 		genAnd(b0, b1)
 		return b1
 	}
-	return c.genCmp(orLinkType, 0, sizeH, llProto)
+	return c.genCmp(orLinkType, 0, bpfop.SizeH, llProto)
 }
 
 // genLinuxSLLLinkType is libpcap's gen_linux_sll_linktype.
 func (c *compiler) genLinuxSLLLinkType(llProto uint32) *block {
 	switch llProto {
 	case llcsapISONS, llcsapIP, llcsapNetBEUI:
-		b0 := c.genCmp(orLinkType, 0, sizeH, sllP8022)
-		b1 := c.genCmp(orLLC, 0, sizeH, llProto<<8|llProto)
+		b0 := c.genCmp(orLinkType, 0, bpfop.SizeH, sllP8022)
+		b1 := c.genCmp(orLLC, 0, bpfop.SizeH, llProto<<8|llProto)
 		genAnd(b0, b1)
 		return b1
 	case llcsapIPX:
-		b0 := c.genCmp(orLLC, 0, sizeB, llcsapIPX)
+		b0 := c.genCmp(orLLC, 0, bpfop.SizeB, llcsapIPX)
 		b1 := c.genSNAP(0x000000, ethertypeIPX)
 		genOr(b0, b1)
-		b0 = c.genCmp(orLinkType, 0, sizeH, sllP8022)
+		b0 = c.genCmp(orLinkType, 0, bpfop.SizeH, sllP8022)
 		genAnd(b0, b1)
-		b0 = c.genCmp(orLinkType, 0, sizeH, sllP8023)
+		b0 = c.genCmp(orLinkType, 0, bpfop.SizeH, sllP8023)
 		genOr(b0, b1)
-		b0 = c.genCmp(orLinkType, 0, sizeH, ethertypeIPX)
+		b0 = c.genCmp(orLinkType, 0, bpfop.SizeH, ethertypeIPX)
 		genOr(b0, b1)
 		return b1
 	case ethertypeATALK, ethertypeAARP:
-		b0 := c.genCmp(orLinkType, 0, sizeH, sllP8022)
+		b0 := c.genCmp(orLinkType, 0, bpfop.SizeH, sllP8022)
 		var b1 *block
 		if llProto == ethertypeATALK {
 			b1 = c.genSNAP(0x080007, ethertypeATALK)
@@ -284,17 +285,17 @@ func (c *compiler) genLinuxSLLLinkType(llProto uint32) *block {
 			b1 = c.genSNAP(0x000000, ethertypeAARP)
 		}
 		genAnd(b0, b1)
-		b0 = c.genCmp(orLinkType, 0, sizeH, llProto)
+		b0 = c.genCmp(orLinkType, 0, bpfop.SizeH, llProto)
 		genOr(b0, b1)
 		return b1
 	}
 	if llProto <= etherMTU {
-		b0 := c.genCmp(orLinkType, 0, sizeH, sllP8022)
-		b1 := c.genCmp(orLinkHdr, c.offLinkPL.constant, sizeB, llProto)
+		b0 := c.genCmp(orLinkType, 0, bpfop.SizeH, sllP8022)
+		b1 := c.genCmp(orLinkHdr, c.offLinkPL.constant, bpfop.SizeB, llProto)
 		genAnd(b0, b1)
 		return b1
 	}
-	return c.genCmp(orLinkType, 0, sizeH, llProto)
+	return c.genCmp(orLinkType, 0, bpfop.SizeH, llProto)
 }
 
 // genSNAP tests for an 802.2 SNAP header with the given OUI and type.
@@ -346,22 +347,22 @@ const linkTypeIPNet pcapio.LinkType = 226
 // genArcnetLinkType tests the ARCnet protocol byte.
 func (c *compiler) genArcnetLinkType(llProto uint32) *block {
 	either := func(a, b uint32) *block {
-		b0 := c.genCmp(orLinkType, 0, sizeB, a)
-		b1 := c.genCmp(orLinkType, 0, sizeB, b)
+		b0 := c.genCmp(orLinkType, 0, bpfop.SizeB, a)
+		b1 := c.genCmp(orLinkType, 0, bpfop.SizeB, b)
 		genOr(b0, b1)
 		return b1
 	}
 	switch llProto {
 	case ethertypeIPv6:
-		return c.genCmp(orLinkType, 0, sizeB, 0xc4)
+		return c.genCmp(orLinkType, 0, bpfop.SizeB, 0xc4)
 	case ethertypeIP:
 		return either(212, 240)
 	case ethertypeARP:
 		return either(213, 241)
 	case ethertypeREVARP:
-		return c.genCmp(orLinkType, 0, sizeB, 214)
+		return c.genCmp(orLinkType, 0, bpfop.SizeB, 214)
 	case ethertypeATALK:
-		return c.genCmp(orLinkType, 0, sizeB, 221)
+		return c.genCmp(orLinkType, 0, bpfop.SizeB, 221)
 	}
 	return c.genFalse()
 }

@@ -1,6 +1,10 @@
 package filter
 
-import "github.com/pkttap/pkttap/pcapio"
+import (
+	"github.com/pkttap/pkttap/pcapio"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
+)
 
 var etherBroadcast = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 
@@ -75,12 +79,12 @@ func (c *compiler) genMulticast(proto string) *block {
 		}
 	case "ip":
 		b0 := c.genLinkType(ethertypeIP)
-		b1 := c.genCmpGE(orLinkPL, 16, sizeB, 224)
+		b1 := c.genCmpGE(orLinkPL, 16, bpfop.SizeB, 224)
 		genAnd(b0, b1)
 		return b1
 	case "ip6":
 		b0 := c.genLinkType(ethertypeIPv6)
-		b1 := c.genCmp(orLinkPL, 24, sizeB, 255)
+		b1 := c.genCmp(orLinkPL, 24, bpfop.SizeB, 255)
 		genAnd(b0, b1)
 		return b1
 	}
@@ -113,16 +117,16 @@ func (c *compiler) genInbound(outbound bool) *block {
 		if outbound {
 			dir = 1 // IPNET_OUTBOUND
 		}
-		return c.genCmp(orLinkHdr, 2, sizeH, dir)
+		return c.genCmp(orLinkHdr, 2, bpfop.SizeH, dir)
 	case pcapio.LinkTypeLinuxSLL:
-		b0 = c.genCmp(orLinkHdr, 0, sizeH, sllOutgoing)
+		b0 = c.genCmp(orLinkHdr, 0, bpfop.SizeH, sllOutgoing)
 	case pcapio.LinkTypeLinuxSLL2:
-		b0 = c.genCmp(orLinkHdr, 10, sizeB, sllOutgoing)
+		b0 = c.genCmp(orLinkHdr, 10, bpfop.SizeB, sllOutgoing)
 	default:
 		if c.savefile() {
 			c.errorf("inbound/outbound not supported on %s when reading savefiles", c.linktype.Description())
 		}
-		b0 = c.genCmp(orLinkHdr, skfAdOffInt+skfAdPktType, sizeH, packetOutgoing)
+		b0 = c.genCmp(orLinkHdr, skfAdOffInt+bpfop.SKFAdPktType, bpfop.SizeH, packetOutgoing)
 	}
 	if !outbound {
 		genNot(b0)
@@ -133,10 +137,10 @@ func (c *compiler) genInbound(outbound bool) *block {
 // genIfindex is "ifindex N".
 func (c *compiler) genIfindex(ifindex uint32) *block {
 	if c.linktype == pcapio.LinkTypeLinuxSLL2 {
-		return c.genCmp(orLinkHdr, 4, sizeW, ifindex)
+		return c.genCmp(orLinkHdr, 4, bpfop.SizeW, ifindex)
 	}
 	if c.savefile() {
 		c.errorf("ifindex not supported on %s when reading savefiles", c.linktype.Description())
 	}
-	return c.genCmp(orLinkHdr, skfAdOffInt+skfAdIfIndex, sizeW, ifindex)
+	return c.genCmp(orLinkHdr, skfAdOffInt+bpfop.SKFAdIfIndex, bpfop.SizeW, ifindex)
 }

@@ -1,8 +1,10 @@
 package filter
 
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
+
 func (c *compiler) genIPFrag() *block {
-	b := newBlock(classJMP|jmpJSET|srcK, 0x1fff)
-	b.stmts = c.loadA(orLinkPL, 6, sizeH)
+	b := newBlock(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x1fff)
+	b.stmts = c.loadA(orLinkPL, 6, bpfop.SizeH)
 	genNot(b)
 	return b
 }
@@ -15,10 +17,10 @@ func (c *compiler) portDir(dir int, what string, atom func(off int) *block) *blo
 }
 
 func (c *compiler) genPortop(port, proto uint32, dir int) *block {
-	tmp := c.genCmp(orLinkPL, 9, sizeB, proto)
+	tmp := c.genCmp(orLinkPL, 9, bpfop.SizeB, proto)
 	b0 := c.genIPFrag()
 	genAnd(tmp, b0)
-	b1 := c.portDir(dir, "ports", func(off int) *block { return c.genCmp(orTranIPv4, off, sizeH, port) })
+	b1 := c.portDir(dir, "ports", func(off int) *block { return c.genCmp(orTranIPv4, off, bpfop.SizeH, port) })
 	genAnd(b0, b1)
 	return b1
 }
@@ -45,8 +47,8 @@ func (c *compiler) genPort(port uint32, ipproto, dir int) *block {
 }
 
 func (c *compiler) genPortop6(port, proto uint32, dir int) *block {
-	b0 := c.genCmp(orLinkPL, 6, sizeB, proto)
-	b1 := c.portDir(dir, "ports", func(off int) *block { return c.genCmp(orTranIPv6, off, sizeH, port) })
+	b0 := c.genCmp(orLinkPL, 6, bpfop.SizeB, proto)
+	b1 := c.portDir(dir, "ports", func(off int) *block { return c.genCmp(orTranIPv6, off, bpfop.SizeH, port) })
 	genAnd(b0, b1)
 	return b1
 }
@@ -62,14 +64,14 @@ func (c *compiler) genPortrangeAtom(rel offrel, off int, v1, v2 uint32) *block {
 	if v1 > v2 {
 		v1, v2 = v2, v1
 	}
-	b1 := c.genCmpGE(rel, off, sizeH, v1)
-	b2 := c.genCmpLE(rel, off, sizeH, v2)
+	b1 := c.genCmpGE(rel, off, bpfop.SizeH, v1)
+	b2 := c.genCmpLE(rel, off, bpfop.SizeH, v2)
 	genAnd(b1, b2)
 	return b2
 }
 
 func (c *compiler) genPortrangeop(p1, p2, proto uint32, dir int) *block {
-	tmp := c.genCmp(orLinkPL, 9, sizeB, proto)
+	tmp := c.genCmp(orLinkPL, 9, bpfop.SizeB, proto)
 	b0 := c.genIPFrag()
 	genAnd(tmp, b0)
 	b1 := c.portDir(dir, "port ranges", func(off int) *block { return c.genPortrangeAtom(orTranIPv4, off, p1, p2) })
@@ -85,7 +87,7 @@ func (c *compiler) genPortrange(p1, p2 uint32, ipproto, dir int) *block {
 }
 
 func (c *compiler) genPortrangeop6(p1, p2, proto uint32, dir int) *block {
-	b0 := c.genCmp(orLinkPL, 6, sizeB, proto)
+	b0 := c.genCmp(orLinkPL, 6, bpfop.SizeB, proto)
 	b1 := c.portDir(dir, "port ranges", func(off int) *block { return c.genPortrangeAtom(orTranIPv6, off, p1, p2) })
 	genAnd(b0, b1)
 	return b1

@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/binary"
 
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -95,35 +96,35 @@ func (c *compiler) genProto(v uint32, proto string, dir int) *block {
 		return c.genLinkType(v)
 	case "ip":
 		b0 := c.genLinkType(ethertypeIP)
-		b1 := c.genCmp(orLinkPL, 9, sizeB, v)
+		b1 := c.genCmp(orLinkPL, 9, bpfop.SizeB, v)
 		genAnd(b0, b1)
 		return b1
 	case "ip6":
 		b0 := c.genLinkType(ethertypeIPv6)
-		b2 := c.genCmp(orLinkPL, 6, sizeB, ipprotoFragment)
-		b1 := c.genCmp(orLinkPL, 40, sizeB, v)
+		b2 := c.genCmp(orLinkPL, 6, bpfop.SizeB, ipprotoFragment)
+		b1 := c.genCmp(orLinkPL, 40, bpfop.SizeB, v)
 		genAnd(b2, b1)
-		b2 = c.genCmp(orLinkPL, 6, sizeB, v)
+		b2 = c.genCmp(orLinkPL, 6, bpfop.SizeB, v)
 		genOr(b2, b1)
 		genAnd(b0, b1)
 		return b1
 	case "iso":
 		if c.linktype == pcapio.LinkTypeFRelay {
-			return c.genCmp(orLinkHdr, 2, sizeH, 0x03<<8|v)
+			return c.genCmp(orLinkHdr, 2, bpfop.SizeH, 0x03<<8|v)
 		}
 		if c.linktype == pcapio.LinkTypeCHDLC {
 			b0 := c.genLinkType(llcsapISONS<<8 | llcsapISONS)
-			b1 := c.genCmp(orLinkPLNoSNAP, 1, sizeB, v)
+			b1 := c.genCmp(orLinkPLNoSNAP, 1, bpfop.SizeB, v)
 			genAnd(b0, b1)
 			return b1
 		}
 		b0 := c.genLinkType(llcsapISONS)
-		b1 := c.genCmp(orLinkPLNoSNAP, 0, sizeB, v)
+		b1 := c.genCmp(orLinkPLNoSNAP, 0, bpfop.SizeB, v)
 		genAnd(b0, b1)
 		return b1
 	case "isis":
 		b0 := c.genProto(isoISIS, "iso", dDefault)
-		b1 := c.genCmp(orLinkPLNoSNAP, 4, sizeB, v)
+		b1 := c.genCmp(orLinkPLNoSNAP, 4, bpfop.SizeB, v)
 		genAnd(b0, b1)
 		return b1
 	}

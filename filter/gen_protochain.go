@@ -1,5 +1,7 @@
 package filter
 
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
+
 // IPv6 extension header protocol numbers.
 const (
 	ipprotoHopOpts = 0
@@ -38,22 +40,22 @@ func (c *compiler) genProtochain(v uint32, proto string) *block {
 	var b0 *block
 	if proto == "ip" {
 		b0 = c.genLinkType(ethertypeIP)
-		add(classLD|modeABS|sizeB, base+9)
-		add(classLDX|modeMSH|sizeB, base)
+		add(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeB, base+9)
+		add(bpfop.ClassLDX|bpfop.ModeMSH|bpfop.SizeB, base)
 	} else {
 		b0 = c.genLinkType(ethertypeIPv6)
-		add(classLD|modeABS|sizeB, base+6)
-		add(classLDX|modeIMM, 40)
+		add(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeB, base+6)
+		add(bpfop.ClassLDX|bpfop.ModeIMM, 40)
 	}
 	again := len(s)
-	fix5 := add(classJMP|jmpJEQ|srcK, v)
-	fix2 := add(classJMP|jmpJEQ|srcK, ipprotoNone)
+	fix5 := add(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, v)
+	fix2 := add(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, ipprotoNone)
 	fix5.jf = fix2
 	var fix3 *stmt
 	if proto == "ip6" {
 		var v6 []*stmt
 		for _, p := range []uint32{ipprotoHopOpts, ipprotoDstOpts, ipprotoRouting, ipprotoFragment} {
-			j := add(classJMP|jmpJEQ|srcK, p)
+			j := add(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, p)
 			if len(v6) == 0 {
 				fix2.jf = j
 			} else {
@@ -62,45 +64,45 @@ func (c *compiler) genProtochain(v uint32, proto string) *block {
 			v6 = append(v6, j)
 		}
 		fix3 = v6[len(v6)-1]
-		advance := add(classLD|modeIND|sizeB, base)
-		add(classST, uint32(reg2))
-		add(classLD|modeIND|sizeB, base+1)
-		add(classALU|aluADD|srcK, 1)
-		add(classALU|aluMUL|srcK, 8)
-		add(classALU|aluADD|srcX, 0)
-		add(classMISC|miscTAX, 0)
-		add(classLD|modeMEM, uint32(reg2))
+		advance := add(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, base)
+		add(bpfop.ClassST, uint32(reg2))
+		add(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, base+1)
+		add(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 1)
+		add(bpfop.ClassALU|bpfop.OpMUL|bpfop.SrcK, 8)
+		add(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0)
+		add(bpfop.ClassMISC|bpfop.MiscTAX, 0)
+		add(bpfop.ClassLD|bpfop.ModeMEM, uint32(reg2))
 		i := len(s)
 		add(opJA, uint32(int32(again-i-1)))
 		for _, j := range v6 {
 			j.jt = advance
 		}
 	} else {
-		fix2.jf = add(classALU|aluADD|srcK, 0)
+		fix2.jf = add(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 0)
 	}
-	ahcheck := add(classJMP|jmpJEQ|srcK, ipprotoAH)
+	ahcheck := add(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, ipprotoAH)
 	if fix3 != nil {
 		fix3.jf = ahcheck
 	}
 	fix4 := ahcheck
-	ahcheck.jt = add(classMISC|miscTXA, 0)
-	add(classLD|modeIND|sizeB, base)
-	add(classST, uint32(reg2))
-	add(classMISC|miscTXA, 0)
-	add(classALU|aluADD|srcK, 1)
-	add(classMISC|miscTAX, 0)
-	add(classLD|modeIND|sizeB, base)
-	add(classALU|aluADD|srcK, 2)
-	add(classALU|aluMUL|srcK, 4)
-	add(classMISC|miscTAX, 0)
-	add(classLD|modeMEM, uint32(reg2))
+	ahcheck.jt = add(bpfop.ClassMISC|bpfop.MiscTXA, 0)
+	add(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, base)
+	add(bpfop.ClassST, uint32(reg2))
+	add(bpfop.ClassMISC|bpfop.MiscTXA, 0)
+	add(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 1)
+	add(bpfop.ClassMISC|bpfop.MiscTAX, 0)
+	add(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, base)
+	add(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 2)
+	add(bpfop.ClassALU|bpfop.OpMUL|bpfop.SrcK, 4)
+	add(bpfop.ClassMISC|bpfop.MiscTAX, 0)
+	add(bpfop.ClassLD|bpfop.ModeMEM, uint32(reg2))
 	i := len(s)
 	add(opJA, uint32(int32(again-i-1)))
-	end := add(classALU|aluADD|srcK, 0)
+	end := add(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 0)
 	fix2.jt = end
 	fix4.jf = end
 	fix5.jt = end
-	b := newBlock(classJMP|jmpJEQ|srcK, v)
+	b := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, v)
 	b.stmts = s
 	c.freeReg(reg2)
 	genAnd(b0, b)

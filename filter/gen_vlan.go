@@ -1,6 +1,10 @@
 package filter
 
-import "github.com/pkttap/pkttap/pcapio"
+import (
+	"github.com/pkttap/pkttap/pcapio"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
+)
 
 // genMPLSLinkType tests the protocol inside an MPLS stack: only IPv4 and
 // IPv6 can be told apart there (bottom of stack, then the IP version).
@@ -14,8 +18,8 @@ func (c *compiler) genMPLSLinkType(llProto uint32) *block {
 	default:
 		c.errorf("unsupported protocol over mpls")
 	}
-	b0 := c.genMcmp(orLinkPL, -2, sizeB, 0x01, 0x01)
-	b1 := c.genMcmp(orLinkPL, 0, sizeB, v, 0xf0)
+	b0 := c.genMcmp(orLinkPL, -2, bpfop.SizeB, 0x01, 0x01)
+	b1 := c.genMcmp(orLinkPL, 0, bpfop.SizeB, v, 0xf0)
 	genAnd(b0, b1)
 	return b1
 }
@@ -34,7 +38,7 @@ func (c *compiler) genVLANVIDTest(vlan uint32) *block {
 	if vlan > 0x0fff {
 		c.errorf("VLAN tag %d greater than maximum %d", vlan, 0x0fff)
 	}
-	return c.genMcmp(orLinkPL, 0, sizeH, vlan, 0x0fff)
+	return c.genMcmp(orLinkPL, 0, bpfop.SizeH, vlan, 0x0fff)
 }
 
 func (c *compiler) genVLANNoExtensions(vlan uint32, hasTag bool) *block {
@@ -55,9 +59,9 @@ func (c *compiler) vlanOffsetAdd(off *absOffset, v uint32) []*stmt {
 		off.reg = c.allocReg()
 	}
 	return []*stmt{
-		newStmt(classLD|modeMEM, uint32(off.reg)),
-		newStmt(classALU|aluADD|srcK, v),
-		newStmt(classST, uint32(off.reg)),
+		newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(off.reg)),
+		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, v),
+		newStmt(bpfop.ClassST, uint32(off.reg)),
 	}
 }
 
@@ -66,8 +70,8 @@ func (c *compiler) vlanOffsetAdd(off *absOffset, v uint32) []*stmt {
 // frames still carrying a tag in the data are matched too, with the
 // offsets kept in registers.
 func (c *compiler) genVLANExtensions(vlan uint32, hasTag bool) *block {
-	b0 := newBlock(classJMP|jmpJEQ|srcK, 1)
-	b0.stmts = []*stmt{newStmt(classLD|sizeB|modeABS, skfAdOff+skfAdVLANTagPresent)}
+	b0 := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 1)
+	b0.stmts = []*stmt{newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, bpfop.SKFAdOff+bpfop.SKFAdVLANTagPresent)}
 	bTPID := c.genVLANTPIDTest()
 	var bVID *block
 	if hasTag {
@@ -81,9 +85,9 @@ func (c *compiler) genVLANExtensions(vlan uint32, hasTag bool) *block {
 	genOr(b0, bTPID)
 	b0 = bTPID
 	if hasTag {
-		ld := newStmt(classLD|sizeB|modeABS, skfAdOff+skfAdVLANTagPresent)
-		jeq := newStmt(classJMP|jmpJEQ|srcK, 1)
-		tag := newStmt(classLD|sizeB|modeABS, skfAdOff+skfAdVLANTag)
+		ld := newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, bpfop.SKFAdOff+bpfop.SKFAdVLANTagPresent)
+		jeq := newStmt(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 1)
+		tag := newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, bpfop.SKFAdOff+bpfop.SKFAdVLANTag)
 		jeq.jt = tag
 		if len(bVID.stmts) > 0 {
 			jeq.jf = bVID.stmts[0]
@@ -122,7 +126,7 @@ func (c *compiler) genVLAN(vlan uint32, hasTag bool) *block {
 func (c *compiler) genMPLS(label uint32, hasLabel bool) *block {
 	var b0 *block
 	if c.labelDepth > 0 {
-		b0 = c.genMcmp(orPrevMPLSHdr, 2, sizeB, 0, 0x01)
+		b0 = c.genMcmp(orPrevMPLSHdr, 2, bpfop.SizeB, 0, 0x01)
 	} else {
 		switch c.linktype {
 		case pcapio.LinkTypeEthernet, pcapio.LinkTypeCHDLC:
@@ -137,7 +141,7 @@ func (c *compiler) genMPLS(label uint32, hasLabel bool) *block {
 		if label > 0xfffff {
 			c.errorf("MPLS label %d greater than maximum %d", label, 0xfffff)
 		}
-		b1 := c.genMcmp(orLinkPL, 0, sizeW, label<<12, 0xfffff000)
+		b1 := c.genMcmp(orLinkPL, 0, bpfop.SizeW, label<<12, 0xfffff000)
 		genAnd(b0, b1)
 		b0 = b1
 	}

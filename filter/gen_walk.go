@@ -1,6 +1,10 @@
 package filter
 
-import "github.com/pkttap/pkttap/pcapio"
+import (
+	"github.com/pkttap/pkttap/pcapio"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
+)
 
 // gen generates the block graph of a boolean expression, walking the tree
 // in source order as libpcap's parser actions run.
@@ -47,11 +51,11 @@ func (c *compiler) genOther(n *otherNode) *block {
 	case "multicast":
 		return c.genMulticast(n.proto)
 	case "less":
-		b := c.genLen(jmpJGT, n.num)
+		b := c.genLen(bpfop.OpJGT, n.num)
 		genNot(b)
 		return b
 	case "greater":
-		return c.genLen(jmpJGE, n.num)
+		return c.genLen(bpfop.OpJGE, n.num)
 	case "byte":
 		return c.genByteOp(n.op, n.num, n.num2)
 	case "inbound":
@@ -80,8 +84,8 @@ func (c *compiler) genOther(n *otherNode) *block {
 }
 
 func (c *compiler) genLen(jmp uint16, n uint32) *block {
-	b := newBlock(classJMP|jmp|srcK, n)
-	b.stmts = []*stmt{newStmt(classLD|modeLEN, 0)}
+	b := newBlock(bpfop.ClassJMP|jmp|bpfop.SrcK, n)
+	b.stmts = []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeLEN, 0)}
 	return b
 }
 
@@ -92,18 +96,18 @@ func (c *compiler) genLen(jmp uint16, n uint32) *block {
 func (c *compiler) genByteOp(op string, idx, val uint32) *block {
 	switch op {
 	case "=":
-		return c.genCmp(orLinkHdr, int(idx), sizeB, val)
+		return c.genCmp(orLinkHdr, int(idx), bpfop.SizeB, val)
 	case "<":
-		return c.genCmpLT(orLinkHdr, int(idx), sizeB, val)
+		return c.genCmpLT(orLinkHdr, int(idx), bpfop.SizeB, val)
 	case ">":
-		return c.genCmpGT(orLinkHdr, int(idx), sizeB, val)
+		return c.genCmpGT(orLinkHdr, int(idx), bpfop.SizeB, val)
 	}
-	alu := uint16(aluAND)
+	alu := uint16(bpfop.OpAND)
 	if op == "|" {
-		alu = aluOR
+		alu = bpfop.OpOR
 	}
-	b := newBlock(classJMP|jmpJEQ|srcK, 0)
-	b.stmts = []*stmt{newStmt(classALU|alu|srcK, val)}
+	b := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 0)
+	b.stmts = []*stmt{newStmt(bpfop.ClassALU|alu|bpfop.SrcK, val)}
 	genNot(b)
 	return b
 }
@@ -115,7 +119,7 @@ func (c *compiler) genPPPoES(sess uint32, hasSess bool) *block {
 		if sess > 0xffff {
 			c.errorf("PPPoE session number %d greater than maximum %d", sess, 0xffff)
 		}
-		b1 := c.genMcmp(orLinkPL, 0, sizeW, sess, 0xffff)
+		b1 := c.genMcmp(orLinkPL, 0, bpfop.SizeW, sess, 0xffff)
 		genAnd(b0, b1)
 		b0 = b1
 	}

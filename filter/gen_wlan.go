@@ -3,6 +3,7 @@ package filter
 import (
 	"strings"
 
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -67,7 +68,7 @@ func (c *compiler) gen80211(n *otherNode) *block {
 		if !c.isWLAN() {
 			c.errorf("frame direction supported only with 802.11 headers")
 		}
-		return c.genMcmp(orLinkHdr, 1, sizeB, v, wlanDirMask)
+		return c.genMcmp(orLinkHdr, 1, bpfop.SizeB, v, wlanDirMask)
 	case "type":
 		t := n.args[0]
 		typ := t.num
@@ -127,7 +128,7 @@ func (c *compiler) genP80211Type(typ, mask uint32) *block {
 	if !c.isWLAN() {
 		c.errorf("802.11 link-layer types supported only on 802.11")
 	}
-	return c.genMcmp(orLinkHdr, 0, sizeB, typ, mask)
+	return c.genMcmp(orLinkHdr, 0, bpfop.SizeB, typ, mask)
 }
 
 // isWLAN reports whether the current link layer is 802.11 with its frame
@@ -144,13 +145,13 @@ func (c *compiler) loadRadiotapLen() []*stmt {
 		return nil
 	}
 	return []*stmt{
-		newStmt(classLD|sizeB|modeABS, 3),
-		newStmt(classALU|aluLSH|srcK, 8),
-		newStmt(classMISC|miscTAX, 0),
-		newStmt(classLD|sizeB|modeABS, 2),
-		newStmt(classALU|aluOR|srcX, 0),
-		newStmt(classST, uint32(c.offLinkHdr.reg)),
-		newStmt(classMISC|miscTAX, 0),
+		newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, 3),
+		newStmt(bpfop.ClassALU|bpfop.OpLSH|bpfop.SrcK, 8),
+		newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
+		newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, 2),
+		newStmt(bpfop.ClassALU|bpfop.OpOR|bpfop.SrcX, 0),
+		newStmt(bpfop.ClassST, uint32(c.offLinkHdr.reg)),
+		newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
 	}
 }
 
@@ -171,34 +172,34 @@ func (c *compiler) load80211HeaderLen(prefix, snext []*stmt) []*stmt {
 	reg := uint32(c.offLinkPL.reg)
 	s := prefix
 	if s == nil {
-		s = []*stmt{newStmt(classLDX|modeIMM, uint32(c.offOuterLinkHdr))}
+		s = []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeIMM, uint32(c.offOuterLinkHdr))}
 	}
 	s = append(s,
-		newStmt(classMISC|miscTXA, 0),
-		newStmt(classALU|aluADD|srcK, 24),
-		newStmt(classST, reg),
-		newStmt(classLD|modeIND|sizeB, 0))
-	j1 := newStmt(classJMP|jmpJSET|srcK, 0x08)
-	j2 := newStmt(classJMP|jmpJSET|srcK, 0x04)
-	jq := newStmt(classJMP|jmpJSET|srcK, 0x80)
-	ld := newStmt(classLD|modeMEM, reg)
+		newStmt(bpfop.ClassMISC|bpfop.MiscTXA, 0),
+		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 24),
+		newStmt(bpfop.ClassST, reg),
+		newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, 0))
+	j1 := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x08)
+	j2 := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x04)
+	jq := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x80)
+	ld := newStmt(bpfop.ClassLD|bpfop.ModeMEM, reg)
 	j1.jt, j1.jf = j2, first
 	j2.jt, j2.jf = first, jq
 	jq.jt, jq.jf = ld, first
-	s = append(s, j1, j2, jq, ld, newStmt(classALU|aluADD|srcK, 2), newStmt(classST, reg))
+	s = append(s, j1, j2, jq, ld, newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 2), newStmt(bpfop.ClassST, reg))
 	if c.linktype == pcapio.LinkTypeIEEE802_11Radio {
 		// radiotap: if the Flags field is present (and no extended
 		// presence bitmap), its "data pad" bit says the 802.11 header
 		// is padded to a multiple of 4.
-		ldPresent := newStmt(classLD|modeABS|sizeW, 4)
-		jFlags := newStmt(classJMP|jmpJSET|srcK, 0x02000000)
-		jExt := newStmt(classJMP|jmpJSET|srcK, 0x00000080)
-		jTSFT := newStmt(classJMP|jmpJSET|srcK, 0x01000000)
-		ld16 := newStmt(classLD|modeABS|sizeB, 16)
-		jPadTSFT := newStmt(classJMP|jmpJSET|srcK, 0x20)
-		ld8 := newStmt(classLD|modeABS|sizeB, 8)
-		jPad := newStmt(classJMP|jmpJSET|srcK, 0x20)
-		roundup := newStmt(classLD|modeMEM, reg)
+		ldPresent := newStmt(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeW, 4)
+		jFlags := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x02000000)
+		jExt := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x00000080)
+		jTSFT := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x01000000)
+		ld16 := newStmt(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeB, 16)
+		jPadTSFT := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x20)
+		ld8 := newStmt(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeB, 8)
+		jPad := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x20)
+		roundup := newStmt(bpfop.ClassLD|bpfop.ModeMEM, reg)
 		jq.jf = ldPresent
 		jFlags.jt, jFlags.jf = jExt, first
 		jExt.jt, jExt.jf = first, jTSFT
@@ -206,14 +207,14 @@ func (c *compiler) load80211HeaderLen(prefix, snext []*stmt) []*stmt {
 		jPadTSFT.jt, jPadTSFT.jf = roundup, first
 		jPad.jt, jPad.jf = roundup, first
 		s = append(s, ldPresent, jFlags, jExt, jTSFT, ld16, jPadTSFT, ld8, jPad, roundup,
-			newStmt(classALU|aluADD|srcK, 3), newStmt(classALU|aluAND|srcK, ^uint32(3)), newStmt(classST, reg))
+			newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 3), newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, ^uint32(3)), newStmt(bpfop.ClassST, reg))
 	}
 	return append(s, snext...)
 }
 
 func (c *compiler) jset(rel offrel, off int, k uint32) *block {
-	b := newBlock(classJMP|jmpJSET|srcK, k)
-	b.stmts = c.loadA(rel, off, sizeB)
+	b := newBlock(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, k)
+	b.stmts = c.loadA(rel, off, bpfop.SizeB)
 	return b
 }
 
@@ -230,16 +231,16 @@ func (c *compiler) genCheck80211DataFrame() *block {
 func (c *compiler) genLLCLinkType(llProto uint32) *block {
 	switch llProto {
 	case llcsapIP, llcsapISONS, llcsapNetBEUI:
-		return c.genCmp(orLLC, 0, sizeH, llProto<<8|llProto)
+		return c.genCmp(orLLC, 0, bpfop.SizeH, llProto<<8|llProto)
 	case llcsapIPX:
-		return c.genCmp(orLLC, 0, sizeB, llcsapIPX)
+		return c.genCmp(orLLC, 0, bpfop.SizeB, llcsapIPX)
 	case ethertypeATALK:
 		return c.genSNAP(0x080007, ethertypeATALK)
 	}
 	if llProto <= etherMTU {
-		return c.genCmp(orLLC, 0, sizeB, llProto)
+		return c.genCmp(orLLC, 0, bpfop.SizeB, llProto)
 	}
-	return c.genCmp(orLLC, 6, sizeH, llProto)
+	return c.genCmp(orLLC, 6, bpfop.SizeH, llProto)
 }
 
 // genWLANHostop tests an 802.11 address by direction.
@@ -251,11 +252,11 @@ func (c *compiler) genWLANHostop(e []byte, dir int) *block {
 	case dAddr1:
 		return c.genBcmp(orLinkHdr, 4, e)
 	case dAddr2, dTA:
-		b0 := c.genMcmp(orLinkHdr, 0, sizeB, wlanTypeCtl, wlanTypeMask)
+		b0 := c.genMcmp(orLinkHdr, 0, bpfop.SizeB, wlanTypeCtl, wlanTypeMask)
 		genNot(b0)
-		b1 := c.genMcmp(orLinkHdr, 0, sizeB, wlanSubtypeCTS, wlanSubtypeMask)
+		b1 := c.genMcmp(orLinkHdr, 0, bpfop.SizeB, wlanSubtypeCTS, wlanSubtypeMask)
 		genNot(b1)
-		b2 := c.genMcmp(orLinkHdr, 0, sizeB, wlanSubtypeACK, wlanSubtypeMask)
+		b2 := c.genMcmp(orLinkHdr, 0, bpfop.SizeB, wlanSubtypeACK, wlanSubtypeMask)
 		genNot(b2)
 		genAnd(b1, b2)
 		genOr(b0, b2)
@@ -267,13 +268,13 @@ func (c *compiler) genWLANHostop(e []byte, dir int) *block {
 		genAnd(b2, b1)
 		return b1
 	case dAddr3:
-		b0 := c.genMcmp(orLinkHdr, 0, sizeB, wlanTypeCtl, wlanTypeMask)
+		b0 := c.genMcmp(orLinkHdr, 0, bpfop.SizeB, wlanTypeCtl, wlanTypeMask)
 		genNot(b0)
 		b1 := c.genBcmp(orLinkHdr, 16, e)
 		genAnd(b0, b1)
 		return b1
 	case dAddr4:
-		b0 := c.genMcmp(orLinkHdr, 1, sizeB, wlanDirDSToDS, wlanDirMask)
+		b0 := c.genMcmp(orLinkHdr, 1, bpfop.SizeB, wlanDirDSToDS, wlanDirMask)
 		b1 := c.genBcmp(orLinkHdr, 24, e)
 		genAnd(b0, b1)
 		return b1
@@ -334,9 +335,9 @@ var llcUSubtypes = []nameVal{{"ui", 0x03}, {"ua", 0x63}, {"disc", 0x43}, {"dm", 
 func (c *compiler) genLLCInternal() *block {
 	switch c.linktype {
 	case pcapio.LinkTypeEthernet:
-		b0 := c.genCmpGT(orLinkType, 0, sizeH, etherMTU)
+		b0 := c.genCmpGT(orLinkType, 0, bpfop.SizeH, etherMTU)
 		genNot(b0)
-		b1 := c.genCmp(orLLC, 0, sizeH, 0xffff)
+		b1 := c.genCmp(orLLC, 0, bpfop.SizeH, 0xffff)
 		genNot(b1)
 		genAnd(b0, b1)
 		return b1
@@ -376,7 +377,7 @@ func (c *compiler) genLLCPrimitive(name string) *block {
 		}
 	}
 	b0 := c.genLLCInternal()
-	b1 := c.genMcmp(orLLC, 2, sizeB, v, mask)
+	b1 := c.genMcmp(orLLC, 2, bpfop.SizeB, v, mask)
 	genAnd(b0, b1)
 	return b1
 }

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/net/bpf"
 
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -24,25 +25,25 @@ const (
 func fixCookedOffsets(raw []bpf.RawInstruction, lt pcapio.LinkType) error {
 	for i := range raw {
 		p := &raw[i]
-		cls := p.Op & 0x07
-		mode := p.Op & 0xe0
-		if (cls != classLD && cls != classLDX) || (mode != modeABS && mode != modeIND && mode != modeMSH) {
+		cls := bpfop.Class(p.Op)
+		mode := bpfop.Mode(p.Op)
+		if (cls != bpfop.ClassLD && cls != bpfop.ClassLDX) || (mode != bpfop.ModeABS && mode != bpfop.ModeIND && mode != bpfop.ModeMSH) {
 			continue
 		}
-		if p.K >= skfAdOff {
+		if p.K >= bpfop.SKFAdOff {
 			continue
 		}
 		var hdr uint32 = sllHdrLen
-		fields := map[uint32]uint32{0: skfAdPktType, 14: skfAdProtocol}
+		fields := map[uint32]uint32{0: bpfop.SKFAdPktType, 14: bpfop.SKFAdProtocol}
 		if lt == pcapio.LinkTypeLinuxSLL2 {
 			hdr = sll2HdrLen
-			fields = map[uint32]uint32{0: skfAdProtocol, 4: skfAdIfIndex, 10: skfAdPktType}
+			fields = map[uint32]uint32{0: bpfop.SKFAdProtocol, 4: bpfop.SKFAdIfIndex, 10: bpfop.SKFAdPktType}
 		}
 		switch f, ok := fields[p.K]; {
 		case p.K >= hdr:
 			p.K -= hdr
 		case ok:
-			p.K = skfAdOff + f
+			p.K = bpfop.SKFAdOff + f
 		case int32(p.K) > 0:
 			return fmt.Errorf("instruction %d reads byte %d of the %s header, which a Linux socket filter cannot see; filter after capture instead (TargetFile)", i, p.K, lt)
 		}
