@@ -1,17 +1,6 @@
 package vm
 
-// Linux ancillary data offsets (linux/filter.h): an absolute load at
-// skfAdOff+field reads packet metadata instead of packet bytes.
-const (
-	skfAdOff            = 0xfffff000 // SKF_AD_OFF, -4096 as uint32
-	skfAdProtocol       = 0
-	skfAdPktType        = 4
-	skfAdIfIndex        = 8
-	skfAdVLANTag        = 44
-	skfAdVLANTagPresent = 48
-	skfAdVLANTPID       = 60
-	skfAdMax            = 64
-)
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
 
 // Metadata is what the kernel knows about a live packet beyond its bytes;
 // RunWithMetadata answers Linux ancillary loads (SKF_AD_*) from it.
@@ -37,7 +26,7 @@ type Metadata struct {
 
 // isAncillary reports whether an absolute load at k reads ancillary data.
 func isAncillary(k uint32) bool {
-	return k >= skfAdOff && k < skfAdOff+skfAdMax
+	return k >= bpfop.SKFAdOff && k < bpfop.SKFAdOff+bpfop.SKFAdMax
 }
 
 // ancillary returns the value of ancillary field f (an offset from
@@ -48,20 +37,20 @@ func ancillary(md *Metadata, f uint32) (uint32, bool) {
 		return 0, false
 	}
 	switch f {
-	case skfAdProtocol:
+	case bpfop.SKFAdProtocol:
 		return uint32(md.Protocol), true
-	case skfAdPktType:
+	case bpfop.SKFAdPktType:
 		return uint32(md.PktType), true
-	case skfAdIfIndex:
+	case bpfop.SKFAdIfIndex:
 		return uint32(md.IfIndex), true
-	case skfAdVLANTag:
+	case bpfop.SKFAdVLANTag:
 		return uint32(md.VLANTCI), true
-	case skfAdVLANTagPresent:
+	case bpfop.SKFAdVLANTagPresent:
 		if md.VLANPresent {
 			return 1, true
 		}
 		return 0, true
-	case skfAdVLANTPID:
+	case bpfop.SKFAdVLANTPID:
 		return uint32(md.VLANTPID), true
 	}
 	return 0, false

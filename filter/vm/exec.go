@@ -1,6 +1,10 @@
 package vm
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
+)
 
 // loopSlack is how many backward jumps a packet may take beyond one per
 // captured byte before the program is deemed to loop forever.
@@ -80,13 +84,13 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			a = o.k
 			pc += opSize
 		case xLdMem:
-			a = mem[o.k&(memWords-1)]
+			a = mem[o.k&(bpfop.MemWords-1)]
 			pc += opSize
 		case xLdxImm:
 			x = o.k
 			pc += opSize
 		case xLdxMem:
-			x = mem[o.k&(memWords-1)]
+			x = mem[o.k&(bpfop.MemWords-1)]
 			pc += opSize
 		case xLdxLen:
 			x = f.wireLen
@@ -97,10 +101,10 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			}
 			pc += opSize
 		case xSt:
-			mem[o.k&(memWords-1)] = a
+			mem[o.k&(bpfop.MemWords-1)] = a
 			pc += opSize
 		case xStx:
-			mem[o.k&(memWords-1)] = x
+			mem[o.k&(bpfop.MemWords-1)] = x
 			pc += opSize
 		case xJa:
 			pc = uintptr(o.jt)
@@ -333,7 +337,7 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 
 // frame is the interpreter state that is not kept in registers.
 type frame struct {
-	mem     [memWords]uint32
+	mem     [bpfop.MemWords]uint32
 	wireLen uint32
 	back    int // backward jumps taken
 	md      *Metadata

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // decodeFuzz turns fuzz input into a program, a packet, a wire length and
@@ -36,7 +38,7 @@ func decodeFuzz(in []byte) ([]bpf.RawInstruction, []byte, int, *Metadata) {
 			}
 			switch ri.Op {
 			case codeLdMem, codeLdxMem, codeSt, codeStx:
-				ri.K %= memWords
+				ri.K %= bpfop.MemWords
 			case codeDivK, codeModK:
 				ri.K |= 1
 			case codeJa:

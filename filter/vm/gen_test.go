@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // This file holds the random program and packet generators shared by the
@@ -30,7 +32,7 @@ func randomOffset(r *rand.Rand) uint32 {
 	case 0:
 		return 0xffffffff - uint32(r.IntN(8))
 	case 1:
-		return skfAdOff + uint32(r.IntN(skfAdMax))
+		return bpfop.SKFAdOff + uint32(r.IntN(bpfop.SKFAdMax))
 	case 2:
 		return r.Uint32()
 	}
@@ -76,7 +78,7 @@ func randomInsn(r *rand.Rand, pos, last int) bpf.RawInstruction {
 				ri.K = uint32(r.IntN(64))
 			}
 		case codeLdMem, codeLdxMem, codeSt, codeStx:
-			ri.K = uint32(r.IntN(memWords))
+			ri.K = uint32(r.IntN(bpfop.MemWords))
 		case codeJa:
 			if maxSkip < 0 {
 				continue
@@ -92,7 +94,7 @@ func randomInsn(r *rand.Rand, pos, last int) bpf.RawInstruction {
 		default:
 			ri.K = randomConst(r)
 		}
-		if ri.Op&0x07 == classJMP && c != codeJa {
+		if bpfop.Class(ri.Op) == bpfop.ClassJMP && c != codeJa {
 			if maxSkip < 0 {
 				continue
 			}
@@ -145,7 +147,7 @@ func randomPattern(r *rand.Rand, pos, last int) []bpf.RawInstruction {
 // fills the scratch memory first (libpcap leaves it uninitialised).
 func randomProgram(r *rand.Rand) []bpf.RawInstruction {
 	p := []bpf.RawInstruction{{Op: codeLdImm, K: randomConst(r)}}
-	for i := range memWords {
+	for i := range bpfop.MemWords {
 		p = append(p, bpf.RawInstruction{Op: codeSt, K: uint32(i)})
 	}
 	body := 1 + r.IntN(40)
@@ -197,7 +199,7 @@ func randomPacket(r *rand.Rand) testPacket {
 // from md, a bounded number of backward jumps).
 func reference(prog []bpf.RawInstruction, data []byte, wireLen uint32, md *Metadata) uint32 {
 	var a, x uint32
-	var mem [memWords]uint32
+	var mem [bpfop.MemWords]uint32
 	budget := len(data) + loopSlack
 	buflen := uint64(len(data))
 	load := func(off uint64, size uint64) (uint32, bool) {
@@ -212,7 +214,7 @@ func reference(prog []bpf.RawInstruction, data []byte, wireLen uint32, md *Metad
 		}
 		return uint32(data[off]), true
 	}
-	sizeOf := map[uint16]uint64{0x00: 4, 0x08: 2, 0x10: 1}
+	sizeOf := map[uint16]uint64{bpfop.SizeW: 4, bpfop.SizeH: 2, bpfop.SizeB: 1}
 	for pc := 0; ; pc++ {
 		ri := prog[pc]
 		k := ri.K
@@ -224,16 +226,16 @@ func reference(prog []bpf.RawInstruction, data []byte, wireLen uint32, md *Metad
 			return a
 		case codeLdWAbs, codeLdHAbs, codeLdBAbs:
 			if isAncillary(k) {
-				if a, ok = ancillary(md, k-skfAdOff); !ok {
+				if a, ok = ancillary(md, k-bpfop.SKFAdOff); !ok {
 					return 0
 				}
 				continue
 			}
-			if a, ok = load(uint64(k), sizeOf[ri.Op&0x18]); !ok {
+			if a, ok = load(uint64(k), sizeOf[bpfop.Size(ri.Op)]); !ok {
 				return 0
 			}
 		case codeLdWInd, codeLdHInd, codeLdBInd:
-			if a, ok = load(uint64(x)+uint64(k), sizeOf[ri.Op&0x18]); !ok {
+			if a, ok = load(uint64(x)+uint64(k), sizeOf[bpfop.Size(ri.Op)]); !ok {
 				return 0
 			}
 		case codeLdLen:
@@ -267,16 +269,16 @@ func reference(prog []bpf.RawInstruction, data []byte, wireLen uint32, md *Metad
 			pc += int(int32(k))
 		case codeJeqK, codeJeqX, codeJgtK, codeJgtX, codeJgeK, codeJgeX, codeJsetK, codeJsetX:
 			v := k
-			if ri.Op&0x08 != 0 {
+			if bpfop.Src(ri.Op) == bpfop.SrcX {
 				v = x
 			}
 			var cond bool
-			switch ri.Op & 0xf0 {
-			case 0x10:
+			switch bpfop.Op(ri.Op) {
+			case bpfop.OpJEQ:
 				cond = a == v
-			case 0x20:
+			case bpfop.OpJGT:
 				cond = a > v
-			case 0x30:
+			case bpfop.OpJGE:
 				cond = a >= v
 			default:
 				cond = a&v != 0
@@ -294,41 +296,41 @@ func reference(prog []bpf.RawInstruction, data []byte, wireLen uint32, md *Metad
 			a = x
 		default: // ALU
 			v := k
-			if ri.Op&0x08 != 0 {
+			if bpfop.Src(ri.Op) == bpfop.SrcX {
 				v = x
 			} else if ri.Op == codeLshK || ri.Op == codeRshK {
 				v &= 31
 			}
-			switch ri.Op & 0xf0 {
-			case 0x00:
+			switch bpfop.Op(ri.Op) {
+			case bpfop.OpADD:
 				a += v
-			case 0x10:
+			case bpfop.OpSUB:
 				a -= v
-			case 0x20:
+			case bpfop.OpMUL:
 				a *= v
-			case 0x30:
+			case bpfop.OpDIV:
 				if v == 0 {
 					return 0
 				}
 				a /= v
-			case 0x90:
+			case bpfop.OpMOD:
 				if v == 0 {
 					return 0
 				}
 				a %= v
-			case 0x40:
+			case bpfop.OpOR:
 				a |= v
-			case 0x50:
+			case bpfop.OpAND:
 				a &= v
-			case 0xa0:
+			case bpfop.OpXOR:
 				a ^= v
-			case 0x60:
+			case bpfop.OpLSH:
 				if v >= 32 {
 					a = 0
 				} else {
 					a <<= v
 				}
-			case 0x70:
+			case bpfop.OpRSH:
 				if v >= 32 {
 					a = 0
 				} else {

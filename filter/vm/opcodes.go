@@ -1,74 +1,69 @@
 package vm
 
-// Classic BPF opcode fields (the layout of bpf.RawInstruction.Op):
-//
-//	7 6 5 | 4 3 | 2 1 0
-//	mode  | size| class      loads and stores
-//	op        |s| class      ALU and jumps (s: 0 = K, 1 = X)
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
+
+// The opcodes libpcap's interpreter executes, as the OR of their fields
+// (see bpfop); any other opcode is invalid.
 const (
-	classLD   = 0x00
-	classLDX  = 0x01
-	classST   = 0x02
-	classSTX  = 0x03
-	classALU  = 0x04
-	classJMP  = 0x05
-	classRET  = 0x06
-	classMISC = 0x07
+	codeLdWAbs = bpfop.ClassLD | bpfop.SizeW | bpfop.ModeABS
+	codeLdHAbs = bpfop.ClassLD | bpfop.SizeH | bpfop.ModeABS
+	codeLdBAbs = bpfop.ClassLD | bpfop.SizeB | bpfop.ModeABS
+	codeLdWInd = bpfop.ClassLD | bpfop.SizeW | bpfop.ModeIND
+	codeLdHInd = bpfop.ClassLD | bpfop.SizeH | bpfop.ModeIND
+	codeLdBInd = bpfop.ClassLD | bpfop.SizeB | bpfop.ModeIND
+	codeLdLen  = bpfop.ClassLD | bpfop.SizeW | bpfop.ModeLEN
+	codeLdImm  = bpfop.ClassLD | bpfop.SizeW | bpfop.ModeIMM
+	codeLdMem  = bpfop.ClassLD | bpfop.SizeW | bpfop.ModeMEM
+	codeLdxImm = bpfop.ClassLDX | bpfop.SizeW | bpfop.ModeIMM
+	codeLdxMem = bpfop.ClassLDX | bpfop.SizeW | bpfop.ModeMEM
+	codeLdxLen = bpfop.ClassLDX | bpfop.SizeW | bpfop.ModeLEN
+	codeLdxMsh = bpfop.ClassLDX | bpfop.SizeB | bpfop.ModeMSH
+	codeSt     = bpfop.ClassST
+	codeStx    = bpfop.ClassSTX
+	codeJa     = bpfop.ClassJMP | bpfop.OpJA
+	codeJeqK   = bpfop.ClassJMP | bpfop.OpJEQ | bpfop.SrcK
+	codeJeqX   = bpfop.ClassJMP | bpfop.OpJEQ | bpfop.SrcX
+	codeJgtK   = bpfop.ClassJMP | bpfop.OpJGT | bpfop.SrcK
+	codeJgtX   = bpfop.ClassJMP | bpfop.OpJGT | bpfop.SrcX
+	codeJgeK   = bpfop.ClassJMP | bpfop.OpJGE | bpfop.SrcK
+	codeJgeX   = bpfop.ClassJMP | bpfop.OpJGE | bpfop.SrcX
+	codeJsetK  = bpfop.ClassJMP | bpfop.OpJSET | bpfop.SrcK
+	codeJsetX  = bpfop.ClassJMP | bpfop.OpJSET | bpfop.SrcX
+	codeAddK   = bpfop.ClassALU | bpfop.OpADD | bpfop.SrcK
+	codeAddX   = bpfop.ClassALU | bpfop.OpADD | bpfop.SrcX
+	codeSubK   = bpfop.ClassALU | bpfop.OpSUB | bpfop.SrcK
+	codeSubX   = bpfop.ClassALU | bpfop.OpSUB | bpfop.SrcX
+	codeMulK   = bpfop.ClassALU | bpfop.OpMUL | bpfop.SrcK
+	codeMulX   = bpfop.ClassALU | bpfop.OpMUL | bpfop.SrcX
+	codeDivK   = bpfop.ClassALU | bpfop.OpDIV | bpfop.SrcK
+	codeDivX   = bpfop.ClassALU | bpfop.OpDIV | bpfop.SrcX
+	codeOrK    = bpfop.ClassALU | bpfop.OpOR | bpfop.SrcK
+	codeOrX    = bpfop.ClassALU | bpfop.OpOR | bpfop.SrcX
+	codeAndK   = bpfop.ClassALU | bpfop.OpAND | bpfop.SrcK
+	codeAndX   = bpfop.ClassALU | bpfop.OpAND | bpfop.SrcX
+	codeLshK   = bpfop.ClassALU | bpfop.OpLSH | bpfop.SrcK
+	codeLshX   = bpfop.ClassALU | bpfop.OpLSH | bpfop.SrcX
+	codeRshK   = bpfop.ClassALU | bpfop.OpRSH | bpfop.SrcK
+	codeRshX   = bpfop.ClassALU | bpfop.OpRSH | bpfop.SrcX
+	codeNeg    = bpfop.ClassALU | bpfop.OpNEG
+	codeModK   = bpfop.ClassALU | bpfop.OpMOD | bpfop.SrcK
+	codeModX   = bpfop.ClassALU | bpfop.OpMOD | bpfop.SrcX
+	codeXorK   = bpfop.ClassALU | bpfop.OpXOR | bpfop.SrcK
+	codeXorX   = bpfop.ClassALU | bpfop.OpXOR | bpfop.SrcX
+	codeRetK   = bpfop.ClassRET | bpfop.RvalK
+	codeRetA   = bpfop.ClassRET | bpfop.RvalA
+	codeTax    = bpfop.ClassMISC | bpfop.MiscTAX
+	codeTxa    = bpfop.ClassMISC | bpfop.MiscTXA
 )
 
-// The opcodes libpcap's interpreter executes; any other opcode is invalid.
 const (
-	codeLdWAbs  = 0x20
-	codeLdHAbs  = 0x28
-	codeLdBAbs  = 0x30
-	codeLdWInd  = 0x40
-	codeLdHInd  = 0x48
-	codeLdBInd  = 0x50
-	codeLdLen   = 0x80
-	codeLdImm   = 0x00
-	codeLdMem   = 0x60
-	codeLdxImm  = 0x01
-	codeLdxMem  = 0x61
-	codeLdxLen  = 0x81
-	codeLdxMsh  = 0xb1
-	codeSt      = 0x02
-	codeStx     = 0x03
-	codeJa      = 0x05
-	codeJeqK    = 0x15
-	codeJeqX    = 0x1d
-	codeJgtK    = 0x25
-	codeJgtX    = 0x2d
-	codeJgeK    = 0x35
-	codeJgeX    = 0x3d
-	codeJsetK   = 0x45
-	codeJsetX   = 0x4d
-	codeAddK    = 0x04
-	codeAddX    = 0x0c
-	codeSubK    = 0x14
-	codeSubX    = 0x1c
-	codeMulK    = 0x24
-	codeMulX    = 0x2c
-	codeDivK    = 0x34
-	codeDivX    = 0x3c
-	codeOrK     = 0x44
-	codeOrX     = 0x4c
-	codeAndK    = 0x54
-	codeAndX    = 0x5c
-	codeLshK    = 0x64
-	codeLshX    = 0x6c
-	codeRshK    = 0x74
-	codeRshX    = 0x7c
-	codeNeg     = 0x84
-	codeModK    = 0x94
-	codeModX    = 0x9c
-	codeXorK    = 0xa4
-	codeXorX    = 0xac
-	codeRetK    = 0x06
-	codeRetA    = 0x16
-	codeTax     = 0x07
-	codeTxa     = 0x87
-	memWords    = 16
-	maxProgram  = 1 << 16
+	// maxProgram is the longest program New accepts, more than the
+	// kernel's BPF_MAXINSNS, which libpcap's userland interpreter does not
+	// apply.
+	maxProgram = 1 << 16
+	// maxAbsolute is the largest absolute load offset that can read packet
+	// bytes; a load at a larger offset outside the ancillary range rejects
+	// the packet.
 	maxAbsolute = 1<<31 - 1
 )
 

@@ -4,6 +4,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // An op is one pre-decoded step of a translated program. ops[i] stands for
@@ -182,7 +184,7 @@ func translate(prog []bpf.RawInstruction) ([]op, []jcase) {
 		case codeLdWAbs, codeLdHAbs, codeLdBAbs:
 			o.code = absLoad(ri)
 			if o.code == xAnc {
-				o.k = ri.K - skfAdOff
+				o.k = ri.K - bpfop.SKFAdOff
 			}
 		case codeJa:
 			t := uint32(i+1) + ri.K
@@ -195,7 +197,7 @@ func translate(prog []bpf.RawInstruction) ([]op, []jcase) {
 			o.jt = t
 		default:
 			o.code = simple[ri.Op]
-			if ri.Op&0x07 == classJMP {
+			if bpfop.Class(ri.Op) == bpfop.ClassJMP {
 				o.jt = uint32(follow(prog, i+1+int(ri.Jt)))
 				o.jf = uint32(follow(prog, i+1+int(ri.Jf)))
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // ProgramError reports an instruction that makes a program invalid.
@@ -56,8 +58,8 @@ func validate(prog []bpf.RawInstruction) error {
 		}
 		switch ri.Op {
 		case codeLdMem, codeLdxMem, codeSt, codeStx:
-			if ri.K >= memWords {
-				return bad(i, "scratch memory index %d out of range 0-%d", ri.K, memWords-1)
+			if ri.K >= bpfop.MemWords {
+				return bad(i, "scratch memory index %d out of range 0-%d", ri.K, bpfop.MemWords-1)
 			}
 		case codeDivK, codeModK:
 			if ri.K == 0 {
@@ -71,7 +73,7 @@ func validate(prog []bpf.RawInstruction) error {
 				return bad(i, "jump target %d outside the program (0-%d)", int32(t), n-1)
 			}
 		}
-		if ri.Op&0x07 == classJMP && ri.Op != codeJa {
+		if bpfop.Class(ri.Op) == bpfop.ClassJMP && ri.Op != codeJa {
 			if i+1+int(ri.Jt) >= n {
 				return bad(i, "true-branch target %d outside the program (0-%d)", i+1+int(ri.Jt), n-1)
 			}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
 // ins builds a raw instruction.
@@ -111,16 +113,16 @@ func TestRunEdgeCases(t *testing.T) {
 		{"jset x", []bpf.RawInstruction{ins(codeLdxImm, 0, 0, 6), ins(codeLdBAbs, 0, 0, 3), ins(codeJsetX, 0, 1, 0), ins(codeRetK, 0, 0, 10), ins(codeRetK, 0, 0, 20)}, seq(4), 4, nil, 10},
 		{"jump target is a fused op's jump", []bpf.RawInstruction{
 			ins(codeLdImm, 0, 0, 7), ins(codeJeqK, 1, 0, 7), ins(codeLdBAbs, 0, 0, 3), ins(codeJeqK, 0, 1, 7), ins(codeRetK, 0, 0, 10), ins(codeRetK, 0, 0, 20)}, seq(4), 4, nil, 10},
-		{"ancillary without metadata rejects", []bpf.RawInstruction{ins(codeLdBAbs, 0, 0, skfAdOff+skfAdVLANTagPresent), ins(codeRetK, 0, 0, 1)}, seq(64), 64, nil, 0},
-		{"vlan present", []bpf.RawInstruction{ins(codeLdBAbs, 0, 0, skfAdOff+skfAdVLANTagPresent), retA}, seq(64), 64, &Metadata{VLANPresent: true}, 1},
-		{"vlan absent", []bpf.RawInstruction{ins(codeLdBAbs, 0, 0, skfAdOff+skfAdVLANTagPresent), ins(codeJeqK, 0, 1, 0), ins(codeRetK, 0, 0, 5), ins(codeRetK, 0, 0, 6)}, seq(64), 64, &Metadata{}, 5},
-		{"vlan tci", []bpf.RawInstruction{ins(codeLdHAbs, 0, 0, skfAdOff+skfAdVLANTag), retA}, nil, 0, &Metadata{VLANPresent: true, VLANTCI: 0xe064}, 0xe064},
-		{"vlan tpid", []bpf.RawInstruction{ins(codeLdWAbs, 0, 0, skfAdOff+skfAdVLANTPID), retA}, nil, 0, &Metadata{VLANTPID: 0x88a8}, 0x88a8},
-		{"protocol", []bpf.RawInstruction{ins(codeLdHAbs, 0, 0, skfAdOff+skfAdProtocol), retA}, nil, 0, &Metadata{Protocol: 0x86dd}, 0x86dd},
-		{"pkttype", []bpf.RawInstruction{ins(codeLdBAbs, 0, 0, skfAdOff+skfAdPktType), retA}, nil, 0, &Metadata{PktType: 4}, 4},
-		{"ifindex", []bpf.RawInstruction{ins(codeLdWAbs, 0, 0, skfAdOff+skfAdIfIndex), retA}, nil, 0, &Metadata{IfIndex: 42}, 42},
-		{"unsupported ancillary rejects", []bpf.RawInstruction{ins(codeLdWAbs, 0, 0, skfAdOff+20), ins(codeRetK, 0, 0, 1)}, nil, 0, &Metadata{}, 0},
-		{"ancillary is only absolute", []bpf.RawInstruction{ins(codeLdBInd, 0, 0, skfAdOff+skfAdVLANTagPresent), ins(codeRetK, 0, 0, 1)}, seq(8), 8, &Metadata{VLANPresent: true}, 0},
+		{"ancillary without metadata rejects", []bpf.RawInstruction{ins(codeLdBAbs, 0, 0, bpfop.SKFAdOff+bpfop.SKFAdVLANTagPresent), ins(codeRetK, 0, 0, 1)}, seq(64), 64, nil, 0},
+		{"vlan present", []bpf.RawInstruction{ins(codeLdBAbs, 0, 0, bpfop.SKFAdOff+bpfop.SKFAdVLANTagPresent), retA}, seq(64), 64, &Metadata{VLANPresent: true}, 1},
+		{"vlan absent", []bpf.RawInstruction{ins(codeLdBAbs, 0, 0, bpfop.SKFAdOff+bpfop.SKFAdVLANTagPresent), ins(codeJeqK, 0, 1, 0), ins(codeRetK, 0, 0, 5), ins(codeRetK, 0, 0, 6)}, seq(64), 64, &Metadata{}, 5},
+		{"vlan tci", []bpf.RawInstruction{ins(codeLdHAbs, 0, 0, bpfop.SKFAdOff+bpfop.SKFAdVLANTag), retA}, nil, 0, &Metadata{VLANPresent: true, VLANTCI: 0xe064}, 0xe064},
+		{"vlan tpid", []bpf.RawInstruction{ins(codeLdWAbs, 0, 0, bpfop.SKFAdOff+bpfop.SKFAdVLANTPID), retA}, nil, 0, &Metadata{VLANTPID: 0x88a8}, 0x88a8},
+		{"protocol", []bpf.RawInstruction{ins(codeLdHAbs, 0, 0, bpfop.SKFAdOff+bpfop.SKFAdProtocol), retA}, nil, 0, &Metadata{Protocol: 0x86dd}, 0x86dd},
+		{"pkttype", []bpf.RawInstruction{ins(codeLdBAbs, 0, 0, bpfop.SKFAdOff+bpfop.SKFAdPktType), retA}, nil, 0, &Metadata{PktType: 4}, 4},
+		{"ifindex", []bpf.RawInstruction{ins(codeLdWAbs, 0, 0, bpfop.SKFAdOff+bpfop.SKFAdIfIndex), retA}, nil, 0, &Metadata{IfIndex: 42}, 42},
+		{"unsupported ancillary rejects", []bpf.RawInstruction{ins(codeLdWAbs, 0, 0, bpfop.SKFAdOff+20), ins(codeRetK, 0, 0, 1)}, nil, 0, &Metadata{}, 0},
+		{"ancillary is only absolute", []bpf.RawInstruction{ins(codeLdBInd, 0, 0, bpfop.SKFAdOff+bpfop.SKFAdVLANTagPresent), ins(codeRetK, 0, 0, 1)}, seq(8), 8, &Metadata{VLANPresent: true}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
