@@ -1,17 +1,20 @@
 // Package bpfop defines the fields of a classic BPF opcode, the limits of
 // the classic BPF machine and the Linux ancillary data offsets, once for
 // the code generator (filter), the optimizer (bpfopt) and the interpreter
-// (vm). The names follow <pcap/bpf.h> and <linux/filter.h> without their
-// BPF_ and SKF_ prefixes: BPF_LD is ClassLD, BPF_ABS is ModeABS, BPF_JEQ
-// is OpJEQ, SKF_AD_OFF is SKFAdOff.
+// (vm). Each name is the <pcap/bpf.h> one with its field in front: BPF_LD
+// is ClassLD, BPF_ABS is ModeABS, BPF_JEQ is OpJEQ, BPF_K is SrcK; the Linux
+// offsets keep their <linux/filter.h> names in Go case: SKF_AD_OFF is
+// SKFAdOff.
 //
-// An opcode is 16 bits of which classic BPF uses the low 8:
+// An opcode is 16 bits of which classic BPF uses the low 8. Bits 2-0 are
+// the class; what the other bits hold depends on it:
 //
-//	class      fields (bits)                    class (bits)
-//	LD, LDX    mode (7-5), size (4-3)           2-0
-//	ALU, JMP   op (7-4), src (3)                2-0
-//	RET        rval (4-3)                       2-0
-//	MISC       miscop (7-3)                     2-0
+//	class      bits 7-3
+//	LD, LDX    mode (7-5), size (4-3)
+//	ST, STX    unused
+//	ALU, JMP   op (7-4), src (3)
+//	RET        rval (4-3)
+//	MISC       miscop (7-3)
 //
 // A whole opcode is the OR of its fields, e.g. ClassLD|SizeH|ModeABS for
 // "ldh [k]"; the functions Class, Size, Mode, Op, Src, Rval and MiscOp
