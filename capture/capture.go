@@ -100,9 +100,10 @@ func (c *Capture) NextInto(buf []byte) (pcapio.Packet, error) {
 
 // NextZeroCopy is Next without the copy: the returned packet's Data points
 // into the capture's own buffer (the file reader's or the kernel's ring) and
-// is valid only until the next call to Next, NextZeroCopy or Close. Use it
-// to look at each packet once and move on (count it, match it, write it to
-// a Dump); copy what must be kept. It does not allocate for each packet.
+// is valid only until the next call to Next, NextInto, NextZeroCopy or
+// Close. Use it to look at each packet once and move on (count it, match
+// it, write it to a Dump); copy what must be kept. It does not allocate for
+// each packet.
 func (c *Capture) NextZeroCopy() (pcapio.Packet, error) { return c.next(false) }
 
 // next returns the next packet that passes the filter, cut to the snap

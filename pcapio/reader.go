@@ -140,7 +140,8 @@ func (r *Reader) NextInto(buf []byte) (Packet, error) {
 }
 
 // NextZeroCopy is Next without the copy: Data points into the Reader's
-// buffer and is valid only until the next call to Next or NextZeroCopy.
+// buffer and is valid only until the next call to Next, NextInto or
+// NextZeroCopy.
 // It makes no allocation per packet (a packet with a pcapng comment
 // allocates the Comment string). Use it on hot paths that look at each
 // packet once; copy what must be kept.
