@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -97,22 +98,38 @@ func TestBrowserLive(t *testing.T) {
 	waitJS(t, ctx, "filtered while capturing", fmt.Sprintf(`document.getElementById('status-count').textContent === 'Displayed %d of 45 (capturing…)'`, long))
 	pair.SendUDP(t, 5555, big...)
 	waitJS(t, ctx, "filtered count grows", fmt.Sprintf(`document.getElementById('status-count').textContent === 'Displayed %d of 50 (capturing…)'`, long+5))
+	// Applying a filter follows the end again, though the user had
+	// scrolled to the top before.
+	waitJS(t, ctx, "the filtered list follows the end", `(() => { const s = document.getElementById('list-scroll');
+		return s.scrollHeight > s.clientHeight && s.scrollTop > 0 && document.querySelector('#list-rows .row[data-no="50"]') !== null; })()`)
 	screenshot(t, ctx, "live-filtered-running")
 	evalJS[bool](t, ctx, `(document.getElementById('filter-input').value = '', true)`)
 	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
 	waitJS(t, ctx, "unfiltered", `document.getElementById('status-count').textContent === 'Displayed 50 of 50 (capturing…)'`)
 
+	// A link to one packet of a running capture shows that packet: the
+	// list does not jump to the end when the next snapshot arrives.
+	link := evalJS[string](t, ctx, `location.origin + location.pathname`) + "?p=3"
+	do1(t, ctx, chromedp.Navigate(link))
+	waitJS(t, ctx, "packet 3 selected from the link", `document.querySelector('#list-rows .row.selected') !== null && document.querySelector('#list-rows .row.selected').dataset.no === '3'`)
+	pair.SendUDP(t, 5555, livePayloads("linked", 1)...)
+	waitJS(t, ctx, "51 rows", `document.getElementById('status-count').textContent === 'Displayed 51 of 51 (capturing…)'`)
+	time.Sleep(300 * time.Millisecond) // a render after the count changed
+	if shown := evalJS[bool](t, ctx, `document.querySelector('#list-rows .row.selected[data-no="3"]') !== null`); !shown {
+		t.Error("the list left the packet the link selected")
+	}
+
 	// Stop, from the keyboard (Ctrl+E, Wireshark's key).
 	do1(t, ctx, chromedp.KeyEvent("e", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
-	waitJS(t, ctx, "stopped", fmt.Sprintf(`document.getElementById('live-text').textContent.startsWith('Captured on %s — 50 packets, 0 dropped · stopped by request') &&
-		document.getElementById('live-stop').hidden && document.getElementById('status-count').textContent === 'Displayed 50 of 50'`, pair.IfB))
+	waitJS(t, ctx, "stopped", fmt.Sprintf(`document.getElementById('live-text').textContent.startsWith('Captured on %s — 51 packets, 0 dropped · stopped by request') &&
+		document.getElementById('live-stop').hidden && document.getElementById('status-count').textContent === 'Displayed 51 of 51'`, pair.IfB))
 	screenshot(t, ctx, "live-stopped")
 
 	// A display filter over what arrived.
 	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), "len > 100"))
 	waitJS(t, ctx, "green display filter", `document.getElementById('filter-input').classList.contains('valid')`)
 	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
-	waitJS(t, ctx, "filtered count", fmt.Sprintf(`document.getElementById('status-count').textContent === 'Displayed %d of 50'`, long+5))
+	waitJS(t, ctx, "filtered count", fmt.Sprintf(`document.getElementById('status-count').textContent === 'Displayed %d of 51'`, long+5))
 	screenshot(t, ctx, "live-filtered")
 
 	// Ctrl+E with no capture running opens the dialog; Escape closes it.

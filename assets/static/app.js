@@ -174,7 +174,8 @@
     S.cache.clear();
     S.pending.clear();
     S.total = S.displayed = info.packets;
-    S.follow = liveRunning(info);
+    // A link to one packet shows that packet, not the end.
+    S.follow = liveRunning(info) && !(p > 0);
     clearSelection();
     $('filter-input').value = filter;
     validateNow();
@@ -718,6 +719,7 @@
     S.pending.clear();
     clearSelection();
     scroller.scrollTop = 0;
+    S.follow = liveRunning(S.cur); // a new view of a running capture follows its end
     if (expr) {
       // Matches only grow; a WebSocket snapshot may report more of them
       // before this answer arrives.
