@@ -30,7 +30,7 @@ func newVethPair(t *testing.T) *netnstest.Pair {
 // udpPayload parses an Ethernet/IPv4/UDP frame and returns its destination
 // port and payload, or ok=false.
 func udpPayload(frame []byte) (dport int, payload []byte, ok bool) {
-	if len(frame) < 14+20+8 || binary.BigEndian.Uint16(frame[12:]) != 0x0800 || frame[14+9] != 17 {
+	if len(frame) < 14+20+8 || binary.BigEndian.Uint16(frame[12:]) != testpkt.EtherTypeIPv4 || frame[14+9] != testpkt.ProtoUDP {
 		return 0, nil, false
 	}
 	ihl := int(frame[14]&0x0f) * 4
@@ -41,8 +41,8 @@ func udpPayload(frame []byte) (dport int, payload []byte, ok bool) {
 // vlanUDPFrame builds an Ethernet frame from A to B tagged with VLAN id,
 // carrying an IPv4/UDP datagram to port with payload.
 func vlanUDPFrame(v *netnstest.Pair, id uint16, port int, payload []byte) []byte {
-	ip := testpkt.IPv4(17, v.IPA, v.IPB, testpkt.UDP(netnstest.UDPSourcePort, uint16(port), payload))
-	return netnstest.EthFrame(v.MACB, v.MACA, 0x0800, ip, netnstest.VLANTag(id))
+	ip := testpkt.IPv4(testpkt.ProtoUDP, v.IPA, v.IPB, testpkt.UDP(netnstest.UDPSourcePort, uint16(port), payload))
+	return netnstest.EthFrame(v.MACB, v.MACA, testpkt.EtherTypeIPv4, ip, netnstest.VLANTag(id))
 }
 
 // openIn opens b inside namespace ns; the capture stays in ns.
@@ -279,7 +279,7 @@ func TestLiveAnyDevice(t *testing.T) {
 		p := nextWithin(t, c, 5*time.Second)
 		// SLL: packet type (0 = to us), ARPHRD, address length, address,
 		// protocol; then the IPv4 packet.
-		if len(p.Data) < 16+28 || binary.BigEndian.Uint16(p.Data[0:]) != 0 || binary.BigEndian.Uint16(p.Data[14:]) != 0x0800 ||
+		if len(p.Data) < 16+28 || binary.BigEndian.Uint16(p.Data[0:]) != 0 || binary.BigEndian.Uint16(p.Data[14:]) != testpkt.EtherTypeIPv4 ||
 			!bytes.Equal(p.Data[6:12], v.MACA) || string(p.Data[16+28:]) != fmt.Sprintf("any %d", i) || p.LinkType != pcapio.LinkTypeLinuxSLL {
 			t.Fatalf("packet %d on any: % x", i, p.Data)
 		}

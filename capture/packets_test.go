@@ -37,15 +37,15 @@ func testFrames() (frames [][]byte, etypes []uint16) {
 	add := func(et uint16, b []byte) { frames, etypes = append(frames, b), append(etypes, et) }
 	ipA, ipB, ip6A, ip6B := testpkt.IPv4A, testpkt.IPv4B, testpkt.IPv6A, testpkt.IPv6B
 	for i := range 4 {
-		add(0x0800, testpkt.IPv4(17, ipA, ipB, testpkt.UDP(40000+uint16(i), 53, fill(30+i))))
-		add(0x0800, testpkt.IPv4(17, ipB, ipA, testpkt.UDP(53, 40000+uint16(i), fill(90))))
-		add(0x0800, testpkt.IPv4(6, ipA, ipB, tcp(50000, 80, 0x02, nil)))
-		add(0x0800, testpkt.IPv4(6, ipB, ipA, tcp(80, 50000, 0x12, nil)))
-		add(0x0800, testpkt.IPv4(6, ipA, ipB, tcp(50000, 443, 0x18, fill(1400))))
-		add(0x0800, testpkt.IPv4(6, ipB, ipA, tcp(443, 50000, 0x11, nil)))
-		add(0x0806, testpkt.ARPRequest(testpkt.MACA, ipA, ipB))
-		add(0x86dd, testpkt.IPv6(17, ip6A, ip6B, testpkt.UDP(5353, 5353, fill(60))))
-		add(0x86dd, testpkt.IPv6(6, ip6B, ip6A, tcp(22, 60000, 0x04, nil)))
+		add(testpkt.EtherTypeIPv4, testpkt.IPv4(testpkt.ProtoUDP, ipA, ipB, testpkt.UDP(40000+uint16(i), 53, fill(30+i))))
+		add(testpkt.EtherTypeIPv4, testpkt.IPv4(testpkt.ProtoUDP, ipB, ipA, testpkt.UDP(53, 40000+uint16(i), fill(90))))
+		add(testpkt.EtherTypeIPv4, testpkt.IPv4(testpkt.ProtoTCP, ipA, ipB, tcp(50000, 80, 0x02, nil)))
+		add(testpkt.EtherTypeIPv4, testpkt.IPv4(testpkt.ProtoTCP, ipB, ipA, tcp(80, 50000, 0x12, nil)))
+		add(testpkt.EtherTypeIPv4, testpkt.IPv4(testpkt.ProtoTCP, ipA, ipB, tcp(50000, 443, 0x18, fill(1400))))
+		add(testpkt.EtherTypeIPv4, testpkt.IPv4(testpkt.ProtoTCP, ipB, ipA, tcp(443, 50000, 0x11, nil)))
+		add(testpkt.EtherTypeARP, testpkt.ARPRequest(testpkt.MACA, ipA, ipB))
+		add(testpkt.EtherTypeIPv6, testpkt.IPv6(testpkt.ProtoUDP, ip6A, ip6B, testpkt.UDP(5353, 5353, fill(60))))
+		add(testpkt.EtherTypeIPv6, testpkt.IPv6(testpkt.ProtoTCP, ip6B, ip6A, tcp(22, 60000, 0x04, nil)))
 	}
 	return frames, etypes
 }
@@ -59,7 +59,7 @@ func ethernetPackets() []pcapio.Packet {
 		if i%2 == 1 {
 			src, dst = testpkt.MACB, testpkt.MACA
 		}
-		if etypes[i] == 0x0806 {
+		if etypes[i] == testpkt.EtherTypeARP {
 			dst = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 		}
 		data := netnstest.EthFrame(dst, src, etypes[i], f)
@@ -73,7 +73,7 @@ func rawPackets() []pcapio.Packet {
 	frames, etypes := testFrames()
 	var pkts []pcapio.Packet
 	for i, f := range frames {
-		if etypes[i] == 0x0806 {
+		if etypes[i] == testpkt.EtherTypeARP {
 			continue
 		}
 		pkts = append(pkts, pcapio.Packet{Timestamp: stamp(i), Data: f, Length: len(f), LinkType: pcapio.LinkTypeRaw})

@@ -22,6 +22,7 @@ import (
 	"github.com/pkttap/pkttap/filter/vm"
 	"github.com/pkttap/pkttap/internal/hexdump"
 	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/internal/testpkt"
 	"github.com/pkttap/pkttap/pcapio"
 	"golang.org/x/net/bpf"
 )
@@ -361,7 +362,7 @@ func sameVerdicts(t *testing.T, lt, expr string, ours, theirs []bpf.RawInstructi
 	for i, p := range testPackets() {
 		data := p.Data
 		if lt == "RAW" {
-			if binary.BigEndian.Uint16(data[12:]) != 0x0800 {
+			if binary.BigEndian.Uint16(data[12:]) != testpkt.EtherTypeIPv4 {
 				continue
 			}
 			data = data[14:]

@@ -17,7 +17,7 @@ import (
 // ether4 builds an Ethernet frame from A to B (whatever the IP addresses)
 // around an IPv4 header (valid checksum) and payload.
 func ether4(proto byte, src, dst, payload []byte) []byte {
-	return netnstest.EthFrame(testpkt.MACB, testpkt.MACA, 0x0800, testpkt.IPv4(proto, src, dst, payload))
+	return netnstest.EthFrame(testpkt.MACB, testpkt.MACA, testpkt.EtherTypeIPv4, testpkt.IPv4(proto, src, dst, payload))
 }
 
 // tcp builds a 20-byte TCP header (sequence number 1, window 64240) with
@@ -35,13 +35,13 @@ var dnsQuery = []byte{0x1a, 0x2b, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
 func testPackets() []pcapio.Packet {
 	base := time.Unix(1700000000, 123456789)
 	ipA, ipB := testpkt.IPv4A, testpkt.IPv4B
-	arp := netnstest.EthFrame([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, testpkt.MACA, 0x0806, testpkt.ARPRequest(testpkt.MACA, ipA, ipB))
+	arp := netnstest.EthFrame([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, testpkt.MACA, testpkt.EtherTypeARP, testpkt.ARPRequest(testpkt.MACA, ipA, ipB))
 	frames := [][]byte{
-		ether4(17, ipA, ipB, testpkt.UDP(40000, 53, dnsQuery)),
-		ether4(6, ipA, ipB, tcp(50000, 80, 0x02, nil)),
-		ether4(6, ipB, ipA, tcp(80, 50000, 0x12, nil)),
-		ether4(6, ipA, ipB, tcp(50000, 80, 0x18, []byte("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"))),
-		ether4(17, ipA, ipB, testpkt.UDP(40001, 9999, make([]byte, 300))),
+		ether4(testpkt.ProtoUDP, ipA, ipB, testpkt.UDP(40000, 53, dnsQuery)),
+		ether4(testpkt.ProtoTCP, ipA, ipB, tcp(50000, 80, 0x02, nil)),
+		ether4(testpkt.ProtoTCP, ipB, ipA, tcp(80, 50000, 0x12, nil)),
+		ether4(testpkt.ProtoTCP, ipA, ipB, tcp(50000, 80, 0x18, []byte("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"))),
+		ether4(testpkt.ProtoUDP, ipA, ipB, testpkt.UDP(40001, 9999, make([]byte, 300))),
 		arp,
 	}
 	pkts := make([]pcapio.Packet, len(frames))
