@@ -285,21 +285,12 @@ func fuse(prog []bpf.RawInstruction, ops []op) {
 		if !ok {
 			continue
 		}
-		var off uint8
-		switch prog[i+1].Op {
-		case codeJeqK:
-			off = 0
-		case codeJgtK:
-			off = 1
-		case codeJgeK:
-			off = 2
-		case codeJsetK:
-			off = 3
-		default:
+		kind, ok := jumpKind(prog[i+1].Op)
+		if !ok {
 			continue
 		}
 		j := ops[i+1]
-		ops[i].code = base + off
+		ops[i].code = base + kind
 		ops[i].k2 = j.k
 		ops[i].jt, ops[i].jf = j.jt, j.jf
 	}
