@@ -4,7 +4,6 @@ package platform
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/pkttap/pkttap/internal/netnstest"
 	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/internal/testpkt"
 )
 
 // The live capture benchmark. A goroutine in the peer namespace blasts
@@ -115,23 +115,8 @@ func BenchmarkLiveCapture(b *testing.B) {
 func udpFrame(v *netnstest.Pair) []byte {
 	src, _, _ := net.ParseCIDR(v.CIDRB)
 	dst, _, _ := net.ParseCIDR(v.CIDRA)
-	ip := make([]byte, 20+8+18)
-	ip[0], ip[8], ip[9] = 0x45, 64, 17
-	binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
-	copy(ip[12:], src.To4())
-	copy(ip[16:], dst.To4())
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
-	binary.BigEndian.PutUint16(ip[20:], 9)
-	binary.BigEndian.PutUint16(ip[22:], 9)
-	binary.BigEndian.PutUint16(ip[24:], 8+18)
-	return netnstest.EthFrame(net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}, v.MACB, 0x0800, ip)
+	ip := testpkt.IPv4(testpkt.ProtoUDP, src.To4(), dst.To4(), testpkt.UDP(9, 9, make([]byte, 18)))
+	return netnstest.EthFrame(net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}, v.MACB, testpkt.EtherTypeIPv4, ip)
 }
 
 // mmsghdr is struct mmsghdr.
