@@ -3,6 +3,8 @@ package dissect
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/pkttap/pkttap/internal/testpkt"
 )
 
 // Packet builders for tests, benchmarks and fuzz seeds: each returns bytes
@@ -39,18 +41,6 @@ func ipv4Hdr(proto uint8, payloadLen int, src, dst netip.Addr) []byte {
 	return h
 }
 
-func ipv6Hdr(next uint8, payloadLen int, src, dst netip.Addr) []byte {
-	h := make([]byte, 40)
-	h[0] = 0x60
-	binary.BigEndian.PutUint16(h[4:], uint16(payloadLen))
-	h[6] = next
-	h[7] = 64
-	s, d := src.As16(), dst.As16()
-	copy(h[8:], s[:])
-	copy(h[24:], d[:])
-	return h
-}
-
 func pseudo(src, dst netip.Addr, proto uint8, n int) uint32 {
 	s := checksumAdd(src.AsSlice(), 0)
 	s = checksumAdd(dst.AsSlice(), s)
@@ -73,39 +63,20 @@ func ipPacket(v6 bool, proto uint8, l4 []byte, csumOff int) []byte {
 		binary.BigEndian.PutUint16(l4[csumOff:], c)
 	}
 	if v6 {
-		return append(append(ethHdr(0x86dd), ipv6Hdr(proto, len(l4), src, dst)...), l4...)
+		return append(ethHdr(0x86dd), testpkt.IPv6(proto, src.AsSlice(), dst.AsSlice(), l4)...)
 	}
 	return append(append(ethHdr(0x0800), ipv4Hdr(proto, len(l4), src, dst)...), l4...)
 }
 
-func tcpSeg(sp, dp uint16, seq, ack uint32, flags uint8, win uint16, opts, payload []byte) []byte {
-	hl := 20 + len(opts)
-	h := make([]byte, 20, hl+len(payload))
-	binary.BigEndian.PutUint16(h[0:], sp)
-	binary.BigEndian.PutUint16(h[2:], dp)
-	binary.BigEndian.PutUint32(h[4:], seq)
-	binary.BigEndian.PutUint32(h[8:], ack)
-	h[12] = byte(hl/4) << 4
-	h[13] = flags
-	binary.BigEndian.PutUint16(h[14:], win)
-	h = append(h, opts...)
-	return append(h, payload...)
-}
-
-func udpDgram(sp, dp uint16, payload []byte) []byte {
-	h := make([]byte, 8, 8+len(payload))
-	binary.BigEndian.PutUint16(h[0:], sp)
-	binary.BigEndian.PutUint16(h[2:], dp)
-	binary.BigEndian.PutUint16(h[4:], uint16(8+len(payload)))
-	return append(h, payload...)
-}
-
 func tcpPacket(v6 bool, sp, dp uint16, seq, ack uint32, flags uint8, win uint16, opts, payload []byte) []byte {
-	return ipPacket(v6, 6, tcpSeg(sp, dp, seq, ack, flags, win, opts, payload), 16)
+	seg := testpkt.TCP(sp, dp, seq, flags, win, append(append([]byte{}, opts...), payload...))
+	binary.BigEndian.PutUint32(seg[8:], ack)
+	seg[12] = byte((20+len(opts))/4) << 4 // data offset: the header with its options
+	return ipPacket(v6, 6, seg, 16)
 }
 
 func udpPacket(v6 bool, sp, dp uint16, payload []byte) []byte {
-	return ipPacket(v6, 17, udpDgram(sp, dp, payload), 6)
+	return ipPacket(v6, 17, testpkt.UDP(sp, dp, payload), 6)
 }
 
 // dnsName encodes a name uncompressed.
