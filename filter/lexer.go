@@ -73,6 +73,16 @@ func v6Len(s string) int {
 
 var twoCharOps = []string{">=", "<=", "!=", "==", "<<", ">>", "&&", "||"}
 
+// opKinds are the operators, in words or symbols, that have a token kind of
+// their own; every other operator is a tokOp.
+var opKinds = map[string]tokKind{
+	"and": tokAnd, "&&": tokAnd,
+	"or": tokOr, "||": tokOr,
+	"not": tokNot, "!": tokNot,
+	">=": tokGEQ, "<=": tokLEQ, "!=": tokNEQ,
+	"<<": tokLSH, ">>": tokRSH,
+}
+
 // scanOne scans the token at the start of s (s is not empty and does not
 // start with white space) and returns it with its length in s.
 func scanOne(s string) (token, int) {
@@ -104,43 +114,15 @@ func scanOne(s string) (token, int) {
 	text := s[:best]
 	// Keywords and named constants are exact words; they win ties with names.
 	if kw, ok := keywords[text]; ok && best == lens.id {
-		switch kw {
-		case "and":
-			return token{kind: tokAnd, text: text}, best
-		case "or":
-			return token{kind: tokOr, text: text}, best
-		}
 		return token{kind: tokKeyword, text: kw}, best
 	}
-	switch text {
-	case "and":
-		return token{kind: tokAnd, text: text}, best
-	case "or":
-		return token{kind: tokOr, text: text}, best
-	case "not":
-		return token{kind: tokNot, text: text}, best
+	if k, ok := opKinds[text]; ok {
+		return token{kind: k, text: text}, best
 	}
 	switch best {
 	case lens.op:
-		switch text {
-		case "&&":
-			return token{kind: tokAnd, text: text}, best
-		case "||":
-			return token{kind: tokOr, text: text}, best
-		case "!":
-			return token{kind: tokNot, text: text}, best
-		case ">=":
-			return token{kind: tokGEQ, text: text}, best
-		case "<=":
-			return token{kind: tokLEQ, text: text}, best
-		case "!=":
-			return token{kind: tokNEQ, text: text}, best
-		case "==":
+		if text == "==" {
 			return token{kind: tokOp, text: "="}, best
-		case "<<":
-			return token{kind: tokLSH, text: text}, best
-		case ">>":
-			return token{kind: tokRSH, text: text}, best
 		}
 		return token{kind: tokOp, text: text}, best
 	case lens.aid:

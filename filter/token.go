@@ -22,7 +22,7 @@ const (
 	tokRSH                    // >>
 	tokAnd                    // and, &&
 	tokOr                     // or, ||
-	tokNot                    // not (and '!', which the scanner returns as tokOp)
+	tokNot                    // not, !
 	tokKeyword                // any other keyword; Text holds its canonical spelling
 )
 
