@@ -13,18 +13,6 @@ import (
 // differential tests and the fuzz target, and a plain reference
 // interpreter written straight from libpcap's bpf_filter.
 
-// allCodes lists every opcode New accepts.
-var allCodes = []uint16{
-	codeLdWAbs, codeLdHAbs, codeLdBAbs, codeLdWInd, codeLdHInd, codeLdBInd,
-	codeLdLen, codeLdImm, codeLdMem, codeLdxImm, codeLdxMem, codeLdxLen, codeLdxMsh,
-	codeSt, codeStx,
-	codeJa, codeJeqK, codeJeqX, codeJgtK, codeJgtX, codeJgeK, codeJgeX, codeJsetK, codeJsetX,
-	codeAddK, codeAddX, codeSubK, codeSubX, codeMulK, codeMulX, codeDivK, codeDivX,
-	codeOrK, codeOrX, codeAndK, codeAndX, codeLshK, codeLshX, codeRshK, codeRshX,
-	codeNeg, codeModK, codeModX, codeXorK, codeXorX,
-	codeRetK, codeRetA, codeTax, codeTxa,
-}
-
 // randomOffset returns a load offset: mostly inside small packets, some at
 // the 32-bit edge and some ancillary.
 func randomOffset(r *rand.Rand) uint32 {

@@ -67,18 +67,28 @@ const (
 	maxAbsolute = 1<<31 - 1
 )
 
+// allCodes lists every opcode libpcap's interpreter executes: the ones New
+// accepts.
+var allCodes = []uint16{
+	codeLdWAbs, codeLdHAbs, codeLdBAbs, codeLdWInd, codeLdHInd, codeLdBInd,
+	codeLdLen, codeLdImm, codeLdMem, codeLdxImm, codeLdxMem, codeLdxLen, codeLdxMsh,
+	codeSt, codeStx,
+	codeJa, codeJeqK, codeJeqX, codeJgtK, codeJgtX, codeJgeK, codeJgeX, codeJsetK, codeJsetX,
+	codeAddK, codeAddX, codeSubK, codeSubX, codeMulK, codeMulX, codeDivK, codeDivX,
+	codeOrK, codeOrX, codeAndK, codeAndX, codeLshK, codeLshX, codeRshK, codeRshX,
+	codeNeg, codeModK, codeModX, codeXorK, codeXorX,
+	codeRetK, codeRetA, codeTax, codeTxa,
+}
+
+// isKnown is allCodes as a set indexed by opcode (they all fit in a byte).
+var isKnown = func() (set [256]bool) {
+	for _, c := range allCodes {
+		set[c] = true
+	}
+	return set
+}()
+
 // known reports whether libpcap's interpreter executes opcode c.
 func known(c uint16) bool {
-	switch c {
-	case codeLdWAbs, codeLdHAbs, codeLdBAbs, codeLdWInd, codeLdHInd, codeLdBInd,
-		codeLdLen, codeLdImm, codeLdMem, codeLdxImm, codeLdxMem, codeLdxLen, codeLdxMsh,
-		codeSt, codeStx,
-		codeJa, codeJeqK, codeJeqX, codeJgtK, codeJgtX, codeJgeK, codeJgeX, codeJsetK, codeJsetX,
-		codeAddK, codeAddX, codeSubK, codeSubX, codeMulK, codeMulX, codeDivK, codeDivX,
-		codeOrK, codeOrX, codeAndK, codeAndX, codeLshK, codeLshX, codeRshK, codeRshX,
-		codeNeg, codeModK, codeModX, codeXorK, codeXorX,
-		codeRetK, codeRetA, codeTax, codeTxa:
-		return true
-	}
-	return false
+	return c < uint16(len(isKnown)) && isKnown[c]
 }
