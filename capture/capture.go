@@ -51,9 +51,9 @@ type Stats struct {
 	IfDropped uint64
 }
 
-// Capture is an open capture, live or from a file. Next, NextZeroCopy and
-// Packets must be called from one goroutine at a time; Close, LinkType and
-// Stats may be called from any goroutine at any time.
+// Capture is an open capture, live or from a file. Next, NextInto,
+// NextZeroCopy and Packets must be called from one goroutine at a time;
+// Close, LinkType and Stats may be called from any goroutine at any time.
 type Capture struct {
 	src     source
 	owner   ownedSource   // src when it can hand out owned packets, else nil
