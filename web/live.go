@@ -223,7 +223,6 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 	}
 	now := time.Now()
 	lt := src.LinkType()
-	ctx, cancel := context.WithCancel(context.Background())
 	c := &Capture{
 		id:        id,
 		name:      cleanName(o.Interface + " " + now.UTC().Format("2006-01-02 15:04:05")),
@@ -239,21 +238,14 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 			LinkType: lt, Name: o.Interface, Filter: o.Filter,
 			Snaplen: uint32(o.Snaplen), TSResolution: pcapio.TSResolutionNano,
 		}},
-		changed: make(chan struct{}),
-		filters: newFilterCache(),
-		notify:  s.notify,
-		ctx:     ctx,
-		cancel:  cancel,
-		done:    make(chan struct{}),
-		live:    &liveState{opts: o, src: src, maxSpool: s.cfg.MaxLive, running: true},
+		live: &liveState{opts: o, src: src, maxSpool: s.cfg.MaxLive, running: true},
 	}
 	if err := s.register(c); err != nil {
-		cancel()
 		src.Close()
 		closeFiles(files...)
 		return nil, err
 	}
-	stopOnCancel := context.AfterFunc(ctx, func() { c.stopLive("capture deleted") })
+	stopOnCancel := context.AfterFunc(c.ctx, func() { c.stopLive("capture deleted") })
 	go func() {
 		defer stopOnCancel()
 		c.runLive()

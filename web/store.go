@@ -78,16 +78,10 @@ func (s *Server) startCapture(id, dir, name, srcPath string) (*Capture, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capture source: %w", err)
 	}
-	index, err := os.OpenFile(filepath.Join(dir, "index"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	files, err := createFiles(dir, "index", "summaries")
 	if err != nil {
-		return nil, fmt.Errorf("create index: %w", err)
+		return nil, err
 	}
-	sums, err := os.OpenFile(filepath.Join(dir, "summaries"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		index.Close()
-		return nil, fmt.Errorf("create summaries: %w", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
 	c := &Capture{
 		id:      id,
 		name:    name,
@@ -95,29 +89,21 @@ func (s *Server) startCapture(id, dir, name, srcPath string) (*Capture, error) {
 		dir:     dir,
 		srcPath: srcPath,
 		size:    st.Size(),
-		index:   index,
-		sums:    sums,
+		index:   files[0],
+		sums:    files[1],
 		state:   stateIndexing,
-		changed: make(chan struct{}),
-		filters: newFilterCache(),
-		notify:  s.notify,
-		ctx:     ctx,
-		cancel:  cancel,
-		done:    make(chan struct{}),
 	}
 	if err := s.register(c); err != nil {
-		cancel()
-		index.Close()
-		sums.Close()
+		closeFiles(files...)
 		return nil, err
 	}
 	go func() {
 		select {
 		case s.indexes <- struct{}{}:
 			defer func() { <-s.indexes }()
-		case <-ctx.Done():
+		case <-c.ctx.Done():
 		}
-		c.runIndex(ctx, s.cfg.MaxUpload)
+		c.runIndex(c.ctx, s.cfg.MaxUpload)
 	}()
 	s.log.Info("capture opened", "id", id, "name", name, "bytes", c.size)
 	s.notify()
@@ -144,12 +130,20 @@ func (s *Server) OpenFile(path string) (*Capture, error) {
 	return c, nil
 }
 
-// register adds a new capture to the server's list, unless the server is
-// shutting down.
+// register gives a new capture what every capture starts with (its change
+// channel, filter cache, context and done channel, and the server's
+// notify) and adds it to the server's list, unless the server is shutting
+// down. The caller has set the capture's own fields and starts its run.
 func (s *Server) register(c *Capture) error {
+	c.changed = make(chan struct{})
+	c.filters = newFilterCache()
+	c.notify = s.notify
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.done = make(chan struct{})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
+		c.cancel()
 		return errors.New("server is shutting down")
 	}
 	s.captures[c.id] = c
