@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +15,7 @@ import (
 // fileSource reads packets from a pcap or pcapng stream.
 type fileSource struct {
 	name     string
-	order    binary.ByteOrder // of the file (pcap) or first section (pcapng)
-	f        io.Closer        // nil for standard input, which is not closed
+	f        io.Closer // nil for standard input, which is not closed
 	r        *pcapio.Reader
 	received atomic.Uint64 // read by Stats from any goroutine
 }
@@ -28,7 +26,10 @@ func openFile(b Builder, snaplen int) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := filter.Options{LinkType: src.r.LinkType(), Snaplen: snaplen, Target: filter.TargetFile, SavefileByteOrder: src.order}
+	// Filters are compiled for the byte order of the file (pcap) or its
+	// first section (pcapng), as libpcap does for files (it matters for
+	// NULL's address family word).
+	opts := filter.Options{LinkType: src.r.LinkType(), Snaplen: snaplen, Target: filter.TargetFile, SavefileByteOrder: src.r.ByteOrder()}
 	c := &Capture{src: src, owner: src, snaplen: snaplen, opts: opts}
 	if c.filter, err = newFileFilter(b, opts, src.r.Interfaces()); err != nil {
 		src.close()
@@ -55,9 +56,7 @@ func newFileSource(path string) (*fileSource, error) {
 		rc.Close()
 		return nil, fmt.Errorf("capture: %s is not a readable pcap or pcapng file: %w", name, err)
 	}
-	// Filters are compiled for the file's byte order, as libpcap does for
-	// files (it matters for NULL's address family word).
-	s := &fileSource{name: name, r: r, order: r.ByteOrder()}
+	s := &fileSource{name: name, r: r}
 	if path != "-" {
 		s.f = rc
 	}
