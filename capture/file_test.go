@@ -28,14 +28,21 @@ func writeFile(t *testing.T, name string, lt pcapio.LinkType, pkts []pcapio.Pack
 // readAll reads every packet of an open capture with Next.
 func readAll(t *testing.T, c *capture.Capture) []pcapio.Packet {
 	t.Helper()
+	return readWith(t, c, (*capture.Capture).Next)
+}
+
+// readWith reads every packet of an open capture, calling next for each,
+// and returns the packets with Data as next returned it.
+func readWith(t *testing.T, c *capture.Capture, next func(*capture.Capture) (pcapio.Packet, error)) []pcapio.Packet {
+	t.Helper()
 	var got []pcapio.Packet
 	for {
-		p, err := c.Next()
+		p, err := next(c)
 		if err == io.EOF {
 			return got
 		}
 		if err != nil {
-			t.Fatalf("Next after %d packets: %v", len(got), err)
+			t.Fatalf("read after %d packets: %v", len(got), err)
 		}
 		got = append(got, p)
 	}
@@ -390,8 +397,7 @@ func TestNextInto(t *testing.T) {
 }
 
 // readAllPackets reads the file at path through a capture with filter
-// expr, calling next for each packet, and returns the packets with Data
-// as next returned it.
+// expr, calling next for each packet, as readWith does.
 func readAllPackets(t *testing.T, path, expr string, next func(*capture.Capture) (pcapio.Packet, error)) []pcapio.Packet {
 	t.Helper()
 	c, err := capture.FromFile(path).Filter(expr).Open()
@@ -399,17 +405,7 @@ func readAllPackets(t *testing.T, path, expr string, next func(*capture.Capture)
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var out []pcapio.Packet
-	for {
-		p, err := next(c)
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, p)
-	}
+	return readWith(t, c, next)
 }
 
 // bigEthernetPackets returns 40 copies of ethernetPackets, each packet
