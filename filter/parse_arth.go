@@ -102,12 +102,7 @@ func (ps *parser) parseArthUnary() arth {
 		size := uint32(1)
 		if ps.isOp(":") {
 			ps.next()
-			n := ps.peek()
-			if n.kind != tokNum {
-				ps.fail(n, "expected a size (1, 2 or 4) after ':'")
-			}
-			ps.next()
-			size = n.num
+			size = ps.expectNum("a size (1, 2 or 4) after ':'")
 		}
 		ps.expectOp("]", "to close '"+t.text+"['")
 		return &loadArth{proto: t.text, idx: idx, size: size, pos: t.pos}
@@ -124,14 +119,7 @@ func (ps *parser) parseOther(proto string, pos int) node {
 	if proto == "" {
 		n.pos = t.pos
 	}
-	num := func(what string) uint32 {
-		x := ps.peek()
-		if x.kind != tokNum {
-			ps.fail(x, "expected "+what+" after '"+t.text+"'")
-		}
-		ps.next()
-		return x.num
-	}
+	num := func(what string) uint32 { return ps.expectNum(what + " after '" + t.text + "'") }
 	optPnum := func() {
 		save := ps.p
 		depth := 0

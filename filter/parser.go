@@ -134,6 +134,16 @@ func (ps *parser) expectOp(s, what string) token {
 	return ps.next()
 }
 
+// expectNum consumes a number and returns its value; what says which
+// number is expected ("a prefix length after '/'").
+func (ps *parser) expectNum(what string) uint32 {
+	t := ps.peek()
+	if t.kind != tokNum {
+		ps.fail(t, "expected "+what)
+	}
+	return ps.next().num
+}
+
 // parseExpr parses
 //
 //	expr: term | expr and term | expr and id | expr or term | expr or id
@@ -321,18 +331,13 @@ func (ps *parser) parseID(q qual) node {
 		}
 		ps.next()
 		return &idNode{q: q, kind: t.kind, text: t.text, pos: t.pos}
-	case tokHID:
+	case tokHID, tokHID6:
 		ps.next()
-		n := &idNode{q: q, kind: tokHID, text: t.text, pos: t.pos}
+		n := &idNode{q: q, kind: t.kind, text: t.text, pos: t.pos}
 		if ps.isOp("/") {
 			ps.next()
-			l := ps.peek()
-			if l.kind != tokNum {
-				ps.fail(l, "expected a prefix length after '/'")
-			}
-			ps.next()
-			n.hasLen, n.maskLen = true, l.num
-		} else if ps.isKw("mask") {
+			n.hasLen, n.maskLen = true, ps.expectNum("a prefix length after '/'")
+		} else if t.kind == tokHID && ps.isKw("mask") {
 			ps.next()
 			m := ps.peek()
 			if m.kind != tokHID {
@@ -340,19 +345,6 @@ func (ps *parser) parseID(q qual) node {
 			}
 			ps.next()
 			n.mask = m.text
-		}
-		return n
-	case tokHID6:
-		ps.next()
-		n := &idNode{q: q, kind: tokHID6, text: t.text, pos: t.pos}
-		if ps.isOp("/") {
-			ps.next()
-			l := ps.peek()
-			if l.kind != tokNum {
-				ps.fail(l, "expected a prefix length after '/'")
-			}
-			ps.next()
-			n.hasLen, n.maskLen = true, l.num
 		}
 		return n
 	case tokOp:
