@@ -64,61 +64,58 @@ func (m *meter) stop(b *testing.B) {
 	}
 }
 
-func BenchmarkSummarize(b *testing.B) {
+// runMix decodes the mix's packets round-robin, b.N of them, with the
+// meter running; decode returns "" or, when its result is unusable, why.
+func runMix(b *testing.B, decode func(p *mixPacket) string) {
 	pkts := benchMix()
 	b.ReportAllocs()
 	m := startMeter(b)
 	for i := 0; i < b.N; i++ {
-		p := &pkts[i%len(pkts)]
-		s := Summarize(p.lt, p.data, p.wire)
-		if s.Protocol == "" {
-			b.Fatal("empty protocol")
+		if msg := decode(&pkts[i%len(pkts)]); msg != "" {
+			b.Fatal(msg)
 		}
 	}
 	m.stop(b)
 }
 
-func BenchmarkDissect(b *testing.B) {
-	pkts := benchMix()
-	b.ReportAllocs()
-	m := startMeter(b)
-	for i := 0; i < b.N; i++ {
-		p := &pkts[i%len(pkts)]
-		if t := Dissect(p.lt, p.data, p.wire); len(t.Layers) == 0 {
-			b.Fatal("no layers")
+func BenchmarkSummarize(b *testing.B) {
+	runMix(b, func(p *mixPacket) string {
+		if s := Summarize(p.lt, p.data, p.wire); s.Protocol == "" {
+			return "empty protocol"
 		}
-	}
-	m.stop(b)
+		return ""
+	})
+}
+
+func BenchmarkDissect(b *testing.B) {
+	runMix(b, func(p *mixPacket) string {
+		if t := Dissect(p.lt, p.data, p.wire); len(t.Layers) == 0 {
+			return "no layers"
+		}
+		return ""
+	})
 }
 
 // BenchmarkGopacketDecode is the anchor for BenchmarkSummarize: gopacket
 // decoding all layers of the same packets.
 func BenchmarkGopacketDecode(b *testing.B) {
-	pkts := benchMix()
-	b.ReportAllocs()
-	m := startMeter(b)
-	for i := 0; i < b.N; i++ {
-		p := &pkts[i%len(pkts)]
+	runMix(b, func(p *mixPacket) string {
 		pk := gopacket.NewPacket(p.data, layers.LayerTypeEthernet, gopacket.DecodeOptions{NoCopy: true})
 		if len(pk.Layers()) == 0 {
-			b.Fatal("no layers")
+			return "no layers"
 		}
-	}
-	m.stop(b)
+		return ""
+	})
 }
 
 // BenchmarkGopacketLazy is gopacket decoding only as far as the network
 // layer, lazily: a lower bound on what any decoder costs.
 func BenchmarkGopacketLazy(b *testing.B) {
-	pkts := benchMix()
-	b.ReportAllocs()
-	m := startMeter(b)
-	for i := 0; i < b.N; i++ {
-		p := &pkts[i%len(pkts)]
+	runMix(b, func(p *mixPacket) string {
 		pk := gopacket.NewPacket(p.data, layers.LayerTypeEthernet, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
 		if pk.NetworkLayer() == nil && pk.LinkLayer() == nil {
-			b.Fatal("no layers")
+			return "no layers"
 		}
-	}
-	m.stop(b)
+		return ""
+	})
 }
