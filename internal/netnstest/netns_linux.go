@@ -249,7 +249,7 @@ func (s *RawSender) FD() int {
 // namespace ns, as `ip -d link show` prints it.
 func Promiscuity(t testing.TB, ns, ifname string) int {
 	t.Helper()
-	out, err := exec.Command("ip", "-n", ns, "-d", "link", "show", ifname).CombinedOutput()
+	out, err := exec.Command(testenv.LookPath(t, "netns", "ip"), "-n", ns, "-d", "link", "show", ifname).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ip -d link show: %v\n%s", err, out)
 	}
