@@ -94,10 +94,11 @@ func (c *Capture) index1(ctx context.Context, maxSpool int64) error {
 		if err != nil {
 			return fmt.Errorf("gzip: %w", err)
 		}
-		spool, err := os.OpenFile(c.path("spool"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		files, err := createFiles(c.dir, "spool")
 		if err != nil {
-			return fmt.Errorf("create spool: %w", err)
+			return err
 		}
+		spool := files[0]
 		c.mu.Lock()
 		c.spool = spool
 		c.gzipped = true
@@ -113,8 +114,8 @@ func (c *Capture) index1(ctx context.Context, maxSpool int64) error {
 		c.spool = spool
 		c.mu.Unlock()
 	}
-	p.idxW = bufio.NewWriterSize(c.index, 256<<10)
-	p.sumW = bufio.NewWriterSize(c.sums, 256<<10)
+	p.idxW = newBufWriter(c.index)
+	p.sumW = newBufWriter(c.sums)
 
 	r, err := pcapio.NewReader(in)
 	if err != nil {
