@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -165,21 +164,6 @@ func (c *Capture) byteOrder() binary.ByteOrder {
 	return c.order
 }
 
-// records reads up to n records starting at start, clipped to what has been
-// indexed.
-func (c *Capture) records(start, n int) ([]record, error) {
-	total := c.Packets()
-	if start < 0 || start >= total || n <= 0 {
-		return nil, nil
-	}
-	n = min(n, total-start)
-	recs := make([]record, n)
-	if err := readRecords(c.index, start, recs); err != nil {
-		return nil, err
-	}
-	return recs, nil
-}
-
 // record reads the record of packet i (0-based).
 func (c *Capture) record(i int) (record, error) {
 	if i < 0 || i >= c.Packets() {
@@ -252,6 +236,3 @@ func (c *Capture) close() error {
 	}
 	return nil
 }
-
-// path returns the name of a file in the capture's private folder.
-func (c *Capture) path(name string) string { return filepath.Join(c.dir, name) }
