@@ -19,17 +19,7 @@ func (d *decoder) udp(off, end int) {
 		d.fUint(n, "udp.dstport", "Destination Port", off+2, 2, uint64(dp))
 		d.fUint(n, "udp.length", "Length", off+4, 2, uint64(ulen))
 	}
-	pend := off + ulen
 	bad := ulen < 8
-	if bad || pend > end && end == len(d.data) && len(d.data) == d.wire {
-		// The length field disagrees with the IP payload.
-		if ulen < 8 {
-			pend = end
-		}
-	}
-	if pend > end {
-		pend = end
-	}
 	if csum == 0 && len(d.ipSrc) == 4 {
 		d.add(n, "udp.checksum", "Checksum: 0x0000 [zero-value ignored]", off+6, 2)
 	} else if len(d.ipSrc) > 0 && !bad {
@@ -61,7 +51,7 @@ func (d *decoder) udp(off, end int) {
 		d.malformed(n, "UDP", "length goes past the IP payload", off+4)
 		return
 	}
-	body := off + 8
+	body, pend := off+8, min(off+ulen, end)
 	if body >= pend {
 		return
 	}
