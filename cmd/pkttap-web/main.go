@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	pkttap-web [--listen ADDR] [--max-upload SIZE] [--max-live SIZE] [--no-live] [--data-dir DIR] [--token TOKEN] [--open FILE]... [FILE...]
+//	pkttap-web [--listen ADDR] [--max-upload SIZE] [--max-live SIZE] [--no-live] [--data-dir DIR] [--token TOKEN] [-v] [--open FILE]... [FILE...]
 //
 // It serves http://127.0.0.1:8080 by default and prints the URL to open. On
 // any address but loopback every request needs a token, printed as part of
@@ -14,7 +14,7 @@
 // Live capture needs the privileges of package capture (root, or
 // CAP_NET_RAW and CAP_NET_ADMIN on Linux); a live capture stops by itself
 // when its spool reaches --max-live (1 GiB by default), and --no-live turns
-// live capture off.
+// live capture off. -v logs every request.
 package main
 
 import (
