@@ -393,15 +393,7 @@ func (c *compiler) genEcode(s string, q qual) *block {
 		}
 		switch c.linktype {
 		case pcapio.LinkTypeEthernet:
-			var tmp *block
-			if c.isGeneve {
-				tmp = c.genGeneveLLCheck()
-			}
-			b := c.genEHostop(e, q.dir)
-			if tmp != nil {
-				genAnd(tmp, b)
-			}
-			return b
+			return c.genEtherTest(func() *block { return c.genEHostop(e, q.dir) })
 		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkTypePPI:
 			return c.genWLANHostop(e, q.dir)
 		}

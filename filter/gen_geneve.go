@@ -102,6 +102,18 @@ func (c *compiler) genGeneve(vni uint32, hasVNI bool) *block {
 	return b1
 }
 
+// genEtherTest returns the Ethernet-header test gen makes; after "geneve" it
+// is and'ed with genGeneveLLCheck, which is made first, as libpcap does.
+func (c *compiler) genEtherTest(gen func() *block) *block {
+	if !c.isGeneve {
+		return gen()
+	}
+	b1 := c.genGeneveLLCheck()
+	b0 := gen()
+	genAnd(b1, b0)
+	return b0
+}
+
 // genGeneveLLCheck tests, after "geneve", that the encapsulated packet
 // has an Ethernet header.
 func (c *compiler) genGeneveLLCheck() *block {

@@ -16,15 +16,7 @@ func (c *compiler) genBroadcast(proto string) *block {
 		case pcapio.LinkTypeArcnet, pcapio.LinkTypeArcnetLinux:
 			return c.genAHostop([]byte{0}, dDst)
 		case pcapio.LinkTypeEthernet:
-			var b1 *block
-			if c.isGeneve {
-				b1 = c.genGeneveLLCheck()
-			}
-			b0 := c.genEHostop(etherBroadcast, dDst)
-			if b1 != nil {
-				genAnd(b1, b0)
-			}
-			return b0
+			return c.genEtherTest(func() *block { return c.genEHostop(etherBroadcast, dDst) })
 		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkTypePPI:
 			return c.genWLANHostop(etherBroadcast, dDst)
 		}
@@ -47,15 +39,7 @@ func (c *compiler) genMulticast(proto string) *block {
 		case pcapio.LinkTypeArcnet, pcapio.LinkTypeArcnetLinux:
 			return c.genAHostop([]byte{0}, dDst)
 		case pcapio.LinkTypeEthernet:
-			var b1 *block
-			if c.isGeneve {
-				b1 = c.genGeneveLLCheck()
-			}
-			b0 := c.genMACMulticast(0)
-			if b1 != nil {
-				genAnd(b1, b0)
-			}
-			return b0
+			return c.genEtherTest(func() *block { return c.genMACMulticast(0) })
 		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkTypePPI:
 			b1 := c.jset(orLinkHdr, 1, 0x01)
 			b0 := c.genMACMulticast(16)
