@@ -95,7 +95,6 @@ type layoutNode struct {
 // stay stable while positions shift.
 type layout struct {
 	nodes []*layoutNode // in program order
-	pos   map[*layoutNode]int
 	ids   []*layoutNode // node by id (id = index into ids)
 	idOf  map[*layoutNode]int
 }
