@@ -14,16 +14,16 @@ import (
 // printer writes the per-packet output of pkttap-inspect.
 type printer struct {
 	w       *bufio.Writer
-	hex     bool // header line + hex dump (the default view)
-	summary bool // -S
-	tree    bool // -V
-	first   time.Time
+	hex     bool      // header line + hex dump (the default view)
+	summary bool      // -S
+	tree    bool      // -V
+	first   time.Time // packet 1's timestamp, for -S's relative times
 	buf     []byte
 }
 
 // printPacket prints packet number n (1-based) in the selected views.
 func (pr *printer) printPacket(n int, p *pcapio.Packet) {
-	if n == 1 || pr.first.IsZero() {
+	if n == 1 {
 		pr.first = p.Timestamp
 	}
 	b := pr.buf[:0]
