@@ -78,8 +78,8 @@ func startInNetns(t *testing.T, ns string, args ...string) (*exec.Cmd, *syncbuf.
 	return cmd, &out, &errb
 }
 
-// waitExit waits for cmd while sending UDP datagrams from A to B's port
-// 9999 every 20 ms, at most 200 of them.
+// waitExit waits for cmd, at most 10 s; with send it meanwhile sends a UDP
+// datagram from A to B's port 9999 every 20 ms, at most 200 of them.
 func waitExit(t *testing.T, v *netnstest.Pair, cmd *exec.Cmd, send bool) error {
 	t.Helper()
 	done := make(chan error, 1)
