@@ -52,11 +52,7 @@ func (d *decoder) tcp(off, end int) {
 	if hl < 20 {
 		d.fHex(n, "tcp.checksum", "Checksum", off+16, 2, uint64(csum), 4)
 		d.malformed(n, "TCP", "bogus TCP header length ("+strconv.Itoa(hl)+", must be at least 20)", off+12)
-		if d.infoReset() {
-			d.iu(uint64(sp))
-			d.is(" → ")
-			d.iu(uint64(dp))
-		}
+		d.transportPorts(off, end)
 		return
 	}
 	if len(d.ipSrc) > 0 {
