@@ -6,12 +6,12 @@ import "strconv"
 // header, which is decoded as a nested layer without changing the columns.
 func (d *decoder) icmp(off, end int) {
 	d.setProto("ICMP")
+	n := d.layer("icmp", "Internet Control Message Protocol", off, end-off)
 	if end-off < 4 || !d.has(off, 4) {
-		d.short(d.layer("icmp", "Internet Control Message Protocol", off, end-off), "ICMP", off)
+		d.short(n, "ICMP", off)
 		return
 	}
 	typ, code, csum := d.u8(off), d.u8(off+1), d.be16(off+2)
-	n := d.layer("icmp", "Internet Control Message Protocol", off, end-off)
 	tname, cname := icmpTypeName(typ), icmpCodeName(typ, code)
 	d.fUintName(n, "icmp.type", "Type", off, 1, uint64(typ), tname)
 	d.fUintName(n, "icmp.code", "Code", off+1, 1, uint64(code), cname)

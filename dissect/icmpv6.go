@@ -5,12 +5,12 @@ import "strconv"
 // icmpv6 decodes an ICMPv6 message, including neighbour discovery.
 func (d *decoder) icmpv6(off, end int) {
 	d.setProto("ICMPv6")
+	n := d.layer("icmpv6", "Internet Control Message Protocol v6", off, end-off)
 	if end-off < 4 || !d.has(off, 4) {
-		d.short(d.layer("icmpv6", "Internet Control Message Protocol v6", off, end-off), "ICMPv6", off)
+		d.short(n, "ICMPv6", off)
 		return
 	}
 	typ, code, csum := d.u8(off), d.u8(off+1), d.be16(off+2)
-	n := d.layer("icmpv6", "Internet Control Message Protocol v6", off, end-off)
 	tname, cname := icmpv6TypeName(typ), icmpv6CodeName(typ, code)
 	d.fUintName(n, "icmpv6.type", "Type", off, 1, uint64(typ), tname)
 	d.fUintName(n, "icmpv6.code", "Code", off+1, 1, uint64(code), cname)
