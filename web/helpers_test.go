@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,9 +14,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/web/internal/samplegen"
 )
+
+// wsURL is the URL of ts's WebSocket.
+func wsURL(ts *httptest.Server) string { return "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/ws" }
+
+// dialWS opens ts's WebSocket as the UI does, from the server's own origin;
+// the connection is closed when the test ends.
+func dialWS(ctx context.Context, t testing.TB, ts *httptest.Server) *websocket.Conn {
+	t.Helper()
+	conn, _, err := websocket.Dial(ctx, wsURL(ts), &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {ts.URL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	return conn
+}
 
 // newTestServer starts a server on a loopback httptest listener.
 func newTestServer(t testing.TB, cfg Config) (*Server, *httptest.Server) {

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/pcapio"
@@ -434,11 +432,7 @@ func TestLiveWebSocket(t *testing.T) {
 	_, ts := newTestServer(t, Config{Live: b})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {ts.URL}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
+	conn := dialWS(ctx, t, ts)
 	if _, _, err := conn.Read(ctx); err != nil { // the initial snapshot
 		t.Fatal(err)
 	}

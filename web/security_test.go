@@ -102,11 +102,10 @@ func TestTokenRequired(t *testing.T) {
 	// WebSocket: 401 without the token, accepted with the cookie.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	wsURL := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/ws"
-	if _, res, err := websocket.Dial(ctx, wsURL, nil); err == nil || res == nil || res.StatusCode != http.StatusUnauthorized {
+	if _, res, err := websocket.Dial(ctx, wsURL(ts), nil); err == nil || res == nil || res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("WebSocket without token: %v %v, want 401", res, err)
 	}
-	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPClient: c})
+	conn, _, err := websocket.Dial(ctx, wsURL(ts), &websocket.DialOptions{HTTPClient: c})
 	if err != nil {
 		t.Fatalf("WebSocket with the cookie: %v", err)
 	}
@@ -117,18 +116,13 @@ func TestWebSocket(t *testing.T) {
 	_, ts := newTestServer(t, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	wsURL := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/ws"
 	for _, origin := range []string{"http://evil.example", "null", "http://127.0.0.1.evil.example"} {
 		h := http.Header{"Origin": {origin}}
-		if _, res, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: h}); err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+		if _, res, err := websocket.Dial(ctx, wsURL(ts), &websocket.DialOptions{HTTPHeader: h}); err == nil || res == nil || res.StatusCode != http.StatusForbidden {
 			t.Errorf("WebSocket from origin %s: %v, want 403", origin, err)
 		}
 	}
-	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {ts.URL}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
+	conn := dialWS(ctx, t, ts)
 	read := func() stateMessage {
 		t.Helper()
 		_, b, err := conn.Read(ctx)

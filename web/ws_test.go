@@ -2,12 +2,8 @@ package web
 
 import (
 	"context"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -19,11 +15,7 @@ func TestWebSocketCoalesces(t *testing.T) {
 	_, ts := newTestServer(t, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {ts.URL}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
+	conn := dialWS(ctx, t, ts)
 	if _, _, err := conn.Read(ctx); err != nil { // the initial snapshot
 		t.Fatal(err)
 	}
