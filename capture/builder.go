@@ -62,13 +62,19 @@ func (b Builder) FilterProgram(p *filter.Program) Builder {
 
 // effectiveSnaplen validates and resolves the snap length.
 func (b Builder) effectiveSnaplen() (int, error) {
-	switch {
-	case b.snaplen < 0:
+	if b.snaplen < 0 {
 		return 0, fmt.Errorf("capture: snaplen %d is negative: use a positive length, or 0 for the maximum (%d)", b.snaplen, MaxSnaplen)
-	case b.snaplen == 0 || b.snaplen > MaxSnaplen:
-		return MaxSnaplen, nil
 	}
-	return b.snaplen, nil
+	return resolveSnaplen(b.snaplen), nil
+}
+
+// resolveSnaplen returns the snap length n asks for: n, or MaxSnaplen when
+// n is 0 (or out of range), as in captures, their filters and dumps alike.
+func resolveSnaplen(n int) int {
+	if n <= 0 || n > MaxSnaplen {
+		return MaxSnaplen
+	}
+	return n
 }
 
 // Open starts the capture. For a live capture the filter is installed in

@@ -36,7 +36,7 @@ func (b DumpBuilder) LinkType(lt pcapio.LinkType) DumpBuilder {
 }
 
 // Snaplen sets the snap length recorded in the file header (default
-// MaxSnaplen). Packets are written as they are; cut them with the
+// MaxSnaplen, which 0 also selects). Packets are written as they are; cut them with the
 // capture's Snaplen.
 func (b DumpBuilder) Snaplen(n int) DumpBuilder {
 	b.snaplen = n
@@ -85,9 +85,6 @@ func (b DumpBuilder) Open() (*Dump, error) {
 	} else if !b.formatSet {
 		format = pcapio.FormatPcap
 	}
-	if b.snaplen <= 0 || b.snaplen > MaxSnaplen {
-		b.snaplen = MaxSnaplen
-	}
 	if len(b.ifaces) > 0 && format != pcapio.FormatPcapNg {
 		return nil, fmt.Errorf("capture: %s: several interfaces need the pcapng format (name the file .pcapng)", b.path)
 	}
@@ -107,7 +104,7 @@ func (b DumpBuilder) Open() (*Dump, error) {
 		d.f, out = f, f
 	}
 	d.bw = bufio.NewWriterSize(out, 256<<10)
-	w, err := pcapio.NewWriter(d.bw, pcapio.WriterOptions{Format: format, LinkType: lt, Snaplen: uint32(b.snaplen), Interfaces: b.ifaces})
+	w, err := pcapio.NewWriter(d.bw, pcapio.WriterOptions{Format: format, LinkType: lt, Snaplen: uint32(resolveSnaplen(b.snaplen)), Interfaces: b.ifaces})
 	if err == nil {
 		d.w = w
 		err = d.Flush()

@@ -56,10 +56,7 @@ type liveSource struct {
 //
 //	_, err := filter.Compile(expr, capture.LiveFilterOptions(ifc.LinkType, 0))
 func LiveFilterOptions(lt pcapio.LinkType, snaplen int) filter.Options {
-	if snaplen <= 0 || snaplen > MaxSnaplen {
-		snaplen = MaxSnaplen
-	}
-	opts := filter.Options{LinkType: lt, Snaplen: snaplen, Target: filter.TargetFile}
+	opts := filter.Options{LinkType: lt, Snaplen: resolveSnaplen(snaplen), Target: filter.TargetFile}
 	if runtime.GOOS == "linux" {
 		opts.Target = filter.TargetLinuxSocket
 	}
