@@ -3,6 +3,7 @@ package pcapio
 import (
 	"encoding/binary"
 	"io"
+	"math/bits"
 )
 
 // Magic numbers at the start of a capture file, as read little-endian.
@@ -60,6 +61,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return nil, rd.b.truncated(0, "file header", 4)
 	}
 	m := binary.LittleEndian.Uint32(rd.b.buf[rd.b.pos:])
+	sm := bits.ReverseBytes32(m) // the magic as read big-endian
 	switch {
 	case m == blockTypeSHB:
 		rd.format = FormatPcapNg
@@ -70,10 +72,10 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return rd, nil
 	case m == magicMicro || m == magicNano || m == magicModified:
 		rd.be = false
-	case swap32(m) == magicMicro || swap32(m) == magicNano || swap32(m) == magicModified:
+	case sm == magicMicro || sm == magicNano || sm == magicModified:
 		rd.be = true
 	default:
-		return nil, formatErrorf(0, "unknown magic number 0x%08x: not a pcap or pcapng file", swap32(m))
+		return nil, formatErrorf(0, "unknown magic number 0x%08x: not a pcap or pcapng file", sm)
 	}
 	if err := rd.readPcapHeader(); err != nil {
 		return nil, err
@@ -220,10 +222,6 @@ func (r *Reader) SectionInfo() SectionInfo { return r.info }
 // DataOffset returns the byte offset in the stream of Data[0] of the packet
 // returned last, so a caller can index a file and re-read packets later.
 func (r *Reader) DataOffset() int64 { return r.dataOff }
-
-func swap32(v uint32) uint32 {
-	return v>>24 | v>>8&0xff00 | v<<8&0xff0000 | v<<24
-}
 
 func (r *Reader) u16(b []byte) uint16 {
 	if r.be {

@@ -3,6 +3,7 @@ package pcapio
 import (
 	"encoding/binary"
 	"io"
+	"math/bits"
 	"strings"
 	"time"
 )
@@ -52,10 +53,10 @@ func (r *Reader) readSHB() error {
 	switch bom := binary.LittleEndian.Uint32(h[8:]); bom {
 	case byteOrderMagic:
 		r.be = false
-	case swap32(byteOrderMagic):
+	case bits.ReverseBytes32(byteOrderMagic):
 		r.be = true
 	default:
-		return formatErrorf(off+8, "section header block has bad byte-order magic 0x%08x", swap32(bom))
+		return formatErrorf(off+8, "section header block has bad byte-order magic 0x%08x", bits.ReverseBytes32(bom))
 	}
 	blen := r.u32(h[4:])
 	if blen < shbMinLen || blen%4 != 0 || blen > maxBlockSize {
