@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/pkttap/pkttap/internal/testpkt"
 )
 
 // TestPair checks a static pair's addresses, that A's raw frames and UDP
@@ -44,19 +46,9 @@ func TestPair(t *testing.T) {
 	if err != nil || string(buf[:n]) != "through the stack" || !from.IP.Equal(p.IPA) || from.Port != UDPSourcePort {
 		t.Errorf("ReadFromUDP = %q from %v, %v", buf[:n], from, err)
 	}
-	// A raw IPv4/UDP frame with no checksums to the same port.
-	udp := []byte{0x9c, 0x41, 0, 9, 0, 8 + 3, 0, 0, 'r', 'a', 'w'}
-	ip := []byte{0x45, 0, 0, byte(20 + len(udp)), 0, 0, 0, 0, 64, 17, 0, 0}
-	ip = append(append(append(ip, p.IPA...), p.IPB...), udp...)
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(ip[i])<<8 | uint32(ip[i+1])
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	ip[10], ip[11] = byte(^sum>>8), byte(^sum)
-	NewRawSender(t, p.NSA, p.IfA).Send(t, EthFrame(p.MACB, p.MACA, 0x0800, ip))
+	// A raw IPv4/UDP frame (no UDP checksum) to the same port.
+	ip := testpkt.IPv4(testpkt.ProtoUDP, p.IPA, p.IPB, testpkt.UDP(UDPSourcePort+1, 9, []byte("raw")))
+	NewRawSender(t, p.NSA, p.IfA).Send(t, EthFrame(p.MACB, p.MACA, testpkt.EtherTypeIPv4, ip))
 	n, _, err = conn.ReadFromUDP(buf)
 	if err != nil || string(buf[:n]) != "raw" {
 		t.Errorf("ReadFromUDP after a raw frame = %q, %v", buf[:n], err)
