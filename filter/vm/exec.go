@@ -242,7 +242,6 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			if x, ok = msh(p, n, o.k); !ok {
 				return 0
 			}
-			pc += opSize
 			o = (*op)(unsafe.Add(unsafe.Pointer(o), opSize))
 			fallthrough
 		case xLdWIJeq, xLdWIJgt, xLdWIJge, xLdWIJset:
@@ -254,7 +253,6 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			if x, ok = msh(p, n, o.k); !ok {
 				return 0
 			}
-			pc += opSize
 			o = (*op)(unsafe.Add(unsafe.Pointer(o), opSize))
 			fallthrough
 		case xLdHIJeq, xLdHIJgt, xLdHIJge, xLdHIJset:
@@ -266,7 +264,6 @@ func (v *VM) run(data []byte, wireLen uint32, md *Metadata) uint32 {
 			if x, ok = msh(p, n, o.k); !ok {
 				return 0
 			}
-			pc += opSize
 			o = (*op)(unsafe.Add(unsafe.Pointer(o), opSize))
 			fallthrough
 		case xLdBIJeq, xLdBIJgt, xLdBIJge, xLdBIJset:
