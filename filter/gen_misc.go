@@ -41,25 +41,8 @@ func (c *compiler) genMulticast(proto string) *block {
 		case pcapio.LinkTypeEthernet:
 			return c.genEtherTest(func() *block { return c.genMACMulticast(0) })
 		case pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkTypePPI:
-			b1 := c.jset(orLinkHdr, 1, 0x01)
-			b0 := c.genMACMulticast(16)
-			genAnd(b1, b0)
-			b2 := c.jset(orLinkHdr, 1, 0x01)
-			genNot(b2)
-			b1 = c.genMACMulticast(4)
-			genAnd(b2, b1)
-			genOr(b1, b0)
-			b1 = c.jset(orLinkHdr, 0, 0x08)
-			genAnd(b1, b0)
-			b2 = c.jset(orLinkHdr, 0, 0x08)
-			genNot(b2)
-			b1 = c.genMACMulticast(4)
-			genAnd(b2, b1)
-			genOr(b1, b0)
-			b1 = c.jset(orLinkHdr, 0, 0x04)
-			genNot(b1)
-			genAnd(b1, b0)
-			return b0
+			// The destination address is a group address.
+			return c.genWLANSrcDst(dDst, c.genMACMulticast)
 		}
 	case "ip":
 		b0 := c.genLinkType(ethertypeIP)

@@ -245,7 +245,8 @@ func (c *compiler) genLLCLinkType(llProto uint32) *block {
 
 // genWLANHostop tests an 802.11 address by direction.
 func (c *compiler) genWLANHostop(e []byte, dir int) *block {
-	if b, ok := genSrcDst(dir, func(dir int) *block { return c.genWLANSrcDst(e, dir) }); ok {
+	addrIs := func(off int) *block { return c.genBcmp(orLinkHdr, off, e) }
+	if b, ok := genSrcDst(dir, func(dir int) *block { return c.genWLANSrcDst(dir, addrIs) }); ok {
 		return b
 	}
 	switch dir {
@@ -287,8 +288,8 @@ func (c *compiler) genWLANHostop(e []byte, dir int) *block {
 }
 
 // genWLANSrcDst tests an 802.11 source (dSrc) or destination (dDst)
-// address.
-func (c *compiler) genWLANSrcDst(e []byte, dir int) *block {
+// address: test makes the test on the address at a header offset.
+func (c *compiler) genWLANSrcDst(dir int, test func(off int) *block) *block {
 	// Source: addr4 (WDS), addr3 (From DS), addr2; destination:
 	// addr3 (To DS) or addr1.
 	off1, off2 := 24, 16
@@ -296,11 +297,11 @@ func (c *compiler) genWLANSrcDst(e []byte, dir int) *block {
 		off1, off2 = 16, 4
 	}
 	b1 := c.jset(orLinkHdr, 1, 0x01)
-	b0 := c.genBcmp(orLinkHdr, off1, e)
+	b0 := test(off1)
 	genAnd(b1, b0)
 	b2 := c.jset(orLinkHdr, 1, 0x01)
 	genNot(b2)
-	b1 = c.genBcmp(orLinkHdr, off2, e)
+	b1 = test(off2)
 	genAnd(b2, b1)
 	genOr(b1, b0)
 	if dir == dSrc {
@@ -308,7 +309,7 @@ func (c *compiler) genWLANSrcDst(e []byte, dir int) *block {
 		genAnd(b1, b0)
 		b2 = c.jset(orLinkHdr, 1, 0x02)
 		genNot(b2)
-		b1 = c.genBcmp(orLinkHdr, 10, e)
+		b1 = test(10)
 		genAnd(b2, b1)
 		genOr(b1, b0)
 	}
@@ -320,7 +321,7 @@ func (c *compiler) genWLANSrcDst(e []byte, dir int) *block {
 	if dir == dDst {
 		last = 4
 	}
-	b1 = c.genBcmp(orLinkHdr, last, e)
+	b1 = test(last)
 	genAnd(b2, b1)
 	genOr(b1, b0)
 	b1 = c.jset(orLinkHdr, 0, 0x04)
