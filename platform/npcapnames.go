@@ -63,8 +63,8 @@ func resolveDeviceName(name string, devs []npcapDevice, adapters []adapterInfo) 
 		}
 	}
 	var names []string
-	for _, it := range buildInterfaces(devs, adapters) {
-		if fn := friendlyOf(it.Name, adapters); fn != "" {
+	for _, d := range devs {
+		if fn := friendlyOf(d.name, adapters); fn != "" {
 			names = append(names, fmt.Sprintf("%q", fn))
 		}
 	}
