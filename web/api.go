@@ -152,7 +152,7 @@ func (s *Server) job(w http.ResponseWriter, c *Capture, expr string) *filterJob 
 		filterError(w, err)
 		return nil
 	}
-	return c.filters.get(c.ctx, c, expr, s.notify)
+	return c.filters.get(c, expr)
 }
 
 // handleRows returns the rows at display positions [start, start+count),

@@ -42,7 +42,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if j != nil {
-		m, _, err := j.snapshot()
+		m, err := j.snapshot()
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "filter failed: "+err.Error())
 			return

@@ -77,11 +77,11 @@ func (j *filterJob) position(i int) (int, bool) {
 }
 
 // snapshot returns the matches so far (shared, read-only: the job only
-// appends) and whether the job has finished.
-func (j *filterJob) snapshot() ([]uint32, bool, error) {
+// appends) and the job's error.
+func (j *filterJob) snapshot() ([]uint32, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.matches[:len(j.matches):len(j.matches)], j.fin, j.err
+	return j.matches[:len(j.matches):len(j.matches)], j.err
 }
 
 // fileOptions are the options a filter on a capture file of link type lt
@@ -107,19 +107,19 @@ func compileFor(expr string, lt pcapio.LinkType, order binary.ByteOrder) (*vm.VM
 
 // run scans the capture. Packets of a link type the expression does not
 // compile for never match (libpcap's "expression rejects all packets").
-func (j *filterJob) run(ctx context.Context, c *Capture, notify func()) {
+func (j *filterJob) run(ctx context.Context, c *Capture) {
 	defer close(j.done)
-	err := j.scan(ctx, c, notify)
+	err := j.scan(ctx, c)
 	j.mu.Lock()
 	j.fin = true
 	if err != nil {
 		j.err = err
 	}
 	j.mu.Unlock()
-	notify()
+	c.notify()
 }
 
-func (j *filterJob) scan(ctx context.Context, c *Capture, notify func()) error {
+func (j *filterJob) scan(ctx context.Context, c *Capture) error {
 	vms := map[pcapio.LinkType]*vm.VM{}
 	var order binary.ByteOrder
 	sr := newSpoolReader(c.spool)
@@ -165,7 +165,7 @@ func (j *filterJob) scan(ctx context.Context, c *Capture, notify func()) error {
 			j.matches = append(j.matches, found...)
 			j.scanned = i
 			j.mu.Unlock()
-			notify()
+			c.notify()
 		}
 		if !indexing {
 			return nil
@@ -192,9 +192,10 @@ func newFilterCache() *filterCache {
 // normalizeFilter trims an expression; "" means no filter.
 func normalizeFilter(expr string) string { return strings.TrimSpace(expr) }
 
-// get returns the job for expr, starting it when it is new. The expression
-// must already have been validated.
-func (fc *filterCache) get(ctx context.Context, c *Capture, expr string, notify func()) *filterJob {
+// get returns the job for expr on c (whose cache fc is), starting it when
+// it is new; the job ends when c is closed. The expression must already
+// have been validated.
+func (fc *filterCache) get(c *Capture, expr string) *filterJob {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	if j, ok := fc.jobs[expr]; ok {
@@ -209,11 +210,11 @@ func (fc *filterCache) get(ctx context.Context, c *Capture, expr string, notify 
 	for len(fc.order) >= maxFilterJobs {
 		fc.dropLocked(fc.order[0])
 	}
-	jctx, cancel := context.WithCancel(ctx)
+	jctx, cancel := context.WithCancel(c.ctx)
 	j := &filterJob{expr: expr, cancel: cancel, done: make(chan struct{})}
 	fc.jobs[expr] = j
 	fc.order = append(fc.order, expr)
-	go j.run(jctx, c, notify)
+	go j.run(jctx, c)
 	return j
 }
 
