@@ -48,6 +48,8 @@ func TestSummarize(t *testing.T) {
 			"198.18.0.1", "198.18.0.2", "UDP", "40000 → 9999 Len=0", nil},
 		{"truncated tcp", pcapio.LinkTypeEthernet, tcpPacket(false, 49152, 443, 0, 0, 0x02, 64240, nil, nil)[:40],
 			"198.18.0.1", "198.18.0.2", "TCP", "49152 → 443 [Packet truncated]", nil},
+		{"truncated tcp options", pcapio.LinkTypeEthernet, tcpPacket(false, 49152, 443, 0, 0, 0x02, 64240, synOpts, nil)[:62],
+			"198.18.0.1", "198.18.0.2", "TCP", "49152 → 443 [SYN] Seq=0 Win=64240 [Packet truncated]", []string{"tcp-syn"}},
 		{"empty", pcapio.LinkTypeEthernet, nil, "", "", "Ethernet", "[Packet truncated]", nil},
 	}
 	for _, tc := range tests {

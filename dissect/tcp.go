@@ -120,15 +120,16 @@ func appendTCPFlags(b []byte, flags uint16) []byte {
 }
 
 // tcpOptions decodes the options in [off, end); with info set, the ones
-// Wireshark shows are appended to the Info column.
+// Wireshark shows are appended to the Info column. An option that runs
+// past the captured bytes but not past end is left for the caller, which
+// marks the header as cut short; only one that runs past end is malformed.
 func (d *decoder) tcpOptions(n *Node, off, end int, info bool) {
 	var opts *Node
 	if n != nil {
 		opts = d.add(n, "tcp.options", "Options: ("+strconv.Itoa(end-off)+" bytes)", off, end-off)
 	}
-	if end > len(d.data) {
-		end = len(d.data)
-	}
+	hdrEnd := end
+	end = min(end, len(d.data))
 	for i := 0; off < end && i < maxItems; i++ {
 		kind := d.u8(off)
 		switch kind {
@@ -141,10 +142,16 @@ func (d *decoder) tcpOptions(n *Node, off, end int, info bool) {
 			continue
 		}
 		if off+1 >= end {
+			if end < hdrEnd {
+				return // cut by the capture
+			}
 			d.malformed(opts, "TCP", "option cut short", off)
 			return
 		}
 		l := int(d.u8(off + 1))
+		if l >= 2 && off+l > end && off+l <= hdrEnd {
+			return // cut by the capture
+		}
 		if l < 2 || off+l > end {
 			d.malformed(opts, "TCP", "option length "+strconv.Itoa(l)+" impossible", off+1)
 			return
