@@ -236,12 +236,7 @@ func (c *compiler) genEtherLinkType(llProto uint32) *block {
 	case ethertypeATALK, ethertypeAARP:
 		b0 := c.genCmpGT(orLinkType, 0, bpfop.SizeH, etherMTU)
 		genNot(b0)
-		var b1 *block
-		if llProto == ethertypeATALK {
-			b1 = c.genSNAP(0x080007, ethertypeATALK)
-		} else {
-			b1 = c.genSNAP(0x000000, ethertypeAARP)
-		}
+		b1 := c.genAppleTalkSNAP(llProto)
 		genAnd(b0, b1)
 		b0 = c.genCmp(orLinkType, 0, bpfop.SizeH, llProto)
 		genOr(b0, b1)
@@ -278,12 +273,7 @@ func (c *compiler) genLinuxSLLLinkType(llProto uint32) *block {
 		return b1
 	case ethertypeATALK, ethertypeAARP:
 		b0 := c.genCmp(orLinkType, 0, bpfop.SizeH, sllP8022)
-		var b1 *block
-		if llProto == ethertypeATALK {
-			b1 = c.genSNAP(0x080007, ethertypeATALK)
-		} else {
-			b1 = c.genSNAP(0x000000, ethertypeAARP)
-		}
+		b1 := c.genAppleTalkSNAP(llProto)
 		genAnd(b0, b1)
 		b0 = c.genCmp(orLinkType, 0, bpfop.SizeH, llProto)
 		genOr(b0, b1)
@@ -304,6 +294,15 @@ func (c *compiler) genSNAP(orgcode, ptype uint32) *block {
 		byte(orgcode >> 16), byte(orgcode >> 8), byte(orgcode),
 		byte(ptype >> 8), byte(ptype)}
 	return c.genBcmp(orLLC, 0, snap)
+}
+
+// genAppleTalkSNAP tests for the SNAP header of AppleTalk (Apple's OUI
+// 08:00:07) or, for ethertypeAARP, of AARP (OUI 0, encapsulated Ethernet).
+func (c *compiler) genAppleTalkSNAP(llProto uint32) *block {
+	if llProto == ethertypeATALK {
+		return c.genSNAP(0x080007, ethertypeATALK)
+	}
+	return c.genSNAP(0x000000, ethertypeAARP)
 }
 
 // etherTypeToPPPType maps an Ethernet type to the PPP protocol number.
