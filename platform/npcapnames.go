@@ -17,7 +17,6 @@ const npfPrefix = `\Device\NPF_`
 type adapterInfo struct {
 	guid         string // AdapterName, "{...}"
 	friendlyName string // "Ethernet", "Wi-Fi"
-	description  string
 	index        int
 	mac          net.HardwareAddr
 	up           bool

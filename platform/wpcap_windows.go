@@ -166,7 +166,6 @@ func adapters() ([]adapterInfo, error) {
 			info := adapterInfo{
 				guid:         cString(a.AdapterName),
 				friendlyName: windows.UTF16PtrToString(a.FriendlyName),
-				description:  windows.UTF16PtrToString(a.Description),
 				index:        int(a.IfIndex),
 				up:           a.OperStatus == windows.IfOperStatusUp,
 			}
