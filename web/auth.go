@@ -29,6 +29,12 @@ func IsLoopback(addr string) bool {
 	if err != nil {
 		host = addr
 	}
+	return loopbackHost(host)
+}
+
+// loopbackHost reports whether host (without port or brackets) is
+// localhost or a loopback IP address.
+func loopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -82,12 +88,9 @@ func loopbackHostOnly(next http.Handler) http.Handler {
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		host = strings.Trim(host, "[]")
-		if !strings.EqualFold(host, "localhost") {
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				writeError(w, http.StatusForbidden, "this server only answers requests addressed to a loopback host (127.0.0.1, [::1] or localhost)")
-				return
-			}
+		if !loopbackHost(strings.Trim(host, "[]")) {
+			writeError(w, http.StatusForbidden, "this server only answers requests addressed to a loopback host (127.0.0.1, [::1] or localhost)")
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
