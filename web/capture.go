@@ -23,18 +23,18 @@ const (
 	stateCapturing = "capturing" // a live capture is running; rows grow
 )
 
-// Capture is one open capture file: its spool (the packet bytes on disk),
-// its index and summaries files, and the state of its index pass and filter
-// jobs.
+// Capture is one open capture, a file or a live capture: its spool (the
+// packet bytes on disk), its index and summaries files, and the state of
+// its index pass (or live run) and filter jobs.
 type Capture struct {
 	id      string
 	name    string // the uploaded file's name, for display only; never a path
 	created time.Time
 	dir     string // the capture's private folder under the data dir
-	srcPath string // the file as uploaded or opened
-	size    int64  // bytes of srcPath
+	srcPath string // the file as uploaded or opened; "" for a live capture
+	size    int64  // bytes of srcPath, or of a live capture's spool
 
-	spool *os.File // packet bytes (srcPath itself, or its decompressed copy)
+	spool *os.File // packet bytes (srcPath itself, its decompressed copy, or what a live capture read)
 	index *os.File // one record per packet
 	sums  *os.File // summaries, referenced by the records
 
@@ -135,7 +135,8 @@ func (c *Capture) waitChange() <-chan struct{} {
 	return c.changed
 }
 
-// signal wakes waiters on waitChange and the hub. c.mu must be held.
+// signalLocked wakes waiters on waitChange (not the WebSocket hub: that is
+// notify's job). c.mu must be held.
 func (c *Capture) signalLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})
