@@ -79,11 +79,10 @@ type protoNode struct {
 
 // relNode is "arth relop arth".
 type relNode struct {
-	op      string // ">", ">=", "=", "<=", "<", "!="
-	l, r    arth
-	pos     int
-	opPos   int
-	reverse bool
+	op    string // ">", ">=", "=", "<=", "<", "!="
+	l, r  arth
+	pos   int
+	opPos int
 }
 
 // otherNode is a primitive with its own keyword: broadcast, multicast,

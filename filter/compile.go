@@ -176,7 +176,7 @@ func (c *compiler) assemble(root *block, empty bool) ([]bpf.RawInstruction, erro
 		}
 		return raw, nil
 	}
-	insns := optimize(linearize(root))
+	insns := bpfopt.Optimize(linearize(root))
 	c.pos = 0
 	c.checkFolding(insns)
 	if !empty && rejectsAll(insns) && !c.hasUnsignedTautology(root) {
