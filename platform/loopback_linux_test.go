@@ -25,30 +25,8 @@ func TestLiveLoopback(t *testing.T) {
 	const port = 9999
 	// udp dst port 9999, on the IPv4 header right after a 14-byte
 	// Ethernet header (lo) or at the network header (any, via SKF_AD).
-	lo := func(pcapio.LinkType) ([]bpf.RawInstruction, error) {
-		return assemble(t,
-			bpf.LoadAbsolute{Off: 12, Size: 2},
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800, SkipFalse: 5},
-			bpf.LoadAbsolute{Off: 23, Size: 1},
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: 17, SkipFalse: 3},
-			bpf.LoadAbsolute{Off: 36, Size: 2},
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: port, SkipFalse: 1},
-			bpf.RetConstant{Val: DefaultSnaplen},
-			bpf.RetConstant{Val: 0},
-		), nil
-	}
-	anyDev := func(pcapio.LinkType) ([]bpf.RawInstruction, error) {
-		return assemble(t,
-			bpf.LoadExtension{Num: bpf.ExtProto},
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800, SkipFalse: 5},
-			bpf.LoadAbsolute{Off: 9, Size: 1},
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: 17, SkipFalse: 3},
-			bpf.LoadAbsolute{Off: 22, Size: 2},
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: port, SkipFalse: 1},
-			bpf.RetConstant{Val: DefaultSnaplen},
-			bpf.RetConstant{Val: 0},
-		), nil
-	}
+	lo := udpDstPortFilter(t, bpf.LoadAbsolute{Off: 12, Size: 2}, 14, port)
+	anyDev := udpDstPortFilter(t, bpf.LoadExtension{Num: bpf.ExtProto}, 0, port)
 	tests := []struct {
 		iface    string
 		lt       pcapio.LinkType
@@ -115,4 +93,20 @@ func TestLiveLoopback(t *testing.T) {
 			}
 		})
 	}
+}
+
+// udpDstPortFilter accepts IPv4 UDP packets to port: loadEtherType loads
+// the packet's ether type, and the IPv4 header starts at ipOff.
+func udpDstPortFilter(t testing.TB, loadEtherType bpf.Instruction, ipOff, port uint32) func(pcapio.LinkType) ([]bpf.RawInstruction, error) {
+	raw := assemble(t,
+		loadEtherType,
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800, SkipFalse: 5},
+		bpf.LoadAbsolute{Off: ipOff + 9, Size: 1},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 17, SkipFalse: 3},
+		bpf.LoadAbsolute{Off: ipOff + 22, Size: 2},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: port, SkipFalse: 1},
+		bpf.RetConstant{Val: DefaultSnaplen},
+		bpf.RetConstant{Val: 0},
+	)
+	return func(pcapio.LinkType) ([]bpf.RawInstruction, error) { return raw, nil }
 }
