@@ -222,6 +222,14 @@ func (d *decoder) short(parent *Node, proto string, off int) {
 	d.mark(parent, "[Malformed: "+proto+" header cut short]", "_ws.malformed", off)
 }
 
+// snapped reports whether a layer ending at end was cut there by the
+// capture's snap length: end is the last captured byte and the packet was
+// longer on the wire. Something running past such an end is truncated,
+// not malformed.
+func (d *decoder) snapped(end int) bool {
+	return end >= len(d.data) && len(d.data) < d.wire
+}
+
 // malformed marks the packet as malformed for reason at off.
 func (d *decoder) malformed(parent *Node, proto, reason string, off int) {
 	d.mark(parent, "[Malformed: "+proto+": "+reason+"]", "_ws.malformed", off)

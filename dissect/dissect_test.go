@@ -263,3 +263,27 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestCutByCapture checks that a field cut off by the snap length makes a
+// packet truncated, not malformed.
+func TestCutByCapture(t *testing.T) {
+	quic := udpPacket(false, 50000, 443, append([]byte{0xc3, 0, 0, 0, 1, 4, 0xde, 0xad, 0xbe, 0xef, 0}, make([]byte, 40)...))
+	tests := []struct {
+		name string
+		data []byte
+		cut  int
+		info string
+	}{
+		{"quic dcid", quic, 14 + 20 + 8 + 8, "[Packet truncated]"},
+		{"quic scil", quic, 14 + 20 + 8 + 10, "[Packet truncated]"},
+		{"quic dcid past the datagram", udpPacket(false, 50000, 443, []byte{0xc3, 0, 0, 0, 1, 20, 0xde, 0xad}), 14 + 20 + 8 + 8,
+			"[Malformed: QUIC: connection ID length impossible]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if s := Summarize(pcapio.LinkTypeEthernet, tc.data[:tc.cut], len(tc.data)); s.Info != tc.info {
+				t.Errorf("Summarize(cut at %d of %d).Info = %q, want %q", tc.cut, len(tc.data), s.Info, tc.info)
+			}
+		})
+	}
+}

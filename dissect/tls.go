@@ -328,6 +328,10 @@ func (d *decoder) quic(off, end int) {
 	d.fUint(n, "quic.dcil", "Destination Connection ID Length", off+5, 1, uint64(dcil))
 	o := off + 6
 	if dcil > 20 || o+dcil+1 > end || !d.has(o, dcil+1) {
+		if dcil <= 20 && d.snapped(end) {
+			d.short(n, "QUIC", o)
+			return
+		}
 		d.malformed(n, "QUIC", "connection ID length impossible", off+5)
 		return
 	}
@@ -337,6 +341,10 @@ func (d *decoder) quic(off, end int) {
 	scil := int(d.u8(o))
 	d.fUint(n, "quic.scil", "Source Connection ID Length", o, 1, uint64(scil))
 	if scil > 20 || o+1+scil > end || !d.has(o+1, scil) {
+		if scil <= 20 && d.snapped(end) {
+			d.short(n, "QUIC", o+1)
+			return
+		}
 		d.malformed(n, "QUIC", "connection ID length impossible", o)
 		return
 	}
