@@ -217,6 +217,17 @@ func TestLiveNoPreFilterLeak(t *testing.T) {
 	}
 }
 
+// readInBackground calls src.NextZeroCopy on another goroutine; the
+// channel receives the error it returns.
+func readInBackground(src Source) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := src.NextZeroCopy()
+		done <- err
+	}()
+	return done
+}
+
 // newVethNet makes the test's namespaces: A captures, B sends.
 func newVethNet(t testing.TB) *netnstest.Pair {
 	t.Helper()
@@ -406,11 +417,7 @@ func TestLiveAny(t *testing.T) {
 func TestLiveCloseUnblocks(t *testing.T) {
 	v := newVethNet(t)
 	src := openIn(t, v.NSA, Config{Interface: v.IfA, FilterFor: etherTypeFilter(t, netnstest.EtherTypeTest)})
-	done := make(chan error, 1)
-	go func() {
-		_, err := src.NextZeroCopy()
-		done <- err
-	}()
+	done := readInBackground(src)
 	time.Sleep(100 * time.Millisecond)
 	select {
 	case err := <-done:
@@ -525,11 +532,7 @@ func TestLiveNoSuchInterface(t *testing.T) {
 func TestLiveInterfaceDown(t *testing.T) {
 	v := newVethNet(t)
 	src := openIn(t, v.NSA, Config{Interface: v.IfA, FilterFor: etherTypeFilter(t, netnstest.EtherTypeTest)})
-	done := make(chan error, 1)
-	go func() {
-		_, err := src.NextZeroCopy()
-		done <- err
-	}()
+	done := readInBackground(src)
 	time.Sleep(50 * time.Millisecond)
 	if out, err := exec.Command("ip", "-n", v.NSA, "link", "set", v.IfA, "down").CombinedOutput(); err != nil {
 		t.Fatalf("ip link set down: %v\n%s", err, out)

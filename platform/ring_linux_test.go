@@ -231,8 +231,7 @@ func TestRingEmptyBlocks(t *testing.T) {
 		}
 	}
 	// Block 3 is the kernel's: the reader blocks until Close.
-	done := make(chan error, 1)
-	go func() { _, err := s.NextZeroCopy(); done <- err }()
+	done := readInBackground(s)
 	time.Sleep(20 * time.Millisecond)
 	s.Close()
 	if err := <-done; !errors.Is(err, ErrClosed) {
