@@ -282,20 +282,15 @@ func (d *decoder) dnsRR(sect *Node, off, msg, end int, info bool, proto string) 
 		case 6:
 			field, label = "dns.soa.mname", "Primary name server"
 		}
-		var tgt []byte
-		tgtEnd, ok := 0, false
 		if info {
 			d.is(" ")
-			d.info, tgtEnd, ok = d.readName(d.info, at, msg, rd+rdlen)
+			d.info, _, _ = d.readName(d.info, at, msg, rd+rdlen)
 		}
 		if r != nil {
-			tgt, tgtEnd, ok = d.readName(nil, at, msg, rd+rdlen)
-			if ok {
+			if tgt, tgtEnd, ok := d.readName(nil, at, msg, rd+rdlen); ok {
 				d.add(r, field, label+": "+string(tgt), at, tgtEnd-at)
 			}
 		}
-		_ = tgtEnd
-		_ = ok
 	case 33:
 		if rdlen >= 7 {
 			d.fUint(r, "dns.srv.priority", "Priority", rd, 2, uint64(d.be16(rd)))
