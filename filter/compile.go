@@ -46,8 +46,8 @@ type Resolver interface {
 
 // Options control compilation.
 type Options struct {
-	// LinkType is the link-layer header type of the packets (EN10MB, RAW,
-	// LINUX_SLL, LINUX_SLL2, NULL, LOOP, IPV4, IPV6, IEEE802_11).
+	// LinkType is the link-layer header type of the packets; the package
+	// doc lists those supported.
 	LinkType pcapio.LinkType
 	// Snaplen is what an accepting program returns; 0 means 262144.
 	Snaplen int

@@ -44,8 +44,8 @@ var testedLinkTypes = map[string]pcapio.LinkType{
 	"IPV4": pcapio.LinkTypeIPv4, "IPV6": pcapio.LinkTypeIPv6,
 	"IEEE802_11": pcapio.LinkTypeIEEE802_11, "IEEE802_11_RADIO": pcapio.LinkTypeIEEE802_11Radio,
 	"PPP": pcapio.LinkTypePPP, "PPP_SERIAL": pcapio.LinkTypePPPHDLC, "C_HDLC": pcapio.LinkTypeCHDLC, "SLIP": pcapio.LinkTypeSLIP,
-	// link types libpcap filters only with link[...], len and the like
 	"PPI": pcapio.LinkTypePPI, "ARCNET_LINUX": pcapio.LinkTypeArcnetLinux, "FRELAY": pcapio.LinkTypeFRelay, "IPNET": linkTypeIPNet,
+	// link types libpcap filters only with link[...], len and the like
 	"IPOIB": pcapio.LinkType(242), "NFLOG": pcapio.LinkType(239), "DSA_TAG_DSA": pcapio.LinkType(284),
 }
 

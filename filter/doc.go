@@ -18,8 +18,8 @@
 // in tcpdump's -d, -dd and -ddd formats.
 //
 // Link types: EN10MB, RAW (and IPV4, IPV6), LINUX_SLL, LINUX_SLL2, NULL,
-// LOOP, IEEE802_11, IEEE802_11_RADIO, PPP, PPP_SERIAL, C_HDLC, SLIP, ARCNET,
-// ARCNET_LINUX, FRELAY and IPNET; and, as libpcap, the link types of its
+// LOOP, IEEE802_11, IEEE802_11_RADIO, PPI, PPP, PPP_SERIAL, C_HDLC, SLIP,
+// ARCNET, ARCNET_LINUX, FRELAY and IPNET; and, as libpcap, the link types of its
 // "matching" range that it knows no header layout for (IPOIB, NFLOG, ...),
 // where only link[...], len and the like compile.
 //

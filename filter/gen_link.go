@@ -90,7 +90,7 @@ func (c *compiler) initLinkType() {
 		c.offNL, c.offNLNoSNAP = 8, 3
 	default:
 		if lt < 104 || lt > 289 || libpcapKnows[lt] {
-			c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IEEE802_11, IEEE802_11_RADIO, PPP, PPP_SERIAL, C_HDLC, SLIP, and the link types libpcap only filters with link[...], len and the like)", lt)
+			c.errorf("link type %s is not supported by the filter compiler (supported: EN10MB, RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IEEE802_11, IEEE802_11_RADIO, PPI, PPP, PPP_SERIAL, C_HDLC, SLIP, ARCNET, ARCNET_LINUX, FRELAY, IPNET, and the link types libpcap only filters with link[...], len and the like)", lt)
 		}
 		// libpcap's "matching" range without a header layout: only
 		// link-layer loads, lengths and the like compile.

@@ -68,3 +68,21 @@ func checkRejected(t *testing.T, expr string, opts Options, why string) {
 		t.Errorf("%s %q: column %d outside the expression", opts.LinkType, expr, fe.Column)
 	}
 }
+
+// TestUnsupportedLinkTypeNamesSupported requires the error for a link type
+// the compiler does not support to name every link type it does support.
+func TestUnsupportedLinkTypeNamesSupported(t *testing.T) {
+	_, err := Compile("ip", Options{LinkType: pcapio.LinkType(1000)})
+	var fe *Error
+	if !errors.As(err, &fe) {
+		t.Fatalf("link type 1000: got %v, want an *Error", err)
+	}
+	for name, lt := range testedLinkTypes {
+		if _, err := Compile("ip", Options{LinkType: lt}); err != nil {
+			continue // filtered only with link[...], len and the like
+		}
+		if !strings.Contains(fe.Msg, " "+name+",") {
+			t.Errorf("the error %q does not name the supported link type %s", fe.Msg, name)
+		}
+	}
+}
