@@ -85,8 +85,10 @@ type Source interface {
 
 // Stats are a source's counters since it was opened.
 type Stats struct {
-	// Received counts packets the filter accepted, including those then
-	// dropped (libpcap's ps_recv).
+	// Received counts packets received, including those then dropped, as
+	// libpcap's ps_recv does, and like it differs by OS: on Linux the
+	// packets the filter accepted; on macOS every packet the device saw,
+	// before filtering (BIOCGSTATS); on Windows Npcap's ps_recv.
 	Received uint64
 	// Dropped counts packets the filter accepted that the kernel dropped
 	// because the buffer was full.
