@@ -115,7 +115,7 @@ func (lt LinkType) Description() string {
 // LinkTypeFromName maps a DLT name as tcpdump's -y accepts it ("EN10MB",
 // "DLT_EN10MB", case-insensitive) to a LinkType.
 func LinkTypeFromName(name string) (LinkType, error) {
-	n := strings.ToUpper(strings.TrimPrefix(strings.ToUpper(name), "DLT_"))
+	n := strings.TrimPrefix(strings.ToUpper(name), "DLT_")
 	for _, e := range linkTypeNames {
 		if e.name == n {
 			return e.lt, nil
