@@ -332,8 +332,7 @@ func TestZeroCopyAllocs(t *testing.T) {
 
 func TestNextOwnsData(t *testing.T) {
 	file := writeFile(t, FormatPcapNg, testPackets(50, 3), nil)
-	r, pkts := readAll(t, file)
-	_ = r
+	_, pkts := readAll(t, file)
 	want := testPackets(50, 3)
 	for i := range pkts {
 		if !bytes.Equal(pkts[i].Data, want[i].Data) {
