@@ -69,7 +69,8 @@ func (s *linuxSource) LinkType() pcapio.LinkType { return s.lt }
 
 // NextZeroCopy returns the next packet from the ring; its Data is valid until
 // the next call or Close. The common case (more packets in the held block)
-// makes no system call and touches only the packet's own header.
+// makes no system call and touches only the packet's own tpacket3_hdr, and
+// its sockaddr_ll only where readSLL says the capture needs it.
 func (s *linuxSource) NextZeroCopy() (p pcapio.Packet, err error) {
 	s.mu.Lock()
 	if s.closed.Load() {
