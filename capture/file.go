@@ -18,6 +18,10 @@ type fileSource struct {
 	f        io.Closer // nil for standard input, which is not closed
 	r        *pcapio.Reader
 	received atomic.Uint64 // read by Stats from any goroutine
+	// lt is r.LinkType() as of the last read, for LinkType from any
+	// goroutine: r changes it, unsynchronized, on a new pcapng section or
+	// a first interface after the header.
+	lt atomic.Uint32
 }
 
 // openFile opens a file capture described by b.
@@ -57,6 +61,7 @@ func newFileSource(path string) (*fileSource, error) {
 		return nil, fmt.Errorf("capture: %s is not a readable pcap or pcapng file: %w", name, err)
 	}
 	s := &fileSource{name: name, r: r}
+	s.lt.Store(uint32(r.LinkType()))
 	if path != "-" {
 		s.f = rc
 	}
@@ -87,10 +92,13 @@ func (s *fileSource) read(p *pcapio.Packet, owned bool) error {
 		return fmt.Errorf("capture: read %s: %w", s.name, err)
 	}
 	s.received.Add(1)
+	if lt := uint32(s.r.LinkType()); lt != s.lt.Load() {
+		s.lt.Store(lt)
+	}
 	return nil
 }
 
-func (s *fileSource) linkType() pcapio.LinkType { return s.r.LinkType() }
+func (s *fileSource) linkType() pcapio.LinkType { return pcapio.LinkType(s.lt.Load()) }
 
 func (s *fileSource) interfaces() []pcapio.Interface { return slices.Clone(s.r.Interfaces()) }
 

@@ -422,3 +422,52 @@ func bigEthernetPackets() []pcapio.Packet {
 	}
 	return pkts
 }
+
+// TestLinkTypeWhileReading calls LinkType from another goroutine while a
+// pcapng file of two sections (Ethernet, then raw IP) is read, as the
+// Capture documentation allows; run it with -race. LinkType follows the
+// section being read.
+func TestLinkTypeWhileReading(t *testing.T) {
+	a := writeFile(t, "a.pcapng", pcapio.LinkTypeEthernet, ethernetPackets())
+	b := writeFile(t, "b.pcapng", pcapio.LinkTypeRaw, rawPackets())
+	var both []byte
+	for _, p := range []string{a, b} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		both = append(both, data...)
+	}
+	path := filepath.Join(t.TempDir(), "two-sections.pcapng")
+	if err := os.WriteFile(path, both, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := capture.FromFile(path).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				c.LinkType()
+			}
+		}
+	}()
+	got := readAll(t, c)
+	last := c.LinkType()
+	close(stop)
+	<-done
+	if want := len(ethernetPackets()) + len(rawPackets()); len(got) != want {
+		t.Errorf("read %d packets, want %d", len(got), want)
+	}
+	if last != pcapio.LinkTypeRaw {
+		t.Errorf("LinkType() after reading the raw IP section = %s, want RAW", last)
+	}
+}
