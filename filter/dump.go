@@ -16,6 +16,12 @@ var skfNames = map[uint32]string{
 	44: "vlan_tci", 48: "vlanp", 52: "poff", 56: "random", 60: "vlan_tpid",
 }
 
+// aluNames are the mnemonics of the two-operand ALU operations.
+var aluNames = map[uint16]string{
+	bpfop.OpADD: "add", bpfop.OpSUB: "sub", bpfop.OpMUL: "mul", bpfop.OpDIV: "div", bpfop.OpMOD: "mod",
+	bpfop.OpAND: "and", bpfop.OpOR: "or", bpfop.OpXOR: "xor", bpfop.OpLSH: "lsh", bpfop.OpRSH: "rsh",
+}
+
 // imageOf renders instruction n as tcpdump -d does (libpcap's bpf_image).
 func imageOf(p bpf.RawInstruction, n int) string {
 	op, operand := "unimp", fmt.Sprintf("0x%x", p.Op)
@@ -31,9 +37,9 @@ func imageOf(p bpf.RawInstruction, n int) string {
 	hex := fmt.Sprintf("#0x%x", k)
 	dec := fmt.Sprintf("#%d", int32(k))
 	switch p.Op {
-	case bpfop.ClassRET | bpfop.SrcK:
+	case opRetK:
 		op, operand = "ret", dec
-	case bpfop.ClassRET | 0x10: // BPF_A
+	case bpfop.ClassRET | bpfop.RvalA:
 		op, operand = "ret", ""
 	case bpfop.ClassLD | bpfop.SizeW | bpfop.ModeABS:
 		op, operand = "ld", abs()
@@ -89,12 +95,10 @@ func imageOf(p bpf.RawInstruction, n int) string {
 		op, operand = "txa", ""
 	default:
 		if bpfop.Class(p.Op) == bpfop.ClassALU {
-			names := map[uint16]string{bpfop.OpADD: "add", bpfop.OpSUB: "sub", bpfop.OpMUL: "mul", bpfop.OpDIV: "div",
-				bpfop.OpMOD: "mod", bpfop.OpAND: "and", bpfop.OpOR: "or", bpfop.OpXOR: "xor", bpfop.OpLSH: "lsh", bpfop.OpRSH: "rsh"}
-			if name, ok := names[bpfop.Op(p.Op)]; ok {
+			if name, ok := aluNames[bpfop.Op(p.Op)]; ok {
 				op = name
 				switch {
-				case p.Op&bpfop.SrcX != 0:
+				case bpfop.Src(p.Op) == bpfop.SrcX:
 					operand = "x"
 				case bpfop.Op(p.Op) == bpfop.OpAND || bpfop.Op(p.Op) == bpfop.OpOR || bpfop.Op(p.Op) == bpfop.OpXOR:
 					operand = hex
