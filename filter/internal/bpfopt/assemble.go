@@ -86,7 +86,8 @@ func validateShape(prog []Insn) error {
 // trampoline (a BPF_JA to node jt).
 type layoutNode struct {
 	in         Insn
-	jt, jf     int // target node indexes for jumps (jt only for BPF_JA)
+	id         int // the node's index in layout.ids
+	jt, jf     int // target node ids for jumps (jt only for BPF_JA)
 	trampoline bool
 }
 
@@ -95,14 +96,13 @@ type layoutNode struct {
 // stay stable while positions shift.
 type layout struct {
 	nodes []*layoutNode // in program order
-	ids   []*layoutNode // node by id (id = index into ids)
-	idOf  map[*layoutNode]int
+	ids   []*layoutNode // node by id
 }
 
 func newLayout(prog []Insn) *layout {
-	l := &layout{idOf: make(map[*layoutNode]int, len(prog))}
+	l := &layout{}
 	for i, in := range prog {
-		nd := &layoutNode{in: in}
+		nd := &layoutNode{in: in, id: i}
 		switch {
 		case in.isJA():
 			nd.jt = i + 1 + int(jaOffset(in))
@@ -111,7 +111,6 @@ func newLayout(prog []Insn) *layout {
 		}
 		l.nodes = append(l.nodes, nd)
 		l.ids = append(l.ids, nd)
-		l.idOf[nd] = i
 	}
 	return l
 }
@@ -120,7 +119,7 @@ func newLayout(prog []Insn) *layout {
 func (l *layout) positions() []int {
 	p := make([]int, len(l.ids))
 	for i, nd := range l.nodes {
-		p[l.idOf[nd]] = i
+		p[nd.id] = i
 	}
 	return p
 }
@@ -152,10 +151,9 @@ func (l *layout) run() {
 				break
 			}
 		}
-		tr := &layoutNode{in: Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, jt: final, trampoline: true}
-		l.idOf[tr] = len(l.ids)
+		tr := &layoutNode{in: Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, id: len(l.ids), jt: final, trampoline: true}
 		l.ids = append(l.ids, tr)
-		*tgt = l.idOf[tr]
+		*tgt = tr.id
 		l.nodes = append(l.nodes[:q], append([]*layoutNode{tr}, l.nodes[q:]...)...)
 	}
 }
@@ -197,7 +195,7 @@ func (l *layout) findTrampoline(from, final int) int {
 	for p := from + 1; p < len(l.nodes) && p-from-1 <= maxJumpOffset; p++ {
 		nd := l.nodes[p]
 		if nd.trampoline && nd.jt == final {
-			return l.idOf[nd]
+			return nd.id
 		}
 	}
 	return -1
