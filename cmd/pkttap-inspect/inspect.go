@@ -51,7 +51,8 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if o.snaplen >= 0 {
 			db = db.Snaplen(o.snaplen)
 		}
-		// A pcapng copy of a file whose interfaces differ keeps them all.
+		// A pcapng copy of a file with several interfaces keeps them all
+		// (their link types may differ); any other copy has one.
 		if ifs := c.FileInterfaces(); len(ifs) > 1 {
 			if f, err := pcapio.FormatFromPath(o.write); err == nil && f == pcapio.FormatPcapNg {
 				db = db.Interfaces(ifs)
