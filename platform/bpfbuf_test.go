@@ -16,7 +16,8 @@ type bpfRec struct {
 }
 
 // appendBPFRecord appends a record as macOS's bpf writes it: the header
-// (hdrlen bytes, 20 unless given), the data, and zero padding to 4 bytes.
+// (hdrlen bytes, 20 unless given), the data, and padding to 4 bytes (0xee
+// bytes, so that padding taken for data shows).
 func appendBPFRecord(buf []byte, r bpfRec) []byte {
 	hdrlen := int(r.hdrlen)
 	if hdrlen == 0 {
