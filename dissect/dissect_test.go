@@ -268,12 +268,18 @@ func TestConcurrent(t *testing.T) {
 // packet truncated, not malformed.
 func TestCutByCapture(t *testing.T) {
 	quic := udpPacket(false, 50000, 443, append([]byte{0xc3, 0, 0, 0, 1, 4, 0xde, 0xad, 0xbe, 0xef, 0}, make([]byte, 40)...))
+	dns := udpPacket(false, 53000, 53, dnsQuery(0x1a2b, "example.com", 1))
+	dnsAnswer := udpPacket(false, 53, 53000, dnsResponseA(0x1a2b, "example.com", ip4A))
 	tests := []struct {
 		name string
 		data []byte
 		cut  int
 		info string
 	}{
+		{"dns query name", dns, 14 + 20 + 8 + 16, "Standard query 0x1a2b [Packet truncated]"},
+		{"dns query name past the message", udpPacket(false, 53000, 53, dns[42:58]), 14 + 20 + 8 + 16,
+			"Standard query 0x1a2b [Malformed: DNS: bad query name]"},
+		{"dns answer name", dnsAnswer, 14 + 20 + 8 + 29 + 1, "Standard query response 0x1a2b A example.com [Packet truncated]"},
 		{"quic dcid", quic, 14 + 20 + 8 + 8, "[Packet truncated]"},
 		{"quic scil", quic, 14 + 20 + 8 + 10, "[Packet truncated]"},
 		{"quic dcid past the datagram", udpPacket(false, 50000, 443, []byte{0xc3, 0, 0, 0, 1, 20, 0xde, 0xad}), 14 + 20 + 8 + 8,

@@ -11,17 +11,18 @@ const (
 // readName decodes the (possibly compressed) domain name at off in the DNS
 // message that starts at msg and ends at end, appending its presentation
 // form to b. It returns the offset just after the name where it is stored
-// (not where pointers lead) and ok=false for a malformed or looping name.
-// Pointers must point backwards, so a name cannot loop; jumps are also
-// counted.
-func (d *decoder) readName(b []byte, off, msg, end int) ([]byte, int, bool) {
-	next := -1
+// (not where pointers lead) and ok=false for a malformed or looping name;
+// cut is set too when the name is not malformed but runs past end or the
+// captured bytes. Pointers must point backwards, so a name cannot loop;
+// jumps are also counted.
+func (d *decoder) readName(b []byte, off, msg, end int) (_ []byte, next int, ok, cut bool) {
+	next = -1
 	start := len(b)
 	pos := off
 	limit := pos // pointers must point before the label that holds them
 	for jumps := 0; ; {
 		if pos >= end || !d.has(pos, 1) {
-			return b, pos, false
+			return b, pos, false, true
 		}
 		l := int(d.data[pos])
 		switch {
@@ -32,10 +33,10 @@ func (d *decoder) readName(b []byte, off, msg, end int) ([]byte, int, bool) {
 			if len(b) == start {
 				b = append(b, "<Root>"...)
 			}
-			return b, next, true
+			return b, next, true, false
 		case l&0xc0 == 0xc0:
 			if !d.has(pos, 2) || pos+2 > end {
-				return b, pos, false
+				return b, pos, false, true
 			}
 			ptr := msg + ((l&0x3f)<<8 | int(d.data[pos+1]))
 			if next < 0 {
@@ -43,14 +44,14 @@ func (d *decoder) readName(b []byte, off, msg, end int) ([]byte, int, bool) {
 			}
 			jumps++
 			if jumps > maxNameJumps || ptr >= limit {
-				return b, next, false
+				return b, next, false, false
 			}
 			pos, limit = ptr, ptr
 		case l&0xc0 != 0:
-			return b, pos, false // extended label types are obsolete
+			return b, pos, false, false // extended label types are obsolete
 		default:
 			if pos+1+l > end || !d.has(pos+1, l) {
-				return b, pos, false
+				return b, pos, false, true
 			}
 			if len(b) > start {
 				b = append(b, '.')
@@ -148,8 +149,13 @@ func (d *decoder) dns(off, end int, field, title, proto string, tcp bool) {
 		}
 		var next int
 		var ok bool
-		d.scratch, next, ok = d.readName(d.scratch[:0], o, msg, end)
+		var cut bool
+		d.scratch, next, ok, cut = d.readName(d.scratch[:0], o, msg, end)
 		if !ok {
+			if cut && d.snapped(end) {
+				d.short(sect, proto, o)
+				return
+			}
 			d.malformed(sect, proto, "bad query name", o)
 			return
 		}
@@ -211,8 +217,13 @@ func (d *decoder) dns(off, end int, field, title, proto string, tcp bool) {
 func (d *decoder) dnsRR(sect *Node, off, msg, end int, info bool, proto string) (int, bool) {
 	var next int
 	var ok bool
-	d.scratch, next, ok = d.readName(d.scratch[:0], off, msg, end)
+	var cut bool
+	d.scratch, next, ok, cut = d.readName(d.scratch[:0], off, msg, end)
 	if !ok {
+		if cut && d.snapped(end) {
+			d.short(sect, proto, off)
+			return off, false
+		}
 		d.malformed(sect, proto, "bad record name", off)
 		return off, false
 	}
@@ -284,10 +295,10 @@ func (d *decoder) dnsRR(sect *Node, off, msg, end int, info bool, proto string) 
 		}
 		if info {
 			d.is(" ")
-			d.info, _, _ = d.readName(d.info, at, msg, rd+rdlen)
+			d.info, _, _, _ = d.readName(d.info, at, msg, rd+rdlen)
 		}
 		if r != nil {
-			if tgt, tgtEnd, ok := d.readName(nil, at, msg, rd+rdlen); ok {
+			if tgt, tgtEnd, ok, _ := d.readName(nil, at, msg, rd+rdlen); ok {
 				d.add(r, field, label+": "+string(tgt), at, tgtEnd-at)
 			}
 		}
@@ -304,10 +315,10 @@ func (d *decoder) dnsRR(sect *Node, off, msg, end int, info bool, proto string) 
 				d.is(" ")
 				d.iu(uint64(d.be16(rd + 4)))
 				d.is(" ")
-				d.info, _, _ = d.readName(d.info, rd+6, msg, rd+rdlen)
+				d.info, _, _, _ = d.readName(d.info, rd+6, msg, rd+rdlen)
 			}
 			if r != nil {
-				if tgt, te, ok := d.readName(nil, rd+6, msg, rd+rdlen); ok {
+				if tgt, te, ok, _ := d.readName(nil, rd+6, msg, rd+rdlen); ok {
 					d.add(r, "dns.srv.target", "Target: "+string(tgt), rd+6, te-rd-6)
 				}
 			}
