@@ -53,10 +53,12 @@
 //
 // # Windows
 //
-// Npcap's wpcap.dll, loaded at run time from System32\Npcap with a
-// restricted DLL search path, so programs start without Npcap installed and
-// report "Npcap is not installed" only when a capture is opened. Interfaces
-// may be named by their friendly name ("Ethernet", "Wi-Fi") or by their
-// \Device\NPF_{GUID} name. Readers wait on pcap_getevent's event handle;
-// Close wakes them with pcap_breakloop and that event.
+// Npcap's wpcap.dll, loaded at run time by full path (System32\Npcap, then
+// System32 and absolute PATH directories, for WinPcap-compatible installs)
+// with a restricted DLL search path, so programs start without Npcap
+// installed and report "Npcap is not installed" only when a capture is
+// opened or the interfaces are listed. Interfaces may be named by their
+// friendly name ("Ethernet", "Wi-Fi") or by their \Device\NPF_{GUID} name.
+// Readers wait on pcap_getevent's event handle; Close wakes them with
+// pcap_breakloop and that event.
 package platform
