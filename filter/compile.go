@@ -200,10 +200,11 @@ func (c *compiler) insertComputeVLOffsets(b *block) {
 		c.offLinkHdr.reg = c.allocReg()
 	}
 	var s []*stmt
-	if c.outerLT == pcapio.LinkTypeIEEE802_11Radio || c.outerLT == pcapio.LinkTypePPI {
+	outer := c.opts.LinkType
+	if outer == pcapio.LinkTypeIEEE802_11Radio || outer == pcapio.LinkTypePPI {
 		s = c.loadRadiotapLen() // the PPI header length sits where radiotap's does
 	}
-	if c.outerLT == pcapio.LinkTypeIEEE802_11 || c.outerLT == pcapio.LinkTypeIEEE802_11Radio || c.outerLT == pcapio.LinkTypePPI {
+	if outer == pcapio.LinkTypeIEEE802_11 || outer == pcapio.LinkTypeIEEE802_11Radio || outer == pcapio.LinkTypePPI {
 		if c.offLinkPL.reg != -1 {
 			b.stmts = c.load80211HeaderLen(s, b.stmts)
 			return

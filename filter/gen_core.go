@@ -34,16 +34,14 @@ const (
 
 // compiler holds the code generator's state for one Compile call.
 type compiler struct {
-	opts     Options
-	snaplen  uint32
+	opts    Options
+	snaplen uint32
+	// linktype is the current link layer: opts.LinkType, or the one a
+	// tunnel (pppoes, geneve) made current.
 	linktype pcapio.LinkType
-	prevLT   pcapio.LinkType
-	outerLT  pcapio.LinkType
 
 	offLinkHdr, offPrevLinkHdr, offLinkPL, offLinkType absOffset
 	offNL, offNLNoSNAP                                 int
-	// offOuterLinkHdr is the constant part of the outermost link header offset.
-	offOuterLinkHdr int
 
 	isGeneve       bool
 	isVLANVLOffset bool

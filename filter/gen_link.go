@@ -53,7 +53,7 @@ const (
 // libpcap's init_linktype.
 func (c *compiler) initLinkType() {
 	lt := c.opts.LinkType
-	c.linktype, c.prevLT, c.outerLT = lt, lt, lt
+	c.linktype = lt
 	c.offLinkHdr = absOffset{reg: -1}
 	c.offPrevLinkHdr = absOffset{reg: -1}
 	c.offLinkPL = absOffset{reg: -1}

@@ -132,7 +132,6 @@ func (c *compiler) genPPPoES(sess uint32, hasSess bool) *block {
 
 // pushLinkHdr makes a new link-layer header (inside a tunnel) current.
 func (c *compiler) pushLinkHdr(lt pcapio.LinkType, variable bool, constant, reg int) {
-	c.prevLT = c.linktype
 	c.offPrevLinkHdr = c.offLinkHdr
 	c.linktype = lt
 	c.offLinkHdr = absOffset{constant: constant, variable: variable, reg: reg}

@@ -172,7 +172,8 @@ func (c *compiler) load80211HeaderLen(prefix, snext []*stmt) []*stmt {
 	reg := uint32(c.offLinkPL.reg)
 	s := prefix
 	if s == nil {
-		s = []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeIMM, uint32(c.offOuterLinkHdr))}
+		// the outermost link header starts the packet
+		s = []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeIMM, 0)}
 	}
 	s = append(s,
 		newStmt(bpfop.ClassMISC|bpfop.MiscTXA, 0),
