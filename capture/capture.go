@@ -40,8 +40,10 @@ type packetFilter interface {
 // Stats counts a capture's packets.
 type Stats struct {
 	// Received is the number of packets the capture received: for a live
-	// capture those the operating system passed through the kernel filter,
-	// for a file every packet read so far (before filtering).
+	// capture the operating system's count, as libpcap's ps_recv (on Linux
+	// the packets the kernel filter accepted, on macOS every packet the
+	// device saw, before filtering; see platform.Stats), for a file every
+	// packet read so far (before filtering).
 	Received uint64
 	// Dropped is the number of packets the operating system dropped because
 	// the capture did not read them fast enough (0 for a file).
