@@ -100,7 +100,7 @@ func (d *decoder) quoted(n *Node, off, end int, v6 bool) {
 // fullChecksum computes the Internet checksum over [off, end) with sum
 // added, or reports ok=false when the bytes are not all captured.
 func (d *decoder) fullChecksum(off, end int, sum uint32) (uint16, bool) {
-	if end > len(d.data) || off > end || len(d.data) < d.wire && end == len(d.data) {
+	if end > len(d.data) || off > end || d.snapped(end) {
 		return 0, false
 	}
 	return checksum(d.data[off:end], sum), true

@@ -22,7 +22,7 @@ func (d *decoder) sctp(off, end int) {
 	d.fUint(n, "sctp.srcport", "Source port", off, 2, uint64(sp))
 	d.fUint(n, "sctp.dstport", "Destination port", off+2, 2, uint64(dp))
 	d.fHex(n, "sctp.verification_tag", "Verification tag", off+4, 4, uint64(vtag), 8)
-	if end == len(d.data) && len(d.data) < d.wire || d.ipFrag {
+	if d.snapped(end) || d.ipFrag {
 		d.fHex(n, "sctp.checksum", "Checksum", off+8, 4, uint64(csum), 8)
 	} else {
 		var zero [4]byte
