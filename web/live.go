@@ -98,7 +98,7 @@ type LiveInfo struct {
 	Snaplen     int    `json:"snaplen"`
 	Promiscuous bool   `json:"promiscuous"`
 	Running     bool   `json:"running"`
-	Received    uint64 `json:"received"`  // packets the OS passed through the capture filter
+	Received    uint64 `json:"received"`  // the OS count (capture.Stats.Received: on Linux after the capture filter, on macOS before it)
 	Dropped     uint64 `json:"dropped"`   // packets the OS dropped: pkttap-web read too slowly
 	IfDropped   uint64 `json:"ifDropped"` // packets the interface dropped, where known
 	SpoolBytes  int64  `json:"spoolBytes"`
