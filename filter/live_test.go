@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,14 +16,7 @@ import (
 // pkttap's unoptimized TargetLinuxSocket program to be identical.
 func TestLiveSocketMatchesLibpcap(t *testing.T) {
 	testenv.Root(t)
-	cc := testenv.LookPath(t, "cc", "cc")
-	if _, err := os.Stat("/usr/include/pcap/pcap.h"); err != nil {
-		testenv.Missing(t, "libpcap", "libpcap headers are not installed (apt-get install -y libpcap-dev)")
-	}
-	bin := filepath.Join(t.TempDir(), "livecompile")
-	if out, err := exec.Command(cc, "-O2", "-o", bin, filepath.Join("testdata", "livecompile.c"), "-lpcap").CombinedOutput(); err != nil {
-		t.Fatalf("build livecompile: %v\n%s", err, out)
-	}
+	bin := buildWithLibpcap(t, filepath.Join("testdata", "livecompile.c"))
 	exprs := []string{"vlan", "vlan 100", "vlan and ip", "vlan 100 and tcp port 80",
 		"vlan and vlan 20 and udp", "not vlan", "vlan or arp", "inbound", "outbound and ip6",
 		"ifindex 1", "ip and vlan", "tcp port 22 or vlan 5"}
