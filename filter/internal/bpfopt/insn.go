@@ -85,7 +85,7 @@ func validOp(in Insn) error {
 			return fmt.Errorf("scratch memory index %d out of range", in.K)
 		}
 	case bpfop.ClassALU:
-		if op&^0xff != 0 || op&0x07 != bpfop.ClassALU {
+		if op&^0xff != 0 {
 			return fmt.Errorf("unknown alu opcode %#x", op)
 		}
 		switch bpfop.Op(op) {
