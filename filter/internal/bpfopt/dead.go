@@ -2,7 +2,7 @@ package bpfopt
 
 import "github.com/pkttap/pkttap/filter/internal/bpfop"
 
-// uses returns the atoms statement in reads, and def the atom it writes
+// usesDef returns the atoms statement in reads, and def the atom it writes
 // (-1 for none).
 func usesDef(in Insn) (uses atomSet, def int) {
 	const a, x = atomSet(1) << atomA, atomSet(1) << atomX
