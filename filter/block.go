@@ -13,8 +13,8 @@ import (
 // libpcap's.
 
 // stmt is one non-branching instruction. A stmt may also be a block-local
-// conditional jump (protochain's loop), whose targets are other stmts of the
-// same block.
+// conditional jump (protochain's loop, the 802.11 header-length prologue),
+// whose targets are other stmts of the same block.
 type stmt struct {
 	code   uint16
 	k      uint32
