@@ -94,10 +94,7 @@ func FuzzRun(f *testing.F) {
 // no C compiler.
 func TestRandomProgramsReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
-	pkts := make([]testPacket, 24)
-	for i := range pkts {
-		pkts[i] = randomPacket(r)
-	}
+	pkts := randomPackets(r, 24)
 	mds := []*Metadata{nil, {VLANPresent: true, VLANTCI: 0x2005, VLANTPID: 0x88a8, Protocol: 0x86dd, PktType: 4, IfIndex: 3}}
 	for i := range 20000 {
 		prog := randomProgram(r)

@@ -155,6 +155,24 @@ func randomProgram(r *rand.Rand) []bpf.RawInstruction {
 	return p
 }
 
+// randomPrograms returns n programs from gen.
+func randomPrograms(r *rand.Rand, n int, gen func(*rand.Rand) []bpf.RawInstruction) [][]bpf.RawInstruction {
+	progs := make([][]bpf.RawInstruction, n)
+	for i := range progs {
+		progs[i] = gen(r)
+	}
+	return progs
+}
+
+// randomPackets returns n packets from randomPacket.
+func randomPackets(r *rand.Rand, n int) []testPacket {
+	pkts := make([]testPacket, n)
+	for i := range pkts {
+		pkts[i] = randomPacket(r)
+	}
+	return pkts
+}
+
 // randomPacket returns a short packet, sometimes empty, whose wire length
 // is often different from its captured length.
 func randomPacket(r *rand.Rand) testPacket {

@@ -113,14 +113,8 @@ func TestLibpcapCorpusPrograms(t *testing.T) {
 func TestLibpcapRandomPrograms(t *testing.T) {
 	bin := buildHarness(t)
 	r := rand.New(rand.NewPCG(4, uint64(len("filter/vm"))))
-	progs := make([][]bpf.RawInstruction, 3000)
-	for i := range progs {
-		progs[i] = randomProgram(r)
-	}
-	pkts := make([]testPacket, 120)
-	for i := range pkts {
-		pkts[i] = randomPacket(r)
-	}
+	progs := randomPrograms(r, 3000, randomProgram)
+	pkts := randomPackets(r, 120)
 	valid, want := libpcapRun(t, bin, progs, pkts)
 	nonzero := 0
 	for i, prog := range progs {

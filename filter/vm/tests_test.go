@@ -58,10 +58,7 @@ func randomTestChain(r *rand.Rand) []bpf.RawInstruction {
 // reference interpreter, and that most of them do run as chains.
 func TestTestChains(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 4))
-	pkts := make([]testPacket, 40)
-	for i := range pkts {
-		pkts[i] = randomPacket(r)
-	}
+	pkts := randomPackets(r, 40)
 	chains := 0
 	for i := range 20000 {
 		prog := randomTestChain(r)
@@ -87,14 +84,8 @@ func TestTestChains(t *testing.T) {
 func TestLibpcapTestChains(t *testing.T) {
 	bin := buildHarness(t)
 	r := rand.New(rand.NewPCG(12, 4))
-	progs := make([][]bpf.RawInstruction, 2000)
-	for i := range progs {
-		progs[i] = randomTestChain(r)
-	}
-	pkts := make([]testPacket, 80)
-	for i := range pkts {
-		pkts[i] = randomPacket(r)
-	}
+	progs := randomPrograms(r, 2000, randomTestChain)
+	pkts := randomPackets(r, 80)
 	valid, want := libpcapRun(t, bin, progs, pkts)
 	for i, prog := range progs {
 		if !valid[i] {
