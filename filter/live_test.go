@@ -16,7 +16,7 @@ import (
 // pkttap's unoptimized TargetLinuxSocket program to be identical.
 func TestLiveSocketMatchesLibpcap(t *testing.T) {
 	testenv.Root(t)
-	bin := buildWithLibpcap(t, filepath.Join("testdata", "livecompile.c"))
+	bin := testenv.BuildWithLibpcap(t, filepath.Join("testdata", "livecompile.c"))
 	exprs := []string{"vlan", "vlan 100", "vlan and ip", "vlan 100 and tcp port 80",
 		"vlan and vlan 20 and udp", "not vlan", "vlan or arp", "inbound", "outbound and ip6",
 		"ifindex 1", "ip and vlan", "tcp port 22 or vlan 5"}

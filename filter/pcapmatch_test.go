@@ -16,24 +16,7 @@ import (
 // into a temporary directory.
 func buildPcapmatch(t testing.TB, shared string) string {
 	t.Helper()
-	return buildWithLibpcap(t, filepath.Join(shared, "tools", "pcapmatch.c"))
-}
-
-// buildWithLibpcap compiles the C program src against libpcap into a
-// temporary directory and returns the binary, named after src; it skips
-// (or fails, when required) without cc or libpcap's headers.
-func buildWithLibpcap(t testing.TB, src string) string {
-	t.Helper()
-	cc := testenv.LookPath(t, "cc", "cc")
-	if _, err := os.Stat("/usr/include/pcap/pcap.h"); err != nil {
-		testenv.Missing(t, "libpcap", "libpcap headers are not installed (apt-get install -y libpcap-dev)")
-	}
-	name := strings.TrimSuffix(filepath.Base(src), ".c")
-	bin := filepath.Join(t.TempDir(), name)
-	if out, err := exec.Command(cc, "-O2", "-o", bin, src, "-lpcap").CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", name, err, out)
-	}
-	return bin
+	return testenv.BuildWithLibpcap(t, filepath.Join(shared, "tools", "pcapmatch.c"))
 }
 
 // TestPcapmatchJudgesPrograms hands every program pkttap compiles for the

@@ -32,20 +32,11 @@ type testPacket struct {
 // libpcap's headers are missing.
 func buildHarness(t testing.TB) string {
 	t.Helper()
-	cc := testenv.LookPath(t, "cc", "cc")
-	if _, err := os.Stat("/usr/include/pcap/pcap.h"); err != nil {
-		testenv.Missing(t, "libpcap", "libpcap's headers are not installed (apt-get install -y libpcap-dev)")
-	}
 	src, err := filepath.Abs(filepath.Join("testdata", "bpfharness.c"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "bpfharness")
-	out, err := exec.Command(cc, "-O2", "-o", bin, src, "-lpcap").CombinedOutput()
-	if err != nil {
-		t.Fatalf("building the libpcap harness: %v\n%s", err, out)
-	}
-	return bin
+	return testenv.BuildWithLibpcap(t, src)
 }
 
 // encodePrograms writes programs in the harness's PROGRAMS format.

@@ -112,3 +112,22 @@ func findShared() string {
 		}
 	}
 }
+
+// BuildWithLibpcap compiles the C program src with cc -O2 against libpcap
+// into the test's temporary directory and returns the binary, named after
+// src without ".c". Without cc or libpcap's headers it skips, or fails
+// under PKTTAP_REQUIRE ("cc", "libpcap"); a program that does not compile
+// fails the test.
+func BuildWithLibpcap(t testing.TB, src string) string {
+	t.Helper()
+	cc := LookPath(t, "cc", "cc")
+	if _, err := os.Stat("/usr/include/pcap/pcap.h"); err != nil {
+		Missing(t, "libpcap", "libpcap's headers are not installed (apt-get install -y libpcap-dev)")
+	}
+	name := strings.TrimSuffix(filepath.Base(src), ".c")
+	bin := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command(cc, "-O2", "-o", bin, src, "-lpcap").CombinedOutput(); err != nil {
+		t.Fatalf("building %s against libpcap: %v\n%s", filepath.Base(src), err, out)
+	}
+	return bin
+}

@@ -15,17 +15,11 @@ import (
 // temporary directory.
 func buildPcapmatch(t *testing.T) string {
 	t.Helper()
-	cc := testenv.LookPath(t, "cc", "cc")
 	src := filepath.Join(testenv.SharedDir(t), "tools", "pcapmatch.c")
 	if _, err := os.Stat(src); err != nil {
 		testenv.Missing(t, "corpus", "tools/pcapmatch.c: "+err.Error())
 	}
-	bin := filepath.Join(t.TempDir(), "pcapmatch")
-	out, err := exec.Command(cc, "-O2", "-o", bin, src, "-lpcap").CombinedOutput()
-	if err != nil {
-		testenv.Missing(t, "libpcap", fmt.Sprintf("cc pcapmatch.c -lpcap failed (apt-get install -y libpcap-dev): %v: %s", err, out))
-	}
-	return bin
+	return testenv.BuildWithLibpcap(t, src)
 }
 
 // dddLine formats a program as tcpdump -ddd joined by ','.
