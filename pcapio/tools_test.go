@@ -37,17 +37,7 @@ type tsFrame struct {
 // whatever tshark wrote to stderr.
 func tshark(t *testing.T, path string) ([]tsFrame, string) {
 	t.Helper()
-	bin := testenv.LookPath(t, "tshark", "tshark")
-	cmd := exec.Command(bin, "-n", "-r", path, "-T", "ek", "-x")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil && len(out) == 0 {
-		if strings.Contains(stderr.String(), "unknown or unsupported") {
-			return nil, stderr.String()
-		}
-		t.Fatalf("tshark -r %s: %v: %s", path, err, stderr.String())
-	}
+	out, stderr := runTshark(t, path, "-T", "ek", "-x")
 	var frames []tsFrame
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 64<<20)
@@ -70,6 +60,7 @@ func tshark(t *testing.T, path string) ([]tsFrame, string) {
 			}
 			// tshark writes a message instead of the bytes when its
 			// dissectors trip over a field ("field length invalid!").
+			var err error
 			if f.raw, err = hex.DecodeString(s); err != nil {
 				f.raw, f.noRaw = nil, true
 			}
@@ -78,26 +69,8 @@ func tshark(t *testing.T, path string) ([]tsFrame, string) {
 		if err := json.Unmarshal(rec.Layers["frame"], &fields); err != nil {
 			t.Fatalf("frame fields of %s: %v", path, err)
 		}
-		str := func(k string) string {
-			switch v := fields["frame_frame_"+k].(type) {
-			case string:
-				return v
-			case []any:
-				var ss []string
-				for _, e := range v {
-					ss = append(ss, fmt.Sprint(e))
-				}
-				return strings.Join(ss, "\n")
-			}
-			return ""
-		}
-		num := func(k string, def int) int {
-			n, err := strconv.Atoi(str(k))
-			if err != nil {
-				return def
-			}
-			return n
-		}
+		str := func(k string) string { return ekString(fields["frame_frame_"+k]) }
+		num := func(k string, def int) int { return atoiOr(str(k), def) }
 		f.length, f.caplen = num("len", -1), num("cap_len", -1)
 		f.epoch = str("time_epoch")
 		f.ifid = num("interface_id", -1)
@@ -110,20 +83,53 @@ func tshark(t *testing.T, path string) ([]tsFrame, string) {
 			if err := json.Unmarshal(pc, &c); err != nil {
 				t.Fatalf("pkt_comment of %s: %v", path, err)
 			}
-			switch v := c.Comment.(type) {
-			case string:
-				f.comment = v
-			case []any:
-				var ss []string
-				for _, e := range v {
-					ss = append(ss, fmt.Sprint(e))
-				}
-				f.comment = strings.Join(ss, "\n")
-			}
+			f.comment = ekString(c.Comment)
 		}
 		frames = append(frames, f)
 	}
-	return frames, stderr.String()
+	return frames, stderr
+}
+
+// ekString returns a field of tshark's -T ek output as text: a string as
+// it is, a list's items joined by newlines, anything else as "".
+func ekString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []any:
+		var ss []string
+		for _, e := range v {
+			ss = append(ss, fmt.Sprint(e))
+		}
+		return strings.Join(ss, "\n")
+	}
+	return ""
+}
+
+// atoiOr returns s as a decimal number, or def when it is not one.
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// runTshark runs tshark -n -r path with args and returns its output and
+// what it wrote to stderr. It fails the test when tshark fails without
+// output, except when it cannot read the file's link type: then out is
+// empty.
+func runTshark(t *testing.T, path string, args ...string) (out []byte, stderr string) {
+	t.Helper()
+	bin := testenv.LookPath(t, "tshark", "tshark")
+	cmd := exec.Command(bin, append([]string{"-n", "-r", path}, args...)...)
+	var errBuf bytes.Buffer
+	cmd.Stderr = &errBuf
+	out, err := cmd.Output()
+	if err != nil && len(out) == 0 && !strings.Contains(errBuf.String(), "unknown or unsupported") {
+		t.Fatalf("tshark -r %s: %v: %s", path, err, errBuf.String())
+	}
+	return out, errBuf.String()
 }
 
 // tsharkHashes is the lighter tshark: one process printing, for each
@@ -131,20 +137,10 @@ func tshark(t *testing.T, path string) ([]tsFrame, string) {
 // skips building the protocol tree tshark -T ek needs).
 func tsharkHashes(t *testing.T, path string) ([]tsFrame, string) {
 	t.Helper()
-	bin := testenv.LookPath(t, "tshark", "tshark")
-	cmd := exec.Command(bin, "-n", "-r", path, "-o", "frame.generate_md5_hash:TRUE",
+	out, stderr := runTshark(t, path, "-o", "frame.generate_md5_hash:TRUE",
 		"-T", "fields", "-E", "separator=/t", "-e", "frame.md5_hash", "-e", "frame.len",
 		"-e", "frame.cap_len", "-e", "frame.time_epoch", "-e", "frame.interface_id",
 		"-e", "frame.section_number", "-e", "frame.cb_pen")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil && len(out) == 0 {
-		if strings.Contains(stderr.String(), "unknown or unsupported") {
-			return nil, stderr.String()
-		}
-		t.Fatalf("tshark -r %s: %v: %s", path, err, stderr.String())
-	}
 	var frames []tsFrame
 	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
 		if line == "" {
@@ -154,19 +150,12 @@ func tsharkHashes(t *testing.T, path string) ([]tsFrame, string) {
 		if len(c) != 7 {
 			t.Fatalf("tshark fields line %q has %d columns, want 7", line, len(c))
 		}
-		num := func(s string, def int) int {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				return def
-			}
-			return n
-		}
 		frames = append(frames, tsFrame{
-			md5: c[0], length: num(c[1], -1), caplen: num(c[2], -1), epoch: c[3],
-			ifid: num(c[4], -1), section: num(c[5], 1), custom: c[6] != "", noRaw: c[0] == "",
+			md5: c[0], length: atoiOr(c[1], -1), caplen: atoiOr(c[2], -1), epoch: c[3],
+			ifid: atoiOr(c[4], -1), section: atoiOr(c[5], 1), custom: c[6] != "", noRaw: c[0] == "",
 		})
 	}
-	return frames, stderr.String()
+	return frames, stderr
 }
 
 // epoch formats a timestamp as tshark's frame.time_epoch.
