@@ -88,9 +88,13 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 // WritePacket writes one packet. Its on-wire length is p.Length, or
 // len(p.Data) when that is larger. A zero Timestamp (a packet whose time is
 // unknown, such as one read from a pcapng Simple Packet Block) is written
-// as the epoch; other times before the epoch are an error. For pcapng, p.InterfaceIndex selects the
-// interface (an error when there is no such interface) and a non-empty
-// p.Comment is written as opt_comment; classic pcap has no room for either.
+// as timestamp 0: the epoch, plus the interface's TSOffset in pcapng. A
+// time the record cannot hold is an error: in pcap, one before 1970 or
+// after 2106; in pcapng, one before the epoch plus the interface's
+// TSOffset, or past 2^64 units of its resolution. For pcapng,
+// p.InterfaceIndex selects the interface (an error when there is no such
+// interface) and a non-empty p.Comment is written as opt_comment; classic
+// pcap has no room for either.
 func (w *Writer) WritePacket(p *Packet) error {
 	if w.err != nil {
 		return w.err
