@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/pkttap/pkttap/internal/testenv"
 )
 
 // The read benchmarks compare pcapio with gopacket's pcapgo and with
@@ -50,9 +51,6 @@ var bench struct {
 	n     int
 	files map[string]string // format name -> path
 	err   error
-	cOnce sync.Once
-	cProg string
-	cErr  error
 }
 
 func removeBenchFiles() {
@@ -152,35 +150,14 @@ int main(int argc, char **argv) {
 }
 `
 
-// libpcapProgram builds the C reader once, or returns why it cannot.
-func libpcapProgram() (string, error) {
-	bench.cOnce.Do(func() {
-		cc, err := exec.LookPath("cc")
-		if err != nil {
-			bench.cErr = fmt.Errorf("cc is not installed (apt-get install -y gcc libpcap-dev)")
-			return
-		}
-		if _, err := os.Stat("/usr/include/pcap/pcap.h"); err != nil {
-			bench.cErr = fmt.Errorf("libpcap headers are missing (apt-get install -y libpcap-dev)")
-			return
-		}
-		if bench.dir == "" {
-			bench.cErr = fmt.Errorf("no benchmark directory")
-			return
-		}
-		src := filepath.Join(bench.dir, "libpcap_read.c")
-		bin := filepath.Join(bench.dir, "libpcap_read")
-		if err := os.WriteFile(src, []byte(libpcapReader), 0o644); err != nil {
-			bench.cErr = err
-			return
-		}
-		if out, err := exec.Command(cc, "-O2", "-o", bin, src, "-lpcap").CombinedOutput(); err != nil {
-			bench.cErr = fmt.Errorf("cc: %v: %s", err, out)
-			return
-		}
-		bench.cProg = bin
-	})
-	return bench.cProg, bench.cErr
+// libpcapProgram builds the C reader with testenv.BuildWithLibpcap, which
+// skips the benchmark without cc or libpcap's headers.
+func libpcapProgram(b *testing.B) string {
+	src := filepath.Join(b.TempDir(), "libpcap_read.c")
+	if err := os.WriteFile(src, []byte(libpcapReader), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return testenv.BuildWithLibpcap(b, src)
 }
 
 // readerFunc reads the whole file at path and returns its packet count.
@@ -362,10 +339,7 @@ func BenchmarkRead(b *testing.B) {
 			})
 		}
 		b.Run(format+"/libpcap-pcap_next_ex", func(b *testing.B) {
-			prog, err := libpcapProgram()
-			if err != nil {
-				b.Skipf("skipping libpcap comparison: %v", err)
-			}
+			prog := libpcapProgram(b)
 			var wall, cpu time.Duration
 			for b.Loop() {
 				out, err := exec.Command(prog, path).Output()
