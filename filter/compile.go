@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net"
 	"net/netip"
 	"strings"
@@ -130,7 +131,7 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 			// the packet must carry 802.11 (DLT 105, little-endian); like
 			// libpcap, not checked once pppoes or geneve changed the
 			// current link layer
-			ppi := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, swap32(105))
+			ppi := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, bits.ReverseBytes32(105))
 			ppi.stmts = []*stmt{newStmt(bpfop.ClassLD|bpfop.SizeW|bpfop.ModeABS, 4)}
 			genAnd(ppi, b)
 		}

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	"github.com/pkttap/pkttap/filter/internal/bpfop"
 	"github.com/pkttap/pkttap/pcapio"
@@ -202,14 +203,10 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 func (c *compiler) genLoopbackLinkType(family uint32) *block {
 	if c.linktype == pcapio.LinkTypeNull {
 		if c.opts.SavefileByteOrder != binary.BigEndian {
-			family = swap32(family)
+			family = bits.ReverseBytes32(family)
 		}
 	}
 	return c.genCmp(orLinkHdr, 0, bpfop.SizeW, family)
-}
-
-func swap32(v uint32) uint32 {
-	return v>>24 | (v>>8)&0xff00 | (v<<8)&0xff0000 | v<<24
 }
 
 // genEtherLinkType is libpcap's gen_ether_linktype.
