@@ -29,7 +29,7 @@
 //   - NextInto copies Data into a buffer the caller passes, as append
 //     does. The caller owns it and decides when to reuse it: passing the
 //     previous packet's Data back reads a file with no allocation per
-//     packet, at about three times the speed of Next, since fresh memory
+//     packet, at two to three times the speed of Next, since fresh memory
 //     is what Next spends most of its time on.
 //   - NextZeroCopy returns Data pointing into a buffer the reader reuses,
 //     valid only until the next call: it allocates and copies nothing and
