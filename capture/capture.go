@@ -20,6 +20,10 @@ type source interface {
 	linkType() pcapio.LinkType
 	stats() (Stats, error)
 	close() error
+	// reclaim is called, in place of next, by a reader that finds the
+	// capture closed: a live source gives back the memory Close left lent
+	// to the reader (see platform.Source); a file has none.
+	reclaim()
 	// interfaces returns a file's interfaces read so far (nil when live).
 	interfaces() []pcapio.Interface
 }
@@ -29,6 +33,23 @@ type source interface {
 type ownedSource interface {
 	nextOwned(p *pcapio.Packet) error
 }
+
+// intoSource is a source that copies a packet into the caller's memory
+// itself, before it lets go of its own buffer (a live capture: so that a
+// Close from another goroutine never finds the reader still copying out of
+// the kernel's ring). Next and NextInto copy through it.
+type intoSource interface {
+	nextInto(p *pcapio.Packet, buf []byte) error
+}
+
+// readMode is how next asks the source for a packet.
+type readMode int
+
+const (
+	readZeroCopy readMode = iota // src.next: Data is the source's
+	readOwned                    // owner.nextOwned: Data is the caller's, no copy
+	readInto                     // into.nextInto: Data copied to the caller's buf
+)
 
 // packetFilter decides whether a packet is kept. (It takes the packet's
 // fields rather than a pointer to it, which would make every packet escape
@@ -54,11 +75,14 @@ type Stats struct {
 }
 
 // Capture is an open capture, live or from a file. Next, NextInto,
-// NextZeroCopy and Packets must be called from one goroutine at a time;
-// Close, LinkType and Stats may be called from any goroutine at any time.
+// NextZeroCopy and Packets must be called from one goroutine at a time (the
+// reader); Close, LinkType and Stats may be called from any goroutine at any
+// time, Close also while the reader is in one of those calls or is still
+// using a packet NextZeroCopy returned (see Close).
 type Capture struct {
 	src     source
 	owner   ownedSource   // src when it can hand out owned packets, else nil
+	into    intoSource    // src when it copies packets out itself, else nil
 	filter  packetFilter  // nil: keep everything
 	cur     pcapio.Packet // filled by src.next in place: fewer copies per packet
 	snaplen int
@@ -74,10 +98,13 @@ type Capture struct {
 // the caller owns its Data. It returns io.EOF at the end of a file (never
 // for a live capture) and ErrClosed after Close.
 func (c *Capture) Next() (pcapio.Packet, error) {
-	if c.owner != nil {
-		return c.next(true)
+	switch {
+	case c.owner != nil:
+		return c.next(readOwned, nil)
+	case c.into != nil:
+		return c.next(readInto, nil)
 	}
-	p, err := c.next(false)
+	p, err := c.next(readZeroCopy, nil)
 	if err != nil {
 		return p, err
 	}
@@ -92,7 +119,10 @@ func (c *Capture) Next() (pcapio.Packet, error) {
 // previous packet's Data back and read a file or a live interface with no
 // allocation per packet. On error buf is left as it was.
 func (c *Capture) NextInto(buf []byte) (pcapio.Packet, error) {
-	p, err := c.next(false)
+	if c.into != nil {
+		return c.next(readInto, buf)
+	}
+	p, err := c.next(readZeroCopy, nil)
 	if err != nil {
 		return p, err
 	}
@@ -102,23 +132,37 @@ func (c *Capture) NextInto(buf []byte) (pcapio.Packet, error) {
 
 // NextZeroCopy is Next without the copy: the returned packet's Data points
 // into the capture's own buffer (the file reader's or the kernel's ring) and
-// is valid only until the next call to Next, NextInto, NextZeroCopy or
-// Close. Use it to look at each packet once and move on (count it, match
-// it, write it to a Dump); copy what must be kept. It does not allocate for
-// each packet.
-func (c *Capture) NextZeroCopy() (pcapio.Packet, error) { return c.next(false) }
+// is valid only until the next call to Next, NextInto or NextZeroCopy. Use
+// it to look at each packet once and move on (count it, match it, write it
+// to a Dump); copy what must be kept. It does not allocate for each packet.
+//
+// A Close from another goroutine does not cut that validity short: the
+// reader may finish with the packet it holds, and its next call returns
+// ErrClosed. For a live capture Close releases the interface's socket and
+// ring at once but leaves the memory pages under that one packet mapped
+// (a private copy, on Linux) until that next call or, should the reader
+// never call again, until the Capture is garbage-collected. (Close called
+// by the reader itself ends the packet's validity, as any later use of it
+// would be after the reader's last call.)
+func (c *Capture) NextZeroCopy() (pcapio.Packet, error) { return c.next(readZeroCopy, nil) }
 
 // next returns the next packet that passes the filter, cut to the snap
-// length; owned asks the source for Data the caller owns (c.owner's).
-func (c *Capture) next(owned bool) (pcapio.Packet, error) {
+// length, read from the source as how says (into buf for readInto).
+func (c *Capture) next(how readMode, buf []byte) (pcapio.Packet, error) {
 	for {
 		if c.closed.Load() {
+			c.src.reclaim()
 			return pcapio.Packet{}, ErrClosed
 		}
 		var err error
-		if owned {
+		switch how {
+		case readOwned:
 			err = c.owner.nextOwned(&c.cur)
-		} else {
+		case readInto:
+			// Only live sources copy, and they have no filter here (it
+			// runs in the kernel), so buf is written only on success.
+			err = c.into.nextInto(&c.cur, buf)
+		default:
 			err = c.src.next(&c.cur)
 		}
 		if err != nil {
@@ -190,8 +234,13 @@ func (c *Capture) Stats() (Stats, error) {
 	return c.src.stats()
 }
 
-// Close stops the capture and releases its resources; a Next blocked in
-// another goroutine returns ErrClosed. Closing twice is harmless.
+// Close stops the capture and releases its resources. It may be called
+// from any goroutine at any time: a Next, NextInto, NextZeroCopy or Packets
+// loop in another goroutine, blocked waiting for packets or not, returns
+// ErrClosed (or ends) promptly, after at most the packet it was returning;
+// Close never takes away memory the reader is still copying from, nor the
+// packet NextZeroCopy last returned (see NextZeroCopy). Closing twice is
+// harmless.
 func (c *Capture) Close() error {
 	c.mu.Lock()
 	if c.closed.Load() {

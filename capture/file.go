@@ -70,6 +70,9 @@ func newFileSource(path string) (*fileSource, error) {
 
 func (s *fileSource) next(p *pcapio.Packet) error { return s.read(p, false) }
 
+// reclaim has nothing to do: a file's buffers are Go memory.
+func (s *fileSource) reclaim() {}
+
 // nextOwned is next with Data the caller owns: pcapio hands out the buffer
 // the bytes were read into and continues in a fresh one, so no copy is made.
 func (s *fileSource) nextOwned(p *pcapio.Packet) error { return s.read(p, true) }

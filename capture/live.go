@@ -94,20 +94,40 @@ func openLive(b Builder, snaplen int) (*Capture, error) {
 		}
 		return nil, fmt.Errorf("capture: live capture on %q: %w", b.name, err)
 	}
-	return &Capture{src: &liveSource{name: b.name, s: s}, snaplen: snaplen, opts: LiveFilterOptions(s.LinkType(), snaplen)}, nil
+	src := &liveSource{name: b.name, s: s}
+	return &Capture{src: src, into: src, snaplen: snaplen, opts: LiveFilterOptions(s.LinkType(), snaplen)}, nil
 }
 
 func (l *liveSource) next(p *pcapio.Packet) error {
 	var err error
 	*p, err = l.s.NextZeroCopy()
-	if err != nil {
-		if errors.Is(err, platform.ErrClosed) {
-			return ErrClosed
-		}
-		return fmt.Errorf("capture: read from %q: %w", l.name, err)
-	}
-	return nil
+	return l.readErr(err)
 }
+
+// nextInto copies the packet into buf inside the platform source, before
+// it lets go of the ring.
+func (l *liveSource) nextInto(p *pcapio.Packet, buf []byte) error {
+	var err error
+	*p, err = l.s.NextInto(buf)
+	return l.readErr(err)
+}
+
+func (l *liveSource) readErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, platform.ErrClosed) {
+		return ErrClosed
+	}
+	return fmt.Errorf("capture: read from %q: %w", l.name, err)
+}
+
+// reclaim makes the platform source's next call, which after Close returns
+// ErrClosed and gives back what Close left lent to the reader. (Should
+// Capture.Close, which marks the capture closed first, not have closed the
+// platform source yet, the call returns a packet, copied and dropped, or
+// waits until it does: either way the reader holds nothing of the ring.)
+func (l *liveSource) reclaim() { l.s.NextInto(nil) }
 
 func (l *liveSource) linkType() pcapio.LinkType { return l.s.LinkType() }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"unsafe"
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -107,10 +108,8 @@ func open(cfg Config) (src Source, err error) {
 
 // release closes whatever a failed open managed to set up.
 func (s *linuxSource) release() {
-	if s.ring != nil {
-		unix.Munmap(s.ring)
-		s.ring = nil
-	}
+	unmap(s.ring)
+	s.ring = nil
 	if s.fd >= 0 {
 		unix.Close(s.fd)
 	}
@@ -218,11 +217,12 @@ func (s *linuxSource) setupRing(r ringParams) error {
 	if err := unix.SetsockoptTpacketReq3(s.fd, unix.SOL_PACKET, unix.PACKET_RX_RING, req); err != nil {
 		return &PlatformError{Op: "open", Interface: s.ifname, Err: sysErr(fmt.Sprintf("setsockopt PACKET_RX_RING (%d blocks of %d bytes)", r.numBlocks, r.blockSize), err)}
 	}
-	ring, err := unix.Mmap(s.fd, 0, r.blockSize*r.numBlocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	size := r.blockSize * r.numBlocks
+	ring, err := unix.MmapPtr(s.fd, 0, nil, uintptr(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return &PlatformError{Op: "open", Interface: s.ifname, Err: sysErr("mmap ring", err)}
 	}
-	s.ring, s.blockSize, s.numBlocks = ring, r.blockSize, r.numBlocks
+	s.ring, s.blockSize, s.numBlocks = unsafe.Slice((*byte)(ring), size), r.blockSize, r.numBlocks
 	return nil
 }
 

@@ -65,21 +65,41 @@ func (c *Config) snaplen() int {
 	return c.Snaplen
 }
 
-// Source is an open packet source on a live interface.
+// Source is an open packet source on a live interface. One goroutine at a
+// time reads (NextZeroCopy, NextInto); LinkType, Stats and Close may be
+// called from any goroutine at any time.
 type Source interface {
 	// NextZeroCopy blocks until a packet arrives and returns it. The
-	// packet's Data points into the source's buffer and is valid only until
-	// the next call to NextZeroCopy or Close; copy it to keep it. After
-	// Close it returns ErrClosed.
+	// packet's Data points into the source's buffer (on Linux the kernel's
+	// ring) and stays valid until the reader's next call to NextZeroCopy
+	// or NextInto, even when another goroutine calls Close in between:
+	// Close then leaves the memory under that packet in place (on Linux a
+	// private copy of its pages, mapped where they were, while the rest of
+	// the ring and the socket are released at once), and the reader's
+	// next call, which returns ErrClosed, releases it; so does the garbage
+	// collector once the source is unreachable, should the reader never
+	// call again. Copy Data to keep it. After Close it returns ErrClosed.
 	NextZeroCopy() (pcapio.Packet, error)
+	// NextInto is NextZeroCopy with the packet's Data copied to buf[:0],
+	// as append does (allocating only when buf is too small), before the
+	// source's buffer is let go: the caller owns Data, the source keeps
+	// no reference to it, and nothing is lent that a Close must leave in
+	// place. On error buf is left as it was.
+	NextInto(buf []byte) (pcapio.Packet, error)
 	// LinkType is the link-layer header type of every packet.
 	LinkType() pcapio.LinkType
 	// Stats returns the counters accumulated since Open; after Close, the
 	// counts as they were when the source was closed.
 	Stats() (Stats, error)
-	// Close releases the source. It is safe to call while another
-	// goroutine is blocked in NextZeroCopy, which then returns ErrClosed.
-	// Calling it again returns nil.
+	// Close releases the source. It may be called from any goroutine at
+	// any time, also while another goroutine is in NextZeroCopy or
+	// NextInto, blocked waiting for packets or not: that call then
+	// returns promptly (ErrClosed, or the packet it was returning, and
+	// ErrClosed at the next call), and Close waits for it to leave the
+	// source's buffer before releasing anything. Memory a packet from
+	// NextZeroCopy points into outlives Close as NextZeroCopy says;
+	// everything else (socket, ring, device handle) is released before
+	// Close returns. Calling it again returns nil.
 	Close() error
 }
 

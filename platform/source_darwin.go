@@ -115,10 +115,28 @@ func (s *bpfSource) release() {
 func (s *bpfSource) LinkType() pcapio.LinkType { return s.lt }
 
 // NextZeroCopy returns the next record of the current read buffer, reading
-// (and waiting for) a new buffer when it is exhausted.
-func (s *bpfSource) NextZeroCopy() (p pcapio.Packet, err error) {
+// (and waiting for) a new buffer when it is exhausted. The buffer is Go
+// memory that only the reader's next call overwrites, so Close may come at
+// any time.
+func (s *bpfSource) NextZeroCopy() (pcapio.Packet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.nextRecord()
+}
+
+// NextInto returns the next record with its data copied to buf[:0].
+func (s *bpfSource) NextInto(buf []byte) (pcapio.Packet, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.nextRecord()
+	if err == nil {
+		p.Data = append(buf[:0], p.Data...)
+	}
+	return p, err
+}
+
+// nextRecord returns the next record, with mu held.
+func (s *bpfSource) nextRecord() (p pcapio.Packet, err error) {
 	for {
 		if s.closed.Load() {
 			return p, ErrClosed

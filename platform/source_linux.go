@@ -4,7 +4,10 @@ package platform
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,15 +31,22 @@ const (
 const tpacketHdrLen = (unix.SizeofTpacket3Hdr + 15) &^ 15
 
 // linuxSource reads packets from an AF_PACKET socket's TPACKET_V3 ring.
+//
+// Close and the reader meet under mu: the reader holds it for the whole of
+// each NextZeroCopy or NextInto call, Close for the whole of its work, so
+// Close never touches the ring while a reader is in it. Between calls the
+// reader may still be reading the packet NextZeroCopy returned (lent):
+// Close then moves a private copy of the pages under it into their place
+// before it unmaps the rest of the ring (keepLent), and the reader's next
+// call unmaps that copy (or, should the reader never call again, the
+// garbage collector does once the source is unreachable).
 type linuxSource struct {
-	// mu is held by NextZeroCopy for the whole call and by Close while it
-	// unmaps the ring, so the ring is never unmapped under a reader.
 	mu     sync.Mutex
 	closed atomic.Bool
 
 	fd, efd   int
 	pfd       [2]unix.PollFd
-	ring      []byte
+	ring      []byte // nil once Close has unmapped it
 	blockSize int
 	numBlocks int
 
@@ -45,6 +55,15 @@ type linuxSource struct {
 	held  bool // the block is ours (TP_STATUS_USER) until released
 	left  int  // packets not yet returned from the held block
 	next  int  // ring offset of the next packet's tpacket3_hdr
+
+	// lent is the Data of the packet NextZeroCopy last returned, which the
+	// reader may be reading until its next call (nil when it holds none).
+	// kept is the private copy of lent's pages that Close left mapped in
+	// their place, and keptCleanup unmaps it if the source is collected
+	// before the reader's next call does. Guarded by mu.
+	lent        []byte
+	kept        []byte
+	keptCleanup runtime.Cleanup
 
 	lt      pcapio.LinkType
 	cooked  bool  // SOCK_DGRAM: synthesize the LINUX_SLL header
@@ -67,14 +86,38 @@ var _ Source = (*linuxSource)(nil)
 // LinkType returns the link type of every packet.
 func (s *linuxSource) LinkType() pcapio.LinkType { return s.lt }
 
-// NextZeroCopy returns the next packet from the ring; its Data is valid until
-// the next call or Close. The common case (more packets in the held block)
-// makes no system call and touches only the packet's own tpacket3_hdr, and
-// its sockaddr_ll only where readSLL says the capture needs it.
-func (s *linuxSource) NextZeroCopy() (p pcapio.Packet, err error) {
+// NextZeroCopy returns the next packet from the ring; its Data is valid
+// until the reader's next call, even if Close comes in between (see
+// linuxSource).
+func (s *linuxSource) NextZeroCopy() (pcapio.Packet, error) {
 	s.mu.Lock()
+	p, err := s.nextPacket()
+	s.lent = p.Data
+	s.mu.Unlock()
+	return p, err
+}
+
+// NextInto returns the next packet from the ring with its Data copied to
+// buf[:0]; nothing of the ring is lent to the caller.
+func (s *linuxSource) NextInto(buf []byte) (pcapio.Packet, error) {
+	s.mu.Lock()
+	p, err := s.nextPacket()
+	if err == nil {
+		p.Data = append(buf[:0], p.Data...)
+	}
+	s.lent = nil
+	s.mu.Unlock()
+	return p, err
+}
+
+// nextPacket returns the next packet from the ring, with mu held. The
+// common case (more packets in the held block) makes no system call and
+// touches only the packet's own tpacket3_hdr, and its sockaddr_ll only
+// where readSLL says the capture needs it. After Close it unmaps what Close
+// kept for the reader and returns ErrClosed.
+func (s *linuxSource) nextPacket() (p pcapio.Packet, err error) {
 	if s.closed.Load() {
-		s.mu.Unlock()
+		s.unmapKept()
 		return p, ErrClosed
 	}
 	for {
@@ -84,12 +127,10 @@ func (s *linuxSource) NextZeroCopy() (p pcapio.Packet, err error) {
 			s.left--
 			s.next = off + int(h.Next_offset)
 			if s.packetAt(&p, off, h) {
-				s.mu.Unlock()
 				return p, nil
 			}
 		}
 		if err = s.nextBlock(); err != nil {
-			s.mu.Unlock()
 			return pcapio.Packet{}, err
 		}
 	}
@@ -253,8 +294,9 @@ func (s *linuxSource) updateStatsLocked() error {
 	return nil
 }
 
-// Close wakes a reader blocked in NextZeroCopy, waits for it to leave, and
-// then unmaps the ring and closes the socket.
+// Close wakes a reader blocked in NextZeroCopy or NextInto, waits for it to
+// leave, keeps the pages of a packet lent to the reader, and then unmaps
+// the ring and closes the socket.
 func (s *linuxSource) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
@@ -272,10 +314,14 @@ func (s *linuxSource) Close() error {
 	if werr != nil {
 		errs = append(errs, fmt.Errorf("wake reader: %w", werr))
 	}
-	if err := unix.Munmap(s.ring); err != nil {
+	if len(s.lent) > 0 {
+		if err := s.keepLent(); err != nil {
+			errs = append(errs, err)
+		}
+	} else if err := unmap(s.ring); err != nil {
 		errs = append(errs, fmt.Errorf("unmap ring: %w", err))
 	}
-	s.ring = nil
+	s.ring, s.lent = nil, nil
 	if err := unix.Close(s.fd); err != nil {
 		errs = append(errs, fmt.Errorf("close socket: %w", err))
 	}
@@ -289,4 +335,58 @@ func (s *linuxSource) Close() error {
 		return &PlatformError{Op: "close", Interface: s.ifname, Err: errs[0]}
 	}
 	return nil
+}
+
+// keepLent unmaps the ring except for the pages under s.lent, which it
+// replaces by a private copy of themselves at the same addresses, in one
+// step (mremap), so that a reader still reading the packet never sees them
+// go, while the socket, which lives as long as any page of its ring is
+// mapped, is released with the rest of the ring. The copy stays until
+// unmapKept. Should keeping fail, the whole ring stays mapped for the
+// reader instead (the socket is then released only when it is unmapped).
+func (s *linuxSource) keepLent() error {
+	page := os.Getpagesize()
+	start := int(uintptr(unsafe.Pointer(unsafe.SliceData(s.lent))) - uintptr(unsafe.Pointer(unsafe.SliceData(s.ring))))
+	lo := start &^ (page - 1)
+	hi := min((start+len(s.lent)+page-1)&^(page-1), len(s.ring))
+	pages := s.ring[lo:hi:hi]
+	keep := func(kept []byte) {
+		s.kept = kept
+		s.keptCleanup = runtime.AddCleanup(s, func(b []byte) { unmap(b) }, kept)
+	}
+	cp, err := unix.MmapPtr(-1, 0, nil, uintptr(len(pages)), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err == nil {
+		copy(unsafe.Slice((*byte)(cp), len(pages)), pages)
+		_, err = unix.MremapPtr(cp, uintptr(len(pages)), unsafe.Pointer(&pages[0]), uintptr(len(pages)), unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED)
+		if err != nil {
+			unix.MunmapPtr(cp, uintptr(len(pages)))
+		}
+	}
+	if err != nil {
+		keep(s.ring)
+		return fmt.Errorf("keep the packet lent to the reader (the ring stays mapped until its next call): %w", err)
+	}
+	keep(pages)
+	if err := errors.Join(unmap(s.ring[:lo]), unmap(s.ring[hi:])); err != nil {
+		return fmt.Errorf("unmap ring: %w", err)
+	}
+	return nil
+}
+
+// unmapKept unmaps what Close kept for the reader, if anything.
+func (s *linuxSource) unmapKept() {
+	if s.kept != nil {
+		s.keptCleanup.Stop()
+		unmap(s.kept)
+		s.kept = nil
+	}
+}
+
+// unmap unmaps the pages of b, which must start on a page boundary; an
+// empty b is nothing to do.
+func unmap(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)))
 }

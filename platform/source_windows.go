@@ -28,8 +28,12 @@ const (
 
 // npcapSource reads packets through Npcap's wpcap.dll.
 type npcapSource struct {
-	mu     sync.Mutex // held by NextZeroCopy; Close takes it before pcap_close
+	// mu is held by NextZeroCopy and NextInto for the whole call, and by
+	// Close around pcap_close: the handle and its buffer are closed only
+	// once the reader is out of them (and nothing of them is lent out).
+	mu     sync.Mutex
 	closed atomic.Bool
+	buf    []byte // NextZeroCopy's copy of the current packet, guarded by mu
 
 	w       *wpcap
 	p       uintptr // pcap_t*
@@ -156,10 +160,37 @@ func (s *npcapSource) setFilter(filterFor func(pcapio.LinkType) ([]bpf.RawInstru
 func (s *npcapSource) LinkType() pcapio.LinkType { return s.lt }
 
 // NextZeroCopy returns the next packet from pcap_next_ex, waiting on
-// pcap_getevent's handle while there is none.
-func (s *npcapSource) NextZeroCopy() (p pcapio.Packet, err error) {
+// pcap_getevent's handle while there is none. Its Data is the source's own
+// buffer (Go memory, overwritten only by the reader's next call), into
+// which the packet is copied before the call returns: wpcap's buffer, which
+// pcap_close frees, is never lent to the caller, so Close may come at any
+// time (Npcap has already copied the packet out of the driver's buffer
+// into wpcap's; this second copy is of bytes in the cache).
+func (s *npcapSource) NextZeroCopy() (pcapio.Packet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	p, err := s.nextEx()
+	if err == nil {
+		s.buf = append(s.buf[:0], p.Data...)
+		p.Data = s.buf
+	}
+	return p, err
+}
+
+// NextInto returns the next packet with its data copied to buf[:0].
+func (s *npcapSource) NextInto(buf []byte) (pcapio.Packet, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.nextEx()
+	if err == nil {
+		p.Data = append(buf[:0], p.Data...)
+	}
+	return p, err
+}
+
+// nextEx returns the next packet, its Data pointing into wpcap's buffer
+// (valid until the next pcap_next_ex or pcap_close), with mu held.
+func (s *npcapSource) nextEx() (p pcapio.Packet, err error) {
 	for {
 		if s.closed.Load() {
 			return p, ErrClosed
