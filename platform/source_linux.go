@@ -56,12 +56,14 @@ type linuxSource struct {
 	left  int  // packets not yet returned from the held block
 	next  int  // ring offset of the next packet's tpacket3_hdr
 
-	// lent is the Data of the packet NextZeroCopy last returned, which the
-	// reader may be reading until its next call (nil when it holds none).
-	// kept is the private copy of lent's pages that Close left mapped in
-	// their place, and keptCleanup unmaps it if the source is collected
-	// before the reader's next call does. Guarded by mu.
-	lent        []byte
+	// lentAt and lentLen are where the Data of the packet NextZeroCopy
+	// last returned lies, which the reader may be reading until its next
+	// call (lentLen 0: it holds none). kept is the private copy of those
+	// pages that Close left mapped in their place, and keptCleanup unmaps
+	// it if the source is collected before the reader's next call does.
+	// Guarded by mu.
+	lentAt      uintptr
+	lentLen     int
 	kept        []byte
 	keptCleanup runtime.Cleanup
 
@@ -89,36 +91,37 @@ func (s *linuxSource) LinkType() pcapio.LinkType { return s.lt }
 // NextZeroCopy returns the next packet from the ring; its Data is valid
 // until the reader's next call, even if Close comes in between (see
 // linuxSource).
-func (s *linuxSource) NextZeroCopy() (pcapio.Packet, error) {
+func (s *linuxSource) NextZeroCopy() (p pcapio.Packet, err error) {
 	s.mu.Lock()
-	p, err := s.nextPacket()
-	s.lent = p.Data
+	err = s.nextPacket(&p)
+	// An address, not a slice: no write barrier on the fast path.
+	s.lentAt, s.lentLen = uintptr(unsafe.Pointer(unsafe.SliceData(p.Data))), len(p.Data)
 	s.mu.Unlock()
 	return p, err
 }
 
 // NextInto returns the next packet from the ring with its Data copied to
 // buf[:0]; nothing of the ring is lent to the caller.
-func (s *linuxSource) NextInto(buf []byte) (pcapio.Packet, error) {
+func (s *linuxSource) NextInto(buf []byte) (p pcapio.Packet, err error) {
 	s.mu.Lock()
-	p, err := s.nextPacket()
+	err = s.nextPacket(&p)
 	if err == nil {
 		p.Data = append(buf[:0], p.Data...)
 	}
-	s.lent = nil
+	s.lentLen = 0
 	s.mu.Unlock()
 	return p, err
 }
 
-// nextPacket returns the next packet from the ring, with mu held. The
+// nextPacket stores the next packet from the ring in p, with mu held. The
 // common case (more packets in the held block) makes no system call and
 // touches only the packet's own tpacket3_hdr, and its sockaddr_ll only
 // where readSLL says the capture needs it. After Close it unmaps what Close
 // kept for the reader and returns ErrClosed.
-func (s *linuxSource) nextPacket() (p pcapio.Packet, err error) {
+func (s *linuxSource) nextPacket(p *pcapio.Packet) error {
 	if s.closed.Load() {
 		s.unmapKept()
-		return p, ErrClosed
+		return ErrClosed
 	}
 	for {
 		for s.left > 0 {
@@ -126,12 +129,13 @@ func (s *linuxSource) nextPacket() (p pcapio.Packet, err error) {
 			h := (*unix.Tpacket3Hdr)(unsafe.Pointer(&s.ring[off]))
 			s.left--
 			s.next = off + int(h.Next_offset)
-			if s.packetAt(&p, off, h) {
-				return p, nil
+			if s.packetAt(p, off, h) {
+				return nil
 			}
 		}
-		if err = s.nextBlock(); err != nil {
-			return pcapio.Packet{}, err
+		if err := s.nextBlock(); err != nil {
+			*p = pcapio.Packet{}
+			return err
 		}
 	}
 }
@@ -314,14 +318,14 @@ func (s *linuxSource) Close() error {
 	if werr != nil {
 		errs = append(errs, fmt.Errorf("wake reader: %w", werr))
 	}
-	if len(s.lent) > 0 {
+	if s.lentLen > 0 {
 		if err := s.keepLent(); err != nil {
 			errs = append(errs, err)
 		}
 	} else if err := unmap(s.ring); err != nil {
 		errs = append(errs, fmt.Errorf("unmap ring: %w", err))
 	}
-	s.ring, s.lent = nil, nil
+	s.ring, s.lentLen = nil, 0
 	if err := unix.Close(s.fd); err != nil {
 		errs = append(errs, fmt.Errorf("close socket: %w", err))
 	}
@@ -337,7 +341,7 @@ func (s *linuxSource) Close() error {
 	return nil
 }
 
-// keepLent unmaps the ring except for the pages under s.lent, which it
+// keepLent unmaps the ring except for the pages of the lent packet, which it
 // replaces by a private copy of themselves at the same addresses, in one
 // step (mremap), so that a reader still reading the packet never sees them
 // go, while the socket, which lives as long as any page of its ring is
@@ -346,9 +350,9 @@ func (s *linuxSource) Close() error {
 // reader instead (the socket is then released only when it is unmapped).
 func (s *linuxSource) keepLent() error {
 	page := os.Getpagesize()
-	start := int(uintptr(unsafe.Pointer(unsafe.SliceData(s.lent))) - uintptr(unsafe.Pointer(unsafe.SliceData(s.ring))))
+	start := int(s.lentAt - uintptr(unsafe.Pointer(unsafe.SliceData(s.ring))))
 	lo := start &^ (page - 1)
-	hi := min((start+len(s.lent)+page-1)&^(page-1), len(s.ring))
+	hi := min((start+s.lentLen+page-1)&^(page-1), len(s.ring))
 	pages := s.ring[lo:hi:hi]
 	keep := func(kept []byte) {
 		s.kept = kept
