@@ -21,6 +21,11 @@
 // arrived in rather than a copy, so a packet kept long keeps up to 64 KiB of
 // that buffer alive; copy its Data to keep only its own bytes.)
 //
+// Close may be called from any goroutine at any time, for instance from a
+// Ctrl-C handler while the main loop reads: a reader blocked waiting for
+// packets returns ErrClosed at once, and a packet NextZeroCopy returned
+// stays readable until the reader's next call (see Capture.NextZeroCopy).
+//
 // # Filters
 //
 // Filter takes a tcpdump/libpcap expression (pcap-filter(7)); an empty

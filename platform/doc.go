@@ -32,6 +32,14 @@
 // Outgoing copies of loopback packets are skipped, as libpcap skips them
 // (the kernel shows each packet on lo twice).
 //
+// Close wakes a reader blocked in poll through an eventfd (closing the
+// socket does not wake poll) and waits for it to leave the ring. If the
+// reader still holds a packet from NextZeroCopy, Close first puts a private
+// copy of the pages under that packet in their place (mremap, in one step),
+// then unmaps the rest of the ring and closes the socket: the reader never
+// faults, and the socket is released at Close, not at the reader's next
+// call, which unmaps the copy.
+//
 // Opening a packet socket needs CAP_NET_RAW; without it Open returns an error
 // wrapping ErrPermissionDenied.
 //
@@ -60,5 +68,8 @@
 // opened or the interfaces are listed. Interfaces may be named by their
 // friendly name ("Ethernet", "Wi-Fi") or by their \Device\NPF_{GUID} name.
 // Readers wait on pcap_getevent's event handle; Close wakes them with
-// pcap_breakloop and that event.
+// pcap_breakloop and that event, and calls pcap_close only once the reader
+// is out of pcap_next_ex. NextZeroCopy copies each packet out of wpcap's
+// buffer, which pcap_close frees, into the source's own, so the packet a
+// reader holds survives a Close.
 package platform
