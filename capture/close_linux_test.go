@@ -98,10 +98,12 @@ func TestLiveCloseWhileReading(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("PKTTAP_STRESS_ROUNDS")); err == nil && n > 0 {
 		rounds = n
 	}
-	stop := v.Flood(t)
-	defer stop()
 	for _, m := range readModes {
-		t.Run(m.name, func(t *testing.T) { closeWhileReading(t, v, m.read, rounds) })
+		t.Run(m.name, func(t *testing.T) {
+			stop := v.Flood(t) // one flood each: a flood stops after netnstest.FloodLimit
+			defer stop()
+			closeWhileReading(t, v, m.read, rounds)
+		})
 	}
 }
 

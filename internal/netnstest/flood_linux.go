@@ -44,24 +44,25 @@ func (p *Pair) Flood(t testing.TB) (stop func()) {
 	payload := make([]byte, floodSizes[len(floodSizes)-1])
 	quit := make(chan struct{})
 	done := make(chan error, 1)
-	go func() {
-		defer conn.Close()
-		deadline := time.Now().Add(FloodLimit)
-		for time.Now().Before(deadline) {
+	send := func() error {
+		for deadline := time.Now().Add(FloodLimit); time.Now().Before(deadline); {
 			select {
 			case <-quit:
-				done <- nil
-				return
+				return nil
 			default:
 			}
 			for _, n := range floodSizes {
 				if _, err := conn.WriteToUDP(payload[:n], dst); err != nil && !errors.Is(err, unix.ENOBUFS) && !errors.Is(err, unix.EAGAIN) {
-					done <- err
-					return
+					return err
 				}
 			}
 		}
-		done <- nil
+		return nil
+	}
+	go func() {
+		err := send()
+		conn.Close() // before stop returns: the next flood may bind the port
+		done <- err
 	}()
 	stopped := false
 	stop = func() {
