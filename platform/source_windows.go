@@ -172,7 +172,7 @@ func (s *npcapSource) NextZeroCopy() (pcapio.Packet, error) {
 	p, err := s.nextEx()
 	if err == nil {
 		s.buf = append(s.buf[:0], p.Data...)
-		p.Data = s.buf
+		p.Data = s.buf[:len(s.buf):len(s.buf)]
 	}
 	return p, err
 }
