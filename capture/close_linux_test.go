@@ -91,7 +91,8 @@ func touch(p pcapio.Packet) {
 // made it die with SIGSEGV), every reader must end with ErrClosed soon
 // after Close, and Close must report no error.
 //
-// 50 rounds (200 captures) take about 3 s; PKTTAP_STRESS_ROUNDS sets
+// 50 rounds (200 captures, most of the time going to opening their rings)
+// take a few seconds; PKTTAP_STRESS_ROUNDS sets
 // another number, for a longer run by hand.
 func TestLiveCloseWhileReading(t *testing.T) {
 	v := newVethPair(t)

@@ -23,7 +23,7 @@ var countLinesRE = regexp.MustCompile(`\n\d+ packets captured\n\d+ packets recei
 // run must exit with status 0 and its count lines. (Its Ctrl-C path closes
 // the capture while the main loop prints the packet NextZeroCopy
 // returned, which crashed it with SIGSEGV when Close unmapped the ring.)
-// Five runs go at a time, to keep the test short: 50 rounds take about 3 s.
+// Five runs go at a time, to keep the 50 rounds within a few seconds.
 func TestLiveInterruptUnderFlood(t *testing.T) {
 	v := newVethPair(t)
 	bin := inspectBinary(t)
