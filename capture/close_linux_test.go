@@ -92,8 +92,8 @@ func touch(p pcapio.Packet) {
 // after Close, and Close must report no error.
 //
 // 50 rounds (200 captures, most of the time going to opening their rings)
-// take a few seconds; PKTTAP_STRESS_ROUNDS sets
-// another number, for a longer run by hand.
+// take a few seconds; PKTTAP_STRESS_ROUNDS sets another number, for a
+// longer run by hand.
 func TestLiveCloseWhileReading(t *testing.T) {
 	v := newVethPair(t)
 	rounds := 50
