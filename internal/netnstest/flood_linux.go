@@ -23,23 +23,15 @@ const FloodPort = 9
 // 1514 bytes.
 var floodSizes = []int{18, 100, 500, 1000, 1472}
 
-// Flood sends UDP datagrams from A (port UDPSourcePort) to B's FloodPort
-// through A's IP stack, payloads of 18 to 1472 bytes in turn, as fast as
-// the socket takes them, until the returned stop is called (at the latest
-// after FloodLimit). stop waits for the sender and fails the test if
-// sending failed; it is also called when the test ends.
+// Flood sends UDP datagrams from A (from a port of its own, so SendUDP
+// still works meanwhile) to B's FloodPort through A's IP stack, payloads
+// of 18 to 1472 bytes in turn, as fast as the socket takes them, until the
+// returned stop is called (at the latest after FloodLimit). stop waits for
+// the sender and fails the test if sending failed; it is also called when
+// the test ends.
 func (p *Pair) Flood(t testing.TB) (stop func()) {
 	t.Helper()
-	var conn *net.UDPConn
-	var err error
-	Run(t, p.NSA, func() {
-		// Unconnected, so B's ICMP port unreachable replies do not fail
-		// writes.
-		conn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: p.IPA, Port: UDPSourcePort})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := p.udpSocketA(t, 0)
 	dst := &net.UDPAddr{IP: p.IPB, Port: FloodPort}
 	payload := make([]byte, floodSizes[len(floodSizes)-1])
 	quit := make(chan struct{})
@@ -61,7 +53,7 @@ func (p *Pair) Flood(t testing.TB) (stop func()) {
 	}
 	go func() {
 		err := send()
-		conn.Close() // before stop returns: the next flood may bind the port
+		conn.Close()
 		done <- err
 	}()
 	stopped := false

@@ -175,21 +175,29 @@ const UDPSourcePort = 40000
 // to port on B, through A's IP stack.
 func (p *Pair) SendUDP(t testing.TB, port int, payloads ...[]byte) {
 	t.Helper()
-	var conn *net.UDPConn
-	var err error
-	Run(t, p.NSA, func() {
-		// Unconnected, so B's ICMP port unreachable replies do not fail writes.
-		conn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: p.IPA, Port: UDPSourcePort})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := p.udpSocketA(t, UDPSourcePort)
 	defer conn.Close()
 	for _, b := range payloads {
 		if _, err := conn.WriteToUDP(b, &net.UDPAddr{IP: p.IPB, Port: port}); err != nil {
 			t.Fatalf("send to %s:%d: %v", p.IPB, port, err)
 		}
 	}
+}
+
+// udpSocketA opens a UDP socket on A's address and port (0: any), for
+// sending to B.
+func (p *Pair) udpSocketA(t testing.TB, port int) *net.UDPConn {
+	t.Helper()
+	var conn *net.UDPConn
+	var err error
+	Run(t, p.NSA, func() {
+		// Unconnected, so B's ICMP port unreachable replies do not fail writes.
+		conn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: p.IPA, Port: port})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }
 
 // RawSender sends whole link-layer frames out of one interface through a
