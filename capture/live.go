@@ -55,10 +55,24 @@ type liveSource struct {
 // capture opens:
 //
 //	_, err := filter.Compile(expr, capture.LiveFilterOptions(ifc.LinkType, 0))
+//
+// "ip6" on a NULL or LOOP interface (loopback, tunnels) tests the system's
+// own AF_INET6 in the link header, as libpcap does live: 10 on Linux, 30 on
+// macOS, 24 on Windows (Npcap's loopback adapter).
 func LiveFilterOptions(lt pcapio.LinkType, snaplen int) filter.Options {
+	return liveFilterOptions(runtime.GOOS, lt, snaplen)
+}
+
+// liveFilterOptions is LiveFilterOptions for the system goos.
+func liveFilterOptions(goos string, lt pcapio.LinkType, snaplen int) filter.Options {
 	opts := filter.Options{LinkType: lt, Snaplen: resolveSnaplen(snaplen), Target: filter.TargetFile}
-	if runtime.GOOS == "linux" {
+	switch goos {
+	case "linux":
 		opts.Target = filter.TargetLinuxSocket
+	case "darwin":
+		opts.LiveAFInet6 = filter.AFInet6Darwin
+	case "windows":
+		opts.LiveAFInet6 = filter.AFInet6BSD
 	}
 	return opts
 }
