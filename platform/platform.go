@@ -53,9 +53,19 @@ type Config struct {
 	// DefaultBlockSize), the number of blocks (zero means
 	// DefaultNumBlocks) and how long a partly filled block may wait before
 	// the kernel hands it over (zero means DefaultBlockTimeout; rounded up
-	// to whole milliseconds). Other systems ignore them.
+	// to whole milliseconds). macOS uses BlockTimeout as its BPF read
+	// timeout, Windows as Npcap's; other systems ignore them.
 	BlockSize, NumBlocks int
 	BlockTimeout         time.Duration
+}
+
+// blockTimeout returns BlockTimeout, or DefaultBlockTimeout when it is not
+// positive.
+func (c *Config) blockTimeout() time.Duration {
+	if c.BlockTimeout <= 0 {
+		return DefaultBlockTimeout
+	}
+	return c.BlockTimeout
 }
 
 func (c *Config) snaplen() int {
@@ -160,6 +170,17 @@ func (e *PlatformError) Unwrap() error { return e.Err }
 // Open opens a capture on cfg.Interface.
 func Open(cfg Config) (Source, error) {
 	return open(cfg)
+}
+
+// Warnings returns the problems src met while opening that did not stop
+// it, as libpcap's pcap_activate reports them with a PCAP_WARNING result:
+// on macOS a device that refused promiscuous mode (the capture then sees
+// only the traffic of the host). It returns nil when there were none.
+func Warnings(src Source) []error {
+	if w, ok := src.(interface{ warnings() []error }); ok {
+		return w.warnings()
+	}
+	return nil
 }
 
 // Interfaces lists the interfaces a capture can be opened on.
