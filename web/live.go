@@ -251,6 +251,11 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 		c.runLive()
 	}()
 	s.log.Info("live capture started", "id", id, "interface", o.Interface, "filter", o.Filter, "snaplen", o.Snaplen, "promiscuous", o.Promiscuous)
+	if w, ok := src.(interface{ Warnings() []error }); ok {
+		for _, err := range w.Warnings() {
+			s.log.Warn("live capture opened with a warning", "id", id, "interface", o.Interface, "warning", err)
+		}
+	}
 	s.notify()
 	return c, nil
 }
