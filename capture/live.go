@@ -111,17 +111,6 @@ func openLive(b Builder, snaplen int) (*Capture, error) {
 	return &Capture{src: &liveSource{name: b.name, s: s}, snaplen: snaplen, opts: LiveFilterOptions(s.LinkType(), snaplen)}, nil
 }
 
-// Warnings returns the problems a live capture met while opening that did
-// not stop it, as libpcap's pcap_activate warns: on macOS an interface that
-// refused promiscuous mode (the capture then sees only this host's
-// traffic). It returns nil when there were none, and for a file.
-func (c *Capture) Warnings() []error {
-	if l, ok := c.src.(*liveSource); ok {
-		return platform.Warnings(l.s)
-	}
-	return nil
-}
-
 func (l *liveSource) next(p *pcapio.Packet) error {
 	var err error
 	*p, err = l.s.NextZeroCopy()
@@ -165,4 +154,15 @@ func Interfaces() ([]Interface, error) {
 		return nil, fmt.Errorf("capture: list interfaces: %w", err)
 	}
 	return ifs, nil
+}
+
+// Warnings returns the problems a live capture met while opening that did
+// not stop it, as libpcap's pcap_activate warns: on macOS an interface that
+// refused promiscuous mode (the capture then sees only this host's
+// traffic). It returns nil when there were none, and for a file.
+func (c *Capture) Warnings() []error {
+	if l, ok := c.src.(*liveSource); ok {
+		return platform.Warnings(l.s)
+	}
+	return nil
 }
