@@ -96,10 +96,28 @@ func newBPFReader(cfg bpfReaderConfig) (*bpfReader, error) {
 func (r *bpfReader) LinkType() pcapio.LinkType { return r.lt }
 
 // NextZeroCopy returns the next record of the current read buffer, reading
-// (and waiting for) a new buffer when it is exhausted.
-func (r *bpfReader) NextZeroCopy() (p pcapio.Packet, err error) {
+// (and waiting for) a new buffer when it is exhausted. The buffer is Go
+// memory that only the reader's next call overwrites, so Close may come at
+// any time.
+func (r *bpfReader) NextZeroCopy() (pcapio.Packet, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.nextRecord()
+}
+
+// NextInto returns the next record with its data copied to buf[:0].
+func (r *bpfReader) NextInto(buf []byte) (pcapio.Packet, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.nextRecord()
+	if err == nil {
+		p.Data = append(buf[:0], p.Data...)
+	}
+	return p, err
+}
+
+// nextRecord returns the next record, with mu held.
+func (r *bpfReader) nextRecord() (p pcapio.Packet, err error) {
 	for {
 		if r.closed.Load() {
 			return p, ErrClosed

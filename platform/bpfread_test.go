@@ -157,6 +157,12 @@ func TestBPFReaderRecords(t *testing.T) {
 	if pkt, err := p.r.NextZeroCopy(); err != nil || pkt.Timestamp.Unix() != 11 || !bytes.Equal(pkt.Data, fs[2]) {
 		t.Fatalf("the buffer after a cut one: %v, %x, %v", pkt.Timestamp, pkt.Data, err)
 	}
+	// NextInto copies into the caller's buffer.
+	p.send(t, bpfRec{sec: 12, datalen: uint32(len(fs[3])), data: fs[3]})
+	mine := make([]byte, 0, 128)
+	if pkt, err := p.r.NextInto(mine); err != nil || !bytes.Equal(pkt.Data, fs[3]) || &pkt.Data[0] != &mine[:1][0] {
+		t.Fatalf("NextInto: %x, %v; want the packet in the caller's buffer", pkt.Data, err)
+	}
 }
 
 // TestBPFReaderClose blocks a reader on an idle device, closes it from

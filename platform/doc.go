@@ -74,6 +74,14 @@
 // installed and report "Npcap is not installed" only when a capture is
 // opened or the interfaces are listed. Interfaces may be named by their
 // friendly name ("Ethernet", "Wi-Fi") or by their \Device\NPF_{GUID} name.
+// pcap_init(PCAP_CHAR_ENC_UTF_8) is called where wpcap.dll has it (Npcap
+// 1.10 and later), so error messages and adapter descriptions are UTF-8.
 // Readers wait on pcap_getevent's event handle; Close wakes them with
-// pcap_breakloop and that event.
+// pcap_breakloop and that event. A pcap_t is not thread-safe: pcap_next_ex,
+// pcap_stats and pcap_close never run at the same time (Stats waits at
+// most one read timeout for a reader), and a packet's bytes are copied out
+// of wpcap's buffer before NextZeroCopy returns, so Close may come at any
+// time. Npcap counts no interface drops: Stats.IfDropped is always 0. The
+// read loop (npcapReader) is platform-neutral, behind an interface to
+// wpcap.dll's calls, and its tests run everywhere against a fake.
 package platform

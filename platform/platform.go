@@ -105,7 +105,8 @@ type Stats struct {
 	Dropped uint64
 	// IfDropped counts packets the interface dropped since Open, where the
 	// OS says: Linux's receive drops of the interface (as libpcap's
-	// ps_ifdrop), Npcap's ps_ifdrop; zero on macOS and for "any".
+	// ps_ifdrop). It is always zero on Windows (Npcap's pcap_stats fills
+	// no ps_ifdrop), on macOS and for "any".
 	IfDropped uint64
 }
 
