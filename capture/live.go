@@ -144,6 +144,7 @@ func (l *liveSource) close() error {
 
 // Interface describes a network interface a live capture can open: its
 // Name (what Live takes), and where the operating system has them a
+// FriendlyName (Windows' "Ethernet", "Wi-Fi", which Live takes too), a
 // Description, Index, Addresses, Up and Loopback flags and HardwareAddr.
 type Interface = platform.Interface
 

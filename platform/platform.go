@@ -112,10 +112,17 @@ type Stats struct {
 
 // Interface describes one interface a capture can be opened on.
 type Interface struct {
-	// Name is what Config.Interface accepts.
+	// Name is what Config.Interface accepts: the OS's name for the device
+	// ("eth0", "en0"; on Windows Npcap's \Device\NPF_{GUID}, which always
+	// works, even for an adapter without a friendly name).
 	Name string
+	// FriendlyName is the name the OS shows people where it differs from
+	// Name: on Windows the adapter's friendly name ("Ethernet", "Wi-Fi",
+	// GetAdaptersAddresses' FriendlyName), which Config.Interface accepts
+	// too; empty elsewhere.
+	FriendlyName string
 	// Description is a human-readable description where the OS has one
-	// (Windows: the friendly name and adapter description).
+	// (Windows: Npcap's adapter description, "Intel(R) Ethernet ...").
 	Description string
 	// Index is the OS interface index (0 for pseudo-interfaces).
 	Index int
