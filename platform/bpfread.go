@@ -48,7 +48,7 @@ type bpfReader struct {
 	final    Stats
 	isClosed bool
 
-	warns []error // set while opening, read-only after
+	openWarnings
 }
 
 var _ Source = (*bpfReader)(nil)
@@ -218,15 +218,6 @@ func (r *bpfReader) Close() error {
 	}
 	return nil
 }
-
-// warn records a problem met while opening that does not stop the
-// capture, for Warnings.
-func (r *bpfReader) warn(err error) {
-	r.warns = append(r.warns, &PlatformError{Op: "open", Interface: r.ifname, Err: err})
-}
-
-// warnings returns what warn recorded.
-func (r *bpfReader) warnings() []error { return r.warns }
 
 // release closes the pipe of a reader that never took over its device
 // (an open that failed after newBPFReader).

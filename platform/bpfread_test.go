@@ -264,7 +264,7 @@ func TestBPFReaderWarnings(t *testing.T) {
 	if w := Warnings(p.r); w != nil {
 		t.Fatalf("Warnings of a clean open = %v", w)
 	}
-	p.r.warn(errors.New("promiscuous mode refused"))
+	p.r.warn("en0", errors.New("promiscuous mode refused"))
 	w := Warnings(p.r)
 	if len(w) != 1 || w[0].Error() != "platform: open en0: promiscuous mode refused" {
 		t.Fatalf("Warnings = %v", w)

@@ -76,7 +76,7 @@ type npcapReader struct {
 	isClosed bool  // guarded by hmu: the handle is closed
 	final    Stats // guarded by hmu: the counts at Close
 
-	warns []error // set while opening, read-only after
+	openWarnings
 }
 
 var _ Source = (*npcapReader)(nil)
@@ -189,15 +189,6 @@ func (r *npcapReader) Close() error {
 	}
 	return nil
 }
-
-// warn records a problem met while opening that does not stop the
-// capture, for Warnings.
-func (r *npcapReader) warn(err error) {
-	r.warns = append(r.warns, &PlatformError{Op: "open", Interface: r.name, Err: err})
-}
-
-// warnings returns what warn recorded.
-func (r *npcapReader) warnings() []error { return r.warns }
 
 // activateError explains a failed pcap_activate of interface name; msg is
 // pcap_geterr's.

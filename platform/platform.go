@@ -191,6 +191,21 @@ func Warnings(src Source) []error {
 	return nil
 }
 
+// openWarnings collects a source's Warnings while it opens; embedded in a
+// source, it is read-only once the source is returned.
+type openWarnings struct {
+	warns []error
+}
+
+// warn records a problem met while opening interface name that does not
+// stop the capture.
+func (w *openWarnings) warn(name string, err error) {
+	w.warns = append(w.warns, &PlatformError{Op: "open", Interface: name, Err: err})
+}
+
+// warnings returns what warn recorded, for Warnings.
+func (w *openWarnings) warnings() []error { return w.warns }
+
 // Interfaces lists the interfaces a capture can be opened on.
 func Interfaces() ([]Interface, error) {
 	return interfaces()

@@ -71,7 +71,7 @@ func open(cfg Config) (src Source, err error) {
 		// libpcap only warns when the device refuses: the capture still
 		// sees the host's own traffic.
 		if err := unix.IoctlSetInt(fd, unix.BIOCPROMISC, 0); err != nil {
-			r.warn(fmt.Errorf("promiscuous mode refused, capturing only this host's traffic (ioctl BIOCPROMISC: %w)", err))
+			r.warn(name, fmt.Errorf("promiscuous mode refused, capturing only this host's traffic (ioctl BIOCPROMISC: %w)", err))
 		}
 	}
 	// BIOCSETF also drops whatever was buffered before it, so nothing

@@ -111,7 +111,7 @@ func open(cfg Config) (src Source, err error) {
 		return nil, activateError(name, rc, h.geterr())
 	case rc > 0:
 		// PCAP_WARNING_*: the capture runs, with something missing.
-		r.warn(fmt.Errorf("pcap_activate: %s", activateWarning(rc, h.geterr())))
+		r.warn(name, fmt.Errorf("pcap_activate: %s", activateWarning(rc, h.geterr())))
 	}
 	if r.lt, err = linkTypeFromDLT("windows", uint32(call(w.datalink, h.p))); err != nil {
 		return nil, &PlatformError{Op: "open", Interface: name, Err: err}
