@@ -70,7 +70,8 @@ type Stats struct {
 	// the capture did not read them fast enough (0 for a file).
 	Dropped uint64
 	// IfDropped is the number of packets the interface or driver dropped,
-	// where the operating system reports it (0 otherwise).
+	// where the operating system reports it: Linux does; Windows (Npcap),
+	// macOS and files give 0.
 	IfDropped uint64
 }
 

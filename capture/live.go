@@ -55,10 +55,24 @@ type liveSource struct {
 // capture opens:
 //
 //	_, err := filter.Compile(expr, capture.LiveFilterOptions(ifc.LinkType, 0))
+//
+// "ip6" on a NULL or LOOP interface (loopback, tunnels) tests the system's
+// own AF_INET6 in the link header, as libpcap does live: 10 on Linux, 30 on
+// macOS, 24 on Windows (Npcap's loopback adapter).
 func LiveFilterOptions(lt pcapio.LinkType, snaplen int) filter.Options {
+	return liveFilterOptions(runtime.GOOS, lt, snaplen)
+}
+
+// liveFilterOptions is LiveFilterOptions for the system goos.
+func liveFilterOptions(goos string, lt pcapio.LinkType, snaplen int) filter.Options {
 	opts := filter.Options{LinkType: lt, Snaplen: resolveSnaplen(snaplen), Target: filter.TargetFile}
-	if runtime.GOOS == "linux" {
+	switch goos {
+	case "linux":
 		opts.Target = filter.TargetLinuxSocket
+	case "darwin":
+		opts.LiveAFInet6 = filter.AFInet6Darwin
+	case "windows":
+		opts.LiveAFInet6 = filter.AFInet6BSD
 	}
 	return opts
 }
@@ -150,6 +164,7 @@ func (l *liveSource) close() error {
 
 // Interface describes a network interface a live capture can open: its
 // Name (what Live takes), and where the operating system has them a
+// FriendlyName (Windows' "Ethernet", "Wi-Fi", which Live takes too), a
 // Description, Index, Addresses, Up and Loopback flags and HardwareAddr.
 type Interface = platform.Interface
 
@@ -160,4 +175,15 @@ func Interfaces() ([]Interface, error) {
 		return nil, fmt.Errorf("capture: list interfaces: %w", err)
 	}
 	return ifs, nil
+}
+
+// Warnings returns the problems a live capture met while opening that did
+// not stop it, as libpcap's pcap_activate warns: on macOS an interface that
+// refused promiscuous mode (the capture then sees only this host's
+// traffic). It returns nil when there were none, and for a file.
+func (c *Capture) Warnings() []error {
+	if l, ok := c.src.(*liveSource); ok {
+		return platform.Warnings(l.s)
+	}
+	return nil
 }

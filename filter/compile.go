@@ -66,9 +66,26 @@ type Options struct {
 	// NULL and LOOP tests the BSD families 24, 28 and 30, and
 	// inbound/outbound/ifindex are accepted only where the link type
 	// records them. When nil, compilation is as tcpdump -y on a
-	// little-endian Linux host.
+	// little-endian host, for a live capture there.
 	SavefileByteOrder binary.ByteOrder
+	// LiveAFInet6 is the address family "ip6" compares the NULL or LOOP
+	// header with when compiling for a live capture (SavefileByteOrder
+	// nil): the capturing system's AF_INET6, as libpcap's live path uses
+	// it. It is 10 on Linux (the default when zero), 30 on macOS
+	// (AFInet6Darwin) and 24 for Npcap's loopback adapter on Windows
+	// (AFInet6BSD: not Windows' own 23).
+	LiveAFInet6 uint32
 }
+
+// Values of AF_INET6 in the NULL and LOOP headers of each system, for
+// Options.LiveAFInet6. A capture file may hold any of the BSD values; one
+// compiled for a file (Options.SavefileByteOrder) tests all three.
+const (
+	AFInet6Linux   = 10 // Linux
+	AFInet6BSD     = 24 // NetBSD, OpenBSD, and Npcap's loopback adapter on Windows
+	AFInet6FreeBSD = 28 // FreeBSD
+	AFInet6Darwin  = 30 // macOS and the other Darwin systems
+)
 
 // Program is a compiled filter: classic BPF, validated (every jump in
 // range, ending in a return, at most 4096 instructions).

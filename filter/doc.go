@@ -49,7 +49,10 @@
 // address family is compared in the file's byte order, "ip6" on NULL and
 // LOOP tests the BSD families 24, 28 and 30, and inbound/outbound/ifindex
 // are errors where the link type records no direction. Without it,
-// compilation is as tcpdump -y on a little-endian Linux host.
+// compilation is as tcpdump -y on a little-endian Linux host, for a live
+// capture there; Options.LiveAFInet6 gives another system's AF_INET6 for
+// "ip6" on NULL and LOOP (macOS 30, Npcap 24), as libpcap's live path uses
+// the capturing system's value.
 //
 // For TargetLinuxSocket, "vlan" compiles to the Linux ancillary loads
 // SKF_AD_VLAN_TAG_PRESENT and SKF_AD_VLAN_TAG (the kernel strips the outer

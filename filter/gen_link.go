@@ -43,11 +43,7 @@ const (
 	sllP8023 = 0x0001
 	sllP8022 = 0x0004
 
-	afInet            = 2
-	afInet6Linux      = 10
-	bsdAFInet6BSD     = 24
-	bsdAFInet6FreeBSD = 28
-	bsdAFInet6Darwin  = 30
+	afInet = 2
 )
 
 // initLinkType sets the offsets of the link-layer header fields, as
@@ -179,14 +175,17 @@ func (c *compiler) genLinkType(llProto uint32) *block {
 			return c.genLoopbackLinkType(afInet)
 		case ethertypeIPv6:
 			if c.savefile() {
-				b0 := c.genLoopbackLinkType(bsdAFInet6BSD)
-				b1 := c.genLoopbackLinkType(bsdAFInet6FreeBSD)
+				b0 := c.genLoopbackLinkType(AFInet6BSD)
+				b1 := c.genLoopbackLinkType(AFInet6FreeBSD)
 				genOr(b0, b1)
-				b0 = c.genLoopbackLinkType(bsdAFInet6Darwin)
+				b0 = c.genLoopbackLinkType(AFInet6Darwin)
 				genOr(b0, b1)
 				return b1
 			}
-			return c.genLoopbackLinkType(afInet6Linux)
+			if c.opts.LiveAFInet6 != 0 {
+				return c.genLoopbackLinkType(c.opts.LiveAFInet6)
+			}
+			return c.genLoopbackLinkType(AFInet6Linux)
 		}
 		return c.genFalse()
 	}

@@ -126,7 +126,11 @@ func LinkTypeFromName(name string) (LinkType, error) {
 
 // LinkTypeFromDLT maps a platform DLT_ value to its LINKTYPE_ value: DLT_RAW
 // is 12 on most systems and 14 on OpenBSD, both LINKTYPE_RAW (101); DLT values
-// that equal their LINKTYPE values are returned unchanged.
+// that equal their LINKTYPE values are returned unchanged. It knows no
+// system, so it is right only where 14 is DLT_RAW or unused: 14 is
+// DLT_PPP_BSDOS on FreeBSD and NetBSD, and other values below 104 differ
+// too. Live captures (package platform) map with the DLT_ table of the
+// system they run on, as libpcap does.
 func LinkTypeFromDLT(dlt uint32) LinkType {
 	switch dlt {
 	case 12, 14:

@@ -11,17 +11,26 @@ import (
 type bpfRec struct {
 	sec, usec uint32
 	datalen   uint32
-	hdrlen    uint16 // 0 means 20
+	hdrlen    uint16 // 0 means bpfKernelHdrLen(14): an Ethernet device's
 	data      []byte
 }
 
+// bpfKernelHdrLen is the bh_hdrlen the BPF of macOS and the BSDs writes for
+// a device whose link header is linkHdrLen bytes long: the 18 bytes of
+// bpf_hdr (SIZEOF_BPF_HDR) padded so that the network header after the
+// link header is 4-byte aligned, BPF_WORDALIGN(hdrlen + 18) - hdrlen.
+// Ethernet (14) gives 18, NULL (4) and RAW (0) give 20.
+func bpfKernelHdrLen(linkHdrLen int) uint16 {
+	return uint16(bpfWordAlign(linkHdrLen+bpfHdrMinLen) - linkHdrLen)
+}
+
 // appendBPFRecord appends a record as macOS's bpf writes it: the header
-// (hdrlen bytes, 20 unless given), the data, and padding to 4 bytes (0xee
-// bytes, so that padding taken for data shows).
+// (hdrlen bytes), the data, and padding to 4 bytes (0xee bytes, so that
+// padding taken for data shows).
 func appendBPFRecord(buf []byte, r bpfRec) []byte {
 	hdrlen := int(r.hdrlen)
 	if hdrlen == 0 {
-		hdrlen = 20 // SIZEOF_BPF_HDR padded so the data (an Ethernet frame) aligns its IP header
+		hdrlen = int(bpfKernelHdrLen(14))
 	}
 	h := make([]byte, hdrlen)
 	ne := binary.NativeEndian
@@ -38,11 +47,29 @@ func appendBPFRecord(buf []byte, r bpfRec) []byte {
 	return buf
 }
 
+func TestBPFKernelHdrLen(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		linkHdr int
+		want    uint16
+	}{
+		{"EN10MB", 14, 18},
+		{"NULL", 4, 20},
+		{"RAW", 0, 20},
+		{"LOOP", 4, 20},
+	} {
+		got := bpfKernelHdrLen(tc.linkHdr)
+		if got != tc.want || (int(got)+tc.linkHdr)%bpfAlignment != 0 {
+			t.Errorf("%s: bh_hdrlen %d, want %d with the network header 4-byte aligned", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestBPFBuffer(t *testing.T) {
 	recs := []bpfRec{
 		{sec: 1700000000, usec: 1, datalen: 60, data: bytes.Repeat([]byte{1}, 60)},
 		{sec: 1700000000, usec: 2, datalen: 1514, data: bytes.Repeat([]byte{2}, 61)}, // snapped, odd length: 3 bytes padding
-		{sec: 1700000001, usec: 999999, datalen: 5, hdrlen: 18, data: []byte{3, 3, 3, 3, 3}},
+		{sec: 1700000001, usec: 999999, datalen: 5, hdrlen: bpfKernelHdrLen(0), data: []byte{3, 3, 3, 3, 3}},
 		{sec: 1700000002, usec: 0, datalen: 0, data: nil},
 		{sec: 1700000003, usec: 7, datalen: 42, hdrlen: 24, data: bytes.Repeat([]byte{4}, 42)},
 	}

@@ -23,35 +23,6 @@ const bpfMaxBuffer = 512 << 10
 // bpfMaxInsns is the most instructions macOS accepts in a BPF program.
 const bpfMaxInsns = 512
 
-// openBPFDevice opens a free BPF device: the cloning /dev/bpf where it
-// exists, else the first of /dev/bpf0, /dev/bpf1, ... that is not busy.
-func openBPFDevice(name string) (int, error) {
-	fd, err := unix.Open("/dev/bpf", unix.O_RDWR|unix.O_CLOEXEC, 0)
-	if err == nil {
-		return fd, nil
-	}
-	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
-		return -1, &PlatformError{Op: "open", Interface: name, Err: fmt.Errorf("open /dev/bpf: %w (%w)", ErrPermissionDenied, err)}
-	}
-	for i := 0; i < 256; i++ {
-		dev := fmt.Sprintf("/dev/bpf%d", i)
-		fd, err := unix.Open(dev, unix.O_RDWR|unix.O_CLOEXEC, 0)
-		switch {
-		case err == nil:
-			return fd, nil
-		case errors.Is(err, unix.EBUSY):
-			continue
-		case errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM):
-			return -1, &PlatformError{Op: "open", Interface: name, Err: fmt.Errorf("open %s: %w (%w)", dev, ErrPermissionDenied, err)}
-		case errors.Is(err, unix.ENOENT):
-			return -1, &PlatformError{Op: "open", Interface: name, Err: fmt.Errorf("all %d BPF devices are busy (close other captures): %w", i, err)}
-		default:
-			return -1, &PlatformError{Op: "open", Interface: name, Err: fmt.Errorf("open %s: %w", dev, err)}
-		}
-	}
-	return -1, &PlatformError{Op: "open", Interface: name, Err: errors.New("all 256 BPF devices are busy (close other captures)")}
-}
-
 // ioctlPtr issues an ioctl whose argument is a pointer to arg.
 func ioctlPtr(fd int, req uint, arg unsafe.Pointer) error {
 	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(arg))
@@ -121,10 +92,14 @@ func setBPFFilter(fd int, name string, lt pcapio.LinkType, filterFor func(pcapio
 	return nil
 }
 
-// bpfStats reads BIOCGSTATS: packets seen by the device and dropped for
-// lack of buffer space, both counted since the device was opened.
-func bpfStats(fd int) (unix.BpfStat, error) {
+// bpfStats reads BIOCGSTATS, whose counters are cumulative since the
+// device was opened: Received counts every packet the device saw (before
+// filtering, as libpcap's ps_recv on BSD), Dropped those lost for lack of
+// buffer space.
+func bpfStats(fd int) (Stats, error) {
 	var st unix.BpfStat
-	err := ioctlPtr(fd, unix.BIOCGSTATS, unsafe.Pointer(&st))
-	return st, err
+	if err := ioctlPtr(fd, unix.BIOCGSTATS, unsafe.Pointer(&st)); err != nil {
+		return Stats{}, fmt.Errorf("ioctl BIOCGSTATS: %w", err)
+	}
+	return Stats{Received: uint64(st.Recv), Dropped: uint64(st.Drop)}, nil
 }

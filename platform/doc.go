@@ -51,13 +51,28 @@
 // # macOS
 //
 // A /dev/bpf device: the cloning /dev/bpf first, then /dev/bpf0, /dev/bpf1,
-// ... skipping busy ones. The buffer size is set before the interface is
-// bound (halving from 512 KiB until the kernel accepts it), immediate mode
-// and "header complete" are switched on, the filter (or a "ret #snaplen"
-// program when there is none, since BPF has no snap-length ioctl) is set with
-// BIOCSETF, and the link type is read with BIOCGDLT after binding. One read
-// returns many bpf_hdr records, each aligned to 4 bytes (BPF_WORDALIGN); all
-// of them are delivered. macOS accepts at most 512 instructions per program.
+// ... skipping busy ones, each opened read-write or, when that is refused,
+// read-only (as libpcap does: a user given read access to /dev/bpf*, as
+// Wireshark's ChmodBPF does, may capture). The buffer size is set before the
+// interface is bound (halving from 512 KiB until the kernel accepts it),
+// "header complete" is switched on, the filter (or a "ret #snaplen" program
+// when there is none, since BPF has no snap-length ioctl) is set with
+// BIOCSETF, and the link type is read with BIOCGDLT after binding and mapped
+// with libpcap's DLT_ table for macOS. A device that refuses promiscuous
+// mode does not stop the capture: Warnings reports it, as libpcap warns.
+//
+// Immediate mode is off and the read timeout (BIOCSRTIMEOUT) is
+// Config.BlockTimeout, as libpcap's default: the device hands a buffer over
+// when it is full or when the timeout expires, so a packet waits at most
+// about 50 ms and, under load, one read carries many packets instead of
+// waking the reader for each (BenchmarkBPFReader measures the user-space
+// cost per packet of both). Readers wait with poll(2), which has no limit on
+// descriptor numbers (select's FD_SETSIZE is 1024), bounded by the same
+// timeout; Close wakes them through a pipe. One read returns many bpf_hdr
+// records, each aligned to 4 bytes (BPF_WORDALIGN); all of them are
+// delivered. macOS accepts at most 512 instructions per program. The read
+// loop (bpfReader) is platform-neutral and its tests run on Linux over a
+// socket pair.
 //
 // # Windows
 //
@@ -67,9 +82,14 @@
 // installed and report "Npcap is not installed" only when a capture is
 // opened or the interfaces are listed. Interfaces may be named by their
 // friendly name ("Ethernet", "Wi-Fi") or by their \Device\NPF_{GUID} name.
+// pcap_init(PCAP_CHAR_ENC_UTF_8) is called where wpcap.dll has it (Npcap
+// 1.10 and later), so error messages and adapter descriptions are UTF-8.
 // Readers wait on pcap_getevent's event handle; Close wakes them with
-// pcap_breakloop and that event, and calls pcap_close only once the reader
-// is out of pcap_next_ex. NextZeroCopy copies each packet out of wpcap's
-// buffer, which pcap_close frees, into the source's own, so the packet a
-// reader holds survives a Close.
+// pcap_breakloop and that event. A pcap_t is not thread-safe: pcap_next_ex,
+// pcap_stats and pcap_close never run at the same time (Stats waits at
+// most one read timeout for a reader), and a packet's bytes are copied out
+// of wpcap's buffer before NextZeroCopy returns, so Close may come at any
+// time. Npcap counts no interface drops: Stats.IfDropped is always 0. The
+// read loop (npcapReader) is platform-neutral, behind an interface to
+// wpcap.dll's calls, and its tests run everywhere against a fake.
 package platform

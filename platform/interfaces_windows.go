@@ -2,7 +2,7 @@
 
 package platform
 
-// interfaces lists Npcap's devices, described by their Windows friendly
+// interfaces lists Npcap's devices, with their Windows friendly
 // names where the adapter has one.
 func interfaces() ([]Interface, error) {
 	_, devs, ads, err := npcapDevices()

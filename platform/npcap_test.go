@@ -139,8 +139,8 @@ func TestResolveDeviceName(t *testing.T) {
 
 	ifs := buildInterfaces(devs, adapters)
 	wantIfs := []Interface{
-		{Name: npfPrefix + guid, Description: "Ethernet (Intel(R) Ethernet)", Index: 7, Up: true, HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 7}, LinkType: pcapio.LinkTypeEthernet},
-		{Name: npfPrefix + wifi, Description: "Wi-Fi (Killer Wi-Fi 6)", Index: 9, LinkType: pcapio.LinkTypeEthernet},
+		{Name: npfPrefix + guid, FriendlyName: "Ethernet", Description: "Intel(R) Ethernet", Index: 7, Up: true, HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 7}, LinkType: pcapio.LinkTypeEthernet},
+		{Name: npfPrefix + wifi, FriendlyName: "Wi-Fi", Description: "Killer Wi-Fi 6", Index: 9, LinkType: pcapio.LinkTypeEthernet},
 		{Name: npfPrefix + "Loopback", Description: "Adapter for loopback traffic capture", Up: true, Loopback: true, LinkType: pcapio.LinkTypeNull},
 	}
 	if !reflect.DeepEqual(ifs, wantIfs) {

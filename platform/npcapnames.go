@@ -90,7 +90,8 @@ func friendlyOf(device string, adapters []adapterInfo) string {
 }
 
 // buildInterfaces joins Npcap's devices with Windows' adapter information:
-// the name is Npcap's, the description leads with the friendly name.
+// the name and description are Npcap's, the friendly name, index, hardware
+// address and state Windows'.
 func buildInterfaces(devs []npcapDevice, adapters []adapterInfo) []Interface {
 	out := make([]Interface, 0, len(devs))
 	for _, d := range devs {
@@ -112,12 +113,7 @@ func buildInterfaces(devs []npcapDevice, adapters []adapterInfo) []Interface {
 			}
 			it.Index, it.HardwareAddr = a.index, a.mac
 			it.Up = it.Up || a.up
-			switch {
-			case a.friendlyName != "" && d.description != "":
-				it.Description = a.friendlyName + " (" + d.description + ")"
-			case a.friendlyName != "":
-				it.Description = a.friendlyName
-			}
+			it.FriendlyName = a.friendlyName
 		}
 		out = append(out, it)
 	}

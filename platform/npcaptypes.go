@@ -105,6 +105,11 @@ func cString(p *byte) string {
 	return string(unsafe.Slice(p, n))
 }
 
+// errbufString returns the message in an errbuf.
+func errbufString(buf []byte) string {
+	return cString(&buf[0])
+}
+
 // walkDevices converts pcap_findalldevs' linked list.
 func walkDevices(first *pcapIf) []npcapDevice {
 	var out []npcapDevice

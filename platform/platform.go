@@ -53,9 +53,19 @@ type Config struct {
 	// DefaultBlockSize), the number of blocks (zero means
 	// DefaultNumBlocks) and how long a partly filled block may wait before
 	// the kernel hands it over (zero means DefaultBlockTimeout; rounded up
-	// to whole milliseconds). Other systems ignore them.
+	// to whole milliseconds). macOS uses BlockTimeout as its BPF read
+	// timeout, Windows as Npcap's; other systems ignore them.
 	BlockSize, NumBlocks int
 	BlockTimeout         time.Duration
+}
+
+// blockTimeout returns BlockTimeout, or DefaultBlockTimeout when it is not
+// positive.
+func (c *Config) blockTimeout() time.Duration {
+	if c.BlockTimeout <= 0 {
+		return DefaultBlockTimeout
+	}
+	return c.BlockTimeout
 }
 
 func (c *Config) snaplen() int {
@@ -115,16 +125,24 @@ type Stats struct {
 	Dropped uint64
 	// IfDropped counts packets the interface dropped since Open, where the
 	// OS says: Linux's receive drops of the interface (as libpcap's
-	// ps_ifdrop), Npcap's ps_ifdrop; zero on macOS and for "any".
+	// ps_ifdrop). It is always zero on Windows (Npcap's pcap_stats fills
+	// no ps_ifdrop), on macOS and for "any".
 	IfDropped uint64
 }
 
 // Interface describes one interface a capture can be opened on.
 type Interface struct {
-	// Name is what Config.Interface accepts.
+	// Name is what Config.Interface accepts: the OS's name for the device
+	// ("eth0", "en0"; on Windows Npcap's \Device\NPF_{GUID}, which always
+	// works, even for an adapter without a friendly name).
 	Name string
+	// FriendlyName is the name the OS shows people where it differs from
+	// Name: on Windows the adapter's friendly name ("Ethernet", "Wi-Fi",
+	// GetAdaptersAddresses' FriendlyName), which Config.Interface accepts
+	// too; empty elsewhere.
+	FriendlyName string
 	// Description is a human-readable description where the OS has one
-	// (Windows: the friendly name and adapter description).
+	// (Windows: Npcap's adapter description, "Intel(R) Ethernet ...").
 	Description string
 	// Index is the OS interface index (0 for pseudo-interfaces).
 	Index int
@@ -181,6 +199,32 @@ func (e *PlatformError) Unwrap() error { return e.Err }
 func Open(cfg Config) (Source, error) {
 	return open(cfg)
 }
+
+// Warnings returns the problems src met while opening that did not stop
+// it, as libpcap's pcap_activate reports them with a PCAP_WARNING result:
+// on macOS a device that refused promiscuous mode (the capture then sees
+// only the traffic of the host). It returns nil when there were none.
+func Warnings(src Source) []error {
+	if w, ok := src.(interface{ warnings() []error }); ok {
+		return w.warnings()
+	}
+	return nil
+}
+
+// openWarnings collects a source's Warnings while it opens; embedded in a
+// source, it is read-only once the source is returned.
+type openWarnings struct {
+	warns []error
+}
+
+// warn records a problem met while opening interface name that does not
+// stop the capture.
+func (w *openWarnings) warn(name string, err error) {
+	w.warns = append(w.warns, &PlatformError{Op: "open", Interface: name, Err: err})
+}
+
+// warnings returns what warn recorded, for Warnings.
+func (w *openWarnings) warnings() []error { return w.warns }
 
 // Interfaces lists the interfaces a capture can be opened on.
 func Interfaces() ([]Interface, error) {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -17,40 +15,50 @@ import (
 	"github.com/pkttap/pkttap/pcapio"
 )
 
-// pcap_activate and pcap_next_ex results.
-const (
-	pcapErrorBreak           = -2
-	pcapErrorNoSuchDevice    = -5
-	pcapErrorPermDenied      = -8
-	pcapErrorIfaceNotUp      = -9
-	pcapErrorPromiscPermDeny = -11
-)
-
-// npcapSource reads packets through Npcap's wpcap.dll.
-type npcapSource struct {
-	// mu is held by NextZeroCopy and NextInto for the whole call, and by
-	// Close around pcap_close: the handle and its buffer are closed only
-	// once the reader is out of them (and nothing of them is lent out).
-	mu     sync.Mutex
-	closed atomic.Bool
-	buf    []byte // NextZeroCopy's copy of the current packet, guarded by mu
-
-	w       *wpcap
-	p       uintptr // pcap_t*
-	event   windows.Handle
-	lt      pcapio.LinkType
-	snaplen int
-	ifindex int // the adapter's Windows interface index, 0 if unknown
-	device  string
-	name    string
-
-	statsMu  sync.Mutex
-	final    Stats
-	isClosed bool
+// wpcapHandle is a pcap_t of wpcap.dll, as npcapReader calls it.
+type wpcapHandle struct {
+	w     *wpcap
+	p     uintptr // pcap_t*
+	event windows.Handle
 }
 
-var _ Source = (*npcapSource)(nil)
+var _ pcapHandle = (*wpcapHandle)(nil)
 
+func (h *wpcapHandle) nextEx() (pcapPkthdr, []byte, int32) {
+	var hdr *pcapPkthdr
+	var data *byte
+	rc := int32(call(h.w.nextEx, h.p, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data))))
+	if rc != 1 || hdr == nil {
+		return pcapPkthdr{}, nil, rc
+	}
+	return *hdr, unsafe.Slice(data, int(hdr.caplen)), rc
+}
+
+func (h *wpcapHandle) stats() (pcapStat, bool) {
+	var st pcapStat
+	ok := int32(call(h.w.stats, h.p, uintptr(unsafe.Pointer(&st)))) == 0
+	return st, ok
+}
+
+func (h *wpcapHandle) geterr() string {
+	return cString((*byte)(cPointer(call(h.w.geterr, h.p))))
+}
+
+func (h *wpcapHandle) breakloop() { call(h.w.breakloop, h.p) }
+
+func (h *wpcapHandle) waitEvent(ms uint32) error {
+	_, err := windows.WaitForSingleObject(h.event, ms)
+	return err
+}
+
+func (h *wpcapHandle) setEvent() error { return windows.SetEvent(h.event) }
+
+func (h *wpcapHandle) close() { call(h.w.close, h.p) }
+
+// open opens an Npcap capture on cfg.Interface (a friendly name, a
+// description or a \Device\NPF_ name): the handle is created, set up and
+// activated here; reading, the counters and Close are npcapReader's, which
+// tests drive with a fake wpcap.dll on every system.
 func open(cfg Config) (src Source, err error) {
 	name := cfg.Interface
 	if name == "" {
@@ -64,10 +72,10 @@ func open(cfg Config) (src Source, err error) {
 	if err != nil {
 		return nil, &PlatformError{Op: "open", Interface: name, Err: err}
 	}
-	s := &npcapSource{w: w, snaplen: cfg.snaplen(), device: device, name: name}
+	r := &npcapReader{snaplen: cfg.snaplen(), name: name}
 	for _, it := range buildInterfaces(devs, ads) {
 		if it.Name == device {
-			s.ifindex = it.Index
+			r.ifindex = it.Index
 		}
 	}
 	cdev, err := cstr(device)
@@ -75,70 +83,53 @@ func open(cfg Config) (src Source, err error) {
 		return nil, &PlatformError{Op: "open", Interface: name, Err: err}
 	}
 	errbuf := make([]byte, pcapErrbufSize)
-	s.p = call(w.create, uintptr(unsafe.Pointer(cdev)), uintptr(unsafe.Pointer(&errbuf[0])))
+	h := &wpcapHandle{w: w}
+	h.p = call(w.create, uintptr(unsafe.Pointer(cdev)), uintptr(unsafe.Pointer(&errbuf[0])))
 	runtime.KeepAlive(cdev)
-	if s.p == 0 {
+	if h.p == 0 {
 		return nil, &PlatformError{Op: "open", Interface: name, Err: fmt.Errorf("pcap_create %s: %s", device, errbufString(errbuf))}
 	}
+	r.h = h
 	defer func() {
 		if err != nil {
-			call(w.close, s.p)
+			h.close()
 		}
 	}()
-	timeout := cfg.BlockTimeout
-	if timeout <= 0 {
-		timeout = DefaultBlockTimeout
-	}
 	promisc := uintptr(0)
 	if cfg.Promiscuous {
 		promisc = 1
 	}
-	call(w.setSnaplen, s.p, uintptr(s.snaplen))
-	call(w.setPromisc, s.p, promisc)
-	call(w.setTimeout, s.p, uintptr((timeout+time.Millisecond-1)/time.Millisecond))
+	call(w.setSnaplen, h.p, uintptr(r.snaplen))
+	call(w.setPromisc, h.p, promisc)
+	call(w.setTimeout, h.p, uintptr((cfg.blockTimeout()+time.Millisecond-1)/time.Millisecond))
 	if w.setImmediateMode != 0 {
 		// Without it Npcap holds packets until 16000 bytes are buffered.
-		call(w.setImmediateMode, s.p, 1)
+		call(w.setImmediateMode, h.p, 1)
 	}
-	if rc := int32(call(w.activate, s.p)); rc < 0 {
-		return nil, s.activateError(rc)
+	switch rc := int32(call(w.activate, h.p)); {
+	case rc < 0:
+		return nil, activateError(name, rc, h.geterr())
+	case rc > 0:
+		// PCAP_WARNING_*: the capture runs, with something missing.
+		r.warn(name, fmt.Errorf("pcap_activate: %s", activateWarning(rc, h.geterr())))
 	}
-	s.lt = pcapio.LinkTypeFromDLT(uint32(call(w.datalink, s.p)))
-	if err = s.setFilter(cfg.FilterFor); err != nil {
+	if r.lt, err = linkTypeFromDLT("windows", uint32(call(w.datalink, h.p))); err != nil {
+		return nil, &PlatformError{Op: "open", Interface: name, Err: err}
+	}
+	if err = r.setFilter(w, h.p, cfg.FilterFor); err != nil {
 		return nil, err
 	}
-	s.event = windows.Handle(call(w.getevent, s.p))
-	if s.event == 0 {
+	h.event = windows.Handle(call(w.getevent, h.p))
+	if h.event == 0 {
 		return nil, &PlatformError{Op: "open", Interface: name, Err: errors.New("pcap_getevent returned no event handle")}
 	}
-	return s, nil
-}
-
-// activateError explains a failed pcap_activate.
-func (s *npcapSource) activateError(rc int32) error {
-	msg := s.geterr()
-	var err error
-	switch rc {
-	case pcapErrorPermDenied, pcapErrorPromiscPermDeny:
-		err = fmt.Errorf("pcap_activate: %w (%s)", ErrPermissionDenied, msg)
-	case pcapErrorNoSuchDevice:
-		err = fmt.Errorf("pcap_activate: no such interface (list them with Interfaces): %s", msg)
-	case pcapErrorIfaceNotUp:
-		err = fmt.Errorf("pcap_activate: the interface is down (enable the adapter): %s", msg)
-	default:
-		err = fmt.Errorf("pcap_activate: error %d: %s", rc, msg)
-	}
-	return &PlatformError{Op: "open", Interface: s.name, Err: err}
-}
-
-func (s *npcapSource) geterr() string {
-	return cString((*byte)(cPointer(call(s.w.geterr, s.p))))
+	return r, nil
 }
 
 // setFilter installs the caller's program, or "ret #snaplen". The program
 // lives in Go memory for the duration of the call; pcap_setfilter copies it.
-func (s *npcapSource) setFilter(filterFor func(pcapio.LinkType) ([]bpf.RawInstruction, error)) error {
-	prog, err := programFor(filterFor, s.lt, s.snaplen)
+func (r *npcapReader) setFilter(w *wpcap, p uintptr, filterFor func(pcapio.LinkType) ([]bpf.RawInstruction, error)) error {
+	prog, err := programFor(filterFor, r.lt, r.snaplen)
 	if err != nil {
 		return err
 	}
@@ -147,124 +138,11 @@ func (s *npcapSource) setFilter(filterFor func(pcapio.LinkType) ([]bpf.RawInstru
 		insns[i] = bpfInsn{code: ins.Op, jt: ins.Jt, jf: ins.Jf, k: ins.K}
 	}
 	bp := bpfProgram{len: uint32(len(insns)), insns: &insns[0]}
-	rc := int32(call(s.w.setfilter, s.p, uintptr(unsafe.Pointer(&bp))))
+	rc := int32(call(w.setfilter, p, uintptr(unsafe.Pointer(&bp))))
 	runtime.KeepAlive(&bp)
 	runtime.KeepAlive(insns)
 	if rc != 0 {
-		return &PlatformError{Op: "set filter", Interface: s.name, Err: fmt.Errorf("pcap_setfilter: %s", s.geterr())}
-	}
-	return nil
-}
-
-// LinkType returns the link type of every packet (pcap_datalink).
-func (s *npcapSource) LinkType() pcapio.LinkType { return s.lt }
-
-// NextZeroCopy returns the next packet from pcap_next_ex, waiting on
-// pcap_getevent's handle while there is none. Its Data is the source's own
-// buffer (Go memory, overwritten only by the reader's next call), into
-// which the packet is copied before the call returns: wpcap's buffer, which
-// pcap_close frees, is never lent to the caller, so Close may come at any
-// time (Npcap has already copied the packet out of the driver's buffer
-// into wpcap's; this second copy is of bytes in the cache).
-func (s *npcapSource) NextZeroCopy() (pcapio.Packet, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, err := s.nextEx()
-	if err == nil {
-		s.buf = append(s.buf[:0], p.Data...)
-		p.Data = s.buf[:len(s.buf):len(s.buf)]
-	}
-	return p, err
-}
-
-// NextInto returns the next packet with its data copied to buf[:0].
-func (s *npcapSource) NextInto(buf []byte) (pcapio.Packet, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, err := s.nextEx()
-	if err == nil {
-		p.Data = append(buf[:0], p.Data...)
-	}
-	return p, err
-}
-
-// nextEx returns the next packet, its Data pointing into wpcap's buffer
-// (valid until the next pcap_next_ex or pcap_close), with mu held.
-func (s *npcapSource) nextEx() (p pcapio.Packet, err error) {
-	for {
-		if s.closed.Load() {
-			return p, ErrClosed
-		}
-		var hdr *pcapPkthdr
-		var data *byte
-		rc := int32(call(s.w.nextEx, s.p, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data))))
-		switch {
-		case rc == 1:
-			n := int(hdr.caplen)
-			if n > s.snaplen {
-				n = s.snaplen
-			}
-			p.Timestamp = time.Unix(int64(hdr.sec), int64(hdr.usec)*1000)
-			p.Data = unsafe.Slice(data, n)
-			p.Length = int(hdr.len)
-			p.LinkType = s.lt
-			p.InterfaceIndex = s.ifindex
-			return p, nil
-		case rc == 0:
-			// Read timeout: wait until the driver signals data or Close
-			// signals the same event. The wait is bounded so that a
-			// signal lost between pcap_next_ex and the wait costs at most
-			// half a second, not a hang.
-			if _, err := windows.WaitForSingleObject(s.event, 500); err != nil {
-				return pcapio.Packet{}, &PlatformError{Op: "wait", Interface: s.name, Err: err}
-			}
-		case rc == pcapErrorBreak:
-			if s.closed.Load() {
-				return p, ErrClosed
-			}
-		default:
-			return pcapio.Packet{}, &PlatformError{Op: "read", Interface: s.name, Err: fmt.Errorf("pcap_next_ex: %s", s.geterr())}
-		}
-	}
-}
-
-// Stats reads pcap_stats.
-func (s *npcapSource) Stats() (Stats, error) {
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	if s.isClosed {
-		return s.final, nil
-	}
-	return s.readStats()
-}
-
-func (s *npcapSource) readStats() (Stats, error) {
-	var st pcapStat
-	if int32(call(s.w.stats, s.p, uintptr(unsafe.Pointer(&st)))) != 0 {
-		return Stats{}, &PlatformError{Op: "stats", Interface: s.name, Err: fmt.Errorf("pcap_stats: %s", s.geterr())}
-	}
-	return Stats{Received: uint64(st.recv), Dropped: uint64(st.drop), IfDropped: uint64(st.ifdrop)}, nil
-}
-
-// Close breaks a blocked reader out (pcap_breakloop plus the event it
-// waits on), waits for it to leave, and closes the handle.
-func (s *npcapSource) Close() error {
-	if !s.closed.CompareAndSwap(false, true) {
-		return nil
-	}
-	call(s.w.breakloop, s.p)
-	werr := windows.SetEvent(s.event)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.statsMu.Lock()
-	defer s.statsMu.Unlock()
-	if st, err := s.readStats(); err == nil {
-		s.final = st
-	}
-	s.isClosed = true
-	call(s.w.close, s.p)
-	if werr != nil {
-		return &PlatformError{Op: "close", Interface: s.name, Err: fmt.Errorf("wake reader: %w", werr)}
+		return &PlatformError{Op: "set filter", Interface: r.name, Err: fmt.Errorf("pcap_setfilter: %s", r.h.geterr())}
 	}
 	return nil
 }

@@ -21,15 +21,6 @@ const permissionHint = "permission denied: Npcap is installed to allow only admi
 // errNpcapMissing is wrapped when wpcap.dll cannot be loaded.
 var errNpcapMissing = errors.New("Npcap is not installed (https://npcap.com); install it with \"WinPcap API-compatible mode\" or leave the default options")
 
-// wpcap holds wpcap.dll's entry points.
-type wpcap struct {
-	findalldevs, freealldevs                             uintptr
-	create, setSnaplen, setPromisc, setTimeout, activate uintptr
-	setImmediateMode                                     uintptr // optional (Npcap 0.9+)
-	geterr, datalink, setfilter, nextEx, stats, getevent uintptr
-	breakloop, close                                     uintptr
-}
-
 var (
 	wpcapOnce sync.Once
 	wpcapDLL  *wpcap
@@ -76,39 +67,13 @@ func doLoadWpcap() (*wpcap, error) {
 		}
 		return nil, &PlatformError{Op: "load wpcap.dll", Err: err}
 	}
-	w := &wpcap{}
-	procs := []struct {
-		name     string
-		addr     *uintptr
-		optional bool
-	}{
-		{"pcap_findalldevs", &w.findalldevs, false},
-		{"pcap_freealldevs", &w.freealldevs, false},
-		{"pcap_create", &w.create, false},
-		{"pcap_set_snaplen", &w.setSnaplen, false},
-		{"pcap_set_promisc", &w.setPromisc, false},
-		{"pcap_set_timeout", &w.setTimeout, false},
-		{"pcap_set_immediate_mode", &w.setImmediateMode, true},
-		{"pcap_activate", &w.activate, false},
-		{"pcap_geterr", &w.geterr, false},
-		{"pcap_datalink", &w.datalink, false},
-		{"pcap_setfilter", &w.setfilter, false},
-		{"pcap_next_ex", &w.nextEx, false},
-		{"pcap_stats", &w.stats, false},
-		{"pcap_getevent", &w.getevent, false},
-		{"pcap_breakloop", &w.breakloop, false},
-		{"pcap_close", &w.close, false},
+	w, err := bindWpcap(func(name string) (uintptr, error) { return windows.GetProcAddress(h, name) })
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range procs {
-		addr, err := windows.GetProcAddress(h, p.name)
-		if err != nil {
-			if p.optional {
-				continue
-			}
-			return nil, &PlatformError{Op: "load wpcap.dll", Err: fmt.Errorf("%s is missing (Npcap too old? install a current one from https://npcap.com): %w", p.name, err)}
-		}
-		*p.addr = addr
-	}
+	// Should pcap_init refuse, messages and descriptions stay in the local
+	// code page: not a reason to refuse to capture.
+	_ = w.initUTF8(call)
 	return w, nil
 }
 
@@ -130,11 +95,6 @@ func cPointer(r uintptr) unsafe.Pointer {
 // cstr returns a NUL-terminated copy of s.
 func cstr(s string) (*byte, error) {
 	return windows.BytePtrFromString(s)
-}
-
-// errbufString returns the message in an errbuf.
-func errbufString(buf []byte) string {
-	return cString(&buf[0])
 }
 
 // findAllDevs returns pcap_findalldevs' devices.

@@ -82,6 +82,7 @@ func (CaptureBackend) Open(o LiveOptions) (LiveSource, error) {
 // InterfaceInfo is a network interface as GET /api/interfaces lists it.
 type InterfaceInfo struct {
 	Name         string   `json:"name"`
+	FriendlyName string   `json:"friendlyName,omitempty"` // Windows' "Ethernet", "Wi-Fi"; accepted where name is
 	Description  string   `json:"description,omitempty"`
 	Index        int      `json:"index"`
 	Up           bool     `json:"up"`
@@ -151,7 +152,7 @@ func (s *Server) interfaces() ([]InterfaceInfo, error) {
 	out := make([]InterfaceInfo, 0, len(ifs))
 	for _, ifc := range ifs {
 		info := InterfaceInfo{
-			Name: ifc.Name, Description: ifc.Description, Index: ifc.Index,
+			Name: ifc.Name, FriendlyName: ifc.FriendlyName, Description: ifc.Description, Index: ifc.Index,
 			Up: ifc.Up, Loopback: ifc.Loopback, Addresses: []string{}, LinkType: ifc.LinkType.String(),
 		}
 		for _, a := range ifc.Addresses {
@@ -164,6 +165,18 @@ func (s *Server) interfaces() ([]InterfaceInfo, error) {
 	}
 	sortInterfaces(out)
 	return out, nil
+}
+
+// interfaceNamed returns the index in ifs of the interface called name:
+// its Name, or its FriendlyName (Windows' "Ethernet", which capture.Live
+// takes too, as Windows compares it, without regard to case); -1 if none.
+func interfaceNamed(ifs []capture.Interface, name string) int {
+	if i := slices.IndexFunc(ifs, func(ifc capture.Interface) bool { return ifc.Name == name }); i >= 0 {
+		return i
+	}
+	return slices.IndexFunc(ifs, func(ifc capture.Interface) bool {
+		return ifc.FriendlyName != "" && strings.EqualFold(ifc.FriendlyName, name)
+	})
 }
 
 // errLiveDisabled is the answer to live requests on a server started with
@@ -195,7 +208,7 @@ func (s *Server) StartLive(o LiveOptions) (*Capture, error) {
 	// Check the name against the list first, for a clear message (the
 	// name is never used as anything but an interface name).
 	if ifs, err := s.live.Interfaces(); err == nil {
-		if !slices.ContainsFunc(ifs, func(ifc capture.Interface) bool { return ifc.Name == o.Interface }) {
+		if interfaceNamed(ifs, o.Interface) < 0 {
 			return nil, fmt.Errorf("no interface named %q on this machine (%w)", o.Interface, errNoInterface)
 		}
 	}
@@ -251,6 +264,11 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 		c.runLive()
 	}()
 	s.log.Info("live capture started", "id", id, "interface", o.Interface, "filter", o.Filter, "snaplen", o.Snaplen, "promiscuous", o.Promiscuous)
+	if w, ok := src.(interface{ Warnings() []error }); ok {
+		for _, err := range w.Warnings() {
+			s.log.Warn("live capture opened with a warning", "id", id, "interface", o.Interface, "warning", err)
+		}
+	}
 	s.notify()
 	return c, nil
 }
@@ -274,7 +292,7 @@ func (c *Capture) stopLive(reason string) {
 func (s *Server) liveCompileOptions(name string) filter.Options {
 	lt := pcapio.LinkTypeEthernet
 	if ifs, err := s.live.Interfaces(); err == nil {
-		if i := slices.IndexFunc(ifs, func(ifc capture.Interface) bool { return ifc.Name == name }); i >= 0 {
+		if i := interfaceNamed(ifs, name); i >= 0 {
 			lt = ifs[i].LinkType
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -495,5 +496,49 @@ func TestLiveReadError(t *testing.T) {
 	}
 	if !b.opened[0].isClosed() {
 		t.Error("failed source not closed")
+	}
+}
+
+// windowsInterfaces are interfaces as Npcap and Windows list them.
+func windowsInterfaces() []capture.Interface {
+	return []capture.Interface{
+		{Name: `\Device\NPF_{11111111-2222-3333-4444-555555555555}`, FriendlyName: "Ethernet", Description: "Intel(R) Ethernet Connection",
+			Index: 7, Up: true, Addresses: []net.IPNet{{IP: net.IPv4(198, 18, 0, 7).To4(), Mask: net.CIDRMask(24, 32)}}, LinkType: pcapio.LinkTypeEthernet},
+		{Name: `\Device\NPF_Loopback`, FriendlyName: "Loopback Pseudo-Interface 1", Description: "Adapter for loopback traffic capture",
+			Index: 1, Up: true, Loopback: true, LinkType: pcapio.LinkTypeNull},
+	}
+}
+
+// TestInterfacesFriendlyName: the API lists Windows' friendly names beside
+// the device names, and takes either to start a live capture or to check
+// a capture filter.
+func TestInterfacesFriendlyName(t *testing.T) {
+	b := &fakeBackend{ifaces: windowsInterfaces(), frame: 60, every: time.Millisecond}
+	_, ts := newTestServer(t, Config{Live: b})
+	var got []InterfaceInfo
+	if res := do(t, "GET", ts.URL+"/api/interfaces", nil, &got); res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if len(got) != 2 || got[0].FriendlyName != "Ethernet" || got[0].Name != `\Device\NPF_{11111111-2222-3333-4444-555555555555}` ||
+		got[0].Description != "Intel(R) Ethernet Connection" || got[1].FriendlyName != "Loopback Pseudo-Interface 1" {
+		t.Fatalf("interfaces %+v", got)
+	}
+	// A capture filter for the loopback adapter by its friendly name is
+	// compiled for its link type (NULL), not Ethernet's.
+	var prog struct {
+		LinkType string `json:"linkType"`
+	}
+	if res := do(t, "GET", ts.URL+"/api/filter?expr=ip6&interface="+url.QueryEscape("loopback pseudo-interface 1"), nil, &prog); res.StatusCode != http.StatusOK || prog.LinkType != "NULL" {
+		t.Errorf("filter for the loopback adapter by friendly name: status %d, link type %q", res.StatusCode, prog.LinkType)
+	}
+	for _, name := range []string{"Ethernet", "ethernet", `\\Device\\NPF_{11111111-2222-3333-4444-555555555555}`} {
+		res, info, e := startLive(t, ts, `{"interface":"`+name+`"}`)
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("start on %s: status %d, %+v", name, res.StatusCode, e)
+		}
+		do(t, "POST", ts.URL+"/api/captures/"+info.ID+"/stop", nil, nil)
+	}
+	if res, _, e := startLive(t, ts, `{"interface":"Wi-Fi"}`); res.StatusCode != http.StatusBadRequest && res.StatusCode != http.StatusNotFound {
+		t.Errorf("start on an unknown friendly name: status %d, %+v", res.StatusCode, e)
 	}
 }

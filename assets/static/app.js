@@ -788,8 +788,11 @@
     sel.textContent = '';
     for (const ifc of ifs) {
       const o = document.createElement('option');
+      // The value is the device name (on Windows \Device\NPF_{GUID}, which
+      // always works); the text leads with the friendly name ("Ethernet").
       o.value = ifc.name;
-      o.textContent = ifc.name + (ifc.addresses.length ? ' — ' + ifc.addresses.join(', ') : '') +
+      o.title = [ifc.name, ifc.description].filter(Boolean).join(' — ');
+      o.textContent = (ifc.friendlyName || ifc.name) + (ifc.addresses.length ? ' — ' + ifc.addresses.join(', ') : '') +
         (ifc.loopback ? ' (loopback)' : '') + (ifc.up ? '' : ' (down)') +
         (ifc.linkType && ifc.linkType !== 'EN10MB' ? ' [' + ifc.linkType + ']' : '');
       sel.append(o);

@@ -37,6 +37,9 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer c.Close()
 	stopWatch := context.AfterFunc(ctx, func() { c.Close() })
 	defer stopWatch()
+	for _, w := range c.Warnings() {
+		fmt.Fprintf(stderr, "pkttap-inspect: warning: %v\n", w)
+	}
 
 	text := stdout
 	if o.write == "-" {

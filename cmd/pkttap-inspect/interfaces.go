@@ -10,18 +10,34 @@ import (
 )
 
 // listInterfaces prints the interfaces a live capture can open, one a line
-// as tcpdump -D does, with their description, flags, link type and
-// addresses.
+// as tcpdump -D does (see writeInterfaces).
 func listInterfaces(stdout io.Writer) error {
 	ifs, err := capture.Interfaces()
 	if err != nil {
 		return err
 	}
+	return writeInterfaces(stdout, ifs)
+}
+
+// writeInterfaces prints interfaces one a line: the number, the name -i
+// takes (on Windows the friendly name, "Ethernet", first, with the device
+// path, which -i takes too, and the description in parentheses), the
+// flags, the link type and the addresses.
+func writeInterfaces(stdout io.Writer, ifs []capture.Interface) error {
 	w := bufio.NewWriter(stdout)
 	for i, ifc := range ifs {
-		fmt.Fprintf(w, "%d.%s", i+1, ifc.Name)
+		var about []string
+		if ifc.FriendlyName != "" {
+			fmt.Fprintf(w, "%d.%s", i+1, ifc.FriendlyName)
+			about = append(about, ifc.Name)
+		} else {
+			fmt.Fprintf(w, "%d.%s", i+1, ifc.Name)
+		}
 		if ifc.Description != "" {
-			fmt.Fprintf(w, " (%s)", ifc.Description)
+			about = append(about, ifc.Description)
+		}
+		if len(about) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(about, ", "))
 		}
 		var flags []string
 		if ifc.Up {
