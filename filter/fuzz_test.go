@@ -120,8 +120,12 @@ func fuzzPackets(lt pcapio.LinkType) [][]byte {
 			if lt == pcapio.LinkTypeLoop {
 				hdr = []byte{0, 0, 0, fam}
 			}
-			if fam == 24 { // and with the Linux AF_INET6, which -y compiles for
-				out = append(out, append([]byte{hdr[3] &^ 24 | 10*(hdr[3]/24), 0, 0, hdr[0] &^ 24 | 10*(hdr[0]/24)}, p.payload...))
+			if fam == 24 { // and with Linux's AF_INET6 (10), which pkttap compiles ip6 for
+				linux := []byte{10, 0, 0, 0}
+				if lt == pcapio.LinkTypeLoop {
+					linux = []byte{0, 0, 0, 10}
+				}
+				out = append(out, append(linux, p.payload...))
 			}
 		case pcapio.LinkTypeIEEE802_11: // a data frame to the AP, then LLC/SNAP
 			hdr = append(append(append(append([]byte{0x08, 0x01, 0, 0}, testpkt.MACB...), testpkt.MACA...), testpkt.MACB...), 0, 0)
