@@ -169,7 +169,7 @@ func TestCorpusInvariants(t *testing.T) {
 	for _, cf := range files {
 		pkts, err := readPackets(filepath.Join(corpus, cf.name))
 		if err != nil {
-			t.Logf("%s: %v (checking the %d packets before it)", cf.name, err, len(pkts))
+			t.Errorf("%s: %v (checking the %d packets before it)", cf.name, err, len(pkts))
 		}
 		for _, p := range pkts {
 			checkInvariants(t, p.LinkType, p.Data, p.Length)

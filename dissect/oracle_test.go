@@ -328,7 +328,7 @@ func corpusPackets(t *testing.T, corpus string, files []string) []oraclePacket {
 	for _, name := range files {
 		pkts, err := readPackets(filepath.Join(corpus, name))
 		if err != nil {
-			t.Logf("%s: %v (comparing the %d packets read before it)", name, err, len(pkts))
+			t.Errorf("%s: %v (comparing the %d packets read before it)", name, err, len(pkts))
 		}
 		for i, p := range pkts {
 			if oracleLinkTypes[p.LinkType] {
