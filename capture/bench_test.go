@@ -152,7 +152,10 @@ func BenchmarkFileRead(b *testing.B) {
 							break
 						}
 					}
-					st, _ := c.Stats()
+					st, err := c.Stats()
+					if err != nil {
+						b.Fatal(err)
+					}
 					n += int(st.Received)
 					c.Close()
 				}

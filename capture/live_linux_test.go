@@ -15,6 +15,7 @@ import (
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/internal/netnstest"
+	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/internal/testpkt"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -300,10 +301,7 @@ func TestLivePermissionDenied(t *testing.T) {
 		return
 	}
 	v := newVethPair(t)
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("setpriv (util-linux) is not installed")
-	}
+	setpriv := testenv.LookPath(t, "setpriv", "setpriv")
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

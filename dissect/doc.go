@@ -53,5 +53,5 @@
 // A node's Field is the Wireshark display-filter name of the protocol or
 // field ("ip", "tcp.srcport", "dns.qry.name") wherever Wireshark has one,
 // so people can reuse what they know, and pkttap's tests can compare byte
-// ranges with tshark's PDML output field by field.
+// ranges and values with tshark's PDML output field by field.
 package dissect

@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pkttap/pkttap/internal/testenv"
@@ -49,7 +50,7 @@ func fuzzSeeds() [][]byte {
 
 // checkInvariants fails when a tree node lies outside the captured bytes,
 // there are too many nodes, or the summary has no protocol.
-func checkInvariants(t *testing.T, lt pcapio.LinkType, data []byte, wire int) {
+func checkInvariants(t *testing.T, lt pcapio.LinkType, data []byte, wire int) (Summary, *Tree) {
 	t.Helper()
 	s := Summarize(lt, data, wire)
 	if s.Protocol == "" {
@@ -76,6 +77,7 @@ func checkInvariants(t *testing.T, lt pcapio.LinkType, data []byte, wire int) {
 	if count > maxNodes {
 		t.Fatalf("%d nodes, limit %d", count, maxNodes)
 	}
+	return s, tr
 }
 
 func FuzzDissect(f *testing.F) {
@@ -91,13 +93,69 @@ func FuzzDissect(f *testing.F) {
 	})
 }
 
-// TestTruncations decodes every prefix of every seed: each must end in a
-// truncation mark, never a panic.
+// headerLayers are the layers whose node covers a fixed header only (not
+// its payload), so a capture cut inside one cuts the header.
+var headerLayers = map[string]bool{}
+
+func init() {
+	for _, f := range strings.Fields("eth vlan ieee8021ad sll ip ipv6 tcp udp arp igmp gre vxlan geneve pppoes pppoed ppp mpls llc") {
+		headerLayers[f] = true
+	}
+}
+
+// TestTruncations decodes every prefix of every seed, with the seed's
+// length as the on-wire length: never a panic, the "[Packet truncated]"
+// mark in the Info column exactly when the tree has its _ws.short node,
+// no mark on the whole seed, and a mark on every prefix that ends inside
+// a header (a layer of headerLayers in the whole seed's tree).
 func TestTruncations(t *testing.T) {
-	for _, s := range fuzzSeeds() {
-		for n := 0; n <= len(s); n++ {
-			checkInvariants(t, pcapio.LinkTypeEthernet, s[:n], len(s))
+	const mark = "[Packet truncated]"
+	cutHeaders, failures := 0, 0
+	fail := func(format string, args ...any) {
+		t.Helper()
+		if failures++; failures > 20 {
+			t.Fatalf("more than 20 failures; the last: "+format, args...)
 		}
+		t.Errorf(format, args...)
+	}
+	for i, s := range fuzzSeeds() {
+		_, whole := checkInvariants(t, pcapio.LinkTypeEthernet, s, len(s))
+		var headers []*Node
+		for _, l := range whole.Layers {
+			if headerLayers[l.Field] {
+				headers = append(headers, l)
+			}
+		}
+		for n := 0; n <= len(s); n++ {
+			sum, tr := checkInvariants(t, pcapio.LinkTypeEthernet, s[:n], len(s))
+			node := false
+			tr.Walk(func(nd *Node, _ int) bool {
+				node = node || nd.Field == "_ws.short"
+				return !node
+			})
+			info := strings.Contains(sum.Info, mark)
+			if node != info {
+				fail("seed %d cut to %d of %d bytes: _ws.short node %v, Info %q", i, n, len(s), node, sum.Info)
+			}
+			if n == len(s) {
+				if node || info {
+					fail("seed %d, whole (%d bytes): marked truncated: Info %q", i, n, sum.Info)
+				}
+				continue
+			}
+			for _, h := range headers {
+				if n > h.Offset && n < h.Offset+h.Length {
+					cutHeaders++
+					if !node || !info {
+						fail("seed %d cut to %d of %d bytes, inside its %s header [%d,+%d): no truncation mark (Info %q)", i, n, len(s), h.Field, h.Offset, h.Length, sum.Info)
+					}
+					break
+				}
+			}
+		}
+	}
+	if cutHeaders < 1000 {
+		t.Errorf("only %d prefixes cut a header; the seeds should give thousands", cutHeaders)
 	}
 }
 
@@ -111,7 +169,7 @@ func TestCorpusInvariants(t *testing.T) {
 	for _, cf := range files {
 		pkts, err := readPackets(filepath.Join(corpus, cf.name))
 		if err != nil {
-			t.Logf("%s: %v (checking the %d packets before it)", cf.name, err, len(pkts))
+			t.Errorf("%s: %v (checking the %d packets before it)", cf.name, err, len(pkts))
 		}
 		for _, p := range pkts {
 			checkInvariants(t, p.LinkType, p.Data, p.Length)

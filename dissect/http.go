@@ -35,7 +35,8 @@ func (d *decoder) http(off, end int, field, title, proto string) {
 	text := bytes.TrimRight(line, "\r\n")
 	if d.infoReset() {
 		d.info = appendPrintable(d.info, text, 200)
-		if isResp {
+		// Wireshark names the body's media type when the body is in the packet.
+		if httpHasBody(b[lineEnd:]) {
 			if ct := httpHeader(b[lineEnd:], "content-type"); len(ct) > 0 {
 				if i := bytes.IndexByte(ct, ';'); i >= 0 {
 					ct = ct[:i]
@@ -89,15 +90,16 @@ func (d *decoder) http(off, end int, field, title, proto string) {
 			return
 		}
 		h := d.add(n, lineField, string(appendPrintable(nil, hl, 200)), off+o, len(hl))
-		if c := bytes.IndexByte(hl, ':'); c > 0 && field == "http" {
+		if c := bytes.IndexByte(hl, ':'); c > 0 && field == "http" && h != nil {
 			// Wireshark's named header fields cover the whole line.
+			// Their label is the line itself, as the line's.
 			switch string(bytes.ToLower(hl[:c])) {
 			case "host":
-				d.fText(h, "http.host", "Host", off+o, len(hl))
+				d.add(h, "http.host", h.Label, off+o, len(hl))
 			case "user-agent":
-				d.fText(h, "http.user_agent", "User-Agent", off+o, len(hl))
+				d.add(h, "http.user_agent", h.Label, off+o, len(hl))
 			case "content-type":
-				d.fText(h, "http.content_type", "Content-Type", off+o, len(hl))
+				d.add(h, "http.content_type", h.Label, off+o, len(hl))
 			}
 		}
 		o += len(hl)
@@ -105,6 +107,21 @@ func (d *decoder) http(off, end int, field, title, proto string) {
 }
 
 func itoaBytes(n int) string { return string(appendUint(nil, uint64(n))) + " bytes" }
+
+// httpHasBody reports whether the header block b is followed by body bytes.
+func httpHasBody(b []byte) bool {
+	for i := 0; len(b) > 0 && i < maxItems*2; i++ {
+		e := bytes.IndexByte(b, '\n')
+		if e < 0 {
+			return false
+		}
+		if len(bytes.TrimRight(b[:e], "\r")) == 0 {
+			return e+1 < len(b)
+		}
+		b = b[e+1:]
+	}
+	return false
+}
 
 // httpHeader returns the value of the named header (lower case) in the
 // header block b, or nil.

@@ -1,5 +1,7 @@
 package dissect
 
+import "strconv"
+
 // igmp decodes an IGMP v1, v2 or v3 message.
 func (d *decoder) igmp(off, end int) {
 	switch d.u8(off) {
@@ -36,7 +38,9 @@ func (d *decoder) igmp(off, end int) {
 		d.fUint(n, "igmp.version", "IGMP Version", off, 0, uint64(ver))
 	}
 	d.fHexName(n, "igmp.type", "Type", off, 1, uint64(typ), 2, igmpTypeName(typ))
-	d.fUint(n, "igmp.max_resp", "Max Resp Time", off+1, 1, uint64(mrt))
+	if n != nil {
+		d.add(n, "igmp.max_resp", "Max Resp Time: "+igmpMaxResp(mrt, ver)+" sec ("+string(appendHex(nil, uint64(mrt), 2))+")", off+1, 1)
+	}
 	res, ok := d.fullChecksum(off, end, 0)
 	d.checksumField(n, "igmp.checksum", off+2, csum, res, ok, !d.ipFrag)
 	info := d.infoReset()
@@ -140,4 +144,15 @@ func igmpRecordName(t uint8) string {
 		return "Block Old Sources"
 	}
 	return "Unknown"
+}
+
+// igmpMaxResp formats a Max Resp Code as seconds: tenths of a second, and
+// in IGMPv3 (RFC 3376 section 4.1.1) a code from 128 up is a floating-point
+// value, mantissa (low 4 bits) | 0x10 shifted by exponent (bits 4-6) + 3.
+func igmpMaxResp(code uint8, ver int) string {
+	tenths := uint64(code)
+	if ver == 3 && code >= 128 {
+		tenths = uint64(code&0x0f|0x10) << ((code>>4)&7 + 3)
+	}
+	return strconv.FormatUint(tenths/10, 10) + "." + strconv.FormatUint(tenths%10, 10)
 }

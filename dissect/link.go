@@ -117,7 +117,12 @@ func (d *decoder) llc(off, end int) {
 	if ctl&3 != 3 { // I and S frames have a 2-byte control field
 		ctlLen = 2
 	}
-	d.fHex(n, "llc.control", "Control field", off+2, ctlLen, uint64(ctl), 2)
+	if ctlLen == 2 && d.has(off+2, 2) {
+		// An extended control field is read little-endian, as Wireshark does.
+		d.fHex(n, "llc.control", "Control field", off+2, 2, uint64(ctl)|uint64(d.u8(off+3))<<8, 4)
+	} else {
+		d.fHex(n, "llc.control", "Control field", off+2, ctlLen, uint64(ctl), 2)
+	}
 	if d.infoReset() {
 		d.is("DSAP ")
 		d.ihex(uint64(dsap), 2)

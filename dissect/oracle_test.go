@@ -10,13 +10,19 @@ package dissect
 //       (pkttap's Field names are Wireshark's display-filter names), the
 //       k-th occurrence of the field has the same pos and size in tshark's
 //       PDML;
-//   (c) the summary: where pkttap's Protocol column equals tshark's, the
+//   (c) the values: a field found at the same pos and size has the same
+//       value, pkttap's label against tshark's "show" (see
+//       oracle_values_test.go for how both are normalised, and valueRules
+//       for the deliberate differences);
+//   (d) the summary: where pkttap's Protocol column equals tshark's, the
 //       Info columns are equal after normalizeInfo.
 //
 // Starting tshark costs about a second on a loaded machine, so the test
 // does not run it per file: it copies the packets, read with pcapio, into
 // two pcapng files (one interface per source file and link type) and runs
-// tshark twice on each, once for PDML and once for the columns.
+// tshark twice on each, once for PDML and once for the columns. The
+// display-filter set's capture.pcapng is read by tshark in place, its
+// real traffic (the packets on its last interface) picked with -Y.
 //
 // tshark runs with name resolution off (-n) and with its stateful
 // features off, because pkttap decodes each packet on its own: no TCP
@@ -24,6 +30,8 @@ package dissect
 // fragments, TCP streams, HTTP, TLS or DNS messages.
 //
 // Deliberate differences, not counted as disagreements:
+//   - With reassembly off tshark shows all TLS records of a segment in one
+//     layer; pkttap gives each record a layer. They are matched to the one.
 //   - Layers tshark shows that pkttap does not decode (OSPF, SMB, ...) are
 //     not checked; pkttap shows their bytes as a "data" layer.
 //   - ARP with hardware type ATM (19): Wireshark switches to the RFC 2225
@@ -83,6 +91,7 @@ var tsharkPrefs = []string{
 type pdmlField struct {
 	name      string
 	pos, size int
+	show      string // tshark's show attribute, or pkttap's label
 }
 
 type pdmlProto struct {
@@ -214,7 +223,7 @@ func parsePDML(b []byte) ([][]pdmlProto, error) {
 				}
 			case "field":
 				if len(collect) > 0 && collect[len(collect)-1] && cur != nil && attr(se, "pos") != "" {
-					cur.fields = append(cur.fields, pdmlField{attr(se, "name"), num(attr(se, "pos")), num(attr(se, "size"))})
+					cur.fields = append(cur.fields, pdmlField{attr(se, "name"), num(attr(se, "pos")), num(attr(se, "size")), attr(se, "show")})
 				}
 			}
 		case xml.EndElement:
@@ -250,7 +259,7 @@ func flatten(tr *Tree) []myLayer {
 					continue // a nested layer
 				}
 				if c.Field != "" {
-					ml.fields = append(ml.fields, pdmlField{c.Field, c.Offset, c.Length})
+					ml.fields = append(ml.fields, pdmlField{c.Field, c.Offset, c.Length, c.Label})
 				}
 				walk(c)
 			}
@@ -290,6 +299,9 @@ type oracleStats struct {
 	layersChecked, fieldsChecked  int
 	infoChecked                   int
 	layerBad, fieldBad, infoBad   []string
+	valuesChecked                 int
+	valueBad                      []string
+	valueBadByName                map[string]int
 	protoMismatch                 map[string]int
 	fieldBadByName, infoBadByProt map[string]int
 	protoColumn                   map[string]int // pkttap's Protocol vs tshark's where they differ
@@ -316,7 +328,7 @@ func corpusPackets(t *testing.T, corpus string, files []string) []oraclePacket {
 	for _, name := range files {
 		pkts, err := readPackets(filepath.Join(corpus, name))
 		if err != nil {
-			t.Logf("%s: %v (comparing the %d packets read before it)", name, err, len(pkts))
+			t.Errorf("%s: %v (comparing the %d packets read before it)", name, err, len(pkts))
 		}
 		for i, p := range pkts {
 			if oracleLinkTypes[p.LinkType] {
@@ -325,6 +337,35 @@ func corpusPackets(t *testing.T, corpus string, files []string) []oraclePacket {
 		}
 	}
 	return out
+}
+
+// trafficPackets returns the packets of the display-filter capture at path
+// that are on its last interface, the real traffic after the corpus, and
+// the 1-based number of the first of them.
+func trafficPackets(t *testing.T, path string) ([]oraclePacket, int) {
+	if _, err := os.Stat(path); err != nil {
+		testenv.Missing(t, "corpus", fmt.Sprintf("the display-filter capture: %v", err))
+	}
+	pkts, err := readPackets(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkts) == 0 {
+		t.Fatalf("%s holds no packets", path)
+	}
+	last := pkts[len(pkts)-1].InterfaceIndex
+	i := len(pkts)
+	for i > 0 && pkts[i-1].InterfaceIndex == last {
+		i--
+	}
+	var out []oraclePacket
+	for j, p := range pkts[i:] {
+		if !oracleLinkTypes[p.LinkType] {
+			t.Fatalf("%s: the traffic's link type %v is not one pkttap decodes", path, p.LinkType)
+		}
+		out = append(out, oraclePacket{fmt.Sprintf("capture.pcapng#%d", i+j+1), p})
+	}
+	return out, i + 1
 }
 
 // generatedPackets are the packets the fuzz seeds are made of: protocols
@@ -385,7 +426,7 @@ func TestTsharkOracle(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	st := &oracleStats{protoMismatch: map[string]int{}, fieldBadByName: map[string]int{}, infoBadByProt: map[string]int{}, protoColumn: map[string]int{}}
+	st := &oracleStats{valueBadByName: map[string]int{}, protoMismatch: map[string]int{}, fieldBadByName: map[string]int{}, infoBadByProt: map[string]int{}, protoColumn: map[string]int{}}
 	var halves [2][]string
 	for i, cf := range files {
 		halves[i%2] = append(halves[i%2], cf.name)
@@ -410,8 +451,19 @@ func TestTsharkOracle(t *testing.T) {
 			}
 		}()
 	}
+	// The display-filter capture's own traffic (real HTTP, TLS, ICMP, ARP;
+	// the rest of it is the corpus again), read by tshark in place.
+	capPath := filepath.Join(shared, "dfilters", "capture.pcapng")
+	capPkts, first := trafficPackets(t, capPath)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := oracleFile(ctx, tshark, capPath, capPkts, st, "-Y", fmt.Sprintf("frame.number >= %d", first)); err != nil {
+			t.Error(err)
+		}
+	}()
 	wg.Wait()
-	t.Logf("compared %d packets: %d layers, %d fields, %d Info columns", st.packets, st.layersChecked, st.fieldsChecked, st.infoChecked)
+	t.Logf("compared %d packets: %d layers, %d fields (%d values), %d Info columns", st.packets, st.layersChecked, st.fieldsChecked, st.valuesChecked, st.infoChecked)
 	if testing.Verbose() {
 		// Where the Protocol columns differ, tshark decoded a layer
 		// pkttap does not (or names it differently): listed, not failed.
@@ -446,11 +498,14 @@ func TestTsharkOracle(t *testing.T) {
 	}
 	report("protocol", st.layerBad, st.protoMismatch)
 	report("field position", st.fieldBad, st.fieldBadByName)
+	report("field value", st.valueBad, st.valueBadByName)
 	report("Info column", st.infoBad, st.infoBadByProt)
 }
 
-func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, st *oracleStats) error {
-	base := append([]string{"-n", "-r", path}, tsharkPrefs...)
+// oracleFile compares pkts with tshark's reading of the capture at path;
+// extra are more tshark arguments (a display filter that picks pkts).
+func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, st *oracleStats, extra ...string) error {
+	base := append(append([]string{"-n", "-r", path}, tsharkPrefs...), extra...)
 	var pdmlOut, colOut []byte
 	var pdmlErr, colErr error
 	var wg sync.WaitGroup
@@ -475,9 +530,9 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 	if len(theirs) != len(pkts) || len(cols) != len(pkts) {
 		return fmt.Errorf("tshark decoded %d packets (%d column lines), pcapio read %d", len(theirs), len(cols), len(pkts))
 	}
-	var layerBad, fieldBad, infoBad []string
-	protoMis, fieldMis, infoMis, colMis := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	layers, fields, infos := 0, 0, 0
+	var layerBad, fieldBad, valueBad, infoBad []string
+	protoMis, fieldMis, valueMis, infoMis, colMis := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	layers, fields, values, infos := 0, 0, 0, 0
 	for i, op := range pkts {
 		p, where := op.pkt, op.where
 		mine := flatten(Dissect(p.LinkType, p.Data, p.Length))
@@ -490,12 +545,16 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 		}
 		// (a) and (b): match pkttap's layers in order within tshark's.
 		j := 0
+		used := map[int]map[string]int{} // per tshark layer, the fields matched so far
 		for _, ml := range mine {
 			if skipLayers[ml.name] {
 				continue
 			}
 			want := tsharkName(ml.name)
 			k := j
+			if k > 0 && tp[k-1].name == want && want == "tls" {
+				k-- // tshark shows a segment's TLS records in one layer, pkttap a layer per record
+			}
 			for k < len(tp) && tp[k].name != want {
 				k++
 			}
@@ -508,7 +567,9 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 				protoMis[ml.name]++
 				break
 			}
-			used := map[string]int{}
+			if used[k] == nil {
+				used[k] = map[string]int{}
+			}
 		nextField:
 			for _, f := range ml.fields {
 				for _, r := range tp[k].nested {
@@ -516,8 +577,8 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 						continue nextField // tshark decodes these bytes as a nested protocol
 					}
 				}
-				nth := used[f.name]
-				used[f.name]++
+				nth := used[k][f.name]
+				used[k][f.name]++
 				seen := 0
 				for _, tf := range tp[k].fields {
 					if tf.name != f.name {
@@ -528,6 +589,15 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 						if (tf.pos != f.pos || tf.size != f.size) && !fieldException(f, tf) {
 							fieldBad = append(fieldBad, fmt.Sprintf("%s: %s at [%d,+%d], tshark [%d,+%d]", where, f.name, f.pos, f.size, tf.pos, tf.size))
 							fieldMis[f.name]++
+						} else if tf.pos == f.pos && tf.size == f.size {
+							compared, agree := valueCompared(f, tf)
+							if compared {
+								values++
+							}
+							if compared && !agree {
+								valueBad = append(valueBad, fmt.Sprintf("%s: %s pkttap %q, tshark %q", where, f.name, f.show, tf.show))
+								valueMis[f.name]++
+							}
 						}
 						break
 					}
@@ -536,7 +606,7 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 			}
 			j = k + 1
 		}
-		// (c) the summary columns.
+		// (d) the summary columns.
 		c := strings.SplitN(cols[i], "\t", 2)
 		if len(c) < 2 {
 			c = append(c, "")
@@ -566,6 +636,11 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 	st.infoChecked += infos
 	st.layerBad = append(st.layerBad, layerBad...)
 	st.fieldBad = append(st.fieldBad, fieldBad...)
+	st.valueBad = append(st.valueBad, valueBad...)
+	st.valuesChecked += values
+	for k, v := range valueMis {
+		st.valueBadByName[k] += v
+	}
 	st.infoBad = append(st.infoBad, infoBad...)
 	for k, v := range protoMis {
 		st.protoMismatch[k] += v

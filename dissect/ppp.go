@@ -99,7 +99,7 @@ func (d *decoder) ppp(off, end int) int {
 	n := d.layer("ppp", "Point-to-Point Protocol", start, off+plen-start)
 	if off > start {
 		d.fHex(n, "ppp.address", "Address", start, 1, 0xff, 2)
-		d.fHex(n, "ppp.control", "Control", start+1, 1, 3, 2)
+		d.fHex(n, "ppp.control", "Control", start+1, 1, uint64(d.u8(start+1)), 2)
 	}
 	d.fHexName(n, "ppp.protocol", "Protocol", off, plen, uint64(proto), 4, pppProtoName(proto))
 	off += plen

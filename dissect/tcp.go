@@ -30,7 +30,8 @@ func (d *decoder) tcp(off, end int) {
 		d.fUint(n, "tcp.seq_raw", "Sequence Number (raw)", off+4, 4, uint64(seq))
 		d.fUint(n, "tcp.ack_raw", "Acknowledgment number (raw)", off+8, 4, uint64(ack))
 		d.add(n, "tcp.hdr_len", "Header Length: "+strconv.Itoa(hl)+" bytes ("+strconv.Itoa(hl/4)+")", off+12, 1)
-		fl := d.add(n, "tcp.flags", "Flags: "+string(appendHex(nil, uint64(flags), 3))+" "+string(appendTCPFlags(nil, flags)), off+12, 2)
+		// The Flags value is the whole 12-bit field, reserved bits included, as Wireshark's.
+		fl := d.add(n, "tcp.flags", "Flags: "+string(appendHex(nil, uint64(d.be16(off+12)&0xfff), 3))+" "+string(appendTCPFlags(nil, flags)), off+12, 2)
 		for i, f := range [...]string{"tcp.flags.fin", "tcp.flags.syn", "tcp.flags.reset", "tcp.flags.push", "tcp.flags.ack", "tcp.flags.urg", "tcp.flags.ece", "tcp.flags.cwr", "tcp.flags.ae"} {
 			at := off + 13 // the flag's byte
 			if i == 8 {

@@ -39,7 +39,9 @@ func BenchmarkCompile(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_, _ = Compile(exprs[i%len(exprs)], Options{LinkType: pcapio.LinkTypeEthernet})
+		if _, err := Compile(exprs[i%len(exprs)], Options{LinkType: pcapio.LinkTypeEthernet}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -49,7 +51,9 @@ func BenchmarkCompileNoOptimize(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_, _ = Compile(exprs[i%len(exprs)], Options{LinkType: pcapio.LinkTypeEthernet, NoOptimize: true})
+		if _, err := Compile(exprs[i%len(exprs)], Options{LinkType: pcapio.LinkTypeEthernet, NoOptimize: true}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -59,7 +63,9 @@ func BenchmarkTcpdumpD(b *testing.B) {
 	exprs := publicExprs(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_ = exec.Command(tcpdump, "-d", "-y", "EN10MB", "--", exprs[i%len(exprs)]).Run()
+		if out, err := exec.Command(tcpdump, "-d", "-y", "EN10MB", "--", exprs[i%len(exprs)]).CombinedOutput(); err != nil {
+			b.Fatalf("tcpdump -d %q: %v\n%s", exprs[i%len(exprs)], err, out)
+		}
 	}
 }
 

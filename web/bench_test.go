@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/web/internal/samplegen"
 )
@@ -97,11 +98,14 @@ func startServerProcess(b *testing.B) (string, *exec.Cmd) {
 func peakRSS(b *testing.B, pid int) float64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		b.Skipf("no /proc: peak RSS not measurable here: %v", err)
+		testenv.Missing(b, "proc", fmt.Sprintf("no /proc: peak RSS not measurable here: %v", err))
 	}
 	for _, l := range strings.Split(string(data), "\n") {
 		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
+			kb, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				b.Fatalf("VmHWM in /proc status: %v", err)
+			}
 			return kb * 1024
 		}
 	}
@@ -148,8 +152,13 @@ func BenchmarkOpenFilterBig(b *testing.B) {
 		diskTime, diskOK := diskReadTime(file)
 
 		url, cmd := startServerProcess(b)
-		f, _ = os.Open(file)
-		req, _ := http.NewRequest("POST", url+"/api/captures?name=big.pcap", f)
+		if f, err = os.Open(file); err != nil {
+			b.Fatal(err)
+		}
+		req, err := http.NewRequest("POST", url+"/api/captures?name=big.pcap", f)
+		if err != nil {
+			b.Fatal(err)
+		}
 		req.ContentLength = st.Size()
 		res, err := http.DefaultClient.Do(req)
 		f.Close()
@@ -157,11 +166,14 @@ func BenchmarkOpenFilterBig(b *testing.B) {
 			b.Fatal(err)
 		}
 		var info CaptureInfo
-		json.NewDecoder(res.Body).Decode(&info)
+		derr := json.NewDecoder(res.Body).Decode(&info)
 		res.Body.Close()
 		uploaded := time.Now()
 		if res.StatusCode != http.StatusCreated {
 			b.Fatalf("upload: status %d", res.StatusCode)
+		}
+		if derr != nil {
+			b.Fatalf("upload answer: %v", derr)
 		}
 
 		var firstRows time.Duration

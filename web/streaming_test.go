@@ -23,7 +23,7 @@ func TestRowsWhileIndexing(t *testing.T) {
 	data := synthetic(t, pcapio.FormatPcapNg, n)
 	fifo := filepath.Join(t.TempDir(), "live.pcapng.gz")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
+		t.Fatalf("mkfifo in the test's temporary directory: %v", err)
 	}
 	c, err := s.OpenFile(fifo)
 	if err != nil {
@@ -58,10 +58,40 @@ func TestRowsWhileIndexing(t *testing.T) {
 	if info.State != stateIndexing {
 		t.Fatalf("state %s before the end of the stream", info.State)
 	}
-	// A filter follows the index.
+	// A filter follows the index: once it has scanned what is indexed, it
+	// has matched the ARP packets there (counted from the bytes) and serves
+	// them as rows, while the index pass still waits for the second half.
 	var fr RowsResponse
-	do(t, "GET", base+"/rows?filter=arp", nil, &fr)
-	t.Logf("while indexing: %d packets indexed, arp filter %+v", r.Total, fr.Progress)
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		do(t, "GET", base+"/rows?filter=arp&count=1000", nil, &fr)
+		if fr.Progress != nil && fr.Progress.Scanned >= 1000 && fr.Progress.Scanned == fr.Total {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the arp filter did not catch up with the index: %d indexed, %+v", fr.Total, fr.Progress)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	wantARP := 0
+	for _, p := range readCapture(t, data)[:fr.Progress.Scanned] {
+		if len(p.Data) >= 14 && p.Data[12] == 0x08 && p.Data[13] == 0x06 {
+			wantARP++
+		}
+	}
+	st := *fr.Progress
+	if !fr.Indexing || st.Done || st.Matched != wantARP || wantARP == 0 || fr.Displayed != wantARP {
+		t.Fatalf("arp filter while indexing: indexing %v, %+v, displayed %d; want %d matches of the %d packets indexed, not done", fr.Indexing, st, fr.Displayed, wantARP, st.Scanned)
+	}
+	if len(fr.Rows) != wantARP {
+		t.Fatalf("arp filter while indexing: %d rows, want %d", len(fr.Rows), wantARP)
+	}
+	for _, row := range fr.Rows {
+		if row.Protocol != "ARP" || row.No > st.Scanned {
+			t.Fatalf("arp filter while indexing: row %+v", row)
+		}
+	}
+	t.Logf("while indexing: %d packets indexed, arp filter %+v", fr.Total, st)
 
 	zw.Write(data[half:])
 	zw.Close()
@@ -70,7 +100,7 @@ func TestRowsWhileIndexing(t *testing.T) {
 	if info.State != stateReady || info.Packets != n {
 		t.Fatalf("after the stream: %+v", info)
 	}
-	st := waitFilter(t, ts, c.id, "arp")
+	st = waitFilter(t, ts, c.id, "arp")
 	if st.Matched != n/10 || st.Scanned != n {
 		t.Errorf("arp filter over the whole stream: %+v, want %d matches", st, n/10)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/internal/netnstest"
 	"github.com/pkttap/pkttap/internal/syncbuf"
+	"github.com/pkttap/pkttap/internal/testenv"
 )
 
 var (
@@ -188,10 +189,7 @@ func TestListInterfaces(t *testing.T) {
 // CAP_NET_RAW): it must fail with advice, not a bare errno.
 func TestLivePermissionDenied(t *testing.T) {
 	v := newVethPair(t)
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("setpriv (util-linux) is not installed")
-	}
+	setpriv := testenv.LookPath(t, "setpriv", "setpriv")
 	bin := inspectBinary(t)
 	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
 		t.Fatal(err)

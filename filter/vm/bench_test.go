@@ -142,7 +142,10 @@ func BenchmarkXNet(b *testing.B) {
 			b.ResetTimer()
 			var s int
 			for i := range b.N {
-				n, _ := xv.Run(pkts[i%len(pkts)].data(enc))
+				n, err := xv.Run(pkts[i%len(pkts)].data(enc))
+				if err != nil {
+					b.Fatal(err)
+				}
 				s += n
 			}
 			sink = uint32(s)
@@ -218,7 +221,10 @@ func BenchmarkCompare(b *testing.B) {
 						t0 := time.Now()
 						m := 0
 						for j := range chunk {
-							n, _ := xv.Run(chunk[j].data(enc))
+							n, err := xv.Run(chunk[j].data(enc))
+							if err != nil {
+								b.Fatal(err)
+							}
 							m += accepted(uint32(n))
 						}
 						tXNet += time.Since(t0)

@@ -4,7 +4,8 @@
 //
 // PKTTAP_REQUIRE is a comma-separated list of prerequisite names ("root",
 // "netns", "tcpdump", "tshark", "chromium", "corpus", "libpcap", "cc") or
-// "all". ("hexdump", from bsdextrautils, is one too.)
+// "all". ("hexdump", from bsdextrautils, "setpriv", from util-linux, and
+// "proc", a mounted /proc, are ones too.)
 package testenv
 
 import (
@@ -58,6 +59,8 @@ func debianPackage(program string) string {
 		return "iproute2"
 	case "hexdump":
 		return "bsdextrautils"
+	case "setpriv":
+		return "util-linux"
 	case "cc", "gcc":
 		return "gcc libpcap-dev"
 	}

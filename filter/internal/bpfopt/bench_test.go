@@ -1,6 +1,7 @@
 package bpfopt
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pkttap/pkttap/internal/testenv"
 )
 
 // The benchmarks optimize libpcap's unoptimized programs of a typical
@@ -46,19 +49,25 @@ int main(int argc, char **argv) {
 `
 
 var anchor struct {
-	once sync.Once
-	bin  string
-	err  string
+	once    sync.Once
+	bin     string
+	err     string
+	missing string // the prerequisite missing ("cc", "libpcap"), if that is why
 }
 
 // libpcapOptimizerNs returns the nanoseconds libpcap's optimizer spends on
-// expr (median of three measurements), or 0 when the harness cannot be
-// built.
+// expr (median of three measurements). Without cc or libpcap's headers the
+// benchmark skips, or fails under PKTTAP_REQUIRE; a harness that does not
+// build fails it.
 func libpcapOptimizerNs(b *testing.B, linkType, expr string, iters int) float64 {
 	anchor.once.Do(func() {
 		cc, err := exec.LookPath("cc")
 		if err != nil {
-			anchor.err = "no cc"
+			anchor.err, anchor.missing = "cc is not installed (apt-get install -y gcc libpcap-dev)", "cc"
+			return
+		}
+		if _, err := os.Stat("/usr/include/pcap/pcap.h"); err != nil {
+			anchor.err, anchor.missing = "libpcap's headers are not installed (apt-get install -y libpcap-dev)", "libpcap"
 			return
 		}
 		dir, err := os.MkdirTemp("", "bpfopt-anchor")
@@ -79,8 +88,10 @@ func libpcapOptimizerNs(b *testing.B, linkType, expr string, iters int) float64 
 		anchor.bin = bin
 	})
 	if anchor.bin == "" {
-		b.Logf("no libpcap anchor: %s", anchor.err)
-		return 0
+		if anchor.missing != "" {
+			testenv.Missing(b, anchor.missing, "the libpcap anchor: "+anchor.err)
+		}
+		b.Fatalf("the libpcap anchor: %s", anchor.err)
 	}
 	var runs []float64
 	for i := 0; i < 3; i++ {
@@ -92,8 +103,11 @@ func libpcapOptimizerNs(b *testing.B, linkType, expr string, iters int) float64 
 		if len(f) != 2 {
 			b.Fatalf("anchor output %q", out)
 		}
-		unopt, _ := strconv.ParseFloat(f[0], 64)
-		opt, _ := strconv.ParseFloat(f[1], 64)
+		unopt, err1 := strconv.ParseFloat(f[0], 64)
+		opt, err2 := strconv.ParseFloat(f[1], 64)
+		if err := errors.Join(err1, err2); err != nil {
+			b.Fatalf("anchor output %q: %v", out, err)
+		}
 		runs = append(runs, opt-unopt)
 	}
 	return median(runs)
