@@ -70,7 +70,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 			format = pcapio.FormatPcapNano
 		}
 	}
-	opts := pcapio.WriterOptions{Format: format, LinkType: lts[0], Snaplen: 262144}
+	opts := pcapio.WriterOptions{Format: format, LinkType: lts[0], Snaplen: pcapio.MaxSnaplen}
 	var ifaces []pcapio.Interface
 	if format == pcapio.FormatPcapNg {
 		ifaces = c.interfaces()
