@@ -112,8 +112,8 @@ func TestLiveCount(t *testing.T) {
 	for _, l := range lines {
 		if m := headerRE.FindStringSubmatch(l); m != nil {
 			headers++
-			if m[4] != "EN10MB" || m[5] != "66" {
-				t.Errorf("header %q: want an EN10MB packet of 66 bytes", l)
+			if m[4] != "Ethernet" || m[5] != "66" {
+				t.Errorf("header %q: want an Ethernet packet of 66 bytes", l)
 			}
 		}
 	}

@@ -68,8 +68,9 @@ func TestDefaultOutput(t *testing.T) {
 		golden(t, "default.golden", out)
 		// The same, checked piece by piece against the packets.
 		var want strings.Builder
+		want.WriteString("link type: Ethernet\n")
 		for i, p := range pkts {
-			fmt.Fprintf(&want, "[%3d] %d.%06d EN10MB %d bytes\n", i+1, p.Timestamp.Unix(), p.Timestamp.Nanosecond()/1000, p.Length)
+			fmt.Fprintf(&want, "[%4d] %d.%06d Ethernet %d bytes\n", i+1, p.Timestamp.Unix(), p.Timestamp.Nanosecond()/1000, p.Length)
 			want.WriteString(hexdump.Format(p.Data))
 		}
 		fmt.Fprintf(&want, "%d packets captured\n", len(pkts))
@@ -119,7 +120,7 @@ func TestSnaplenCountQuietFilter(t *testing.T) {
 	if out, _, _ := runCLI(t, "-q", path, "tcp"); out != "3 packets captured\n" {
 		t.Errorf("-q tcp: %q, want \"3 packets captured\\n\"", out)
 	}
-	if out, _, _ := runCLI(t, "-c", "2", path); strings.Count(out, "\n[") != 1 || !strings.HasSuffix(out, "\n2 packets captured\n") {
+	if out, _, _ := runCLI(t, "-c", "2", path); !strings.HasPrefix(out, "link type: Ethernet\n") || strings.Count(out, "\n[") != 2 || !strings.HasSuffix(out, "\n2 packets captured\n") {
 		t.Errorf("-c 2: output %q", out)
 	}
 }
@@ -455,6 +456,7 @@ func TestTreeAboveHex(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var want strings.Builder
+	want.WriteString("link type: Ethernet\n")
 	for i, p := range pkts {
 		want.WriteString(string(appendHeader(nil, i+1, &p)))
 		var walk func(n *dissect.Node, depth int)
