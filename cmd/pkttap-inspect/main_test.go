@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/filter/vm"
 	"github.com/pkttap/pkttap/internal/hexdump"
@@ -485,13 +484,7 @@ func TestTreeAboveHex(t *testing.T) {
 // different link types: to pcapng every interface is kept; pcap, which has
 // one link type, is refused with advice.
 func TestWriteMixedLinkTypes(t *testing.T) {
-	dir := t.TempDir()
-	in := filepath.Join(dir, "mixed.pcapng")
 	ifs := []pcapio.Interface{{LinkType: pcapio.LinkTypeEthernet, Name: "eth0"}, {LinkType: pcapio.LinkTypeRaw, Name: "tun0"}}
-	d, err := capture.ToFile(in).Interfaces(ifs).Open()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var pkts []pcapio.Packet
 	for i, p := range testPackets()[:5] {
 		pkts = append(pkts, p)
@@ -500,31 +493,14 @@ func TestWriteMixedLinkTypes(t *testing.T) {
 		raw.Timestamp = p.Timestamp.Add(time.Duration(i+1) * time.Microsecond)
 		pkts = append(pkts, raw)
 	}
-	for _, p := range pkts {
-		if err := d.WritePacket(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
+	in := writeInterfaces(t, "mixed.pcapng", ifs, pkts)
+	dir := t.TempDir()
 
 	out := filepath.Join(dir, "copy.pcapng")
 	if _, errOut, code := runCLI(t, "-w", out, in); code != 0 {
 		t.Fatalf("-w copy.pcapng: exit %d: %s", code, errOut)
 	}
-	c, err := capture.FromFile(out).Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	var got []pcapio.Packet
-	for p, err := range c.Packets() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, p)
-	}
+	got := readFile(t, out)
 	if len(got) != len(pkts) {
 		t.Fatalf("copy holds %d packets, want %d", len(got), len(pkts))
 	}
