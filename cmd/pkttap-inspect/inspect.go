@@ -142,9 +142,10 @@ func openDump(o options, c *capture.Capture) (*capture.Dump, error) {
 	ifs := c.FileInterfaces()
 	switch {
 	case o.snaplen >= 0:
-		db = db.Snaplen(o.snaplen)
+		snap := min(o.snaplen, capture.MaxSnaplen) // what the capture cuts to
+		db = db.Snaplen(snap)
 		for i := range ifs {
-			ifs[i].Snaplen = uint32(o.snaplen)
+			ifs[i].Snaplen = uint32(snap)
 		}
 	case len(ifs) > 0:
 		db = db.Snaplen(int(ifs[0].Snaplen))
