@@ -262,6 +262,7 @@ func TestCopyKeepsSnaplen(t *testing.T) {
 		{ng, "c.pcap", nil, []uint32{31}},
 		{ng, "c.pcapng", []string{"-s", "20"}, []uint32{20, 20}},
 		{pcap31, "c.pcap", []string{"-s", "0"}, []uint32{capture.MaxSnaplen}},
+		{pcap31, "c.pcap", []string{"-s", "300000"}, []uint32{capture.MaxSnaplen}},
 	}
 	for _, tt := range tests {
 		out := filepath.Join(t.TempDir(), tt.out)
