@@ -4,15 +4,14 @@ import (
 	"fmt"
 
 	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/pcapio"
 )
 
-// DefaultSnaplen is the snap length of a capture whose builder does not set
-// one: packets longer than this are cut and report IsTruncated.
-const DefaultSnaplen = 65535
-
-// MaxSnaplen is the largest snap length, libpcap's; Snaplen(0) selects it,
-// as tcpdump's -s 0 does.
-const MaxSnaplen = 262144
+// MaxSnaplen is the largest snap length, libpcap's MAXIMUM_SNAPLEN
+// (pcapio.MaxSnaplen, 262144). A snap length of 0 means MaxSnaplen wherever
+// pkttap takes one, as tcpdump's -s 0 does; it is also the snap length of a
+// live capture whose builder does not set one.
+const MaxSnaplen = pcapio.MaxSnaplen
 
 // Builder describes a capture to open: made by Live or FromFile, refined
 // with its methods, opened with Open. A Builder is a value: each method
@@ -22,6 +21,7 @@ type Builder struct {
 	name    string // interface name or file path
 	promisc bool
 	snaplen int
+	snapSet bool // Snaplen was called (a file is otherwise never cut)
 	expr    string
 	prog    *filter.Program
 }
@@ -30,14 +30,15 @@ type Builder struct {
 // is told by the file's first bytes, not its name); "-" reads standard input
 // (which Close leaves open, so Close does not wake a Next blocked on it).
 func FromFile(path string) Builder {
-	return Builder{name: path, snaplen: DefaultSnaplen}
+	return Builder{name: path}
 }
 
-// Snaplen sets the most bytes kept of each packet (default DefaultSnaplen);
-// 0 means MaxSnaplen. A cut packet keeps its on-wire length. Snaplen applies
-// to files as well as to live captures.
+// Snaplen sets the most bytes kept of each packet; 0 means MaxSnaplen. A cut
+// packet keeps its on-wire length. A live capture keeps MaxSnaplen bytes
+// unless Snaplen says otherwise; a file keeps every byte it holds unless
+// Snaplen is called, which cuts its packets as it cuts live ones.
 func (b Builder) Snaplen(n int) Builder {
-	b.snaplen = n
+	b.snaplen, b.snapSet = n, true
 	return b
 }
 

@@ -211,7 +211,8 @@ func (c *Capture) LinkType() pcapio.LinkType { return c.src.linkType() }
 
 // FilterOptions returns the options Filter compiles with for this capture's
 // LinkType: for a live capture, for the operating system's filter (on Linux
-// the socket's); for a file, in the file's byte order, as libpcap compiles
+// the socket's); for a file, in the file's byte order and, unless
+// Builder.Snaplen set one, with the file's snap length, as libpcap compiles
 // for a capture file. Compile with them to print the program a capture runs
 // (Program.Dump) or to pass it to FilterProgram.
 func (c *Capture) FilterOptions() filter.Options { return c.opts }

@@ -43,10 +43,16 @@
 //
 // # Snap length
 //
-// Snaplen (default 65535) cuts every packet, live or from a file, to at most
-// that many bytes; a cut packet keeps its on-wire Length, so
-// Packet.IsTruncated reports it. The filter sees the whole packet before it
-// is cut, as a kernel filter does.
+// Snaplen cuts every packet, live or from a file, to at most that many
+// bytes; a cut packet keeps its on-wire Length, so Packet.IsTruncated
+// reports it. The filter sees the whole packet before it is cut, as a kernel
+// filter does. One rule holds throughout pkttap: a snap length of 0 means
+// MaxSnaplen (262144 bytes, libpcap's MAXIMUM_SNAPLEN, as tcpdump -s 0). A
+// live capture keeps MaxSnaplen bytes unless Snaplen says otherwise; a file
+// is never cut unless Snaplen is called, so reading and rewriting a file
+// keeps every byte it holds (even a packet longer than MaxSnaplen, which
+// some link types allow). Capture.FileInterfaces gives each interface's
+// snap length, for a copy to record (DumpBuilder.Snaplen, .Interfaces).
 //
 // # Writing packets
 //

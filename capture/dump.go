@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/pkttap/pkttap/pcapio"
@@ -19,14 +20,22 @@ type DumpBuilder struct {
 	format    pcapio.Format
 	formatSet bool
 	ifaces    []pcapio.Interface
+	verbatim  bool
 }
 
 // ToFile describes a capture file to write at path; "-" writes to standard
 // output (as pcap unless Format says otherwise). The format follows the
 // extension (.pcap, .cap: pcap with microseconds; .pcapng: pcapng) unless
 // Format sets it. The link type is Ethernet unless LinkType sets it.
+//
+// A Dump buffers what it writes (256 KiB and more): the packets of a Dump
+// that is never closed are LOST, and its file may end in the middle of a
+// packet. Close every Dump on every path out, errors and signals included
+// (defer d.Close(), and end a capture on SIGINT/SIGTERM through a context,
+// as pkttap-inspect does), and check Close's error, which reports the last
+// write.
 func ToFile(path string) DumpBuilder {
-	return DumpBuilder{path: path, lt: pcapio.LinkTypeEthernet, snaplen: MaxSnaplen}
+	return DumpBuilder{path: path, lt: pcapio.LinkTypeEthernet}
 }
 
 // LinkType sets the link-layer header type of the packets to be written.
@@ -35,11 +44,23 @@ func (b DumpBuilder) LinkType(lt pcapio.LinkType) DumpBuilder {
 	return b
 }
 
-// Snaplen sets the snap length recorded in the file header (default
-// MaxSnaplen, which 0 also selects). Packets are written as they are; cut them with the
-// capture's Snaplen.
+// Snaplen sets the snap length recorded in the file header, as given: a
+// copy of a file records the file's own (even one larger than MaxSnaplen,
+// as tcpdump -w keeps it). 0, the default, records MaxSnaplen, as does a
+// value the header's 32 bits cannot hold. Packets are written as they are;
+// cut them with the capture's Snaplen.
 func (b DumpBuilder) Snaplen(n int) DumpBuilder {
 	b.snaplen = n
+	return b
+}
+
+// VerbatimLengths writes each packet's on-wire Length as given, even when
+// it is smaller than its Data (as a damaged file may record it), so that a
+// copy of a file reads as the original does; without it such a Length (an
+// unset one, say) is written as len(Data). See
+// pcapio.WriterOptions.VerbatimLengths.
+func (b DumpBuilder) VerbatimLengths(on bool) DumpBuilder {
+	b.verbatim = on
 	return b
 }
 
@@ -62,15 +83,17 @@ func (b DumpBuilder) Interfaces(ifs []pcapio.Interface) DumpBuilder {
 
 // Dump writes packets to a capture file. It buffers: call Flush to make the
 // packets written so far visible to readers of the file, and Close at the
-// end. A Dump is not safe for concurrent use.
+// end; a Dump that is not closed loses the packets still in its buffer (see
+// ToFile). A Dump is not safe for concurrent use.
 type Dump struct {
-	name   string
-	f      *os.File // nil for standard output
-	bw     *bufio.Writer
-	w      *pcapio.Writer
-	lt     pcapio.LinkType
-	nIf    int // interfaces given by DumpBuilder.Interfaces, 0 if none
-	closed bool
+	name     string
+	f        *os.File // nil for standard output
+	bw       *bufio.Writer
+	w        *pcapio.Writer
+	lt       pcapio.LinkType
+	nIf      int // interfaces given by DumpBuilder.Interfaces, 0 if none
+	verbatim bool
+	closed   bool
 }
 
 // Open creates (or truncates) the file and writes its header.
@@ -92,7 +115,7 @@ func (b DumpBuilder) Open() (*Dump, error) {
 	if len(b.ifaces) > 0 {
 		lt = b.ifaces[0].LinkType
 	}
-	d := &Dump{name: b.path, lt: lt, nIf: len(b.ifaces)}
+	d := &Dump{name: b.path, lt: lt, nIf: len(b.ifaces), verbatim: b.verbatim}
 	var out io.Writer = os.Stdout
 	if b.path == "-" {
 		d.name = "standard output"
@@ -104,7 +127,11 @@ func (b DumpBuilder) Open() (*Dump, error) {
 		d.f, out = f, f
 	}
 	d.bw = bufio.NewWriterSize(out, 256<<10)
-	w, err := pcapio.NewWriter(d.bw, pcapio.WriterOptions{Format: format, LinkType: lt, Snaplen: uint32(resolveSnaplen(b.snaplen)), Interfaces: b.ifaces})
+	snap := uint32(MaxSnaplen)
+	if b.snaplen > 0 && uint64(b.snaplen) <= math.MaxUint32 {
+		snap = uint32(b.snaplen)
+	}
+	w, err := pcapio.NewWriter(d.bw, pcapio.WriterOptions{Format: format, LinkType: lt, Snaplen: snap, Interfaces: b.ifaces, VerbatimLengths: b.verbatim})
 	if err == nil {
 		d.w = w
 		err = d.Flush()
@@ -133,7 +160,7 @@ func (d *Dump) WritePacket(p pcapio.Packet) error {
 	} else if p.InterfaceIndex < 0 || p.InterfaceIndex >= d.nIf {
 		return fmt.Errorf("capture: write to %s: packet for interface %d, but the file has interfaces 0 to %d (set DumpBuilder.Interfaces to match)", d.name, p.InterfaceIndex, d.nIf-1)
 	}
-	if p.Length < len(p.Data) {
+	if p.Length < len(p.Data) && !d.verbatim {
 		p.Length = len(p.Data)
 	}
 	if err := d.w.WritePacket(&p); err != nil {

@@ -125,3 +125,47 @@ func TestDumpFlushMakesPacketsVisible(t *testing.T) {
 		t.Errorf("after Flush a reader sees %d packets, want 2", len(got))
 	}
 }
+
+// TestDumpSnaplenAndLengthsAsGiven: the snap length recorded is the one
+// given (a copy keeps a file's 524288, as tcpdump -w does), 0 records
+// MaxSnaplen; VerbatimLengths keeps a damaged record's on-wire length of 0.
+func TestDumpSnaplenAndLengthsAsGiven(t *testing.T) {
+	tests := []struct {
+		snaplen  int
+		verbatim bool
+		want     uint32
+		wantLen  int
+	}{
+		{0, false, capture.MaxSnaplen, 4},
+		{31, false, 31, 4},
+		{524288, true, 524288, 0},
+		{1 << 33, true, capture.MaxSnaplen, 0},
+	}
+	for _, tt := range tests {
+		for _, name := range []string{"s.pcap", "s.pcapng"} {
+			path := filepath.Join(t.TempDir(), name)
+			d, err := capture.ToFile(path).Snaplen(tt.snaplen).VerbatimLengths(tt.verbatim).Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.WritePacket(pcapio.Packet{Timestamp: time.Unix(1, 0), Data: []byte{1, 2, 3, 4}, LinkType: pcapio.LinkTypeEthernet}); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Close(); err != nil {
+				t.Fatal(err)
+			}
+			c, err := capture.FromFile(path).Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := c.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.FileInterfaces()[0].Snaplen; got != tt.want || p.Length != tt.wantLen || len(p.Data) != 4 {
+				t.Errorf("%s: Snaplen(%d).VerbatimLengths(%v): snaplen %d, packet %d of %d bytes; want %d, 4 of %d", name, tt.snaplen, tt.verbatim, got, len(p.Data), p.Length, tt.want, tt.wantLen)
+			}
+			c.Close()
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"sync/atomic"
@@ -30,11 +31,21 @@ func openFile(b Builder, snaplen int) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Without Builder.Snaplen nothing is cut: every byte the file holds is
+	// kept, and filters return the file's snap length (its first
+	// interface's), as libpcap compiles them for a file.
+	keep, filterSnap := snaplen, snaplen
+	if !b.snapSet {
+		keep, filterSnap = math.MaxInt, 0
+		if ifs := src.r.Interfaces(); len(ifs) > 0 {
+			filterSnap = resolveSnaplen(int(min(ifs[0].Snaplen, MaxSnaplen)))
+		}
+	}
 	// Filters are compiled for the byte order of the file (pcap) or its
 	// first section (pcapng), as libpcap does for files (it matters for
 	// NULL's address family word).
-	opts := filter.Options{LinkType: src.r.LinkType(), Snaplen: snaplen, Target: filter.TargetFile, SavefileByteOrder: src.r.ByteOrder()}
-	c := &Capture{src: src, owner: src, snaplen: snaplen, opts: opts}
+	opts := filter.Options{LinkType: src.r.LinkType(), Snaplen: filterSnap, Target: filter.TargetFile, SavefileByteOrder: src.r.ByteOrder()}
+	c := &Capture{src: src, owner: src, snaplen: keep, opts: opts}
 	if c.filter, err = newFileFilter(b, opts, src.r.Interfaces()); err != nil {
 		src.close()
 		return nil, err

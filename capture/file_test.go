@@ -2,6 +2,7 @@ package capture_test
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"io"
 	"io/fs"
@@ -469,5 +470,87 @@ func TestLinkTypeWhileReading(t *testing.T) {
 	}
 	if last != pcapio.LinkTypeRaw {
 		t.Errorf("LinkType() after reading the raw IP section = %s, want RAW", last)
+	}
+}
+
+// TestFileKeepsEveryByte: a file is read whole unless Snaplen is called:
+// an 80,094-byte Ethernet frame (a BIG TCP packet) and a 300,000-byte
+// USBPcap packet (longer than MaxSnaplen, which that link type allows) keep
+// every captured byte through Next, NextInto and NextZeroCopy. Snaplen cuts
+// them explicitly, with 0 meaning MaxSnaplen as for a live capture.
+func TestFileKeepsEveryByte(t *testing.T) {
+	const usbPcap = pcapio.LinkType(249)
+	big := func(lt pcapio.LinkType, n int) pcapio.Packet {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i*7 + i/256)
+		}
+		return pcapio.Packet{Timestamp: time.Unix(1700000000, 0), Data: data, Length: n, LinkType: lt}
+	}
+	nexts := map[string]func(*capture.Capture) (pcapio.Packet, error){
+		"Next":         (*capture.Capture).Next,
+		"NextZeroCopy": (*capture.Capture).NextZeroCopy,
+		"NextInto":     func(c *capture.Capture) (pcapio.Packet, error) { return c.NextInto(nil) },
+	}
+	for _, p := range []pcapio.Packet{big(pcapio.LinkTypeEthernet, 80094), big(usbPcap, 300000)} {
+		for _, name := range []string{"big.pcap", "big.pcapng"} {
+			path := writeFile(t, name, p.LinkType, []pcapio.Packet{p})
+			for _, snap := range []int{-1, 0, 1000} { // -1: Snaplen not called
+				want := len(p.Data)
+				b := capture.FromFile(path)
+				if snap >= 0 {
+					b = b.Snaplen(snap)
+					want = min(want, cmp.Or(snap, capture.MaxSnaplen))
+				}
+				for nextName, next := range nexts {
+					c, err := b.Open()
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := next(c)
+					if err != nil {
+						t.Fatalf("%s %s: %v", name, nextName, err)
+					}
+					if !bytes.Equal(got.Data, p.Data[:want]) || got.Length != p.Length || got.IsTruncated() != (want < len(p.Data)) {
+						t.Errorf("%s of %d bytes, snaplen %d, %s: %d of %d bytes (truncated %v), want %d", name, len(p.Data), snap, nextName, len(got.Data), got.Length, got.IsTruncated(), want)
+					}
+					c.Close()
+				}
+			}
+		}
+	}
+}
+
+// TestFileFilterSnaplen: a file's filter returns the file's snap length,
+// as libpcap's programs for a capture file do, unless Snaplen sets one.
+func TestFileFilterSnaplen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s31.pcap")
+	d, err := capture.ToFile(path).Snaplen(31).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ethernetPackets()[0]
+	if err := d.WritePacket(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		b    capture.Builder
+		want int
+	}{
+		{capture.FromFile(path), 31},
+		{capture.FromFile(path).Snaplen(0), capture.MaxSnaplen},
+		{capture.FromFile(path).Snaplen(96), 96},
+	} {
+		c, err := tt.b.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.FilterOptions().Snaplen; got != tt.want {
+			t.Errorf("FilterOptions().Snaplen = %d, want %d", got, tt.want)
+		}
+		c.Close()
 	}
 }

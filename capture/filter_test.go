@@ -49,7 +49,7 @@ func verdicts(t *testing.T, expr string, pkts []pcapio.Packet) []int {
 	t.Helper()
 	var idx []int
 	for i, p := range pkts {
-		prog, err := filter.Compile(expr, filter.Options{LinkType: p.LinkType, Snaplen: capture.DefaultSnaplen})
+		prog, err := filter.Compile(expr, filter.Options{LinkType: p.LinkType, Snaplen: capture.MaxSnaplen})
 		if err != nil {
 			continue // cannot apply to this link type: no match
 		}

@@ -15,7 +15,7 @@ import (
 // ("eth0", "any" on Linux, "en0" on macOS, "Ethernet" or
 // \Device\NPF_{GUID} on Windows). Interfaces lists the names.
 func Live(name string) Builder {
-	return Builder{live: true, name: name, snaplen: DefaultSnaplen}
+	return Builder{live: true, name: name}
 }
 
 // Promiscuous asks a live capture to put the interface in promiscuous mode,

@@ -34,9 +34,10 @@ const (
 	TargetLinuxSocket
 )
 
-// DefaultSnaplen is the snap length used when Options.Snaplen is 0: the
-// value accepted packets are truncated to, as libpcap's default.
-const DefaultSnaplen = 262144
+// DefaultSnaplen is the snap length used when Options.Snaplen is 0:
+// pcapio.MaxSnaplen, the value accepted packets are truncated to, as
+// libpcap's default.
+const DefaultSnaplen = pcapio.MaxSnaplen
 
 // Resolver turns host names into addresses at compile time. It makes
 // compiling pure when the caller wants it to be (tests, servers).
@@ -50,7 +51,8 @@ type Options struct {
 	// LinkType is the link-layer header type of the packets; the package
 	// doc lists those supported.
 	LinkType pcapio.LinkType
-	// Snaplen is what an accepting program returns; 0 means 262144.
+	// Snaplen is what an accepting program returns; 0 means DefaultSnaplen
+	// (pcapio.MaxSnaplen, 262144).
 	Snaplen int
 	// Target is where the program runs; see Target.
 	Target Target

@@ -51,44 +51,45 @@ const (
 )
 
 type linkTypeName struct {
-	lt   LinkType
-	name string // the DLT name as tcpdump's -y and -L print it, without "DLT_"
-	desc string
+	lt      LinkType
+	name    string // the DLT name as tcpdump's -y and -L print it, without "DLT_"
+	desc    string
+	display string // the name pkttap's output shows (DisplayName)
 }
 
 var linkTypeNames = []linkTypeName{
-	{LinkTypeNull, "NULL", "BSD loopback"},
-	{LinkTypeEthernet, "EN10MB", "Ethernet"},
-	{LinkTypeTokenRing, "IEEE802", "Token ring"},
-	{LinkTypeArcnet, "ARCNET", "BSD ARCNET"},
-	{LinkTypeSLIP, "SLIP", "SLIP"},
-	{LinkTypePPP, "PPP", "PPP"},
-	{LinkTypeFDDI, "FDDI", "FDDI"},
-	{LinkTypePPPHDLC, "PPP_SERIAL", "PPP over serial"},
-	{LinkTypePPPEther, "PPP_ETHER", "PPPoE"},
-	{LinkTypeATMRFC1483, "ATM_RFC1483", "RFC 1483 LLC-encapsulated ATM"},
-	{LinkTypeRaw, "RAW", "Raw IP"},
-	{LinkTypeCHDLC, "C_HDLC", "Cisco HDLC"},
-	{LinkTypeIEEE802_11, "IEEE802_11", "802.11"},
-	{LinkTypeFRelay, "FRELAY", "Frame Relay"},
-	{LinkTypeLoop, "LOOP", "OpenBSD loopback"},
-	{LinkTypeLinuxSLL, "LINUX_SLL", "Linux cooked v1"},
-	{LinkTypeLTalk, "LTALK", "Localtalk"},
-	{LinkTypePFLog, "PFLOG", "OpenBSD pflog file"},
-	{LinkTypePrismHeader, "PRISM_HEADER", "802.11 plus Prism header"},
-	{LinkTypeIPOverFC, "IP_OVER_FC", "RFC 2625 IP-over-Fibre Channel"},
-	{LinkTypeSunATM, "SUNATM", "Sun raw ATM"},
-	{LinkTypeIEEE802_11Radio, "IEEE802_11_RADIO", "802.11 plus radiotap header"},
-	{LinkTypeArcnetLinux, "ARCNET_LINUX", "Linux ARCNET"},
-	{LinkTypeMTP2, "MTP2", "SS7 MTP2"},
-	{LinkTypeLinuxIRDA, "LINUX_IRDA", "Linux IrDA"},
-	{LinkTypeAironetHeader, "IEEE802_11_RADIO_AVS", "802.11 plus AVS radio information header"},
-	{LinkTypePPI, "PPI", "Per-Packet Information"},
-	{LinkTypeIEEE802_15_4, "IEEE802_15_4", "IEEE 802.15.4"},
-	{LinkTypeIPv4, "IPV4", "Raw IPv4"},
-	{LinkTypeIPv6, "IPV6", "Raw IPv6"},
-	{LinkTypeNetlink, "NETLINK", "Linux netlink"},
-	{LinkTypeLinuxSLL2, "LINUX_SLL2", "Linux cooked v2"},
+	{LinkTypeNull, "NULL", "BSD loopback", "Null"},
+	{LinkTypeEthernet, "EN10MB", "Ethernet", "Ethernet"},
+	{LinkTypeTokenRing, "IEEE802", "Token ring", "TokenRing"},
+	{LinkTypeArcnet, "ARCNET", "BSD ARCNET", "Arcnet"},
+	{LinkTypeSLIP, "SLIP", "SLIP", "Slip"},
+	{LinkTypePPP, "PPP", "PPP", "Ppp"},
+	{LinkTypeFDDI, "FDDI", "FDDI", "Fddi"},
+	{LinkTypePPPHDLC, "PPP_SERIAL", "PPP over serial", "PppHdlc"},
+	{LinkTypePPPEther, "PPP_ETHER", "PPPoE", "PppEther"},
+	{LinkTypeATMRFC1483, "ATM_RFC1483", "RFC 1483 LLC-encapsulated ATM", "AtmRfc1483"},
+	{LinkTypeRaw, "RAW", "Raw IP", "RawIp"},
+	{LinkTypeCHDLC, "C_HDLC", "Cisco HDLC", "CiscoHdlc"},
+	{LinkTypeIEEE802_11, "IEEE802_11", "802.11", "Ieee802_11"},
+	{LinkTypeFRelay, "FRELAY", "Frame Relay", "FrameRelay"},
+	{LinkTypeLoop, "LOOP", "OpenBSD loopback", "Loop"},
+	{LinkTypeLinuxSLL, "LINUX_SLL", "Linux cooked v1", "LinuxSll"},
+	{LinkTypeLTalk, "LTALK", "Localtalk", "LocalTalk"},
+	{LinkTypePFLog, "PFLOG", "OpenBSD pflog file", "PfLog"},
+	{LinkTypePrismHeader, "PRISM_HEADER", "802.11 plus Prism header", "Ieee802_11Prism"},
+	{LinkTypeIPOverFC, "IP_OVER_FC", "RFC 2625 IP-over-Fibre Channel", "IpOverFc"},
+	{LinkTypeSunATM, "SUNATM", "Sun raw ATM", "SunAtm"},
+	{LinkTypeIEEE802_11Radio, "IEEE802_11_RADIO", "802.11 plus radiotap header", "Ieee802_11Radio"},
+	{LinkTypeArcnetLinux, "ARCNET_LINUX", "Linux ARCNET", "ArcnetLinux"},
+	{LinkTypeMTP2, "MTP2", "SS7 MTP2", "Mtp2"},
+	{LinkTypeLinuxIRDA, "LINUX_IRDA", "Linux IrDA", "LinuxIrda"},
+	{LinkTypeAironetHeader, "IEEE802_11_RADIO_AVS", "802.11 plus AVS radio information header", "Ieee802_11Avs"},
+	{LinkTypePPI, "PPI", "Per-Packet Information", "Ppi"},
+	{LinkTypeIEEE802_15_4, "IEEE802_15_4", "IEEE 802.15.4", "Ieee802_15_4"},
+	{LinkTypeIPv4, "IPV4", "Raw IPv4", "Ipv4"},
+	{LinkTypeIPv6, "IPV6", "Raw IPv6", "Ipv6"},
+	{LinkTypeNetlink, "NETLINK", "Linux netlink", "Netlink"},
+	{LinkTypeLinuxSLL2, "LINUX_SLL2", "Linux cooked v2", "LinuxSll2"},
 }
 
 // String returns the link type's DLT name as tcpdump prints it ("EN10MB",
@@ -100,6 +101,20 @@ func (lt LinkType) String() string {
 		}
 	}
 	return fmt.Sprintf("LINKTYPE_%d", uint32(lt))
+}
+
+// DisplayName returns the name pkttap's output shows for the link type,
+// a readable word ("Ethernet", "RawIp", "LinuxSll", "LinuxSll2", "Null",
+// "Loop", "Ieee802_11Radio"), or "Unknown(n)" for a value pkttap has no name
+// for. String's tcpdump names ("EN10MB") are the ones LinkTypeFromName and
+// command-line flags accept.
+func (lt LinkType) DisplayName() string {
+	for _, n := range linkTypeNames {
+		if n.lt == lt {
+			return n.display
+		}
+	}
+	return fmt.Sprintf("Unknown(%d)", uint32(lt))
 }
 
 // Description returns a short human description ("Ethernet", "Linux cooked v1").

@@ -2,6 +2,14 @@ package pcapio
 
 import "time"
 
+// MaxSnaplen is the snap length "0" stands for everywhere in pkttap (a
+// capture's Snaplen, a filter's, a live source's, a written file's header,
+// pkttap-web's /api/live), and the largest snap length a live capture or a
+// filter accepts: libpcap's MAXIMUM_SNAPLEN, 262144 bytes, which tcpdump -s 0
+// selects too. It is also the largest packet a reader accepts for most link
+// types (a few, such as USBPcap and D-Bus, allow more, as in libpcap).
+const MaxSnaplen = 262144
+
 // Packet is one captured packet: its bytes as captured, the length it had on
 // the wire, when it was captured and on which interface.
 type Packet struct {

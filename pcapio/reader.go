@@ -13,7 +13,6 @@ const (
 	magicModified   = 0xa1b2cd34 // Kuznetzov's "modified" pcap: 24-byte record headers
 	blockTypeSHB    = 0x0a0d0d0a // pcapng Section Header Block (a palindrome)
 	byteOrderMagic  = 0x1a2b3c4d // pcapng SHB byte-order magic
-	defaultSnaplen  = 262144     // libpcap's MAXIMUM_SNAPLEN
 	pcapFileHdrLen  = 24
 	pcapRecordLen   = 16
 	pcapModifiedLen = 24
@@ -256,5 +255,5 @@ func maxSnaplenFor(lt LinkType) uint32 {
 	case 249: // USBPCAP
 		return 1 << 20
 	}
-	return defaultSnaplen
+	return MaxSnaplen
 }

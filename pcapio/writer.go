@@ -16,7 +16,7 @@ type WriterOptions struct {
 	// interface written when Interfaces is empty.
 	LinkType LinkType
 	// Snaplen is the snapshot length recorded in the header (0 means
-	// 262144). Packets are written as given, never cut to it.
+	// MaxSnaplen). Packets are written as given, never cut to it.
 	Snaplen uint32
 	// Interfaces lists the pcapng interfaces, one Interface Description
 	// Block each, in order; a packet's InterfaceIndex selects one. When
@@ -24,6 +24,12 @@ type WriterOptions struct {
 	// TSResolution means nanoseconds. Classic pcap takes its link type and
 	// snaplen from Interfaces[0] when LinkType is 0 and Interfaces is set.
 	Interfaces []Interface
+	// VerbatimLengths writes each packet's Length as given, even when it is
+	// smaller than its Data: a damaged file's record (an on-wire length of
+	// 0, say) is then copied as it is, and tools read the copy as they read
+	// the original. Without it a Length smaller than len(Data), such as
+	// an unset one, is written as len(Data).
+	VerbatimLengths bool
 }
 
 // Writer writes packets to a pcap or pcapng stream. Output is buffered:
@@ -35,13 +41,15 @@ type Writer struct {
 	conv   []tsConv
 	hdr    [32]byte
 	err    error // sticky write error
+	// verbatim is WriterOptions.VerbatimLengths.
+	verbatim bool
 }
 
 // NewWriter writes the file header (pcap) or the Section Header Block and
 // Interface Description Blocks (pcapng) to w and returns a Writer for the
 // packets.
 func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
-	wr := &Writer{w: bufio.NewWriterSize(w, 256<<10), format: opts.Format}
+	wr := &Writer{w: bufio.NewWriterSize(w, 256<<10), format: opts.Format, verbatim: opts.VerbatimLengths}
 	ifaces := opts.Interfaces
 	if len(ifaces) == 0 {
 		ifaces = []Interface{{LinkType: opts.LinkType, Snaplen: opts.Snaplen}}
@@ -57,7 +65,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 			return nil, fmt.Errorf("pcapio: interface %d: timestamp resolution %s is too fine (10^-19 or 2^-63 at most)", i, ifc.TSResolution)
 		}
 		if ifc.Snaplen == 0 {
-			ifc.Snaplen = defaultSnaplen
+			ifc.Snaplen = MaxSnaplen
 		}
 	}
 	var err error
@@ -68,7 +76,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 			lt, snap = opts.Interfaces[0].LinkType, opts.Interfaces[0].Snaplen
 		}
 		if snap == 0 {
-			snap = defaultSnaplen
+			snap = MaxSnaplen
 		}
 		err = wr.writePcapHeader(lt, snap)
 	case FormatPcapNg:
@@ -86,7 +94,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 }
 
 // WritePacket writes one packet. Its on-wire length is p.Length, or
-// len(p.Data) when that is larger. A zero Timestamp (a packet whose time is
+// len(p.Data) when that is larger (unless WriterOptions.VerbatimLengths). A zero Timestamp (a packet whose time is
 // unknown, such as one read from a pcapng Simple Packet Block) is written
 // as timestamp 0: the epoch, plus the interface's TSOffset in pcapng. A
 // time the record cannot hold is an error: in pcap, one before 1970 or
@@ -100,7 +108,7 @@ func (w *Writer) WritePacket(p *Packet) error {
 		return w.err
 	}
 	wire := p.Length
-	if wire < len(p.Data) {
+	if wire < len(p.Data) && !w.verbatim {
 		wire = len(p.Data)
 	}
 	if uint64(wire) > 0xffffffff {

@@ -92,7 +92,7 @@ func TestWriterInterfaces(t *testing.T) {
 	if gotIf[0] != ifaces[0] {
 		t.Errorf("interface 0 = %+v, want %+v", gotIf[0], ifaces[0])
 	}
-	if gotIf[1].TSResolution != TSResolutionNano || gotIf[1].Snaplen != defaultSnaplen || gotIf[1].Name != "tun0" {
+	if gotIf[1].TSResolution != TSResolutionNano || gotIf[1].Snaplen != MaxSnaplen || gotIf[1].Name != "tun0" {
 		t.Errorf("interface 1 defaults = %+v", gotIf[1])
 	}
 	if gotIf[2].TSOffset != -3600 || gotIf[2].TSResolution != 0x80|32 {
@@ -154,3 +154,44 @@ type failWriter struct{ err error }
 func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
 
 var _ io.Writer = failWriter{}
+
+// TestWriterVerbatimLengths: with VerbatimLengths a record's on-wire length
+// is written as given, even 0 or less than the captured bytes (a damaged
+// file's record, copied as it is); without it, it is at least len(Data).
+func TestWriterVerbatimLengths(t *testing.T) {
+	for _, f := range []Format{FormatPcap, FormatPcapNg} {
+		for _, verbatim := range []bool{false, true} {
+			var buf bytes.Buffer
+			w, err := NewWriter(&buf, WriterOptions{Format: f, LinkType: LinkTypeEthernet, VerbatimLengths: verbatim})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lengths := []int{0, 3, 47, 100}
+			for _, n := range lengths {
+				if err := w.WritePacket(&Packet{Timestamp: time.Unix(1, 0), Data: make([]byte, 47), Length: n}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			r, err := NewReader(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range lengths {
+				p, err := r.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := n
+				if !verbatim {
+					want = max(n, 47)
+				}
+				if p.Length != want || len(p.Data) != 47 {
+					t.Errorf("%v, VerbatimLengths %v: Length %d written as %d (%d bytes), want %d", f, verbatim, n, p.Length, len(p.Data), want)
+				}
+			}
+		}
+	}
+}

@@ -10,9 +10,9 @@ import (
 	"github.com/pkttap/pkttap/pcapio"
 )
 
-// DefaultSnaplen is the snap length used when Config.Snaplen is zero: the
-// largest packet libpcap captures (MAXIMUM_SNAPLEN).
-const DefaultSnaplen = 262144
+// DefaultSnaplen is the snap length used when Config.Snaplen is zero:
+// pcapio.MaxSnaplen, the largest packet libpcap captures (MAXIMUM_SNAPLEN).
+const DefaultSnaplen = pcapio.MaxSnaplen
 
 // Ring defaults for Linux's TPACKET_V3 receive ring (see Config). The kernel
 // hands a block over when it is full or when the timeout expires, which

@@ -70,7 +70,13 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 			format = pcapio.FormatPcapNano
 		}
 	}
-	opts := pcapio.WriterOptions{Format: format, LinkType: lts[0], Snaplen: 262144}
+	// A download is a copy: it records the capture's snap length (its
+	// first interface's in a pcap file, each interface's in pcapng), as
+	// tcpdump -w does, so tools show its packets as they show the original's.
+	opts := pcapio.WriterOptions{Format: format, LinkType: lts[0], Snaplen: pcapio.MaxSnaplen}
+	if all := c.interfaces(); len(all) > 0 && all[0].Snaplen != 0 {
+		opts.Snaplen = all[0].Snaplen
+	}
 	var ifaces []pcapio.Interface
 	if format == pcapio.FormatPcapNg {
 		ifaces = c.interfaces()

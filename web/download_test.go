@@ -124,3 +124,35 @@ func TestDownloadTshark(t *testing.T) {
 		}
 	}
 }
+
+// TestDownloadKeepsSnaplen: a download is a copy and records the uploaded
+// file's snap length (31 here, shorter than its packets: tcpdump shows them
+// cut to it), in pcap and in pcapng, as tcpdump -w keeps it.
+func TestDownloadKeepsSnaplen(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	var src bytes.Buffer
+	w, err := pcapio.NewWriter(&src, pcapio.WriterOptions{Format: pcapio.FormatPcap, LinkType: pcapio.LinkTypeEthernet, Snaplen: 31})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range readCapture(t, synthetic(t, pcapio.FormatPcap, 20)) {
+		if err := w.WritePacket(&p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	id := waitIndexed(t, ts, upload(t, ts, "s31.pcap", src.Bytes()).ID).ID
+	for _, format := range []string{"pcap", "pcapng"} {
+		res := do(t, "GET", ts.URL+"/api/captures/"+id+"/download?format="+format, nil, nil)
+		data, _ := io.ReadAll(res.Body)
+		r, err := pcapio.NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		if ifs := r.Interfaces(); len(ifs) != 1 || ifs[0].Snaplen != 31 {
+			t.Errorf("%s download: interfaces %+v, want one of snap length 31", format, ifs)
+		}
+	}
+}

@@ -41,7 +41,8 @@ type LiveOptions struct {
 	// type; "" captures everything.
 	Filter string
 	// Snaplen is the most bytes kept of each packet (1 to
-	// capture.MaxSnaplen).
+	// capture.MaxSnaplen); StartLive takes 0 for capture.MaxSnaplen, as
+	// everywhere in pkttap.
 	Snaplen int
 	// Promiscuous puts the interface in promiscuous mode while capturing.
 	Promiscuous bool
@@ -184,7 +185,7 @@ func interfaceNamed(ifs []capture.Interface, name string) int {
 var errLiveDisabled = errors.New("live capture is disabled on this server (pkttap-web --no-live): open capture files instead")
 
 // errBadSnaplen reports a snap length out of range.
-var errBadSnaplen = fmt.Errorf("it must be between 1 and %d bytes (0 means %d)", capture.MaxSnaplen, capture.DefaultSnaplen)
+var errBadSnaplen = fmt.Errorf("it must be between 1 and %d bytes (0 means %[1]d)", capture.MaxSnaplen)
 
 // errNoInterface is wrapped by the error for an interface the backend does
 // not list.
@@ -200,7 +201,7 @@ func (s *Server) StartLive(o LiveOptions) (*Capture, error) {
 		return nil, errLiveDisabled
 	}
 	if o.Snaplen == 0 {
-		o.Snaplen = capture.DefaultSnaplen
+		o.Snaplen = capture.MaxSnaplen
 	}
 	if o.Snaplen < 1 || o.Snaplen > capture.MaxSnaplen {
 		return nil, fmt.Errorf("snaplen %d is out of range: %w", o.Snaplen, errBadSnaplen)
@@ -296,7 +297,7 @@ func (s *Server) liveCompileOptions(name string) filter.Options {
 			lt = ifs[i].LinkType
 		}
 	}
-	return capture.LiveFilterOptions(lt, capture.DefaultSnaplen)
+	return capture.LiveFilterOptions(lt, 0)
 }
 
 // liveQueue hands packets from the reader to the indexer in batches: the

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/web/internal/samplegen"
 )
@@ -330,7 +332,7 @@ func TestLiveFake(t *testing.T) {
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("start: status %d, %+v", res.StatusCode, e)
 	}
-	if info.Live == nil || info.Live.Interface != "veth0" || !info.Live.Promiscuous || info.Live.Snaplen != capture.DefaultSnaplen || info.Live.Filter != "ether proto 0x88b5" {
+	if info.Live == nil || info.Live.Interface != "veth0" || !info.Live.Promiscuous || info.Live.Snaplen != 262144 || info.Live.Filter != "ether proto 0x88b5" {
 		t.Errorf("live info %+v", info.Live)
 	}
 	// The limit stops it after 50 frames of 100 bytes.
@@ -540,5 +542,32 @@ func TestInterfacesFriendlyName(t *testing.T) {
 	}
 	if res, _, e := startLive(t, ts, `{"interface":"Wi-Fi"}`); res.StatusCode != http.StatusBadRequest && res.StatusCode != http.StatusNotFound {
 		t.Errorf("start on an unknown friendly name: status %d, %+v", res.StatusCode, e)
+	}
+}
+
+// TestLiveSnaplenZeroMeansMax: a live capture's snaplen 0 (or none given)
+// means 262144, libpcap's maximum, as in package capture and in tcpdump -s
+// 0: the capture's info says so, the refusal of a bad value says so, and a
+// capture filter checked for an interface returns tcpdump's snap length.
+func TestLiveSnaplenZeroMeansMax(t *testing.T) {
+	b := &fakeBackend{ifaces: fakeInterfaces(), frame: 60, every: time.Millisecond}
+	_, ts := newTestServer(t, Config{Live: b})
+	for _, body := range []string{`{"interface": "veth0"}`, `{"interface": "veth0", "snaplen": 0}`} {
+		res, info, e := startLive(t, ts, body)
+		if res.StatusCode != http.StatusCreated || info.Live == nil || info.Live.Snaplen != 262144 {
+			t.Errorf("start %s: status %d %+v, live %+v; want snaplen 262144", body, res.StatusCode, e, info.Live)
+		}
+	}
+	if _, _, e := startLive(t, ts, `{"interface": "veth0", "snaplen": 262145}`); !strings.Contains(e.Error, "0 means 262144") {
+		t.Errorf("snaplen 262145: %q; want it to say 0 means 262144", e.Error)
+	}
+	tcpdump := testenv.LookPath(t, "tcpdump", "tcpdump")
+	want, err := exec.Command(tcpdump, "-d", "-s", "0", "-y", "EN10MB", "").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cr CompileResponse
+	if res := do(t, "GET", ts.URL+"/api/filter?interface=veth0&expr=", nil, &cr); res.StatusCode != http.StatusOK || cr.Program != string(want) {
+		t.Errorf("compile for veth0: status %d, program %q; tcpdump -d -s 0 prints %q", res.StatusCode, cr.Program, want)
 	}
 }

@@ -32,9 +32,10 @@ const usage = `usage: pkttap-inspect [flags] <INTERFACE|FILE> [FILTER...]
        pkttap-inspect -d|-dd|-ddd [-y LINKTYPE] [FILTER...]
        pkttap-inspect -l
 
-Prints each packet of a capture file (.pcap or .pcapng, "-" for standard
-input) or of a live network interface as a header line and hex + ASCII rows,
-then the number of packets captured. The first argument is a file if a file
+Prints the link type ("link type: Ethernet"), then each packet of a capture
+file (.pcap or .pcapng, "-" for standard input) or of a live network
+interface as a header line and hex + ASCII rows, then the number of packets
+captured. The first argument is a file if a file
 of that name exists or it looks like a path (a slash, a .pcap or .pcapng
 extension), else an interface; the remaining arguments are joined into a
 tcpdump filter expression (see pcap-filter(7)). A live capture runs
@@ -47,13 +48,15 @@ flags:
   -i INTERFACE           capture from INTERFACE (even if a file has that name)
   -r FILE                read FILE (then every argument is the filter)
   -p                     put the interface in promiscuous mode
-  -s SNAPLEN             keep at most SNAPLEN bytes of each packet (default
-                         65535; 0 means 262144); longer packets are marked
-                         "[truncated to N]"
+  -s SNAPLEN             keep at most SNAPLEN bytes of each packet (0 means
+                         262144); longer packets are marked "[truncated to
+                         N]". Without -s a live capture keeps 262144 bytes
+                         and a file every byte it holds
   -c COUNT               stop after COUNT packets
   -w FILE                write the packets to FILE (.pcap or .pcapng, "-" for
                          pcap on standard output) instead of printing them;
-                         add -S or -V to print them as well
+                         add -S or -V to print them as well. A copy of a file
+                         keeps its snap length (each interface's in pcapng)
   -q                     print only the final count
   -S                     print one summary line per packet (No., Time,
                          Source, Destination, Protocol, Length, Info)

@@ -50,18 +50,7 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 	var dump *capture.Dump
 	if o.write != "" {
-		db := capture.ToFile(o.write).LinkType(c.LinkType())
-		if o.snaplen >= 0 {
-			db = db.Snaplen(o.snaplen)
-		}
-		// A pcapng copy of a file with several interfaces keeps them all
-		// (their link types may differ); any other copy has one.
-		if ifs := c.FileInterfaces(); len(ifs) > 1 {
-			if f, err := pcapio.FormatFromPath(o.write); err == nil && f == pcapio.FormatPcapNg {
-				db = db.Interfaces(ifs)
-			}
-		}
-		if dump, err = db.Open(); err != nil {
+		if dump, err = openDump(o, c); err != nil {
 			return err
 		}
 		defer dump.Close()
@@ -69,6 +58,16 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	pr := &printer{w: out, summary: o.summary, tree: o.verbose}
 	pr.hex = !o.summary && !o.verbose && o.write == ""
 	printing := !o.quiet && (pr.hex || pr.summary || pr.tree)
+	// The hex and tree views start with the link type(s); a pcapng file
+	// that describes no interface before its first packet gets them then.
+	headPending := !o.quiet && (pr.hex || pr.tree)
+	if headPending && (live || len(c.FileInterfaces()) > 0) {
+		out.Write(appendLinkTypes(nil, c.LinkType(), c.FileInterfaces()))
+		headPending = false
+		if live {
+			out.Flush()
+		}
+	}
 
 	n, loopErr, lastFlush := 0, error(nil), time.Now()
 	for o.count == 0 || n < o.count {
@@ -86,6 +85,10 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				loopErr = err
 				break
 			}
+		}
+		if headPending {
+			out.Write(appendLinkTypes(nil, p.LinkType, c.FileInterfaces()))
+			headPending = false
 		}
 		if printing {
 			pr.printPacket(n, &p)
@@ -113,6 +116,9 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			loopErr = err
 		}
 	}
+	if headPending {
+		out.Write(appendLinkTypes(nil, c.LinkType(), c.FileInterfaces()))
+	}
 	fmt.Fprintf(out, "%d packets captured\n", n)
 	if live && statsErr == nil {
 		fmt.Fprintf(out, "%d packets received by filter\n%d packets dropped by kernel\n", st.Received, st.Dropped)
@@ -124,6 +130,35 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		loopErr = fmt.Errorf("write output: %w", err)
 	}
 	return loopErr
+}
+
+// openDump opens -w's file for the packets of c. A copy of a file keeps
+// its snap length, as tcpdump -r IN -w OUT does (tcpdump shows the bytes of
+// a packet longer than the snap length cut to it): the pcap header's, or
+// for pcapng each interface's (a pcapng copy of a file with several
+// interfaces keeps them all, whether or not their link types differ; any
+// other copy has one, with the first interface's). -s sets the snap length
+// of every copy; a live capture's is its own. Packets of a file are written
+// with the on-wire lengths it records, even a damaged record's.
+func openDump(o options, c *capture.Capture) (*capture.Dump, error) {
+	db := capture.ToFile(o.write).LinkType(c.LinkType()).VerbatimLengths(true)
+	ifs := c.FileInterfaces()
+	switch {
+	case o.snaplen >= 0:
+		snap := min(o.snaplen, capture.MaxSnaplen) // what the capture cuts to
+		db = db.Snaplen(snap)
+		for i := range ifs {
+			ifs[i].Snaplen = uint32(snap)
+		}
+	case len(ifs) > 0:
+		db = db.Snaplen(int(ifs[0].Snaplen))
+	}
+	if len(ifs) > 1 {
+		if f, err := pcapio.FormatFromPath(o.write); err == nil && f == pcapio.FormatPcapNg {
+			db = db.Interfaces(ifs)
+		}
+	}
+	return db.Open()
 }
 
 // looksLikePath reports whether name, which is not an existing file, is

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"github.com/pkttap/pkttap/internal/netnstest"
 	"github.com/pkttap/pkttap/internal/syncbuf"
 	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 var (
@@ -113,8 +115,8 @@ func TestLiveCount(t *testing.T) {
 	for _, l := range lines {
 		if m := headerRE.FindStringSubmatch(l); m != nil {
 			headers++
-			if m[4] != "EN10MB" || m[5] != "66" {
-				t.Errorf("header %q: want an EN10MB packet of 66 bytes", l)
+			if m[4] != "Ethernet" || m[5] != "66" {
+				t.Errorf("header %q: want an Ethernet packet of 66 bytes", l)
 			}
 		}
 	}
@@ -127,8 +129,15 @@ func TestLiveCount(t *testing.T) {
 }
 
 // TestLiveInterrupt stops a live capture with SIGINT, as Ctrl-C does, and
-// checks it flushes the -w file and prints the counts.
+// with SIGTERM and SIGHUP (a closed terminal), and checks each flushes and
+// closes the -w file and prints the counts.
 func TestLiveInterrupt(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) { liveInterrupt(t, sig) })
+	}
+}
+
+func liveInterrupt(t *testing.T, sig syscall.Signal) {
 	v := newVethPair(t)
 	file := filepath.Join(t.TempDir(), "live.pcapng")
 	bin := inspectBinary(t)
@@ -145,30 +154,86 @@ func TestLiveInterrupt(t *testing.T) {
 		v.SendUDP(t, 9999, []byte("before the interrupt"))
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitExit(t, v, cmd, false); err != nil {
-		t.Fatalf("after SIGINT: %v\n%s", err, errb.String())
+		t.Fatalf("after %v: %v\n%s", sig, err, errb.String())
 	}
 	m := regexp.MustCompile(`\n(\d+) packets captured\n(\d+) packets received by filter\n0 packets dropped by kernel\n$`).FindStringSubmatch(out.String())
 	if m == nil {
-		t.Fatalf("output after SIGINT:\n%s", out.String())
+		t.Fatalf("output after %v:\n%s", sig, out.String())
 	}
-	c, err := capture.FromFile(file).Open()
-	if err != nil {
-		t.Fatalf("the -w file after SIGINT: %v", err)
-	}
-	defer c.Close()
-	n := 0
-	for _, err := range c.Packets() {
-		if err != nil {
-			t.Fatalf("the -w file after SIGINT: %v", err)
-		}
-		n++
-	}
+	n := len(readFile(t, file))
 	if m[1] == "0" || m[1] != strconv.Itoa(n) {
 		t.Errorf("printed %s packets captured, the -w file holds %d", m[1], n)
+	}
+}
+
+// TestBrokenPipeClosesDump runs pkttap-inspect -S -w FILE with standard
+// output a pipe nobody reads (as "| head" leaves it): writing the text
+// fails instead of SIGPIPE killing the process with the -w file's packets
+// still in its buffer, so the file is closed whole.
+func TestBrokenPipeClosesDump(t *testing.T) {
+	var pkts []pcapio.Packet
+	for i := range 500 {
+		for _, p := range testPackets() {
+			p.Timestamp = p.Timestamp.Add(time.Duration(i) * time.Second)
+			pkts = append(pkts, p)
+		}
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.pcap"), filepath.Join(dir, "out.pcap")
+	if err := capture.DumpPackets(in, pcapio.LinkTypeEthernet, pkts); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	cmd := exec.Command(inspectBinary(t), "-S", "-w", out, in)
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &errb
+	err = cmd.Run()
+	w.Close()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "broken pipe") {
+		t.Fatalf("pkttap-inspect -S -w into a closed pipe: %v, %q; want exit status 1 and a broken pipe error", err, errb.String())
+	}
+	if n := len(readFile(t, out)); n == 0 {
+		t.Error("the -w file after a broken pipe holds no packet")
+	}
+}
+
+// TestDumpProgramForInterfaceUnprivileged: -d -i IF compiles for the link
+// type the interface list gives, opening no capture, so it needs no
+// privilege; unoptimized, it prints what tcpdump -O -d -i prints as root.
+func TestDumpProgramForInterfaceUnprivileged(t *testing.T) {
+	v := newVethPair(t)
+	setpriv := testenv.LookPath(t, "setpriv", "setpriv")
+	tcpdump := testenv.LookPath(t, "tcpdump", "tcpdump")
+	bin := inspectBinary(t)
+	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"-O", "-ddd", "-i", v.IfB, "tcp port 80"}, {"-O", "-d", "-i", "lo", "udp and not port 53"}} {
+		got, err := exec.Command("ip", append([]string{"netns", "exec", v.NSB, setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Errorf("unprivileged pkttap-inspect %q: %v\n%s", args, err, got)
+			continue
+		}
+		want, err := exec.Command("ip", append([]string{"netns", "exec", v.NSB, tcpdump}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("tcpdump %q: %v", args, err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%q:\n--- pkttap-inspect (unprivileged)\n%s--- tcpdump (root)\n%s", args, got, want)
+		}
+	}
+	out, err := exec.Command("ip", "netns", "exec", v.NSB, bin, "-d", "-i", "pkttap-none0", "ip").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "pkttap-inspect -l lists the interfaces") {
+		t.Errorf("-d -i on a missing interface: %v, %q; want an error pointing to -l", err, out)
 	}
 }
 

@@ -23,10 +23,23 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals()...)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// stopSignals are the signals that end a capture as its end would: the -w
+// file is flushed and closed and the counts printed, as tcpdump does for
+// the same signals. SIGHUP is left alone when it is ignored (nohup); with
+// SIGPIPE caught, writing to a closed pipe fails instead of killing the
+// process with the -w file's last packets unwritten.
+func stopSignals() []os.Signal {
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE}
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	return sigs
 }
 
 // Exit codes.

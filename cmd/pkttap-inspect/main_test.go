@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/filter/vm"
 	"github.com/pkttap/pkttap/internal/hexdump"
@@ -68,8 +67,9 @@ func TestDefaultOutput(t *testing.T) {
 		golden(t, "default.golden", out)
 		// The same, checked piece by piece against the packets.
 		var want strings.Builder
+		want.WriteString("link type: Ethernet\n")
 		for i, p := range pkts {
-			fmt.Fprintf(&want, "[%3d] %d.%06d EN10MB %d bytes\n", i+1, p.Timestamp.Unix(), p.Timestamp.Nanosecond()/1000, p.Length)
+			fmt.Fprintf(&want, "[%4d] %d.%06d Ethernet %d bytes\n", i+1, p.Timestamp.Unix(), p.Timestamp.Nanosecond()/1000, p.Length)
 			want.WriteString(hexdump.Format(p.Data))
 		}
 		fmt.Fprintf(&want, "%d packets captured\n", len(pkts))
@@ -119,7 +119,7 @@ func TestSnaplenCountQuietFilter(t *testing.T) {
 	if out, _, _ := runCLI(t, "-q", path, "tcp"); out != "3 packets captured\n" {
 		t.Errorf("-q tcp: %q, want \"3 packets captured\\n\"", out)
 	}
-	if out, _, _ := runCLI(t, "-c", "2", path); strings.Count(out, "\n[") != 1 || !strings.HasSuffix(out, "\n2 packets captured\n") {
+	if out, _, _ := runCLI(t, "-c", "2", path); !strings.HasPrefix(out, "link type: Ethernet\n") || strings.Count(out, "\n[") != 2 || !strings.HasSuffix(out, "\n2 packets captured\n") {
 		t.Errorf("-c 2: output %q", out)
 	}
 }
@@ -455,6 +455,7 @@ func TestTreeAboveHex(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var want strings.Builder
+	want.WriteString("link type: Ethernet\n")
 	for i, p := range pkts {
 		want.WriteString(string(appendHeader(nil, i+1, &p)))
 		var walk func(n *dissect.Node, depth int)
@@ -483,13 +484,7 @@ func TestTreeAboveHex(t *testing.T) {
 // different link types: to pcapng every interface is kept; pcap, which has
 // one link type, is refused with advice.
 func TestWriteMixedLinkTypes(t *testing.T) {
-	dir := t.TempDir()
-	in := filepath.Join(dir, "mixed.pcapng")
 	ifs := []pcapio.Interface{{LinkType: pcapio.LinkTypeEthernet, Name: "eth0"}, {LinkType: pcapio.LinkTypeRaw, Name: "tun0"}}
-	d, err := capture.ToFile(in).Interfaces(ifs).Open()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var pkts []pcapio.Packet
 	for i, p := range testPackets()[:5] {
 		pkts = append(pkts, p)
@@ -498,31 +493,14 @@ func TestWriteMixedLinkTypes(t *testing.T) {
 		raw.Timestamp = p.Timestamp.Add(time.Duration(i+1) * time.Microsecond)
 		pkts = append(pkts, raw)
 	}
-	for _, p := range pkts {
-		if err := d.WritePacket(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
+	in := writeFileWithInterfaces(t, "mixed.pcapng", ifs, pkts)
+	dir := t.TempDir()
 
 	out := filepath.Join(dir, "copy.pcapng")
 	if _, errOut, code := runCLI(t, "-w", out, in); code != 0 {
 		t.Fatalf("-w copy.pcapng: exit %d: %s", code, errOut)
 	}
-	c, err := capture.FromFile(out).Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	var got []pcapio.Packet
-	for p, err := range c.Packets() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, p)
-	}
+	got := readFile(t, out)
 	if len(got) != len(pkts) {
 		t.Fatalf("copy holds %d packets, want %d", len(got), len(pkts))
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -45,12 +46,35 @@ func (pr *printer) printPacket(n int, p *pcapio.Packet) {
 	pr.buf = b
 }
 
+// appendLinkTypes appends the lines that head the hex and tree views:
+// "link type: NAME" with the capture's link type lt, or its interfaces'
+// when ifs (a file's) are known; a file whose interfaces have several link
+// types gets one line per interface, "link type: NAME (interface i, if_name)".
+// NAME is pcapio's DisplayName ("Ethernet", "RawIp", "LinuxSll").
+func appendLinkTypes(b []byte, lt pcapio.LinkType, ifs []pcapio.Interface) []byte {
+	if len(ifs) > 0 {
+		lt = ifs[0].LinkType
+	}
+	if !slices.ContainsFunc(ifs, func(ifc pcapio.Interface) bool { return ifc.LinkType != lt }) {
+		return fmt.Appendf(b, "link type: %s\n", lt.DisplayName())
+	}
+	for i, ifc := range ifs {
+		b = fmt.Appendf(b, "link type: %s (interface %d", ifc.LinkType.DisplayName(), i)
+		if ifc.Name != "" {
+			b = fmt.Appendf(b, ", %s", ifc.Name)
+		}
+		b = append(b, ")\n"...)
+	}
+	return b
+}
+
 // appendHeader appends the line that heads a packet's hex dump:
-// "[  n] seconds.microseconds LINKTYPE N bytes [truncated to N]".
+// "[   n] seconds.microseconds LINKTYPE N bytes [truncated to N]", the link
+// type by its display name ("Ethernet").
 func appendHeader(b []byte, n int, p *pcapio.Packet) []byte {
-	b = fmt.Appendf(b, "[%3d] ", n)
+	b = fmt.Appendf(b, "[%4d] ", n)
 	b = appendTime(b, p.Timestamp)
-	b = fmt.Appendf(b, " %s %d bytes", p.LinkType, p.Length)
+	b = fmt.Appendf(b, " %s %d bytes", p.LinkType.DisplayName(), p.Length)
 	if p.IsTruncated() {
 		b = fmt.Appendf(b, " [truncated to %d]", len(p.Data))
 	}

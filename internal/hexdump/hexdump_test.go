@@ -16,14 +16,14 @@ func TestFormat(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, ""},
-		{"one byte", []byte{0x41}, "00000000  41                                                |A|\n"},
-		{"eight bytes", []byte("abcdefgh"), "00000000  61 62 63 64 65 66 67 68                           |abcdefgh|\n"},
-		{"nine bytes", []byte("abcdefghi"), "00000000  61 62 63 64 65 66 67 68  69                       |abcdefghi|\n"},
+		{"one byte", []byte{0x41}, "0000  41                                                |A|\n"},
+		{"eight bytes", []byte("abcdefgh"), "0000  61 62 63 64 65 66 67 68                           |abcdefgh|\n"},
+		{"nine bytes", []byte("abcdefghi"), "0000  61 62 63 64 65 66 67 68  69                       |abcdefghi|\n"},
 		{"full row with controls", []byte{0x00, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff, '|', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'},
-			"00000000  00 1f 20 7e 7f 80 ff 7c  61 62 63 64 65 66 67 68  |.. ~...|abcdefgh|\n"},
+			"0000  00 1f 20 7e 7f 80 ff 7c  61 62 63 64 65 66 67 68  |.. ~...|abcdefgh|\n"},
 		{"seventeen bytes", []byte("0123456789abcdefX"),
-			"00000000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|\n" +
-				"00000010  58                                                |X|\n"},
+			"0000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|\n" +
+				"0010  58                                                |X|\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,15 +43,16 @@ func TestFormat(t *testing.T) {
 }
 
 // TestAgainstHexdump compares the rows with `hexdump -C -v` (util-linux or
-// BSD hexdump) for every length from 0 to 80 and a long input with offsets
-// past 0xffff, dropping hexdump's final offset line.
+// BSD hexdump) for every length from 0 to 80, exactly 64 KiB, one byte more
+// and a long input, dropping hexdump's final offset line and taking its
+// 8-digit offsets to our width: 4 digits up to 64 KiB, 5 beyond.
 func TestAgainstHexdump(t *testing.T) {
 	path := testenv.LookPath(t, "hexdump", "hexdump")
 	lengths := make([]int, 0, 82)
 	for n := range 81 {
 		lengths = append(lengths, n)
 	}
-	lengths = append(lengths, 70000)
+	lengths = append(lengths, 65536, 65537, 70000)
 	for _, n := range lengths {
 		data := make([]byte, n)
 		for i := range data {
@@ -65,9 +66,15 @@ func TestAgainstHexdump(t *testing.T) {
 		}
 		// hexdump prints nothing for no input, else a final offset line
 		// that pkttap leaves out.
+		digits := 4
+		if n > 65536 {
+			digits = 5
+		}
 		want := ""
 		if lines := strings.SplitAfter(string(out), "\n"); len(lines) > 2 {
-			want = strings.Join(lines[:len(lines)-2], "")
+			for _, l := range lines[:len(lines)-2] {
+				want += l[8-digits:]
+			}
 		}
 		if got := Format(data); got != want {
 			t.Fatalf("%d bytes: Format differs from hexdump -C -v:\n got %q\nwant %q", n, firstDiff(got, want), firstDiff(want, got))
