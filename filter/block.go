@@ -31,6 +31,7 @@ type block struct {
 	sense  bool
 	head   *block // the entry block of the expression this block ends
 	offset int    // position in the laid-out program
+	seen   bool   // visited by blockOrder (false between calls)
 }
 
 func newBlock(code uint16, k uint32) *block {
@@ -112,18 +113,20 @@ func finish(p *block, snaplen uint32) *block {
 // successor's.
 func blockOrder(root *block) []*block {
 	var order []*block
-	seen := map[*block]bool{}
 	var visit func(b *block)
 	visit = func(b *block) {
-		if b == nil || seen[b] {
+		if b == nil || b.seen {
 			return
 		}
-		seen[b] = true
+		b.seen = true
 		visit(b.jf)
 		visit(b.jt)
 		order = append(order, b)
 	}
 	visit(root)
+	for _, b := range order {
+		b.seen = false
+	}
 	return order
 }
 

@@ -176,16 +176,20 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 // or because, as in libpcap, it holds code the optimizer must not touch),
 // laid out exactly as libpcap lays out such programs.
 func (c *compiler) assemble(root *block, empty bool) ([]bpf.RawInstruction, error) {
-	tooComplex := func(n int) error {
-		return fmt.Errorf("expression too complex: it compiles to %d instructions, more than the %d classic BPF allows", n, bpfop.MaxInsns)
+	tooComplex := func(size string) error {
+		return fmt.Errorf("expression too complex: it compiles to %s, more than the %d classic BPF allows", size, bpfop.MaxInsns)
 	}
 	if c.opts.NoOptimize || c.noOptimize {
-		raw, err := layoutLibpcap(root)
+		raw, err := layoutLibpcap(root, bpfop.MaxInsns)
+		var tl *tooLongError
+		if errors.As(err, &tl) {
+			return nil, tooComplex(fmt.Sprintf("at least %d instructions", tl.n))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("cannot lay out the program: %w", err)
 		}
 		if len(raw) > bpfop.MaxInsns {
-			return nil, tooComplex(len(raw))
+			return nil, tooComplex(fmt.Sprintf("%d instructions", len(raw)))
 		}
 		insns := make([]bpfopt.Insn, len(raw))
 		for i, r := range raw {
@@ -196,14 +200,23 @@ func (c *compiler) assemble(root *block, empty bool) ([]bpf.RawInstruction, erro
 		}
 		return raw, nil
 	}
-	insns := bpfopt.Optimize(linearize(root))
+	// The optimizer's budget bounds the time and memory any expression
+	// costs: one too long to fit is refused as soon as that is clear.
+	insns, err := bpfopt.OptimizeWithin(linearize(root), bpfop.MaxInsns)
+	var tl *bpfopt.TooLongError
+	if errors.As(err, &tl) {
+		if tl.Final {
+			return nil, tooComplex(fmt.Sprintf("%d instructions", tl.Len))
+		}
+		return nil, tooComplex(fmt.Sprintf("%d instructions %s", tl.Len, tl.Reason))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot optimize the program: %w", err)
+	}
 	c.pos = 0
 	c.checkFolding(insns)
 	if !empty && rejectsAll(insns) && !c.hasUnsignedTautology(root) {
 		return nil, errors.New("expression rejects all packets")
-	}
-	if len(insns) > bpfop.MaxInsns {
-		return nil, tooComplex(len(insns))
 	}
 	raw, err := bpfopt.Assemble(insns)
 	if err != nil {

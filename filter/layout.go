@@ -11,8 +11,10 @@ import (
 // order as linearize, and a branch whose target is 256 or more
 // instructions away goes through a BPF_JA placed right after it (one for
 // the true edge, then one for the false edge), found by relaying out until
-// no branch is too long.
-func layoutLibpcap(root *block) ([]bpf.RawInstruction, error) {
+// no branch is too long. A program that grows longer than maxLen is
+// refused with a *tooLongError as soon as it does (long jumps only add
+// instructions), which keeps the relayouts few.
+func layoutLibpcap(root *block, maxLen int) ([]bpf.RawInstruction, error) {
 	order := blockOrder(root)
 	longJT := map[*block]bool{}
 	longJF := map[*block]bool{}
@@ -28,6 +30,9 @@ func layoutLibpcap(root *block) ([]bpf.RawInstruction, error) {
 	}
 	for {
 		n := placeBlocks(order, size)
+		if n > maxLen {
+			return nil, &tooLongError{n: n}
+		}
 		changed := false
 		for _, b := range order { // the order libpcap checks them in
 			if b.jt == nil {
@@ -47,6 +52,13 @@ func layoutLibpcap(root *block) ([]bpf.RawInstruction, error) {
 			return emitLibpcap(order, n, longJT, longJF)
 		}
 	}
+}
+
+// tooLongError is layoutLibpcap's refusal of a program longer than asked.
+type tooLongError struct{ n int }
+
+func (e *tooLongError) Error() string {
+	return fmt.Sprintf("program of %d instructions or more", e.n)
 }
 
 func emitLibpcap(order []*block, n int, longJT, longJF map[*block]bool) ([]bpf.RawInstruction, error) {

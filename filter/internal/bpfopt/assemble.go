@@ -2,6 +2,7 @@ package bpfopt
 
 import (
 	"fmt"
+	"slices"
 
 	"golang.org/x/net/bpf"
 
@@ -115,9 +116,13 @@ func newLayout(prog []Insn) *layout {
 	return l
 }
 
-// positions returns the current position of every node id.
-func (l *layout) positions() []int {
-	p := make([]int, len(l.ids))
+// positions returns the current position of every node id, in p's
+// storage when it is large enough.
+func (l *layout) positions(p []int) []int {
+	if cap(p) < len(l.ids) {
+		p = make([]int, len(l.ids), 2*len(l.ids))
+	}
+	p = p[:len(l.ids)]
 	for i, nd := range l.nodes {
 		p[nd.id] = i
 	}
@@ -131,10 +136,12 @@ func (l *layout) positions() []int {
 // that cannot fall through, so the trampoline only runs when jumped to),
 // where the most later jumps can share it. Every insertion only lengthens
 // other jumps, so the number of trampolines grows monotonically and the
-// loop ends.
+// loop ends; it also ends once the program is longer than BPF_MAXINSNS,
+// which Assemble then refuses.
 func (l *layout) run() {
-	for {
-		pos := l.positions()
+	var pos []int
+	for len(l.nodes) <= bpfop.MaxInsns {
+		pos = l.positions(pos)
 		i, tgt := l.firstFarJump(pos)
 		if tgt == nil {
 			return
@@ -154,7 +161,7 @@ func (l *layout) run() {
 		tr := &layoutNode{in: Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, id: len(l.ids), jt: final, trampoline: true}
 		l.ids = append(l.ids, tr)
 		*tgt = tr.id
-		l.nodes = append(l.nodes[:q], append([]*layoutNode{tr}, l.nodes[q:]...)...)
+		l.nodes = slices.Insert(l.nodes, q, tr)
 	}
 }
 
@@ -203,7 +210,7 @@ func (l *layout) findTrampoline(from, final int) int {
 
 // encode writes the laid-out program with its final offsets.
 func (l *layout) encode() ([]bpf.RawInstruction, error) {
-	pos := l.positions()
+	pos := l.positions(nil)
 	raw := make([]bpf.RawInstruction, len(l.nodes))
 	for i, nd := range l.nodes {
 		r := bpf.RawInstruction{Op: nd.in.Op, K: nd.in.K}

@@ -63,6 +63,19 @@
 // and long lists of ports or hosts come out at about half of libpcap's size
 // (720 ports: 2196 instructions, libpcap 4092; see TestListsAgainstLibpcap).
 //
+// # Budget
+//
+// Optimize's time and memory grow with its input. [OptimizeWithin], which
+// the compiler uses with BPF_MAXINSNS, bounds them for a caller that
+// refuses long results: inputs longer than 32 times the limit are refused
+// at once, programs still longer than 16 times the limit after the first
+// rounds are refused then, and the blocks visited over all rounds are
+// bounded (a program that fits when the budget runs out is returned as it
+// is). Each block keeps at most 512 facts and all blocks together about
+// 2^18, so a round is linear in the program's length; the chain walks of
+// pull-up are bounded too. 1351 ports (70254 instructions unoptimized)
+// still come out at 4096.
+//
 // # Assemble
 //
 // [Assemble] validates a program (see [Validate]) and encodes it as

@@ -71,8 +71,21 @@ func (fs factSet) about(a vid) factSet {
 	return fs[i:j]
 }
 
-// maxFacts bounds the facts kept per block.
-const maxFacts = 512
+// maxFacts bounds the facts kept per block, and factBudget the facts kept
+// over all blocks: a long program keeps fewer per block (at least
+// minFacts), so that a round's work and memory stay linear in its length.
+// The facts kept are those about the values numbered first, which on a
+// long list are the link-layer and protocol tests every path shares.
+const (
+	maxFacts   = 512
+	minFacts   = 16
+	factBudget = 1 << 18
+)
+
+// factLimit returns how many facts each of n blocks keeps.
+func factLimit(n int) int {
+	return max(minFacts, min(maxFacts, factBudget/max(n, 1)))
+}
 
 // edgeFact returns the fact that branch dir of conditional block b adds.
 func edgeFact(b *block, dir int) fact {
@@ -94,6 +107,7 @@ func edgeFacts(dst factSet, p edge) factSet {
 // optimizer's two scratch sets, so a round allocates only where a block
 // knows more than before.
 func (o *optimizer) computeFacts(order []*block) {
+	limit := factLimit(len(order))
 	for _, b := range order {
 		if len(b.preds) == 0 {
 			b.facts = b.facts[:0]
@@ -115,10 +129,10 @@ func (o *optimizer) computeFacts(order []*block) {
 			o.factBuf[0] = fs
 			b.facts = append(b.facts[:0], fs...)
 		}
-		if len(b.facts) > maxFacts {
+		if len(b.facts) > limit {
 			// Knowing less is always sound; this bounds the work on
 			// long chains of comparisons.
-			b.facts = b.facts[:maxFacts]
+			b.facts = b.facts[:limit]
 		}
 	}
 }

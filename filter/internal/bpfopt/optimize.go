@@ -1,5 +1,7 @@
 package bpfopt
 
+import "fmt"
+
 // optimizer holds the state of one Optimize call.
 type optimizer struct {
 	vals       *valueTable
@@ -19,41 +21,133 @@ type optimizer struct {
 // nothing ends the loop earlier, and programs converge in a few dozen.
 const maxRounds = 200
 
+// The budget of OptimizeWithin, in multiples of the length asked for
+// (bpfop.MaxInsns for the compiler). Long or-lists shrink a lot: 1351
+// ports on Ethernet are 17 times 4096 instructions unoptimized, 8 times
+// after the first rounds, and 4096 at the end (pull-up and merging do the
+// rest); the factors leave twice that room.
+const (
+	// MaxInputFactor bounds the input: longer programs are refused
+	// before any work.
+	MaxInputFactor = 32
+	// giveUpFactor bounds the length after the first rounds: a program
+	// still longer is refused.
+	giveUpFactor = 16
+	// workFactor bounds the work: the blocks visited over all rounds. A
+	// program within the length asked for when the budget runs out is
+	// returned as it is then; a longer one is refused.
+	workFactor = 2048
+	// stripFactor bounds the input the second strategy (block copying) is
+	// tried on, unless the first result is too long.
+	stripFactor = 4
+)
+
+// TooLongError is OptimizeWithin's refusal: the program cannot be
+// brought within the length asked for, or not within the optimizer's
+// budget.
+type TooLongError struct {
+	Len    int    // the program's length when the optimizer stopped
+	Max    int    // the length asked for
+	Final  bool   // Len is the length of the optimized program
+	Reason string // where the optimizer stopped, when not Final
+}
+
+func (e *TooLongError) Error() string {
+	if e.Final {
+		return fmt.Sprintf("bpfopt: program of %d instructions after optimization, more than the %d asked for", e.Len, e.Max)
+	}
+	return fmt.Sprintf("bpfopt: program of %d instructions %s, more than the %d asked for", e.Len, e.Reason, e.Max)
+}
+
 // Optimize returns a program that returns the same value as prog for every
 // packet, wire length and Linux ancillary data, and is never longer. The
 // input may be longer than BPF_MAXINSNS (the limit applies to what is
 // assembled); an otherwise invalid program (see [Validate]) is returned
-// unchanged, for Assemble to report.
+// unchanged, for Assemble to report. Its time and memory grow with the
+// input without a bound; [OptimizeWithin] bounds them.
 func Optimize(prog []Insn) []Insn {
+	out, _ := optimize(prog, 0)
+	return out
+}
+
+// OptimizeWithin is Optimize for a caller that refuses programs longer
+// than maxLen (the compiler asks for bpfop.MaxInsns): its time and memory
+// are bounded by a budget proportional to maxLen, and it returns a
+// *TooLongError as soon as the result cannot fit: an input longer than
+// MaxInputFactor × maxLen, a program still more than 16 × maxLen long
+// once the first rounds have removed what is redundant, or still longer
+// than maxLen when the budget of work runs out. A program that fits when
+// the budget runs out is returned as it is then (valid, shorter than the
+// input, maybe not as short as Optimize would make it). The second
+// strategy of Optimize runs only on inputs of up to 4 × maxLen, or when
+// the first result is too long by at most a quarter.
+func OptimizeWithin(prog []Insn, maxLen int) ([]Insn, error) {
+	if maxLen <= 0 {
+		return nil, fmt.Errorf("bpfopt: length limit %d is not positive", maxLen)
+	}
+	if len(prog) > MaxInputFactor*maxLen {
+		return nil, &TooLongError{Len: len(prog), Max: maxLen, Reason: fmt.Sprintf("before optimization (the optimizer takes at most %d)", MaxInputFactor*maxLen)}
+	}
+	out, err := optimize(prog, maxLen)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > maxLen {
+		return nil, &TooLongError{Len: len(out), Max: maxLen, Final: true}
+	}
+	return out, nil
+}
+
+// optimize is Optimize, within the budget for maxLen when maxLen > 0.
+func optimize(prog []Insn, maxLen int) ([]Insn, error) {
 	orig := append([]Insn(nil), prog...)
 	if validateShape(prog) != nil || hasBackwardJump(prog) {
 		// Loops (protochain) are left alone, as libpcap does.
-		return orig
+		return orig, nil
 	}
 	// Two strategies: plain, and with blocks copied where a path makes
 	// their statements redundant; the shorter result wins (the first on a
 	// tie), which keeps the outcome deterministic.
-	out, couldStrip := optimizeWith(prog, false)
-	if couldStrip {
-		if alt, _ := optimizeWith(prog, true); len(alt) < len(out) {
+	out, couldStrip, err := optimizeWith(prog, false, maxLen)
+	if err != nil {
+		return nil, err
+	}
+	if couldStrip && (maxLen == 0 || len(prog) <= stripFactor*maxLen || (len(out) > maxLen && len(out) <= maxLen+maxLen/4)) {
+		if alt, _, err := optimizeWith(prog, true, maxLen); err == nil && len(alt) < len(out) {
 			out = alt
 		}
 	}
 	if len(out) > len(orig) || validateShape(out) != nil {
-		return orig
+		return orig, nil
 	}
-	return out
+	return out, nil
 }
 
 // optimizeWith runs the optimization rounds until nothing changes. It also
-// reports whether the stripping strategy would have applied anywhere.
-func optimizeWith(prog []Insn, stripping bool) ([]Insn, bool) {
+// reports whether the stripping strategy would have applied anywhere. With
+// maxLen > 0 it keeps to OptimizeWithin's budget.
+func optimizeWith(prog []Insn, stripping bool, maxLen int) ([]Insn, bool, error) {
 	o := &optimizer{stripping: stripping, vals: newValueTable()}
 	root := buildCFG(prog)
+	work := 0
 	for round := 0; round < maxRounds; round++ {
 		changed := false
 		o.vals.reset()
 		order := o.topo(root)
+		if maxLen > 0 {
+			work += len(order)
+			if round >= 2 || work > workFactor*maxLen {
+				n := programLen(order)
+				switch {
+				case round >= 2 && n > giveUpFactor*maxLen:
+					return nil, false, &TooLongError{Len: n, Max: maxLen, Reason: fmt.Sprintf("after %d rounds of optimization (the optimizer goes on below %d)", round, giveUpFactor*maxLen)}
+				case work > workFactor*maxLen && n > maxLen:
+					return nil, false, &TooLongError{Len: n, Max: maxLen, Reason: "when the optimizer's budget ran out"}
+				case work > workFactor*maxLen:
+					return emit(order), o.couldStrip, nil
+				}
+			}
+		}
 		if o.number(order) {
 			changed = true
 			order = o.topo(root)
@@ -89,5 +183,15 @@ func optimizeWith(prog []Insn, stripping bool) ([]Insn, bool) {
 			break
 		}
 	}
-	return emit(o.topo(root)), o.couldStrip
+	return emit(o.topo(root)), o.couldStrip, nil
+}
+
+// programLen returns the length of the program emit would lay out, but
+// for the gotos it elides.
+func programLen(order []*block) int {
+	n := 0
+	for _, b := range order {
+		n += len(b.stmts) + 1
+	}
+	return n
 }

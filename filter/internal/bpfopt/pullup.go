@@ -3,7 +3,8 @@ package bpfopt
 import "github.com/pkttap/pkttap/filter/internal/bpfop"
 
 // maxPullHops bounds how many comparisons of other values a chain walk
-// passes before it gives up on finding one of the value it pulls up; it
+// passes before it gives up on finding one of the value it pulls up, and
+// how long a run of tests of that value already grouped it walks first; it
 // keeps pullup linear on long chains that offer nothing to pull.
 const maxPullHops = 16
 
@@ -138,7 +139,7 @@ func (o *optimizer) pullChain(b *block, d, link int) bool {
 // out without simulating their statements.
 func (o *optimizer) mayPull(first, target *block, link int, v vid) bool {
 	other := false
-	for cur, hops := first, 0; hops < maxPullHops; cur = cur.succ[link] {
+	for cur, hops, run := first, 0, 0; hops < maxPullHops && run < maxPullHops; cur = cur.succ[link] {
 		if !o.inChain(cur, target, link) {
 			return false
 		}
@@ -147,6 +148,11 @@ func (o *optimizer) mayPull(first, target *block, link int, v vid) bool {
 			hops++
 		} else if other {
 			return true
+		} else {
+			// A run of tests of v already grouped: a walk from its
+			// end finds what follows (this one would walk the run
+			// from every block of it).
+			run++
 		}
 	}
 	return false
