@@ -49,7 +49,11 @@
 // SKF_AD_OFF + k): stricter than libpcap, whose optimizer may drop a load
 // that would have rejected a truncated packet. A load that can fail is
 // removed only where it cannot fail (an earlier load reached as far) or where
-// every path from it rejects such short packets anyway. Optimize reduces a
+// every path from it rejects such short packets anyway, with one exception
+// that follows libpcap: a load whose value the same block masks away (the
+// next use of A is "and #0" or "mul #0", as "net 0.0.0.0/0" compiles)
+// goes, so such a test accepts a packet too short for the load, as
+// libpcap's optimized program does. Optimize reduces a
 // program to returns of 0 exactly where libpcap's optimizer does over the
 // shared public filters, which lets the compiler report "expression rejects
 // all packets" as libpcap does. Over libpcap's unoptimized programs for those

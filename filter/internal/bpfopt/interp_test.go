@@ -178,3 +178,33 @@ func interpret(prog []Insn, data []byte, wireLen uint32, md *testMeta) uint32 {
 	}
 	return 0
 }
+
+// reference returns prog with the loads Optimize drops although they could
+// fail (maskedAway: a load whose value the block masks away with "and #0"
+// or "mul #0") replaced by "ld #0", which never fails. Optimize's result
+// returns what reference(prog) returns on every packet; prog itself may
+// reject a packet too short for such a load.
+func reference(prog []Insn) []Insn {
+	leader := make([]bool, len(prog)+1)
+	for i, in := range prog {
+		switch {
+		case in.isJA():
+			if t := i + 1 + int(jaOffset(in)); t >= 0 && t <= len(prog) {
+				leader[t] = true
+			}
+		case in.isCondJump():
+			leader[i+1+in.Jt], leader[i+1+in.Jf] = true, true
+		}
+	}
+	out := append([]Insn(nil), prog...)
+	for i := range prog {
+		end := i + 1
+		for end < len(prog) && !leader[end] && bpfop.Class(prog[end].Op) != bpfop.ClassJMP && bpfop.Class(prog[end].Op) != bpfop.ClassRET {
+			end++
+		}
+		if maskedAway(prog[i:end], 0) {
+			out[i] = Insn{Op: bpfop.ClassLD | bpfop.ModeIMM}
+		}
+	}
+	return out
+}

@@ -124,7 +124,7 @@ func TestListsAgainstLibpcap(t *testing.T) {
 		}
 		for i := 0; i < packets; i++ {
 			data, wl := g.next()
-			if want, got := interpret(unopt, data, wl, nil), interpret(asm, data, wl, nil); got != want {
+			if want, got := interpret(reference(unopt), data, wl, nil), interpret(asm, data, wl, nil); got != want {
 				t.Errorf("%v: packet %x (wire %d): optimized returns %d, input %d", c, data, wl, got, want)
 				break
 			}

@@ -146,14 +146,19 @@ func (o *optimizer) entryState(b *block) state {
 // rewrites them: statements that recompute what their target already holds
 // go, constants replace loads and operations whose value is known, indexed
 // loads with a known index become absolute, jumps with a known outcome
-// become gotos, returns of a known A return the constant. It reports
-// whether it changed the program.
+// become gotos, returns of a known A return the constant, and a load whose
+// value is masked away goes (see maskedAway). It reports whether it
+// changed the program.
 func (o *optimizer) number(order []*block) bool {
 	changed := false
 	for _, b := range order {
 		s := o.entryState(b)
 		kept := b.stmts[:0]
-		for _, in := range b.stmts {
+		for j, in := range b.stmts {
+			if maskedAway(b.stmts, j) {
+				changed = true
+				continue
+			}
 			e := o.eval(&s, in)
 			if s.v[e.atom] == e.v && !e.canFail {
 				changed = true
@@ -213,6 +218,32 @@ func (o *optimizer) numberTerm(b *block) bool {
 			return true
 		}
 		return changed
+	}
+	return false
+}
+
+// maskedAway reports whether statement j of a block is a load into A whose
+// value the block masks away: the next statement that uses A is "and #0"
+// or "mul #0", which value numbering folds to the constant 0 whatever A
+// held. Such a load goes even where it could reject a short packet, as
+// libpcap's optimizer drops it (the folded operation becomes "ld #0" and
+// the load a dead store): "net 0.0.0.0/0" then accepts every IPv4 packet,
+// however short, as libpcap's optimized program does. It is the one place
+// where the result may accept a packet the input rejects.
+func maskedAway(stmts []Insn, j int) bool {
+	if bpfop.Class(stmts[j].Op) != bpfop.ClassLD {
+		return false
+	}
+	for _, in := range stmts[j+1:] {
+		uses, def := usesDef(in)
+		if uses.has(atomA) {
+			op := bpfop.Op(in.Op)
+			return bpfop.Class(in.Op) == bpfop.ClassALU && bpfop.Src(in.Op) == bpfop.SrcK && in.K == 0 &&
+				(op == bpfop.OpAND || op == bpfop.OpMUL)
+		}
+		if def == atomA {
+			return false
+		}
 	}
 	return false
 }

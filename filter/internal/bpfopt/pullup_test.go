@@ -122,7 +122,7 @@ func TestPullupKeepsTruncatedVerdicts(t *testing.T) {
 				data := make([]byte, 60)
 				data[at], data[at+1] = byte(p>>8), byte(p)
 				data = data[:n]
-				if got, want := interpret(opt, data, uint32(n), nil), interpret(prog, data, uint32(n), nil); got != want {
+				if got, want := interpret(opt, data, uint32(n), nil), interpret(reference(prog), data, uint32(n), nil); got != want {
 					t.Errorf("%d bytes, port %d at %d: optimized returns %d, input %d", n, p, at, got, want)
 				}
 			}

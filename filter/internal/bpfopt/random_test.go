@@ -133,7 +133,7 @@ func checkOptimized(t *testing.T, prog []Insn, r *rand.Rand, packets int) {
 	if err != nil {
 		t.Fatalf("assemble optimized: %v\ninput: %v\noptimized: %v", err, prog, opt)
 	}
-	asm := FromRaw(raw)
+	asm, ref := FromRaw(raw), reference(prog)
 	pg := &packetGen{r: r, probes: append(probesOf(prog), probesOf(opt)...)}
 	for i := 0; i < packets; i++ {
 		var data []byte
@@ -157,7 +157,7 @@ func checkOptimized(t *testing.T, prog []Insn, r *rand.Rand, packets int) {
 		if r.IntN(2) == 0 {
 			md = &testMeta{seed: r.Uint32()}
 		}
-		want := interpret(prog, data, wl, md)
+		want := interpret(ref, data, wl, md)
 		if got := interpret(asm, data, wl, md); got != want {
 			t.Fatalf("packet %x wire %d ancillary %v: optimized returns %d, input %d\ninput:     %v\noptimized: %v",
 				data, wl, md != nil, got, want, prog, opt)

@@ -27,7 +27,7 @@ func TestOptimizeRegressions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		opt := Optimize(tt.prog)
-		if got, want := interpret(opt, tt.data, tt.wireLen, nil), interpret(tt.prog, tt.data, tt.wireLen, nil); got != want {
+		if got, want := interpret(opt, tt.data, tt.wireLen, nil), interpret(reference(tt.prog), tt.data, tt.wireLen, nil); got != want {
 			t.Errorf("%s: optimized returns %d, input %d\noptimized: %v", tt.name, got, want, opt)
 		}
 	}
@@ -109,7 +109,7 @@ func TestOptimizeLongChains(t *testing.T) {
 				data := make([]byte, 14)
 				data[12], data[13] = byte(v>>8), byte(v)
 				data = append(data, make([]byte, 60)...)[:size]
-				if got, want := interpret(opt, data, uint32(size), nil), interpret(tt.prog, data, uint32(size), nil); got != want {
+				if got, want := interpret(opt, data, uint32(size), nil), interpret(reference(tt.prog), data, uint32(size), nil); got != want {
 					t.Errorf("%s: ethertype %#x, %d bytes: optimized returns %d, input %d", tt.name, v, size, got, want)
 				}
 			}
@@ -150,7 +150,7 @@ func TestOptimizeRepeatedIndexedTest(t *testing.T) {
 				data[i] = v
 			}
 			data = data[:n]
-			if got, want := interpret(opt, data, uint32(n), nil), interpret(prog, data, uint32(n), nil); got != want {
+			if got, want := interpret(opt, data, uint32(n), nil), interpret(reference(prog), data, uint32(n), nil); got != want {
 				t.Errorf("%d bytes of %d: optimized returns %d, input %d", n, v, got, want)
 			}
 		}
