@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,4 +90,28 @@ func BenchmarkLibpcapCompile(b *testing.B) {
 		n += len(exprs)
 	}
 	b.ReportMetric(float64(total.Nanoseconds())/float64(n), "ns/expr")
+}
+
+// BenchmarkCompileLong compiles long lists: the longest port list that
+// fits on Ethernet, one that cannot fit, and 64 KiB of hosts (refused),
+// with their allocations: the compile budget's hot path (see
+// TestCompileBudget).
+func BenchmarkCompileLong(b *testing.B) {
+	port := func(i int) string { return fmt.Sprintf("port %d", i+1) }
+	host := func(i int) string { return fmt.Sprintf("host 10.%d.%d.%d", i>>16&255, i>>8&255, i&255) }
+	for _, bc := range []struct {
+		name string
+		expr string
+	}{
+		{"1351-ports", list(maxExprLen, 1351, " or ", port)},
+		{"3000-ports", list(maxExprLen, 3000, " or ", port)},
+		{"64KiB-hosts", list(maxExprLen, 0, " or ", host)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = Compile(bc.expr, Options{LinkType: pcapio.LinkTypeEthernet})
+			}
+		})
+	}
 }
