@@ -1,6 +1,9 @@
 package bpfopt
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // optimizer holds the state of one Optimize call.
 type optimizer struct {
@@ -100,10 +103,11 @@ func OptimizeWithin(prog []Insn, maxLen int) ([]Insn, error) {
 
 // optimize is Optimize, within the budget for maxLen when maxLen > 0.
 func optimize(prog []Insn, maxLen int) ([]Insn, error) {
-	orig := append([]Insn(nil), prog...)
+	// The input is returned as a copy where it stays; it is not copied
+	// up front, which would add to the peak memory of a long program.
 	if validateShape(prog) != nil || hasBackwardJump(prog) {
 		// Loops (protochain) are left alone, as libpcap does.
-		return orig, nil
+		return slices.Clone(prog), nil
 	}
 	// Two strategies: plain, and with blocks copied where a path makes
 	// their statements redundant; the shorter result wins (the first on a
@@ -117,8 +121,8 @@ func optimize(prog []Insn, maxLen int) ([]Insn, error) {
 			out = alt
 		}
 	}
-	if len(out) > len(orig) || validateShape(out) != nil {
-		return orig, nil
+	if len(out) > len(prog) || validateShape(out) != nil {
+		return slices.Clone(prog), nil
 	}
 	return out, nil
 }
