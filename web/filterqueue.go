@@ -193,10 +193,25 @@ func (q *filterJobs) enqueueLocked(j *filterJob) {
 		i = len(q.clients) - 1
 	}
 	q.clients[i].jobs = append(q.clients[i].jobs, j)
-	if q.running < q.workers {
+	q.startWorkersLocked()
+}
+
+// startWorkersLocked starts a worker for each queued job while workers are
+// free (a worker whose turn ends takes the next job itself).
+func (q *filterJobs) startWorkersLocked() {
+	for n := min(q.workers-q.running, q.queuedLocked()); n > 0; n-- {
 		q.running++
 		go q.work()
 	}
+}
+
+// queuedLocked returns the number of queued jobs.
+func (q *filterJobs) queuedLocked() int {
+	n := 0
+	for _, cq := range q.clients {
+		n += len(cq.jobs)
+	}
+	return n
 }
 
 // pickLocked takes the next job to run off the queue: the first job not
