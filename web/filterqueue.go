@@ -137,6 +137,7 @@ func (q *filterJobs) get(c *Capture, expr, client string) (*filterJob, error) {
 	}
 	q.jobs[jobKey{c, expr}] = j
 	q.enqueueLocked(j)
+	c.notify()
 	return j, nil
 }
 
@@ -363,6 +364,7 @@ func (q *filterJobs) dropLocked(j *filterJob) {
 	case jobWaiting:
 		q.finishLocked(j, errJobCancelled)
 	}
+	j.c.notify()
 }
 
 // hold adds d to the requests waiting on j, counting it as asked for.
