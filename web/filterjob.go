@@ -171,78 +171,116 @@ const (
 type scanner struct {
 	recs  []record
 	spool []byte
-	found []uint32
+	found [][]uint32 // per job of the turn
 }
 
 func newScanner() *scanner {
 	return &scanner{recs: make([]record, scanBatch), spool: make([]byte, spoolWindow)}
 }
 
-// turn scans packets from where the job stopped until every packet there
-// is has been scanned or until the time is up, adding the number of
-// packets scanned to scanned. With turnCaughtUp, changed is closed when
-// the capture has changed since. Packets of a link type the expression
-// does not compile for never match (libpcap's "expression rejects all
-// packets").
-func (j *filterJob) turn(sc *scanner, until time.Time, scanned *atomic.Int64) (end turnEnd, changed <-chan struct{}, err error) {
-	c := j.c
+// vm returns the job's program for link type lt, compiling it the first
+// time; nil when the expression does not compile for lt.
+func (j *filterJob) vm(lt pcapio.LinkType) *vm.VM {
+	m, ok := j.vms[lt]
+	if ok {
+		return m
+	}
+	if j.vms == nil {
+		j.vms = map[pcapio.LinkType]*vm.VM{}
+	}
+	if j.order == nil {
+		j.order = j.c.byteOrder() // read with the header, before any record
+	}
+	m, prog, _ := compileFor(j.expr, lt, j.order)
+	j.vms[lt] = m
+	if prog != nil {
+		j.mu.Lock()
+		j.progs += len(prog.Raw) * vmBytesPerInsn
+		j.mu.Unlock()
+	}
+	return m
+}
+
+// scanTurn runs a turn of jobs, all on one capture: it scans packets from
+// where the job furthest behind stopped until every packet there is has
+// been scanned or until the time is up, reading each packet once for all
+// the jobs that have not scanned it yet, and adds the packets each job
+// scanned to scanned. With turnCaughtUp, changed is closed when the
+// capture has changed since. A job cancelled meanwhile is left out (its
+// context says so). Packets of a link type the expression does not compile
+// for never match (libpcap's "expression rejects all packets").
+func scanTurn(jobs []*filterJob, sc *scanner, until time.Time, scanned *atomic.Int64) (end turnEnd, changed <-chan struct{}, err error) {
+	c := jobs[0].c
 	changed = c.waitChange()
 	indexing := c.indexing()
 	total := c.Packets()
 	c.mu.Lock()
 	sr := &spoolReader{f: c.spool, buf: sc.spool}
 	c.mu.Unlock()
-	if j.vms == nil {
-		j.vms = map[pcapio.LinkType]*vm.VM{}
+	for len(sc.found) < len(jobs) {
+		sc.found = append(sc.found, nil)
 	}
-	for j.next < total {
-		if j.ctx.Err() != nil {
+	i := total
+	for _, j := range jobs {
+		i = min(i, j.next)
+	}
+	act := make([]bool, len(jobs)) // not cancelled
+	for i < total {
+		live := 0
+		for g, j := range jobs {
+			act[g] = j.ctx.Err() == nil
+			if act[g] {
+				live++
+			}
+		}
+		if live == 0 {
 			return 0, nil, errJobCancelled
 		}
-		n := min(scanBatch, total-j.next)
+		n := min(scanBatch, total-i)
 		recs := sc.recs[:n]
-		if err := readRecords(c.index, j.next, recs); err != nil {
+		if err := readRecords(c.index, i, recs); err != nil {
 			return 0, nil, err
 		}
-		found := sc.found[:0]
+		for g := range jobs {
+			sc.found[g] = sc.found[g][:0]
+		}
 		for k := range recs {
 			rec := &recs[k]
-			m, ok := j.vms[rec.LinkType]
-			if !ok {
-				if j.order == nil {
-					j.order = c.byteOrder() // read with the header, before any record
+			var data []byte
+			for g, j := range jobs {
+				if !act[g] || i+k < j.next {
+					continue // cancelled, or it has scanned this packet
 				}
-				var prog *filter.Program
-				m, prog, _ = compileFor(j.expr, rec.LinkType, j.order)
-				j.vms[rec.LinkType] = m
-				if prog != nil {
-					j.mu.Lock()
-					j.progs += len(prog.Raw) * vmBytesPerInsn
-					j.mu.Unlock()
+				m := j.vm(rec.LinkType)
+				if m == nil {
+					continue
+				}
+				if data == nil {
+					if data, err = sr.read(rec.DataOff, int(rec.CapLen)); err != nil {
+						return 0, nil, err
+					}
+				}
+				if m.Run(data, int(rec.WireLen)) != 0 {
+					sc.found[g] = append(sc.found[g], uint32(i+k))
 				}
 			}
-			if m == nil {
+		}
+		i += n
+		for g, j := range jobs {
+			if j.next >= i {
 				continue
 			}
-			data, err := sr.read(rec.DataOff, int(rec.CapLen))
-			if err != nil {
-				return 0, nil, err
+			j.mu.Lock()
+			for _, v := range sc.found[g] {
+				j.matches.Add(v)
 			}
-			if m.Run(data, int(rec.WireLen)) != 0 {
-				found = append(found, uint32(j.next+k))
-			}
+			j.scanned = i
+			j.mu.Unlock()
+			scanned.Add(int64(i - j.next))
+			j.next = i
 		}
-		sc.found = found
-		j.next += n
-		j.mu.Lock()
-		for _, i := range found {
-			j.matches.Add(i)
-		}
-		j.scanned = j.next
-		j.mu.Unlock()
-		scanned.Add(int64(n))
 		c.notify()
-		if j.next < total && time.Now().After(until) {
+		if i < total && time.Now().After(until) {
 			return turnMore, nil, nil
 		}
 	}

@@ -63,7 +63,7 @@ func manyFilters(n int) []string {
 // with complete results, in about the time the same jobs take one after
 // the other, without scanning packets twice.
 func TestManyClientsManyFilters(t *testing.T) {
-	n, clients := 100_000, 50
+	n, clients := 40_000, 50
 	if v := os.Getenv("PKTTAP_FILTERJOBS_PACKETS"); v != "" {
 		// The case: PKTTAP_FILTERJOBS_PACKETS=1000000.
 		var err error
@@ -421,5 +421,59 @@ func TestFilterJobFollowsLive(t *testing.T) {
 	waitDone(t, lj)
 	if st := lj.status(); st.Scanned != live.Packets() || st.Matched != st.Scanned || st.Error != "" {
 		t.Errorf("live job after stop: %+v, %d packets", st, live.Packets())
+	}
+}
+
+// TestFilterJobSharedTurn: jobs on one capture whose scans are near each
+// other share turns, reading each packet once for all of them, and each
+// still scans every packet once: one that had gone ahead skips what it has
+// scanned, those behind catch up.
+func TestFilterJobSharedTurn(t *testing.T) {
+	const n = 10_000
+	s, ts := newTestServer(t, Config{})
+	c := openCapture(t, s, ts, n)
+	q := s.filters
+	setWorkers(q, 0)
+	scanned0 := q.scannedPackets()
+
+	// tcp goes ahead by one batch, alone.
+	tcp := startJob(t, c, "tcp", "A")
+	q.mu.Lock()
+	if j := q.pickLocked(time.Now()); j != tcp {
+		t.Fatalf("picked %v", j)
+	}
+	tcp.state = jobRunning
+	q.mu.Unlock()
+	end, changed, err := scanTurn([]*filterJob{tcp}, newScanner(), time.Now(), &q.scanned) // time is up after one batch
+	q.mu.Lock()
+	q.afterTurnLocked(tcp, end, changed, err)
+	q.mu.Unlock()
+	if st := tcp.status(); st.Scanned != scanBatch || end != turnMore || err != nil {
+		t.Fatalf("after one batch: %+v, end %v, err %v", st, end, err)
+	}
+
+	// udp and arp start from the beginning; the three share turns.
+	udp := startJob(t, c, "udp", "B")
+	arp := startJob(t, c, "arp", "C")
+	q.mu.Lock()
+	lead := q.pickLocked(time.Now())
+	group := append(q.companionsLocked(lead, time.Now()), lead)
+	for _, j := range group {
+		q.enqueueLocked(j) // back in line, for the workers
+	}
+	q.mu.Unlock()
+	if len(group) != 3 {
+		t.Fatalf("turn shared by %d jobs, want 3", len(group))
+	}
+	setWorkers(q, 1)
+	want := map[*filterJob]int{tcp: n * 7 / 10, udp: n / 10, arp: n / 10}
+	for j, matched := range want {
+		waitDone(t, j)
+		if st := j.status(); st.Scanned != n || st.Matched != matched || st.Error != "" {
+			t.Errorf("%q: %+v, want %d matches of %d", j.expr, st, matched, n)
+		}
+	}
+	if got := q.scannedPackets() - scanned0; got != 3*n {
+		t.Errorf("scanned %d packets, want %d: each job scans each packet once", got, 3*n)
 	}
 }

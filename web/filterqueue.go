@@ -20,6 +20,10 @@ const (
 	defaultFilterIdle    = 20 * time.Second
 	defaultFilterBudget  = 128 << 20
 	defaultFilterQuantum = 100 * time.Millisecond
+	// A turn is shared by up to maxGroup jobs on one capture whose scans
+	// are within groupSpan packets of each other.
+	maxGroup  = 64
+	groupSpan = 16 * scanBatch
 	// jobOverhead is what a job is counted as beside its expression,
 	// programs and results: its structs, context, map and queue entries.
 	jobOverhead = 2 << 10
@@ -31,14 +35,18 @@ var errFilterMemory = errors.New("too many filter jobs in use: the memory set as
 
 // filterJobs runs the filter jobs of all of a server's captures.
 //
-// Turns: at most workers jobs scan at once. A job scans for a turn of
+// Turns: at most workers turns run at once. A job scans for a turn of
 // quantum, then waits in the queue for its next turn, keeping its
 // position, so every job asked for progresses and none restarts. The
 // queue is round-robin by client (see clientOf): the clients with queued
 // jobs take turns, each with its own jobs in the order they queued, so a
 // client that asks for many filters gets no more turns than one that asks
-// for one. A job that has scanned every packet of a capture still growing
-// (indexing, or a live capture) leaves the queue until packets arrive.
+// for one. A turn is shared with the queued jobs on the same capture whose
+// scans are near (companionsLocked): each packet is read once for all of
+// them, which is most of the cost of a scan, so many filters on one
+// capture take little more time than one. A job that has scanned every
+// packet of a capture still growing (indexing, or a live capture) leaves
+// the queue until packets arrive.
 //
 // Use: a job is asked for by every rows, position, download or start
 // request naming it, and held while a request waits on it. One nobody has
@@ -289,13 +297,41 @@ func (q *filterJobs) work() {
 			q.running--
 			return
 		}
-		j.state = jobRunning
+		group := append(q.companionsLocked(j, time.Now()), j)
+		for _, g := range group {
+			g.state = jobRunning
+		}
 		q.mu.Unlock()
-		end, changed, err := j.turn(sc, time.Now().Add(q.quantum), &q.scanned)
+		end, changed, err := scanTurn(group, sc, time.Now().Add(q.quantum), &q.scanned)
 		q.mu.Lock()
-		q.afterTurnLocked(j, end, changed, err)
+		for _, g := range group {
+			q.afterTurnLocked(g, end, changed, err)
+		}
+		q.trimLocked(time.Now(), 0) // their results grew
 	}
 }
+
+// companionsLocked takes off the queue the jobs that share j's turn: up to
+// maxGroup-1 others on the same capture whose scans are within groupSpan
+// packets of j's (idle ones only when j is idle), so that they read the
+// capture once between them. Once in a turn together, jobs stay together.
+func (q *filterJobs) companionsLocked(j *filterJob, now time.Time) []*filterJob {
+	idle := q.idleLocked(j, now)
+	var out []*filterJob
+	for _, cq := range q.clients {
+		for _, k := range cq.jobs {
+			if len(out) < maxGroup-1 && k.c == j.c && abs(k.next-j.next) <= groupSpan && (idle || !q.idleLocked(k, now)) {
+				out = append(out, k)
+			}
+		}
+	}
+	for _, k := range out {
+		q.unqueueLocked(k)
+	}
+	return out
+}
+
+func abs(x int) int { return max(x, -x) }
 
 // afterTurnLocked puts j where its turn's end sends it.
 func (q *filterJobs) afterTurnLocked(j *filterJob, end turnEnd, changed <-chan struct{}, err error) {
@@ -312,7 +348,6 @@ func (q *filterJobs) afterTurnLocked(j *filterJob, end turnEnd, changed <-chan s
 	default:
 		q.finishLocked(j, nil)
 	}
-	q.trimLocked(time.Now(), 0) // its results grew
 }
 
 // waitMore queues j again when its capture has changed.
