@@ -65,9 +65,11 @@ type filterJob struct {
 	holds   int       // requests waiting on it now
 
 	// The scan's position, used only by the worker running the job's turn.
-	next  int // index of the next packet to scan
-	vms   map[pcapio.LinkType]*vm.VM
-	order binary.ByteOrder
+	next   int // index of the next packet to scan
+	vms    map[pcapio.LinkType]*vm.VM
+	lastLT pcapio.LinkType // the link type of the last vm call, and its VM
+	lastVM *vm.VM
+	order  binary.ByteOrder
 
 	mu      sync.Mutex
 	matches matchset.Set
@@ -181,8 +183,12 @@ func newScanner() *scanner {
 // vm returns the job's program for link type lt, compiling it the first
 // time; nil when the expression does not compile for lt.
 func (j *filterJob) vm(lt pcapio.LinkType) *vm.VM {
+	if lt == j.lastLT && j.vms != nil {
+		return j.lastVM
+	}
 	m, ok := j.vms[lt]
 	if ok {
+		j.lastLT, j.lastVM = lt, m
 		return m
 	}
 	if j.vms == nil {
@@ -193,6 +199,7 @@ func (j *filterJob) vm(lt pcapio.LinkType) *vm.VM {
 	}
 	m, prog, _ := compileFor(j.expr, lt, j.order)
 	j.vms[lt] = m
+	j.lastLT, j.lastVM = lt, m
 	if prog != nil {
 		j.mu.Lock()
 		j.progs += len(prog.Raw) * vmBytesPerInsn

@@ -477,3 +477,39 @@ func TestFilterJobSharedTurn(t *testing.T) {
 		t.Errorf("scanned %d packets, want %d: each job scans each packet once", got, 3*n)
 	}
 }
+
+// TestFilterJobSharedTurnSplit: many jobs on one capture are shared out
+// between the workers, a turn per worker, rather than all riding on one
+// worker's turn while the others have nothing to do.
+func TestFilterJobSharedTurnSplit(t *testing.T) {
+	s, ts := newTestServer(t, Config{})
+	c := openCapture(t, s, ts, 1000)
+	q := s.filters
+	setWorkers(q, 0)
+	var jobs []*filterJob
+	for _, expr := range []string{"tcp", "udp", "arp", "icmp"} {
+		jobs = append(jobs, startJob(t, c, expr, "A"))
+	}
+	q.mu.Lock()
+	q.workers = 2 // as the workers would see it; none started
+	var turns [][]*filterJob
+	for lead := q.pickLocked(time.Now()); lead != nil; lead = q.pickLocked(time.Now()) {
+		group := append(q.companionsLocked(lead, time.Now()), lead)
+		for _, j := range group {
+			j.state = jobRunning
+		}
+		turns = append(turns, group)
+	}
+	for _, group := range turns {
+		for _, j := range group {
+			q.enqueueLocked(j)
+		}
+	}
+	q.mu.Unlock()
+	if len(turns) != 2 || len(turns[0]) != 2 || len(turns[1]) != 2 {
+		t.Errorf("4 jobs, 2 workers: turns of %d and %d jobs, want 2 and 2", len(turns[0]), len(turns[len(turns)-1]))
+	}
+	for _, j := range jobs {
+		waitDone(t, j)
+	}
+}

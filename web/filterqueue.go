@@ -311,16 +311,30 @@ func (q *filterJobs) work() {
 	}
 }
 
-// companionsLocked takes off the queue the jobs that share j's turn: up to
-// maxGroup-1 others on the same capture whose scans are within groupSpan
-// packets of j's (idle ones only when j is idle), so that they read the
-// capture once between them. Once in a turn together, jobs stay together.
+// companionsLocked takes off the queue the jobs that share j's turn:
+// others on the same capture whose scans are within groupSpan packets of
+// j's (idle ones only when j is idle), so that they read the capture once
+// between them. Once in a turn together, jobs stay together. A turn takes
+// no more than its share of the capture's jobs (queued or running) per
+// worker, so that many jobs on one capture still keep every worker busy,
+// and at most maxGroup.
 func (q *filterJobs) companionsLocked(j *filterJob, now time.Time) []*filterJob {
 	idle := q.idleLocked(j, now)
+	with := func(k *filterJob) bool {
+		return k.c == j.c && abs(k.next-j.next) <= groupSpan && (idle || !q.idleLocked(k, now))
+	}
+	busy := 1 // j
+	for _, k := range q.jobs {
+		if k != j && (k.state == jobQueued || k.state == jobRunning) && with(k) {
+			busy++
+		}
+	}
+	w := max(q.workers, 1)
+	size := min(maxGroup, (busy+w-1)/w)
 	var out []*filterJob
 	for _, cq := range q.clients {
 		for _, k := range cq.jobs {
-			if len(out) < maxGroup-1 && k.c == j.c && abs(k.next-j.next) <= groupSpan && (idle || !q.idleLocked(k, now)) {
+			if len(out) < size-1 && k != j && with(k) {
 				out = append(out, k)
 			}
 		}
