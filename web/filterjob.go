@@ -63,6 +63,7 @@ type filterJob struct {
 	state   jobState
 	lastUse time.Time // when a client last asked for it
 	holds   int       // requests waiting on it now
+	queued  int       // next when it was last queued
 
 	// The scan's position, used only by the worker running the job's turn.
 	next   int // index of the next packet to scan

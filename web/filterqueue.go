@@ -196,6 +196,7 @@ func (q *filterJobs) trimLocked(now time.Time, extra int) bool {
 // worker when one is free.
 func (q *filterJobs) enqueueLocked(j *filterJob) {
 	j.state = jobQueued
+	j.queued = j.next // no turn runs: next is still
 	i := slices.IndexFunc(q.clients, func(cq *clientQueue) bool { return cq.client == j.client })
 	if i < 0 {
 		q.clients = append(q.clients, &clientQueue{client: j.client})
@@ -313,15 +314,15 @@ func (q *filterJobs) work() {
 
 // companionsLocked takes off the queue the jobs that share j's turn:
 // others on the same capture whose scans are within groupSpan packets of
-// j's (idle ones only when j is idle), so that they read the capture once
-// between them. Once in a turn together, jobs stay together. A turn takes
+// j's (idle ones only when j is idle; a running job's scan is where it was
+// when it was queued), so that they read the capture once between them. Once in a turn together, jobs stay together. A turn takes
 // no more than its share of the capture's jobs (queued or running) per
 // worker, so that many jobs on one capture still keep every worker busy,
 // and at most maxGroup.
 func (q *filterJobs) companionsLocked(j *filterJob, now time.Time) []*filterJob {
 	idle := q.idleLocked(j, now)
 	with := func(k *filterJob) bool {
-		return k.c == j.c && abs(k.next-j.next) <= groupSpan && (idle || !q.idleLocked(k, now))
+		return k.c == j.c && abs(k.queued-j.queued) <= groupSpan && (idle || !q.idleLocked(k, now))
 	}
 	busy := 1 // j
 	for _, k := range q.jobs {
