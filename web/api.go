@@ -141,10 +141,10 @@ func (c *Capture) primaryLinkType() pcapio.LinkType {
 	return pcapio.LinkTypeEthernet
 }
 
-// job returns the running or finished filter job for expr on c, starting it
-// after validating expr. It writes the error and returns nil on a bad
-// expression.
-func (s *Server) job(w http.ResponseWriter, c *Capture, expr string) *filterJob {
+// job returns the filter job for expr on c, starting it after validating
+// expr, and counts it as asked for by r's client. It writes the error and
+// returns nil on a bad expression, or 503 when no new job fits.
+func (s *Server) job(w http.ResponseWriter, r *http.Request, c *Capture, expr string) *filterJob {
 	if j := c.filters.lookup(expr); j != nil {
 		return j
 	}
@@ -152,7 +152,13 @@ func (s *Server) job(w http.ResponseWriter, c *Capture, expr string) *filterJob 
 		filterError(w, err)
 		return nil
 	}
-	return c.filters.get(c, expr)
+	j, err := c.filters.get(expr, clientOf(r))
+	if err != nil {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return nil
+	}
+	return j
 }
 
 // handleRows returns the rows at display positions [start, start+count),
@@ -184,11 +190,11 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 			idx = append(idx, i)
 		}
 	} else {
-		j := s.job(w, c, expr)
+		j := s.job(w, r, c, expr)
 		if j == nil {
 			return
 		}
-		st := j.status()
+		st := c.filters.status(j)
 		resp.Filter, resp.Progress = expr, &st
 		lo := max(start-1, 0)
 		win, total := j.window(lo, start+count-lo)
@@ -268,13 +274,15 @@ func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"position": no - 1, "exact": true, "displayed": c.Packets()})
 		return
 	}
-	j := s.job(w, c, expr)
+	j := s.job(w, r, c, expr)
 	if j == nil {
 		return
 	}
 	pos, exact := j.position(no - 1)
 	if !exact {
 		// The next match may not have been found yet: wait for the job.
+		c.filters.hold(j)
+		defer c.filters.release(j)
 		select {
 		case <-j.done:
 		case <-r.Context().Done():
@@ -392,11 +400,11 @@ func (s *Server) handleStartFilter(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "empty filter: every packet is displayed without one")
 		return
 	}
-	j := s.job(w, c, expr)
+	j := s.job(w, r, c, expr)
 	if j == nil {
 		return
 	}
-	writeJSON(w, http.StatusAccepted, j.status())
+	writeJSON(w, http.StatusAccepted, c.filters.status(j))
 }
 
 // handleCancelFilter stops the filter job for ?filter= and forgets it.

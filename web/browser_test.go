@@ -301,3 +301,34 @@ func TestBrowser(t *testing.T) {
 	do1(t, ctx, chromedp.Navigate(viewURL))
 	waitJS(t, ctx, "view from the URL", `document.getElementById('status-count').textContent === 'Displayed 150 of 300' && document.getElementById('filter-input').value === 'tcp port 443' && document.querySelector('#list-rows .row.selected') !== null && document.querySelector('#list-rows .row.selected').dataset.no === "11" && document.querySelectorAll('#hex .hb[data-i]').length > 0`)
 }
+
+// TestBrowserFilterQueued: while the shown filter's job waits for a
+// worker, the status bar says it is queued and where (not a bar stuck at
+// 0 %), the page keeps asking for the job so it does not go idle, and the
+// rows come once it runs.
+func TestBrowserFilterQueued(t *testing.T) {
+	ctx := newBrowser(t)
+	s, ts := newTestServer(t, Config{})
+	c := openCapture(t, s, ts, 1000)
+	setWorkers(s.filters, 0)
+	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+c.id+"?filter=udp"))
+	waitJS(t, ctx, "queued filter", `!document.getElementById('filter-row').hidden &&
+		document.getElementById('filter-text').textContent === 'Queued, next in line' &&
+		!document.getElementById('filter-bar').hasAttribute('value') &&
+		document.getElementById('status-count').textContent === 'Displayed 0 of 1,000 (filter queued…)'`)
+	screenshot(t, ctx, "filter-queued")
+	lastUse := func() time.Time {
+		s.filters.mu.Lock()
+		defer s.filters.mu.Unlock()
+		return s.filters.jobs[jobKey{c, "udp"}].lastUse
+	}
+	before := lastUse()
+	evalJS[bool](t, ctx, `(window.pkttapKeepFilterMs = 100, true)`)
+	time.Sleep(time.Second)
+	if !lastUse().After(before) {
+		t.Error("the page did not ask for its queued filter")
+	}
+	setWorkers(s.filters, 1)
+	waitJS(t, ctx, "filtered rows", `document.getElementById('status-count').textContent === 'Displayed 100 of 1,000' &&
+		document.getElementById('filter-row').hidden && document.querySelector('#list-rows .row[data-pos="0"]').dataset.no === '8'`)
+}

@@ -20,8 +20,10 @@
 // The browser talks to the server through a JSON REST API (documented in the
 // repository's README) and one WebSocket that carries progress snapshots.
 // Filters are tcpdump expressions, compiled by package filter and run over
-// the spool in the userspace VM of package filter/vm; downloads stream the
-// chosen packets from disk through package pcapio.
+// the spool in the userspace VM of package filter/vm by filter jobs, which
+// take turns on a worker per CPU and keep their matches within a memory
+// budget (see filterJobs); downloads stream the chosen packets from disk
+// through package pcapio.
 //
 // Security: the server binds loopback by default; on any other address every
 // request must carry a token (query parameter once, then a cookie); WebSocket

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/pkttap/pkttap/pcapio"
@@ -32,23 +31,25 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	expr := normalizeFilter(r.URL.Query().Get("filter"))
 	var j *filterJob
 	if expr != "" {
-		if j = s.job(w, c, expr); j == nil {
+		if j = s.job(w, r, c, expr); j == nil {
 			return
 		}
+		c.filters.hold(j)
+		defer c.filters.release(j)
 	}
-	var matches []uint32
 	total, ok := s.downloadSet(r, c, j)
 	if !ok {
 		return
 	}
+	n, index := total, func(k int) int { return k }
 	if j != nil {
 		m, err := j.snapshot()
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "filter failed: "+err.Error())
 			return
 		}
-		n, _ := slices.BinarySearch(m, uint32(total))
-		matches = m[:n]
+		n, _ = m.Rank(uint32(total))
+		index = matchIndexer(m)
 	}
 	lts := c.linkTypeList()
 	if len(lts) == 0 {
@@ -96,16 +97,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "create writer: "+err.Error())
 		return
 	}
-	n := total
-	if j != nil {
-		n = len(matches)
-	}
-	if err := s.streamPackets(r, c, pw, n, func(k int) int {
-		if j != nil {
-			return int(matches[k])
-		}
-		return k
-	}, ifaces); err != nil {
+	if err := s.streamPackets(r, c, pw, n, index, ifaces); err != nil {
 		s.log.Warn("download aborted", "id", c.id, "err", err)
 		panic(http.ErrAbortHandler) // the client must see a broken download, not a short file
 	}

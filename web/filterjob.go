@@ -5,18 +5,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/filter/vm"
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/web/internal/matchset"
 )
-
-// maxFilterJobs is how many filter results a capture keeps; the oldest
-// finished ones are dropped first.
-const maxFilterJobs = 8
 
 // scanBatch is how many index records a filter job reads at once.
 const scanBatch = 4096
@@ -27,29 +25,67 @@ type FilterStatus struct {
 	Scanned int    `json:"scanned"`
 	Matched int    `json:"matched"`
 	Done    bool   `json:"done"`
-	Error   string `json:"error,omitempty"`
+	// Queued: the job has packets to scan and waits for its turn on a
+	// worker; Position is then its place in the queue of turns, 1 for the
+	// next.
+	Queued   bool   `json:"queued"`
+	Position int    `json:"position,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
+// errJobCancelled is the error of a job stopped before it was done: its
+// capture was closed, a client cancelled it, or it was evicted.
+var errJobCancelled = errors.New("cancelled")
+
+// jobState is where a filter job is in its life (see filterJobs).
+type jobState int
+
+const (
+	jobQueued  jobState = iota // waiting for a turn on a worker
+	jobRunning                 // a worker is scanning for it
+	jobWaiting                 // it has scanned every packet there is; waits for more
+	jobEnded                   // finished, failed or cancelled; done is closed
+)
+
 // filterJob runs one compiled filter over a capture's spool and keeps the
-// 0-based indices of the matching packets. It follows the index while the
-// capture is still being indexed.
+// 0-based indices of the matching packets. It scans in turns given by its
+// server's filterJobs, and follows the index while the capture grows.
 type filterJob struct {
 	expr   string
+	c      *Capture
+	client string // who asked for it first (see clientOf)
+	seq    uint64 // creation order
+	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   chan struct{} // closed when the job is done
+
+	// Guarded by the filterJobs' mu.
+	state   jobState
+	lastUse time.Time // when a client last asked for it
+	holds   int       // requests waiting on it now
+	queued  int       // next when it was last queued
+
+	// The scan's position, used only by the worker running the job's turn.
+	next   int // index of the next packet to scan
+	vms    map[pcapio.LinkType]*vm.VM
+	lastLT pcapio.LinkType // the link type of the last vm call, and its VM
+	lastVM *vm.VM
+	order  binary.ByteOrder
 
 	mu      sync.Mutex
-	matches []uint32
+	matches matchset.Set
+	progs   int // bytes of the compiled programs
 	scanned int
 	err     error
 	fin     bool
 }
 
-// status returns the job's progress.
+// status returns the job's progress, its place in the queue aside (see
+// filterCache.status).
 func (j *filterJob) status() FilterStatus {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	st := FilterStatus{Filter: j.expr, Scanned: j.scanned, Matched: len(j.matches), Done: j.fin}
+	st := FilterStatus{Filter: j.expr, Scanned: j.scanned, Matched: j.matches.Len(), Done: j.fin}
 	if j.err != nil {
 		st.Error = j.err.Error()
 	}
@@ -61,11 +97,7 @@ func (j *filterJob) status() FilterStatus {
 func (j *filterJob) window(start, n int) ([]uint32, int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	total := len(j.matches)
-	if start < 0 || start >= total || n <= 0 {
-		return nil, total
-	}
-	return slices.Clone(j.matches[start:min(start+n, total)]), total
+	return j.matches.Window(nil, start, n), j.matches.Len()
 }
 
 // position returns the display position of packet index i, or the position
@@ -73,15 +105,35 @@ func (j *filterJob) window(start, n int) ([]uint32, int) {
 func (j *filterJob) position(i int) (int, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return slices.BinarySearch(j.matches, uint32(i))
+	return j.matches.Rank(uint32(i))
 }
 
-// snapshot returns the matches so far (shared, read-only: the job only
-// appends) and the job's error.
-func (j *filterJob) snapshot() ([]uint32, error) {
+// snapshot returns a copy of the matches so far, which the job's later
+// progress does not change, and the job's error.
+func (j *filterJob) snapshot() (*matchset.Set, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.matches[:len(j.matches):len(j.matches)], j.err
+	return j.matches.Clone(), j.err
+}
+
+// bytes returns the memory the job's results and programs hold.
+func (j *filterJob) bytes() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.matches.Bytes() + j.progs
+}
+
+// matchIndexer returns a function giving the k-th member of m, for k
+// mostly ascending, reading m a window at a time.
+func matchIndexer(m *matchset.Set) func(k int) int {
+	var buf []uint32
+	lo := 0
+	return func(k int) int {
+		if k < lo || k >= lo+len(buf) {
+			lo, buf = k, m.Window(buf[:0], k, scanBatch)
+		}
+		return int(buf[k-lo])
+	}
 }
 
 // fileOptions are the options a filter on a capture file of link type lt
@@ -105,173 +157,184 @@ func compileFor(expr string, lt pcapio.LinkType, order binary.ByteOrder) (*vm.VM
 	return m, prog, nil
 }
 
-// run scans the capture. Packets of a link type the expression does not
-// compile for never match (libpcap's "expression rejects all packets").
-func (j *filterJob) run(ctx context.Context, c *Capture) {
-	defer close(j.done)
-	err := j.scan(ctx, c)
-	j.mu.Lock()
-	j.fin = true
-	if err != nil {
-		j.err = err
-	}
-	j.mu.Unlock()
-	c.notify()
+// vmBytesPerInsn is what one instruction of a compiled program is counted
+// as in a job's memory (the VM's translated form and the raw program).
+const vmBytesPerInsn = 64
+
+// turnEnd says why a turn of a filter job ended.
+type turnEnd int
+
+const (
+	turnMore     turnEnd = iota // its time was up, with packets left to scan
+	turnCaughtUp                // it scanned every packet there is; the capture may grow
+	turnFinished                // it scanned every packet of a capture that no longer grows
+)
+
+// scanner is a worker's reusable buffers.
+type scanner struct {
+	recs  []record
+	spool []byte
+	found [][]uint32 // per job of the turn
 }
 
-func (j *filterJob) scan(ctx context.Context, c *Capture) error {
-	vms := map[pcapio.LinkType]*vm.VM{}
-	var order binary.ByteOrder
-	sr := newSpoolReader(c.spool)
-	recs := make([]record, scanBatch)
-	var found []uint32
-	i := 0
-	for {
-		changed := c.waitChange()
-		indexing := c.indexing()
-		total := c.Packets()
-		for i < total {
-			if ctx.Err() != nil {
-				return errors.New("cancelled")
+func newScanner() *scanner {
+	return &scanner{recs: make([]record, scanBatch), spool: make([]byte, spoolWindow)}
+}
+
+// vm returns the job's program for link type lt, compiling it the first
+// time; nil when the expression does not compile for lt.
+func (j *filterJob) vm(lt pcapio.LinkType) *vm.VM {
+	if lt == j.lastLT && j.vms != nil {
+		return j.lastVM
+	}
+	m, ok := j.vms[lt]
+	if ok {
+		j.lastLT, j.lastVM = lt, m
+		return m
+	}
+	if j.vms == nil {
+		j.vms = map[pcapio.LinkType]*vm.VM{}
+	}
+	if j.order == nil {
+		j.order = j.c.byteOrder() // read with the header, before any record
+	}
+	m, prog, _ := compileFor(j.expr, lt, j.order)
+	j.vms[lt] = m
+	j.lastLT, j.lastVM = lt, m
+	if prog != nil {
+		j.mu.Lock()
+		j.progs += len(prog.Raw) * vmBytesPerInsn
+		j.mu.Unlock()
+	}
+	return m
+}
+
+// scanTurn runs a turn of jobs, all on one capture: it scans packets from
+// where the job furthest behind stopped until every packet there is has
+// been scanned or until the time is up, reading each packet once for all
+// the jobs that have not scanned it yet, and adds the packets each job
+// scanned to scanned. With turnCaughtUp, changed is closed when the
+// capture has changed since. A job cancelled meanwhile is left out (its
+// context says so). Packets of a link type the expression does not compile
+// for never match (libpcap's "expression rejects all packets").
+func scanTurn(jobs []*filterJob, sc *scanner, until time.Time, scanned *atomic.Int64) (end turnEnd, changed <-chan struct{}, err error) {
+	c := jobs[0].c
+	changed = c.waitChange()
+	indexing := c.indexing()
+	total := c.Packets()
+	c.mu.Lock()
+	sr := &spoolReader{f: c.spool, buf: sc.spool}
+	c.mu.Unlock()
+	for len(sc.found) < len(jobs) {
+		sc.found = append(sc.found, nil)
+	}
+	i := total
+	for _, j := range jobs {
+		i = min(i, j.next)
+	}
+	act := make([]bool, len(jobs)) // not cancelled
+	for i < total {
+		live := 0
+		for g, j := range jobs {
+			act[g] = j.ctx.Err() == nil
+			if act[g] {
+				live++
 			}
-			n := min(scanBatch, total-i)
-			if err := readRecords(c.index, i, recs[:n]); err != nil {
-				return err
-			}
-			found = found[:0]
-			for k := range recs[:n] {
-				rec := &recs[k]
-				m, ok := vms[rec.LinkType]
-				if !ok {
-					if order == nil {
-						order = c.byteOrder() // read with the header, before any record
-					}
-					m, _, _ = compileFor(j.expr, rec.LinkType, order)
-					vms[rec.LinkType] = m
+		}
+		if live == 0 {
+			return 0, nil, errJobCancelled
+		}
+		n := min(scanBatch, total-i)
+		recs := sc.recs[:n]
+		if err := readRecords(c.index, i, recs); err != nil {
+			return 0, nil, err
+		}
+		for g := range jobs {
+			sc.found[g] = sc.found[g][:0]
+		}
+		for k := range recs {
+			rec := &recs[k]
+			var data []byte
+			for g, j := range jobs {
+				if !act[g] || i+k < j.next {
+					continue // cancelled, or it has scanned this packet
 				}
+				m := j.vm(rec.LinkType)
 				if m == nil {
 					continue
 				}
-				data, err := sr.read(rec.DataOff, int(rec.CapLen))
-				if err != nil {
-					return err
+				if data == nil {
+					if data, err = sr.read(rec.DataOff, int(rec.CapLen)); err != nil {
+						return 0, nil, err
+					}
 				}
 				if m.Run(data, int(rec.WireLen)) != 0 {
-					found = append(found, uint32(i+k))
+					sc.found[g] = append(sc.found[g], uint32(i+k))
 				}
 			}
-			i += n
+		}
+		i += n
+		for g, j := range jobs {
+			if j.next >= i {
+				continue
+			}
 			j.mu.Lock()
-			j.matches = append(j.matches, found...)
+			for _, v := range sc.found[g] {
+				j.matches.Add(v)
+			}
 			j.scanned = i
 			j.mu.Unlock()
-			c.notify()
+			scanned.Add(int64(i - j.next))
+			j.next = i
 		}
-		if !indexing {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return errors.New("cancelled")
+		c.notify()
+		if i < total && time.Now().After(until) {
+			return turnMore, nil, nil
 		}
 	}
+	if indexing {
+		return turnCaughtUp, changed, nil
+	}
+	return turnFinished, nil, nil
 }
 
-// filterCache holds a capture's filter jobs by expression.
+// filterCache is a capture's view of its server's filter jobs.
 type filterCache struct {
-	mu    sync.Mutex
-	jobs  map[string]*filterJob
-	order []string // oldest first
-}
-
-func newFilterCache() *filterCache {
-	return &filterCache{jobs: map[string]*filterJob{}}
+	q *filterJobs
+	c *Capture
 }
 
 // normalizeFilter trims an expression; "" means no filter.
 func normalizeFilter(expr string) string { return strings.TrimSpace(expr) }
 
-// get returns the job for expr on c (whose cache fc is), starting it when
-// it is new; the job ends when c is closed. The expression must already
-// have been validated.
-func (fc *filterCache) get(c *Capture, expr string) *filterJob {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	if j, ok := fc.jobs[expr]; ok {
-		j.mu.Lock()
-		failed := j.err != nil
-		j.mu.Unlock()
-		if !failed {
-			return j
-		}
-		fc.dropLocked(expr)
-	}
-	for len(fc.order) >= maxFilterJobs {
-		fc.dropLocked(fc.order[0])
-	}
-	jctx, cancel := context.WithCancel(c.ctx)
-	j := &filterJob{expr: expr, cancel: cancel, done: make(chan struct{})}
-	fc.jobs[expr] = j
-	fc.order = append(fc.order, expr)
-	go j.run(jctx, c)
-	return j
+// lookup returns the job for expr, if any, and counts it as asked for.
+func (fc *filterCache) lookup(expr string) *filterJob { return fc.q.lookup(fc.c, expr) }
+
+// get returns the job for expr, starting it when it is new (in client's
+// queue), and counts it as asked for. The expression must already have been validated.
+// It fails with errFilterMemory when the jobs' memory budget has no room
+// for a new job.
+func (fc *filterCache) get(expr, client string) (*filterJob, error) {
+	return fc.q.get(fc.c, expr, client)
 }
 
-// lookup returns the job for expr, if any.
-func (fc *filterCache) lookup(expr string) *filterJob {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	return fc.jobs[expr]
+// hold counts j as asked for until release: a request waits on it.
+func (fc *filterCache) hold(j *filterJob) { fc.q.hold(j, 1) }
+
+// release ends a hold.
+func (fc *filterCache) release(j *filterJob) { fc.q.hold(j, -1) }
+
+// status returns j's progress and its place in the queue.
+func (fc *filterCache) status(j *filterJob) FilterStatus {
+	return fc.q.status(j)
 }
 
 // cancel stops and forgets the job for expr. It reports whether there was
 // one.
-func (fc *filterCache) cancel(expr string) bool {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	if _, ok := fc.jobs[expr]; !ok {
-		return false
-	}
-	fc.dropLocked(expr)
-	return true
-}
+func (fc *filterCache) cancel(expr string) bool { return fc.q.cancel(fc.c, expr) }
 
-func (fc *filterCache) dropLocked(expr string) {
-	if j, ok := fc.jobs[expr]; ok {
-		j.cancel()
-		delete(fc.jobs, expr)
-	}
-	fc.order = slices.DeleteFunc(fc.order, func(e string) bool { return e == expr })
-}
+// cancelAll stops every job of the capture and waits for them to end.
+func (fc *filterCache) cancelAll() { fc.q.cancelAll(fc.c) }
 
-// cancelAll stops every job and waits for them to end.
-func (fc *filterCache) cancelAll() {
-	fc.mu.Lock()
-	jobs := make([]*filterJob, 0, len(fc.jobs))
-	for _, j := range fc.jobs {
-		j.cancel()
-		jobs = append(jobs, j)
-	}
-	fc.jobs = map[string]*filterJob{}
-	fc.order = nil
-	fc.mu.Unlock()
-	for _, j := range jobs {
-		<-j.done
-	}
-}
-
-// statuses returns the progress of every job, oldest first.
-func (fc *filterCache) statuses() []FilterStatus {
-	fc.mu.Lock()
-	jobs := make([]*filterJob, 0, len(fc.order))
-	for _, e := range fc.order {
-		jobs = append(jobs, fc.jobs[e])
-	}
-	fc.mu.Unlock()
-	out := make([]FilterStatus, 0, len(jobs))
-	for _, j := range jobs {
-		out = append(out, j.status())
-	}
-	return out
-}
+// statuses returns the progress of every job of the capture, oldest first.
+func (fc *filterCache) statuses() []FilterStatus { return fc.q.statuses(fc.c) }

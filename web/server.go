@@ -64,6 +64,7 @@ type Server struct {
 	handler http.Handler
 	uploads chan struct{} // upload slots
 	indexes chan struct{} // index pass slots
+	filters *filterJobs   // every capture's filter jobs
 
 	mu       sync.Mutex
 	captures map[string]*Capture
@@ -102,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 		live:     cfg.Live,
 		uploads:  make(chan struct{}, maxConcurrentUploads),
 		indexes:  make(chan struct{}, maxConcurrentIndexes),
+		filters:  newFilterJobs(),
 		captures: map[string]*Capture{},
 		changed:  make(chan struct{}),
 	}

@@ -136,7 +136,7 @@ func (s *Server) OpenFile(path string) (*Capture, error) {
 // down. The caller has set the capture's own fields and starts its run.
 func (s *Server) register(c *Capture) error {
 	c.changed = make(chan struct{})
-	c.filters = newFilterCache()
+	c.filters = s.filters.forCapture(c)
 	c.notify = s.notify
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.done = make(chan struct{})

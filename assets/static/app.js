@@ -199,6 +199,22 @@
     writeURL();
   }
 
+  // The server lets a filter job nobody asks about fall behind others
+  // (README: filter jobs): while the shown filter is still running, ask
+  // about it every KEEP_FILTER_MS (window.pkttapKeepFilterMs in tests) even
+  // when no rows are missing.
+  const KEEP_FILTER_MS = 5000;
+  let keptAt = 0;
+  function keepFilter() {
+    const c = S.cur;
+    const f = c && S.filter && (c.filters || []).find((x) => x.filter === S.filter);
+    if (!filterBusy(c, f) || Date.now() - keptAt < (window.pkttapKeepFilterMs || KEEP_FILTER_MS)) return;
+    keptAt = Date.now();
+    api('/api/captures/' + c.id + '/filter', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ filter: S.filter }),
+    }).catch(() => { /* the next snapshot tells */ });
+  }
+
   // ---------- WebSocket ----------
   let wsDelay = 500;
   function connectWS() {
@@ -251,8 +267,18 @@
     $('filter-row').hidden = !filtering;
     if (filtering) {
       const pct = c.packets ? (100 * f.scanned) / c.packets : 0;
-      $('filter-bar').value = pct;
-      $('filter-text').textContent = pct.toFixed(0) + ' % · ' + fmtCount(f.matched) + ' matches';
+      let t = pct.toFixed(0) + ' % · ' + fmtCount(f.matched) + ' matches';
+      // A queued job waits for a worker (others' filters run first):
+      // say so rather than show a bar stuck at 0 %.
+      const line = f.position === 1 ? 'next in line' : 'number ' + f.position + ' in line';
+      if (f.queued && !f.scanned) {
+        $('filter-bar').removeAttribute('value'); // indeterminate
+        t = 'Queued, ' + line;
+      } else {
+        $('filter-bar').value = pct;
+        if (f.queued) t += ' · waiting its turn, ' + line;
+      }
+      $('filter-text').textContent = t;
       any = true;
     }
     $('progress').hidden = !any;
@@ -273,7 +299,7 @@
     if (c.state === 'indexing') t += ' (indexing…)';
     if (c.state === 'capturing') t += ' (capturing…)';
     const f = S.filter && (c.filters || []).find((x) => x.filter === S.filter);
-    if (filterBusy(c, f)) t += ' (filtering…)';
+    if (filterBusy(c, f)) t += f.queued && !f.scanned ? ' (filter queued…)' : ' (filtering…)';
     $('status-count').textContent = t;
     $('status-sel').textContent = S.selNo ? 'Packet ' + fmtCount(S.selNo) + ' selected' : '';
   }
@@ -1162,6 +1188,7 @@
     initLive();
     renderList();
     connectWS();
+    setInterval(keepFilter, 250);
     const u = readURL();
     let caps = [];
     try { caps = await api('/api/captures'); } catch (e) { showError(e.message); }
