@@ -43,7 +43,7 @@ func loopbackHost(host string) bool {
 }
 
 // requireToken rejects with 401 every request that carries neither the
-// token (as ?token=, an Authorization: Bearer header, or the cookie). A
+// token (as ?token=, an Authorization header of the Bearer scheme, in any case, or the cookie). A
 // request with a valid ?token= gets the cookie, and a page load is
 // redirected to the same URL without the token so it does not stay in the
 // address bar or the history.
@@ -71,7 +71,7 @@ func requireToken(token string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if b, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); found && ok(b) {
+		if b, found := bearerToken(r.Header.Get("Authorization")); found && ok(b) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -94,4 +94,16 @@ func loopbackHostOnly(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bearerToken returns the token of an Authorization header of the Bearer
+// scheme, whose name is matched without regard to case (RFC 9110, section
+// 11.1), followed by one or more spaces.
+func bearerToken(h string) (string, bool) {
+	scheme, tok, found := strings.Cut(h, " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimLeft(tok, " ")
+	return tok, tok != ""
 }

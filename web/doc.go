@@ -26,6 +26,8 @@
 // Security: the server binds loopback by default; on any other address every
 // request must carry a token (query parameter once, then a cookie); WebSocket
 // origins are checked; state-changing requests are protected against CSRF by
-// [net/http.CrossOriginProtection]; uploads are streamed to disk under a size
-// limit; no request ever names a path on the server's disk.
+// [net/http.CrossOriginProtection], and every API request a browser marks as
+// coming from another site (Sec-Fetch-Site) is refused, reads included;
+// uploads are streamed to disk under a size limit; no request ever names a
+// path on the server's disk.
 package web

@@ -170,7 +170,17 @@ func TestCSRF(t *testing.T) {
 		{"live start foreign origin", "POST", "/api/live", []string{"Origin", "http://evil.example"}, http.StatusForbidden},
 		{"live stop cross-site", "POST", "/api/captures/" + info.ID + "/stop", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
 		{"sample same-origin", "POST", "/api/captures/sample", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusCreated},
-		{"read cross-site is allowed", "GET", "/api/captures", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusOK},
+		// An <img> or a link on another site sends a GET with these
+		// headers: it must not start a compile, a filter job or a download.
+		{"compile from an img cross-site", "GET", "/api/filter?expr=tcp", []string{"Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "no-cors", "Sec-Fetch-Dest", "image"}, http.StatusForbidden},
+		{"rows with a filter cross-site", "GET", "/api/captures/" + info.ID + "/rows?filter=udp", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"download cross-site", "GET", "/api/captures/" + info.ID + "/download", []string{"Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate"}, http.StatusForbidden},
+		{"list cross-site", "GET", "/api/captures", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"list same-site", "GET", "/api/captures", []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
+		{"list same-origin", "GET", "/api/captures", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusOK},
+		{"list typed in the address bar", "GET", "/api/captures", []string{"Sec-Fetch-Site", "none"}, http.StatusOK},
+		{"list from a script", "GET", "/api/captures", nil, http.StatusOK},
+		{"page from a link on another site", "GET", "/", []string{"Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate"}, http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,7 +188,13 @@ func TestCSRF(t *testing.T) {
 			if res.StatusCode != tt.status {
 				t.Errorf("status %d, want %d", res.StatusCode, tt.status)
 			}
+			if res.StatusCode == http.StatusForbidden {
+				checkJSONError(t, res)
+			}
 		})
+	}
+	if st := waitFilterStatuses(t, ts, info.ID); len(st) != 0 {
+		t.Errorf("a refused cross-site request started filter jobs: %+v", st)
 	}
 	if res := do(t, "GET", ts.URL+"/api/captures/"+info.ID, nil, nil); res.StatusCode != http.StatusOK {
 		t.Errorf("capture gone after refused cross-site delete: %d", res.StatusCode)
@@ -225,4 +241,52 @@ func TestPageAndAssets(t *testing.T) {
 		}
 	}
 	_ = httptest.NewRecorder
+}
+
+// checkJSONError checks that res is an error as the README documents it:
+// a JSON body {"error": "..."} with a message.
+func checkJSONError(t *testing.T, res *http.Response) {
+	t.Helper()
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("status %d: Content-Type %q, want JSON", res.StatusCode, ct)
+	}
+	var e apiError
+	if err := json.NewDecoder(res.Body).Decode(&e); err != nil || e.Error == "" {
+		t.Errorf("status %d: body is not {\"error\": ...}: %v", res.StatusCode, err)
+	}
+}
+
+// waitFilterStatuses returns the filter jobs a capture has.
+func waitFilterStatuses(t *testing.T, ts *httptest.Server, id string) []FilterStatus {
+	t.Helper()
+	var info CaptureInfo
+	do(t, "GET", ts.URL+"/api/captures/"+id, nil, &info)
+	return info.Filters
+}
+
+// TestBearerSchemeCaseInsensitive checks that the Authorization scheme is
+// matched without regard to case (RFC 9110 section 11.1), with one or more
+// spaces before the token.
+func TestBearerSchemeCaseInsensitive(t *testing.T) {
+	s, ts := newTestServer(t, Config{Addr: ":8080"})
+	tok := s.Token()
+	for auth, want := range map[string]int{
+		"Bearer " + tok:       http.StatusOK,
+		"bearer " + tok:       http.StatusOK,
+		"BEARER " + tok:       http.StatusOK,
+		"bEaReR  " + tok:      http.StatusOK,
+		"Basic " + tok:        http.StatusUnauthorized,
+		"Bearer" + tok:        http.StatusUnauthorized,
+		"bearer " + tok + "x": http.StatusUnauthorized,
+		"bearer":              http.StatusUnauthorized,
+		tok:                   http.StatusUnauthorized,
+	} {
+		res := do(t, "GET", ts.URL+"/api/captures", nil, nil, "Authorization", auth)
+		if res.StatusCode != want {
+			t.Errorf("Authorization %q: status %d, want %d", auth, res.StatusCode, want)
+		}
+		if res.StatusCode != http.StatusOK {
+			checkJSONError(t, res)
+		}
+	}
 }

@@ -146,6 +146,7 @@ func (s *Server) routes() http.Handler {
 	r.Handle("/assets/*", http.StripPrefix("/assets/", assets.Handler()))
 
 	r.Route("/api", func(r chi.Router) {
+		r.Use(sameOriginAPI)
 		r.Get("/ws", s.handleWS)
 		r.Get("/filter", s.handleCompile)
 		r.Get("/captures", s.handleList)
@@ -172,13 +173,35 @@ func (s *Server) routes() http.Handler {
 		})
 	})
 
-	var h http.Handler = http.NewCrossOriginProtection().Handler(r)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusForbidden, "cross-origin request refused: "+r.Method+" "+r.URL.Path+" only answers pkttap-web's own page and clients that are not browsers (curl, scripts)")
+	}))
+	var h http.Handler = cop.Handler(r)
 	if s.cfg.Token != "" {
 		h = requireToken(s.cfg.Token, h)
 	} else {
 		h = loopbackHostOnly(h)
 	}
 	return securityHeaders(h)
+}
+
+// sameOriginAPI refuses every API request, reads included, that a browser
+// marks as sent by a page of another site or origin (Sec-Fetch-Site
+// cross-site or same-site): an <img> or a link on any web page could
+// otherwise make a loopback server compile filters, run filter jobs or
+// stream downloads. The UI's own requests are same-origin; a URL typed in
+// the address bar is "none"; clients that are not browsers send no such
+// header.
+func sameOriginAPI(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch site := r.Header.Get("Sec-Fetch-Site"); site {
+		case "cross-site", "same-site":
+			writeError(w, http.StatusForbidden, "request from another site refused (Sec-Fetch-Site: "+site+"): the API only answers pkttap-web's own page and clients that are not browsers (curl, scripts)")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // securityHeaders sets headers that keep the UI from being framed or
