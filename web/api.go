@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -173,7 +174,10 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	count = min(count, maxRows)
+	if count > maxRows {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("parameter count must be at most %d, not %d: ask for more rows in several requests", maxRows, count))
+		return
+	}
 	resp := RowsResponse{Start: start, Indexing: c.indexing(), Rows: []Row{}}
 	resp.Total = c.Packets()
 	expr := normalizeFilter(r.URL.Query().Get("filter"))
