@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 // multipartSlack is what a multipart upload may carry beyond the file itself
@@ -92,7 +95,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 // receive streams one upload to a new capture's folder and starts indexing
 // it.
 func (s *Server) receive(w http.ResponseWriter, name string, src io.Reader, limit int64) {
-	br := bufio.NewReaderSize(&limitReader{r: src, max: limit}, 32<<10)
+	br := bufio.NewReaderSize(&limitReader{r: src, max: limit}, headerPeek)
 	magic, err := br.Peek(4)
 	if err != nil && len(magic) < 2 {
 		if errors.Is(err, io.EOF) {
@@ -109,6 +112,15 @@ func (s *Server) receive(w http.ResponseWriter, name string, src io.Reader, limi
 	}
 	if !known {
 		writeError(w, http.StatusUnsupportedMediaType, name+": "+errNotCapture.Error())
+		return
+	}
+	if err := checkHeader(br); err != nil {
+		var fe *pcapio.FormatError
+		if errors.As(err, &fe) || errors.Is(err, errBadGzip) {
+			writeError(w, http.StatusUnsupportedMediaType, name+": not a valid capture file: "+err.Error())
+		} else {
+			s.uploadError(w, err)
+		}
 		return
 	}
 	id, dir, err := s.newCaptureDir()
@@ -129,6 +141,46 @@ func (s *Server) receive(w http.ResponseWriter, name string, src io.Reader, limi
 	}
 	os.RemoveAll(dir)
 	s.uploadError(w, err)
+}
+
+// headerPeek is how many bytes of an upload are looked at, before it is
+// accepted, to check its file header.
+const headerPeek = 64 << 10
+
+// errBadGzip marks an upload whose gzip stream is damaged at its start.
+var errBadGzip = errors.New("bad gzip stream")
+
+// checkHeader checks the capture file header at the start of an upload
+// (decompressed first when it is gzip) without consuming it: the pcap file
+// header, or pcapng's Section Header Block and the Interface Description
+// Blocks after it. A fault is a *pcapio.FormatError, or errBadGzip. A
+// header that goes on past the first headerPeek bytes is accepted as far
+// as it is seen (the index pass judges the rest); other errors are the
+// upload's own (the size limit, a stalled client).
+func checkHeader(br *bufio.Reader) error {
+	head, err := br.Peek(headerPeek)
+	whole := errors.Is(err, io.EOF) // head is the whole upload
+	if err != nil && !whole {
+		return err
+	}
+	var src io.Reader = bytes.NewReader(head)
+	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errBadGzip, err)
+		}
+		src = zr
+	}
+	_, err = pcapio.NewReader(src)
+	if err == nil || !whole && errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil
+	}
+	var fe *pcapio.FormatError
+	if !errors.As(err, &fe) {
+		// The gzip stream failed under the reader.
+		return fmt.Errorf("%w: %w", errBadGzip, err)
+	}
+	return err
 }
 
 // writeFile copies r into a new file at path.
