@@ -290,3 +290,39 @@ func TestBearerSchemeCaseInsensitive(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenStrength checks that New refuses an access token of less than
+// 128 bits, judged by its length and the characters it draws from, and
+// takes a generated one.
+func TestTokenStrength(t *testing.T) {
+	tests := []struct {
+		token string
+		ok    bool
+	}{
+		{"a", false},
+		{"secret", false},
+		{"0123456789abcdef0123456789abcde", false}, // 31 hex digits: 124 bits
+		{"0123456789abcdef0123456789abcdef", true}, // 32 hex digits: 128 bits
+		{"00000000000000000000000000000000000000000000", false},
+		{"abababababababababababababababababababab", false}, // two characters repeated
+		{"12345678901234567890123456789012345678", false},   // 38 decimal digits: 126 bits
+		{"123456789012345678901234567890123456789", true},   // 39: 129.6 bits
+		{"Zm9vYmFyYmF6cXV4cXV1eA", true},                    // 22 letters and digits: 131 bits
+		{"Zm9vYmFyYmF6cXV4cXV1", false},                     // 20: 119 bits
+		{"0123456789abcdef 0123456789abcdef", false},        // a space
+		{"0123456789abcdef\n0123456789abcdef", false},       // a control character
+		{NewToken(), true},
+	}
+	for _, tt := range tests {
+		_, err := New(Config{Addr: "127.0.0.1:0", Token: tt.token, DataDir: t.TempDir()})
+		if (err == nil) != tt.ok {
+			t.Errorf("token %q: error %v, want ok %v", tt.token, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "token") {
+			t.Errorf("token %q: error %q does not name the token", tt.token, err)
+		}
+	}
+	if err := CheckToken("a"); err == nil || !strings.Contains(err.Error(), "128 bits") {
+		t.Errorf("CheckToken(a) = %v, want an error naming 128 bits", err)
+	}
+}

@@ -36,7 +36,8 @@ type Config struct {
 	Addr string
 	// Token is the access token. Empty with a non-loopback Addr means New
 	// generates one (see Server.Token); empty with a loopback Addr means no
-	// token is required.
+	// token is required. A token given must pass CheckToken (at least
+	// MinTokenBits strong).
 	Token string
 	// MaxUpload is the size limit of one capture in bytes (after gzip
 	// decompression too); 0 means DefaultMaxUpload.
@@ -88,6 +89,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Token == "" && !IsLoopback(cfg.Addr) {
 		cfg.Token = NewToken()
+	}
+	if cfg.Token != "" {
+		if err := CheckToken(cfg.Token); err != nil {
+			return nil, err
+		}
 	}
 	st, err := os.Stat(cfg.DataDir)
 	if err != nil {
