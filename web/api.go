@@ -143,13 +143,20 @@ func (c *Capture) primaryLinkType() pcapio.LinkType {
 }
 
 // job returns the running or finished filter job for expr on c, starting it
-// after validating expr. It writes the error and returns nil on a bad
-// expression.
-func (s *Server) job(w http.ResponseWriter, c *Capture, expr string) *filterJob {
+// after validating expr (in one of the server's compile slots). It writes
+// the error and returns nil on a bad expression, or when no compile slot
+// frees up in time.
+func (s *Server) job(w http.ResponseWriter, r *http.Request, c *Capture, expr string) *filterJob {
 	if j := c.filters.lookup(expr); j != nil {
 		return j
 	}
-	if _, _, err := compileFor(expr, c.primaryLinkType(), c.byteOrder()); err != nil {
+	release, ok := s.enterCompile(w, r)
+	if !ok {
+		return nil
+	}
+	_, _, err := compileFor(expr, c.primaryLinkType(), c.byteOrder())
+	release()
+	if err != nil {
 		filterError(w, err)
 		return nil
 	}
@@ -188,7 +195,7 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 			idx = append(idx, i)
 		}
 	} else {
-		j := s.job(w, c, expr)
+		j := s.job(w, r, c, expr)
 		if j == nil {
 			return
 		}
@@ -272,7 +279,7 @@ func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"position": no - 1, "exact": true, "displayed": c.Packets()})
 		return
 	}
-	j := s.job(w, c, expr)
+	j := s.job(w, r, c, expr)
 	if j == nil {
 		return
 	}
@@ -367,7 +374,12 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 		opts = s.liveCompileOptions(name)
 	}
 	expr := q.Get("expr")
+	release, ok := s.enterCompile(w, r)
+	if !ok {
+		return
+	}
 	prog, err := filter.Compile(expr, opts)
+	release()
 	if err != nil {
 		filterError(w, err)
 		return
@@ -396,7 +408,7 @@ func (s *Server) handleStartFilter(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "empty filter: every packet is displayed without one")
 		return
 	}
-	j := s.job(w, c, expr)
+	j := s.job(w, r, c, expr)
 	if j == nil {
 		return
 	}

@@ -57,10 +57,11 @@ type Capture struct {
 	filters   *filterCache
 	live      *liveState // nil for a file
 
-	notify func()          // tells the server's hub that something changed
-	ctx    context.Context // ends when the capture is closed
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the index pass has ended
+	notify   func()          // tells the server's hub that something changed
+	compiles semaphore       // the server's compile slots
+	ctx      context.Context // ends when the capture is closed
+	cancel   context.CancelFunc
+	done     chan struct{} // closed when the index pass has ended
 }
 
 // CaptureInfo is a capture as the API lists it.

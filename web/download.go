@@ -32,7 +32,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	expr := normalizeFilter(r.URL.Query().Get("filter"))
 	var j *filterJob
 	if expr != "" {
-		if j = s.job(w, c, expr); j == nil {
+		if j = s.job(w, r, c, expr); j == nil {
 			return
 		}
 	}

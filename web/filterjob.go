@@ -146,7 +146,7 @@ func (j *filterJob) scan(ctx context.Context, c *Capture) error {
 					if order == nil {
 						order = c.byteOrder() // read with the header, before any record
 					}
-					m, _, _ = compileFor(j.expr, rec.LinkType, order)
+					m, _, _ = c.compileWaiting(ctx, j.expr, rec.LinkType, order)
 					vms[rec.LinkType] = m
 				}
 				if m == nil {

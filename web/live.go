@@ -610,6 +610,14 @@ func (s *Server) handleStartLive(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `no interface: say which one in "interface" (GET /api/interfaces lists them)`)
 		return
 	}
+	if strings.TrimSpace(req.Filter) != "" {
+		// Opening the capture compiles its filter.
+		release, ok := s.enterCompile(w, r)
+		if !ok {
+			return
+		}
+		defer release()
+	}
 	c, err := s.StartLive(LiveOptions{
 		Interface: req.Interface, Filter: strings.TrimSpace(req.Filter),
 		Snaplen: req.Snaplen, Promiscuous: req.Promiscuous,

@@ -55,16 +55,30 @@ type Config struct {
 	// Live lists interfaces and opens live captures; nil means
 	// CaptureBackend (package capture).
 	Live LiveBackend
+	// MaxCompiles is how many filters the server compiles at once (for
+	// /api/filter, filter jobs, rows, positions and downloads with a filter,
+	// and live captures); 0 means DefaultMaxCompiles. A request that finds
+	// no free slot within CompileWait (0: DefaultCompileWait) is answered
+	// 503 with Retry-After; a filter job waits as long as it takes.
+	MaxCompiles int
+	CompileWait time.Duration
 }
+
+// Defaults of the compile limit (Config.MaxCompiles, Config.CompileWait).
+const (
+	DefaultMaxCompiles = 4
+	DefaultCompileWait = 2 * time.Second
+)
 
 // Server is pkttap-web's HTTP server: the UI, the REST API and the captures.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	live    LiveBackend
-	handler http.Handler
-	uploads chan struct{} // upload slots
-	indexes chan struct{} // index pass slots
+	cfg      Config
+	log      *slog.Logger
+	live     LiveBackend
+	handler  http.Handler
+	uploads  chan struct{} // upload slots
+	indexes  chan struct{} // index pass slots
+	compiles semaphore     // filter compile slots
 
 	mu       sync.Mutex
 	captures map[string]*Capture
@@ -87,6 +101,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Live == nil {
 		cfg.Live = CaptureBackend{}
 	}
+	if cfg.MaxCompiles <= 0 {
+		cfg.MaxCompiles = DefaultMaxCompiles
+	}
+	if cfg.CompileWait <= 0 {
+		cfg.CompileWait = DefaultCompileWait
+	}
 	if cfg.Token == "" && !IsLoopback(cfg.Addr) {
 		cfg.Token = NewToken()
 	}
@@ -108,6 +128,7 @@ func New(cfg Config) (*Server, error) {
 		live:     cfg.Live,
 		uploads:  make(chan struct{}, maxConcurrentUploads),
 		indexes:  make(chan struct{}, maxConcurrentIndexes),
+		compiles: make(semaphore, cfg.MaxCompiles),
 		captures: map[string]*Capture{},
 		changed:  make(chan struct{}),
 	}

@@ -138,6 +138,7 @@ func (s *Server) register(c *Capture) error {
 	c.changed = make(chan struct{})
 	c.filters = newFilterCache()
 	c.notify = s.notify
+	c.compiles = s.compiles
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.done = make(chan struct{})
 	s.mu.Lock()
