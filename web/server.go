@@ -62,7 +62,36 @@ type Config struct {
 	// 503 with Retry-After; a filter job waits as long as it takes.
 	MaxCompiles int
 	CompileWait time.Duration
+
+	// ReadHeaderTimeout bounds the time a client may take to send a
+	// request's headers; 0 means DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+	// UploadStallTimeout and MinProgress: an upload fails (408) when fewer
+	// than MinProgress bytes arrive within UploadStallTimeout, and a
+	// download is aborted when its client does not take MinProgress bytes
+	// within DownloadStallTimeout. 0 means DefaultStallTimeout and
+	// DefaultMinProgress.
+	UploadStallTimeout   time.Duration
+	DownloadStallTimeout time.Duration
+	MinProgress          int64
+	// MaxClientUploads is how many uploads one client (IP address) may
+	// stream at once, of the server's 8; more from it wait their turn,
+	// without holding a slot another client could use. 0 means
+	// DefaultMaxClientUploads. An upload that finds no slot within
+	// UploadQueueWait (0: DefaultUploadQueueWait) is answered 503 with
+	// Retry-After.
+	MaxClientUploads int
+	UploadQueueWait  time.Duration
 }
+
+// Defaults of the limits on slow clients (see Config).
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultStallTimeout      = 30 * time.Second
+	DefaultMinProgress       = 32 << 10
+	DefaultMaxClientUploads  = 2
+	DefaultUploadQueueWait   = 30 * time.Second
+)
 
 // Defaults of the compile limit (Config.MaxCompiles, Config.CompileWait).
 const (
@@ -76,7 +105,7 @@ type Server struct {
 	log      *slog.Logger
 	live     LiveBackend
 	handler  http.Handler
-	uploads  chan struct{} // upload slots
+	uploads  *uploadSlots
 	indexes  chan struct{} // index pass slots
 	compiles semaphore     // filter compile slots
 
@@ -100,6 +129,24 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Live == nil {
 		cfg.Live = CaptureBackend{}
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.UploadStallTimeout <= 0 {
+		cfg.UploadStallTimeout = DefaultStallTimeout
+	}
+	if cfg.DownloadStallTimeout <= 0 {
+		cfg.DownloadStallTimeout = DefaultStallTimeout
+	}
+	if cfg.MinProgress <= 0 {
+		cfg.MinProgress = DefaultMinProgress
+	}
+	if cfg.MaxClientUploads <= 0 {
+		cfg.MaxClientUploads = DefaultMaxClientUploads
+	}
+	if cfg.UploadQueueWait <= 0 {
+		cfg.UploadQueueWait = DefaultUploadQueueWait
 	}
 	if cfg.MaxCompiles <= 0 {
 		cfg.MaxCompiles = DefaultMaxCompiles
@@ -126,7 +173,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		live:     cfg.Live,
-		uploads:  make(chan struct{}, maxConcurrentUploads),
+		uploads:  newUploadSlots(maxConcurrentUploads, cfg.MaxClientUploads),
 		indexes:  make(chan struct{}, maxConcurrentIndexes),
 		compiles: make(semaphore, cfg.MaxCompiles),
 		captures: map[string]*Capture{},
@@ -337,7 +384,7 @@ func (s *Server) Close() error {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return ctx },

@@ -60,12 +60,15 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload of %d bytes exceeds the limit of %d bytes (pkttap-web --max-upload)", r.ContentLength, limit))
 		return
 	}
-	select {
-	case s.uploads <- struct{}{}:
-		defer func() { <-s.uploads }()
-	case <-r.Context().Done():
+	release, err := s.uploads.acquire(r.Context(), clientAddr(r), s.cfg.UploadQueueWait)
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			writeBusy(w, "every upload slot is taken")
+		}
 		return
 	}
+	defer release()
+	defer s.watchUpload(w, r)()
 	body := http.MaxBytesReader(w, r.Body, limit+multipartSlack)
 	name := r.URL.Query().Get("name")
 	var src io.Reader = body
@@ -207,6 +210,8 @@ func (s *Server) uploadError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload exceeds the limit of %d bytes (pkttap-web --max-upload)", s.cfg.MaxUpload))
 	case errors.Is(err, errNotCapture):
 		writeError(w, http.StatusUnsupportedMediaType, err.Error())
+	case errors.Is(err, errStalled):
+		writeError(w, http.StatusRequestTimeout, "upload failed: "+err.Error())
 	default:
 		writeError(w, http.StatusBadRequest, "upload failed: "+err.Error())
 	}
