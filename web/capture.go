@@ -59,6 +59,7 @@ type Capture struct {
 
 	notify   func()          // tells the server's hub that something changed
 	compiles semaphore       // the server's compile slots
+	disk     *diskCharge     // what its files hold of the server's disk budget
 	ctx      context.Context // ends when the capture is closed
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the index pass has ended
@@ -233,6 +234,7 @@ func (c *Capture) close() error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, err)
 	}
+	c.disk.refundAll()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close capture %s: %w", c.id, err)
 	}

@@ -82,7 +82,17 @@ type Config struct {
 	// Retry-After.
 	MaxClientUploads int
 	UploadQueueWait  time.Duration
+	// MaxDisk is the most bytes the captures may hold in DataDir, all
+	// together: uploads, decompressed and live spools, indexes and
+	// summaries (a file opened with OpenFile is read in place and not
+	// counted). 0 means DefaultDiskShare of the free space in DataDir when
+	// the server starts; < 0 means no limit.
+	MaxDisk int64
 }
+
+// DefaultDiskShare is the share of the data dir's free space the captures
+// may take when Config.MaxDisk is 0.
+const DefaultDiskShare = 0.5
 
 // Defaults of the limits on slow clients (see Config).
 const (
@@ -108,6 +118,7 @@ type Server struct {
 	uploads  *uploadSlots
 	indexes  chan struct{} // index pass slots
 	compiles semaphore     // filter compile slots
+	disk     *diskBudget   // what the captures' files may hold
 
 	mu       sync.Mutex
 	captures map[string]*Capture
@@ -169,8 +180,16 @@ func New(cfg Config) (*Server, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("data dir %s is not a directory", cfg.DataDir)
 	}
+	if cfg.MaxDisk == 0 {
+		free, err := freeSpace(cfg.DataDir)
+		if err != nil {
+			cfg.Logger.Warn("no disk budget: the free space is unknown", "err", err)
+		}
+		cfg.MaxDisk = int64(float64(free)*DefaultDiskShare) &^ (1<<20 - 1) // whole MiB
+	}
 	s := &Server{
 		cfg:      cfg,
+		disk:     &diskBudget{max: max(cfg.MaxDisk, 0)},
 		log:      cfg.Logger,
 		live:     cfg.Live,
 		uploads:  newUploadSlots(maxConcurrentUploads, cfg.MaxClientUploads),
@@ -206,6 +225,9 @@ func (s *Server) URL(addr net.Addr) string {
 	}
 	return u
 }
+
+// MaxDisk returns the disk budget in bytes (Config.MaxDisk), 0 for none.
+func (s *Server) MaxDisk() int64 { return s.disk.max }
 
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -60,6 +60,10 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload of %d bytes exceeds the limit of %d bytes (pkttap-web --max-upload)", r.ContentLength, limit))
 		return
 	}
+	if r.ContentLength > 0 && !s.disk.fits(r.ContentLength) {
+		s.uploadError(w, s.disk.charge(r.ContentLength, 0))
+		return
+	}
 	release, err := s.uploads.acquire(r.Context(), clientAddr(r), s.cfg.UploadQueueWait)
 	if err != nil {
 		if errors.Is(err, errBusy) {
@@ -133,16 +137,18 @@ func (s *Server) receive(w http.ResponseWriter, name string, src io.Reader, limi
 		return
 	}
 	srcPath := filepath.Join(dir, "upload")
-	err = writeFile(srcPath, br)
+	disk := s.disk.newCharge()
+	err = writeFile(srcPath, br, disk)
 	if err == nil {
 		var c *Capture
-		c, err = s.startCapture(id, dir, name, srcPath)
+		c, err = s.startCapture(id, dir, name, srcPath, disk)
 		if err == nil {
 			writeJSON(w, http.StatusCreated, c.Info())
 			return
 		}
 	}
 	os.RemoveAll(dir)
+	disk.refundAll()
 	s.uploadError(w, err)
 }
 
@@ -186,13 +192,13 @@ func checkHeader(br *bufio.Reader) error {
 	return err
 }
 
-// writeFile copies r into a new file at path.
-func writeFile(path string, r io.Reader) error {
+// writeFile copies r into a new file at path, charging its bytes to disk.
+func writeFile(path string, r io.Reader, disk *diskCharge) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("create upload file: %w", err)
 	}
-	if _, err := io.Copy(f, r); err != nil {
+	if _, err := io.Copy(chargedWriter{w: f, d: disk}, r); err != nil {
 		f.Close()
 		return err
 	}
@@ -210,6 +216,8 @@ func (s *Server) uploadError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload exceeds the limit of %d bytes (pkttap-web --max-upload)", s.cfg.MaxUpload))
 	case errors.Is(err, errNotCapture):
 		writeError(w, http.StatusUnsupportedMediaType, err.Error())
+	case errors.Is(err, errDiskBudget):
+		writeError(w, http.StatusInsufficientStorage, "upload refused: "+err.Error())
 	case errors.Is(err, errStalled):
 		writeError(w, http.StatusRequestTimeout, "upload failed: "+err.Error())
 	default:

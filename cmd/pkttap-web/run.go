@@ -30,6 +30,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data-dir", "", "folder for spooled captures and their indexes (default: a private temporary folder removed on exit)")
 	token := fs.String("token", "", "access token, at least 128 bits (32 hex digits); other users see it in the process list: prefer --token-file or $"+tokenEnv+" (default: generated when listening beyond loopback)")
 	tokenFile := fs.String("token-file", "", "read the access token from this file (its first line)")
+	maxDisk := fs.String("max-disk", "", "most disk the captures may take in the data dir, all together: uploads, decompressed and live spools, indexes (bytes, or with a unit; default: half the free space at start-up)")
 	maxLive := fs.String("max-live", "1GiB", "spool size at which a live capture stops by itself (bytes, or with a unit)")
 	noLive := fs.Bool("no-live", false, "disable live capture (only capture files can be opened)")
 	verbose := fs.Bool("v", false, "log every request")
@@ -46,6 +47,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	liveLimit, err := parseSize(*maxLive)
 	if err != nil {
 		return fmt.Errorf("--max-live: %w", err)
+	}
+	var diskLimit int64 // 0: the web package's default
+	if *maxDisk != "" {
+		if diskLimit, err = parseSize(*maxDisk); err != nil {
+			return fmt.Errorf("--max-disk: %w", err)
+		}
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -72,11 +79,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv, err := web.New(web.Config{
 		Addr: *listen, Token: tok, MaxUpload: limit, DataDir: dir, Logger: log,
-		MaxLive: liveLimit, NoLive: *noLive,
+		MaxLive: liveLimit, NoLive: *noLive, MaxDisk: diskLimit,
 	})
 	if err != nil {
 		return err
 	}
+	log.Info("disk budget", "dir", dir, "bytes", srv.MaxDisk())
 	defer srv.Close()
 	for _, f := range open {
 		if _, err := srv.OpenFile(f); err != nil {

@@ -279,3 +279,22 @@ func TestRunToken(t *testing.T) {
 		})
 	}
 }
+
+// TestRunMaxDisk checks that --max-disk limits what the captures may take
+// on disk: an upload larger than it is refused with 507.
+func TestRunMaxDisk(t *testing.T) {
+	url, _ := startRun(t, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--max-disk", "1MiB")
+	res, err := http.Post(url+"api/captures?name=x.pcap", "application/octet-stream", bytes.NewReader(make([]byte, 2<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusInsufficientStorage || !strings.Contains(string(body), "--max-disk") {
+		t.Errorf("2 MiB upload with --max-disk 1MiB: status %d: %s", res.StatusCode, body)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--max-disk", "lots"}, &out, &out); err == nil || !strings.Contains(err.Error(), "--max-disk") {
+		t.Errorf("--max-disk lots: %v", err)
+	}
+}
