@@ -21,10 +21,11 @@ const maxRows = 2000
 
 // Row is one line of the packet list.
 type Row struct {
-	No       int      `json:"no"`    // 1-based packet number in the capture
-	Sec      int64    `json:"sec"`   // timestamp: seconds since the Unix epoch
-	Nsec     int64    `json:"nsec"`  // and nanoseconds
-	Delta    int64    `json:"delta"` // ns since the previous displayed packet
+	No       int      `json:"no"`               // 1-based packet number in the capture
+	Sec      int64    `json:"sec"`              // timestamp: seconds since the Unix epoch
+	Nsec     int64    `json:"nsec"`             // and nanoseconds
+	Delta    int64    `json:"delta"`            // ns since the previous displayed packet; 0 when either has no timestamp
+	NoTime   bool     `json:"noTime,omitempty"` // the packet has no timestamp (a pcapng Simple Packet Block): sec and nsec are 0
 	CapLen   int      `json:"caplen"`
 	Length   int      `json:"length"`
 	Source   string   `json:"src"`
@@ -57,7 +58,7 @@ type TreeNode struct {
 // PacketResponse is one packet: bytes, summary and dissect tree.
 type PacketResponse struct {
 	Row
-	Time      string     `json:"time"`
+	Time      string     `json:"time"` // "no timestamp" for a packet without one
 	LinkType  string     `json:"linkType"`
 	Truncated bool       `json:"truncated"`
 	Data      []byte     `json:"data"` // base64 in JSON
@@ -226,7 +227,7 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 	}
 	for k := range recs {
 		row := makeRow(idx[k], &recs[k], &sums[k])
-		if prev != nil {
+		if prev != nil && !prev.noTime() && !recs[k].noTime() {
 			row.Delta = recs[k].TSNanos - prev.TSNanos
 		}
 		prev = &recs[k]
@@ -257,6 +258,7 @@ func makeRow(i int, rec *record, s *summary) Row {
 		No: i + 1, Sec: rec.TSNanos / 1e9, Nsec: rec.TSNanos % 1e9,
 		CapLen: int(rec.CapLen), Length: int(rec.WireLen),
 		Source: s.Source, Dest: s.Destination, Protocol: s.Protocol, Info: s.Info, Tags: s.Tags,
+		NoTime: rec.noTime(),
 	}
 }
 
@@ -323,9 +325,13 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	when := "no timestamp"
+	if !rec.noTime() {
+		when = rec.Time().Format("2006-01-02 15:04:05.000000000 UTC")
+	}
 	resp := PacketResponse{
 		Row:       makeRow(no-1, &rec, &sums[0]),
-		Time:      rec.Time().Format("2006-01-02 15:04:05.000000000 UTC"),
+		Time:      when,
 		LinkType:  rec.LinkType.String(),
 		Truncated: rec.CapLen < rec.WireLen,
 		Data:      data,
