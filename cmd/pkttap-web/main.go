@@ -14,6 +14,9 @@
 // by every user in the process list) from --token; it must carry at least
 // 128 bits, e.g. 32 hex digits.
 //
+// All the captures' files together stay within --max-disk (half the data
+// dir's free space at start-up by default).
+//
 // Live capture needs the privileges of package capture (root, or
 // CAP_NET_RAW and CAP_NET_ADMIN on Linux); a live capture stops by itself
 // when its spool reaches --max-live (1 GiB by default), and --no-live turns
