@@ -326,3 +326,26 @@ func TestTokenStrength(t *testing.T) {
 		t.Errorf("CheckToken(a) = %v, want an error naming 128 bits", err)
 	}
 }
+
+// TestAPIErrorsAreJSON checks that errors under /api are the documented
+// JSON also where the code that refuses is not pkttap-web's own: a
+// WebSocket handshake from a foreign origin, or one that is not a
+// handshake.
+func TestAPIErrorsAreJSON(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	upgrade := []string{"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}
+	for _, tt := range []struct {
+		name   string
+		hdr    []string
+		status int
+	}{
+		{"WebSocket from a foreign origin", append(upgrade, "Origin", "http://evil.example"), http.StatusForbidden},
+		{"WebSocket without a handshake", nil, http.StatusUpgradeRequired},
+	} {
+		res := do(t, "GET", ts.URL+"/api/ws", nil, nil, tt.hdr...)
+		if res.StatusCode != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, res.StatusCode, tt.status)
+		}
+		checkJSONError(t, res)
+	}
+}

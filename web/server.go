@@ -242,7 +242,7 @@ func (s *Server) routes() http.Handler {
 	r.Handle("/assets/*", http.StripPrefix("/assets/", assets.Handler()))
 
 	r.Route("/api", func(r chi.Router) {
-		r.Use(sameOriginAPI)
+		r.Use(jsonErrors, sameOriginAPI)
 		r.Get("/ws", s.handleWS)
 		r.Get("/filter", s.handleCompile)
 		r.Get("/captures", s.handleList)
