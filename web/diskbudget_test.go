@@ -154,3 +154,20 @@ func TestDiskBudgetLive(t *testing.T) {
 		t.Errorf("%d rows of %d packets", len(r.Rows), info.Packets)
 	}
 }
+
+// TestDiskBudgetDefault checks that without Config.MaxDisk the budget is
+// half the data dir's free space, and that a negative one means none.
+func TestDiskBudgetDefault(t *testing.T) {
+	dir := t.TempDir()
+	free, err := freeSpace(dir)
+	if err != nil {
+		t.Skipf("free space unknown here: %v", err)
+	}
+	s, _ := newTestServer(t, Config{DataDir: dir})
+	if got, want := s.MaxDisk(), free/2; got > want || got < want-want/10-(1<<20) {
+		t.Errorf("default disk budget %d bytes with %d free, want about %d", got, free, want)
+	}
+	if s, _ := newTestServer(t, Config{MaxDisk: -1}); s.MaxDisk() != 0 || !s.disk.fits(1<<62) {
+		t.Errorf("MaxDisk -1: budget %d", s.MaxDisk())
+	}
+}

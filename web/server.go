@@ -129,42 +129,22 @@ type Server struct {
 
 // New returns a server for cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.MaxUpload <= 0 {
-		cfg.MaxUpload = DefaultMaxUpload
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
-	}
-	if cfg.MaxLive <= 0 {
-		cfg.MaxLive = DefaultMaxLive
 	}
 	if cfg.Live == nil {
 		cfg.Live = CaptureBackend{}
 	}
-	if cfg.ReadHeaderTimeout <= 0 {
-		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
-	}
-	if cfg.UploadStallTimeout <= 0 {
-		cfg.UploadStallTimeout = DefaultStallTimeout
-	}
-	if cfg.DownloadStallTimeout <= 0 {
-		cfg.DownloadStallTimeout = DefaultStallTimeout
-	}
-	if cfg.MinProgress <= 0 {
-		cfg.MinProgress = DefaultMinProgress
-	}
-	if cfg.MaxClientUploads <= 0 {
-		cfg.MaxClientUploads = DefaultMaxClientUploads
-	}
-	if cfg.UploadQueueWait <= 0 {
-		cfg.UploadQueueWait = DefaultUploadQueueWait
-	}
-	if cfg.MaxCompiles <= 0 {
-		cfg.MaxCompiles = DefaultMaxCompiles
-	}
-	if cfg.CompileWait <= 0 {
-		cfg.CompileWait = DefaultCompileWait
-	}
+	orDefault(&cfg.MaxUpload, DefaultMaxUpload)
+	orDefault(&cfg.MaxLive, DefaultMaxLive)
+	orDefault(&cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	orDefault(&cfg.UploadStallTimeout, DefaultStallTimeout)
+	orDefault(&cfg.DownloadStallTimeout, DefaultStallTimeout)
+	orDefault(&cfg.MinProgress, DefaultMinProgress)
+	orDefault(&cfg.MaxClientUploads, DefaultMaxClientUploads)
+	orDefault(&cfg.UploadQueueWait, DefaultUploadQueueWait)
+	orDefault(&cfg.MaxCompiles, DefaultMaxCompiles)
+	orDefault(&cfg.CompileWait, DefaultCompileWait)
 	if cfg.Token == "" && !IsLoopback(cfg.Addr) {
 		cfg.Token = NewToken()
 	}
@@ -184,8 +164,10 @@ func New(cfg Config) (*Server, error) {
 		free, err := freeSpace(cfg.DataDir)
 		if err != nil {
 			cfg.Logger.Warn("no disk budget: the free space is unknown", "err", err)
+			cfg.MaxDisk = -1
+		} else {
+			cfg.MaxDisk = max(int64(float64(free)*DefaultDiskShare)&^(1<<20-1), 1<<20) // whole MiB
 		}
-		cfg.MaxDisk = int64(float64(free)*DefaultDiskShare) &^ (1<<20 - 1) // whole MiB
 	}
 	s := &Server{
 		cfg:      cfg,
@@ -200,6 +182,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// orDefault sets *v to def when it is 0 or negative (not set).
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Token returns the access token requests must carry, or "" when none is
