@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -57,13 +58,14 @@ func urlOnly(base string) *httptest.Server { return &httptest.Server{URL: base} 
 
 // clientFrom returns an HTTP client whose connections come from the local
 // address ip (another loopback address is another client to the server),
-// or skips the test when ip is not this machine's.
+// or skips the test (prerequisite "loopback") when ip is not this
+// machine's.
 func clientFrom(t *testing.T, ip string) *http.Client {
 	t.Helper()
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
 	probe, err := net.Listen("tcp", ip+":0")
 	if err != nil {
-		t.Skipf("%s is not a local address on this machine (Linux has all of 127.0.0.0/8): %v", ip, err)
+		testenv.Missing(t, "loopback", fmt.Sprintf("%s is not a local address on this machine (Linux has all of 127.0.0.0/8): %v", ip, err))
 	}
 	probe.Close()
 	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
