@@ -61,7 +61,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > 0 && !s.disk.fits(r.ContentLength) {
-		s.uploadError(w, s.disk.charge(r.ContentLength, 0))
+		s.uploadError(w, s.disk.exceeded())
 		return
 	}
 	release, err := s.uploads.acquire(r.Context(), clientAddr(r), s.cfg.UploadQueueWait)
