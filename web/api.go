@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,10 +21,11 @@ const maxRows = 2000
 
 // Row is one line of the packet list.
 type Row struct {
-	No       int      `json:"no"`    // 1-based packet number in the capture
-	Sec      int64    `json:"sec"`   // timestamp: seconds since the Unix epoch
-	Nsec     int64    `json:"nsec"`  // and nanoseconds
-	Delta    int64    `json:"delta"` // ns since the previous displayed packet
+	No       int      `json:"no"`               // 1-based packet number in the capture
+	Sec      int64    `json:"sec"`              // timestamp: seconds since the Unix epoch
+	Nsec     int64    `json:"nsec"`             // and nanoseconds
+	Delta    int64    `json:"delta"`            // ns since the previous displayed packet; 0 when either has no timestamp
+	NoTime   bool     `json:"noTime,omitempty"` // the packet has no timestamp (a pcapng Simple Packet Block): sec and nsec are 0
 	CapLen   int      `json:"caplen"`
 	Length   int      `json:"length"`
 	Source   string   `json:"src"`
@@ -56,7 +58,7 @@ type TreeNode struct {
 // PacketResponse is one packet: bytes, summary and dissect tree.
 type PacketResponse struct {
 	Row
-	Time      string     `json:"time"`
+	Time      string     `json:"time"` // "no timestamp" for a packet without one
 	LinkType  string     `json:"linkType"`
 	Truncated bool       `json:"truncated"`
 	Data      []byte     `json:"data"` // base64 in JSON
@@ -142,13 +144,20 @@ func (c *Capture) primaryLinkType() pcapio.LinkType {
 }
 
 // job returns the filter job for expr on c, starting it after validating
-// expr, and counts it as asked for by r's client. It writes the error and
-// returns nil on a bad expression, or 503 when no new job fits.
+// expr (in one of the server's compile slots), and counts it as asked for
+// by r's client. It writes the error and returns nil on a bad expression,
+// when no compile slot frees up in time, or (503) when no new job fits.
 func (s *Server) job(w http.ResponseWriter, r *http.Request, c *Capture, expr string) *filterJob {
 	if j := c.filters.lookup(expr); j != nil {
 		return j
 	}
-	if _, _, err := compileFor(expr, c.primaryLinkType(), c.byteOrder()); err != nil {
+	release, ok := s.enterCompile(w, r)
+	if !ok {
+		return nil
+	}
+	_, _, err := compileFor(expr, c.primaryLinkType(), c.byteOrder())
+	release()
+	if err != nil {
 		filterError(w, err)
 		return nil
 	}
@@ -179,7 +188,10 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	count = min(count, maxRows)
+	if count > maxRows {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("parameter count must be at most %d, not %d: ask for more rows in several requests", maxRows, count))
+		return
+	}
 	resp := RowsResponse{Start: start, Indexing: c.indexing(), Rows: []Row{}}
 	resp.Total = c.Packets()
 	expr := normalizeFilter(r.URL.Query().Get("filter"))
@@ -221,7 +233,7 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 	}
 	for k := range recs {
 		row := makeRow(idx[k], &recs[k], &sums[k])
-		if prev != nil {
+		if prev != nil && !prev.noTime() && !recs[k].noTime() {
 			row.Delta = recs[k].TSNanos - prev.TSNanos
 		}
 		prev = &recs[k]
@@ -252,6 +264,7 @@ func makeRow(i int, rec *record, s *summary) Row {
 		No: i + 1, Sec: rec.TSNanos / 1e9, Nsec: rec.TSNanos % 1e9,
 		CapLen: int(rec.CapLen), Length: int(rec.WireLen),
 		Source: s.Source, Dest: s.Destination, Protocol: s.Protocol, Info: s.Info, Tags: s.Tags,
+		NoTime: rec.noTime(),
 	}
 }
 
@@ -320,9 +333,13 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	when := "no timestamp"
+	if !rec.noTime() {
+		when = rec.Time().Format("2006-01-02 15:04:05.000000000 UTC")
+	}
 	resp := PacketResponse{
 		Row:       makeRow(no-1, &rec, &sums[0]),
-		Time:      rec.Time().Format("2006-01-02 15:04:05.000000000 UTC"),
+		Time:      when,
 		LinkType:  rec.LinkType.String(),
 		Truncated: rec.CapLen < rec.WireLen,
 		Data:      data,
@@ -371,7 +388,12 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 		opts = s.liveCompileOptions(name)
 	}
 	expr := q.Get("expr")
+	release, ok := s.enterCompile(w, r)
+	if !ok {
+		return
+	}
 	prog, err := filter.Compile(expr, opts)
+	release()
 	if err != nil {
 		filterError(w, err)
 		return

@@ -27,7 +27,7 @@ func TestRows(t *testing.T) {
 		{"?start=990&count=50", 990, 10, 991},
 		{"?start=999&count=1", 999, 1, 1000},
 		{"?start=1000&count=10", 1000, 0, 0},
-		{"?start=0&count=100000", 0, n, 1}, // capped at maxRows (2000) > n
+		{"?start=0&count=2000", 0, n, 1}, // maxRows (2000) > n
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -63,6 +63,8 @@ func TestRows(t *testing.T) {
 	}{
 		{"/rows?start=-1", http.StatusBadRequest},
 		{"/rows?count=x", http.StatusBadRequest},
+		{"/rows?count=2001", http.StatusBadRequest},
+		{"/rows?start=0&count=100000", http.StatusBadRequest},
 		{"/rows?filter=tcp%20port", http.StatusBadRequest},
 	}
 	for _, b := range bad {

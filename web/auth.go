@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,6 +22,55 @@ func NewToken() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
 }
+
+// MinTokenBits is the least strength, in bits, of an access token.
+const MinTokenBits = 128
+
+// CheckToken reports whether tok is fit to be an access token: printable
+// ASCII without spaces, and at least MinTokenBits strong, counting for each
+// character the bits of the smallest usual alphabet that holds them all
+// (decimal digits 3.3, hex digits 4, lower-case letters and digits 5.2,
+// letters and digits 5.95, base64 6, any printable character 6.55), and
+// with at least 8 different characters. 32 hex digits (NewToken, or
+// openssl rand -hex 16) are enough.
+func CheckToken(tok string) error {
+	const hint = "(try 32 hex digits: openssl rand -hex 16)"
+	distinct := map[rune]bool{}
+	for _, r := range tok {
+		if r <= ' ' || r > '~' {
+			return fmt.Errorf("access token %s must be printable ASCII without spaces %s", describeToken(tok), hint)
+		}
+		distinct[r] = true
+	}
+	alphabets := []struct {
+		chars string
+		size  float64
+	}{
+		{"0123456789", 10},
+		{"0123456789abcdef", 16},
+		{"0123456789ABCDEF", 16},
+		{"0123456789abcdefghijklmnopqrstuvwxyz", 36},
+		{"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 36},
+		{"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 62},
+		{"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/=-_", 64},
+	}
+	size := 94.0 // printable ASCII but space
+	for _, a := range alphabets {
+		if strings.Trim(tok, a.chars) == "" {
+			size = a.size
+			break
+		}
+	}
+	bits := float64(len(tok)) * math.Log2(size)
+	if bits < MinTokenBits || len(distinct) < 8 {
+		return fmt.Errorf("access token %s is too weak: it must carry at least %d bits, and %d characters from an alphabet of %.0f carry at most %.0f, with %d different characters %s",
+			describeToken(tok), MinTokenBits, len(tok), size, bits, len(distinct), hint)
+	}
+	return nil
+}
+
+// describeToken names a token in an error message without showing it.
+func describeToken(tok string) string { return fmt.Sprintf("of %d characters", len(tok)) }
 
 // IsLoopback reports whether a listen address ("127.0.0.1:8080",
 // "[::1]:0", "localhost:8080") binds only the loopback interface. An empty
@@ -43,7 +94,7 @@ func loopbackHost(host string) bool {
 }
 
 // requireToken rejects with 401 every request that carries neither the
-// token (as ?token=, an Authorization: Bearer header, or the cookie). A
+// token (as ?token=, an Authorization header of the Bearer scheme, in any case, or the cookie). A
 // request with a valid ?token= gets the cookie, and a page load is
 // redirected to the same URL without the token so it does not stay in the
 // address bar or the history.
@@ -71,7 +122,7 @@ func requireToken(token string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if b, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); found && ok(b) {
+		if b, found := bearerToken(r.Header.Get("Authorization")); found && ok(b) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -94,4 +145,16 @@ func loopbackHostOnly(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bearerToken returns the token of an Authorization header of the Bearer
+// scheme, whose name is matched without regard to case (RFC 9110, section
+// 11.1), followed by one or more spaces.
+func bearerToken(h string) (string, bool) {
+	scheme, tok, found := strings.Cut(h, " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimLeft(tok, " ")
+	return tok, tok != ""
 }

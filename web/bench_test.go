@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -96,21 +98,33 @@ func startServerProcess(b *testing.B) (string, *exec.Cmd) {
 
 // peakRSS returns a process's peak resident set size (VmHWM) in bytes.
 func peakRSS(b *testing.B, pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
+	n, err := procStatusBytes(pid, "VmHWM")
+	if errors.Is(err, fs.ErrNotExist) {
 		testenv.Missing(b, "proc", fmt.Sprintf("no /proc: peak RSS not measurable here: %v", err))
 	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return float64(n)
+}
+
+// procStatusBytes returns a size field ("VmHWM", "VmRSS") of a process's
+// /proc status, in bytes.
+func procStatusBytes(pid int, field string) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
 	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, err := strconv.ParseFloat(f[1], 64)
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field+":" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
 			if err != nil {
-				b.Fatalf("VmHWM in /proc status: %v", err)
+				return 0, fmt.Errorf("%s in /proc status: %w", field, err)
 			}
-			return kb * 1024
+			return kb << 10, nil
 		}
 	}
-	b.Fatal("no VmHWM in /proc status")
-	return 0
+	return 0, fmt.Errorf("no %s in /proc status", field)
 }
 
 func getJSON(b *testing.B, url string, v any) {

@@ -48,19 +48,22 @@ type Capture struct {
 	linkTypes []pcapio.LinkType
 	ifaces    []pcapio.Interface // every interface of every section, in file order; record.IfIndex indexes it
 	order     binary.ByteOrder   // of the file, as filters are compiled for it; nil until its header is read
-	first     int64              // timestamp of packet 1 (ns)
-	minTS     int64
+	first     int64              // timestamp of the first packet that has one (ns)
+	minTS     int64              // of the packets that have a timestamp
 	maxTS     int64
+	timed     int64 // packets indexed that have a timestamp
 	readBytes int64 // source bytes consumed by the index pass
 	nanoTS    bool  // some timestamp has sub-microsecond digits
 	changed   chan struct{}
 	filters   *filterCache
 	live      *liveState // nil for a file
 
-	notify func()          // tells the server's hub that something changed
-	ctx    context.Context // ends when the capture is closed
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the index pass has ended
+	notify   func()          // tells the server's hub that something changed
+	compiles semaphore       // the server's compile slots
+	disk     *diskCharge     // what its files hold of the server's disk budget
+	ctx      context.Context // ends when the capture is closed
+	cancel   context.CancelFunc
+	done     chan struct{} // closed when the index pass has ended
 }
 
 // CaptureInfo is a capture as the API lists it.
@@ -105,7 +108,7 @@ func (c *Capture) Info() CaptureInfo {
 	for _, lt := range c.linkTypes {
 		info.LinkTypes = append(info.LinkTypes, lt.String())
 	}
-	if info.Packets > 0 {
+	if info.Packets > 0 && c.timed > 0 {
 		info.First = time.Unix(0, c.minTS).UTC().Format(time.RFC3339Nano)
 		info.Last = time.Unix(0, c.maxTS).UTC().Format(time.RFC3339Nano)
 		info.FirstSec, info.FirstNsec = c.first/1e9, c.first%1e9
@@ -232,6 +235,7 @@ func (c *Capture) close() error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, err)
 	}
+	c.disk.refundAll()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close capture %s: %w", c.id, err)
 	}

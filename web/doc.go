@@ -28,6 +28,16 @@
 // Security: the server binds loopback by default; on any other address every
 // request must carry a token (query parameter once, then a cookie); WebSocket
 // origins are checked; state-changing requests are protected against CSRF by
-// [net/http.CrossOriginProtection]; uploads are streamed to disk under a size
-// limit; no request ever names a path on the server's disk.
+// [net/http.CrossOriginProtection], and every API request a browser marks as
+// coming from another site (Sec-Fetch-Site) is refused, reads included;
+// uploads are streamed to disk under a size limit; no request ever names a
+// path on the server's disk.
+//
+// Limits keep one client from starving the others and the disk from
+// filling: filters compile in a few server-wide slots (Config.MaxCompiles);
+// uploads take one of 8 slots, at most Config.MaxClientUploads per client,
+// and fail when they stall (Config.UploadStallTimeout); downloads are cut
+// off when their client stops reading (Config.DownloadStallTimeout); and
+// every byte the captures write to the data dir is charged to one disk
+// budget (Config.MaxDisk).
 package web

@@ -91,7 +91,9 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(c.name, expr, ext)}))
 	h.Set("Cache-Control", "no-store")
-	bw := bufio.NewWriterSize(w, 256<<10)
+	body, done := s.watchDownload(w)
+	defer done()
+	bw := bufio.NewWriterSize(body, 256<<10)
 	pw, err := pcapio.NewWriter(bw, opts)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "create writer: "+err.Error())

@@ -198,7 +198,7 @@ func (j *filterJob) vm(lt pcapio.LinkType) *vm.VM {
 	if j.order == nil {
 		j.order = j.c.byteOrder() // read with the header, before any record
 	}
-	m, prog, _ := compileFor(j.expr, lt, j.order)
+	m, prog, _ := j.c.compileWaiting(j.ctx, j.expr, lt, j.order)
 	j.vms[lt] = m
 	j.lastLT, j.lastVM = lt, m
 	if prog != nil {

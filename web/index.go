@@ -24,7 +24,8 @@ const recordSize = 48
 //	28 ifIndex  uint32  interface index (pcapng IDB number)
 //	32 sumOff   int64   offset of the summary in the summaries file
 //	40 sumLen   uint32  length of the summary
-//	44 flags    uint32  flagComment when the summary holds a packet comment
+//	44 flags    uint32  flagComment when the summary holds a packet comment,
+//	                    flagNoTime when the packet has no timestamp
 type record struct {
 	DataOff  int64
 	TSNanos  int64
@@ -37,9 +38,16 @@ type record struct {
 	Flags    uint32
 }
 
-// flagComment in record.Flags: the packet has a comment, kept in its
-// summary.
-const flagComment = 1 << 0
+// Bits of record.Flags: flagComment, the packet has a comment, kept in its
+// summary; flagNoTime, the packet has no timestamp (a pcapng Simple Packet
+// Block): tsNanos is 0, the epoch, which is what a download writes.
+const (
+	flagComment = 1 << 0
+	flagNoTime  = 1 << 1
+)
+
+// noTime reports whether the packet has no timestamp.
+func (rec *record) noTime() bool { return rec.Flags&flagNoTime != 0 }
 
 // put encodes rec into b, which must hold recordSize bytes.
 func (rec *record) put(b []byte) {

@@ -64,6 +64,9 @@ func (lw *limitedWriter) Write(p []byte) (int, error) {
 func (c *Capture) runIndex(ctx context.Context, maxSpool int64) {
 	defer close(c.done)
 	err := c.index1(ctx, maxSpool)
+	if err != nil && ctx.Err() == nil {
+		err = c.dropOnFault(err)
+	}
 	c.mu.Lock()
 	switch {
 	case err == nil:
@@ -103,7 +106,7 @@ func (c *Capture) index1(ctx context.Context, maxSpool int64) error {
 		c.spool = spool
 		c.gzipped = true
 		c.mu.Unlock()
-		p.spoolW = bufio.NewWriterSize(&limitedWriter{w: spool, max: maxSpool}, 1<<20)
+		p.spoolW = bufio.NewWriterSize(&limitedWriter{w: chargedWriter{w: spool, d: c.disk}, max: maxSpool}, 1<<20)
 		in = io.TeeReader(zr, p.spoolW)
 	} else {
 		spool, err := os.Open(c.srcPath)
@@ -114,8 +117,8 @@ func (c *Capture) index1(ctx context.Context, maxSpool int64) error {
 		c.spool = spool
 		c.mu.Unlock()
 	}
-	p.idxW = newBufWriter(c.index)
-	p.sumW = newBufWriter(c.sums)
+	p.idxW = c.newBufWriter(c.index)
+	p.sumW = c.newBufWriter(c.sums)
 
 	r, err := pcapio.NewReader(in)
 	if err != nil {

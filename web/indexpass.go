@@ -36,6 +36,7 @@ type batchPkt struct {
 	linkType   pcapio.LinkType
 	ifIndex    int    // in Capture.ifaces
 	comment    string // the packet's pcapng comment
+	noTime     bool   // the packet has no timestamp (ts is 0)
 }
 
 // batch carries packets from the reading stage to the writing stage.
@@ -127,10 +128,11 @@ func (p *indexPass) read(ctx context.Context, r *pcapio.Reader, out chan<- *batc
 		}
 		// A packet without a timestamp (a pcapng Simple Packet Block) has
 		// the zero time, which UnixNano cannot represent: index it at the
-		// epoch (unknown time), so it shows as 1970-01-01 and can be
-		// written back out (pcapio refuses times before 1970).
+		// epoch, so it can be written back out (pcapio refuses times
+		// before 1970), marked as having no time, so it is shown so.
 		var ts int64
-		if !pkt.Timestamp.IsZero() {
+		noTime := pkt.Timestamp.IsZero()
+		if !noTime {
 			ts = pkt.Timestamp.UnixNano()
 		}
 		start := len(b.data)
@@ -138,7 +140,7 @@ func (p *indexPass) read(ctx context.Context, r *pcapio.Reader, out chan<- *batc
 		b.pkts = append(b.pkts, batchPkt{
 			start: start, end: len(b.data), dataOff: r.DataOffset(), ts: ts,
 			wireLen: pkt.Length, linkType: pkt.LinkType, ifIndex: secBase + pkt.InterfaceIndex,
-			comment: pkt.Comment,
+			comment: pkt.Comment, noTime: noTime,
 		})
 		if total == firstPublish || len(b.pkts) >= batchPackets || len(b.data) >= batchBytes ||
 			(total%64 == 0 && time.Since(sent) >= publishEvery) {
@@ -218,6 +220,9 @@ func (p *indexPass) add(data []byte, bp *batchPkt, s *dissect.Summary) {
 	if bp.comment != "" {
 		rec.Flags |= flagComment
 	}
+	if bp.noTime {
+		rec.Flags |= flagNoTime
+	}
 	rec.put(p.recBuf[:])
 	// bufio writers only fail with the underlying file's error, which
 	// publish reports at the next flush.
@@ -228,11 +233,14 @@ func (p *indexPass) add(data []byte, bp *batchPkt, s *dissect.Summary) {
 
 	c, ts := p.c, bp.ts
 	c.mu.Lock()
-	if p.n == 1 {
-		c.first, c.minTS, c.maxTS = ts, ts, ts
+	if !bp.noTime {
+		if c.timed == 0 {
+			c.first, c.minTS, c.maxTS = ts, ts, ts
+		}
+		c.timed++
+		c.minTS = min(c.minTS, ts)
+		c.maxTS = max(c.maxTS, ts)
 	}
-	c.minTS = min(c.minTS, ts)
-	c.maxTS = max(c.maxTS, ts)
 	if ts%1000 != 0 {
 		c.nanoTS = true
 	}

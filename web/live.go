@@ -426,7 +426,7 @@ func (c *Capture) runLive() {
 	defer close(c.done)
 	l := c.live
 	q := newLiveQueue()
-	p := &indexPass{c: c, idxW: newBufWriter(c.index), sumW: newBufWriter(c.sums), lastPub: time.Now()}
+	p := &indexPass{c: c, idxW: c.newBufWriter(c.index), sumW: c.newBufWriter(c.sums), lastPub: time.Now()}
 	go q.read(l.src)
 
 	var batches []*batch
@@ -522,6 +522,10 @@ func (c *Capture) spoolBatch(b *batch, off, limit int64) (int, bool, error) {
 		return 0, limited, nil
 	}
 	end := b.pkts[n-1].end
+	if err := c.disk.charge(int64(end), int64(n)*indexBytesPerPacket); err != nil {
+		c.stopLive(err.Error()) // stops it as --max-live does; the caller's reason comes second
+		return 0, true, nil
+	}
 	if _, err := c.spool.WriteAt(b.data[:end], off); err != nil {
 		return 0, false, fmt.Errorf("write spool: %w", err)
 	}
@@ -609,6 +613,14 @@ func (s *Server) handleStartLive(w http.ResponseWriter, r *http.Request) {
 	if req.Interface == "" {
 		writeError(w, http.StatusBadRequest, `no interface: say which one in "interface" (GET /api/interfaces lists them)`)
 		return
+	}
+	if strings.TrimSpace(req.Filter) != "" {
+		// Opening the capture compiles its filter.
+		release, ok := s.enterCompile(w, r)
+		if !ok {
+			return
+		}
+		defer release()
 	}
 	c, err := s.StartLive(LiveOptions{
 		Interface: req.Interface, Filter: strings.TrimSpace(req.Filter),

@@ -170,7 +170,17 @@ func TestCSRF(t *testing.T) {
 		{"live start foreign origin", "POST", "/api/live", []string{"Origin", "http://evil.example"}, http.StatusForbidden},
 		{"live stop cross-site", "POST", "/api/captures/" + info.ID + "/stop", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
 		{"sample same-origin", "POST", "/api/captures/sample", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusCreated},
-		{"read cross-site is allowed", "GET", "/api/captures", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusOK},
+		// An <img> or a link on another site sends a GET with these
+		// headers: it must not start a compile, a filter job or a download.
+		{"compile from an img cross-site", "GET", "/api/filter?expr=tcp", []string{"Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "no-cors", "Sec-Fetch-Dest", "image"}, http.StatusForbidden},
+		{"rows with a filter cross-site", "GET", "/api/captures/" + info.ID + "/rows?filter=udp", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"download cross-site", "GET", "/api/captures/" + info.ID + "/download", []string{"Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate"}, http.StatusForbidden},
+		{"list cross-site", "GET", "/api/captures", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"list same-site", "GET", "/api/captures", []string{"Sec-Fetch-Site", "same-site"}, http.StatusForbidden},
+		{"list same-origin", "GET", "/api/captures", []string{"Sec-Fetch-Site", "same-origin"}, http.StatusOK},
+		{"list typed in the address bar", "GET", "/api/captures", []string{"Sec-Fetch-Site", "none"}, http.StatusOK},
+		{"list from a script", "GET", "/api/captures", nil, http.StatusOK},
+		{"page from a link on another site", "GET", "/", []string{"Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate"}, http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,7 +188,13 @@ func TestCSRF(t *testing.T) {
 			if res.StatusCode != tt.status {
 				t.Errorf("status %d, want %d", res.StatusCode, tt.status)
 			}
+			if res.StatusCode == http.StatusForbidden {
+				checkJSONError(t, res)
+			}
 		})
+	}
+	if st := waitFilterStatuses(t, ts, info.ID); len(st) != 0 {
+		t.Errorf("a refused cross-site request started filter jobs: %+v", st)
 	}
 	if res := do(t, "GET", ts.URL+"/api/captures/"+info.ID, nil, nil); res.StatusCode != http.StatusOK {
 		t.Errorf("capture gone after refused cross-site delete: %d", res.StatusCode)
@@ -225,4 +241,111 @@ func TestPageAndAssets(t *testing.T) {
 		}
 	}
 	_ = httptest.NewRecorder
+}
+
+// checkJSONError checks that res is an error as the README documents it:
+// a JSON body {"error": "..."} with a message.
+func checkJSONError(t *testing.T, res *http.Response) {
+	t.Helper()
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("status %d: Content-Type %q, want JSON", res.StatusCode, ct)
+	}
+	var e apiError
+	if err := json.NewDecoder(res.Body).Decode(&e); err != nil || e.Error == "" {
+		t.Errorf("status %d: body is not {\"error\": ...}: %v", res.StatusCode, err)
+	}
+}
+
+// waitFilterStatuses returns the filter jobs a capture has.
+func waitFilterStatuses(t *testing.T, ts *httptest.Server, id string) []FilterStatus {
+	t.Helper()
+	var info CaptureInfo
+	do(t, "GET", ts.URL+"/api/captures/"+id, nil, &info)
+	return info.Filters
+}
+
+// TestBearerSchemeCaseInsensitive checks that the Authorization scheme is
+// matched without regard to case (RFC 9110 section 11.1), with one or more
+// spaces before the token.
+func TestBearerSchemeCaseInsensitive(t *testing.T) {
+	s, ts := newTestServer(t, Config{Addr: ":8080"})
+	tok := s.Token()
+	for auth, want := range map[string]int{
+		"Bearer " + tok:       http.StatusOK,
+		"bearer " + tok:       http.StatusOK,
+		"BEARER " + tok:       http.StatusOK,
+		"bEaReR  " + tok:      http.StatusOK,
+		"Basic " + tok:        http.StatusUnauthorized,
+		"Bearer" + tok:        http.StatusUnauthorized,
+		"bearer " + tok + "x": http.StatusUnauthorized,
+		"bearer":              http.StatusUnauthorized,
+		tok:                   http.StatusUnauthorized,
+	} {
+		res := do(t, "GET", ts.URL+"/api/captures", nil, nil, "Authorization", auth)
+		if res.StatusCode != want {
+			t.Errorf("Authorization %q: status %d, want %d", auth, res.StatusCode, want)
+		}
+		if res.StatusCode != http.StatusOK {
+			checkJSONError(t, res)
+		}
+	}
+}
+
+// TestTokenStrength checks that New refuses an access token of less than
+// 128 bits, judged by its length and the characters it draws from, and
+// takes a generated one.
+func TestTokenStrength(t *testing.T) {
+	tests := []struct {
+		token string
+		ok    bool
+	}{
+		{"a", false},
+		{"secret", false},
+		{"0123456789abcdef0123456789abcde", false}, // 31 hex digits: 124 bits
+		{"0123456789abcdef0123456789abcdef", true}, // 32 hex digits: 128 bits
+		{"00000000000000000000000000000000000000000000", false},
+		{"abababababababababababababababababababab", false}, // two characters repeated
+		{"12345678901234567890123456789012345678", false},   // 38 decimal digits: 126 bits
+		{"123456789012345678901234567890123456789", true},   // 39: 129.6 bits
+		{"Zm9vYmFyYmF6cXV4cXV1eA", true},                    // 22 letters and digits: 131 bits
+		{"Zm9vYmFyYmF6cXV4cXV1", false},                     // 20: 119 bits
+		{"0123456789abcdef 0123456789abcdef", false},        // a space
+		{"0123456789abcdef\n0123456789abcdef", false},       // a control character
+		{NewToken(), true},
+	}
+	for _, tt := range tests {
+		_, err := New(Config{Addr: "127.0.0.1:0", Token: tt.token, DataDir: t.TempDir()})
+		if (err == nil) != tt.ok {
+			t.Errorf("token %q: error %v, want ok %v", tt.token, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "token") {
+			t.Errorf("token %q: error %q does not name the token", tt.token, err)
+		}
+	}
+	if err := CheckToken("a"); err == nil || !strings.Contains(err.Error(), "128 bits") {
+		t.Errorf("CheckToken(a) = %v, want an error naming 128 bits", err)
+	}
+}
+
+// TestAPIErrorsAreJSON checks that errors under /api are the documented
+// JSON also where the code that refuses is not pkttap-web's own: a
+// WebSocket handshake from a foreign origin, or one that is not a
+// handshake.
+func TestAPIErrorsAreJSON(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	upgrade := []string{"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}
+	for _, tt := range []struct {
+		name   string
+		hdr    []string
+		status int
+	}{
+		{"WebSocket from a foreign origin", append(upgrade, "Origin", "http://evil.example"), http.StatusForbidden},
+		{"WebSocket without a handshake", nil, http.StatusUpgradeRequired},
+	} {
+		res := do(t, "GET", ts.URL+"/api/ws", nil, nil, tt.hdr...)
+		if res.StatusCode != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, res.StatusCode, tt.status)
+		}
+		checkJSONError(t, res)
+	}
 }

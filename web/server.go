@@ -36,7 +36,8 @@ type Config struct {
 	Addr string
 	// Token is the access token. Empty with a non-loopback Addr means New
 	// generates one (see Server.Token); empty with a loopback Addr means no
-	// token is required.
+	// token is required. A token given must pass CheckToken (at least
+	// MinTokenBits strong).
 	Token string
 	// MaxUpload is the size limit of one capture in bytes (after gzip
 	// decompression too); 0 means DefaultMaxUpload.
@@ -54,17 +55,71 @@ type Config struct {
 	// Live lists interfaces and opens live captures; nil means
 	// CaptureBackend (package capture).
 	Live LiveBackend
+	// MaxCompiles is how many filters the server compiles at once (for
+	// /api/filter, filter jobs, rows, positions and downloads with a filter,
+	// and live captures); 0 means DefaultMaxCompiles. A request that finds
+	// no free slot within CompileWait (0: DefaultCompileWait) is answered
+	// 503 with Retry-After; a filter job waits as long as it takes.
+	MaxCompiles int
+	CompileWait time.Duration
+
+	// ReadHeaderTimeout bounds the time a client may take to send a
+	// request's headers; 0 means DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+	// UploadStallTimeout and MinProgress: an upload fails (408) when fewer
+	// than MinProgress bytes arrive within UploadStallTimeout, and a
+	// download is aborted when its client does not take MinProgress bytes
+	// within DownloadStallTimeout. 0 means DefaultStallTimeout and
+	// DefaultMinProgress.
+	UploadStallTimeout   time.Duration
+	DownloadStallTimeout time.Duration
+	MinProgress          int64
+	// MaxClientUploads is how many uploads one client (IP address) may
+	// stream at once, of the server's 8; more from it wait their turn,
+	// without holding a slot another client could use. 0 means
+	// DefaultMaxClientUploads. An upload that finds no slot within
+	// UploadQueueWait (0: DefaultUploadQueueWait) is answered 503 with
+	// Retry-After.
+	MaxClientUploads int
+	UploadQueueWait  time.Duration
+	// MaxDisk is the most bytes the captures may hold in DataDir, all
+	// together: uploads, decompressed and live spools, indexes and
+	// summaries (a file opened with OpenFile is read in place and not
+	// counted). 0 means DefaultDiskShare of the free space in DataDir when
+	// the server starts; < 0 means no limit.
+	MaxDisk int64
 }
+
+// DefaultDiskShare is the share of the data dir's free space the captures
+// may take when Config.MaxDisk is 0.
+const DefaultDiskShare = 0.5
+
+// Defaults of the limits on slow clients (see Config).
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultStallTimeout      = 30 * time.Second
+	DefaultMinProgress       = 32 << 10
+	DefaultMaxClientUploads  = 2
+	DefaultUploadQueueWait   = 30 * time.Second
+)
+
+// Defaults of the compile limit (Config.MaxCompiles, Config.CompileWait).
+const (
+	DefaultMaxCompiles = 4
+	DefaultCompileWait = 2 * time.Second
+)
 
 // Server is pkttap-web's HTTP server: the UI, the REST API and the captures.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	live    LiveBackend
-	handler http.Handler
-	uploads chan struct{} // upload slots
-	indexes chan struct{} // index pass slots
-	filters *filterJobs   // every capture's filter jobs
+	cfg      Config
+	log      *slog.Logger
+	live     LiveBackend
+	handler  http.Handler
+	uploads  *uploadSlots
+	indexes  chan struct{} // index pass slots
+	compiles semaphore     // filter compile slots
+	disk     *diskBudget   // what the captures' files may hold
+	filters  *filterJobs   // every capture's filter jobs
 
 	mu       sync.Mutex
 	captures map[string]*Capture
@@ -75,20 +130,29 @@ type Server struct {
 
 // New returns a server for cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.MaxUpload <= 0 {
-		cfg.MaxUpload = DefaultMaxUpload
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
-	}
-	if cfg.MaxLive <= 0 {
-		cfg.MaxLive = DefaultMaxLive
 	}
 	if cfg.Live == nil {
 		cfg.Live = CaptureBackend{}
 	}
+	orDefault(&cfg.MaxUpload, DefaultMaxUpload)
+	orDefault(&cfg.MaxLive, DefaultMaxLive)
+	orDefault(&cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	orDefault(&cfg.UploadStallTimeout, DefaultStallTimeout)
+	orDefault(&cfg.DownloadStallTimeout, DefaultStallTimeout)
+	orDefault(&cfg.MinProgress, DefaultMinProgress)
+	orDefault(&cfg.MaxClientUploads, DefaultMaxClientUploads)
+	orDefault(&cfg.UploadQueueWait, DefaultUploadQueueWait)
+	orDefault(&cfg.MaxCompiles, DefaultMaxCompiles)
+	orDefault(&cfg.CompileWait, DefaultCompileWait)
 	if cfg.Token == "" && !IsLoopback(cfg.Addr) {
 		cfg.Token = NewToken()
+	}
+	if cfg.Token != "" {
+		if err := CheckToken(cfg.Token); err != nil {
+			return nil, err
+		}
 	}
 	st, err := os.Stat(cfg.DataDir)
 	if err != nil {
@@ -97,18 +161,36 @@ func New(cfg Config) (*Server, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("data dir %s is not a directory", cfg.DataDir)
 	}
+	if cfg.MaxDisk == 0 {
+		free, err := freeSpace(cfg.DataDir)
+		if err != nil {
+			cfg.Logger.Warn("no disk budget: the free space is unknown", "err", err)
+			cfg.MaxDisk = -1
+		} else {
+			cfg.MaxDisk = max(int64(float64(free)*DefaultDiskShare)&^(1<<20-1), 1<<20) // whole MiB
+		}
+	}
 	s := &Server{
 		cfg:      cfg,
+		disk:     &diskBudget{max: max(cfg.MaxDisk, 0)},
 		log:      cfg.Logger,
 		live:     cfg.Live,
-		uploads:  make(chan struct{}, maxConcurrentUploads),
+		uploads:  newUploadSlots(maxConcurrentUploads, cfg.MaxClientUploads),
 		indexes:  make(chan struct{}, maxConcurrentIndexes),
+		compiles: make(semaphore, cfg.MaxCompiles),
 		filters:  newFilterJobs(),
 		captures: map[string]*Capture{},
 		changed:  make(chan struct{}),
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// orDefault sets *v to def when it is 0 or negative (not set).
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Token returns the access token requests must carry, or "" when none is
@@ -135,6 +217,9 @@ func (s *Server) URL(addr net.Addr) string {
 	return u
 }
 
+// MaxDisk returns the disk budget in bytes (Config.MaxDisk), 0 for none.
+func (s *Server) MaxDisk() int64 { return s.disk.max }
+
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -148,6 +233,7 @@ func (s *Server) routes() http.Handler {
 	r.Handle("/assets/*", http.StripPrefix("/assets/", assets.Handler()))
 
 	r.Route("/api", func(r chi.Router) {
+		r.Use(jsonErrors, sameOriginAPI)
 		r.Get("/ws", s.handleWS)
 		r.Get("/filter", s.handleCompile)
 		r.Get("/captures", s.handleList)
@@ -174,13 +260,35 @@ func (s *Server) routes() http.Handler {
 		})
 	})
 
-	var h http.Handler = http.NewCrossOriginProtection().Handler(r)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusForbidden, "cross-origin request refused: "+r.Method+" "+r.URL.Path+" only answers pkttap-web's own page and clients that are not browsers (curl, scripts)")
+	}))
+	var h http.Handler = cop.Handler(r)
 	if s.cfg.Token != "" {
 		h = requireToken(s.cfg.Token, h)
 	} else {
 		h = loopbackHostOnly(h)
 	}
 	return securityHeaders(h)
+}
+
+// sameOriginAPI refuses every API request, reads included, that a browser
+// marks as sent by a page of another site or origin (Sec-Fetch-Site
+// cross-site or same-site): an <img> or a link on any web page could
+// otherwise make a loopback server compile filters, run filter jobs or
+// stream downloads. The UI's own requests are same-origin; a URL typed in
+// the address bar is "none"; clients that are not browsers send no such
+// header.
+func sameOriginAPI(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch site := r.Header.Get("Sec-Fetch-Site"); site {
+		case "cross-site", "same-site":
+			writeError(w, http.StatusForbidden, "request from another site refused (Sec-Fetch-Site: "+site+"): the API only answers pkttap-web's own page and clients that are not browsers (curl, scripts)")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // securityHeaders sets headers that keep the UI from being framed or
@@ -289,7 +397,7 @@ func (s *Server) Close() error {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return ctx },

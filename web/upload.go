@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 // multipartSlack is what a multipart upload may carry beyond the file itself
@@ -57,12 +60,19 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload of %d bytes exceeds the limit of %d bytes (pkttap-web --max-upload)", r.ContentLength, limit))
 		return
 	}
-	select {
-	case s.uploads <- struct{}{}:
-		defer func() { <-s.uploads }()
-	case <-r.Context().Done():
+	if r.ContentLength > 0 && !s.disk.fits(r.ContentLength) {
+		s.uploadError(w, s.disk.exceeded())
 		return
 	}
+	release, err := s.uploads.acquire(r.Context(), clientAddr(r), s.cfg.UploadQueueWait)
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			writeBusy(w, "every upload slot is taken")
+		}
+		return
+	}
+	defer release()
+	defer s.watchUpload(w, r)()
 	body := http.MaxBytesReader(w, r.Body, limit+multipartSlack)
 	name := r.URL.Query().Get("name")
 	var src io.Reader = body
@@ -92,7 +102,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 // receive streams one upload to a new capture's folder and starts indexing
 // it.
 func (s *Server) receive(w http.ResponseWriter, name string, src io.Reader, limit int64) {
-	br := bufio.NewReaderSize(&limitReader{r: src, max: limit}, 32<<10)
+	br := bufio.NewReaderSize(&limitReader{r: src, max: limit}, headerPeek)
 	magic, err := br.Peek(4)
 	if err != nil && len(magic) < 2 {
 		if errors.Is(err, io.EOF) {
@@ -111,6 +121,15 @@ func (s *Server) receive(w http.ResponseWriter, name string, src io.Reader, limi
 		writeError(w, http.StatusUnsupportedMediaType, name+": "+errNotCapture.Error())
 		return
 	}
+	if err := checkHeader(br); err != nil {
+		var fe *pcapio.FormatError
+		if errors.As(err, &fe) || errors.Is(err, errBadGzip) {
+			writeError(w, http.StatusUnsupportedMediaType, name+": not a valid capture file: "+err.Error())
+		} else {
+			s.uploadError(w, err)
+		}
+		return
+	}
 	id, dir, err := s.newCaptureDir()
 	if err != nil {
 		s.log.Error("upload", "err", err)
@@ -118,26 +137,68 @@ func (s *Server) receive(w http.ResponseWriter, name string, src io.Reader, limi
 		return
 	}
 	srcPath := filepath.Join(dir, "upload")
-	err = writeFile(srcPath, br)
+	disk := s.disk.newCharge()
+	err = writeFile(srcPath, br, disk)
 	if err == nil {
 		var c *Capture
-		c, err = s.startCapture(id, dir, name, srcPath)
+		c, err = s.startCapture(id, dir, name, srcPath, disk)
 		if err == nil {
 			writeJSON(w, http.StatusCreated, c.Info())
 			return
 		}
 	}
 	os.RemoveAll(dir)
+	disk.refundAll()
 	s.uploadError(w, err)
 }
 
-// writeFile copies r into a new file at path.
-func writeFile(path string, r io.Reader) error {
+// headerPeek is how many bytes of an upload are looked at, before it is
+// accepted, to check its file header.
+const headerPeek = 64 << 10
+
+// errBadGzip marks an upload whose gzip stream is damaged at its start.
+var errBadGzip = errors.New("bad gzip stream")
+
+// checkHeader checks the capture file header at the start of an upload
+// (decompressed first when it is gzip) without consuming it: the pcap file
+// header, or pcapng's Section Header Block and the Interface Description
+// Blocks after it. A fault is a *pcapio.FormatError, or errBadGzip. A
+// header that goes on past the first headerPeek bytes is accepted as far
+// as it is seen (the index pass judges the rest); other errors are the
+// upload's own (the size limit, a stalled client).
+func checkHeader(br *bufio.Reader) error {
+	head, err := br.Peek(headerPeek)
+	whole := errors.Is(err, io.EOF) // head is the whole upload
+	if err != nil && !whole {
+		return err
+	}
+	var src io.Reader = bytes.NewReader(head)
+	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errBadGzip, err)
+		}
+		src = zr
+	}
+	_, err = pcapio.NewReader(src)
+	if err == nil || !whole && errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil
+	}
+	var fe *pcapio.FormatError
+	if !errors.As(err, &fe) {
+		// The gzip stream failed under the reader.
+		return fmt.Errorf("%w: %w", errBadGzip, err)
+	}
+	return err
+}
+
+// writeFile copies r into a new file at path, charging its bytes to disk.
+func writeFile(path string, r io.Reader, disk *diskCharge) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("create upload file: %w", err)
 	}
-	if _, err := io.Copy(f, r); err != nil {
+	if _, err := io.Copy(chargedWriter{w: f, d: disk}, r); err != nil {
 		f.Close()
 		return err
 	}
@@ -155,6 +216,10 @@ func (s *Server) uploadError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload exceeds the limit of %d bytes (pkttap-web --max-upload)", s.cfg.MaxUpload))
 	case errors.Is(err, errNotCapture):
 		writeError(w, http.StatusUnsupportedMediaType, err.Error())
+	case errors.Is(err, errDiskBudget):
+		writeError(w, http.StatusInsufficientStorage, "upload refused: "+err.Error())
+	case errors.Is(err, errStalled):
+		writeError(w, http.StatusRequestTimeout, "upload failed: "+err.Error())
 	default:
 		writeError(w, http.StatusBadRequest, "upload failed: "+err.Error())
 	}

@@ -166,23 +166,51 @@ func TestUploadTooLarge(t *testing.T) {
 func TestUploadBadInput(t *testing.T) {
 	dir := t.TempDir()
 	_, ts := newTestServer(t, Config{DataDir: dir})
+	pcap := synthetic(t, pcapio.FormatPcap, 3)
+	badVersion := bytes.Clone(pcap)
+	badVersion[4] = 9 // version 9.4
+	pcapng := synthetic(t, pcapio.FormatPcapNg, 3)
+	badOrder := bytes.Clone(pcapng)
+	copy(badOrder[8:], []byte{1, 2, 3, 4}) // the SHB's byte-order magic
+	// A valid header followed by more than the server looks at before it
+	// answers: the header is judged on what it has seen.
+	long := synthetic(t, pcapio.FormatPcapNg, 2000)
 	tests := []struct {
 		name   string
 		body   []byte
 		status int
+		reason string // in the error message
 	}{
-		{"empty", nil, http.StatusUnsupportedMediaType},
-		{"text", []byte("GET / HTTP/1.1\r\n\r\n"), http.StatusUnsupportedMediaType},
-		{"short", []byte{0xd4}, http.StatusUnsupportedMediaType},
-		{"elf", []byte("\x7fELF\x02\x01\x01\x00"), http.StatusUnsupportedMediaType},
+		{"empty", nil, http.StatusUnsupportedMediaType, "magic"},
+		{"text", []byte("GET / HTTP/1.1\r\n\r\n"), http.StatusUnsupportedMediaType, "magic"},
+		{"short", []byte{0xd4}, http.StatusUnsupportedMediaType, "magic"},
+		{"elf", []byte("\x7fELF\x02\x01\x01\x00"), http.StatusUnsupportedMediaType, "magic"},
+		{"pcap header cut", pcap[:20], http.StatusUnsupportedMediaType, "truncated pcap file header"},
+		{"pcap version 9.4", badVersion, http.StatusUnsupportedMediaType, "version"},
+		{"pcapng bad byte-order magic", badOrder, http.StatusUnsupportedMediaType, "byte-order"},
+		{"gzip of text", gzipped(t, []byte("hello, world\n")), http.StatusUnsupportedMediaType, "magic"},
+		{"gzip of a cut pcap header", gzipped(t, pcap[:20]), http.StatusUnsupportedMediaType, "truncated pcap file header"},
+		{"gzip corrupt", []byte("\x1f\x8b\x08\x00garbage, not deflate"), http.StatusUnsupportedMediaType, "gzip"},
+		{"valid long pcapng", long, http.StatusCreated, ""},
+		{"valid long pcapng.gz", gzipped(t, long), http.StatusCreated, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var e apiError
 			res := do(t, "POST", ts.URL+"/api/captures?name=x.pcap", bytes.NewReader(tt.body), &e)
-			if res.StatusCode != tt.status || e.Error == "" {
-				t.Errorf("status %d %+v, want %d with a message", res.StatusCode, e, tt.status)
+			if res.StatusCode == http.StatusCreated && tt.status == http.StatusCreated {
+				var info CaptureInfo
+				jsonUnmarshal(must(io.ReadAll(res.Body)), &info)
+				if info = waitIndexed(t, ts, info.ID); info.State != stateReady {
+					t.Errorf("valid upload: %+v", info)
+				}
+				do(t, "DELETE", ts.URL+"/api/captures/"+info.ID, nil, nil)
+				return
 			}
+			if res.StatusCode != tt.status || !strings.Contains(e.Error, tt.reason) {
+				t.Errorf("status %d %+v, want %d with a message naming %q", res.StatusCode, e, tt.status, tt.reason)
+			}
+			t.Logf("%d: %s", res.StatusCode, e.Error)
 		})
 	}
 	if left := dirEntries(t, dir); len(left) != 0 {
@@ -282,4 +310,12 @@ func TestConcurrentUploads(t *testing.T) {
 	if limit := uint64(len(data)) + 96<<20; peak.Load() > limit {
 		t.Errorf("peak heap %d MB for %d MB in flight: uploads are not streamed", peak.Load()>>20, inFlight>>20)
 	}
+}
+
+// must returns v, failing the test on err.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

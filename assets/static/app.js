@@ -72,6 +72,7 @@
     return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
   }
   function fmtTime(row) {
+    if (row.noTime) return 'no timestamp'; // a pcapng Simple Packet Block
     if (S.timeMode === 'absolute') {
       const d = new Date(row.sec * 1000);
       const iso = d.toISOString();

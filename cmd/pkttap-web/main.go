@@ -5,11 +5,17 @@
 //
 // Usage:
 //
-//	pkttap-web [--listen ADDR] [--max-upload SIZE] [--max-live SIZE] [--no-live] [--data-dir DIR] [--token TOKEN] [-v] [--open FILE]... [FILE...]
+//	pkttap-web [--listen ADDR] [--max-upload SIZE] [--max-disk SIZE] [--max-live SIZE] [--no-live] [--data-dir DIR] [--token-file FILE] [-v] [--open FILE]... [FILE...]
 //
 // It serves http://127.0.0.1:8080 by default and prints the URL to open. On
 // any address but loopback every request needs a token, printed as part of
-// the URL (generated at start-up unless --token gives one).
+// the URL (generated at start-up unless one is given). A token given is read
+// from the first line of --token-file, or from $PKTTAP_WEB_TOKEN, or (seen
+// by every user in the process list) from --token; it must carry at least
+// 128 bits, e.g. 32 hex digits.
+//
+// All the captures' files together stay within --max-disk (half the data
+// dir's free space at start-up by default).
 //
 // Live capture needs the privileges of package capture (root, or
 // CAP_NET_RAW and CAP_NET_ADMIN on Linux); a live capture stops by itself

@@ -28,7 +28,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on; anything but loopback requires a token")
 	maxUpload := fs.String("max-upload", "2GiB", "size limit of one capture (bytes, or with a unit: 500MB, 2GiB)")
 	dataDir := fs.String("data-dir", "", "folder for spooled captures and their indexes (default: a private temporary folder removed on exit)")
-	token := fs.String("token", "", "access token (default: generated when listening beyond loopback)")
+	token := fs.String("token", "", "access token, at least 128 bits (32 hex digits); other users see it in the process list: prefer --token-file or $"+tokenEnv+" (default: generated when listening beyond loopback)")
+	tokenFile := fs.String("token-file", "", "read the access token from this file (its first line)")
+	maxDisk := fs.String("max-disk", "", "most disk the captures may take in the data dir, all together: uploads, decompressed and live spools, indexes (bytes, or with a unit; default: half the free space at start-up)")
 	maxLive := fs.String("max-live", "1GiB", "spool size at which a live capture stops by itself (bytes, or with a unit)")
 	noLive := fs.Bool("no-live", false, "disable live capture (only capture files can be opened)")
 	verbose := fs.Bool("v", false, "log every request")
@@ -46,11 +48,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--max-live: %w", err)
 	}
+	var diskLimit int64 // 0: the web package's default
+	if *maxDisk != "" {
+		if diskLimit, err = parseSize(*maxDisk); err != nil {
+			return fmt.Errorf("--max-disk: %w", err)
+		}
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	tok, err := accessToken(*token, *tokenFile)
+	if err != nil {
+		return err
+	}
+	if *token != "" {
+		log.Warn("the --token value is visible to other users in the process list: give it with --token-file or $" + tokenEnv + " instead")
+	}
 
 	dir := *dataDir
 	if dir == "" {
@@ -63,12 +78,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	srv, err := web.New(web.Config{
-		Addr: *listen, Token: *token, MaxUpload: limit, DataDir: dir, Logger: log,
-		MaxLive: liveLimit, NoLive: *noLive,
+		Addr: *listen, Token: tok, MaxUpload: limit, DataDir: dir, Logger: log,
+		MaxLive: liveLimit, NoLive: *noLive, MaxDisk: diskLimit,
 	})
 	if err != nil {
 		return err
 	}
+	log.Info("disk budget", "dir", dir, "bytes", srv.MaxDisk())
 	defer srv.Close()
 	for _, f := range open {
 		if _, err := srv.OpenFile(f); err != nil {
@@ -81,6 +97,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "pkttap-web: open %s\n", srv.URL(ln.Addr()))
 	return srv.Serve(ctx, ln)
+}
+
+// tokenEnv is the environment variable that may hold the access token.
+const tokenEnv = "PKTTAP_WEB_TOKEN"
+
+// accessToken returns the access token given by --token (flag), by
+// --token-file (file: its first line, spaces trimmed), or else by the
+// environment variable tokenEnv; "" when none is. Giving both flags is an
+// error. Its strength is checked by web.New.
+func accessToken(flag, file string) (string, error) {
+	switch {
+	case flag != "" && file != "":
+		return "", errors.New("give the access token with --token or --token-file, not both")
+	case flag != "":
+		return flag, nil
+	case file != "":
+		f, err := os.Open(file)
+		if err != nil {
+			return "", fmt.Errorf("--token-file: %w", err)
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, 4<<10))
+		if err != nil {
+			return "", fmt.Errorf("--token-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		if tok := strings.TrimSpace(line); tok != "" {
+			return tok, nil
+		}
+		return "", fmt.Errorf("--token-file %s: the first line holds no token", file)
+	}
+	return strings.TrimSpace(os.Getenv(tokenEnv)), nil
 }
 
 // parseSize parses "1048576", "500MB", "2GiB", "10k" (k/M/G/T are powers of

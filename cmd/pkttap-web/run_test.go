@@ -215,3 +215,86 @@ func TestRunRemovesDefaultDataDir(t *testing.T) {
 		t.Errorf("data dir left after exit: %v", entries)
 	}
 }
+
+// TestRunToken checks where the access token comes from (--token,
+// --token-file, $PKTTAP_WEB_TOKEN) and that a weak one is refused.
+func TestRunToken(t *testing.T) {
+	strong := web.NewToken()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "token")
+	if err := os.WriteFile(file, []byte(strong+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	weakFile := filepath.Join(dir, "weak")
+	if err := os.WriteFile(weakFile, []byte("a\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("refused", func(t *testing.T) {
+		for _, tt := range []struct {
+			args []string
+			env  string
+			want string
+		}{
+			{[]string{"--token", "a"}, "", "128 bits"},
+			{[]string{"--token-file", weakFile}, "", "128 bits"},
+			{nil, "secret", "128 bits"},
+			{[]string{"--token", strong, "--token-file", file}, "", "not both"},
+			{[]string{"--token-file", filepath.Join(dir, "missing")}, "", "token-file"},
+		} {
+			t.Setenv(tokenEnv, tt.env)
+			var out bytes.Buffer
+			args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", t.TempDir()}, tt.args...)
+			if err := run(context.Background(), args, &out, &out); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run %v with $%s=%q: error %v, want one naming %q", tt.args, tokenEnv, tt.env, err, tt.want)
+			}
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  string
+	}{
+		{"file", []string{"--token-file", file}, ""},
+		{"environment", nil, strong},
+		{"file before environment", []string{"--token-file", file}, web.NewToken()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(tokenEnv, tt.env)
+			url, _ := startRun(t, append([]string{"--listen", "127.0.0.1:0", "--data-dir", t.TempDir()}, tt.args...)...)
+			base := url[:strings.Index(url, "/?token=")]
+			for auth, want := range map[string]int{"": http.StatusUnauthorized, "Bearer " + strong: http.StatusOK} {
+				req, _ := http.NewRequest("GET", base+"/api/captures", nil)
+				if auth != "" {
+					req.Header.Set("Authorization", auth)
+				}
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != want {
+					t.Errorf("Authorization %q: status %d, want %d", auth, res.StatusCode, want)
+				}
+			}
+		})
+	}
+}
+
+// TestRunMaxDisk checks that --max-disk limits what the captures may take
+// on disk: an upload larger than it is refused with 507.
+func TestRunMaxDisk(t *testing.T) {
+	url, _ := startRun(t, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--max-disk", "1MiB")
+	res, err := http.Post(url+"api/captures?name=x.pcap", "application/octet-stream", bytes.NewReader(make([]byte, 2<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusInsufficientStorage || !strings.Contains(string(body), "--max-disk") {
+		t.Errorf("2 MiB upload with --max-disk 1MiB: status %d: %s", res.StatusCode, body)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--max-disk", "lots"}, &out, &out); err == nil || !strings.Contains(err.Error(), "--max-disk") {
+		t.Errorf("--max-disk lots: %v", err)
+	}
+}

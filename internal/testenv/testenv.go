@@ -4,8 +4,9 @@
 //
 // PKTTAP_REQUIRE is a comma-separated list of prerequisite names ("root",
 // "netns", "tcpdump", "tshark", "chromium", "corpus", "libpcap", "cc") or
-// "all". ("hexdump", from bsdextrautils, "setpriv", from util-linux, and
-// "proc", a mounted /proc, are ones too.)
+// "all". ("hexdump", from bsdextrautils, "setpriv", from util-linux,
+// "proc", a mounted /proc, and "loopback", the whole of 127.0.0.0/8 as
+// local addresses as Linux has it, are ones too.)
 package testenv
 
 import (
