@@ -111,7 +111,8 @@ type LiveInfo struct {
 // after src are guarded by the capture's mu.
 type liveState struct {
 	opts     LiveOptions
-	src      LiveSource
+	src      LiveSource // nil for a capture recovered after a restart
+	spool    *liveSpool // written by the capture's run only
 	maxSpool int64
 	stopOnce sync.Once
 
@@ -223,6 +224,16 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 	}
 	now := time.Now()
 	lt := src.LinkType()
+	ifc := pcapio.Interface{
+		LinkType: lt, Name: o.Interface, Filter: o.Filter,
+		Snaplen: uint32(o.Snaplen), TSResolution: pcapio.TSResolutionNano,
+	}
+	sp, err := newLiveSpool(files[0], ifc)
+	if err != nil {
+		src.Close()
+		closeFiles(files...)
+		return nil, err
+	}
 	c := &Capture{
 		id:        id,
 		name:      cleanName(o.Interface + " " + now.UTC().Format("2006-01-02 15:04:05")),
@@ -234,11 +245,9 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 		state:     stateCapturing,
 		format:    "live",
 		linkTypes: []pcapio.LinkType{lt},
-		ifaces: []pcapio.Interface{{
-			LinkType: lt, Name: o.Interface, Filter: o.Filter,
-			Snaplen: uint32(o.Snaplen), TSResolution: pcapio.TSResolutionNano,
-		}},
-		live: &liveState{opts: o, src: src, maxSpool: s.cfg.MaxLive, running: true},
+		ifaces:    []pcapio.Interface{ifc},
+		size:      sp.size,
+		live:      &liveState{opts: o, src: src, spool: sp, maxSpool: s.cfg.MaxLive, running: true},
 	}
 	if err := s.register(c); err != nil {
 		src.Close()
@@ -411,7 +420,6 @@ func (c *Capture) runLive() {
 	go q.read(l.src)
 
 	var batches []*batch
-	var spoolOff int64
 	var werr error
 	full := false // the size limit was reached: later packets are dropped
 	tick := time.NewTicker(liveFlushEvery)
@@ -429,14 +437,12 @@ func (c *Capture) runLive() {
 			if werr != nil || full || len(b.pkts) == 0 {
 				continue
 			}
-			n, limited, err := c.spoolBatch(b, spoolOff, l.maxSpool)
+			n, limited, err := l.spool.add(b, l.maxSpool)
 			if err != nil {
 				werr = err
 				c.stopLive("write error")
-				continue
 			}
 			if n > 0 {
-				spoolOff = b.pkts[n-1].dataOff + int64(b.pkts[n-1].end-b.pkts[n-1].start)
 				b.pkts = b.pkts[:n]
 				p.summarize(b)
 				for i := range b.pkts {
@@ -451,16 +457,22 @@ func (c *Capture) runLive() {
 			}
 		}
 		if added && werr == nil {
-			werr = p.publish()
+			// The spool first: a published record never points past its
+			// file's end.
+			if werr = l.spool.flush(); werr != nil {
+				c.stopLive("write error")
+			} else {
+				werr = p.publish()
+			}
 		}
 		q.give(batches)
 		st, serr := l.src.Stats()
 		c.mu.Lock()
-		changed := serr == nil && st != l.stats || l.spoolBytes != spoolOff
+		changed := serr == nil && st != l.stats || l.spoolBytes != l.spool.data
 		if serr == nil {
 			l.stats = st
 		}
-		l.spoolBytes, c.size, c.readBytes = spoolOff, spoolOff, spoolOff
+		l.spoolBytes, c.size, c.readBytes = l.spool.data, l.spool.size, l.spool.size
 		if ended {
 			l.running = false
 			switch {
@@ -487,29 +499,6 @@ func (c *Capture) runLive() {
 			c.notify()
 		}
 	}
-}
-
-// spoolBatch appends the packet bytes of b to the spool at off, as far as
-// the limit allows, and sets each packet's spool offset. It returns how many
-// packets were written and whether the limit cut the batch.
-func (c *Capture) spoolBatch(b *batch, off, limit int64) (int, bool, error) {
-	n := len(b.pkts)
-	limited := false
-	for n > 0 && off+int64(b.pkts[n-1].end) > limit {
-		n--
-		limited = true
-	}
-	if n == 0 {
-		return 0, limited, nil
-	}
-	end := b.pkts[n-1].end
-	if _, err := c.spool.WriteAt(b.data[:end], off); err != nil {
-		return 0, false, fmt.Errorf("write spool: %w", err)
-	}
-	for i := range b.pkts[:n] {
-		b.pkts[i].dataOff = off + int64(b.pkts[i].start)
-	}
-	return n, limited, nil
 }
 
 // formatBytes writes a size the way --max-live takes it: "1 GiB",
