@@ -229,6 +229,13 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 		Snaplen: uint32(o.Snaplen), TSResolution: pcapio.TSResolutionNano,
 	}
 	sp, err := newLiveSpool(files[0], ifc)
+	var m *captureMeta
+	if err == nil {
+		// The spool is a capture file from now on: keep it.
+		m = &captureMeta{Version: metaVersion, Name: cleanName(o.Interface + " " + now.UTC().Format("2006-01-02 15:04:05")), Created: now, Source: "spool",
+			Live: &liveMeta{Options: o, MaxSpool: s.cfg.MaxLive, HeaderBytes: sp.size}}
+		err = writeMeta(dir, m)
+	}
 	if err != nil {
 		src.Close()
 		closeFiles(files...)
@@ -236,7 +243,7 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 	}
 	c := &Capture{
 		id:        id,
-		name:      cleanName(o.Interface + " " + now.UTC().Format("2006-01-02 15:04:05")),
+		name:      m.Name,
 		created:   now,
 		dir:       dir,
 		spool:     files[0],
@@ -248,6 +255,7 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 		ifaces:    []pcapio.Interface{ifc},
 		size:      sp.size,
 		live:      &liveState{opts: o, src: src, spool: sp, maxSpool: s.cfg.MaxLive, running: true},
+		saved:     m,
 	}
 	if err := s.register(c); err != nil {
 		src.Close()
@@ -268,6 +276,9 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 // run ends once the packets read so far are indexed.
 func (c *Capture) stopLive(reason string) {
 	l := c.live
+	if l.src == nil { // recovered after a restart: not running
+		return
+	}
 	l.stopOnce.Do(func() {
 		c.mu.Lock()
 		l.stopReason = reason
@@ -487,6 +498,7 @@ func (c *Capture) runLive() {
 			if l.stopReason == "" {
 				l.stopReason = "stopped"
 			}
+			c.saveMetaLocked()
 			c.signalLocked()
 		}
 		c.mu.Unlock()

@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/pkttap/pkttap/assets"
+	"github.com/pkttap/pkttap/internal/dirlock"
 )
 
 // DefaultMaxUpload is the default size limit of one upload (2 GiB).
@@ -41,7 +42,10 @@ type Config struct {
 	// MaxUpload is the size limit of one capture in bytes (after gzip
 	// decompression too); 0 means DefaultMaxUpload.
 	MaxUpload int64
-	// DataDir is where captures are spooled and indexed; it must exist.
+	// DataDir is where captures are spooled and indexed; it must exist. A
+	// server holds it alone (New fails while another holds it) and lists
+	// again the captures a previous server left there, however it ended
+	// (see the README's "Data dir and recovery").
 	DataDir string
 	// Logger receives request and capture logs; nil means slog.Default().
 	Logger *slog.Logger
@@ -70,6 +74,7 @@ type Server struct {
 	order    []string // ids, oldest first
 	changed  chan struct{}
 	closed   bool
+	lock     *dirlock.Lock // of the data dir, held until Close
 }
 
 // New returns a server for cfg.
@@ -106,6 +111,10 @@ func New(cfg Config) (*Server, error) {
 		changed:  make(chan struct{}),
 	}
 	s.handler = s.routes()
+	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	s.recover()
 	return s, nil
 }
 
@@ -260,25 +269,30 @@ func (s *Server) remove(id string) error {
 	if !ok {
 		return fmt.Errorf("capture %s: %w", id, errNoCapture)
 	}
-	err := c.close()
+	err := c.close(true)
 	s.notify()
 	return err
 }
 
 var errNoCapture = errors.New("no such capture")
 
-// Close closes every capture and removes its files. The server must no
-// longer be serving.
+// Close stops every live capture and index pass and closes every capture,
+// leaving its files in the data dir for a server started later on it (see
+// Config.DataDir), then releases the data dir. The server must no longer be
+// serving.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	ids := slices.Clone(s.order)
+	cs := make([]*Capture, 0, len(s.order))
+	for _, id := range s.order {
+		cs = append(cs, s.captures[id])
+	}
+	s.captures, s.order = map[string]*Capture{}, nil
 	s.mu.Unlock()
-	var errs []error
-	for _, id := range ids {
-		if err := s.remove(id); err != nil {
-			errs = append(errs, err)
-		}
+	errs := []error{s.closeCaptures(cs)}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Release())
+		s.lock = nil
 	}
 	return errors.Join(errs...)
 }
