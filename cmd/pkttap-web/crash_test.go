@@ -31,11 +31,20 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary serverBinary built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // serverBinary builds pkttap-web once for the test binary's run.
 func serverBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pkttap-web-test-bin")
+		dir, err := os.MkdirTemp("", "pkttap-crashtest-bin-")
 		if err != nil {
 			buildErr = err
 			return
