@@ -17,8 +17,8 @@ import (
 	"github.com/pkttap/pkttap/pcapio"
 )
 
-// DefaultMaxLive is the default spool size at which a live capture stops by
-// itself (1 GiB of packet bytes).
+// DefaultMaxLive is the default size at which a live capture stops by
+// itself: 1 GiB of captured packet bytes (its spool's block headers aside).
 const DefaultMaxLive = 1 << 30
 
 // Live capture batching: the reader hands the packets it has read to the
@@ -101,7 +101,7 @@ type LiveInfo struct {
 	Received    uint64 `json:"received"`  // the OS count (capture.Stats.Received: on Linux after the capture filter, on macOS before it)
 	Dropped     uint64 `json:"dropped"`   // packets the OS dropped: pkttap-web read too slowly
 	IfDropped   uint64 `json:"ifDropped"` // packets the interface dropped, where known
-	SpoolBytes  int64  `json:"spoolBytes"`
+	SpoolBytes  int64  `json:"spoolBytes"` // captured packet bytes, which MaxBytes limits (the spool file, CaptureInfo.Size, also holds block headers)
 	MaxBytes    int64  `json:"maxBytes"`
 	Started     string `json:"started"`
 	Stopped     string `json:"stopped,omitempty"` // why it stopped
@@ -232,8 +232,11 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 	var m *captureMeta
 	if err == nil {
 		// The spool is a capture file from now on: keep it.
-		m = &captureMeta{Version: metaVersion, Name: cleanName(o.Interface + " " + now.UTC().Format("2006-01-02 15:04:05")), Created: now, Source: "spool",
-			Live: &liveMeta{Options: o, MaxSpool: s.cfg.MaxLive, HeaderBytes: sp.size}}
+		m = &captureMeta{
+			Version: metaVersion, Created: now, Source: "spool",
+			Name: cleanName(o.Interface + " " + now.UTC().Format("2006-01-02 15:04:05")),
+			Live: &liveMeta{Options: o, MaxSpool: s.cfg.MaxLive, HeaderBytes: sp.size},
+		}
 		err = writeMeta(dir, m)
 	}
 	if err != nil {

@@ -52,8 +52,9 @@ type Config struct {
 	// NoLive disables live capture: the live API answers 403 and the UI
 	// hides its control.
 	NoLive bool
-	// MaxLive is the spool size (packet bytes) at which a live capture
-	// stops by itself; 0 means DefaultMaxLive.
+	// MaxLive is the captured packet bytes (the spool's pcapng block
+	// headers aside) at which a live capture stops by itself; 0 means
+	// DefaultMaxLive.
 	MaxLive int64
 	// Live lists interfaces and opens live captures; nil means
 	// CaptureBackend (package capture).

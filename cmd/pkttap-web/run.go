@@ -31,7 +31,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	maxUpload := fs.String("max-upload", "2GiB", "size limit of one capture (bytes, or with a unit: 500MB, 2GiB)")
 	dataDir := fs.String("data-dir", "", "folder for spooled captures and their indexes, kept across restarts (default: a private temporary folder removed on exit)")
 	token := fs.String("token", "", "access token (default: generated when listening beyond loopback)")
-	maxLive := fs.String("max-live", "1GiB", "spool size at which a live capture stops by itself (bytes, or with a unit)")
+	maxLive := fs.String("max-live", "1GiB", "captured packet bytes at which a live capture stops by itself (bytes, or with a unit)")
 	noLive := fs.Bool("no-live", false, "disable live capture (only capture files can be opened)")
 	verbose := fs.Bool("v", false, "log every request")
 	var open stringList
