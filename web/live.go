@@ -101,10 +101,12 @@ type LiveInfo struct {
 	Received    uint64 `json:"received"`  // the OS count (capture.Stats.Received: on Linux after the capture filter, on macOS before it)
 	Dropped     uint64 `json:"dropped"`   // packets the OS dropped: pkttap-web read too slowly
 	IfDropped   uint64 `json:"ifDropped"` // packets the interface dropped, where known
-	SpoolBytes  int64  `json:"spoolBytes"` // captured packet bytes, which MaxBytes limits (the spool file, CaptureInfo.Size, also holds block headers)
-	MaxBytes    int64  `json:"maxBytes"`
-	Started     string `json:"started"`
-	Stopped     string `json:"stopped,omitempty"` // why it stopped
+	// SpoolBytes counts captured packet bytes, which MaxBytes limits (the
+	// spool file, CaptureInfo.Size, also holds the pcapng block headers).
+	SpoolBytes int64  `json:"spoolBytes"`
+	MaxBytes   int64  `json:"maxBytes"`
+	Started    string `json:"started"`
+	Stopped    string `json:"stopped,omitempty"` // why it stopped
 }
 
 // liveState is what a live capture has beyond a file capture. Its fields
