@@ -20,7 +20,7 @@ import (
 // starts (a live capture, whose spool is complete up to its last flush at
 // any time), and again, with what its index holds, when its index pass or
 // live run has ended. A server started on the same data dir lists it again
-// from it (see recover).
+// from it (see recoverCaptures).
 const (
 	metaName    = "meta.json"
 	metaTemp    = "meta.json.tmp"

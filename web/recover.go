@@ -20,13 +20,13 @@ import (
 // server ended without stopping it (killed, or the machine went down).
 const interruptedLive = "pkttap-web ended while capturing: recovered up to the last packets written to disk"
 
-// recover lists again the captures a previous server left in the data dir:
+// recoverCaptures lists again the captures a previous server left in the data dir:
 // every capture whose data was complete (an upload received whole, a live
 // capture's spool up to its last flush), re-indexing those whose index was
 // cut short, and removes what no capture will use (partial uploads, the
 // index files of incomplete ones, leftover temporary files). Folders that
 // do not look like pkttap-web's are left alone.
-func (s *Server) recover() {
+func (s *Server) recoverCaptures() {
 	entries, err := os.ReadDir(s.cfg.DataDir)
 	if err != nil {
 		s.log.Warn("recover captures", "err", err)
@@ -81,7 +81,7 @@ func (s *Server) inspectDir(id string) *captureMeta {
 	m, err := readMeta(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		s.log.Info("recover capture: removed a capture whose data never arrived whole", "id", id)
+		s.log.Info("recover capture: removed an incomplete capture folder (an upload cut short, or the index of a file opened in place)", "id", id)
 		removeDir(dir)
 		return nil
 	case err != nil:

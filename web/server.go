@@ -115,7 +115,7 @@ func New(cfg Config) (*Server, error) {
 	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	s.recover()
+	s.recoverCaptures()
 	return s, nil
 }
 
