@@ -45,7 +45,7 @@ type Config struct {
 	// DataDir is where captures are spooled and indexed; it must exist. A
 	// server holds it alone (New fails while another holds it) and lists
 	// again the captures a previous server left there, however it ended
-	// (see the README's "Data dir and recovery").
+	// (see the README's "pkttap-web's data dir").
 	DataDir string
 	// Logger receives request and capture logs; nil means slog.Default().
 	Logger *slog.Logger
