@@ -25,6 +25,9 @@ const (
 	metaName    = "meta.json"
 	metaTemp    = "meta.json.tmp"
 	metaVersion = 1
+	// indexVersion is the encoding of the index records and summaries:
+	// change it with either, and indexes written before are made again.
+	indexVersion = 1
 )
 
 // cacheFiles are the files of a capture folder that can be made again from
@@ -60,6 +63,7 @@ type liveMeta struct {
 // file of the folder when it ended, so a restart can tell a whole index
 // from one cut short.
 type indexMeta struct {
+	Version   int                `json:"version"` // indexVersion when written
 	Files     map[string]int64   `json:"files"`
 	Packets   int64              `json:"packets"`
 	State     string             `json:"state"`
@@ -155,7 +159,7 @@ func (c *Capture) saveMetaLocked() {
 	}
 	if c.state != stateIndexing && c.state != stateCapturing && err == nil {
 		m.Index = &indexMeta{
-			Files: sizes, Packets: c.count.Load(), State: c.state, Error: c.errMsg, Format: c.format,
+			Version: indexVersion, Files: sizes, Packets: c.count.Load(), State: c.state, Error: c.errMsg, Format: c.format,
 			Gzip: c.gzipped, BigEndian: c.order == binary.BigEndian, LinkTypes: c.linkTypes, Ifaces: c.ifaces,
 			First: c.first, MinTS: c.minTS, MaxTS: c.maxTS, NanoTS: c.nanoTS, ReadBytes: c.readBytes,
 		}

@@ -144,10 +144,13 @@ func (s *Server) restore(id, dir string, m *captureMeta) error {
 }
 
 // indexWhole reports whether the folder's files are as they were when its
-// index pass ended: each of the sizes the metadata gives, no cache file
-// more, and one index record per packet.
+// index pass ended, in this version's encoding: each of the sizes the
+// metadata gives, no cache file more, and one index record per packet.
 func indexWhole(dir string, m *captureMeta) bool {
 	ix := m.Index
+	if ix.Version != indexVersion {
+		return false
+	}
 	sizes, err := fileSizes(dir, append([]string{m.Source}, cacheFiles...)...)
 	if err != nil || len(sizes) != len(ix.Files) || ix.Files["index"] != ix.Packets*recordSize {
 		return false

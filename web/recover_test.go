@@ -69,6 +69,9 @@ func TestRecover(t *testing.T) {
 		{name: "upload file gone", gone: true, crash: func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "upload"))
 		}},
+		{name: "index of another version", reindex: true, crash: func(t *testing.T, dir string) {
+			meta(t, dir, func(m *captureMeta) { m.Index.Version = indexVersion + 1 })
+		}},
 		{name: "leftover temporary metadata", crash: func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, metaTemp), []byte("{"), 0o600)
 		}},
