@@ -71,7 +71,7 @@ func TestCrashRecoveryLive(t *testing.T) {
 	data := t.TempDir()
 	args := []string{"--listen", "127.0.0.1:0", "--data-dir", data}
 
-	c := startChild(t, client, wrap, args...)
+	c := startChild(t, client, wrap, nil, args...)
 	res, err := client.Post(c.url+"/api/live", "application/json", strings.NewReader(fmt.Sprintf(`{"interface": %q, "filter": "udp port 7777"}`, pair.IfB)))
 	if err != nil {
 		t.Fatal(err)
@@ -166,10 +166,10 @@ func TestCrashRecoveryLive(t *testing.T) {
 			t.Errorf("%s: tcpdump reads %d packets of the spool, want %d", when, got, nTcpdump)
 		}
 	}
-	c = startChild(t, client, wrap, args...)
+	c = startChild(t, client, wrap, nil, args...)
 	check(c, "after the restart")
 	c.stop(t)
-	c = startChild(t, client, wrap, args...)
+	c = startChild(t, client, wrap, nil, args...)
 	check(c, "after a clean restart")
 	c.stop(t)
 }

@@ -70,13 +70,14 @@ type child struct {
 }
 
 // startChild starts pkttap-web with args (prefixed by wrap, such as
-// "ip netns exec NS") and waits for its URL. client dials its address.
-func startChild(t *testing.T, client *http.Client, wrap []string, args ...string) *child {
+// "ip netns exec NS"; in environment env, nil for this process's) and waits
+// for its URL. client dials its address.
+func startChild(t *testing.T, client *http.Client, wrap, env []string, args ...string) *child {
 	t.Helper()
 	argv := append(slices.Clone(wrap), serverBinary(t))
 	argv = append(argv, args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = childEnv
+	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +239,7 @@ func TestCrashRecovery(t *testing.T) {
 	args := []string{"--listen", "127.0.0.1:0", "--data-dir", data}
 
 	t.Run("upload", func(t *testing.T) {
-		c := startChild(t, client, nil, args...)
+		c := startChild(t, client, nil, nil, args...)
 		done := c.upload(t, "whole.pcap", small)
 		// An upload cut by the kill: the body stops after a random part.
 		cut := 1 + rng.IntN(len(large)-1)
@@ -256,7 +257,7 @@ func TestCrashRecovery(t *testing.T) {
 		c.kill()
 		t.Logf("killed after %d of %d bytes", cut, len(large))
 
-		c = startChild(t, client, nil, args...)
+		c = startChild(t, client, nil, nil, args...)
 		list := c.list(t)
 		if len(list) != 1 || list[0].ID != done.ID || list[0].Packets != 1000 || list[0].State != "ready" || list[0].Name != "whole.pcap" {
 			t.Fatalf("after restart: %+v, want only %s with 1000 packets", list, done.ID)
@@ -266,7 +267,7 @@ func TestCrashRecovery(t *testing.T) {
 	})
 
 	t.Run("indexing", func(t *testing.T) {
-		c := startChild(t, client, nil, args...)
+		c := startChild(t, client, nil, nil, args...)
 		before := c.list(t)
 		info := c.upload(t, "large.pcap", large)
 		// Kill once a random number of packets is indexed.
@@ -277,7 +278,7 @@ func TestCrashRecovery(t *testing.T) {
 		c.kill()
 		t.Logf("killed at %d packets indexed (%s)", at.Packets, at.State)
 
-		c = startChild(t, client, nil, args...)
+		c = startChild(t, client, nil, nil, args...)
 		list := c.list(t)
 		i := slices.IndexFunc(list, func(i web.CaptureInfo) bool { return i.ID == info.ID })
 		if len(list) != len(before)+1 || i < 0 || list[i].Packets != 300_000 || list[i].State != "ready" {
@@ -308,8 +309,7 @@ func TestTempDataDirCleanup(t *testing.T) {
 	env := append(os.Environ(), "TMPDIR="+tmp)
 	start := func() *child {
 		t.Helper()
-		c := startChildEnv(t, client, env, "--listen", "127.0.0.1:0")
-		return c
+		return startChild(t, client, nil, env, "--listen", "127.0.0.1:0")
 	}
 	tempDirs := func() []string {
 		m, _ := filepath.Glob(filepath.Join(tmp, tempDirPrefix+"*"))
@@ -350,15 +350,3 @@ func TestTempDataDirCleanup(t *testing.T) {
 		t.Errorf("foreign folder touched: %v", err)
 	}
 }
-
-// startChildEnv is startChild with the child's environment set.
-func startChildEnv(t *testing.T, client *http.Client, env []string, args ...string) *child {
-	t.Helper()
-	old := childEnv
-	childEnv = env
-	defer func() { childEnv = old }()
-	return startChild(t, client, nil, args...)
-}
-
-// childEnv, when set, is the environment of children started.
-var childEnv []string
