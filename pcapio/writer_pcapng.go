@@ -150,7 +150,7 @@ func (w *Writer) writeEPB(p *Packet, wire uint32) error {
 			return err
 		}
 	}
-	var t [4]byte
-	le.PutUint32(t[:], uint32(total))
-	return w.write(t[:])
+	t := w.hdr[28:32] // a local array would escape to the heap: one allocation per packet
+	le.PutUint32(t, uint32(total))
+	return w.write(t)
 }

@@ -195,3 +195,18 @@ func TestWriterVerbatimLengths(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterNoAllocs checks that writing a packet allocates nothing, in
+// either format (pkttap-web spools every live packet through WritePacket).
+func TestWriterNoAllocs(t *testing.T) {
+	for _, f := range []Format{FormatPcap, FormatPcapNano, FormatPcapNg} {
+		w, err := NewWriter(io.Discard, WriterOptions{Format: f, LinkType: LinkTypeEthernet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &Packet{Timestamp: time.Unix(1_700_000_000, 123456789), Data: make([]byte, 61), Length: 100}
+		if n := testing.AllocsPerRun(100, func() { w.WritePacket(p) }); n != 0 {
+			t.Errorf("format %v: %v allocations per packet, want 0", f, n)
+		}
+	}
+}

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -56,7 +59,9 @@ type Capture struct {
 	nanoTS    bool  // some timestamp has sub-microsecond digits
 	changed   chan struct{}
 	filters   *filterCache
-	live      *liveState // nil for a file
+	live      *liveState   // nil for a file
+	saved     *captureMeta // the metadata file's base, nil for a file opened in place (not kept)
+	log       *slog.Logger
 
 	notify   func()          // tells the server's hub that something changed
 	compiles semaphore       // the server's compile slots
@@ -218,13 +223,19 @@ func (c *Capture) packetData(rec *record) ([]byte, error) {
 	return buf, nil
 }
 
-// close stops the index pass and filter jobs, closes the files and removes
-// the capture's folder.
-func (c *Capture) close() error {
+// close stops the index pass and filter jobs and closes the files; with
+// remove, it removes the capture's folder (its metadata first, so a crash
+// halfway leaves an incomplete folder, which the next start removes).
+func (c *Capture) close(remove bool) error {
 	c.cancel()
 	<-c.done
 	c.filters.cancelAll()
 	var errs []error
+	if remove {
+		if err := os.Remove(filepath.Join(c.dir, metaName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
 	for _, f := range []*os.File{c.spool, c.index, c.sums} {
 		if f != nil {
 			if err := f.Close(); err != nil {
@@ -232,8 +243,10 @@ func (c *Capture) close() error {
 			}
 		}
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
-		errs = append(errs, err)
+	if remove {
+		if err := os.RemoveAll(c.dir); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	c.disk.refundAll()
 	if err := errors.Join(errs...); err != nil {

@@ -15,7 +15,14 @@
 // and indexes them the way a file's are, so everything that works on a
 // file works on a live capture while it runs. It stops on request, when
 // deleted, when the server closes, or by itself at the spool size limit
-// (Config.MaxLive).
+// (Config.MaxLive). Its spool is a pcapng file written in whole blocks
+// before its packets are published, so tcpdump reads it at any time.
+//
+// Captures outlive the server: each capture folder gets a metadata file,
+// written atomically once its data is whole, and a server started on the
+// same data dir lists them again (re-indexing what was cut short) and
+// removes partial uploads; see recover.go. A server holds its data dir
+// with a lock file (package internal/dirlock).
 //
 // The browser talks to the server through a JSON REST API (documented in the
 // repository's README) and one WebSocket that carries progress snapshots.

@@ -78,6 +78,9 @@ func (c *Capture) runIndex(ctx context.Context, maxSpool int64) {
 		c.state = stateError
 		c.errMsg = err.Error()
 	}
+	if ctx.Err() == nil {
+		c.saveMetaLocked()
+	}
 	c.signalLocked()
 	c.mu.Unlock()
 	c.notify()
@@ -125,8 +128,10 @@ func (c *Capture) index1(ctx context.Context, maxSpool int64) error {
 		return fmt.Errorf("not a pcap or pcapng file: %w", err)
 	}
 	c.mu.Lock()
-	c.format = formatName(r.Format())
-	c.order = r.ByteOrder()
+	if c.live == nil { // a live capture's spool, recovered, stays "live"
+		c.format = formatName(r.Format())
+		c.order = r.ByteOrder()
+	}
 	c.mu.Unlock()
 	batches := make(chan *batch, batchesInFlight-2)
 	free := make(chan *batch, batchesInFlight)

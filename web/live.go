@@ -17,8 +17,8 @@ import (
 	"github.com/pkttap/pkttap/pcapio"
 )
 
-// DefaultMaxLive is the default spool size at which a live capture stops by
-// itself (1 GiB of packet bytes).
+// DefaultMaxLive is the default size at which a live capture stops by
+// itself: 1 GiB of captured packet bytes (its spool's block headers aside).
 const DefaultMaxLive = 1 << 30
 
 // Live capture batching: the reader hands the packets it has read to the
@@ -103,17 +103,20 @@ type LiveInfo struct {
 	Received    uint64 `json:"received"`  // the OS count (capture.Stats.Received: on Linux after the capture filter, on macOS before it)
 	Dropped     uint64 `json:"dropped"`   // packets the OS dropped: pkttap-web read too slowly
 	IfDropped   uint64 `json:"ifDropped"` // packets the interface dropped, where known
-	SpoolBytes  int64  `json:"spoolBytes"`
-	MaxBytes    int64  `json:"maxBytes"`
-	Started     string `json:"started"`
-	Stopped     string `json:"stopped,omitempty"` // why it stopped
+	// SpoolBytes counts captured packet bytes, which MaxBytes limits (the
+	// spool file, CaptureInfo.Size, also holds the pcapng block headers).
+	SpoolBytes int64  `json:"spoolBytes"`
+	MaxBytes   int64  `json:"maxBytes"`
+	Started    string `json:"started"`
+	Stopped    string `json:"stopped,omitempty"` // why it stopped
 }
 
 // liveState is what a live capture has beyond a file capture. Its fields
 // after src are guarded by the capture's mu.
 type liveState struct {
 	opts     LiveOptions
-	src      LiveSource
+	src      LiveSource // nil for a capture recovered after a restart
+	spool    *liveSpool // written by the capture's run only
 	maxSpool int64
 	stopOnce sync.Once
 
@@ -237,9 +240,29 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 	}
 	now := time.Now()
 	lt := src.LinkType()
+	ifc := pcapio.Interface{
+		LinkType: lt, Name: o.Interface, Filter: o.Filter,
+		Snaplen: uint32(o.Snaplen), TSResolution: pcapio.TSResolutionNano,
+	}
+	sp, err := newLiveSpool(files[0], ifc)
+	var m *captureMeta
+	if err == nil {
+		// The spool is a capture file from now on: keep it.
+		m = &captureMeta{
+			Version: metaVersion, Created: now, Source: "spool",
+			Name: cleanName(o.Interface + " " + now.UTC().Format("2006-01-02 15:04:05")),
+			Live: &liveMeta{Options: o, MaxSpool: s.cfg.MaxLive, HeaderBytes: sp.size},
+		}
+		err = writeMeta(dir, m)
+	}
+	if err != nil {
+		src.Close()
+		closeFiles(files...)
+		return nil, err
+	}
 	c := &Capture{
 		id:        id,
-		name:      cleanName(o.Interface + " " + now.UTC().Format("2006-01-02 15:04:05")),
+		name:      m.Name,
 		created:   now,
 		dir:       dir,
 		spool:     files[0],
@@ -248,13 +271,15 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 		state:     stateCapturing,
 		format:    "live",
 		linkTypes: []pcapio.LinkType{lt},
-		ifaces: []pcapio.Interface{{
-			LinkType: lt, Name: o.Interface, Filter: o.Filter,
-			Snaplen: uint32(o.Snaplen), TSResolution: pcapio.TSResolutionNano,
-		}},
-		live: &liveState{opts: o, src: src, maxSpool: s.cfg.MaxLive, running: true},
+		ifaces:    []pcapio.Interface{ifc},
+		size:      sp.size,
+		live:      &liveState{opts: o, src: src, spool: sp, maxSpool: s.cfg.MaxLive, running: true},
+		saved:     m,
+		disk:      s.disk.newCharge(),
 	}
+	c.disk.take(sp.size) // the spool's headers, a few hundred bytes
 	if err := s.register(c); err != nil {
+		c.disk.refundAll()
 		src.Close()
 		closeFiles(files...)
 		return nil, err
@@ -278,6 +303,9 @@ func (s *Server) openLive(id, dir string, o LiveOptions) (*Capture, error) {
 // run ends once the packets read so far are indexed.
 func (c *Capture) stopLive(reason string) {
 	l := c.live
+	if l.src == nil { // recovered after a restart: not running
+		return
+	}
 	l.stopOnce.Do(func() {
 		c.mu.Lock()
 		l.stopReason = reason
@@ -430,7 +458,6 @@ func (c *Capture) runLive() {
 	go q.read(l.src)
 
 	var batches []*batch
-	var spoolOff int64
 	var werr error
 	full := false // the size limit was reached: later packets are dropped
 	tick := time.NewTicker(liveFlushEvery)
@@ -448,14 +475,23 @@ func (c *Capture) runLive() {
 			if werr != nil || full || len(b.pkts) == 0 {
 				continue
 			}
-			n, limited, err := c.spoolBatch(b, spoolOff, l.maxSpool)
+			// The disk budget first: the batch's blocks, with room for
+			// their index records and summaries.
+			charged := blockBytes(b)
+			if err := c.disk.charge(charged, int64(len(b.pkts))*indexBytesPerPacket); err != nil {
+				full = true
+				q.stopTaking()
+				c.stopLive(err.Error()) // stops it as --max-live does
+				continue
+			}
+			end := l.spool.end
+			n, limited, err := l.spool.add(b, l.maxSpool)
+			c.disk.refund(charged - (l.spool.end - end)) // the packets the limit or an error left out
 			if err != nil {
 				werr = err
 				c.stopLive("write error")
-				continue
 			}
 			if n > 0 {
-				spoolOff = b.pkts[n-1].dataOff + int64(b.pkts[n-1].end-b.pkts[n-1].start)
 				b.pkts = b.pkts[:n]
 				p.summarize(b)
 				for i := range b.pkts {
@@ -470,16 +506,22 @@ func (c *Capture) runLive() {
 			}
 		}
 		if added && werr == nil {
-			werr = p.publish()
+			// The spool first: a published record never points past its
+			// file's end.
+			if werr = l.spool.flush(); werr != nil {
+				c.stopLive("write error")
+			} else {
+				werr = p.publish()
+			}
 		}
 		q.give(batches)
 		st, serr := l.src.Stats()
 		c.mu.Lock()
-		changed := serr == nil && st != l.stats || l.spoolBytes != spoolOff
+		changed := serr == nil && st != l.stats || l.spoolBytes != l.spool.data
 		if serr == nil {
 			l.stats = st
 		}
-		l.spoolBytes, c.size, c.readBytes = spoolOff, spoolOff, spoolOff
+		l.spoolBytes, c.size, c.readBytes = l.spool.data, l.spool.size, l.spool.size
 		if ended {
 			l.running = false
 			switch {
@@ -494,6 +536,7 @@ func (c *Capture) runLive() {
 			if l.stopReason == "" {
 				l.stopReason = "stopped"
 			}
+			c.saveMetaLocked()
 			c.signalLocked()
 		}
 		c.mu.Unlock()
@@ -506,33 +549,6 @@ func (c *Capture) runLive() {
 			c.notify()
 		}
 	}
-}
-
-// spoolBatch appends the packet bytes of b to the spool at off, as far as
-// the limit allows, and sets each packet's spool offset. It returns how many
-// packets were written and whether the limit cut the batch.
-func (c *Capture) spoolBatch(b *batch, off, limit int64) (int, bool, error) {
-	n := len(b.pkts)
-	limited := false
-	for n > 0 && off+int64(b.pkts[n-1].end) > limit {
-		n--
-		limited = true
-	}
-	if n == 0 {
-		return 0, limited, nil
-	}
-	end := b.pkts[n-1].end
-	if err := c.disk.charge(int64(end), int64(n)*indexBytesPerPacket); err != nil {
-		c.stopLive(err.Error()) // stops it as --max-live does; the caller's reason comes second
-		return 0, true, nil
-	}
-	if _, err := c.spool.WriteAt(b.data[:end], off); err != nil {
-		return 0, false, fmt.Errorf("write spool: %w", err)
-	}
-	for i := range b.pkts[:n] {
-		b.pkts[i].dataOff = off + int64(b.pkts[i].start)
-	}
-	return n, limited, nil
 }
 
 // formatBytes writes a size the way --max-live takes it: "1 GiB",
@@ -572,6 +588,25 @@ func (c *Capture) liveRunning() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.live.running
+}
+
+// waitFiltersSettled waits, at most max, until every filter job of a
+// capture that has stopped growing is done. Once a live capture stops, its
+// jobs only have its last packets left to scan: waiting for them lets the
+// stop answer carry their final state, instead of one older than the
+// WebSocket snapshots sent meanwhile (the UI takes the answer after them).
+func (c *Capture) waitFiltersSettled(ctx context.Context, max time.Duration) {
+	deadline := time.Now().Add(max)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		settled := true
+		for _, st := range c.filters.statuses() {
+			settled = settled && st.Done
+		}
+		if settled {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // handleInterfaces lists the interfaces a live capture can open.
@@ -663,6 +698,7 @@ func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
+	c.waitFiltersSettled(r.Context(), time.Second)
 	s.log.Info("live capture stopped", "id", c.id, "packets", c.Packets())
 	writeJSON(w, http.StatusOK, c.Info())
 }

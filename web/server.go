@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/pkttap/pkttap/assets"
+	"github.com/pkttap/pkttap/internal/dirlock"
 )
 
 // DefaultMaxUpload is the default size limit of one upload (2 GiB).
@@ -42,15 +43,19 @@ type Config struct {
 	// MaxUpload is the size limit of one capture in bytes (after gzip
 	// decompression too); 0 means DefaultMaxUpload.
 	MaxUpload int64
-	// DataDir is where captures are spooled and indexed; it must exist.
+	// DataDir is where captures are spooled and indexed; it must exist. A
+	// server holds it alone (New fails while another holds it) and lists
+	// again the captures a previous server left there, however it ended
+	// (see the README's "pkttap-web's data dir").
 	DataDir string
 	// Logger receives request and capture logs; nil means slog.Default().
 	Logger *slog.Logger
 	// NoLive disables live capture: the live API answers 403 and the UI
 	// hides its control.
 	NoLive bool
-	// MaxLive is the spool size (packet bytes) at which a live capture
-	// stops by itself; 0 means DefaultMaxLive.
+	// MaxLive is the captured packet bytes (the spool's pcapng block
+	// headers aside) at which a live capture stops by itself; 0 means
+	// DefaultMaxLive.
 	MaxLive int64
 	// Live lists interfaces and opens live captures; nil means
 	// CaptureBackend (package capture).
@@ -126,6 +131,7 @@ type Server struct {
 	order    []string // ids, oldest first
 	changed  chan struct{}
 	closed   bool
+	lock     *dirlock.Lock // of the data dir, held until Close
 }
 
 // New returns a server for cfg.
@@ -161,13 +167,13 @@ func New(cfg Config) (*Server, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("data dir %s is not a directory", cfg.DataDir)
 	}
+	var free int64 = -1 // the free space, when the budget is its share
 	if cfg.MaxDisk == 0 {
-		free, err := freeSpace(cfg.DataDir)
-		if err != nil {
+		if free, err = freeSpace(cfg.DataDir); err != nil {
 			cfg.Logger.Warn("no disk budget: the free space is unknown", "err", err)
-			cfg.MaxDisk = -1
+			cfg.MaxDisk, free = -1, -1
 		} else {
-			cfg.MaxDisk = max(int64(float64(free)*DefaultDiskShare)&^(1<<20-1), 1<<20) // whole MiB
+			cfg.MaxDisk = diskShare(free)
 		}
 	}
 	s := &Server{
@@ -183,7 +189,25 @@ func New(cfg Config) (*Server, error) {
 		changed:  make(chan struct{}),
 	}
 	s.handler = s.routes()
+	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	s.recoverCaptures()
+	if free >= 0 {
+		// The captures recovered take their share of the disk as well as
+		// the free space left.
+		s.disk.mu.Lock()
+		s.disk.max = diskShare(free + s.disk.used)
+		s.cfg.MaxDisk = s.disk.max
+		s.disk.mu.Unlock()
+	}
 	return s, nil
+}
+
+// diskShare is the default disk budget for n bytes of disk: DefaultDiskShare
+// of them, in whole MiB, at least 1 MiB.
+func diskShare(n int64) int64 {
+	return max(int64(float64(n)*DefaultDiskShare)&^(1<<20-1), 1<<20)
 }
 
 // orDefault sets *v to def when it is 0 or negative (not set).
@@ -370,25 +394,30 @@ func (s *Server) remove(id string) error {
 	if !ok {
 		return fmt.Errorf("capture %s: %w", id, errNoCapture)
 	}
-	err := c.close()
+	err := c.close(true)
 	s.notify()
 	return err
 }
 
 var errNoCapture = errors.New("no such capture")
 
-// Close closes every capture and removes its files. The server must no
-// longer be serving.
+// Close stops every live capture and index pass and closes every capture,
+// leaving its files in the data dir for a server started later on it (see
+// Config.DataDir), then releases the data dir. The server must no longer be
+// serving.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	ids := slices.Clone(s.order)
+	cs := make([]*Capture, 0, len(s.order))
+	for _, id := range s.order {
+		cs = append(cs, s.captures[id])
+	}
+	s.captures, s.order = map[string]*Capture{}, nil
 	s.mu.Unlock()
-	var errs []error
-	for _, id := range ids {
-		if err := s.remove(id); err != nil {
-			errs = append(errs, err)
-		}
+	errs := []error{s.closeCaptures(cs)}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Release())
+		s.lock = nil
 	}
 	return errors.Join(errs...)
 }

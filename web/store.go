@@ -74,33 +74,34 @@ func (s *Server) newCaptureDir() (string, string, error) {
 	return id, dir, nil
 }
 
-// startCapture registers a capture whose source is srcPath and starts its
-// index pass.
+// startCapture registers a capture received whole into srcPath, a file of
+// its folder dir, and starts its index pass. Its metadata file, written
+// first, keeps it for a server started later on the same data dir.
 func (s *Server) startCapture(id, dir, name, srcPath string, disk *diskCharge) (*Capture, error) {
-	st, err := os.Stat(srcPath)
+	m := &captureMeta{Version: metaVersion, Name: name, Created: time.Now(), Source: filepath.Base(srcPath)}
+	if err := writeMeta(dir, m); err != nil {
+		return nil, err
+	}
+	return s.indexCapture(&Capture{id: id, name: name, created: m.Created, dir: dir, srcPath: srcPath, saved: m, disk: disk})
+}
+
+// indexCapture registers c, whose id, name, folder and source file are
+// set, and starts its index pass.
+func (s *Server) indexCapture(c *Capture) (*Capture, error) {
+	st, err := os.Stat(c.srcPath)
 	if err != nil {
 		return nil, fmt.Errorf("capture source: %w", err)
 	}
-	files, err := createFiles(dir, "index", "summaries")
+	files, err := createFiles(c.dir, "index", "summaries")
 	if err != nil {
 		return nil, err
 	}
-	c := &Capture{
-		id:      id,
-		name:    name,
-		created: time.Now(),
-		dir:     dir,
-		srcPath: srcPath,
-		size:    st.Size(),
-		index:   files[0],
-		sums:    files[1],
-		state:   stateIndexing,
-		disk:    disk,
-	}
+	c.size, c.index, c.sums, c.state = st.Size(), files[0], files[1], stateIndexing
 	if err := s.register(c); err != nil {
 		closeFiles(files...)
 		return nil, err
 	}
+	id, name := c.id, c.name
 	go func() {
 		select {
 		case s.indexes <- struct{}{}:
@@ -115,7 +116,8 @@ func (s *Server) startCapture(id, dir, name, srcPath string, disk *diskCharge) (
 }
 
 // OpenFile opens a capture file from the server's disk (pkttap-web --open).
-// The file is read in place, never modified or removed.
+// The file is read in place, never modified or removed. Its index is not
+// kept for a later server (which opens the files it is given).
 func (s *Server) OpenFile(path string) (*Capture, error) {
 	id, dir, err := s.newCaptureDir()
 	if err != nil {
@@ -126,7 +128,7 @@ func (s *Server) OpenFile(path string) (*Capture, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	c, err := s.startCapture(id, dir, cleanName(filepath.Base(abs)), abs, s.disk.newCharge())
+	c, err := s.indexCapture(&Capture{id: id, name: cleanName(filepath.Base(abs)), created: time.Now(), dir: dir, srcPath: abs, disk: s.disk.newCharge()})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -146,6 +148,7 @@ func (s *Server) register(c *Capture) error {
 	if c.disk == nil {
 		c.disk = s.disk.newCharge()
 	}
+	c.log = s.log
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.done = make(chan struct{})
 	s.mu.Lock()
@@ -256,6 +259,16 @@ func (d *diskCharge) charge(n, headroom int64) error {
 func (d *diskCharge) refund(n int64) {
 	d.n.Add(-n)
 	d.b.refund(n)
+}
+
+// take counts n bytes that are on disk already (a capture recovered at
+// start-up), even beyond the budget: they are there whether or not it has
+// room, and new writes are refused until they fit again.
+func (d *diskCharge) take(n int64) {
+	d.b.mu.Lock()
+	d.b.used += n
+	d.b.mu.Unlock()
+	d.n.Add(n)
 }
 
 // refundAll gives back every byte this capture holds.

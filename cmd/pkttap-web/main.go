@@ -19,8 +19,15 @@
 //
 // Live capture needs the privileges of package capture (root, or
 // CAP_NET_RAW and CAP_NET_ADMIN on Linux); a live capture stops by itself
-// when its spool reaches --max-live (1 GiB by default), and --no-live turns
+// when its captured packet bytes reach --max-live (1 GiB by default), and --no-live turns
 // live capture off. -v logs every request.
+//
+// Captures are kept in --data-dir across restarts: a server started on it
+// lists again every capture whose data had arrived whole, however the last
+// one ended (killed included), and removes uploads cut short. Without
+// --data-dir, a private temporary folder is used and removed on exit; the
+// folders of earlier runs that were killed are removed at start. The README
+// says more ("pkttap-web's data dir").
 package main
 
 import (

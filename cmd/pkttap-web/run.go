@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/pkttap/pkttap/internal/dirlock"
 	"github.com/pkttap/pkttap/web"
 )
 
@@ -27,11 +29,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on; anything but loopback requires a token")
 	maxUpload := fs.String("max-upload", "2GiB", "size limit of one capture (bytes, or with a unit: 500MB, 2GiB)")
-	dataDir := fs.String("data-dir", "", "folder for spooled captures and their indexes (default: a private temporary folder removed on exit)")
+	dataDir := fs.String("data-dir", "", "folder for spooled captures and their indexes, kept across restarts (default: a private temporary folder removed on exit)")
 	token := fs.String("token", "", "access token, at least 128 bits (32 hex digits); other users see it in the process list: prefer --token-file or $"+tokenEnv+" (default: generated when listening beyond loopback)")
 	tokenFile := fs.String("token-file", "", "read the access token from this file (its first line)")
 	maxDisk := fs.String("max-disk", "", "most disk the captures may take in the data dir, all together: uploads, decompressed and live spools, indexes (bytes, or with a unit; default: half the free space at start-up)")
-	maxLive := fs.String("max-live", "1GiB", "spool size at which a live capture stops by itself (bytes, or with a unit)")
+	maxLive := fs.String("max-live", "1GiB", "captured packet bytes at which a live capture stops by itself (bytes, or with a unit)")
 	noLive := fs.Bool("no-live", false, "disable live capture (only capture files can be opened)")
 	verbose := fs.Bool("v", false, "log every request")
 	var open stringList
@@ -69,7 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	dir := *dataDir
 	if dir == "" {
-		if dir, err = os.MkdirTemp("", "pkttap-web-"); err != nil {
+		removeStaleDataDirs(os.TempDir(), log)
+		if dir, err = os.MkdirTemp("", tempDirPrefix); err != nil {
 			return fmt.Errorf("create data dir: %w", err)
 		}
 		defer os.RemoveAll(dir)
@@ -129,6 +132,31 @@ func accessToken(flag, file string) (string, error) {
 		return "", fmt.Errorf("--token-file %s: the first line holds no token", file)
 	}
 	return strings.TrimSpace(os.Getenv(tokenEnv)), nil
+}
+
+// tempDirPrefix starts the name of the data dir made when --data-dir is
+// not given.
+const tempDirPrefix = "pkttap-web-"
+
+// removeStaleDataDirs removes the temporary data dirs in tmp that earlier
+// runs left behind when they could not clean up (killed, or the machine
+// went down): those with pkttap-web's lock file that no running process
+// holds. A running pkttap-web's dir, and anything without the lock file,
+// are left alone.
+func removeStaleDataDirs(tmp string, log *slog.Logger) {
+	matches, _ := filepath.Glob(filepath.Join(tmp, tempDirPrefix+"*"))
+	for _, dir := range matches {
+		if st, err := os.Lstat(dir); err != nil || !st.IsDir() {
+			continue
+		}
+		removed, err := dirlock.RemoveStale(dir)
+		switch {
+		case err != nil:
+			log.Warn("remove the data dir of an earlier run", "dir", dir, "err", err)
+		case removed:
+			log.Info("removed the data dir of an earlier run that did not end cleanly", "dir", dir)
+		}
+	}
 }
 
 // parseSize parses "1048576", "500MB", "2GiB", "10k" (k/M/G/T are powers of
