@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -70,6 +71,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = inspect(ctx, o, stdout, stderr)
 	}
 	if err != nil {
+		if errors.Is(err, syscall.EPIPE) {
+			// The reader of our output went away ("| head"): nothing to
+			// tell it, and the -w file has been closed whole.
+			return exitError
+		}
 		fmt.Fprintf(stderr, "pkttap-inspect: %v\n", err)
 		if isUsageError(err) {
 			fmt.Fprintln(stderr, "Run pkttap-inspect -h for help.")
