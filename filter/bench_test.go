@@ -2,10 +2,8 @@ package filter
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,15 +19,9 @@ import (
 
 func publicExprs(b *testing.B) []string {
 	b.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.SharedDir(b), "filters", "public.txt"))
+	exprs, err := readExprList(filepath.Join(testenv.SharedDir(b), "filters", "public.txt"))
 	if err != nil {
 		b.Fatalf("read public.txt: %v", err)
-	}
-	var exprs []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if strings.TrimSpace(l) != "" {
-			exprs = append(exprs, l)
-		}
 	}
 	return exprs
 }

@@ -7,9 +7,15 @@ import (
 	"github.com/pkttap/pkttap/filter/internal/bpfop"
 )
 
+// maxSizeRatio bounds TestSizeAgainstLibpcap's geometric mean: today's
+// 0.994 plus a small margin, so that losing an optimization shows here
+// (issue 3's goal was 1.10).
+const maxSizeRatio = 1.0
+
 // TestSizeAgainstLibpcap optimizes libpcap's unoptimized programs and
 // compares the instruction counts with libpcap's optimizer: the geometric
-// mean of the ratios must stay within issue 3's bound of 1.10.
+// mean of the ratios must stay within maxSizeRatio (TestSizeBaseline checks
+// each program).
 func TestSizeAgainstLibpcap(t *testing.T) {
 	cases := loadGolden(t)
 	var logSum float64
@@ -42,8 +48,8 @@ func TestSizeAgainstLibpcap(t *testing.T) {
 	}
 	gm := math.Exp(logSum / float64(n))
 	t.Logf("%d programs: geometric mean size ratio vs libpcap -O = %.4f (%d larger, %d smaller)", n, gm, worse, better)
-	if gm > 1.10 {
-		t.Errorf("geometric mean ratio %.4f > 1.10", gm)
+	if gm > maxSizeRatio {
+		t.Errorf("geometric mean ratio %.4f > %.2f", gm, maxSizeRatio)
 	}
 }
 
