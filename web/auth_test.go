@@ -140,10 +140,7 @@ func TestTokenCredentials(t *testing.T) {
 	// (A handshake wrongly accepted answers 101 and keeps the connection
 	// open: the body is read only after a 401.)
 	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/api/ws", nil)
-	hdr := append(upgrade, cookie(sameLength)...)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
+	setHeaders(req, append(upgrade, cookie(sameLength)...)...)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

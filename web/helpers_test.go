@@ -90,9 +90,7 @@ func do(t testing.TB, method, url string, body io.Reader, out any, hdr ...string
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
+	setHeaders(req, hdr...)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +107,13 @@ func do(t testing.TB, method, url string, body io.Reader, out any, hdr ...string
 	}
 	res.Body = io.NopCloser(bytes.NewReader(raw))
 	return res
+}
+
+// setHeaders sets the headers of req given as name, value pairs.
+func setHeaders(req *http.Request, hdr ...string) {
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 }
 
 // upload posts data as a raw body and returns the new capture.
