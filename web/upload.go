@@ -74,6 +74,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	defer s.watchUpload(w, r)()
 	body := http.MaxBytesReader(w, r.Body, limit+multipartSlack)
+	r.Body = body // r.MultipartReader reads r.Body: the cap holds for multipart bodies too
 	name := r.URL.Query().Get("name")
 	var src io.Reader = body
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
