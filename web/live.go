@@ -515,6 +515,12 @@ func (c *Capture) runLive() {
 			}
 		}
 		q.give(batches)
+		if ended {
+			// Closed before the capture is shown stopped, so that a
+			// client that sees it stopped finds the interface let go;
+			// Stats then gives the final counts.
+			l.src.Close()
+		}
 		st, serr := l.src.Stats()
 		c.mu.Lock()
 		changed := serr == nil && st != l.stats || l.spoolBytes != l.spool.data
@@ -541,7 +547,6 @@ func (c *Capture) runLive() {
 		}
 		c.mu.Unlock()
 		if ended {
-			l.src.Close()
 			c.notify()
 			return
 		}
