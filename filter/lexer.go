@@ -1,10 +1,12 @@
 package filter
 
 import (
+	"fmt"
 	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The scanner's token shapes, as libpcap's flex scanner defines them. Each
@@ -109,7 +111,13 @@ func scanOne(s string) (token, int) {
 	}
 	best := max(lens.op, lens.aid, lens.mac, lens.num, lens.hid, lens.v6, lens.bogus, lens.id, lens.bsid)
 	if best == 0 {
-		return token{kind: tokError, text: s[:1], err: "unexpected character '" + s[:1] + "'"}, 1
+		// Name the character as typed: a whole UTF-8 sequence, not its
+		// first byte.
+		r, n := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && n <= 1 {
+			return token{kind: tokError, text: s[:1], err: fmt.Sprintf("unexpected byte %#02x (not UTF-8)", s[0])}, 1
+		}
+		return token{kind: tokError, text: s[:n], err: "unexpected character '" + s[:n] + "'"}, n
 	}
 	text := s[:best]
 	// Keywords and named constants are exact words; they win ties with names.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -273,5 +274,20 @@ func TestSampleUpToDate(t *testing.T) {
 	}
 	if !bytes.Equal(b.Bytes(), sampleCapture) {
 		t.Fatal("sample.pcapng differs from what samplegen writes: run go generate ./web")
+	}
+}
+
+// TestCompileNonASCII: /api/filter names a character it cannot take as it
+// was typed, not as one byte of its UTF-8 encoding.
+func TestCompileNonASCII(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	res := do(t, "GET", ts.URL+"/api/filter?expr="+url.QueryEscape("tcp port ünïcode"), nil, nil)
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", res.StatusCode)
+	}
+	var e apiError
+	jsonDecode(t, res, &e)
+	if !strings.Contains(e.Error, "unexpected character 'ü'") || e.Column != 10 {
+		t.Errorf("error %+v, want unexpected character 'ü' at column 10", e)
 	}
 }
