@@ -13,7 +13,10 @@ import (
 // handleDownload streams the capture's packets, all of them or those
 // matching ?filter=, as ?format=pcap (default) or pcapng. Packets are read
 // from the spool and written as they are read; their bytes, lengths and
-// timestamps are those of the original file.
+// timestamps are those of the original file. With ?check=1 it answers
+// 204 No Content where it would start the download, and the refusal a
+// download would get otherwise: the page asks first, so it can show why a
+// download is refused (a browser drops a refused download's message).
 func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
@@ -82,6 +85,10 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	if format == pcapio.FormatPcapNg {
 		ifaces = c.interfaces()
 		opts.Interfaces = downloadInterfaces(ifaces)
+	}
+	if r.URL.Query().Get("check") == "1" {
+		w.WriteHeader(http.StatusNoContent)
+		return
 	}
 
 	h := w.Header()

@@ -156,3 +156,30 @@ func TestDownloadKeepsSnaplen(t *testing.T) {
 		}
 	}
 }
+
+// TestDownloadCheck: check=1 answers what a download would get, without
+// the packets: 204 where it would start, the refusal otherwise.
+func TestDownloadCheck(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	mixed := waitIndexed(t, ts, upload(t, ts, "mixed.pcapng", mixedLinkTypes(t, 4)).ID).ID
+	tests := []struct {
+		id, query string
+		status    int
+	}{
+		{mixed, "format=pcapng&check=1", http.StatusNoContent},
+		{mixed, "format=pcapng&filter=ip&check=1", http.StatusNoContent},
+		{mixed, "format=pcap&check=1", http.StatusConflict},
+		{mixed, "format=txt&check=1", http.StatusBadRequest},
+		{"0123456789abcdef", "check=1", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		res := do(t, "GET", ts.URL+"/api/captures/"+tt.id+"/download?"+tt.query, nil, nil)
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != tt.status {
+			t.Errorf("%s: status %d, want %d (%s)", tt.query, res.StatusCode, tt.status, body)
+		}
+		if tt.status == http.StatusNoContent && len(body) != 0 {
+			t.Errorf("%s: %d bytes of body, want none", tt.query, len(body))
+		}
+	}
+}

@@ -143,6 +143,8 @@
   function renderCapHeader() {
     const c = S.cur;
     $('cap-name').textContent = c ? c.name : 'No capture';
+    $('download-button').disabled = !c;
+    $('download-button').title = c ? '' : 'Open a capture to download it';
     if (!c) { $('cap-meta').textContent = ''; renderLive(); return; }
     let meta = fmtCount(c.packets) + ' packets';
     if (c.packets) meta += ' · ' + fmtSpan(c.spanSeconds);
@@ -946,10 +948,19 @@
     if (show) { const f = menu.querySelector('a'); if (f) f.focus(); }
   }
 
-  function download(scope, format) {
+  async function download(scope, format) {
     if (!S.cur) return;
     let url = '/api/captures/' + S.cur.id + '/download?format=' + format;
     if (scope === 'displayed' && S.filter) url += '&filter=' + enc(S.filter);
+    // A browser drops the message of a download the server refuses (a
+    // .pcap of a capture mixing link types: 409): ask first (check=1
+    // answers 204 or the refusal), then let a link stream the file to disk.
+    try {
+      await api(url + '&check=1');
+    } catch (e) {
+      showError('Cannot download ' + S.cur.name + ': ' + e.message);
+      return;
+    }
     const a = document.createElement('a');
     a.href = url;
     a.download = '';

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// mixedLinkTypes returns a pcapng file of n packets on two interfaces, one
+// Ethernet, one raw IP: a capture a .pcap cannot hold.
+func mixedLinkTypes(t *testing.T, n int) []byte {
+	t.Helper()
+	ifaces := []pcapio.Interface{
+		{LinkType: pcapio.LinkTypeEthernet, Name: "eth0", Snaplen: 1500},
+		{LinkType: pcapio.LinkTypeRaw, Name: "tun0", Snaplen: 1500},
+	}
+	var b bytes.Buffer
+	w, err := pcapio.NewWriter(&b, pcapio.WriterOptions{Format: pcapio.FormatPcapNg, Interfaces: ifaces})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Unix(1_700_000_000, 0)
+	for i := range n {
+		ifc := i % 2
+		data := make([]byte, 60)
+		if ifc == 1 {
+			data = make([]byte, 28)
+			data[0], data[9] = 0x45, 17
+		}
+		p := pcapio.Packet{Timestamp: base.Add(time.Duration(i) * time.Millisecond), Data: data, Length: len(data),
+			LinkType: ifaces[ifc].LinkType, InterfaceIndex: ifc}
+		if err := w.WritePacket(&p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestBrowserDownloadRefused: with no capture open the Download menu is
+// disabled; a download the server refuses (a .pcap of a capture mixing
+// link types) shows the server's message instead of doing nothing.
+func TestBrowserDownloadRefused(t *testing.T) {
+	ctx := newBrowser(t)
+	_, ts := newTestServer(t, Config{})
+
+	do1(t, ctx, chromedp.Navigate(ts.URL), chromedp.WaitVisible(chromedp.ID("list-empty")))
+	if !evalJS[bool](t, ctx, `document.getElementById('download-button').disabled`) {
+		t.Error("the Download menu is enabled with no capture open")
+	}
+
+	id := waitIndexed(t, ts, upload(t, ts, "mixed.pcapng", mixedLinkTypes(t, 4)).ID).ID
+	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+id))
+	waitJS(t, ctx, "the capture", `document.getElementById('status-count').textContent === 'Displayed 4 of 4' && !document.getElementById('download-button').disabled`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("download-button")))
+	waitJS(t, ctx, "download menu", `!document.getElementById('download-menu').hidden`)
+	evalJS[bool](t, ctx, `(document.querySelector('#download-menu a[data-scope="all"][data-format="pcap"]').click(), true)`)
+	waitJS(t, ctx, "the refusal shown", `!document.getElementById('error-banner').hidden`)
+	msg := evalJS[string](t, ctx, `document.getElementById('error-banner').textContent`)
+	if !strings.Contains(msg, "mixes link types") || !strings.Contains(msg, "pcapng") {
+		t.Errorf("banner says %q, want the server's message that .pcap cannot hold mixed link types", msg)
+	}
+}
