@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/web/internal/samplegen"
 )
 
 // mixedLinkTypes returns a pcapng file of n packets on two interfaces, one
@@ -66,5 +68,35 @@ func TestBrowserDownloadRefused(t *testing.T) {
 	msg := evalJS[string](t, ctx, `document.getElementById('error-banner').textContent`)
 	if !strings.Contains(msg, "mixes link types") || !strings.Contains(msg, "pcapng") {
 		t.Errorf("banner says %q, want the server's message that .pcap cannot hold mixed link types", msg)
+	}
+}
+
+// TestBrowserGotoBeyondLast: Go to packet past the last selects the last
+// (displayed) packet and says so, with and without a filter.
+func TestBrowserGotoBeyondLast(t *testing.T) {
+	ctx := newBrowser(t)
+	_, ts := newTestServer(t, Config{})
+	id := waitIndexed(t, ts, upload(t, ts, "twenty.pcap", synthetic(t, pcapio.FormatPcap, 20)).ID).ID
+	lastTLS := 0
+	for i := range 20 {
+		if samplegen.Kind(i) == samplegen.KindTLS {
+			lastTLS = i + 1
+		}
+	}
+	for _, tt := range []struct {
+		query, count string
+		last         int
+	}{
+		{"", "Displayed 20 of 20", 20},
+		{"?filter=tcp+port+443", "Displayed 10 of 20", lastTLS},
+	} {
+		do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+id+tt.query))
+		waitJS(t, ctx, "the capture", fmt.Sprintf(`document.getElementById('status-count').textContent === %q`, tt.count))
+		do1(t, ctx, chromedp.SendKeys(chromedp.ID("goto-input"), "25\n"))
+		waitJS(t, ctx, fmt.Sprintf("packet %d selected", tt.last), fmt.Sprintf(`(document.querySelector('#list-rows .row.selected') || {dataset: {}}).dataset.no === '%d'`, tt.last))
+		waitJS(t, ctx, "a note", `document.getElementById('status-field').textContent !== ''`)
+		if got, want := evalJS[string](t, ctx, `document.getElementById('status-field').textContent`), "Packet 25 is beyond the last (20); showing"; !strings.HasPrefix(got, want) {
+			t.Errorf("%s: the status bar says %q, want %q…", tt.query, got, want)
+		}
 	}
 }

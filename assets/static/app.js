@@ -508,6 +508,14 @@
 
   async function gotoPacket(no) {
     if (!S.cur) return;
+    if (no > S.total) {
+      // Past the last packet: show the last displayed one, and say so.
+      const note = 'Packet ' + fmtCount(no) + ' is beyond the last (' + fmtCount(S.total) + '); ' +
+        (S.displayed ? 'showing the last' + (S.filter ? ' displayed' : '') + ' one' : 'no packets are displayed');
+      await selectPos(S.displayed - 1);
+      $('status-field').textContent = note;
+      return;
+    }
     let pos = no - 1;
     if (S.filter) {
       try {
