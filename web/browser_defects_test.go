@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/web/internal/samplegen"
@@ -98,5 +99,34 @@ func TestBrowserGotoBeyondLast(t *testing.T) {
 		if got, want := evalJS[string](t, ctx, `document.getElementById('status-field').textContent`), "Packet 25 is beyond the last (20); showing"; !strings.HasPrefix(got, want) {
 			t.Errorf("%s: the status bar says %q, want %q…", tt.query, got, want)
 		}
+	}
+}
+
+// TestBrowserCaptureMenuFocus: after a capture is chosen from the capture
+// menu, by a click or by the keyboard, the packet list has the keyboard
+// focus: ↓ selects the first packet.
+func TestBrowserCaptureMenuFocus(t *testing.T) {
+	ctx := newBrowser(t)
+	_, ts := newTestServer(t, Config{})
+	a := waitIndexed(t, ts, upload(t, ts, "a.pcap", synthetic(t, pcapio.FormatPcap, 5)).ID).ID
+	b := waitIndexed(t, ts, upload(t, ts, "b.pcap", synthetic(t, pcapio.FormatPcap, 7)).ID).ID
+	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+a))
+	waitJS(t, ctx, "capture a", `document.getElementById('status-count').textContent === 'Displayed 5 of 5'`)
+	for _, tt := range []struct {
+		how, id, count string
+		choose         chromedp.Action[chromedp.Void]
+	}{
+		{"click", b, "Displayed 7 of 7", chromedp.Click(chromedp.CSS(`#cap-menu a[data-id="` + b + `"]`))},
+		{"Enter", a, "Displayed 5 of 5", chromedp.KeyEvent(kb.Enter)},
+	} {
+		do1(t, ctx, chromedp.Click(chromedp.ID("cap-button")))
+		waitJS(t, ctx, "capture menu", `!document.getElementById('cap-menu').hidden`)
+		if tt.how == "Enter" {
+			evalJS[bool](t, ctx, `(document.querySelector('#cap-menu a[data-id="`+tt.id+`"]').focus(), true)`)
+		}
+		do1(t, ctx, tt.choose)
+		waitJS(t, ctx, "the chosen capture", fmt.Sprintf(`document.getElementById('status-count').textContent === %q && document.getElementById('cap-menu').hidden`, tt.count))
+		do1(t, ctx, chromedp.KeyEvent(kb.ArrowDown))
+		waitJS(t, ctx, "packet 1 selected by ↓ after "+tt.how, `(document.querySelector('#list-rows .row.selected') || {dataset: {}}).dataset.no === '1'`)
 	}
 }

@@ -135,7 +135,14 @@
         if (S.cur && S.cur.id === c.id) closeView();
       });
       a.append(name, info, del);
-      a.addEventListener('click', (ev) => { ev.preventDefault(); toggleMenu('cap', false); openCapture(c.id, {}); });
+      a.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        toggleMenu('cap', false);
+        // The focused item is hidden with the menu: give the keyboard to
+        // the packet list, as after opening a capture any other way.
+        scroller.focus({ preventScroll: true });
+        openCapture(c.id, {});
+      });
       menu.append(a);
     }
   }
