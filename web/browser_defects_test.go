@@ -3,6 +3,9 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +131,34 @@ func TestBrowserCaptureMenuFocus(t *testing.T) {
 		waitJS(t, ctx, "the chosen capture", fmt.Sprintf(`document.getElementById('status-count').textContent === %q && document.getElementById('cap-menu').hidden`, tt.count))
 		do1(t, ctx, chromedp.KeyEvent(kb.ArrowDown))
 		waitJS(t, ctx, "packet 1 selected by ↓ after "+tt.how, `(document.querySelector('#list-rows .row.selected') || {dataset: {}}).dataset.no === '1'`)
+	}
+}
+
+// TestBrowserBinaryUnits: sizes are shown in binary units, as the server
+// and the command line write them: a live capture's default limit of
+// 1 GiB is "1 GiB" (not "1.1 GB"), and an upload over a 1 MiB limit says so
+// in MiB.
+func TestBrowserBinaryUnits(t *testing.T) {
+	ctx := newBrowser(t)
+	b := &fakeBackend{ifaces: windowsInterfaces(), frame: 60, every: 5 * time.Millisecond}
+	_, ts := newTestServer(t, Config{Live: b, MaxUpload: 1 << 20})
+	res, info, e := startLive(t, ts, `{"interface": "Ethernet"}`)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("start live: %d %+v", res.StatusCode, e)
+	}
+	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+info.ID))
+	waitJS(t, ctx, "live indicator", `document.getElementById('live-ind').title.includes('spooled:')`)
+	if got := evalJS[string](t, ctx, `document.getElementById('live-ind').title`); !strings.HasSuffix(got, " of 1 GiB") {
+		t.Errorf("live indicator's tooltip %q, want the limit as \"of 1 GiB\"", got)
+	}
+
+	big := filepath.Join(t.TempDir(), "big.pcap")
+	if err := os.WriteFile(big, make([]byte, 3<<19), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do1(t, ctx, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{big}))
+	waitJS(t, ctx, "the upload refused", `document.getElementById('error-banner').textContent.includes('upload limit')`)
+	if got, want := evalJS[string](t, ctx, `document.getElementById('error-banner').textContent`), "big.pcap is 1.5 MiB, over the upload limit of 1 MiB."; got != want {
+		t.Errorf("banner says %q, want %q", got, want)
 	}
 }

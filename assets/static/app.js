@@ -60,11 +60,14 @@
 
   // ---------- formatting ----------
   function fmtCount(n) { return Number(n).toLocaleString('en-US'); }
+  // fmtBytes writes a size in binary units, as the server and the command
+  // line do (--max-live 1GiB is "1 GiB", not "1.1 GB"): one decimal, none
+  // when it is 0.
   function fmtBytes(n) {
-    const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+    const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
     let i = 0;
-    while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
-    return (i ? n.toFixed(1) : n) + ' ' + u[i];
+    while ((n >= 1024 || (i && +n.toFixed(1) >= 1024)) && i < u.length - 1) { n /= 1024; i++; }
+    return (i ? String(+n.toFixed(1)) : n) + ' ' + u[i];
   }
   function fmtSpan(s) {
     if (s < 60) return s.toFixed(3) + ' s';
