@@ -162,3 +162,35 @@ func TestBrowserBinaryUnits(t *testing.T) {
 		t.Errorf("banner says %q, want %q", got, want)
 	}
 }
+
+// TestBrowserEmptyUploads: an empty file is reported as empty, not as a bad
+// magic number; a file of only a header shows its link type, and says it
+// has no packets instead of asking to select one.
+func TestBrowserEmptyUploads(t *testing.T) {
+	ctx := newBrowser(t)
+	_, ts := newTestServer(t, Config{})
+	dir := t.TempDir()
+	empty, headerOnly := filepath.Join(dir, "empty.pcap"), filepath.Join(dir, "header.pcap")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(headerOnly, synthetic(t, pcapio.FormatPcap, 0), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do1(t, ctx, chromedp.Navigate(ts.URL), chromedp.WaitVisible(chromedp.ID("list-empty")))
+
+	do1(t, ctx, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{empty}))
+	waitJS(t, ctx, "the refusal", `!document.getElementById('error-banner').hidden`)
+	if got := evalJS[string](t, ctx, `document.getElementById('error-banner').textContent`); !strings.Contains(got, "the file is empty") || strings.Contains(got, "magic") {
+		t.Errorf("banner says %q, want that the file is empty", got)
+	}
+
+	do1(t, ctx, chromedp.SetUploadFiles(chromedp.ID("file-input"), []string{headerOnly}))
+	waitJS(t, ctx, "the header-only capture", `document.getElementById('cap-name').textContent === 'header.pcap' && document.getElementById('status-count').textContent === 'Displayed 0 of 0'`)
+	if got := evalJS[string](t, ctx, `document.getElementById('cap-meta').textContent`); got != "0 packets · EN10MB" {
+		t.Errorf("capture header reads %q, want \"0 packets · EN10MB\"", got)
+	}
+	if got := evalJS[string](t, ctx, `document.getElementById('tree').textContent`); got != "This capture has no packets." {
+		t.Errorf("details pane says %q, want that the capture has no packets", got)
+	}
+}

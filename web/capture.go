@@ -113,6 +113,14 @@ func (c *Capture) Info() CaptureInfo {
 	for _, lt := range c.linkTypes {
 		info.LinkTypes = append(info.LinkTypes, lt.String())
 	}
+	if len(c.linkTypes) == 0 {
+		// No packets (a file of only a header): its interfaces'.
+		for _, ifc := range c.ifaces {
+			if lt := ifc.LinkType.String(); !slices.Contains(info.LinkTypes, lt) {
+				info.LinkTypes = append(info.LinkTypes, lt)
+			}
+		}
+	}
 	if info.Packets > 0 && c.timed > 0 {
 		info.First = time.Unix(0, c.minTS).UTC().Format(time.RFC3339Nano)
 		info.Last = time.Unix(0, c.maxTS).UTC().Format(time.RFC3339Nano)

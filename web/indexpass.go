@@ -109,6 +109,15 @@ func (p *indexPass) read(ctx context.Context, r *pcapio.Reader, out chan<- *batc
 		if err != nil {
 			serr := send()
 			if err == io.EOF {
+				if total == 0 {
+					// A file of only a header: its interfaces still
+					// tell its link type.
+					p.c.mu.Lock()
+					if len(p.c.ifaces) == 0 {
+						p.c.ifaces = append(p.c.ifaces, r.Interfaces()...)
+					}
+					p.c.mu.Unlock()
+				}
 				return serr
 			}
 			if errors.Is(err, errSpoolLimit) || errors.Is(serr, errSpoolLimit) {

@@ -105,6 +105,10 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 func (s *Server) receive(w http.ResponseWriter, name string, src io.Reader, limit int64) {
 	br := bufio.NewReaderSize(&limitReader{r: src, max: limit}, headerPeek)
 	magic, err := br.Peek(4)
+	if len(magic) == 0 && errors.Is(err, io.EOF) {
+		writeError(w, http.StatusUnsupportedMediaType, name+": the file is empty")
+		return
+	}
 	if err != nil && len(magic) < 2 {
 		if errors.Is(err, io.EOF) {
 			err = errNotCapture

@@ -183,7 +183,7 @@ func TestUploadBadInput(t *testing.T) {
 		status int
 		reason string // in the error message
 	}{
-		{"empty", nil, http.StatusUnsupportedMediaType, "magic"},
+		{"empty", nil, http.StatusUnsupportedMediaType, "x.pcap: the file is empty"},
 		{"text", []byte("GET / HTTP/1.1\r\n\r\n"), http.StatusUnsupportedMediaType, "magic"},
 		{"short", []byte{0xd4}, http.StatusUnsupportedMediaType, "magic"},
 		{"elf", []byte("\x7fELF\x02\x01\x01\x00"), http.StatusUnsupportedMediaType, "magic"},

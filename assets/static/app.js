@@ -248,6 +248,7 @@
     if (!c) { closeView(); return; }
     S.cur = c;
     renderCapHeader();
+    if (S.selPos < 0) treePlaceholder();
     // Counts only grow; an answer that raced this snapshot may be newer.
     const total = Math.max(c.packets, S.total);
     let displayed = total;
@@ -481,9 +482,19 @@
     el.append(d);
   }
 
+  // treePlaceholder fills the details pane while no packet is selected: a
+  // capture read to its end without a packet (a file of only a header)
+  // says so rather than asking to select one.
+  function treePlaceholder() {
+    const c = S.cur;
+    const none = c && !c.packets && (c.state === 'ready' || c.state === 'error');
+    placeholder($('tree'), 'empty', !c ? '' : none ? 'This capture has no packets.' :
+      'Select a packet (click it, or use ↑/↓ in the list) to see its protocol fields.');
+  }
+
   function clearSelection() {
     S.selPos = -1; S.selNo = 0; S.pkt = null; S.selNode = null;
-    placeholder($('tree'), 'empty', S.cur ? 'Select a packet (click it, or use ↑/↓ in the list) to see its protocol fields.' : '');
+    treePlaceholder();
     placeholder($('hex'), 'bytes-empty', S.cur ? 'Its bytes appear here: click a byte to find its field.' : '');
     $('bytes-note').hidden = true;
     $('status-field').textContent = '';
