@@ -162,14 +162,21 @@
     $('cap-meta').textContent = meta;
     $('cap-meta').title = c.first ? c.first + ' — ' + c.last : '';
     renderLive();
+    let msg = '';
     if (c.state === 'error' && c.live) {
-      showError('The live capture failed: ' + c.error + '. The ' + fmtCount(c.packets) + ' packets captured before are shown.');
+      msg = 'The live capture failed: ' + c.error + '. The ' + fmtCount(c.packets) + ' packets captured before are shown.';
     } else if (c.state === 'error') {
-      showError('This capture is damaged: ' + c.error + '. The ' + fmtCount(c.packets) + ' packets before the fault are shown.');
-    } else {
-      showError('');
+      msg = 'This capture is damaged: ' + c.error + '. The ' + fmtCount(c.packets) + ' packets before the fault are shown.';
     }
+    // Each snapshot of the open capture comes here: it clears the
+    // capture's own error, never the message of something the user did (a
+    // refused upload or download), which would vanish at once while a live
+    // capture runs.
+    if (msg) showError(msg);
+    else if (capError && $('error-banner').textContent === capError) showError('');
+    capError = msg;
   }
+  let capError = ''; // the capture's error renderCapHeader shows, if any
 
   function closeView() {
     S.cur = null; S.filter = ''; S.gen++; resetView(); S.cache.clear(); S.total = S.displayed = 0;
@@ -192,6 +199,7 @@
     clearSelection();
     $('filter-input').value = filter;
     validateNow();
+    showError('');
     renderCapHeader();
     renderCapMenu();
     $('list-scroll').scrollTop = 0;
