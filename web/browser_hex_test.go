@@ -149,7 +149,7 @@ func TestBrowserHexLarge(t *testing.T) {
 	// The rows in view show the right bytes, highlighted exactly when in
 	// the selected field; checked at the field's start, its end and the
 	// packet's last row, scrolling there.
-	check := func(what string, off, length int) {
+	check := func(what string, pkt []byte, off, length int) {
 		t.Helper()
 		shown := evalJS[[][]int](t, ctx, `Array.from(document.querySelectorAll('#hex .hb[data-i], #hex .ab[data-i]')).map((e) => [+e.dataset.i, e.classList.contains('ab') ? 1 : 0, e.classList.contains('hl') ? 1 : 0, e.classList.contains('ab') ? e.textContent.charCodeAt(0) : parseInt(e.textContent, 16)])`)
 		if len(shown) == 0 {
@@ -160,7 +160,7 @@ func TestBrowserHexLarge(t *testing.T) {
 		for _, s := range shown {
 			i, ascii, hl, v := s[0], s[1], s[2] == 1, s[3]
 			seen[ascii]++
-			want := int(big[i])
+			want := int(pkt[i])
 			if ascii == 1 && (want < 0x20 || want >= 0x7f) {
 				want = '.'
 			}
@@ -174,6 +174,14 @@ func TestBrowserHexLarge(t *testing.T) {
 			t.Errorf("%s: %d hex and %d ASCII bytes in the DOM", what, seen[0], seen[1])
 		}
 	}
+	inView := func(i int) string {
+		return fmt.Sprintf(`(() => {
+			const e = document.querySelector('#hex .hb[data-i="%d"]');
+			if (!e) return false;
+			const r = e.getBoundingClientRect(), p = document.getElementById('bytes-pane').getBoundingClientRect();
+			return r.top >= p.top && r.bottom <= p.bottom;
+		})()`, i)
+	}
 	scrollTo := func(i int) {
 		t.Helper()
 		evalJS[bool](t, ctx, fmt.Sprintf(`(() => {
@@ -181,12 +189,7 @@ func TestBrowserHexLarge(t *testing.T) {
 			pane.scrollTop = hex.offsetTop + Math.floor(%d / 16) * parseFloat(getComputedStyle(hex).lineHeight) - pane.clientHeight / 2;
 			return true;
 		})()`, i))
-		waitJS(t, ctx, fmt.Sprintf("byte %d in view", i), fmt.Sprintf(`(() => {
-			const e = document.querySelector('#hex .hb[data-i="%d"]');
-			if (!e) return false;
-			const r = e.getBoundingClientRect(), p = document.getElementById('bytes-pane').getBoundingClientRect();
-			return r.top >= p.top && r.bottom <= p.bottom;
-		})()`, i))
+		waitJS(t, ctx, fmt.Sprintf("byte %d in view", i), inView(i))
 	}
 	// The UDP payload: the largest field inside the datagram.
 	var payload []int
@@ -200,12 +203,12 @@ func TestBrowserHexLarge(t *testing.T) {
 	}
 	do1(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#tree .node[data-off="%d"][data-len="%d"]`, payload[0], payload[1]))))
 	waitJS(t, ctx, "payload selected", fmt.Sprintf(`document.querySelector('#tree .node.selected').dataset.off === '%d'`, payload[0]))
-	check("payload start", payload[0], payload[1])
+	check("payload start", big, payload[0], payload[1])
 	end := payload[0] + payload[1] - 1
 	scrollTo(end)
-	check("payload end", payload[0], payload[1])
+	check("payload end", big, payload[0], payload[1])
 	scrollTo(len(big) - 1)
-	check("last row", payload[0], payload[1])
+	check("last row", big, payload[0], payload[1])
 	screenshot(t, ctx, "hex-large-end")
 
 	// Hovering a byte names the innermost field holding it.
@@ -230,7 +233,17 @@ func TestBrowserHexLarge(t *testing.T) {
 	if sel[0] > len(big)-1 || sel[0]+sel[1] < len(big) {
 		t.Errorf("the last byte selected the field at %d+%d", sel[0], sel[1])
 	}
-	check("trailer selected", sel[0], sel[1])
+	check("trailer selected", big, sel[0], sel[1])
+
+	// The field stays selected in another packet that has it, highlighted
+	// there and scrolled to.
+	do1(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#tree .node[data-off="%d"][data-len="%d"]`, payload[0], payload[1]))))
+	scrollTo(len(big) - 1)
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#list-rows .row[data-pos="0"]`)))
+	waitJS(t, ctx, "packet 1 with its payload selected", fmt.Sprintf(`%s === '%d' && document.querySelector('#tree .node.selected').dataset.off === '%d'`, hexLen, len(pkts[0]), payload[0]))
+	waitJS(t, ctx, "the payload's first byte in view", inView(payload[0]))
+	check("payload of packet 1", pkts[0], payload[0], payload[1])
+
 }
 
 // hexShown scrolls the bytes pane from top to bottom, as a user would, and

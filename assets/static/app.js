@@ -658,7 +658,11 @@
     hex.append(rows);
     hex.dataset.len = String(n);
     H.rowsEl = rows;
-    renderHexRows();
+    // A new packet shows from its start, or at the field still selected in
+    // the tree (renderTree selects it again before the bytes are drawn).
+    $('bytes-pane').scrollTop = 0;
+    const sel = $('tree').querySelector('.node.selected');
+    highlight(sel ? +sel.dataset.off : 0, sel ? +sel.dataset.len : 0);
   }
 
   // renderHexRows draws the rows in view of the bytes pane (plus a margin)
