@@ -207,9 +207,9 @@ func TestBrowserHexLarge(t *testing.T) {
 	end := payload[0] + payload[1] - 1
 	scrollTo(end)
 	check("payload end", big, payload[0], payload[1])
+	screenshot(t, ctx, "hex-large-field-end")
 	scrollTo(len(big) - 1)
 	check("last row", big, payload[0], payload[1])
-	screenshot(t, ctx, "hex-large-end")
 
 	// Hovering a byte names the innermost field holding it.
 	scrollTo(end)

@@ -667,7 +667,7 @@
 
   // renderHexRows draws the rows in view of the bytes pane (plus a margin)
   // when they are not the ones drawn already.
-  function renderHexRows(force = false) {
+  function renderHexRows() {
     const rows = H.rowsEl;
     if (!rows || !rows.isConnected) return;
     const pane = $('bytes-pane');
@@ -675,7 +675,7 @@
     const top = pane.scrollTop - rows.offsetTop;
     const first = Math.max(0, Math.min(total, Math.floor(top / HEX_ROW_H) - HEX_MARGIN));
     const last = Math.max(first, Math.min(total, Math.ceil((top + pane.clientHeight) / HEX_ROW_H) + HEX_MARGIN));
-    if (!force && first === H.first && last === H.last) return;
+    if (first === H.first && last === H.last) return;
     H.first = first; H.last = last;
     const frag = document.createDocumentFragment();
     for (let r = first; r < last; r++) frag.append(hexRow(r * 16));
