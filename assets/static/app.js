@@ -10,7 +10,7 @@
   // window.pkttapMaxSpacer to exercise the scaled mode with few rows.
   const MAX_SPACER = 8e6;
   const CHUNK = 200;          // rows fetched at once
-  const MAX_HEX_BYTES = 65536;
+  const MAX_HEX_BYTES = 1 << 20; // the bytes pane's rows stay under browsers' height cap
 
   const S = {
     caps: [],            // CaptureInfo[] from the WebSocket
@@ -659,11 +659,29 @@
   }
 
   // ---------- bytes ----------
+  // The bytes pane is virtual like the list: #hex holds one block as tall
+  // as all the packet's rows (HEX_ROW_H each), padded down to the rows in
+  // view, which are the only ones in the DOM. The selected field's range
+  // (H.hlOff, H.hlLen) and the hovered byte are applied to each row as it
+  // is drawn, so selecting any field costs O(rows in view).
+  const HEX_ROW_H = 18;       // px, must match .hex .hr
+  const HEX_MARGIN = 8;       // rows drawn above and below the view
+  const H = {
+    bin: '',             // the shown bytes, one char per byte (atob)
+    n: 0,                // number of shown bytes
+    rowsEl: null,        // the block of all rows
+    first: -1,           // first row drawn
+    last: -1,            // row after the last drawn
+    hlOff: 0, hlLen: 0,  // the selected field's bytes
+    hov: -1,             // the byte under the mouse
+  };
+
   function renderHex() {
     const hex = $('hex');
     hex.textContent = '';
+    H.rowsEl = null; H.first = H.last = -1; H.hlLen = 0; H.hov = -1;
     const p = S.pkt;
-    if (!p) return;
+    if (!p) { H.bin = ''; H.n = 0; return; }
     const bin = atob(p.data || '');
     const n = Math.min(bin.length, MAX_HEX_BYTES);
     const note = $('bytes-note');
@@ -672,61 +690,110 @@
     if (bin.length > n) notes.push('Showing the first ' + fmtCount(n) + ' bytes.');
     note.textContent = notes.join(' ');
     note.hidden = !notes.length;
-    const frag = document.createDocumentFragment();
-    for (let off = 0; off < n; off += 16) {
-      const line = document.createElement('div');
-      line.className = 'hr';
-      const o = document.createElement('span');
-      o.className = 'off';
-      o.textContent = off.toString(16).padStart(8, '0');
-      line.append(o);
-      const hx = document.createElement('span');
-      const as = document.createElement('span');
-      as.className = 'ascii';
-      const bar1 = document.createElement('span');
-      bar1.className = 'bar';
-      bar1.textContent = '|';
-      as.append(bar1);
-      for (let k = 0; k < 16; k++) {
-        const i = off + k;
-        if (k === 8) { const gp = document.createElement('span'); gp.className = 'gap'; hx.append(gp); }
-        const b = document.createElement('span');
-        b.className = 'hb';
-        const a = document.createElement('span');
-        a.className = 'ab';
-        if (i < n) {
-          const c = bin.charCodeAt(i);
-          b.textContent = c.toString(16).padStart(2, '0');
-          b.dataset.i = a.dataset.i = String(i);
-          a.textContent = c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
-          as.append(a);
-        } else {
-          b.textContent = '  ';
-        }
-        hx.append(b);
-      }
-      const bar2 = document.createElement('span');
-      bar2.className = 'bar';
-      bar2.textContent = '|';
-      as.append(bar2);
-      line.append(hx, as);
-      frag.append(line);
-    }
-    hex.append(frag);
+    H.bin = bin; H.n = n;
+    const rows = document.createElement('div');
+    rows.className = 'hex-rows';
+    rows.style.height = Math.ceil(n / 16) * HEX_ROW_H + 'px';
+    hex.append(rows);
     hex.dataset.len = String(n);
+    H.rowsEl = rows;
+    // A new packet shows from its start, or at the field still selected in
+    // the tree (renderTree selects it again before the bytes are drawn).
+    $('bytes-pane').scrollTop = 0;
+    const sel = $('tree').querySelector('.node.selected');
+    highlight(sel ? +sel.dataset.off : 0, sel ? +sel.dataset.len : 0);
   }
 
-  function highlight(off, len) {
-    for (const el of $('hex').querySelectorAll('.hl')) el.classList.remove('hl');
-    if (!len) return;
-    let firstEl = null;
-    for (let i = off; i < off + len; i++) {
-      for (const el of $('hex').querySelectorAll('[data-i="' + i + '"]')) {
-        el.classList.add('hl');
-        if (!firstEl) firstEl = el;
+  // renderHexRows draws the rows in view of the bytes pane (plus a margin)
+  // when they are not the ones drawn already.
+  function renderHexRows() {
+    const rows = H.rowsEl;
+    if (!rows || !rows.isConnected) return;
+    const pane = $('bytes-pane');
+    const total = Math.ceil(H.n / 16);
+    const top = pane.scrollTop - rows.offsetTop;
+    const first = Math.max(0, Math.min(total, Math.floor(top / HEX_ROW_H) - HEX_MARGIN));
+    const last = Math.max(first, Math.min(total, Math.ceil((top + pane.clientHeight) / HEX_ROW_H) + HEX_MARGIN));
+    if (first === H.first && last === H.last) return;
+    H.first = first; H.last = last;
+    const frag = document.createDocumentFragment();
+    for (let r = first; r < last; r++) frag.append(hexRow(r * 16));
+    rows.textContent = '';
+    rows.style.paddingTop = first * HEX_ROW_H + 'px';
+    rows.append(frag);
+  }
+
+  // hexRow builds the row of the 16 bytes from off: offset, hex, ASCII,
+  // each byte marked when selected or hovered.
+  function hexRow(off) {
+    const bin = H.bin, n = H.n;
+    const hlEnd = H.hlOff + H.hlLen;
+    const line = document.createElement('div');
+    line.className = 'hr';
+    const o = document.createElement('span');
+    o.className = 'off';
+    o.textContent = off.toString(16).padStart(8, '0');
+    line.append(o);
+    const hx = document.createElement('span');
+    const as = document.createElement('span');
+    as.className = 'ascii';
+    const bar1 = document.createElement('span');
+    bar1.className = 'bar';
+    bar1.textContent = '|';
+    as.append(bar1);
+    for (let k = 0; k < 16; k++) {
+      const i = off + k;
+      if (k === 8) { const gp = document.createElement('span'); gp.className = 'gap'; hx.append(gp); }
+      const b = document.createElement('span');
+      if (i < n) {
+        const a = document.createElement('span');
+        const c = bin.charCodeAt(i);
+        const cls = (i >= H.hlOff && i < hlEnd ? ' hl' : '') + (i === H.hov ? ' hov' : '');
+        b.className = 'hb' + cls;
+        a.className = 'ab' + cls;
+        b.textContent = c.toString(16).padStart(2, '0');
+        b.dataset.i = a.dataset.i = String(i);
+        a.textContent = c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
+        as.append(a);
+      } else {
+        b.className = 'hb';
+        b.textContent = '  ';
       }
+      hx.append(b);
     }
-    if (firstEl) firstEl.scrollIntoView({ block: 'nearest' });
+    const bar2 = document.createElement('span');
+    bar2.className = 'bar';
+    bar2.textContent = '|';
+    as.append(bar2);
+    line.append(hx, as);
+    return line;
+  }
+
+  // markHex sets the classes of the drawn bytes from the selected range and
+  // the hovered byte.
+  function markHex() {
+    if (!H.rowsEl) return;
+    const hlEnd = H.hlOff + H.hlLen;
+    for (const el of H.rowsEl.querySelectorAll('[data-i]')) {
+      const i = +el.dataset.i;
+      el.classList.toggle('hl', i >= H.hlOff && i < hlEnd);
+      el.classList.toggle('hov', i === H.hov);
+    }
+  }
+
+  // highlight marks the bytes off..off+len-1 and scrolls the bytes pane,
+  // as little as it can, to show the first of them.
+  function highlight(off, len) {
+    H.hlOff = off; H.hlLen = len;
+    if (!H.rowsEl) return;
+    if (len && off < H.n) {
+      const pane = $('bytes-pane');
+      const y = H.rowsEl.offsetTop + Math.floor(off / 16) * HEX_ROW_H;
+      if (y < pane.scrollTop) pane.scrollTop = y;
+      else if (y + HEX_ROW_H > pane.scrollTop + pane.clientHeight) pane.scrollTop = y + HEX_ROW_H - pane.clientHeight;
+    }
+    renderHexRows();
+    markHex();
   }
 
   // ---------- filter bar ----------
@@ -1117,6 +1184,8 @@
     });
 
     const hex = $('hex');
+    $('bytes-pane').addEventListener('scroll', () => renderHexRows());
+    new ResizeObserver(() => renderHexRows()).observe($('bytes-pane'));
     hex.addEventListener('click', (ev) => {
       const i = ev.target.dataset && ev.target.dataset.i;
       if (i === undefined) return;
@@ -1124,10 +1193,10 @@
       if (node) selectNode(node, false);
     });
     hex.addEventListener('mouseover', (ev) => {
-      for (const el of hex.querySelectorAll('.hov')) el.classList.remove('hov');
       const i = ev.target.dataset && ev.target.dataset.i;
+      H.hov = i === undefined ? -1 : +i;
+      markHex();
       if (i === undefined) return;
-      for (const el of hex.querySelectorAll('[data-i="' + i + '"]')) el.classList.add('hov');
       const node = deepestNode(+i);
       const name = node ? (node.dataset.field || node.querySelector('.label').textContent) : '';
       ev.target.title = 'byte ' + i + (name ? ' · ' + name : '');
