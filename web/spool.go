@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"time"
@@ -26,15 +27,6 @@ func epbEnd(dataOff int64, capLen int) int64 {
 	return dataOff + int64(capLen+(-capLen&3)) + epbTrailerLen
 }
 
-// memWriter collects what a pcapio.Writer encodes until liveSpool.flush
-// writes it to the file in one piece.
-type memWriter struct{ b []byte }
-
-func (m *memWriter) Write(p []byte) (int, error) {
-	m.b = append(m.b, p...)
-	return len(p), nil
-}
-
 // liveSpool writes a live capture's packets to its spool file as pcapng
 // with pcapio's writer. The writer encodes into memory; flush writes what
 // it encoded with one write at the file's end, so the file only ever grows
@@ -42,10 +34,10 @@ func (m *memWriter) Write(p []byte) (int, error) {
 type liveSpool struct {
 	f    *os.File
 	w    *pcapio.Writer
-	buf  memWriter
-	size int64 // bytes in the file
-	end  int64 // where the next block starts: size plus what buf holds
-	data int64 // captured bytes spooled, which Config.MaxLive limits
+	buf  bytes.Buffer // what the writer encoded since the last flush
+	size int64        // bytes in the file
+	end  int64        // where the next block starts: size plus what buf holds
+	data int64        // captured bytes spooled, which Config.MaxLive limits
 }
 
 // newLiveSpool writes the spool's section header and interface description
@@ -60,7 +52,7 @@ func newLiveSpool(f *os.File, ifc pcapio.Interface) (*liveSpool, error) {
 	if err := w.Flush(); err != nil {
 		return nil, fmt.Errorf("spool header: %w", err)
 	}
-	s.end = int64(len(s.buf.b))
+	s.end = int64(s.buf.Len())
 	if err := s.flush(); err != nil {
 		return nil, err
 	}
@@ -105,14 +97,14 @@ func (s *liveSpool) flush() error {
 	if err := s.w.Flush(); err != nil {
 		return fmt.Errorf("write spool: %w", err)
 	}
-	if len(s.buf.b) == 0 {
+	if s.buf.Len() == 0 {
 		return nil
 	}
-	n, err := s.f.WriteAt(s.buf.b, s.size)
+	n, err := s.f.WriteAt(s.buf.Bytes(), s.size)
 	s.size += int64(n)
 	if err != nil {
 		return fmt.Errorf("write spool: %w", err)
 	}
-	s.buf.b = s.buf.b[:0]
+	s.buf.Reset()
 	return nil
 }
