@@ -595,25 +595,6 @@ func (c *Capture) liveRunning() bool {
 	return c.live.running
 }
 
-// waitFiltersSettled waits, at most max, until every filter job of a
-// capture that has stopped growing is done. Once a live capture stops, its
-// jobs only have its last packets left to scan: waiting for them lets the
-// stop answer carry their final state, instead of one older than the
-// WebSocket snapshots sent meanwhile (the UI takes the answer after them).
-func (c *Capture) waitFiltersSettled(ctx context.Context, max time.Duration) {
-	deadline := time.Now().Add(max)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		settled := true
-		for _, st := range c.filters.statuses() {
-			settled = settled && st.Done
-		}
-		if settled {
-			return
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // handleInterfaces lists the interfaces a live capture can open.
 func (s *Server) handleInterfaces(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.NoLive {
@@ -703,7 +684,6 @@ func (s *Server) handleStop(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	c.waitFiltersSettled(r.Context(), time.Second)
 	s.log.Info("live capture stopped", "id", c.id, "packets", c.Packets())
 	writeJSON(w, http.StatusOK, c.Info())
 }

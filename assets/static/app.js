@@ -14,6 +14,7 @@
 
   const S = {
     caps: [],            // CaptureInfo[] from the WebSocket
+    snapshots: 0,        // WebSocket state snapshots received
     cur: null,           // CaptureInfo of the open capture
     filter: '',          // the applied filter ('' = all)
     total: 0,            // packets indexed
@@ -243,7 +244,7 @@
     ws.onopen = () => { wsDelay = 500; };
     ws.onmessage = (ev) => {
       const msg = JSON.parse(ev.data);
-      if (msg.type === 'state') onState(msg.captures);
+      if (msg.type === 'state') { S.snapshots++; onState(msg.captures); }
     };
     ws.onclose = () => { setTimeout(connectWS, wsDelay); wsDelay = Math.min(wsDelay * 2, 10000); };
   }
@@ -908,7 +909,15 @@
     const id = S.cur.id;
     const btn = $('live-stop');
     btn.disabled = true;
-    try { takeInfo(await api('/api/captures/' + id + '/stop', { method: 'POST' })); } catch (e) { showError(e.message); }
+    // The answer is the capture as it was when the stop was done; a
+    // WebSocket snapshot that came meanwhile may be newer (its filters
+    // further on), and later changes come as snapshots anyway: take the
+    // answer only when none came.
+    const seen = S.snapshots;
+    try {
+      const info = await api('/api/captures/' + id + '/stop', { method: 'POST' });
+      if (S.snapshots === seen) takeInfo(info);
+    } catch (e) { showError(e.message); }
     btn.disabled = false;
   }
 
