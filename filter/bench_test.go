@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkttap/pkttap/filter/internal/golden"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -19,7 +20,7 @@ import (
 
 func publicExprs(b *testing.B) []string {
 	b.Helper()
-	exprs, err := readExprList(filepath.Join(testenv.SharedDir(b), "filters", "public.txt"))
+	exprs, err := golden.ReadExprList(filepath.Join(testenv.SharedDir(b), "filters", "public.txt"))
 	if err != nil {
 		b.Fatalf("read public.txt: %v", err)
 	}

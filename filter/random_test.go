@@ -221,8 +221,7 @@ func TestRandomExpressionsVersusLibpcap(t *testing.T) {
 
 func loadDDD(t *testing.T, out []byte) *vm.VM {
 	t.Helper()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	v, err := vm.New(parseDDD(t, strings.Join(lines, ",")))
+	v, err := vm.New(parseDDD(t, string(out)))
 	if err != nil {
 		t.Fatalf("libpcap's program does not load: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkttap/pkttap/filter/internal/golden"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -22,7 +23,7 @@ import (
 // libpcap-programs.tsv (tcpdump -ddd -y, compiled as Compile does by
 // default), libpcap-programs-savefile.tsv (compiled as for a capture file,
 // as Compile does with SavefileByteOrder) and this package's golden
-// testdata/libpcap-programs.tsv.gz (tcpdump -ddd -y, with the extra
+// golden store (filter/internal/golden: tcpdump -ddd -y, with the extra
 // expressions). There are no exceptions: today the one such expression is
 // the golden "ip[2:2] > 1000" on FRELAY (pkttap's stronger optimizer; the
 // shared programs of the five main link types give none).
@@ -78,15 +79,11 @@ func TestRejectAllAgreesWithLibpcap(t *testing.T) {
 			}
 		}
 	}
-	for _, r := range readGolden(t, "libpcap-programs.tsv.gz") {
-		if r.prog == nil {
+	for _, r := range readGolden(t) {
+		if r.Opt == nil {
 			continue
 		}
-		ins := []string{fmt.Sprint(len(r.prog))}
-		for _, in := range r.prog {
-			ins = append(ins, fmt.Sprintf("%d %d %d %d", in.Op, in.Jt, in.Jf, in.K))
-		}
-		add(key{"testdata/libpcap-programs.tsv.gz", linkType("golden", r.linkType), false}, r.expr, strings.Join(ins, ","))
+		add(key{"testdata/" + golden.ProgramsFile, linkType("golden", r.LinkType), false}, r.Expr, golden.FormatDDD(r.Opt))
 	}
 	if len(progs) == 0 {
 		t.Fatal(`no expression where pkttap says "expression rejects all packets" and libpcap compiles a program: nothing checked`)

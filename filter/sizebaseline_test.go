@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkttap/pkttap/filter/internal/golden"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -39,22 +40,6 @@ func (k sizeKey) stored() sizeKey {
 	h.Write([]byte(k.expr))
 	k.expr = fmt.Sprintf("fnv64a:%016x", h.Sum64())
 	return k
-}
-
-// readExprList reads one expression a line, skipping blank lines and
-// comments.
-func readExprList(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var exprs []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			exprs = append(exprs, l)
-		}
-	}
-	return exprs, nil
 }
 
 // programSizes compiles every expression for every size link type and
@@ -143,13 +128,13 @@ func TestSizeBaseline(t *testing.T) {
 		name string
 		path func(t *testing.T) string
 	}{
-		{"extra", func(*testing.T) string { return filepath.Join("testdata", "extra-expressions.txt") }},
+		{"extra", func(*testing.T) string { return filepath.Join("testdata", golden.ExtraFile) }},
 		{"public", func(t *testing.T) string { return filepath.Join(testenv.SharedDir(t), "filters", "public.txt") }},
 	}
 	ran := 0
 	for _, s := range sets {
 		t.Run(s.name, func(t *testing.T) {
-			exprs, err := readExprList(s.path(t))
+			exprs, err := golden.ReadExprList(s.path(t))
 			if err != nil {
 				t.Fatalf("read %s expressions: %v", s.name, err)
 			}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/golden"
 )
 
 // Benchmarks compare the VM with golang.org/x/net/bpf's VM and libpcap's
@@ -23,8 +25,8 @@ import (
 // mixSize generated Ethernet packets captured with a snaplen of
 // mixSnaplen (see genMix), laid out one after the
 // other in one buffer in the same order for all three. The programs are
-// libpcap's own for the filters of issue 4, kept in
-// testdata/bench-programs.tsv (go generate). Each benchmark's setup takes
+// libpcap's own for the filters of issue 4 (golden.BenchExprs), kept in
+// the golden store of filter/testdata (go generate ./filter). Each benchmark's setup takes
 // about a second (generating the mix once per run), so
 // `-benchtime=1x` stays cheap. PKTTAP_BENCH_PACKETS=N changes the number of
 // packets (e.g. 1000 to measure with everything in the L1/L2 caches).
@@ -79,30 +81,21 @@ func benchPackets() ([]benchPacket, []byte) {
 	return benchMix.pkts, benchMix.encoded
 }
 
-// benchPrograms reads testdata/bench-programs.tsv.
+// benchPrograms returns libpcap's EN10MB programs for golden.BenchExprs,
+// from the golden store (package filter/internal/golden).
 func benchPrograms(b *testing.B) []namedProgram {
 	b.Helper()
-	text, err := os.ReadFile(filepath.Join("testdata", "bench-programs.tsv"))
+	all, err := golden.Programs()
 	if err != nil {
 		b.Fatal(err)
 	}
 	var progs []namedProgram
-	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
-		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, "expr\t") {
-			continue
+	for _, e := range golden.BenchExprs {
+		p, ok := golden.Find(all, "EN10MB", e)
+		if !ok || p.Opt == nil {
+			b.Fatalf("golden store: no EN10MB program for %q (regenerate with go generate ./filter)", e)
 		}
-		expr, prog, ok := strings.Cut(line, "\t")
-		if !ok {
-			b.Fatalf("bench-programs.tsv: bad line %q", line)
-		}
-		p, err := parseProgram(prog)
-		if err != nil {
-			b.Fatalf("bench-programs.tsv %q: %v", expr, err)
-		}
-		progs = append(progs, namedProgram{expr, p})
-	}
-	if len(progs) < 8 {
-		b.Fatalf("bench-programs.tsv has %d programs, want the 8 of issue 4", len(progs))
+		progs = append(progs, namedProgram{e, p.Opt})
 	}
 	return progs
 }

@@ -106,5 +106,3 @@
 // (slicing the packet, calling, counting) is 2 to 4 ns. See
 // BenchmarkCompare in bench_test.go for how this is measured.
 package vm
-
-//go:generate go run gen_programs.go

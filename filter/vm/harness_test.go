@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -146,31 +145,6 @@ func dumpCapture(t testing.TB, bin, path string) (string, []testPacket) {
 		rest = rest[caplen:]
 	}
 	return lt, pkts
-}
-
-// parseProgram parses `tcpdump -ddd` output joined by ',' with the
-// instruction count first: "4,40 0 0 12,21 0 1 2048,6 0 0 262144,6 0 0 0".
-func parseProgram(s string) ([]bpf.RawInstruction, error) {
-	f := strings.Split(strings.TrimSpace(s), ",")
-	n, err := strconv.Atoi(f[0])
-	if err != nil {
-		return nil, fmt.Errorf("instruction count %q: %w", f[0], err)
-	}
-	if n != len(f)-1 {
-		return nil, fmt.Errorf("count %d but %d instructions", n, len(f)-1)
-	}
-	prog := make([]bpf.RawInstruction, n)
-	for i, s := range f[1:] {
-		var c, jt, jf, k uint64
-		if _, err := fmt.Sscanf(s, "%d %d %d %d", &c, &jt, &jf, &k); err != nil {
-			return nil, fmt.Errorf("instruction %d %q: %w", i, s, err)
-		}
-		if c > 0xffff || jt > 0xff || jf > 0xff || k > 0xffffffff {
-			return nil, fmt.Errorf("instruction %d %q: field out of range", i, s)
-		}
-		prog[i] = bpf.RawInstruction{Op: uint16(c), Jt: uint8(jt), Jf: uint8(jf), K: uint32(k)}
-	}
-	return prog, nil
 }
 
 // readTSV returns the rows of a tab-separated file without its header.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkttap/pkttap/filter/internal/golden"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"golang.org/x/net/bpf"
 )
@@ -28,7 +29,7 @@ func corpusPrograms(t *testing.T, shared string) map[string][]namedProgram {
 			return
 		}
 		seen[lt+"\t"+text] = true
-		prog, err := parseProgram(text)
+		prog, err := golden.ParseDDD(text)
 		if err != nil {
 			t.Fatalf("%s %q: %v", lt, expr, err)
 		}

@@ -2,6 +2,8 @@ package vm
 
 import (
 	"testing"
+
+	"github.com/pkttap/pkttap/filter/internal/golden"
 )
 
 // TestTranslateFuses checks that the sequences libpcap emits most become
@@ -32,7 +34,7 @@ func TestTranslateFuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			prog, err := parseProgram(tt.prog)
+			prog, err := golden.ParseDDD(tt.prog)
 			if err != nil {
 				t.Fatal(err)
 			}

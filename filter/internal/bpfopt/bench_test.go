@@ -14,7 +14,7 @@ import (
 )
 
 // The benchmarks optimize libpcap's unoptimized programs of a typical
-// expression and of long or-lists (testdata/libpcap-big.tsv, up to 3782
+// expression and of long or-lists (the golden store's big programs, up to 3782
 // instructions) and report, next to ns/op, the anchor: libpcap's own
 // optimizer on the same expression (pcap_compile with optimize=1 minus
 // optimize=0, measured in the same run by a small C harness built with cc
@@ -121,29 +121,6 @@ func median(v []float64) float64 {
 		}
 	}
 	return s[len(s)/2]
-}
-
-// loadBig reads testdata/libpcap-big.tsv.
-func loadBig(tb testing.TB) []goldenCase {
-	tb.Helper()
-	b, err := os.ReadFile("testdata/libpcap-big.tsv")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var cases []goldenCase
-	for _, line := range strings.Split(string(b), "\n") {
-		cols := strings.Split(line, "\t")
-		if len(cols) != 4 || strings.HasPrefix(line, "#") {
-			continue
-		}
-		unopt, err1 := parseDDD(cols[2])
-		opt, err2 := parseDDD(cols[3])
-		if err1 != nil || err2 != nil {
-			tb.Fatalf("libpcap-big.tsv: %v %v", err1, err2)
-		}
-		cases = append(cases, goldenCase{linkType: cols[0], expr: cols[1], unopt: unopt, opt: opt})
-	}
-	return cases
 }
 
 func BenchmarkOptimize(b *testing.B) {

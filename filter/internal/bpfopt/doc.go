@@ -91,13 +91,14 @@
 //
 // # Tests
 //
-// testdata/libpcap-programs.tsv holds libpcap's unoptimized and optimized
-// programs (tcpdump -O -ddd and -ddd) of every shared public filter for
-// EN10MB, RAW, LINUX_SLL, LINUX_SLL2, NULL and LOOP, and
-// testdata/libpcap-big.tsv those of three long or-lists, and
-// testdata/libpcap-lists.tsv the size of libpcap's optimized program for
-// lists of up to 722 ports or hosts; `go generate` rebuilds them where
-// tcpdump is installed (gen_programs.go). The tests
+// The project's golden store of libpcap's programs (filter/testdata, read
+// through filter/internal/golden and rebuilt by `go generate ./filter`
+// where tcpdump is installed) holds libpcap's unoptimized and optimized
+// programs (tcpdump -O -ddd and -ddd) of every shared public filter and of
+// the filter package's extra expressions, of which these tests take EN10MB,
+// RAW, LINUX_SLL, LINUX_SLL2, NULL and LOOP; those of three long or-lists;
+// and the size of libpcap's optimized program for lists of up to 722 ports
+// or hosts. The tests
 // compare verdicts of the optimized programs with the unoptimized ones on
 // generated packets (with and without ancillary data), on every packet of
 // the shared corpus, and through libpcap's own validator and interpreter

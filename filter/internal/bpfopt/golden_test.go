@@ -1,13 +1,17 @@
 package bpfopt
 
 import (
-	"bufio"
-	"fmt"
-	"os"
-	"strconv"
-	"strings"
+	"slices"
 	"testing"
+
+	"golang.org/x/net/bpf"
+
+	"github.com/pkttap/pkttap/filter/internal/golden"
 )
+
+// goldenLinkTypes are the link types of the golden store this package's
+// tests optimize for.
+var goldenLinkTypes = []string{"EN10MB", "RAW", "LINUX_SLL", "LINUX_SLL2", "NULL", "LOOP"}
 
 // goldenCase is one expression compiled by libpcap for one link type.
 type goldenCase struct {
@@ -15,58 +19,52 @@ type goldenCase struct {
 	unopt, opt     []Insn // opt nil when libpcap's optimizer rejects all
 }
 
-// loadGolden reads testdata/libpcap-programs.tsv (see gen_programs.go).
-func loadGolden(t testing.TB) []goldenCase {
-	t.Helper()
-	f, err := os.Open("testdata/libpcap-programs.tsv")
+// loadGolden reads the golden store's programs (package
+// filter/internal/golden) for goldenLinkTypes, those libpcap compiles.
+func loadGolden(tb testing.TB) []goldenCase {
+	tb.Helper()
+	progs, err := golden.Programs()
 	if err != nil {
-		t.Fatalf("open golden programs: %v", err)
+		tb.Fatal(err)
 	}
-	defer f.Close()
 	var cases []goldenCase
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<22)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") || line == "" {
-			continue
+	for _, p := range progs {
+		if p.Unopt != nil && slices.Contains(goldenLinkTypes, p.LinkType) {
+			cases = append(cases, goldenCase{linkType: p.LinkType, expr: p.Expr, unopt: FromRaw(p.Unopt), opt: fromRawOrNil(p.Opt)})
 		}
-		cols := strings.Split(line, "\t")
-		if len(cols) != 4 {
-			t.Fatalf("golden line %q: %d columns", line, len(cols))
-		}
-		c := goldenCase{linkType: cols[0], expr: cols[1]}
-		if c.unopt, err = parseDDD(cols[2]); err != nil {
-			t.Fatalf("golden %s %q: %v", c.linkType, c.expr, err)
-		}
-		if cols[3] != "-" {
-			if c.opt, err = parseDDD(cols[3]); err != nil {
-				t.Fatalf("golden %s %q: %v", c.linkType, c.expr, err)
-			}
-		}
-		cases = append(cases, c)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return cases
 }
 
-// parseDDD parses tcpdump -ddd output joined by ',' (count first).
-func parseDDD(s string) ([]Insn, error) {
-	parts := strings.Split(s, ",")
-	n, err := strconv.Atoi(parts[0])
-	if err != nil || n != len(parts)-1 {
-		return nil, fmt.Errorf("bad instruction count in %.40q", s)
+// loadBig reads the golden store's long or-lists (golden.BigExprs).
+func loadBig(tb testing.TB) []goldenCase {
+	tb.Helper()
+	progs, err := golden.Big()
+	if err != nil {
+		tb.Fatal(err)
 	}
-	prog := make([]Insn, n)
-	for i, p := range parts[1:] {
-		var op, jt, jf int
-		var k uint32
-		if _, err := fmt.Sscanf(p, "%d %d %d %d", &op, &jt, &jf, &k); err != nil {
-			return nil, fmt.Errorf("instruction %d %q: %w", i, p, err)
+	cases := make([]goldenCase, len(progs))
+	for i, p := range progs {
+		if p.Unopt == nil || p.Opt == nil {
+			tb.Fatalf("golden big %s %.60q: libpcap rejects it: %s%s", p.LinkType, p.Expr, p.UnoptErr, p.OptErr)
 		}
-		prog[i] = Insn{Op: uint16(op), Jt: jt, Jf: jf, K: k}
+		cases[i] = goldenCase{linkType: p.LinkType, expr: p.Expr, unopt: FromRaw(p.Unopt), opt: FromRaw(p.Opt)}
 	}
-	return prog, nil
+	return cases
+}
+
+// parseDDD parses tcpdump -ddd output (count first).
+func parseDDD(s string) ([]Insn, error) {
+	raw, err := golden.ParseDDD(s)
+	if err != nil {
+		return nil, err
+	}
+	return FromRaw(raw), nil
+}
+
+func fromRawOrNil(raw []bpf.RawInstruction) []Insn {
+	if raw == nil {
+		return nil
+	}
+	return FromRaw(raw)
 }

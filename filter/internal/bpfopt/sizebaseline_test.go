@@ -15,7 +15,7 @@ var update = flag.Bool("update", false, "rewrite testdata/size-baseline.tsv with
 const sizeBaselineFile = "size-baseline.tsv"
 
 // TestSizeBaseline optimizes every unoptimized program of
-// testdata/libpcap-programs.tsv and testdata/libpcap-big.tsv and checks that
+// the golden store (loadGolden and loadBig) and checks that
 // none comes out longer than the count recorded in testdata/size-baseline.tsv.
 // A shorter program is logged as an improvement to record with -update,
 // which rewrites the baseline.
@@ -24,7 +24,7 @@ func TestSizeBaseline(t *testing.T) {
 	type key struct{ linkType, expr string }
 	now := make(map[key]int, len(cases))
 	var sb strings.Builder
-	sb.WriteString("# Optimize's instruction count for each program of libpcap-programs.tsv and libpcap-big.tsv; written by go test -run TestSizeBaseline -update; do not edit\n")
+	sb.WriteString("# Optimize's instruction count for each program of the golden store (filter/testdata: libpcap-programs.tsv.gz for six link types, libpcap-big.tsv.gz); written by go test -run TestSizeBaseline -update; do not edit\n")
 	sb.WriteString("# linktype\texpr\tcount\n")
 	for _, c := range cases {
 		raw, err := Assemble(Optimize(c.unopt))

@@ -1,3 +1,0 @@
-package bpfopt
-
-//go:generate go run gen_programs.go
