@@ -5,6 +5,7 @@ package platform
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pkttap/pkttap/internal/netnstest"
+	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/internal/testpkt"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -226,10 +228,7 @@ func TestBPFReaderClose(t *testing.T) {
 // TestBPFReaderHighDescriptor reads a device whose descriptor is above
 // select's FD_SETSIZE (1024), which a long-running pkttap-web reaches.
 func TestBPFReaderHighDescriptor(t *testing.T) {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur < 1100 {
-		t.Skipf("the descriptor limit (%d, %v) is too low to open descriptor 1050", lim.Cur, err)
-	}
+	raiseFileLimit(t, 1100)
 	p := newBPFPair(t, pcapio.LinkTypeEthernet, 1500, 4096, 50*time.Millisecond, 1050)
 	if p.r.fd < 1024 {
 		t.Fatalf("descriptor %d, want one above 1024", p.r.fd)
@@ -305,4 +304,28 @@ func BenchmarkBPFReader(b *testing.B) {
 			<-done
 		})
 	}
+}
+
+// raiseFileLimit raises the soft limit on open descriptors to at least n
+// for the rest of the test, raising the hard limit too where it is lower
+// (which needs CAP_SYS_RESOURCE): where that is refused, the prerequisite
+// "fdlimit" is missing.
+func raiseFileLimit(t *testing.T, n uint64) {
+	t.Helper()
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatalf("getrlimit RLIMIT_NOFILE: %v", err)
+	}
+	if old.Cur >= n {
+		return
+	}
+	lim := unix.Rlimit{Cur: n, Max: max(old.Max, n)}
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		testenv.Missing(t, "fdlimit", fmt.Sprintf("the descriptor limit (soft %d, hard %d) is below the %d the test needs, and raising it failed: %v", old.Cur, old.Max, n, err))
+	}
+	t.Cleanup(func() {
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
+			t.Errorf("restore RLIMIT_NOFILE: %v", err)
+		}
+	})
 }
