@@ -19,13 +19,14 @@ import (
 	"github.com/pkttap/pkttap/pcapio"
 )
 
-// tcpdumpRead runs tcpdump -r file -nn -tt -xx and returns its standard
+// tcpdumpRead runs tcpdump -r file -nn -tt -xx, then args (such as -c and
+// a filter), and returns its standard
 // output and the "link-type ..., snapshot length N" it reports on standard
 // error (an error while reading, such as a damaged file's, is left in out's
 // place: it is compared, not fatal).
-func tcpdumpRead(t *testing.T, tcpdump, file string) (out, header string) {
+func tcpdumpRead(t *testing.T, tcpdump, file string, args ...string) (out, header string) {
 	t.Helper()
-	cmd := exec.Command(tcpdump, "-r", file, "-nn", "-tt", "-xx")
+	cmd := exec.Command(tcpdump, append([]string{"-r", file, "-nn", "-tt", "-xx"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -131,17 +132,30 @@ func writeFileWithInterfaces(t *testing.T, name string, ifs []pcapio.Interface, 
 // Ethernet", "RawIp", "LinuxSll", ...), and for pcapng files with one link
 // type on two interfaces (one line) and with two (a line per interface).
 func TestLinkTypeOutput(t *testing.T) {
+	var got strings.Builder
+	for _, path := range linkTypeFiles(t) {
+		out, errOut, code := runCLI(t, path)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", path, code, errOut)
+		}
+		got.WriteString(out)
+	}
+	golden(t, "linktypes.golden", got.String())
+}
+
+// linkTypeFiles writes the files of linktypes.golden, in its order: a pcap
+// file of one 20-byte packet for each of eight link types, then pcapng
+// files of two packets on two interfaces, both Ethernet, then Ethernet and
+// RAW.
+func linkTypeFiles(t *testing.T) []string {
+	t.Helper()
 	p := testPackets()[0]
 	p.Data, p.Length = p.Data[:20], 20
-	var got strings.Builder
+	var files []string
 	for _, lt := range []pcapio.LinkType{pcapio.LinkTypeEthernet, pcapio.LinkTypeRaw, pcapio.LinkTypeLinuxSLL, pcapio.LinkTypeLinuxSLL2,
 		pcapio.LinkTypeNull, pcapio.LinkTypeLoop, pcapio.LinkTypeIEEE802_11Radio, pcapio.LinkType(147)} {
 		p.LinkType = lt
-		out, errOut, code := runCLI(t, writeFileWithInterfaces(t, "one.pcap", []pcapio.Interface{{LinkType: lt}}, []pcapio.Packet{p}))
-		if code != 0 {
-			t.Fatalf("%s: exit %d: %s", lt, code, errOut)
-		}
-		got.WriteString(out)
+		files = append(files, writeFileWithInterfaces(t, "one.pcap", []pcapio.Interface{{LinkType: lt}}, []pcapio.Packet{p}))
 	}
 	raw := p
 	raw.LinkType, raw.InterfaceIndex, raw.Timestamp = pcapio.LinkTypeRaw, 1, p.Timestamp.Add(time.Millisecond)
@@ -152,13 +166,9 @@ func TestLinkTypeOutput(t *testing.T) {
 		{{LinkType: pcapio.LinkTypeEthernet, Name: "eth0"}, {LinkType: pcapio.LinkTypeRaw, Name: "tun0"}},
 	} {
 		raw.LinkType = ifs[1].LinkType
-		out, errOut, code := runCLI(t, writeFileWithInterfaces(t, "two.pcapng", ifs, []pcapio.Packet{eth, raw}))
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, errOut)
-		}
-		got.WriteString(out)
+		files = append(files, writeFileWithInterfaces(t, "two.pcapng", ifs, []pcapio.Packet{eth, raw}))
 	}
-	golden(t, "linktypes.golden", got.String())
+	return files
 }
 
 // TestBigPacketKeptWhole reads a file holding an 80,094-byte Ethernet frame

@@ -192,13 +192,19 @@ type tcpdumpPacket struct {
 	data []byte
 }
 
-// parseTcpdumpHex parses tcpdump -tt -xx output into timestamps and bytes.
+// parseTcpdumpHex parses tcpdump -tt -xx output into timestamps and bytes
+// (for a link type it does not know, tcpdump prints the bytes twice, first
+// with an ASCII column after two spaces: the second dump is kept).
 func parseTcpdumpHex(t *testing.T, out string) []tcpdumpPacket {
 	t.Helper()
 	var pkts []tcpdumpPacket
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "\t0x") {
 			_, hexPart, _ := strings.Cut(line, ":")
+			hexPart, _, _ = strings.Cut(strings.TrimLeft(hexPart, " "), "  ")
+			if strings.HasPrefix(line, "\t0x0000:") && len(pkts) > 0 {
+				pkts[len(pkts)-1].data = nil
+			}
 			b, err := hex.DecodeString(strings.Join(strings.Fields(hexPart), ""))
 			if err != nil || len(pkts) == 0 {
 				t.Fatalf("cannot parse tcpdump line %q", line)
