@@ -94,15 +94,8 @@
 // checks (see exec.go for the invariants), performs no allocation, and is
 // safe for concurrent use: a *VM is immutable after New.
 //
-// On a generated mix of 100,000 Ethernet packets (medians of 15 passes),
-// libpcap's programs for the filters of BenchmarkCompare ran 1.25 to 1.8
-// times as fast as with libpcap's bpf_filter and 2.1 to 3.0 times as fast
-// as with golang.org/x/net/bpf (1.05 to 1.95 and 2.65 to 3.9 times with
-// 2,000 packets, all in cache). The slowest margins are the packet-bound
-// ones: host 10.1.2.3 (1.25 over libpcap) and ip6 and tcp dst port 80
-// (2.1 over x/net/bpf; 1.95 to 2.2 from one set of passes to another).
-// len > 1200, a two-test chain, takes 9 ns per packet against 13 for
-// libpcap and 21.5 for x/net/bpf, of which the benchmark loop itself
-// (slicing the packet, calling, counting) is 2 to 4 ns. See
-// BenchmarkCompare in bench_test.go for how this is measured.
+// BenchmarkCompare (bench_test.go) runs libpcap's programs for a set of
+// filters over the same packets with this VM, libpcap's bpf_filter and
+// golang.org/x/net/bpf's VM; its latest figures are in the repository's
+// BENCHMARKS.md, which scripts/bench regenerates.
 package vm
