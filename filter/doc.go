@@ -36,8 +36,9 @@
 // packets") are raised too.
 //
 // The tests hold pkttap to libpcap: every public expression over a corpus
-// of real captures gives libpcap's verdicts; libpcap's own programs (a
-// golden file generated from tcpdump, see gen_golden.go) run beside ours on
+// of real captures gives libpcap's verdicts; libpcap's own programs (the
+// golden store in testdata, written from tcpdump by gen_golden.go and read
+// by the tests of filter, filter/vm and bpfopt alike) run beside ours on
 // the same VM; libpcap's validator and interpreter run our programs; random
 // expressions are compared with tcpdump's programs; every expression
 // libpcap rejects is rejected.

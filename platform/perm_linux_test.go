@@ -24,7 +24,7 @@ func TestPermissionDenied(t *testing.T) {
 		return
 	}
 	v := newVethNet(t)
-	setpriv := testenv.LookPath(t, "netns", "setpriv")
+	setpriv := testenv.LookPath(t, "setpriv", "setpriv")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
