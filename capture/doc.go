@@ -67,8 +67,8 @@
 // ErrPermissionDenied when the process may not capture (run as root or grant
 // CAP_NET_RAW), *filter.Error for a filter that does not compile (with the
 // column of the fault), *PlatformError when the operating system refuses
-// (no such interface, Npcap not installed, ...), *pcapio.FormatError for a
-// damaged file (with the byte offset of the fault), and the *fs.PathError
-// and other I/O errors of the file system, wrapped. Every message says what
-// to do about it.
+// (no such interface, an interface that is down, Npcap not installed, ...),
+// *pcapio.FormatError for a damaged file (with the byte offset of the
+// fault), and the *fs.PathError and other I/O errors of the file system,
+// wrapped. Every message says what to do about it.
 package capture

@@ -489,6 +489,10 @@ func TestLiveInterfaceLinkTypes(t *testing.T) {
 	if out, err := exec.Command("ip", "-n", v.NSA, "tuntap", "add", "dev", tun, "mode", "tun").CombinedOutput(); err != nil {
 		t.Logf("no tun device in this kernel (%v: %s): checking the others", err, bytes.TrimSpace(out))
 	} else {
+		// A new tun is down, and Open refuses an interface that is down.
+		if out, err := exec.Command("ip", "-n", v.NSA, "link", "set", tun, "up").CombinedOutput(); err != nil {
+			t.Fatalf("ip link set %s up: %v\n%s", tun, err, out)
+		}
 		want[tun] = pcapio.LinkTypeRaw
 	}
 	var ifs []Interface
@@ -545,6 +549,28 @@ func TestLiveInterfaceDown(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("NextZeroCopy still blocked 3 s after the interface went down")
+	}
+}
+
+// TestLiveOpenDown checks that opening a capture on an interface that is
+// down fails at once, naming the interface and saying it is down, as
+// libpcap's PCAP_ERROR_IFACE_NOT_UP does, instead of opening and then
+// failing the first read with "the interface went down".
+func TestLiveOpenDown(t *testing.T) {
+	v := newVethNet(t)
+	if out, err := exec.Command("ip", "-n", v.NSA, "link", "set", v.IfA, "down").CombinedOutput(); err != nil {
+		t.Fatalf("ip link set down: %v\n%s", err, out)
+	}
+	var src Source
+	var err error
+	netnstest.Run(t, v.NSA, func() { src, err = Open(Config{Interface: v.IfA}) })
+	if err == nil {
+		src.Close()
+		t.Fatalf("Open of %s while it is down succeeded, want an error", v.IfA)
+	}
+	var pe *PlatformError
+	if !errors.As(err, &pe) || pe.Interface != v.IfA || !strings.Contains(err.Error(), "is down") {
+		t.Errorf("Open of %s while it is down = %v, want a *PlatformError naming it and saying it is down", v.IfA, err)
 	}
 }
 

@@ -87,6 +87,13 @@ func open(cfg Config) (src Source, err error) {
 	if err = unix.Bind(s.fd, sa); err != nil {
 		return nil, &PlatformError{Op: "bind", Interface: name, Err: sysErr("bind", err)}
 	}
+	// Binding to an interface that is down succeeds but leaves ENETDOWN
+	// pending on the socket, which the first read would report as the
+	// interface going down. Refuse now, as libpcap does
+	// (PCAP_ERROR_IFACE_NOT_UP).
+	if errno, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && unix.Errno(errno) == unix.ENETDOWN {
+		return nil, &PlatformError{Op: "open", Interface: name, Err: fmt.Errorf("the interface is down (bring it up, then open the capture): %w", unix.ENETDOWN)}
+	}
 	if cfg.Promiscuous && name != anyInterface {
 		mreq := &unix.PacketMreq{Ifindex: int32(ifindex), Type: unix.PACKET_MR_PROMISC}
 		if err = unix.SetsockoptPacketMreq(s.fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, mreq); err != nil {

@@ -254,3 +254,59 @@ func TestLiveLimitAndErrors(t *testing.T) {
 		t.Errorf("packet with snaplen 60: %d bytes, caplen %d, length %d, truncated %v", len(p.Data), p.CapLen, p.Length, p.Truncated)
 	}
 }
+
+// TestLiveInterfaceDown: a live capture on an interface that is down is
+// refused up front, naming the interface and saying it is down, and leaves
+// no capture behind (it was accepted, then ended as "the interface went
+// down" although it never was up, and stayed in the capture menu empty);
+// one that goes down while capturing ends saying it went down, keeping
+// what it captured.
+func TestLiveInterfaceDown(t *testing.T) {
+	dir := t.TempDir()
+	pair, ts := newLiveServer(t, Config{DataDir: dir})
+	link := func(state string) {
+		t.Helper()
+		if out, err := exec.Command("ip", "-n", pair.NSB, "link", "set", pair.IfB, state).CombinedOutput(); err != nil {
+			t.Fatalf("ip link set %s %s: %v\n%s", pair.IfB, state, err, out)
+		}
+	}
+	entries := func() []string {
+		t.Helper()
+		des, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, de := range des {
+			names = append(names, de.Name())
+		}
+		return names
+	}
+	before := entries()
+
+	link("down")
+	res, _, e := startLive(t, ts, fmt.Sprintf(`{"interface": %q}`, pair.IfB))
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(e.Error, pair.IfB) || !strings.Contains(e.Error, "is down") || strings.Contains(e.Error, "went down") {
+		t.Errorf("start on a down interface: status %d, %+v; want 400 naming %s and saying it is down", res.StatusCode, e, pair.IfB)
+	}
+	var list []CaptureInfo
+	if do(t, "GET", ts.URL+"/api/captures", nil, &list); len(list) != 0 {
+		t.Errorf("captures after the refusal: %+v, want none", list)
+	}
+	if after := entries(); !slices.Equal(after, before) {
+		t.Errorf("data dir after the refusal: %v, want %v", after, before)
+	}
+
+	link("up")
+	res, info, e := startLive(t, ts, fmt.Sprintf(`{"interface": %q, "filter": "udp port 5555"}`, pair.IfB))
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("start on the interface up again: status %d: %+v", res.StatusCode, e)
+	}
+	pair.SendUDP(t, 5555, livePayloads("up", 3)...)
+	waitInfo(t, ts, info.ID, "3 packets", func(i CaptureInfo) bool { return i.Packets == 3 })
+	link("down")
+	info = waitInfo(t, ts, info.ID, "the capture to end", func(i CaptureInfo) bool { return !i.Live.Running })
+	if info.State != stateError || !strings.Contains(info.Error, "went down") || info.Packets != 3 {
+		t.Errorf("after the interface went down: state %s, error %q, %d packets; want error saying it went down, 3 packets", info.State, info.Error, info.Packets)
+	}
+}
