@@ -43,6 +43,9 @@ type decoder struct {
 	data []byte // the captured bytes
 	wire int    // on-wire length, >= len(data)
 	tree bool   // build nodes (Dissect) or only the summary (Summarize)
+	// checksums is Options.ValidateChecksums: verify the checksums
+	// Wireshark leaves unverified by default.
+	checksums bool
 
 	layers      []*Node
 	layerParent *Node // non-nil while decoding a packet quoted inside another (ICMP errors)
@@ -60,7 +63,7 @@ type decoder struct {
 
 	// state shared between layers
 	ttl    int    // the last IPv4 TTL or IPv6 hop limit, for ICMP echo
-	ipSrc  []byte // the innermost IP header's addresses, for checksums
+	ipSrc  []byte // the innermost IP header's addresses, for checksums (ipDst: the final destination of a routing header)
 	ipDst  []byte
 	ipFrag bool // the innermost IP packet is a fragment: no transport checksum
 	ipEnd  int  // where the innermost IP header says its payload ends (may be past the capture)
@@ -72,13 +75,13 @@ type decoder struct {
 
 var decoderPool = sync.Pool{New: func() any { return &decoder{info: make([]byte, 0, 256)} }}
 
-func getDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool) *decoder {
+func getDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool, o Options) *decoder {
 	d := decoderPool.Get().(*decoder)
 	info, scratch, cache := d.info[:0], d.scratch[:0], d.addrCache
 	if cache == nil {
 		cache = new(addrCache)
 	}
-	*d = decoder{data: data, wire: wireLen, tree: tree, info: info, scratch: scratch, addrCache: cache, ttl: -1}
+	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, info: info, scratch: scratch, addrCache: cache, ttl: -1}
 	if d.wire < len(data) {
 		d.wire = len(data)
 	}

@@ -15,8 +15,9 @@ type Summary struct {
 	// spirit of Wireshark's Info column.
 	Info string
 	// Tags name the row tints that apply, any of "tcp-syn", "tcp-fin",
-	// "tcp-rst", "icmp-error", "arp", "dns" and "bad-checksum". The slice
-	// is shared between summaries and must not be modified.
+	// "tcp-rst", "icmp-error", "arp", "dns" and "bad-checksum" (a checksum
+	// verified and found wrong: see [Options]). The slice is shared between
+	// summaries and must not be modified.
 	Tags []string
 }
 
@@ -40,12 +41,33 @@ type Tree struct {
 	Layers []*Node
 }
 
+// Options change how packets are decoded. The zero value decodes as
+// Wireshark does with its default preferences.
+type Options struct {
+	// ValidateChecksums verifies the IPv4 header, TCP, UDP and SCTP
+	// checksums, which Wireshark leaves unverified by default
+	// (ip.check_checksum, tcp.check_checksum, udp.check_checksum,
+	// sctp.checksum): a bad one adds the "bad-checksum" tag, and the tree
+	// says "[correct]" or "incorrect" with a "[Checksum Status: Good]" or
+	// "Bad" line instead of "[unverified]" and "[Checksum Status:
+	// Unverified]". Captures made on a sending host with checksum offload
+	// are full of TCP and UDP checksums the NIC was to fill in, which is
+	// why they are not verified by default. ICMP, ICMPv6 and IGMP
+	// checksums are always verified, as in Wireshark.
+	ValidateChecksums bool
+}
+
 // Summarize decodes a packet captured on a link of type lt and returns its
 // summary columns. data is the captured bytes and wireLen the length the
 // packet had on the wire (at least len(data); a smaller value is taken as
 // len(data)). It never panics and does a bounded amount of work.
 func Summarize(lt pcapio.LinkType, data []byte, wireLen int) Summary {
-	d := getDecoder(lt, data, wireLen, false)
+	return Options{}.Summarize(lt, data, wireLen)
+}
+
+// Summarize is [Summarize] with the options o.
+func (o Options) Summarize(lt pcapio.LinkType, data []byte, wireLen int) Summary {
+	d := getDecoder(lt, data, wireLen, false, o)
 	s := d.summary()
 	putDecoder(d)
 	return s
@@ -56,7 +78,12 @@ func Summarize(lt pcapio.LinkType, data []byte, wireLen int) Summary {
 // always the frame itself. It never panics and does a bounded amount of
 // work.
 func Dissect(lt pcapio.LinkType, data []byte, wireLen int) *Tree {
-	d := getDecoder(lt, data, wireLen, true)
+	return Options{}.Dissect(lt, data, wireLen)
+}
+
+// Dissect is [Dissect] with the options o.
+func (o Options) Dissect(lt pcapio.LinkType, data []byte, wireLen int) *Tree {
+	d := getDecoder(lt, data, wireLen, true, o)
 	t := &Tree{Layers: d.layers}
 	d.layers = nil
 	putDecoder(d)

@@ -9,6 +9,9 @@ import (
 	"github.com/pkttap/pkttap/pcapio"
 )
 
+// validating decodes with every checksum verified.
+var validating = Options{ValidateChecksums: true}
+
 func TestSummarize(t *testing.T) {
 	synOpts := []byte{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7}
 	badTCP := tcpPacket(false, 49152, 443, 0, 0, 0x02, 64240, nil, nil)
@@ -58,11 +61,17 @@ func TestSummarize(t *testing.T) {
 			if strings.HasPrefix(tc.name, "truncated") || tc.name == "empty" {
 				wire = 54 + 20
 			}
-			s := Summarize(tc.lt, tc.data, wire)
+			// Checksums validated, so that a packet built wrong shows.
+			s := validating.Summarize(tc.lt, tc.data, wire)
 			if s.Source != tc.src || s.Destination != tc.dst || s.Protocol != tc.proto || s.Info != tc.info || !slices.Equal(s.Tags, tc.tags) {
 				t.Errorf("Summarize() =\n  %q %q %q %q %q\nwant\n  %q %q %q %q %q", s.Source, s.Destination, s.Protocol, s.Info, s.Tags, tc.src, tc.dst, tc.proto, tc.info, tc.tags)
 			}
+			// By default the same, but no TCP checksum is verified.
+			if tags, want := Summarize(tc.lt, tc.data, wire).Tags, slices.DeleteFunc(slices.Clone(tc.tags), func(s string) bool { return s == "bad-checksum" }); !slices.Equal(tags, want) {
+				t.Errorf("Summarize() without validation: tags %q, want %q", tags, want)
+			}
 			checkTree(t, Dissect(tc.lt, tc.data, wire), len(tc.data))
+			checkTree(t, validating.Dissect(tc.lt, tc.data, wire), len(tc.data))
 		})
 	}
 }
@@ -221,12 +230,12 @@ func TestChecksumOffload(t *testing.T) {
 	pkt := tcpPacket(false, 49152, 443, 1, 0, 0x02, 64240, nil, nil)
 	l4 := pkt[34:]
 	binary.BigEndian.PutUint16(l4[16:], checksumFold(pseudo(ip4A, ip4B, 6, len(l4))))
-	s := Summarize(pcapio.LinkTypeEthernet, pkt, len(pkt))
+	s := validating.Summarize(pcapio.LinkTypeEthernet, pkt, len(pkt))
 	if slices.Contains(s.Tags, "bad-checksum") {
 		t.Errorf("offloaded checksum tagged bad: %v", s.Tags)
 	}
 	found := false
-	Dissect(pcapio.LinkTypeEthernet, pkt, len(pkt)).Walk(func(n *Node, _ int) bool {
+	validating.Dissect(pcapio.LinkTypeEthernet, pkt, len(pkt)).Walk(func(n *Node, _ int) bool {
 		if n.Field == "tcp.checksum" {
 			found = strings.Contains(n.Label, "NIC")
 		}

@@ -19,11 +19,14 @@
 // records and handshakes with the ClientHello's server name, QUIC long and
 // short headers, UDP-encapsulated ESP.
 //
-// Checksums (IPv4, ICMP, ICMPv6, IGMP, TCP, UDP, SCTP) are verified where
-// all their bytes were captured; a bad one adds the "bad-checksum" tag. A
-// TCP or UDP checksum holding only the pseudo-header sum, as captures on a
-// sending host with checksum offload have, is reported as left for the
-// NIC rather than as bad.
+// Checksums are verified as Wireshark does by default: ICMP, ICMPv6 and
+// IGMP ones always, the IPv4 header, TCP, UDP and SCTP ones only with
+// [Options].ValidateChecksums (else the tree says "[unverified]" and
+// "[Checksum Status: Unverified]", as tshark 4.0 does), in both cases
+// where all their bytes were captured; a bad one adds the "bad-checksum"
+// tag. A TCP or UDP checksum holding only the pseudo-header sum, as
+// captures on a sending host with checksum offload have, is reported as
+// left for the NIC rather than as bad.
 //
 // # Two entry points, one decoder
 //

@@ -116,28 +116,55 @@ func (d *decoder) checksumField(n *Node, field string, off int, csum uint16, res
 	if n == nil {
 		return
 	}
-	label := "Checksum: " + string(appendHex(nil, uint64(csum), 4))
+	label, status := "Checksum: "+string(appendHex(nil, uint64(csum), 4)), statusUnverified
 	switch {
 	case !ok || !verifiable:
 		label += " [unverified]"
 	case res == 0:
-		label += " [correct]"
+		label, status = label+" [correct]", statusGood
 	default:
-		label += " incorrect"
+		label, status = label+" incorrect", statusBad
 	}
 	d.add(n, field, label, off, 2)
+	d.checksumStatus(n, field, "Checksum Status", off, status)
+}
+
+// Checksum statuses, as Wireshark's "[Checksum Status: …]" lines say them.
+const (
+	statusGood       = "Good"
+	statusBad        = "Bad"
+	statusUnverified = "Unverified"
+)
+
+// checksumStatus adds Wireshark's generated status line of the checksum
+// field at off, "[Checksum Status: Unverified]", as field.status with no
+// bytes of its own.
+func (d *decoder) checksumStatus(n *Node, field, name string, off int, status string) {
+	if n != nil {
+		d.add(n, field+".status", "["+name+": "+status+"]", off, 0)
+	}
 }
 
 // transportChecksum checks a TCP or UDP checksum over [start, end) with
-// the IP pseudo-header. A field holding just the pseudo-header's sum is
-// what Linux leaves for a NIC that computes checksums (offload) in packets
-// captured on the sending host: shown as such, not tagged as bad.
+// the IP pseudo-header, when checksums are validated (Options): else it is
+// shown unverified, as Wireshark does by default. A field holding just the
+// pseudo-header's sum is what Linux leaves for a NIC that computes
+// checksums (offload) in packets captured on the sending host: shown as
+// such, not tagged as bad.
 func (d *decoder) transportChecksum(n *Node, field string, off int, csum uint16, proto uint8, start, end int, whole bool) {
+	if !d.checksums {
+		if n != nil {
+			d.add(n, field, "Checksum: "+string(appendHex(nil, uint64(csum), 4))+" [unverified]", off, 2)
+			d.checksumStatus(n, field, "Checksum Status", off, statusUnverified)
+		}
+		return
+	}
 	pseudo := d.pseudoSum(proto, end-start)
 	res, ok := d.fullChecksum(start, end, pseudo)
 	if ok && whole && res != 0 && csum == checksumFold(pseudo) && !d.ipFrag {
 		if n != nil {
 			d.add(n, field, "Checksum: "+string(appendHex(nil, uint64(csum), 4))+" [unverified: left for the NIC to fill in]", off, 2)
+			d.checksumStatus(n, field, "Checksum Status", off, statusUnverified)
 		}
 		return
 	}

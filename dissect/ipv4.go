@@ -61,22 +61,25 @@ func (d *decoder) ipv4(off, end int) int {
 		d.fUint(n, "ip.ttl", "Time to Live", off+8, 1, uint64(ttl))
 		d.fUintName(n, "ip.proto", "Protocol", off+9, 1, uint64(proto), ipProtoName(proto))
 	}
-	badSum := false
-	if d.has(off, ihl) {
-		if c := checksum(d.data[off:off+ihl], 0); c != 0 {
-			badSum = true
-			d.tag(tagBadChecksum)
-			if n != nil {
-				want := ^uint16(checksumFold(checksumAdd(d.data[off:off+10], 0) + checksumAdd(d.data[off+12:off+ihl], 0)))
-				d.add(n, "ip.checksum", "Header Checksum: "+string(appendHex(nil, uint64(csum), 4))+" incorrect, should be "+string(appendHex(nil, uint64(want), 4)), off+10, 2)
-			}
-		} else if n != nil {
-			d.add(n, "ip.checksum", "Header Checksum: "+string(appendHex(nil, uint64(csum), 4))+" [correct]", off+10, 2)
-		}
-	} else {
+	switch {
+	case !d.has(off, ihl):
 		d.fHex(n, "ip.checksum", "Header Checksum", off+10, 2, uint64(csum), 4)
+	case !d.checksums:
+		if n != nil {
+			d.add(n, "ip.checksum", "Header Checksum: "+string(appendHex(nil, uint64(csum), 4))+" [validation disabled]", off+10, 2)
+			d.checksumStatus(n, "ip.checksum", "Header checksum status", off+10, statusUnverified)
+		}
+	case checksum(d.data[off:off+ihl], 0) != 0:
+		d.tag(tagBadChecksum)
+		if n != nil {
+			want := ^uint16(checksumFold(checksumAdd(d.data[off:off+10], 0) + checksumAdd(d.data[off+12:off+ihl], 0)))
+			d.add(n, "ip.checksum", "Header Checksum: "+string(appendHex(nil, uint64(csum), 4))+" incorrect, should be "+string(appendHex(nil, uint64(want), 4)), off+10, 2)
+			d.checksumStatus(n, "ip.checksum", "Header checksum status", off+10, statusBad)
+		}
+	case n != nil:
+		d.add(n, "ip.checksum", "Header Checksum: "+string(appendHex(nil, uint64(csum), 4))+" [correct]", off+10, 2)
+		d.checksumStatus(n, "ip.checksum", "Header checksum status", off+10, statusGood)
 	}
-	_ = badSum
 	d.fIPv4(n, "ip.src", "Source Address", off+12)
 	d.fIPv4(n, "ip.dst", "Destination Address", off+16)
 	if ihl > 20 {

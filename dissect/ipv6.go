@@ -138,7 +138,30 @@ func (d *decoder) ipv6Ext(typ uint8, off, end int) {
 		d.short(n, title, off)
 		return
 	}
+	if typ == 43 {
+		d.finalDestination(off, hlen)
+	}
 	d.ipPayload(nxt, off+hlen, end)
+}
+
+// finalDestination makes the last address of the routing header at off
+// (hlen bytes, all captured) the destination of the transport checksums'
+// pseudo-header while segments are left to visit, as RFC 8200 8.1 and
+// Wireshark have it: the packet's Destination Address is only the next hop.
+func (d *decoder) finalDestination(off, hlen int) {
+	if d.u8(off+3) == 0 || hlen < 24 {
+		return
+	}
+	a := 0
+	switch d.u8(off + 2) {
+	case 0, 2: // source route, mobile IPv6: the addresses follow 4 reserved bytes, the final one last
+		a = off + 8 + (hlen-8)/16*16 - 16
+	case 4: // segment routing: the segment list is in reverse order, the final one first
+		a = off + 8
+	default:
+		return
+	}
+	d.ipDst = d.data[a : a+16]
 }
 
 // ipv6Options shows the TLV options of a hop-by-hop or destination

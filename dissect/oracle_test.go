@@ -42,8 +42,8 @@ package dissect
 //     the test lists the pairs under -v. Almost all are protocols tshark
 //     decodes and pkttap does not; one is deliberate: TLS continuation data
 //     of unknown version is "TLS" for pkttap, "SSL" for tshark.
-//   - pkttap verifies checksums where tshark by default does not, and says
-//     so in its own "[correct]"/"incorrect" labels; positions still agree.
+//   - Both decode with their default preferences: the IPv4, TCP, UDP and
+//     SCTP checksums unverified, ICMP, ICMPv6 and IGMP ones verified.
 //   - Info: tshark's cross-packet annotations ("(reply in 5)", "[TCP
 //     Retransmission]", "[Reassembled in #7]") and its own malformed and
 //     truncation marks are removed, as are pkttap's; runs of spaces are

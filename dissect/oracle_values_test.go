@@ -63,9 +63,25 @@ var valueRules = map[string]valueRule{
 			n, err := strconv.ParseUint(strings.TrimPrefix(m, "0x"), 16, 32)
 			return err == nil && t == fmt.Sprintf("%d.%d.%d.%d", n>>24, n>>16&0xff, n>>8&0xff, n&0xff)
 		}},
-	"tcp.options":    {"pkttap's value is the options' size, which the size check compares; tshark's is their bytes", nil},
-	"http.file_data": {"pkttap's value is the body's size, which the size check compares; tshark's is its text", nil},
+	"ip.checksum.status":     checksumStatusRule,
+	"tcp.checksum.status":    checksumStatusRule,
+	"udp.checksum.status":    checksumStatusRule,
+	"sctp.checksum.status":   checksumStatusRule,
+	"icmp.checksum.status":   checksumStatusRule,
+	"icmpv6.checksum.status": checksumStatusRule,
+	"igmp.checksum.status":   checksumStatusRule,
+	"tcp.options":            {"pkttap's value is the options' size, which the size check compares; tshark's is their bytes", nil},
+	"http.file_data":         {"pkttap's value is the body's size, which the size check compares; tshark's is its text", nil},
 }
+
+// checksumStatusRule compares a checksum's status line, which pkttap writes
+// in words as tshark's -V does ("[Checksum Status: Unverified]"), with
+// tshark's show value, the status's number.
+var checksumStatusRule = valueRule{"tshark's show is the status's number (0 bad, 1 good, 2 unverified), pkttap's label its word, as tshark -V writes it",
+	func(m, t string) bool {
+		n, ok := map[string]string{"Bad]": "0", "Good]": "1", "Unverified]": "2"}[m]
+		return ok && n == t
+	}}
 
 const ntpTimeReason = "tshark writes an NTP timestamp as a date (\"NULL\" for 0), pkttap as the raw 64-bit value; the corpus has only zero ones"
 

@@ -163,11 +163,11 @@ func TestProtocols(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := Summarize(tc.lt, tc.data, len(tc.data))
+			s := validating.Summarize(tc.lt, tc.data, len(tc.data)) // a packet built wrong shows
 			if s.Protocol != tc.proto || s.Info != tc.info || s.Source != tc.src || s.Destination != tc.dst || !slices.Equal(s.Tags, tc.tags) {
 				t.Errorf("Summarize() = %q %q %q %q %q\nwant          %q %q %q %q %q", s.Protocol, s.Info, s.Source, s.Destination, s.Tags, tc.proto, tc.info, tc.src, tc.dst, tc.tags)
 			}
-			tr := Dissect(tc.lt, tc.data, len(tc.data))
+			tr := validating.Dissect(tc.lt, tc.data, len(tc.data))
 			checkTree(t, tr, len(tc.data))
 			have := map[string]bool{}
 			tr.Walk(func(n *Node, _ int) bool { have[n.Field] = true; return true })

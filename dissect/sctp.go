@@ -24,6 +24,11 @@ func (d *decoder) sctp(off, end int) {
 	d.fHex(n, "sctp.verification_tag", "Verification tag", off+4, 4, uint64(vtag), 8)
 	if d.snapped(end) || d.ipFrag {
 		d.fHex(n, "sctp.checksum", "Checksum", off+8, 4, uint64(csum), 8)
+	} else if !d.checksums {
+		if n != nil {
+			d.add(n, "sctp.checksum", "Checksum: "+string(appendHex(nil, uint64(csum), 8))+" [unverified]", off+8, 4)
+			d.checksumStatus(n, "sctp.checksum", "Checksum Status", off+8, statusUnverified)
+		}
 	} else {
 		var zero [4]byte
 		c := crc32.Update(0, castagnoli, d.data[off:off+8])
@@ -35,9 +40,11 @@ func (d *decoder) sctp(off, end int) {
 			d.tag(tagBadChecksum)
 			if n != nil {
 				d.add(n, "sctp.checksum", "Checksum: "+string(appendHex(nil, uint64(csum), 8))+" incorrect", off+8, 4)
+				d.checksumStatus(n, "sctp.checksum", "Checksum Status", off+8, statusBad)
 			}
 		} else if n != nil {
 			d.add(n, "sctp.checksum", "Checksum: "+string(appendHex(nil, uint64(csum), 8))+" [correct]", off+8, 4)
+			d.checksumStatus(n, "sctp.checksum", "Checksum Status", off+8, statusGood)
 		}
 	}
 	info := d.infoReset()
