@@ -170,12 +170,46 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request, c *Capture, expr st
 	return j
 }
 
+// checksumsParam reads ?checksums=: 1 verifies the IPv4, TCP, UDP and
+// SCTP checksums, which Wireshark (and pkttap by default) leaves
+// unverified; 0 or none does not.
+func checksumsParam(r *http.Request) (dissect.Options, error) {
+	switch v := r.URL.Query().Get("checksums"); v {
+	case "", "0":
+		return dissect.Options{}, nil
+	case "1":
+		return dissect.Options{ValidateChecksums: true}, nil
+	default:
+		return dissect.Options{}, errors.New("parameter checksums must be 1 (verify the IPv4, TCP, UDP and SCTP checksums) or 0, not " + strconv.Quote(v))
+	}
+}
+
+// checksumTags replaces the tags of the packets' stored summaries, which
+// are made with dissect's default options, with those of a decoding with
+// o (one verifying checksums): it reads and decodes each packet again.
+func (c *Capture) checksumTags(recs []record, sums []summary, o dissect.Options) error {
+	for k := range recs {
+		data, err := c.packetData(&recs[k])
+		if err != nil {
+			return err
+		}
+		sums[k].Tags = o.Summarize(recs[k].LinkType, data, int(recs[k].WireLen)).Tags
+	}
+	return nil
+}
+
 // handleRows returns the rows at display positions [start, start+count),
 // of the whole capture or, with ?filter=, of the packets matching it (as
-// far as the filter job has got).
+// far as the filter job has got); with ?checksums=1, rows whose checksums
+// are wrong are tagged so.
 func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
+		return
+	}
+	opts, err := checksumsParam(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	start, err := intParam(r, "start", 0)
@@ -227,6 +261,9 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 		prev, recs, idx = &recs[0], recs[1:], idx[1:]
 	}
 	sums, err := c.summaries(recs)
+	if err == nil && opts.ValidateChecksums {
+		err = c.checksumTags(recs, sums, opts)
+	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -307,10 +344,16 @@ func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"position": pos, "exact": exact, "displayed": displayed})
 }
 
-// handlePacket returns one packet's bytes, summary and dissect tree.
+// handlePacket returns one packet's bytes, summary and dissect tree, with
+// its checksums verified for ?checksums=1.
 func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
+		return
+	}
+	opts, err := checksumsParam(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	no, err := strconv.Atoi(chi.URLParam(r, "no"))
@@ -333,6 +376,9 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	if opts.ValidateChecksums {
+		sums[0].Tags = opts.Summarize(rec.LinkType, data, int(rec.WireLen)).Tags
+	}
 	when := "no timestamp"
 	if !rec.noTime() {
 		when = rec.Time().Format("2006-01-02 15:04:05.000000000 UTC")
@@ -345,7 +391,7 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 		Data:      data,
 		Tree:      []TreeNode{},
 	}
-	if tree := dissect.Dissect(rec.LinkType, data, int(rec.WireLen)); tree != nil {
+	if tree := opts.Dissect(rec.LinkType, data, int(rec.WireLen)); tree != nil {
 		for _, n := range tree.Layers {
 			resp.Tree = append(resp.Tree, treeNode(n))
 		}
