@@ -22,6 +22,7 @@ type options struct {
 	noOpt     bool   // -O
 	summary   bool   // -S
 	verbose   bool   // -V
+	checksums bool   // --verify-checksums
 	iface     string // -i
 	file      string // -r
 	args      []string
@@ -62,6 +63,11 @@ flags:
                          Source, Destination, Protocol, Length, Info)
   -V                     print each packet's protocol tree (with each field's
                          byte offset and length) above its hex dump
+  --verify-checksums     with -V, verify the IPv4 header, TCP, UDP and SCTP
+                         checksums too ("[Checksum Status: Good]" or "Bad");
+                         without it they are "[unverified]", as in
+                         Wireshark's default. ICMP and IGMP checksums are
+                         always verified
   -d, -dd, -ddd          print the compiled filter program as tcpdump -d,
                          -dd, -ddd do, and exit
   -y LINKTYPE            the link type to compile for with -d (EN10MB, RAW,
@@ -104,6 +110,7 @@ func parseArgs(args []string) (options, error) {
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.summary, "S", false, "")
 	fs.BoolVar(&o.verbose, "V", false, "")
+	fs.BoolVar(&o.checksums, "verify-checksums", false, "")
 	fs.StringVar(&o.linkType, "y", "", "")
 	fs.BoolVar(&o.noOpt, "O", false, "")
 	fs.StringVar(&o.iface, "i", "", "")
@@ -154,6 +161,8 @@ func parseArgs(args []string) (options, error) {
 		return o, usageErrorf("-i and -r cannot be used together")
 	case o.linkType != "" && o.dumpLevel == 0:
 		return o, usageErrorf("-y chooses the link type for -d, -dd or -ddd only")
+	case o.checksums && !o.verbose:
+		return o, usageErrorf("--verify-checksums is for the protocol tree of -V")
 	}
 	return o, nil
 }

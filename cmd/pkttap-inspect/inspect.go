@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -55,7 +56,7 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		defer dump.Close()
 	}
-	pr := &printer{w: out, summary: o.summary, tree: o.verbose}
+	pr := &printer{w: out, summary: o.summary, tree: o.verbose, opts: dissect.Options{ValidateChecksums: o.checksums}}
 	pr.hex = !o.summary && !o.verbose && o.write == ""
 	printing := !o.quiet && (pr.hex || pr.summary || pr.tree)
 	// The hex and tree views start with the link type(s); a pcapng file

@@ -15,10 +15,11 @@ import (
 // printer writes the per-packet output of pkttap-inspect.
 type printer struct {
 	w       *bufio.Writer
-	hex     bool      // header line + hex dump (the default view)
-	summary bool      // -S
-	tree    bool      // -V
-	first   time.Time // packet 1's timestamp, for -S's relative times
+	hex     bool            // header line + hex dump (the default view)
+	summary bool            // -S
+	tree    bool            // -V
+	opts    dissect.Options // --verify-checksums
+	first   time.Time       // packet 1's timestamp, for -S's relative times
 	buf     []byte
 }
 
@@ -35,7 +36,7 @@ func (pr *printer) printPacket(n int, p *pcapio.Packet) {
 		b = appendHeader(b, n, p)
 	}
 	if pr.tree {
-		for _, l := range dissect.Dissect(p.LinkType, p.Data, p.Length).Layers {
+		for _, l := range pr.opts.Dissect(p.LinkType, p.Data, p.Length).Layers {
 			b = appendNode(b, l, 0)
 		}
 	}
