@@ -71,6 +71,11 @@ type Capture struct {
 	done     chan struct{} // closed when the index pass has ended
 }
 
+// createdLayout is how CaptureInfo.Created is written: UTC to the
+// millisecond, fixed width, so that captures opened in one second are
+// told apart and the text sorts as the times do.
+const createdLayout = "2006-01-02T15:04:05.000Z"
+
 // CaptureInfo is a capture as the API lists it.
 type CaptureInfo struct {
 	ID           string         `json:"id"`
@@ -88,7 +93,7 @@ type CaptureInfo struct {
 	State        string         `json:"state"`
 	Error        string         `json:"error,omitempty"`
 	IndexedBytes int64          `json:"indexedBytes"`
-	Created      string         `json:"created"`
+	Created      string         `json:"created"` // when it was opened (createdLayout)
 	Filters      []FilterStatus `json:"filters,omitempty"`
 	Live         *LiveInfo      `json:"live,omitempty"` // only for a live capture
 }
@@ -108,7 +113,7 @@ func (c *Capture) Info() CaptureInfo {
 		State:        c.state,
 		Error:        c.errMsg,
 		IndexedBytes: c.readBytes,
-		Created:      c.created.UTC().Format(time.RFC3339),
+		Created:      c.created.UTC().Format(createdLayout),
 	}
 	for _, lt := range c.linkTypes {
 		info.LinkTypes = append(info.LinkTypes, lt.String())

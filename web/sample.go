@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"net/http"
+	"os"
 )
 
 //go:generate go run ./internal/samplegen/cmd/gensample -o sample.pcapng
@@ -14,7 +15,37 @@ import (
 //go:embed sample.pcapng
 var sampleCapture []byte
 
-// handleSample opens a copy of the embedded demo capture.
+// sampleName is the name the demo capture is opened under.
+const sampleName = "pkttap-sample.pcapng"
+
+// handleSample opens the embedded demo capture: the copy already open if
+// there is one (200), else a new copy (201). Another copy would hold the
+// same read-only packets under the same name, and the capture menu could
+// not tell the two apart; what a view of a capture has of its own (filter,
+// selection, scroll) is the browser's, so sharing the copy loses nothing.
 func (s *Server) handleSample(w http.ResponseWriter, r *http.Request) {
-	s.receive(w, "pkttap-sample.pcapng", bytes.NewReader(sampleCapture), s.cfg.MaxUpload)
+	s.sampleMu.Lock() // two quick clicks open one copy
+	defer s.sampleMu.Unlock()
+	if c := s.openSample(); c != nil {
+		writeJSON(w, http.StatusOK, c.Info())
+		return
+	}
+	s.receive(w, sampleName, bytes.NewReader(sampleCapture), s.cfg.MaxUpload)
+}
+
+// openSample returns an open capture of the demo capture, one of its name
+// whose file holds exactly its bytes, or nil.
+func (s *Server) openSample() *Capture {
+	for _, c := range s.list() {
+		if c.name != sampleName || c.live != nil {
+			continue
+		}
+		if info := c.Info(); info.State == stateError || info.Size != int64(len(sampleCapture)) {
+			continue
+		}
+		if b, err := os.ReadFile(c.srcPath); err == nil && bytes.Equal(b, sampleCapture) {
+			return c
+		}
+	}
+	return nil
 }

@@ -125,6 +125,7 @@ type Server struct {
 	compiles semaphore     // filter compile slots
 	disk     *diskBudget   // what the captures' files may hold
 	filters  *filterJobs   // every capture's filter jobs
+	sampleMu sync.Mutex    // held while POST /api/captures/sample finds or opens the sample
 
 	mu       sync.Mutex
 	captures map[string]*Capture
