@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,7 +90,23 @@ func FuzzDissect(f *testing.F) {
 		if lt != pcapio.LinkTypeEthernet && len(data) > 14 && lti < 128 {
 			data = data[14:] // the seeds are Ethernet frames: try their payload
 		}
-		checkInvariants(t, lt, data, len(data)+int(extra))
+		s, _ := checkInvariants(t, lt, data, len(data)+int(extra))
+		// Verifying checksums changes at most the bad-checksum tag and the
+		// checksum lines, never the columns, and keeps every node in the
+		// packet.
+		v := validating.Summarize(lt, data, len(data)+int(extra))
+		noBad := func(tags []string) []string {
+			return slices.DeleteFunc(slices.Clone(tags), func(s string) bool { return s == "bad-checksum" })
+		}
+		if v.Source != s.Source || v.Destination != s.Destination || v.Protocol != s.Protocol || v.Info != s.Info || !slices.Equal(noBad(v.Tags), noBad(s.Tags)) {
+			t.Fatalf("verifying checksums changed the summary: %+v, unverified %+v", v, s)
+		}
+		validating.Dissect(lt, data, len(data)+int(extra)).Walk(func(n *Node, _ int) bool {
+			if n.Offset < 0 || n.Length < 0 || n.Offset+n.Length > len(data) {
+				t.Fatalf("verifying checksums: node %q (%s) range [%d,+%d) outside %d bytes", n.Label, n.Field, n.Offset, n.Length, len(data))
+			}
+			return true
+		})
 	})
 }
 
