@@ -87,6 +87,17 @@ func BenchmarkSummarize(b *testing.B) {
 	})
 }
 
+// BenchmarkSummarizeValidating is BenchmarkSummarize with the checksums
+// Wireshark leaves unverified by default verified too.
+func BenchmarkSummarizeValidating(b *testing.B) {
+	runMix(b, func(p *mixPacket) string {
+		if s := validating.Summarize(p.lt, p.data, p.wire); s.Protocol == "" {
+			return "empty protocol"
+		}
+		return ""
+	})
+}
+
 func BenchmarkDissect(b *testing.B) {
 	runMix(b, func(p *mixPacket) string {
 		if t := Dissect(p.lt, p.data, p.wire); len(t.Layers) == 0 {
