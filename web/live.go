@@ -194,11 +194,16 @@ var errBadSnaplen = fmt.Errorf("it must be between 1 and %d bytes (0 means %[1]d
 // not list.
 var errNoInterface = errors.New("GET /api/interfaces lists them")
 
+// errInterfaceDown is wrapped by the error for an interface the backend
+// lists as down.
+var errInterfaceDown = errors.New("bring it up, then start the capture")
+
 // StartLive opens a live capture and registers it as a new capture whose
-// packets are spooled and indexed as they arrive. Errors from the backend
-// are returned as they are (wrapped): a *filter.Error for a filter that
-// does not compile for the interface's link type,
-// capture.ErrPermissionDenied when the process may not capture.
+// packets are spooled and indexed as they arrive. An interface the backend
+// does not list, or lists as down, is refused before anything is created.
+// Errors from the backend are returned as they are (wrapped): a
+// *filter.Error for a filter that does not compile for the interface's
+// link type, capture.ErrPermissionDenied when the process may not capture.
 func (s *Server) StartLive(o LiveOptions) (*Capture, error) {
 	if s.cfg.NoLive {
 		return nil, errLiveDisabled
@@ -210,10 +215,16 @@ func (s *Server) StartLive(o LiveOptions) (*Capture, error) {
 		return nil, fmt.Errorf("snaplen %d is out of range: %w", o.Snaplen, errBadSnaplen)
 	}
 	// Check the name against the list first, for a clear message (the
-	// name is never used as anything but an interface name).
+	// name is never used as anything but an interface name), and refuse
+	// an interface that is down on every system (Linux and Npcap refuse to
+	// open one; macOS would capture nothing, silently).
 	if ifs, err := s.live.Interfaces(); err == nil {
-		if interfaceNamed(ifs, o.Interface) < 0 {
+		i := interfaceNamed(ifs, o.Interface)
+		if i < 0 {
 			return nil, fmt.Errorf("no interface named %q on this machine (%w)", o.Interface, errNoInterface)
+		}
+		if !ifs[i].Up {
+			return nil, fmt.Errorf("interface %q is down: %w", o.Interface, errInterfaceDown)
 		}
 	}
 	id, dir, err := s.newCaptureDir()
@@ -656,7 +667,7 @@ func (s *Server) handleStartLive(w http.ResponseWriter, r *http.Request) {
 			filterError(w, err)
 		case errors.Is(err, errLiveDisabled), errors.Is(err, capture.ErrPermissionDenied):
 			writeError(w, http.StatusForbidden, err.Error())
-		case errors.Is(err, errNoInterface), errors.As(err, &pe), errors.Is(err, errBadSnaplen):
+		case errors.Is(err, errNoInterface), errors.Is(err, errInterfaceDown), errors.As(err, &pe), errors.Is(err, errBadSnaplen):
 			writeError(w, http.StatusBadRequest, err.Error())
 		default:
 			writeError(w, http.StatusInternalServerError, err.Error())
