@@ -65,12 +65,16 @@ type PacketResponse struct {
 	Tree      []TreeNode `json:"tree"`
 }
 
-// CompileResponse is a successfully compiled filter.
+// CompileResponse is the answer to a filter check: the compiled program,
+// or (Valid false) why the expression does not compile.
 type CompileResponse struct {
+	Valid        bool   `json:"valid"`
 	Filter       string `json:"filter"`
 	LinkType     string `json:"linkType"`
-	Instructions int    `json:"instructions"`
-	Program      string `json:"program"` // as tcpdump -d prints it
+	Instructions int    `json:"instructions,omitempty"`
+	Program      string `json:"program,omitempty"` // as tcpdump -d prints it
+	Error        string `json:"error,omitempty"`   // what is wrong with the expression
+	Column       int    `json:"column,omitempty"`  // 1-based column of the fault
 }
 
 // captureParam returns the capture named by the URL, or writes 404.
@@ -410,7 +414,9 @@ func treeNode(n *dissect.Node) TreeNode {
 // handleCompile validates and compiles ?expr= for ?linktype= (a DLT name),
 // or for the link type of capture ?capture=, or Ethernet; with
 // ?interface=, as a capture filter for a live capture on that interface
-// (see liveCompileOptions).
+// (see liveCompileOptions). An expression that does not compile is an
+// answer (200, valid false), not an error status: the page checks as the
+// user types, and browsers log every error status in their console.
 func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lt := pcapio.LinkTypeEthernet
@@ -440,13 +446,17 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 	}
 	prog, err := filter.Compile(expr, opts)
 	release()
-	if err != nil {
-		filterError(w, err)
-		return
+	resp := CompileResponse{Filter: expr, LinkType: opts.LinkType.String()}
+	var fe *filter.Error
+	switch {
+	case errors.As(err, &fe):
+		resp.Error, resp.Column = fe.Msg, fe.Column
+	case err != nil:
+		resp.Error = err.Error()
+	default:
+		resp.Valid, resp.Instructions, resp.Program = true, len(prog.Raw), prog.String()
 	}
-	writeJSON(w, http.StatusOK, CompileResponse{
-		Filter: expr, LinkType: opts.LinkType.String(), Instructions: len(prog.Raw), Program: prog.String(),
-	})
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // handleStartFilter starts (or finds) the filter job for the expression in
