@@ -25,7 +25,9 @@ func (d *decoder) icmp(off, end int) {
 	if echo && n != nil && d.has(off+4, 4) {
 		id, seq := d.be16(off+4), d.be16(off+6)
 		d.add(n, "icmp.ident", "Identifier (BE): "+strconv.Itoa(int(id))+" ("+string(appendHex(nil, uint64(id), 4))+")", off+4, 2)
+		d.add(n, "icmp.ident_le", "Identifier (LE): "+strconv.Itoa(int(swap16(id)))+" ("+string(appendHex(nil, uint64(swap16(id)), 4))+")", off+4, 2)
 		d.add(n, "icmp.seq", "Sequence Number (BE): "+strconv.Itoa(int(seq))+" ("+string(appendHex(nil, uint64(seq), 4))+")", off+6, 2)
+		d.add(n, "icmp.seq_le", "Sequence Number (LE): "+strconv.Itoa(int(swap16(seq)))+" ("+string(appendHex(nil, uint64(swap16(seq)), 4))+")", off+6, 2)
 		if off+8 < end {
 			d.fBytes(d.add(n, "data", "Data ("+strconv.Itoa(end-off-8)+" bytes)", off+8, end-off-8), "data.data", "Data", off+8, end-off-8)
 		}
@@ -228,3 +230,7 @@ var icmpUnreach = [...]string{
 	"Host administratively prohibited", "Network unreachable for TOS", "Host unreachable for TOS",
 	"Communication administratively filtered", "Host precedence violation", "Precedence cutoff in effect",
 }
+
+// swap16 reverses the bytes of v: an identifier or sequence number read as
+// little-endian, as Wireshark also shows them.
+func swap16(v uint16) uint16 { return v<<8 | v>>8 }

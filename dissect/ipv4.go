@@ -21,7 +21,7 @@ func (d *decoder) ipv4(off, end int) int {
 	if d.tree {
 		n = d.layer("ip", "Internet Protocol Version 4, Src: "+string(appendIPv4(nil, d.bytes(off+12, 4)))+", Dst: "+string(appendIPv4(nil, d.bytes(off+16, 4))), off, ihl)
 		d.fUint(n, "ip.version", "Version", off, 1, uint64(ver))
-		d.add(n, "ip.hdr_len", "Header Length: "+strconv.Itoa(ihl)+" bytes ("+strconv.Itoa(ihl/4)+")", off, 1)
+		setU(d.add(n, "ip.hdr_len", "Header Length: "+strconv.Itoa(ihl)+" bytes ("+strconv.Itoa(ihl/4)+")", off, 1), uint64(ihl))
 		d.fHex(n, "ip.dsfield", "Differentiated Services Field", off+1, 1, uint64(d.u8(off+1)), 2)
 		d.fUint(n, "ip.len", "Total Length", off+2, 2, uint64(tot))
 		d.fHex(n, "ip.id", "Identification", off+4, 2, uint64(d.be16(off+4)), 4)
@@ -112,6 +112,7 @@ func (d *decoder) ipv4(off, end int) int {
 	if tot == 0 || d.ipEnd > d.wire {
 		d.ipEnd = d.wire
 	}
+	d.setProtoEnd(n, d.ipEnd)
 	d.ipPayload(proto, off+ihl, pend)
 	return pend
 }

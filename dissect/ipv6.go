@@ -57,6 +57,7 @@ func (d *decoder) ipv6(off, end int) int {
 	if plen == 0 || d.ipEnd > d.wire {
 		d.ipEnd = d.wire
 	}
+	d.setProtoEnd(n, d.ipEnd)
 	d.ipPayload(nxt, off+40, pend)
 	return pend
 }

@@ -55,6 +55,9 @@ func (d *decoder) udp(off, end int) {
 	if body >= pend {
 		return
 	}
+	if n != nil && d.has(body, 1) {
+		d.add(n, "udp.payload", "Payload ("+strconv.Itoa(pend-body)+" bytes)", body, pend-body)
+	}
 	d.udpApp(sp, dp, body, pend)
 }
 
