@@ -24,6 +24,10 @@ type options struct {
 	verbose   bool   // -V
 	iface     string // -i
 	file      string // -r
+	display   string   // -Y: a display filter
+	format    string   // -T: "fields" or ""
+	fields    []string // -e, in order
+	report    string   // -G: "fields" or ""
 	args      []string
 }
 
@@ -67,6 +71,18 @@ flags:
   -y LINKTYPE            the link type to compile for with -d (EN10MB, RAW,
                          LINUX_SLL, LINUX_SLL2, NULL, LOOP, ...)
   -O                     do not optimize the filter program (as tcpdump -O)
+  -Y EXPR                print (and count, and write) only the packets that
+                         pass EXPR, a display filter in Wireshark 4.0's
+                         language ("tcp.port == 443 && tls"); it applies
+                         after the tcpdump filter when both are given. A
+                         packet's number is its place among the packets read
+  -T fields              with -e, print the named fields of each packet
+  -e FIELD               a field for -T fields (repeat the flag for more):
+                         one line per packet, the fields tab-separated, a
+                         field that occurs several times joined by ','
+  -G fields              list the fields and protocols display filters know,
+                         as tshark -G fields does (F or P, description,
+                         name, type, protocol, display base), and exit
 `
 
 // usageError is a command line that cannot be understood.
@@ -108,6 +124,10 @@ func parseArgs(args []string) (options, error) {
 	fs.BoolVar(&o.noOpt, "O", false, "")
 	fs.StringVar(&o.iface, "i", "", "")
 	fs.StringVar(&o.file, "r", "", "")
+	fs.StringVar(&o.display, "Y", "", "")
+	fs.StringVar(&o.format, "T", "", "")
+	fs.Func("e", "", func(s string) error { o.fields = append(o.fields, s); return nil })
+	fs.StringVar(&o.report, "G", "", "")
 	var d, dd, ddd bool
 	fs.BoolVar(&d, "d", false, "")
 	fs.BoolVar(&dd, "dd", false, "")
@@ -154,6 +174,14 @@ func parseArgs(args []string) (options, error) {
 		return o, usageErrorf("-i and -r cannot be used together")
 	case o.linkType != "" && o.dumpLevel == 0:
 		return o, usageErrorf("-y chooses the link type for -d, -dd or -ddd only")
+	case o.format != "" && o.format != "fields":
+		return o, usageErrorf("-T %s: the only output format is fields", o.format)
+	case o.format == "fields" && len(o.fields) == 0:
+		return o, usageErrorf("-T fields needs at least one -e FIELD")
+	case len(o.fields) > 0 && o.format != "fields":
+		return o, usageErrorf("-e is for -T fields")
+	case o.report != "" && o.report != "fields":
+		return o, usageErrorf("-G %s: the only report is fields", o.report)
 	}
 	return o, nil
 }
