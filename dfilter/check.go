@@ -305,8 +305,8 @@ func (k *checker) pair(l, r entity, op string) (*typed, *typed) {
 		k.unknown(k.text(p, q), p, q)
 	case lv:
 		rt := k.entity(r, nil)
-		if w, ok := l.(*word); ok && strings.Count(w.text, ".") > 0 && looksLikeField(w.text) {
-			fail(w.pos, w.end, "Left side of %q expression must be a field or function, not %s.", op, w.text)
+		if w, ok := l.(*word); ok && looksLikeField(w.text) {
+			k.notField(w, op)
 		}
 		return k.entity(l, rt), rt
 	}
@@ -316,6 +316,16 @@ func (k *checker) pair(l, r entity, op string) (*typed, *typed) {
 		fail(lt.pos, rt.end, "%s and %s are not of compatible types.", lt.text, rt.text)
 	}
 	return lt, rt
+}
+
+// notField fails for an unknown field name on the left of op, as tshark
+// does, with the closest registered name as a suggestion.
+func (k *checker) notField(w *word, op string) {
+	msg := "Left side of \"" + op + "\" expression must be a field or function, not " + w.text + "."
+	if s := suggest(w.text); s != "" {
+		msg += " Did you mean " + s + "?"
+	}
+	fail(w.pos, w.end, "%s", msg)
 }
 
 // looksLikeField reports whether an unknown word is written like a field
@@ -336,7 +346,7 @@ func (k *checker) relation(e *relation) boolFn {
 		return k.matches(e)
 	}
 	if w, ok := e.l.(*word); ok && isValue(e.l) && looksLikeField(w.text) {
-		fail(w.pos, w.end, "Left side of %q expression must be a field or function, not %s.", e.op, w.text)
+		k.notField(w, e.op)
 	}
 	l, r := k.pair(e.l, e.r, e.op)
 	var pred func(a, b dissect.Value) bool

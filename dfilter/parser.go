@@ -20,10 +20,10 @@ type (
 	}
 	// relation compares two entities ("tcp.port == 80", "a contains b").
 	relation struct {
-		op     string // ==, !=, ===, !==, ~=, >, <, >=, <=, contains, matches
-		opPos  int
-		opEnd  int
-		l, r   entity
+		op    string // ==, !=, ===, !==, ~=, >, <, >=, <=, contains, matches
+		opPos int
+		opEnd int
+		l, r  entity
 	}
 	// membership is "x in {…}" or "x not in {…}".
 	membership struct {

@@ -93,23 +93,27 @@ func (t *Tree) addProtocols() {
 	if len(t.Layers) == 0 || t.Layers[0].Field != "frame" {
 		return
 	}
-	var b []byte
+	var names []string
 	t.Walk(func(n *Node, _ int) bool {
-		if n.Value.Type != TypeProtocol || n.Field == "frame" || n.Field == "" || n.Field[0] == '_' {
-			return true
-		}
-		if len(b) > 0 {
-			b = append(b, ':')
-		}
-		b = append(b, n.Field...)
-		switch n.Field {
-		case "eth", "vlan", "ieee8021ad", "sll", "gre":
-			if n.Field != "eth" || len(n.Label) < 4 || n.Label[:4] != "IEEE" {
-				b = append(b, ":ethertype"...)
-			}
+		if (n.Value.Type == TypeProtocol || n.Field == "data") && n.Field != "frame" && n.Field != "" && n.Field[0] != '_' {
+			names = append(names, n.Field)
 		}
 		return true
 	})
+	var b []byte
+	for i, name := range names {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, name...)
+		// Wireshark's EtherType dispatch is a protocol of its own.
+		switch name {
+		case "eth", "vlan", "ieee8021ad", "sll":
+			if i+1 < len(names) && names[i+1] != "llc" && names[i+1] != "data" {
+				b = append(b, ":ethertype"...)
+			}
+		}
+	}
 	f := t.Layers[0]
 	s := string(b)
 	f.Children = append(f.Children, &Node{Field: "frame.protocols", Label: "Protocols in frame: " + s, Value: Value{Type: TypeString, S: s}})

@@ -17,13 +17,13 @@ type options struct {
 	count     int // 0: no limit
 	write     string
 	quiet     bool
-	dumpLevel int    // 1, 2, 3 for -d, -dd, -ddd; 0 for none
-	linkType  string // -y
-	noOpt     bool   // -O
-	summary   bool   // -S
-	verbose   bool   // -V
-	iface     string // -i
-	file      string // -r
+	dumpLevel int      // 1, 2, 3 for -d, -dd, -ddd; 0 for none
+	linkType  string   // -y
+	noOpt     bool     // -O
+	summary   bool     // -S
+	verbose   bool     // -V
+	iface     string   // -i
+	file      string   // -r
 	display   string   // -Y: a display filter
 	format    string   // -T: "fields" or ""
 	fields    []string // -e, in order
