@@ -34,6 +34,10 @@ type checker struct {
 	src    string
 	fields map[string]int // field name -> slot
 	names  []string       // slot -> field name
+	// valued names the protocols whose bytes the filter reads (not only
+	// their presence): the fast path has no protocol bytes.
+	valued map[string]bool
+	exist  bool // compiling an existence test of a plain name
 }
 
 // slot returns the context slot holding a field's values.
@@ -86,7 +90,9 @@ func (k *checker) test(e entity) boolFn {
 	if s, ok := e.(*strLit); ok {
 		fail(s.pos, s.end, "%s is neither a field nor a protocol name.", k.text(s.pos, s.end))
 	}
+	_, k.exist = e.(*word)
 	t := k.entity(e, nil)
+	k.exist = false
 	if a, ok := e.(*arith); ok && a.op == "&" {
 		return func(c *context) bool {
 			c.buf = t.eval(c, c.buf[:0])
@@ -201,6 +207,9 @@ func constant(v dissect.Value, like *typed, pos, end int, text string) *typed {
 // field makes the entity reading a field's (or an alias's) values.
 func (k *checker) field(f *dissect.Field, pos, end int) *typed {
 	slot := k.slot(f.Name)
+	if f.IsProtocol() && !k.exist {
+		k.valued[f.Name] = true
+	}
 	return &typed{typ: f.Type, base: f.Base, field: f.Name, text: f.Name, pos: pos, end: end,
 		eval: func(c *context, dst []dissect.Value) []dissect.Value { return append(dst, c.vals[slot]...) }}
 }

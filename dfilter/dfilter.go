@@ -1,6 +1,8 @@
 package dfilter
 
 import (
+	"sync"
+
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -12,7 +14,14 @@ type Filter struct {
 	names []string       // slot -> field name
 	want  map[string]int // field name -> slot
 	alias map[string][]int
-	pool  chan *context
+	pool  sync.Pool // *context
+	// fast holds a getter per slot when every field the filter reads is
+	// one of the fast path's; nil otherwise.
+	fast []fastGetter
+	// carriers are the layers under which the filter's fields are found
+	// (nil: any); a packet with none of them gets verdict none.
+	carriers map[string]bool
+	none     bool
 }
 
 // Packet is what a filter looks at: a packet's bytes as captured, with
@@ -43,9 +52,39 @@ func Compile(expr string) (f *Filter, err error) {
 		}
 	}()
 	ast := parse(expr)
-	k := &checker{src: expr, fields: map[string]int{}}
+	k := &checker{src: expr, fields: map[string]int{}, valued: map[string]bool{}}
 	root := k.expr(ast)
-	f = &Filter{expr: expr, root: root, names: k.names, want: k.fields, pool: make(chan *context, 64)}
+	f = &Filter{expr: expr, root: root, names: k.names, want: k.fields}
+	f.pool.New = func() any { return &context{vals: make([][]dissect.Value, len(f.names))} }
+	f.carriers = map[string]bool{}
+	for _, name := range k.names {
+		fd, _ := dissect.LookupField(name)
+		cs := fd.Carriers()
+		if cs == nil {
+			f.carriers = nil
+			break
+		}
+		for _, c := range cs {
+			f.carriers[c] = true
+		}
+	}
+	if f.carriers != nil {
+		c := f.pool.Get().(*context)
+		f.none = f.root(c) // the verdict on a packet without the fields
+		f.pool.Put(c)
+	}
+	f.fast = make([]fastGetter, len(k.names))
+	for i, name := range k.names {
+		g, ok := fastFields[name]
+		if name == "frame.number" {
+			g, ok = func(h *dissect.Headers, dst []dissect.Value) []dissect.Value { return dst }, true
+		}
+		if !ok || k.valued[name] {
+			f.fast = nil
+			break
+		}
+		f.fast[i] = g
+	}
 	f.alias = map[string][]int{}
 	for name, slot := range k.fields {
 		if fd, ok := dissect.LookupField(name); ok {
@@ -64,31 +103,66 @@ func (f *Filter) String() string { return f.expr }
 // in the order they first appear.
 func (f *Filter) Fields() []string { return append([]string(nil), f.names...) }
 
-// Match reports whether the packet passes the filter.
+// Match reports whether the packet passes the filter. A filter that reads
+// only common header fields (addresses, ports, lengths, flags of
+// Ethernet, IP, TCP and UDP) reads them without dissecting the packet
+// whole, where the packet allows; any other is matched on its tree.
 func (f *Filter) Match(p Packet) bool {
+	if f.fast != nil {
+		c := f.pool.Get().(*context)
+		if dissect.Quick(p.LinkType, p.Data, p.Length, &c.hdr) {
+			for i, g := range f.fast {
+				c.vals[i] = g(&c.hdr, c.vals[i][:0])
+			}
+			if slot, ok := f.want["frame.number"]; ok {
+				c.vals[slot] = append(c.vals[slot], dissect.Value{Type: dissect.TypeUint32, N: uint64(p.Number)})
+			}
+			ok := f.root(c)
+			f.pool.Put(c)
+			return ok
+		}
+		f.pool.Put(c)
+	}
+	if f.carriers != nil && !f.carried(p) {
+		return f.none
+	}
 	tree := dissect.Dissect(p.LinkType, p.Data, p.Length)
 	return f.MatchTree(tree, p.Number)
 }
 
+// carried reports whether the packet may hold one of the filter's fields:
+// whether one of the layers that carry them is among its layers (or an
+// ICMP error's, whose quoted packet dissect.Layers leaves out).
+func (f *Filter) carried(p Packet) bool {
+	var buf [dissect.MaxLayers + 1]string
+	layers := dissect.Layers(p.LinkType, p.Data, p.Length, buf[:0])
+	if len(layers) > dissect.MaxLayers {
+		return true
+	}
+	for _, l := range layers {
+		if f.carriers[l] || l == "icmp" || l == "icmpv6" {
+			return true
+		}
+	}
+	return false
+}
+
+// Fast reports whether the filter reads only fields the fast path has.
+func (f *Filter) Fast() bool { return f.fast != nil }
+
 // MatchTree reports whether a packet already dissected into tree, number
 // in its capture, passes the filter.
 func (f *Filter) MatchTree(tree *dissect.Tree, number int) bool {
-	var c *context
-	select {
-	case c = <-f.pool:
-	default:
-		c = &context{vals: make([][]dissect.Value, len(f.names))}
+	c := f.pool.Get().(*context)
+	for i := range c.vals {
+		c.vals[i] = c.vals[i][:0]
 	}
 	collect(tree, number, f.want, f.alias, c.vals)
 	ok := f.root(c)
 	for i := range c.vals {
-		clear(c.vals[i])
-		c.vals[i] = c.vals[i][:0]
+		clear(c.vals[i]) // let the tree go
 	}
-	select {
-	case f.pool <- c:
-	default:
-	}
+	f.pool.Put(c)
 	return ok
 }
 

@@ -14,6 +14,7 @@ type context struct {
 	buf  []dissect.Value
 	free [][]dissect.Value
 	both bool
+	hdr  dissect.Headers // the fast path's headers
 }
 
 // take returns an empty scratch slice; give returns it.

@@ -14,6 +14,7 @@ func (d *decoder) arp(off, end int) int {
 	htype, ptype, hlen, plen, op := d.be16(off), d.be16(off+2), int(d.u8(off+4)), int(d.u8(off+5)), d.be16(off+6)
 	total := 8 + 2*hlen + 2*plen
 	var n *Node
+	d.seen.add("arp") // a layer, even without a tree
 	if d.tree {
 		n = d.layer("arp", "Address Resolution Protocol ("+arpOpName(op)+")", off, total)
 	}
@@ -28,7 +29,7 @@ func (d *decoder) arp(off, end int) int {
 		d.short(n, "ARP", off+8)
 		return end
 	}
-	ether := hlen == 6
+	ether := hlen == 6 && (htype == 1 || htype == 6) // Wireshark's ARP_HW_IS_ETHER
 	ipv4 := plen == 4 && ptype == 0x0800
 	if n != nil {
 		if ether {

@@ -109,7 +109,7 @@ func (t *Tree) addProtocols() {
 		// Wireshark's EtherType dispatch is a protocol of its own.
 		switch name {
 		case "eth", "vlan", "ieee8021ad", "sll":
-			if i+1 < len(names) && names[i+1] != "llc" && names[i+1] != "data" {
+			if i+1 < len(names) && names[i+1] != "llc" {
 				b = append(b, ":ethertype"...)
 			}
 		}

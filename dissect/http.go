@@ -101,7 +101,9 @@ func (d *decoder) http(off, end int, field, title, proto string) {
 			d.add(n, "", "\\r\\n", off+o, len(hl))
 			o += len(hl)
 			if o < len(b) {
-				d.fBytes(d.add(n, "http.file_data", "File Data: "+itoaBytes(len(b)-o), off+o, len(b)-o), "data.data", "Data", off+o, len(b)-o)
+				fd := d.add(n, "http.file_data", "File Data: "+itoaBytes(len(b)-o), off+o, len(b)-o)
+				d.fBytes(fd, "data.data", "Data", off+o, len(b)-o)
+				d.fUint(fd, "data.len", "Length", off+o, 0, uint64(len(b)-o))
 			}
 			return
 		}

@@ -29,7 +29,9 @@ func (d *decoder) icmp(off, end int) {
 		d.add(n, "icmp.seq", "Sequence Number (BE): "+strconv.Itoa(int(seq))+" ("+string(appendHex(nil, uint64(seq), 4))+")", off+6, 2)
 		d.add(n, "icmp.seq_le", "Sequence Number (LE): "+strconv.Itoa(int(swap16(seq)))+" ("+string(appendHex(nil, uint64(swap16(seq)), 4))+")", off+6, 2)
 		if off+8 < end {
-			d.fBytes(d.add(n, "data", "Data ("+strconv.Itoa(end-off-8)+" bytes)", off+8, end-off-8), "data.data", "Data", off+8, end-off-8)
+			dn := d.add(n, "data", "Data ("+strconv.Itoa(end-off-8)+" bytes)", off+8, end-off-8)
+			d.fBytes(dn, "data.data", "Data", off+8, end-off-8)
+			d.fUint(dn, "data.len", "Length", off+8, 0, uint64(end-off-8))
 		}
 	}
 	if d.infoReset() {

@@ -21,6 +21,7 @@ func (d *decoder) ipv6(off, end int) int {
 	plen := int(d.be16(off + 4))
 	nxt, hlim := d.u8(off+6), d.u8(off+7)
 	var n *Node
+	d.seen.add("ipv6") // a layer, even without a tree
 	if d.tree {
 		n = d.layer("ipv6", "Internet Protocol Version 6, Src: "+string(appendIPv6(nil, d.bytes(off+8, 16)))+", Dst: "+string(appendIPv6(nil, d.bytes(off+24, 16))), off, 40)
 		d.fUint(n, "ipv6.version", "Version", off, 1, uint64(ver))

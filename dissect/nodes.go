@@ -35,6 +35,7 @@ func (d *decoder) newNode(field, label string, off, n int) *Node {
 // quoting layer while a quoted packet is decoded. It returns nil when no
 // tree is being built; every field helper accepts a nil parent.
 func (d *decoder) layer(field, label string, off, n int) *Node {
+	d.seen.add(field)
 	nd := d.newNode(field, label, off, n)
 	if nd == nil {
 		return nil

@@ -92,3 +92,47 @@ func TestRegistryNames(t *testing.T) {
 		}
 	}
 }
+
+// TestCarriers checks what display filters rely on to skip packets: every
+// field node of every packet of the shared capture lies in a packet whose
+// Layers include one of the field's Carriers (or an ICMP layer, whose
+// quoted packet Layers does not decode).
+func TestCarriers(t *testing.T) {
+	path := filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string]bool{}
+	for i := 1; ; i++ {
+		p, err := r.Next()
+		if err != nil {
+			break
+		}
+		layers := map[string]bool{}
+		for _, l := range Layers(p.LinkType, p.Data, p.Length, nil) {
+			layers[l] = true
+		}
+		Dissect(p.LinkType, p.Data, p.Length).Walk(func(n *Node, _ int) bool {
+			fd, ok := LookupField(n.Field)
+			if !ok || bad[n.Field] {
+				return true
+			}
+			cs := fd.Carriers()
+			found := cs == nil || layers["icmp"] || layers["icmpv6"]
+			for _, c := range cs {
+				found = found || layers[c]
+			}
+			if !found {
+				bad[n.Field] = true
+				t.Errorf("packet %d: %s found, but none of its carriers %v among its layers %v", i, n.Field, cs, layers)
+			}
+			return true
+		})
+	}
+}
