@@ -40,32 +40,32 @@ func TestMatch(t *testing.T) {
 		{"http", "ip.src == 198.18.0.0/15", true},
 		{"http", "ip.src == 198.18.0.2", false},
 		{"http", "ip.addr == 198.18.0.2", true},
-		{"http", "ip.addr != 198.18.0.2", false},          // all not equal
-		{"http", "ip.addr ~= 198.18.0.2", true},           // any not equal
-		{"http", "ip.addr !== 198.18.0.2", true},          // any not equal
-		{"http", "ip.addr === 198.18.0.2", false},         // all equal
-		{"http", "ip.addr === 198.18.0.0/15", true},       // all equal under the prefix
-		{"http", "!(ip.addr == 198.18.0.2)", false},       // negation
-		{"udp6", "ip.addr != 198.18.0.2", false},          // no value: false
-		{"udp6", "!(ip.addr == 198.18.0.2)", true},        // negation of false
-		{"http", "tcp.port == 80", true},                  // alias of srcport and dstport
-		{"http", "tcp.port in {1..100}", true},            // range
-		{"http", "tcp.port in {1, 2, 3}", false},          // set
-		{"http", "tcp.port not in {1, 2, 3}", true},       // not in
+		{"http", "ip.addr != 198.18.0.2", false},    // all not equal
+		{"http", "ip.addr ~= 198.18.0.2", true},     // any not equal
+		{"http", "ip.addr !== 198.18.0.2", true},    // any not equal
+		{"http", "ip.addr === 198.18.0.2", false},   // all equal
+		{"http", "ip.addr === 198.18.0.0/15", true}, // all equal under the prefix
+		{"http", "!(ip.addr == 198.18.0.2)", false}, // negation
+		{"udp6", "ip.addr != 198.18.0.2", false},    // no value: false
+		{"udp6", "!(ip.addr == 198.18.0.2)", true},  // negation of false
+		{"http", "tcp.port == 80", true},            // alias of srcport and dstport
+		{"http", "tcp.port in {1..100}", true},      // range
+		{"http", "tcp.port in {1, 2, 3}", false},    // set
+		{"http", "tcp.port not in {1, 2, 3}", true}, // not in
 		{"http", "tcp.dstport > 79 and tcp.dstport < 81", true},
 		{"http", "tcp.flags == 0x018", true},
 		{"http", "tcp.flags & 0x02", false},
 		{"syn", "tcp.flags & 0x02", true},
 		{"syn", "tcp.flags.syn == 1 && tcp.flags.ack == 0", true},
 		{"syn", "tcp.flags.syn == True", true},
-		{"syn", "tcp.srcport == tcp.dstport", true},       // field to field
+		{"syn", "tcp.srcport == tcp.dstport", true}, // field to field
 		{"http", "tcp.srcport == tcp.dstport", false},
 		{"http", "ip.src == ip.dst", false},
 		{"http", "tcp.len == 72", true},
 		{"http", "tcp.payload", true},
 		{"syn", "tcp.payload", false},
 		{"http", "tcp contains \"GET\"", true},
-		{"http", "tcp contains \"get\"", false},           // contains is case-sensitive
+		{"http", "tcp contains \"get\"", false}, // contains is case-sensitive
 		{"http", "http.request.method == \"GET\"", true},
 		{"http", "http.request.method in {\"GET\", \"HEAD\"}", true},
 		{"http", "http.host == \"www.Example.test\"", true},

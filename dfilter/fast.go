@@ -94,7 +94,7 @@ var fastFields = func() map[string]fastGetter {
 		"eth.addr":              when(isEth, both(ethDst, ethSrc)),
 		"eth.type":              when(isEth, u(u16, func(h *dissect.Headers) uint64 { return uint64(h.EthType) })),
 		"ip":                    present(isIPv4),
-		"ip.version":            when(isIPv4, u(u8, func(h *dissect.Headers) uint64 { return 4 })),
+		"ip.version":            u(u8, ipVersion), // IPv6 headers have it too, as in Wireshark
 		"ip.hdr_len":            when(isIPv4, u(u8, func(h *dissect.Headers) uint64 { return uint64(h.IPHdrLen) })),
 		"ip.dsfield":            when(isIPv4, u(u8, func(h *dissect.Headers) uint64 { return uint64(h.IPTOS) })),
 		"ip.len":                when(isIPv4, u(u16, func(h *dissect.Headers) uint64 { return uint64(h.IPLen) })),
@@ -149,3 +149,10 @@ var fastFields = func() map[string]fastGetter {
 	}
 	return m
 }()
+
+func ipVersion(h *dissect.Headers) uint64 {
+	if h.IPv4 {
+		return 4
+	}
+	return 6
+}

@@ -25,9 +25,9 @@ func (d *decoder) icmp(off, end int) {
 	if echo && n != nil && d.has(off+4, 4) {
 		id, seq := d.be16(off+4), d.be16(off+6)
 		d.add(n, "icmp.ident", "Identifier (BE): "+strconv.Itoa(int(id))+" ("+string(appendHex(nil, uint64(id), 4))+")", off+4, 2)
-		d.add(n, "icmp.ident_le", "Identifier (LE): "+strconv.Itoa(int(swap16(id)))+" ("+string(appendHex(nil, uint64(swap16(id)), 4))+")", off+4, 2)
+		setU(d.add(n, "icmp.ident_le", "Identifier (LE): "+strconv.Itoa(int(swap16(id)))+" ("+string(appendHex(nil, uint64(swap16(id)), 4))+")", off+4, 2), uint64(swap16(id)))
 		d.add(n, "icmp.seq", "Sequence Number (BE): "+strconv.Itoa(int(seq))+" ("+string(appendHex(nil, uint64(seq), 4))+")", off+6, 2)
-		d.add(n, "icmp.seq_le", "Sequence Number (LE): "+strconv.Itoa(int(swap16(seq)))+" ("+string(appendHex(nil, uint64(swap16(seq)), 4))+")", off+6, 2)
+		setU(d.add(n, "icmp.seq_le", "Sequence Number (LE): "+strconv.Itoa(int(swap16(seq)))+" ("+string(appendHex(nil, uint64(swap16(seq)), 4))+")", off+6, 2), uint64(swap16(seq)))
 		if off+8 < end {
 			dn := d.add(n, "data", "Data ("+strconv.Itoa(end-off-8)+" bytes)", off+8, end-off-8)
 			d.fBytes(dn, "data.data", "Data", off+8, end-off-8)

@@ -38,9 +38,11 @@ func Layers(lt pcapio.LinkType, data []byte, wireLen int, dst []string) []string
 
 // carriers lists, for the protocols whose fields other layers carry too,
 // those layers: SSDP messages have HTTP's header fields, mDNS and LLMNR
-// DNS's, 802.1ad tags VLAN's, PPPoE discovery and session PPPoE's.
+// DNS's, 802.1ad tags VLAN's, PPPoE discovery and session PPPoE's, IPv6
+// headers IPv4's ip.version.
 var carriers = map[string][]string{
 	"http":  {"http", "ssdp"},
+	"ip":    {"ip", "ipv6"}, // ip.version
 	"dns":   {"dns", "mdns", "llmnr"},
 	"vlan":  {"vlan", "ieee8021ad"},
 	"pppoe": {"pppoed", "pppoes"},

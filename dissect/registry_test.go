@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 
@@ -79,8 +80,8 @@ func TestRegistryNames(t *testing.T) {
 			t.Errorf("%s registered twice", f.Name)
 		}
 		seen[f.Name] = true
-		if f.Description == "" {
-			t.Errorf("%s has no description", f.Name)
+		if f.Description == "" || f.Description == f.Name || strings.ContainsAny(f.Description, "\t\r\n") {
+			t.Errorf("%s: description %q is empty, its name, or spans lines", f.Name, f.Description)
 		}
 		if p, ok := LookupField(f.Parent()); !ok || !p.IsProtocol() {
 			t.Errorf("%s: its protocol %q is not registered as a protocol", f.Name, f.Parent())

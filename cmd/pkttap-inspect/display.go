@@ -85,8 +85,42 @@ func appendFieldValue(b []byte, v dissect.Value, base dissect.Base) []byte {
 		return b
 	case dissect.TypeProtocol, dissect.TypeNone:
 		return b
+	case dissect.TypeString:
+		return appendEscaped(b, v.S)
 	}
 	return v.AppendText(b, base)
+}
+
+// appendEscaped appends a string value as tshark's -T fields writes it:
+// control characters as C escapes (\r, \n, \t, ...) or octal, so a value
+// stays on its line and in its column.
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\a':
+			b = append(b, `\a`...)
+		case '\b':
+			b = append(b, `\b`...)
+		case '\f':
+			b = append(b, `\f`...)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\r':
+			b = append(b, `\r`...)
+		case '\t':
+			b = append(b, `\t`...)
+		case '\v':
+			b = append(b, `\v`...)
+		default:
+			if c < 0x20 || c == 0x7f {
+				b = append(b, '\\', '0'+c>>6, '0'+c>>3&7, '0'+c&7)
+			} else {
+				b = append(b, c)
+			}
+		}
+	}
+	return b
 }
 
 // printFieldList prints the registry as tshark -G fields does: a P line
