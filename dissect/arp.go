@@ -29,10 +29,13 @@ func (d *decoder) arp(off, end int) int {
 		d.short(n, "ARP", off+8)
 		return end
 	}
-	ether := hlen == 6 && (htype == 1 || htype == 6) // Wireshark's ARP_HW_IS_ETHER
+	ether := hlen == 6
+	// Wireshark names hardware addresses hw_mac only for Ethernet and
+	// IEEE 802 hardware types (ARP_HW_IS_ETHER), hw otherwise.
+	etherField := ether && (htype == 1 || htype == 6)
 	ipv4 := plen == 4 && ptype == 0x0800
 	if n != nil {
-		if ether {
+		if etherField {
 			d.fMAC(n, "arp.src.hw_mac", "Sender MAC address", sha)
 		} else {
 			d.fBytes(n, "arp.src.hw", "Sender hardware address", sha, hlen)
@@ -42,7 +45,7 @@ func (d *decoder) arp(off, end int) int {
 		} else {
 			d.fBytes(n, "arp.src.proto", "Sender protocol address", spa, plen)
 		}
-		if ether {
+		if etherField {
 			d.fMAC(n, "arp.dst.hw_mac", "Target MAC address", tha)
 		} else {
 			d.fBytes(n, "arp.dst.hw", "Target hardware address", tha, hlen)

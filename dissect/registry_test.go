@@ -2,8 +2,8 @@ package dissect
 
 import (
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pkttap/pkttap/internal/testenv"
