@@ -54,47 +54,9 @@ func literal(text string, quoted, char bool, t dissect.Type, pos, end int) disse
 		v := intLiteral(text, char, pos, end, -1<<(bits-1), 1<<(bits-1)-1)
 		return dissect.Value{Type: t, N: uint64(v)}
 	case t == dissect.TypeIPv4:
-		if quoted {
-			fail(pos, end, "IPv4 address cannot be converted from a string (%q).", text)
-		}
-		addr, bits, hasBits := strings.Cut(text, "/")
-		a, err := netip.ParseAddr(addr)
-		if err != nil || !a.Is4() {
-			fail(pos, end, "%q is not a valid hostname or IPv4 address.", addr)
-		}
-		n := 32
-		if hasBits {
-			n, err = strconv.Atoi(bits)
-			if err != nil || n < 0 {
-				fail(pos, end, "%q is not a valid netmask length.", bits)
-			}
-			if n > 32 {
-				fail(pos, end, "Netmask bits in a CIDR IPv4 address should be <= 32, not %d", n)
-			}
-		}
-		b := a.As4()
-		return ipValue(t, b[:], n)
+		return ipLiteral(text, quoted, t, 32, "IPv4", pos, end)
 	case t == dissect.TypeIPv6:
-		if quoted {
-			fail(pos, end, "IPv6 address cannot be converted from a string (%q).", text)
-		}
-		addr, bits, hasBits := strings.Cut(text, "/")
-		a, err := netip.ParseAddr(addr)
-		if err != nil || !a.Is6() || a.Zone() != "" {
-			fail(pos, end, "%q is not a valid hostname or IPv6 address.", addr)
-		}
-		n := 128
-		if hasBits {
-			n, err = strconv.Atoi(bits)
-			if err != nil || n < 0 {
-				fail(pos, end, "%q is not a valid prefix length.", bits)
-			}
-			if n > 128 {
-				fail(pos, end, "Prefix in a IPv6 address should be <= 128, not %d", n)
-			}
-		}
-		b := a.As16()
-		return ipValue(t, b[:], n)
+		return ipLiteral(text, quoted, t, 128, "IPv6", pos, end)
 	case t == dissect.TypeEther:
 		if quoted {
 			fail(pos, end, "Ethernet address cannot be converted from a string (%q).", text)
@@ -124,6 +86,33 @@ func literal(text string, quoted, char bool, t dissect.Type, pos, end int) disse
 	}
 	fail(pos, end, "%s cannot be compared with a constant value.", t.Description())
 	panic("unreachable")
+}
+
+// ipLiteral parses an address of family ("IPv4", "IPv6"), bits long,
+// with an optional prefix length ("10.0.0.0/8").
+func ipLiteral(text string, quoted bool, t dissect.Type, bits int, family string, pos, end int) dissect.Value {
+	if quoted {
+		fail(pos, end, "%s address cannot be converted from a string (%q).", family, text)
+	}
+	addr, prefix, hasPrefix := strings.Cut(text, "/")
+	a, err := netip.ParseAddr(addr)
+	if err != nil || a.BitLen() != bits || a.Zone() != "" {
+		fail(pos, end, "%q is not a valid hostname or %s address.", addr, family)
+	}
+	n := bits
+	if hasPrefix {
+		n, err = strconv.Atoi(prefix)
+		if err != nil || n < 0 {
+			fail(pos, end, "%q is not a valid prefix length.", prefix)
+		}
+		if n > bits && bits == 32 {
+			fail(pos, end, "Netmask bits in a CIDR IPv4 address should be <= 32, not %d", n)
+		}
+		if n > bits {
+			fail(pos, end, "Prefix in a IPv6 address should be <= 128, not %d", n)
+		}
+	}
+	return ipValue(t, a.AsSlice(), n)
 }
 
 // uintLiteral parses a decimal, 0x-hex or 0-octal number, or a character

@@ -15,29 +15,15 @@ import (
 // field node's name is registered and that its value has the registered
 // type, in the form that type promises.
 func TestRegistryCoversTree(t *testing.T) {
-	path := filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	bad := map[string]string{}
-	for {
-		p, err := r.Next()
-		if err != nil {
-			break
-		}
+	eachSharedPacket(t, func(_ int, p pcapio.Packet) {
 		Dissect(p.LinkType, p.Data, p.Length).Walk(func(n *Node, _ int) bool {
 			if msg := checkNodeValue(n); msg != "" && bad[n.Field] == "" {
 				bad[n.Field] = msg
 			}
 			return true
 		})
-	}
+	})
 	for name, msg := range bad {
 		t.Errorf("%s: %s", name, msg)
 	}
@@ -99,22 +85,8 @@ func TestRegistryNames(t *testing.T) {
 // Layers include one of the field's Carriers (or an ICMP layer, whose
 // quoted packet Layers does not decode).
 func TestCarriers(t *testing.T) {
-	path := filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapio.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	bad := map[string]bool{}
-	for i := 1; ; i++ {
-		p, err := r.Next()
-		if err != nil {
-			break
-		}
+	eachSharedPacket(t, func(i int, p pcapio.Packet) {
 		layers := map[string]bool{}
 		for _, l := range Layers(p.LinkType, p.Data, p.Length, nil) {
 			layers[l] = true
@@ -135,5 +107,28 @@ func TestCarriers(t *testing.T) {
 			}
 			return true
 		})
+	})
+}
+
+// eachSharedPacket calls fn with every packet of the shared display-filter
+// capture (the corpus and real HTTP/TLS traffic), numbered from 1.
+func eachSharedPacket(t *testing.T, fn func(n int, p pcapio.Packet)) {
+	t.Helper()
+	path := filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapio.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; ; n++ {
+		p, err := r.Next()
+		if err != nil {
+			return
+		}
+		fn(n, p)
 	}
 }
