@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/pkttap/pkttap/dissect"
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 // BenchmarkMatch measures filters over the shared capture's packets, per
@@ -25,6 +26,27 @@ func BenchmarkMatch(b *testing.B) {
 				if f.Match(Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: i}) {
 					n++
 				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+		})
+	}
+	// The real HTTP, HTTPS and DNS-less traffic at the capture's end (its
+	// last interface): a typical mix, unlike the corpus's odd link types.
+	var real []pcapio.Packet
+	for _, p := range pkts {
+		if p.InterfaceIndex == pkts[len(pkts)-1].InterfaceIndex {
+			real = append(real, p)
+		}
+	}
+	for _, expr := range []string{`tcp.port == 443`, `http.host == "x"`, `tls.handshake.type == 1`} {
+		f, err := Compile(expr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("real/"+expr, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				p := &real[i%len(real)]
+				f.Match(Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: i})
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 		})

@@ -118,6 +118,9 @@ func (f *Filter) Match(p Packet) bool {
 				c.vals[slot] = append(c.vals[slot], dissect.Value{Type: dissect.TypeUint32, N: uint64(p.Number)})
 			}
 			ok := f.root(c)
+			for i := range c.vals {
+				clear(c.vals[i]) // let the packet's bytes go
+			}
 			f.pool.Put(c)
 			return ok
 		}
