@@ -134,8 +134,7 @@ func (f *Filter) Match(p Packet) bool {
 }
 
 // carried reports whether the packet may hold one of the filter's fields:
-// whether one of the layers that carry them is among its layers (or an
-// ICMP error's, whose quoted packet dissect.Layers leaves out).
+// whether one of the layers that carry them is among its layers.
 func (f *Filter) carried(p Packet) bool {
 	var buf [dissect.MaxLayers + 1]string
 	layers := dissect.Layers(p.LinkType, p.Data, p.Length, buf[:0])
@@ -143,7 +142,7 @@ func (f *Filter) carried(p Packet) bool {
 		return true
 	}
 	for _, l := range layers {
-		if f.carriers[l] || l == "icmp" || l == "icmpv6" {
+		if f.carriers[l] {
 			return true
 		}
 	}

@@ -86,9 +86,8 @@ func (d *decoder) icmp(off, end int) {
 // quoted decodes the packet an ICMP or ICMPv6 error quotes, nested under n
 // in the tree, leaving the summary columns alone.
 func (d *decoder) quoted(n *Node, off, end int, v6 bool) {
-	if !d.tree {
-		return
-	}
+	// Decoded without a tree too (columns untouched, as quiet says), so
+	// that Layers names the quoted packet's layers.
 	saved, savedExt, savedSrc, savedDst, savedFrag, savedTTL := d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl
 	d.layerParent = n
 	d.quiet++

@@ -23,11 +23,10 @@ func (s *layerSet) add(name string) {
 // Layers appends to dst the names of the protocol layers a packet holds,
 // outermost first ("frame", "eth", "ip", "udp", "dns"; a tunnelled
 // packet's layers too), as [Dissect] would make them but at the cost of
-// [Summarize]: no tree is built. The packet an ICMP or ICMPv6 error quotes
-// is not decoded here, so its layers are missing. A field of the registry
-// is found in a tree only under one of the layers its [Field.Carriers]
-// names, or in a packet with an icmp or icmpv6 layer, so a display filter
-// can tell from the layers alone that a packet lacks its fields.
+// [Summarize]: no tree is built. A field of the registry is found in a
+// tree only under one of the layers its [Field.Carriers] names, so a
+// display filter can tell from the layers alone that a packet lacks its
+// fields.
 func Layers(lt pcapio.LinkType, data []byte, wireLen int, dst []string) []string {
 	d := getDecoder(lt, data, wireLen, false)
 	dst = append(dst, "frame")
