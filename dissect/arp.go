@@ -14,6 +14,7 @@ func (d *decoder) arp(off, end int) int {
 	htype, ptype, hlen, plen, op := d.be16(off), d.be16(off+2), int(d.u8(off+4)), int(d.u8(off+5)), d.be16(off+6)
 	total := 8 + 2*hlen + 2*plen
 	var n *Node
+	d.seen.add("arp") // a layer, even without a tree
 	if d.tree {
 		n = d.layer("arp", "Address Resolution Protocol ("+arpOpName(op)+")", off, total)
 	}
@@ -29,9 +30,12 @@ func (d *decoder) arp(off, end int) int {
 		return end
 	}
 	ether := hlen == 6
+	// Wireshark names hardware addresses hw_mac only for Ethernet and
+	// IEEE 802 hardware types (ARP_HW_IS_ETHER), hw otherwise.
+	etherField := ether && (htype == 1 || htype == 6)
 	ipv4 := plen == 4 && ptype == 0x0800
 	if n != nil {
-		if ether {
+		if etherField {
 			d.fMAC(n, "arp.src.hw_mac", "Sender MAC address", sha)
 		} else {
 			d.fBytes(n, "arp.src.hw", "Sender hardware address", sha, hlen)
@@ -41,7 +45,7 @@ func (d *decoder) arp(off, end int) int {
 		} else {
 			d.fBytes(n, "arp.src.proto", "Sender protocol address", spa, plen)
 		}
-		if ether {
+		if etherField {
 			d.fMAC(n, "arp.dst.hw_mac", "Target MAC address", tha)
 		} else {
 			d.fBytes(n, "arp.dst.hw", "Target hardware address", tha, hlen)

@@ -52,6 +52,7 @@ type decoder struct {
 	extParent   *Node // the IPv6 layer its extension headers nest under, as in Wireshark
 	nodes       int
 	depth       int
+	seen        layerSet // the layers decoded, tree or not
 
 	// summary columns
 	proto    string
@@ -244,6 +245,7 @@ func (d *decoder) mark(parent *Node, label, field string, off int) {
 	if d.problem == "" && d.quiet == 0 {
 		d.problem = label
 	}
+	d.seen.add(field)
 	if !d.tree {
 		return
 	}

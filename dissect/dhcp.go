@@ -30,8 +30,8 @@ func (d *decoder) dhcp(off, end int) {
 		} else {
 			d.fBytes(n, "dhcp.hw.addr", "Client hardware address", off+28, 16)
 		}
-		d.add(n, "dhcp.server", "Server host name: "+string(appendPrintable(nil, d.bytes(off+44, cstrLen(d.bytes(off+44, 64))), 64)), off+44, 64)
-		d.add(n, "dhcp.file", "Boot file name: "+string(appendPrintable(nil, d.bytes(off+108, cstrLen(d.bytes(off+108, 128))), 128)), off+108, 128)
+		setS(d.add(n, "dhcp.server", "Server host name: "+string(appendPrintable(nil, d.bytes(off+44, cstrLen(d.bytes(off+44, 64))), 64)), off+44, 64), string(d.bytes(off+44, cstrLen(d.bytes(off+44, 64)))))
+		setS(d.add(n, "dhcp.file", "Boot file name: "+string(appendPrintable(nil, d.bytes(off+108, cstrLen(d.bytes(off+108, 128))), 128)), off+108, 128), string(d.bytes(off+108, cstrLen(d.bytes(off+108, 128)))))
 	}
 	msgType := 0
 	o := off + 236

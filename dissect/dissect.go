@@ -32,6 +32,9 @@ type Node struct {
 	// Offset and Length give the byte range in the packet's captured data
 	// that the node was decoded from; always within the captured bytes.
 	Offset, Length int
+	// Value is the field's typed value; its Type is the field's type in
+	// the registry ([LookupField]), TypeNone for a text line or a title.
+	Value Value
 	// Children are the node's sub-fields, in packet order.
 	Children []*Node
 }
@@ -85,6 +88,7 @@ func Dissect(lt pcapio.LinkType, data []byte, wireLen int) *Tree {
 func (o Options) Dissect(lt pcapio.LinkType, data []byte, wireLen int) *Tree {
 	d := getDecoder(lt, data, wireLen, true, o)
 	t := &Tree{Layers: d.layers}
+	t.finish(data)
 	d.layers = nil
 	putDecoder(d)
 	return t

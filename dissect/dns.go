@@ -118,7 +118,8 @@ func (d *decoder) dns(off, end int, field, title, proto string, tcp bool) {
 			n.Label = title + " (query)"
 		}
 		d.fHex(n, "dns.id", "Transaction ID", off, 2, uint64(id), 4)
-		d.fHex(n, "dns.flags", "Flags", off+2, 2, uint64(flags), 4)
+		fl := d.fHex(n, "dns.flags", "Flags", off+2, 2, uint64(flags), 4)
+		d.dnsFlags(fl, off+2, flags)
 		d.fUint(n, "dns.count.queries", "Questions", off+4, 2, uint64(qd))
 		d.fUint(n, "dns.count.answers", "Answer RRs", off+6, 2, uint64(an))
 		d.fUint(n, "dns.count.auth_rr", "Authority RRs", off+8, 2, uint64(ns))
@@ -167,7 +168,7 @@ func (d *decoder) dns(off, end int, field, title, proto string, tcp bool) {
 		if sect != nil {
 			name := string(d.scratch)
 			q := d.add(sect, "", name+": type "+dnsTypeName(typ)+", class "+dnsClassName(class&0x7fff), o, next+4-o)
-			d.add(q, "dns.qry.name", "Name: "+name, o, next-o)
+			setS(d.add(q, "dns.qry.name", "Name: "+name, o, next-o), name)
 			d.fUintName(q, "dns.qry.type", "Type", next, 2, uint64(typ), dnsTypeName(typ))
 			d.fHex(q, "dns.qry.class", "Class", next+2, 2, uint64(class), 4)
 			d.setLength(sect, next+4)
@@ -242,7 +243,7 @@ func (d *decoder) dnsRR(sect *Node, off, msg, end int, info bool, proto string) 
 	if sect != nil {
 		name := string(d.scratch)
 		r = d.add(sect, "", name+": type "+tname, off, rd+rdlen-off)
-		d.add(r, "dns.resp.name", "Name: "+name, off, next-off)
+		setS(d.add(r, "dns.resp.name", "Name: "+name, off, next-off), name)
 		d.fUintName(r, "dns.resp.type", "Type", next, 2, uint64(typ), tname)
 		if typ != 41 {
 			d.fHex(r, "dns.resp.class", "Class", next+2, 2, uint64(class), 4)
@@ -299,7 +300,7 @@ func (d *decoder) dnsRR(sect *Node, off, msg, end int, info bool, proto string) 
 		}
 		if r != nil {
 			if tgt, tgtEnd, ok, _ := d.readName(nil, at, msg, rd+rdlen); ok {
-				d.add(r, field, label+": "+string(tgt), at, tgtEnd-at)
+				setS(d.add(r, field, label+": "+string(tgt), at, tgtEnd-at), string(tgt))
 			}
 		}
 	case 33:
@@ -319,7 +320,7 @@ func (d *decoder) dnsRR(sect *Node, off, msg, end int, info bool, proto string) 
 			}
 			if r != nil {
 				if tgt, te, ok, _ := d.readName(nil, rd+6, msg, rd+rdlen); ok {
-					d.add(r, "dns.srv.target", "Target: "+string(tgt), rd+6, te-rd-6)
+					setS(d.add(r, "dns.srv.target", "Target: "+string(tgt), rd+6, te-rd-6), string(tgt))
 				}
 			}
 		}
@@ -413,4 +414,34 @@ func dnsTypeName(t uint16) string {
 		return n
 	}
 	return "Unknown (" + strconv.Itoa(int(t)) + ")"
+}
+
+// dnsFlags adds the bits of a DNS header's flags word at off under fl, the
+// ones Wireshark shows for a query or for a response.
+func (d *decoder) dnsFlags(fl *Node, off int, flags uint16) {
+	if fl == nil {
+		return
+	}
+	resp := flags&0x8000 != 0
+	bit := func(field, name string, mask uint16) {
+		setBool(d.add(fl, field, name+": "+strconv.Itoa(int(flags&mask)/int(mask)), off, 2), flags&mask != 0)
+	}
+	bit("dns.flags.response", "Response", 0x8000)
+	d.fUint(fl, "dns.flags.opcode", "Opcode", off, 2, uint64(flags>>11&0xf))
+	if resp {
+		bit("dns.flags.authoritative", "Authoritative", 0x0400)
+	}
+	bit("dns.flags.truncated", "Truncated", 0x0200)
+	bit("dns.flags.recdesired", "Recursion desired", 0x0100)
+	if resp {
+		bit("dns.flags.recavail", "Recursion available", 0x0080)
+	}
+	bit("dns.flags.z", "Z", 0x0040)
+	if resp {
+		bit("dns.flags.authenticated", "Answer authenticated", 0x0020)
+	}
+	bit("dns.flags.checkdisable", "Non-authenticated data", 0x0010)
+	if resp {
+		d.fUint(fl, "dns.flags.rcode", "Reply code", off, 2, uint64(flags&0xf))
+	}
 }

@@ -58,4 +58,20 @@
 // field ("ip", "tcp.srcport", "dns.qry.name") wherever Wireshark has one,
 // so people can reuse what they know, and pkttap's tests can compare byte
 // ranges and values with tshark's PDML output field by field.
+//
+// # Typed values and the field registry
+//
+// Every field node carries a typed [Value] (an unsigned or signed integer
+// of the field's width, a boolean, an IPv4 or IPv6 address, a MAC address,
+// a string, bytes, a time, or a protocol's bytes), of the type that one
+// registry gives the field's name: [LookupField] and [Fields] list every
+// field and protocol the decoders produce, with Wireshark's type, display
+// base, bitmask and description wherever Wireshark has the name, and the
+// aliases display filters use (ip.addr, tcp.port). Values equal tshark's
+// where tshark has the field.
+//
+// For display filters there are two cheaper entry points: [Quick] reads
+// the common Ethernet, IP, TCP and UDP header fields of a plain packet
+// without a tree, and [Layers] names a packet's layers at a summary's cost,
+// so a filter can skip packets that cannot hold its fields.
 package dissect

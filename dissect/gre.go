@@ -24,6 +24,7 @@ func (d *decoder) gre(off, end int) {
 		hlen += 4
 	}
 	var n *Node
+	d.seen.add("gre") // a layer, even without a tree
 	if d.tree {
 		n = d.layer("gre", "Generic Routing Encapsulation ("+etherTypeNameOr(proto)+")", off, hlen)
 	}
@@ -183,6 +184,7 @@ func (d *decoder) geneve(off, end int) {
 	vo, flags, proto, vni := d.u8(off), d.u8(off+1), d.be16(off+2), d.be24(off+4)
 	optLen := int(vo&0x3f) * 4
 	var n *Node
+	d.seen.add("geneve") // a layer, even without a tree
 	if d.tree {
 		n = d.layer("geneve", "Generic Network Virtualization Encapsulation, VNI: "+string(appendHex(nil, uint64(vni), 6))+", "+etherTypeNameOr(proto), off, 8+optLen)
 	}

@@ -64,9 +64,25 @@ func (d *decoder) http(off, end int, field, title, proto string) {
 		names := [3]string{"http.response.version", "http.response.code", "http.response.phrase"}
 		labels := [3]string{"Response Version", "Status Code", "Response Phrase"}
 		for i, p := range parts {
-			d.fText(sl, names[i], labels[i], pos, len(p))
+			f := d.fText(sl, names[i], labels[i], pos, len(p))
+			if code, ok := atou(p); ok && i == 1 {
+				setU(f, code)
+			}
 			pos += len(p) + 1
 		}
+	}
+	// Wireshark's generated fields: the message kind and the full URI.
+	if isReq {
+		setBool(d.add(n, "http.request", "Request: True", off, 0), true)
+		if host := httpHeader(b[lineEnd:], "host"); len(host) > 0 && len(parts) > 1 {
+			uri := string(parts[1])
+			if !bytes.Contains(parts[1], []byte("://")) {
+				uri = "http://" + string(host) + uri
+			}
+			setS(d.add(n, "http.request.full_uri", "Full request URI: "+uri, off, 0), uri)
+		}
+	} else {
+		setBool(d.add(n, "http.response", "Response: True", off, 0), true)
 	}
 	// Header lines up to the empty line.
 	lineField := field + ".request.line"
@@ -85,21 +101,25 @@ func (d *decoder) http(off, end int, field, title, proto string) {
 			d.add(n, "", "\\r\\n", off+o, len(hl))
 			o += len(hl)
 			if o < len(b) {
-				d.fBytes(d.add(n, "http.file_data", "File Data: "+itoaBytes(len(b)-o), off+o, len(b)-o), "data.data", "Data", off+o, len(b)-o)
+				fd := d.add(n, "http.file_data", "File Data: "+itoaBytes(len(b)-o), off+o, len(b)-o)
+				d.fBytes(fd, "data.data", "Data", off+o, len(b)-o)
+				d.fUint(fd, "data.len", "Length", off+o, 0, uint64(len(b)-o))
 			}
 			return
 		}
 		h := d.add(n, lineField, string(appendPrintable(nil, hl, 200)), off+o, len(hl))
-		if c := bytes.IndexByte(hl, ':'); c > 0 && field == "http" && h != nil {
+		if c := bytes.IndexByte(hl, ':'); c > 0 && h != nil {
 			// Wireshark's named header fields cover the whole line.
-			// Their label is the line itself, as the line's.
+			// Their label is the line itself, as the line's; their value
+			// is the header's value. SSDP messages have them too.
+			value := string(bytes.TrimSpace(hl[c+1:]))
 			switch string(bytes.ToLower(hl[:c])) {
 			case "host":
-				d.add(h, "http.host", h.Label, off+o, len(hl))
+				setS(d.add(h, "http.host", h.Label, off+o, len(hl)), value)
 			case "user-agent":
-				d.add(h, "http.user_agent", h.Label, off+o, len(hl))
+				setS(d.add(h, "http.user_agent", h.Label, off+o, len(hl)), value)
 			case "content-type":
-				d.add(h, "http.content_type", h.Label, off+o, len(hl))
+				setS(d.add(h, "http.content_type", h.Label, off+o, len(hl)), value)
 			}
 		}
 		o += len(hl)
@@ -154,4 +174,19 @@ func asciiEqualFold(b []byte, lower string) bool {
 		}
 	}
 	return true
+}
+
+// atou parses a decimal number of up to 9 digits.
+func atou(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
 }

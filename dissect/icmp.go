@@ -25,9 +25,13 @@ func (d *decoder) icmp(off, end int) {
 	if echo && n != nil && d.has(off+4, 4) {
 		id, seq := d.be16(off+4), d.be16(off+6)
 		d.add(n, "icmp.ident", "Identifier (BE): "+strconv.Itoa(int(id))+" ("+string(appendHex(nil, uint64(id), 4))+")", off+4, 2)
+		setU(d.add(n, "icmp.ident_le", "Identifier (LE): "+strconv.Itoa(int(swap16(id)))+" ("+string(appendHex(nil, uint64(swap16(id)), 4))+")", off+4, 2), uint64(swap16(id)))
 		d.add(n, "icmp.seq", "Sequence Number (BE): "+strconv.Itoa(int(seq))+" ("+string(appendHex(nil, uint64(seq), 4))+")", off+6, 2)
+		setU(d.add(n, "icmp.seq_le", "Sequence Number (LE): "+strconv.Itoa(int(swap16(seq)))+" ("+string(appendHex(nil, uint64(swap16(seq)), 4))+")", off+6, 2), uint64(swap16(seq)))
 		if off+8 < end {
-			d.fBytes(d.add(n, "data", "Data ("+strconv.Itoa(end-off-8)+" bytes)", off+8, end-off-8), "data.data", "Data", off+8, end-off-8)
+			dn := d.add(n, "data", "Data ("+strconv.Itoa(end-off-8)+" bytes)", off+8, end-off-8)
+			d.fBytes(dn, "data.data", "Data", off+8, end-off-8)
+			d.fUint(dn, "data.len", "Length", off+8, 0, uint64(end-off-8))
 		}
 	}
 	if d.infoReset() {
@@ -82,9 +86,8 @@ func (d *decoder) icmp(off, end int) {
 // quoted decodes the packet an ICMP or ICMPv6 error quotes, nested under n
 // in the tree, leaving the summary columns alone.
 func (d *decoder) quoted(n *Node, off, end int, v6 bool) {
-	if !d.tree {
-		return
-	}
+	// Decoded without a tree too (columns untouched, as quiet says), so
+	// that Layers names the quoted packet's layers.
 	saved, savedExt, savedSrc, savedDst, savedFrag, savedTTL := d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl
 	d.layerParent = n
 	d.quiet++
@@ -129,20 +132,47 @@ func (d *decoder) checksumField(n *Node, field string, off int, csum uint16, res
 	d.checksumStatus(n, field, "Checksum Status", off, status)
 }
 
-// Checksum statuses, as Wireshark's "[Checksum Status: …]" lines say them.
+// checksumState is the value of a field.status node, as Wireshark numbers
+// its proto_checksum_vals.
+type checksumState uint8
+
+// Checksum states; their values are Wireshark's (tcp.checksum.status == 2
+// selects unverified checksums).
 const (
-	statusGood       = "Good"
-	statusBad        = "Bad"
-	statusUnverified = "Unverified"
+	statusBad        checksumState = 0
+	statusGood       checksumState = 1
+	statusUnverified checksumState = 2
+	statusNotPresent checksumState = 3 // a UDP checksum of zero over IPv4
 )
 
-// checksumStatus adds Wireshark's generated status line of the checksum
-// field at off, "[Checksum Status: Unverified]", as field.status with no
-// bytes of its own.
-func (d *decoder) checksumStatus(n *Node, field, name string, off int, status string) {
-	if n != nil {
-		d.add(n, field+".status", "["+name+": "+status+"]", off, 0)
+// String returns the state as Wireshark's "[Checksum Status: …]" lines say it.
+func (s checksumState) String() string {
+	switch s {
+	case statusBad:
+		return "Bad"
+	case statusGood:
+		return "Good"
+	case statusUnverified:
+		return "Unverified"
+	case statusNotPresent:
+		return "Not present"
 	}
+	return "Unknown"
+}
+
+// checksumStatus adds Wireshark's generated status line of the checksum
+// field at off, "[Checksum Status: Unverified]", as field.status with the
+// state as its value. Like Wireshark's, it covers no bytes of its own,
+// except when the checksum is absent (zero): then it covers the field.
+func (d *decoder) checksumStatus(n *Node, field, name string, off int, status checksumState) {
+	if n == nil {
+		return
+	}
+	length := 0
+	if status == statusNotPresent {
+		length = 2
+	}
+	setU(d.add(n, field+".status", "["+name+": "+status.String()+"]", off, length), uint64(status))
 }
 
 // transportChecksum checks a TCP or UDP checksum over [start, end) with
@@ -255,3 +285,7 @@ var icmpUnreach = [...]string{
 	"Host administratively prohibited", "Network unreachable for TOS", "Host unreachable for TOS",
 	"Communication administratively filtered", "Host precedence violation", "Precedence cutoff in effect",
 }
+
+// swap16 reverses the bytes of v: an identifier or sequence number read as
+// little-endian, as Wireshark also shows them.
+func swap16(v uint16) uint16 { return v<<8 | v>>8 }

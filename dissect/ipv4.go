@@ -18,10 +18,11 @@ func (d *decoder) ipv4(off, end int) int {
 	ver, ihl := int(vihl>>4), int(vihl&0xf)*4
 	tot := int(d.be16(off + 2))
 	var n *Node
+	d.seen.add("ip") // a layer, even without a tree
 	if d.tree {
 		n = d.layer("ip", "Internet Protocol Version 4, Src: "+string(appendIPv4(nil, d.bytes(off+12, 4)))+", Dst: "+string(appendIPv4(nil, d.bytes(off+16, 4))), off, ihl)
 		d.fUint(n, "ip.version", "Version", off, 1, uint64(ver))
-		d.add(n, "ip.hdr_len", "Header Length: "+strconv.Itoa(ihl)+" bytes ("+strconv.Itoa(ihl/4)+")", off, 1)
+		setU(d.add(n, "ip.hdr_len", "Header Length: "+strconv.Itoa(ihl)+" bytes ("+strconv.Itoa(ihl/4)+")", off, 1), uint64(ihl))
 		d.fHex(n, "ip.dsfield", "Differentiated Services Field", off+1, 1, uint64(d.u8(off+1)), 2)
 		d.fUint(n, "ip.len", "Total Length", off+2, 2, uint64(tot))
 		d.fHex(n, "ip.id", "Identification", off+4, 2, uint64(d.be16(off+4)), 4)
@@ -57,7 +58,9 @@ func (d *decoder) ipv4(off, end int) int {
 		d.fBool(fl, "ip.flags.rb", "Reserved bit", off+6, 1, flagsFrag&0x8000 != 0)
 		d.fBool(fl, "ip.flags.df", "Don't fragment", off+6, 1, df)
 		d.fBool(fl, "ip.flags.mf", "More fragments", off+6, 1, mf)
-		d.fUint(n, "ip.frag_offset", "Fragment Offset", off+6, 2, uint64(fragOff))
+		// The label gives bytes, as Wireshark's; the value is the raw field,
+		// in 8-byte units, as Wireshark's filters compare it.
+		setU(d.fUint(n, "ip.frag_offset", "Fragment Offset", off+6, 2, uint64(fragOff)), uint64(fragOff/8))
 		d.fUint(n, "ip.ttl", "Time to Live", off+8, 1, uint64(ttl))
 		d.fUintName(n, "ip.proto", "Protocol", off+9, 1, uint64(proto), ipProtoName(proto))
 	}
@@ -115,6 +118,7 @@ func (d *decoder) ipv4(off, end int) int {
 	if tot == 0 || d.ipEnd > d.wire {
 		d.ipEnd = d.wire
 	}
+	d.setProtoEnd(n, d.ipEnd)
 	d.ipPayload(proto, off+ihl, pend)
 	return pend
 }

@@ -21,9 +21,11 @@ func (d *decoder) ipv6(off, end int) int {
 	plen := int(d.be16(off + 4))
 	nxt, hlim := d.u8(off+6), d.u8(off+7)
 	var n *Node
+	d.seen.add("ipv6") // a layer, even without a tree
 	if d.tree {
 		n = d.layer("ipv6", "Internet Protocol Version 6, Src: "+string(appendIPv6(nil, d.bytes(off+8, 16)))+", Dst: "+string(appendIPv6(nil, d.bytes(off+24, 16))), off, 40)
 		d.fUint(n, "ipv6.version", "Version", off, 1, uint64(ver))
+		d.fUint(n, "ip.version", "Version", off, 1, uint64(ver)) // as Wireshark, for filters on either version
 		d.fHex(n, "ipv6.tclass", "Traffic Class", off, 4, uint64(w>>20&0xff), 2)
 		d.fHex(n, "ipv6.flow", "Flow Label", off+1, 3, uint64(w&0xfffff), 5)
 		d.fUint(n, "ipv6.plen", "Payload Length", off+4, 2, uint64(plen))
@@ -57,6 +59,7 @@ func (d *decoder) ipv6(off, end int) int {
 	if plen == 0 || d.ipEnd > d.wire {
 		d.ipEnd = d.wire
 	}
+	d.setProtoEnd(n, d.ipEnd)
 	d.ipPayload(nxt, off+40, pend)
 	return pend
 }

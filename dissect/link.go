@@ -49,6 +49,7 @@ func (d *decoder) eth(off, end int) {
 	}
 	typ := d.be16(off + 12)
 	var n *Node
+	d.seen.add("eth") // a layer, even without a tree
 	if d.tree {
 		n = d.layer("eth", "Ethernet II, Src: "+string(appendMAC(nil, d.bytes(off+6, 6)))+", Dst: "+string(appendMAC(nil, d.bytes(off, 6))), off, 14)
 		d.fMAC(n, "eth.dst", "Destination", off)
@@ -231,6 +232,7 @@ func (d *decoder) vlan(tpid uint16, off, end int) int {
 	tci := d.be16(off)
 	typ := d.be16(off + 2)
 	var n *Node
+	d.seen.add(field) // a layer, even without a tree
 	if d.tree {
 		n = d.layer(field, title+", PRI: "+strconv.Itoa(int(tci>>13))+", DEI: "+strconv.Itoa(int(tci>>12&1))+", ID: "+strconv.Itoa(int(tci&0xfff)), off, 4)
 		bits := 2 // Wireshark's 802.1Q bit fields span the TCI, its 802.1ad ones a byte
@@ -270,6 +272,7 @@ func (d *decoder) mpls(off, end int) int {
 		v := d.be32(off)
 		label, exp, bos, ttl := v>>12, v>>9&7, v>>8&1, v&0xff
 		var n *Node
+		d.seen.add("mpls") // a layer, even without a tree
 		if d.tree {
 			n = d.layer("mpls", "MultiProtocol Label Switching Header, Label: "+strconv.Itoa(int(label))+", Exp: "+strconv.Itoa(int(exp))+", S: "+strconv.Itoa(int(bos))+", TTL: "+strconv.Itoa(int(ttl)), off, 4)
 			d.fUint(n, "mpls.label", "MPLS Label", off, 4, uint64(label))

@@ -35,10 +35,19 @@ func (d *decoder) newNode(field, label string, off, n int) *Node {
 // quoting layer while a quoted packet is decoded. It returns nil when no
 // tree is being built; every field helper accepts a nil parent.
 func (d *decoder) layer(field, label string, off, n int) *Node {
+	d.seen.add(field)
 	nd := d.newNode(field, label, off, n)
 	if nd == nil {
 		return nil
 	}
+	// A protocol's value is its bytes up to the end of what carries it: the
+	// IP payload for layers above IP, the captured frame below, as
+	// Wireshark's protocol items hold their dissector's buffer.
+	end := len(d.data)
+	if d.ipEnd > nd.Offset && d.ipEnd < end {
+		end = d.ipEnd
+	}
+	nd.Value = Value{Type: TypeProtocol, B: d.data[nd.Offset:end]}
 	if d.layerParent != nil {
 		d.layerParent.Children = append(d.layerParent.Children, nd)
 	} else {
@@ -59,6 +68,18 @@ func (d *decoder) add(p *Node, field, label string, off, n int) *Node {
 	return nd
 }
 
+// setProtoEnd ends a protocol layer's value (its bytes) at end, once a
+// length field has said where the protocol's buffer ends.
+func (d *decoder) setProtoEnd(nd *Node, end int) {
+	if nd == nil || end < nd.Offset {
+		return
+	}
+	if end > len(d.data) {
+		end = len(d.data)
+	}
+	nd.Value.B = d.data[nd.Offset:end]
+}
+
 // setLength sets a layer's length once its end is known.
 func (d *decoder) setLength(nd *Node, end int) {
 	if nd == nil {
@@ -72,7 +93,7 @@ func (d *decoder) fUint(p *Node, field, name string, off, n int, v uint64) *Node
 	if p == nil {
 		return nil
 	}
-	return d.add(p, field, name+": "+strconv.FormatUint(v, 10), off, n)
+	return setU(d.add(p, field, name+": "+strconv.FormatUint(v, 10), off, n), v)
 }
 
 // fHex adds "name: 0x00ab" with digits hex digits.
@@ -80,7 +101,7 @@ func (d *decoder) fHex(p *Node, field, name string, off, n int, v uint64, digits
 	if p == nil {
 		return nil
 	}
-	return d.add(p, field, name+": "+string(appendHex(nil, v, digits)), off, n)
+	return setU(d.add(p, field, name+": "+string(appendHex(nil, v, digits)), off, n), v)
 }
 
 // fHexName adds "name: described (0x00ab)".
@@ -91,7 +112,7 @@ func (d *decoder) fHexName(p *Node, field, name string, off, n int, v uint64, di
 	if described == "" {
 		described = "Unknown"
 	}
-	return d.add(p, field, name+": "+described+" ("+string(appendHex(nil, v, digits))+")", off, n)
+	return setU(d.add(p, field, name+": "+described+" ("+string(appendHex(nil, v, digits))+")", off, n), v)
 }
 
 // fUintName adds "name: described (v)".
@@ -102,7 +123,7 @@ func (d *decoder) fUintName(p *Node, field, name string, off, n int, v uint64, d
 	if described == "" {
 		described = "Unknown"
 	}
-	return d.add(p, field, name+": "+described+" ("+strconv.FormatUint(v, 10)+")", off, n)
+	return setU(d.add(p, field, name+": "+described+" ("+strconv.FormatUint(v, 10)+")", off, n), v)
 }
 
 // fStr adds "name: s".
@@ -110,7 +131,7 @@ func (d *decoder) fStr(p *Node, field, name string, off, n int, s string) *Node 
 	if p == nil {
 		return nil
 	}
-	return d.add(p, field, name+": "+s, off, n)
+	return setS(d.add(p, field, name+": "+s, off, n), s)
 }
 
 // fBool adds "name: Set" or "name: Not set".
@@ -119,9 +140,9 @@ func (d *decoder) fBool(p *Node, field, name string, off, n int, set bool) *Node
 		return nil
 	}
 	if set {
-		return d.add(p, field, name+": Set", off, n)
+		return setBool(d.add(p, field, name+": Set", off, n), true)
 	}
-	return d.add(p, field, name+": Not set", off, n)
+	return setBool(d.add(p, field, name+": Not set", off, n), false)
 }
 
 // fIPv4 adds "name: a.b.c.d" read at off.
@@ -129,7 +150,7 @@ func (d *decoder) fIPv4(p *Node, field, name string, off int) *Node {
 	if p == nil || !d.has(off, 4) {
 		return nil
 	}
-	return d.add(p, field, name+": "+string(appendIPv4(nil, d.data[off:off+4])), off, 4)
+	return setB(d.add(p, field, name+": "+string(appendIPv4(nil, d.data[off:off+4])), off, 4), TypeIPv4, d.data[off:off+4])
 }
 
 // fIPv6 adds "name: ipv6" read at off.
@@ -137,7 +158,7 @@ func (d *decoder) fIPv6(p *Node, field, name string, off int) *Node {
 	if p == nil || !d.has(off, 16) {
 		return nil
 	}
-	return d.add(p, field, name+": "+string(appendIPv6(nil, d.data[off:off+16])), off, 16)
+	return setB(d.add(p, field, name+": "+string(appendIPv6(nil, d.data[off:off+16])), off, 16), TypeIPv6, d.data[off:off+16])
 }
 
 // fMAC adds "name: xx:xx:xx:xx:xx:xx" read at off.
@@ -145,7 +166,7 @@ func (d *decoder) fMAC(p *Node, field, name string, off int) *Node {
 	if p == nil || !d.has(off, 6) {
 		return nil
 	}
-	return d.add(p, field, name+": "+string(appendMAC(nil, d.data[off:off+6])), off, 6)
+	return setB(d.add(p, field, name+": "+string(appendMAC(nil, d.data[off:off+6])), off, 6), TypeEther, d.data[off:off+6])
 }
 
 // fBytes adds "name: hex…" for n bytes at off (the label shows at most 32).
@@ -160,7 +181,7 @@ func (d *decoder) fBytes(p *Node, field, name string, off, n int) *Node {
 	} else {
 		label += string(appendHexBytes(nil, b))
 	}
-	return d.add(p, field, label, off, n)
+	return setB(d.add(p, field, label, off, n), TypeBytes, b)
 }
 
 // fText adds "name: text" for n bytes of text at off, quoted safely.
@@ -168,5 +189,42 @@ func (d *decoder) fText(p *Node, field, name string, off, n int) *Node {
 	if p == nil {
 		return nil
 	}
-	return d.add(p, field, name+": "+string(appendPrintable(nil, d.bytes(off, n), 200)), off, n)
+	b := d.bytes(off, n)
+	return setS(d.add(p, field, name+": "+string(appendPrintable(nil, b, 200)), off, n), string(b))
+}
+
+// setU gives nd the unsigned integer value v (nd may be nil); the field's
+// registered type replaces the provisional one when the tree is finished.
+func setU(nd *Node, v uint64) *Node {
+	if nd != nil {
+		nd.Value = Value{Type: TypeUint64, N: v}
+	}
+	return nd
+}
+
+// setBool gives nd a boolean value.
+func setBool(nd *Node, v bool) *Node {
+	if nd != nil {
+		nd.Value = Value{Type: TypeBool}
+		if v {
+			nd.Value.N = 1
+		}
+	}
+	return nd
+}
+
+// setS gives nd a string value.
+func setS(nd *Node, s string) *Node {
+	if nd != nil {
+		nd.Value = Value{Type: TypeString, S: s}
+	}
+	return nd
+}
+
+// setB gives nd a value of type t held in the bytes b.
+func setB(nd *Node, t Type, b []byte) *Node {
+	if nd != nil {
+		nd.Value = Value{Type: t, B: b}
+	}
+	return nd
 }

@@ -77,9 +77,9 @@ var valueRules = map[string]valueRule{
 // checksumStatusRule compares a checksum's status line, which pkttap writes
 // in words as tshark's -V does ("[Checksum Status: Unverified]"), with
 // tshark's show value, the status's number.
-var checksumStatusRule = valueRule{"tshark's show is the status's number (0 bad, 1 good, 2 unverified), pkttap's label its word, as tshark -V writes it",
+var checksumStatusRule = valueRule{"tshark's show is the status's number (0 bad, 1 good, 2 unverified, 3 not present), pkttap's label its word, as tshark -V writes it",
 	func(m, t string) bool {
-		n, ok := map[string]string{"Bad]": "0", "Good]": "1", "Unverified]": "2"}[m]
+		n, ok := map[string]string{"Bad]": "0", "Good]": "1", "Unverified]": "2", "Not present]": "3"}[m]
 		return ok && n == t
 	}}
 

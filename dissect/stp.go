@@ -40,10 +40,11 @@ func (d *decoder) stp(off, end int) {
 			}
 		}
 		d.fHex(n, "stp.port", "Port identifier", off+25, 2, uint64(d.be16(off+25)), 4)
-		d.fUint(n, "stp.msg_age", "Message Age", off+27, 2, uint64(d.be16(off+27)))
-		d.fUint(n, "stp.max_age", "Max Age", off+29, 2, uint64(d.be16(off+29)))
-		d.fUint(n, "stp.hello", "Hello Time", off+31, 2, uint64(d.be16(off+31)))
-		d.fUint(n, "stp.forward", "Forward Delay", off+33, 2, uint64(d.be16(off+33)))
+		// Times are in 1/256 s; Wireshark's values are seconds.
+		setU(d.fUint(n, "stp.msg_age", "Message Age", off+27, 2, uint64(d.be16(off+27))), uint64(d.be16(off+27)/256))
+		setU(d.fUint(n, "stp.max_age", "Max Age", off+29, 2, uint64(d.be16(off+29))), uint64(d.be16(off+29)/256))
+		setU(d.fUint(n, "stp.hello", "Hello Time", off+31, 2, uint64(d.be16(off+31))), uint64(d.be16(off+31)/256))
+		setU(d.fUint(n, "stp.forward", "Forward Delay", off+33, 2, uint64(d.be16(off+33))), uint64(d.be16(off+33)/256))
 	}
 	if !d.infoReset() {
 		return

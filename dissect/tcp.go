@@ -23,15 +23,16 @@ func (d *decoder) tcp(off, end int) {
 		plen = 0
 	}
 	var n *Node
+	d.seen.add("tcp") // a layer, even without a tree
 	if d.tree {
 		n = d.layer("tcp", "Transmission Control Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp))+", Seq: "+strconv.FormatUint(uint64(seq), 10)+", Len: "+strconv.Itoa(plen), off, hl)
 		d.fUint(n, "tcp.srcport", "Source Port", off, 2, uint64(sp))
 		d.fUint(n, "tcp.dstport", "Destination Port", off+2, 2, uint64(dp))
 		d.fUint(n, "tcp.seq_raw", "Sequence Number (raw)", off+4, 4, uint64(seq))
 		d.fUint(n, "tcp.ack_raw", "Acknowledgment number (raw)", off+8, 4, uint64(ack))
-		d.add(n, "tcp.hdr_len", "Header Length: "+strconv.Itoa(hl)+" bytes ("+strconv.Itoa(hl/4)+")", off+12, 1)
+		setU(d.add(n, "tcp.hdr_len", "Header Length: "+strconv.Itoa(hl)+" bytes ("+strconv.Itoa(hl/4)+")", off+12, 1), uint64(hl))
 		// The Flags value is the whole 12-bit field, reserved bits included, as Wireshark's.
-		fl := d.add(n, "tcp.flags", "Flags: "+string(appendHex(nil, uint64(d.be16(off+12)&0xfff), 3))+" "+string(appendTCPFlags(nil, flags)), off+12, 2)
+		fl := setU(d.add(n, "tcp.flags", "Flags: "+string(appendHex(nil, uint64(d.be16(off+12)&0xfff), 3))+" "+string(appendTCPFlags(nil, flags)), off+12, 2), uint64(d.be16(off+12)&0xfff))
 		for i, f := range [...]string{"tcp.flags.fin", "tcp.flags.syn", "tcp.flags.reset", "tcp.flags.push", "tcp.flags.ack", "tcp.flags.urg", "tcp.flags.ece", "tcp.flags.cwr", "tcp.flags.ae"} {
 			at := off + 13 // the flag's byte
 			if i == 8 {
@@ -87,6 +88,15 @@ func (d *decoder) tcp(off, end int) {
 		d.is(" Len=")
 		d.iu(uint64(plen))
 	}
+	if whole {
+		// Wireshark's segment length is what the IP header says, even
+		// past the captured bytes.
+		seglen := plen
+		if d.ipEnd > end && d.ipEnd-off-hl > seglen {
+			seglen = d.ipEnd - off - hl
+		}
+		d.fUint(n, "tcp.len", "TCP Segment Len", off, 0, uint64(seglen))
+	}
 	if hl > 20 {
 		d.tcpOptions(n, off+20, off+hl, info && whole)
 	}
@@ -97,6 +107,9 @@ func (d *decoder) tcp(off, end int) {
 	body := off + hl
 	if body >= end {
 		return
+	}
+	if n != nil && d.has(body, 1) {
+		d.add(n, "tcp.payload", "TCP payload ("+strconv.Itoa(end-body)+" bytes)", body, end-body)
 	}
 	d.tcpApp(sp, dp, body, end)
 }

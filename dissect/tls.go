@@ -37,6 +37,7 @@ func (d *decoder) tls(off, end int) {
 			version = rv
 		}
 		var rec *Node
+		d.seen.add("tls") // a layer, even without a tree
 		if d.tree {
 			n := d.layer("tls", "Transport Layer Security", o, 5+rl)
 			rec = d.add(n, "tls.record", tlsVersionName(rv)+" Record Layer: "+tlsContentName(ct), o, 5+rl)
@@ -162,12 +163,19 @@ func (d *decoder) tlsHello(h *Node, ht uint8, off, end int) (version uint16, sni
 	}
 	o += 1 + int(d.u8(o)) // session id
 	if ht == 1 {
-		o += 2 + int(d.be16(o)) // cipher suites
+		cl := int(d.be16(o))
+		for i, c := 0, o+2; c+2 <= o+2+cl && c+2 <= end && i < maxItems*4; i, c = i+1, c+2 {
+			d.fHex(h, "tls.handshake.ciphersuite", "Cipher Suite", c, 2, uint64(d.be16(c)), 4)
+		}
+		o += 2 + cl // cipher suites
 		if o >= end {
 			return
 		}
 		o += 1 + int(d.u8(o)) // compression methods
 	} else {
+		if o+2 <= end {
+			d.fHex(h, "tls.handshake.ciphersuite", "Cipher Suite", o, 2, uint64(d.be16(o)), 4)
+		}
 		o += 3 // cipher suite, compression method
 	}
 	if o+2 > end {
@@ -190,6 +198,16 @@ func (d *decoder) tlsHello(h *Node, ht uint8, off, end int) (version uint16, sni
 			if d.u8(o+6) == 0 && o+9+nl <= o+4+el {
 				sni, sniLen = o+9, nl
 				d.fText(h, "tls.handshake.extensions_server_name", "Server Name", sni, sniLen)
+			}
+		case et == 16 && el >= 2:
+			// ALPN: list length, then length-prefixed protocol names
+			for p, pend, j := o+6, o+4+el, 0; p < pend && j < maxItems; j++ {
+				pl := int(d.u8(p))
+				if p+1+pl > pend {
+					break
+				}
+				d.fText(h, "tls.handshake.extensions_alpn_str", "ALPN Next Protocol", p+1, pl)
+				p += 1 + pl
 			}
 		case et == 43 && ht == 2 && el == 2:
 			version = d.be16(o + 4)

@@ -13,6 +13,7 @@ func (d *decoder) udp(off, end int) {
 	}
 	sp, dp, ulen, csum := d.be16(off), d.be16(off+2), int(d.be16(off+4)), d.be16(off+6)
 	var n *Node
+	d.seen.add("udp") // a layer, even without a tree
 	if d.tree {
 		n = d.layer("udp", "User Datagram Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp)), off, 8)
 		d.fUint(n, "udp.srcport", "Source Port", off, 2, uint64(sp))
@@ -22,6 +23,7 @@ func (d *decoder) udp(off, end int) {
 	bad := ulen < 8
 	if csum == 0 && len(d.ipSrc) == 4 {
 		d.add(n, "udp.checksum", "Checksum: 0x0000 [zero-value ignored]", off+6, 2)
+		d.checksumStatus(n, "udp.checksum", "Checksum Status", off+6, statusNotPresent)
 	} else if len(d.ipSrc) > 0 && !bad {
 		d.transportChecksum(n, "udp.checksum", off+6, csum, 17, off, off+ulen, off+ulen <= end)
 	} else {
@@ -54,6 +56,9 @@ func (d *decoder) udp(off, end int) {
 	body, pend := off+8, min(off+ulen, end)
 	if body >= pend {
 		return
+	}
+	if n != nil && d.has(body, 1) {
+		d.add(n, "udp.payload", "Payload ("+strconv.Itoa(pend-body)+" bytes)", body, pend-body)
 	}
 	d.udpApp(sp, dp, body, pend)
 }

@@ -17,14 +17,18 @@ type options struct {
 	count     int // 0: no limit
 	write     string
 	quiet     bool
-	dumpLevel int    // 1, 2, 3 for -d, -dd, -ddd; 0 for none
-	linkType  string // -y
-	noOpt     bool   // -O
-	summary   bool   // -S
-	verbose   bool   // -V
-	checksums bool   // --verify-checksums
-	iface     string // -i
-	file      string // -r
+	dumpLevel int      // 1, 2, 3 for -d, -dd, -ddd; 0 for none
+	linkType  string   // -y
+	noOpt     bool     // -O
+	summary   bool     // -S
+	verbose   bool     // -V
+	checksums bool     // --verify-checksums
+	iface     string   // -i
+	file      string   // -r
+	display   string   // -Y: a display filter
+	format    string   // -T: "fields" or ""
+	fields    []string // -e, in order
+	report    string   // -G: "fields" or ""
 	args      []string
 }
 
@@ -73,6 +77,18 @@ flags:
   -y LINKTYPE            the link type to compile for with -d (EN10MB, RAW,
                          LINUX_SLL, LINUX_SLL2, NULL, LOOP, ...)
   -O                     do not optimize the filter program (as tcpdump -O)
+  -Y EXPR                print (and count, and write) only the packets that
+                         pass EXPR, a display filter in Wireshark 4.0's
+                         language ("tcp.port == 443 && tls"); it applies
+                         after the tcpdump filter when both are given. A
+                         packet's number is its place among the packets read
+  -T fields              with -e, print the named fields of each packet
+  -e FIELD               a field for -T fields (repeat the flag for more):
+                         one line per packet, the fields tab-separated, a
+                         field that occurs several times joined by ','
+  -G fields              list the fields and protocols display filters know,
+                         as tshark -G fields does (F or P, description,
+                         name, type, protocol, display base), and exit
 `
 
 // usageError is a command line that cannot be understood.
@@ -115,6 +131,10 @@ func parseArgs(args []string) (options, error) {
 	fs.BoolVar(&o.noOpt, "O", false, "")
 	fs.StringVar(&o.iface, "i", "", "")
 	fs.StringVar(&o.file, "r", "", "")
+	fs.StringVar(&o.display, "Y", "", "")
+	fs.StringVar(&o.format, "T", "", "")
+	fs.Func("e", "", func(s string) error { o.fields = append(o.fields, s); return nil })
+	fs.StringVar(&o.report, "G", "", "")
 	var d, dd, ddd bool
 	fs.BoolVar(&d, "d", false, "")
 	fs.BoolVar(&dd, "dd", false, "")
@@ -163,6 +183,14 @@ func parseArgs(args []string) (options, error) {
 		return o, usageErrorf("-y chooses the link type for -d, -dd or -ddd only")
 	case o.checksums && !o.verbose:
 		return o, usageErrorf("--verify-checksums is for the protocol tree of -V")
+	case o.format != "" && o.format != "fields":
+		return o, usageErrorf("-T %s: the only output format is fields", o.format)
+	case o.format == "fields" && len(o.fields) == 0:
+		return o, usageErrorf("-T fields needs at least one -e FIELD")
+	case len(o.fields) > 0 && o.format != "fields":
+		return o, usageErrorf("-e is for -T fields")
+	case o.report != "" && o.report != "fields":
+		return o, usageErrorf("-G %s: the only report is fields", o.report)
 	}
 	return o, nil
 }

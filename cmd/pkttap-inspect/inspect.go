@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -23,6 +24,10 @@ const dumpFlushEvery = 200 * time.Millisecond
 // the kernel's counts. Cancelling ctx closes the capture, which ends the
 // loop as cleanly as the end of a file.
 func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	display, err := compileDisplay(o)
+	if err != nil {
+		return err
+	}
 	b, live, err := builderFor(o)
 	if err != nil {
 		return err
@@ -56,9 +61,9 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		defer dump.Close()
 	}
-	pr := &printer{w: out, summary: o.summary, tree: o.verbose, opts: dissect.Options{ValidateChecksums: o.checksums}}
-	pr.hex = !o.summary && !o.verbose && o.write == ""
-	printing := !o.quiet && (pr.hex || pr.summary || pr.tree)
+	pr := &printer{w: out, summary: o.summary, tree: o.verbose, fields: o.fields, opts: dissect.Options{ValidateChecksums: o.checksums}}
+	pr.hex = !o.summary && !o.verbose && o.write == "" && len(o.fields) == 0
+	printing := !o.quiet && (pr.hex || pr.summary || pr.tree || len(pr.fields) > 0)
 	// The hex and tree views start with the link type(s); a pcapng file
 	// that describes no interface before its first packet gets them then.
 	headPending := !o.quiet && (pr.hex || pr.tree)
@@ -70,7 +75,7 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 
-	n, loopErr, lastFlush := 0, error(nil), time.Now()
+	n, shown, loopErr, lastFlush := 0, 0, error(nil), time.Now()
 	for o.count == 0 || n < o.count {
 		p, err := c.NextZeroCopy()
 		if errors.Is(err, io.EOF) || errors.Is(err, capture.ErrClosed) {
@@ -81,6 +86,13 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			break
 		}
 		n++
+		if n == 1 {
+			pr.first = p.Timestamp
+		}
+		if display != nil && !display.Match(dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n}) {
+			continue
+		}
+		shown++
 		if dump != nil {
 			if err := dump.WritePacket(p); err != nil {
 				loopErr = err
@@ -120,7 +132,12 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if headPending {
 		out.Write(appendLinkTypes(nil, c.LinkType(), c.FileInterfaces()))
 	}
-	fmt.Fprintf(out, "%d packets captured\n", n)
+	if display != nil {
+		// Worded so that no line but a packet's starts with a number.
+		fmt.Fprintf(out, "displayed %d of %d packets\n", shown, n)
+	} else {
+		fmt.Fprintf(out, "%d packets captured\n", n)
+	}
 	if live && statsErr == nil {
 		fmt.Fprintf(out, "%d packets received by filter\n%d packets dropped by kernel\n", st.Received, st.Dropped)
 		if st.IfDropped > 0 {

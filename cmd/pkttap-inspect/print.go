@@ -19,16 +19,17 @@ type printer struct {
 	summary bool            // -S
 	tree    bool            // -V
 	opts    dissect.Options // --verify-checksums
+	fields  []string        // -T fields -e ...
 	first   time.Time       // packet 1's timestamp, for -S's relative times
 	buf     []byte
 }
 
 // printPacket prints packet number n (1-based) in the selected views.
 func (pr *printer) printPacket(n int, p *pcapio.Packet) {
-	if n == 1 {
-		pr.first = p.Timestamp
-	}
 	b := pr.buf[:0]
+	if len(pr.fields) > 0 {
+		b = appendFields(b, pr.fields, n, p)
+	}
 	if pr.summary {
 		b = appendSummary(b, n, p, p.Timestamp.Sub(pr.first))
 	}

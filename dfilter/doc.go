@@ -1,0 +1,44 @@
+// Package dfilter implements Wireshark 4.0's display-filter language over
+// the typed fields of package dissect: "tcp.port == 443", "http.host
+// contains \"example\"", "ip.addr == 10.0.0.0/8 && !dns".
+//
+// # The language
+//
+// A field or protocol name alone tests its presence. Comparisons are
+// == != === !== ~= > < >= <= (and their word forms eq ne all_eq any_ne gt
+// lt ge le), contains, and matches or ~ (a regular expression in Go's RE2
+// syntax, matched without regard to case, as Wireshark 4.0 does); "x in
+// {a, b, c..d}" and "x not in {…}" test sets and ranges. Terms combine with
+// and && or || not !, and with parentheses; "and" binds tighter than "or".
+// Values are integers (decimal, 0x hex, 0 octal, 'c'), strings with C
+// escapes, byte strings (00:11:22, 00-11-22, 0011.22), booleans, IPv4 and
+// IPv6 addresses with a CIDR prefix, and MAC addresses; a value takes the
+// type of the field it is compared with, and one the field cannot hold is
+// an error. Fields compare with fields of their kind (ip.src == ip.dst).
+// Byte-like fields slice: [i:j] (start, length), [i-j] (start, end), [i],
+// [-n], [i:], several ranges joined by commas. Integers take + - * / % and
+// bitwise &, which alone tests for a non-zero result ("tcp.flags & 0x02").
+// The functions are len count upper lower string max min abs.
+//
+// Fields that occur several times in a packet follow Wireshark: == and the
+// other comparisons hold when any pair of values does; != holds when no
+// pair is equal (ip.addr != X is !(ip.addr == X), but false without
+// ip.addr); === when all pairs are equal; ~= and !== when any pair differs.
+//
+// # Errors
+//
+// [Compile] reports a fault as an *[Error] with its column, in tshark's
+// words: an unknown field or protocol (with the closest known name), a
+// value the field's type cannot hold, a missing parenthesis or value, a
+// bad regular expression, a slice of a field that is not bytes.
+//
+// # Speed
+//
+// [Filter.Match] decodes only what the filter needs: a filter on the
+// common header fields (Ethernet, IPv4, IPv6, TCP and UDP addresses,
+// ports, lengths, flags) reads them with dissect.Quick, without a tree, for
+// every plain packet; any filter first asks dissect.Layers (a summary's
+// cost) whether the packet has a layer that carries its fields, and
+// dissects the packet whole only then. Both shortcuts are checked against
+// the full tree over the shared corpus.
+package dfilter
