@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -58,4 +60,137 @@ func TestBrowserRowHeightFromCSS(t *testing.T) {
 	check(22)
 	evalJS[bool](t, ctx, `(document.documentElement.style.setProperty('--row-h', '30px'), window.dispatchEvent(new Event('resize')), true)`)
 	check(30)
+}
+
+// setViewport resizes the page's viewport (as a smaller window would).
+func setViewport(t *testing.T, ctx context.Context, w, h int64) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: w, Height: h, DeviceScaleFactor: 1,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, fmt.Sprintf("viewport %dx%d", w, h), fmt.Sprintf(`window.innerWidth === %d && window.innerHeight === %d`, w, h))
+}
+
+// panesVisible is a JavaScript expression that is ” when each of the three
+// panes lies between the top bar and the status bar and shows at least
+// three rows of its content, or else says which does not.
+const panesVisible = `(() => {
+	const top = document.querySelector('.topbar').getBoundingClientRect().bottom;
+	const bottom = document.querySelector('.statusbar').getBoundingClientRect().top;
+	const cs = getComputedStyle(document.documentElement);
+	const rowH = parseFloat(cs.getPropertyValue('--row-h')), hexH = parseFloat(cs.getPropertyValue('--hex-row-h'));
+	const need = {
+		'list-pane': document.querySelector('.list-header').offsetHeight + 3 * rowH,
+		'detail-pane': 3 * 18,
+		'bytes-pane': 3 * hexH,
+	};
+	const bad = [];
+	for (const [id, min] of Object.entries(need)) {
+		const r = document.getElementById(id).getBoundingClientRect();
+		if (r.top < top - 1 || r.bottom > bottom + 1 || r.height < min) bad.push(id + ' at ' + Math.round(r.top) + '..' + Math.round(r.bottom) + ' (page ' + Math.round(top) + '..' + Math.round(bottom) + ', needs ' + min + ' px)');
+	}
+	return bad.join('; ');
+})()`
+
+// paneShare returns the list, detail and bytes panes' shares of the space
+// the three have.
+func paneShare(t *testing.T, ctx context.Context) []float64 {
+	t.Helper()
+	return evalJS[[]float64](t, ctx, `(() => {
+		const h = ['list-pane', 'detail-pane', 'bytes-pane'].map((id) => document.getElementById(id).getBoundingClientRect().height);
+		const sum = h[0] + h[1] + h[2];
+		return h.map((x) => x / sum);
+	})()`)
+}
+
+// dragSplitter drags the splitter below pane to the page's y coordinate.
+func dragSplitter(t *testing.T, ctx context.Context, above string, y float64) {
+	t.Helper()
+	box := evalJS[[]float64](t, ctx, fmt.Sprintf(`(() => { const r = document.querySelector('.splitter[data-above="%s"]').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`, above))
+	x := box[0]
+	do1(t, ctx,
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, box[1], chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, (box[1]+y)/2, chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y, chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x, y, chromedp.ButtonLeft),
+	)
+}
+
+// TestBrowserSplitters (issue 19, defect 2): dragging a splitter to the
+// bottom, reloading, or a smaller window never pushes a pane off-screen or
+// below three rows; the layout is kept as proportions, and an old layout
+// saved in pixels does no harm.
+func TestBrowserSplitters(t *testing.T) {
+	ctx, ts, id := openInBrowser(t, 300)
+	setViewport(t, ctx, 1600, 1000)
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#list-rows .row[data-pos="2"]`)))
+	waitJS(t, ctx, "packet 3 shown", `document.querySelectorAll('#hex .hb[data-i]').length > 0`)
+	if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
+		t.Errorf("default layout: %s", bad)
+	}
+
+	// The list splitter dragged to the bottom of the window, then the
+	// details splitter too.
+	dragSplitter(t, ctx, "list-pane", 995)
+	if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
+		t.Errorf("list splitter at the bottom: %s", bad)
+	}
+	screenshot(t, ctx, "splitters-dragged-1600x1000")
+	dragSplitter(t, ctx, "detail-pane", 995)
+	if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
+		t.Errorf("details splitter at the bottom: %s", bad)
+	}
+	// And up to the top.
+	dragSplitter(t, ctx, "list-pane", 0)
+	if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
+		t.Errorf("list splitter at the top: %s", bad)
+	}
+	// A layout of a list at 60 %, details at 15 %.
+	panes := evalJS[[]float64](t, ctx, `(() => { const r = document.getElementById('list-pane').getBoundingClientRect(), b = document.getElementById('bytes-pane').getBoundingClientRect(); return [r.top, b.bottom]; })()`)
+	dragSplitter(t, ctx, "list-pane", panes[0]+0.6*(panes[1]-panes[0]))
+	dragSplitter(t, ctx, "detail-pane", panes[0]+0.75*(panes[1]-panes[0]))
+	want := paneShare(t, ctx)
+
+	// A reload keeps the proportions.
+	do1(t, ctx, chromedp.Reload())
+	waitJS(t, ctx, "reloaded", `document.querySelectorAll('#list-rows .row:not(.loading)').length > 5`)
+	got := paneShare(t, ctx)
+	for i := range got {
+		if d := got[i] - want[i]; d > 0.01 || d < -0.01 {
+			t.Errorf("after a reload the panes share %.3f, want %.3f", got, want)
+			break
+		}
+	}
+	// A smaller window keeps them too, and every pane.
+	setViewport(t, ctx, 1100, 750)
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#list-rows .row[data-pos="2"]`)))
+	waitJS(t, ctx, "packet 3 shown", `document.querySelectorAll('#hex .hb[data-i]').length > 0`)
+	if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
+		t.Errorf("1100x750: %s", bad)
+	}
+	got = paneShare(t, ctx)
+	for i := range got {
+		if d := got[i] - want[i]; d > 0.02 || d < -0.02 {
+			t.Errorf("at 1100x750 the panes share %.3f, want %.3f", got, want)
+			break
+		}
+	}
+	screenshot(t, ctx, "splitters-1100x750")
+	// A much smaller one still shows each pane.
+	setViewport(t, ctx, 900, 480)
+	if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
+		t.Errorf("900x480: %s", bad)
+	}
+	screenshot(t, ctx, "splitters-900x480")
+
+	// A layout saved in pixels by an older page, for a taller window.
+	setViewport(t, ctx, 1100, 750)
+	evalJS[bool](t, ctx, `(localStorage.clear(), localStorage.setItem('pkttap.list-h', '900px'), localStorage.setItem('pkttap.detail-h', '600px'), true)`)
+	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+id+"?p=3"))
+	waitJS(t, ctx, "packet 3 shown", `document.querySelectorAll('#hex .hb[data-i]').length > 0`)
+	if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
+		t.Errorf("old pixel layout: %s", bad)
+	}
 }
