@@ -118,6 +118,19 @@ func dragSplitter(t *testing.T, ctx context.Context, above string, y float64) {
 	)
 }
 
+// shotSizes checks at 1600x1000 and at 1100x750 that every pane is in
+// view with a few rows, and saves screenshots of both (named name-WxH).
+func shotSizes(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	for _, sz := range [][2]int64{{1600, 1000}, {1100, 750}} {
+		setViewport(t, ctx, sz[0], sz[1])
+		if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
+			t.Errorf("%s at %dx%d: %s", name, sz[0], sz[1], bad)
+		}
+		screenshot(t, ctx, fmt.Sprintf("%s-%dx%d", name, sz[0], sz[1]))
+	}
+}
+
 // TestBrowserSplitters (issue 19, defect 2): dragging a splitter to the
 // bottom, reloading, or a smaller window never pushes a pane off-screen or
 // below three rows; the layout is kept as proportions, and an old layout
@@ -193,4 +206,38 @@ func TestBrowserSplitters(t *testing.T) {
 	if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
 		t.Errorf("old pixel layout: %s", bad)
 	}
+}
+
+// TestBrowserFilterNotApplied (issue 19, defect 12): an expression typed
+// but not applied marks the bar "not applied" and says which filter the
+// list still shows; Apply or Escape clears the mark.
+func TestBrowserFilterNotApplied(t *testing.T) {
+	ctx, _, _ := openInBrowser(t, 300)
+	pending := `(() => {
+		const p = document.getElementById('filter-pending');
+		return [document.getElementById('filter-form').classList.contains('not-applied'), !!p && !p.hidden, p ? p.textContent : ''];
+	})()`
+	state := func(what string, want bool, shows string) {
+		t.Helper()
+		waitJS(t, ctx, what, fmt.Sprintf(`(() => { const s = %s; return s[0] === %v && s[1] === %v && s[2].includes(%q); })()`, pending, want, want, shows))
+	}
+	state("nothing typed", false, "")
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), "tcp port 443"))
+	state("typed, not applied: all packets shown", true, "all packets")
+	shotSizes(t, ctx, "filter-not-applied")
+	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
+	waitJS(t, ctx, "filtered count", `document.getElementById('status-count').textContent === 'Displayed 150 of 300'`)
+	state("applied", false, "")
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), " and host 10.0.0.1"))
+	state("changed, not applied", true, "tcp port 443")
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), kb.Escape))
+	state("Escape restores the applied filter", false, "")
+	if v := evalJS[string](t, ctx, `document.getElementById('filter-input').value`); v != "tcp port 443" {
+		t.Errorf("after Escape the bar holds %q", v)
+	}
+	evalJS[bool](t, ctx, `(document.getElementById('filter-input').value = '', document.getElementById('filter-input').dispatchEvent(new Event('input')), true)`)
+	state("emptied, not applied", true, "tcp port 443")
+	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
+	waitJS(t, ctx, "unfiltered", `document.getElementById('status-count').textContent === 'Displayed 300 of 300'`)
+	state("all shown again", false, "")
 }

@@ -2,7 +2,7 @@
 // and closing a view, the WebSocket's snapshots, uploads, the sample and
 // downloads.
 import * as API from './api.js';
-import { applyFilter, validateNow } from './filterbar.js';
+import { applyFilter, renderApplied, validateNow } from './filterbar.js';
 import { fmtBytes, fmtCount, fmtSpan } from './format.js';
 import { renderLive } from './live.js';
 import { clearSelection, gotoPacket, renderList, resetView, scroller } from './list.js';
@@ -92,6 +92,7 @@ function closeView() {
   S.cur = null; S.filter = ''; S.gen++; resetView(); S.cache.clear(); S.total = S.displayed = 0;
   S.pending.clear();
   clearSelection();
+  renderApplied();
   renderCapHeader(); renderStatus(); renderList(); writeURL();
 }
 
@@ -110,6 +111,7 @@ export async function openCapture(id, { filter = '', p = 0 }) {
   clearSelection();
   $('filter-input').value = filter;
   validateNow();
+  renderApplied();
   showError('');
   renderCapHeader();
   renderCapMenu();

@@ -50,6 +50,25 @@ export async function checkInto(expr, where, field, m, isCurrent) {
   return r.valid;
 }
 
+/**
+ * renderApplied marks the bar "not applied" while its expression differs
+ * from the filter the list shows, and says which that is.
+ */
+export function renderApplied() {
+  const typed = input.value.trim();
+  const dirty = !!S.cur && typed !== S.filter;
+  $('filter-form').classList.toggle('not-applied', dirty);
+  const p = $('filter-pending');
+  p.hidden = !dirty;
+  p.textContent = '';
+  if (!dirty) return;
+  const shown = document.createElement('b');
+  shown.textContent = S.filter || 'all packets';
+  p.append('Not applied · showing ', shown);
+  p.title = 'The list shows ' + (S.filter ? 'the filter ' + S.filter : 'all packets') + ': press Enter or Apply to show ' +
+    (typed ? typed : 'all packets') + ', Escape to go back';
+}
+
 function validateSoon() {
   clearTimeout(validateTimer);
   validateTimer = setTimeout(validateNow, 250);
@@ -100,6 +119,7 @@ export async function applyFilter(expr) {
     setFilterState('', '');
   }
   writeURL();
+  renderApplied();
   renderStatus();
   renderProgress();
   renderList();
@@ -118,20 +138,23 @@ function keepFilter() {
 
 /** initFilterBar wires the bar's typing, history, Apply and Cancel. */
 export function initFilterBar() {
-  input.addEventListener('input', () => { S.histPos = -1; validateSoon(); });
+  input.addEventListener('input', () => { S.histPos = -1; renderApplied(); validateSoon(); });
   input.addEventListener('keydown', (ev) => {
     if (ev.key === 'ArrowUp' && S.history.length) {
       S.histPos = Math.min(S.history.length - 1, S.histPos + 1);
       input.value = S.history[S.histPos];
+      renderApplied();
       validateSoon();
       ev.preventDefault();
     } else if (ev.key === 'ArrowDown' && S.histPos >= 0) {
       S.histPos--;
       input.value = S.histPos >= 0 ? S.history[S.histPos] : '';
+      renderApplied();
       validateSoon();
       ev.preventDefault();
     } else if (ev.key === 'Escape') {
       input.value = S.filter;
+      renderApplied();
       validateNow();
     }
   });
