@@ -1,16 +1,20 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/pkttap/pkttap/internal/testpkt"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -240,4 +244,87 @@ func TestBrowserFilterNotApplied(t *testing.T) {
 	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
 	waitJS(t, ctx, "unfiltered", `document.getElementById('status-count').textContent === 'Displayed 300 of 300'`)
 	state("all shown again", false, "")
+}
+
+// longIPv6 returns a raw-IP capture of n UDP packets between two IPv6
+// addresses as long as their text can be (39 characters).
+func longIPv6(t *testing.T, n int) []byte {
+	t.Helper()
+	src := netip.MustParseAddr("fd00:ffff:ffff:ffff:ffff:ffff:ffff:fffe").AsSlice()
+	dst := netip.MustParseAddr("fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff").AsSlice()
+	var b bytes.Buffer
+	w, err := pcapio.NewWriter(&b, pcapio.WriterOptions{Format: pcapio.FormatPcap, LinkType: pcapio.LinkTypeRaw, Snaplen: 1500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		data := testpkt.IPv6(testpkt.ProtoUDP, src, dst, testpkt.UDP(5000+uint16(i), 53, []byte("payload")))
+		p := pcapio.Packet{Timestamp: time.Unix(1_700_000_000, int64(i)*1000), Data: data, Length: len(data), LinkType: pcapio.LinkTypeRaw}
+		if err := w.WritePacket(&p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// addressesCut is a JavaScript expression listing the address cells of
+// the drawn rows whose text does not fit.
+const addressesCut = `Array.from(new Set(Array.from(document.querySelectorAll('#list-rows .row:not(.loading) .c-src, #list-rows .row:not(.loading) .c-dst'))
+	.filter((c) => c.scrollWidth > c.clientWidth).map((c) => c.textContent))).join(', ')`
+
+// colWidths returns the widths of the Source header and of the first row's
+// Source cell.
+const colWidths = `[document.querySelector('.list-header .c-src').getBoundingClientRect().width,
+	document.querySelector('#list-rows .row[data-pos="0"] .c-src').getBoundingClientRect().width]`
+
+// TestBrowserColumns (issue 19, defect 10): IPv6 addresses are shown
+// whole at 1600x1000 and 1100x750; a column is resized by dragging its
+// header's edge, header and rows stay aligned, and the width is kept by
+// the browser across a reload.
+func TestBrowserColumns(t *testing.T) {
+	ctx := newBrowser(t)
+	_, ts := newTestServer(t, Config{})
+	id := waitIndexed(t, ts, upload(t, ts, "v6.pcap", longIPv6(t, 40)).ID).ID
+	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+id+"?p=1"))
+	waitJS(t, ctx, "rows", `document.querySelectorAll('#list-rows .row:not(.loading)').length > 5 && document.querySelectorAll('#hex .hb[data-i]').length > 0`)
+	if src := evalJS[string](t, ctx, `document.querySelector('#list-rows .row[data-pos="0"] .c-src').textContent`); src != "fd00:ffff:ffff:ffff:ffff:ffff:ffff:fffe" {
+		t.Fatalf("source shown as %q", src)
+	}
+	for _, sz := range [][2]int64{{1600, 1000}, {1100, 750}} {
+		setViewport(t, ctx, sz[0], sz[1])
+		waitJS(t, ctx, "rows drawn", `document.querySelectorAll('#list-rows .row:not(.loading)').length > 5`)
+		if cut := evalJS[string](t, ctx, addressesCut); cut != "" {
+			t.Errorf("at %dx%d addresses are cut: %s", sz[0], sz[1], cut)
+		}
+		if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
+			t.Errorf("at %dx%d: %s", sz[0], sz[1], bad)
+		}
+		screenshot(t, ctx, fmt.Sprintf("ipv6-columns-%dx%d", sz[0], sz[1]))
+	}
+
+	// Drag the Source header's right edge 80 px to the right.
+	w0 := evalJS[[]float64](t, ctx, colWidths)
+	edge := evalJS[[]float64](t, ctx, `(() => { const r = document.querySelector('.list-header .c-src .col-grip').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
+	do1(t, ctx,
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, edge[0], edge[1], chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, edge[0]+40, edge[1], chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, edge[0]+80, edge[1], chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, edge[0]+80, edge[1], chromedp.ButtonLeft),
+	)
+	w1 := evalJS[[]float64](t, ctx, colWidths)
+	if d := w1[0] - w0[0]; d < 79 || d > 81 || w1[0] != w1[1] {
+		t.Errorf("Source was %.1f px wide (rows %.1f), after dragging its edge 80 px it is %.1f (rows %.1f)", w0[0], w0[1], w1[0], w1[1])
+	}
+	screenshot(t, ctx, "column-resized-1100x750")
+	do1(t, ctx, chromedp.Reload())
+	waitJS(t, ctx, "reloaded", `document.querySelectorAll('#list-rows .row:not(.loading)').length > 5`)
+	if w2 := evalJS[[]float64](t, ctx, colWidths); w2[0] != w1[0] || w2[1] != w1[0] {
+		t.Errorf("after a reload Source is %.1f px wide (rows %.1f), want %.1f", w2[0], w2[1], w1[0])
+	}
+	if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
+		t.Errorf("after resizing a column: %s", bad)
+	}
 }

@@ -3,6 +3,7 @@
 // to /api/ws for progress snapshots. This module starts the page and wires
 // what belongs to no one pane: menus, global keys, drag and drop.
 import * as API from './js/api.js';
+import { initColumns } from './js/columns.js';
 import { download, onState, openCapture, openSample, renderCapMenu, toggleMenu, uploadFile } from './js/captures.js';
 import { initFilterBar } from './js/filterbar.js';
 import { initHex } from './js/hex.js';
@@ -83,6 +84,7 @@ function initDrop() {
 
 async function init() {
   initSplitters();
+  initColumns();
   initList();
   initTree();
   initHex();

@@ -2,6 +2,7 @@
 // and closing a view, the WebSocket's snapshots, uploads, the sample and
 // downloads.
 import * as API from './api.js';
+import { resetFit } from './columns.js';
 import { applyFilter, renderApplied, validateNow } from './filterbar.js';
 import { fmtBytes, fmtCount, fmtSpan } from './format.js';
 import { renderLive } from './live.js';
@@ -106,6 +107,7 @@ export async function openCapture(id, { filter = '', p = 0 }) {
   S.cache.clear();
   S.pending.clear();
   S.total = S.displayed = info.packets;
+  resetFit();
   // A link to one packet shows that packet, not the end.
   S.follow = liveRunning(info) && !(p > 0);
   clearSelection();

@@ -1,6 +1,7 @@
 // The packet list: a virtual scroller that keeps only the rows in view in
 // the DOM, fetches rows in chunks, and the selection of a packet.
 import * as API from './api.js';
+import { noteCells } from './columns.js';
 import { CHUNK, remeasure, rowHeight, tunable } from './config.js';
 import { fmtCount, fmtTime } from './format.js';
 import { renderHex, clearHex } from './hex.js';
@@ -122,8 +123,9 @@ function fillRow(el, pos, row) {
     if (row.tags) for (const t of row.tags) cls += ' t-' + t;
     cells[0].textContent = row.no;
     cells[1].textContent = fmtTime(row, S.timeMode, S.cur);
-    cells[2].textContent = row.src;
-    cells[3].textContent = row.dst;
+    cells[2].textContent = cells[2].title = row.src;
+    cells[3].textContent = cells[3].title = row.dst;
+    noteCells(row.src, row.dst);
     cells[4].textContent = row.proto;
     cells[5].textContent = row.length;
     cells[6].textContent = row.info;
