@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -326,5 +328,83 @@ func TestBrowserColumns(t *testing.T) {
 	}
 	if bad := evalJS[string](t, ctx, panesVisible); bad != "" {
 		t.Errorf("after resizing a column: %s", bad)
+	}
+}
+
+// TestBrowserCaptureMenuSameNames (issue 19, defect 13): captures of the
+// same name read differently in the capture menu, and × asks before it
+// deletes one (saying that a running live capture will be stopped);
+// "Keep" and Escape keep it.
+func TestBrowserCaptureMenuSameNames(t *testing.T) {
+	ctx := newBrowser(t)
+	b := &fakeBackend{ifaces: fakeInterfaces(), frame: 60, every: 5 * time.Millisecond}
+	_, ts := newTestServer(t, Config{Live: b})
+	first := waitIndexed(t, ts, upload(t, ts, "same.pcap", synthetic(t, pcapio.FormatPcap, 5)).ID).ID
+	second := waitIndexed(t, ts, upload(t, ts, "same.pcap", synthetic(t, pcapio.FormatPcap, 7)).ID).ID
+	res, live, _ := startLive(t, ts, `{"interface": "veth0"}`)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("start live: status %d", res.StatusCode)
+	}
+	exists := func(id string) bool {
+		return do(t, "GET", ts.URL+"/api/captures/"+id, nil, nil).StatusCode == http.StatusOK
+	}
+	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+first))
+	waitJS(t, ctx, "capture", `document.getElementById('status-count').textContent === 'Displayed 5 of 5'`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("cap-button")))
+	waitJS(t, ctx, "capture menu", `!document.getElementById('cap-menu').hidden && document.querySelectorAll('#cap-menu a').length === 3`)
+	label := func(id string) string {
+		return evalJS[string](t, ctx, `document.querySelector('#cap-menu a[data-id="`+id+`"] > span').textContent`)
+	}
+	if a, b := label(first), label(second); a == b || !strings.HasPrefix(a, "same.pcap") || !strings.HasPrefix(b, "same.pcap") {
+		t.Errorf("the two same.pcap read %q and %q in the menu", a, b)
+	}
+	if got, want := evalJS[string](t, ctx, `document.getElementById('cap-name').textContent`), label(first); got != want {
+		t.Errorf("the open capture is named %q in the top bar, %q in the menu", got, want)
+	}
+
+	// × asks; Keep keeps.
+	del := func(id string) {
+		t.Helper()
+		evalJS[bool](t, ctx, `(document.querySelector('#cap-menu a[data-id="`+id+`"] .del').click(), true)`)
+		waitJS(t, ctx, "the question", `document.querySelector('#cap-menu .confirm') !== null && document.activeElement.closest('.confirm') !== null`)
+	}
+	del(second)
+	if q := evalJS[string](t, ctx, `document.querySelector('#cap-menu .confirm').textContent`); !strings.Contains(q, "Delete") || strings.Contains(q, "stop") {
+		t.Errorf("the question reads %q", q)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if !exists(second) {
+		t.Fatal("× deleted the capture without asking")
+	}
+	shotSizes(t, ctx, "delete-question")
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#cap-menu .confirm .keep`)))
+	waitJS(t, ctx, "the question gone", `document.querySelector('#cap-menu .confirm') === null && !document.getElementById('cap-menu').hidden`)
+	if !exists(second) {
+		t.Fatal("Keep deleted the capture")
+	}
+
+	// A running live capture: the question says it will be stopped;
+	// Escape keeps it.
+	del(live.ID)
+	if q := evalJS[string](t, ctx, `document.querySelector('#cap-menu .confirm').textContent`); !strings.Contains(q, "stop") {
+		t.Errorf("the question about a running capture reads %q", q)
+	}
+	do1(t, ctx, chromedp.KeyEvent(kb.Escape))
+	waitJS(t, ctx, "the question gone", `document.querySelector('#cap-menu .confirm') === null`)
+	if !exists(live.ID) {
+		t.Fatal("Escape deleted the live capture")
+	}
+
+	// Confirmed, it goes.
+	do1(t, ctx, chromedp.Click(chromedp.ID("cap-button")))
+	waitJS(t, ctx, "capture menu", `!document.getElementById('cap-menu').hidden`)
+	del(second)
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#cap-menu .confirm .yes`)))
+	waitJS(t, ctx, "deleted", `document.querySelectorAll('#cap-menu a').length === 2`)
+	if exists(second) {
+		t.Error("the confirmed delete left the capture")
+	}
+	if a := label(first); a != "same.pcap" {
+		t.Errorf("the only same.pcap left reads %q", a)
 	}
 }

@@ -12,18 +12,78 @@ import { renderProgress, renderStatus } from './status.js';
 import { treePlaceholder } from './tree.js';
 import { $, showError } from './ui.js';
 
-/** renderCapMenu lists the open captures in the capture menu, newest first. */
+/**
+ * capLabel is how capture c is named on the page: its name, followed by
+ * (2), (3)... for later captures of the same name, so they can be told
+ * apart.
+ */
+export function capLabel(c) {
+  const same = S.caps.filter((x) => x.name === c.name);
+  if (same.length < 2) return c.name;
+  same.sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : 1));
+  const i = same.findIndex((x) => x.id === c.id);
+  return i > 0 ? c.name + ' (' + (i + 1) + ')' : c.name;
+}
+
+let asking = ''; // the id of the capture whose × asks for confirmation
+
+// focusKey names the focused element of the capture menu, so that a
+// redrawn menu (each snapshot redraws it) gives it the focus back.
+function focusKey(menu) {
+  const el = document.activeElement;
+  if (!el || !menu.contains(el)) return null;
+  const holder = el.closest('[data-id]');
+  return holder ? { id: holder.dataset.id, cls: el.className.split(' ')[0], confirm: !!el.closest('.confirm') } : null;
+}
+
+function restoreFocus(menu, key) {
+  if (!key) return;
+  const holder = menu.querySelector((key.confirm ? '.confirm' : 'a') + '[data-id="' + key.id + '"]');
+  if (!holder) return;
+  const el = holder.classList.contains(key.cls) ? holder : holder.querySelector('.' + key.cls);
+  (el || holder).focus({ preventScroll: true });
+}
+
+function capInfo(c) {
+  let t = fmtCount(c.packets) + ' pkts · ' + (c.packets ? fmtSpan(c.spanSeconds) + ' · ' : '') +
+    fmtBytes(c.size) + ' · ' + (c.linkTypes.join(', ') || '—') +
+    (c.state === 'ready' ? '' : ' · ' + c.state);
+  if (c.created) t += ' · opened ' + new Date(c.created).toLocaleTimeString();
+  return t;
+}
+
+let menuShape = ''; // what the drawn menu's items are, to redraw it only when they change
+
+/**
+ * renderCapMenu lists the open captures in the capture menu, newest first.
+ * Snapshots come several times a second while a capture runs: when the
+ * same captures are listed, only their counts are updated, so a click in
+ * the menu never lands on an item being replaced.
+ */
 export function renderCapMenu() {
   const menu = $('cap-menu');
+  if (asking && !S.caps.some((c) => c.id === asking)) asking = '';
+  const caps = S.caps.slice().reverse();
+  const shape = JSON.stringify([asking, caps.map((c) => [c.id, capLabel(c), liveRunning(c)])]);
+  if (shape === menuShape && caps.length) {
+    for (const c of caps) {
+      const a = menu.querySelector('a[data-id="' + c.id + '"]');
+      a.classList.toggle('current', !!(S.cur && S.cur.id === c.id));
+      a.querySelector('.cap-info').textContent = capInfo(c);
+    }
+    return;
+  }
+  menuShape = shape;
+  const key = focusKey(menu);
   menu.textContent = '';
-  if (!S.caps.length) {
+  if (!caps.length) {
     const d = document.createElement('div');
     d.className = 'empty';
     d.textContent = 'No captures open';
     menu.append(d);
     return;
   }
-  for (const c of S.caps.slice().reverse()) {
+  for (const c of caps) {
     const a = document.createElement('a');
     a.setAttribute('role', 'menuitem');
     a.tabIndex = 0;
@@ -31,21 +91,24 @@ export function renderCapMenu() {
     a.href = '/c/' + c.id;
     a.dataset.id = c.id;
     const name = document.createElement('span');
-    name.textContent = c.name;
+    name.className = 'cap-label';
+    name.textContent = capLabel(c);
     const info = document.createElement('span');
     info.className = 'cap-info';
-    info.textContent = fmtCount(c.packets) + ' pkts · ' + (c.packets ? fmtSpan(c.spanSeconds) + ' · ' : '') +
-      fmtBytes(c.size) + ' · ' + (c.linkTypes.join(', ') || '—') +
-      (c.state === 'ready' ? '' : ' · ' + c.state);
+    info.textContent = capInfo(c);
+    if (c.created) info.title = 'Opened ' + new Date(c.created).toLocaleString();
     const del = document.createElement('button');
     del.type = 'button';
     del.className = 'del';
-    del.title = 'Close and delete ' + c.name;
+    del.title = 'Delete ' + capLabel(c) + '…';
+    del.setAttribute('aria-label', del.title);
     del.textContent = '×';
-    del.addEventListener('click', async (ev) => {
+    del.addEventListener('click', (ev) => {
       ev.preventDefault(); ev.stopPropagation();
-      try { await API.deleteCapture(c.id); } catch (e) { showError(e.message); }
-      if (S.cur && S.cur.id === c.id) closeView();
+      asking = c.id;
+      renderCapMenu();
+      const yes = menu.querySelector('.confirm .yes');
+      if (yes) yes.focus();
     });
     a.append(name, info, del);
     a.addEventListener('click', (ev) => {
@@ -57,14 +120,54 @@ export function renderCapMenu() {
       openCapture(c.id, {});
     });
     menu.append(a);
+    if (asking === c.id) menu.append(confirmDelete(c));
   }
+  restoreFocus(menu, key);
+}
+
+// confirmDelete is the question × asks under a capture's menu item.
+function confirmDelete(c) {
+  const box = document.createElement('div');
+  box.className = 'confirm';
+  box.dataset.id = c.id;
+  box.setAttribute('role', 'alertdialog');
+  const q = document.createElement('span');
+  q.textContent = 'Delete ' + capLabel(c) + '?' + (liveRunning(c) ? ' It is still capturing: deleting stops it.' : '');
+  box.setAttribute('aria-label', q.textContent);
+  const yes = document.createElement('button');
+  yes.type = 'button';
+  yes.className = 'yes small';
+  yes.textContent = liveRunning(c) ? 'Stop and delete' : 'Delete';
+  const keep = document.createElement('button');
+  keep.type = 'button';
+  keep.className = 'keep small';
+  keep.textContent = 'Keep';
+  yes.addEventListener('click', async (ev) => {
+    ev.stopPropagation();
+    asking = '';
+    try { await API.deleteCapture(c.id); } catch (e) { showError(e.message); }
+    if (S.cur && S.cur.id === c.id) closeView();
+    S.caps = S.caps.filter((x) => x.id !== c.id);
+    renderCapMenu();
+    const first = $('cap-menu').querySelector('a');
+    if (first) first.focus();
+  });
+  keep.addEventListener('click', (ev) => {
+    ev.stopPropagation();
+    asking = '';
+    renderCapMenu();
+    const item = $('cap-menu').querySelector('a[data-id="' + c.id + '"]');
+    if (item) item.focus();
+  });
+  box.append(q, yes, keep);
+  return box;
 }
 
 let capError = ''; // the capture's error renderCapHeader shows, if any
 
 function renderCapHeader() {
   const c = S.cur;
-  $('cap-name').textContent = c ? c.name : 'No capture';
+  $('cap-name').textContent = c ? capLabel(c) : 'No capture';
   $('download-button').disabled = !c;
   $('download-button').title = c ? '' : 'Open a capture to download it';
   if (!c) { $('cap-meta').textContent = ''; renderLive(); return; }
@@ -211,6 +314,7 @@ export function toggleMenu(which, on) {
   const btn = $(which === 'cap' ? 'cap-button' : 'download-button');
   const show = on === undefined ? menu.hidden : on;
   menu.hidden = !show;
+  if (which === 'cap' && !show && asking) { asking = ''; renderCapMenu(); }
   btn.setAttribute('aria-expanded', show ? 'true' : 'false');
   if (show) { const f = menu.querySelector('a'); if (f) f.focus(); }
 }
