@@ -8,11 +8,15 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -406,5 +410,65 @@ func TestBrowserCaptureMenuSameNames(t *testing.T) {
 	}
 	if a := label(first); a != "same.pcap" {
 		t.Errorf("the only same.pcap left reads %q", a)
+	}
+}
+
+// consoleErrors collects what the page logs as errors from now on: console
+// errors, uncaught exceptions and (for source "network") failed requests.
+func consoleErrors(t *testing.T, ctx context.Context) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var errs []string
+	add := func(s string) { mu.Lock(); errs = append(errs, s); mu.Unlock() }
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Level == cdplog.EntryLevelError {
+				add(string(e.Entry.Source) + ": " + e.Entry.Text + " " + e.Entry.URL)
+			}
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+				add("console." + string(e.Type))
+			}
+		case *runtime.EventExceptionThrown:
+			add("exception: " + e.ExceptionDetails.Text)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	return func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), errs...) }
+}
+
+// TestBrowserFilterCheckQuiet (issue 19, defect 11): checking invalid
+// expressions as they are typed shows each fault, red with its column, and
+// logs nothing in the console. (The server answers such a check with 200
+// and valid:false; a server that still answers 400 makes the browser log
+// the request, which is then the only entry allowed.)
+func TestBrowserFilterCheckQuiet(t *testing.T) {
+	ctx, ts, _ := openInBrowser(t, 50)
+	logged := consoleErrors(t, ctx)
+	for _, tt := range []struct{ expr, col string }{
+		{"tcp port", "column 9"},
+		{"tcp port ünïcode", "column 10"},
+		{"host 1.2.3.4 and", "column 17"},
+	} {
+		evalJS[bool](t, ctx, `(document.getElementById('filter-input').value = '', true)`)
+		do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), tt.expr))
+		waitJS(t, ctx, "red "+tt.expr, fmt.Sprintf(`document.getElementById('filter-input').classList.contains('invalid') &&
+			document.getElementById('filter-msg').textContent.startsWith('✗ %s: ')`, tt.col))
+	}
+	evalJS[bool](t, ctx, `(document.getElementById('filter-input').value = '', true)`)
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), "tcp port 443"))
+	waitJS(t, ctx, "green", `document.getElementById('filter-input').classList.contains('valid') && document.getElementById('filter-msg').textContent.startsWith('✓ valid for EN10MB')`)
+	status400 := do(t, "GET", ts.URL+"/api/filter?expr=tcp+port", nil, nil).StatusCode == http.StatusBadRequest
+	for _, e := range logged() {
+		if status400 && strings.HasPrefix(e, "network: ") && strings.Contains(e, "/api/filter?") {
+			continue
+		}
+		t.Errorf("the page logged %s", e)
 	}
 }
