@@ -472,3 +472,49 @@ func TestBrowserFilterCheckQuiet(t *testing.T) {
 		t.Errorf("the page logged %s", e)
 	}
 }
+
+// emulateScheme sets the operating system's colour preference.
+func emulateScheme(t *testing.T, ctx context.Context, scheme string) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserTheme (issue 19, theme toggle): the theme follows the OS
+// until the toggle picks light or dark, which a reload keeps; "auto"
+// follows the OS again.
+func TestBrowserTheme(t *testing.T) {
+	ctx, _, _ := openInBrowser(t, 20)
+	const bg = `getComputedStyle(document.body).backgroundColor`
+	const light, dark = "rgb(255, 255, 255)", "rgb(22, 25, 31)"
+	theme := func(what, os, want string) {
+		t.Helper()
+		emulateScheme(t, ctx, os)
+		waitJS(t, ctx, what, fmt.Sprintf(`%s === %q`, bg, want))
+	}
+	theme("auto, OS dark", "dark", dark)
+	theme("auto, OS light", "light", light)
+	pick := func(label string) {
+		t.Helper()
+		for range 3 {
+			if evalJS[string](t, ctx, `document.getElementById('theme-button').dataset.theme`) == label {
+				return
+			}
+			do1(t, ctx, chromedp.Click(chromedp.ID("theme-button")))
+		}
+		t.Fatalf("the theme button never reads %q", label)
+	}
+	pick("dark")
+	theme("dark, OS light", "light", dark)
+	shotSizes(t, ctx, "theme-dark-os-light")
+	do1(t, ctx, chromedp.Reload())
+	waitJS(t, ctx, "reloaded", `document.querySelectorAll('#list-rows .row:not(.loading)').length > 5`)
+	theme("dark kept by a reload", "light", dark)
+	pick("light")
+	theme("light, OS dark", "dark", light)
+	pick("auto")
+	theme("auto again, OS dark", "dark", dark)
+}

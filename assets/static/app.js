@@ -11,6 +11,7 @@ import { gotoPacket, initList, renderList, scroller } from './js/list.js';
 import { initLive, openLiveDialog, stopLive } from './js/live.js';
 import { initSplitters } from './js/panes.js';
 import { S, liveEnabled, liveRunning, readURL } from './js/state.js';
+import { initTheme } from './js/theme.js';
 import { initTree } from './js/tree.js';
 import { $, showError } from './js/ui.js';
 
@@ -83,6 +84,7 @@ function initDrop() {
 }
 
 async function init() {
+  initTheme();
   initSplitters();
   initColumns();
   initList();
