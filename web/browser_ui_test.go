@@ -22,6 +22,7 @@ import (
 
 	"github.com/pkttap/pkttap/internal/testpkt"
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/web/internal/samplegen"
 )
 
 // openInBrowser uploads a synthetic capture of n packets and shows it in a
@@ -431,7 +432,11 @@ func consoleErrors(t *testing.T, ctx context.Context) func() []string {
 				add("console." + string(e.Type))
 			}
 		case *runtime.EventExceptionThrown:
-			add("exception: " + e.ExceptionDetails.Text)
+			msg := e.ExceptionDetails.Text
+			if ex := e.ExceptionDetails.Exception; ex != nil {
+				msg += " " + ex.Description
+			}
+			add("exception: " + msg)
 		}
 	})
 	if err != nil {
@@ -517,4 +522,139 @@ func TestBrowserTheme(t *testing.T) {
 	theme("light, OS dark", "dark", light)
 	pick("auto")
 	theme("auto again, OS dark", "dark", dark)
+}
+
+// goSpan writes ns nanoseconds as seconds with prec digits after the
+// point, cut as a clock reads.
+func goSpan(ns int64, prec int) string {
+	sign := ""
+	if ns < 0 {
+		sign, ns = "-", -ns
+	}
+	s := fmt.Sprintf("%s%d", sign, ns/1e9)
+	if prec > 0 {
+		s += "." + fmt.Sprintf("%09d", ns%1e9)[:prec]
+	}
+	return s
+}
+
+// goClock writes t as layout plus prec digits after the second.
+func goClock(t time.Time, layout string, prec int) string {
+	s := t.Format(layout)
+	if prec > 0 {
+		s += "." + fmt.Sprintf("%09d", t.Nanosecond())[:prec]
+	}
+	return s
+}
+
+// TestBrowserTimeFormats (issue 19, time display formats): each format and
+// precision chosen in the preferences shows the times Go computes from the
+// API's rows (local time in a time zone other than UTC), with a filter
+// applied too (deltas to the previous displayed and captured packet), and
+// a reload keeps the choice.
+func TestBrowserTimeFormats(t *testing.T) {
+	ctx := newBrowser(t)
+	_, ts := newTestServer(t, Config{})
+	// Nanosecond timestamps: packet i at base + i×123456789 ns.
+	base := time.Date(2026, 3, 4, 23, 59, 58, 987654321, time.UTC)
+	frames := make([][]byte, 40)
+	times := make([]time.Time, 40)
+	for i := range frames {
+		frames[i] = samplegen.SyntheticPacket(i, nil)
+		times[i] = base.Add(time.Duration(i) * 123456789)
+	}
+	var file bytes.Buffer
+	w, err := pcapio.NewWriter(&file, pcapio.WriterOptions{Format: pcapio.FormatPcapNg, LinkType: pcapio.LinkTypeEthernet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range frames {
+		if err := w.WritePacket(&pcapio.Packet{Timestamp: times[i], Data: f, Length: len(f), LinkType: pcapio.LinkTypeEthernet}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	id := waitIndexed(t, ts, upload(t, ts, "ns.pcapng", file.Bytes()).ID).ID
+	const zone = "Asia/Kolkata"
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone}); err != nil {
+		t.Fatal(err)
+	}
+	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+id))
+	waitJS(t, ctx, "rows", `document.querySelectorAll('#list-rows .row:not(.loading)').length > 5`)
+
+	var all, shown RowsResponse
+	do(t, "GET", ts.URL+"/api/captures/"+id+"/rows?start=0&count=40", nil, &all)
+	want := func(mode string, prec int, rows []Row) string {
+		var out []string
+		for k, r := range rows {
+			at := time.Unix(r.Sec, r.Nsec)
+			prevCaptured := all.Rows[max(r.No-2, 0)]
+			var s string
+			switch mode {
+			case "datetime-local":
+				s = goClock(at.In(loc), "2006-01-02 15:04:05", prec)
+			case "tod-local":
+				s = goClock(at.In(loc), "15:04:05", prec)
+			case "datetime-utc":
+				s = goClock(at.UTC(), "2006-01-02 15:04:05", prec)
+			case "absolute":
+				s = goClock(at.UTC(), "15:04:05", prec)
+			case "epoch":
+				s = goSpan(r.Sec*1e9+r.Nsec, prec)
+			case "relative":
+				s = goSpan(at.Sub(base).Nanoseconds(), prec)
+			case "delta":
+				d := int64(0)
+				if k > 0 {
+					d = at.Sub(time.Unix(rows[k-1].Sec, rows[k-1].Nsec)).Nanoseconds()
+				}
+				s = goSpan(d, prec)
+			case "delta-captured":
+				s = goSpan(at.Sub(time.Unix(prevCaptured.Sec, prevCaptured.Nsec)).Nanoseconds(), prec)
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, "|")
+	}
+	const cells = `Array.from(document.querySelectorAll('#list-rows .row:not(.loading)')).slice(0, 8).map(e => e.children[1].textContent).join('|')`
+	choose := func(mode string, prec int) {
+		t.Helper()
+		do1(t, ctx, chromedp.Click(chromedp.ID("prefs-button")))
+		waitJS(t, ctx, "preferences", `document.getElementById('prefs-dialog').open`)
+		evalJS[bool](t, ctx, fmt.Sprintf(`(() => {
+			for (const [id, v] of [['pref-time-format', %q], ['pref-time-precision', '%d']]) {
+				const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change'));
+			}
+			return true;
+		})()`, mode, prec))
+		do1(t, ctx, chromedp.Click(chromedp.ID("prefs-close")))
+		waitJS(t, ctx, "preferences closed", `!document.getElementById('prefs-dialog').open`)
+	}
+	modes := []string{"datetime-local", "tod-local", "datetime-utc", "absolute", "epoch", "relative", "delta", "delta-captured"}
+	for i, mode := range modes {
+		prec := []int{9, 6, 3, 0, 9, 1, 2, 9}[i]
+		choose(mode, prec)
+		waitJS(t, ctx, fmt.Sprintf("%s, %d digits", mode, prec), fmt.Sprintf(`%s === %q`, cells, want(mode, prec, all.Rows[:8])))
+	}
+	choose("datetime-local", 9)
+	shotSizes(t, ctx, "time-datetime-local-ns")
+
+	// Under a filter: deltas to the previous displayed and captured packet.
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), "tcp port 443\n"))
+	waitJS(t, ctx, "filtered", `new URLSearchParams(location.search).get('filter') === 'tcp port 443' && document.querySelector('#list-rows .row[data-pos="0"]:not(.loading)') !== null`)
+	do(t, "GET", ts.URL+"/api/captures/"+id+"/rows?start=0&count=8&filter=tcp+port+443", nil, &shown)
+	for _, mode := range []string{"delta", "delta-captured"} {
+		choose(mode, 9)
+		waitJS(t, ctx, mode+" under a filter", fmt.Sprintf(`%s === %q`, cells, want(mode, 9, shown.Rows)))
+	}
+	// The header's menu chooses the format too, and a reload keeps it.
+	evalJS[bool](t, ctx, `(() => { const s = document.getElementById('time-mode'); s.value = 'epoch'; s.dispatchEvent(new Event('change')); return true; })()`)
+	do1(t, ctx, chromedp.Reload())
+	waitJS(t, ctx, "epoch, 9 digits, after a reload", fmt.Sprintf(`%s === %q`, cells, want("epoch", 9, shown.Rows)))
 }

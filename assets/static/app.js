@@ -10,6 +10,7 @@ import { initHex } from './js/hex.js';
 import { gotoPacket, initList, renderList, scroller } from './js/list.js';
 import { initLive, openLiveDialog, stopLive } from './js/live.js';
 import { initSplitters } from './js/panes.js';
+import { initPrefsDialog, openPrefs } from './js/prefsdialog.js';
 import { S, liveEnabled, liveRunning, readURL } from './js/state.js';
 import { initTheme } from './js/theme.js';
 import { initTree } from './js/tree.js';
@@ -63,6 +64,7 @@ function initKeys() {
       ev.preventDefault();
       if (liveRunning(S.cur)) stopLive(); else if (!$('live-dialog').open) openLiveDialog();
     }
+    else if ((ev.ctrlKey || ev.metaKey) && ev.key === ',') { ev.preventDefault(); openPrefs(); }
     else if (!typing && ev.key === '/') { ev.preventDefault(); $('filter-input').focus(); }
   });
 }
@@ -95,6 +97,7 @@ async function init() {
   initKeys();
   initDrop();
   initLive();
+  initPrefsDialog();
   renderList();
   API.watch((caps) => { S.snapshots++; onState(caps); });
   const u = readURL();

@@ -41,14 +41,19 @@ export const openSample = () => api('/api/captures/sample', { method: 'POST' });
 /** stopCapture: POST /api/captures/{id}/stop. */
 export const stopCapture = (id) => api(cap(id) + '/stop', { method: 'POST' });
 
-/** rows: GET /api/captures/{id}/rows, count rows from display position start. */
-export function rows(id, start, count, filter) {
+/**
+ * rows: GET /api/captures/{id}/rows, count rows from display position
+ * start; checksums asks the server to verify the checksums it leaves
+ * unverified by default.
+ */
+export function rows(id, start, count, filter, checksums = false) {
   let q = cap(id) + '/rows?start=' + start + '&count=' + count;
   if (filter) q += '&filter=' + enc(filter);
+  if (checksums) q += '&checksums=1';
   return api(q);
 }
-/** packet: GET /api/captures/{id}/packets/{no}. */
-export const packet = (id, no) => api(cap(id) + '/packets/' + no);
+/** packet: GET /api/captures/{id}/packets/{no} (checksums as for rows). */
+export const packet = (id, no, checksums = false) => api(cap(id) + '/packets/' + no + (checksums ? '?checksums=1' : ''));
 /** position: GET /api/captures/{id}/position of packet no under filter. */
 export const position = (id, no, filter) => api(cap(id) + '/position?no=' + no + '&filter=' + enc(filter));
 

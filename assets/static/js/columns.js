@@ -2,7 +2,8 @@
 // #list-scroll, for the header and the rows alike), resized by dragging a
 // header's right edge (a double click gives the column back its own
 // width) and remembered by the browser. Source and Destination fit the
-// longest address shown (an IPv6 address whole), unless resized.
+// longest address shown (an IPv6 address whole), and Time its longest
+// time, unless resized.
 import { prefJSON, setPrefJSON } from './prefs.js';
 import { $ } from './ui.js';
 
@@ -10,7 +11,7 @@ import { $ } from './ui.js';
 // (at least min px), or the last, which takes the rest (at least min px).
 const COLS = [
   { key: 'no', w: 70 },
-  { key: 'time', w: 150 },
+  { key: 'time', fit: true, min: 100, max: 280 },
   { key: 'src', fit: true, min: 120, max: 420 },
   { key: 'dst', fit: true, min: 120, max: 420 },
   { key: 'proto', w: 80 },
@@ -21,12 +22,15 @@ const MIN_W = 36;
 
 const scroller = $('list-scroll');
 let widths = prefJSON('columns', {}); // key -> px, as the user set them
-let longest = { src: '', dst: '' };   // the longest text of each fitted column
+const FITTED = COLS.filter((c) => c.fit).map((c) => c.key);
+const noText = () => Object.fromEntries(FITTED.map((k) => [k, '']));
+let longest = noText();               // the longest text of each fitted column
 let measureCtx = null;
 let queued = false;
 
 // textWidth measures text in the font of the list's rows.
 function textWidth(text) {
+  if (!text) return 0;
   const cell = document.querySelector('#list-rows .row .c-src');
   if (!cell) return 0;
   if (!measureCtx) measureCtx = document.createElement('canvas').getContext('2d');
@@ -50,16 +54,17 @@ export function layoutColumns() {
   scroller.style.setProperty('--cols-min', minW + 'px');
 }
 
-/** noteCells takes note of a drawn row's addresses, widening their columns to fit. */
-export function noteCells(src, dst) {
+/** noteCells takes note of a drawn row's time and addresses, widening their columns to fit. */
+export function noteCells(time, src, dst) {
   let grew = false;
-  if (src.length > longest.src.length) { longest.src = src; grew = true; }
-  if (dst.length > longest.dst.length) { longest.dst = dst; grew = true; }
+  for (const [k, v] of [['time', time], ['src', src], ['dst', dst]]) {
+    if (v.length > longest[k].length) { longest[k] = v; grew = true; }
+  }
   if (grew && !queued) { queued = true; requestAnimationFrame(layoutColumns); }
 }
 
-/** resetFit forgets the texts the columns fit (another capture is shown). */
-export function resetFit() { longest = { src: '', dst: '' }; layoutColumns(); }
+/** resetFit forgets the texts the columns fit (another capture or time format is shown). */
+export function resetFit() { longest = noText(); layoutColumns(); }
 
 /** initColumns adds a grip to each header but the last and wires them. */
 export function initColumns() {

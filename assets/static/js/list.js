@@ -1,12 +1,12 @@
 // The packet list: a virtual scroller that keeps only the rows in view in
 // the DOM, fetches rows in chunks, and the selection of a packet.
 import * as API from './api.js';
-import { noteCells } from './columns.js';
+import { noteCells, resetFit } from './columns.js';
 import { CHUNK, remeasure, rowHeight, tunable } from './config.js';
-import { fmtCount, fmtTime } from './format.js';
+import { TIME_FORMATS, TIME_PRECISIONS, fmtCount, fmtTime } from './format.js';
 import { renderHex, clearHex } from './hex.js';
 import { S, liveRunning, writeURL } from './state.js';
-import { setPref } from './prefs.js';
+import { setPref, setPrefJSON } from './prefs.js';
 import { renderStatus } from './status.js';
 import { renderTree, treePlaceholder, selectNode } from './tree.js';
 import { $, showError } from './ui.js';
@@ -122,10 +122,10 @@ function fillRow(el, pos, row) {
   } else {
     if (row.tags) for (const t of row.tags) cls += ' t-' + t;
     cells[0].textContent = row.no;
-    cells[1].textContent = fmtTime(row, S.timeMode, S.cur);
+    cells[1].textContent = timeOf(row);
     cells[2].textContent = cells[2].title = row.src;
     cells[3].textContent = cells[3].title = row.dst;
-    noteCells(row.src, row.dst);
+    noteCells(cells[1].textContent, row.src, row.dst);
     cells[4].textContent = row.proto;
     cells[5].textContent = row.length;
     cells[6].textContent = row.info;
@@ -134,6 +134,63 @@ function fillRow(el, pos, row) {
   }
   if (pos === S.selPos) { cls += ' selected'; el.setAttribute('aria-selected', 'true'); } else el.removeAttribute('aria-selected');
   el.className = cls;
+}
+
+// timeOf writes the time of a row in the chosen format. Rows carry the
+// delta to the previous displayed packet; under a filter the delta to the
+// previous captured one is that of the packet's row in the unfiltered
+// list, fetched apart (capturedDelta).
+function timeOf(row) {
+  let captured = row.delta;
+  if (S.timeMode === 'delta-captured' && S.filter) captured = capturedDelta(row.no);
+  return fmtTime(row, S.timeMode, S.cur, S.timePrec, captured);
+}
+
+const capDeltas = new Map(); // "capture id/packet no" -> ns since the previous captured packet
+const capAsked = new Set();
+function capturedDelta(no) {
+  const key = S.cur.id + '/' + no;
+  if (capDeltas.has(key)) return capDeltas.get(key);
+  if (!capAsked.has(key)) {
+    capAsked.add(key);
+    API.rows(S.cur.id, no - 1, 1, '').then((r) => {
+      if (capDeltas.size > 20000) capDeltas.clear();
+      capDeltas.set(key, r.rows.length ? r.rows[0].delta : 0);
+      renderList();
+    }).catch(() => capAsked.delete(key));
+  }
+  return undefined;
+}
+
+/** setTimeFormat shows times in format mode with prec digits after the second. */
+export function setTimeFormat(mode, prec) {
+  if (!(mode in TIME_FORMATS)) mode = 'relative';
+  if (!TIME_PRECISIONS.includes(prec)) prec = 6;
+  S.timeMode = mode;
+  S.timePrec = prec;
+  setPref('timeMode', mode);
+  setPrefJSON('timePrecision', prec);
+  const sel = $('time-mode');
+  sel.value = mode;
+  sel.title = 'Time display: ' + TIME_FORMATS[mode][1] + ', ' + prec + ' digits after the second';
+  resetFit();
+  renderListNow();
+  document.dispatchEvent(new CustomEvent('pkttap:prefs'));
+}
+
+/**
+ * setChecksums turns checksum verification on or off: the rows and the
+ * selected packet are fetched again, verified or not.
+ */
+export function setChecksums(on) {
+  S.checksums = !!on;
+  setPrefJSON('checksums', S.checksums);
+  S.gen++;
+  S.cache.clear();
+  S.pending.clear();
+  renderList();
+  if (S.selPos >= 0) selectPos(S.selPos, { scroll: false });
+  document.dispatchEvent(new CustomEvent('pkttap:prefs'));
 }
 
 function fetchChunk(start) {
@@ -147,7 +204,7 @@ function fetchChunk(start) {
 async function fetchChunkNow(start) {
   const gen = S.gen;
   try {
-    const r = await API.rows(S.cur.id, start, CHUNK, S.filter);
+    const r = await API.rows(S.cur.id, start, CHUNK, S.filter, S.checksums);
     if (gen !== S.gen) return;
     if (S.cache.size > 20000) S.cache.clear();
     r.rows.forEach((row, k) => S.cache.set(start + k, row));
@@ -195,7 +252,7 @@ export async function selectPos(pos, { scroll = true } = {}) {
   writeURL();
   renderStatus();
   let pkt;
-  try { pkt = await API.packet(S.cur.id, row.no); } catch (e) { showError(e.message); return; }
+  try { pkt = await API.packet(S.cur.id, row.no, S.checksums); } catch (e) { showError(e.message); return; }
   if (gen !== S.gen || S.selPos !== pos) return;
   S.pkt = pkt;
   renderTree();
@@ -266,10 +323,15 @@ export function initList() {
       if (first) { ev.preventDefault(); selectNode($('tree').querySelector('.node.selected') || first); }
     }
   });
-  $('time-mode').value = S.timeMode;
-  $('time-mode').addEventListener('change', (ev) => {
-    S.timeMode = ev.target.value;
-    setPref('timeMode', S.timeMode);
-    renderListNow();
-  });
+  const sel = $('time-mode');
+  sel.textContent = '';
+  for (const [value, [short, long]] of Object.entries(TIME_FORMATS)) {
+    const o = document.createElement('option');
+    o.value = value;
+    o.textContent = short;
+    o.title = long;
+    sel.append(o);
+  }
+  sel.addEventListener('change', () => setTimeFormat(sel.value, S.timePrec));
+  setTimeFormat(S.timeMode, S.timePrec);
 }

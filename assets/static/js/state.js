@@ -19,6 +19,8 @@ export const S = {
   selNode: null,
   expanded: new Set(prefJSON('expanded', [])),
   timeMode: pref('timeMode', 'relative'),
+  timePrec: prefJSON('timePrecision', 6),
+  checksums: prefJSON('checksums', false) === true, // verify the checksums the server leaves unverified
   history: prefJSON('history', []),
   histPos: -1,
   filterState: '',     // '', 'valid', 'invalid'
