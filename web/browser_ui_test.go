@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -657,4 +658,54 @@ func TestBrowserTimeFormats(t *testing.T) {
 	evalJS[bool](t, ctx, `(() => { const s = document.getElementById('time-mode'); s.value = 'epoch'; s.dispatchEvent(new Event('change')); return true; })()`)
 	do1(t, ctx, chromedp.Reload())
 	waitJS(t, ctx, "epoch, 9 digits, after a reload", fmt.Sprintf(`%s === %q`, cells, want("epoch", 9, shown.Rows)))
+}
+
+// TestBrowserChecksumsPreference: checksum verification, off by default,
+// is turned on in the preferences; the rows and the selected packet are
+// then asked for with checksums=1, also after a reload.
+func TestBrowserChecksumsPreference(t *testing.T) {
+	ctx, _, _ := openInBrowser(t, 20)
+	var mu sync.Mutex
+	var urls []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			urls = append(urls, e.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	asked := func(what, part string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			mu.Lock()
+			for _, u := range urls {
+				if strings.Contains(u, part) && strings.Contains(u, "checksums=1") {
+					mu.Unlock()
+					return
+				}
+			}
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("%s: no request for %s with checksums=1 among %q", what, part, urls)
+	}
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#list-rows .row[data-pos="1"]`)))
+	waitJS(t, ctx, "packet 2", `document.querySelectorAll('#hex .hb[data-i]').length > 0`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("prefs-button")))
+	waitJS(t, ctx, "preferences", `document.getElementById('prefs-dialog').open && !document.getElementById('pref-checksums').checked`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("pref-checksums")))
+	asked("rows", "/rows?")
+	asked("the selected packet", "/packets/2?")
+	do1(t, ctx, chromedp.Click(chromedp.ID("prefs-close")))
+	mu.Lock()
+	urls = nil
+	mu.Unlock()
+	do1(t, ctx, chromedp.Reload())
+	asked("rows after a reload", "/rows?")
 }
