@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
@@ -708,4 +710,121 @@ func TestBrowserChecksumsPreference(t *testing.T) {
 	mu.Unlock()
 	do1(t, ctx, chromedp.Reload())
 	asked("rows after a reload", "/rows?")
+}
+
+// goHexDump writes b as the page's hex dump does.
+func goHexDump(b []byte) string {
+	var lines []string
+	for off := 0; off < len(b); off += 16 {
+		chunk := b[off:min(off+16, len(b))]
+		var hx, ascii strings.Builder
+		for k := range 16 {
+			if k < len(chunk) {
+				fmt.Fprintf(&hx, "%02x", chunk[k])
+			} else {
+				hx.WriteString("  ")
+			}
+			if k == 7 {
+				hx.WriteString("  ")
+			} else {
+				hx.WriteString(" ")
+			}
+		}
+		for _, c := range chunk {
+			if c >= ' ' && c <= '~' {
+				ascii.WriteByte(c)
+			} else {
+				ascii.WriteByte('.')
+			}
+		}
+		lines = append(lines, fmt.Sprintf("%04x  %s %s", off, hx.String(), ascii.String()))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestBrowserTreeActions (issue 19, packet details): Expand / Collapse
+// All and Subtrees by their keys, and Copy (field name, value, as filter,
+// as text, bytes as hex dump and hex stream) by keys and from the context
+// menu, read back from the clipboard.
+func TestBrowserTreeActions(t *testing.T) {
+	ctx, ts, _ := openInBrowser(t, 20)
+	if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+		Permission: &browser.PermissionDescriptor{Name: "clipboard-read"}, Setting: browser.PermissionSettingGranted, Origin: ts.URL,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#list-rows .row[data-pos="0"]`)))
+	waitJS(t, ctx, "packet 1", `document.querySelectorAll('#hex .hb[data-i]').length > 0 && document.querySelector('#tree .node[data-field="ip"]') !== null`)
+	pkt := samplegen.SyntheticPacket(0, nil)
+	const state = `(() => { const all = Array.from(document.querySelectorAll('#tree li[aria-expanded]'));
+		return [all.length, all.filter((li) => li.getAttribute('aria-expanded') === 'true').length,
+			document.querySelectorAll('#tree .node[data-field="ip"] + ul li[aria-expanded="true"]').length]; })()`
+	key := func(k string, mods chromedp.Modifier) {
+		t.Helper()
+		do1(t, ctx, chromedp.KeyEvent(k, chromedp.KeyModifiers(mods)))
+	}
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#tree .node[data-field="ip"] .label`)))
+	key(kb.ArrowRight, chromedp.ModifierCtrl)
+	if s := evalJS[[]int](t, ctx, state); s[0] < 3 || s[1] != s[0] {
+		t.Errorf("after Ctrl+→ %d of %d items are open", s[1], s[0])
+	}
+	key(kb.ArrowLeft, chromedp.ModifierCtrl)
+	if s := evalJS[[]int](t, ctx, state); s[1] != 0 {
+		t.Errorf("after Ctrl+← %d of %d items are open", s[1], s[0])
+	}
+	key(kb.ArrowRight, chromedp.ModifierShift)
+	if s := evalJS[[]int](t, ctx, state); s[1] == 0 || s[1] != 1+s[2] {
+		t.Errorf("after Shift+→ on IP %d items are open, %d of them below IP", s[1], s[2])
+	}
+
+	clip := func(what, want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+			if err == nil && got == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s: clipboard holds %q (%v), want %q", what, got, err, want)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#tree .node[data-field="ip.src"] .label`)))
+	for _, tt := range []struct{ key, want string }{
+		{"F", "ip.src"},
+		{"V", "10.0.0.0"},
+		{"C", "ip.src == 10.0.0.0"},
+		{"X", goHexDump(pkt[26:30])},
+	} {
+		key(tt.key, chromedp.ModifierCtrl|chromedp.ModifierShift)
+		clip("Ctrl+Shift+"+tt.key, tt.want)
+	}
+	// The context menu: right click on the Frame layer, Copy Bytes as Hex
+	// Stream gives the whole packet.
+	frame := evalJS[[]float64](t, ctx, `(() => {
+		const l = document.querySelector('#tree .node[data-field="frame"] .label');
+		l.scrollIntoView({block: 'nearest'});
+		const r = l.getBoundingClientRect();
+		return [r.left + 10, r.top + 5];
+	})()`)
+	do1(t, ctx, chromedp.MouseClickXY(frame[0], frame[1], chromedp.ButtonRight))
+	waitJS(t, ctx, "context menu", `!document.getElementById('ctx-menu').hidden && document.activeElement.closest('#ctx-menu') !== null`)
+	shotSizes(t, ctx, "tree-context-menu")
+	do1(t, ctx, chromedp.MouseClickXY(frame[0], frame[1], chromedp.ButtonRight))
+	waitJS(t, ctx, "context menu", `!document.getElementById('ctx-menu').hidden`)
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#ctx-menu a[data-action="copy-hexstream"]`)))
+	clip("Copy Bytes as Hex Stream", hex.EncodeToString(pkt))
+	waitJS(t, ctx, "menu closed", `document.getElementById('ctx-menu').hidden`)
+	// From the keyboard: Shift+F10, ↓ to Collapse Subtrees... Escape closes.
+	do1(t, ctx, chromedp.Focus(chromedp.ID("tree")))
+	key(kb.F10, chromedp.ModifierShift)
+	waitJS(t, ctx, "context menu by Shift+F10", `!document.getElementById('ctx-menu').hidden`)
+	key(kb.Escape, 0)
+	waitJS(t, ctx, "closed by Escape", `document.getElementById('ctx-menu').hidden && document.activeElement.id === 'tree'`)
+	// Copy as Text: the Frame layer's line.
+	key("D", chromedp.ModifierCtrl|chromedp.ModifierShift)
+	clip("Ctrl+Shift+D", evalJS[string](t, ctx, `document.querySelector('#tree .node[data-field="frame"] .label').textContent`))
 }

@@ -14,6 +14,7 @@ import { initPrefsDialog, openPrefs } from './js/prefsdialog.js';
 import { S, liveEnabled, liveRunning, readURL } from './js/state.js';
 import { initTheme } from './js/theme.js';
 import { initTree } from './js/tree.js';
+import { initTreeActions } from './js/treeactions.js';
 import { $, showError } from './js/ui.js';
 
 function initMenus() {
@@ -91,6 +92,7 @@ async function init() {
   initColumns();
   initList();
   initTree();
+  initTreeActions();
   initHex();
   initFilterBar();
   initMenus();

@@ -11,7 +11,7 @@ import { $ } from './ui.js';
 // (at least min px), or the last, which takes the rest (at least min px).
 const COLS = [
   { key: 'no', w: 70 },
-  { key: 'time', fit: true, min: 100, max: 280 },
+  { key: 'time', fit: true, min: 130, max: 280 },
   { key: 'src', fit: true, min: 120, max: 420 },
   { key: 'dst', fit: true, min: 120, max: 420 },
   { key: 'proto', w: 80 },

@@ -78,14 +78,42 @@ function refreshFlat() {
   S.flat = Array.from(tree.querySelectorAll('.node')).filter((el) => el.offsetParent !== null);
 }
 
-function setExpanded(li, on) {
+// mark opens or closes one item, without saving.
+function mark(li, on) {
   if (!li.hasAttribute('aria-expanded')) return;
   li.setAttribute('aria-expanded', on ? 'true' : 'false');
   const row = li.firstChild;
   row.querySelector('.twisty').textContent = on ? '▾' : '▸';
   if (on) S.expanded.add(row.dataset.key); else S.expanded.delete(row.dataset.key);
+}
+
+function saveExpanded() {
   setPrefJSON('expanded', Array.from(S.expanded).slice(-200));
   refreshFlat();
+}
+
+function setExpanded(li, on) {
+  mark(li, on);
+  saveExpanded();
+}
+
+/**
+ * expandTree opens (on) or closes every item of the tree, or, given a
+ * node, that node's item and all below it (Wireshark's Expand All /
+ * Collapse All, Expand / Collapse Subtrees).
+ */
+export function expandTree(on, node = null) {
+  const top = node ? node.parentElement : tree;
+  if (node) mark(top, on);
+  for (const li of top.querySelectorAll('li[aria-expanded]')) mark(li, on);
+  saveExpanded();
+  const sel = tree.querySelector('.node.selected');
+  if (sel && sel.offsetParent === null) {
+    // The selected field went into a closed item: select that item.
+    let li = sel.parentElement.parentElement.closest('li');
+    while (li && li.parentElement.closest('li[aria-expanded="false"]')) li = li.parentElement.closest('li');
+    if (li) selectNode(li.firstChild);
+  }
 }
 
 /** selectNode selects a field of the tree, opens its ancestors and highlights its bytes. */
@@ -147,11 +175,15 @@ export function initTree() {
       case 'ArrowDown': if (S.flat[i + 1]) selectNode(S.flat[i + 1]); break;
       case 'ArrowUp': if (i > 0) selectNode(S.flat[i - 1]); else if (i <= 0) scroller.focus(); break;
       case 'ArrowRight':
-        if (li && li.getAttribute('aria-expanded') === 'false') setExpanded(li, true);
+        if (ev.ctrlKey || ev.metaKey) expandTree(true);
+        else if (ev.shiftKey) { if (cur) expandTree(true, cur); }
+        else if (li && li.getAttribute('aria-expanded') === 'false') setExpanded(li, true);
         else if (li && li.getAttribute('aria-expanded') === 'true' && S.flat[i + 1]) selectNode(S.flat[i + 1]);
         break;
       case 'ArrowLeft':
-        if (li && li.getAttribute('aria-expanded') === 'true') setExpanded(li, false);
+        if (ev.ctrlKey || ev.metaKey) expandTree(false);
+        else if (ev.shiftKey) { if (cur) expandTree(false, cur); }
+        else if (li && li.getAttribute('aria-expanded') === 'true') setExpanded(li, false);
         else if (li) { const parent = li.parentElement.closest('li'); if (parent) selectNode(parent.firstChild); }
         break;
       case 'Home': if (S.flat[0]) selectNode(S.flat[0]); break;
