@@ -1,6 +1,8 @@
-// Package assets holds pkttap-web's static files (JavaScript, CSS, icon),
-// embedded in the binary so the server needs nothing beside it and the UI
-// needs no build step.
+// Package assets holds pkttap-web's static files (the page's JavaScript
+// modules, CSS, icon), embedded in the binary so the server needs nothing
+// beside it and the UI needs no build step: app.js is the entry module and
+// imports the others from js/ (one job each: API client, packet list,
+// details tree, bytes, filter bar, live dialog, preferences).
 package assets
 
 import (
