@@ -265,7 +265,7 @@ func TestBrowser(t *testing.T) {
 	evalJS[bool](t, ctx, `(document.getElementById('filter-input').value = '', true)`)
 	do1(t, ctx, chromedp.Click(chromedp.ID("apply-button")))
 	waitJS(t, ctx, "unfiltered", `document.getElementById('status-count').textContent === 'Displayed 300 of 300'`)
-	evalJS[bool](t, ctx, `(window.pkttapMaxSpacer = 2000, window.dispatchEvent(new Event('resize')), true)`)
+	evalJS[bool](t, ctx, `(document.documentElement.dataset.maxSpacer = 2000, window.dispatchEvent(new Event('resize')), true)`)
 	waitJS(t, ctx, "scaled spacer", `document.getElementById('list-spacer').offsetHeight === 2000`)
 	visibleSelected := `(() => {
 		const r = document.querySelector('#list-rows .row.selected');
@@ -326,7 +326,7 @@ func TestBrowserFilterQueued(t *testing.T) {
 		return s.filters.jobs[jobKey{c, "udp"}].lastUse
 	}
 	before := lastUse()
-	evalJS[bool](t, ctx, `(window.pkttapKeepFilterMs = 100, true)`)
+	evalJS[bool](t, ctx, `(document.documentElement.dataset.keepFilterMs = 100, true)`)
 	time.Sleep(time.Second)
 	if !lastUse().After(before) {
 		t.Error("the page did not ask for its queued filter")

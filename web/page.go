@@ -6,9 +6,9 @@ import (
 
 // assetVersion is appended to asset URLs so a new binary's JS and CSS are
 // never mixed with an old one's from the browser cache.
-const assetVersion = "2"
+const assetVersion = "3"
 
-// handlePage serves the UI shell; app.js does the rest.
+// handlePage serves the UI shell; app.js and its modules do the rest.
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

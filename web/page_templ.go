@@ -17,7 +17,8 @@ type pageData struct {
 }
 
 // page is pkttap-web's single page: the top bar, the three panes and the
-// status bar. app.js fills them in through the REST API and the WebSocket.
+// status bar. app.js and its modules (assets/static/js) fill them in through
+// the REST API and the WebSocket.
 func page(d pageData) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -42,7 +43,7 @@ func page(d pageData) templ.Component {
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/app.css?v=" + d.Version).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 21, Col: 65}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 22, Col: 65}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
 		if templ_7745c5c3_Err != nil {
@@ -53,41 +54,54 @@ func page(d pageData) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var3 string
-		templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/app.js?v=" + d.Version).ResolveURL(ctx)
+		templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/theme-init.js?v=" + d.Version).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 22, Col: 48}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 23, Col: 55}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\" defer></script></head><body data-max-upload=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\"></script><script type=\"module\" src=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var4 string
-		templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d.MaxUpload).Resolve(ctx)
+		templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/app.js?v=" + d.Version).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 24, Col: 37}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 24, Col: 62}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" data-live=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\"></script></head><body data-max-upload=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var5 string
-		templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(onOff(d.Live)).Resolve(ctx)
+		templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d.MaxUpload).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 24, Col: 65}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 26, Col: 37}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\" data-live=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var6 string
+		templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(onOff(d.Live)).Resolve(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 26, Col: 65}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -95,7 +109,7 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div id=\"live-ind\" class=\"live-ind\" role=\"status\" hidden><span id=\"live-dot\" class=\"live-dot\" aria-hidden=\"true\"></span> <span id=\"live-text\"></span> <button type=\"button\" id=\"live-stop\" class=\"small stop\" title=\"Stop the live capture (Ctrl+E)\">Stop</button></div><div id=\"progress\" class=\"progress\" hidden><div class=\"bar-row\" id=\"upload-row\" hidden><span class=\"bar-label\">Upload</span><progress id=\"upload-bar\" max=\"100\" value=\"0\"></progress><span id=\"upload-text\"></span></div><div class=\"bar-row\" id=\"index-row\" hidden><span class=\"bar-label\">Indexing</span><progress id=\"index-bar\" max=\"100\" value=\"0\"></progress><span id=\"index-text\"></span></div><div class=\"bar-row\" id=\"filter-row\" hidden><span class=\"bar-label\">Filtering</span><progress id=\"filter-bar\" max=\"100\" value=\"0\"></progress><span id=\"filter-text\"></span><button type=\"button\" id=\"filter-cancel\" class=\"small\">Cancel</button></div></div><div id=\"error-banner\" class=\"error-banner\" role=\"alert\" hidden></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div id=\"live-ind\" class=\"live-ind\" role=\"status\" hidden><span id=\"live-dot\" class=\"live-dot\" aria-hidden=\"true\"></span> <span id=\"live-text\"></span> <button type=\"button\" id=\"live-stop\" class=\"small stop\" title=\"Stop the live capture (Ctrl+E)\">Stop</button></div><div id=\"progress\" class=\"progress\" hidden><div class=\"bar-row\" id=\"upload-row\" hidden><span class=\"bar-label\">Upload</span><progress id=\"upload-bar\" max=\"100\" value=\"0\"></progress><span id=\"upload-text\"></span></div><div class=\"bar-row\" id=\"index-row\" hidden><span class=\"bar-label\">Indexing</span><progress id=\"index-bar\" max=\"100\" value=\"0\"></progress><span id=\"index-text\"></span></div><div class=\"bar-row\" id=\"filter-row\" hidden><span class=\"bar-label\">Filtering</span><progress id=\"filter-bar\" max=\"100\" value=\"0\"></progress><span id=\"filter-text\"></span><button type=\"button\" id=\"filter-cancel\" class=\"small\">Cancel</button></div></div><div id=\"error-banner\" class=\"error-banner\" role=\"alert\" hidden></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -107,7 +121,7 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div id=\"drop-overlay\" class=\"drop-overlay\" hidden><div>Drop a .pcap, .pcapng or .gz capture to open it</div></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div id=\"drop-overlay\" class=\"drop-overlay\" hidden><div>Drop a .pcap, .pcapng or .gz capture to open it</div></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -117,7 +131,11 @@ func page(d pageData) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</body></html>")
+		templ_7745c5c3_Err = prefsDialog().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<div id=\"ctx-menu\" class=\"menu ctx-menu\" role=\"menu\" aria-label=\"Packet details\" hidden></div></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -142,17 +160,17 @@ func topBar(live bool) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<header class=\"topbar\"><span class=\"brand\">pkttap</span><div class=\"menu-wrap\"><button type=\"button\" id=\"cap-button\" class=\"cap-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" title=\"Open captures\"><span id=\"cap-name\">No capture</span> ▾</button><div id=\"cap-menu\" class=\"menu\" role=\"menu\" hidden></div></div><span id=\"cap-meta\" class=\"cap-meta\"></span> <button type=\"button\" id=\"open-button\" title=\"Open a capture file (or drop one on the page)\">Open…</button> <input type=\"file\" id=\"file-input\" accept=\".pcap,.pcapng,.cap,.ntar,.gz\" hidden> <button type=\"button\" id=\"sample-button\" title=\"Open the built-in sample capture\">Sample</button> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<header class=\"topbar\"><span class=\"brand\">pkttap</span><div class=\"menu-wrap\"><button type=\"button\" id=\"cap-button\" class=\"cap-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" title=\"Open captures\"><span id=\"cap-name\">No capture</span> ▾</button><div id=\"cap-menu\" class=\"menu\" role=\"menu\" hidden></div></div><span id=\"cap-meta\" class=\"cap-meta\"></span> <button type=\"button\" id=\"open-button\" title=\"Open a capture file (or drop one on the page)\">Open…</button> <input type=\"file\" id=\"file-input\" accept=\".pcap,.pcapng,.cap,.ntar,.gz\" hidden> <button type=\"button\" id=\"sample-button\" title=\"Open the built-in sample capture\">Sample</button> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if live {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<button type=\"button\" id=\"live-button\" title=\"Capture packets from a network interface (Ctrl+E)\" aria-haspopup=\"dialog\">Live…</button>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<button type=\"button\" id=\"live-button\" title=\"Capture packets from a network interface (Ctrl+E)\" aria-haspopup=\"dialog\">Live…</button>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<form id=\"filter-form\" class=\"filter-form\" autocomplete=\"off\"><label for=\"filter-input\" class=\"filter-label\">tcpdump filter</label><div class=\"filter-field\"><input id=\"filter-input\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. tcp port 443 and host 203.0.113.43\" aria-describedby=\"filter-msg\"><div id=\"filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><button type=\"submit\" id=\"apply-button\">Apply</button></form><div class=\"menu-wrap\"><button type=\"button\" id=\"download-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" disabled title=\"Open a capture to download it\">Download ▾</button><div id=\"download-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-scope=\"all\" data-format=\"pcap\">All packets as .pcap</a> <a role=\"menuitem\" data-scope=\"all\" data-format=\"pcapng\">All packets as .pcapng</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcap\">Displayed packets as .pcap</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcapng\">Displayed packets as .pcapng</a></div></div></header>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<form id=\"filter-form\" class=\"filter-form\" autocomplete=\"off\"><label for=\"filter-input\" class=\"filter-label\">tcpdump filter</label><div class=\"filter-field\"><input id=\"filter-input\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. tcp port 443 and host 203.0.113.43\" aria-describedby=\"filter-msg\"><div class=\"filter-line\"><div id=\"filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div><span id=\"filter-pending\" class=\"filter-pending\" role=\"status\" hidden></span></div></div><button type=\"submit\" id=\"apply-button\">Apply</button></form><div class=\"menu-wrap\"><button type=\"button\" id=\"download-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" disabled title=\"Open a capture to download it\">Download ▾</button><div id=\"download-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-scope=\"all\" data-format=\"pcap\">All packets as .pcap</a> <a role=\"menuitem\" data-scope=\"all\" data-format=\"pcapng\">All packets as .pcapng</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcap\">Displayed packets as .pcap</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcapng\">Displayed packets as .pcapng</a></div></div><button type=\"button\" id=\"theme-button\" class=\"theme-button\" title=\"Theme\">◐ Auto</button> <button type=\"button\" id=\"prefs-button\" class=\"prefs-button\" title=\"Preferences (Ctrl+,)\" aria-haspopup=\"dialog\">⚙</button></header>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -177,7 +195,7 @@ func panes() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<main id=\"panes\" class=\"panes\"><section id=\"list-pane\" class=\"pane list-pane\" aria-label=\"Packet list\"><div id=\"list-scroll\" class=\"list-scroll\" tabindex=\"0\" role=\"grid\" aria-rowcount=\"0\"><div class=\"list-header row\" role=\"row\"><span class=\"c-no\" role=\"columnheader\">No.</span> <span class=\"c-time\" role=\"columnheader\"><select id=\"time-mode\" title=\"Time display\" aria-label=\"Time display\"><option value=\"relative\">Time (relative)</option> <option value=\"absolute\">Time (absolute)</option> <option value=\"delta\">Time (delta)</option></select></span> <span class=\"c-src\" role=\"columnheader\">Source</span> <span class=\"c-dst\" role=\"columnheader\">Destination</span> <span class=\"c-proto\" role=\"columnheader\">Protocol</span> <span class=\"c-len\" role=\"columnheader\">Length</span> <span class=\"c-info\" role=\"columnheader\">Info</span></div><div id=\"list-spacer\" class=\"list-spacer\"><div id=\"list-rows\" class=\"list-rows\"></div></div><div id=\"list-empty\" class=\"list-empty\"><p>Open a capture: drop a .pcap or .pcapng file here, use <b>Open…</b>, or look at the <button type=\"button\" id=\"sample-link\" class=\"linklike\">sample capture</button>.</p></div></div></section><div class=\"splitter\" data-above=\"list-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"detail-pane\" class=\"pane detail-pane\" aria-label=\"Packet details\"><div id=\"tree\" class=\"tree\" role=\"tree\" tabindex=\"0\"></div></section><div class=\"splitter\" data-above=\"detail-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"bytes-pane\" class=\"pane bytes-pane\" aria-label=\"Packet bytes\"><div id=\"bytes-note\" class=\"bytes-note\" hidden></div><div id=\"hex\" class=\"hex mono\" tabindex=\"0\"></div></section></main>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<main id=\"panes\" class=\"panes\"><section id=\"list-pane\" class=\"pane list-pane\" aria-label=\"Packet list\"><div id=\"list-scroll\" class=\"list-scroll\" tabindex=\"0\" role=\"grid\" aria-rowcount=\"0\"><div class=\"list-header row\" role=\"row\"><span class=\"c-no\" role=\"columnheader\">No.</span> <span class=\"c-time\" role=\"columnheader\"><select id=\"time-mode\" title=\"Time display\" aria-label=\"Time display\"><option value=\"relative\">Time (relative)</option></select></span> <span class=\"c-src\" role=\"columnheader\">Source</span> <span class=\"c-dst\" role=\"columnheader\">Destination</span> <span class=\"c-proto\" role=\"columnheader\">Protocol</span> <span class=\"c-len\" role=\"columnheader\">Length</span> <span class=\"c-info\" role=\"columnheader\">Info</span></div><div id=\"list-spacer\" class=\"list-spacer\"><div id=\"list-rows\" class=\"list-rows\"></div></div><div id=\"list-empty\" class=\"list-empty\"><p>Open a capture: drop a .pcap or .pcapng file here, use <b>Open…</b>, or look at the <button type=\"button\" id=\"sample-link\" class=\"linklike\">sample capture</button>.</p></div></div></section><div class=\"splitter\" data-above=\"list-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"detail-pane\" class=\"pane detail-pane\" aria-label=\"Packet details\"><div id=\"tree\" class=\"tree\" role=\"tree\" tabindex=\"0\"></div></section><div class=\"splitter\" data-above=\"detail-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"bytes-pane\" class=\"pane bytes-pane\" aria-label=\"Packet bytes\"><div id=\"bytes-note\" class=\"bytes-note\" hidden></div><div id=\"hex\" class=\"hex mono\" tabindex=\"0\"></div></section></main>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -202,7 +220,7 @@ func statusBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<footer class=\"statusbar\"><span id=\"status-count\">No capture</span> <span id=\"status-sel\"></span> <span id=\"status-field\" class=\"mono\"></span> <span class=\"spacer\"></span><form id=\"goto-form\" class=\"goto-form\"><label for=\"goto-input\">Go to packet</label> <input id=\"goto-input\" type=\"number\" min=\"1\" class=\"mono\"></form></footer>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<footer class=\"statusbar\"><span id=\"status-count\">No capture</span> <span id=\"status-sel\"></span> <span id=\"status-field\" class=\"mono\"></span> <span class=\"spacer\"></span><form id=\"goto-form\" class=\"goto-form\"><label for=\"goto-input\">Go to packet</label> <input id=\"goto-input\" type=\"number\" min=\"1\" class=\"mono\"></form></footer>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -229,7 +247,34 @@ func liveDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<dialog id=\"live-dialog\" class=\"dialog\" aria-labelledby=\"live-title\"><form id=\"live-form\" class=\"live-form\" autocomplete=\"off\"><h2 id=\"live-title\">Live capture</h2><label for=\"live-iface\">Interface</label> <select id=\"live-iface\" required></select> <label for=\"live-filter\">Capture filter</label><div class=\"filter-field\"><input id=\"live-filter\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. udp port 53 (empty: every packet)\" aria-describedby=\"live-filter-msg\"><div id=\"live-filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><label for=\"live-snaplen\">Snap length</label><div><input id=\"live-snaplen\" type=\"number\" min=\"1\" max=\"262144\" value=\"262144\" class=\"mono\"> bytes</div><span></span> <label class=\"check\"><input id=\"live-promisc\" type=\"checkbox\" checked> Promiscuous mode</label><div id=\"live-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"live-cancel\">Cancel</button> <button type=\"submit\" id=\"live-start\" class=\"primary\">Start</button></div></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<dialog id=\"live-dialog\" class=\"dialog\" aria-labelledby=\"live-title\"><form id=\"live-form\" class=\"live-form\" autocomplete=\"off\"><h2 id=\"live-title\">Live capture</h2><label for=\"live-iface\">Interface</label> <select id=\"live-iface\" required></select> <label for=\"live-filter\">Capture filter</label><div class=\"filter-field\"><input id=\"live-filter\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. udp port 53 (empty: every packet)\" aria-describedby=\"live-filter-msg\"><div id=\"live-filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><label for=\"live-snaplen\">Snap length</label><div><input id=\"live-snaplen\" type=\"number\" min=\"1\" max=\"262144\" value=\"262144\" class=\"mono\"> bytes</div><span></span> <label class=\"check\"><input id=\"live-promisc\" type=\"checkbox\" checked> Promiscuous mode</label><div id=\"live-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"live-cancel\">Cancel</button> <button type=\"submit\" id=\"live-start\" class=\"primary\">Start</button></div></form></dialog>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// prefsDialog holds the preferences, which the browser keeps (nothing is
+// stored by the server); js/prefsdialog.js fills in the choices.
+func prefsDialog() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<dialog id=\"prefs-dialog\" class=\"dialog\" aria-labelledby=\"prefs-title\"><form id=\"prefs-form\" class=\"live-form\" method=\"dialog\" autocomplete=\"off\"><h2 id=\"prefs-title\">Preferences</h2><label for=\"pref-theme\">Theme</label> <select id=\"pref-theme\"><option value=\"auto\">Follow the operating system</option> <option value=\"light\">Light</option> <option value=\"dark\">Dark</option></select> <label for=\"pref-time-format\">Time display</label> <select id=\"pref-time-format\"></select> <label for=\"pref-time-precision\">Time precision</label> <select id=\"pref-time-precision\"></select> <span></span> <label class=\"check\"><input id=\"pref-checksums\" type=\"checkbox\"> Verify IPv4, TCP, UDP and SCTP checksums (off as in Wireshark: a capture from a host with checksum offload has many the card fills in later)</label><p class=\"dialog-note\">Kept by this browser only.</p><div class=\"dialog-buttons\"><button type=\"button\" id=\"prefs-reset\">Reset to defaults</button> <button type=\"submit\" id=\"prefs-close\" class=\"primary\">Close</button></div></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

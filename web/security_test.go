@@ -227,7 +227,7 @@ func TestPageAndAssets(t *testing.T) {
 	for path, want := range map[string]string{
 		"/":                   `tcpdump filter`,
 		"/c/0123456789abcdef": `id="list-scroll"`,
-		"/assets/app.js":      `'use strict'`,
+		"/assets/app.js":      `from './js/api.js'`,
 		"/assets/app.css":     `prefers-color-scheme: dark`,
 	} {
 		res := do(t, "GET", ts.URL+path, nil, nil)

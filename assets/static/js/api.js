@@ -1,0 +1,133 @@
+// The client of pkttap-web's REST API (documented in the README) and of its
+// WebSocket. Every request the page makes goes through here.
+
+/** ApiError is a refused request: the server's message, status and, for a
+ * filter, the 1-based column of the fault. */
+export class ApiError extends Error {
+  constructor(message, status, column) {
+    super(message);
+    this.status = status;
+    this.column = column || 0;
+  }
+}
+
+/** api fetches path and returns its JSON answer (null for 204), or throws an ApiError. */
+export async function api(path, opts = {}) {
+  const res = await fetch(path, Object.assign({ credentials: 'same-origin' }, opts));
+  if (res.status === 204) return null;
+  let body = null;
+  try { body = await res.json(); } catch (e) { /* not JSON */ }
+  if (!res.ok) {
+    throw new ApiError((body && body.error) || res.statusText || ('HTTP ' + res.status), res.status, body && body.column);
+  }
+  return body;
+}
+
+export const enc = encodeURIComponent;
+
+const postJSON = (path, body) => api(path, {
+  method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+});
+const cap = (id) => '/api/captures/' + id;
+
+/** listCaptures: GET /api/captures. */
+export const listCaptures = () => api('/api/captures');
+/** getCapture: GET /api/captures/{id}. */
+export const getCapture = (id) => api(cap(id));
+/** deleteCapture: DELETE /api/captures/{id} (stops a running live capture). */
+export const deleteCapture = (id) => api(cap(id), { method: 'DELETE' });
+/** openSample: POST /api/captures/sample. */
+export const openSample = () => api('/api/captures/sample', { method: 'POST' });
+/** stopCapture: POST /api/captures/{id}/stop. */
+export const stopCapture = (id) => api(cap(id) + '/stop', { method: 'POST' });
+
+/**
+ * rows: GET /api/captures/{id}/rows, count rows from display position
+ * start; checksums asks the server to verify the checksums it leaves
+ * unverified by default.
+ */
+export function rows(id, start, count, filter, checksums = false) {
+  let q = cap(id) + '/rows?start=' + start + '&count=' + count;
+  if (filter) q += '&filter=' + enc(filter);
+  if (checksums) q += '&checksums=1';
+  return api(q);
+}
+/** packet: GET /api/captures/{id}/packets/{no} (checksums as for rows). */
+export const packet = (id, no, checksums = false) => api(cap(id) + '/packets/' + no + (checksums ? '?checksums=1' : ''));
+/** position: GET /api/captures/{id}/position of packet no under filter. */
+export const position = (id, no, filter) => api(cap(id) + '/position?no=' + no + '&filter=' + enc(filter));
+
+/** startFilter: POST /api/captures/{id}/filter (starts or keeps a filter job). */
+export const startFilter = (id, filter) => postJSON(cap(id) + '/filter', { filter });
+/** cancelFilter: DELETE /api/captures/{id}/filter. */
+export const cancelFilter = (id, filter) => api(cap(id) + '/filter?filter=' + enc(filter), { method: 'DELETE' });
+
+/**
+ * checkFilter asks /api/filter whether expr compiles, for a capture or an
+ * interface ({capture} or {iface}). It answers {valid: true, linkType,
+ * instructions, program} or {valid: false, error, column}: a rejected
+ * expression is an answer, not an exception (the server answers it with 200
+ * and valid:false, or, before that, with 400 and the message).
+ */
+export async function checkFilter(expr, { capture = '', iface = '' } = {}) {
+  let q = '/api/filter?expr=' + enc(expr);
+  if (capture) q += '&capture=' + capture;
+  if (iface) q += '&interface=' + enc(iface);
+  try {
+    const r = await api(q);
+    if (r && r.valid === false) return { valid: false, error: r.error, column: r.column || 0 };
+    return Object.assign({ valid: true }, r);
+  } catch (e) {
+    if (e.status === 400) return { valid: false, error: e.message, column: e.column };
+    throw e;
+  }
+}
+
+/** interfaces: GET /api/interfaces. */
+export const interfaces = () => api('/api/interfaces');
+/** startLive: POST /api/live. */
+export const startLive = (body) => postJSON('/api/live', body);
+
+/** downloadURL is the address of a capture's download. */
+export function downloadURL(id, format, filter) {
+  return cap(id) + '/download?format=' + format + (filter ? '&filter=' + enc(filter) : '');
+}
+
+/**
+ * upload sends file to POST /api/captures with progress(loaded, total)
+ * calls; it resolves to the capture's info or rejects with the server's
+ * message.
+ */
+export function upload(file, progress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/captures?name=' + enc(file.name));
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.upload.onprogress = (ev) => { if (ev.lengthComputable) progress(ev.loaded, ev.total); };
+    xhr.onloadend = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status === 201 && body) resolve(body);
+      else reject(new ApiError((body && body.error) || xhr.statusText || 'connection lost', xhr.status));
+    };
+    xhr.send(file);
+  });
+}
+
+/**
+ * watch connects to /api/ws and calls onState(captures) with each state
+ * snapshot; it reconnects, backing off up to 10 s, when the socket closes.
+ */
+export function watch(onState) {
+  let delay = 500;
+  const connect = () => {
+    const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/ws');
+    ws.onopen = () => { delay = 500; };
+    ws.onmessage = (ev) => {
+      const msg = JSON.parse(ev.data);
+      if (msg.type === 'state') onState(msg.captures);
+    };
+    ws.onclose = () => { setTimeout(connect, delay); delay = Math.min(delay * 2, 10000); };
+  };
+  connect();
+}
