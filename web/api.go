@@ -155,13 +155,14 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request, c *Capture, expr st
 	if !ok {
 		return nil
 	}
-	_, _, err := compileFor(expr, c.primaryLinkType(), c.byteOrder())
+	m := c.newMatcher(expr)
+	err := m.Check(c.primaryLinkType())
 	release()
 	if err != nil {
 		filterError(w, err)
 		return nil
 	}
-	j, err := c.filters.get(expr, clientOf(r))
+	j, err := c.filters.get(m, clientOf(r))
 	if err != nil {
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, err.Error())
@@ -383,7 +384,8 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 		}
 		lt, order = c.primaryLinkType(), c.byteOrder()
 	}
-	opts := fileOptions(lt, order)
+	opts := filter.FileOptions(order, 0)
+	opts.LinkType = lt
 	if name := q.Get("interface"); name != "" {
 		opts = s.liveCompileOptions(name)
 	}

@@ -54,7 +54,7 @@ func TestCompileLimit(t *testing.T) {
 	// A filter job started meanwhile (as a request that found a slot
 	// would) waits for a slot before it scans.
 	c, _ := s.capture(info.ID)
-	j, err := c.filters.get("ip", "127.0.0.1")
+	j, err := c.filters.get(c.newMatcher("ip"), "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,17 +2,13 @@ package web
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pkttap/pkttap/filter"
-	"github.com/pkttap/pkttap/filter/vm"
-	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/web/internal/matchset"
 )
 
@@ -65,16 +61,15 @@ type filterJob struct {
 	holds   int       // requests waiting on it now
 	queued  int       // next when it was last queued
 
+	// m runs the filter, compiling it once for each link type met, in one
+	// of the server's compile slots.
+	m *filter.Matcher
+
 	// The scan's position, used only by the worker running the job's turn.
-	next   int // index of the next packet to scan
-	vms    map[pcapio.LinkType]*vm.VM
-	lastLT pcapio.LinkType // the link type of the last vm call, and its VM
-	lastVM *vm.VM
-	order  binary.ByteOrder
+	next int // index of the next packet to scan
 
 	mu      sync.Mutex
 	matches matchset.Set
-	progs   int // bytes of the compiled programs
 	scanned int
 	err     error
 	fin     bool
@@ -120,7 +115,7 @@ func (j *filterJob) snapshot() (*matchset.Set, error) {
 func (j *filterJob) bytes() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.matches.Bytes() + j.progs
+	return j.matches.Bytes() + j.m.Instructions()*vmBytesPerInsn
 }
 
 // matchIndexer returns a function giving the k-th member of m, for k
@@ -134,27 +129,6 @@ func matchIndexer(m *matchset.Set) func(k int) int {
 		}
 		return int(buf[k-lo])
 	}
-}
-
-// fileOptions are the options a filter on a capture file of link type lt
-// and byte order order is compiled with: those capture uses for a file, so
-// filters behave as libpcap's do when it reads one (order nil when unknown).
-func fileOptions(lt pcapio.LinkType, order binary.ByteOrder) filter.Options {
-	return filter.Options{LinkType: lt, Target: filter.TargetFile, SavefileByteOrder: order}
-}
-
-// compileFor compiles expr for one link type of a file in byte order order
-// into a VM.
-func compileFor(expr string, lt pcapio.LinkType, order binary.ByteOrder) (*vm.VM, *filter.Program, error) {
-	prog, err := filter.Compile(expr, fileOptions(lt, order))
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := vm.New(prog.Raw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("filter program rejected by the VM: %w", err)
-	}
-	return m, prog, nil
 }
 
 // vmBytesPerInsn is what one instruction of a compiled program is counted
@@ -179,34 +153,6 @@ type scanner struct {
 
 func newScanner() *scanner {
 	return &scanner{recs: make([]record, scanBatch), spool: make([]byte, spoolWindow)}
-}
-
-// vm returns the job's program for link type lt, compiling it the first
-// time; nil when the expression does not compile for lt.
-func (j *filterJob) vm(lt pcapio.LinkType) *vm.VM {
-	if lt == j.lastLT && j.vms != nil {
-		return j.lastVM
-	}
-	m, ok := j.vms[lt]
-	if ok {
-		j.lastLT, j.lastVM = lt, m
-		return m
-	}
-	if j.vms == nil {
-		j.vms = map[pcapio.LinkType]*vm.VM{}
-	}
-	if j.order == nil {
-		j.order = j.c.byteOrder() // read with the header, before any record
-	}
-	m, prog, _ := j.c.compileWaiting(j.ctx, j.expr, lt, j.order)
-	j.vms[lt] = m
-	j.lastLT, j.lastVM = lt, m
-	if prog != nil {
-		j.mu.Lock()
-		j.progs += len(prog.Raw) * vmBytesPerInsn
-		j.mu.Unlock()
-	}
-	return m
 }
 
 // scanTurn runs a turn of jobs, all on one capture: it scans packets from
@@ -259,16 +205,12 @@ func scanTurn(jobs []*filterJob, sc *scanner, until time.Time, scanned *atomic.I
 				if !act[g] || i+k < j.next {
 					continue // cancelled, or it has scanned this packet
 				}
-				m := j.vm(rec.LinkType)
-				if m == nil {
-					continue
-				}
 				if data == nil {
 					if data, err = sr.read(rec.DataOff, int(rec.CapLen)); err != nil {
 						return 0, nil, err
 					}
 				}
-				if m.Run(data, int(rec.WireLen)) != 0 {
+				if j.m.Match(rec.LinkType, data, int(rec.WireLen)) {
 					sc.found[g] = append(sc.found[g], uint32(i+k))
 				}
 			}
@@ -310,12 +252,12 @@ func normalizeFilter(expr string) string { return strings.TrimSpace(expr) }
 // lookup returns the job for expr, if any, and counts it as asked for.
 func (fc *filterCache) lookup(expr string) *filterJob { return fc.q.lookup(fc.c, expr) }
 
-// get returns the job for expr, starting it when it is new (in client's
-// queue), and counts it as asked for. The expression must already have been validated.
-// It fails with errFilterMemory when the jobs' memory budget has no room
-// for a new job.
-func (fc *filterCache) get(expr, client string) (*filterJob, error) {
-	return fc.q.get(fc.c, expr, client)
+// get returns the job for m's expression, starting it with m when it is
+// new (in client's queue), and counts it as asked for. The expression must
+// already have been validated (m.Check). It fails with errFilterMemory
+// when the jobs' memory budget has no room for a new job.
+func (fc *filterCache) get(m *filter.Matcher, client string) (*filterJob, error) {
+	return fc.q.get(fc.c, m, client)
 }
 
 // hold counts j as asked for until release: a request waits on it.

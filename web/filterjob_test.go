@@ -168,7 +168,7 @@ func openCapture(t *testing.T, s *Server, ts *httptest.Server, n int) *Capture {
 // startJob starts the job for expr on c as client asks for it.
 func startJob(t *testing.T, c *Capture, expr, client string) *filterJob {
 	t.Helper()
-	j, err := c.filters.get(expr, client)
+	j, err := c.filters.get(c.newMatcher(expr), client)
 	if err != nil {
 		t.Fatalf("start %q: %v", expr, err)
 	}
@@ -358,7 +358,7 @@ func TestFilterJobEviction(t *testing.T) {
 	held.lastUse = time.Now().Add(-2 * q.idle) // waited on, though not asked for lately
 	q.mu.Unlock()
 	setBudget(charges() + len("icmp")) // room for icmp once one of them goes
-	if _, err := c.filters.get("icmp", "B"); !errors.Is(err, errFilterMemory) {
+	if _, err := c.filters.get(c.newMatcher("icmp"), "B"); !errors.Is(err, errFilterMemory) {
 		t.Fatalf("new job beside jobs in use: err %v, want errFilterMemory", err)
 	}
 	if !present("udp") || !present("arp") {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/web/internal/matchset"
 )
 
@@ -124,8 +125,10 @@ func (q *filterJobs) lookup(c *Capture, expr string) *filterJob {
 	return j
 }
 
-// get returns the job for expr on c, starting it when it is new.
-func (q *filterJobs) get(c *Capture, expr, client string) (*filterJob, error) {
+// get returns the job for m's expression on c, starting it with m when it
+// is new.
+func (q *filterJobs) get(c *Capture, m *filter.Matcher, client string) (*filterJob, error) {
+	expr := m.Expr()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := time.Now()
@@ -139,7 +142,7 @@ func (q *filterJobs) get(c *Capture, expr, client string) (*filterJob, error) {
 	q.seq++
 	ctx, cancel := context.WithCancel(c.ctx)
 	j := &filterJob{
-		expr: expr, c: c, client: client, seq: q.seq,
+		expr: expr, m: m, c: c, client: client, seq: q.seq,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		lastUse: now,
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +13,6 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/filter"
-	"github.com/pkttap/pkttap/filter/vm"
-	"github.com/pkttap/pkttap/pcapio"
 )
 
 // semaphore bounds how many of one kind of work run at once: a slot is
@@ -77,14 +74,16 @@ func (s *Server) enterCompile(w http.ResponseWriter, r *http.Request) (release f
 	return nil, false // the client has gone
 }
 
-// compileWaiting is compileFor in one of the server's compile slots, for a
-// filter job: it waits for a slot as long as ctx lasts.
-func (c *Capture) compileWaiting(ctx context.Context, expr string, lt pcapio.LinkType, order binary.ByteOrder) (*vm.VM, *filter.Program, error) {
-	if err := c.compiles.acquire(ctx, 0); err != nil {
-		return nil, nil, err
-	}
-	defer c.compiles.release()
-	return compileFor(expr, lt, order)
+// newMatcher returns a matcher for a filter on c's packets: compiled with
+// the options of c's file, each link type in one of the server's compile
+// slots, waiting for one as long as c is open.
+func (c *Capture) newMatcher(expr string) *filter.Matcher {
+	return filter.NewMatcher(expr, filter.FileOptions(c.byteOrder(), 0)).WithGate(func() (func(), error) {
+		if err := c.compiles.acquire(c.ctx, 0); err != nil {
+			return nil, err
+		}
+		return c.compiles.release, nil
+	})
 }
 
 // uploadSlots bounds the uploads streamed at once, server-wide and per
