@@ -16,8 +16,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/pcapio"
-	"github.com/pkttap/pkttap/web/internal/samplegen"
+	"github.com/pkttap/pkttap/store"
 )
 
 // wsURL is the URL of ts's WebSocket.
@@ -138,7 +139,7 @@ func waitIndexed(t testing.TB, ts *httptest.Server, id string) CaptureInfo {
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("capture %s: status %d", id, res.StatusCode)
 		}
-		if info.State != stateIndexing {
+		if info.State != store.StateIndexing {
 			return info
 		}
 		if time.Now().After(deadline) {

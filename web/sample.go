@@ -6,7 +6,7 @@ import (
 	"net/http"
 )
 
-//go:generate go run ./internal/samplegen/cmd/gensample -o sample.pcapng
+//go:generate go run ../internal/samplegen/cmd/gensample -o sample.pcapng
 
 // sampleCapture is the demo capture, written by package samplegen (see
 // TestSampleUpToDate).

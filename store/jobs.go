@@ -1,11 +1,9 @@
-package web
+package store
 
 import (
 	"cmp"
 	"context"
 	"errors"
-	"net"
-	"net/http"
 	"runtime"
 	"slices"
 	"sync"
@@ -13,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/filter"
-	"github.com/pkttap/pkttap/web/internal/matchset"
+	"github.com/pkttap/pkttap/store/internal/matchset"
 )
 
 // Defaults of a server's filter jobs (see filterJobs).
@@ -30,9 +28,9 @@ const (
 	jobOverhead = 2 << 10
 )
 
-// errFilterMemory refuses a new filter job when the memory set aside for
+// ErrFilterMemory refuses a new filter job when the memory set aside for
 // filter results is taken by jobs in use.
-var errFilterMemory = errors.New("too many filter jobs in use: the memory set aside for their results is full; retry when some are done, or cancel one")
+var ErrFilterMemory = errors.New("too many filter jobs in use: the memory set aside for their results is full; retry when some are done, or cancel one")
 
 // filterJobs runs the filter jobs of all of a server's captures.
 //
@@ -59,7 +57,7 @@ var errFilterMemory = errors.New("too many filter jobs in use: the memory set as
 // there are, a finished one what it holds. When the total passes budget,
 // finished and idle jobs are evicted (stopped and forgotten), least
 // recently asked for first; a job in use is never evicted, and a new job
-// that does not fit beside those in use is refused with errFilterMemory.
+// that does not fit beside those in use is refused with ErrFilterMemory.
 type filterJobs struct {
 	workers int           // jobs scanning at once
 	quantum time.Duration // a turn's length
@@ -69,22 +67,22 @@ type filterJobs struct {
 	scanned atomic.Int64 // packets scanned by every job, ever
 
 	mu      sync.Mutex
-	jobs    map[jobKey]*filterJob
+	jobs    map[jobKey]*Job
 	clients []*clientQueue // clients with queued jobs, in turn order
 	running int            // workers running
 	seq     uint64
 }
 
-// jobKey names a job: its capture and expression.
+// jobKey names a job: its store and expression.
 type jobKey struct {
-	c    *Capture
+	s    *Store
 	expr string
 }
 
 // clientQueue is one client's queued jobs, in the order they queued.
 type clientQueue struct {
 	client string
-	jobs   []*filterJob
+	jobs   []*Job
 }
 
 // newFilterJobs returns a scheduler with the default policy: a worker per
@@ -95,77 +93,74 @@ func newFilterJobs() *filterJobs {
 		quantum: defaultFilterQuantum,
 		idle:    defaultFilterIdle,
 		budget:  defaultFilterBudget,
-		jobs:    map[jobKey]*filterJob{},
+		jobs:    map[jobKey]*Job{},
 	}
 }
 
-// forCapture returns c's view of the jobs.
-func (q *filterJobs) forCapture(c *Capture) *filterCache { return &filterCache{q: q, c: c} }
-
-// clientOf names the client of a request for fair turns: its IP address.
-func clientOf(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// scannedPackets returns the number of packets every job has scanned.
-func (q *filterJobs) scannedPackets() int64 { return q.scanned.Load() }
-
-// lookup returns the job for expr on c, if any, counting it as asked for.
-func (q *filterJobs) lookup(c *Capture, expr string) *filterJob {
+// lookup returns the job for expr on s, if any, counting it as asked for.
+func (q *filterJobs) lookup(s *Store, expr string) *Job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	j := q.jobs[jobKey{c, expr}]
+	j := q.jobs[jobKey{s, expr}]
 	if j != nil {
 		j.lastUse = time.Now()
 	}
 	return j
 }
 
-// get returns the job for m's expression on c, starting it with m when it
-// is new.
-func (q *filterJobs) get(c *Capture, m *filter.Matcher, client string) (*filterJob, error) {
+// get returns the job for m's expression on s, starting it with m, ctx
+// and cancel (which ends ctx) when it is new; else cancel is called.
+func (q *filterJobs) get(s *Store, m *filter.Matcher, ctx context.Context, cancel context.CancelFunc, client string) (*Job, error) {
 	expr := m.Expr()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := time.Now()
-	if j := q.jobs[jobKey{c, expr}]; j != nil {
+	if j := q.jobs[jobKey{s, expr}]; j != nil {
+		cancel()
 		j.lastUse = now
 		return j, nil
 	}
-	if !q.trimLocked(now, reserve(c.Packets())+len(expr)) {
-		return nil, errFilterMemory
+	if !q.trimLocked(now, reserve(s.Count())+len(expr)) {
+		cancel()
+		return nil, ErrFilterMemory
 	}
 	q.seq++
-	ctx, cancel := context.WithCancel(c.ctx)
-	j := &filterJob{
-		expr: expr, m: m, c: c, client: client, seq: q.seq,
+	j := &Job{
+		expr: expr, m: m, s: s, client: client, seq: q.seq,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		lastUse: now,
 	}
-	q.jobs[jobKey{c, expr}] = j
+	q.jobs[jobKey{s, expr}] = j
 	q.enqueueLocked(j)
-	c.notify()
+	s.notify()
 	return j, nil
+}
+
+// SetFilterWorkers sets how many filter jobs (or shared turns) scan at
+// once, one worker each; 0 holds every job in its queue until workers are
+// set again. The default is one per CPU (GOMAXPROCS).
+func (p *Pool) SetFilterWorkers(n int) {
+	q := p.jobs
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.workers = max(n, 0)
+	q.startWorkersLocked()
 }
 
 // reserve is what a new job on a capture of n packets is charged.
 func reserve(n int) int { return jobOverhead + matchset.MaxBytes(n) }
 
 // chargeLocked is what j counts for against the budget.
-func (q *filterJobs) chargeLocked(j *filterJob) int {
+func (q *filterJobs) chargeLocked(j *Job) int {
 	b := jobOverhead + len(j.expr) + j.bytes()
 	if j.state != jobEnded {
-		b = max(b, len(j.expr)+reserve(j.c.Packets()))
+		b = max(b, len(j.expr)+reserve(j.s.Count()))
 	}
 	return b
 }
 
 // idleLocked reports whether nobody has asked for j during q.idle.
-func (q *filterJobs) idleLocked(j *filterJob, now time.Time) bool {
+func (q *filterJobs) idleLocked(j *Job, now time.Time) bool {
 	return j.holds == 0 && now.Sub(j.lastUse) >= q.idle
 }
 
@@ -174,7 +169,7 @@ func (q *filterJobs) idleLocked(j *filterJob, now time.Time) bool {
 // whether they do.
 func (q *filterJobs) trimLocked(now time.Time, extra int) bool {
 	total := extra
-	var evictable []*filterJob
+	var evictable []*Job
 	for _, j := range q.jobs {
 		total += q.chargeLocked(j)
 		if j.state == jobEnded || (j.state != jobRunning && q.idleLocked(j, now)) {
@@ -184,7 +179,7 @@ func (q *filterJobs) trimLocked(now time.Time, extra int) bool {
 	if total <= q.budget {
 		return true
 	}
-	slices.SortFunc(evictable, func(a, b *filterJob) int { return a.lastUse.Compare(b.lastUse) })
+	slices.SortFunc(evictable, func(a, b *Job) int { return a.lastUse.Compare(b.lastUse) })
 	for _, j := range evictable {
 		if total <= q.budget {
 			break
@@ -197,7 +192,7 @@ func (q *filterJobs) trimLocked(now time.Time, extra int) bool {
 
 // enqueueLocked puts j at the back of its client's queue and starts a
 // worker when one is free.
-func (q *filterJobs) enqueueLocked(j *filterJob) {
+func (q *filterJobs) enqueueLocked(j *Job) {
 	j.state = jobQueued
 	j.queued = j.next // no turn runs: next is still
 	i := slices.IndexFunc(q.clients, func(cq *clientQueue) bool { return cq.client == j.client })
@@ -231,7 +226,7 @@ func (q *filterJobs) queuedLocked() int {
 // idle of the first client that has one, or failing that the first idle
 // one. Its client goes to the back of the turn order. It returns nil when
 // the queue is empty.
-func (q *filterJobs) pickLocked(now time.Time) *filterJob {
+func (q *filterJobs) pickLocked(now time.Time) *Job {
 	for _, wantIdle := range []bool{false, true} {
 		for ci, cq := range q.clients {
 			for ji, j := range cq.jobs {
@@ -251,7 +246,7 @@ func (q *filterJobs) pickLocked(now time.Time) *filterJob {
 }
 
 // unqueueLocked removes a queued job from the queue.
-func (q *filterJobs) unqueueLocked(j *filterJob) {
+func (q *filterJobs) unqueueLocked(j *Job) {
 	for ci, cq := range q.clients {
 		if ji := slices.Index(cq.jobs, j); ji >= 0 {
 			cq.jobs = slices.Delete(cq.jobs, ji, ji+1)
@@ -266,10 +261,10 @@ func (q *filterJobs) unqueueLocked(j *filterJob) {
 // positionsLocked returns the place in the queue of every queued job, 1
 // for the next to run, in the order pickLocked would take them if no job
 // came back: by rounds of the clients' turns, jobs not idle first.
-func (q *filterJobs) positionsLocked(now time.Time) map[*filterJob]int {
-	pos := map[*filterJob]int{}
+func (q *filterJobs) positionsLocked(now time.Time) map[*Job]int {
+	pos := map[*Job]int{}
 	for _, wantIdle := range []bool{false, true} {
-		lists := make([][]*filterJob, len(q.clients))
+		lists := make([][]*Job, len(q.clients))
 		rounds := 0
 		for i, cq := range q.clients {
 			for _, j := range cq.jobs {
@@ -305,8 +300,11 @@ func (q *filterJobs) work() {
 		for _, g := range group {
 			g.state = jobRunning
 		}
+		// A turn scans on as many goroutines as the workers it has to
+		// itself: all of them for a lone job.
+		par := max(q.workers/max(q.running, 1), 1)
 		q.mu.Unlock()
-		end, changed, err := scanTurn(group, sc, time.Now().Add(q.quantum), &q.scanned)
+		end, changed, err := scanTurn(group, sc, par, time.Now().Add(q.quantum), &q.scanned)
 		q.mu.Lock()
 		for _, g := range group {
 			q.afterTurnLocked(g, end, changed, err)
@@ -322,10 +320,10 @@ func (q *filterJobs) work() {
 // no more than its share of the capture's jobs (queued or running) per
 // worker, so that many jobs on one capture still keep every worker busy,
 // and at most maxGroup.
-func (q *filterJobs) companionsLocked(j *filterJob, now time.Time) []*filterJob {
+func (q *filterJobs) companionsLocked(j *Job, now time.Time) []*Job {
 	idle := q.idleLocked(j, now)
-	with := func(k *filterJob) bool {
-		return k.c == j.c && abs(k.queued-j.queued) <= groupSpan && (idle || !q.idleLocked(k, now))
+	with := func(k *Job) bool {
+		return k.s == j.s && abs(k.queued-j.queued) <= groupSpan && (idle || !q.idleLocked(k, now))
 	}
 	busy := 1 // j
 	for _, k := range q.jobs {
@@ -335,7 +333,7 @@ func (q *filterJobs) companionsLocked(j *filterJob, now time.Time) []*filterJob 
 	}
 	w := max(q.workers, 1)
 	size := min(maxGroup, (busy+w-1)/w)
-	var out []*filterJob
+	var out []*Job
 	for _, cq := range q.clients {
 		for _, k := range cq.jobs {
 			if len(out) < size-1 && k != j && with(k) {
@@ -352,7 +350,7 @@ func (q *filterJobs) companionsLocked(j *filterJob, now time.Time) []*filterJob 
 func abs(x int) int { return max(x, -x) }
 
 // afterTurnLocked puts j where its turn's end sends it.
-func (q *filterJobs) afterTurnLocked(j *filterJob, end turnEnd, changed <-chan struct{}, err error) {
+func (q *filterJobs) afterTurnLocked(j *Job, end turnEnd, changed <-chan struct{}, err error) {
 	switch {
 	case j.ctx.Err() != nil:
 		q.finishLocked(j, errJobCancelled)
@@ -369,7 +367,7 @@ func (q *filterJobs) afterTurnLocked(j *filterJob, end turnEnd, changed <-chan s
 }
 
 // waitMore queues j again when its capture has changed.
-func (q *filterJobs) waitMore(j *filterJob, changed <-chan struct{}) {
+func (q *filterJobs) waitMore(j *Job, changed <-chan struct{}) {
 	select {
 	case <-changed:
 	case <-j.ctx.Done():
@@ -387,7 +385,7 @@ func (q *filterJobs) waitMore(j *filterJob, changed <-chan struct{}) {
 }
 
 // finishLocked ends j with err (nil: it scanned every packet).
-func (q *filterJobs) finishLocked(j *filterJob, err error) {
+func (q *filterJobs) finishLocked(j *Job, err error) {
 	if j.state == jobEnded {
 		return
 	}
@@ -400,14 +398,14 @@ func (q *filterJobs) finishLocked(j *filterJob, err error) {
 	j.mu.Unlock()
 	j.cancel()
 	close(j.done)
-	j.c.notify()
+	j.s.notify()
 }
 
 // dropLocked forgets j and stops it: at once when it is queued or waiting
 // for packets, at the end of its turn when it is running.
-func (q *filterJobs) dropLocked(j *filterJob) {
-	if q.jobs[jobKey{j.c, j.expr}] == j {
-		delete(q.jobs, jobKey{j.c, j.expr})
+func (q *filterJobs) dropLocked(j *Job) {
+	if q.jobs[jobKey{j.s, j.expr}] == j {
+		delete(q.jobs, jobKey{j.s, j.expr})
 	}
 	j.cancel()
 	switch j.state {
@@ -417,11 +415,11 @@ func (q *filterJobs) dropLocked(j *filterJob) {
 	case jobWaiting:
 		q.finishLocked(j, errJobCancelled)
 	}
-	j.c.notify()
+	j.s.notify()
 }
 
 // hold adds d to the requests waiting on j, counting it as asked for.
-func (q *filterJobs) hold(j *filterJob, d int) {
+func (q *filterJobs) hold(j *Job, d int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	j.holds += d
@@ -429,7 +427,7 @@ func (q *filterJobs) hold(j *filterJob, d int) {
 }
 
 // status returns j's progress and its place in the queue.
-func (q *filterJobs) status(j *filterJob) FilterStatus {
+func (q *filterJobs) status(j *Job) FilterStatus {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	st := j.status()
@@ -439,12 +437,12 @@ func (q *filterJobs) status(j *filterJob) FilterStatus {
 	return st
 }
 
-// cancel stops and forgets the job for expr on c. It reports whether there
+// cancel stops and forgets the job for expr on s. It reports whether there
 // was one.
-func (q *filterJobs) cancel(c *Capture, expr string) bool {
+func (q *filterJobs) cancel(s *Store, expr string) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	j := q.jobs[jobKey{c, expr}]
+	j := q.jobs[jobKey{s, expr}]
 	if j == nil {
 		return false
 	}
@@ -452,12 +450,12 @@ func (q *filterJobs) cancel(c *Capture, expr string) bool {
 	return true
 }
 
-// cancelAll stops every job of c and waits for them to end.
-func (q *filterJobs) cancelAll(c *Capture) {
+// cancelAll stops every job of s and waits for them to end.
+func (q *filterJobs) cancelAll(s *Store) {
 	q.mu.Lock()
-	var jobs []*filterJob
+	var jobs []*Job
 	for k, j := range q.jobs {
-		if k.c == c {
+		if k.s == s {
 			jobs = append(jobs, j)
 			q.dropLocked(j)
 		}
@@ -468,18 +466,18 @@ func (q *filterJobs) cancelAll(c *Capture) {
 	}
 }
 
-// statuses returns the progress of every job of c, oldest first.
-func (q *filterJobs) statuses(c *Capture) []FilterStatus {
+// statuses returns the progress of every job of s, oldest first.
+func (q *filterJobs) statuses(s *Store) []FilterStatus {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var jobs []*filterJob
+	var jobs []*Job
 	for k, j := range q.jobs {
-		if k.c == c {
+		if k.s == s {
 			jobs = append(jobs, j)
 		}
 	}
-	slices.SortFunc(jobs, func(a, b *filterJob) int { return cmp.Compare(a.seq, b.seq) })
-	var pos map[*filterJob]int
+	slices.SortFunc(jobs, func(a, b *Job) int { return cmp.Compare(a.seq, b.seq) })
+	var pos map[*Job]int
 	out := make([]FilterStatus, 0, len(jobs))
 	for _, j := range jobs {
 		st := j.status()
