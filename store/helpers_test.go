@@ -34,12 +34,23 @@ func newTestPool(t testing.TB, cfg Config) *Pool {
 
 // synthetic returns a capture of n synthetic packets.
 func synthetic(t testing.TB, format pcapio.Format, n int) []byte {
+	return samplegen.MustSynthetic(t, format, n)
+}
+
+// readPackets reads every packet of a capture file.
+func readPackets(t testing.TB, data []byte) []pcapio.Packet {
+	return samplegen.MustReadAll(t, data)
+}
+
+// pcapngOf writes pkts as a pcapng file with an interface of each link
+// type lts, in order (a packet's InterfaceIndex names its own).
+func pcapngOf(t testing.TB, pkts []pcapio.Packet, lts ...pcapio.LinkType) []byte {
 	t.Helper()
-	var b bytes.Buffer
-	if err := samplegen.WriteSynthetic(&b, format, n); err != nil {
+	data, err := samplegen.Pcapng(pkts, lts...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
+	return data
 }
 
 // addCapture adds data to p as a new store and waits until it is indexed.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"io"
 	"sync"
 	"testing"
 	"time"
@@ -49,26 +48,6 @@ func (r *replaySource) Close() error {
 	return nil
 }
 
-// readPackets reads every packet of a capture file.
-func readPackets(t testing.TB, data []byte) []pcapio.Packet {
-	t.Helper()
-	r, err := pcapio.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []pcapio.Packet
-	for {
-		p, err := r.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, p)
-	}
-}
-
 // indexOf reads a store's whole index: its records, with the spool offset
 // left out (a file's packets are where the file has them, a live
 // capture's where its spool put them), each packet's bytes read from the
@@ -107,22 +86,8 @@ func TestFileAndLiveIndexesSame(t *testing.T) {
 	const n = 5000
 	data := synthetic(t, pcapio.FormatPcap, n)
 	pkts := readPackets(t, data)
-	var file bytes.Buffer
-	w, err := pcapio.NewWriter(&file, pcapio.WriterOptions{Format: pcapio.FormatPcapNg, Interfaces: []pcapio.Interface{{LinkType: pcapio.LinkTypeEthernet, Snaplen: pcapio.MaxSnaplen, TSResolution: pcapio.TSResolutionNano}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range pkts {
-		if err := w.WritePacket(&pkts[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-
 	p := newTestPool(t, Config{})
-	fs := addCapture(t, p, "same.pcapng", file.Bytes())
+	fs := addCapture(t, p, "same.pcapng", pcapngOf(t, pkts, pcapio.LinkTypeEthernet))
 	src := newReplaySource(pkts)
 	ls, err := p.AddLive(src, LiveOptions{Interface: "replay", Snaplen: capture.MaxSnaplen})
 	if err != nil {

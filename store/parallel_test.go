@@ -166,27 +166,3 @@ func TestFilterJobCompileSlots(t *testing.T) {
 		t.Errorf("compile slots %d, %d taken after the job", slots, taken)
 	}
 }
-
-// pcapngOf writes pkts as a pcapng file with an interface of each link
-// type lts, in order (a packet's InterfaceIndex names its own).
-func pcapngOf(t testing.TB, pkts []pcapio.Packet, lts ...pcapio.LinkType) []byte {
-	t.Helper()
-	var ifs []pcapio.Interface
-	for _, lt := range lts {
-		ifs = append(ifs, pcapio.Interface{LinkType: lt, Snaplen: pcapio.MaxSnaplen, TSResolution: pcapio.TSResolutionNano})
-	}
-	var b strings.Builder
-	w, err := pcapio.NewWriter(&b, pcapio.WriterOptions{Format: pcapio.FormatPcapNg, Interfaces: ifs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range pkts {
-		if err := w.WritePacket(&pkts[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return []byte(b.String())
-}
