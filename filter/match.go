@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -62,8 +63,11 @@ type Matcher struct {
 
 	insns atomic.Int64 // instructions of every program compiled
 
-	mu   sync.Mutex // held while compiling
-	byLT map[pcapio.LinkType]*ltProgram
+	// byLT maps each link type met to its program: a map never changed
+	// once stored (a new link type stores a copy), so lookups take no
+	// lock; mu is held while compiling.
+	byLT atomic.Pointer[map[pcapio.LinkType]*ltProgram]
+	mu   sync.Mutex
 }
 
 // ltProgram is the outcome of compiling for one link type: a VM, or the
@@ -79,7 +83,9 @@ type ltProgram struct {
 // is asked for: call [Matcher.Check] to have a bad expression fail early.
 // An empty or all-blank expression matches every packet.
 func NewMatcher(expr string, opts Options) *Matcher {
-	return &Matcher{expr: expr, opts: opts, byLT: map[pcapio.LinkType]*ltProgram{}}
+	m := &Matcher{expr: expr, opts: opts}
+	m.byLT.Store(&map[pcapio.LinkType]*ltProgram{})
+	return m
 }
 
 // NewProgramMatcher returns a Matcher that runs the compiled program p on
@@ -91,7 +97,8 @@ func NewProgramMatcher(p *Program) (*Matcher, error) {
 		return nil, fmt.Errorf("filter: the program is not valid classic BPF (compile it with filter.Compile): %w", err)
 	}
 	c := &ltProgram{lt: p.LinkType, vm: v}
-	m := &Matcher{expr: p.Expr, fixed: true, fixedLT: p.LinkType, byLT: map[pcapio.LinkType]*ltProgram{p.LinkType: c}}
+	m := &Matcher{expr: p.Expr, fixed: true, fixedLT: p.LinkType}
+	m.byLT.Store(&map[pcapio.LinkType]*ltProgram{p.LinkType: c})
 	m.insns.Store(int64(len(p.Raw)))
 	m.last.Store(c)
 	return m, nil
@@ -141,22 +148,28 @@ func (m *Matcher) Match(lt pcapio.LinkType, data []byte, wireLen int) bool {
 // programFor returns the outcome of compiling for lt, compiling the first
 // time (through the gate when gated).
 func (m *Matcher) programFor(lt pcapio.LinkType, gated bool) *ltProgram {
+	if c, ok := (*m.byLT.Load())[lt]; ok {
+		return c
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if c, ok := m.byLT[lt]; ok {
-		return c
+	old := *m.byLT.Load()
+	if c, ok := old[lt]; ok {
+		return c // compiled while this call waited
 	}
 	c := &ltProgram{lt: lt}
 	switch {
 	case m.fixed:
-		c.err = fmt.Errorf("filter: the program was ltProgram for link type %s, not %s", m.fixedLT, lt)
+		c.err = fmt.Errorf("filter: the program was compiled for link type %s, not %s", m.fixedLT, lt)
 	default:
 		c.vm, c.err = m.compile(lt, gated)
 	}
 	if c.vm != nil {
 		m.insns.Add(int64(len(c.vm.Program())))
 	}
-	m.byLT[lt] = c
+	byLT := maps.Clone(old)
+	byLT[lt] = c
+	m.byLT.Store(&byLT)
 	return c
 }
 

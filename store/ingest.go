@@ -33,7 +33,7 @@ const (
 	firstPublish    = 200
 	batchPackets    = 1024
 	batchBytes      = 256 << 10
-	batchesInFlight = 8
+	batchesInFlight = 4
 	maxSummarizers  = 4 // goroutines decoding one batch's summaries
 )
 

@@ -161,12 +161,18 @@ type scanPart struct {
 
 func newScanner() *scanner { return &scanner{} }
 
-// part returns the scanner's k-th part, made the first time.
-func (sc *scanner) part(k int) *scanPart {
+// part returns the scanner's k-th part of par, made the first time. The
+// parts share one spoolWindow of memory (a part reads at most a range of
+// scanBatch packets at a time).
+func (sc *scanner) part(k, par int) *scanPart {
 	for len(sc.parts) <= k {
-		sc.parts = append(sc.parts, &scanPart{recs: make([]record, scanBatch), sr: spoolReader{buf: make([]byte, spoolWindow)}})
+		sc.parts = append(sc.parts, &scanPart{recs: make([]record, scanBatch)})
 	}
-	return sc.parts[k]
+	p := sc.parts[k]
+	if size := max(spoolWindow/par, 64<<10); len(p.sr.buf) != size {
+		p.sr.buf = make([]byte, size)
+	}
+	return p
 }
 
 // scanTurn runs a turn of jobs, all on one store: it scans packets from
@@ -195,7 +201,7 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 		chunk = min(sc.chunk, scanBatch)
 	}
 	for k := range par {
-		p := sc.part(k)
+		p := sc.part(k, par)
 		p.sr.f, p.sr.n = spool, 0
 		for len(p.found) < len(jobs) {
 			p.found = append(p.found, nil)

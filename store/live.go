@@ -324,6 +324,3 @@ func (s *Store) Running() bool {
 	defer s.mu.Unlock()
 	return s.live.running
 }
-
-// IsLive reports whether the store is a live capture (running or not).
-func (s *Store) IsLive() bool { return s.live != nil }

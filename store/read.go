@@ -255,13 +255,6 @@ func jobDone(j *Job) <-chan struct{} {
 	return j.done
 }
 
-// Packets returns the number of packets the download holds.
-func (d *Download) Packets() int { return d.n }
-
-// Format returns the format the download is written in (pcap downloads of
-// nanosecond timestamps are pcapio.FormatPcapNano).
-func (d *Download) Format() pcapio.Format { return d.opts.Format }
-
 // WriteTo writes the download as a capture file to w, reading records in
 // batches and packet bytes through one spool window, until ctx ends. Their
 // bytes, lengths and timestamps are those of the original file; for pcapng,

@@ -151,7 +151,6 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.MaxDisk = pool.MaxDisk()
 	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger,
