@@ -14,7 +14,7 @@ import (
 // ErrDiskBudget marks a write refused by the disk budget.
 var ErrDiskBudget = errors.New("over the disk budget")
 
-// diskBudget is the server-wide limit on the bytes its captures hold in the
+// diskBudget is the pool-wide limit on the bytes its stores hold in the
 // data dir (Config.MaxDisk): uploads, decompressed spools, live spools,
 // indexes and summaries are charged as they are written, and given back
 // when a capture is deleted or its files are emptied.

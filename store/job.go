@@ -62,7 +62,7 @@ type Job struct {
 	queued  int       // next when it was last queued
 
 	// m runs the filter, compiling it once for each link type met, in one
-	// of the server's compile slots.
+	// of the pool's compile slots.
 	m *filter.Matcher
 
 	// The scan's position, used only by the worker running the job's turn.

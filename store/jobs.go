@@ -14,7 +14,7 @@ import (
 	"github.com/pkttap/pkttap/store/internal/matchset"
 )
 
-// Defaults of a server's filter jobs (see filterJobs).
+// Defaults of a pool's filter jobs (see filterJobs).
 const (
 	defaultFilterIdle    = 20 * time.Second
 	defaultFilterBudget  = 128 << 20
@@ -32,12 +32,12 @@ const (
 // filter results is taken by jobs in use.
 var ErrFilterMemory = errors.New("too many filter jobs in use: the memory set aside for their results is full; retry when some are done, or cancel one")
 
-// filterJobs runs the filter jobs of all of a server's captures.
+// filterJobs runs the filter jobs of all of a pool's stores.
 //
 // Turns: at most workers turns run at once. A job scans for a turn of
 // quantum, then waits in the queue for its next turn, keeping its
 // position, so every job asked for progresses and none restarts. The
-// queue is round-robin by client (see clientOf): the clients with queued
+// queue is round-robin by client (Store.StartFilter's): the clients with queued
 // jobs take turns, each with its own jobs in the order they queued, so a
 // client that asks for many filters gets no more turns than one that asks
 // for one. A turn is shared with the queued jobs on the same capture whose
@@ -45,7 +45,9 @@ var ErrFilterMemory = errors.New("too many filter jobs in use: the memory set as
 // them, which is most of the cost of a scan, so many filters on one
 // capture take little more time than one. A job that has scanned every
 // packet of a capture still growing (indexing, or a live capture) leaves
-// the queue until packets arrive.
+// the queue until packets arrive. A turn scans on as many goroutines as
+// there are workers per running turn (all of them for a lone job), each
+// on its own range of packets (see scanTurn).
 //
 // Use: a job is asked for by every rows, position, download or start
 // request naming it, and held while a request waits on it. One nobody has

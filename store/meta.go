@@ -19,7 +19,7 @@ import (
 // written atomically: once its data is complete (an upload) or as it
 // starts (a live capture, whose spool is complete up to its last flush at
 // any time), and again, with what its index holds, when its index pass or
-// live run has ended. A server started on the same data dir lists it again
+// live run has ended. A pool opened later on the same data dir lists it again
 // from it (see recoverCaptures).
 const (
 	metaName    = "meta.json"

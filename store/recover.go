@@ -17,10 +17,10 @@ import (
 )
 
 // interruptedLive is the stop reason of a live capture recovered after the
-// server ended without stopping it (killed, or the machine went down).
+// pool ended without stopping it (pkttap-web killed, or the machine went down).
 const interruptedLive = "pkttap-web ended while capturing: recovered up to the last packets written to disk"
 
-// recoverStores lists again the captures a previous server left in the data dir:
+// recoverStores lists again the stores a previous pool left in the data dir:
 // every capture whose data was complete (an upload received whole, a live
 // capture's spool up to its last flush), re-indexing those whose index was
 // cut short, and removes what no capture will use (partial uploads, the
@@ -247,7 +247,7 @@ func truncateSpool(path string, headerBytes int64) (int64, error) {
 	return data, nil
 }
 
-// lockDataDir takes the data dir for this server, with a clear error when
+// lockDataDir takes the data dir for this pool, with a clear error when
 // another running pkttap-web has it.
 func lockDataDir(dir string) (*dirlock.Lock, error) {
 	l, err := dirlock.Acquire(dir)
