@@ -149,6 +149,18 @@ func (p *Pool) SetFilterWorkers(n int) {
 	q.startWorkersLocked()
 }
 
+// SetFilterMemory sets the bytes the filter jobs' results may take, all
+// together (128 MiB by default; see filterJobs): finished and idle jobs are
+// evicted to make room, and a new job that does not fit beside those in
+// use is refused with ErrFilterMemory.
+func (p *Pool) SetFilterMemory(bytes int) {
+	q := p.jobs
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.budget = bytes
+	q.trimLocked(time.Now(), 0)
+}
+
 // reserve is what a new job on a capture of n packets is charged.
 func reserve(n int) int { return jobOverhead + matchset.MaxBytes(n) }
 

@@ -271,3 +271,25 @@ func TestFilterJobFollowsLive(t *testing.T) {
 		t.Errorf("live job after stop: %+v, %d packets", st, live.Count())
 	}
 }
+
+// TestFilterMemoryFull: a new filter that does not fit in the memory set
+// aside for filter results, beside the jobs in use, is refused with 503,
+// Retry-After and a JSON error that says so.
+func TestFilterMemoryFull(t *testing.T) {
+	s, ts := newTestServer(t, Config{})
+	c := openCapture(t, s, ts, 1000)
+	s.pool.SetFilterWorkers(0) // the job stays in use, queued
+	base := ts.URL + "/api/captures/" + c.ID()
+	if res := do(t, "GET", base+"/rows?filter=udp", nil, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("rows of a first filter: status %d", res.StatusCode)
+	}
+	s.pool.SetFilterMemory(1)
+	var e apiError
+	res := do(t, "GET", base+"/rows?filter=icmp", nil, &e)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(e.Error, "memory") {
+		t.Errorf("rows with a new filter and no room: status %d, Retry-After %q, %+v", res.StatusCode, res.Header.Get("Retry-After"), e)
+	}
+	if res := do(t, "GET", base+"/rows?filter=udp", nil, nil); res.StatusCode != http.StatusOK {
+		t.Errorf("rows of the filter in use: status %d", res.StatusCode)
+	}
+}
