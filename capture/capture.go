@@ -51,13 +51,6 @@ const (
 	readInto                     // into.nextInto: Data copied to the caller's buf
 )
 
-// packetFilter decides whether a packet is kept. (It takes the packet's
-// fields rather than a pointer to it, which would make every packet escape
-// to the heap.)
-type packetFilter interface {
-	match(lt pcapio.LinkType, data []byte, wireLen int) bool
-}
-
 // Stats counts a capture's packets.
 type Stats struct {
 	// Received is the number of packets the capture received: for a live
@@ -82,10 +75,10 @@ type Stats struct {
 // using a packet NextZeroCopy returned (see Close).
 type Capture struct {
 	src     source
-	owner   ownedSource   // src when it can hand out owned packets, else nil
-	into    intoSource    // src when it copies packets out itself, else nil
-	filter  packetFilter  // nil: keep everything
-	cur     pcapio.Packet // filled by src.next in place: fewer copies per packet
+	owner   ownedSource     // src when it can hand out owned packets, else nil
+	into    intoSource      // src when it copies packets out itself, else nil
+	filter  *filter.Matcher // a file's filter; nil: keep everything
+	cur     pcapio.Packet   // filled by src.next in place: fewer copies per packet
 	snaplen int
 	opts    filter.Options // how Filter compiles for this capture
 	closed  atomic.Bool
@@ -175,7 +168,7 @@ func (c *Capture) next(how readMode, buf []byte) (pcapio.Packet, error) {
 		p := &c.cur
 		// The filter sees the whole packet, as a kernel filter does before
 		// the snap length is applied.
-		if c.filter != nil && !c.filter.match(p.LinkType, p.Data, p.Length) {
+		if c.filter != nil && !c.filter.Match(p.LinkType, p.Data, p.Length) {
 			continue
 		}
 		if len(p.Data) > c.snaplen {

@@ -1,10 +1,10 @@
 package web
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,26 +14,20 @@ import (
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/store"
 )
 
 // maxRows is the most rows one request may ask for.
 const maxRows = 2000
 
 // Row is one line of the packet list.
-type Row struct {
-	No       int      `json:"no"`               // 1-based packet number in the capture
-	Sec      int64    `json:"sec"`              // timestamp: seconds since the Unix epoch
-	Nsec     int64    `json:"nsec"`             // and nanoseconds
-	Delta    int64    `json:"delta"`            // ns since the previous displayed packet; 0 when either has no timestamp
-	NoTime   bool     `json:"noTime,omitempty"` // the packet has no timestamp (a pcapng Simple Packet Block): sec and nsec are 0
-	CapLen   int      `json:"caplen"`
-	Length   int      `json:"length"`
-	Source   string   `json:"src"`
-	Dest     string   `json:"dst"`
-	Protocol string   `json:"proto"`
-	Info     string   `json:"info"`
-	Tags     []string `json:"tags,omitempty"`
-}
+type Row = store.Row
+
+// CaptureInfo is a capture as the API lists it.
+type CaptureInfo = store.Info
+
+// FilterStatus is the progress of one filter job as the API reports it.
+type FilterStatus = store.FilterStatus
 
 // RowsResponse is the answer to a rows request.
 type RowsResponse struct {
@@ -78,9 +72,9 @@ type CompileResponse struct {
 }
 
 // captureParam returns the capture named by the URL, or writes 404.
-func (s *Server) captureParam(w http.ResponseWriter, r *http.Request) (*Capture, bool) {
+func (s *Server) captureParam(w http.ResponseWriter, r *http.Request) (*store.Store, bool) {
 	id := chi.URLParam(r, "id")
-	if !validID(id) {
+	if !store.ValidID(id) {
 		writeError(w, http.StatusNotFound, "no capture with id "+strconv.Quote(id))
 		return nil, false
 	}
@@ -119,8 +113,8 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.remove(c.id); err != nil {
-		s.log.Error("delete capture", "id", c.id, "err", err)
+	if err := s.pool.Remove(c.ID()); err != nil {
+		s.log.Error("delete capture", "id", c.ID(), "err", err)
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
@@ -138,37 +132,27 @@ func filterError(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusBadRequest, err.Error())
 }
 
-// primaryLinkType is the link type a capture's filters are validated for:
-// its first packet's, or Ethernet before any packet is indexed.
-func (c *Capture) primaryLinkType() pcapio.LinkType {
-	if lts := c.linkTypeList(); len(lts) > 0 {
-		return lts[0]
-	}
-	return pcapio.LinkTypeEthernet
-}
-
 // job returns the filter job for expr on c, starting it after validating
 // expr (in one of the server's compile slots), and counts it as asked for
 // by r's client. It writes the error and returns nil on a bad expression,
 // when no compile slot frees up in time, or (503) when no new job fits.
-func (s *Server) job(w http.ResponseWriter, r *http.Request, c *Capture, expr string) *filterJob {
-	if j := c.filters.lookup(expr); j != nil {
+func (s *Server) job(w http.ResponseWriter, r *http.Request, c *store.Store, expr string) *store.Job {
+	if j := c.LookupFilter(expr); j != nil {
 		return j
 	}
 	release, ok := s.enterCompile(w, r)
 	if !ok {
 		return nil
 	}
-	_, _, err := compileFor(expr, c.primaryLinkType(), c.byteOrder())
+	j, err := c.StartFilter(expr, clientOf(r))
 	release()
-	if err != nil {
-		filterError(w, err)
-		return nil
-	}
-	j, err := c.filters.get(expr, clientOf(r))
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrFilterMemory):
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return nil
+	case err != nil:
+		filterError(w, err)
 		return nil
 	}
 	return j
@@ -188,18 +172,14 @@ func checksumsParam(r *http.Request) (dissect.Options, error) {
 	}
 }
 
-// checksumTags replaces the tags of the packets' stored summaries, which
-// are made with dissect's default options, with those of a decoding with
-// o (one verifying checksums): it reads and decodes each packet again.
-func (c *Capture) checksumTags(recs []record, sums []summary, o dissect.Options) error {
-	for k := range recs {
-		data, err := c.packetData(&recs[k])
-		if err != nil {
-			return err
-		}
-		sums[k].Tags = o.Summarize(recs[k].LinkType, data, int(recs[k].WireLen)).Tags
+// clientOf names the client of a request for fair turns of filter jobs:
+// its IP address.
+func clientOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
 	}
-	return nil
+	return host
 }
 
 // handleRows returns the rows at display positions [start, start+count),
@@ -230,83 +210,24 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("parameter count must be at most %d, not %d: ask for more rows in several requests", maxRows, count))
 		return
 	}
-	resp := RowsResponse{Start: start, Indexing: c.indexing(), Rows: []Row{}}
-	resp.Total = c.Packets()
-	expr := normalizeFilter(r.URL.Query().Get("filter"))
-	var idx []int // packet indices of the rows, plus the one before for the delta
-	if expr == "" {
-		resp.Displayed = resp.Total
-		for i := max(start-1, 0); i < min(start+count, resp.Total); i++ {
-			idx = append(idx, i)
-		}
-	} else {
-		j := s.job(w, r, c, expr)
-		if j == nil {
+	resp := RowsResponse{Start: start, Indexing: c.Indexing()}
+	expr := store.NormalizeFilter(r.URL.Query().Get("filter"))
+	var j *store.Job
+	if expr != "" {
+		if j = s.job(w, r, c, expr); j == nil {
 			return
 		}
-		st := c.filters.status(j)
+		st := c.FilterStatus(j)
 		resp.Filter, resp.Progress = expr, &st
-		lo := max(start-1, 0)
-		win, total := j.window(lo, start+count-lo)
-		resp.Displayed = total
-		for _, i := range win {
-			idx = append(idx, int(i))
-		}
 	}
-	// idx holds the row before start when start > 0.
-	var prev *record
-	recs, err := c.recordsAt(idx)
+	page, err := c.Rows(start, count, j, opts)
 	if err != nil {
-		s.log.Error("rows", "id", c.id, "err", err)
+		s.log.Error("rows", "id", c.ID(), "err", err)
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	if start > 0 && len(recs) > 0 {
-		prev, recs, idx = &recs[0], recs[1:], idx[1:]
-	}
-	sums, err := c.summaries(recs)
-	if err == nil && opts.ValidateChecksums {
-		err = c.checksumTags(recs, sums, opts)
-	}
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	for k := range recs {
-		row := makeRow(idx[k], &recs[k], &sums[k])
-		if prev != nil && !prev.noTime() && !recs[k].noTime() {
-			row.Delta = recs[k].TSNanos - prev.TSNanos
-		}
-		prev = &recs[k]
-		resp.Rows = append(resp.Rows, row)
-	}
+	resp.Total, resp.Displayed, resp.Rows = page.Total, page.Displayed, page.Rows
 	writeJSON(w, http.StatusOK, resp)
-}
-
-// recordsAt reads the records of the given packet indices, reading runs of
-// consecutive indices at once.
-func (c *Capture) recordsAt(idx []int) ([]record, error) {
-	out := make([]record, len(idx))
-	for i := 0; i < len(idx); {
-		j := i + 1
-		for j < len(idx) && idx[j] == idx[j-1]+1 {
-			j++
-		}
-		if err := readRecords(c.index, idx[i], out[i:j]); err != nil {
-			return nil, err
-		}
-		i = j
-	}
-	return out, nil
-}
-
-func makeRow(i int, rec *record, s *summary) Row {
-	return Row{
-		No: i + 1, Sec: rec.TSNanos / 1e9, Nsec: rec.TSNanos % 1e9,
-		CapLen: int(rec.CapLen), Length: int(rec.WireLen),
-		Source: s.Source, Dest: s.Destination, Protocol: s.Protocol, Info: s.Info, Tags: s.Tags,
-		NoTime: rec.noTime(),
-	}
 }
 
 // handlePosition answers where packet ?no= is displayed under ?filter=:
@@ -319,32 +240,20 @@ func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	no, err := intParam(r, "no", 0)
-	if err != nil || no < 1 || no > c.Packets() {
-		writeError(w, http.StatusNotFound, "packet number must be between 1 and "+strconv.Itoa(c.Packets()))
+	if err != nil || no < 1 || no > c.Count() {
+		writeError(w, http.StatusNotFound, "packet number must be between 1 and "+strconv.Itoa(c.Count()))
 		return
 	}
-	expr := normalizeFilter(r.URL.Query().Get("filter"))
-	if expr == "" {
-		writeJSON(w, http.StatusOK, map[string]any{"position": no - 1, "exact": true, "displayed": c.Packets()})
-		return
-	}
-	j := s.job(w, r, c, expr)
-	if j == nil {
-		return
-	}
-	pos, exact := j.position(no - 1)
-	if !exact {
-		// The next match may not have been found yet: wait for the job.
-		c.filters.hold(j)
-		defer c.filters.release(j)
-		select {
-		case <-j.done:
-		case <-r.Context().Done():
+	var j *store.Job
+	if expr := store.NormalizeFilter(r.URL.Query().Get("filter")); expr != "" {
+		if j = s.job(w, r, c, expr); j == nil {
 			return
 		}
-		pos, exact = j.position(no - 1)
 	}
-	_, displayed := j.window(0, 0)
+	pos, exact, displayed, err := c.Position(r.Context(), no, j)
+	if err != nil {
+		return // the client has gone
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"position": pos, "exact": exact, "displayed": displayed})
 }
 
@@ -361,41 +270,28 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	no, err := strconv.Atoi(chi.URLParam(r, "no"))
-	if err != nil || no < 1 || no > c.Packets() {
-		writeError(w, http.StatusNotFound, "packet number must be between 1 and "+strconv.Itoa(c.Packets()))
+	if err != nil || no < 1 || no > c.Count() {
+		writeError(w, http.StatusNotFound, "packet number must be between 1 and "+strconv.Itoa(c.Count()))
 		return
 	}
-	rec, err := c.record(no - 1)
+	p, err := c.Packet(no, opts)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
-	}
-	data, err := c.packetData(&rec)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	sums, err := c.summaries([]record{rec})
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	if opts.ValidateChecksums {
-		sums[0].Tags = opts.Summarize(rec.LinkType, data, int(rec.WireLen)).Tags
 	}
 	when := "no timestamp"
-	if !rec.noTime() {
-		when = rec.Time().Format("2006-01-02 15:04:05.000000000 UTC")
+	if !p.NoTime {
+		when = p.Time.Format("2006-01-02 15:04:05.000000000 UTC")
 	}
 	resp := PacketResponse{
-		Row:       makeRow(no-1, &rec, &sums[0]),
+		Row:       p.Row,
 		Time:      when,
-		LinkType:  rec.LinkType.String(),
-		Truncated: rec.CapLen < rec.WireLen,
-		Data:      data,
+		LinkType:  p.LinkType.String(),
+		Truncated: p.CapLen < p.Length,
+		Data:      p.Data,
 		Tree:      []TreeNode{},
 	}
-	if tree := opts.Dissect(rec.LinkType, data, int(rec.WireLen)); tree != nil {
+	if tree := opts.Dissect(p.LinkType, p.Data, p.Length); tree != nil {
 		for _, n := range tree.Layers {
 			resp.Tree = append(resp.Tree, treeNode(n))
 		}
@@ -419,23 +315,22 @@ func treeNode(n *dissect.Node) TreeNode {
 // user types, and browsers log every error status in their console.
 func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	lt := pcapio.LinkTypeEthernet
-	var order binary.ByteOrder // a capture's file's, when compiling for one
+	opts := filter.FileOptions(nil, 0)
+	opts.LinkType = pcapio.LinkTypeEthernet
 	if name := q.Get("linktype"); name != "" {
 		var err error
-		if lt, err = pcapio.LinkTypeFromName(name); err != nil {
+		if opts.LinkType, err = pcapio.LinkTypeFromName(name); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
 	} else if id := q.Get("capture"); id != "" {
 		c, ok := s.capture(id)
-		if !validID(id) || !ok {
+		if !ok {
 			writeError(w, http.StatusNotFound, "no capture with id "+strconv.Quote(id))
 			return
 		}
-		lt, order = c.primaryLinkType(), c.byteOrder()
+		opts = c.FilterOptions()
 	}
-	opts := fileOptions(lt, order)
 	if name := q.Get("interface"); name != "" {
 		opts = s.liveCompileOptions(name)
 	}
@@ -473,7 +368,7 @@ func (s *Server) handleStartFilter(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `body must be JSON like {"filter": "tcp port 443"}: `+err.Error())
 		return
 	}
-	expr := normalizeFilter(body.Filter)
+	expr := store.NormalizeFilter(body.Filter)
 	if expr == "" {
 		writeError(w, http.StatusBadRequest, "empty filter: every packet is displayed without one")
 		return
@@ -482,7 +377,7 @@ func (s *Server) handleStartFilter(w http.ResponseWriter, r *http.Request) {
 	if j == nil {
 		return
 	}
-	writeJSON(w, http.StatusAccepted, c.filters.status(j))
+	writeJSON(w, http.StatusAccepted, c.FilterStatus(j))
 }
 
 // handleCancelFilter stops the filter job for ?filter= and forgets it.
@@ -491,8 +386,8 @@ func (s *Server) handleCancelFilter(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	expr := normalizeFilter(r.URL.Query().Get("filter"))
-	if !c.filters.cancel(expr) {
+	expr := store.NormalizeFilter(r.URL.Query().Get("filter"))
+	if !c.CancelFilter(expr) {
 		writeError(w, http.StatusNotFound, "no filter job for "+strconv.Quote(expr))
 		return
 	}

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/pcapio"
-	"github.com/pkttap/pkttap/web/internal/samplegen"
+	"github.com/pkttap/pkttap/store"
 )
 
 func TestRows(t *testing.T) {
@@ -260,7 +261,7 @@ func TestSampleAndDelete(t *testing.T) {
 	if res := do(t, "POST", ts.URL+"/api/captures/sample", nil, &info); res.StatusCode != http.StatusCreated {
 		t.Fatalf("sample: status %d", res.StatusCode)
 	}
-	if info = waitIndexed(t, ts, info.ID); info.Packets != int64(samplegen.SamplePackets()) || info.State != stateReady {
+	if info = waitIndexed(t, ts, info.ID); info.Packets != int64(samplegen.SamplePackets()) || info.State != store.StateReady {
 		t.Fatalf("sample: %+v", info)
 	}
 	waitFilter(t, ts, info.ID, "tcp") // a running or finished job must not block delete

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/pcapio"
-	"github.com/pkttap/pkttap/web/internal/samplegen"
 )
 
 // BenchmarkLiveIndex measures how fast a live capture spools and indexes
@@ -29,12 +29,12 @@ func BenchmarkLiveIndex(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			<-c.done
-			if c.Packets() != n {
-				b.Fatalf("%d packets indexed, want %d", c.Packets(), n)
+			<-c.Done()
+			if c.Count() != n {
+				b.Fatalf("%d packets indexed, want %d", c.Count(), n)
 			}
 			b.StopTimer()
-			s.remove(c.id)
+			s.pool.Remove(c.ID())
 			b.StartTimer()
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
@@ -54,14 +54,14 @@ func BenchmarkLiveIndex(b *testing.B) {
 				b.Fatal(err)
 			}
 			for {
-				changed := c.waitChange()
-				if c.Packets() >= n {
+				changed := c.Changed()
+				if c.Count() >= n {
 					break
 				}
 				<-changed
 			}
 			b.StopTimer()
-			s.remove(c.id)
+			s.pool.Remove(c.ID())
 			b.StartTimer()
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")

@@ -18,9 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
-	"github.com/pkttap/pkttap/web/internal/samplegen"
+	"github.com/pkttap/pkttap/store"
 )
 
 // The benchmark's capture: 1,000,000 packets (about 520 MB) with
@@ -200,12 +201,12 @@ func BenchmarkOpenFilterBig(b *testing.B) {
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		for info.State == stateIndexing {
+		for info.State == store.StateIndexing {
 			time.Sleep(5 * time.Millisecond)
 			getJSON(b, url+"/api/captures/"+info.ID, &info)
 		}
 		indexTime := time.Since(uploaded)
-		if info.State != stateReady || info.Packets != int64(n) {
+		if info.State != store.StateReady || info.Packets != int64(n) {
 			b.Fatalf("indexed: %+v", info)
 		}
 

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,9 +19,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
-	"github.com/pkttap/pkttap/web/internal/samplegen"
 )
 
 // newBrowser starts headless chromium with a fresh profile and returns a
@@ -311,27 +314,32 @@ func TestBrowser(t *testing.T) {
 // rows come once it runs.
 func TestBrowserFilterQueued(t *testing.T) {
 	ctx := newBrowser(t)
-	s, ts := newTestServer(t, Config{})
-	c := openCapture(t, s, ts, 1000)
-	setWorkers(s.filters, 0)
-	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+c.id+"?filter=udp"))
+	s, ts0 := newTestServer(t, Config{})
+	c := openCapture(t, s, ts0, 1000)
+	s.pool.SetFilterWorkers(0)
+	// The page is served through a handler that counts the requests that
+	// ask for a filter job (POST .../filter, the page's keep-alive).
+	var asked atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/filter") {
+			asked.Add(1)
+		}
+		s.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+c.ID()+"?filter=udp"))
 	waitJS(t, ctx, "queued filter", `!document.getElementById('filter-row').hidden &&
 		document.getElementById('filter-text').textContent === 'Queued, next in line' &&
 		!document.getElementById('filter-bar').hasAttribute('value') &&
 		document.getElementById('status-count').textContent === 'Displayed 0 of 1,000 (filter queued…)'`)
 	screenshot(t, ctx, "filter-queued")
-	lastUse := func() time.Time {
-		s.filters.mu.Lock()
-		defer s.filters.mu.Unlock()
-		return s.filters.jobs[jobKey{c, "udp"}].lastUse
-	}
-	before := lastUse()
+	before := asked.Load()
 	evalJS[bool](t, ctx, `(document.documentElement.dataset.keepFilterMs = 100, true)`)
 	time.Sleep(time.Second)
-	if !lastUse().After(before) {
+	if asked.Load() == before {
 		t.Error("the page did not ask for its queued filter")
 	}
-	setWorkers(s.filters, 1)
+	s.pool.SetFilterWorkers(1)
 	waitJS(t, ctx, "filtered rows", `document.getElementById('status-count').textContent === 'Displayed 100 of 1,000' &&
 		document.getElementById('filter-row').hidden && document.querySelector('#list-rows .row[data-pos="0"]').dataset.no === '8'`)
 }

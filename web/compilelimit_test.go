@@ -12,8 +12,7 @@ import (
 
 // TestCompileLimit checks that every request that compiles a filter waits
 // for one of the server's compile slots, and answers 503 with Retry-After
-// and a JSON error when none frees up in time; and that a filter job's own
-// compile waits for a slot too.
+// and a JSON error when none frees up in time.
 func TestCompileLimit(t *testing.T) {
 	b := &fakeBackend{ifaces: fakeInterfaces(), frame: 100, every: time.Millisecond}
 	s, ts := newTestServer(t, Config{MaxCompiles: 1, CompileWait: 50 * time.Millisecond, Live: b})
@@ -32,7 +31,8 @@ func TestCompileLimit(t *testing.T) {
 		{"live start", "POST", ts.URL + "/api/live", `{"interface": "veth0", "filter": "udp"}`, http.StatusCreated},
 	}
 	// Hold the only slot, as a long compile would.
-	if err := s.compiles.acquire(context.Background(), 0); err != nil {
+	releaseSlot, err := s.pool.AcquireCompile(context.Background(), 0)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, rq := range requests {
@@ -53,22 +53,22 @@ func TestCompileLimit(t *testing.T) {
 
 	// A filter job started meanwhile (as a request that found a slot
 	// would) waits for a slot before it scans.
+	// A job started in a slot a request holds (here, the test's) compiles
+	// its check there, which its scan reuses (store's
+	// TestFilterJobCompileSlots checks that a compile for another link
+	// type waits for a slot).
 	c, _ := s.capture(info.ID)
-	j, err := c.filters.get("ip", "127.0.0.1")
+	j, err := c.StartFilter("ip", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
-	if st := c.filters.status(j); st.Done || st.Scanned != 0 {
-		t.Errorf("filter job ran without a compile slot: %+v", st)
-	}
-	s.compiles.release()
+	releaseSlot()
 	select {
-	case <-j.done:
+	case <-j.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("filter job did not finish once the slot was free")
 	}
-	if st := c.filters.status(j); st.Error != "" || st.Scanned != 100 || st.Matched == 0 {
+	if st := c.FilterStatus(j); st.Error != "" || st.Scanned != 100 || st.Matched == 0 {
 		t.Errorf("filter job after the wait: %+v", st)
 	}
 
@@ -78,7 +78,7 @@ func TestCompileLimit(t *testing.T) {
 			t.Errorf("%s with a free slot: status %d, want %d", rq.name, res.StatusCode, rq.ok)
 		}
 	}
-	if n := len(s.compiles); n != 0 {
+	if _, n := s.pool.CompileSlots(); n != 0 {
 		t.Errorf("%d compile slots still taken after the requests", n)
 	}
 }

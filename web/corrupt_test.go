@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/store"
 )
 
 // TestCorruptCaptures checks that a damaged file ends its index pass with a
@@ -53,7 +54,7 @@ func TestCorruptCaptures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			info := waitIndexed(t, ts, upload(t, ts, "bad.pcap", tt.data).ID)
-			if info.State != stateError || info.Error == "" {
+			if info.State != store.StateError || info.Error == "" {
 				t.Fatalf("state %s error %q, want an error", info.State, info.Error)
 			}
 			t.Logf("error shown: %s", info.Error)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkttap/pkttap/internal/dirlock"
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/store"
 )
 
 // diskUse adds up the sizes of the files under dir that the disk budget
@@ -22,7 +23,7 @@ func diskUse(t *testing.T, dir string) int64 {
 	var size int64
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		switch d.Name() {
-		case metaName, metaTemp, dirlock.FileName:
+		case "meta.json", "meta.json.tmp", dirlock.FileName:
 			return nil
 		}
 		if fi, err := d.Info(); err == nil && !d.IsDir() {
@@ -47,14 +48,14 @@ func TestDiskBudget(t *testing.T) {
 	// spool, index and summaries.
 	small := synthetic(t, pcapio.FormatPcap, 1000)
 	info := waitIndexed(t, ts, upload(t, ts, "small.pcap.gz", gzipped(t, small)).ID)
-	if info.State != stateReady {
+	if info.State != store.StateReady {
 		t.Fatalf("small capture: %+v", info)
 	}
-	if used, on := s.disk.usedBytes(), diskUse(t, dir); used != on {
+	if used, on := s.pool.DiskUsed(), diskUse(t, dir); used != on {
 		t.Errorf("budget says %d bytes are used, the data dir holds %d", used, on)
 	}
 	do(t, "DELETE", ts.URL+"/api/captures/"+info.ID, nil, nil)
-	if used := s.disk.usedBytes(); used != 0 {
+	if used := s.pool.DiskUsed(); used != 0 {
 		t.Errorf("%d bytes still charged after the capture was deleted", used)
 	}
 
@@ -63,14 +64,14 @@ func TestDiskBudget(t *testing.T) {
 	// --max-upload.
 	bomb := gzipped(t, append(synthetic(t, pcapio.FormatPcap, 1), make([]byte, 64<<20)...))
 	info = waitIndexed(t, ts, upload(t, ts, "bomb.pcap.gz", bomb).ID)
-	if info.State != stateError || !strings.Contains(info.Error, "--max-disk") || info.Packets != 0 {
+	if info.State != store.StateError || !strings.Contains(info.Error, "--max-disk") || info.Packets != 0 {
 		t.Errorf("gzip bomb: state %s, %d packets, error %q: want an error naming --max-disk and its packets dropped", info.State, info.Packets, info.Error)
 	}
 	t.Logf("gzip bomb of %d bytes: %s", len(bomb), info.Error)
 	if on := diskUse(t, dir); on > 0 {
 		t.Errorf("%d bytes on disk after the gzip bomb", on)
 	}
-	if used := s.disk.usedBytes(); used != 0 {
+	if used := s.pool.DiskUsed(); used != 0 {
 		t.Errorf("%d bytes still charged after the gzip bomb", used)
 	}
 	var r RowsResponse
@@ -94,13 +95,13 @@ func TestDiskBudget(t *testing.T) {
 		if res.StatusCode != http.StatusInsufficientStorage || !strings.Contains(e.Error, "--max-disk") {
 			t.Errorf("%s upload over the budget: status %d %+v, want 507 naming --max-disk", tt.name, res.StatusCode, e)
 		}
-		if on, used := diskUse(t, dir), s.disk.usedBytes(); on != 0 || used != 0 {
+		if on, used := diskUse(t, dir), s.pool.DiskUsed(); on != 0 || used != 0 {
 			t.Errorf("%s upload over the budget: %d bytes left on disk, %d charged", tt.name, on, used)
 		}
 	}
 
 	// The budget is whole again: a capture that fits is accepted.
-	if info := waitIndexed(t, ts, upload(t, ts, "again.pcap", small).ID); info.State != stateReady || info.Packets != 1000 {
+	if info := waitIndexed(t, ts, upload(t, ts, "again.pcap", small).ID); info.State != store.StateReady || info.Packets != 1000 {
 		t.Errorf("upload after the refusals: %+v", info)
 	}
 }
@@ -117,7 +118,7 @@ func TestDiskBudgetFault(t *testing.T) {
 	copy(bad[len(good)+8:], []byte{0xff, 0xff, 0xff, 0x7f})
 	bad = append(bad, make([]byte, 1<<20)...)
 	info := waitIndexed(t, ts, upload(t, ts, "bad.pcap.gz", gzipped(t, bad)).ID)
-	if info.State != stateError || info.Packets != 100 {
+	if info.State != store.StateError || info.Packets != 100 {
 		t.Fatalf("faulty capture: %+v", info)
 	}
 	st, err := os.Stat(filepath.Join(dir, info.ID, "spool"))
@@ -127,7 +128,7 @@ func TestDiskBudgetFault(t *testing.T) {
 	if want := int64(len(good)); st.Size() != want {
 		t.Errorf("spool of %d bytes kept, want %d (the file up to its last good packet)", st.Size(), want)
 	}
-	if used, on := s.disk.usedBytes(), diskUse(t, dir); used != on {
+	if used, on := s.pool.DiskUsed(), diskUse(t, dir); used != on {
 		t.Errorf("budget says %d bytes are used, the data dir holds %d", used, on)
 	}
 	res := do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/download", nil, nil)
@@ -148,33 +149,16 @@ func TestDiskBudgetLive(t *testing.T) {
 		t.Fatalf("start: status %d, %+v", res.StatusCode, e)
 	}
 	info = waitInfo(t, ts, info.ID, "the disk budget", func(i CaptureInfo) bool { return !i.Live.Running })
-	if info.State != stateReady || info.Packets == 0 || !strings.Contains(info.Live.Stopped, "--max-disk") {
+	if info.State != store.StateReady || info.Packets == 0 || !strings.Contains(info.Live.Stopped, "--max-disk") {
 		t.Errorf("live capture at the budget: state %s, %d packets, stopped %q", info.State, info.Packets, info.Live.Stopped)
 	}
 	t.Logf("live capture: %d packets, %s", info.Packets, info.Live.Stopped)
-	if used, on := s.disk.usedBytes(), diskUse(t, dir); used != on || used > budget {
+	if used, on := s.pool.DiskUsed(), diskUse(t, dir); used != on || used > budget {
 		t.Errorf("budget says %d bytes are used, the data dir holds %d, the budget is %d", used, on, budget)
 	}
 	var r RowsResponse
 	do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/rows?count=2000", nil, &r)
 	if int64(len(r.Rows)) != min(info.Packets, 2000) {
 		t.Errorf("%d rows of %d packets", len(r.Rows), info.Packets)
-	}
-}
-
-// TestDiskBudgetDefault checks that without Config.MaxDisk the budget is
-// half the data dir's free space, and that a negative one means none.
-func TestDiskBudgetDefault(t *testing.T) {
-	dir := t.TempDir()
-	free, err := freeSpace(dir)
-	if err != nil {
-		t.Skipf("free space unknown here: %v", err)
-	}
-	s, _ := newTestServer(t, Config{DataDir: dir})
-	if got, want := s.MaxDisk(), free/2; got > want || got < want-want/10-(1<<20) {
-		t.Errorf("default disk budget %d bytes with %d free, want about %d", got, free, want)
-	}
-	if s, _ := newTestServer(t, Config{MaxDisk: -1}); s.MaxDisk() != 0 || !s.disk.fits(1<<62) {
-		t.Errorf("MaxDisk -1: budget %d", s.MaxDisk())
 	}
 }

@@ -1,36 +1,25 @@
 // Package web is pkttap-web: a local packet inspector served over HTTP.
 //
-// A [Server] holds captures: uploaded files, files opened at start-up, and
-// live captures. Each capture is indexed once, in one streaming pass, into
-// two files on disk: a fixed-size record per packet (where its bytes are in
-// the spool, its timestamp, lengths and link type) and the packet list's
-// summary columns. Packets are read back from the spool on demand, so a
-// capture far bigger than memory opens on a small machine, and rows can be
-// served while indexing goes on.
+// A [Server] is HTTP, JSON and the page over the captures of a
+// [store.Pool]: uploaded files, files opened at start-up, and live
+// captures, one [store.Store] each, which keep the packets, their index
+// and summaries and the filter jobs on disk. Handlers translate requests
+// into store calls; none touches a file.
 //
 // A live capture (POST /api/live) reads an interface through package
 // capture, by way of a [LiveBackend] that tests replace to capture in a
-// network namespace. One goroutine reads packets into a batch; another,
-// at least every 100 ms, appends the batch's bytes to the capture's spool
-// and indexes them the way a file's are, so everything that works on a
-// file works on a live capture while it runs. It stops on request, when
-// deleted, when the server closes, or by itself at the spool size limit
-// (Config.MaxLive). Its spool is a pcapng file written in whole blocks
-// before its packets are published, so tcpdump reads it at any time.
+// network namespace; the store spools and indexes its packets the way a
+// file's are, so everything that works on a file works on a live capture
+// while it runs. It stops on request, when deleted, when the server
+// closes, or by itself at the spool size limit (Config.MaxLive).
 //
-// Captures outlive the server: each capture folder gets a metadata file,
-// written atomically once its data is whole, and a server started on the
-// same data dir lists them again (re-indexing what was cut short) and
-// removes partial uploads; see recover.go. A server holds its data dir
-// with a lock file (package internal/dirlock).
+// Captures outlive the server: a server started on the same data dir
+// lists them again (see package store).
 //
 // The browser talks to the server through a JSON REST API (documented in the
 // repository's README) and one WebSocket that carries progress snapshots.
-// Filters are tcpdump expressions, compiled by package filter and run over
-// the spool in the userspace VM of package filter/vm by filter jobs, which
-// take turns on a worker per CPU and keep their matches within a memory
-// budget (see filterJobs); downloads stream the chosen packets from disk
-// through package pcapio.
+// Filters are tcpdump expressions, run over a capture by the store's
+// filter jobs; downloads stream the chosen packets from disk.
 //
 // Security: the server binds loopback by default; on any other address every
 // request must carry a token (query parameter once, then a cookie); WebSocket

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
-	"github.com/pkttap/pkttap/web/internal/samplegen"
 )
 
 func TestDownload(t *testing.T) {

@@ -3,12 +3,10 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/store"
 )
 
 // pollFilter asks for the first rows of expr every interval, as a packet
@@ -104,7 +103,7 @@ func TestManyClientsManyFilters(t *testing.T) {
 	limit := 2*serial + 5*time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	scanned0 := s.filters.scannedPackets()
+	scanned0 := s.pool.ScannedPackets()
 	t0 = time.Now()
 	var wg sync.WaitGroup
 	got := make([]FilterStatus, len(exprs))
@@ -115,7 +114,7 @@ func TestManyClientsManyFilters(t *testing.T) {
 	wg.Wait()
 	together := time.Since(t0)
 	cpu2, cpuOK := processCPU()
-	scanned := s.filters.scannedPackets() - scanned0
+	scanned := s.pool.ScannedPackets() - scanned0
 	done := 0
 	for k, expr := range exprs {
 		if errs[k] != nil {
@@ -145,17 +144,8 @@ func TestManyClientsManyFilters(t *testing.T) {
 	}
 }
 
-// setWorkers changes how many jobs q runs at once; 0 holds every job in
-// the queue.
-func setWorkers(q *filterJobs, n int) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.workers = n
-	q.startWorkersLocked()
-}
-
 // openCapture uploads n synthetic packets and waits until they are indexed.
-func openCapture(t *testing.T, s *Server, ts *httptest.Server, n int) *Capture {
+func openCapture(t *testing.T, s *Server, ts *httptest.Server, n int) *store.Store {
 	t.Helper()
 	id := waitIndexed(t, ts, upload(t, ts, "q.pcap", synthetic(t, pcapio.FormatPcap, n)).ID).ID
 	c, ok := s.capture(id)
@@ -166,9 +156,9 @@ func openCapture(t *testing.T, s *Server, ts *httptest.Server, n int) *Capture {
 }
 
 // startJob starts the job for expr on c as client asks for it.
-func startJob(t *testing.T, c *Capture, expr, client string) *filterJob {
+func startJob(t *testing.T, c *store.Store, expr, client string) *store.Job {
 	t.Helper()
-	j, err := c.filters.get(expr, client)
+	j, err := c.StartFilter(expr, client)
 	if err != nil {
 		t.Fatalf("start %q: %v", expr, err)
 	}
@@ -176,12 +166,12 @@ func startJob(t *testing.T, c *Capture, expr, client string) *filterJob {
 }
 
 // waitDone waits (a bounded time) until j is done.
-func waitDone(t *testing.T, j *filterJob) {
+func waitDone(t *testing.T, j *store.Job) {
 	t.Helper()
 	select {
-	case <-j.done:
+	case <-j.Done():
 	case <-time.After(30 * time.Second):
-		t.Fatalf("job %q not done after 30 s: %+v", j.expr, j.status())
+		t.Fatalf("job not done after 30 s: %+v", j.Status())
 	}
 }
 
@@ -191,8 +181,8 @@ func waitDone(t *testing.T, j *filterJob) {
 func TestFilterJobQueued(t *testing.T) {
 	s, ts := newTestServer(t, Config{})
 	c := openCapture(t, s, ts, 2000)
-	base := ts.URL + "/api/captures/" + c.id
-	setWorkers(s.filters, 0)
+	base := ts.URL + "/api/captures/" + c.ID()
+	s.pool.SetFilterWorkers(0)
 	exprs := []string{"tcp", "udp", "arp"}
 	for k, expr := range exprs {
 		var st FilterStatus
@@ -229,164 +219,13 @@ func TestFilterJobQueued(t *testing.T) {
 		t.Errorf("snapshot does not carry queued and position as the README says: %s", msg)
 	}
 
-	setWorkers(s.filters, 1)
+	s.pool.SetFilterWorkers(1)
 	for _, expr := range exprs {
-		st := waitFilter(t, ts, c.id, expr)
+		st := waitFilter(t, ts, c.ID(), expr)
 		if st.Queued || st.Position != 0 || st.Scanned != 2000 || st.Error != "" {
 			t.Errorf("%q after it ran: %+v", expr, st)
 		}
 	}
-}
-
-// TestFilterJobTurns: clients take turns, each with its jobs in order, so
-// one asking for many filters does not hold back one asking for one; a job
-// nobody asked about for a while comes after the others; and workers take
-// jobs in the order their positions say.
-func TestFilterJobTurns(t *testing.T) {
-	s, ts := newTestServer(t, Config{})
-	c := openCapture(t, s, ts, 1000)
-	q := s.filters
-	setWorkers(q, 0)
-	jobs := map[string]*filterJob{}
-	for _, e := range []struct{ expr, client string }{
-		{"port 1", "A"}, {"port 2", "A"}, {"port 3", "A"},
-		{"port 4", "B"},
-		{"port 5", "C"}, {"port 6", "C"},
-	} {
-		jobs[e.expr] = startJob(t, c, e.expr, e.client)
-	}
-	order := func() []string {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		pos := q.positionsLocked(time.Now())
-		out := make([]string, len(pos))
-		for j, p := range pos {
-			out[p-1] = j.expr
-		}
-		return out
-	}
-	want := []string{"port 1", "port 4", "port 5", "port 2", "port 6", "port 3"}
-	if got := order(); !slices.Equal(got, want) {
-		t.Errorf("turns %q, want %q", got, want)
-	}
-	// Nobody has asked for port 1 for a while: it comes last.
-	q.mu.Lock()
-	jobs["port 1"].lastUse = time.Now().Add(-2 * q.idle)
-	q.mu.Unlock()
-	want = []string{"port 2", "port 4", "port 5", "port 3", "port 6", "port 1"}
-	if got := order(); !slices.Equal(got, want) {
-		t.Errorf("turns with port 1 idle: %q, want %q", got, want)
-	}
-	// The workers' picks follow the positions.
-	q.mu.Lock()
-	var picked []string
-	for j := q.pickLocked(time.Now()); j != nil; j = q.pickLocked(time.Now()) {
-		picked = append(picked, j.expr)
-	}
-	q.mu.Unlock()
-	if !slices.Equal(picked, want) {
-		t.Errorf("picked %q, want %q", picked, want)
-	}
-}
-
-// TestFilterJobEviction: finished jobs are evicted least recently used
-// first when a new job needs their memory; a job in use (asked for within
-// the idle time, or waited on) is never evicted, and a new job that does
-// not fit beside those in use is refused; an idle one gives way.
-func TestFilterJobEviction(t *testing.T) {
-	const n = 2000
-	s, ts := newTestServer(t, Config{})
-	c := openCapture(t, s, ts, n)
-	q := s.filters
-	charges := func() (total int) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		for _, j := range q.jobs {
-			total += q.chargeLocked(j)
-		}
-		return total
-	}
-	setBudget := func(b int) {
-		q.mu.Lock()
-		q.budget = b
-		q.mu.Unlock()
-	}
-	present := func(expr string) bool {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		return q.jobs[jobKey{c, expr}] != nil
-	}
-
-	// Three finished jobs, then room for exactly one more: the least
-	// recently used of the three goes.
-	finished := []string{"src port 1024", "src port 2021", "src port 3018"}
-	var old []*filterJob
-	for _, expr := range finished {
-		j := startJob(t, c, expr, "A")
-		waitDone(t, j)
-		old = append(old, j)
-	}
-	newExpr := "src port 4015"
-	setBudget(charges() + reserve(n) + len(newExpr) - 1)
-	for _, k := range []int{1, 0, 2} { // port 2021 is now the least recently used
-		time.Sleep(time.Millisecond)
-		if c.filters.lookup(finished[k]) == nil {
-			t.Fatalf("%q gone before it had to", finished[k])
-		}
-	}
-	j := startJob(t, c, newExpr, "A")
-	if present(finished[1]) || !present(finished[0]) || !present(finished[2]) {
-		t.Errorf("after %q: present %v %v %v, want only %q evicted", newExpr,
-			present(finished[0]), present(finished[1]), present(finished[2]), finished[1])
-	}
-	waitDone(t, j)
-	if st := old[1].status(); !st.Done || st.Matched == 0 {
-		t.Errorf("evicted finished job: %+v", st)
-	}
-
-	// Jobs in use, queued: with no room, a new one is refused and they
-	// stay.
-	for _, expr := range append(finished, newExpr) {
-		c.filters.cancel(expr)
-	}
-	setWorkers(q, 0)
-	setBudget(defaultFilterBudget)
-	asked := startJob(t, c, "udp", "A")
-	held := startJob(t, c, "arp", "A")
-	c.filters.hold(held)
-	q.mu.Lock()
-	held.lastUse = time.Now().Add(-2 * q.idle) // waited on, though not asked for lately
-	q.mu.Unlock()
-	setBudget(charges() + len("icmp")) // room for icmp once one of them goes
-	if _, err := c.filters.get("icmp", "B"); !errors.Is(err, errFilterMemory) {
-		t.Fatalf("new job beside jobs in use: err %v, want errFilterMemory", err)
-	}
-	if !present("udp") || !present("arp") {
-		t.Fatal("a job in use was evicted")
-	}
-	// Over HTTP, that is a 503 with Retry-After.
-	var e apiError
-	res := do(t, "GET", ts.URL+"/api/captures/"+c.id+"/rows?filter=icmp", nil, &e)
-	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(e.Error, "memory") {
-		t.Errorf("rows with a new filter and no room: status %d, Retry-After %q, %+v", res.StatusCode, res.Header.Get("Retry-After"), e)
-	}
-	// Once nobody asks for udp, it gives way (stopped, forgotten); the
-	// held job stays.
-	q.mu.Lock()
-	asked.lastUse = time.Now().Add(-2 * q.idle)
-	q.mu.Unlock()
-	icmp := startJob(t, c, "icmp", "B")
-	waitDone(t, asked)
-	if st := asked.status(); st.Error != errJobCancelled.Error() || present("udp") {
-		t.Errorf("idle job after eviction: %+v, present %v", st, present("udp"))
-	}
-	if !present("arp") || !present("icmp") {
-		t.Error("the held job or the new one is gone")
-	}
-	c.filters.release(held)
-	setWorkers(q, 1)
-	waitDone(t, held)
-	waitDone(t, icmp)
 }
 
 // TestFilterJobFollowsLive: a job that has caught up with a running live
@@ -395,130 +234,62 @@ func TestFilterJobEviction(t *testing.T) {
 func TestFilterJobFollowsLive(t *testing.T) {
 	b := &fakeBackend{ifaces: fakeInterfaces(), frame: 60, every: time.Millisecond}
 	s, ts := newTestServer(t, Config{Live: b})
-	setWorkers(s.filters, 1)
+	s.pool.SetFilterWorkers(1)
 	res, info, e := startLive(t, ts, `{"interface": "veth0"}`)
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("start live: %d %+v", res.StatusCode, e)
 	}
 	live, _ := s.capture(info.ID)
 	lj := startJob(t, live, "ether proto 0x88b5", "A")
-	scanned := func() int { return lj.status().Scanned }
+	scanned := func() int { return lj.Status().Scanned }
 	deadline := time.Now().Add(10 * time.Second)
 	for scanned() < 50 {
 		if time.Now().After(deadline) {
-			t.Fatalf("live job: %+v", lj.status())
+			t.Fatalf("live job: %+v", lj.Status())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	file := openCapture(t, s, ts, 5000)
-	if st := waitFilter(t, ts, file.id, "tcp"); st.Scanned != 5000 {
+	if st := waitFilter(t, ts, file.ID(), "tcp"); st.Scanned != 5000 {
 		t.Fatalf("job on a file beside a live one: %+v", st)
 	}
 	before := scanned()
 	for deadline = time.Now().Add(10 * time.Second); scanned() < before+50; {
 		if time.Now().After(deadline) {
-			t.Fatalf("live job stopped following: %+v", lj.status())
+			t.Fatalf("live job stopped following: %+v", lj.Status())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if st := lj.status(); st.Matched != st.Scanned || st.Done {
+	if st := lj.Status(); st.Matched != st.Scanned || st.Done {
 		t.Errorf("live job: %+v", st)
 	}
 	if res := do(t, "POST", ts.URL+"/api/captures/"+info.ID+"/stop", nil, nil); res.StatusCode/100 != 2 {
 		t.Fatalf("stop: status %d", res.StatusCode)
 	}
 	waitDone(t, lj)
-	if st := lj.status(); st.Scanned != live.Packets() || st.Matched != st.Scanned || st.Error != "" {
-		t.Errorf("live job after stop: %+v, %d packets", st, live.Packets())
+	if st := lj.Status(); st.Scanned != live.Count() || st.Matched != st.Scanned || st.Error != "" {
+		t.Errorf("live job after stop: %+v, %d packets", st, live.Count())
 	}
 }
 
-// TestFilterJobSharedTurn: jobs on one capture whose scans are near each
-// other share turns, reading each packet once for all of them, and each
-// still scans every packet once: one that had gone ahead skips what it has
-// scanned, those behind catch up.
-func TestFilterJobSharedTurn(t *testing.T) {
-	const n = 10_000
-	s, ts := newTestServer(t, Config{})
-	c := openCapture(t, s, ts, n)
-	q := s.filters
-	setWorkers(q, 0)
-	scanned0 := q.scannedPackets()
-
-	// tcp goes ahead by one batch, alone.
-	tcp := startJob(t, c, "tcp", "A")
-	q.mu.Lock()
-	if j := q.pickLocked(time.Now()); j != tcp {
-		t.Fatalf("picked %v", j)
-	}
-	tcp.state = jobRunning
-	q.mu.Unlock()
-	end, changed, err := scanTurn([]*filterJob{tcp}, newScanner(), time.Now(), &q.scanned) // time is up after one batch
-	q.mu.Lock()
-	q.afterTurnLocked(tcp, end, changed, err)
-	q.mu.Unlock()
-	if st := tcp.status(); st.Scanned != scanBatch || end != turnMore || err != nil {
-		t.Fatalf("after one batch: %+v, end %v, err %v", st, end, err)
-	}
-
-	// udp and arp start from the beginning; the three share turns.
-	udp := startJob(t, c, "udp", "B")
-	arp := startJob(t, c, "arp", "C")
-	q.mu.Lock()
-	lead := q.pickLocked(time.Now())
-	group := append(q.companionsLocked(lead, time.Now()), lead)
-	for _, j := range group {
-		q.enqueueLocked(j) // back in line, for the workers
-	}
-	q.mu.Unlock()
-	if len(group) != 3 {
-		t.Fatalf("turn shared by %d jobs, want 3", len(group))
-	}
-	setWorkers(q, 1)
-	want := map[*filterJob]int{tcp: n * 7 / 10, udp: n / 10, arp: n / 10}
-	for j, matched := range want {
-		waitDone(t, j)
-		if st := j.status(); st.Scanned != n || st.Matched != matched || st.Error != "" {
-			t.Errorf("%q: %+v, want %d matches of %d", j.expr, st, matched, n)
-		}
-	}
-	if got := q.scannedPackets() - scanned0; got != 3*n {
-		t.Errorf("scanned %d packets, want %d: each job scans each packet once", got, 3*n)
-	}
-}
-
-// TestFilterJobSharedTurnSplit: many jobs on one capture are shared out
-// between the workers, a turn per worker, rather than all riding on one
-// worker's turn while the others have nothing to do.
-func TestFilterJobSharedTurnSplit(t *testing.T) {
+// TestFilterMemoryFull: a new filter that does not fit in the memory set
+// aside for filter results, beside the jobs in use, is refused with 503,
+// Retry-After and a JSON error that says so.
+func TestFilterMemoryFull(t *testing.T) {
 	s, ts := newTestServer(t, Config{})
 	c := openCapture(t, s, ts, 1000)
-	q := s.filters
-	setWorkers(q, 0)
-	var jobs []*filterJob
-	for _, expr := range []string{"tcp", "udp", "arp", "icmp"} {
-		jobs = append(jobs, startJob(t, c, expr, "A"))
+	s.pool.SetFilterWorkers(0) // the job stays in use, queued
+	base := ts.URL + "/api/captures/" + c.ID()
+	if res := do(t, "GET", base+"/rows?filter=udp", nil, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("rows of a first filter: status %d", res.StatusCode)
 	}
-	q.mu.Lock()
-	q.workers = 2 // as the workers would see it; none started
-	var turns [][]*filterJob
-	for lead := q.pickLocked(time.Now()); lead != nil; lead = q.pickLocked(time.Now()) {
-		group := append(q.companionsLocked(lead, time.Now()), lead)
-		for _, j := range group {
-			j.state = jobRunning
-		}
-		turns = append(turns, group)
+	s.pool.SetFilterMemory(1)
+	var e apiError
+	res := do(t, "GET", base+"/rows?filter=icmp", nil, &e)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(e.Error, "memory") {
+		t.Errorf("rows with a new filter and no room: status %d, Retry-After %q, %+v", res.StatusCode, res.Header.Get("Retry-After"), e)
 	}
-	for _, group := range turns {
-		for _, j := range group {
-			q.enqueueLocked(j)
-		}
-	}
-	q.mu.Unlock()
-	if len(turns) != 2 || len(turns[0]) != 2 || len(turns[1]) != 2 {
-		t.Errorf("4 jobs, 2 workers: turns of %d and %d jobs, want 2 and 2", len(turns[0]), len(turns[len(turns)-1]))
-	}
-	for _, j := range jobs {
-		waitDone(t, j)
+	if res := do(t, "GET", base+"/rows?filter=udp", nil, nil); res.StatusCode != http.StatusOK {
+		t.Errorf("rows of the filter in use: status %d", res.StatusCode)
 	}
 }

@@ -16,8 +16,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/pcapio"
-	"github.com/pkttap/pkttap/web/internal/samplegen"
+	"github.com/pkttap/pkttap/store"
 )
 
 // wsURL is the URL of ts's WebSocket.
@@ -63,12 +64,7 @@ func newTestServer(t testing.TB, cfg Config) (*Server, *httptest.Server) {
 
 // synthetic returns a capture of n synthetic packets.
 func synthetic(t testing.TB, format pcapio.Format, n int) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := samplegen.WriteSynthetic(&b, format, n); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return samplegen.MustSynthetic(t, format, n)
 }
 
 func gzipped(t testing.TB, data []byte) []byte {
@@ -138,7 +134,7 @@ func waitIndexed(t testing.TB, ts *httptest.Server, id string) CaptureInfo {
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("capture %s: status %d", id, res.StatusCode)
 		}
-		if info.State != stateIndexing {
+		if info.State != store.StateIndexing {
 			return info
 		}
 		if time.Now().After(deadline) {
@@ -175,22 +171,7 @@ func waitFilter(t testing.TB, ts *httptest.Server, id, expr string) FilterStatus
 
 // readCapture reads every packet of a capture file.
 func readCapture(t testing.TB, data []byte) []pcapio.Packet {
-	t.Helper()
-	r, err := pcapio.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []pcapio.Packet
-	for {
-		p, err := r.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("after %d packets: %v", len(out), err)
-		}
-		out = append(out, p)
-	}
+	return samplegen.MustReadAll(t, data)
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

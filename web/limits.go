@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,45 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pkttap/pkttap/filter"
-	"github.com/pkttap/pkttap/filter/vm"
-	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/internal/semaphore"
 )
-
-// semaphore bounds how many of one kind of work run at once: a slot is
-// taken by sending, given back by receiving.
-type semaphore chan struct{}
-
-// errBusy reports that no slot freed up within the wait.
-var errBusy = errors.New("server busy")
-
-// acquire takes a slot, waiting at most wait for one (without limit when
-// wait is 0). It fails with errBusy when the wait runs out, or with ctx's
-// error.
-func (s semaphore) acquire(ctx context.Context, wait time.Duration) error {
-	select {
-	case s <- struct{}{}:
-		return nil
-	default:
-	}
-	var timeout <-chan time.Time
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case s <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timeout:
-		return errBusy
-	}
-}
-
-// release gives a slot back.
-func (s semaphore) release() { <-s }
 
 // retryAfter is what a 503 asks the client to wait before trying again.
 const retryAfter = 1 * time.Second
@@ -68,23 +30,15 @@ func writeBusy(w http.ResponseWriter, what string) {
 // none frees up it answers 503 and returns false; otherwise the caller
 // must call the returned release.
 func (s *Server) enterCompile(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
-	switch err := s.compiles.acquire(r.Context(), s.cfg.CompileWait); {
+	release, err := s.pool.AcquireCompile(r.Context(), s.cfg.CompileWait)
+	switch {
 	case err == nil:
-		return s.compiles.release, true
-	case errors.Is(err, errBusy):
-		writeBusy(w, strconv.Itoa(cap(s.compiles))+" filters are being compiled (pkttap-web compiles that many at once)")
+		return release, true
+	case errors.Is(err, semaphore.ErrBusy):
+		slots, _ := s.pool.CompileSlots()
+		writeBusy(w, strconv.Itoa(slots)+" filters are being compiled (pkttap-web compiles that many at once)")
 	}
 	return nil, false // the client has gone
-}
-
-// compileWaiting is compileFor in one of the server's compile slots, for a
-// filter job: it waits for a slot as long as ctx lasts.
-func (c *Capture) compileWaiting(ctx context.Context, expr string, lt pcapio.LinkType, order binary.ByteOrder) (*vm.VM, *filter.Program, error) {
-	if err := c.compiles.acquire(ctx, 0); err != nil {
-		return nil, nil, err
-	}
-	defer c.compiles.release()
-	return compileFor(expr, lt, order)
 }
 
 // uploadSlots bounds the uploads streamed at once, server-wide and per
@@ -92,7 +46,7 @@ func (c *Capture) compileWaiting(ctx context.Context, expr string, lt pcapio.Lin
 // share waits for one of its own uploads to end before it waits for a
 // server slot.
 type uploadSlots struct {
-	all       semaphore
+	all       semaphore.Semaphore
 	perClient int
 
 	mu      sync.Mutex
@@ -102,22 +56,22 @@ type uploadSlots struct {
 // clientSlots are one client's upload slots, and how many of its uploads
 // hold or wait for one.
 type clientSlots struct {
-	slots semaphore
+	slots semaphore.Semaphore
 	users int
 }
 
 func newUploadSlots(total, perClient int) *uploadSlots {
-	return &uploadSlots{all: make(semaphore, total), perClient: perClient, clients: map[string]*clientSlots{}}
+	return &uploadSlots{all: make(semaphore.Semaphore, total), perClient: perClient, clients: map[string]*clientSlots{}}
 }
 
 // acquire takes one of client's slots and one of the server's, waiting at
-// most wait in all; see semaphore.acquire for the errors. The caller must
+// most wait in all; see semaphore.Semaphore.Acquire for the errors. The caller must
 // call the returned release.
 func (u *uploadSlots) acquire(ctx context.Context, client string, wait time.Duration) (release func(), err error) {
 	u.mu.Lock()
 	cs := u.clients[client]
 	if cs == nil {
-		cs = &clientSlots{slots: make(semaphore, u.perClient)}
+		cs = &clientSlots{slots: make(semaphore.Semaphore, u.perClient)}
 		u.clients[client] = cs
 	}
 	cs.users++
@@ -130,18 +84,18 @@ func (u *uploadSlots) acquire(ctx context.Context, client string, wait time.Dura
 		u.mu.Unlock()
 	}
 	deadline := time.Now().Add(wait)
-	if err := cs.slots.acquire(ctx, wait); err != nil {
+	if err := cs.slots.Acquire(ctx, wait); err != nil {
 		leave()
 		return nil, err
 	}
-	if err := u.all.acquire(ctx, max(time.Until(deadline), time.Nanosecond)); err != nil {
-		cs.slots.release()
+	if err := u.all.Acquire(ctx, max(time.Until(deadline), time.Nanosecond)); err != nil {
+		cs.slots.Release()
 		leave()
 		return nil, err
 	}
 	return func() {
-		u.all.release()
-		cs.slots.release()
+		u.all.Release()
+		cs.slots.Release()
 		leave()
 	}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/internal/netnstest"
 	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/store"
 )
 
 // nsBackend is the capture package's backend run inside one network
@@ -81,7 +82,7 @@ func TestLiveAPI(t *testing.T) {
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("start: status %d: %+v", res.StatusCode, e)
 	}
-	if info.State != stateCapturing || info.Live == nil || !info.Live.Running {
+	if info.State != store.StateCapturing || info.Live == nil || !info.Live.Running {
 		t.Fatalf("after start: %+v", info)
 	}
 	if n := netnstest.Promiscuity(t, pair.NSB, pair.IfB); n != 1 {
@@ -147,7 +148,7 @@ func TestLiveAPI(t *testing.T) {
 	if res := do(t, "POST", base+"/stop", nil, &stopped); res.StatusCode != http.StatusOK {
 		t.Fatalf("stop: status %d", res.StatusCode)
 	}
-	if stopped.Live.Running || stopped.State != stateReady || stopped.Packets != n || stopped.Live.Received < n || stopped.Live.Dropped != 0 {
+	if stopped.Live.Running || stopped.State != store.StateReady || stopped.Packets != n || stopped.Live.Received < n || stopped.Live.Dropped != 0 {
 		t.Errorf("after stop: %+v, live %+v", stopped, stopped.Live)
 	}
 	if n := netnstest.Promiscuity(t, pair.NSB, pair.IfB); n != 0 {
@@ -237,7 +238,7 @@ func TestLiveLimitAndErrors(t *testing.T) {
 		pair.SendUDP(t, 7777, payload)
 	}
 	info = waitInfo(t, ts, info.ID, "the limit", func(i CaptureInfo) bool { return !i.Live.Running })
-	if info.Packets != 20 || info.State != stateReady || !strings.Contains(info.Live.Stopped, "--max-live") {
+	if info.Packets != 20 || info.State != store.StateReady || !strings.Contains(info.Live.Stopped, "--max-live") {
 		t.Errorf("after the limit: %d packets, state %s, live %+v", info.Packets, info.State, info.Live)
 	}
 
@@ -306,7 +307,7 @@ func TestLiveInterfaceDown(t *testing.T) {
 	waitInfo(t, ts, info.ID, "3 packets", func(i CaptureInfo) bool { return i.Packets == 3 })
 	link("down")
 	info = waitInfo(t, ts, info.ID, "the capture to end", func(i CaptureInfo) bool { return !i.Live.Running })
-	if info.State != stateError || !strings.Contains(info.Error, "went down") || info.Packets != 3 {
+	if info.State != store.StateError || !strings.Contains(info.Error, "went down") || info.Packets != 3 {
 		t.Errorf("after the interface went down: state %s, error %q, %d packets; want error saying it went down, 3 packets", info.State, info.Error, info.Packets)
 	}
 }

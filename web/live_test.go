@@ -18,9 +18,10 @@ import (
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
-	"github.com/pkttap/pkttap/web/internal/samplegen"
+	"github.com/pkttap/pkttap/store"
 )
 
 // filterErrorForTest is a compile error as capture returns it, wrapped.
@@ -337,7 +338,7 @@ func TestLiveFake(t *testing.T) {
 	}
 	// The limit stops it after 50 frames of 100 bytes.
 	info = waitInfo(t, ts, info.ID, "the size limit", func(i CaptureInfo) bool { return !i.Live.Running })
-	if info.Packets != 50 || info.State != stateReady || !strings.Contains(info.Live.Stopped, "--max-live") || info.Live.SpoolBytes != 5000 {
+	if info.Packets != 50 || info.State != store.StateReady || !strings.Contains(info.Live.Stopped, "--max-live") || info.Live.SpoolBytes != 5000 {
 		t.Errorf("after the limit: %d packets, state %s, live %+v", info.Packets, info.State, info.Live)
 	}
 	if !b.opened[0].isClosed() {
@@ -360,12 +361,12 @@ func TestLiveFake(t *testing.T) {
 	b = &fakeBackend{ifaces: fakeInterfaces(), frame: 100, every: time.Millisecond}
 	s, ts := newTestServer(t, Config{Live: b})
 	_, info2, _ := startLive(t, ts, `{"interface": "veth0"}`)
-	waitInfo(t, ts, info2.ID, "some packets", func(i CaptureInfo) bool { return i.Packets >= 5 && i.State == stateCapturing })
+	waitInfo(t, ts, info2.ID, "some packets", func(i CaptureInfo) bool { return i.Packets >= 5 && i.State == store.StateCapturing })
 	var stopped CaptureInfo
 	if res := do(t, "POST", ts.URL+"/api/captures/"+info2.ID+"/stop", nil, &stopped); res.StatusCode != http.StatusOK {
 		t.Fatalf("stop: status %d", res.StatusCode)
 	}
-	if stopped.Live.Running || stopped.State != stateReady || stopped.Live.Received < uint64(stopped.Packets) || stopped.Live.Stopped != "stopped by request" {
+	if stopped.Live.Running || stopped.State != store.StateReady || stopped.Live.Received < uint64(stopped.Packets) || stopped.Live.Stopped != "stopped by request" {
 		t.Errorf("after stop: %+v, live %+v", stopped, stopped.Live)
 	}
 	// Stopping again is harmless.
@@ -474,7 +475,7 @@ func TestLiveWebSocket(t *testing.T) {
 		var m stateMessage
 		jsonUnmarshal(raw, &m)
 		if c := m.Captures[0]; !c.Live.Running {
-			if c.Packets != stopped.Packets || c.State != stateReady {
+			if c.Packets != stopped.Packets || c.State != store.StateReady {
 				t.Errorf("after stop the snapshot says %d packets, %s; the stop answered %d", c.Packets, c.State, stopped.Packets)
 			}
 			break
@@ -490,7 +491,7 @@ func TestLiveReadError(t *testing.T) {
 	_, ts := newTestServer(t, Config{Live: b})
 	_, info, _ := startLive(t, ts, `{"interface": "veth0"}`)
 	info = waitInfo(t, ts, info.ID, "the read error", func(i CaptureInfo) bool { return !i.Live.Running })
-	if info.State != stateError || info.Packets != 25 || !strings.Contains(info.Error, "network is down") || info.Live.Stopped != "read error" {
+	if info.State != store.StateError || info.Packets != 25 || !strings.Contains(info.Error, "network is down") || info.Live.Stopped != "read error" {
 		t.Errorf("after a read error: %d packets, state %s, error %q, live %+v", info.Packets, info.State, info.Error, info.Live)
 	}
 	if !b.opened[0].isClosed() {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/store"
 )
 
 // TestRecover checks what a server lists from a data dir left in each
@@ -19,15 +21,10 @@ import (
 // pkttap-web did not write is left alone.
 func TestRecover(t *testing.T) {
 	data := synthetic(t, pcapio.FormatPcap, 3000)
-	meta := func(t *testing.T, dir string, edit func(m *captureMeta)) {
-		m, err := readMeta(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
+	meta := func(t *testing.T, dir string, edit func(m map[string]any)) {
+		m := readMetaFile(t, dir)
 		edit(m)
-		if err := writeMeta(dir, m); err != nil {
-			t.Fatal(err)
-		}
+		writeMetaFile(t, dir, m)
 	}
 	truncate := func(t *testing.T, path string, keep float64) {
 		st, err := os.Stat(path)
@@ -53,7 +50,7 @@ func TestRecover(t *testing.T) {
 			truncate(t, filepath.Join(dir, "summaries"), 0.9)
 		}},
 		{name: "killed while indexing", reindex: true, crash: func(t *testing.T, dir string) {
-			meta(t, dir, func(m *captureMeta) { m.Index = nil })
+			meta(t, dir, func(m map[string]any) { delete(m, "index") })
 			truncate(t, filepath.Join(dir, "index"), 0.3)
 			truncate(t, filepath.Join(dir, "summaries"), 0.2)
 		}},
@@ -61,7 +58,7 @@ func TestRecover(t *testing.T) {
 			truncate(t, filepath.Join(dir, "spool"), 0.5)
 		}},
 		{name: "partial upload", gone: true, crash: func(t *testing.T, dir string) {
-			os.Remove(filepath.Join(dir, metaName))
+			os.Remove(filepath.Join(dir, "meta.json"))
 			os.Remove(filepath.Join(dir, "index"))
 			os.Remove(filepath.Join(dir, "summaries"))
 			truncate(t, filepath.Join(dir, "upload"), 0.5)
@@ -70,10 +67,10 @@ func TestRecover(t *testing.T) {
 			os.Remove(filepath.Join(dir, "upload"))
 		}},
 		{name: "index of another version", reindex: true, crash: func(t *testing.T, dir string) {
-			meta(t, dir, func(m *captureMeta) { m.Index.Version = indexVersion + 1 })
+			meta(t, dir, func(m map[string]any) { m["index"].(map[string]any)["version"] = 1e6 })
 		}},
 		{name: "leftover temporary metadata", crash: func(t *testing.T, dir string) {
-			os.WriteFile(filepath.Join(dir, metaTemp), []byte("{"), 0o600)
+			os.WriteFile(filepath.Join(dir, "meta.json.tmp"), []byte("{"), 0o600)
 		}},
 	}
 	for _, tt := range tests {
@@ -104,12 +101,12 @@ func TestRecover(t *testing.T) {
 			if len(list) != 1 || list[0].ID != info.ID || list[0].Name != "x.pcap" {
 				t.Fatalf("listed %+v, want %s", list, info.ID)
 			}
-			if reindexing := list[0].State == stateIndexing; reindexing != tt.reindex {
+			if reindexing := list[0].State == store.StateIndexing; reindexing != tt.reindex {
 				t.Errorf("state %s just after the restart, want reindexing %v", list[0].State, tt.reindex)
 			}
 			got := waitIndexed(t, ts2, info.ID)
 			got.Filters, info.Filters = nil, nil
-			if got.Packets != 3000 || got.State != stateReady || got.First != info.First || got.Last != info.Last ||
+			if got.Packets != 3000 || got.State != store.StateReady || got.First != info.First || got.Last != info.Last ||
 				got.Format != info.Format || got.Gzip != tt.gzip || got.Size != info.Size || got.Created != info.Created || strings.Join(got.LinkTypes, ",") != "EN10MB" {
 				t.Errorf("after the restart %+v\nbefore %+v", got, info)
 			}
@@ -118,19 +115,19 @@ func TestRecover(t *testing.T) {
 			if len(rows.Rows) != 10 || rows.Rows[9].No != 3000 || rows.Rows[9].Protocol == "" {
 				t.Errorf("last rows %+v", rows.Rows)
 			}
-			if _, err := os.Stat(filepath.Join(dir, metaTemp)); !os.IsNotExist(err) {
+			if _, err := os.Stat(filepath.Join(dir, "meta.json.tmp")); !os.IsNotExist(err) {
 				t.Errorf("temporary metadata left: %v", err)
 			}
 			// Its files count against the disk budget, as they did
 			// before the restart.
-			if used, onDisk := s2.disk.usedBytes(), diskUse(t, dir); used != onDisk {
+			if used, onDisk := s2.pool.DiskUsed(), diskUse(t, dir); used != onDisk {
 				t.Errorf("disk budget charged %d bytes after the restart, the capture's files hold %d", used, onDisk)
 			}
 			// Deleting it removes its folder.
 			if res := do(t, "DELETE", ts2.URL+"/api/captures/"+info.ID, nil, nil); res.StatusCode != 204 {
 				t.Fatalf("delete: status %d", res.StatusCode)
 			}
-			if used := s2.disk.usedBytes(); used != 0 {
+			if used := s2.pool.DiskUsed(); used != 0 {
 				t.Errorf("disk budget still charged %d bytes after the delete", used)
 			}
 			if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -191,14 +188,16 @@ func TestRecoverLive(t *testing.T) {
 		s1.Close()
 		var stopped CaptureInfo
 		dir := filepath.Join(dataDir, info.ID)
-		m, err := readMeta(dir)
-		if err != nil || m.Index == nil {
-			t.Fatalf("metadata after Close: %+v, %v", m, err)
+		m := readMetaFile(t, dir)
+		ix, ok := m["index"].(map[string]any)
+		if !ok {
+			t.Fatalf("metadata after Close: %+v", m)
 		}
-		stopped.Packets, stopped.Size = m.Index.Packets, m.Index.Files["spool"]
+		stopped.Packets, stopped.Size = int64(ix["packets"].(float64)), int64(ix["files"].(map[string]any)["spool"].(float64))
 		if crashed {
-			m.Index, m.Live.Stopped = nil, ""
-			writeMeta(dir, m)
+			delete(m, "index")
+			delete(m["live"].(map[string]any), "stopped")
+			writeMetaFile(t, dir, m)
 			f, _ := os.OpenFile(filepath.Join(dir, "spool"), os.O_WRONLY|os.O_APPEND, 0)
 			f.Write(make([]byte, 30)) // half an EPB
 			f.Close()
@@ -211,9 +210,9 @@ func TestRecoverLive(t *testing.T) {
 		got := waitIndexed(t, ts2, info.ID)
 		wantStop := "pkttap-web stopped"
 		if crashed {
-			wantStop = interruptedLive
+			wantStop = "pkttap-web ended while capturing: recovered up to the last packets written to disk"
 		}
-		if got.Packets != stopped.Packets || got.Size != stopped.Size || got.State != stateReady || got.Format != "live" ||
+		if got.Packets != stopped.Packets || got.Size != stopped.Size || got.State != store.StateReady || got.Format != "live" ||
 			got.Live == nil || got.Live.Running || got.Live.Stopped != wantStop || got.Live.Interface != "veth0" || got.Live.SpoolBytes != 70*got.Packets {
 			t.Errorf("crashed %v: after the restart %+v (live %+v), want %d packets in %d bytes", crashed, got, got.Live, stopped.Packets, stopped.Size)
 		}
@@ -230,5 +229,32 @@ func TestRecoverLive(t *testing.T) {
 		if n := len(readCapture(t, body)); int64(n) != got.Packets {
 			t.Errorf("download holds %d packets, want %d", n, got.Packets)
 		}
+	}
+}
+
+// readMetaFile reads a capture folder's metadata file as JSON.
+func readMetaFile(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// writeMetaFile writes a capture folder's metadata file, as a crash or an
+// older version could have left it.
+func writeMetaFile(t *testing.T, dir string, m map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "meta.json"), b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	_ "embed"
 	"net/http"
-	"os"
+
+	"github.com/pkttap/pkttap/store"
 )
 
-//go:generate go run ./internal/samplegen/cmd/gensample -o sample.pcapng
+//go:generate go run ../internal/samplegen/cmd/gensample -o sample.pcapng
 
 // sampleCapture is the demo capture, written by package samplegen (see
 // TestSampleUpToDate).
@@ -35,15 +36,9 @@ func (s *Server) handleSample(w http.ResponseWriter, r *http.Request) {
 
 // openSample returns an open capture of the demo capture, one of its name
 // whose file holds exactly its bytes, or nil.
-func (s *Server) openSample() *Capture {
-	for _, c := range s.list() {
-		if c.name != sampleName || c.live != nil {
-			continue
-		}
-		if info := c.Info(); info.State == stateError || info.Size != int64(len(sampleCapture)) {
-			continue
-		}
-		if b, err := os.ReadFile(c.srcPath); err == nil && bytes.Equal(b, sampleCapture) {
+func (s *Server) openSample() *store.Store {
+	for _, c := range s.pool.List() {
+		if c.Name() == sampleName && c.HoldsFile(sampleCapture) {
 			return c
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/store"
 )
 
 func TestIsLoopback(t *testing.T) {
@@ -141,7 +142,7 @@ func TestWebSocket(t *testing.T) {
 	info := upload(t, ts, "ws.pcap", synthetic(t, pcapio.FormatPcap, 100))
 	for {
 		m := read()
-		if len(m.Captures) == 1 && m.Captures[0].ID == info.ID && m.Captures[0].State == stateReady {
+		if len(m.Captures) == 1 && m.Captures[0].ID == info.ID && m.Captures[0].State == store.StateReady {
 			if m.Captures[0].Packets != 100 {
 				t.Errorf("state says %d packets", m.Captures[0].Packets)
 			}

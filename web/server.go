@@ -2,13 +2,11 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"sync"
 	"time"
 
@@ -16,19 +14,15 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/pkttap/pkttap/assets"
-	"github.com/pkttap/pkttap/internal/dirlock"
+	"github.com/pkttap/pkttap/store"
 )
 
 // DefaultMaxUpload is the default size limit of one upload (2 GiB).
 const DefaultMaxUpload = 2 << 30
 
-// maxConcurrentUploads bounds the uploads streamed to disk at once, and
-// maxConcurrentIndexes the index passes running at once; more wait for a
-// slot.
-const (
-	maxConcurrentUploads = 8
-	maxConcurrentIndexes = 4
-)
+// maxConcurrentUploads bounds the uploads streamed to disk at once; more
+// wait for a slot.
+const maxConcurrentUploads = 8
 
 // Config configures a Server.
 type Config struct {
@@ -97,7 +91,7 @@ type Config struct {
 
 // DefaultDiskShare is the share of the data dir's free space the captures
 // may take when Config.MaxDisk is 0.
-const DefaultDiskShare = 0.5
+const DefaultDiskShare = store.DefaultDiskShare
 
 // Defaults of the limits on slow clients (see Config).
 const (
@@ -114,25 +108,16 @@ const (
 	DefaultCompileWait = 2 * time.Second
 )
 
-// Server is pkttap-web's HTTP server: the UI, the REST API and the captures.
+// Server is pkttap-web's HTTP server: the UI and the REST API over the
+// captures of a store.Pool, one store each.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	live     LiveBackend
 	handler  http.Handler
 	uploads  *uploadSlots
-	indexes  chan struct{} // index pass slots
-	compiles semaphore     // filter compile slots
-	disk     *diskBudget   // what the captures' files may hold
-	filters  *filterJobs   // every capture's filter jobs
-	sampleMu sync.Mutex    // held while POST /api/captures/sample finds or opens the sample
-
-	mu       sync.Mutex
-	captures map[string]*Capture
-	order    []string // ids, oldest first
-	changed  chan struct{}
-	closed   bool
-	lock     *dirlock.Lock // of the data dir, held until Close
+	pool     *store.Pool // the captures, on disk
+	sampleMu sync.Mutex  // held while POST /api/captures/sample finds or opens the sample
 }
 
 // New returns a server for cfg.
@@ -161,54 +146,22 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	st, err := os.Stat(cfg.DataDir)
+	pool, err := store.OpenPool(store.Config{
+		DataDir: cfg.DataDir, MaxDisk: cfg.MaxDisk, MaxSpool: cfg.MaxUpload, MaxLive: cfg.MaxLive,
+		MaxCompiles: cfg.MaxCompiles, Logger: cfg.Logger,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("data dir %s is not a directory", cfg.DataDir)
-	}
-	var free int64 = -1 // the free space, when the budget is its share
-	if cfg.MaxDisk == 0 {
-		if free, err = freeSpace(cfg.DataDir); err != nil {
-			cfg.Logger.Warn("no disk budget: the free space is unknown", "err", err)
-			cfg.MaxDisk, free = -1, -1
-		} else {
-			cfg.MaxDisk = diskShare(free)
-		}
-	}
-	s := &Server{
-		cfg:      cfg,
-		disk:     &diskBudget{max: max(cfg.MaxDisk, 0)},
-		log:      cfg.Logger,
-		live:     cfg.Live,
-		uploads:  newUploadSlots(maxConcurrentUploads, cfg.MaxClientUploads),
-		indexes:  make(chan struct{}, maxConcurrentIndexes),
-		compiles: make(semaphore, cfg.MaxCompiles),
-		filters:  newFilterJobs(),
-		captures: map[string]*Capture{},
-		changed:  make(chan struct{}),
-	}
-	s.handler = s.routes()
-	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	s.recoverCaptures()
-	if free >= 0 {
-		// The captures recovered take their share of the disk as well as
-		// the free space left.
-		s.disk.mu.Lock()
-		s.disk.max = diskShare(free + s.disk.used)
-		s.cfg.MaxDisk = s.disk.max
-		s.disk.mu.Unlock()
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		live:    cfg.Live,
+		uploads: newUploadSlots(maxConcurrentUploads, cfg.MaxClientUploads),
+		pool:    pool,
 	}
+	s.handler = s.routes()
 	return s, nil
-}
-
-// diskShare is the default disk budget for n bytes of disk: DefaultDiskShare
-// of them, in whole MiB, at least 1 MiB.
-func diskShare(n int64) int64 {
-	return max(int64(float64(n)*DefaultDiskShare)&^(1<<20-1), 1<<20)
 }
 
 // orDefault sets *v to def when it is 0 or negative (not set).
@@ -243,7 +196,7 @@ func (s *Server) URL(addr net.Addr) string {
 }
 
 // MaxDisk returns the disk budget in bytes (Config.MaxDisk), 0 for none.
-func (s *Server) MaxDisk() int64 { return s.disk.max }
+func (s *Server) MaxDisk() int64 { return s.pool.MaxDisk() }
 
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -339,89 +292,22 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// notify wakes the WebSocket clients.
-func (s *Server) notify() {
-	s.mu.Lock()
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
-}
-
-// waitChange returns a channel closed at the next change of any capture.
-func (s *Server) waitChange() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.changed
-}
-
 // capture returns the capture with the given id.
-func (s *Server) capture(id string) (*Capture, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.captures[id]
-	return c, ok
-}
-
-// list returns the captures, oldest first.
-func (s *Server) list() []*Capture {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]*Capture, 0, len(s.order))
-	for _, id := range s.order {
-		out = append(out, s.captures[id])
-	}
-	return out
-}
+func (s *Server) capture(id string) (*store.Store, bool) { return s.pool.Get(id) }
 
 // Captures returns a snapshot of every open capture, oldest first.
-func (s *Server) Captures() []CaptureInfo {
-	cs := s.list()
-	out := make([]CaptureInfo, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, c.Info())
-	}
-	return out
-}
+func (s *Server) Captures() []CaptureInfo { return s.pool.Infos() }
 
-// remove closes a capture and deletes its files.
-func (s *Server) remove(id string) error {
-	s.mu.Lock()
-	c, ok := s.captures[id]
-	if ok {
-		delete(s.captures, id)
-		s.order = slices.DeleteFunc(s.order, func(e string) bool { return e == id })
-	}
-	s.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("capture %s: %w", id, errNoCapture)
-	}
-	err := c.close(true)
-	s.notify()
-	return err
-}
-
-var errNoCapture = errors.New("no such capture")
+// OpenFile opens a capture file from the server's disk (pkttap-web --open).
+// The file is read in place, never modified or removed. Its index is not
+// kept for a later server (which opens the files it is given).
+func (s *Server) OpenFile(path string) (*store.Store, error) { return s.pool.OpenFile(path) }
 
 // Close stops every live capture and index pass and closes every capture,
 // leaving its files in the data dir for a server started later on it (see
 // Config.DataDir), then releases the data dir. The server must no longer be
 // serving.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	cs := make([]*Capture, 0, len(s.order))
-	for _, id := range s.order {
-		cs = append(cs, s.captures[id])
-	}
-	s.captures, s.order = map[string]*Capture{}, nil
-	s.mu.Unlock()
-	errs := []error{s.closeCaptures(cs)}
-	if s.lock != nil {
-		errs = append(errs, s.lock.Release())
-		s.lock = nil
-	}
-	return errors.Join(errs...)
-}
+func (s *Server) Close() error { return s.pool.Close() }
 
 // Serve serves HTTP on ln until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {

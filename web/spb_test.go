@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/pkttap/pkttap/store"
 )
 
 // spbCapture returns a little-endian pcapng file of one Ethernet interface
@@ -76,7 +78,7 @@ func TestSimplePacketBlocks(t *testing.T) {
 	_, ts := newTestServer(t, Config{})
 	t.Run("only SPBs", func(t *testing.T) {
 		info := waitIndexed(t, ts, upload(t, ts, "spb.pcapng", spbCapture(frames[:3])).ID)
-		if info.State != stateReady || info.Packets != 3 {
+		if info.State != store.StateReady || info.Packets != 3 {
 			t.Fatalf("capture %+v", info)
 		}
 		if info.First != "" || info.Last != "" || info.FirstSec != 0 || info.SpanSeconds != 0 {
@@ -119,7 +121,7 @@ func TestSimplePacketBlocks(t *testing.T) {
 		t1 := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 		t3 := t1.Add(1500 * time.Millisecond)
 		info := waitIndexed(t, ts, upload(t, ts, "mixed.pcapng", mixedCapture(frames, []time.Time{{}, t1, {}, t3})).ID)
-		if info.State != stateReady || info.Packets != 4 {
+		if info.State != store.StateReady || info.Packets != 4 {
 			t.Fatalf("capture %+v", info)
 		}
 		if info.First != t1.Format(time.RFC3339Nano) || info.Last != t3.Format(time.RFC3339Nano) || info.FirstSec != t1.Unix() || info.SpanSeconds != 1.5 {

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
-	"github.com/pkttap/pkttap/web/internal/samplegen"
 )
 
 // readSpool reads a live spool with pcapio up to its first fault and
@@ -70,7 +70,7 @@ func TestLiveSpoolPcapng(t *testing.T) {
 	do(t, "POST", ts.URL+"/api/captures/"+info.ID+"/stop", nil, &stopped)
 
 	c, _ := s.capture(info.ID)
-	pkts, offs, _ := readSpool(t, spool)
+	pkts, _, _ := readSpool(t, spool)
 	if int64(len(pkts)) != stopped.Packets || stopped.Packets < 5 {
 		t.Fatalf("stopped spool holds %d packets, the capture %d", len(pkts), stopped.Packets)
 	}
@@ -80,12 +80,12 @@ func TestLiveSpoolPcapng(t *testing.T) {
 	}
 	var data int64
 	for i, p := range pkts {
-		rec, err := c.record(i)
+		got, err := c.Packet(i+1, dissect.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rec.DataOff != offs[i] || rec.TSNanos != p.Timestamp.UnixNano() || int(rec.CapLen) != len(p.Data) {
-			t.Fatalf("packet %d: record %+v, spool offset %d time %v length %d", i+1, rec, offs[i], p.Timestamp, len(p.Data))
+		if !bytes.Equal(got.Data, p.Data) || !got.Time.Equal(p.Timestamp) || got.CapLen != len(p.Data) {
+			t.Fatalf("packet %d: served %v % x, spool %v % x", i+1, got.Time, got.Data, p.Timestamp, p.Data)
 		}
 		if want := fakeFrame(nil, i+1, 90); !bytes.Equal(p.Data, want) {
 			t.Fatalf("spool packet %d: % x, want % x", i+1, p.Data, want)
@@ -120,65 +120,4 @@ func TestLiveSpoolPcapng(t *testing.T) {
 			t.Errorf("%s reads %d packets of the spool, want %d", filepath.Base(cmd[0]), n, len(pkts))
 		}
 	}
-}
-
-// BenchmarkLiveSpool measures what writing the live spool as pcapng costs
-// per packet (pcapio's writer into memory, then one write per flush)
-// against the anchor of writing the batch's raw bytes, as the spool was
-// written before it had block headers, in the same run: batches of 1024
-// packets of samplegen's mix, one flush per batch.
-func BenchmarkLiveSpool(b *testing.B) {
-	bt := &batch{}
-	for i := range livePackets {
-		data := samplegen.SyntheticPacket(i, nil)
-		start := len(bt.data)
-		bt.data = append(bt.data, data...)
-		bt.pkts = append(bt.pkts, batchPkt{start: start, end: len(bt.data), ts: int64(i) * 1000, wireLen: len(data), linkType: pcapio.LinkTypeEthernet})
-	}
-	open := func(b *testing.B) *os.File {
-		f, err := os.Create(filepath.Join(b.TempDir(), "spool"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { f.Close() })
-		return f
-	}
-	report := func(b *testing.B) {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bt.pkts)), "ns/pkt")
-	}
-	b.Run("raw", func(b *testing.B) {
-		f := open(b)
-		var off int64
-		for i := range b.N {
-			if i%256 == 0 {
-				f.Truncate(0)
-				off = 0
-			}
-			if _, err := f.WriteAt(bt.data, off); err != nil {
-				b.Fatal(err)
-			}
-			off += int64(len(bt.data))
-		}
-		report(b)
-	})
-	b.Run("pcapng", func(b *testing.B) {
-		f := open(b)
-		var sp *liveSpool
-		for i := range b.N {
-			if i%256 == 0 {
-				f.Truncate(0)
-				var err error
-				if sp, err = newLiveSpool(f, pcapio.Interface{LinkType: pcapio.LinkTypeEthernet}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if _, _, err := sp.add(bt, 1<<62); err != nil {
-				b.Fatal(err)
-			}
-			if err := sp.flush(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		report(b)
-	})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/store"
 )
 
 // TestRowsWhileIndexing feeds a capture through a FIFO in two halves and
@@ -40,7 +41,7 @@ func TestRowsWhileIndexing(t *testing.T) {
 	if err := zw.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	base := ts.URL + "/api/captures/" + c.id
+	base := ts.URL + "/api/captures/" + c.ID()
 	var r RowsResponse
 	deadline := time.Now().Add(20 * time.Second)
 	for len(r.Rows) == 0 || r.Total < 1000 {
@@ -55,7 +56,7 @@ func TestRowsWhileIndexing(t *testing.T) {
 	}
 	var info CaptureInfo
 	do(t, "GET", base, nil, &info)
-	if info.State != stateIndexing {
+	if info.State != store.StateIndexing {
 		t.Fatalf("state %s before the end of the stream", info.State)
 	}
 	// A filter follows the index: once it has scanned what is indexed, it
@@ -96,11 +97,11 @@ func TestRowsWhileIndexing(t *testing.T) {
 	zw.Write(data[half:])
 	zw.Close()
 	w.Close()
-	info = waitIndexed(t, ts, c.id)
-	if info.State != stateReady || info.Packets != n {
+	info = waitIndexed(t, ts, c.ID())
+	if info.State != store.StateReady || info.Packets != n {
 		t.Fatalf("after the stream: %+v", info)
 	}
-	st = waitFilter(t, ts, c.id, "arp")
+	st = waitFilter(t, ts, c.ID(), "arp")
 	if st.Matched != n/10 || st.Scanned != n {
 		t.Errorf("arp filter over the whole stream: %+v, want %d matches", st, n/10)
 	}

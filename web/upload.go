@@ -9,10 +9,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"os"
-	"path/filepath"
 
+	"github.com/pkttap/pkttap/internal/semaphore"
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/store"
 )
 
 // multipartSlack is what a multipart upload may carry beyond the file itself
@@ -60,13 +60,15 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload of %d bytes exceeds the limit of %d bytes (pkttap-web --max-upload)", r.ContentLength, limit))
 		return
 	}
-	if r.ContentLength > 0 && !s.disk.fits(r.ContentLength) {
-		s.uploadError(w, s.disk.exceeded())
-		return
+	if r.ContentLength > 0 {
+		if err := s.pool.Fits(r.ContentLength); err != nil {
+			s.uploadError(w, err)
+			return
+		}
 	}
 	release, err := s.uploads.acquire(r.Context(), clientAddr(r), s.cfg.UploadQueueWait)
 	if err != nil {
-		if errors.Is(err, errBusy) {
+		if errors.Is(err, semaphore.ErrBusy) {
 			writeBusy(w, "every upload slot is taken")
 		}
 		return
@@ -97,7 +99,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 			part.Close()
 		}
 	}
-	s.receive(w, cleanName(name), src, limit)
+	s.receive(w, store.CleanName(name), src, limit)
 }
 
 // receive streams one upload to a new capture's folder and starts indexing
@@ -135,26 +137,12 @@ func (s *Server) receive(w http.ResponseWriter, name string, src io.Reader, limi
 		}
 		return
 	}
-	id, dir, err := s.newCaptureDir()
+	c, err := s.pool.Add(name, br)
 	if err != nil {
-		s.log.Error("upload", "err", err)
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.uploadError(w, err)
 		return
 	}
-	srcPath := filepath.Join(dir, "upload")
-	disk := s.disk.newCharge()
-	err = writeFile(srcPath, br, disk)
-	if err == nil {
-		var c *Capture
-		c, err = s.startCapture(id, dir, name, srcPath, disk)
-		if err == nil {
-			writeJSON(w, http.StatusCreated, c.Info())
-			return
-		}
-	}
-	os.RemoveAll(dir)
-	disk.refundAll()
-	s.uploadError(w, err)
+	writeJSON(w, http.StatusCreated, c.Info())
 }
 
 // headerPeek is how many bytes of an upload are looked at, before it is
@@ -197,22 +185,6 @@ func checkHeader(br *bufio.Reader) error {
 	return err
 }
 
-// writeFile copies r into a new file at path, charging its bytes to disk.
-func writeFile(path string, r io.Reader, disk *diskCharge) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("create upload file: %w", err)
-	}
-	if _, err := io.Copy(chargedWriter{w: f, d: disk}, r); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write upload file: %w", err)
-	}
-	return nil
-}
-
 // uploadError reports a failed upload with a fitting status.
 func (s *Server) uploadError(w http.ResponseWriter, err error) {
 	var mbe *http.MaxBytesError
@@ -221,7 +193,7 @@ func (s *Server) uploadError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload exceeds the limit of %d bytes (pkttap-web --max-upload)", s.cfg.MaxUpload))
 	case errors.Is(err, errNotCapture):
 		writeError(w, http.StatusUnsupportedMediaType, err.Error())
-	case errors.Is(err, errDiskBudget):
+	case errors.Is(err, store.ErrDiskBudget):
 		writeError(w, http.StatusInsufficientStorage, "upload refused: "+err.Error())
 	case errors.Is(err, errStalled):
 		writeError(w, http.StatusRequestTimeout, "upload failed: "+err.Error())

@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/internal/dirlock"
+	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/pcapio"
-	"github.com/pkttap/pkttap/web/internal/samplegen"
+	"github.com/pkttap/pkttap/store"
 )
 
 func TestUploadFormats(t *testing.T) {
@@ -38,11 +39,11 @@ func TestUploadFormats(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			info := upload(t, ts, tt.file, tt.data)
-			if info.Name != tt.file || !validID(info.ID) {
+			if info.Name != tt.file || !store.ValidID(info.ID) {
 				t.Fatalf("upload answer %+v", info)
 			}
 			info = waitIndexed(t, ts, info.ID)
-			if info.State != stateReady || info.Packets != n || info.Format != tt.format || info.Gzip != tt.gzip {
+			if info.State != store.StateReady || info.Packets != n || info.Format != tt.format || info.Gzip != tt.gzip {
 				t.Errorf("indexed: %+v, want %d packets, format %s, gzip %v", info, n, tt.format, tt.gzip)
 			}
 			if len(info.LinkTypes) != 1 || info.LinkTypes[0] != "EN10MB" {
@@ -149,7 +150,7 @@ func TestUploadTooLarge(t *testing.T) {
 			t.Fatalf("bomb is %d bytes compressed; the test needs it under the limit", len(bomb))
 		}
 		info := waitIndexed(t, ts, upload(t, ts, "bomb.pcap.gz", bomb).ID)
-		if info.State != stateError || !strings.Contains(info.Error, "limit") {
+		if info.State != store.StateError || !strings.Contains(info.Error, "limit") {
 			t.Errorf("gzip bomb: %+v, want an error naming the limit", info)
 		}
 		var size int64
@@ -203,7 +204,7 @@ func TestUploadBadInput(t *testing.T) {
 			if res.StatusCode == http.StatusCreated && tt.status == http.StatusCreated {
 				var info CaptureInfo
 				jsonUnmarshal(must(io.ReadAll(res.Body)), &info)
-				if info = waitIndexed(t, ts, info.ID); info.State != stateReady {
+				if info = waitIndexed(t, ts, info.ID); info.State != store.StateReady {
 					t.Errorf("valid upload: %+v", info)
 				}
 				do(t, "DELETE", ts.URL+"/api/captures/"+info.ID, nil, nil)
@@ -242,7 +243,7 @@ func TestUploadNamesAreNotPaths(t *testing.T) {
 	for _, p := range dirEntries(t, dir) {
 		rel, _ := filepath.Rel(dir, p)
 		parts := strings.Split(rel, string(filepath.Separator))
-		if !validID(parts[0]) || len(parts) > 2 || (len(parts) == 2 && !strings.Contains("upload index summaries spool meta.json", parts[1])) {
+		if !store.ValidID(parts[0]) || len(parts) > 2 || (len(parts) == 2 && !strings.Contains("upload index summaries spool meta.json", parts[1])) {
 			t.Errorf("unexpected file %s in the data dir", rel)
 		}
 	}

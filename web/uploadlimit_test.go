@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/store"
 )
 
 // captureOfSize returns a valid pcap file of exactly size bytes (at least
@@ -180,7 +181,7 @@ func checkUploadVerdict(t *testing.T, ts *httptest.Server, dir string, res *http
 		t.Fatalf("file of %d bytes in a body of %d: status %d, want 201: %s", size, bodySize, res.StatusCode, raw)
 	}
 	info = waitIndexed(t, ts, info.ID)
-	if info.State != stateReady || info.Size != int64(size) || info.Packets != int64(packets) {
+	if info.State != store.StateReady || info.Size != int64(size) || info.Packets != int64(packets) {
 		t.Errorf("file of %d bytes with %d packets: %+v", size, packets, info)
 	}
 }

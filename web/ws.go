@@ -38,7 +38,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	defer conn.CloseNow()
 	ctx := conn.CloseRead(r.Context()) // the browser sends nothing; this notices its close
 	for {
-		changed := s.waitChange()
+		changed := s.pool.Changed()
 		msg, err := json.Marshal(stateMessage{Type: "state", Captures: s.Captures()})
 		if err != nil {
 			conn.Close(websocket.StatusInternalError, "encode state")

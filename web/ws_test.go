@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/store"
 )
 
 // TestWebSocketCoalesces checks that a burst of changes reaches a client as
@@ -51,7 +52,7 @@ func TestWebSocketCoalesces(t *testing.T) {
 		t.Fatalf("last snapshot has %d captures, want %d", len(last.Captures), uploads)
 	}
 	for _, c := range last.Captures {
-		if c.State != stateReady || c.Packets != 1000 {
+		if c.State != store.StateReady || c.Packets != 1000 {
 			t.Errorf("last snapshot: %s %s with %d packets", c.ID, c.State, c.Packets)
 		}
 	}

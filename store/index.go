@@ -1,4 +1,4 @@
-package web
+package store
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package web
+package store
 
 import (
 	"bufio"
@@ -17,19 +17,19 @@ import (
 )
 
 // interruptedLive is the stop reason of a live capture recovered after the
-// server ended without stopping it (killed, or the machine went down).
+// pool ended without stopping it (pkttap-web killed, or the machine went down).
 const interruptedLive = "pkttap-web ended while capturing: recovered up to the last packets written to disk"
 
-// recoverCaptures lists again the captures a previous server left in the data dir:
+// recoverStores lists again the stores a previous pool left in the data dir:
 // every capture whose data was complete (an upload received whole, a live
 // capture's spool up to its last flush), re-indexing those whose index was
 // cut short, and removes what no capture will use (partial uploads, the
 // index files of incomplete ones, leftover temporary files). Folders that
 // do not look like pkttap-web's are left alone.
-func (s *Server) recoverCaptures() {
-	entries, err := os.ReadDir(s.cfg.DataDir)
+func (p *Pool) recoverStores() {
+	entries, err := os.ReadDir(p.cfg.DataDir)
 	if err != nil {
-		s.log.Warn("recover captures", "err", err)
+		p.log.Warn("recover captures", "err", err)
 		return
 	}
 	type found struct {
@@ -38,18 +38,18 @@ func (s *Server) recoverCaptures() {
 	}
 	var list []found
 	for _, e := range entries {
-		if !e.IsDir() || !validID(e.Name()) {
+		if !e.IsDir() || !ValidID(e.Name()) {
 			continue
 		}
-		if m := s.inspectDir(e.Name()); m != nil {
+		if m := p.inspectDir(e.Name()); m != nil {
 			list = append(list, found{e.Name(), m})
 		}
 	}
 	slices.SortFunc(list, func(a, b found) int { return cmp.Or(a.m.Created.Compare(b.m.Created), cmp.Compare(a.id, b.id)) })
 	for _, f := range list {
-		dir := filepath.Join(s.cfg.DataDir, f.id)
-		if err := s.restore(f.id, dir, f.m); err != nil {
-			s.log.Warn("recover capture: removed", "id", f.id, "name", f.m.Name, "err", err)
+		dir := filepath.Join(p.cfg.DataDir, f.id)
+		if err := p.restore(f.id, dir, f.m); err != nil {
+			p.log.Warn("recover capture: removed", "id", f.id, "name", f.m.Name, "err", err)
 			removeDir(dir)
 		}
 	}
@@ -65,31 +65,31 @@ func capturePart(name string) bool {
 // to be listed again. It removes the folder of a capture that never became
 // whole (an upload cut short), and leaves alone a folder holding anything
 // pkttap-web does not write.
-func (s *Server) inspectDir(id string) *captureMeta {
-	dir := filepath.Join(s.cfg.DataDir, id)
+func (p *Pool) inspectDir(id string) *captureMeta {
+	dir := filepath.Join(p.cfg.DataDir, id)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		s.log.Warn("recover capture", "id", id, "err", err)
+		p.log.Warn("recover capture", "id", id, "err", err)
 		return nil
 	}
 	for _, e := range entries {
 		if !capturePart(e.Name()) {
-			s.log.Warn("recover capture: left alone, it holds a file pkttap-web does not write", "dir", dir, "file", e.Name())
+			p.log.Warn("recover capture: left alone, it holds a file pkttap-web does not write", "dir", dir, "file", e.Name())
 			return nil
 		}
 	}
 	m, err := readMeta(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		s.log.Info("recover capture: removed an incomplete capture folder (an upload cut short, or the index of a file opened in place)", "id", id)
+		p.log.Info("recover capture: removed an incomplete capture folder (an upload cut short, or the index of a file opened in place)", "id", id)
 		removeDir(dir)
 		return nil
 	case err != nil:
-		s.log.Warn("recover capture: left alone", "dir", dir, "err", err)
+		p.log.Warn("recover capture: left alone", "dir", dir, "err", err)
 		return nil
 	}
 	if !capturePart(m.Source) || m.Source == metaName || m.Source == metaTemp {
-		s.log.Warn("recover capture: left alone, its metadata names no capture file", "dir", dir, "source", m.Source)
+		p.log.Warn("recover capture: left alone, its metadata names no capture file", "dir", dir, "source", m.Source)
 		return nil
 	}
 	os.Remove(filepath.Join(dir, metaTemp))
@@ -99,7 +99,7 @@ func (s *Server) inspectDir(id string) *captureMeta {
 // restore lists the capture of folder dir again: as its metadata says,
 // when its index is whole; else with its index made again from its source
 // (a live spool first cut to its last whole block).
-func (s *Server) restore(id, dir string, m *captureMeta) (err error) {
+func (p *Pool) restore(id, dir string, m *captureMeta) (err error) {
 	src := filepath.Join(dir, m.Source)
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("capture file: %w", err)
@@ -107,7 +107,7 @@ func (s *Server) restore(id, dir string, m *captureMeta) (err error) {
 	// Its files count against the disk budget as they are (see
 	// diskCharge.take); the index pass of one made again charges its new
 	// files as it writes them.
-	c := &Capture{id: id, name: m.Name, created: m.Created, dir: dir, srcPath: src, saved: m, disk: s.disk.newCharge()}
+	c := &Store{id: id, name: m.Name, created: m.Created, dir: dir, srcPath: src, saved: m, disk: p.disk.newCharge()}
 	defer func() {
 		if err != nil {
 			c.disk.refundAll()
@@ -124,10 +124,10 @@ func (s *Server) restore(id, dir string, m *captureMeta) (err error) {
 		for _, size := range m.Index.Files {
 			c.disk.take(size)
 		}
-		if err := s.reopen(c, m.Index); err != nil {
+		if err := p.reopen(c, m.Index); err != nil {
 			return err
 		}
-		s.log.Info("capture recovered", "id", id, "name", m.Name, "packets", m.Index.Packets)
+		p.log.Info("capture recovered", "id", id, "name", m.Name, "packets", m.Index.Packets)
 		return nil
 	}
 	// The index was cut short, or the capture never finished: everything
@@ -152,10 +152,10 @@ func (s *Server) restore(id, dir string, m *captureMeta) (err error) {
 		return fmt.Errorf("capture file: %w", err)
 	}
 	c.disk.take(st.Size())
-	if _, err := s.indexCapture(c); err != nil {
+	if _, err := p.startIndex(c); err != nil {
 		return err
 	}
-	s.log.Info("capture recovered: indexing it again", "id", id, "name", m.Name)
+	p.log.Info("capture recovered: indexing it again", "id", id, "name", m.Name)
 	return nil
 }
 
@@ -180,7 +180,7 @@ func indexWhole(dir string, m *captureMeta) bool {
 }
 
 // reopen registers c, whose index is whole, with the state ix gives.
-func (s *Server) reopen(c *Capture, ix *indexMeta) error {
+func (p *Pool) reopen(c *Store, ix *indexMeta) error {
 	dir := c.dir
 	spool := c.srcPath
 	if _, ok := ix.Files["spool"]; ok {
@@ -207,7 +207,7 @@ func (s *Server) reopen(c *Capture, ix *indexMeta) error {
 		}
 	}
 	c.count.Store(ix.Packets)
-	if err := s.register(c); err != nil {
+	if err := p.register(c); err != nil {
 		closeFiles(files...)
 		return err
 	}
@@ -247,7 +247,7 @@ func truncateSpool(path string, headerBytes int64) (int64, error) {
 	return data, nil
 }
 
-// lockDataDir takes the data dir for this server, with a clear error when
+// lockDataDir takes the data dir for this pool, with a clear error when
 // another running pkttap-web has it.
 func lockDataDir(dir string) (*dirlock.Lock, error) {
 	l, err := dirlock.Acquire(dir)
@@ -262,7 +262,7 @@ func lockDataDir(dir string) (*dirlock.Lock, error) {
 
 // closeCaptures stops and closes cs, keeping their files: a live capture
 // stops with its packets so far indexed and its metadata saved.
-func (s *Server) closeCaptures(cs []*Capture) error {
+func (p *Pool) closeCaptures(cs []*Store) error {
 	var errs []error
 	for _, c := range cs {
 		if c.live != nil {

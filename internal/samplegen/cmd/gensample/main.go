@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/pkttap/pkttap/web/internal/samplegen"
+	"github.com/pkttap/pkttap/internal/samplegen"
 )
 
 func main() {

@@ -1,6 +1,6 @@
 //go:build !linux && !darwin && !windows
 
-package web
+package store
 
 import (
 	"errors"

@@ -1,6 +1,6 @@
 //go:build linux || darwin
 
-package web
+package store
 
 import (
 	"fmt"

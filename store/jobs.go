@@ -1,21 +1,20 @@
-package web
+package store
 
 import (
 	"cmp"
 	"context"
 	"errors"
-	"net"
-	"net/http"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/pkttap/pkttap/web/internal/matchset"
+	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/store/internal/matchset"
 )
 
-// Defaults of a server's filter jobs (see filterJobs).
+// Defaults of a pool's filter jobs (see filterJobs).
 const (
 	defaultFilterIdle    = 20 * time.Second
 	defaultFilterBudget  = 128 << 20
@@ -29,16 +28,16 @@ const (
 	jobOverhead = 2 << 10
 )
 
-// errFilterMemory refuses a new filter job when the memory set aside for
+// ErrFilterMemory refuses a new filter job when the memory set aside for
 // filter results is taken by jobs in use.
-var errFilterMemory = errors.New("too many filter jobs in use: the memory set aside for their results is full; retry when some are done, or cancel one")
+var ErrFilterMemory = errors.New("too many filter jobs in use: the memory set aside for their results is full; retry when some are done, or cancel one")
 
-// filterJobs runs the filter jobs of all of a server's captures.
+// filterJobs runs the filter jobs of all of a pool's stores.
 //
 // Turns: at most workers turns run at once. A job scans for a turn of
 // quantum, then waits in the queue for its next turn, keeping its
 // position, so every job asked for progresses and none restarts. The
-// queue is round-robin by client (see clientOf): the clients with queued
+// queue is round-robin by client (Store.StartFilter's): the clients with queued
 // jobs take turns, each with its own jobs in the order they queued, so a
 // client that asks for many filters gets no more turns than one that asks
 // for one. A turn is shared with the queued jobs on the same capture whose
@@ -46,7 +45,9 @@ var errFilterMemory = errors.New("too many filter jobs in use: the memory set as
 // them, which is most of the cost of a scan, so many filters on one
 // capture take little more time than one. A job that has scanned every
 // packet of a capture still growing (indexing, or a live capture) leaves
-// the queue until packets arrive.
+// the queue until packets arrive. A turn scans on as many goroutines as
+// there are workers per running turn (all of them for a lone job), each
+// on its own range of packets (see scanTurn).
 //
 // Use: a job is asked for by every rows, position, download or start
 // request naming it, and held while a request waits on it. One nobody has
@@ -58,7 +59,7 @@ var errFilterMemory = errors.New("too many filter jobs in use: the memory set as
 // there are, a finished one what it holds. When the total passes budget,
 // finished and idle jobs are evicted (stopped and forgotten), least
 // recently asked for first; a job in use is never evicted, and a new job
-// that does not fit beside those in use is refused with errFilterMemory.
+// that does not fit beside those in use is refused with ErrFilterMemory.
 type filterJobs struct {
 	workers int           // jobs scanning at once
 	quantum time.Duration // a turn's length
@@ -68,22 +69,22 @@ type filterJobs struct {
 	scanned atomic.Int64 // packets scanned by every job, ever
 
 	mu      sync.Mutex
-	jobs    map[jobKey]*filterJob
+	jobs    map[jobKey]*Job
 	clients []*clientQueue // clients with queued jobs, in turn order
 	running int            // workers running
 	seq     uint64
 }
 
-// jobKey names a job: its capture and expression.
+// jobKey names a job: its store and expression.
 type jobKey struct {
-	c    *Capture
+	s    *Store
 	expr string
 }
 
 // clientQueue is one client's queued jobs, in the order they queued.
 type clientQueue struct {
 	client string
-	jobs   []*filterJob
+	jobs   []*Job
 }
 
 // newFilterJobs returns a scheduler with the default policy: a worker per
@@ -94,75 +95,86 @@ func newFilterJobs() *filterJobs {
 		quantum: defaultFilterQuantum,
 		idle:    defaultFilterIdle,
 		budget:  defaultFilterBudget,
-		jobs:    map[jobKey]*filterJob{},
+		jobs:    map[jobKey]*Job{},
 	}
 }
 
-// forCapture returns c's view of the jobs.
-func (q *filterJobs) forCapture(c *Capture) *filterCache { return &filterCache{q: q, c: c} }
-
-// clientOf names the client of a request for fair turns: its IP address.
-func clientOf(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// scannedPackets returns the number of packets every job has scanned.
-func (q *filterJobs) scannedPackets() int64 { return q.scanned.Load() }
-
-// lookup returns the job for expr on c, if any, counting it as asked for.
-func (q *filterJobs) lookup(c *Capture, expr string) *filterJob {
+// lookup returns the job for expr on s, if any, counting it as asked for.
+func (q *filterJobs) lookup(s *Store, expr string) *Job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	j := q.jobs[jobKey{c, expr}]
+	j := q.jobs[jobKey{s, expr}]
 	if j != nil {
 		j.lastUse = time.Now()
 	}
 	return j
 }
 
-// get returns the job for expr on c, starting it when it is new.
-func (q *filterJobs) get(c *Capture, expr, client string) (*filterJob, error) {
+// get returns the job for m's expression on s, starting it with m, ctx
+// and cancel (which ends ctx) when it is new; else cancel is called.
+func (q *filterJobs) get(s *Store, m *filter.Matcher, ctx context.Context, cancel context.CancelFunc, client string) (*Job, error) {
+	expr := m.Expr()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := time.Now()
-	if j := q.jobs[jobKey{c, expr}]; j != nil {
+	if j := q.jobs[jobKey{s, expr}]; j != nil {
+		cancel()
 		j.lastUse = now
 		return j, nil
 	}
-	if !q.trimLocked(now, reserve(c.Packets())+len(expr)) {
-		return nil, errFilterMemory
+	if !q.trimLocked(now, reserve(s.Count())+len(expr)) {
+		cancel()
+		return nil, ErrFilterMemory
 	}
 	q.seq++
-	ctx, cancel := context.WithCancel(c.ctx)
-	j := &filterJob{
-		expr: expr, c: c, client: client, seq: q.seq,
+	j := &Job{
+		expr: expr, m: m, s: s, client: client, seq: q.seq,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		lastUse: now,
 	}
-	q.jobs[jobKey{c, expr}] = j
+	q.jobs[jobKey{s, expr}] = j
 	q.enqueueLocked(j)
-	c.notify()
+	s.notify()
 	return j, nil
+}
+
+// SetFilterWorkers sets how many filter jobs (or shared turns) scan at
+// once, one worker each; 0 holds every job in its queue until workers are
+// set again. The default is one per CPU (GOMAXPROCS).
+func (p *Pool) SetFilterWorkers(n int) {
+	q := p.jobs
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.workers = max(n, 0)
+	q.startWorkersLocked()
+}
+
+// SetFilterMemory sets the bytes the filter jobs' results may take, all
+// together (128 MiB by default; see filterJobs): finished and idle jobs are
+// evicted to make room, and a new job that does not fit beside those in
+// use is refused with ErrFilterMemory.
+func (p *Pool) SetFilterMemory(bytes int) {
+	q := p.jobs
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.budget = bytes
+	q.trimLocked(time.Now(), 0)
 }
 
 // reserve is what a new job on a capture of n packets is charged.
 func reserve(n int) int { return jobOverhead + matchset.MaxBytes(n) }
 
 // chargeLocked is what j counts for against the budget.
-func (q *filterJobs) chargeLocked(j *filterJob) int {
+func (q *filterJobs) chargeLocked(j *Job) int {
 	b := jobOverhead + len(j.expr) + j.bytes()
 	if j.state != jobEnded {
-		b = max(b, len(j.expr)+reserve(j.c.Packets()))
+		b = max(b, len(j.expr)+reserve(j.s.Count()))
 	}
 	return b
 }
 
 // idleLocked reports whether nobody has asked for j during q.idle.
-func (q *filterJobs) idleLocked(j *filterJob, now time.Time) bool {
+func (q *filterJobs) idleLocked(j *Job, now time.Time) bool {
 	return j.holds == 0 && now.Sub(j.lastUse) >= q.idle
 }
 
@@ -171,7 +183,7 @@ func (q *filterJobs) idleLocked(j *filterJob, now time.Time) bool {
 // whether they do.
 func (q *filterJobs) trimLocked(now time.Time, extra int) bool {
 	total := extra
-	var evictable []*filterJob
+	var evictable []*Job
 	for _, j := range q.jobs {
 		total += q.chargeLocked(j)
 		if j.state == jobEnded || (j.state != jobRunning && q.idleLocked(j, now)) {
@@ -181,7 +193,7 @@ func (q *filterJobs) trimLocked(now time.Time, extra int) bool {
 	if total <= q.budget {
 		return true
 	}
-	slices.SortFunc(evictable, func(a, b *filterJob) int { return a.lastUse.Compare(b.lastUse) })
+	slices.SortFunc(evictable, func(a, b *Job) int { return a.lastUse.Compare(b.lastUse) })
 	for _, j := range evictable {
 		if total <= q.budget {
 			break
@@ -194,7 +206,7 @@ func (q *filterJobs) trimLocked(now time.Time, extra int) bool {
 
 // enqueueLocked puts j at the back of its client's queue and starts a
 // worker when one is free.
-func (q *filterJobs) enqueueLocked(j *filterJob) {
+func (q *filterJobs) enqueueLocked(j *Job) {
 	j.state = jobQueued
 	j.queued = j.next // no turn runs: next is still
 	i := slices.IndexFunc(q.clients, func(cq *clientQueue) bool { return cq.client == j.client })
@@ -228,7 +240,7 @@ func (q *filterJobs) queuedLocked() int {
 // idle of the first client that has one, or failing that the first idle
 // one. Its client goes to the back of the turn order. It returns nil when
 // the queue is empty.
-func (q *filterJobs) pickLocked(now time.Time) *filterJob {
+func (q *filterJobs) pickLocked(now time.Time) *Job {
 	for _, wantIdle := range []bool{false, true} {
 		for ci, cq := range q.clients {
 			for ji, j := range cq.jobs {
@@ -248,7 +260,7 @@ func (q *filterJobs) pickLocked(now time.Time) *filterJob {
 }
 
 // unqueueLocked removes a queued job from the queue.
-func (q *filterJobs) unqueueLocked(j *filterJob) {
+func (q *filterJobs) unqueueLocked(j *Job) {
 	for ci, cq := range q.clients {
 		if ji := slices.Index(cq.jobs, j); ji >= 0 {
 			cq.jobs = slices.Delete(cq.jobs, ji, ji+1)
@@ -263,10 +275,10 @@ func (q *filterJobs) unqueueLocked(j *filterJob) {
 // positionsLocked returns the place in the queue of every queued job, 1
 // for the next to run, in the order pickLocked would take them if no job
 // came back: by rounds of the clients' turns, jobs not idle first.
-func (q *filterJobs) positionsLocked(now time.Time) map[*filterJob]int {
-	pos := map[*filterJob]int{}
+func (q *filterJobs) positionsLocked(now time.Time) map[*Job]int {
+	pos := map[*Job]int{}
 	for _, wantIdle := range []bool{false, true} {
-		lists := make([][]*filterJob, len(q.clients))
+		lists := make([][]*Job, len(q.clients))
 		rounds := 0
 		for i, cq := range q.clients {
 			for _, j := range cq.jobs {
@@ -302,8 +314,11 @@ func (q *filterJobs) work() {
 		for _, g := range group {
 			g.state = jobRunning
 		}
+		// A turn scans on as many goroutines as the workers it has to
+		// itself: all of them for a lone job.
+		par := max(q.workers/max(q.running, 1), 1)
 		q.mu.Unlock()
-		end, changed, err := scanTurn(group, sc, time.Now().Add(q.quantum), &q.scanned)
+		end, changed, err := scanTurn(group, sc, par, time.Now().Add(q.quantum), &q.scanned)
 		q.mu.Lock()
 		for _, g := range group {
 			q.afterTurnLocked(g, end, changed, err)
@@ -319,10 +334,10 @@ func (q *filterJobs) work() {
 // no more than its share of the capture's jobs (queued or running) per
 // worker, so that many jobs on one capture still keep every worker busy,
 // and at most maxGroup.
-func (q *filterJobs) companionsLocked(j *filterJob, now time.Time) []*filterJob {
+func (q *filterJobs) companionsLocked(j *Job, now time.Time) []*Job {
 	idle := q.idleLocked(j, now)
-	with := func(k *filterJob) bool {
-		return k.c == j.c && abs(k.queued-j.queued) <= groupSpan && (idle || !q.idleLocked(k, now))
+	with := func(k *Job) bool {
+		return k.s == j.s && abs(k.queued-j.queued) <= groupSpan && (idle || !q.idleLocked(k, now))
 	}
 	busy := 1 // j
 	for _, k := range q.jobs {
@@ -332,7 +347,7 @@ func (q *filterJobs) companionsLocked(j *filterJob, now time.Time) []*filterJob 
 	}
 	w := max(q.workers, 1)
 	size := min(maxGroup, (busy+w-1)/w)
-	var out []*filterJob
+	var out []*Job
 	for _, cq := range q.clients {
 		for _, k := range cq.jobs {
 			if len(out) < size-1 && k != j && with(k) {
@@ -349,7 +364,7 @@ func (q *filterJobs) companionsLocked(j *filterJob, now time.Time) []*filterJob 
 func abs(x int) int { return max(x, -x) }
 
 // afterTurnLocked puts j where its turn's end sends it.
-func (q *filterJobs) afterTurnLocked(j *filterJob, end turnEnd, changed <-chan struct{}, err error) {
+func (q *filterJobs) afterTurnLocked(j *Job, end turnEnd, changed <-chan struct{}, err error) {
 	switch {
 	case j.ctx.Err() != nil:
 		q.finishLocked(j, errJobCancelled)
@@ -366,7 +381,7 @@ func (q *filterJobs) afterTurnLocked(j *filterJob, end turnEnd, changed <-chan s
 }
 
 // waitMore queues j again when its capture has changed.
-func (q *filterJobs) waitMore(j *filterJob, changed <-chan struct{}) {
+func (q *filterJobs) waitMore(j *Job, changed <-chan struct{}) {
 	select {
 	case <-changed:
 	case <-j.ctx.Done():
@@ -384,7 +399,7 @@ func (q *filterJobs) waitMore(j *filterJob, changed <-chan struct{}) {
 }
 
 // finishLocked ends j with err (nil: it scanned every packet).
-func (q *filterJobs) finishLocked(j *filterJob, err error) {
+func (q *filterJobs) finishLocked(j *Job, err error) {
 	if j.state == jobEnded {
 		return
 	}
@@ -397,14 +412,14 @@ func (q *filterJobs) finishLocked(j *filterJob, err error) {
 	j.mu.Unlock()
 	j.cancel()
 	close(j.done)
-	j.c.notify()
+	j.s.notify()
 }
 
 // dropLocked forgets j and stops it: at once when it is queued or waiting
 // for packets, at the end of its turn when it is running.
-func (q *filterJobs) dropLocked(j *filterJob) {
-	if q.jobs[jobKey{j.c, j.expr}] == j {
-		delete(q.jobs, jobKey{j.c, j.expr})
+func (q *filterJobs) dropLocked(j *Job) {
+	if q.jobs[jobKey{j.s, j.expr}] == j {
+		delete(q.jobs, jobKey{j.s, j.expr})
 	}
 	j.cancel()
 	switch j.state {
@@ -414,11 +429,11 @@ func (q *filterJobs) dropLocked(j *filterJob) {
 	case jobWaiting:
 		q.finishLocked(j, errJobCancelled)
 	}
-	j.c.notify()
+	j.s.notify()
 }
 
 // hold adds d to the requests waiting on j, counting it as asked for.
-func (q *filterJobs) hold(j *filterJob, d int) {
+func (q *filterJobs) hold(j *Job, d int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	j.holds += d
@@ -426,7 +441,7 @@ func (q *filterJobs) hold(j *filterJob, d int) {
 }
 
 // status returns j's progress and its place in the queue.
-func (q *filterJobs) status(j *filterJob) FilterStatus {
+func (q *filterJobs) status(j *Job) FilterStatus {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	st := j.status()
@@ -436,12 +451,12 @@ func (q *filterJobs) status(j *filterJob) FilterStatus {
 	return st
 }
 
-// cancel stops and forgets the job for expr on c. It reports whether there
+// cancel stops and forgets the job for expr on s. It reports whether there
 // was one.
-func (q *filterJobs) cancel(c *Capture, expr string) bool {
+func (q *filterJobs) cancel(s *Store, expr string) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	j := q.jobs[jobKey{c, expr}]
+	j := q.jobs[jobKey{s, expr}]
 	if j == nil {
 		return false
 	}
@@ -449,12 +464,12 @@ func (q *filterJobs) cancel(c *Capture, expr string) bool {
 	return true
 }
 
-// cancelAll stops every job of c and waits for them to end.
-func (q *filterJobs) cancelAll(c *Capture) {
+// cancelAll stops every job of s and waits for them to end.
+func (q *filterJobs) cancelAll(s *Store) {
 	q.mu.Lock()
-	var jobs []*filterJob
+	var jobs []*Job
 	for k, j := range q.jobs {
-		if k.c == c {
+		if k.s == s {
 			jobs = append(jobs, j)
 			q.dropLocked(j)
 		}
@@ -465,18 +480,18 @@ func (q *filterJobs) cancelAll(c *Capture) {
 	}
 }
 
-// statuses returns the progress of every job of c, oldest first.
-func (q *filterJobs) statuses(c *Capture) []FilterStatus {
+// statuses returns the progress of every job of s, oldest first.
+func (q *filterJobs) statuses(s *Store) []FilterStatus {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var jobs []*filterJob
+	var jobs []*Job
 	for k, j := range q.jobs {
-		if k.c == c {
+		if k.s == s {
 			jobs = append(jobs, j)
 		}
 	}
-	slices.SortFunc(jobs, func(a, b *filterJob) int { return cmp.Compare(a.seq, b.seq) })
-	var pos map[*filterJob]int
+	slices.SortFunc(jobs, func(a, b *Job) int { return cmp.Compare(a.seq, b.seq) })
+	var pos map[*Job]int
 	out := make([]FilterStatus, 0, len(jobs))
 	for _, j := range jobs {
 		st := j.status()

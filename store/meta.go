@@ -1,4 +1,4 @@
-package web
+package store
 
 import (
 	"encoding/binary"
@@ -19,7 +19,7 @@ import (
 // written atomically: once its data is complete (an upload) or as it
 // starts (a live capture, whose spool is complete up to its last flush at
 // any time), and again, with what its index holds, when its index pass or
-// live run has ended. A server started on the same data dir lists it again
+// live run has ended. A pool opened later on the same data dir lists it again
 // from it (see recoverCaptures).
 const (
 	metaName    = "meta.json"
@@ -143,32 +143,32 @@ func fileSizes(dir string, names ...string) (map[string]int64, error) {
 
 // saveMetaLocked rewrites the metadata of a capture kept in the data dir
 // with its state: with what its index holds once the pass or live run has
-// ended. It does nothing for a capture opened in place. c.mu must be held:
+// ended. It does nothing for a capture opened in place. s.mu must be held:
 // the file is written before anyone sees the state it records.
-func (c *Capture) saveMetaLocked() {
-	if c.saved == nil {
+func (s *Store) saveMetaLocked() {
+	if s.saved == nil {
 		return
 	}
-	m := *c.saved
-	sizes, err := fileSizes(c.dir, append([]string{m.Source}, cacheFiles...)...)
-	if l := c.live; l != nil {
+	m := *s.saved
+	sizes, err := fileSizes(s.dir, append([]string{m.Source}, cacheFiles...)...)
+	if l := s.live; l != nil {
 		lm := liveMeta{Options: l.opts, MaxSpool: l.maxSpool, Stats: l.stats, SpoolBytes: l.spoolBytes, Stopped: l.stopReason}
 		if m.Live != nil {
 			lm.HeaderBytes = m.Live.HeaderBytes
 		}
 		m.Live = &lm
 	}
-	if c.state != stateIndexing && c.state != stateCapturing && err == nil {
+	if s.state != StateIndexing && s.state != StateCapturing && err == nil {
 		m.Index = &indexMeta{
-			Version: indexVersion, Files: sizes, Packets: c.count.Load(), State: c.state, Error: c.errMsg, Format: c.format,
-			Gzip: c.gzipped, BigEndian: c.order == binary.BigEndian, LinkTypes: c.linkTypes, Ifaces: c.ifaces,
-			First: c.first, MinTS: c.minTS, MaxTS: c.maxTS, Timed: c.timed, NanoTS: c.nanoTS, ReadBytes: c.readBytes,
+			Version: indexVersion, Files: sizes, Packets: s.count.Load(), State: s.state, Error: s.errMsg, Format: s.format,
+			Gzip: s.gzipped, BigEndian: s.order == binary.BigEndian, LinkTypes: s.linkTypes, Ifaces: s.ifaces,
+			First: s.first, MinTS: s.minTS, MaxTS: s.maxTS, Timed: s.timed, NanoTS: s.nanoTS, ReadBytes: s.readBytes,
 		}
 	}
 	if err == nil {
-		err = writeMeta(c.dir, &m)
+		err = writeMeta(s.dir, &m)
 	}
 	if err != nil {
-		c.log.Warn("save capture metadata: a restart will index it again", "id", c.id, "err", err)
+		s.pool.log.Warn("save capture metadata: a restart will index it again", "id", s.id, "err", err)
 	}
 }

@@ -1,0 +1,65 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+)
+
+// BenchmarkFilterJob measures a filter job over a capture of samplegen's
+// mix (200,000 packets; 1,000,000 with PKTTAP_BENCH_BIG=1) on one worker
+// and on one worker per CPU, in the same run: the job scans its ranges on
+// every worker when it has them to itself. It reports packets scanned per
+// second; the ratio of the two is the scaling. On a busy machine the
+// "paired" sub-benchmark says more: it runs the two one after the other in
+// each iteration and reports the median of their ratios (speedup).
+func BenchmarkFilterJob(b *testing.B) {
+	n := 200_000
+	if os.Getenv("PKTTAP_BENCH_BIG") == "1" {
+		n = 1_000_000
+	}
+	p := newTestPool(b, Config{})
+	s := openCapture(b, p, n)
+	if s.Count() != n {
+		b.Fatalf("%d packets indexed, want %d", s.Count(), n)
+	}
+	k := 0
+	// run scans the capture with a new job on workers workers and returns
+	// how long it took.
+	run := func(b *testing.B, workers int) time.Duration {
+		p.SetFilterWorkers(workers)
+		k++
+		expr := fmt.Sprintf("tcp port 443 and len != %d", 100_000+k) // a new job each time
+		t0 := time.Now()
+		j := startJob(b, s, expr, "bench")
+		waitDone(b, j)
+		d := time.Since(t0)
+		if st := j.status(); st.Scanned != n || st.Matched != n/2 || st.Error != "" {
+			b.Fatalf("%q: %+v, want %d matches of %d", expr, st, n/2, n)
+		}
+		s.CancelFilter(expr)
+		return d
+	}
+	all := runtime.GOMAXPROCS(0)
+	for _, workers := range []int{1, all} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			var total time.Duration
+			for b.Loop() {
+				total += run(b, workers)
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "pkts/s")
+		})
+	}
+	b.Run("paired", func(b *testing.B) {
+		var ratios []float64
+		for b.Loop() {
+			one, many := run(b, 1), run(b, all)
+			ratios = append(ratios, one.Seconds()/many.Seconds())
+		}
+		slices.Sort(ratios)
+		b.ReportMetric(ratios[len(ratios)/2], "speedup")
+	})
+}

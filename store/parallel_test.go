@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// scanAll runs m over every packet of s in one turn of a job of its own,
+// on par goroutines taking ranges of chunk packets, and returns the
+// matching packet indices.
+func scanAll(t *testing.T, s *Store, m *filter.Matcher, par, chunk int) []uint32 {
+	t.Helper()
+	expr := m.Expr()
+	j := &Job{expr: expr, s: s, m: m, ctx: context.Background()}
+	var scanned atomic.Int64
+	testScanner.chunk = chunk
+	end, _, err := scanTurn([]*Job{j}, testScanner, par, time.Now().Add(time.Hour), &scanned)
+	if err != nil || end != turnFinished || j.next != s.Count() {
+		t.Fatalf("%q: turn ended %v at %d of %d, %v", expr, end, j.next, s.Count(), err)
+	}
+	return j.matches.Window(nil, 0, j.matches.Len())
+}
+
+// testScanner is scanAll's, its buffers made once.
+var testScanner = newScanner()
+
+// TestFilterParallelSameAsSerial checks that a filter scanned on several
+// goroutines, each on its own ranges, finds the same packets in the same
+// order as one goroutine scanning them all, on every capture of the
+// shared corpus, with ranges small enough that every capture is split.
+func TestFilterParallelSameAsSerial(t *testing.T) {
+	corpus := filepath.Join(testenv.SharedDir(t), "corpus")
+	entries, err := os.ReadDir(corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exprs := []string{"tcp", "udp port 53", "ip6", "arp or icmp", "vlan", "len > 200", "not ip"}
+	p := newTestPool(t, Config{})
+	files, matched := 0, 0
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".pcap") && !strings.HasSuffix(name, ".pcapng") {
+			continue
+		}
+		s, err := p.OpenFile(filepath.Join(corpus, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-s.Done()
+		files++
+		for _, expr := range exprs {
+			m := s.newMatcher(context.Background(), expr) // compiled once for the four scans
+			serial := scanAll(t, s, m, 1, 0)
+			for _, c := range []struct{ par, chunk int }{{2, 7}, {3, 5}, {runtime.GOMAXPROCS(0), 64}} {
+				if got := scanAll(t, s, m, c.par, c.chunk); !slices.Equal(got, serial) {
+					t.Errorf("%s: %q on %d goroutines, ranges of %d: %d matches %v, one goroutine %d %v",
+						name, expr, c.par, c.chunk, len(got), got, len(serial), serial)
+				}
+			}
+			matched += len(serial)
+		}
+		if err := p.Remove(s.ID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if files < 100 || matched == 0 {
+		t.Fatalf("%d corpus captures, %d matches: the corpus is not there", files, matched)
+	}
+}
+
+// openFDs returns the number of the process's open file descriptors, or
+// skips the test where /proc does not tell.
+func openFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		testenv.Missing(t, "proc", fmt.Sprintf("no /proc/self/fd: open files not countable here: %v", err))
+	}
+	return len(ents)
+}
+
+// TestCancelledJobFrees checks that a filter job cancelled while it scans
+// on every worker ends promptly and leaves neither goroutines nor open
+// files behind.
+func TestCancelledJobFrees(t *testing.T) {
+	p := newTestPool(t, Config{})
+	p.SetFilterWorkers(max(runtime.GOMAXPROCS(0), 2))
+	s := openCapture(t, p, 100_000)
+	runtime.GC()
+	goroutines, fds := runtime.NumGoroutine(), openFDs(t)
+	for round := range 3 {
+		expr := fmt.Sprintf("src port %d", 1000+round)
+		j := startJob(t, s, expr, "A")
+		for deadline := time.Now().Add(10 * time.Second); j.status().Scanned == 0 && !j.status().Done; {
+			if time.Now().After(deadline) {
+				t.Fatalf("job did not start: %+v", j.status())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if !s.CancelFilter(expr) {
+			t.Fatal("no job to cancel")
+		}
+		waitDone(t, j)
+		if st := j.status(); st.Done && st.Error == "" && st.Scanned == s.Count() {
+			t.Logf("round %d: the job finished before it was cancelled", round)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > goroutines || openFDs(t) > fds {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("after cancelling: %d goroutines (%d before), %d open files (%d before)\n%s",
+				runtime.NumGoroutine(), goroutines, openFDs(t), fds, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestFilterJobCompileSlots checks that a filter job compiles, for each
+// link type its scan meets, in one of the pool's compile slots, waiting
+// for one; and that the compile of its check, made in the slot its caller
+// holds, is not made again.
+func TestFilterJobCompileSlots(t *testing.T) {
+	eth, raw := synthetic(t, pcapio.FormatPcap, 50), synthetic(t, pcapio.FormatPcap, 50)
+	pkts := append(readPackets(t, eth), readPackets(t, raw)...)
+	for i := 50; i < len(pkts); i++ { // the second half as raw IP: the Ethernet header cut off
+		pkts[i].Data, pkts[i].Length, pkts[i].LinkType, pkts[i].InterfaceIndex = pkts[i].Data[14:], pkts[i].Length-14, pcapio.LinkTypeRaw, 1
+	}
+	p := newTestPool(t, Config{MaxCompiles: 1})
+	s := addCapture(t, p, "mixed.pcapng", pcapngOf(t, pkts, pcapio.LinkTypeEthernet, pcapio.LinkTypeRaw))
+	release, err := p.AcquireCompile(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := startJob(t, s, "ip", "A") // checked for EN10MB in the slot the test holds
+	time.Sleep(200 * time.Millisecond)
+	if st := j.status(); st.Done || st.Scanned != 0 {
+		t.Errorf("the job scanned the raw packets without a compile slot: %+v", st)
+	}
+	release()
+	waitDone(t, j)
+	want := 0
+	for _, pk := range pkts {
+		if pk.LinkType == pcapio.LinkTypeRaw && pk.Data[0]>>4 == 4 || pk.LinkType == pcapio.LinkTypeEthernet && pk.Data[12] == 8 && pk.Data[13] == 0 {
+			want++
+		}
+	}
+	if st := j.status(); st.Error != "" || st.Scanned != 100 || st.Matched != want || want == 0 {
+		t.Errorf("after the wait: %+v, want %d matches of 100", st, want)
+	}
+	if n := j.m.Instructions(); n == 0 {
+		t.Error("no program compiled")
+	}
+	if slots, taken := p.CompileSlots(); slots != 1 || taken != 0 {
+		t.Errorf("compile slots %d, %d taken after the job", slots, taken)
+	}
+}
