@@ -160,15 +160,16 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request, c *store.Store, exp
 
 // checksumsParam reads ?checksums=: 1 verifies the IPv4, TCP, UDP and
 // SCTP checksums, which Wireshark (and pkttap by default) leaves
-// unverified; 0 or none does not.
-func checksumsParam(r *http.Request) (dissect.Options, error) {
+// unverified; 0 or none does not. Any other value is answered with 400.
+func checksumsParam(w http.ResponseWriter, r *http.Request) (dissect.Options, bool) {
 	switch v := r.URL.Query().Get("checksums"); v {
 	case "", "0":
-		return dissect.Options{}, nil
+		return dissect.Options{}, true
 	case "1":
-		return dissect.Options{ValidateChecksums: true}, nil
+		return dissect.Options{ValidateChecksums: true}, true
 	default:
-		return dissect.Options{}, errors.New("parameter checksums must be 1 (verify the IPv4, TCP, UDP and SCTP checksums) or 0, not " + strconv.Quote(v))
+		writeError(w, http.StatusBadRequest, "parameter checksums must be 1 (verify the IPv4, TCP, UDP and SCTP checksums) or 0, not "+strconv.Quote(v))
+		return dissect.Options{}, false
 	}
 }
 
@@ -191,9 +192,8 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	opts, err := checksumsParam(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	opts, ok := checksumsParam(w, r)
+	if !ok {
 		return
 	}
 	start, err := intParam(r, "start", 0)
@@ -264,9 +264,8 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	opts, err := checksumsParam(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	opts, ok := checksumsParam(w, r)
+	if !ok {
 		return
 	}
 	no, err := strconv.Atoi(chi.URLParam(r, "no"))
