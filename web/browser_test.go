@@ -38,7 +38,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(browserProfileDir(t)),
 		chromedp.WindowSize(1280, 720),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -46,6 +46,30 @@ func newBrowser(t *testing.T) context.Context {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	return ctx
+}
+
+// browserProfileDir returns a fresh folder for a chromium profile, removed
+// when the test ends. Chromium's helper processes can still be writing to
+// it for a moment after the browser itself has exited, which makes
+// t.TempDir's one-shot removal fail the test ("directory not empty"), so
+// the removal is retried for a few seconds.
+func browserProfileDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pkttap-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var err error
+		for range 50 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("remove chromium's profile: %v", err)
+	})
+	return dir
 }
 
 // waitJS polls a JavaScript boolean expression until it is true.
