@@ -114,3 +114,6 @@ func (s *Store) Export(ctx context.Context, set PacketSet, format pcapio.Format)
 	d.n, d.index = len(sel.Indices), func(k int) int { return int(sel.Indices[k]) }
 	return d, sel, nil
 }
+
+// Format returns the format the download is written in.
+func (d *Download) Format() pcapio.Format { return d.opts.Format }
