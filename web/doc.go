@@ -19,7 +19,9 @@
 // The browser talks to the server through a JSON REST API (documented in the
 // repository's README) and one WebSocket that carries progress snapshots.
 // Filters are tcpdump expressions, run over a capture by the store's
-// filter jobs; downloads stream the chosen packets from disk.
+// filter jobs; downloads stream the chosen packets from disk, and exports
+// the packets Wireshark's Export Specified Packets names (marked, a range,
+// ...). Marks, ignores and packet comments are kept with each capture.
 //
 // Security: the server binds loopback by default; on any other address every
 // request must carry a token (query parameter once, then a cookie); WebSocket
