@@ -50,6 +50,7 @@ var (
 type notes struct {
 	mu     sync.Mutex // held by a change while it is made and saved
 	loaded bool
+	gone   bool // the store's folder is being removed: no more changes
 	cur    atomic.Pointer[noteState]
 }
 
@@ -110,6 +111,9 @@ func (s *Store) notesLocked() *noteState {
 func (s *Store) changeNotes(change func(n *noteState) error) error {
 	s.note.mu.Lock()
 	defer s.note.mu.Unlock()
+	if s.note.gone {
+		return fmt.Errorf("capture %s: %w", s.id, ErrDeleted)
+	}
 	next := s.notesLocked().clone()
 	if err := change(next); err != nil {
 		return err
@@ -119,6 +123,17 @@ func (s *Store) changeNotes(change func(n *noteState) error) error {
 	}
 	s.note.cur.Store(next)
 	return nil
+}
+
+// ErrDeleted refuses a change to a store being deleted.
+var ErrDeleted = errors.New("capture deleted")
+
+// forgetNotes stops changes to the notes before the store's folder is
+// removed, waiting for one being saved.
+func (s *Store) forgetNotes() {
+	s.note.mu.Lock()
+	s.note.gone = true
+	s.note.mu.Unlock()
 }
 
 // readNotes reads the notes kept in dir; none is no error.

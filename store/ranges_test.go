@@ -68,3 +68,44 @@ func TestParseRange(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRange: any text is read or refused without a panic; a range
+// read is written back as text that reads as the same range.
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{"1-10,15,20-", "-3", "10-5", "0", "1,,2", " 7 , 1-3 ", "4294967295-", "2-,5-9", "-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		r, err := ParseRange(text)
+		if err != nil {
+			if !errors.Is(err, ErrBadRange) {
+				t.Fatalf("%q: %v is not an ErrBadRange", text, err)
+			}
+			return
+		}
+		again, err := ParseRange(r.String())
+		if err != nil || again.String() != r.String() {
+			t.Fatalf("%q reads as %q, which reads as %q (%v)", text, r.String(), again.String(), err)
+		}
+		for i, sp := range r.spans {
+			if i > 0 && (r.spans[i-1].hi == 0 || sp.lo <= r.spans[i-1].hi+1) {
+				t.Fatalf("%q: spans %v overlap or touch: not merged", text, r.spans)
+			}
+			for _, no := range []int{sp.lo - 1, sp.lo, sp.hi, sp.hi + 1} {
+				if no > 0 && r.Contains(no) != slicesHas(r.spans, no) {
+					t.Fatalf("%q (%s): Contains(%d) = %v, a scan says otherwise", text, r.String(), no, r.Contains(no))
+				}
+			}
+		}
+	})
+}
+
+// slicesHas reports whether some span holds no, by a linear scan.
+func slicesHas(spans []span, no int) bool {
+	for _, sp := range spans {
+		if sp.lo <= no && (sp.hi == 0 || no <= sp.hi) {
+			return true
+		}
+	}
+	return false
+}

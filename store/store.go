@@ -301,6 +301,7 @@ func (s *Store) close(remove bool) error {
 	s.jobs.cancelAll(s)
 	var errs []error
 	if remove {
+		s.forgetNotes()
 		if err := os.Remove(filepath.Join(s.dir, metaName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}

@@ -89,10 +89,14 @@ func (s *Server) handleChangeNotes(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	n, err := c.Annotate(r.Context(), op, set)
-	if err != nil {
-		if r.Context().Err() == nil {
-			writeError(w, http.StatusInternalServerError, err.Error())
-		}
+	switch {
+	case r.Context().Err() != nil:
+		return // the client has gone
+	case errors.Is(err, store.ErrDeleted):
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, NotesResponse{Changed: n, Notes: c.Notes()})
@@ -134,6 +138,9 @@ func (s *Server) handleComment(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, store.ErrCommentTooLong), errors.Is(err, store.ErrBadComment):
 		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	case errors.Is(err, store.ErrDeleted):
+		writeError(w, http.StatusNotFound, err.Error())
 		return
 	case errors.Is(err, store.ErrCommentsFull):
 		writeError(w, http.StatusInsufficientStorage, err.Error())
