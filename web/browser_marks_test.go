@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
@@ -127,20 +125,7 @@ func TestBrowserMarks(t *testing.T) {
 	do1(t, ctx, chromedp.SetValue(chromedp.ID("export-format"), "pcapng"))
 	screenshot(t, ctx, "marks-export-1600x1000")
 	do1(t, ctx, chromedp.Click(chromedp.ID("export-save")))
-	file := filepath.Join(dlDir, "ui-marked.pcapng")
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(file); err == nil {
-			if _, err := os.Stat(file + ".crdownload"); err != nil {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			entries, _ := os.ReadDir(dlDir)
-			t.Fatalf("export %s did not arrive: %v", file, entries)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	file := waitDownload(t, dlDir, "ui-marked.pcapng")
 	out, err := exec.Command(tshark, "-r", file, "-T", "fields", "-E", "separator=|", "-e", "frame.len", "-e", "frame.comment").Output()
 	if err != nil {
 		t.Fatalf("tshark: %v\n%s", err, out)

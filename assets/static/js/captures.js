@@ -11,7 +11,7 @@ import { refreshNotes } from './marks.js';
 import { S, liveRunning, writeURL } from './state.js';
 import { renderProgress, renderStatus } from './status.js';
 import { treePlaceholder } from './tree.js';
-import { $, showError } from './ui.js';
+import { $, saveURL, showError } from './ui.js';
 
 /**
  * capLabel is how capture c is named on the page: its name, followed by
@@ -336,10 +336,5 @@ export async function download(scope, format) {
     showError('Cannot download ' + S.cur.name + ': ' + e.message);
     return;
   }
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = '';
-  document.body.append(a);
-  a.click();
-  a.remove();
+  saveURL(url);
 }

@@ -7,7 +7,7 @@ import * as API from './api.js';
 import { fmtCount } from './format.js';
 import { scroller } from './list.js';
 import { S } from './state.js';
-import { $ } from './ui.js';
+import { $, saveURL } from './ui.js';
 
 const dlg = $('export-dialog');
 
@@ -80,12 +80,7 @@ export function initExport() {
     const url = API.exportURL(S.cur.id, choice());
     // Ask first: a browser drops the message of a refused download.
     try { await API.api(url + '&check=1'); } catch (e) { showError(e.message); return; }
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = '';
-    document.body.append(a);
-    a.click();
-    a.remove();
+    saveURL(url);
     dlg.close();
     scroller.focus({ preventScroll: true });
   });
