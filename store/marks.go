@@ -223,6 +223,24 @@ func (n *noteState) comment(i int, fileComment string) string {
 	return fileComment
 }
 
+// RowCommentLen is the most bytes of a comment a row of the packet list
+// carries (Packet gives it whole), so that a page of rows stays small
+// whatever the comments: a longer one is cut there, at a character's
+// start, and ends with "…".
+const RowCommentLen = 256
+
+// shortComment cuts c for a row (see RowCommentLen).
+func shortComment(c string) string {
+	if len(c) <= RowCommentLen {
+		return c
+	}
+	cut := RowCommentLen
+	for cut > 0 && !utf8.RuneStart(c[cut]) {
+		cut--
+	}
+	return c[:cut] + "…"
+}
+
 // Notes is a summary of a capture's marks, ignores and edited comments.
 type Notes struct {
 	Marked       string `json:"marked"`  // packet numbers, as ParseRange reads them ("" for none)
@@ -308,6 +326,10 @@ func (s *Store) SetComment(no int, comment string) error {
 	if !utf8.ValidString(comment) {
 		return fmt.Errorf("%w: pcapng comments are UTF-8 text", ErrBadComment)
 	}
+	rec, err := s.record(no - 1)
+	if err != nil {
+		return err
+	}
 	return s.changeNotes(func(n *noteState) error {
 		i := no - 1
 		bytes := n.commentBytes - len(n.comments[i]) + len(comment)
@@ -315,6 +337,9 @@ func (s *Store) SetComment(no int, comment string) error {
 			return fmt.Errorf("%w: the comments edited in this capture would hold %d bytes, more than %d", ErrCommentsFull, bytes, maxCommentBytes)
 		}
 		n.comments[i], n.commentBytes = comment, bytes
+		if comment == "" && rec.Flags&flagComment == 0 {
+			delete(n.comments, i) // nothing to hide of the file's
+		}
 		return nil
 	})
 }

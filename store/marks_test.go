@@ -80,6 +80,20 @@ func TestNotesRows(t *testing.T) {
 	if pkt, err := s.Packet(6, dissect.Options{}); err != nil || pkt.Comment != "looks odd\nsecond line" {
 		t.Errorf("packet 6: %q %v", pkt.Comment, err)
 	}
+	// A long comment: whole in the packet, cut in the row.
+	long := strings.Repeat("é", RowCommentLen)
+	if err := s.SetComment(8, long); err != nil {
+		t.Fatal(err)
+	}
+	if pkt, _ := s.Packet(8, dissect.Options{}); pkt.Comment != long {
+		t.Errorf("packet 8's comment is %d bytes, want %d", len(pkt.Comment), len(long))
+	}
+	if got := rowsOf(t, s)[7].Comment; got != long[:RowCommentLen]+"…" {
+		t.Errorf("row 8's comment %q, want its first %d bytes and …", got, RowCommentLen)
+	}
+	if err := s.SetComment(8, ""); err != nil {
+		t.Fatal(err)
+	}
 	if n := s.Notes(); n.Marked != "2-3,5,9" || n.Ignored != "3,7" || n.MarkedCount != 4 || n.IgnoredCount != 2 || n.Edited != 1 {
 		t.Errorf("notes %+v", n)
 	}

@@ -29,7 +29,7 @@ type Row struct {
 	Tags     []string `json:"tags,omitempty"`
 	Marked   bool     `json:"marked,omitempty"`  // marked (Wireshark's Mark Packet)
 	Ignored  bool     `json:"ignored,omitempty"` // ignored: not dissected, its columns empty and Info "<Ignored>"
-	Comment  string   `json:"comment,omitempty"` // the packet's comment: the file's, or as edited
+	Comment  string   `json:"comment,omitempty"` // the packet's comment: the file's, or as edited (in rows, its first RowCommentLen bytes)
 }
 
 func makeRow(i int, rec *record, s *summary) Row {
@@ -90,6 +90,7 @@ func (s *Store) Rows(start, n int, j *Job, o dissect.Options) (Page, error) {
 	for k := range recs {
 		row := makeRow(idx[k], &recs[k], &sums[k])
 		notes.decorate(&row, idx[k], sums[k].Comment)
+		row.Comment = shortComment(row.Comment)
 		if prev != nil && !prev.noTime() && !recs[k].noTime() {
 			row.Delta = recs[k].TSNanos - prev.TSNanos
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/browser"
@@ -106,6 +107,24 @@ func TestBrowserMarks(t *testing.T) {
 	waitJS(t, ctx, "edit menu", `!document.getElementById('edit-menu').hidden`)
 	evalJS[bool](t, ctx, `(document.querySelector('#edit-menu a[data-action="toggle-mark"]').click(), true)`)
 	waitJS(t, ctx, "packet 7 marked", `document.querySelector('#list-rows .row[data-no="7"]').classList.contains('marked')`)
+	// Next and previous mark (Ctrl+Shift+N, Ctrl+Shift+B).
+	selectRow(1)
+	selected := func(no int) string {
+		return fmt.Sprintf(`(document.querySelector('#list-rows .row.selected') || {dataset: {}}).dataset.no === '%d'`, no)
+	}
+	for _, step := range []struct {
+		key string
+		to  int
+	}{{"n", 3}, {"n", 7}, {"b", 3}, {"n", 7}} {
+		key(step.key, chromedp.ModifierCtrl|chromedp.ModifierShift)
+		waitJS(t, ctx, fmt.Sprintf("Ctrl+Shift+%s to packet %d", strings.ToUpper(step.key), step.to), selected(step.to))
+	}
+	// Past the last mark: the selection stays, and the status bar says so.
+	key("n", chromedp.ModifierCtrl|chromedp.ModifierShift)
+	waitJS(t, ctx, "no next mark", `document.getElementById('status-field').textContent === 'No next marked packet'`)
+	if !evalJS[bool](t, ctx, selected(7)) {
+		t.Error("Ctrl+Shift+N past the last mark moved the selection")
+	}
 	selectRow(9)
 	shotSizes(t, ctx, "marks")
 
