@@ -53,8 +53,14 @@ type Selection struct {
 }
 
 // Select waits until the packets of set's scope are known, as Download
-// does, and returns those it names.
+// does, and returns those it names. Packets named by number alone (a range
+// or the selection, of every packet) are those indexed so far, at once:
+// marking a packet does not wait for a file's index pass to end.
 func (s *Store) Select(ctx context.Context, set PacketSet) (Selection, error) {
+	if set.Filter == nil && (set.Which == WhichRange || set.Which == WhichSelected) {
+		idx := set.Range.indices(s.Count())
+		return s.selectFrom(len(idx), func(k int) int { return int(idx[k]) }, set), nil
+	}
 	n, index, err := s.scope(ctx, set.Filter)
 	if err != nil {
 		return Selection{}, err

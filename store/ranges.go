@@ -158,3 +158,18 @@ func (r PacketRange) String() string {
 	}
 	return b.String()
 }
+
+// indices returns the 0-based indices of the range's packets among n.
+func (r PacketRange) indices(n int) []uint32 {
+	var out []uint32
+	for _, sp := range r.spans {
+		hi := n
+		if sp.hi != 0 {
+			hi = min(sp.hi, n)
+		}
+		for no := sp.lo; no <= hi; no++ {
+			out = append(out, uint32(no-1))
+		}
+	}
+	return out
+}
