@@ -14,14 +14,15 @@
 // closes, or by itself at the spool size limit (Config.MaxLive).
 //
 // Captures outlive the server: a server started on the same data dir
-// lists them again (see package store).
+// lists them again (see package store), with their marked and ignored
+// packets and edited comments (Wireshark's Edit menu); an export writes
+// the packets Wireshark's Export Specified Packets names (marked, a
+// range, ...).
 //
 // The browser talks to the server through a JSON REST API (documented in the
 // repository's README) and one WebSocket that carries progress snapshots.
 // Filters are tcpdump expressions, run over a capture by the store's
-// filter jobs; downloads stream the chosen packets from disk, and exports
-// the packets Wireshark's Export Specified Packets names (marked, a range,
-// ...). Marks, ignores and packet comments are kept with each capture.
+// filter jobs; downloads stream the chosen packets from disk.
 //
 // Security: the server binds loopback by default; on any other address every
 // request must carry a token (query parameter once, then a cookie); WebSocket
