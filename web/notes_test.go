@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pkttap/pkttap/internal/samplegen"
@@ -329,5 +330,38 @@ func TestExportTshark(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestNotesAPIConcurrent: marks and comments sent at once by many clients,
+// while others read rows, are all kept.
+func TestNotesAPIConcurrent(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	id, _ := openSample(t, ts)
+	var wg sync.WaitGroup
+	for no := 1; no <= 16; no++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			changeNotes(t, ts, id, fmt.Sprintf(`{"op": "mark", "packets": "%d"}`, no))
+			putComment(t, ts, id, no, fmt.Sprint("note ", no))
+			changeNotes(t, ts, id, fmt.Sprintf(`{"op": "toggle-ignore", "packets": "%d"}`, no))
+		}()
+		go func() {
+			defer wg.Done()
+			allRows(t, ts, id)
+		}()
+	}
+	wg.Wait()
+	rows := allRows(t, ts, id)
+	for no := 1; no <= 16; no++ {
+		if r := rows[no-1]; !r.Marked || !r.Ignored || r.Comment != fmt.Sprint("note ", no) {
+			t.Errorf("row %d after concurrent changes: %+v", no, r)
+		}
+	}
+	var notes Notes
+	do(t, "GET", ts.URL+"/api/captures/"+id+"/marks", nil, &notes)
+	if notes.Marked != "1-16" || notes.Ignored != "1-16" {
+		t.Errorf("notes after concurrent changes: %+v", notes)
 	}
 }
