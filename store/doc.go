@@ -26,6 +26,12 @@
 // grows. [Pool.Changed] tells a watcher (pkttap-web's WebSocket) that some
 // store has progressed.
 //
+// Notes: a store keeps its marked and ignored packets and edited packet
+// comments (Wireshark's Mark, Ignore and Packet Comment; [Store.Annotate],
+// [Store.SetComment]) in its folder; rows carry them, and [Store.Export]
+// writes the packets a [PacketSet] names, as Wireshark's Export Specified
+// Packets does.
+//
 // Stores outlive their pool: each folder gets a metadata file, written
 // atomically once its data is whole, and a pool opened later on the same
 // data dir lists them again (re-indexing what was cut short) and removes

@@ -63,6 +63,8 @@ type Store struct {
 	live      *liveState   // nil for a file
 	saved     *captureMeta // the metadata file's base, nil for a file opened in place (not kept)
 
+	note notes // marks, ignores and edited comments (marks.go)
+
 	pool   *Pool
 	jobs   *filterJobs
 	disk   *diskCharge     // what its files hold of the pool's disk budget
@@ -299,6 +301,7 @@ func (s *Store) close(remove bool) error {
 	s.jobs.cancelAll(s)
 	var errs []error
 	if remove {
+		s.forgetNotes()
 		if err := os.Remove(filepath.Join(s.dir, metaName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}

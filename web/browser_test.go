@@ -131,6 +131,26 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// waitDownload waits (a bounded time) until the browser has saved file
+// name, not empty, in dir, and returns its path.
+func waitDownload(t *testing.T, dir, name string) string {
+	t.Helper()
+	file := filepath.Join(dir, name)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if st, err := os.Stat(file); err == nil && st.Size() > 0 {
+			if _, err := os.Stat(file + ".crdownload"); err != nil {
+				return file
+			}
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(dir)
+			t.Fatalf("download %s did not arrive: %v", file, entries)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestBrowser drives the UI in headless chromium: upload through the file
 // input, rows, selection, hex, tree-to-bytes and bytes-to-tree, filter
 // validation (red, then green), apply, the count, and a download checked
@@ -252,20 +272,7 @@ func TestBrowser(t *testing.T) {
 	// A click on a download link starts no navigation for chromedp to wait
 	// for: click it from the page.
 	evalJS[bool](t, ctx, `(document.querySelector('#download-menu a[data-scope="displayed"][data-format="pcap"]').click(), true)`)
-	file := filepath.Join(dlDir, "browser-test-tcp_port_443.pcap")
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if st, err := os.Stat(file); err == nil && st.Size() > 0 {
-			if _, err := os.Stat(file + ".crdownload"); err != nil {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			entries, _ := os.ReadDir(dlDir)
-			t.Fatalf("download %s did not arrive: %v", file, entries)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	file := waitDownload(t, dlDir, "browser-test-tcp_port_443.pcap")
 	out, err := exec.Command(tshark, "-r", file, "-T", "fields", "-e", "frame.number", "-e", "tcp.dstport").CombinedOutput()
 	if err != nil {
 		t.Fatalf("tshark: %v\n%s", err, out)
