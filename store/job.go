@@ -154,8 +154,9 @@ type scanner struct {
 // scanPart is what one goroutine of a turn scans with, and what it found.
 type scanPart struct {
 	recs  []record
-	sr    spoolReader
-	found [][]uint32 // per job of the turn
+	sr    spoolReader // the spool's packet bytes
+	ir    spoolReader // the index's records
+	found [][]uint32  // per job of the turn
 	err   error
 }
 
@@ -166,7 +167,7 @@ func newScanner() *scanner { return &scanner{} }
 // scanBatch packets at a time).
 func (sc *scanner) part(k, par int) *scanPart {
 	for len(sc.parts) <= k {
-		sc.parts = append(sc.parts, &scanPart{recs: make([]record, scanBatch)})
+		sc.parts = append(sc.parts, &scanPart{recs: make([]record, scanBatch), ir: spoolReader{buf: make([]byte, scanBatch*recordSize)}})
 	}
 	p := sc.parts[k]
 	if size := max(spoolWindow/par, 64<<10); len(p.sr.buf) != size {
@@ -195,6 +196,8 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 	s.mu.Lock()
 	spool := s.spool
 	s.mu.Unlock()
+	spoolMap, indexMap := s.maps.acquire(spool, s.index)
+	defer s.maps.release(spoolMap, indexMap) // after the last part is done with them
 	par = max(par, 1)
 	chunk := scanBatch
 	if sc.chunk > 0 {
@@ -202,7 +205,8 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 	}
 	for k := range par {
 		p := sc.part(k, par)
-		p.sr.f, p.sr.n = spool, 0
+		p.sr.reset(spool, spoolMap)
+		p.ir.reset(s.index, indexMap)
 		for len(p.found) < len(jobs) {
 			p.found = append(p.found, nil)
 		}
@@ -273,11 +277,12 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 // packets it has not scanned yet, into p.found.
 func (p *scanPart) scan(s *Store, jobs []*Job, act []bool, lo, hi int) {
 	p.err = nil
+	defer guardFaults(&p.err)() // a mapped file cut underneath
 	for g := range jobs {
 		p.found[g] = p.found[g][:0]
 	}
 	recs := p.recs[:hi-lo]
-	if p.err = readRecords(s.index, lo, recs); p.err != nil {
+	if p.err = p.ir.records(lo, recs); p.err != nil {
 		return
 	}
 	for k := range recs {

@@ -8,23 +8,60 @@ import (
 // spoolWindow is how many spool bytes a spoolReader reads at once.
 const spoolWindow = 1 << 20
 
-// spoolReader reads packets from a spool in ascending offset order through
-// one reusable window, so a scan over the whole capture makes one system
-// call per window instead of one per packet.
+// spoolReader reads a file (a spool, or an index) in ascending offset
+// order. With a fileMap it hands out slices of the file's mappings, copying
+// nothing; otherwise (pread mode: no map, or bytes the map cannot give,
+// such as a read straddling two segments) it reads through one reusable
+// window, so a scan over the whole capture makes one system call per
+// window instead of one per packet.
 type spoolReader struct {
-	f     io.ReaderAt
-	buf   []byte
-	start int64 // spool offset of buf[0]
-	n     int   // valid bytes in buf
+	f   io.ReaderAt
+	m   *fileMap // nil: pread mode; acquired by whoever set it
+	seg []byte   // the mapped segment last used, from file offset segOff
+	// segOff is seg's file offset.
+	segOff int64
+	buf    []byte
+	start  int64 // file offset of buf[0]
+	n      int   // valid bytes in buf
 }
 
 func newSpoolReader(f io.ReaderAt) *spoolReader {
 	return &spoolReader{f: f, buf: make([]byte, spoolWindow)}
 }
 
+// reset points the reader at f, through m unless m is nil, forgetting what
+// it has read. m must stay acquired while the reader is used.
+func (s *spoolReader) reset(f io.ReaderAt, m *fileMap) {
+	s.f, s.m, s.seg, s.segOff, s.n = f, m, nil, 0, 0
+}
+
 // read returns the length bytes at off. The slice is valid until the next
-// call.
+// call, and, read from a mapping, until the map is released; it must not
+// be written to.
 func (s *spoolReader) read(off int64, length int) ([]byte, error) {
+	b, err := s.readAt(off, length)
+	if err != nil {
+		return nil, fmt.Errorf("read spool at offset %d: %w", off, err)
+	}
+	return b, nil
+}
+
+// readAt is read, its error not wrapped.
+func (s *spoolReader) readAt(off int64, length int) ([]byte, error) {
+	if i := off - s.segOff; len(s.seg) > 0 && i >= 0 && i <= int64(len(s.seg)-length) {
+		return s.seg[i : i+int64(length) : i+int64(length)], nil
+	}
+	if s.m != nil {
+		base, seg, more := s.m.segment(off, length)
+		if seg != nil {
+			s.seg, s.segOff = seg, base
+			i := off - base
+			return seg[i : i+int64(length) : i+int64(length)], nil
+		}
+		if !more {
+			s.m = nil // pread from now on
+		}
+	}
 	if off >= s.start && off+int64(length) <= s.start+int64(s.n) {
 		i := off - s.start
 		return s.buf[i : i+int64(length)], nil
@@ -38,7 +75,7 @@ func (s *spoolReader) read(off int64, length int) ([]byte, error) {
 			err = io.ErrUnexpectedEOF
 		}
 		s.n = 0
-		return nil, fmt.Errorf("read spool at offset %d: %w", off, err)
+		return nil, err
 	}
 	s.start, s.n = off, n
 	return s.buf[:length], nil
