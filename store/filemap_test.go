@@ -2,12 +2,18 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 // growingFile is a file that a test appends to, and the bytes it holds.
@@ -247,4 +253,100 @@ func TestFileMapCutFile(t *testing.T) {
 		panic("not a fault")
 	}()
 	t.Error(fmt.Sprint("the panic did not go on"))
+}
+
+// TestStoreRemovedWhileScanning checks that removing a store while a scan
+// reads its mapped files crashes nothing: a job of the pool is cancelled
+// (Remove waits for its turn to end), and a scan the pool does not know of
+// and so does not wait for, which goes on reading after the files are
+// closed and deleted, either finishes with every match or fails with an
+// error, never a fault; its maps are unmapped once it is done.
+func TestStoreRemovedWhileScanning(t *testing.T) {
+	const n = 100_000
+	data := synthetic(t, pcapio.FormatPcap, n)
+	p := newTestPool(t, Config{})
+	p.SetFilterWorkers(2)
+	for round := range 2 {
+		s := addCapture(t, p, "q.pcap", data)
+		j := startJob(t, s, "tcp port 443", "A")
+		m := s.newMatcher(context.Background(), "tcp port 443")
+		lone := &Job{expr: m.Expr(), s: s, m: m, ctx: context.Background()}
+		var scanned atomic.Int64
+		type result struct {
+			end turnEnd
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			sc := newScanner()
+			sc.chunk = 64 // many rounds, so that the removal comes in the middle
+			end, _, err := scanTurn([]*Job{lone}, sc, 2, time.Now().Add(time.Minute), &scanned)
+			done <- result{end, err}
+		}()
+		for deadline := time.Now().Add(10 * time.Second); scanned.Load() == 0 || (round == 0 && j.status().Scanned == 0 && !j.status().Done); {
+			if time.Now().After(deadline) {
+				t.Fatalf("the scans did not start: %+v", j.status())
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		if err := p.Remove(s.ID()); err != nil {
+			t.Fatal(err)
+		}
+		at := scanned.Load()
+		waitDone(t, j)
+		if st := j.status(); st.Error != "" && st.Error != errJobCancelled.Error() {
+			t.Errorf("the pool's job: %+v", st)
+		}
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the lone scan did not end")
+		}
+		switch {
+		case errors.Is(r.err, errMapFault):
+			t.Errorf("the lone scan faulted: %v", r.err)
+		case r.err != nil:
+			t.Logf("the lone scan failed after the removal, at %d of %d: %v", at, n, r.err)
+		case r.end != turnFinished || lone.matches.Len() != n/2:
+			t.Errorf("the lone scan ended %v with %d matches of %d, want %d", r.end, lone.matches.Len(), n, n/2)
+		default:
+			t.Logf("the lone scan finished, %d of %d packets scanned at the removal", at, n)
+		}
+		if canMap && (s.maps.spool == nil || s.maps.spool.segs != nil || s.maps.index.segs != nil) {
+			t.Error("the store's files are still mapped (or were never) after its scans ended")
+		}
+	}
+}
+
+// TestScanCutFile checks that a filter job over a capture file opened in
+// place, which is cut shorter underneath its mapping after a first scan,
+// ends with an error instead of crashing the program.
+func TestScanCutFile(t *testing.T) {
+	if !canMap {
+		t.Skip("this system reads with pread only: a cut file is an ordinary read error")
+	}
+	path := filepath.Join(t.TempDir(), "q.pcap")
+	if err := os.WriteFile(path, synthetic(t, pcapio.FormatPcap, 20_000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := newTestPool(t, Config{})
+	s, err := p.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-s.Done()
+	j := startJob(t, s, "tcp", "A")
+	waitDone(t, j)
+	if st := j.status(); st.Error != "" || st.Scanned != 20_000 {
+		t.Fatalf("before the cut: %+v", st)
+	}
+	if err := os.Truncate(path, 4096); err != nil {
+		t.Fatal(err)
+	}
+	j = startJob(t, s, "udp", "A")
+	waitDone(t, j)
+	if st := j.status(); !strings.Contains(st.Error, errMapFault.Error()) {
+		t.Fatalf("after the cut: %+v, want the error %q", st, errMapFault)
+	}
 }
