@@ -274,7 +274,9 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 }
 
 // scan runs the active jobs (act) on packets [lo, hi) of s, each on the
-// packets it has not scanned yet, into p.found.
+// packets it has not scanned yet, into p.found. The packet bytes handed to
+// a matcher are, mostly, a slice of the spool's read-only mapping, valid
+// until the turn ends: a matcher must neither keep nor modify them.
 func (p *scanPart) scan(s *Store, jobs []*Job, act []bool, lo, hi int) {
 	p.err = nil
 	defer guardFaults(&p.err)() // a mapped file cut underneath
