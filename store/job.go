@@ -153,11 +153,12 @@ type scanner struct {
 
 // scanPart is what one goroutine of a turn scans with, and what it found.
 type scanPart struct {
-	recs  []record
-	sr    spoolReader // the spool's packet bytes
-	ir    spoolReader // the index's records
-	found [][]uint32  // per job of the turn
-	err   error
+	recs    []record
+	sr      spoolReader // the spool's packet bytes
+	ir      spoolReader // the index's records
+	touched byte        // what p.sr.touch read, kept
+	found   [][]uint32  // per job of the turn
+	err     error
 }
 
 func newScanner() *scanner { return &scanner{} }
@@ -287,6 +288,7 @@ func (p *scanPart) scan(s *Store, jobs []*Job, act []bool, lo, hi int) {
 	if p.err = p.ir.records(lo, recs); p.err != nil {
 		return
 	}
+	p.touched = p.sr.touch(recs)
 	for k := range recs {
 		rec := &recs[k]
 		var data []byte
