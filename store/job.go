@@ -153,12 +153,16 @@ type scanner struct {
 
 // scanPart is what one goroutine of a turn scans with, and what it found.
 type scanPart struct {
-	recs    []record
-	sr      spoolReader // the spool's packet bytes
-	ir      spoolReader // the index's records
-	touched byte        // what p.sr.touch read, kept
-	found   [][]uint32  // per job of the turn
-	err     error
+	recs  []record
+	sr    spoolReader
+	found [][]uint32 // per job of the turn
+	err   error
+
+	// The packet bytes sr hands to the matchers are mostly slices of the
+	// spool's read-only mapping, valid until the turn ends: a matcher must
+	// neither keep nor modify them.
+	ir      spoolReader // the index's records, read as sr reads the spool
+	touched byte        // what sr.touch read, kept so that the reads are made
 }
 
 func newScanner() *scanner { return &scanner{} }
@@ -168,9 +172,12 @@ func newScanner() *scanner { return &scanner{} }
 // scanBatch packets at a time).
 func (sc *scanner) part(k, par int) *scanPart {
 	for len(sc.parts) <= k {
-		sc.parts = append(sc.parts, &scanPart{recs: make([]record, scanBatch), ir: spoolReader{buf: make([]byte, scanBatch*recordSize)}})
+		sc.parts = append(sc.parts, &scanPart{recs: make([]record, scanBatch)})
 	}
 	p := sc.parts[k]
+	if p.ir.buf == nil {
+		p.ir.buf = make([]byte, scanBatch*recordSize) // for a range's records when they are not mapped
+	}
 	if size := max(spoolWindow/par, 64<<10); len(p.sr.buf) != size {
 		p.sr.buf = make([]byte, size)
 	}
@@ -275,9 +282,7 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 }
 
 // scan runs the active jobs (act) on packets [lo, hi) of s, each on the
-// packets it has not scanned yet, into p.found. The packet bytes handed to
-// a matcher are, mostly, a slice of the spool's read-only mapping, valid
-// until the turn ends: a matcher must neither keep nor modify them.
+// packets it has not scanned yet, into p.found.
 func (p *scanPart) scan(s *Store, jobs []*Job, act []bool, lo, hi int) {
 	p.err = nil
 	defer guardFaults(&p.err)() // a mapped file cut underneath
