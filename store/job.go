@@ -175,11 +175,9 @@ func (sc *scanner) part(k, par int) *scanPart {
 		sc.parts = append(sc.parts, &scanPart{recs: make([]record, scanBatch)})
 	}
 	p := sc.parts[k]
-	if p.ir.buf == nil {
-		p.ir.buf = make([]byte, scanBatch*recordSize) // for a range's records when they are not mapped
-	}
-	if size := max(spoolWindow/par, 64<<10); len(p.sr.buf) != size {
-		p.sr.buf = make([]byte, size)
+	p.ir.window = scanBatch * recordSize // the windows are made only when the files are not mapped
+	if size := max(spoolWindow/par, 64<<10); p.sr.window != size {
+		p.sr.window, p.sr.buf = size, nil
 	}
 	return p
 }

@@ -20,9 +20,10 @@ type spoolReader struct {
 	seg []byte   // the mapped segment last used, from file offset segOff
 	// segOff is seg's file offset.
 	segOff int64
-	buf    []byte
-	start  int64 // file offset of buf[0]
-	n      int   // valid bytes in buf
+	buf    []byte // the window, made when first needed (a mapped read needs none)
+	window int    // its size; 0 means spoolWindow
+	start  int64  // file offset of buf[0]
+	n      int    // valid bytes in buf
 }
 
 func newSpoolReader(f io.ReaderAt) *spoolReader {
@@ -55,10 +56,17 @@ func (s *spoolReader) readAt(off int64, length int) ([]byte, error) {
 		i := off - s.start
 		return s.buf[i : i+int64(length)], nil
 	}
-	if length > len(s.buf) {
-		s.buf = make([]byte, length)
+	size := s.window
+	if size == 0 {
+		size = spoolWindow
 	}
-	n, err := s.f.ReadAt(s.buf, off)
+	if s.m != nil {
+		size = 0 // the rare read the map cannot give (straddling two segments): just it
+	}
+	if size = max(size, length); len(s.buf) < size {
+		s.buf = make([]byte, size)
+	}
+	n, err := s.f.ReadAt(s.buf[:size], off)
 	if n < length {
 		if err == nil || err == io.EOF {
 			err = io.ErrUnexpectedEOF
