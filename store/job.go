@@ -144,6 +144,17 @@ const (
 	turnFinished                // it scanned every packet of a capture that no longer grows
 )
 
+// roundRanges is how many ranges each goroutine of a parallel turn scans
+// in a round, and maxRoundRanges bounds the ranges of a round (each has its
+// buffers) unless there are more goroutines. A round ends when its slowest
+// goroutine is done, and the next one wakes the others from idle; with one
+// range each (a few tenths of a millisecond) that cost a two-core scan a
+// noticeable part of its time.
+const (
+	roundRanges    = 4
+	maxRoundRanges = 16
+)
+
 // scanner is a worker's reusable buffers: one part per goroutine of a
 // parallel turn.
 type scanner struct {
@@ -187,9 +198,10 @@ func (sc *scanner) part(k, par int) *scanPart {
 // been scanned or until the time is up, reading each packet once for all
 // the jobs that have not scanned it yet, and adds the packets each job
 // scanned to scanned. It scans in rounds: each round splits the next
-// packets into up to par ranges of scanBatch packets, scanned at once, one
-// goroutine each, and adds their matches to the jobs in packet order, so
-// that the rows of a prefix are served as soon as it is scanned. With
+// packets into ranges of scanBatch packets, roundRanges for each of par
+// goroutines scanning at once (a goroutine takes every par-th range), and
+// adds their matches to the jobs in packet order, so that the rows of a
+// prefix are served as soon as it is scanned. With
 // turnCaughtUp, changed is closed when the store has changed since. A job
 // cancelled meanwhile is left out (its context says so). Packets of a link
 // type the expression does not compile for never match (libpcap's
@@ -209,8 +221,12 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 	if sc.chunk > 0 {
 		chunk = min(sc.chunk, scanBatch)
 	}
-	for k := range par {
-		p := sc.part(k, par)
+	nparts := 1 // ranges per round
+	if par > 1 {
+		nparts = max(par, min(par*roundRanges, maxRoundRanges))
+	}
+	for k := range nparts {
+		p := sc.part(k, nparts)
 		p.sr.reset(spool, spoolMap)
 		p.ir.reset(s.index, indexMap)
 		for len(p.found) < len(jobs) {
@@ -234,18 +250,20 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 		if live == 0 {
 			return 0, nil, errJobCancelled
 		}
-		parts := min(par, (total-i+chunk-1)/chunk)
-		for k := range parts {
-			lo := i + k*chunk
-			hi := min(lo+chunk, total)
-			p := sc.parts[k]
-			if parts == 1 {
-				p.scan(s, jobs, act, lo, hi) // no goroutine for a lone range
-				continue
+		parts := min(nparts, (total-i+chunk-1)/chunk)
+		if parts == 1 {
+			sc.parts[0].scan(s, jobs, act, i, min(i+chunk, total)) // no goroutine for a lone range
+		} else {
+			for g := range min(par, parts) {
+				wg.Go(func() {
+					for k := g; k < parts; k += par { // every par-th range of the round
+						lo := i + k*chunk
+						sc.parts[k].scan(s, jobs, act, lo, min(lo+chunk, total))
+					}
+				})
 			}
-			wg.Go(func() { p.scan(s, jobs, act, lo, hi) })
+			wg.Wait()
 		}
-		wg.Wait()
 		end := min(i+parts*chunk, total)
 		for k := range parts {
 			if err := sc.parts[k].err; err != nil {
