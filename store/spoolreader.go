@@ -15,15 +15,14 @@ const spoolWindow = 1 << 20
 // window, so a scan over the whole capture makes one system call per
 // window instead of one per packet.
 type spoolReader struct {
-	f   io.ReaderAt
-	m   *fileMap // nil: pread mode; acquired by whoever set it
-	seg []byte   // the mapped segment last used, from file offset segOff
-	// segOff is seg's file offset.
-	segOff int64
-	buf    []byte // the window, made when first needed (a mapped read needs none)
-	window int    // its size; 0 means spoolWindow
-	start  int64  // file offset of buf[0]
-	n      int    // valid bytes in buf
+	f      io.ReaderAt
+	m      *fileMap // nil: pread mode; acquired by whoever set it
+	seg    []byte   // the mapped segment last used
+	segOff int64    // file offset of seg[0]
+	buf    []byte   // the window, made when first needed (a mapped read needs none)
+	window int      // its size; 0 means spoolWindow
+	start  int64    // file offset of buf[0]
+	n      int      // valid bytes in buf
 }
 
 func newSpoolReader(f io.ReaderAt) *spoolReader {
