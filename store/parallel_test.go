@@ -39,7 +39,10 @@ var testScanner = newScanner()
 // TestFilterParallelSameAsSerial checks that a filter scanned on several
 // goroutines, each on its own ranges, finds the same packets in the same
 // order as one goroutine scanning them all, on every capture of the
-// shared corpus, with ranges small enough that every capture is split.
+// shared corpus, with ranges small enough that every capture is split;
+// and the same again, on one goroutine and on two, once the store's maps
+// are closed and scans read with pread (as on Windows). The maps' segments
+// are a page long, so that packets straddle them.
 func TestFilterParallelSameAsSerial(t *testing.T) {
 	corpus := filepath.Join(testenv.SharedDir(t), "corpus")
 	entries, err := os.ReadDir(corpus)
@@ -48,7 +51,7 @@ func TestFilterParallelSameAsSerial(t *testing.T) {
 	}
 	exprs := []string{"tcp", "udp port 53", "ip6", "arp or icmp", "vlan", "len > 200", "not ip"}
 	p := newTestPool(t, Config{})
-	files, matched := 0, 0
+	files, matched, mapped := 0, 0, 0
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasSuffix(name, ".pcap") && !strings.HasSuffix(name, ".pcapng") {
@@ -58,25 +61,42 @@ func TestFilterParallelSameAsSerial(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.maps.segLen = int64(os.Getpagesize()) // before its first scan
 		<-s.Done()
 		files++
-		for _, expr := range exprs {
-			m := s.newMatcher(context.Background(), expr) // compiled once for the four scans
-			serial := scanAll(t, s, m, 1, 0)
-			for _, c := range []struct{ par, chunk int }{{2, 7}, {3, 5}, {runtime.GOMAXPROCS(0), 64}} {
-				if got := scanAll(t, s, m, c.par, c.chunk); !slices.Equal(got, serial) {
-					t.Errorf("%s: %q on %d goroutines, ranges of %d: %d matches %v, one goroutine %d %v",
-						name, expr, c.par, c.chunk, len(got), got, len(serial), serial)
+		ms := make([]*filter.Matcher, len(exprs)) // each compiled once for all the scans
+		serial := make([][]uint32, len(exprs))
+		for k, expr := range exprs {
+			ms[k] = s.newMatcher(context.Background(), expr)
+			serial[k] = scanAll(t, s, ms[k], 1, 0)
+			matched += len(serial[k])
+		}
+		check := func(how string, par, chunk int) {
+			for k, expr := range exprs {
+				if got := scanAll(t, s, ms[k], par, chunk); !slices.Equal(got, serial[k]) {
+					t.Errorf("%s: %q on %d goroutines, ranges of %d, %s: %d matches %v, one goroutine mapped %d %v",
+						name, expr, par, chunk, how, len(got), got, len(serial[k]), serial[k])
 				}
 			}
-			matched += len(serial)
 		}
+		for _, c := range []struct{ par, chunk int }{{2, 7}, {3, 5}, {runtime.GOMAXPROCS(0), 64}} {
+			check("mapped", c.par, c.chunk)
+		}
+		if len(s.maps.spool.segs) > 0 {
+			mapped++
+		}
+		s.maps.close()
+		check("pread", 1, 0)
+		check("pread", 2, 7)
 		if err := p.Remove(s.ID()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if files < 100 || matched == 0 {
 		t.Fatalf("%d corpus captures, %d matches: the corpus is not there", files, matched)
+	}
+	if canMap && mapped < files/2 {
+		t.Errorf("only %d of %d captures were read through mappings", mapped, files)
 	}
 }
 

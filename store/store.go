@@ -42,6 +42,7 @@ type Store struct {
 	spool *os.File // packet bytes (srcPath itself, its decompressed copy, or what a live capture read)
 	index *os.File // one record per packet
 	sums  *os.File // summaries, referenced by the records
+	maps  scanMaps // the spool and index mapped for filter scans
 
 	count atomic.Int64 // records published so far; readable without the lock
 
@@ -299,6 +300,7 @@ func (s *Store) close(remove bool) error {
 	s.cancel()
 	<-s.done
 	s.jobs.cancelAll(s)
+	s.maps.close() // unmapped now, or when a scan still reading is done
 	var errs []error
 	if remove {
 		s.forgetNotes()
