@@ -141,6 +141,34 @@ func (m *fileMap) segment(off int64, n int) (base int64, b []byte, more bool) {
 	return base, m.segs[k][:valid:valid], true
 }
 
+// forget gives back the mapped pages of the file's bytes [off, end) (and
+// the rest of their first and last pages): the process stops counting
+// them as resident, and a later read maps them again from the page cache.
+// A scan forgets each range it is done with, so that scanning a capture of
+// gigabytes does not make pkttap-web's resident size that of the capture.
+// The bytes stay readable: a reader of the same pages meanwhile just maps
+// them again. The caller must have acquired the map.
+func (m *fileMap) forget(off, end int64) {
+	if off < 0 || end <= off {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := off / m.segLen; k < int64(len(m.segs)) && k*m.segLen < end; k++ {
+		seg := m.segs[k]
+		if seg == nil {
+			continue
+		}
+		base := k * m.segLen
+		lo := max(off-base, 0) &^ (pageSize - 1)
+		hi := min(end-base, m.segLen)
+		if hi > lo {
+			// An error leaves the pages resident: nothing is lost.
+			_ = dropPages(seg[lo:hi])
+		}
+	}
+}
+
 // errMapFault is the error of a read of a mapped file that faulted: the
 // file was cut shorter underneath the mapping.
 var errMapFault = errors.New("capture file changed while it was read")
