@@ -44,10 +44,13 @@ type RowsResponse struct {
 
 // TreeNode is one line of a packet's dissect tree.
 type TreeNode struct {
-	Label    string     `json:"label"`
-	Field    string     `json:"field,omitempty"`
-	Offset   int        `json:"offset"`
-	Length   int        `json:"length"`
+	Label  string `json:"label"`
+	Field  string `json:"field,omitempty"`
+	Offset int    `json:"offset"`
+	Length int    `json:"length"`
+	// Filter is the display filter matching the field's value ("Apply as
+	// Filter"); see fieldFilter.
+	Filter   string     `json:"filter,omitempty"`
 	Children []TreeNode `json:"children,omitempty"`
 }
 
@@ -312,7 +315,7 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 }
 
 func treeNode(n *dissect.Node) TreeNode {
-	t := TreeNode{Label: n.Label, Field: n.Field, Offset: n.Offset, Length: n.Length}
+	t := TreeNode{Label: n.Label, Field: n.Field, Offset: n.Offset, Length: n.Length, Filter: fieldFilter(n)}
 	for _, ch := range n.Children {
 		t.Children = append(t.Children, treeNode(ch))
 	}

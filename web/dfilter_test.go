@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
@@ -171,4 +172,49 @@ func TestFields(t *testing.T) {
 	if res.StatusCode != http.StatusNotModified {
 		t.Errorf("with If-None-Match %s: status %d, want 304", tag, res.StatusCode)
 	}
+}
+
+// TestFieldFilter: the filter the tree gives each field ("Apply as
+// Filter") compiles and matches the packet it came from, for every field
+// of every 4th packet of the shared display-filter capture.
+func TestFieldFilter(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts := readCapture(t, data)
+	compiled := map[string]*dfilter.Filter{}
+	checked, bad := 0, 0
+	for i := 0; i < len(pkts); i += 4 {
+		p := pkts[i]
+		tree := dissect.Dissect(p.LinkType, p.Data, p.Length)
+		if tree == nil {
+			continue
+		}
+		tree.Walk(func(n *dissect.Node, _ int) bool {
+			expr := fieldFilter(n)
+			if expr == "" || bad > 20 {
+				return true
+			}
+			f, ok := compiled[expr]
+			if !ok {
+				if f, err = dfilter.Compile(expr); err != nil {
+					t.Errorf("packet %d, %s (%s): %q: %v", i+1, n.Field, n.Value.Type, expr, err)
+					bad++
+					return true
+				}
+				compiled[expr] = f
+			}
+			if !f.MatchTree(tree, i+1) {
+				t.Errorf("packet %d, %s (%s): %q does not match it", i+1, n.Field, n.Value.Type, expr)
+				bad++
+			}
+			checked++
+			return true
+		})
+	}
+	if checked < 10000 {
+		t.Errorf("only %d fields checked", checked)
+	}
+	t.Logf("%d fields, %d filters", checked, len(compiled))
 }

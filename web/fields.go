@@ -51,3 +51,49 @@ func (s *Server) handleFields(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = w.Write(body) // the client has gone: nothing to do
 }
+
+// fieldFilter returns the display filter that matches a tree field's
+// value, as Wireshark's "Apply as Filter" writes it: "tcp.srcport ==
+// 443", "ip.src == 10.0.0.1", "tcp.flags.syn == 1", `http.host ==
+// "example.com"`; the name alone for a protocol, a field without a value
+// or one whose value a filter cannot write (times); "" for a node that
+// is no registered field.
+func fieldFilter(n *dissect.Node) string {
+	if n.Field == "" {
+		return ""
+	}
+	f, ok := dissect.LookupField(n.Field)
+	if !ok {
+		return ""
+	}
+	v := n.Value
+	switch {
+	case v.Type == dissect.TypeBool:
+		return n.Field + " == " + string(rune('0'+min(v.N, 1)))
+	case v.Type == dissect.TypeString:
+		return string(appendQuoted([]byte(n.Field+" == "), v.S))
+	case v.Type.IsUint(), v.Type.IsInt(), v.Type == dissect.TypeIPv4, v.Type == dissect.TypeIPv6, v.Type == dissect.TypeEther, v.Type == dissect.TypeBytes:
+		if text := v.AppendText(nil, f.Base); len(text) > 0 {
+			return n.Field + " == " + string(text)
+		}
+	}
+	return n.Field
+}
+
+// appendQuoted appends s as a display filter's string: in double quotes,
+// with \ and " escaped and other bytes outside printable ASCII as \xNN.
+func appendQuoted(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' || c == '"':
+			b = append(b, '\\', c)
+		case c < 0x20 || c >= 0x7f:
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
