@@ -382,6 +382,10 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 	default:
 		lang, df, err = store.ChooseLanguage(expr, bpf)
 	}
+	var canonical string
+	if err == nil && lang == store.Display {
+		canonical, _ = dfilter.Canonical(expr) // it compiled above
+	}
 	release()
 	resp := CompileResponse{Filter: expr, Language: lang, LinkType: opts.LinkType.String()}
 	var fe *filter.Error
@@ -394,8 +398,7 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		resp.Error = err.Error()
 	case lang == store.Display:
-		resp.Valid, resp.Fields = true, df.Fields()
-		resp.Canonical, _ = dfilter.Canonical(expr) // it compiled above
+		resp.Valid, resp.Fields, resp.Canonical = true, df.Fields(), canonical
 	default:
 		resp.Valid, resp.Instructions, resp.Program = true, len(prog.Raw), prog.String()
 	}
