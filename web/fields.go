@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -57,7 +58,11 @@ func (s *Server) handleFields(w http.ResponseWriter, r *http.Request) {
 // 443", "ip.src == 10.0.0.1", "tcp.flags.syn == 1", `http.host ==
 // "example.com"`; the name alone for a protocol, a field without a value
 // or one whose value a filter cannot write (times); "" for a node that
-// is no registered field.
+// is no registered field. A byte string longer than maxFilterBytes (a
+// payload) is matched by its length and its first maxFilterBytes bytes,
+// so that a packet's tree stays small ("data.data[0:128] == 47:45:...
+// && len(data.data) == 1400"), a string so long by its length and those
+// bytes it contains.
 func fieldFilter(n *dissect.Node) string {
 	if n.Field == "" {
 		return ""
@@ -70,8 +75,13 @@ func fieldFilter(n *dissect.Node) string {
 	switch {
 	case v.Type == dissect.TypeBool:
 		return n.Field + " == " + string(rune('0'+min(v.N, 1)))
+	case v.Type == dissect.TypeString && len(v.S) > maxFilterBytes:
+		return fmt.Sprintf("%s contains %s && len(%s) == %d", n.Field, appendQuoted(nil, v.S[:maxFilterBytes]), n.Field, len(v.S))
 	case v.Type == dissect.TypeString:
 		return string(appendQuoted([]byte(n.Field+" == "), v.S))
+	case v.Type == dissect.TypeBytes && len(v.B) > maxFilterBytes:
+		head := dissect.Value{Type: dissect.TypeBytes, B: v.B[:maxFilterBytes]}
+		return fmt.Sprintf("%s[0:%d] == %s && len(%s) == %d", n.Field, maxFilterBytes, head.AppendText(nil, f.Base), n.Field, len(v.B))
 	case v.Type.IsUint(), v.Type.IsInt(), v.Type == dissect.TypeIPv4, v.Type == dissect.TypeIPv6, v.Type == dissect.TypeEther, v.Type == dissect.TypeBytes:
 		if text := v.AppendText(nil, f.Base); len(text) > 0 {
 			return n.Field + " == " + string(text)
@@ -79,6 +89,10 @@ func fieldFilter(n *dissect.Node) string {
 	}
 	return n.Field
 }
+
+// maxFilterBytes is the most bytes of a byte string a field's filter
+// spells out.
+const maxFilterBytes = 128
 
 // appendQuoted appends s as a display filter's string: in double quotes,
 // with \ and " escaped and other bytes outside printable ASCII as \xNN.
