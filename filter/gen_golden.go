@@ -6,7 +6,9 @@
 //   - libpcap-programs.tsv.gz: tcpdump -O -ddd and tcpdump -ddd -y LINKTYPE
 //     EXPR for every expression of the shared filters/public.txt, of
 //     testdata/extra-expressions.txt and of golden.BenchExprs, on every link
-//     type of golden.LinkTypes;
+//     type of golden.LinkTypes; the shared list's expressions are written
+//     as golden.ExprHash gives them, not as text (the project keeps no copy
+//     of the shared data);
 //   - libpcap-big.tsv.gz: the same for golden.BigExprs on EN10MB;
 //   - libpcap-lists.tsv: the size of libpcap's optimized program for each of
 //     golden.Lists (libpcap needs minutes for the longest).
@@ -49,16 +51,16 @@ func main() {
 	for _, f := range strings.Split(*files, ",") {
 		switch f {
 		case "programs":
-			exprs, err := programExprs(dir)
+			exprs, stored, err := programExprs(dir)
 			if err != nil {
 				log.Fatal(err)
 			}
-			err = writeGzip(filepath.Join(dir, golden.ProgramsFile), header, programs(golden.LinkTypes, exprs))
+			err = writeGzip(filepath.Join(dir, golden.ProgramsFile), header, programs(golden.LinkTypes, exprs, stored))
 			if err != nil {
 				log.Fatal(err)
 			}
 		case "big":
-			if err := writeGzip(filepath.Join(dir, golden.BigFile), header, programs([]string{"EN10MB"}, golden.BigExprs())); err != nil {
+			if err := writeGzip(filepath.Join(dir, golden.BigFile), header, programs([]string{"EN10MB"}, golden.BigExprs(), golden.BigExprs())); err != nil {
 				log.Fatal(err)
 			}
 		case "lists":
@@ -72,38 +74,52 @@ func main() {
 }
 
 // programExprs returns the expressions of the shared public.txt, of
-// extra-expressions.txt and golden.BenchExprs, each once, in that order.
-func programExprs(dir string) ([]string, error) {
+// extra-expressions.txt and golden.BenchExprs, each once, in that order,
+// and beside each the text the store keeps for it: golden.ExprHash for an
+// expression of the shared list only, the expression for one of the
+// project's own lists (extra-expressions.txt, golden.BenchExprs), so that
+// their rows read without the shared data.
+func programExprs(dir string) (exprs, stored []string, err error) {
 	shared := os.Getenv("PKTTAP_SHARED")
 	if shared == "" {
 		shared = filepath.Join(filepath.Dir(filepath.Dir(dir)), "..", "shared")
 	}
-	var exprs []string
-	for _, path := range []string{filepath.Join(shared, "filters", "public.txt"), filepath.Join(dir, golden.ExtraFile)} {
-		l, err := golden.ReadExprList(path)
-		if err != nil {
-			return nil, err
-		}
-		exprs = append(exprs, l...)
+	public, err := golden.ReadExprList(filepath.Join(shared, golden.PublicList))
+	if err != nil {
+		return nil, nil, err
 	}
-	exprs = append(exprs, golden.BenchExprs...)
-	seen := make(map[string]bool, len(exprs))
-	out := exprs[:0]
-	for _, e := range exprs {
-		if !seen[e] {
-			seen[e] = true
-			out = append(out, e)
+	extra, err := golden.ReadExprList(filepath.Join(dir, golden.ExtraFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	own := append(extra, golden.BenchExprs...)
+	ownSet := make(map[string]bool, len(own))
+	for _, e := range own {
+		ownSet[e] = true
+	}
+	seen := make(map[string]bool, len(public)+len(own))
+	for _, e := range append(public, own...) {
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		exprs = append(exprs, e)
+		if ownSet[e] {
+			stored = append(stored, e)
+		} else {
+			stored = append(stored, golden.ExprHash(e))
 		}
 	}
-	return out, nil
+	return exprs, stored, nil
 }
 
 // programs returns the rows "linktype expr unoptimized optimized" for every
-// expression and link type, asking tcpdump on two workers.
-func programs(linkTypes, exprs []string) string {
+// expression and link type, asking tcpdump on two workers; a row's expr
+// column is the expression's entry in stored.
+func programs(linkTypes, exprs, stored []string) string {
 	type job struct {
-		i        int
-		lt, expr string
+		i                int
+		lt, expr, stored string
 	}
 	rows := make([]string, len(exprs)*len(linkTypes))
 	jobs := make(chan job)
@@ -113,14 +129,14 @@ func programs(linkTypes, exprs []string) string {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				rows[j.i] = fmt.Sprintf("%s\t%s\t%s\t%s\n", j.lt, j.expr, tcpdump(true, j.lt, j.expr), tcpdump(false, j.lt, j.expr))
+				rows[j.i] = fmt.Sprintf("%s\t%s\t%s\t%s\n", j.lt, j.stored, tcpdump(true, j.lt, j.expr), tcpdump(false, j.lt, j.expr))
 			}
 		}()
 	}
 	i := 0
-	for _, e := range exprs {
+	for k, e := range exprs {
 		for _, lt := range linkTypes {
-			jobs <- job{i, lt, e}
+			jobs <- job{i, lt, e, stored[k]}
 			i++
 		}
 	}

@@ -8,14 +8,16 @@ import (
 
 	"github.com/pkttap/pkttap/filter/internal/golden"
 	"github.com/pkttap/pkttap/filter/vm"
+	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
 // readGolden reads the golden store of libpcap's programs (package
-// filter/internal/golden).
+// filter/internal/golden), its rows of the shared list's expressions
+// resolved with the shared data (skipping the test when it is absent).
 func readGolden(t *testing.T) []golden.Program {
 	t.Helper()
-	progs, err := golden.Programs()
+	progs, err := golden.Programs(testenv.SharedDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

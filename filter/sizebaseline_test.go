@@ -3,7 +3,6 @@ package filter
 import (
 	"flag"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,15 +29,13 @@ const sizeBaselineFile = "size-baseline.tsv"
 type sizeKey struct{ set, linkType, expr string }
 
 // stored returns k as the baseline file keeps it: the shared list's
-// expressions by their FNV-1a 64 hash ("fnv64a:" and 16 hex digits), since
+// expressions by golden.ExprHash (as the golden store keeps them), since
 // the project does not copy the shared data; its own lists' as they are.
 func (k sizeKey) stored() sizeKey {
 	if k.set != "public" {
 		return k
 	}
-	h := fnv.New64a()
-	h.Write([]byte(k.expr))
-	k.expr = fmt.Sprintf("fnv64a:%016x", h.Sum64())
+	k.expr = golden.ExprHash(k.expr)
 	return k
 }
 
@@ -129,7 +126,7 @@ func TestSizeBaseline(t *testing.T) {
 		path func(t *testing.T) string
 	}{
 		{"extra", func(*testing.T) string { return filepath.Join("testdata", golden.ExtraFile) }},
-		{"public", func(t *testing.T) string { return filepath.Join(testenv.SharedDir(t), "filters", "public.txt") }},
+		{"public", func(t *testing.T) string { return filepath.Join(testenv.SharedDir(t), golden.PublicList) }},
 	}
 	ran := 0
 	for _, s := range sets {

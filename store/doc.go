@@ -25,8 +25,17 @@
 // the spool in turns on the pool's workers, on all of them at once when it
 // is alone, keeping its matches within a memory budget; rows of a prefix
 // already scanned are served while it goes on, and it follows a store that
-// grows. [Pool.Changed] tells a watcher (pkttap-web's WebSocket) that some
+// grows. A scan reads the spool and the index through read-only memory
+// mappings on Linux and macOS (pread elsewhere), so it copies none of the
+// packet bytes a filter does not look at; the mappings last until the
+// store is closed. [Pool.Changed] tells a watcher (pkttap-web's WebSocket) that some
 // store has progressed.
+//
+// Notes: a store keeps its marked and ignored packets and edited packet
+// comments (Wireshark's Mark, Ignore and Packet Comment; [Store.Annotate],
+// [Store.SetComment]) in its folder; rows carry them, and [Store.Export]
+// writes the packets a [PacketSet] names, as Wireshark's Export Specified
+// Packets does.
 //
 // Stores outlive their pool: each folder gets a metadata file, written
 // atomically once its data is whole, and a pool opened later on the same

@@ -164,3 +164,20 @@ func readRecords(f io.ReaderAt, start int, dst []record) error {
 	}
 	return nil
 }
+
+// records reads the records [start, start+len(dst)) of the index file r
+// reads, as readRecords does but through r's mapping or window, allocating
+// nothing once r's window is large enough.
+func (r *spoolReader) records(start int, dst []record) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	b, err := r.readAt(int64(start)*recordSize, len(dst)*recordSize)
+	if err != nil {
+		return fmt.Errorf("read index records %d-%d: %w", start, start+len(dst)-1, err)
+	}
+	for i := range dst {
+		dst[i].get(b[i*recordSize:])
+	}
+	return nil
+}

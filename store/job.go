@@ -146,6 +146,17 @@ const (
 	turnFinished                // it scanned every packet of a capture that no longer grows
 )
 
+// roundRanges is how many ranges each goroutine of a parallel turn scans
+// in a round, and maxRoundRanges bounds the ranges of a round (each has its
+// buffers) unless there are more goroutines. A round ends when its slowest
+// goroutine is done, and the next one wakes the others from idle; with one
+// range each (a few tenths of a millisecond) that cost a two-core scan a
+// noticeable part of its time.
+const (
+	roundRanges    = 4
+	maxRoundRanges = 16
+)
+
 // scanner is a worker's reusable buffers: one part per goroutine of a
 // parallel turn.
 type scanner struct {
@@ -159,6 +170,12 @@ type scanPart struct {
 	sr    spoolReader
 	found [][]uint32 // per job of the turn
 	err   error
+
+	// The packet bytes sr hands to the matchers are mostly slices of the
+	// spool's read-only mapping, valid until the turn ends: a matcher must
+	// neither keep nor modify them.
+	ir      spoolReader // the index's records, read as sr reads the spool
+	touched byte        // what sr.touch read, kept so that the reads are made
 }
 
 func newScanner() *scanner { return &scanner{} }
@@ -171,8 +188,9 @@ func (sc *scanner) part(k, par int) *scanPart {
 		sc.parts = append(sc.parts, &scanPart{recs: make([]record, scanBatch)})
 	}
 	p := sc.parts[k]
-	if size := max(spoolWindow/par, 64<<10); len(p.sr.buf) != size {
-		p.sr.buf = make([]byte, size)
+	p.ir.window = scanBatch * recordSize // the windows are made only when the files are not mapped
+	if size := max(spoolWindow/par, 64<<10); p.sr.window != size {
+		p.sr.window, p.sr.buf = size, nil
 	}
 	return p
 }
@@ -182,9 +200,10 @@ func (sc *scanner) part(k, par int) *scanPart {
 // been scanned or until the time is up, reading each packet once for all
 // the jobs that have not scanned it yet, and adds the packets each job
 // scanned to scanned. It scans in rounds: each round splits the next
-// packets into up to par ranges of scanBatch packets, scanned at once, one
-// goroutine each, and adds their matches to the jobs in packet order, so
-// that the rows of a prefix are served as soon as it is scanned. With
+// packets into ranges of scanBatch packets, roundRanges for each of par
+// goroutines scanning at once (a goroutine takes every par-th range), and
+// adds their matches to the jobs in packet order, so that the rows of a
+// prefix are served as soon as it is scanned. With
 // turnCaughtUp, changed is closed when the store has changed since. A job
 // cancelled meanwhile is left out (its context says so). Packets of a link
 // type the expression does not compile for never match (libpcap's
@@ -197,14 +216,21 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 	s.mu.Lock()
 	spool := s.spool
 	s.mu.Unlock()
+	spoolMap, indexMap := s.maps.acquire(spool, s.index)
+	defer s.maps.release(spoolMap, indexMap) // after the last part is done with them
 	par = max(par, 1)
 	chunk := scanBatch
 	if sc.chunk > 0 {
 		chunk = min(sc.chunk, scanBatch)
 	}
-	for k := range par {
-		p := sc.part(k, par)
-		p.sr.f, p.sr.n = spool, 0
+	nparts := 1 // ranges per round
+	if par > 1 {
+		nparts = max(par, min(par*roundRanges, maxRoundRanges))
+	}
+	for k := range nparts {
+		p := sc.part(k, nparts)
+		p.sr.reset(spool, spoolMap)
+		p.ir.reset(s.index, indexMap)
 		for len(p.found) < len(jobs) {
 			p.found = append(p.found, nil)
 		}
@@ -226,18 +252,20 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 		if live == 0 {
 			return 0, nil, errJobCancelled
 		}
-		parts := min(par, (total-i+chunk-1)/chunk)
-		for k := range parts {
-			lo := i + k*chunk
-			hi := min(lo+chunk, total)
-			p := sc.parts[k]
-			if parts == 1 {
-				p.scan(s, jobs, act, lo, hi) // no goroutine for a lone range
-				continue
+		parts := min(nparts, (total-i+chunk-1)/chunk)
+		if parts == 1 {
+			sc.parts[0].scan(s, jobs, act, i, min(i+chunk, total)) // no goroutine for a lone range
+		} else {
+			for g := range min(par, parts) {
+				wg.Go(func() {
+					for k := g; k < parts; k += par { // every par-th range of the round
+						lo := i + k*chunk
+						sc.parts[k].scan(s, jobs, act, lo, min(lo+chunk, total))
+					}
+				})
 			}
-			wg.Go(func() { p.scan(s, jobs, act, lo, hi) })
+			wg.Wait()
 		}
-		wg.Wait()
 		end := min(i+parts*chunk, total)
 		for k := range parts {
 			if err := sc.parts[k].err; err != nil {
@@ -275,13 +303,15 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 // packets it has not scanned yet, into p.found.
 func (p *scanPart) scan(s *Store, jobs []*Job, act []bool, lo, hi int) {
 	p.err = nil
+	defer guardFaults(&p.err)() // a mapped file cut underneath
 	for g := range jobs {
 		p.found[g] = p.found[g][:0]
 	}
 	recs := p.recs[:hi-lo]
-	if p.err = readRecords(s.index, lo, recs); p.err != nil {
+	if p.err = p.ir.records(lo, recs); p.err != nil {
 		return
 	}
+	p.touched = p.sr.touch(recs)
 	for k := range recs {
 		rec := &recs[k]
 		var data []byte

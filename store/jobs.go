@@ -72,6 +72,10 @@ type filterJobs struct {
 	clients []*clientQueue // clients with queued jobs, in turn order
 	running int            // workers running
 	seq     uint64
+	// Scanners of workers that have stopped, for the next ones: a new
+	// scanner's buffers are fresh memory, which a scan on two cores pays
+	// for with milliseconds of page faults. At most one per worker.
+	scanners []*scanner
 }
 
 // jobKey names a job: its store and expression.
@@ -300,13 +304,19 @@ func (q *filterJobs) positionsLocked(now time.Time) map[*Job]int {
 
 // work runs turns of queued jobs until the queue is empty.
 func (q *filterJobs) work() {
-	sc := newScanner()
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	sc := newScanner()
+	if n := len(q.scanners); n > 0 {
+		sc, q.scanners = q.scanners[n-1], q.scanners[:n-1]
+	}
 	for {
 		j := q.pickLocked(time.Now())
 		if j == nil {
 			q.running--
+			if len(q.scanners) < q.workers {
+				q.scanners = append(q.scanners, sc)
+			}
 			return
 		}
 		group := append(q.companionsLocked(j, time.Now()), j)

@@ -245,3 +245,46 @@ func TestFilterJobSharedTurnSplit(t *testing.T) {
 		waitDone(t, j)
 	}
 }
+
+// TestFilterWorkersReuseScanners checks that a worker takes the scanner a
+// stopped worker left, instead of making one (fresh memory, which a
+// parallel scan pays for in page faults), and that no more scanners are
+// kept than there are workers.
+func TestFilterWorkersReuseScanners(t *testing.T) {
+	p := newTestPool(t, Config{})
+	s := openCapture(t, p, 5000)
+	q := p.jobs
+	p.SetFilterWorkers(2)
+	idle := func() []*scanner {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			q.mu.Lock()
+			running, scanners := q.running, slices.Clone(q.scanners)
+			q.mu.Unlock()
+			if running == 0 {
+				return scanners
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d workers still running", running)
+			}
+		}
+	}
+	var kept []*scanner
+	for round, exprs := range [][]string{{"tcp"}, {"udp"}, {"port 1", "port 2", "port 3", "port 4"}, {"ip"}} {
+		var jobs []*Job
+		for _, expr := range exprs {
+			jobs = append(jobs, startJob(t, s, expr, expr)) // a client each: a worker each
+		}
+		for _, j := range jobs {
+			waitDone(t, j)
+		}
+		got := idle()
+		if len(got) == 0 || len(got) > 2 {
+			t.Fatalf("round %d: %d scanners kept for 2 workers", round, len(got))
+		}
+		if round > 0 && len(exprs) == 1 && (len(got) != len(kept) || !slices.Contains(got, kept[0]) || !slices.Contains(kept, got[0])) {
+			t.Errorf("round %d, one job: scanners kept %p, were %p: its worker made one instead of taking one", round, got, kept)
+		}
+		kept = got
+	}
+}

@@ -81,28 +81,35 @@ type indexMeta struct {
 	ReadBytes int64              `json:"readBytes"`
 }
 
-// writeMeta writes m to dir's metadata file atomically: a temporary file,
-// synced, renamed over the old one.
+// writeMeta writes m to dir's metadata file atomically.
 func writeMeta(dir string, m *captureMeta) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode capture metadata: %w", err)
 	}
-	tmp := filepath.Join(dir, metaTemp)
+	if err := writeAtomic(dir, metaName, metaTemp, b); err != nil {
+		return fmt.Errorf("write capture metadata: %w", err)
+	}
+	return nil
+}
+
+// writeAtomic writes b to dir's file name atomically: a temporary file
+// tmp, synced, renamed over the old one.
+func writeAtomic(dir, name, tmp string, b []byte) error {
+	tmp = filepath.Join(dir, tmp)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("write capture metadata: %w", err)
+		return err
 	}
 	_, err = f.Write(b)
 	err = errors.Join(err, f.Sync(), f.Close())
 	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, metaName))
+		err = os.Rename(tmp, filepath.Join(dir, name))
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write capture metadata: %w", err)
 	}
-	return nil
+	return err
 }
 
 // errMetaVersion marks a metadata file this version cannot read.

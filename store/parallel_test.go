@@ -36,13 +36,16 @@ func scanAll(t *testing.T, s *Store, m matcher, par, chunk int) []uint32 {
 // testScanner is scanAll's, its buffers made once.
 var testScanner = newScanner()
 
-// TestFilterParallelSameAsSerial checks that a filter, BPF or display, scanned on several
-// goroutines, each on its own ranges, finds the same packets in the same
+// TestFilterParallelSameAsSerial checks that a filter, BPF or display,
+// scanned on several goroutines, each on its own ranges, finds the same packets in the same
 // order as one goroutine scanning them all, on every capture of the
-// shared corpus, with ranges small enough that every capture is split.
-// The display filters take both of dfilter's paths (header fields read
-// without a tree; the whole tree) and frame.number, which each goroutine
-// must give from its own range.
+// shared corpus, with ranges small enough that every capture is split;
+// and the same again, on one goroutine and on two, once the store's maps
+// are closed and scans read with pread (as on Windows). The maps' segments
+// are a page long, so that packets straddle them. The display filters
+// take both of dfilter's paths (header fields read without a tree; the
+// whole tree) and frame.number, which each goroutine must give from its
+// own range.
 func TestFilterParallelSameAsSerial(t *testing.T) {
 	corpus := filepath.Join(testenv.SharedDir(t), "corpus")
 	entries, err := os.ReadDir(corpus)
@@ -52,7 +55,7 @@ func TestFilterParallelSameAsSerial(t *testing.T) {
 	exprs := []string{"tcp", "udp port 53", "ip6", "arp or icmp", "vlan", "len > 200", "not ip"}
 	displays := []string{"tcp.port == 80 || frame.number % 3 == 1", `dns.qry.name contains "a" or icmp`, "ip.ttl < 64 && !tcp"}
 	p := newTestPool(t, Config{})
-	files, matched := 0, 0
+	files, matched, mapped := 0, 0, 0
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasSuffix(name, ".pcap") && !strings.HasSuffix(name, ".pcapng") {
@@ -62,9 +65,10 @@ func TestFilterParallelSameAsSerial(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.maps.segLen = int64(os.Getpagesize()) // before its first scan
 		<-s.Done()
 		files++
-		var ms []matcher // each compiled once for its four scans
+		var ms []matcher // each compiled once for all the scans
 		for _, expr := range exprs {
 			ms = append(ms, bpfMatcher{s.newMatcher(context.Background(), expr)})
 		}
@@ -75,23 +79,38 @@ func TestFilterParallelSameAsSerial(t *testing.T) {
 			}
 			ms = append(ms, displayMatcher{f})
 		}
-		for _, m := range ms {
-			expr := m.Expr()
-			serial := scanAll(t, s, m, 1, 0)
-			for _, c := range []struct{ par, chunk int }{{2, 7}, {3, 5}, {runtime.GOMAXPROCS(0), 64}} {
-				if got := scanAll(t, s, m, c.par, c.chunk); !slices.Equal(got, serial) {
-					t.Errorf("%s: %q on %d goroutines, ranges of %d: %d matches %v, one goroutine %d %v",
-						name, expr, c.par, c.chunk, len(got), got, len(serial), serial)
+		serial := make([][]uint32, len(ms))
+		for k := range ms {
+			serial[k] = scanAll(t, s, ms[k], 1, 0)
+			matched += len(serial[k])
+		}
+		check := func(how string, par, chunk int) {
+			for k, m := range ms {
+				expr := m.Expr()
+				if got := scanAll(t, s, ms[k], par, chunk); !slices.Equal(got, serial[k]) {
+					t.Errorf("%s: %q on %d goroutines, ranges of %d, %s: %d matches %v, one goroutine mapped %d %v",
+						name, expr, par, chunk, how, len(got), got, len(serial[k]), serial[k])
 				}
 			}
-			matched += len(serial)
 		}
+		for _, c := range []struct{ par, chunk int }{{2, 7}, {3, 5}, {runtime.GOMAXPROCS(0), 64}} {
+			check("mapped", c.par, c.chunk)
+		}
+		if len(s.maps.spool.segs) > 0 {
+			mapped++
+		}
+		s.maps.close()
+		check("pread", 1, 0)
+		check("pread", 2, 7)
 		if err := p.Remove(s.ID()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if files < 100 || matched == 0 {
 		t.Fatalf("%d corpus captures, %d matches: the corpus is not there", files, matched)
+	}
+	if canMap && mapped < files/2 {
+		t.Errorf("only %d of %d captures were read through mappings", mapped, files)
 	}
 }
 

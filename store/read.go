@@ -27,6 +27,9 @@ type Row struct {
 	Protocol string   `json:"proto"`
 	Info     string   `json:"info"`
 	Tags     []string `json:"tags,omitempty"`
+	Marked   bool     `json:"marked,omitempty"`  // marked (Wireshark's Mark Packet)
+	Ignored  bool     `json:"ignored,omitempty"` // ignored: not dissected, its columns empty and Info "<Ignored>"
+	Comment  string   `json:"comment,omitempty"` // the packet's comment: the file's, or as edited (in rows, its first RowCommentLen bytes)
 }
 
 func makeRow(i int, rec *record, s *summary) Row {
@@ -83,8 +86,11 @@ func (s *Store) Rows(start, n int, j *Job, o dissect.Options) (Page, error) {
 	if err != nil {
 		return page, err
 	}
+	notes := s.notes()
 	for k := range recs {
 		row := makeRow(idx[k], &recs[k], &sums[k])
+		notes.decorate(&row, idx[k], sums[k].Comment)
+		row.Comment = shortComment(row.Comment)
 		if prev != nil && !prev.noTime() && !recs[k].noTime() {
 			row.Delta = recs[k].TSNanos - prev.TSNanos
 		}
@@ -135,6 +141,7 @@ func (s *Store) Packet(no int, o dissect.Options) (Packet, error) {
 		sums[0].Tags = o.Summarize(rec.LinkType, data, int(rec.WireLen)).Tags
 	}
 	p := Packet{Row: makeRow(no-1, &rec, &sums[0]), LinkType: rec.LinkType, Data: data}
+	s.notes().decorate(&p.Row, no-1, sums[0].Comment)
 	if !rec.noTime() {
 		p.Time = rec.Time()
 	}
@@ -191,23 +198,11 @@ var ErrMixedLinkTypes = errors.New("mixes link types")
 // sub-microsecond digits; it fails with ErrMixedLinkTypes for a capture of
 // several link types.
 func (s *Store) Download(ctx context.Context, j *Job, format pcapio.Format) (*Download, error) {
-	if j != nil {
-		s.jobs.hold(j, 1)
-		defer s.jobs.hold(j, -1)
-	}
-	total, err := s.downloadSet(ctx, j)
+	n, index, err := s.scope(ctx, j)
 	if err != nil {
 		return nil, err
 	}
-	d := &Download{s: s, n: total, index: func(k int) int { return k }}
-	if j != nil {
-		m, err := j.snapshot()
-		if err != nil {
-			return nil, fmt.Errorf("filter failed: %w", err)
-		}
-		d.n, _ = m.Rank(uint32(total))
-		d.index = matchIndexer(m)
-	}
+	d := &Download{s: s, n: n, index: index}
 	lts := s.linkTypeList()
 	if len(lts) == 0 {
 		lts = []pcapio.LinkType{pcapio.LinkTypeEthernet}
@@ -239,6 +234,30 @@ func (s *Store) Download(ctx context.Context, j *Job, format pcapio.Format) (*Do
 		d.opts.Interfaces = downloadInterfaces(d.ifaces)
 	}
 	return d, nil
+}
+
+// scope waits until the packets a download holds are known (see
+// Download) and returns how many there are and a function giving the k-th
+// one's index: every packet, or those matching j's filter when j is not
+// nil.
+func (s *Store) scope(ctx context.Context, j *Job) (n int, index func(int) int, err error) {
+	if j != nil {
+		s.jobs.hold(j, 1)
+		defer s.jobs.hold(j, -1)
+	}
+	total, err := s.downloadSet(ctx, j)
+	if err != nil {
+		return 0, nil, err
+	}
+	if j == nil {
+		return total, func(k int) int { return k }, nil
+	}
+	m, err := j.snapshot()
+	if err != nil {
+		return 0, nil, fmt.Errorf("filter failed: %w", err)
+	}
+	n, _ = m.Rank(uint32(total))
+	return n, matchIndexer(m), nil
 }
 
 // downloadSet waits until the packets a download holds are known and
@@ -306,7 +325,7 @@ func (d *Download) WriteTo(ctx context.Context, w io.Writer) error {
 		}
 		var comments map[int]string
 		if d.ifaces != nil {
-			if comments, err = s.comments(recs); err != nil {
+			if comments, err = s.comments(idx, recs); err != nil {
 				return err
 			}
 		}
@@ -357,25 +376,32 @@ func downloadInterfaces(ifaces []pcapio.Interface) []pcapio.Interface {
 	return out
 }
 
-// comments returns the comments of those of recs that have one, by
-// position in recs, reading only their summaries.
-func (s *Store) comments(recs []record) (map[int]string, error) {
+// comments returns the comments of the packets of indices idx, whose
+// records are recs, by position in recs: those the file gives (read from
+// their summaries), as edited (see SetComment).
+func (s *Store) comments(idx []int, recs []record) (map[int]string, error) {
+	notes := s.notes()
 	var with []record
 	var at []int
 	for i := range recs {
-		if recs[i].Flags&flagComment != 0 {
+		if _, edited := notes.comments[idx[i]]; !edited && recs[i].Flags&flagComment != 0 {
 			with = append(with, recs[i])
 			at = append(at, i)
 		}
 	}
+	m := make(map[int]string)
+	for i, k := range idx {
+		if c, ok := notes.comments[k]; ok && c != "" {
+			m[i] = c
+		}
+	}
 	if len(with) == 0 {
-		return nil, nil
+		return m, nil
 	}
 	sums, err := s.summaries(with)
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[int]string, len(with))
 	for k, i := range at {
 		m[i] = sums[k].Comment
 	}

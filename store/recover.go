@@ -58,7 +58,7 @@ func (p *Pool) recoverStores() {
 // capturePart reports whether name is a file pkttap-web puts in a capture
 // folder.
 func capturePart(name string) bool {
-	return name == "upload" || name == metaName || name == metaTemp || slices.Contains(cacheFiles, name)
+	return name == "upload" || name == metaName || name == metaTemp || name == notesName || name == notesTemp || slices.Contains(cacheFiles, name)
 }
 
 // inspectDir returns the metadata of capture folder id when its capture is
@@ -88,11 +88,12 @@ func (p *Pool) inspectDir(id string) *captureMeta {
 		p.log.Warn("recover capture: left alone", "dir", dir, "err", err)
 		return nil
 	}
-	if !capturePart(m.Source) || m.Source == metaName || m.Source == metaTemp {
+	if !capturePart(m.Source) || m.Source == metaName || m.Source == metaTemp || m.Source == notesName || m.Source == notesTemp {
 		p.log.Warn("recover capture: left alone, its metadata names no capture file", "dir", dir, "source", m.Source)
 		return nil
 	}
 	os.Remove(filepath.Join(dir, metaTemp))
+	os.Remove(filepath.Join(dir, notesTemp))
 	return m
 }
 

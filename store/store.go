@@ -42,6 +42,7 @@ type Store struct {
 	spool *os.File // packet bytes (srcPath itself, its decompressed copy, or what a live capture read)
 	index *os.File // one record per packet
 	sums  *os.File // summaries, referenced by the records
+	maps  scanMaps // the spool and index mapped for filter scans
 
 	count atomic.Int64 // records published so far; readable without the lock
 
@@ -62,6 +63,8 @@ type Store struct {
 	changed   chan struct{}
 	live      *liveState   // nil for a file
 	saved     *captureMeta // the metadata file's base, nil for a file opened in place (not kept)
+
+	note notes // marks, ignores and edited comments (marks.go)
 
 	pool   *Pool
 	jobs   *filterJobs
@@ -297,8 +300,10 @@ func (s *Store) close(remove bool) error {
 	s.cancel()
 	<-s.done
 	s.jobs.cancelAll(s)
+	s.maps.close() // unmapped now, or when a scan still reading is done
 	var errs []error
 	if remove {
+		s.forgetNotes()
 		if err := os.Remove(filepath.Join(s.dir, metaName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}

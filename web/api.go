@@ -311,6 +311,7 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 			resp.Tree = append(resp.Tree, treeNode(n))
 		}
 	}
+	resp.Tree = noteTree(p, resp.Tree)
 	writeJSON(w, http.StatusOK, resp)
 }
 

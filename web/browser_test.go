@@ -38,7 +38,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(browserProfileDir(t)),
 		chromedp.WindowSize(1280, 720),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -46,6 +46,30 @@ func newBrowser(t *testing.T) context.Context {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	return ctx
+}
+
+// browserProfileDir returns a fresh folder for a chromium profile, removed
+// when the test ends. Chromium's helper processes can still be writing to
+// it for a moment after the browser itself has exited, which makes
+// t.TempDir's one-shot removal fail the test ("directory not empty"), so
+// the removal is retried for a few seconds.
+func browserProfileDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pkttap-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var err error
+		for range 50 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("remove chromium's profile: %v", err)
+	})
+	return dir
 }
 
 // waitJS polls a JavaScript boolean expression until it is true.
@@ -104,6 +128,26 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		if err := os.WriteFile(filepath.Join(dir, name+"-"+scheme+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// waitDownload waits (a bounded time) until the browser has saved file
+// name, not empty, in dir, and returns its path.
+func waitDownload(t *testing.T, dir, name string) string {
+	t.Helper()
+	file := filepath.Join(dir, name)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if st, err := os.Stat(file); err == nil && st.Size() > 0 {
+			if _, err := os.Stat(file + ".crdownload"); err != nil {
+				return file
+			}
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(dir)
+			t.Fatalf("download %s did not arrive: %v", file, entries)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -228,20 +272,7 @@ func TestBrowser(t *testing.T) {
 	// A click on a download link starts no navigation for chromedp to wait
 	// for: click it from the page.
 	evalJS[bool](t, ctx, `(document.querySelector('#download-menu a[data-scope="displayed"][data-format="pcap"]').click(), true)`)
-	file := filepath.Join(dlDir, "browser-test-tcp_port_443.pcap")
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if st, err := os.Stat(file); err == nil && st.Size() > 0 {
-			if _, err := os.Stat(file + ".crdownload"); err != nil {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			entries, _ := os.ReadDir(dlDir)
-			t.Fatalf("download %s did not arrive: %v", file, entries)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	file := waitDownload(t, dlDir, "browser-test-tcp_port_443.pcap")
 	out, err := exec.Command(tshark, "-r", file, "-T", "fields", "-e", "frame.number", "-e", "tcp.dstport").CombinedOutput()
 	if err != nil {
 		t.Fatalf("tshark: %v\n%s", err, out)

@@ -14,7 +14,10 @@
 // closes, or by itself at the spool size limit (Config.MaxLive).
 //
 // Captures outlive the server: a server started on the same data dir
-// lists them again (see package store).
+// lists them again (see package store), with their marked and ignored
+// packets and edited comments (Wireshark's Edit menu); an export writes
+// the packets Wireshark's Export Specified Packets names (marked, a
+// range, ...).
 //
 // The browser talks to the server through a JSON REST API (documented in the
 // repository's README) and one WebSocket that carries progress snapshots.

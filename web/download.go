@@ -21,13 +21,8 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	format, ext := pcapio.FormatPcap, ".pcap"
-	switch f := r.URL.Query().Get("format"); f {
-	case "", "pcap":
-	case "pcapng":
-		format, ext = pcapio.FormatPcapNg, ".pcapng"
-	default:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("format must be pcap or pcapng, not %q", f))
+	format, ext, ok := formatParam(w, r)
+	if !ok {
 		return
 	}
 	expr := store.NormalizeFilter(r.URL.Query().Get("filter"))
@@ -38,27 +33,54 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d, err := c.Download(r.Context(), j, format)
-	switch {
-	case r.Context().Err() != nil:
-		return // the client has gone
-	case errors.Is(err, store.ErrMixedLinkTypes):
-		writeError(w, http.StatusConflict, err.Error())
-		return
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, err.Error())
+	if !downloadError(w, r, err) {
 		return
 	}
 	if r.URL.Query().Get("check") == "1" {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	s.streamDownload(w, r, c, d, downloadName(c.Name(), expr, ext))
+}
 
+// formatParam reads ?format=: pcap (default) or pcapng, and the file name
+// extension that goes with it; it answers anything else with 400.
+func formatParam(w http.ResponseWriter, r *http.Request) (pcapio.Format, string, bool) {
+	switch f := r.URL.Query().Get("format"); f {
+	case "", "pcap":
+		return pcapio.FormatPcap, ".pcap", true
+	case "pcapng":
+		return pcapio.FormatPcapNg, ".pcapng", true
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("format must be pcap or pcapng, not %q", f))
+		return 0, "", false
+	}
+}
+
+// downloadError answers the error of preparing a download (409 for a
+// .pcap of mixed link types) and reports whether there was none.
+func downloadError(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case r.Context().Err() != nil:
+		return false // the client has gone
+	case errors.Is(err, store.ErrMixedLinkTypes):
+		writeError(w, http.StatusConflict, err.Error())
+		return false
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return false
+	}
+	return true
+}
+
+// streamDownload writes d as an attachment named name.
+func (s *Server) streamDownload(w http.ResponseWriter, r *http.Request, c *store.Store, d *store.Download, name string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/vnd.tcpdump.pcap")
-	if format == pcapio.FormatPcapNg {
+	if d.Format() == pcapio.FormatPcapNg {
 		h.Set("Content-Type", "application/x-pcapng")
 	}
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(c.Name(), expr, ext)}))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	h.Set("Cache-Control", "no-store")
 	body, done := s.watchDownload(w)
 	defer done()

@@ -135,6 +135,14 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
+		templ_7745c5c3_Err = commentDialog().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = exportDialog().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<div id=\"ctx-menu\" class=\"menu ctx-menu\" role=\"menu\" aria-label=\"Packet details\" hidden></div></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
@@ -170,7 +178,15 @@ func topBar(live bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<form id=\"filter-form\" class=\"filter-form\" autocomplete=\"off\"><label for=\"filter-input\" class=\"filter-label\">display or tcpdump filter</label><div class=\"filter-field\"><div class=\"filter-box\"><input id=\"filter-input\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. tcp.port == 443 && !dns, or tcp port 443 and host 203.0.113.43\" aria-describedby=\"filter-msg\" role=\"combobox\" aria-autocomplete=\"list\" aria-controls=\"filter-suggest\" aria-expanded=\"false\"><div id=\"filter-mirror\" class=\"filter-mirror mono\" aria-hidden=\"true\"></div><span id=\"filter-lang\" class=\"filter-lang\" data-lang=\"\" title=\"The language the expression was understood in\" hidden></span><ul id=\"filter-suggest\" class=\"menu filter-suggest\" role=\"listbox\" aria-label=\"Fields and protocols\" hidden></ul></div><div class=\"filter-line\"><div id=\"filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div><span id=\"filter-pending\" class=\"filter-pending\" role=\"status\" hidden></span></div></div><button type=\"submit\" id=\"apply-button\">Apply</button></form><div class=\"menu-wrap\"><button type=\"button\" id=\"download-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" disabled title=\"Open a capture to download it\">Download ▾</button><div id=\"download-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-scope=\"all\" data-format=\"pcap\">All packets as .pcap</a> <a role=\"menuitem\" data-scope=\"all\" data-format=\"pcapng\">All packets as .pcapng</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcap\">Displayed packets as .pcap</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcapng\">Displayed packets as .pcapng</a></div></div><button type=\"button\" id=\"theme-button\" class=\"theme-button\" title=\"Theme\">◐ Auto</button> <button type=\"button\" id=\"prefs-button\" class=\"prefs-button\" title=\"Preferences (Ctrl+,)\" aria-haspopup=\"dialog\">⚙</button></header>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<form id=\"filter-form\" class=\"filter-form\" autocomplete=\"off\"><label for=\"filter-input\" class=\"filter-label\">display or tcpdump filter</label><div class=\"filter-field\"><div class=\"filter-box\"><input id=\"filter-input\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. tcp.port == 443 && !dns, or tcp port 443 and host 203.0.113.43\" aria-describedby=\"filter-msg\" role=\"combobox\" aria-autocomplete=\"list\" aria-controls=\"filter-suggest\" aria-expanded=\"false\"><div id=\"filter-mirror\" class=\"filter-mirror mono\" aria-hidden=\"true\"></div><span id=\"filter-lang\" class=\"filter-lang\" data-lang=\"\" title=\"The language the expression was understood in\" hidden></span><ul id=\"filter-suggest\" class=\"menu filter-suggest\" role=\"listbox\" aria-label=\"Fields and protocols\" hidden></ul></div><div class=\"filter-line\"><div id=\"filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div><span id=\"filter-pending\" class=\"filter-pending\" role=\"status\" hidden></span></div></div><button type=\"submit\" id=\"apply-button\">Apply</button></form><div class=\"menu-wrap\"><button type=\"button\" id=\"download-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" disabled title=\"Open a capture to download it\">Download ▾</button><div id=\"download-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-scope=\"all\" data-format=\"pcap\">All packets as .pcap</a> <a role=\"menuitem\" data-scope=\"all\" data-format=\"pcapng\">All packets as .pcapng</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcap\">Displayed packets as .pcap</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcapng\">Displayed packets as .pcapng</a> <a role=\"menuitem\" data-action=\"export\">Export Specified Packets…</a></div></div>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = editMenu().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<button type=\"button\" id=\"theme-button\" class=\"theme-button\" title=\"Theme\">◐ Auto</button> <button type=\"button\" id=\"prefs-button\" class=\"prefs-button\" title=\"Preferences (Ctrl+,)\" aria-haspopup=\"dialog\">⚙</button></header>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -195,7 +211,7 @@ func panes() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<main id=\"panes\" class=\"panes\"><section id=\"list-pane\" class=\"pane list-pane\" aria-label=\"Packet list\"><div id=\"list-scroll\" class=\"list-scroll\" tabindex=\"0\" role=\"grid\" aria-rowcount=\"0\"><div class=\"list-header row\" role=\"row\"><span class=\"c-no\" role=\"columnheader\">No.</span> <span class=\"c-time\" role=\"columnheader\"><select id=\"time-mode\" title=\"Time display\" aria-label=\"Time display\"><option value=\"relative\">Time (relative)</option></select></span> <span class=\"c-src\" role=\"columnheader\">Source</span> <span class=\"c-dst\" role=\"columnheader\">Destination</span> <span class=\"c-proto\" role=\"columnheader\">Protocol</span> <span class=\"c-len\" role=\"columnheader\">Length</span> <span class=\"c-info\" role=\"columnheader\">Info</span></div><div id=\"list-spacer\" class=\"list-spacer\"><div id=\"list-rows\" class=\"list-rows\"></div></div><div id=\"list-empty\" class=\"list-empty\"><p>Open a capture: drop a .pcap or .pcapng file here, use <b>Open…</b>, or look at the <button type=\"button\" id=\"sample-link\" class=\"linklike\">sample capture</button>.</p></div></div></section><div class=\"splitter\" data-above=\"list-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"detail-pane\" class=\"pane detail-pane\" aria-label=\"Packet details\"><div id=\"tree\" class=\"tree\" role=\"tree\" tabindex=\"0\"></div></section><div class=\"splitter\" data-above=\"detail-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"bytes-pane\" class=\"pane bytes-pane\" aria-label=\"Packet bytes\"><div id=\"bytes-note\" class=\"bytes-note\" hidden></div><div id=\"hex\" class=\"hex mono\" tabindex=\"0\"></div></section></main>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<main id=\"panes\" class=\"panes\"><section id=\"list-pane\" class=\"pane list-pane\" aria-label=\"Packet list\"><div id=\"list-scroll\" class=\"list-scroll\" tabindex=\"0\" role=\"grid\" aria-rowcount=\"0\"><div class=\"list-header row\" role=\"row\"><span class=\"c-no\" role=\"columnheader\">No.</span> <span class=\"c-time\" role=\"columnheader\"><select id=\"time-mode\" title=\"Time display\" aria-label=\"Time display\"><option value=\"relative\">Time (relative)</option></select></span> <span class=\"c-src\" role=\"columnheader\">Source</span> <span class=\"c-dst\" role=\"columnheader\">Destination</span> <span class=\"c-proto\" role=\"columnheader\">Protocol</span> <span class=\"c-len\" role=\"columnheader\">Length</span> <span class=\"c-info\" role=\"columnheader\">Info</span></div><div id=\"list-spacer\" class=\"list-spacer\"><div id=\"list-rows\" class=\"list-rows\"></div></div><div id=\"list-empty\" class=\"list-empty\"><p>Open a capture: drop a .pcap or .pcapng file here, use <b>Open…</b>, or look at the <button type=\"button\" id=\"sample-link\" class=\"linklike\">sample capture</button>.</p></div></div></section><div class=\"splitter\" data-above=\"list-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"detail-pane\" class=\"pane detail-pane\" aria-label=\"Packet details\"><div id=\"tree\" class=\"tree\" role=\"tree\" tabindex=\"0\"></div></section><div class=\"splitter\" data-above=\"detail-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"bytes-pane\" class=\"pane bytes-pane\" aria-label=\"Packet bytes\"><div id=\"bytes-note\" class=\"bytes-note\" hidden></div><div id=\"hex\" class=\"hex mono\" tabindex=\"0\"></div></section></main>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -220,7 +236,7 @@ func statusBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<footer class=\"statusbar\"><span id=\"status-count\">No capture</span> <span id=\"status-sel\"></span> <span id=\"status-field\" class=\"mono\"></span> <span class=\"spacer\"></span><form id=\"goto-form\" class=\"goto-form\"><label for=\"goto-input\">Go to packet</label> <input id=\"goto-input\" type=\"number\" min=\"1\" class=\"mono\"></form></footer>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<footer class=\"statusbar\"><span id=\"status-count\">No capture</span> <span id=\"status-sel\"></span> <span id=\"status-marks\"></span> <span id=\"status-field\" class=\"mono\"></span> <span class=\"spacer\"></span><form id=\"goto-form\" class=\"goto-form\"><label for=\"goto-input\">Go to packet</label> <input id=\"goto-input\" type=\"number\" min=\"1\" class=\"mono\"></form></footer>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -247,7 +263,7 @@ func liveDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<dialog id=\"live-dialog\" class=\"dialog\" aria-labelledby=\"live-title\"><form id=\"live-form\" class=\"live-form\" autocomplete=\"off\"><h2 id=\"live-title\">Live capture</h2><label for=\"live-iface\">Interface</label> <select id=\"live-iface\" required></select> <label for=\"live-filter\">Capture filter</label><div class=\"filter-field\"><input id=\"live-filter\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. udp port 53 (empty: every packet)\" aria-describedby=\"live-filter-msg\"><div id=\"live-filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><label for=\"live-snaplen\">Snap length</label><div><input id=\"live-snaplen\" type=\"number\" min=\"1\" max=\"262144\" value=\"262144\" class=\"mono\"> bytes</div><span></span> <label class=\"check\"><input id=\"live-promisc\" type=\"checkbox\" checked> Promiscuous mode</label><div id=\"live-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"live-cancel\">Cancel</button> <button type=\"submit\" id=\"live-start\" class=\"primary\">Start</button></div></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<dialog id=\"live-dialog\" class=\"dialog\" aria-labelledby=\"live-title\"><form id=\"live-form\" class=\"live-form\" autocomplete=\"off\"><h2 id=\"live-title\">Live capture</h2><label for=\"live-iface\">Interface</label> <select id=\"live-iface\" required></select> <label for=\"live-filter\">Capture filter</label><div class=\"filter-field\"><input id=\"live-filter\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. udp port 53 (empty: every packet)\" aria-describedby=\"live-filter-msg\"><div id=\"live-filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><label for=\"live-snaplen\">Snap length</label><div><input id=\"live-snaplen\" type=\"number\" min=\"1\" max=\"262144\" value=\"262144\" class=\"mono\"> bytes</div><span></span> <label class=\"check\"><input id=\"live-promisc\" type=\"checkbox\" checked> Promiscuous mode</label><div id=\"live-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"live-cancel\">Cancel</button> <button type=\"submit\" id=\"live-start\" class=\"primary\">Start</button></div></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -274,7 +290,89 @@ func prefsDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<dialog id=\"prefs-dialog\" class=\"dialog\" aria-labelledby=\"prefs-title\"><form id=\"prefs-form\" class=\"live-form\" method=\"dialog\" autocomplete=\"off\"><h2 id=\"prefs-title\">Preferences</h2><label for=\"pref-theme\">Theme</label> <select id=\"pref-theme\"><option value=\"auto\">Follow the operating system</option> <option value=\"light\">Light</option> <option value=\"dark\">Dark</option></select> <label for=\"pref-time-format\">Time display</label> <select id=\"pref-time-format\"></select> <label for=\"pref-time-precision\">Time precision</label> <select id=\"pref-time-precision\"></select> <span></span> <label class=\"check\"><input id=\"pref-checksums\" type=\"checkbox\"> Verify IPv4, TCP, UDP and SCTP checksums (off as in Wireshark: a capture from a host with checksum offload has many the card fills in later)</label><p class=\"dialog-note\">Kept by this browser only.</p><div class=\"dialog-buttons\"><button type=\"button\" id=\"prefs-reset\">Reset to defaults</button> <button type=\"submit\" id=\"prefs-close\" class=\"primary\">Close</button></div></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<dialog id=\"prefs-dialog\" class=\"dialog\" aria-labelledby=\"prefs-title\"><form id=\"prefs-form\" class=\"live-form\" method=\"dialog\" autocomplete=\"off\"><h2 id=\"prefs-title\">Preferences</h2><label for=\"pref-theme\">Theme</label> <select id=\"pref-theme\"><option value=\"auto\">Follow the operating system</option> <option value=\"light\">Light</option> <option value=\"dark\">Dark</option></select> <label for=\"pref-time-format\">Time display</label> <select id=\"pref-time-format\"></select> <label for=\"pref-time-precision\">Time precision</label> <select id=\"pref-time-precision\"></select> <span></span> <label class=\"check\"><input id=\"pref-checksums\" type=\"checkbox\"> Verify IPv4, TCP, UDP and SCTP checksums (off as in Wireshark: a capture from a host with checksum offload has many the card fills in later)</label><p class=\"dialog-note\">Kept by this browser only.</p><div class=\"dialog-buttons\"><button type=\"button\" id=\"prefs-reset\">Reset to defaults</button> <button type=\"submit\" id=\"prefs-close\" class=\"primary\">Close</button></div></form></dialog>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// editMenu is Wireshark's Edit menu for packets: mark, ignore, comment
+// (js/marks.js), each with Wireshark's key.
+func editMenu() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<div class=\"menu-wrap\"><button type=\"button\" id=\"edit-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" disabled title=\"Open a capture to mark, ignore or comment its packets\">Edit ▾</button><div id=\"edit-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-action=\"toggle-mark\">Mark/Unmark Packet<span class=\"key\">Ctrl+M</span></a> <a role=\"menuitem\" data-action=\"mark-displayed\">Mark All Displayed<span class=\"key\">Ctrl+Shift+M</span></a> <a role=\"menuitem\" data-action=\"unmark-displayed\">Unmark All Displayed<span class=\"key\">Ctrl+Alt+M</span></a> <a role=\"menuitem\" data-action=\"next-mark\">Next Mark<span class=\"key\">Ctrl+Shift+N</span></a> <a role=\"menuitem\" data-action=\"prev-mark\">Previous Mark<span class=\"key\">Ctrl+Shift+B</span></a> <a role=\"menuitem\" data-action=\"toggle-ignore\">Ignore/Unignore Packet<span class=\"key\">Ctrl+D</span></a> <a role=\"menuitem\" data-action=\"ignore-displayed\">Ignore All Displayed<span class=\"key\">Ctrl+Shift+D</span></a> <a role=\"menuitem\" data-action=\"unignore-displayed\">Unignore All Displayed<span class=\"key\">Ctrl+Alt+D</span></a> <a role=\"menuitem\" data-action=\"comment\">Packet Comment…<span class=\"key\">Ctrl+Alt+C</span></a></div></div>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// commentDialog edits the selected packet's comment, which the server
+// keeps with the capture and writes in pcapng downloads.
+func commentDialog() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<dialog id=\"comment-dialog\" class=\"dialog\" aria-labelledby=\"comment-title\"><form id=\"comment-form\" class=\"live-form comment-form\" autocomplete=\"off\"><h2 id=\"comment-title\">Packet comment</h2><textarea id=\"comment-text\" rows=\"6\" spellcheck=\"true\" aria-describedby=\"comment-count\"></textarea><div id=\"comment-count\" class=\"dialog-note\"></div><div id=\"comment-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"comment-delete\">Delete</button> <button type=\"button\" id=\"comment-cancel\">Cancel</button> <button type=\"submit\" id=\"comment-save\" class=\"primary\">OK</button></div></form></dialog>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// exportDialog is Wireshark's Export Specified Packets: which packets, of
+// the captured or the displayed ones, with or without ignored packets, in
+// which format (js/exportdialog.js).
+func exportDialog() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<dialog id=\"export-dialog\" class=\"dialog\" aria-labelledby=\"export-title\"><form id=\"export-form\" class=\"live-form export-form\" autocomplete=\"off\"><h2 id=\"export-title\">Export Specified Packets</h2><span>Packets of</span><div class=\"radios\" role=\"radiogroup\" aria-label=\"Packets of\"><label class=\"check\"><input type=\"radio\" name=\"export-scope\" id=\"export-captured\" value=\"captured\"> Captured</label> <label class=\"check\"><input type=\"radio\" name=\"export-scope\" id=\"export-displayed\" value=\"displayed\" checked> Displayed</label></div><span>Packet range</span><div class=\"radios stack\" role=\"radiogroup\" aria-label=\"Packet range\"><label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-all\" value=\"all\" checked> All packets</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-selected\" value=\"selected\"> Selected packet only</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-marked\" value=\"marked\"> Marked packets only</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-first-last\" value=\"first-last-marked\"> First to last marked</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-range-radio\" value=\"range\"> Range: <input type=\"text\" id=\"export-range\" class=\"mono\" placeholder=\"1-10,15,20-\" spellcheck=\"false\"></label> <label class=\"check\"><input type=\"checkbox\" id=\"export-remove-ignored\"> Remove ignored packets</label></div><label for=\"export-format\">Format</label> <select id=\"export-format\"><option value=\"pcapng\">pcapng (keeps comments)</option> <option value=\"pcap\">pcap</option></select><div id=\"export-count\" class=\"dialog-note\" aria-live=\"polite\"></div><div id=\"export-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"export-cancel\">Cancel</button> <button type=\"submit\" id=\"export-save\" class=\"primary\">Export</button></div></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

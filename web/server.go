@@ -229,6 +229,11 @@ func (s *Server) routes() http.Handler {
 			r.Post("/filter", s.handleStartFilter)
 			r.Delete("/filter", s.handleCancelFilter)
 			r.Get("/download", s.handleDownload)
+			r.Get("/export", s.handleExport)
+			r.Get("/marks", s.handleNotes)
+			r.Post("/marks", s.handleChangeNotes)
+			r.Put("/packets/{no}/comment", s.handleComment)
+			r.Delete("/packets/{no}/comment", s.handleComment)
 			r.Post("/stop", s.handleStop)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -5,10 +5,12 @@
 import * as API from './js/api.js';
 import { initColumns } from './js/columns.js';
 import { download, onState, openCapture, openSample, renderCapMenu, toggleMenu, uploadFile } from './js/captures.js';
+import { initExport, openExport } from './js/exportdialog.js';
 import { initFilterBar } from './js/filterbar.js';
 import { initHex } from './js/hex.js';
 import { gotoPacket, initList, renderList, scroller } from './js/list.js';
 import { initLive, openLiveDialog, stopLive } from './js/live.js';
+import { initMarks } from './js/marks.js';
 import { initSplitters } from './js/panes.js';
 import { initPrefsDialog, openPrefs } from './js/prefsdialog.js';
 import { S, liveEnabled, liveRunning, readURL } from './js/state.js';
@@ -27,27 +29,28 @@ function initMenus() {
   $('sample-button').addEventListener('click', openSample);
   $('sample-link').addEventListener('click', openSample);
 
-  $('cap-button').addEventListener('click', () => { toggleMenu('download', false); toggleMenu('cap'); });
-  $('download-button').addEventListener('click', () => { toggleMenu('cap', false); toggleMenu('download'); });
+  $('cap-button').addEventListener('click', () => { toggleMenu('download', false); toggleMenu('edit', false); toggleMenu('cap'); });
+  $('download-button').addEventListener('click', () => { toggleMenu('cap', false); toggleMenu('edit', false); toggleMenu('download'); });
   $('download-menu').addEventListener('click', (ev) => {
     const a = ev.target.closest('a');
     if (!a) return;
     ev.preventDefault();
     toggleMenu('download', false);
-    download(a.dataset.scope, a.dataset.format);
+    if (a.dataset.action === 'export') openExport();
+    else download(a.dataset.scope, a.dataset.format);
   });
-  for (const m of ['cap-menu', 'download-menu']) {
+  for (const m of ['cap-menu', 'download-menu', 'edit-menu']) {
     $(m).addEventListener('keydown', (ev) => {
       const items = Array.from($(m).querySelectorAll('a'));
       const i = items.indexOf(document.activeElement);
       if (ev.key === 'ArrowDown' && items[i + 1]) { items[i + 1].focus(); ev.preventDefault(); }
       if (ev.key === 'ArrowUp' && i > 0) { items[i - 1].focus(); ev.preventDefault(); }
       if (ev.key === 'Enter' && i >= 0) { items[i].click(); ev.preventDefault(); }
-      if (ev.key === 'Escape') { toggleMenu(m === 'cap-menu' ? 'cap' : 'download', false); ev.preventDefault(); }
+      if (ev.key === 'Escape') { toggleMenu(m.replace('-menu', ''), false); ev.preventDefault(); }
     });
   }
   document.addEventListener('click', (ev) => {
-    if (!ev.target.closest('.menu-wrap')) { toggleMenu('cap', false); toggleMenu('download', false); }
+    if (!ev.target.closest('.menu-wrap')) { toggleMenu('cap', false); toggleMenu('download', false); toggleMenu('edit', false); }
   });
 }
 
@@ -100,6 +103,8 @@ async function init() {
   initDrop();
   initLive();
   initPrefsDialog();
+  initMarks(toggleMenu);
+  initExport();
   renderList();
   API.watch((caps) => { S.snapshots++; onState(caps); });
   const u = readURL();

@@ -82,10 +82,11 @@ func benchPackets() ([]benchPacket, []byte) {
 }
 
 // benchPrograms returns libpcap's EN10MB programs for golden.BenchExprs,
-// from the golden store (package filter/internal/golden).
+// from the golden store's rows of the project's own expressions (package
+// filter/internal/golden): they need no shared data.
 func benchPrograms(b *testing.B) []namedProgram {
 	b.Helper()
-	all, err := golden.Programs()
+	all, err := golden.OwnPrograms()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -112,6 +112,31 @@ export function downloadURL(id, format, filter) {
   return cap(id) + '/download?format=' + format + (filter ? '&filter=' + enc(filter) : '');
 }
 
+/** notes: GET /api/captures/{id}/marks (marked and ignored packets, in short). */
+export const notes = (id) => api(cap(id) + '/marks');
+/**
+ * changeNotes: POST /api/captures/{id}/marks, op ('toggle-mark', 'mark',
+ * 'unmark', 'toggle-ignore', 'ignore', 'unignore') on the packets of range
+ * ('' for all), only those filter displays when it is given.
+ */
+export const changeNotes = (id, op, packets, filter) => postJSON(cap(id) + '/marks', { op, packets, filter });
+/** setComment: PUT /api/captures/{id}/packets/{no}/comment ('' removes it). */
+export const setComment = (id, no, comment) => api(cap(id) + '/packets/' + no + '/comment', {
+  method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ comment }),
+});
+/**
+ * exportURL is the address of an export of specified packets: opts are
+ * {format, packets, range, selected, filter, removeIgnored}.
+ */
+export function exportURL(id, o) {
+  let q = cap(id) + '/export?format=' + o.format + '&packets=' + o.packets;
+  if (o.packets === 'range') q += '&range=' + enc(o.range);
+  if (o.packets === 'selected') q += '&selected=' + enc(o.selected);
+  if (o.filter) q += '&filter=' + enc(o.filter);
+  if (o.removeIgnored) q += '&ignored=remove';
+  return q;
+}
+
 /**
  * upload sends file to POST /api/captures with progress(loaded, total)
  * calls; it resolves to the capture's info or rejects with the server's

@@ -7,10 +7,11 @@ import { applyFilter, renderApplied, validateNow } from './filterbar.js';
 import { fmtBytes, fmtCount, fmtSpan } from './format.js';
 import { renderLive } from './live.js';
 import { clearSelection, gotoPacket, renderList, resetView, scroller } from './list.js';
+import { refreshNotes } from './marks.js';
 import { S, liveRunning, writeURL } from './state.js';
 import { renderProgress, renderStatus } from './status.js';
 import { treePlaceholder } from './tree.js';
-import { $, showError } from './ui.js';
+import { $, saveURL, showError } from './ui.js';
 
 /**
  * capLabel is how capture c is named on the page: its name, followed by
@@ -170,6 +171,8 @@ function renderCapHeader() {
   $('cap-name').textContent = c ? capLabel(c) : 'No capture';
   $('download-button').disabled = !c;
   $('download-button').title = c ? '' : 'Open a capture to download it';
+  $('edit-button').disabled = !c;
+  $('edit-button').title = c ? 'Mark, ignore or comment packets' : 'Open a capture to mark, ignore or comment its packets';
   if (!c) { $('cap-meta').textContent = ''; renderLive(); return; }
   let meta = fmtCount(c.packets) + ' packets';
   if (c.packets) meta += ' · ' + fmtSpan(c.spanSeconds);
@@ -214,6 +217,7 @@ export async function openCapture(id, { filter = '', p = 0 }) {
   // A link to one packet shows that packet, not the end.
   S.follow = liveRunning(info) && !(p > 0);
   clearSelection();
+  refreshNotes();
   $('filter-input').value = filter;
   validateNow();
   renderApplied();
@@ -308,10 +312,10 @@ export async function openSample() {
   } catch (e) { showError(e.message); }
 }
 
-/** toggleMenu opens or closes ('cap' or 'download') menu; on undefined toggles. */
+/** toggleMenu opens or closes ('cap', 'download' or 'edit') menu; on undefined toggles. */
 export function toggleMenu(which, on) {
   const menu = $(which + '-menu');
-  const btn = $(which === 'cap' ? 'cap-button' : 'download-button');
+  const btn = $(which + '-button');
   const show = on === undefined ? menu.hidden : on;
   menu.hidden = !show;
   if (which === 'cap' && !show && asking) { asking = ''; renderCapMenu(); }
@@ -332,10 +336,5 @@ export async function download(scope, format) {
     showError('Cannot download ' + S.cur.name + ': ' + e.message);
     return;
   }
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = '';
-  document.body.append(a);
-  a.click();
-  a.remove();
+  saveURL(url);
 }

@@ -121,6 +121,10 @@ function fillRow(el, pos, row) {
     for (let i = 1; i < 7; i++) cells[i].textContent = i === 6 ? '…' : '';
   } else {
     if (row.tags) for (const t of row.tags) cls += ' t-' + t;
+    if (row.marked) cls += ' marked';
+    if (row.ignored) cls += ' ignored';
+    if (row.comment) cls += ' commented';
+    el.title = row.comment || '';
     cells[0].textContent = row.no;
     cells[1].textContent = timeOf(row);
     cells[2].textContent = cells[2].title = row.src;
@@ -226,6 +230,19 @@ async function rowAt(pos) {
   const start = Math.floor(pos / CHUNK) * CHUNK;
   await fetchChunk(start);
   return S.cache.get(pos);
+}
+
+/**
+ * reloadRows fetches the rows in view again (their marks changed), keeping
+ * the old ones on screen until the new arrive, and forgets the others.
+ */
+export async function reloadRows() {
+  S.gen++;
+  S.pending.clear();
+  const shown = Array.from(rowsEl.children, (el) => +el.dataset.pos);
+  for (const pos of Array.from(S.cache.keys())) if (!shown.includes(pos)) S.cache.delete(pos);
+  const starts = new Set(shown.map((pos) => Math.floor(pos / CHUNK) * CHUNK));
+  await Promise.all(Array.from(starts, fetchChunk));
 }
 
 // ---------- selection ----------

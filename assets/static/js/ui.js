@@ -18,3 +18,13 @@ export function placeholder(el, cls, text) {
   d.textContent = text;
   el.append(d);
 }
+
+/** saveURL lets a link stream the file at url to disk (a download). */
+export function saveURL(url) {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = '';
+  document.body.append(a);
+  a.click();
+  a.remove();
+}

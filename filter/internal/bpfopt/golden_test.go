@@ -7,6 +7,7 @@ import (
 	"golang.org/x/net/bpf"
 
 	"github.com/pkttap/pkttap/filter/internal/golden"
+	"github.com/pkttap/pkttap/internal/testenv"
 )
 
 // goldenLinkTypes are the link types of the golden store this package's
@@ -16,21 +17,26 @@ var goldenLinkTypes = []string{"EN10MB", "RAW", "LINUX_SLL", "LINUX_SLL2", "NULL
 // goldenCase is one expression compiled by libpcap for one link type.
 type goldenCase struct {
 	linkType, expr string
-	unopt, opt     []Insn // opt nil when libpcap's optimizer rejects all
+	// stored is expr as the project's files keep it (golden.Program's
+	// StoredExpr: a hash for an expression of the shared list).
+	stored     string
+	unopt, opt []Insn // opt nil when libpcap's optimizer rejects all
 }
 
 // loadGolden reads the golden store's programs (package
-// filter/internal/golden) for goldenLinkTypes, those libpcap compiles.
+// filter/internal/golden) for goldenLinkTypes, those libpcap compiles; the
+// store's rows of the shared list's expressions need the shared data
+// (testenv.SharedDir skips the test when it is absent).
 func loadGolden(tb testing.TB) []goldenCase {
 	tb.Helper()
-	progs, err := golden.Programs()
+	progs, err := golden.Programs(testenv.SharedDir(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var cases []goldenCase
 	for _, p := range progs {
 		if p.Unopt != nil && slices.Contains(goldenLinkTypes, p.LinkType) {
-			cases = append(cases, goldenCase{linkType: p.LinkType, expr: p.Expr, unopt: FromRaw(p.Unopt), opt: fromRawOrNil(p.Opt)})
+			cases = append(cases, goldenCase{linkType: p.LinkType, expr: p.Expr, stored: p.StoredExpr(), unopt: FromRaw(p.Unopt), opt: fromRawOrNil(p.Opt)})
 		}
 	}
 	return cases
@@ -48,7 +54,7 @@ func loadBig(tb testing.TB) []goldenCase {
 		if p.Unopt == nil || p.Opt == nil {
 			tb.Fatalf("golden big %s %.60q: libpcap rejects it: %s%s", p.LinkType, p.Expr, p.UnoptErr, p.OptErr)
 		}
-		cases[i] = goldenCase{linkType: p.LinkType, expr: p.Expr, unopt: FromRaw(p.Unopt), opt: FromRaw(p.Opt)}
+		cases[i] = goldenCase{linkType: p.LinkType, expr: p.Expr, stored: p.StoredExpr(), unopt: FromRaw(p.Unopt), opt: FromRaw(p.Opt)}
 	}
 	return cases
 }

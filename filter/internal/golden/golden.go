@@ -17,8 +17,13 @@
 //
 // A program is stored as tcpdump -ddd prints it with its lines joined by
 // ',' (the instruction count first); an error as "ERROR " and tcpdump's
-// message. The package is for tests: it is internal to filter and has no
-// dependency on the packages it helps test.
+// message. The project keeps no copy of the shared data: a row of an
+// expression of the shared public.txt holds ExprHash of it instead of its
+// text, and Programs resolves those rows by reading the shared list in
+// place; the rows of the project's own expressions (extra-expressions.txt,
+// BenchExprs) hold their text and read without it (OwnPrograms). The
+// package is for tests: it is internal to filter and has no dependency on
+// the packages it helps test.
 package golden
 
 import (
@@ -26,6 +31,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -42,7 +48,22 @@ const (
 	ListsFile    = "libpcap-lists.tsv"
 	// ExtraFile lists the expressions beyond the shared public.txt.
 	ExtraFile = "extra-expressions.txt"
+	// PublicList is the shared list of expressions, in the shared data
+	// folder (testenv.SharedDir).
+	PublicList = "filters/public.txt"
 )
+
+// hashPrefix starts the text ExprHash gives.
+const hashPrefix = "fnv64a:"
+
+// ExprHash is how the project's files name an expression of a shared list
+// without copying it: "fnv64a:" and the 16 hex digits of the FNV-1a 64 hash
+// of the expression's text.
+func ExprHash(expr string) string {
+	h := fnv.New64a()
+	h.Write([]byte(expr))
+	return fmt.Sprintf("%s%016x", hashPrefix, h.Sum64())
+}
 
 // LinkTypes are the link types the store holds programs for, by
 // pcapio's names.
@@ -65,6 +86,9 @@ var BenchExprs = []string{
 type Program struct {
 	LinkType string // pcapio's name of the link type
 	Expr     string
+	// Shared tells that Expr comes from the shared public.txt: the store
+	// keeps ExprHash(Expr) for it (StoredExpr).
+	Shared bool
 	// Unopt is libpcap's unoptimized program (tcpdump -O -ddd), nil when
 	// libpcap rejects the expression; UnoptErr is then tcpdump's message.
 	Unopt    []bpf.RawInstruction
@@ -94,11 +118,39 @@ func Dir() (string, error) {
 	}
 }
 
-// Programs reads ProgramsFile.
-func Programs() ([]Program, error) { return readPrograms(ProgramsFile) }
+// StoredExpr returns the expression as the project's files keep it:
+// ExprHash(p.Expr) for an expression of the shared list, else p.Expr.
+func (p Program) StoredExpr() string {
+	if p.Shared {
+		return ExprHash(p.Expr)
+	}
+	return p.Expr
+}
+
+// Programs reads every row of ProgramsFile. Those of the shared list's
+// expressions, kept as ExprHash, take their text from PublicList in the
+// shared data folder shared (tests pass testenv.SharedDir, which skips them
+// when the folder is absent); a hash no expression of the list has is an
+// error (the store needs regenerating).
+func Programs(shared string) ([]Program, error) {
+	exprs, err := ReadExprList(filepath.Join(shared, PublicList))
+	if err != nil {
+		return nil, fmt.Errorf("golden programs: the shared list: %w", err)
+	}
+	byHash := make(map[string]string, len(exprs))
+	for _, e := range exprs {
+		byHash[ExprHash(e)] = e
+	}
+	return readPrograms(ProgramsFile, byHash)
+}
+
+// OwnPrograms reads the rows of ProgramsFile of the project's own
+// expressions (extra-expressions.txt, BenchExprs), leaving out those of the
+// shared list: it needs no shared data.
+func OwnPrograms() ([]Program, error) { return readPrograms(ProgramsFile, nil) }
 
 // Big reads BigFile.
-func Big() ([]Program, error) { return readPrograms(BigFile) }
+func Big() ([]Program, error) { return readPrograms(BigFile, nil) }
 
 // Find returns the program of expr for linkType in progs.
 func Find(progs []Program, linkType, expr string) (Program, bool) {
@@ -110,7 +162,9 @@ func Find(progs []Program, linkType, expr string) (Program, bool) {
 	return Program{}, false
 }
 
-func readPrograms(name string) ([]Program, error) {
+// readPrograms reads the store file name, resolving the rows kept by hash
+// with byHash, or leaving them out when byHash is nil.
+func readPrograms(name string, byHash map[string]string) ([]Program, error) {
 	dir, err := Dir()
 	if err != nil {
 		return nil, err
@@ -125,7 +179,7 @@ func readPrograms(name string) ([]Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("golden programs %s: %w", name, err)
 	}
-	progs, err := parsePrograms(zr)
+	progs, err := parsePrograms(zr, byHash)
 	if err != nil {
 		return nil, fmt.Errorf("golden programs %s: %w", name, err)
 	}
@@ -133,8 +187,9 @@ func readPrograms(name string) ([]Program, error) {
 }
 
 // parsePrograms reads the rows "linktype expr unoptimized optimized",
-// skipping comments and the header line.
-func parsePrograms(r io.Reader) ([]Program, error) {
+// skipping comments and the header line. An expr kept as ExprHash is
+// looked up in byHash, or its row left out when byHash is nil.
+func parsePrograms(r io.Reader, byHash map[string]string) ([]Program, error) {
 	var progs []Program
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<24)
@@ -150,6 +205,16 @@ func parsePrograms(r io.Reader) ([]Program, error) {
 			return nil, fmt.Errorf("line %d: %d columns, want 4", line, len(cols))
 		}
 		p := Program{LinkType: cols[0], Expr: cols[1]}
+		if strings.HasPrefix(p.Expr, hashPrefix) {
+			if byHash == nil {
+				continue
+			}
+			e, ok := byHash[p.Expr]
+			if !ok {
+				return nil, fmt.Errorf("line %d: %s: no expression of the shared %s has this hash (regenerate with go generate ./filter)", line, p.Expr, PublicList)
+			}
+			p.Expr, p.Shared = e, true
+		}
 		var err1, err2 error
 		p.Unopt, p.UnoptErr, err1 = parseCell(cols[2])
 		p.Opt, p.OptErr, err2 = parseCell(cols[3])

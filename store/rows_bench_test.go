@@ -1,0 +1,47 @@
+package store
+
+import (
+	"context"
+	"io"
+	"testing"
+
+	"github.com/pkttap/pkttap/dissect"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// BenchmarkRows reads the packet list of a 50,000-packet capture a page of
+// 100 rows at a time, as the page scrolls (rows/s); BenchmarkDownload
+// writes the capture as pcapng (packets/s). Both read each row's marks and
+// comment; run them on a branch without notes for the anchor.
+func BenchmarkRows(b *testing.B) {
+	const n = 50_000
+	s := openCapture(b, newTestPool(b, Config{}), n)
+	b.ResetTimer()
+	rows := 0
+	for i := 0; i < b.N; i++ {
+		for start := 0; start < n; start += 100 {
+			page, err := s.Rows(start, 100, nil, dissect.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows += len(page.Rows)
+		}
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkDownload(b *testing.B) {
+	const n = 50_000
+	s := openCapture(b, newTestPool(b, Config{}), n)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d, err := s.Download(context.Background(), nil, pcapio.FormatPcapNg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := d.WriteTo(context.Background(), io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "packets/s")
+}
