@@ -187,6 +187,10 @@ function keepFilter() {
   API.startFilter(c.id, S.filter).catch(() => { /* the next snapshot tells */ });
 }
 
+// strayEnter: the bar took the focus during an Enter pressed elsewhere (a
+// menu's), whose keypress must not submit the bar's form.
+let strayEnter = false;
+
 /**
  * useFilter puts expr in the bar and applies it (apply) or leaves it there
  * to be edited, checked (Wireshark's Apply / Prepare as Filter).
@@ -199,6 +203,7 @@ export function useFilter(expr, apply) {
     applyFilter(expr);
     return;
   }
+  strayEnter = true;
   input.focus();
   input.setSelectionRange(expr.length, expr.length);
   validateNow();
@@ -210,7 +215,12 @@ export function initFilterBar() {
   initCompletion(input, edited);
   input.addEventListener('input', () => { edited(); suggest(); });
   input.addEventListener('scroll', () => { $('filter-mirror').scrollLeft = input.scrollLeft; });
+  input.addEventListener('keypress', (ev) => {
+    if (ev.key === 'Enter' && strayEnter) ev.preventDefault();
+    strayEnter = false;
+  });
   input.addEventListener('keydown', (ev) => {
+    strayEnter = false;
     if (completionKey(ev)) return;
     if (ev.key === 'ArrowUp' && S.history.length) {
       S.histPos = Math.min(S.history.length - 1, S.histPos + 1);
