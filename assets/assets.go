@@ -2,7 +2,8 @@
 // modules, CSS, icon), embedded in the binary so the server needs nothing
 // beside it and the UI needs no build step: app.js is the entry module and
 // imports the others from js/ (one job each: API client, packet list,
-// details tree, bytes, filter bar, live dialog, preferences).
+// details tree, bytes, filter bar and its completion, live dialog,
+// preferences).
 package assets
 
 import (

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -15,7 +16,12 @@ import (
 // every worker when it has them to itself. It reports packets scanned per
 // second; the ratio of the two is the scaling. On a busy machine the
 // "paired" sub-benchmark says more: it runs the two one after the other in
-// each iteration and reports the median of their ratios (speedup).
+// each iteration and reports the median of their ratios (speedup). The
+// display sub-benchmarks run the issue's display filter, "tcp.port ==
+// 443" (dfilter's fast path; a new job each time by the spaces after its
+// ==), which matches the same packets, and "display-vs-bpf" the median
+// ratio of the two languages' times on every worker (above 1: the display
+// filter is slower).
 func BenchmarkFilterJob(b *testing.B) {
 	n := 200_000
 	if os.Getenv("PKTTAP_BENCH_BIG") == "1" {
@@ -27,12 +33,14 @@ func BenchmarkFilterJob(b *testing.B) {
 		b.Fatalf("%d packets indexed, want %d", s.Count(), n)
 	}
 	k := 0
-	// run scans the capture with a new job on workers workers and returns
-	// how long it took.
-	run := func(b *testing.B, workers int) time.Duration {
+	bpf := func(k int) string { return fmt.Sprintf("tcp port 443 and len != %d", 100_000+k) }
+	display := func(k int) string { return "tcp.port ==" + strings.Repeat(" ", k) + "443" }
+	// run scans the capture with a new job of the filter made by filter
+	// (bpf or display) on workers workers and returns how long it took.
+	run := func(b *testing.B, workers int, filter func(k int) string) time.Duration {
 		p.SetFilterWorkers(workers)
 		k++
-		expr := fmt.Sprintf("tcp port 443 and len != %d", 100_000+k) // a new job each time
+		expr := filter(k) // a new job each time
 		t0 := time.Now()
 		j := startJob(b, s, expr, "bench")
 		waitDone(b, j)
@@ -44,22 +52,35 @@ func BenchmarkFilterJob(b *testing.B) {
 		return d
 	}
 	all := runtime.GOMAXPROCS(0)
-	for _, workers := range []int{1, all} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			var total time.Duration
-			for b.Loop() {
-				total += run(b, workers)
-			}
-			b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "pkts/s")
-		})
+	for _, lang := range []struct {
+		name   string
+		filter func(int) string
+	}{{"", bpf}, {"display/", display}} {
+		for _, workers := range []int{1, all} {
+			b.Run(fmt.Sprintf("%sworkers=%d", lang.name, workers), func(b *testing.B) {
+				var total time.Duration
+				for b.Loop() {
+					total += run(b, workers, lang.filter)
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "pkts/s")
+			})
+		}
 	}
 	b.Run("paired", func(b *testing.B) {
 		var ratios []float64
 		for b.Loop() {
-			one, many := run(b, 1), run(b, all)
+			one, many := run(b, 1, bpf), run(b, all, bpf)
 			ratios = append(ratios, one.Seconds()/many.Seconds())
 		}
 		slices.Sort(ratios)
 		b.ReportMetric(ratios[len(ratios)/2], "speedup")
+	})
+	b.Run("display-vs-bpf", func(b *testing.B) {
+		var ratios []float64
+		for b.Loop() {
+			ratios = append(ratios, run(b, all, display).Seconds()/run(b, all, bpf).Seconds())
+		}
+		slices.Sort(ratios)
+		b.ReportMetric(ratios[len(ratios)/2], "ratio")
 	})
 }

@@ -18,8 +18,10 @@
 // Reading: [Store.Rows] (a window of the packet list, of every packet or
 // of a filter's matches), [Store.Packet], [Store.Position] and
 // [Store.Download] (the packets as a pcap or pcapng file). Filters are
-// tcpdump expressions run by filter jobs ([Store.StartFilter]): each
-// compiles its expression once per link type ([filter.Matcher]) and scans
+// display filters (package dfilter) or tcpdump expressions, one string
+// whose language [ChooseLanguage] decides, run by filter jobs
+// ([Store.StartFilter]): a tcpdump expression is compiled once per link
+// type ([filter.Matcher]); each job scans
 // the spool in turns on the pool's workers, on all of them at once when it
 // is alone, keeping its matches within a memory budget; rows of a prefix
 // already scanned are served while it goes on, and it follows a store that

@@ -270,7 +270,7 @@ func TestStoreRemovedWhileScanning(t *testing.T) {
 		s := addCapture(t, p, "q.pcap", data)
 		j := startJob(t, s, "tcp port 443", "A")
 		m := s.newMatcher(context.Background(), "tcp port 443")
-		lone := &Job{expr: m.Expr(), s: s, m: m, ctx: context.Background()}
+		lone := &Job{expr: m.Expr(), s: s, m: bpfMatcher{m}, ctx: context.Background()}
 		var scanned atomic.Int64
 		type result struct {
 			end turnEnd

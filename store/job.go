@@ -17,10 +17,12 @@ const scanBatch = 4096
 
 // FilterStatus is the progress of one filter job as the API reports it.
 type FilterStatus struct {
-	Filter  string `json:"filter"`
-	Scanned int    `json:"scanned"`
-	Matched int    `json:"matched"`
-	Done    bool   `json:"done"`
+	Filter string `json:"filter"`
+	// Language is the filter's: "display" or "bpf" (see ChooseLanguage).
+	Language Language `json:"language"`
+	Scanned  int      `json:"scanned"`
+	Matched  int      `json:"matched"`
+	Done     bool     `json:"done"`
 	// Queued: the job has packets to scan and waits for its turn on a
 	// worker; Position is then its place in the queue of turns, 1 for the
 	// next.
@@ -61,9 +63,9 @@ type Job struct {
 	holds   int       // requests waiting on it now
 	queued  int       // next when it was last queued
 
-	// m runs the filter, compiling it once for each link type met, in one
-	// of the pool's compile slots.
-	m *filter.Matcher
+	// m runs the filter: a display filter, or a BPF expression compiled
+	// once for each link type met, in one of the pool's compile slots.
+	m matcher
 
 	// The scan's position, used only by the worker running the job's turn.
 	next int // index of the next packet to scan
@@ -80,7 +82,7 @@ type Job struct {
 func (j *Job) status() FilterStatus {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	st := FilterStatus{Filter: j.expr, Scanned: j.scanned, Matched: j.matches.Len(), Done: j.fin}
+	st := FilterStatus{Filter: j.expr, Language: j.m.Language(), Scanned: j.scanned, Matched: j.matches.Len(), Done: j.fin}
 	if j.err != nil {
 		st.Error = j.err.Error()
 	}
@@ -115,7 +117,7 @@ func (j *Job) snapshot() (*matchset.Set, error) {
 func (j *Job) bytes() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.matches.Bytes() + j.m.Instructions()*vmBytesPerInsn
+	return j.matches.Bytes() + j.m.Bytes()
 }
 
 // matchIndexer returns a function giving the k-th member of m, for k
@@ -322,7 +324,7 @@ func (p *scanPart) scan(s *Store, jobs []*Job, act []bool, lo, hi int) {
 					return
 				}
 			}
-			if j.m.Match(rec.LinkType, data, int(rec.WireLen)) {
+			if j.m.Match(lo+k, rec.LinkType, data, int(rec.WireLen)) {
 				p.found[g] = append(p.found[g], uint32(lo+k))
 			}
 		}
@@ -354,17 +356,18 @@ func (s *Store) LookupFilter(expr string) *Job { return s.jobs.lookup(s, expr) }
 // StartFilter returns the filter job for expr (normalized), starting it
 // when it is new, and counts it as asked for by client (clients take turns
 // on the pool's workers: name each by its address). A new expression is
-// checked first, compiled for the store's first link type in the compile
-// slot the caller holds (see Pool.AcquireCompile): a bad one fails with a
-// *filter.Error. It fails with ErrFilterMemory when the jobs' memory
+// checked first: its language chosen (see ChooseLanguage), a display
+// filter compiled, or a BPF one compiled for the store's first link type,
+// in the compile slot the caller holds (see Pool.AcquireCompile). A bad
+// one fails with a *dfilter.Error or a *filter.Error. It fails with ErrFilterMemory when the jobs' memory
 // budget has no room for a new job.
 func (s *Store) StartFilter(expr, client string) (*Job, error) {
 	if j := s.jobs.lookup(s, expr); j != nil {
 		return j, nil
 	}
 	ctx, cancel := context.WithCancel(s.ctx) // the new job's
-	m := s.newMatcher(ctx, expr)
-	if err := m.Check(s.FilterOptions().LinkType); err != nil {
+	m, err := s.compileFilter(ctx, expr)
+	if err != nil {
 		cancel()
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/store/internal/matchset"
 )
 
@@ -116,7 +115,7 @@ func (q *filterJobs) lookup(s *Store, expr string) *Job {
 
 // get returns the job for m's expression on s, starting it with m, ctx
 // and cancel (which ends ctx) when it is new; else cancel is called.
-func (q *filterJobs) get(s *Store, m *filter.Matcher, ctx context.Context, cancel context.CancelFunc, client string) (*Job, error) {
+func (q *filterJobs) get(s *Store, m matcher, ctx context.Context, cancel context.CancelFunc, client string) (*Job, error) {
 	expr := m.Expr()
 	q.mu.Lock()
 	defer q.mu.Unlock()

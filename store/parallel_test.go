@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -20,7 +20,7 @@ import (
 // scanAll runs m over every packet of s in one turn of a job of its own,
 // on par goroutines taking ranges of chunk packets, and returns the
 // matching packet indices.
-func scanAll(t *testing.T, s *Store, m *filter.Matcher, par, chunk int) []uint32 {
+func scanAll(t *testing.T, s *Store, m matcher, par, chunk int) []uint32 {
 	t.Helper()
 	expr := m.Expr()
 	j := &Job{expr: expr, s: s, m: m, ctx: context.Background()}
@@ -36,13 +36,16 @@ func scanAll(t *testing.T, s *Store, m *filter.Matcher, par, chunk int) []uint32
 // testScanner is scanAll's, its buffers made once.
 var testScanner = newScanner()
 
-// TestFilterParallelSameAsSerial checks that a filter scanned on several
-// goroutines, each on its own ranges, finds the same packets in the same
+// TestFilterParallelSameAsSerial checks that a filter, BPF or display,
+// scanned on several goroutines, each on its own ranges, finds the same packets in the same
 // order as one goroutine scanning them all, on every capture of the
 // shared corpus, with ranges small enough that every capture is split;
 // and the same again, on one goroutine and on two, once the store's maps
 // are closed and scans read with pread (as on Windows). The maps' segments
-// are a page long, so that packets straddle them.
+// are a page long, so that packets straddle them. The display filters
+// take both of dfilter's paths (header fields read without a tree; the
+// whole tree) and frame.number, which each goroutine must give from its
+// own range.
 func TestFilterParallelSameAsSerial(t *testing.T) {
 	corpus := filepath.Join(testenv.SharedDir(t), "corpus")
 	entries, err := os.ReadDir(corpus)
@@ -50,6 +53,7 @@ func TestFilterParallelSameAsSerial(t *testing.T) {
 		t.Fatal(err)
 	}
 	exprs := []string{"tcp", "udp port 53", "ip6", "arp or icmp", "vlan", "len > 200", "not ip"}
+	displays := []string{"tcp.port == 80 || frame.number % 3 == 1", `dns.qry.name contains "a" or icmp`, "ip.ttl < 64 && !tcp"}
 	p := newTestPool(t, Config{})
 	files, matched, mapped := 0, 0, 0
 	for _, e := range entries {
@@ -64,15 +68,25 @@ func TestFilterParallelSameAsSerial(t *testing.T) {
 		s.maps.segLen = int64(os.Getpagesize()) // before its first scan
 		<-s.Done()
 		files++
-		ms := make([]*filter.Matcher, len(exprs)) // each compiled once for all the scans
-		serial := make([][]uint32, len(exprs))
-		for k, expr := range exprs {
-			ms[k] = s.newMatcher(context.Background(), expr)
+		var ms []matcher // each compiled once for all the scans
+		for _, expr := range exprs {
+			ms = append(ms, bpfMatcher{s.newMatcher(context.Background(), expr)})
+		}
+		for _, expr := range displays {
+			f, err := dfilter.Compile(expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, displayMatcher{f})
+		}
+		serial := make([][]uint32, len(ms))
+		for k := range ms {
 			serial[k] = scanAll(t, s, ms[k], 1, 0)
 			matched += len(serial[k])
 		}
 		check := func(how string, par, chunk int) {
-			for k, expr := range exprs {
+			for k, m := range ms {
+				expr := m.Expr()
 				if got := scanAll(t, s, ms[k], par, chunk); !slices.Equal(got, serial[k]) {
 					t.Errorf("%s: %q on %d goroutines, ranges of %d, %s: %d matches %v, one goroutine mapped %d %v",
 						name, expr, par, chunk, how, len(got), got, len(serial[k]), serial[k])
@@ -163,7 +177,8 @@ func TestFilterJobCompileSlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := startJob(t, s, "ip", "A") // checked for EN10MB in the slot the test holds
+	// "ip" alone would be a display filter, which needs no compile slot.
+	j := startJob(t, s, "ip and len >= 0", "A") // checked for EN10MB in the slot the test holds
 	time.Sleep(200 * time.Millisecond)
 	if st := j.status(); st.Done || st.Scanned != 0 {
 		t.Errorf("the job scanned the raw packets without a compile slot: %+v", st)
@@ -179,7 +194,7 @@ func TestFilterJobCompileSlots(t *testing.T) {
 	if st := j.status(); st.Error != "" || st.Scanned != 100 || st.Matched != want || want == 0 {
 		t.Errorf("after the wait: %+v, want %d matches of 100", st, want)
 	}
-	if n := j.m.Instructions(); n == 0 {
+	if n := j.m.Bytes(); n == 0 {
 		t.Error("no program compiled")
 	}
 	if slots, taken := p.CompileSlots(); slots != 1 || taken != 0 {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/pcapio"
@@ -42,10 +44,13 @@ type RowsResponse struct {
 
 // TreeNode is one line of a packet's dissect tree.
 type TreeNode struct {
-	Label    string     `json:"label"`
-	Field    string     `json:"field,omitempty"`
-	Offset   int        `json:"offset"`
-	Length   int        `json:"length"`
+	Label  string `json:"label"`
+	Field  string `json:"field,omitempty"`
+	Offset int    `json:"offset"`
+	Length int    `json:"length"`
+	// Filter is the display filter matching the field's value ("Apply as
+	// Filter"); see fieldFilter.
+	Filter   string     `json:"filter,omitempty"`
 	Children []TreeNode `json:"children,omitempty"`
 }
 
@@ -59,16 +64,22 @@ type PacketResponse struct {
 	Tree      []TreeNode `json:"tree"`
 }
 
-// CompileResponse is the answer to a filter check: the compiled program,
-// or (Valid false) why the expression does not compile.
+// CompileResponse is the answer to a filter check: the language the
+// expression was understood in and, for BPF, the compiled program, for a
+// display filter the fields it reads and the expression as parsed; or
+// (Valid false) why the expression does not compile.
 type CompileResponse struct {
-	Valid        bool   `json:"valid"`
-	Filter       string `json:"filter"`
-	LinkType     string `json:"linkType"`
-	Instructions int    `json:"instructions,omitempty"`
-	Program      string `json:"program,omitempty"` // as tcpdump -d prints it
-	Error        string `json:"error,omitempty"`   // what is wrong with the expression
-	Column       int    `json:"column,omitempty"`  // 1-based column of the fault
+	Valid        bool           `json:"valid"`
+	Filter       string         `json:"filter"`
+	Language     store.Language `json:"language"` // "display" or "bpf"
+	LinkType     string         `json:"linkType"`
+	Instructions int            `json:"instructions,omitempty"`
+	Program      string         `json:"program,omitempty"`   // BPF: as tcpdump -d prints it
+	Fields       []string       `json:"fields,omitempty"`    // display: the fields and protocols it reads
+	Canonical    string         `json:"canonical,omitempty"` // display: as parsed (dfilter.Canonical)
+	Error        string         `json:"error,omitempty"`     // what is wrong with the expression
+	Column       int            `json:"column,omitempty"`    // 1-based column of the fault
+	Length       int            `json:"length,omitempty"`    // display: bytes the fault spans
 }
 
 // captureParam returns the capture named by the URL, or writes 404.
@@ -121,15 +132,20 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// filterError writes a compile error: 400 with the column for a
-// *filter.Error.
+// filterError writes a compile error: 400 with the column (and, for a
+// display filter, the length) of the fault for a *filter.Error or a
+// *dfilter.Error, and the language whose error it is.
 func filterError(w http.ResponseWriter, err error) {
 	var fe *filter.Error
-	if errors.As(err, &fe) {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Msg, Column: fe.Column})
-		return
+	var de *dfilter.Error
+	switch {
+	case errors.As(err, &de):
+		writeJSON(w, http.StatusBadRequest, apiError{Error: de.Msg, Column: de.Column, Length: de.Len, Language: store.Display})
+	case errors.As(err, &fe):
+		writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Msg, Column: fe.Column, Language: store.BPF})
+	default:
+		writeError(w, http.StatusBadRequest, err.Error())
 	}
-	writeError(w, http.StatusBadRequest, err.Error())
 }
 
 // job returns the filter job for expr on c, starting it after validating
@@ -300,29 +316,38 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 }
 
 func treeNode(n *dissect.Node) TreeNode {
-	t := TreeNode{Label: n.Label, Field: n.Field, Offset: n.Offset, Length: n.Length}
+	t := TreeNode{Label: n.Label, Field: n.Field, Offset: n.Offset, Length: n.Length, Filter: fieldFilter(n)}
 	for _, ch := range n.Children {
 		t.Children = append(t.Children, treeNode(ch))
 	}
 	return t
 }
 
-// handleCompile validates and compiles ?expr= for ?linktype= (a DLT name),
-// or for the link type of capture ?capture=, or Ethernet; with
+// handleCompile validates ?expr=, a display filter or a tcpdump
+// expression (store.ChooseLanguage decides; ?lang=display or ?lang=bpf
+// insists on one). A tcpdump expression is compiled for ?linktype= (a DLT
+// name), or for the link type of capture ?capture=, or Ethernet; with
 // ?interface=, as a capture filter for a live capture on that interface
-// (see liveCompileOptions). An expression that does not compile is an
+// (see liveCompileOptions). ?linktype= and ?interface= ask for a program,
+// so they mean ?lang=bpf. An expression that does not compile is an
 // answer (200, valid false), not an error status: the page checks as the
 // user types, and browsers log every error status in their console.
 func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	opts := filter.FileOptions(nil, 0)
 	opts.LinkType = pcapio.LinkTypeEthernet
+	lang := store.Language(q.Get("lang"))
+	if lang != "" && lang != store.Display && lang != store.BPF {
+		writeError(w, http.StatusBadRequest, "parameter lang must be display, bpf or none (either, as the expression reads), not "+strconv.Quote(string(lang)))
+		return
+	}
 	if name := q.Get("linktype"); name != "" {
 		var err error
 		if opts.LinkType, err = pcapio.LinkTypeFromName(name); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
+		lang = cmp.Or(lang, store.BPF)
 	} else if id := q.Get("capture"); id != "" {
 		c, ok := s.capture(id)
 		if !ok {
@@ -332,22 +357,49 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 		opts = c.FilterOptions()
 	}
 	if name := q.Get("interface"); name != "" {
-		opts = s.liveCompileOptions(name)
+		if lang == store.Display {
+			writeError(w, http.StatusBadRequest, "a capture filter is a tcpdump expression: lang=display does not go with interface")
+			return
+		}
+		opts, lang = s.liveCompileOptions(name), store.BPF
 	}
 	expr := q.Get("expr")
 	release, ok := s.enterCompile(w, r)
 	if !ok {
 		return
 	}
-	prog, err := filter.Compile(expr, opts)
+	var prog *filter.Program
+	bpf := func() (err error) {
+		prog, err = filter.Compile(expr, opts)
+		return err
+	}
+	var df *dfilter.Filter
+	var err error
+	switch lang {
+	case store.BPF:
+		err = bpf()
+	case store.Display:
+		df, err = dfilter.Compile(expr)
+	default:
+		lang, df, err = store.ChooseLanguage(expr, bpf)
+	}
+	var canonical string
+	if err == nil && lang == store.Display {
+		canonical, _ = dfilter.Canonical(expr) // it compiled above
+	}
 	release()
-	resp := CompileResponse{Filter: expr, LinkType: opts.LinkType.String()}
+	resp := CompileResponse{Filter: expr, Language: lang, LinkType: opts.LinkType.String()}
 	var fe *filter.Error
+	var de *dfilter.Error
 	switch {
+	case errors.As(err, &de):
+		resp.Error, resp.Column, resp.Length = de.Msg, de.Column, de.Len
 	case errors.As(err, &fe):
 		resp.Error, resp.Column = fe.Msg, fe.Column
 	case err != nil:
 		resp.Error = err.Error()
+	case lang == store.Display:
+		resp.Valid, resp.Fields, resp.Canonical = true, df.Fields(), canonical
 	default:
 		resp.Valid, resp.Instructions, resp.Program = true, len(prog.Raw), prog.String()
 	}

@@ -156,30 +156,51 @@ func urlQuery(s string) string {
 // TestCompile: /api/filter answers 200 for every well-formed request,
 // with "valid" saying whether the expression compiles (a rejected one is
 // an answer, not an error: the page checks as the user types, and a 400
-// would be logged in the browser's console each time); a request it cannot
-// take (an unknown link type or capture) is still an error. The endpoints
-// that run a filter (rows, download) keep refusing a bad one with 400.
+// would be logged in the browser's console each time), in which language
+// (a display filter when it is one, else BPF; ?lang= insists on one,
+// ?linktype= asks for a program), with a BPF program or a display
+// filter's fields and parsed form, or the fault's column in the language
+// the expression looks like; a request it cannot take (an unknown link
+// type, capture or language) is still an error. The endpoints that run a
+// filter (rows, download) keep refusing a bad one with 400.
 func TestCompile(t *testing.T) {
 	_, ts := newTestServer(t, Config{})
 	info := waitIndexed(t, ts, upload(t, ts, "s.pcap", synthetic(t, pcapio.FormatPcap, 5)).ID)
+	const display, bpf = store.Display, store.BPF
 	tests := []struct {
-		query  string
-		status int
-		valid  bool
-		column int
-		lt     string
+		query     string
+		status    int
+		valid     bool
+		column    int
+		lt        string
+		lang      store.Language
+		fields    string // display: the fields, joined by spaces
+		canonical string
 	}{
-		{"expr=tcp%20port%20443", 200, true, 0, "EN10MB"},
-		{"expr=", 200, true, 0, "EN10MB"},
-		{"expr=ip&linktype=RAW", 200, true, 0, "RAW"},
-		{"expr=ip&linktype=LINUX_SLL2", 200, true, 0, "LINUX_SLL2"},
-		{"expr=ip&capture=" + info.ID, 200, true, 0, "EN10MB"},
-		{"expr=tcp%20port%20http", 200, true, 0, "EN10MB"},
-		{"expr=tcp%20port", 200, false, 9, "EN10MB"},
-		{"expr=host%20", 200, false, 6, "EN10MB"},
-		{"expr=ip6%20and%20arp&linktype=RAW", 200, false, 1, "RAW"},
-		{"expr=ip&linktype=NOPE", 400, false, 0, ""},
-		{"expr=ip&capture=0123456789abcdef", 404, false, 0, ""},
+		{"expr=tcp%20port%20443", 200, true, 0, "EN10MB", bpf, "", ""},
+		{"expr=", 200, true, 0, "EN10MB", bpf, "", ""},
+		{"expr=ip&linktype=RAW", 200, true, 0, "RAW", bpf, "", ""},
+		{"expr=ip&linktype=LINUX_SLL2", 200, true, 0, "LINUX_SLL2", bpf, "", ""},
+		{"expr=ip&capture=" + info.ID + "&lang=bpf", 200, true, 0, "EN10MB", bpf, "", ""},
+		{"expr=ip&capture=" + info.ID, 200, true, 0, "EN10MB", display, "ip", "ip"},
+		{"expr=tcp%20port%20http", 200, true, 0, "EN10MB", bpf, "", ""},
+		{"expr=tcp%5B13%5D%20%26%202%20!%3D%200", 200, true, 0, "EN10MB", bpf, "", ""},
+		{"expr=" + url.QueryEscape("tcp.port eq 443 and not dns or ip.src == 10.0.0.0/8"), 200, true, 0, "EN10MB", display,
+			"tcp.port dns ip.src", "(tcp.port == 443 && !dns) || ip.src == 10.0.0.0/8"},
+		{"expr=" + url.QueryEscape(`http.host contains "x"`) + "&capture=" + info.ID, 200, true, 0, "EN10MB", display, "http.host", `http.host contains "x"`},
+		{"expr=tcp&lang=display&linktype=RAW", 200, true, 0, "RAW", display, "tcp", "tcp"},
+		{"expr=tcp%20port", 200, false, 9, "EN10MB", bpf, "", ""},
+		{"expr=host%20", 200, false, 6, "EN10MB", bpf, "", ""},
+		{"expr=ip6%20and%20arp&linktype=RAW", 200, false, 1, "RAW", bpf, "", ""},
+		{"expr=" + url.QueryEscape("tcp.prot == 80"), 200, false, 1, "EN10MB", display, "", ""},
+		{"expr=" + url.QueryEscape("ip.src == 1.2.3"), 200, false, 11, "EN10MB", display, "", ""},
+		{"expr=" + url.QueryEscape("tcp.port == 80 &&"), 200, false, 18, "EN10MB", display, "", ""},
+		{"expr=" + url.QueryEscape("tcp port 80") + "&lang=display", 200, false, 5, "EN10MB", display, "", ""},
+		{"expr=" + url.QueryEscape("tcp.port == 80") + "&lang=bpf", 200, false, 1, "EN10MB", bpf, "", ""},
+		{"expr=ip&linktype=NOPE", 400, false, 0, "", "", "", ""},
+		{"expr=ip&capture=0123456789abcdef", 404, false, 0, "", "", "", ""},
+		{"expr=ip&lang=wireshark", 400, false, 0, "", "", "", ""},
+		{"expr=ip&lang=display&interface=lo", 400, false, 0, "", "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -195,13 +216,22 @@ func TestCompile(t *testing.T) {
 				if e.Error == "" {
 					t.Errorf("error %+v, want a message", e)
 				}
+			case c.Language != tt.lang:
+				t.Errorf("answer %+v, want language %q", c, tt.lang)
+			case tt.valid && tt.lang == display:
+				if !c.Valid || c.Error != "" || strings.Join(c.Fields, " ") != tt.fields || c.Canonical != tt.canonical || c.Program != "" {
+					t.Errorf("answer %+v, want a display filter reading %q, parsed as %q", c, tt.fields, tt.canonical)
+				}
 			case tt.valid:
-				if !c.Valid || c.Error != "" || c.LinkType != tt.lt || c.Instructions == 0 || !strings.Contains(c.Program, "ret") {
+				if !c.Valid || c.Error != "" || c.LinkType != tt.lt || c.Instructions == 0 || !strings.Contains(c.Program, "ret") || c.Fields != nil {
 					t.Errorf("answer %+v, want a valid program for %s", c, tt.lt)
 				}
 			default:
 				if c.Valid || c.Error == "" || c.Column != tt.column || c.LinkType != tt.lt || c.Instructions != 0 || c.Program != "" {
 					t.Errorf("answer %+v, want valid false with a message at column %d for %s", c, tt.column, tt.lt)
+				}
+				if (c.Length > 0) != (tt.lang == display) {
+					t.Errorf("answer %+v: a fault's length is given for display filters only", c)
 				}
 			}
 		})

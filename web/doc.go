@@ -21,8 +21,10 @@
 //
 // The browser talks to the server through a JSON REST API (documented in the
 // repository's README) and one WebSocket that carries progress snapshots.
-// Filters are tcpdump expressions, run over a capture by the store's
-// filter jobs; downloads stream the chosen packets from disk.
+// Filters are Wireshark display filters or tcpdump expressions, one string
+// whose language the store decides (store.ChooseLanguage), run over a
+// capture by the store's filter jobs; downloads stream the chosen packets
+// from disk.
 //
 // Security: the server binds loopback by default; on any other address every
 // request must carry a token (query parameter once, then a cookie); WebSocket

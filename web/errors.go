@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/pkttap/pkttap/store"
 )
 
 // errNoPacket reports a packet number outside the capture.
@@ -12,8 +14,10 @@ var errNoPacket = errors.New("no such packet")
 
 // apiError is the JSON body of every error the API returns.
 type apiError struct {
-	Error  string `json:"error"`
-	Column int    `json:"column,omitempty"` // 1-based column of a filter's fault
+	Error    string         `json:"error"`
+	Column   int            `json:"column,omitempty"`   // 1-based column of a filter's fault
+	Length   int            `json:"length,omitempty"`   // bytes a display filter's fault spans
+	Language store.Language `json:"language,omitempty"` // the language of a filter's fault
 }
 
 // writeJSON writes v as JSON with the given status.

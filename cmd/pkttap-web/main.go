@@ -1,7 +1,7 @@
 // Command pkttap-web is a packet inspector in the browser: open a .pcap or
 // .pcapng file or start a live capture on a network interface, look at its
-// packets (list, protocol tree, hex and ASCII), filter them with tcpdump
-// expressions and download the result.
+// packets (list, protocol tree, hex and ASCII), filter them with display
+// filters or tcpdump expressions and download the result.
 //
 // Usage:
 //

@@ -2,12 +2,15 @@
 // WebSocket. Every request the page makes goes through here.
 
 /** ApiError is a refused request: the server's message, status and, for a
- * filter, the 1-based column of the fault. */
+ * filter, the 1-based column of the fault, its length (display filters)
+ * and the language whose fault it is. */
 export class ApiError extends Error {
-  constructor(message, status, column) {
+  constructor(message, status, column, length, language) {
     super(message);
     this.status = status;
     this.column = column || 0;
+    this.length = length || 0;
+    this.language = language || '';
   }
 }
 
@@ -18,7 +21,8 @@ export async function api(path, opts = {}) {
   let body = null;
   try { body = await res.json(); } catch (e) { /* not JSON */ }
   if (!res.ok) {
-    throw new ApiError((body && body.error) || res.statusText || ('HTTP ' + res.status), res.status, body && body.column);
+    throw new ApiError((body && body.error) || res.statusText || ('HTTP ' + res.status), res.status,
+      body && body.column, body && body.length, body && body.language);
   }
   return body;
 }
@@ -64,10 +68,12 @@ export const cancelFilter = (id, filter) => api(cap(id) + '/filter?filter=' + en
 
 /**
  * checkFilter asks /api/filter whether expr compiles, for a capture or an
- * interface ({capture} or {iface}). It answers {valid: true, linkType,
- * instructions, program} or {valid: false, error, column}: a rejected
- * expression is an answer, not an exception (the server answers it with 200
- * and valid:false, or, before that, with 400 and the message).
+ * interface ({capture} or {iface}: a capture filter, tcpdump's language
+ * only). It answers {valid: true, language, linkType, and instructions,
+ * program (BPF) or fields, canonical (display)} or {valid: false,
+ * language, error, column, length}: a rejected expression is an answer,
+ * not an exception (the server answers it with 200 and valid:false, or,
+ * before that, with 400 and the message).
  */
 export async function checkFilter(expr, { capture = '', iface = '' } = {}) {
   let q = '/api/filter?expr=' + enc(expr);
@@ -75,12 +81,25 @@ export async function checkFilter(expr, { capture = '', iface = '' } = {}) {
   if (iface) q += '&interface=' + enc(iface);
   try {
     const r = await api(q);
-    if (r && r.valid === false) return { valid: false, error: r.error, column: r.column || 0 };
+    if (r && r.valid === false) {
+      return { valid: false, language: r.language || '', error: r.error, column: r.column || 0, length: r.length || 0 };
+    }
     return Object.assign({ valid: true }, r);
   } catch (e) {
-    if (e.status === 400) return { valid: false, error: e.message, column: e.column };
+    if (e.status === 400) return { valid: false, language: e.language, error: e.message, column: e.column, length: e.length };
     throw e;
   }
+}
+
+let fieldList = null;
+/**
+ * fields: GET /api/fields, the display-filter registry ([{name, type,
+ * typeText, description}]), asked once per page (the browser revalidates
+ * it against its ETag).
+ */
+export function fields() {
+  if (!fieldList) fieldList = api('/api/fields').catch((e) => { fieldList = null; throw e; });
+  return fieldList;
 }
 
 /** interfaces: GET /api/interfaces. */

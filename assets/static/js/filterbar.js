@@ -1,7 +1,10 @@
-// The filter bar: a tcpdump expression checked as it is typed, applied
-// with Apply or Enter, a history on ↑/↓, and the job that keeps a running
+// The filter bar: a display filter or a tcpdump expression, checked as it
+// is typed (a badge says which language the server understood, a fault's
+// bytes are underlined), with completion of field names, applied with
+// Apply or Enter, a history on ↑/↓, and the job that keeps a running
 // filter alive on the server.
 import * as API from './api.js';
+import { closeCompletion, completionKey, initCompletion, isOpen, suggest } from './complete.js';
 import { tunable } from './config.js';
 import { clearSelection, renderList, resetView, scroller } from './list.js';
 import { setPrefJSON } from './prefs.js';
@@ -16,6 +19,47 @@ let validateSeq = 0;
 function setFilterState(state, msg) {
   S.filterState = state;
   markFilter(input, $('filter-msg'), state, msg);
+  if (!state) { showLanguage(null); showFault(null); }
+}
+
+const LANGS = { display: 'display filter', bpf: 'BPF' };
+
+/**
+ * showLanguage sets the badge to the language the check r understood (or,
+ * for an expression valid in neither, the one whose error it shows); null
+ * hides it.
+ */
+function showLanguage(r) {
+  const b = $('filter-lang');
+  const lang = r && LANGS[r.language] ? r.language : '';
+  b.hidden = !lang;
+  b.dataset.lang = lang;
+  b.dataset.valid = r ? String(!!r.valid) : '';
+  b.textContent = lang ? LANGS[lang] : '';
+  b.title = !lang ? '' : r.valid ? 'Understood as a ' + (lang === 'bpf' ? 'tcpdump (BPF) expression' : 'display filter') :
+    'Not valid; it reads as a ' + (lang === 'bpf' ? 'tcpdump (BPF) expression' : 'display filter');
+}
+
+/**
+ * showFault underlines the bytes of expr at fault (r.column, 1-based, and
+ * r.length; a tcpdump fault runs to the end of its word), in the mirror
+ * laid over the field; null clears it.
+ */
+function showFault(r, expr = '') {
+  const m = $('filter-mirror');
+  m.textContent = '';
+  if (!r || !r.column) return;
+  const start = Math.min(r.column - 1, expr.length);
+  let end = start + (r.length || 0);
+  if (!r.length) while (end < expr.length && /[^\s()]/.test(expr[end])) end++;
+  end = Math.max(end, start + 1);
+  const fault = document.createElement('span');
+  fault.className = 'fault';
+  fault.id = 'filter-fault';
+  fault.dataset.column = String(r.column);
+  fault.textContent = expr.slice(start, end) || ' '; // past the end: a space underlined
+  m.append(expr.slice(0, start), fault, expr.slice(end));
+  m.scrollLeft = input.scrollLeft;
 }
 
 /** markFilter colours a filter field and its message: state '', 'valid' or 'invalid'. */
@@ -29,10 +73,11 @@ export function markFilter(field, m, state, msg) {
 
 /**
  * checkInto checks expr (for a capture or an interface, as API.checkFilter)
- * and marks field and message m with the verdict; it returns whether expr
- * is valid, or undefined when a later check overtook this one (isCurrent).
+ * and marks field and message m with the verdict, handing it to shown
+ * (when given) too; it returns whether expr is valid, or undefined when a
+ * later check overtook this one (isCurrent).
  */
-export async function checkInto(expr, where, field, m, isCurrent) {
+export async function checkInto(expr, where, field, m, isCurrent, shown = null) {
   let r;
   try {
     r = await API.checkFilter(expr, where);
@@ -40,7 +85,11 @@ export async function checkInto(expr, where, field, m, isCurrent) {
     r = { valid: false, error: e.message, column: e.column };
   }
   if (!isCurrent()) return r.valid;
-  if (r.valid) {
+  if (shown) shown(r);
+  if (r.valid && r.language === 'display') {
+    markFilter(field, m, 'valid', '✓ display filter · reads ' + (r.fields || []).join(', '));
+    m.title = 'As parsed: ' + r.canonical;
+  } else if (r.valid) {
     markFilter(field, m, 'valid', '✓ valid for ' + r.linkType + ' · ' + r.instructions + ' BPF instructions');
     m.title = r.program;
   } else {
@@ -80,7 +129,8 @@ export async function validateNow() {
   const expr = input.value;
   const seq = ++validateSeq;
   if (!expr.trim()) { setFilterState('', ''); return true; }
-  const ok = await checkInto(expr, { capture: S.cur ? S.cur.id : '' }, input, $('filter-msg'), () => seq === validateSeq);
+  const ok = await checkInto(expr, { capture: S.cur ? S.cur.id : '' }, input, $('filter-msg'), () => seq === validateSeq,
+    (r) => { showLanguage(r); showFault(r.valid ? null : r, expr); });
   if (seq === validateSeq) S.filterState = ok ? 'valid' : 'invalid';
   return ok;
 }
@@ -111,6 +161,7 @@ export async function applyFilter(expr) {
       if (S.filter === expr) S.displayed = Math.max(S.displayed, st.matched);
     } catch (e) {
       setFilterState('invalid', '✗ ' + (e.column ? 'column ' + e.column + ': ' : '') + e.message);
+      showFault(e, expr);
       S.filter = '';
       S.displayed = S.total;
     }
@@ -136,10 +187,41 @@ function keepFilter() {
   API.startFilter(c.id, S.filter).catch(() => { /* the next snapshot tells */ });
 }
 
-/** initFilterBar wires the bar's typing, history, Apply and Cancel. */
+// strayEnter: the bar took the focus during an Enter pressed elsewhere (a
+// menu's), whose keypress must not submit the bar's form.
+let strayEnter = false;
+
+/**
+ * useFilter puts expr in the bar and applies it (apply) or leaves it there
+ * to be edited, checked (Wireshark's Apply / Prepare as Filter).
+ */
+export function useFilter(expr, apply) {
+  input.value = expr;
+  closeCompletion();
+  renderApplied();
+  if (apply) {
+    applyFilter(expr);
+    return;
+  }
+  strayEnter = true;
+  input.focus();
+  input.setSelectionRange(expr.length, expr.length);
+  validateNow();
+}
+
+/** initFilterBar wires the bar's typing, completion, history, Apply and Cancel. */
 export function initFilterBar() {
-  input.addEventListener('input', () => { S.histPos = -1; renderApplied(); validateSoon(); });
+  const edited = () => { S.histPos = -1; showFault(null); renderApplied(); validateSoon(); };
+  initCompletion(input, edited);
+  input.addEventListener('input', () => { edited(); suggest(); });
+  input.addEventListener('scroll', () => { $('filter-mirror').scrollLeft = input.scrollLeft; });
+  input.addEventListener('keypress', (ev) => {
+    if (ev.key === 'Enter' && strayEnter) ev.preventDefault();
+    strayEnter = false;
+  });
   input.addEventListener('keydown', (ev) => {
+    strayEnter = false;
+    if (completionKey(ev)) return;
     if (ev.key === 'ArrowUp' && S.history.length) {
       S.histPos = Math.min(S.history.length - 1, S.histPos + 1);
       input.value = S.history[S.histPos];
@@ -152,13 +234,13 @@ export function initFilterBar() {
       renderApplied();
       validateSoon();
       ev.preventDefault();
-    } else if (ev.key === 'Escape') {
+    } else if (ev.key === 'Escape' && !isOpen()) {
       input.value = S.filter;
       renderApplied();
       validateNow();
     }
   });
-  $('filter-form').addEventListener('submit', (ev) => { ev.preventDefault(); applyFilter(input.value); });
+  $('filter-form').addEventListener('submit', (ev) => { ev.preventDefault(); closeCompletion(); applyFilter(input.value); });
   $('filter-cancel').addEventListener('click', async () => {
     if (!S.cur || !S.filter) return;
     const expr = S.filter;

@@ -57,6 +57,7 @@ function treeItem(n, path, level) {
   row.dataset.off = String(n.offset);
   row.dataset.len = String(n.length);
   if (n.field) row.dataset.field = n.field;
+  if (n.filter) row.dataset.filter = n.filter;
   const tw = document.createElement('span');
   tw.className = 'twisty';
   tw.textContent = hasKids ? (S.expanded.has(key) ? '▾' : '▸') : '';

@@ -1,8 +1,11 @@
-// What can be done with the packet details: Wireshark's Expand / Collapse
-// Subtrees, Expand / Collapse All, and Copy (as text, field name, value,
-// as a display filter, the bytes as a hex dump or a hex stream), from a
-// context menu (right click, the context menu key or Shift+F10) on the
-// tree or the bytes, or by their keys.
+// What can be done with the packet details: Wireshark's Apply / Prepare as
+// Filter (the field's value, alone, negated, or joined to the filter in
+// the bar with and / or), Expand / Collapse Subtrees, Expand / Collapse
+// All, and Copy (as text, field name, value, as a display filter, the
+// bytes as a hex dump or a hex stream), from a context menu (right click,
+// the context menu key or Shift+F10) on the tree or the bytes, or by
+// their keys.
+import { useFilter } from './filterbar.js';
 import { expandTree, selectNode } from './tree.js';
 import { S } from './state.js';
 import { $ } from './ui.js';
@@ -22,13 +25,15 @@ function valueOf(node) {
 
 /**
  * asFilter writes a display filter that matches the field's value, as
- * Wireshark's "Copy › …as Filter": a protocol alone, or field == value
- * (the value's first word when it is a number or an address, else the
- * whole value quoted).
+ * Wireshark's "Copy › …as Filter": the one the server built from the
+ * field's typed value when there is one (a protocol alone, field ==
+ * value), else field == the label's value (its first word when it is a
+ * number or an address, else the whole value quoted).
  */
 export function asFilter(node) {
   const f = node.dataset.field;
   if (!f) return '';
+  if (node.dataset.filter) return node.dataset.filter;
   const v = valueOf(node);
   if (!v) return f;
   const first = v.split(/\s/)[0];
@@ -74,9 +79,36 @@ export function hexDump(bin) {
 
 const hexStream = (bin) => Array.from(bin, hex2).join('');
 
+// COMBOS are Wireshark's ways to make a filter of the selected field's
+// (sel) and the one in the bar (cur).
+const COMBOS = [
+  { id: 'selected', label: 'Selected', make: (cur, sel) => sel },
+  { id: 'not', label: 'Not Selected', make: (cur, sel) => '!(' + sel + ')' },
+  { id: 'and', label: '…and Selected', make: (cur, sel) => (cur ? '(' + cur + ') && (' + sel + ')' : sel) },
+  { id: 'or', label: '…or Selected', make: (cur, sel) => (cur ? '(' + cur + ') || (' + sel + ')' : sel) },
+  { id: 'and-not', label: '…and not Selected', make: (cur, sel) => (cur ? '(' + cur + ') && ' : '') + '!(' + sel + ')' },
+  { id: 'or-not', label: '…or not Selected', make: (cur, sel) => (cur ? '(' + cur + ') || ' : '') + '!(' + sel + ')' },
+];
+
+// filterMenu is the submenu of Apply (apply) or Prepare as Filter.
+function filterMenu(apply) {
+  return COMBOS.map((c) => ({
+    id: (apply ? 'apply-' : 'prepare-') + c.id,
+    label: c.label,
+    needs: true,
+    run: (n) => {
+      const sel = asFilter(n);
+      if (sel) useFilter(c.make($('filter-input').value.trim(), sel), apply);
+    },
+  }));
+}
+
 // ACTIONS are the menu's entries: a label, the key that does it, and
-// what it does to the selected node (null: none selected).
+// what it does to the selected node (null: none selected), or a submenu.
 const ACTIONS = [
+  { id: 'apply', label: 'Apply as Filter', needs: true, sub: filterMenu(true) },
+  { id: 'prepare', label: 'Prepare as Filter', needs: true, sub: filterMenu(false) },
+  { sep: true },
   { id: 'expand-sub', label: 'Expand Subtrees', key: 'Shift+→', needs: true, run: (n) => expandTree(true, n) },
   { id: 'collapse-sub', label: 'Collapse Subtrees', key: 'Shift+←', needs: true, run: (n) => expandTree(false, n) },
   { id: 'expand-all', label: 'Expand All', key: 'Ctrl+→', run: () => expandTree(true) },
@@ -122,18 +154,34 @@ function run(a) {
   }
 }
 
+// The submenu of Apply / Prepare as Filter, beside its item.
+const submenu = document.createElement('div');
+submenu.id = 'ctx-submenu';
+submenu.className = 'menu ctx-menu';
+submenu.setAttribute('role', 'menu');
+submenu.hidden = true;
+document.body.append(submenu);
+let subOf = null; // the item whose submenu is open
+
+function closeSub() {
+  submenu.hidden = true;
+  if (subOf) subOf.setAttribute('aria-expanded', 'false');
+  subOf = null;
+}
+
 function closeMenu() {
+  closeSub();
   if (menu.hidden) return;
   menu.hidden = true;
   tree.focus({ preventScroll: true });
 }
 
-/** openMenu shows the context menu at x, y (page pixels). */
-function openMenu(x, y) {
-  const node = selected();
-  menu.textContent = '';
-  for (const a of ACTIONS) {
-    if (a.sep) { const hr = document.createElement('div'); hr.className = 'sep'; menu.append(hr); continue; }
+// fillMenu puts the entries of actions in m, disabled when they need a
+// selected field and there is none.
+function fillMenu(m, actions, node) {
+  m.textContent = '';
+  for (const a of actions) {
+    if (a.sep) { const hr = document.createElement('div'); hr.className = 'sep'; m.append(hr); continue; }
     const item = document.createElement('a');
     item.setAttribute('role', 'menuitem');
     item.tabIndex = -1;
@@ -144,17 +192,67 @@ function openMenu(x, y) {
     l.textContent = a.label;
     const k = document.createElement('span');
     k.className = 'key';
-    k.textContent = a.key;
+    k.textContent = a.key || '';
     item.append(l, k);
-    item.addEventListener('click', (ev) => { ev.preventDefault(); if (!off) { closeMenu(); run(a); } });
-    menu.append(item);
+    if (a.sub) {
+      item.setAttribute('aria-haspopup', 'menu');
+      item.setAttribute('aria-expanded', 'false');
+      item.addEventListener('click', (ev) => { ev.preventDefault(); if (!off) openSub(item, a, true); });
+      item.addEventListener('mouseenter', () => { if (!off) openSub(item, a, false); });
+    } else {
+      item.addEventListener('click', (ev) => { ev.preventDefault(); if (!off) { closeMenu(); run(a); } });
+      if (m === menu) item.addEventListener('mouseenter', closeSub);
+    }
+    m.append(item);
   }
-  menu.hidden = false;
-  const w = menu.offsetWidth, h = menu.offsetHeight;
-  menu.style.left = Math.max(0, Math.min(x, window.innerWidth - w - 4)) + 'px';
-  menu.style.top = Math.max(0, Math.min(y, window.innerHeight - h - 4)) + 'px';
+}
+
+// place shows m at x, y (page pixels), inside the window.
+function place(m, x, y) {
+  m.hidden = false;
+  const w = m.offsetWidth, h = m.offsetHeight;
+  m.style.left = Math.max(0, Math.min(x, window.innerWidth - w - 4)) + 'px';
+  m.style.top = Math.max(0, Math.min(y, window.innerHeight - h - 4)) + 'px';
+}
+
+// openSub opens a's submenu beside its item, focusing its first entry
+// when asked to (keyboard, click).
+function openSub(item, a, focus) {
+  if (subOf !== item) {
+    closeSub();
+    fillMenu(submenu, a.sub, selected());
+    const r = item.getBoundingClientRect();
+    place(submenu, r.right - 2, r.top - 5);
+    if (parseFloat(submenu.style.left) < r.right - 2) place(submenu, r.left - submenu.offsetWidth + 2, r.top - 5);
+    subOf = item;
+    item.setAttribute('aria-expanded', 'true');
+  }
+  if (focus) { const first = submenu.querySelector('a:not([aria-disabled])'); if (first) first.focus(); }
+}
+
+/** openMenu shows the context menu at x, y (page pixels). */
+function openMenu(x, y) {
+  closeSub();
+  fillMenu(menu, ACTIONS, selected());
+  place(menu, x, y);
   const first = menu.querySelector('a:not([aria-disabled])');
   if (first) first.focus();
+}
+
+// menuKeys moves in menu m with the arrows, runs an entry with Enter,
+// opens a submenu with → and goes back with ← (submenu) or Escape.
+function menuKeys(m, ev) {
+  const items = Array.from(m.querySelectorAll('a:not([aria-disabled])'));
+  const i = items.indexOf(document.activeElement);
+  const cur = items[i];
+  if (ev.key === 'ArrowDown') { (items[i + 1] || items[0]).focus(); }
+  else if (ev.key === 'ArrowUp') { (items[i - 1] || items[items.length - 1]).focus(); }
+  else if ((ev.key === 'Enter' || ev.key === ' ') && cur) { cur.click(); }
+  else if (ev.key === 'ArrowRight' && cur && cur.hasAttribute('aria-haspopup')) { cur.click(); }
+  else if (m === submenu && (ev.key === 'ArrowLeft' || ev.key === 'Escape')) { const it = subOf; closeSub(); if (it) it.focus(); }
+  else if (ev.key === 'Escape' || ev.key === 'Tab') { closeMenu(); }
+  else return;
+  ev.preventDefault();
 }
 
 /** initTreeActions wires the context menu and the keys. */
@@ -184,14 +282,10 @@ export function initTreeActions() {
   };
   tree.addEventListener('keydown', keyed);
   $('hex').addEventListener('keydown', keyed);
-  menu.addEventListener('keydown', (ev) => {
-    const items = Array.from(menu.querySelectorAll('a:not([aria-disabled])'));
-    const i = items.indexOf(document.activeElement);
-    if (ev.key === 'ArrowDown') { (items[i + 1] || items[0]).focus(); ev.preventDefault(); }
-    else if (ev.key === 'ArrowUp') { (items[i - 1] || items[items.length - 1]).focus(); ev.preventDefault(); }
-    else if (ev.key === 'Enter' && i >= 0) { items[i].click(); ev.preventDefault(); }
-    else if (ev.key === 'Escape' || ev.key === 'Tab') { closeMenu(); ev.preventDefault(); }
+  menu.addEventListener('keydown', (ev) => menuKeys(menu, ev));
+  submenu.addEventListener('keydown', (ev) => menuKeys(submenu, ev));
+  document.addEventListener('pointerdown', (ev) => {
+    if (!menu.contains(ev.target) && !submenu.contains(ev.target)) { menu.hidden = true; closeSub(); }
   });
-  document.addEventListener('pointerdown', (ev) => { if (!menu.contains(ev.target)) menu.hidden = true; });
-  window.addEventListener('blur', () => { menu.hidden = true; });
+  window.addEventListener('blur', () => { menu.hidden = true; closeSub(); });
 }
