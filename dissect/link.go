@@ -31,6 +31,12 @@ func (d *decoder) frame(lt pcapio.LinkType) {
 		d.raw(lt, 0, end)
 	case pcapio.LinkTypePPP, pcapio.LinkTypePPPHDLC:
 		d.ppp(0, end)
+	case pcapio.LinkTypeIPoIB:
+		d.ipoib(0, end)
+	case pcapio.LinkTypeIPNet:
+		d.ipnet(0, end)
+	case pcapio.LinkTypeNFLog:
+		d.nflog(0, end)
 	default:
 		if d.infoReset() {
 			d.is("Link type ")
