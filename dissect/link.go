@@ -37,6 +37,8 @@ func (d *decoder) frame(lt pcapio.LinkType) {
 		d.ipnet(0, end)
 	case pcapio.LinkTypeNFLog:
 		d.nflog(0, end)
+	case pcapio.LinkTypePPI:
+		d.ppi(0, end)
 	default:
 		if d.infoReset() {
 			d.is("Link type ")
