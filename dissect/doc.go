@@ -15,7 +15,8 @@
 // checksum), IPv6 and its extension headers (hop-by-hop, routing,
 // fragment, destination options, AH), ESP, ARP, ICMP and ICMPv6 (types and
 // codes named, neighbour discovery), IGMP v1-v3, GRE, ERSPAN, VXLAN and
-// Geneve (the inner packet decoded too). Transport: TCP (flags, options,
+// Geneve, VXLAN-GPE, NSH, Cisco MetaData and Arista's timestamp header
+// (AVSP) (the inner packet decoded too). Transport: TCP (flags, options,
 // checksum), UDP, SCTP chunks. Applications, enough for the Info column:
 // DNS (also over TCP), mDNS and LLMNR, DHCP/BOOTP, NTP, HTTP/1.x, SSDP, TLS
 // records and handshakes with the ClientHello's server name, QUIC long and

@@ -75,6 +75,13 @@ func (d *decoder) gre(off, end int) {
 		}
 		return
 	}
+	if proto == 0x8909 {
+		if d.deeper(o) {
+			d.cmdGRE(o, end)
+			d.shallower()
+		}
+		return
+	}
 	d.etherPayload(proto, o, end)
 }
 

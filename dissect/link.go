@@ -210,6 +210,13 @@ func (d *decoder) etherPayload(et uint16, off, end int) int {
 		return end
 	case 0x880b:
 		return d.ppp(off, end)
+	case 0xd28b:
+		return d.avsp(off, end)
+	case 0x8909:
+		return d.cmd(off, end)
+	case 0x894f:
+		d.nsh(off, end)
+		return end
 	}
 	if off < end {
 		d.data2(off, end)
