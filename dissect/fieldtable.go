@@ -169,6 +169,7 @@ var fieldTable = [...]Field{
 	{Name: "gre.offset", Type: TypeUint16, Base: BaseDec, Description: "Offset"},
 	{Name: "gre.proto", Type: TypeUint16, Base: BaseHex, Description: "Protocol Type"},
 	{Name: "gre.sequence_number", Type: TypeUint32, Base: BaseDec, Description: "Sequence Number"},
+	{Name: "gre.wccp.redirect_header", Type: TypeNone, Description: "Redirect Header"},
 	{Name: "http", Type: TypeProtocol, Description: "Hypertext Transfer Protocol"},
 	{Name: "http.content_type", Type: TypeString, Description: "Content-Type"},
 	{Name: "http.file_data", Type: TypeString, Description: "File Data"},

@@ -197,7 +197,7 @@ func (d *decoder) etherPayload(et uint16, off, end int) int {
 		return d.ipv4(off, end)
 	case 0x86dd:
 		return d.ipv6(off, end)
-	case 0x0806:
+	case 0x0806, 0x8035:
 		return d.arp(off, end)
 	case 0x8100, 0x88a8, 0x9100:
 		return d.vlan(et, off, end)
