@@ -20,7 +20,8 @@
 // checksum), UDP, SCTP chunks. Applications, enough for the Info column:
 // DNS (also over TCP), mDNS and LLMNR, DHCP/BOOTP, NTP, HTTP/1.x, SSDP, TLS
 // records and handshakes with the ClientHello's server name, QUIC long and
-// short headers, UDP-encapsulated ESP.
+// short headers, UDP-encapsulated ESP, sFlow v5 (the sampled packet headers,
+// nested).
 //
 // Checksums are verified as Wireshark does by default: ICMP, ICMPv6 and
 // IGMP ones always, the IPv4 header, TCP, UDP and SCTP ones only with

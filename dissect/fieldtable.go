@@ -428,6 +428,7 @@ var fieldTable = [...]Field{
 	{Name: "sctp.sack_cumulative_tsn_ack_raw", Type: TypeUint32, Base: BaseDec, Description: "Cumulative TSN ACK (absolute)"},
 	{Name: "sctp.srcport", Type: TypeUint16, Base: BaseDec, Description: "Source port"},
 	{Name: "sctp.verification_tag", Type: TypeUint32, Base: BaseHex, Description: "Verification tag"},
+	{Name: "sflow", Type: TypeProtocol, Description: "InMon sFlow"},
 	{Name: "sll", Type: TypeProtocol, Description: "Linux cooked-mode capture"},
 	{Name: "sll.etype", Type: TypeUint16, Base: BaseHex, Description: "Protocol"},
 	{Name: "sll.halen", Type: TypeUint16, Base: BaseDec, Description: "Link-layer address length"},
