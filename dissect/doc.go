@@ -9,7 +9,7 @@
 // Link layers: Ethernet II and IEEE 802.3 with LLC/SNAP (and Spanning Tree
 // BPDUs), 802.1Q and 802.1ad tags (stacked), Linux cooked captures (SLL and
 // SLL2), BSD NULL and OpenBSD LOOP, raw IP, PPP, IP over InfiniBand, Solaris
-// IPNET, Linux NFLOG (the logged packet), PPI with IEEE 802.11 (MAC header,
+// IPNET, Linux NFLOG (the logged packet), Frame Relay, PPI with IEEE 802.11 (MAC header,
 // data frames' LLC payload); MPLS label stacks; PPPoE
 // discovery and session. Network: IPv4 (options, fragments, header
 // checksum), IPv6 and its extension headers (hop-by-hop, routing,

@@ -39,6 +39,8 @@ func (d *decoder) frame(lt pcapio.LinkType) {
 		d.nflog(0, end)
 	case pcapio.LinkTypePPI:
 		d.ppi(0, end)
+	case pcapio.LinkTypeFRelay:
+		d.frameRelay(0, end)
 	default:
 		if d.infoReset() {
 			d.is("Link type ")

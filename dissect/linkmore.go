@@ -125,3 +125,40 @@ func (d *decoder) nflog(off, end int) {
 		d.data2(payload, pend)
 	}
 }
+
+// frameRelay decodes LINKTYPE_FRELAY: a 2-byte Q.922 address (the DLCI and
+// its bits), then, as Wireshark's default encapsulation preference reads
+// it, either an RFC 2427 (FRF 3.2) UI control byte and NLPID (IPv4, IPv6)
+// or a Cisco HDLC EtherType.
+func (d *decoder) frameRelay(off, end int) {
+	d.setProto("FR")
+	if end-off < 4 || !d.has(off, 4) || d.u8(off)&1 != 0 || d.u8(off+1)&1 == 0 {
+		n := d.layer("fr", "Frame Relay", off, end-off)
+		d.short(n, "Frame Relay", off)
+		return
+	}
+	dlci := uint64(d.u8(off)>>2)<<4 | uint64(d.u8(off+1)>>4)
+	n := d.layer("fr", "Frame Relay", off, 4)
+	d.fUint(n, "fr.dlci", "DLCI", off, 2, dlci)
+	if d.infoReset() {
+		d.is("DLCI ")
+		d.iu(dlci)
+	}
+	if d.u8(off+2) != 0x03 {
+		et := d.be16(off + 2)
+		d.fHexName(n, "fr.chdlctype", "Type", off+2, 2, uint64(et), 4, etherTypeName(et))
+		d.etherPayload(et, off+4, end)
+		return
+	}
+	nlpid := d.u8(off + 3)
+	d.fHex(n, "fr.control", "Control Field", off+2, 1, 3, 2)
+	d.fHex(n, "fr.nlpid", "NLPID", off+3, 1, uint64(nlpid), 2)
+	switch nlpid {
+	case 0xcc:
+		d.ipv4(off+4, end)
+	case 0x8e:
+		d.ipv6(off+4, end)
+	default:
+		d.data2(off+4, end)
+	}
+}

@@ -106,7 +106,7 @@ type pdmlProto struct {
 var layerNames = map[string]bool{}
 
 func init() {
-	for _, n := range strings.Fields("frame ipoib ipnet nflog ppi wlan avsp cmd nsh sflow eth llc stp vlan ieee8021ad sll null raw mpls pppoed pppoes ppp lcp ipcp ipv6cp pap chap ip ipv6 ipv6.hopopts ipv6.routing ipv6.fraghdr ipv6.dstopts ah esp arp icmp icmpv6 igmp gre vxlan geneve tcp udp sctp dns mdns llmnr dhcp ntp http ssdp tls quic data _ws.short _ws.malformed") {
+	for _, n := range strings.Fields("frame ipoib ipnet nflog ppi wlan fr avsp cmd nsh sflow eth llc stp vlan ieee8021ad sll null raw mpls pppoed pppoes ppp lcp ipcp ipv6cp pap chap ip ipv6 ipv6.hopopts ipv6.routing ipv6.fraghdr ipv6.dstopts ah esp arp icmp icmpv6 igmp gre vxlan geneve tcp udp sctp dns mdns llmnr dhcp ntp http ssdp tls quic data _ws.short _ws.malformed") {
 		layerNames[n] = true
 	}
 }
@@ -313,7 +313,7 @@ var oracleLinkTypes = map[pcapio.LinkType]bool{
 	pcapio.LinkTypeEthernet: true, pcapio.LinkTypeLinuxSLL: true, pcapio.LinkTypeLinuxSLL2: true,
 	pcapio.LinkTypeNull: true, pcapio.LinkTypeLoop: true, pcapio.LinkTypeRaw: true,
 	pcapio.LinkTypeIPv4: true, pcapio.LinkTypeIPv6: true, pcapio.LinkTypePPP: true, pcapio.LinkTypePPPHDLC: true,
-	pcapio.LinkTypeIPoIB: true, pcapio.LinkTypeIPNet: true, pcapio.LinkTypeNFLog: true, pcapio.LinkTypePPI: true,
+	pcapio.LinkTypeIPoIB: true, pcapio.LinkTypeIPNet: true, pcapio.LinkTypeNFLog: true, pcapio.LinkTypePPI: true, pcapio.LinkTypeFRelay: true,
 }
 
 // oraclePacket is one corpus packet and where it came from.

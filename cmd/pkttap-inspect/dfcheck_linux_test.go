@@ -24,7 +24,6 @@ var dfReasons = map[string][]string{
 	// different protocol stack in tshark (frame.protocols) than in pkttap.
 	"protocols or link types pkttap does not decode (Frame Relay, IPNET, IPoIB, NFLOG, Cisco HDLC, 802.11, PPI, Juniper, OSPF, AFS, MPTCP, sFlow, OpenFlow, IPComp...), or tshark's IP reassembly, which decodes a fragmented datagram on its last fragment instead of its first": {
 		"eth",
-		"ipv6",
 		"arp",
 		"tcp",
 		"udp",
@@ -38,7 +37,6 @@ var dfReasons = map[string][]string{
 		"ip.ttl >= 128",
 		"ip.proto == 17",
 		"ip.proto == 6 && ip.len > 500",
-		"ipv6.src == fe80::/10",
 		"ipv6.plen > 100",
 		"eth.dst[0] & 1",
 		"tcp.port == 80",
