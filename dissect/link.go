@@ -41,6 +41,8 @@ func (d *decoder) frame(lt pcapio.LinkType) {
 		d.ppi(0, end)
 	case pcapio.LinkTypeFRelay:
 		d.frameRelay(0, end)
+	case pcapio.LinkTypeJuniperEther:
+		d.juniperEther(0, end)
 	default:
 		if d.infoReset() {
 			d.is("Link type ")

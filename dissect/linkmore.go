@@ -162,3 +162,35 @@ func (d *decoder) frameRelay(off, end int) {
 		d.data2(off+4, end)
 	}
 }
+
+// juniperEther decodes LINKTYPE_JUNIPER_ETHER: Juniper's pseudo-header (the
+// magic "MGC", a flags byte, and when its top bit is set a 2-byte length
+// of extension TLVs), then the Ethernet frame.
+func (d *decoder) juniperEther(off, end int) {
+	d.setProto("Juniper")
+	n := d.layer("juniper", "Juniper Ethernet", off, 4)
+	if end-off < 4 || !d.has(off, 4) || d.be24(off) != 0x4d4743 {
+		d.malformed(n, "Juniper", "no magic number", off)
+		return
+	}
+	flags := d.u8(off + 3)
+	d.fHex(n, "juniper.magic-number", "Magic Number", off, 3, uint64(d.be24(off)), 6)
+	d.fHex(n, "juniper.direction", "Direction", off+3, 1, uint64(flags&1), 2)
+	d.fHex(n, "juniper.l2hdr", "L2 header presence", off+3, 1, uint64(flags>>1&1), 2)
+	hdr := 4
+	if flags&0x80 != 0 {
+		if !d.has(off+4, 2) {
+			d.short(n, "Juniper", off+4)
+			return
+		}
+		ext := int(d.be16(off + 4))
+		d.fUint(n, "juniper.ext_total_len", "Extension(s) Total length", off+4, 2, uint64(ext))
+		hdr += 2 + ext
+	}
+	d.setLength(n, off+hdr)
+	if off+hdr > end {
+		d.malformed(n, "Juniper", "extensions past the end of the frame", off+4)
+		return
+	}
+	d.eth(off+hdr, end)
+}

@@ -42,6 +42,7 @@ const (
 	LinkTypeLinuxIRDA       LinkType = 144 // Linux IrDA
 	LinkTypeAironetHeader   LinkType = 163 // 802.11 with AVS header
 	LinkTypeMTP2            LinkType = 140 // SS7 MTP2
+	LinkTypeJuniperEther    LinkType = 178 // Ethernet with Juniper's pseudo-header
 	LinkTypePPI             LinkType = 192 // Per-Packet Information
 	LinkTypeIEEE802_15_4    LinkType = 195 // IEEE 802.15.4
 	LinkTypeIPNet           LinkType = 226 // Solaris IPNET
@@ -87,6 +88,7 @@ var linkTypeNames = []linkTypeName{
 	{LinkTypeMTP2, "MTP2", "SS7 MTP2", "Mtp2"},
 	{LinkTypeLinuxIRDA, "LINUX_IRDA", "Linux IrDA", "LinuxIrda"},
 	{LinkTypeAironetHeader, "IEEE802_11_RADIO_AVS", "802.11 plus AVS radio information header", "Ieee802_11Avs"},
+	{LinkTypeJuniperEther, "JUNIPER_ETHER", "Juniper Ethernet", "JuniperEther"},
 	{LinkTypePPI, "PPI", "Per-Packet Information", "Ppi"},
 	{LinkTypeIEEE802_15_4, "IEEE802_15_4", "IEEE 802.15.4", "Ieee802_15_4"},
 	{LinkTypeIPNet, "IPNET", "Solaris IPNET", "IpNet"},
