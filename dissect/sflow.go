@@ -90,17 +90,14 @@ func (d *decoder) sampledHeader(n *Node, proto uint32, off, end int) {
 		return
 	}
 	defer d.shallower()
-	saved, savedExt, savedSrc, savedDst, savedFrag, savedTTL, savedEnd := d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl, d.ipEnd
-	d.layerParent = n
-	d.quiet++
-	switch proto {
-	case 1: // Ethernet
-		d.eth(off, end)
-	case 11:
-		d.ipv4(off, end)
-	case 12:
-		d.ipv6(off, end)
-	}
-	d.quiet--
-	d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl, d.ipEnd = saved, savedExt, savedSrc, savedDst, savedFrag, savedTTL, savedEnd
+	d.nested(n, func() {
+		switch proto {
+		case 1: // Ethernet
+			d.eth(off, end)
+		case 11:
+			d.ipv4(off, end)
+		case 12:
+			d.ipv6(off, end)
+		}
+	})
 }
