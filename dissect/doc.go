@@ -8,16 +8,20 @@
 //
 // Link layers: Ethernet II and IEEE 802.3 with LLC/SNAP (and Spanning Tree
 // BPDUs), 802.1Q and 802.1ad tags (stacked), Linux cooked captures (SLL and
-// SLL2), BSD NULL and OpenBSD LOOP, raw IP, PPP; MPLS label stacks; PPPoE
+// SLL2), BSD NULL and OpenBSD LOOP, raw IP, PPP, IP over InfiniBand, Solaris
+// IPNET, Linux NFLOG (the logged packet), Frame Relay, PPI with IEEE 802.11 (MAC header,
+// data frames' LLC payload); MPLS label stacks; PPPoE
 // discovery and session. Network: IPv4 (options, fragments, header
 // checksum), IPv6 and its extension headers (hop-by-hop, routing,
 // fragment, destination options, AH), ESP, ARP, ICMP and ICMPv6 (types and
 // codes named, neighbour discovery), IGMP v1-v3, GRE, ERSPAN, VXLAN and
-// Geneve (the inner packet decoded too). Transport: TCP (flags, options,
+// Geneve, VXLAN-GPE, NSH, Cisco MetaData and Arista's timestamp header
+// (AVSP) (the inner packet decoded too). Transport: TCP (flags, options,
 // checksum), UDP, SCTP chunks. Applications, enough for the Info column:
 // DNS (also over TCP), mDNS and LLMNR, DHCP/BOOTP, NTP, HTTP/1.x, SSDP, TLS
 // records and handshakes with the ClientHello's server name, QUIC long and
-// short headers, UDP-encapsulated ESP.
+// short headers, UDP-encapsulated ESP, sFlow v5 (the sampled packet headers,
+// nested).
 //
 // Checksums are verified as Wireshark does by default: ICMP, ICMPv6 and
 // IGMP ones always, the IPv4 header, TCP, UDP and SCTP ones only with

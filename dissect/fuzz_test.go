@@ -14,7 +14,8 @@ import (
 var fuzzLinkTypes = []pcapio.LinkType{
 	pcapio.LinkTypeEthernet, pcapio.LinkTypeRaw, pcapio.LinkTypeLinuxSLL, pcapio.LinkTypeLinuxSLL2,
 	pcapio.LinkTypeNull, pcapio.LinkTypeLoop, pcapio.LinkTypeIPv4, pcapio.LinkTypeIPv6,
-	pcapio.LinkTypePPP, pcapio.LinkTypeIEEE802_11,
+	pcapio.LinkTypePPP, pcapio.LinkTypeIEEE802_11, pcapio.LinkTypeIPoIB, pcapio.LinkTypeIPNet,
+	pcapio.LinkTypeNFLog, pcapio.LinkTypePPI, pcapio.LinkTypeFRelay, pcapio.LinkTypeJuniperEther,
 }
 
 // fuzzSeeds returns generated packets of every kind the decoders handle,

@@ -75,6 +75,22 @@ func (d *decoder) gre(off, end int) {
 		}
 		return
 	}
+	if proto == 0x883e { // WCCP: a 4-byte redirect header unless an IPv4 header follows at once
+		if d.u8(o)&0xf0 != 0x40 && d.has(o, 4) {
+			d.add(n, "gre.wccp.redirect_header", "Redirect Header", o, 4)
+			d.setLength(n, o+4)
+			o += 4
+		}
+		d.ipv4(o, end)
+		return
+	}
+	if proto == 0x8909 {
+		if d.deeper(o) {
+			d.cmdGRE(o, end)
+			d.shallower()
+		}
+		return
+	}
 	d.etherPayload(proto, o, end)
 }
 

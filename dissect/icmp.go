@@ -88,16 +88,26 @@ func (d *decoder) icmp(off, end int) {
 func (d *decoder) quoted(n *Node, off, end int, v6 bool) {
 	// Decoded without a tree too (columns untouched, as quiet says), so
 	// that Layers names the quoted packet's layers.
-	saved, savedExt, savedSrc, savedDst, savedFrag, savedTTL := d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl
+	d.nested(n, func() {
+		if v6 {
+			d.ipv6(off, end)
+		} else {
+			d.ipv4(off, end)
+		}
+	})
+}
+
+// nested runs decode with the layers it makes nested under n and the
+// summary columns left alone, and restores the state the outer layers
+// share afterwards: for a packet quoted or carried inside another (an ICMP
+// error's, an sFlow sample's).
+func (d *decoder) nested(n *Node, decode func()) {
+	saved, savedExt, savedSrc, savedDst, savedFrag, savedTTL, savedEnd := d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl, d.ipEnd
 	d.layerParent = n
 	d.quiet++
-	if v6 {
-		d.ipv6(off, end)
-	} else {
-		d.ipv4(off, end)
-	}
+	decode()
 	d.quiet--
-	d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl = saved, savedExt, savedSrc, savedDst, savedFrag, savedTTL
+	d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.ipFrag, d.ttl, d.ipEnd = saved, savedExt, savedSrc, savedDst, savedFrag, savedTTL, savedEnd
 }
 
 // fullChecksum computes the Internet checksum over [off, end) with sum

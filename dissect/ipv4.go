@@ -24,7 +24,16 @@ func (d *decoder) ipv4(off, end int) int {
 		d.fUint(n, "ip.version", "Version", off, 1, uint64(ver))
 		setU(d.add(n, "ip.hdr_len", "Header Length: "+strconv.Itoa(ihl)+" bytes ("+strconv.Itoa(ihl/4)+")", off, 1), uint64(ihl))
 		d.fHex(n, "ip.dsfield", "Differentiated Services Field", off+1, 1, uint64(d.u8(off+1)), 2)
-		d.fUint(n, "ip.len", "Total Length", off+2, 2, uint64(tot))
+		if tot == 0 {
+			// As Wireshark: the length the frame gives the IP packet.
+			rep := end - off
+			if end >= len(d.data) {
+				rep = d.wire - off
+			}
+			setU(d.add(n, "ip.len", "Total Length: "+strconv.Itoa(rep)+` bytes (reported as 0, presumed to be because of "TCP segmentation offload" (TSO))`, off+2, 2), uint64(rep))
+		} else {
+			d.fUint(n, "ip.len", "Total Length", off+2, 2, uint64(tot))
+		}
 		d.fHex(n, "ip.id", "Identification", off+4, 2, uint64(d.be16(off+4)), 4)
 	}
 	d.setProto("IPv4")

@@ -22,6 +22,16 @@ func (d *decoder) ipv6(off, end int) int {
 	nxt, hlim := d.u8(off+6), d.u8(off+7)
 	var n *Node
 	d.seen.add("ipv6") // a layer, even without a tree
+	if ver != 6 {
+		// As Wireshark: the header's version only, and its bytes as data.
+		n = d.layer("ipv6", "Internet Protocol Version 6", off, 40)
+		d.fUint(n, "ipv6.version", "Version", off, 1, uint64(ver))
+		d.fUint(n, "ip.version", "Version", off, 1, uint64(ver))
+		d.setProto("IPv6")
+		d.malformed(n, "IPv6", "bogus IP version ("+strconv.Itoa(ver)+")", off)
+		d.data2(off, end)
+		return end
+	}
 	if d.tree {
 		n = d.layer("ipv6", "Internet Protocol Version 6, Src: "+string(appendIPv6(nil, d.bytes(off+8, 16)))+", Dst: "+string(appendIPv6(nil, d.bytes(off+24, 16))), off, 40)
 		d.fUint(n, "ipv6.version", "Version", off, 1, uint64(ver))
@@ -36,10 +46,6 @@ func (d *decoder) ipv6(off, end int) int {
 	}
 	d.setProto("IPv6")
 	d.setAddrs(addrIPv6, off+8, off+24, 16)
-	if ver != 6 {
-		d.malformed(n, "IPv6", "bogus IP version ("+strconv.Itoa(ver)+")", off)
-		return end
-	}
 	d.ttl = int(hlim)
 	d.ipSrc, d.ipDst = d.data[off+8:off+24], d.data[off+24:off+40]
 	d.ipFrag = false

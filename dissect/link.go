@@ -31,6 +31,18 @@ func (d *decoder) frame(lt pcapio.LinkType) {
 		d.raw(lt, 0, end)
 	case pcapio.LinkTypePPP, pcapio.LinkTypePPPHDLC:
 		d.ppp(0, end)
+	case pcapio.LinkTypeIPoIB:
+		d.ipoib(0, end)
+	case pcapio.LinkTypeIPNet:
+		d.ipnet(0, end)
+	case pcapio.LinkTypeNFLog:
+		d.nflog(0, end)
+	case pcapio.LinkTypePPI:
+		d.ppi(0, end)
+	case pcapio.LinkTypeFRelay:
+		d.frameRelay(0, end)
+	case pcapio.LinkTypeJuniperEther:
+		d.juniperEther(0, end)
 	default:
 		if d.infoReset() {
 			d.is("Link type ")
@@ -189,7 +201,7 @@ func (d *decoder) etherPayload(et uint16, off, end int) int {
 		return d.ipv4(off, end)
 	case 0x86dd:
 		return d.ipv6(off, end)
-	case 0x0806:
+	case 0x0806, 0x8035:
 		return d.arp(off, end)
 	case 0x8100, 0x88a8, 0x9100:
 		return d.vlan(et, off, end)
@@ -202,6 +214,13 @@ func (d *decoder) etherPayload(et uint16, off, end int) int {
 		return end
 	case 0x880b:
 		return d.ppp(off, end)
+	case 0xd28b:
+		return d.avsp(off, end)
+	case 0x8909:
+		return d.cmd(off, end)
+	case 0x894f:
+		d.nsh(off, end)
+		return end
 	}
 	if off < end {
 		d.data2(off, end)

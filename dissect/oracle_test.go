@@ -106,7 +106,7 @@ type pdmlProto struct {
 var layerNames = map[string]bool{}
 
 func init() {
-	for _, n := range strings.Fields("frame eth llc stp vlan ieee8021ad sll null raw mpls pppoed pppoes ppp lcp ipcp ipv6cp pap chap ip ipv6 ipv6.hopopts ipv6.routing ipv6.fraghdr ipv6.dstopts ah esp arp icmp icmpv6 igmp gre vxlan geneve tcp udp sctp dns mdns llmnr dhcp ntp http ssdp tls quic data _ws.short _ws.malformed") {
+	for _, n := range strings.Fields("frame juniper ipoib ipnet nflog ppi wlan fr avsp cmd nsh sflow eth llc stp vlan ieee8021ad sll null raw mpls pppoed pppoes ppp lcp ipcp ipv6cp pap chap ip ipv6 ipv6.hopopts ipv6.routing ipv6.fraghdr ipv6.dstopts ah esp arp icmp icmpv6 igmp gre vxlan geneve tcp udp sctp dns mdns llmnr dhcp ntp http ssdp tls quic data _ws.short _ws.malformed") {
 		layerNames[n] = true
 	}
 }
@@ -118,8 +118,10 @@ var mergedNested = map[string]bool{"ipv6.hopopts": true, "ipv6.routing": true, "
 // ignoredTsharkProtos are PDML protos that are not protocol layers.
 var ignoredTsharkProtos = map[string]bool{"geninfo": true, "frame": true, "ethertype": true, "fake-field-wrapper": true, "_ws.expert": true, "_ws.malformed": true, "_ws.short": true, "_ws.lua.fake": true, "pkt_comment": true}
 
-// skipLayers are pkttap layers not compared by name.
-var skipLayers = map[string]bool{"frame": true, "data": true, "_ws.short": true, "_ws.malformed": true, "stp": true}
+// skipLayers are pkttap layers not compared by name ("juniper": tshark's
+// PDML has the Juniper pseudo-header's fields in a fake-field-wrapper, not
+// a protocol, although frame.protocols names it).
+var skipLayers = map[string]bool{"frame": true, "data": true, "_ws.short": true, "_ws.malformed": true, "stp": true, "juniper": true}
 
 type corpusFile struct {
 	name string
@@ -313,6 +315,7 @@ var oracleLinkTypes = map[pcapio.LinkType]bool{
 	pcapio.LinkTypeEthernet: true, pcapio.LinkTypeLinuxSLL: true, pcapio.LinkTypeLinuxSLL2: true,
 	pcapio.LinkTypeNull: true, pcapio.LinkTypeLoop: true, pcapio.LinkTypeRaw: true,
 	pcapio.LinkTypeIPv4: true, pcapio.LinkTypeIPv6: true, pcapio.LinkTypePPP: true, pcapio.LinkTypePPPHDLC: true,
+	pcapio.LinkTypeIPoIB: true, pcapio.LinkTypeIPNet: true, pcapio.LinkTypeNFLog: true, pcapio.LinkTypePPI: true, pcapio.LinkTypeFRelay: true, pcapio.LinkTypeJuniperEther: true,
 }
 
 // oraclePacket is one corpus packet and where it came from.

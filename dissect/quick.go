@@ -127,7 +127,7 @@ func Quick(lt pcapio.LinkType, data []byte, wireLen int, h *Headers) bool {
 		if int(h.UDPLength) < 8 || int(h.UDPLength) > len(l4) {
 			return false
 		}
-		for _, p := range [...]uint16{4789, 6081, 4500, 6635} { // tunnels: inner headers
+		for _, p := range [...]uint16{4789, 4790, 6081, 4500, 6635, 6343} { // tunnels: inner headers
 			if h.SrcPort == p || h.DstPort == p {
 				return false
 			}

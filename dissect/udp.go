@@ -69,6 +69,10 @@ func (d *decoder) udpApp(sp, dp uint16, off, end int) {
 	switch {
 	case port(4789):
 		d.vxlan(off, end)
+	case port(4790):
+		d.vxlanGPE(off, end)
+	case port(6343):
+		d.sflow(off, end)
 	case port(6081):
 		d.geneve(off, end)
 	case port(5353):

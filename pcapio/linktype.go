@@ -42,10 +42,14 @@ const (
 	LinkTypeLinuxIRDA       LinkType = 144 // Linux IrDA
 	LinkTypeAironetHeader   LinkType = 163 // 802.11 with AVS header
 	LinkTypeMTP2            LinkType = 140 // SS7 MTP2
+	LinkTypeJuniperEther    LinkType = 178 // Ethernet with Juniper's pseudo-header
 	LinkTypePPI             LinkType = 192 // Per-Packet Information
 	LinkTypeIEEE802_15_4    LinkType = 195 // IEEE 802.15.4
+	LinkTypeIPNet           LinkType = 226 // Solaris IPNET
 	LinkTypeIPv4            LinkType = 228 // raw IPv4
 	LinkTypeIPv6            LinkType = 229 // raw IPv6
+	LinkTypeNFLog           LinkType = 239 // Linux netfilter log messages
+	LinkTypeIPoIB           LinkType = 242 // IP over InfiniBand
 	LinkTypeNetlink         LinkType = 253 // Linux netlink
 	LinkTypeLinuxSLL2       LinkType = 276 // Linux cooked capture v2
 )
@@ -84,10 +88,14 @@ var linkTypeNames = []linkTypeName{
 	{LinkTypeMTP2, "MTP2", "SS7 MTP2", "Mtp2"},
 	{LinkTypeLinuxIRDA, "LINUX_IRDA", "Linux IrDA", "LinuxIrda"},
 	{LinkTypeAironetHeader, "IEEE802_11_RADIO_AVS", "802.11 plus AVS radio information header", "Ieee802_11Avs"},
+	{LinkTypeJuniperEther, "JUNIPER_ETHER", "Juniper Ethernet", "JuniperEther"},
 	{LinkTypePPI, "PPI", "Per-Packet Information", "Ppi"},
 	{LinkTypeIEEE802_15_4, "IEEE802_15_4", "IEEE 802.15.4", "Ieee802_15_4"},
+	{LinkTypeIPNet, "IPNET", "Solaris IPNET", "IpNet"},
 	{LinkTypeIPv4, "IPV4", "Raw IPv4", "Ipv4"},
 	{LinkTypeIPv6, "IPV6", "Raw IPv6", "Ipv6"},
+	{LinkTypeNFLog, "NFLOG", "Linux netfilter log messages", "NfLog"},
+	{LinkTypeIPoIB, "IPOIB", "IP over InfiniBand", "IpOverIb"},
 	{LinkTypeNetlink, "NETLINK", "Linux netlink", "Netlink"},
 	{LinkTypeLinuxSLL2, "LINUX_SLL2", "Linux cooked v2", "LinuxSll2"},
 }
