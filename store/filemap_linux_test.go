@@ -55,7 +55,7 @@ func TestScanForgetsMappedPages(t *testing.T) {
 	const n = 40_000
 	p := newTestPool(t, Config{})
 	s := addCapture(t, p, "big.pcap", synthetic(t, pcapio.FormatPcap, n))
-	m := filter.NewMatcher("tcp port 443", s.FilterOptions())
+	m := bpfMatcher{filter.NewMatcher("tcp port 443", s.FilterOptions())}
 	for _, par := range []int{1, 2} {
 		if got := len(scanAll(t, s, m, par, 1024)); got != n/2 {
 			t.Fatalf("%d workers: %d matches, want %d", par, got, n/2)
