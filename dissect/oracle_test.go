@@ -505,6 +505,27 @@ func TestTsharkOracle(t *testing.T) {
 	report("Info column", st.infoBad, st.infoBadByProt)
 }
 
+// columnRecords splits tshark's "-T fields -e frame.number -e
+// _ws.col.Protocol -e _ws.col.Info" output into one "Protocol\tInfo"
+// record per packet. A record starts with its frame number; a line that
+// does not continues the previous record's Info (a column holding a line
+// break, which tshark writes as it is).
+func columnRecords(out []byte) ([]string, error) {
+	var recs []string
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		no, rest, ok := strings.Cut(line, "\t")
+		if _, err := strconv.Atoi(no); ok && err == nil {
+			recs = append(recs, rest)
+			continue
+		}
+		if len(recs) == 0 {
+			return nil, fmt.Errorf("a line before the first packet's: %q", line)
+		}
+		recs[len(recs)-1] += "\n" + line
+	}
+	return recs, nil
+}
+
 // oracleFile compares pkts with tshark's reading of the capture at path;
 // extra are more tshark arguments (a display filter that picks pkts).
 func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, st *oracleStats, extra ...string) error {
@@ -519,7 +540,7 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 	}()
 	go func() {
 		defer wg.Done()
-		colOut, colErr = runTshark(ctx, tshark, append(base, "-T", "fields", "-E", "separator=/t", "-E", "quote=n", "-e", "_ws.col.Protocol", "-e", "_ws.col.Info")...)
+		colOut, colErr = runTshark(ctx, tshark, append(base, "-T", "fields", "-E", "separator=/t", "-E", "quote=n", "-e", "frame.number", "-e", "_ws.col.Protocol", "-e", "_ws.col.Info")...)
 	}()
 	wg.Wait()
 	if err := errors.Join(pdmlErr, colErr); err != nil {
@@ -529,9 +550,12 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 	if err != nil {
 		return err
 	}
-	cols := strings.Split(strings.TrimRight(string(colOut), "\n"), "\n")
+	cols, err := columnRecords(colOut)
+	if err != nil {
+		return fmt.Errorf("tshark's columns of %s: %w", path, err)
+	}
 	if len(theirs) != len(pkts) || len(cols) != len(pkts) {
-		return fmt.Errorf("tshark decoded %d packets (%d column lines), pcapio read %d", len(theirs), len(cols), len(pkts))
+		return fmt.Errorf("%s: tshark decoded %d packets (%d column records), pcapio read %d", path, len(theirs), len(cols), len(pkts))
 	}
 	var layerBad, fieldBad, valueBad, infoBad []string
 	protoMis, fieldMis, valueMis, infoMis, colMis := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
