@@ -1,0 +1,86 @@
+package capture_test
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// TestDumpSnaplenAtTheHeaderLimit writes files with the largest snap
+// length a header's 32 bits hold, which is recorded as given, and the next
+// one, which is not and records MaxSnaplen. (Kills the mutant of
+// DumpBuilder.Open that takes <= math.MaxUint32 for <.)
+func TestDumpSnaplenAtTheHeaderLimit(t *testing.T) {
+	tests := []struct {
+		snaplen int
+		want    uint32
+	}{
+		{math.MaxUint32, math.MaxUint32},
+		{math.MaxUint32 + 1, capture.MaxSnaplen},
+	}
+	for _, tt := range tests {
+		for _, name := range []string{"s.pcap", "s.pcapng"} {
+			path := filepath.Join(t.TempDir(), name)
+			d, err := capture.ToFile(path).Snaplen(tt.snaplen).Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.WritePacket(pcapio.Packet{Timestamp: time.Unix(1, 0), Data: []byte{1, 2, 3, 4}, LinkType: pcapio.LinkTypeEthernet}); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Close(); err != nil {
+				t.Fatal(err)
+			}
+			c, err := capture.FromFile(path).Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.FileInterfaces()[0].Snaplen; got != tt.want {
+				t.Errorf("%s: Snaplen(%d): the file records %d, want %d", name, tt.snaplen, got, tt.want)
+			}
+			c.Close()
+		}
+	}
+}
+
+// TestDumpInterfaceIndexOnePastTheEnd writes a packet for the interface
+// one past the last of a two-interface pcapng file: WritePacket refuses it
+// with its own message, which names the interfaces the file has and how to
+// set them, and the packets around it are written. (Kills the mutants of
+// Dump.WritePacket that take >= d.nIf for >, which leaves the refusal to
+// pcapio and its message without the range or the hint, and that name the
+// last interface d.nIf+1.)
+func TestDumpInterfaceIndexOnePastTheEnd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "two.pcapng")
+	ifs := []pcapio.Interface{{LinkType: pcapio.LinkTypeEthernet}, {LinkType: pcapio.LinkTypeRaw}}
+	d, err := capture.ToFile(path).Interfaces(ifs).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := func(i int) pcapio.Packet {
+		return pcapio.Packet{Timestamp: time.Unix(1, 0), Data: []byte{0x45, 0, 0, 4}, LinkType: ifs[min(i, 1)].LinkType, InterfaceIndex: i}
+	}
+	if err := d.WritePacket(pkt(1)); err != nil {
+		t.Errorf("packet for the last interface: %v", err)
+	}
+	err = d.WritePacket(pkt(2))
+	if want := "interfaces 0 to 1 (set DumpBuilder.Interfaces"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("packet for interface 2 of 2: error %v, want one saying %q", err, want)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := capture.FromFile(path).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := readAll(t, c); len(got) != 1 || got[0].InterfaceIndex != 1 {
+		t.Errorf("read back %d packets (%+v), want the one for interface 1", len(got), got)
+	}
+}
