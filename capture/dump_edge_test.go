@@ -84,3 +84,42 @@ func TestDumpInterfaceIndexOnePastTheEnd(t *testing.T) {
 		t.Errorf("read back %d packets (%+v), want the one for interface 1", len(got), got)
 	}
 }
+
+// TestDumpKeepsOnWireLengths writes a packet cut short by a snap length
+// (on-wire length above its data), one whole, and one whose unset length
+// is below its data: the first two keep their lengths, the last is written
+// with the length of its data. (Kills the mutant of Dump.WritePacket that
+// negates p.Length < len(p.Data), which writes every cut packet as whole.)
+func TestDumpKeepsOnWireLengths(t *testing.T) {
+	data := []byte{1, 2, 3, 4}
+	tests := []struct{ length, want int }{{1500, 1500}, {4, 4}, {0, 4}}
+	for _, name := range []string{"l.pcap", "l.pcapng"} {
+		path := filepath.Join(t.TempDir(), name)
+		d, err := capture.ToFile(path).Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range tests {
+			if err := d.WritePacket(pcapio.Packet{Timestamp: time.Unix(1, 0), Data: data, Length: tt.length, LinkType: pcapio.LinkTypeEthernet}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		c, err := capture.FromFile(path).Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readAll(t, c)
+		c.Close()
+		if len(got) != len(tests) {
+			t.Fatalf("%s: read %d packets, want %d", name, len(got), len(tests))
+		}
+		for i, tt := range tests {
+			if got[i].Length != tt.want || len(got[i].Data) != len(data) {
+				t.Errorf("%s: packet written with length %d reads back %d of %d bytes, want %d of %d", name, tt.length, len(got[i].Data), got[i].Length, len(data), tt.want)
+			}
+		}
+	}
+}
