@@ -57,7 +57,8 @@ func TestIPv4HeaderOnly(t *testing.T) {
 // follows as Ethernet padding, beyond the outer packet. The inner header
 // is cut short: its bytes past the outer packet are padding, not header.
 // (Kills the mutant of ipv4 that takes end+off for end-off, which looks
-// at the captured bytes only.)
+// at the captured bytes only, and those that give the inner layer end+off
+// bytes.)
 func TestIPv4InIPv4CutByOuterLength(t *testing.T) {
 	inner := ipv4Hdr(59, 0, ip4B, ip4A)
 	pkt := append(append(ethHdr(0x0800), ipv4Hdr(4, 10, ip4A, ip4B)...), inner...)
@@ -68,5 +69,14 @@ func TestIPv4InIPv4CutByOuterLength(t *testing.T) {
 	want := "_ws.malformed: [Malformed: IPv4 header cut short]"
 	if m := marks(tr); len(m) != 1 || m[0] != want {
 		t.Errorf("inner IPv4 header cut to 10 bytes by the outer length: marks %q, want %q", m, want)
+	}
+	var ips [][2]int // offset, length
+	for _, l := range tr.Layers {
+		if l.Field == "ip" {
+			ips = append(ips, [2]int{l.Offset, l.Length})
+		}
+	}
+	if len(ips) != 2 || ips[1] != [2]int{34, 10} {
+		t.Errorf("IPv4 layers at (offset, length) %v, want two, the inner one at (34, 10)", ips)
 	}
 }
