@@ -1,0 +1,50 @@
+package filter_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// TestQualifiedPrimitiveErrorColumn checks the column of an error in a
+// primitive with a protocol qualifier ("ip broadcast", "arp multicast",
+// "ip type mgt"): it points at the qualifier, where the primitive starts.
+// (Kills the mutant of parseOther that negates proto == "", which points
+// at the keyword after the qualifier.)
+func TestQualifiedPrimitiveErrorColumn(t *testing.T) {
+	for _, expr := range []string{"tcp or ip broadcast", "tcp or arp multicast", "tcp or ip type mgt", "tcp or ip dir 1"} {
+		_, err := filter.Compile(expr, filter.Options{LinkType: pcapio.LinkTypeEthernet})
+		var fe *filter.Error
+		if !errors.As(err, &fe) || fe.Column != 8 {
+			t.Errorf("%q: error %v, want a *filter.Error at column 8, the qualifier", expr, err)
+		}
+	}
+}
+
+// TestParenthesizedNumbers compiles the primitives whose number may be
+// given in parentheses, as libpcap's grammar allows (pnum: NUM | '(' pnum
+// ')'), to the same program as without them. (Kills the mutants of
+// parseOther's optPnum that count the parentheses the wrong way.)
+func TestParenthesizedNumbers(t *testing.T) {
+	for _, tt := range []struct{ paren, plain string }{
+		{"vlan (100)", "vlan 100"},
+		{"vlan ((100)) and ip", "vlan 100 and ip"},
+		{"mpls (5)", "mpls 5"},
+		{"geneve ((7))", "geneve 7"},
+	} {
+		opts := filter.Options{LinkType: pcapio.LinkTypeEthernet}
+		want, err := filter.Compile(tt.plain, opts)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.plain, err)
+		}
+		got, err := filter.Compile(tt.paren, opts)
+		if err != nil {
+			t.Errorf("%q: %v, want the program of %q", tt.paren, err, tt.plain)
+		} else if !slices.Equal(got.Raw, want.Raw) {
+			t.Errorf("%q compiles to %d instructions, %q to %d: want the same program", tt.paren, len(got.Raw), tt.plain, len(want.Raw))
+		}
+	}
+}
