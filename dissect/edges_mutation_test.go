@@ -142,3 +142,25 @@ func TestIPv4AndUDPFieldLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestIPv4TotalLengthBelowHeader dissects an IPv4 header whose total
+// length (10) is below its header length (20): malformed, said at the
+// total length field. (Covers the case that marks it, whose mutants no
+// test reached.)
+func TestIPv4TotalLengthBelowHeader(t *testing.T) {
+	h := ipv4Hdr(59, 0, ip4A, ip4B)
+	h[3] = 10
+	pkt := append(ethHdr(0x0800), h...)
+	tr := Dissect(pcapio.LinkTypeEthernet, pkt, len(pkt))
+	want := "_ws.malformed: [Malformed: IPv4: bogus IP length (10, less than header length 20)]"
+	if m := marks(tr); len(m) != 1 || m[0] != want {
+		t.Fatalf("marks %q, want %q", m, want)
+	}
+	for _, l := range tr.Layers {
+		for _, c := range l.Children {
+			if c.Field == "_ws.malformed" && c.Offset != 16 {
+				t.Errorf("the mark is at byte %d, want 16, the total length", c.Offset)
+			}
+		}
+	}
+}
