@@ -3,6 +3,7 @@ package filter_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pkttap/pkttap/filter"
@@ -46,5 +47,23 @@ func TestParenthesizedNumbers(t *testing.T) {
 		} else if !slices.Equal(got.Raw, want.Raw) {
 			t.Errorf("%q compiles to %d instructions, %q to %d: want the same program", tt.paren, len(got.Raw), tt.plain, len(want.Raw))
 		}
+	}
+}
+
+// TestByteOperators compiles "byte N op M" with each operator libpcap's
+// grammar allows there ('&', '|', '<', '>', '=') and refuses another
+// ('+'), as libpcap does. (Kills the mutants of parseOther that negate
+// one of the operator tests, which then let every other operator in.)
+func TestByteOperators(t *testing.T) {
+	opts := filter.Options{LinkType: pcapio.LinkTypeEthernet}
+	for _, op := range []string{"&", "|", "<", ">", "="} {
+		if _, err := filter.Compile("byte 0 "+op+" 1", opts); err != nil {
+			t.Errorf("byte 0 %s 1: %v", op, err)
+		}
+	}
+	_, err := filter.Compile("byte 0 + 1", opts)
+	var fe *filter.Error
+	if !errors.As(err, &fe) || fe.Column != 8 || !strings.Contains(fe.Msg, "after 'byte N'") {
+		t.Errorf("byte 0 + 1: error %v, want one at column 8 naming the operators allowed after 'byte N'", err)
 	}
 }
