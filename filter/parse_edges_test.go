@@ -67,3 +67,22 @@ func TestByteOperators(t *testing.T) {
 		t.Errorf("byte 0 + 1: error %v, want one at column 8 naming the operators allowed after 'byte N'", err)
 	}
 }
+
+// TestLLCRNR compiles "llc rnr", whose operand is a keyword of its own
+// (not a name), to libpcap's test of the Receiver Not Ready S-frame, not
+// to plain "llc". (Kills the mutants of parseOther that negate the tests
+// of the rnr keyword.)
+func TestLLCRNR(t *testing.T) {
+	opts := filter.Options{LinkType: pcapio.LinkTypeEthernet}
+	llc, err := filter.Compile("llc", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnr, err := filter.Compile("llc rnr", opts)
+	if err != nil {
+		t.Fatalf("llc rnr: %v", err)
+	}
+	if slices.Equal(rnr.Raw, llc.Raw) {
+		t.Errorf("llc rnr compiles to the program of llc")
+	}
+}
