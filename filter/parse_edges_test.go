@@ -12,11 +12,12 @@ import (
 
 // TestQualifiedPrimitiveErrorColumn checks the column of an error in a
 // primitive with a protocol qualifier ("ip broadcast", "arp multicast",
-// "ip type mgt"): it points at the qualifier, where the primitive starts.
-// (Kills the mutant of parseOther that negates proto == "", which points
-// at the keyword after the qualifier.)
+// "ip type mgt", "ip subtype 1", "ip dir 1"): it points at the qualifier,
+// where the primitive starts. (Kills the mutants of parseOther that negate
+// proto == "", which points at the keyword after the qualifier, and that
+// refuse a qualifier before subtype or dir.)
 func TestQualifiedPrimitiveErrorColumn(t *testing.T) {
-	for _, expr := range []string{"tcp or ip broadcast", "tcp or arp multicast", "tcp or ip type mgt", "tcp or ip dir 1"} {
+	for _, expr := range []string{"tcp or ip broadcast", "tcp or arp multicast", "tcp or ip type mgt", "tcp or ip subtype 1", "tcp or ip dir 1"} {
 		_, err := filter.Compile(expr, filter.Options{LinkType: pcapio.LinkTypeEthernet})
 		var fe *filter.Error
 		if !errors.As(err, &fe) || fe.Column != 8 {
