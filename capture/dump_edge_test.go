@@ -1,7 +1,6 @@
 package capture_test
 
 import (
-	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,43 +9,6 @@ import (
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/pcapio"
 )
-
-// TestDumpSnaplenAtTheHeaderLimit writes files with the largest snap
-// length a header's 32 bits hold, which is recorded as given, and the next
-// one, which is not and records MaxSnaplen. (Kills the mutant of
-// DumpBuilder.Open that takes <= math.MaxUint32 for <.)
-func TestDumpSnaplenAtTheHeaderLimit(t *testing.T) {
-	tests := []struct {
-		snaplen int
-		want    uint32
-	}{
-		{math.MaxUint32, math.MaxUint32},
-		{math.MaxUint32 + 1, capture.MaxSnaplen},
-	}
-	for _, tt := range tests {
-		for _, name := range []string{"s.pcap", "s.pcapng"} {
-			path := filepath.Join(t.TempDir(), name)
-			d, err := capture.ToFile(path).Snaplen(tt.snaplen).Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := d.WritePacket(pcapio.Packet{Timestamp: time.Unix(1, 0), Data: []byte{1, 2, 3, 4}, LinkType: pcapio.LinkTypeEthernet}); err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Close(); err != nil {
-				t.Fatal(err)
-			}
-			c, err := capture.FromFile(path).Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := c.FileInterfaces()[0].Snaplen; got != tt.want {
-				t.Errorf("%s: Snaplen(%d): the file records %d, want %d", name, tt.snaplen, got, tt.want)
-			}
-			c.Close()
-		}
-	}
-}
 
 // TestDumpInterfaceIndexOnePastTheEnd writes a packet for the interface
 // one past the last of a two-interface pcapng file: WritePacket refuses it
