@@ -3,6 +3,7 @@ package capture_test
 import (
 	"bytes"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,6 +141,10 @@ func TestDumpSnaplenAndLengthsAsGiven(t *testing.T) {
 		{31, false, 31, 4},
 		{524288, true, 524288, 0},
 		{1 << 33, true, capture.MaxSnaplen, 0},
+		// The largest a header's 32 bits hold, and one more. (Kills the
+		// mutant of DumpBuilder.Open that takes <= math.MaxUint32 for <.)
+		{math.MaxUint32, false, math.MaxUint32, 4},
+		{math.MaxUint32 + 1, false, capture.MaxSnaplen, 4},
 	}
 	for _, tt := range tests {
 		for _, name := range []string{"s.pcap", "s.pcapng"} {
