@@ -13,6 +13,16 @@ import (
 // takes a few hundred mappings. A multiple of every page size.
 const mapSegment = 64 << 20
 
+// mapLimit is the size up to which a file is read through mappings: past
+// it, scans read it with pread. A mapped page a scan has read stays
+// resident in the process (it is the page cache's page, reclaimable, but
+// counted in the process's resident size), so the limit bounds what
+// mapping adds to pkttap-web's resident size per file; and a capture that
+// large is not scanned again and again from the cache, where mapping pays.
+// A live capture's spool mapped while small is read through its mapped
+// segments and with pread past them once it has outgrown the limit.
+const mapLimit = 256 << 20
+
 // fileMap reads an append-only file (a spool or an index, which only grow
 // while their capture is indexed) through read-only shared memory mappings
 // of fixed-size segments, so that a filter scan reads the bytes it looks at
@@ -33,6 +43,7 @@ const mapSegment = 64 << 20
 type fileMap struct {
 	f      *os.File
 	segLen int64 // a multiple of the page size
+	limit  int64 // no segment is mapped once the file is larger
 
 	mu     sync.Mutex
 	segs   [][]byte // segs[k] maps segment k; nil until mapped
@@ -43,9 +54,9 @@ type fileMap struct {
 }
 
 // newFileMap returns a map of f in segments of segLen bytes, mapped as
-// reads reach them.
-func newFileMap(f *os.File, segLen int64) *fileMap {
-	return &fileMap{f: f, segLen: segLen, off: !canMap}
+// reads reach them while f is at most limit bytes long.
+func newFileMap(f *os.File, segLen, limit int64) *fileMap {
+	return &fileMap{f: f, segLen: segLen, limit: limit, off: !canMap}
 }
 
 // acquire counts a reader in. It reports false when the map is closed:
@@ -130,6 +141,9 @@ func (m *fileMap) segment(off int64, n int) (base int64, b []byte, more bool) {
 		m.segs = append(m.segs, nil)
 	}
 	if m.segs[k] == nil {
+		if m.size > m.limit {
+			return 0, nil, false // too large to map more of it: pread
+		}
 		seg, err := mapFile(m.f, base, int(m.segLen))
 		if err != nil {
 			m.off = true // out of address space or mappings: pread from now on
@@ -139,34 +153,6 @@ func (m *fileMap) segment(off int64, n int) (base int64, b []byte, more bool) {
 	}
 	valid := min(m.size-base, m.segLen)
 	return base, m.segs[k][:valid:valid], true
-}
-
-// forget gives back the mapped pages of the file's bytes [off, end) (and
-// the rest of their first and last pages): the process stops counting
-// them as resident, and a later read maps them again from the page cache.
-// A scan forgets each range it is done with, so that scanning a capture of
-// gigabytes does not make pkttap-web's resident size that of the capture.
-// The bytes stay readable: a reader of the same pages meanwhile just maps
-// them again. The caller must have acquired the map.
-func (m *fileMap) forget(off, end int64) {
-	if off < 0 || end <= off {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k := off / m.segLen; k < int64(len(m.segs)) && k*m.segLen < end; k++ {
-		seg := m.segs[k]
-		if seg == nil {
-			continue
-		}
-		base := k * m.segLen
-		lo := max(off-base, 0) &^ (pageSize - 1)
-		hi := min(end-base, m.segLen)
-		if hi > lo {
-			// An error leaves the pages resident: nothing is lost.
-			_ = dropPages(seg[lo:hi])
-		}
-	}
 }
 
 // errMapFault is the error of a read of a mapped file that faulted: the
@@ -200,6 +186,7 @@ func guardFaults(errp *error) func() {
 type scanMaps struct {
 	mu           sync.Mutex
 	segLen       int64 // 0 means mapSegment (tests make it small)
+	limit        int64 // 0 means mapLimit (tests make it small)
 	spool, index *fileMap
 	closed       bool
 }
@@ -217,9 +204,13 @@ func (sm *scanMaps) acquire(spool, index *os.File) (*fileMap, *fileMap) {
 	if segLen == 0 {
 		segLen = mapSegment
 	}
+	limit := sm.limit
+	if limit == 0 {
+		limit = mapLimit
+	}
 	get := func(m **fileMap, f *os.File) *fileMap {
 		if *m == nil && f != nil {
-			*m = newFileMap(f, segLen)
+			*m = newFileMap(f, segLen, limit)
 		}
 		if *m == nil || !(*m).acquire() {
 			return nil

@@ -46,29 +46,38 @@ func mappedRSS(t *testing.T, paths ...string) int64 {
 	return total
 }
 
-// TestScanForgetsMappedPages checks that a filter scan gives back the
-// mapped pages of the ranges it is done with: after scanning a capture of
-// about 20 MB through the maps, the process holds almost none of its
-// spool's or index's pages resident (it held them all before the scan
-// forgot them), while the maps are still open for the next scan.
-func TestScanForgetsMappedPages(t *testing.T) {
-	const n = 40_000
+// TestMapLimit checks that a file larger than the map limit is scanned
+// with pread, leaving none of its pages resident in the process, while a
+// file within it is read through its mapping (whose pages a scan leaves
+// resident: what the limit bounds); both scans find the same packets.
+func TestMapLimit(t *testing.T) {
+	const n = 40_000 // a spool of about 19 MB, an index of under 2 MB
+	data := synthetic(t, pcapio.FormatPcap, n)
 	p := newTestPool(t, Config{})
-	s := addCapture(t, p, "big.pcap", synthetic(t, pcapio.FormatPcap, n))
-	m := bpfMatcher{filter.NewMatcher("tcp port 443", s.FilterOptions())}
-	for _, par := range []int{1, 2} {
-		if got := len(scanAll(t, s, m, par, 1024)); got != n/2 {
-			t.Fatalf("%d workers: %d matches, want %d", par, got, n/2)
+	for _, tc := range []struct {
+		limit  int64
+		mapped bool
+	}{{8 << 20, false}, {0, true}} { // 0: mapLimit
+		s := addCapture(t, p, "big.pcap", data)
+		s.maps.limit = tc.limit // before its first scan
+		m := bpfMatcher{filter.NewMatcher("tcp port 443", s.FilterOptions())}
+		for _, par := range []int{1, 2} {
+			if got := len(scanAll(t, s, m, par, 1024)); got != n/2 {
+				t.Fatalf("limit %d, %d workers: %d matches, want %d", tc.limit, par, got, n/2)
+			}
 		}
-		spool, index := s.spool.Name(), s.index.Name()
+		spool := s.spool.Name()
 		st, err := os.Stat(spool)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rss := mappedRSS(t, spool, index)
-		t.Logf("%d workers: %d KiB of the %d KiB spool and its index resident after the scan", par, rss>>10, st.Size()>>10)
-		if limit := int64(1 << 20); rss > limit {
-			t.Errorf("%d workers: %d KiB of the capture's mappings resident after the scan, want at most %d KiB", par, rss>>10, limit>>10)
+		rss := mappedRSS(t, spool)
+		t.Logf("limit %d: %d KiB of the %d KiB spool resident after the scans", tc.limit, rss>>10, st.Size()>>10)
+		if tc.mapped && rss < st.Size()/2 {
+			t.Errorf("a spool within the limit: %d KiB of its %d KiB mapped and resident after a scan, want it read through its mapping", rss>>10, st.Size()>>10)
+		}
+		if !tc.mapped && rss != 0 {
+			t.Errorf("a spool past the limit: %d KiB of it mapped and resident after a scan, want none (read with pread)", rss>>10)
 		}
 	}
 }

@@ -18,9 +18,3 @@ func mapFile(*os.File, int64, int) ([]byte, error) { return nil, errNoMap }
 
 // unmapFile is not supported here.
 func unmapFile([]byte) error { return errNoMap }
-
-// pageSize is the alignment forget rounds down to.
-const pageSize = 4 << 10
-
-// dropPages is not supported here (nothing is mapped).
-func dropPages([]byte) error { return errNoMap }

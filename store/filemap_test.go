@@ -66,7 +66,7 @@ func newModeReader(t *testing.T, g *growingFile, mapped bool, window int) (*spoo
 		if !canMap {
 			t.Skip("this system reads with pread only")
 		}
-		m = newFileMap(g.f, 2*int64(os.Getpagesize()))
+		m = newFileMap(g.f, 2*int64(os.Getpagesize()), 1<<40)
 		if !m.acquire() {
 			t.Fatal("a new map refuses readers")
 		}

@@ -41,18 +41,3 @@ func unmapFile(b []byte) error {
 	}
 	return nil
 }
-
-// pageSize is the alignment forget rounds down to: 4 KiB, the smallest
-// page size of the systems pkttap maps files on (a larger page is a
-// multiple, and madvise rounds the length up itself).
-const pageSize = 4 << 10
-
-// dropPages gives back the pages of a mapping made by mapFile (from a
-// page boundary): they are no longer resident in the process and are
-// mapped again from the file when next read.
-func dropPages(b []byte) error {
-	if err := unix.Madvise(b, unix.MADV_DONTNEED); err != nil {
-		return os.NewSyscallError("madvise", err)
-	}
-	return nil
-}

@@ -329,12 +329,6 @@ func (p *scanPart) scan(s *Store, jobs []*Job, act []bool, lo, hi int) {
 			}
 		}
 	}
-	if len(recs) > 0 {
-		// Done with the range: its mapped pages need not stay resident.
-		last := &recs[len(recs)-1]
-		p.sr.forget(recs[0].DataOff, last.DataOff+int64(last.CapLen))
-		p.ir.forget(int64(lo)*recordSize, int64(hi)*recordSize)
-	}
 }
 
 // NormalizeFilter trims an expression; "" means no filter.

@@ -98,14 +98,6 @@ func (s *spoolReader) mapped(off int64, length int) []byte {
 	return seg[i : i+int64(length) : i+int64(length)]
 }
 
-// forget gives back the mapped pages of the file's bytes [off, end), when
-// the reader reads through a map (fileMap.forget).
-func (s *spoolReader) forget(off, end int64) {
-	if s.m != nil {
-		s.m.forget(off, end)
-	}
-}
-
 // touchBytes is how much of each packet touch brings into the CPU's
 // caches: the headers most filters read.
 const touchBytes = 64
