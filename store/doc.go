@@ -25,8 +25,8 @@
 // the spool in turns on the pool's workers, on all of them at once when it
 // is alone, keeping its matches within a memory budget; rows of a prefix
 // already scanned are served while it goes on, and it follows a store that
-// grows. A scan reads the spool and the index, while each is at most
-// mapLimit (256 MiB) long, through read-only memory mappings on Linux and
+// grows. A scan reads the spool and the index, while they are at most
+// 256 and 32 MiB long (mapLimit, indexMapLimit), through read-only memory mappings on Linux and
 // macOS (pread elsewhere and past the limit), so it copies none of the
 // packet bytes a filter does not look at; the mappings last until the
 // store is closed. [Pool.Changed] tells a watcher (pkttap-web's WebSocket) that some

@@ -23,6 +23,11 @@ const mapSegment = 64 << 20
 // segments and with pread past them once it has outgrown the limit.
 const mapLimit = 256 << 20
 
+// indexMapLimit is mapLimit for an index, which a scan reads whole: 48
+// bytes a packet, so that the index of a capture whose spool is too large
+// to map (a million packets) is not mapped either.
+const indexMapLimit = mapLimit / 8
+
 // fileMap reads an append-only file (a spool or an index, which only grow
 // while their capture is indexed) through read-only shared memory mappings
 // of fixed-size segments, so that a filter scan reads the bytes it looks at
@@ -186,7 +191,7 @@ func guardFaults(errp *error) func() {
 type scanMaps struct {
 	mu           sync.Mutex
 	segLen       int64 // 0 means mapSegment (tests make it small)
-	limit        int64 // 0 means mapLimit (tests make it small)
+	limit        int64 // of both files; 0 means mapLimit and indexMapLimit (tests make it small)
 	spool, index *fileMap
 	closed       bool
 }
@@ -204,11 +209,11 @@ func (sm *scanMaps) acquire(spool, index *os.File) (*fileMap, *fileMap) {
 	if segLen == 0 {
 		segLen = mapSegment
 	}
-	limit := sm.limit
+	limit, indexLimit := sm.limit, sm.limit
 	if limit == 0 {
-		limit = mapLimit
+		limit, indexLimit = mapLimit, indexMapLimit
 	}
-	get := func(m **fileMap, f *os.File) *fileMap {
+	get := func(m **fileMap, f *os.File, limit int64) *fileMap {
 		if *m == nil && f != nil {
 			*m = newFileMap(f, segLen, limit)
 		}
@@ -217,7 +222,7 @@ func (sm *scanMaps) acquire(spool, index *os.File) (*fileMap, *fileMap) {
 		}
 		return *m
 	}
-	return get(&sm.spool, spool), get(&sm.index, index)
+	return get(&sm.spool, spool, limit), get(&sm.index, index, indexLimit)
 }
 
 // release releases maps returned by acquire.
