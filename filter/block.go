@@ -33,6 +33,9 @@ type block struct {
 	head   *block // the entry block of the expression this block ends
 	offset int    // position in the laid-out program
 	seen   bool   // visited by blockOrder (false between calls)
+	// exitT and exitF say what leaving the primitive by the true or
+	// false branch means for it (see Exit), set when it is generated.
+	exitT, exitF Exit
 }
 
 func newBlock(code uint16, k uint32) *block {

@@ -185,7 +185,7 @@ func (c *compiler) assemble(root *block, empty bool) ([]bpf.RawInstruction, []ui
 		return fmt.Errorf("expression too complex: it compiles to %s, more than the %d classic BPF allows", size, bpfop.MaxInsns)
 	}
 	if c.opts.NoOptimize || c.noOptimize {
-		raw, srcs, err := layoutLibpcap(root, bpfop.MaxInsns, c.srcmap.whole())
+		raw, srcs, err := layoutLibpcap(root, bpfop.MaxInsns, c.srcmap.whole(), &c.srcmap.exits)
 		var tl *tooLongError
 		if errors.As(err, &tl) {
 			return nil, nil, tooComplex(fmt.Sprintf("at least %d instructions", tl.n))

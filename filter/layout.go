@@ -17,7 +17,8 @@ import (
 //
 // It also returns each instruction's origin set (def where it has none; a
 // long-jump BPF_JA gets its branch's).
-func layoutLibpcap(root *block, maxLen int, def uint16) ([]bpf.RawInstruction, []uint16, error) {
+func layoutLibpcap(root *block, maxLen int, def uint16, exitsOut *[][2]Exit) ([]bpf.RawInstruction, []uint16, error) {
+	withExits := exitsOut != nil
 	order := blockOrder(root)
 	longJT := map[*block]bool{}
 	longJF := map[*block]bool{}
@@ -52,7 +53,12 @@ func layoutLibpcap(root *block, maxLen int, def uint16) ([]bpf.RawInstruction, [
 			}
 		}
 		if !changed {
-			return emitLibpcap(order, n, longJT, longJF, def)
+			var exits [][2]Exit
+			if withExits {
+				exits = make([][2]Exit, n)
+				*exitsOut = exits
+			}
+			return emitLibpcap(order, n, longJT, longJF, def, exits)
 		}
 	}
 }
@@ -64,7 +70,7 @@ func (e *tooLongError) Error() string {
 	return fmt.Sprintf("program of %d instructions or more", e.n)
 }
 
-func emitLibpcap(order []*block, n int, longJT, longJF map[*block]bool, def uint16) ([]bpf.RawInstruction, []uint16, error) {
+func emitLibpcap(order []*block, n int, longJT, longJF map[*block]bool, def uint16, exits [][2]Exit) ([]bpf.RawInstruction, []uint16, error) {
 	prog := make([]bpf.RawInstruction, n)
 	srcs := make([]uint16, n)
 	for _, b := range order {
@@ -105,6 +111,9 @@ func emitLibpcap(order []*block, n int, longJT, longJF map[*block]bool, def uint
 		}
 		prog[br] = in
 		srcs[br] = orDefault(b.s.src, def)
+		if exits != nil {
+			exits[br] = [2]Exit{b.exitT, b.exitF}
+		}
 	}
 	return prog, srcs, nil
 }

@@ -24,9 +24,11 @@ type Origin struct {
 
 // sourceMap is what a compilation keeps to answer Program.Origins.
 type sourceMap struct {
-	srcs    []uint16 // the origin set of each instruction
-	table   *bpfopt.Sources
-	origins []Origin // by origin number
+	srcs     []uint16 // the origin set of each instruction
+	table    *bpfopt.Sources
+	origins  []Origin  // by origin number
+	wholeSet uint16    // the set {0}
+	exits    [][2]Exit // by instruction of an unoptimized program: see Exits
 }
 
 // newSourceMap starts the origins of expr with the whole expression
@@ -39,12 +41,12 @@ func newSourceMap(expr string) *sourceMap {
 	}
 	m := &sourceMap{table: bpfopt.NewSources()}
 	m.origins = append(m.origins, Origin{Start: start, End: end, Text: expr[start:end], Whole: true})
-	m.table.Single(0)
+	m.wholeSet = m.table.Single(0)
 	return m
 }
 
 // whole is the origin set of the whole expression.
-func (m *sourceMap) whole() uint16 { return m.table.Single(0) }
+func (m *sourceMap) whole() uint16 { return m.wholeSet }
 
 // add records the origin expr[start:end] and returns its set.
 func (m *sourceMap) add(expr string, start, end int) uint16 {
@@ -75,7 +77,51 @@ func (c *compiler) stamp(b *block, start, end int) *block {
 		}
 		stack = append(stack, blk.jt, blk.jf)
 	}
+	// The unresolved edges of b are where the primitive ends: those in
+	// its list are taken when it is true, the others when it is false.
+	c.markExits(b, ExitTrue)
+	b.sense = !b.sense
+	c.markExits(b, ExitFalse)
+	b.sense = !b.sense
 	return b
+}
+
+// markExits marks the unresolved edges of list as exits with outcome e.
+func (c *compiler) markExits(list *block, e Exit) {
+	for list != nil {
+		if !list.sense {
+			list.exitT = e
+			list = list.jt
+		} else {
+			list.exitF = e
+			list = list.jf
+		}
+	}
+}
+
+// Exit is what taking one branch of a conditional jump means for the
+// primitive the jump belongs to: nothing yet (the primitive goes on), or
+// the primitive's evaluation ends there, true or false.
+type Exit int8
+
+// Exits.
+const (
+	ExitNone  Exit = iota // the primitive goes on
+	ExitTrue              // the primitive is true
+	ExitFalse             // the primitive is false
+)
+
+// Exits returns what taking the true and the false branch of conditional
+// jump i means for its primitive. It is known for programs compiled with
+// NoOptimize only, where each primitive's code stays whole (the optimizer
+// merges and reorders primitives' tests); for others, and for instructions
+// that are no conditional jump, both are ExitNone.
+func (p *Program) Exits(i int) (jt, jf Exit) {
+	if p.srcmap == nil || i < 0 || i >= len(p.srcmap.exits) {
+		return ExitNone, ExitNone
+	}
+	e := p.srcmap.exits[i]
+	return e[0], e[1]
 }
 
 // Origins returns the pieces of the expression instruction i of the

@@ -1,38 +1,41 @@
 package bpfopt
 
-import (
-	"encoding/binary"
-	"slices"
-)
+import "slices"
 
 // Sources is the table behind Insn.Src: each id names a set of origins
 // (the caller's numbers for the pieces of source an instruction came
-// from). Id 0 is the empty set. A program keeps at most 65535 sets; past
-// that, Union keeps the first operand's set (an instruction then keeps
-// some of its origins, never none).
+// from). Id 0 is the empty set. A set is a leaf (one origin) or the union
+// of two earlier sets, so a union costs the same however large its
+// operands; Set expands it. A program keeps at most 65535 sets; past that,
+// Union keeps the first operand's set (an instruction then keeps some of
+// its origins, never none).
 type Sources struct {
-	sets  [][]int32
-	index map[string]uint16
-	key   []byte
+	nodes  []srcNode
+	unions map[uint32]uint16
+}
+
+// srcNode is a leaf (l == 0: the origin o) or the union of sets l and r.
+type srcNode struct {
+	l, r uint16
+	o    int32
 }
 
 // NewSources returns an empty table.
 func NewSources() *Sources {
-	return &Sources{sets: [][]int32{nil}, index: map[string]uint16{}}
+	return &Sources{nodes: []srcNode{{}}, unions: map[uint32]uint16{}}
 }
 
-// Single returns the id of the set {origin}.
+// Single returns a new id for the set {origin}.
 func (t *Sources) Single(origin int32) uint16 {
-	return t.intern([]int32{origin})
+	return t.add(srcNode{o: origin})
 }
 
-// Set returns the origins of set id, in increasing order. The slice
-// belongs to the table.
-func (t *Sources) Set(id uint16) []int32 {
-	if int(id) >= len(t.sets) {
-		return nil
+func (t *Sources) add(n srcNode) uint16 {
+	if len(t.nodes) > 0xffff {
+		return 0
 	}
-	return t.sets[id]
+	t.nodes = append(t.nodes, n)
+	return uint16(len(t.nodes) - 1)
 }
 
 // Union returns the id of the union of sets a and b.
@@ -43,48 +46,40 @@ func (t *Sources) Union(a, b uint16) uint16 {
 	if a == 0 {
 		return b
 	}
-	sa, sb := t.Set(a), t.Set(b)
-	u := make([]int32, 0, len(sa)+len(sb))
-	i, j := 0, 0
-	for i < len(sa) || j < len(sb) {
-		switch {
-		case j == len(sb) || (i < len(sa) && sa[i] < sb[j]):
-			u = append(u, sa[i])
-			i++
-		case i == len(sa) || sb[j] < sa[i]:
-			u = append(u, sb[j])
-			j++
-		default:
-			u = append(u, sa[i])
-			i, j = i+1, j+1
-		}
+	key := uint32(a)<<16 | uint32(b)
+	if id, ok := t.unions[key]; ok {
+		return id
 	}
-	if len(u) == len(sa) {
+	id := t.add(srcNode{l: a, r: b})
+	if id == 0 {
 		return a
 	}
-	if len(u) == len(sb) {
-		return b
-	}
-	if id := t.intern(u); id != 0 {
-		return id
-	}
-	return a
+	t.unions[key] = id
+	return id
 }
 
-// intern returns the id of the sorted set s, adding it when new.
-func (t *Sources) intern(s []int32) uint16 {
-	t.key = t.key[:0]
-	for _, o := range s {
-		t.key = binary.LittleEndian.AppendUint32(t.key, uint32(o))
+// Set returns the origins of set id, in increasing order, without
+// repeats.
+func (t *Sources) Set(id uint16) []int32 {
+	if id == 0 || int(id) >= len(t.nodes) {
+		return nil
 	}
-	if id, ok := t.index[string(t.key)]; ok {
-		return id
+	var out []int32
+	seen := map[uint16]bool{}
+	stack := []uint16{id}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n == 0 || seen[n] {
+			continue
+		}
+		seen[n] = true
+		if nd := t.nodes[n]; nd.l == 0 {
+			out = append(out, nd.o)
+		} else {
+			stack = append(stack, nd.l, nd.r)
+		}
 	}
-	if len(t.sets) > 0xffff {
-		return 0
-	}
-	id := uint16(len(t.sets))
-	t.sets = append(t.sets, slices.Clone(s))
-	t.index[string(t.key)] = id
-	return id
+	slices.Sort(out)
+	return slices.Compact(out)
 }
