@@ -16,7 +16,9 @@
 package explain
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pkttap/pkttap/filter"
@@ -144,10 +146,12 @@ func (r Range) String() string {
 	return fmt.Sprintf("bytes %d–%d", r.First, r.Last)
 }
 
-// Fault is a load that rejected the packet.
+// Fault is what stopped the program before a return instruction and
+// rejected the packet: a load past the captured bytes, mostly (also a
+// division by zero, an ancillary field the packet lacks).
 type Fault struct {
-	// Offset and Size are the bytes the load wanted; CapLen is how many
-	// the packet has.
+	// Offset and Size are the bytes a load wanted (0 for other faults);
+	// CapLen is how many the packet has.
 	Offset uint64 `json:"offset"`
 	Size   int    `json:"size"`
 	CapLen int    `json:"caplen"`
@@ -168,26 +172,27 @@ func (e *Explainer) Explain(data []byte, wireLen int, md *vm.Metadata) *Explanat
 	if tr.Result != result {
 		x.Note = fmt.Sprintf("the unoptimized program returns %d, the filter %d: the optimizer dropped a load whose value is masked away, as libpcap's does", tr.Result, result)
 	}
+	// Every primitive is listed, evaluated or not, in source order.
 	termAt := map[[2]int]int{}
-	termOf := func(pc int) int {
+	for pc := range e.plain.Raw {
 		for _, o := range e.plain.Origins(pc) {
-			if o.Whole {
-				continue
-			}
-			k := [2]int{o.Start, o.End}
-			i, ok := termAt[k]
-			if !ok {
-				i = len(x.Terms)
-				termAt[k] = i
+			if k := [2]int{o.Start, o.End}; !o.Whole && termAt[k] == 0 {
+				termAt[k] = 1
 				x.Terms = append(x.Terms, Term{Text: o.Text, Start: o.Start, End: o.End, Outcome: NotEvaluated})
 			}
-			return i
+		}
+	}
+	slices.SortFunc(x.Terms, func(a, b Term) int { return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End)) })
+	for i, t := range x.Terms {
+		termAt[[2]int{t.Start, t.End}] = i
+	}
+	termOf := func(pc int) int {
+		for _, o := range e.plain.Origins(pc) {
+			if !o.Whole {
+				return termAt[[2]int{o.Start, o.End}]
+			}
 		}
 		return -1
-	}
-	// Every primitive is listed, evaluated or not.
-	for pc := range e.plain.Raw {
-		termOf(pc)
 	}
 	p := newProvenance(e.linkHdr)
 	for _, s := range tr.Steps {
@@ -230,6 +235,16 @@ func (e *Explainer) Explain(data []byte, wireLen int, md *vm.Metadata) *Explanat
 			}
 		}
 		p.step(s)
+	}
+	if tr.Fault != "" && x.Fault == nil && len(tr.Steps) > 0 {
+		// not a load: a division by zero, or a loop that ran too long
+		last := tr.Steps[len(tr.Steps)-1]
+		ti := termOf(last.PC)
+		x.Fault = &Fault{CapLen: len(data), Term: ti, Text: tr.Fault + " rejects the packet"}
+		if ti >= 0 {
+			x.Terms[ti].Outcome = Failed
+			x.Decided = ti
+		}
 	}
 	for i := range x.Terms {
 		if x.Terms[i].Outcome == "" {

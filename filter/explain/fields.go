@@ -38,6 +38,7 @@ type origin struct {
 	k     uint32 // the last load's k
 	size  int    // the last load's size
 	wire  bool   // the wire length went into it
+	msh   bool   // X from ldxb 4*([k]&0xf): an IPv4 header length
 }
 
 func (o origin) plus(b origin) origin {
@@ -51,6 +52,13 @@ func (o origin) plus(b origin) origin {
 // packet was last found to carry, to name the fields compared.
 type provenance struct {
 	a, x    origin
+	aVal    uint32 // A after the last step
+	// A is a difference L-R of the values subL and subR (the
+	// unoptimized code of a comparison "L op R" subtracts and compares
+	// with 0): the check shows L and R.
+	sub          bool
+	subL, subR   uint32
+	subLo, subRo origin
 	mem     [bpfop.MemWords]origin
 	linkHdr int    // link-layer header length, -1 unknown
 	shift   int    // bytes of VLAN tags found after the Ethernet addresses
@@ -62,6 +70,12 @@ func newProvenance(linkHdr int) *provenance { return &provenance{linkHdr: linkHd
 // step applies one executed instruction.
 func (p *provenance) step(s vm.Step) {
 	in := s.Ins
+	defer func() { p.aVal = s.A }()
+	if in.Op == bpfop.ClassALU|bpfop.OpSUB|bpfop.SrcX {
+		p.sub, p.subL, p.subR, p.subLo, p.subRo = true, p.aVal, s.X, p.a, p.x
+	} else if defsA(in.Op) {
+		p.sub = false
+	}
 	switch bpfop.Class(in.Op) {
 	case bpfop.ClassLD, bpfop.ClassLDX:
 		var o origin
@@ -72,8 +86,16 @@ func (p *provenance) step(s vm.Step) {
 			o = p.mem[in.K%bpfop.MemWords]
 		case bpfop.ModeABS, bpfop.ModeIND, bpfop.ModeMSH:
 			if l := s.Load; l != nil && !l.Ancillary {
+				// an indexed load is named by its offset in the
+				// transport header when X is the IPv4 header length,
+				// else by its offset in the packet
+				ind := bpfop.Mode(in.Op) == bpfop.ModeIND && p.x.msh
+				k := in.K
+				if !ind {
+					k = uint32(min(l.Offset, 1<<32-1))
+				}
 				o = origin{bytes: []Range{{l.Offset, l.Offset + uint64(l.Size) - 1}}, loads: 1,
-					ind: bpfop.Mode(in.Op) == bpfop.ModeIND, k: in.K, size: l.Size}
+					ind: ind, k: k, size: l.Size, msh: bpfop.Mode(in.Op) == bpfop.ModeMSH}
 			}
 		}
 		if bpfop.Class(in.Op) == bpfop.ClassLD {
@@ -109,6 +131,13 @@ func (p *provenance) check(s vm.Step) Check {
 	}
 	c := Check{Value: s.Cmp.A, Op: opNames[bpfop.Op(in.Op)], Operand: s.Cmp.B, Result: s.Cmp.Result,
 		Bytes: mergeRanges(o.bytes), WireLen: o.wire, PC: s.PC}
+	if p.sub && bpfop.Src(in.Op) == bpfop.SrcK && in.K == 0 && c.Op != "&" {
+		// "L - R op 0" is "L op R" as the expression wrote it
+		c.Value, c.Operand = p.subL, p.subR
+		o = p.subLo
+		both := p.subLo.plus(p.subRo)
+		c.Bytes, c.WireLen = mergeRanges(both.bytes), both.wire
+	}
 	name, format := p.name(in, o, c)
 	c.Field = name
 	mark := "✗"
@@ -235,6 +264,8 @@ func (p *provenance) name(in bpf.RawInstruction, o origin, c Check) (string, fun
 			return "IPv4 destination address", ip4
 		case off == 2 && o.size == 2:
 			return "IPv4 total length", dec
+		case off == 8 && o.size == 1:
+			return "IPv4 TTL", dec
 		}
 	case "IPv6":
 		switch {
@@ -285,4 +316,15 @@ func mergeRanges(rs []Range) []Range {
 		out = append(out, r)
 	}
 	return out
+}
+
+// defsA reports whether an instruction writes A.
+func defsA(op uint16) bool {
+	switch bpfop.Class(op) {
+	case bpfop.ClassLD, bpfop.ClassALU:
+		return true
+	case bpfop.ClassMISC:
+		return bpfop.MiscOp(op) == bpfop.MiscTXA
+	}
+	return false
 }
