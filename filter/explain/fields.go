@@ -51,18 +51,18 @@ func (o origin) plus(b origin) origin {
 // and scratch word holds a value of, and which network protocol the
 // packet was last found to carry, to name the fields compared.
 type provenance struct {
-	a, x    origin
-	aVal    uint32 // A after the last step
+	a, x origin
+	aVal uint32 // A after the last step
 	// A is a difference L-R of the values subL and subR (the
 	// unoptimized code of a comparison "L op R" subtracts and compares
 	// with 0): the check shows L and R.
 	sub          bool
 	subL, subR   uint32
 	subLo, subRo origin
-	mem     [bpfop.MemWords]origin
-	linkHdr int    // link-layer header length, -1 unknown
-	shift   int    // bytes of VLAN tags found after the Ethernet addresses
-	net     string // "IPv4", "IPv6", "ARP" once a check found it
+	mem          [bpfop.MemWords]origin
+	linkHdr      int    // link-layer header length, -1 unknown
+	shift        int    // bytes of VLAN tags found after the Ethernet addresses
+	net          string // "IPv4", "IPv6", "ARP" once a check found it
 }
 
 func newProvenance(linkHdr int) *provenance { return &provenance{linkHdr: linkHdr} }
