@@ -256,13 +256,36 @@ func (e *Explainer) Explain(data []byte, wireLen int, md *vm.Metadata) *Explanat
 	return x
 }
 
-// String renders the explanation in one line per evaluated primitive and
-// a verdict line:
+// String renders the explanation: the expression with the outcome of each
+// evaluated primitive, one line per primitive with its comparisons, and
+// the verdict:
 //
-//	tcp port 443 (col 1-12): ethertype 0x0800 (bytes 12–13) = 0x0800 ✓, ... → true
-//	→ match
+//	tcp port 443 ✓ → match
+//	tcp port 443 (col 1-12): ethertype 0x0800 (bytes 12–13) = 0x0800 ✓, ... → true (decides)
+//	→ match (returns 262144)
 func (x *Explanation) String() string {
 	var sb strings.Builder
+	// the expression with each evaluated term's outcome after it
+	sb.WriteString("  ")
+	pos := 0
+	for _, t := range x.Terms {
+		sb.WriteString(x.Expr[pos:t.End])
+		pos = t.End
+		switch t.Outcome {
+		case True:
+			sb.WriteString(" ✓")
+		case False:
+			sb.WriteString(" ✗")
+		case Failed:
+			sb.WriteString(" (failed)")
+		}
+	}
+	sb.WriteString(x.Expr[pos:])
+	if x.Match {
+		sb.WriteString(" → match\n")
+	} else {
+		sb.WriteString(" → no match\n")
+	}
 	for i, t := range x.Terms {
 		if t.Outcome == NotEvaluated {
 			fmt.Fprintf(&sb, "  %s (col %d-%d): not evaluated\n", t.Text, t.Start+1, t.End)

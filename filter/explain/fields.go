@@ -38,11 +38,12 @@ type origin struct {
 	k     uint32 // the last load's k
 	size  int    // the last load's size
 	wire  bool   // the wire length went into it
-	msh   bool   // X from ldxb 4*([k]&0xf): an IPv4 header length
+	msh   bool   // holds an IPv4 header length from ldxb 4*([k]&0xf)
+	mask  uint32 // "and #mask" applied to the single load (0: none)
 }
 
 func (o origin) plus(b origin) origin {
-	r := origin{loads: o.loads + b.loads, ind: o.ind, k: o.k, size: o.size, wire: o.wire || b.wire}
+	r := origin{loads: o.loads + b.loads, ind: o.ind, k: o.k, size: o.size, wire: o.wire || b.wire, msh: o.msh || b.msh}
 	r.bytes = append(slices.Clone(o.bytes), b.bytes...)
 	return r
 }
@@ -53,6 +54,7 @@ func (o origin) plus(b origin) origin {
 type provenance struct {
 	a, x origin
 	aVal uint32 // A after the last step
+	ihl  uint32 // the last IPv4 header length ldxb 4*([k]&0xf) read
 	// A is a difference L-R of the values subL and subR (the
 	// unoptimized code of a comparison "L op R" subtracts and compares
 	// with 0): the check shows L and R.
@@ -87,12 +89,16 @@ func (p *provenance) step(s vm.Step) {
 		case bpfop.ModeABS, bpfop.ModeIND, bpfop.ModeMSH:
 			if l := s.Load; l != nil && !l.Ancillary {
 				// an indexed load is named by its offset in the
-				// transport header when X is the IPv4 header length,
-				// else by its offset in the packet
-				ind := bpfop.Mode(in.Op) == bpfop.ModeIND && p.x.msh
-				k := in.K
-				if !ind {
-					k = uint32(min(l.Offset, 1<<32-1))
+				// transport header when X holds the IPv4 header
+				// length (plus a constant), else by its offset in the
+				// packet
+				ind := bpfop.Mode(in.Op) == bpfop.ModeIND && p.x.msh && p.linkHdr >= 0
+				k := uint32(min(l.Offset, 1<<32-1))
+				if ind {
+					k = uint32(l.Offset - uint64(p.linkHdr+p.shift) - uint64(p.ihl))
+				}
+				if bpfop.Mode(in.Op) == bpfop.ModeMSH {
+					p.ihl = l.Value
 				}
 				o = origin{bytes: []Range{{l.Offset, l.Offset + uint64(l.Size) - 1}}, loads: 1,
 					ind: ind, k: k, size: l.Size, msh: bpfop.Mode(in.Op) == bpfop.ModeMSH}
@@ -108,8 +114,16 @@ func (p *provenance) step(s vm.Step) {
 	case bpfop.ClassSTX:
 		p.mem[in.K%bpfop.MemWords] = p.x
 	case bpfop.ClassALU:
-		if bpfop.Src(in.Op) == bpfop.SrcX {
+		switch {
+		case bpfop.Src(in.Op) == bpfop.SrcX && bpfop.Op(in.Op) == bpfop.OpAND && p.x.loads == 0 && !p.x.wire &&
+			p.a.loads == 1 && p.a.mask == 0:
+			p.a.mask = s.X // a constant mask through X, as unoptimized code has it
+		case bpfop.Src(in.Op) == bpfop.SrcX:
 			p.a = p.a.plus(p.x)
+		case bpfop.Op(in.Op) == bpfop.OpAND && p.a.loads == 1 && p.a.mask == 0:
+			p.a.mask = in.K
+		default:
+			p.a.mask = 0
 		}
 	case bpfop.ClassMISC:
 		if bpfop.MiscOp(in.Op) == bpfop.MiscTAX {
@@ -139,6 +153,9 @@ func (p *provenance) check(s vm.Step) Check {
 		c.Bytes, c.WireLen = mergeRanges(both.bytes), both.wire
 	}
 	name, format := p.name(in, o, c)
+	if o.mask != 0 && o.loads == 1 {
+		name += fmt.Sprintf(" & 0x%x", o.mask)
+	}
 	c.Field = name
 	mark := "✗"
 	if c.Result {
@@ -221,7 +238,7 @@ func (p *provenance) name(in bpf.RawInstruction, o origin, c Check) (string, fun
 	if o.ind {
 		// [x+k]: X holds the IPv4 header length, k-L is the offset in
 		// the transport header
-		switch off := int(o.k) - L - p.shift; {
+		switch off := int(o.k); {
 		case off == 0 && o.size == 2:
 			return "source port", dec
 		case off == 2 && o.size == 2:
@@ -231,7 +248,7 @@ func (p *provenance) name(in bpf.RawInstruction, o origin, c Check) (string, fun
 		case off == 0 && o.size == 1:
 			return "ICMP type", dec
 		}
-		return fmt.Sprintf("transport header byte %d", int(o.k)-L-p.shift), hex
+		return fmt.Sprintf("transport header byte %d", int(o.k)), hex
 	}
 	k := int(o.k)
 	switch {
