@@ -29,6 +29,8 @@ type sourceMap struct {
 	origins  []Origin  // by origin number
 	wholeSet uint16    // the set {0}
 	exits    [][2]Exit // by instruction of an unoptimized program: see Exits
+	buf      [8]Origin // the first origins, without an allocation
+	stack    []*block  // stamp's, reused
 }
 
 // newSourceMap starts the origins of expr with the whole expression
@@ -40,7 +42,7 @@ func newSourceMap(expr string) *sourceMap {
 		end = start
 	}
 	m := &sourceMap{table: bpfopt.NewSources()}
-	m.origins = append(m.origins, Origin{Start: start, End: end, Text: expr[start:end], Whole: true})
+	m.origins = append(m.buf[:0], Origin{Start: start, End: end, Text: expr[start:end], Whole: true})
 	m.wholeSet = m.table.Single(0)
 	return m
 }
@@ -62,7 +64,7 @@ func (m *sourceMap) add(expr string, start, end int) uint16 {
 // returns b.
 func (c *compiler) stamp(b *block, start, end int) *block {
 	src := c.srcmap.add(c.expr, start, end)
-	stack := []*block{b.head}
+	stack := append(c.srcmap.stack[:0], b.head)
 	for len(stack) > 0 {
 		blk := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -77,6 +79,7 @@ func (c *compiler) stamp(b *block, start, end int) *block {
 		}
 		stack = append(stack, blk.jt, blk.jf)
 	}
+	c.srcmap.stack = stack
 	// The unresolved edges of b are where the primitive ends: those in
 	// its list are taken when it is true, the others when it is false.
 	c.markExits(b, ExitTrue)

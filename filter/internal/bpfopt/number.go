@@ -151,7 +151,7 @@ func (o *optimizer) entryState(b *block) state {
 // changed the program.
 func (o *optimizer) number(order []*block) bool {
 	changed := false
-	o.producer = o.producer[:0]
+	clear(o.producer)
 	for _, b := range order {
 		s := o.entryState(b)
 		kept := b.stmts[:0]
@@ -259,8 +259,9 @@ func maskedAway(stmts []Insn, j int) bool {
 // setProducer records p as the kept statement that computes value v in
 // this numbering pass, for the source map.
 func (o *optimizer) setProducer(v vid, p *Insn) {
-	for int(v) >= len(o.producer) {
-		o.producer = append(o.producer, nil)
+	if int(v) >= len(o.producer) {
+		n := max(int(v)+1, 2*len(o.producer), 64)
+		o.producer = append(o.producer, make([]*Insn, n-len(o.producer))...)
 	}
 	o.producer[v] = p
 }

@@ -11,7 +11,8 @@ import "slices"
 // its origins, never none).
 type Sources struct {
 	nodes  []srcNode
-	unions map[uint32]uint16
+	unions map[uint32]uint16 // made at the first union
+	buf    [16]srcNode       // the first nodes, without an allocation
 }
 
 // srcNode is a leaf (l == 0: the origin o) or the union of sets l and r.
@@ -22,7 +23,9 @@ type srcNode struct {
 
 // NewSources returns an empty table.
 func NewSources() *Sources {
-	return &Sources{nodes: []srcNode{{}}, unions: map[uint32]uint16{}}
+	t := &Sources{}
+	t.nodes = append(t.buf[:0], srcNode{})
+	return t
 }
 
 // Single returns a new id for the set {origin}.
@@ -49,6 +52,9 @@ func (t *Sources) Union(a, b uint16) uint16 {
 	key := uint32(a)<<16 | uint32(b)
 	if id, ok := t.unions[key]; ok {
 		return id
+	}
+	if t.unions == nil {
+		t.unions = map[uint32]uint16{}
 	}
 	id := t.add(srcNode{l: a, r: b})
 	if id == 0 {
