@@ -1,6 +1,8 @@
 package filter
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -144,11 +146,7 @@ func (p *Program) Origins(i int) []Origin {
 }
 
 func sortOrigins(os []Origin) {
-	for i := 1; i < len(os); i++ {
-		for j := i; j > 0 && (os[j].Start < os[j-1].Start || (os[j].Start == os[j-1].Start && os[j].End > os[j-1].End)); j-- {
-			os[j], os[j-1] = os[j-1], os[j]
-		}
-	}
+	slices.SortFunc(os, func(a, b Origin) int { return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(b.End, a.End)) })
 }
 
 // Annotated returns the listing of Dump(1) (tcpdump -d) with, after each
