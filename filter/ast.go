@@ -69,12 +69,16 @@ type idNode struct {
 	maskLen uint32
 	mask    string
 	pos     int
+	// start and end delimit the source of the primitive: its own
+	// qualifiers (if any) through the operand.
+	start, end int
 }
 
 // protoNode is a bare protocol name: "tcp", "ip6", "l1".
 type protoNode struct {
 	proto string
 	pos   int
+	end   int
 }
 
 // relNode is "arth relop arth".
@@ -83,6 +87,7 @@ type relNode struct {
 	l, r  arth
 	pos   int
 	opPos int
+	end   int
 }
 
 // otherNode is a primitive with its own keyword: broadcast, multicast,
@@ -98,6 +103,7 @@ type otherNode struct {
 	name   string  // llc: the subtype name
 	args   []token // 802.11 type/subtype/dir: the operand tokens
 	pos    int
+	end    int
 }
 
 func (n *andNode) nodePos() int   { return n.l.nodePos() }

@@ -17,6 +17,7 @@ import (
 // whose targets are other stmts of the same block.
 type stmt struct {
 	code   uint16
+	src    uint16 // origin set in the compiler's source table (0: not yet stamped)
 	k      uint32
 	jt, jf *stmt
 }
@@ -32,6 +33,9 @@ type block struct {
 	head   *block // the entry block of the expression this block ends
 	offset int    // position in the laid-out program
 	seen   bool   // visited by blockOrder (false between calls)
+	// exitT and exitF say what leaving the primitive by the true or
+	// false branch means for it (see Exit), set when it is generated.
+	exitT, exitF Exit
 }
 
 func newBlock(code uint16, k uint32) *block {
@@ -165,21 +169,21 @@ func isLocalJump(s *stmt) bool {
 }
 
 // linearize lays the graph out in libpcap's order with wide relative jump
-// offsets, for the optimizer.
-func linearize(root *block) []bpfopt.Insn {
+// offsets, for the optimizer. Instructions without an origin get def.
+func linearize(root *block, def uint16) []bpfopt.Insn {
 	order := blockOrder(root)
 	n := placeBlocks(order, func(b *block) int { return len(b.stmts) + 1 })
 	prog := make([]bpfopt.Insn, n)
 	for _, b := range order {
 		for i, s := range b.stmts {
-			in := bpfopt.Insn{Op: s.code, K: s.k}
+			in := bpfopt.Insn{Op: s.code, K: s.k, Src: orDefault(s.src, def)}
 			if isLocalJump(s) {
 				in.Jt, in.Jf = localJumps(b, i)
 			}
 			prog[b.offset+i] = in
 		}
 		last := b.offset + len(b.stmts)
-		in := bpfopt.Insn{Op: b.s.code, K: b.s.k}
+		in := bpfopt.Insn{Op: b.s.code, K: b.s.k, Src: orDefault(b.s.src, def)}
 		if b.jt != nil {
 			in.Jt = b.jt.offset - last - 1
 			in.Jf = b.jf.offset - last - 1
@@ -187,4 +191,11 @@ func linearize(root *block) []bpfopt.Insn {
 		prog[last] = in
 	}
 	return prog
+}
+
+func orDefault(src, def uint16) uint16 {
+	if src == 0 {
+		return def
+	}
+	return src
 }

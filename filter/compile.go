@@ -102,6 +102,8 @@ type Program struct {
 	LinkType pcapio.LinkType
 	// Snaplen is the value it returns for an accepted packet.
 	Snaplen uint32
+
+	srcmap *sourceMap // see Origins
 }
 
 // MaxDarwinInstructions is the longest program macOS's BPF accepts.
@@ -129,7 +131,7 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 		}
 		return nil, err
 	}
-	c := &compiler{opts: opts, snaplen: snaplen}
+	c := &compiler{opts: opts, snaplen: snaplen, expr: expr, srcmap: newSourceMap(expr)}
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(semError)
@@ -156,7 +158,7 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 		}
 		root = finish(b, snaplen)
 	}
-	raw, err := c.assemble(root, tree == nil)
+	raw, srcs, err := c.assemble(root, tree == nil)
 	if err != nil {
 		return nil, &Error{Expr: expr, Column: 1, Msg: err.Error()}
 	}
@@ -168,61 +170,64 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 	// Extension loads without an x/net/bpf type come back as
 	// RawInstruction values, which is still a faithful program.
 	ins, _ := bpf.Disassemble(raw)
-	return &Program{Instructions: ins, Raw: raw, Expr: expr, LinkType: opts.LinkType, Snaplen: snaplen}, nil
+	c.srcmap.srcs = srcs
+	return &Program{Instructions: ins, Raw: raw, Expr: expr, LinkType: opts.LinkType, Snaplen: snaplen, srcmap: c.srcmap}, nil
 }
 
 // assemble turns the block graph into the final program: optimized and
 // laid out by bpfopt, or, when the program is not optimized (on request,
 // or because, as in libpcap, it holds code the optimizer must not touch),
 // laid out exactly as libpcap lays out such programs.
-func (c *compiler) assemble(root *block, empty bool) ([]bpf.RawInstruction, error) {
+//
+// It also returns each instruction's origin set in c.srcmap.
+func (c *compiler) assemble(root *block, empty bool) ([]bpf.RawInstruction, []uint16, error) {
 	tooComplex := func(size string) error {
 		return fmt.Errorf("expression too complex: it compiles to %s, more than the %d classic BPF allows", size, bpfop.MaxInsns)
 	}
 	if c.opts.NoOptimize || c.noOptimize {
-		raw, err := layoutLibpcap(root, bpfop.MaxInsns)
+		raw, srcs, err := layoutLibpcap(root, bpfop.MaxInsns, c.srcmap.whole(), &c.srcmap.exits)
 		var tl *tooLongError
 		if errors.As(err, &tl) {
-			return nil, tooComplex(fmt.Sprintf("at least %d instructions", tl.n))
+			return nil, nil, tooComplex(fmt.Sprintf("at least %d instructions", tl.n))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("cannot lay out the program: %w", err)
+			return nil, nil, fmt.Errorf("cannot lay out the program: %w", err)
 		}
 		if len(raw) > bpfop.MaxInsns {
-			return nil, tooComplex(fmt.Sprintf("%d instructions", len(raw)))
+			return nil, nil, tooComplex(fmt.Sprintf("%d instructions", len(raw)))
 		}
 		insns := make([]bpfopt.Insn, len(raw))
 		for i, r := range raw {
 			insns[i] = bpfopt.Insn{Op: r.Op, K: r.K, Jt: int(r.Jt), Jf: int(r.Jf)}
 		}
 		if err := bpfopt.Validate(insns); err != nil {
-			return nil, fmt.Errorf("invalid program: %w", err)
+			return nil, nil, fmt.Errorf("invalid program: %w", err)
 		}
-		return raw, nil
+		return raw, srcs, nil
 	}
 	// The optimizer's budget bounds the time and memory any expression
 	// costs: one too long to fit is refused as soon as that is clear.
-	insns, err := bpfopt.OptimizeWithin(linearize(root), bpfop.MaxInsns)
+	insns, err := bpfopt.OptimizeMapped(linearize(root, c.srcmap.whole()), bpfop.MaxInsns, c.srcmap.table)
 	var tl *bpfopt.TooLongError
 	if errors.As(err, &tl) {
 		if tl.Final {
-			return nil, tooComplex(fmt.Sprintf("%d instructions", tl.Len))
+			return nil, nil, tooComplex(fmt.Sprintf("%d instructions", tl.Len))
 		}
-		return nil, tooComplex(fmt.Sprintf("%d instructions %s", tl.Len, tl.Reason))
+		return nil, nil, tooComplex(fmt.Sprintf("%d instructions %s", tl.Len, tl.Reason))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot optimize the program: %w", err)
+		return nil, nil, fmt.Errorf("cannot optimize the program: %w", err)
 	}
 	c.pos = 0
 	c.checkFolding(insns)
 	if !empty && rejectsAll(insns) && !c.hasUnsignedTautology(root) {
-		return nil, errors.New("expression rejects all packets")
+		return nil, nil, errors.New("expression rejects all packets")
 	}
-	raw, err := bpfopt.Assemble(insns)
+	raw, srcs, err := bpfopt.AssembleMapped(insns)
 	if err != nil {
-		return nil, fmt.Errorf("cannot assemble the program: %w", err)
+		return nil, nil, fmt.Errorf("cannot assemble the program: %w", err)
 	}
-	return raw, nil
+	return raw, srcs, nil
 }
 
 // insertComputeVLOffsets puts at the start of the program the code that

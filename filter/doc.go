@@ -17,6 +17,14 @@
 // all-blank expression accepts everything. [Program.Dump] prints it exactly
 // in tcpdump's -d, -dd and -ddd formats.
 //
+// Every program carries a source map: [Program.Origins] gives, for each
+// instruction, the primitives of the expression it implements (with their
+// byte ranges), also where the optimizer merged the code of several or
+// moved it, and [Program.Annotated] prints the -d listing with them. For
+// an unoptimized program [Program.Exits] says which branches end a
+// primitive true or false; package filter/explain builds on both to say
+// why a packet matched.
+//
 // Link types: EN10MB, RAW (and IPV4, IPV6), LINUX_SLL, LINUX_SLL2, NULL,
 // LOOP, IEEE802_11, IEEE802_11_RADIO, PPI, PPP, PPP_SERIAL, C_HDLC, SLIP,
 // ARCNET, ARCNET_LINUX, FRELAY and IPNET; and, as libpcap, the link types of its

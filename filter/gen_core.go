@@ -56,6 +56,9 @@ type compiler struct {
 	curReg  int
 
 	pos int // byte offset of the primitive being generated, for errors
+
+	expr   string     // the expression, for origins
+	srcmap *sourceMap // the origins of the code generated
 }
 
 // errorf aborts code generation with an error at the current primitive.

@@ -26,19 +26,19 @@ func (c *compiler) gen(n node) *block {
 		return b
 	case *idNode:
 		c.pos = n.pos
-		return c.genID(n)
+		return c.stamp(c.genID(n), n.start, n.end)
 	case *protoNode:
 		c.pos = n.pos
-		return c.genProtoAbbrev(n.proto)
+		return c.stamp(c.genProtoAbbrev(n.proto), n.pos, n.end)
 	case *relNode:
 		c.pos = n.pos
 		a0 := c.genArth(n.l)
 		a1 := c.genArth(n.r)
 		c.pos = n.pos
-		return c.genRelation(n.op, a0, a1)
+		return c.stamp(c.genRelation(n.op, a0, a1), n.pos, n.end)
 	case *otherNode:
 		c.pos = n.pos
-		return c.genOther(n)
+		return c.stamp(c.genOther(n), n.pos, n.end)
 	}
 	panic("filter: unknown node")
 }

@@ -14,7 +14,11 @@ import (
 // no branch is too long. A program that grows longer than maxLen is
 // refused with a *tooLongError as soon as it does (long jumps only add
 // instructions), which keeps the relayouts few.
-func layoutLibpcap(root *block, maxLen int) ([]bpf.RawInstruction, error) {
+//
+// It also returns each instruction's origin set (def where it has none; a
+// long-jump BPF_JA gets its branch's).
+func layoutLibpcap(root *block, maxLen int, def uint16, exitsOut *[][2]Exit) ([]bpf.RawInstruction, []uint16, error) {
+	withExits := exitsOut != nil
 	order := blockOrder(root)
 	longJT := map[*block]bool{}
 	longJF := map[*block]bool{}
@@ -31,7 +35,7 @@ func layoutLibpcap(root *block, maxLen int) ([]bpf.RawInstruction, error) {
 	for {
 		n := placeBlocks(order, size)
 		if n > maxLen {
-			return nil, &tooLongError{n: n}
+			return nil, nil, &tooLongError{n: n}
 		}
 		changed := false
 		for _, b := range order { // the order libpcap checks them in
@@ -49,7 +53,12 @@ func layoutLibpcap(root *block, maxLen int) ([]bpf.RawInstruction, error) {
 			}
 		}
 		if !changed {
-			return emitLibpcap(order, n, longJT, longJF)
+			var exits [][2]Exit
+			if withExits {
+				exits = make([][2]Exit, n)
+				*exitsOut = exits
+			}
+			return emitLibpcap(order, n, longJT, longJF, def, exits)
 		}
 	}
 }
@@ -61,15 +70,17 @@ func (e *tooLongError) Error() string {
 	return fmt.Sprintf("program of %d instructions or more", e.n)
 }
 
-func emitLibpcap(order []*block, n int, longJT, longJF map[*block]bool) ([]bpf.RawInstruction, error) {
+func emitLibpcap(order []*block, n int, longJT, longJF map[*block]bool, def uint16, exits [][2]Exit) ([]bpf.RawInstruction, []uint16, error) {
 	prog := make([]bpf.RawInstruction, n)
+	srcs := make([]uint16, n)
 	for _, b := range order {
 		for i, s := range b.stmts {
+			srcs[b.offset+i] = orDefault(s.src, def)
 			in := bpf.RawInstruction{Op: s.code, K: s.k}
 			if isLocalJump(s) {
 				jt, jf := localJumps(b, i)
 				if jt < 0 || jt >= 256 || jf < 0 || jf >= 256 {
-					return nil, fmt.Errorf("block-local jump out of range")
+					return nil, nil, fmt.Errorf("block-local jump out of range")
 				}
 				in.Jt, in.Jf = uint8(jt), uint8(jf)
 			}
@@ -84,6 +95,7 @@ func emitLibpcap(order []*block, n int, longJT, longJF map[*block]bool) ([]bpf.R
 				in.Jt = uint8(extra)
 				extra++
 				prog[br+extra] = bpf.RawInstruction{Op: opJA, K: uint32(off - extra)}
+				srcs[br+extra] = orDefault(b.s.src, def)
 			} else {
 				in.Jt = uint8(off)
 			}
@@ -92,11 +104,16 @@ func emitLibpcap(order []*block, n int, longJT, longJF map[*block]bool) ([]bpf.R
 				in.Jf = uint8(extra)
 				extra++
 				prog[br+extra] = bpf.RawInstruction{Op: opJA, K: uint32(off - extra)}
+				srcs[br+extra] = orDefault(b.s.src, def)
 			} else {
 				in.Jf = uint8(off)
 			}
 		}
 		prog[br] = in
+		srcs[br] = orDefault(b.s.src, def)
+		if exits != nil {
+			exits[br] = [2]Exit{b.exitT, b.exitF}
+		}
 	}
-	return prog, nil
+	return prog, srcs, nil
 }

@@ -40,11 +40,11 @@ func lex(s string) []token {
 			i++
 		}
 		if i >= len(s) {
-			toks = append(toks, token{kind: tokEOF, pos: i})
+			toks = append(toks, token{kind: tokEOF, pos: i, end: i})
 			return toks
 		}
 		t, n := scanOne(s[i:])
-		t.pos = i
+		t.pos, t.end = i, i+n
 		toks = append(toks, t)
 		i += n
 	}

@@ -19,7 +19,7 @@ func (ps *parser) parseRelation() node {
 	case tokNEQ:
 		op = "!="
 	}
-	return &relNode{op: op, l: l, r: r, pos: start, opPos: t.pos}
+	return &relNode{op: op, l: l, r: r, pos: start, opPos: t.pos, end: ps.prevEnd()}
 }
 
 // Binary operator precedence from libpcap's grammar. '%' and '^' have none
@@ -177,6 +177,7 @@ func (ps *parser) parseOther(proto string, pos int) node {
 	if proto != "" && t.text != "broadcast" && t.text != "multicast" && t.text != "type" && t.text != "subtype" && t.text != "dir" {
 		ps.fail(t, "unexpected '"+t.text+"' after '"+proto+"'")
 	}
+	n.end = ps.prevEnd()
 	return n
 }
 

@@ -61,6 +61,14 @@ func parse(expr string) (n node, err error) {
 }
 
 func (ps *parser) peek() token { return ps.toks[ps.p] }
+
+// prevEnd returns the end of the last token consumed.
+func (ps *parser) prevEnd() int {
+	if ps.p == 0 {
+		return 0
+	}
+	return ps.toks[ps.p-1].end
+}
 func (ps *parser) peekAt(i int) token {
 	if ps.p+i < len(ps.toks) {
 		return ps.toks[ps.p+i]
@@ -257,7 +265,7 @@ func (ps *parser) parseRTerm(inherited qual) (node, qual) {
 			return ps.parseOther(t.text, t.pos), qerr
 		}
 		ps.next()
-		return &protoNode{proto: t.text, pos: t.pos}, qerr
+		return &protoNode{proto: t.text, pos: t.pos, end: t.end}, qerr
 	case t.kind == tokKeyword && (dquals[t.text] != 0 || aquals[t.text] != 0):
 		return ps.parseHeadID()
 	case t.kind == tokKeyword:
@@ -274,6 +282,7 @@ func (ps *parser) parseRTerm(inherited qual) (node, qual) {
 // followed by an id.
 func (ps *parser) parseHeadID() (node, qual) {
 	var q qual
+	start := ps.peek().pos
 	if t := ps.peek(); t.kind == tokKeyword && pnames[t.text] {
 		q.proto = t.text
 		ps.next()
@@ -305,7 +314,11 @@ func (ps *parser) parseHeadID() (node, qual) {
 	} else {
 		ps.fail(t, "expected 'host', 'net', 'port', 'portrange', 'proto', 'src' or 'dst'")
 	}
-	return ps.parseID(q), q
+	n := ps.parseID(q)
+	if id, ok := n.(*idNode); ok {
+		id.start = start
+	}
+	return n, q
 }
 
 // parseID parses an operand that takes its qualifiers from q:
@@ -318,7 +331,7 @@ func (ps *parser) parseID(q qual) node {
 	switch t.kind {
 	case tokNum:
 		ps.next()
-		return &idNode{q: q, kind: tokNum, num: t.num, text: t.text, pos: t.pos}
+		return &idNode{q: q, kind: tokNum, num: t.num, text: t.text, pos: t.pos, start: t.pos, end: t.end}
 	case tokNot:
 		ps.next()
 		ps.enter()
@@ -330,7 +343,7 @@ func (ps *parser) parseID(q qual) node {
 			ps.fail(t, "")
 		}
 		ps.next()
-		return &idNode{q: q, kind: t.kind, text: t.text, pos: t.pos}
+		return &idNode{q: q, kind: t.kind, text: t.text, pos: t.pos, start: t.pos, end: t.end}
 	case tokHID, tokHID6:
 		ps.next()
 		n := &idNode{q: q, kind: t.kind, text: t.text, pos: t.pos}
@@ -346,6 +359,7 @@ func (ps *parser) parseID(q qual) node {
 			ps.next()
 			n.mask = m.text
 		}
+		n.start, n.end = t.pos, ps.prevEnd()
 		return n
 	case tokOp:
 		if t.text == "(" {

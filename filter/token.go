@@ -32,6 +32,7 @@ type token struct {
 	text string // the source text (canonical spelling for keywords, name for \name)
 	num  uint32 // the value of a tokNum
 	pos  int    // 0-based byte offset in the expression
+	end  int    // byte offset just past the token
 	err  string // for tokError and malformed addresses: the scanner's message
 }
 

@@ -69,17 +69,19 @@ type PacketResponse struct {
 // display filter the fields it reads and the expression as parsed; or
 // (Valid false) why the expression does not compile.
 type CompileResponse struct {
-	Valid        bool           `json:"valid"`
-	Filter       string         `json:"filter"`
-	Language     store.Language `json:"language"` // "display" or "bpf"
-	LinkType     string         `json:"linkType"`
-	Instructions int            `json:"instructions,omitempty"`
-	Program      string         `json:"program,omitempty"`   // BPF: as tcpdump -d prints it
-	Fields       []string       `json:"fields,omitempty"`    // display: the fields and protocols it reads
-	Canonical    string         `json:"canonical,omitempty"` // display: as parsed (dfilter.Canonical)
-	Error        string         `json:"error,omitempty"`     // what is wrong with the expression
-	Column       int            `json:"column,omitempty"`    // 1-based column of the fault
-	Length       int            `json:"length,omitempty"`    // display: bytes the fault spans
+	Valid        bool             `json:"valid"`
+	Filter       string           `json:"filter"`
+	Language     store.Language   `json:"language"` // "display" or "bpf"
+	LinkType     string           `json:"linkType"`
+	Instructions int              `json:"instructions,omitempty"`
+	Program      string           `json:"program,omitempty"`   // BPF: as tcpdump -d prints it
+	Fields       []string         `json:"fields,omitempty"`    // display: the fields and protocols it reads
+	Canonical    string           `json:"canonical,omitempty"` // display: as parsed (dfilter.Canonical)
+	Error        string           `json:"error,omitempty"`     // what is wrong with the expression
+	Column       int              `json:"column,omitempty"`    // 1-based column of the fault
+	Length       int              `json:"length,omitempty"`    // display: bytes the fault spans
+	Annotated    string           `json:"annotated,omitempty"` // BPF with annotate=1: Program.Annotated
+	SourceMap    [][]SourceOrigin `json:"sourceMap,omitempty"` // BPF with annotate=1: each instruction's origins
 }
 
 // captureParam returns the capture named by the URL, or writes 404.
@@ -402,6 +404,9 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 		resp.Valid, resp.Fields, resp.Canonical = true, df.Fields(), canonical
 	default:
 		resp.Valid, resp.Instructions, resp.Program = true, len(prog.Raw), prog.String()
+		if q.Get("annotate") == "1" {
+			resp.Annotated, resp.SourceMap = prog.Annotated(), sourceMap(prog)
+		}
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

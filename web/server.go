@@ -226,6 +226,7 @@ func (s *Server) routes() http.Handler {
 			r.Get("/rows", s.handleRows)
 			r.Get("/position", s.handlePosition)
 			r.Get("/packets/{no}", s.handlePacket)
+			r.Get("/packets/{no}/explain", s.handleExplain)
 			r.Post("/filter", s.handleStartFilter)
 			r.Delete("/filter", s.handleCancelFilter)
 			r.Get("/download", s.handleDownload)

@@ -29,12 +29,15 @@ type options struct {
 	format    string   // -T: "fields" or ""
 	fields    []string // -e, in order
 	report    string   // -G: "fields" or ""
+	annotate  bool     // --annotate: -d with the source of each instruction
+	explain   bool     // --explain: every packet, with why the filter matches it or not
 	args      []string
 }
 
 // usage is printed by -h and after a usage error.
 const usage = `usage: pkttap-inspect [flags] <INTERFACE|FILE> [FILTER...]
-       pkttap-inspect -d|-dd|-ddd [-y LINKTYPE] [FILTER...]
+       pkttap-inspect -d|-dd|-ddd [--annotate] [-y LINKTYPE] [FILTER...]
+       pkttap-inspect --explain <INTERFACE|FILE> FILTER...
        pkttap-inspect -l
 
 Prints the link type ("link type: Ethernet"), then each packet of a capture
@@ -74,6 +77,17 @@ flags:
                          always verified
   -d, -dd, -ddd          print the compiled filter program as tcpdump -d,
                          -dd, -ddd do, and exit
+  --annotate             with -d, print after each instruction the part of
+                         the filter it implements: "; COLUMNS TEXT" lines,
+                         COLUMNS 1-based and inclusive, "all" for code of
+                         the whole expression (link-layer prologue, returns)
+  --explain              explain the filter instead of applying it: print
+                         every packet followed by the primitives of the
+                         filter, the comparisons each made with the packet
+                         bytes they read (0-based offsets), true or false,
+                         which one decided, and the verdict (match or no
+                         match; for a truncated packet, the load that fell
+                         off its end)
   -y LINKTYPE            the link type to compile for with -d (EN10MB, RAW,
                          LINUX_SLL, LINUX_SLL2, NULL, LOOP, ...)
   -O                     do not optimize the filter program (as tcpdump -O)
@@ -135,6 +149,8 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.format, "T", "", "")
 	fs.Func("e", "", func(s string) error { o.fields = append(o.fields, s); return nil })
 	fs.StringVar(&o.report, "G", "", "")
+	fs.BoolVar(&o.annotate, "annotate", false, "")
+	fs.BoolVar(&o.explain, "explain", false, "")
 	var d, dd, ddd bool
 	fs.BoolVar(&d, "d", false, "")
 	fs.BoolVar(&dd, "dd", false, "")
@@ -189,6 +205,12 @@ func parseArgs(args []string) (options, error) {
 		return o, usageErrorf("-T fields needs at least one -e FIELD")
 	case len(o.fields) > 0 && o.format != "fields":
 		return o, usageErrorf("-e is for -T fields")
+	case o.annotate && o.dumpLevel != 1:
+		return o, usageErrorf("--annotate is for the listing of -d")
+	case o.explain && o.dumpLevel > 0:
+		return o, usageErrorf("--explain is for packets, not with -d, -dd or -ddd")
+	case o.explain && o.write != "":
+		return o, usageErrorf("--explain prints packets; it does not write them (-w)")
 	case o.report != "" && o.report != "fields":
 		return o, usageErrorf("-G %s: the only report is fields", o.report)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
+	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -28,9 +29,12 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, live, err := builderFor(o)
+	b, live, expr, err := builderFor(o)
 	if err != nil {
 		return err
+	}
+	if o.explain && strings.TrimSpace(expr) == "" {
+		return usageErrorf("--explain needs a filter expression to explain")
 	}
 	c, err := b.Open()
 	if err != nil {
@@ -62,6 +66,12 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		defer dump.Close()
 	}
 	pr := &printer{w: out, summary: o.summary, tree: o.verbose, fields: o.fields, opts: dissect.Options{ValidateChecksums: o.checksums}}
+	var why *explainers
+	if o.explain {
+		opts := c.FilterOptions()
+		opts.Target = filter.TargetFile // the packets as captured
+		why = &explainers{expr: expr, opts: opts}
+	}
 	pr.hex = !o.summary && !o.verbose && o.write == "" && len(o.fields) == 0
 	printing := !o.quiet && (pr.hex || pr.summary || pr.tree || len(pr.fields) > 0)
 	// The hex and tree views start with the link type(s); a pcapng file
@@ -105,6 +115,12 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		if printing {
 			pr.printPacket(n, &p)
+		}
+		if why != nil && !o.quiet {
+			if err := why.explain(out, &p); err != nil {
+				loopErr = err
+				break
+			}
 		}
 		if live {
 			// The -w file is flushed now and then (as tcpdump's is, unless
@@ -197,7 +213,10 @@ func looksLikePath(name string) bool {
 // builderFor describes the capture the command line names: -r FILE, -i
 // INTERFACE, or a first argument that is a file if one of that name exists
 // and an interface otherwise; the other arguments are the filter.
-func builderFor(o options) (b capture.Builder, live bool, err error) {
+//
+// With --explain the filter selects nothing: it is returned, to be
+// explained on every packet.
+func builderFor(o options) (b capture.Builder, live bool, expr string, err error) {
 	args := o.args
 	switch {
 	case o.file != "":
@@ -205,7 +224,7 @@ func builderFor(o options) (b capture.Builder, live bool, err error) {
 	case o.iface != "":
 		b, live = capture.Live(o.iface), true
 	case len(args) == 0:
-		return b, false, usageErrorf("name a capture file or an interface (pkttap-inspect -l lists the interfaces)")
+		return b, false, "", usageErrorf("name a capture file or an interface (pkttap-inspect -l lists the interfaces)")
 	default:
 		if isFile(args[0]) || looksLikePath(args[0]) {
 			b = capture.FromFile(args[0])
@@ -214,9 +233,14 @@ func builderFor(o options) (b capture.Builder, live bool, err error) {
 		}
 		args = args[1:]
 	}
-	b = b.Filter(filterExpr(args)).Promiscuous(o.promisc)
+	expr = filterExpr(args)
+	if o.explain {
+		b = b.Promiscuous(o.promisc)
+	} else {
+		b = b.Filter(expr).Promiscuous(o.promisc)
+	}
 	if o.snaplen >= 0 {
 		b = b.Snaplen(o.snaplen)
 	}
-	return b, live, nil
+	return b, live, expr, nil
 }

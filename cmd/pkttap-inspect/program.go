@@ -58,6 +58,9 @@ func printProgram(o options, stdout io.Writer) error {
 		return err
 	}
 	out := prog.Dump(o.dumpLevel)
+	if o.annotate {
+		out = prog.Annotated()
+	}
 	if !strings.HasSuffix(out, "\n") {
 		out += "\n"
 	}

@@ -94,6 +94,15 @@
 // checks (see exec.go for the invariants), performs no allocation, and is
 // safe for concurrent use: a *VM is immutable after New.
 //
+// # Tracing
+//
+// Trace runs a program on one packet with a separate, plain interpreter
+// that records every instruction executed, each load's offset, size and
+// value (and the one that fell off the end of a truncated packet), each
+// comparison and its outcome, and the return value, which is always Run's.
+// It is for explaining a verdict (package filter/explain), not for speed;
+// Run and RunWithMetadata do not know it exists.
+//
 // BenchmarkCompare (bench_test.go) runs libpcap's programs for a set of
 // filters over the same packets with this VM, libpcap's bpf_filter and
 // golang.org/x/net/bpf's VM; its latest figures are in the repository's

@@ -85,6 +85,7 @@ func FuzzRun(f *testing.F) {
 			if want := reference(prog, data, uint32(wire), m); got != want {
 				t.Fatalf("VM returns %d, reference %d (wire %d, packet % x)\n%s", got, want, wire, data, listing(prog))
 			}
+			checkTrace(t, v, prog, data, wire, m)
 		}
 	})
 }

@@ -21,15 +21,31 @@ const maxJumpOffset = 255
 // backwards, the program can fall off its end, or the laid-out program is
 // empty or longer than [bpfop.MaxInsns].
 func Assemble(prog []Insn) ([]bpf.RawInstruction, error) {
+	raw, _, err := AssembleMapped(prog)
+	return raw, err
+}
+
+// AssembleMapped is Assemble that also returns the Src of each output
+// instruction: an input instruction's own, and for a trampoline the Src of
+// the jump it extends.
+func AssembleMapped(prog []Insn) ([]bpf.RawInstruction, []uint16, error) {
 	if err := Validate(prog); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l := newLayout(prog)
 	l.run()
 	if len(l.nodes) > bpfop.MaxInsns {
-		return nil, fmt.Errorf("bpfopt: program of %d instructions (with jump chains) exceeds the limit of %d", len(l.nodes), bpfop.MaxInsns)
+		return nil, nil, fmt.Errorf("bpfopt: program of %d instructions (with jump chains) exceeds the limit of %d", len(l.nodes), bpfop.MaxInsns)
 	}
-	return l.encode()
+	raw, err := l.encode()
+	if err != nil {
+		return nil, nil, err
+	}
+	srcs := make([]uint16, len(l.nodes))
+	for i, nd := range l.nodes {
+		srcs[i] = nd.in.Src
+	}
+	return raw, srcs, nil
 }
 
 // Validate checks prog as Assemble does, without laying it out: known
@@ -158,7 +174,7 @@ func (l *layout) run() {
 				break
 			}
 		}
-		tr := &layoutNode{in: Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, id: len(l.ids), jt: final, trampoline: true}
+		tr := &layoutNode{in: Insn{Op: bpfop.ClassJMP | bpfop.OpJA, Src: l.nodes[i].in.Src}, id: len(l.ids), jt: final, trampoline: true}
 		l.ids = append(l.ids, tr)
 		*tgt = tr.id
 		l.nodes = slices.Insert(l.nodes, q, tr)

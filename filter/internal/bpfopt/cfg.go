@@ -83,20 +83,20 @@ func buildCFG(prog []Insn) *block {
 			in := prog[i]
 			switch {
 			case in.isJA():
-				b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJA}
+				b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJA, Src: in.Src}
 				b.succ[0] = blocks[i+1+int(in.K)]
 			case in.isCondJump():
-				b.term = Insn{Op: in.Op, K: in.K}
+				b.term = Insn{Op: in.Op, K: in.K, Src: in.Src}
 				b.succ[0] = blocks[i+1+in.Jt]
 				b.succ[1] = blocks[i+1+in.Jf]
 			case bpfop.Class(in.Op) == bpfop.ClassRET:
-				b.term = Insn{Op: in.Op, K: in.K}
+				b.term = Insn{Op: in.Op, K: in.K, Src: in.Src}
 			default:
-				b.stmts = append(b.stmts, Insn{Op: in.Op, K: in.K})
+				b.stmts = append(b.stmts, Insn{Op: in.Op, K: in.K, Src: in.Src})
 				if !leader[i+1] {
 					continue
 				}
-				b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJA}
+				b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJA, Src: in.Src}
 				b.succ[0] = blocks[i+1]
 			}
 			break

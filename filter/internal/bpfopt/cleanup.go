@@ -26,7 +26,7 @@ func bypass(root *block, order []*block) (*block, bool) {
 			b.succ[d] = skipEmpty(b.succ[d])
 		}
 		if b.isCond() && b.succ[0] == b.succ[1] {
-			b.term, b.succ[1] = Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, nil
+			b.term, b.succ[1] = Insn{Op: bpfop.ClassJMP | bpfop.OpJA, Src: b.term.Src}, nil
 			changed = true
 		}
 	}
@@ -37,7 +37,7 @@ func bypass(root *block, order []*block) (*block, bool) {
 // terminator and successors), bottom up, so identical subgraphs and
 // duplicate returns collapse. It returns the new root and whether anything
 // changed.
-func mergeIdentical(root *block, order []*block) (*block, bool) {
+func mergeIdentical(root *block, order []*block, src *Sources) (*block, bool) {
 	changed := false
 	seen := make(map[string]*block, len(order))
 	var key []byte
@@ -60,6 +60,12 @@ func mergeIdentical(root *block, order []*block) (*block, bool) {
 			key = binary.LittleEndian.AppendUint32(key, uint32(b.succ[d].order))
 		}
 		if r, ok := seen[string(key)]; ok {
+			if src != nil {
+				for j := range r.stmts {
+					r.stmts[j].Src = src.Union(r.stmts[j].Src, b.stmts[j].Src)
+				}
+				r.term.Src = src.Union(r.term.Src, b.term.Src)
+			}
 			b.rep = r
 			changed = true
 			continue

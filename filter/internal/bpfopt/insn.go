@@ -13,7 +13,13 @@ import (
 // the true and false targets, of any non-negative size; for BPF_JA, K is the
 // offset, as in classic BPF. Other instructions ignore Jt and Jf.
 type Insn struct {
-	Op     uint16
+	Op uint16
+	// Src is the instruction's origin for a source map: a set of a
+	// Sources table (0: none). Optimize never looks at it to decide
+	// anything; with OptimizeMapped it keeps it with the instruction
+	// wherever the instruction goes, and unions the sets of instructions
+	// it merges.
+	Src    uint16
 	K      uint32
 	Jt, Jf int
 }

@@ -151,6 +151,7 @@ func (o *optimizer) entryState(b *block) state {
 // changed the program.
 func (o *optimizer) number(order []*block) bool {
 	changed := false
+	clear(o.producer)
 	for _, b := range order {
 		s := o.entryState(b)
 		kept := b.stmts[:0]
@@ -160,7 +161,11 @@ func (o *optimizer) number(order []*block) bool {
 				continue
 			}
 			e := o.eval(&s, in)
+			e.rewrite.Src = in.Src
 			if s.v[e.atom] == e.v && !e.canFail {
+				if o.src != nil {
+					o.mergeSrc(e.v, in.Src)
+				}
 				changed = true
 				continue
 			}
@@ -168,6 +173,9 @@ func (o *optimizer) number(order []*block) bool {
 				changed = true
 			}
 			kept = append(kept, e.rewrite)
+			if o.src != nil {
+				o.setProducer(e.v, &kept[len(kept)-1])
+			}
 			s.apply(e)
 		}
 		b.stmts = kept
@@ -187,19 +195,19 @@ func (o *optimizer) numberTerm(b *block) bool {
 	case b.isRet():
 		if bpfop.Rval(b.term.Op) == bpfop.RvalA {
 			if c, ok := t.constOf(b.out.v[atomA]); ok {
-				b.term = Insn{Op: bpfop.ClassRET | bpfop.RvalK, K: c}
+				b.term = Insn{Op: bpfop.ClassRET | bpfop.RvalK, K: c, Src: b.term.Src}
 				return true
 			}
 		}
 	case b.isCond():
 		changed := false
 		if b.succ[0] == b.succ[1] {
-			b.term, b.succ[1] = Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, nil
+			b.term, b.succ[1] = Insn{Op: bpfop.ClassJMP | bpfop.OpJA, Src: b.term.Src}, nil
 			return true
 		}
 		if bpfop.Src(b.term.Op) == bpfop.SrcX {
 			if c, ok := t.constOf(b.out.v[atomX]); ok {
-				b.term = Insn{Op: b.term.Op &^ bpfop.SrcX, K: c}
+				b.term = Insn{Op: b.term.Op &^ bpfop.SrcX, K: c, Src: b.term.Src}
 				changed = true
 			}
 		}
@@ -214,7 +222,7 @@ func (o *optimizer) numberTerm(b *block) bool {
 			if r {
 				d = 0
 			}
-			b.term, b.succ[0], b.succ[1] = Insn{Op: bpfop.ClassJMP | bpfop.OpJA}, b.succ[d], nil
+			b.term, b.succ[0], b.succ[1] = Insn{Op: bpfop.ClassJMP | bpfop.OpJA, Src: b.term.Src}, b.succ[d], nil
 			return true
 		}
 		return changed
@@ -246,4 +254,22 @@ func maskedAway(stmts []Insn, j int) bool {
 		}
 	}
 	return false
+}
+
+// setProducer records p as the kept statement that computes value v in
+// this numbering pass, for the source map.
+func (o *optimizer) setProducer(v vid, p *Insn) {
+	if int(v) >= len(o.producer) {
+		n := max(int(v)+1, 2*len(o.producer), 64)
+		o.producer = append(o.producer, make([]*Insn, n-len(o.producer))...)
+	}
+	o.producer[v] = p
+}
+
+// mergeSrc adds src, the origins of a statement dropped because it
+// recomputes value v, to the statement that computes v.
+func (o *optimizer) mergeSrc(v vid, src uint16) {
+	if int(v) < len(o.producer) && o.producer[v] != nil {
+		o.producer[v].Src = o.src.Union(o.producer[v].Src, src)
+	}
 }

@@ -8,16 +8,18 @@ import (
 // optimizer holds the state of one Optimize call.
 type optimizer struct {
 	vals       *valueTable
-	stripping  bool // copy blocks to drop statements redundant on one edge
-	couldStrip bool // stripping would have applied somewhere
-	epoch      int  // visit mark of topo
-	pullEpoch  int  // mark of the blocks one pullup call touched
+	src        *Sources // where merged instructions' origins go (nil: nowhere)
+	stripping  bool     // copy blocks to drop statements redundant on one edge
+	couldStrip bool     // stripping would have applied somewhere
+	epoch      int      // visit mark of topo
+	pullEpoch  int      // mark of the blocks one pullup call touched
 
 	// Scratch storage reused across calls.
 	order     []*block   // topo's result
 	touched   []*block   // pullChain's blocks
 	factBuf   [3]factSet // computeFacts' intersections
 	ne, anyOf []uint32   // decide's knowledge
+	producer  []*Insn    // number's kept statement computing each value (with src)
 }
 
 // maxRounds bounds the optimization rounds; each round that changes
@@ -69,7 +71,7 @@ func (e *TooLongError) Error() string {
 // unchanged, for Assemble to report. Its time and memory grow with the
 // input without a bound; [OptimizeWithin] bounds them.
 func Optimize(prog []Insn) []Insn {
-	out, _ := optimize(prog, 0)
+	out, _ := optimize(prog, 0, nil)
 	return out
 }
 
@@ -85,13 +87,25 @@ func Optimize(prog []Insn) []Insn {
 // strategy of Optimize runs only on inputs of up to 4 × maxLen, or when
 // the first result is too long by at most a quarter.
 func OptimizeWithin(prog []Insn, maxLen int) ([]Insn, error) {
+	return OptimizeMapped(prog, maxLen, nil)
+}
+
+// OptimizeMapped is OptimizeWithin keeping a source map: every instruction
+// of the result carries the Src of the input instruction it comes from,
+// and where the optimizer merges instructions (identical blocks, a
+// statement that recomputes a value an earlier one computed, an operation
+// folded into the comparison after it, a tax folded into indexed loads) the
+// survivor's Src becomes the union of theirs in src. A nil src keeps the
+// Src fields as they are without unions. The program is the same as
+// OptimizeWithin's.
+func OptimizeMapped(prog []Insn, maxLen int, src *Sources) ([]Insn, error) {
 	if maxLen <= 0 {
 		return nil, fmt.Errorf("bpfopt: length limit %d is not positive", maxLen)
 	}
 	if len(prog) > MaxInputFactor*maxLen {
 		return nil, &TooLongError{Len: len(prog), Max: maxLen, Reason: fmt.Sprintf("before optimization (the optimizer takes at most %d)", MaxInputFactor*maxLen)}
 	}
-	out, err := optimize(prog, maxLen)
+	out, err := optimize(prog, maxLen, src)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +116,7 @@ func OptimizeWithin(prog []Insn, maxLen int) ([]Insn, error) {
 }
 
 // optimize is Optimize, within the budget for maxLen when maxLen > 0.
-func optimize(prog []Insn, maxLen int) ([]Insn, error) {
+func optimize(prog []Insn, maxLen int, src *Sources) ([]Insn, error) {
 	// The input is returned as a copy where it stays; it is not copied
 	// up front, which would add to the peak memory of a long program.
 	if validateShape(prog) != nil || hasBackwardJump(prog) {
@@ -112,12 +126,12 @@ func optimize(prog []Insn, maxLen int) ([]Insn, error) {
 	// Two strategies: plain, and with blocks copied where a path makes
 	// their statements redundant; the shorter result wins (the first on a
 	// tie), which keeps the outcome deterministic.
-	out, couldStrip, err := optimizeWith(prog, false, maxLen)
+	out, couldStrip, err := optimizeWith(prog, false, maxLen, src)
 	if err != nil {
 		return nil, err
 	}
 	if couldStrip && (maxLen == 0 || len(prog) <= stripFactor*maxLen || (len(out) > maxLen && len(out) <= maxLen+maxLen/4)) {
-		if alt, _, err := optimizeWith(prog, true, maxLen); err == nil && len(alt) < len(out) {
+		if alt, _, err := optimizeWith(prog, true, maxLen, src); err == nil && len(alt) < len(out) {
 			out = alt
 		}
 	}
@@ -130,8 +144,8 @@ func optimize(prog []Insn, maxLen int) ([]Insn, error) {
 // optimizeWith runs the optimization rounds until nothing changes. It also
 // reports whether the stripping strategy would have applied anywhere. With
 // maxLen > 0 it keeps to OptimizeWithin's budget.
-func optimizeWith(prog []Insn, stripping bool, maxLen int) ([]Insn, bool, error) {
-	o := &optimizer{stripping: stripping, vals: newValueTable()}
+func optimizeWith(prog []Insn, stripping bool, maxLen int, src *Sources) ([]Insn, bool, error) {
+	o := &optimizer{stripping: stripping, vals: newValueTable(), src: src}
 	root := buildCFG(prog)
 	work := 0
 	for round := 0; round < maxRounds; round++ {
@@ -164,7 +178,7 @@ func optimizeWith(prog []Insn, stripping bool, maxLen int) ([]Insn, bool, error)
 		if eliminateDead(order) {
 			changed = true
 		}
-		if peephole(order) {
+		if peephole(order, o.src) {
 			changed = true
 		}
 		var c bool
@@ -183,7 +197,7 @@ func optimizeWith(prog []Insn, stripping bool, maxLen int) ([]Insn, bool, error)
 		// Merge identical blocks only once nothing else applies: a block
 		// shared by several paths can no longer be threaded differently on
 		// each of them.
-		if root, c = mergeIdentical(root, order); !c {
+		if root, c = mergeIdentical(root, order, o.src); !c {
 			break
 		}
 	}

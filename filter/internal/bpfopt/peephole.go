@@ -4,13 +4,13 @@ import "github.com/pkttap/pkttap/filter/internal/bpfop"
 
 // peephole applies local rewrites that need the liveness eliminateDead just
 // computed on the current graph. It reports whether it changed anything.
-func peephole(order []*block) bool {
+func peephole(order []*block, srcs *Sources) bool {
 	changed := false
 	for _, b := range order {
-		if foldIndexAdd(b) {
+		if foldIndexAdd(b, srcs) {
 			changed = true
 		}
-		if foldTestALU(b) {
+		if foldTestALU(b, srcs) {
 			changed = true
 		}
 	}
@@ -22,7 +22,7 @@ func peephole(order []*block) bool {
 // likewise add and xor), "sub x; jeq #0" becomes "jeq x", "and #k; jeq #0"
 // becomes "jset #k" with the branches swapped and "and #k; jset #m" becomes
 // "jset #k&m". Each keeps the outcome for every value of A.
-func foldTestALU(b *block) bool {
+func foldTestALU(b *block, srcs *Sources) bool {
 	if !b.isCond() || len(b.stmts) == 0 || bpfop.Src(b.term.Op) != bpfop.SrcK {
 		return false
 	}
@@ -45,11 +45,11 @@ func foldTestALU(b *block) bool {
 		case src == bpfop.SrcK && op == bpfop.OpXOR:
 			b.term.K = c ^ k
 		case src == bpfop.SrcX && op == bpfop.OpSUB && c == 0:
-			b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJEQ | bpfop.SrcX}
+			b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJEQ | bpfop.SrcX, Src: b.term.Src}
 		case src == bpfop.SrcX && op == bpfop.OpXOR && c == 0:
-			b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJEQ | bpfop.SrcX}
+			b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJEQ | bpfop.SrcX, Src: b.term.Src}
 		case src == bpfop.SrcK && op == bpfop.OpAND && c == 0:
-			b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJSET, K: k}
+			b.term = Insn{Op: bpfop.ClassJMP | bpfop.OpJSET, K: k, Src: b.term.Src}
 			b.succ[0], b.succ[1] = b.succ[1], b.succ[0]
 		default:
 			return false
@@ -62,6 +62,7 @@ func foldTestALU(b *block) bool {
 	default:
 		return false
 	}
+	b.term.Src = srcs.Union(b.term.Src, last.Src)
 	b.stmts = b.stmts[:len(b.stmts)-1]
 	return true
 }
@@ -72,7 +73,7 @@ func foldTestALU(b *block) bool {
 // [x+k+c] with X unchanged (libpcap's peephole does the same). The rewrite
 // is applied only where X+c cannot overflow (X bounded by its definition)
 // and the new offsets stay plain packet offsets.
-func foldIndexAdd(b *block) bool {
+func foldIndexAdd(b *block, src *Sources) bool {
 	changed := false
 	const unknown = ^uint64(0)
 	var (
@@ -96,7 +97,7 @@ func foldIndexAdd(b *block) bool {
 		case in.Op == bpfop.ClassMISC|bpfop.MiscTXA:
 			aConst, aXPlus, ax, aBound = false, true, 0, xBound
 		case in.Op == bpfop.ClassMISC|bpfop.MiscTAX:
-			if aXPlus && ax != 0 && ax < 0x80000000 && xBound != unknown && xBound+uint64(ax) <= 0xffffffff && retargetIndexed(b, i, ax) {
+			if aXPlus && ax != 0 && ax < 0x80000000 && xBound != unknown && xBound+uint64(ax) <= 0xffffffff && retargetIndexed(b, i, ax, src) {
 				b.stmts = append(b.stmts[:i], b.stmts[i+1:]...)
 				i--
 				changed = true
@@ -131,7 +132,7 @@ func foldIndexAdd(b *block) bool {
 // only read by indexed loads until it is redefined (or, if it is not, that
 // neither the terminator nor any successor reads it), and if so adds c to
 // those loads' offsets.
-func retargetIndexed(b *block, i int, c uint32) bool {
+func retargetIndexed(b *block, i int, c uint32, src *Sources) bool {
 	var loads []int
 	redefined := false
 	for j := i + 1; j < len(b.stmts) && !redefined; j++ {
@@ -155,6 +156,7 @@ func retargetIndexed(b *block, i int, c uint32) bool {
 	}
 	for _, j := range loads {
 		b.stmts[j].K += c
+		b.stmts[j].Src = src.Union(b.stmts[j].Src, b.stmts[i].Src)
 	}
 	return true
 }

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pkttap/pkttap/filter/explain"
+	"github.com/pkttap/pkttap/internal/testenv"
+)
+
+// TestExplainAPI explains "tcp port 443" on every packet of a corpus
+// capture: each verdict is the filter job's (the packets it displays),
+// the matching packet's deciding term read the destination port at bytes
+// 36-37, and a bad expression is a 400 with its column.
+func TestExplainAPI(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "corpus", "kday2.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ts := newTestServer(t, Config{})
+	info := upload(t, ts, "kday2.pcap", data)
+	info = waitIndexed(t, ts, info.ID)
+	const expr = "tcp port 443"
+	waitFilter(t, ts, info.ID, expr)
+	var rows RowsResponse
+	do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/rows?start=0&count=100&filter="+url.QueryEscape(expr), nil, &rows)
+	shown := map[int]bool{}
+	for _, r := range rows.Rows {
+		shown[r.No] = true
+	}
+	if len(shown) != 1 || info.Packets != 5 {
+		t.Fatalf("filter shows %v of %d packets, want 1 of 5", shown, info.Packets)
+	}
+	for no := 1; no <= int(info.Packets); no++ {
+		var x ExplainResponse
+		res := do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/packets/"+strconv.Itoa(no)+"/explain?filter="+url.QueryEscape(expr), nil, &x)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("packet %d: status %d", no, res.StatusCode)
+		}
+		if x.Match != shown[no] || x.No != no || len(x.Terms) != 1 || x.Decided != 0 {
+			t.Fatalf("packet %d: explanation %+v, filter job shows it: %v", no, x, shown[no])
+		}
+		term := x.Terms[0]
+		if term.Text != expr || term.Start != 0 || term.End != len(expr) {
+			t.Fatalf("packet %d: term %+v", no, term)
+		}
+		if want := explain.False; x.Match {
+			last := term.Checks[len(term.Checks)-1]
+			if term.Outcome != explain.True || last.Field != "destination port" || last.Value != 443 ||
+				len(last.Bytes) != 1 || last.Bytes[0] != (explain.Range{First: 36, Last: 37}) {
+				t.Fatalf("packet %d: matching term %+v", no, term)
+			}
+		} else if term.Outcome != want {
+			t.Fatalf("packet %d: outcome %s, want %s", no, term.Outcome, want)
+		}
+	}
+	var e apiError
+	res := do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/packets/1/explain?filter="+url.QueryEscape("tcp port"), nil, &e)
+	if res.StatusCode != http.StatusBadRequest || e.Column != 9 || e.Language != "bpf" {
+		t.Fatalf("bad expression: status %d, %+v", res.StatusCode, e)
+	}
+	res = do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/packets/9/explain?filter=tcp", nil, &e)
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("packet 9 of 5: status %d", res.StatusCode)
+	}
+}
+
+// TestFilterAnnotate: /api/filter?annotate=1 returns the annotated listing
+// (whose instruction lines are the program's) and each instruction's
+// origins.
+func TestFilterAnnotate(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	var resp CompileResponse
+	do(t, "GET", ts.URL+"/api/filter?lang=bpf&annotate=1&expr="+url.QueryEscape("tcp port 443 and not host 10.0.0.1"), nil, &resp)
+	if !resp.Valid || len(resp.SourceMap) != resp.Instructions || resp.Instructions == 0 {
+		t.Fatalf("response %+v", resp)
+	}
+	var insns []string
+	for _, l := range strings.SplitAfter(resp.Annotated, "\n") {
+		if l != "" && !strings.HasPrefix(l, "      ; ") {
+			insns = append(insns, l)
+		}
+	}
+	if strings.Join(insns, "") != resp.Program {
+		t.Fatalf("annotated listing's instructions:\n%s\nprogram:\n%s", strings.Join(insns, ""), resp.Program)
+	}
+	texts := map[string]bool{}
+	for i, os := range resp.SourceMap {
+		if len(os) == 0 {
+			t.Fatalf("instruction %d has no origin", i)
+		}
+		for _, o := range os {
+			texts[o.Text] = true
+		}
+	}
+	if !texts["tcp port 443"] || !texts["host 10.0.0.1"] {
+		t.Fatalf("origins %v", texts)
+	}
+	var plain CompileResponse
+	do(t, "GET", ts.URL+"/api/filter?lang=bpf&expr=tcp", nil, &plain)
+	if !plain.Valid || plain.Annotated != "" || plain.SourceMap != nil {
+		t.Fatalf("without annotate=1: %+v", plain)
+	}
+}
