@@ -158,6 +158,12 @@ const (
 	maxRing    = 16
 )
 
+// minRange is the fewest packets a range of a parallel turn has, but for
+// the last: ranges shrink as the end of the turn's packets nears (each is
+// a share of what is left), so that the goroutines finish together rather
+// than one scanning a whole last range while the others have nothing left.
+const minRange = 256
+
 // ringSize is the number of range slots of a turn on par goroutines: one
 // for a lone goroutine, which merges each range as soon as it is done.
 func ringSize(par int) int {
@@ -192,14 +198,15 @@ type scanPart struct {
 // rangeSlot holds what a goroutine found in one range of a turn until it
 // is merged into the jobs.
 type rangeSlot struct {
-	found [][]uint32 // per job of the turn
-	live  []bool     // per job: not cancelled when the range was scanned
-	err   error
-	done  atomic.Bool // scanned: found and live are ready to merge
+	lo, hi int        // the range's packets
+	found  [][]uint32 // per job of the turn
+	live   []bool     // per job: not cancelled when the range was scanned
+	err    error
+	done   atomic.Bool // scanned: found and live are ready to merge
 }
 
 // turn is what the goroutines of one scanTurn share. Ranges are handed out
-// in packet order (claimed); each goroutine scans the range it claimed into
+// in packet order (claim); each goroutine scans the range it claimed into
 // the range's slot of the ring, and then merges every scanned range that
 // follows the merged prefix into the jobs, unless another goroutine is
 // merging (merging), which then merges them: the matches reach the jobs in
@@ -207,17 +214,19 @@ type rangeSlot struct {
 type turn struct {
 	s       *Store
 	jobs    []*Job
-	from    []int // each job's next packet when the turn started
-	dropped []bool
-	start   int // the first packet of the first range
-	total   int // packets there were when the turn started
-	chunk   int // packets per range
-	ranges  int // ranges in [start, total)
+	from    []int  // each job's next packet when the turn started
+	dropped []bool // per job: cancelled during the turn (the merging goroutine's)
+	total   int    // packets there were when the turn started
+	chunk   int    // the most packets of a range
+	par     int    // goroutines
 	until   time.Time
 	scanned *atomic.Int64
 	slots   []*rangeSlot // range r's is slots[r%len(slots)]
 
-	claimed atomic.Int64 // ranges handed out
+	claimMu sync.Mutex
+	claimed int // ranges handed out
+	next    int // the first packet of the next range
+
 	merged  atomic.Int64 // ranges merged into the jobs, a prefix
 	merging atomic.Bool  // a goroutine is merging
 	stop    atomic.Bool  // a range failed, or every job was cancelled: claim no more
@@ -249,9 +258,9 @@ func (sc *scanner) part(k, par int) *scanPart {
 // where the job furthest behind stopped until every packet there is has
 // been scanned or until the time is up, reading each packet once for all
 // the jobs that have not scanned it yet, and adds the packets each job
-// scanned to scanned. It splits the packets into ranges of scanBatch
-// packets, which par goroutines take in turn, each the next range as soon
-// as it is done with one, and adds their matches to the jobs in packet
+// scanned to scanned. It splits the packets into ranges of up to scanBatch
+// packets (shrinking near the end, see claim), which par goroutines take in
+// turn, each the next range as soon as it is done with one, and adds their matches to the jobs in packet
 // order as soon as the ranges before them are done, so that the rows of a
 // prefix are served as soon as it is scanned (see turn). With
 // turnCaughtUp, changed is closed when the store has changed since. A job
@@ -269,17 +278,16 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 	spoolMap, indexMap := s.maps.acquire(spool, s.index)
 	defer s.maps.release(spoolMap, indexMap) // after the last goroutine is done with them
 	t := sc.begin(jobs, par, total, until, scanned)
-	if t.ranges == 0 {
+	if t.next == total {
 		return sc.caughtUp(indexing, changed)
 	}
-	goroutines := min(max(par, 1), t.ranges)
-	for k := range goroutines {
-		p := sc.part(k, goroutines)
+	for k := range t.par {
+		p := sc.part(k, t.par)
 		p.sr.reset(spool, spoolMap)
 		p.ir.reset(s.index, indexMap)
 	}
 	var wg sync.WaitGroup
-	for k := 1; k < goroutines; k++ {
+	for k := 1; k < t.par; k++ {
 		wg.Go(func() { t.run(sc.parts[k]) })
 	}
 	t.run(sc.parts[0])
@@ -287,7 +295,7 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 	switch {
 	case t.err != nil:
 		return 0, nil, t.err
-	case int(t.merged.Load()) < t.ranges:
+	case t.next < t.total: // the time was up
 		return turnMore, nil, nil
 	}
 	return sc.caughtUp(indexing, changed)
@@ -308,18 +316,20 @@ func (sc *scanner) begin(jobs []*Job, par, total int, until time.Time, scanned *
 	t.s, t.jobs, t.total, t.until, t.scanned, t.err = jobs[0].s, jobs, total, until, scanned, nil
 	t.room.L = &t.mu
 	t.from, t.dropped = t.from[:0], t.dropped[:0]
-	t.start = total
+	t.next = total
 	for _, j := range jobs {
 		t.from = append(t.from, j.next)
 		t.dropped = append(t.dropped, false)
-		t.start = min(t.start, j.next)
+		t.next = min(t.next, j.next)
 	}
 	t.chunk = scanBatch
 	if sc.chunk > 0 {
 		t.chunk = min(sc.chunk, scanBatch)
 	}
-	t.ranges = (total - t.start + t.chunk - 1) / t.chunk
-	nslots := ringSize(par)
+	// No more goroutines than ranges of the fewest packets.
+	t.par = max(min(par, (total-t.next+t.minRange()-1)/t.minRange()), 1)
+	t.claimed = 0
+	nslots := ringSize(t.par)
 	for len(sc.slots) < nslots {
 		sc.slots = append(sc.slots, &rangeSlot{})
 	}
@@ -331,7 +341,6 @@ func (sc *scanner) begin(jobs []*Job, par, total int, until time.Time, scanned *
 		sl.live = slices.Grow(sl.live[:0], len(jobs))[:len(jobs)]
 		sl.done.Store(false)
 	}
-	t.claimed.Store(0)
 	t.merged.Store(0)
 	t.merging.Store(false)
 	t.stop.Store(false)
@@ -343,16 +352,13 @@ func (sc *scanner) begin(jobs []*Job, par, total int, until time.Time, scanned *
 // room for it, scans it into its slot and merges what it can.
 func (t *turn) run(p *scanPart) {
 	for !t.stop.Load() {
-		if t.claimed.Load() > 0 && time.Now().After(t.until) {
-			return // every range claimed is scanned: the merged prefix ends there
-		}
-		r := int(t.claimed.Add(1) - 1)
-		if r >= t.ranges || !t.waitRoom(r) {
+		r, lo, hi := t.claim()
+		if hi == lo || !t.waitRoom(r) {
 			return
 		}
 		sl := t.slots[r%len(t.slots)]
-		lo := t.start + r*t.chunk
-		p.scan(t, sl, lo, min(lo+t.chunk, t.total))
+		sl.lo, sl.hi = lo, hi
+		p.scan(t, sl)
 		if sl.err != nil {
 			t.fail(sl.err)
 			return
@@ -360,6 +366,30 @@ func (t *turn) run(p *scanPart) {
 		sl.done.Store(true)
 		t.merge()
 	}
+}
+
+// minRange is the fewest packets of a range of t.
+func (t *turn) minRange() int { return min(minRange, t.chunk) }
+
+// claim hands out the next range, r-th of the turn, packets [lo, hi); an
+// empty one when there are no packets left or the time is up (every range
+// claimed is scanned: the merged prefix ends there). On one goroutine a
+// range has chunk packets; on several, a share of the packets left, from
+// chunk down to minRange.
+func (t *turn) claim() (r, lo, hi int) {
+	t.claimMu.Lock()
+	defer t.claimMu.Unlock()
+	if t.next == t.total || t.claimed > 0 && time.Now().After(t.until) {
+		return 0, 0, 0
+	}
+	n := t.chunk
+	if t.par > 1 {
+		n = min(t.chunk, max((t.total-t.next)/(2*t.par), t.minRange()))
+	}
+	r, lo = t.claimed, t.next
+	t.claimed++
+	t.next = min(lo+n, t.total)
+	return r, lo, t.next
 }
 
 // waitRoom waits until range r has its slot in the ring: the range that
@@ -405,7 +435,7 @@ func (t *turn) merge() {
 	for t.merging.CompareAndSwap(false, true) {
 		from := int(t.merged.Load())
 		to := from
-		for to < min(t.ranges, from+n) && t.slots[to%n].done.Load() {
+		for to < from+n && t.slots[to%n].done.Load() {
 			to++
 		}
 		if to > from {
@@ -419,7 +449,7 @@ func (t *turn) merge() {
 		if to > from {
 			t.wake()
 		}
-		if to == t.ranges || !t.slots[to%n].done.Load() {
+		if !t.slots[to%n].done.Load() {
 			return // a range done meanwhile is merged by the goroutine that did it
 		}
 	}
@@ -431,7 +461,7 @@ func (t *turn) merge() {
 func (t *turn) publish(from, to int) {
 	n := len(t.slots)
 	for g, j := range t.jobs {
-		if t.dropped[g] || j.next >= min(t.start+to*t.chunk, t.total) {
+		if t.dropped[g] || j.next >= t.slots[(to-1)%n].hi {
 			continue
 		}
 		before := j.next
@@ -445,7 +475,7 @@ func (t *turn) publish(from, to int) {
 			for _, v := range sl.found[g] {
 				j.matches.Add(v)
 			}
-			j.next = max(j.next, min(t.start+(r+1)*t.chunk, t.total))
+			j.next = max(j.next, sl.hi)
 		}
 		j.scanned = j.next
 		j.mu.Unlock()
@@ -454,9 +484,11 @@ func (t *turn) publish(from, to int) {
 	t.s.notify()
 }
 
-// scan runs the jobs not cancelled on packets [lo, hi) of t's store, each
-// on the packets it had not scanned when the turn started, into sl.
-func (p *scanPart) scan(t *turn, sl *rangeSlot, lo, hi int) {
+// scan runs the jobs not cancelled on the packets of sl's range of t's
+// store, each on the packets it had not scanned when the turn started, into
+// sl.
+func (p *scanPart) scan(t *turn, sl *rangeSlot) {
+	lo, hi := sl.lo, sl.hi
 	sl.err = nil
 	defer guardFaults(&sl.err)() // a mapped file cut underneath
 	live := false
