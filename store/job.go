@@ -179,7 +179,7 @@ type scanner struct {
 	parts []*scanPart
 	slots []*rangeSlot
 	t     turn
-	chunk int // packets per range, at most scanBatch; 0 means scanBatch (tests make it small)
+	chunk int // the most packets of a range, at most scanBatch; 0 means scanBatch (tests make it small)
 }
 
 // scanPart is what one goroutine of a turn reads the index and the spool
