@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,30 +147,46 @@ const (
 	turnFinished                // it scanned every packet of a capture that no longer grows
 )
 
-// roundRanges is how many ranges each goroutine of a parallel turn scans
-// in a round, and maxRoundRanges bounds the ranges of a round (each has its
-// buffers) unless there are more goroutines. A round ends when its slowest
-// goroutine is done, and the next one wakes the others from idle; with one
-// range each (a few tenths of a millisecond) that cost a two-core scan a
-// noticeable part of its time.
+// ringRanges is how many ranges each goroutine of a parallel turn may scan
+// ahead of the first range not merged yet, and maxRing bounds the ring of
+// range results (each holds its matches) unless there are more goroutines.
+// A goroutine waits for another only when it is that far ahead of it: the
+// goroutines of a turn take ranges one after the other as they are done
+// with the last, and never wait at a barrier for the slowest of a round.
 const (
-	roundRanges    = 4
-	maxRoundRanges = 16
+	ringRanges = 4
+	maxRing    = 16
 )
 
-// scanner is a worker's reusable buffers: one part per goroutine of a
-// parallel turn.
-type scanner struct {
-	parts []*scanPart
-	chunk int // packets per range, at most scanBatch; 0 means scanBatch (tests make it small)
+// minRange is the fewest packets a range of a parallel turn has, but for
+// the last: ranges shrink as the end of the turn's packets nears (each is
+// a share of what is left), so that the goroutines finish together rather
+// than one scanning a whole last range while the others have nothing left.
+const minRange = 256
+
+// ringSize is the number of range slots of a turn on par goroutines: one
+// for a lone goroutine, which merges each range as soon as it is done.
+func ringSize(par int) int {
+	if par <= 1 {
+		return 1
+	}
+	return max(par, min(par*ringRanges, maxRing))
 }
 
-// scanPart is what one goroutine of a turn scans with, and what it found.
+// scanner is a worker's reusable buffers: a reader for each goroutine of a
+// parallel turn, and the ring of range results they fill.
+type scanner struct {
+	parts []*scanPart
+	slots []*rangeSlot
+	t     turn
+	chunk int // the most packets of a range, at most scanBatch; 0 means scanBatch (tests make it small)
+}
+
+// scanPart is what one goroutine of a turn reads the index and the spool
+// with.
 type scanPart struct {
-	recs  []record
-	sr    spoolReader
-	found [][]uint32 // per job of the turn
-	err   error
+	recs []record
+	sr   spoolReader
 
 	// The packet bytes sr hands to the matchers are mostly slices of the
 	// spool's read-only mapping, valid until the turn ends: a matcher must
@@ -178,11 +195,53 @@ type scanPart struct {
 	touched byte        // what sr.touch read, kept so that the reads are made
 }
 
+// rangeSlot holds what a goroutine found in one range of a turn until it
+// is merged into the jobs.
+type rangeSlot struct {
+	lo, hi int        // the range's packets
+	found  [][]uint32 // per job of the turn
+	live   []bool     // per job: not cancelled when the range was scanned
+	err    error
+	done   atomic.Bool // scanned: found and live are ready to merge
+}
+
+// turn is what the goroutines of one scanTurn share. Ranges are handed out
+// in packet order (claim); each goroutine scans the range it claimed into
+// the range's slot of the ring, and then merges every scanned range that
+// follows the merged prefix into the jobs, unless another goroutine is
+// merging (merging), which then merges them: the matches reach the jobs in
+// packet order, without a goroutine waiting for another.
+type turn struct {
+	s       *Store
+	jobs    []*Job
+	from    []int  // each job's next packet when the turn started
+	dropped []bool // per job: cancelled during the turn (the merging goroutine's)
+	total   int    // packets there were when the turn started
+	chunk   int    // the most packets of a range
+	par     int    // goroutines
+	until   time.Time
+	scanned *atomic.Int64
+	slots   []*rangeSlot // range r's is slots[r%len(slots)]
+
+	claimMu sync.Mutex
+	claimed int // ranges handed out
+	next    int // the first packet of the next range
+
+	merged  atomic.Int64 // ranges merged into the jobs, a prefix
+	merging atomic.Bool  // a goroutine is merging
+	stop    atomic.Bool  // a range failed, or every job was cancelled: claim no more
+
+	mu      sync.Mutex // guards err; room's lock
+	room    sync.Cond  // signalled when merged grows or stop is set, for waiting goroutines
+	waiting atomic.Int32
+	err     error
+}
+
 func newScanner() *scanner { return &scanner{} }
 
-// part returns the scanner's k-th part of par, made the first time. The
-// parts share one spoolWindow of memory (a part reads at most a range of
-// scanBatch packets at a time).
+// part returns the scanner's k-th part of a turn on par goroutines, made
+// the first time. The parts share one spoolWindow of memory (a part reads
+// at most a range of scanBatch packets at a time).
 func (sc *scanner) part(k, par int) *scanPart {
 	for len(sc.parts) <= k {
 		sc.parts = append(sc.parts, &scanPart{recs: make([]record, scanBatch)})
@@ -199,11 +258,11 @@ func (sc *scanner) part(k, par int) *scanPart {
 // where the job furthest behind stopped until every packet there is has
 // been scanned or until the time is up, reading each packet once for all
 // the jobs that have not scanned it yet, and adds the packets each job
-// scanned to scanned. It scans in rounds: each round splits the next
-// packets into ranges of scanBatch packets, roundRanges for each of par
-// goroutines scanning at once (a goroutine takes every par-th range), and
-// adds their matches to the jobs in packet order, so that the rows of a
-// prefix are served as soon as it is scanned. With
+// scanned to scanned. It splits the packets into ranges of up to scanBatch
+// packets (shrinking near the end, see claim), which par goroutines take in
+// turn, each the next range as soon as it is done with one, and adds their matches to the jobs in packet
+// order as soon as the ranges before them are done, so that the rows of a
+// prefix are served as soon as it is scanned (see turn). With
 // turnCaughtUp, changed is closed when the store has changed since. A job
 // cancelled meanwhile is left out (its context says so). Packets of a link
 // type the expression does not compile for never match (libpcap's
@@ -217,115 +276,250 @@ func scanTurn(jobs []*Job, sc *scanner, par int, until time.Time, scanned *atomi
 	spool := s.spool
 	s.mu.Unlock()
 	spoolMap, indexMap := s.maps.acquire(spool, s.index)
-	defer s.maps.release(spoolMap, indexMap) // after the last part is done with them
-	par = max(par, 1)
-	chunk := scanBatch
-	if sc.chunk > 0 {
-		chunk = min(sc.chunk, scanBatch)
+	defer s.maps.release(spoolMap, indexMap) // after the last goroutine is done with them
+	t := sc.begin(jobs, par, total, until, scanned)
+	if t.next == total {
+		return sc.caughtUp(indexing, changed)
 	}
-	nparts := 1 // ranges per round
-	if par > 1 {
-		nparts = max(par, min(par*roundRanges, maxRoundRanges))
-	}
-	for k := range nparts {
-		p := sc.part(k, nparts)
+	for k := range t.par {
+		p := sc.part(k, t.par)
 		p.sr.reset(spool, spoolMap)
 		p.ir.reset(s.index, indexMap)
-		for len(p.found) < len(jobs) {
-			p.found = append(p.found, nil)
-		}
 	}
-	i := total
-	for _, j := range jobs {
-		i = min(i, j.next)
-	}
-	act := make([]bool, len(jobs)) // not cancelled
 	var wg sync.WaitGroup
-	for i < total {
-		live := 0
-		for g, j := range jobs {
-			act[g] = j.ctx.Err() == nil
-			if act[g] {
-				live++
-			}
-		}
-		if live == 0 {
-			return 0, nil, errJobCancelled
-		}
-		parts := min(nparts, (total-i+chunk-1)/chunk)
-		if parts == 1 {
-			sc.parts[0].scan(s, jobs, act, i, min(i+chunk, total)) // no goroutine for a lone range
-		} else {
-			for g := range min(par, parts) {
-				wg.Go(func() {
-					for k := g; k < parts; k += par { // every par-th range of the round
-						lo := i + k*chunk
-						sc.parts[k].scan(s, jobs, act, lo, min(lo+chunk, total))
-					}
-				})
-			}
-			wg.Wait()
-		}
-		end := min(i+parts*chunk, total)
-		for k := range parts {
-			if err := sc.parts[k].err; err != nil {
-				return 0, nil, err
-			}
-		}
-		for g, j := range jobs {
-			if j.next >= end {
-				continue
-			}
-			j.mu.Lock()
-			for k := range parts {
-				for _, v := range sc.parts[k].found[g] {
-					j.matches.Add(v)
-				}
-			}
-			j.scanned = end
-			j.mu.Unlock()
-			scanned.Add(int64(end - j.next))
-			j.next = end
-		}
-		i = end
-		s.notify()
-		if i < total && time.Now().After(until) {
-			return turnMore, nil, nil
-		}
+	for k := 1; k < t.par; k++ {
+		wg.Go(func() { t.run(sc.parts[k]) })
 	}
+	t.run(sc.parts[0])
+	wg.Wait()
+	switch {
+	case t.err != nil:
+		return 0, nil, t.err
+	case t.next < t.total: // the time was up
+		return turnMore, nil, nil
+	}
+	return sc.caughtUp(indexing, changed)
+}
+
+// caughtUp is the end of a turn that scanned every packet there was.
+func (sc *scanner) caughtUp(indexing bool, changed <-chan struct{}) (turnEnd, <-chan struct{}, error) {
 	if indexing {
 		return turnCaughtUp, changed, nil
 	}
 	return turnFinished, nil, nil
 }
 
-// scan runs the active jobs (act) on packets [lo, hi) of s, each on the
-// packets it has not scanned yet, into p.found.
-func (p *scanPart) scan(s *Store, jobs []*Job, act []bool, lo, hi int) {
-	p.err = nil
-	defer guardFaults(&p.err)() // a mapped file cut underneath
-	for g := range jobs {
-		p.found[g] = p.found[g][:0]
+// begin readies the scanner's turn for jobs on par goroutines over the
+// packets below total, and returns it.
+func (sc *scanner) begin(jobs []*Job, par, total int, until time.Time, scanned *atomic.Int64) *turn {
+	t := &sc.t
+	t.s, t.jobs, t.total, t.until, t.scanned, t.err = jobs[0].s, jobs, total, until, scanned, nil
+	t.room.L = &t.mu
+	t.from, t.dropped = t.from[:0], t.dropped[:0]
+	t.next = total
+	for _, j := range jobs {
+		t.from = append(t.from, j.next)
+		t.dropped = append(t.dropped, false)
+		t.next = min(t.next, j.next)
+	}
+	t.chunk = scanBatch
+	if sc.chunk > 0 {
+		t.chunk = min(sc.chunk, scanBatch)
+	}
+	// No more goroutines than ranges of the fewest packets.
+	t.par = max(min(par, (total-t.next+t.minRange()-1)/t.minRange()), 1)
+	t.claimed = 0
+	nslots := ringSize(t.par)
+	for len(sc.slots) < nslots {
+		sc.slots = append(sc.slots, &rangeSlot{})
+	}
+	t.slots = sc.slots[:nslots]
+	for _, sl := range t.slots {
+		for len(sl.found) < len(jobs) {
+			sl.found = append(sl.found, nil)
+		}
+		sl.live = slices.Grow(sl.live[:0], len(jobs))[:len(jobs)]
+		sl.done.Store(false)
+	}
+	t.merged.Store(0)
+	t.merging.Store(false)
+	t.stop.Store(false)
+	return t
+}
+
+// run scans ranges with p until there are none left, the time is up, or
+// the turn is stopped: it claims the next range, waits until the ring has
+// room for it, scans it into its slot and merges what it can.
+func (t *turn) run(p *scanPart) {
+	for !t.stop.Load() {
+		r, lo, hi := t.claim()
+		if hi == lo || !t.waitRoom(r) {
+			return
+		}
+		sl := t.slots[r%len(t.slots)]
+		sl.lo, sl.hi = lo, hi
+		p.scan(t, sl)
+		if sl.err != nil {
+			t.fail(sl.err)
+			return
+		}
+		sl.done.Store(true)
+		t.merge()
+	}
+}
+
+// minRange is the fewest packets of a range of t.
+func (t *turn) minRange() int { return min(minRange, t.chunk) }
+
+// claim hands out the next range, r-th of the turn, packets [lo, hi); an
+// empty one when there are no packets left or the time is up (every range
+// claimed is scanned: the merged prefix ends there). On one goroutine a
+// range has chunk packets; on several, a share of the packets left, from
+// chunk down to minRange.
+func (t *turn) claim() (r, lo, hi int) {
+	t.claimMu.Lock()
+	defer t.claimMu.Unlock()
+	if t.next == t.total || t.claimed > 0 && time.Now().After(t.until) {
+		return 0, 0, 0
+	}
+	n := t.chunk
+	if t.par > 1 {
+		n = min(t.chunk, max((t.total-t.next)/(2*t.par), t.minRange()))
+	}
+	r, lo = t.claimed, t.next
+	t.claimed++
+	t.next = min(lo+n, t.total)
+	return r, lo, t.next
+}
+
+// waitRoom waits until range r has its slot in the ring: the range that
+// had it before is merged. It reports false when the turn is stopped.
+func (t *turn) waitRoom(r int) bool {
+	if r >= int(t.merged.Load())+len(t.slots) {
+		t.waiting.Add(1)
+		t.mu.Lock()
+		for r >= int(t.merged.Load())+len(t.slots) && !t.stop.Load() {
+			t.room.Wait()
+		}
+		t.mu.Unlock()
+		t.waiting.Add(-1)
+	}
+	return !t.stop.Load()
+}
+
+// wake wakes the goroutines waiting for room in the ring, if any.
+func (t *turn) wake() {
+	if t.waiting.Load() > 0 {
+		t.mu.Lock()
+		t.room.Broadcast()
+		t.mu.Unlock()
+	}
+}
+
+// fail stops the turn with err (the first error wins).
+func (t *turn) fail(err error) {
+	t.mu.Lock()
+	if t.err == nil {
+		t.err = err
+	}
+	t.stop.Store(true)
+	t.room.Broadcast()
+	t.mu.Unlock()
+}
+
+// merge merges the scanned ranges that follow the merged prefix into the
+// jobs, unless another goroutine is merging: that one then merges them
+// too, for it looks again once it has stopped merging.
+func (t *turn) merge() {
+	n := len(t.slots)
+	for t.merging.CompareAndSwap(false, true) {
+		from := int(t.merged.Load())
+		to := from
+		for to < from+n && t.slots[to%n].done.Load() {
+			to++
+		}
+		if to > from {
+			t.publish(from, to)
+			for r := from; r < to; r++ {
+				t.slots[r%n].done.Store(false)
+			}
+			t.merged.Store(int64(to))
+		}
+		t.merging.Store(false)
+		if to > from {
+			t.wake()
+		}
+		if !t.slots[to%n].done.Load() {
+			return // a range done meanwhile is merged by the goroutine that did it
+		}
+	}
+}
+
+// publish adds the matches of ranges [from, to) to the jobs, in packet
+// order, and tells the pool's watchers. Only the goroutine merging calls
+// it.
+func (t *turn) publish(from, to int) {
+	n := len(t.slots)
+	for g, j := range t.jobs {
+		if t.dropped[g] || j.next >= t.slots[(to-1)%n].hi {
+			continue
+		}
+		before := j.next
+		j.mu.Lock()
+		for r := from; r < to; r++ {
+			sl := t.slots[r%n]
+			if !sl.live[g] {
+				t.dropped[g] = true // cancelled: it ends with the turn
+				break
+			}
+			for _, v := range sl.found[g] {
+				j.matches.Add(v)
+			}
+			j.next = max(j.next, sl.hi)
+		}
+		j.scanned = j.next
+		j.mu.Unlock()
+		t.scanned.Add(int64(j.next - before))
+	}
+	t.s.notify()
+}
+
+// scan runs the jobs not cancelled on the packets of sl's range of t's
+// store, each on the packets it had not scanned when the turn started, into
+// sl.
+func (p *scanPart) scan(t *turn, sl *rangeSlot) {
+	lo, hi := sl.lo, sl.hi
+	sl.err = nil
+	defer guardFaults(&sl.err)() // a mapped file cut underneath
+	live := false
+	for g, j := range t.jobs {
+		sl.found[g] = sl.found[g][:0]
+		sl.live[g] = j.ctx.Err() == nil
+		live = live || sl.live[g]
+	}
+	if !live {
+		sl.err = errJobCancelled
+		return
 	}
 	recs := p.recs[:hi-lo]
-	if p.err = p.ir.records(lo, recs); p.err != nil {
+	if sl.err = p.ir.records(lo, recs); sl.err != nil {
 		return
 	}
 	p.touched = p.sr.touch(recs)
 	for k := range recs {
 		rec := &recs[k]
 		var data []byte
-		for g, j := range jobs {
-			if !act[g] || lo+k < j.next {
+		for g, j := range t.jobs {
+			if !sl.live[g] || lo+k < t.from[g] {
 				continue // cancelled, or it has scanned this packet
 			}
 			if data == nil {
-				if data, p.err = p.sr.read(rec.DataOff, int(rec.CapLen)); p.err != nil {
+				if data, sl.err = p.sr.read(rec.DataOff, int(rec.CapLen)); sl.err != nil {
 					return
 				}
 			}
 			if j.m.Match(lo+k, rec.LinkType, data, int(rec.WireLen)) {
-				p.found[g] = append(p.found[g], uint32(lo+k))
+				sl.found[g] = append(sl.found[g], uint32(lo+k))
 			}
 		}
 	}

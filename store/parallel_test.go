@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -39,7 +40,8 @@ var testScanner = newScanner()
 // TestFilterParallelSameAsSerial checks that a filter, BPF or display,
 // scanned on several goroutines, each on its own ranges, finds the same packets in the same
 // order as one goroutine scanning them all, on every capture of the
-// shared corpus, with ranges small enough that every capture is split;
+// shared corpus, with ranges small enough that every capture is split,
+// and with the default ranges, which shrink near the end of a capture;
 // and the same again, on one goroutine and on two, once the store's maps
 // are closed and scans read with pread (as on Windows). The maps' segments
 // are a page long, so that packets straddle them. The display filters
@@ -93,7 +95,7 @@ func TestFilterParallelSameAsSerial(t *testing.T) {
 				}
 			}
 		}
-		for _, c := range []struct{ par, chunk int }{{2, 7}, {3, 5}, {runtime.GOMAXPROCS(0), 64}} {
+		for _, c := range []struct{ par, chunk int }{{2, 7}, {3, 5}, {runtime.GOMAXPROCS(0), 64}, {2, 0}} {
 			check("mapped", c.par, c.chunk)
 		}
 		if len(s.maps.spool.segs) > 0 {
@@ -199,5 +201,128 @@ func TestFilterJobCompileSlots(t *testing.T) {
 	}
 	if slots, taken := p.CompileSlots(); slots != 1 || taken != 0 {
 		t.Errorf("compile slots %d, %d taken after the job", slots, taken)
+	}
+}
+
+// gatedMatcher is a matcher that, on packet index at, waits until release
+// is closed before it matches, so that a test holds one range of a turn
+// while the others go on. calls counts the packets it was asked about.
+type gatedMatcher struct {
+	matcher
+	at      int
+	reached chan struct{} // closed when packet at is asked about
+	release chan struct{}
+	calls   *atomic.Int64
+}
+
+func (g gatedMatcher) Match(i int, lt pcapio.LinkType, data []byte, wireLen int) bool {
+	g.calls.Add(1)
+	if i == g.at {
+		close(g.reached)
+		<-g.release
+	}
+	return g.matcher.Match(i, lt, data, wireLen)
+}
+
+// TestScanTurnNoBarrier checks that the goroutines of a parallel turn wait
+// for one another only when one is a whole ring of ranges ahead of the
+// other: while one goroutine is held in the second range, the other scans
+// every later range the ring has room for (and no more), and the first
+// range's matches are published meanwhile, so its rows are served before
+// the held range is done. Once released, the turn finds what one
+// goroutine finds.
+func TestScanTurnNoBarrier(t *testing.T) {
+	const chunk, ranges, par = 64, 40, 2
+	p := newTestPool(t, Config{})
+	s := openCapture(t, p, chunk*ranges)
+	m := bpfMatcher{s.newMatcher(context.Background(), "tcp")}
+	serial := scanAll(t, s, m, 1, 0)
+	g := gatedMatcher{matcher: m, at: chunk + 10, reached: make(chan struct{}), release: make(chan struct{}), calls: new(atomic.Int64)}
+	j := &Job{expr: m.Expr(), s: s, m: g, ctx: context.Background()}
+	sc := newScanner()
+	sc.chunk = chunk
+	type result struct {
+		end turnEnd
+		err error
+	}
+	done := make(chan result, 1)
+	var scanned atomic.Int64
+	go func() {
+		end, _, err := scanTurn([]*Job{j}, sc, par, time.Now().Add(time.Hour), &scanned)
+		done <- result{end, err}
+	}()
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(g.release)
+		}
+	}
+	defer release()
+	select {
+	case <-g.reached:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the turn never reached the held packet")
+	}
+	// Range 0 done, range 1 held up to its 11th packet, and ranges 2 to
+	// ring size (their slots free once range 0 is merged) scanned.
+	want := int64(chunk + 11 + (ringSize(par)-1)*chunk)
+	for deadline := time.Now().Add(5 * time.Second); g.calls.Load() < want; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("while range 1 is held, %d packets scanned, want %d: the other goroutine waits for it", g.calls.Load(), want)
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	if got := g.calls.Load(); got != want {
+		t.Errorf("while range 1 is held, %d packets scanned, want %d: a goroutine ran further ahead than the ring", got, want)
+	}
+	first, _ := slices.BinarySearch(serial, chunk)
+	if st := j.status(); st.Scanned != chunk || st.Matched != first {
+		t.Errorf("while range 1 is held: %+v published, want range 0's %d packets and %d matches", st, chunk, first)
+	}
+	release()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the turn did not end once released")
+	}
+	if got := j.matches.Window(nil, 0, j.matches.Len()); r.err != nil || r.end != turnFinished || !slices.Equal(got, serial) {
+		t.Errorf("turn ended %v, %v, with %d matches, want %d", r.end, r.err, len(got), len(serial))
+	}
+	if n := scanned.Load(); n != chunk*ranges {
+		t.Errorf("%d packets counted as scanned, want %d", n, chunk*ranges)
+	}
+}
+
+// TestScanTurnStartsGoroutinesOnce checks that a parallel turn starts its
+// goroutines once, however many ranges it scans, rather than once for
+// every round of ranges: each start wakes an idle core, and waiting for it
+// is time a two-core scan spends on one core.
+func TestScanTurnStartsGoroutinesOnce(t *testing.T) {
+	const chunk, ranges = 64, 200
+	p := newTestPool(t, Config{})
+	s := openCapture(t, p, chunk*ranges)
+	m := bpfMatcher{s.newMatcher(context.Background(), "udp")}
+	j := &Job{expr: m.Expr(), s: s, m: m, ctx: context.Background()}
+	sc := newScanner()
+	sc.chunk = chunk
+	var scanned atomic.Int64
+	sample := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		t.Skip("this Go counts no goroutines created (runtime/metrics)")
+	}
+	before := sample[0].Value.Uint64()
+	end, _, err := scanTurn([]*Job{j}, sc, 2, time.Now().Add(time.Hour), &scanned)
+	metrics.Read(sample)
+	created := sample[0].Value.Uint64() - before
+	if err != nil || end != turnFinished || j.next != chunk*ranges {
+		t.Fatalf("turn ended %v at %d, %v", end, j.next, err)
+	}
+	// One for the turn's second goroutine; a few more the process may start
+	// meanwhile.
+	if created > 4 {
+		t.Errorf("a turn of %d ranges on 2 goroutines started %d goroutines, want 1", ranges, created)
 	}
 }
