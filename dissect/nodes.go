@@ -36,6 +36,9 @@ func (d *decoder) newNode(field, label string, off, n int) *Node {
 // tree is being built; every field helper accepts a nil parent.
 func (d *decoder) layer(field, label string, off, n int) *Node {
 	d.seen.add(field)
+	if d.keep != nil && !d.grow(field) {
+		return nil
+	}
 	nd := d.newNode(field, label, off, n)
 	if nd == nil {
 		return nil
