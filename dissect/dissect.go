@@ -101,15 +101,19 @@ func (o Options) Dissect(lt pcapio.LinkType, data []byte, wireLen int) *Tree {
 // fields are not made. A kept layer that [Options.Dissect] nests inside a
 // left-out one (a packet quoted by an ICMP error, an IPv6 extension header
 // without its IPv6 layer) is a layer of the tree instead. The frame layer
-// has no frame.protocols field (it names every layer). A nil keep keeps
-// every layer.
+// has no frame.protocols field (it names every layer). A packet without
+// any of the layers gives a nil tree (a tree of no layers). A nil keep
+// keeps every layer.
 func (o Options) DissectLayers(lt pcapio.LinkType, data []byte, wireLen int, keep []string) *Tree {
 	if keep == nil {
 		return o.Dissect(lt, data, wireLen)
 	}
 	d := startDecoder(lt, data, wireLen, true, o, keep)
-	t := &Tree{Layers: d.layers}
-	t.finishValues(data)
+	var t *Tree
+	if len(d.layers) > 0 {
+		t = &Tree{Layers: d.layers}
+		t.finishValues(data)
+	}
 	d.layers = nil
 	putDecoder(d)
 	return t

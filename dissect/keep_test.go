@@ -66,12 +66,12 @@ func TestDissectLayersKeepsFields(t *testing.T) {
 	}
 }
 
-// TestDissectLayersNoColumns checks that a tree of kept layers costs no
-// more than the layers: a packet with none of them yields no node.
-func TestDissectLayersNoColumns(t *testing.T) {
+// TestDissectLayersNone checks that a packet with none of the kept layers
+// gives no tree, and one with them a tree of those alone.
+func TestDissectLayersNone(t *testing.T) {
 	data := bytes.Repeat([]byte{0}, 60)
 	data[12], data[13] = 0x08, 0x06 // ARP
-	if tr := (Options{}).DissectLayers(pcapio.LinkTypeEthernet, data, len(data), []string{"tcp"}); len(tr.Layers) != 0 {
+	if tr := (Options{}).DissectLayers(pcapio.LinkTypeEthernet, data, len(data), []string{"tcp"}); tr != nil {
 		t.Errorf("ARP frame kept for tcp: %d layers", len(tr.Layers))
 	}
 	if tr := (Options{}).DissectLayers(pcapio.LinkTypeEthernet, data, len(data), []string{"arp"}); len(tr.Layers) != 1 || tr.Layers[0].Field != "arp" {
