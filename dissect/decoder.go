@@ -65,6 +65,7 @@ type decoder struct {
 	problem  string // "[Packet truncated]" or "[Malformed: …]", the first found
 	quiet    int    // > 0 while decoding a quoted packet: columns are not changed
 	nocols   bool   // no columns are made at all (only the kept layers are read)
+	nolabels bool   // the field helpers leave labels empty (only values are read)
 
 	// state shared between layers
 	ttl    int    // the last IPv4 TTL or IPv6 hop limit, for ICMP echo
@@ -92,7 +93,7 @@ func startDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool, o Opt
 	if cache == nil {
 		cache = new(addrCache)
 	}
-	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, info: info, scratch: scratch, addrCache: cache, ttl: -1, keep: keep, nocols: keep != nil}
+	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, info: info, scratch: scratch, addrCache: cache, ttl: -1, keep: keep, nocols: keep != nil, nolabels: keep != nil}
 	if d.wire < len(data) {
 		d.wire = len(data)
 	}

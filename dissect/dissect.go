@@ -98,7 +98,8 @@ func (o Options) Dissect(lt pcapio.LinkType, data []byte, wireLen int) *Tree {
 // of some layers only, such as a display filter: the tree holds the
 // layers named in keep ("tcp", "dns"; [Field.Carriers] names a field's)
 // with all their fields, and nodes of no other layer, whose labels and
-// fields are not made. A kept layer that [Options.Dissect] nests inside a
+// fields are not made. Nodes may have no label: it is their values that
+// are wanted. A kept layer that [Options.Dissect] nests inside a
 // left-out one (a packet quoted by an ICMP error, an IPv6 extension header
 // without its IPv6 layer) is a layer of the tree instead. The frame layer
 // has no frame.protocols field (it names every layer). A packet without

@@ -96,6 +96,9 @@ func (d *decoder) fUint(p *Node, field, name string, off, n int, v uint64) *Node
 	if p == nil {
 		return nil
 	}
+	if d.nolabels {
+		return setU(d.add(p, field, "", off, n), v)
+	}
 	return setU(d.add(p, field, name+": "+strconv.FormatUint(v, 10), off, n), v)
 }
 
@@ -104,6 +107,9 @@ func (d *decoder) fHex(p *Node, field, name string, off, n int, v uint64, digits
 	if p == nil {
 		return nil
 	}
+	if d.nolabels {
+		return setU(d.add(p, field, "", off, n), v)
+	}
 	return setU(d.add(p, field, name+": "+string(appendHex(nil, v, digits)), off, n), v)
 }
 
@@ -111,6 +117,9 @@ func (d *decoder) fHex(p *Node, field, name string, off, n int, v uint64, digits
 func (d *decoder) fHexName(p *Node, field, name string, off, n int, v uint64, digits int, described string) *Node {
 	if p == nil {
 		return nil
+	}
+	if d.nolabels {
+		return setU(d.add(p, field, "", off, n), v)
 	}
 	if described == "" {
 		described = "Unknown"
@@ -123,6 +132,9 @@ func (d *decoder) fUintName(p *Node, field, name string, off, n int, v uint64, d
 	if p == nil {
 		return nil
 	}
+	if d.nolabels {
+		return setU(d.add(p, field, "", off, n), v)
+	}
 	if described == "" {
 		described = "Unknown"
 	}
@@ -134,6 +146,9 @@ func (d *decoder) fStr(p *Node, field, name string, off, n int, s string) *Node 
 	if p == nil {
 		return nil
 	}
+	if d.nolabels {
+		return setS(d.add(p, field, "", off, n), s)
+	}
 	return setS(d.add(p, field, name+": "+s, off, n), s)
 }
 
@@ -141,6 +156,9 @@ func (d *decoder) fStr(p *Node, field, name string, off, n int, s string) *Node 
 func (d *decoder) fBool(p *Node, field, name string, off, n int, set bool) *Node {
 	if p == nil {
 		return nil
+	}
+	if d.nolabels {
+		return setBool(d.add(p, field, "", off, n), set)
 	}
 	if set {
 		return setBool(d.add(p, field, name+": Set", off, n), true)
@@ -153,6 +171,9 @@ func (d *decoder) fIPv4(p *Node, field, name string, off int) *Node {
 	if p == nil || !d.has(off, 4) {
 		return nil
 	}
+	if d.nolabels {
+		return setB(d.add(p, field, "", off, 4), TypeIPv4, d.data[off:off+4])
+	}
 	return setB(d.add(p, field, name+": "+string(appendIPv4(nil, d.data[off:off+4])), off, 4), TypeIPv4, d.data[off:off+4])
 }
 
@@ -161,6 +182,9 @@ func (d *decoder) fIPv6(p *Node, field, name string, off int) *Node {
 	if p == nil || !d.has(off, 16) {
 		return nil
 	}
+	if d.nolabels {
+		return setB(d.add(p, field, "", off, 16), TypeIPv6, d.data[off:off+16])
+	}
 	return setB(d.add(p, field, name+": "+string(appendIPv6(nil, d.data[off:off+16])), off, 16), TypeIPv6, d.data[off:off+16])
 }
 
@@ -168,6 +192,9 @@ func (d *decoder) fIPv6(p *Node, field, name string, off int) *Node {
 func (d *decoder) fMAC(p *Node, field, name string, off int) *Node {
 	if p == nil || !d.has(off, 6) {
 		return nil
+	}
+	if d.nolabels {
+		return setB(d.add(p, field, "", off, 6), TypeEther, d.data[off:off+6])
 	}
 	return setB(d.add(p, field, name+": "+string(appendMAC(nil, d.data[off:off+6])), off, 6), TypeEther, d.data[off:off+6])
 }
@@ -178,6 +205,9 @@ func (d *decoder) fBytes(p *Node, field, name string, off, n int) *Node {
 		return nil
 	}
 	b := d.bytes(off, n)
+	if d.nolabels {
+		return setB(d.add(p, field, "", off, n), TypeBytes, b)
+	}
 	label := name + ": "
 	if len(b) > 32 {
 		label += string(appendHexBytes(nil, b[:32])) + "…"
@@ -193,6 +223,9 @@ func (d *decoder) fText(p *Node, field, name string, off, n int) *Node {
 		return nil
 	}
 	b := d.bytes(off, n)
+	if d.nolabels {
+		return setS(d.add(p, field, "", off, n), string(b))
+	}
 	return setS(d.add(p, field, name+": "+string(appendPrintable(nil, b, 200)), off, n), string(b))
 }
 
