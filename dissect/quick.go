@@ -35,12 +35,13 @@ type Headers struct {
 
 // Quick reads the headers of a plain packet without building a tree: an
 // untagged Ethernet II frame, a Linux cooked capture (v1 or v2) of an
-// EtherType, a BSD NULL or LOOP header, or raw IP, IPv4 (not a fragment) or IPv6
-// without extension headers, and a whole TCP or UDP header, all within
-// the captured bytes and consistent in their lengths; a UDP datagram to a
-// tunnel's port is not plain. It reports false for any other packet, which
-// must be decoded by [Dissect]. For a plain packet the fields are those
-// Dissect gives the nodes of the same names.
+// EtherType, a BSD NULL or LOOP header, or raw IP; IPv4 (not a fragment)
+// or IPv6 without extension headers; and a whole TCP or UDP header, all
+// within the captured bytes and consistent in their lengths. A UDP
+// datagram to a tunnel's port, or a TCP segment to OpenFlow's, is not
+// plain. It reports false for any other packet, which must be decoded by
+// [Dissect]. For a plain packet the fields are those Dissect gives the
+// nodes of the same names.
 func Quick(lt pcapio.LinkType, data []byte, wireLen int, h *Headers) bool {
 	*h = Headers{CapLen: len(data), WireLen: max(wireLen, len(data))}
 	off := 0
@@ -156,6 +157,11 @@ func Quick(lt pcapio.LinkType, data []byte, wireLen int, h *Headers) bool {
 		h.TCPFlags = (uint16(l4[12])<<8 | uint16(l4[13])) & 0xfff
 		h.TCPWindow = uint16(l4[14])<<8 | uint16(l4[15])
 		h.Checksum, h.TCPUrgent = uint16(l4[16])<<8|uint16(l4[17]), uint16(l4[18])<<8|uint16(l4[19])
+		for _, p := range [...]uint16{6653, 6633} { // OpenFlow: frames inside packet-in and packet-out
+			if h.SrcPort == p || h.DstPort == p {
+				return false
+			}
+		}
 	case 17:
 		if len(l4) < 8 {
 			return false

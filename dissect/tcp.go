@@ -264,6 +264,8 @@ func (d *decoder) tcpApp(sp, dp uint16, off, end int) {
 		d.dnsTCP(off, end)
 	case port(5353):
 		d.dnsTCP(off, end)
+	case port(6653) || port(6633):
+		d.openflow(off, end)
 	default:
 		d.data2(off, end)
 	}
