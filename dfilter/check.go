@@ -25,6 +25,7 @@ type typed struct {
 	base     dissect.Base
 	eval     valuesFn
 	field    string // a field or protocol read as is, "" otherwise
+	slot     int    // with field, its slot plus one: its values are c.vals[slot-1]
 	text     string // the entity as written
 	pos, end int
 }
@@ -210,7 +211,7 @@ func (k *checker) field(f *dissect.Field, pos, end int) *typed {
 	if f.IsProtocol() && !k.exist {
 		k.valued[f.Name] = true
 	}
-	return &typed{typ: f.Type, base: f.Base, field: f.Name, text: f.Name, pos: pos, end: end,
+	return &typed{typ: f.Type, base: f.Base, field: f.Name, slot: slot + 1, text: f.Name, pos: pos, end: end,
 		eval: func(c *context, dst []dissect.Value) []dissect.Value { return append(dst, c.vals[slot]...) }}
 }
 
@@ -392,8 +393,8 @@ func (k *checker) relation(e *relation) boolFn {
 // anyPair reports whether pred (or, with negate, its negation) holds for
 // some pair of values; c.both records that both sides had values.
 func anyPair(c *context, l, r *typed, pred func(a, b dissect.Value) bool, negate bool) bool {
-	lv := l.eval(c, c.take())
-	rv := r.eval(c, c.take())
+	lv := values(c, l)
+	rv := values(c, r)
 	c.both = len(lv) > 0 && len(rv) > 0
 	found := false
 	for _, a := range lv {
@@ -407,9 +408,25 @@ func anyPair(c *context, l, r *typed, pred func(a, b dissect.Value) bool, negate
 			break
 		}
 	}
-	c.give(rv)
-	c.give(lv)
+	giveValues(c, r, rv)
+	giveValues(c, l, lv)
 	return found
+}
+
+// values returns t's values: a field's are its slot's own (read only, not
+// copied), any other entity's are evaluated into a scratch slice.
+func values(c *context, t *typed) []dissect.Value {
+	if t.slot > 0 {
+		return c.vals[t.slot-1]
+	}
+	return t.eval(c, c.take())
+}
+
+// giveValues gives back the scratch slice values returned for t.
+func giveValues(c *context, t *typed, vs []dissect.Value) {
+	if t.slot == 0 {
+		c.give(vs)
+	}
 }
 
 // allPairs reports whether pred holds for every pair, there being some.

@@ -1,6 +1,7 @@
 package dfilter
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/pkttap/pkttap/dissect"
@@ -18,10 +19,12 @@ type Filter struct {
 	// fast holds a getter per slot when every field the filter reads is
 	// one of the fast path's; nil otherwise.
 	fast []fastGetter
-	// carriers are the layers under which the filter's fields are found
-	// (nil: any); a packet with none of them gets verdict none.
-	carriers map[string]bool
-	none     bool
+	// frame holds a getter per slot when every field the filter reads is
+	// the frame's own (frame.len, frame.number): no decoding at all.
+	frame []frameGetter
+	// keep names the layers under which the filter's fields are found
+	// (nil: any), the only ones a packet's tree is built with.
+	keep []string
 }
 
 // Packet is what a filter looks at: a packet's bytes as captured, with
@@ -56,23 +59,7 @@ func Compile(expr string) (f *Filter, err error) {
 	root := k.expr(ast)
 	f = &Filter{expr: expr, root: root, names: k.names, want: k.fields}
 	f.pool.New = func() any { return &context{vals: make([][]dissect.Value, len(f.names))} }
-	f.carriers = map[string]bool{}
-	for _, name := range k.names {
-		fd, _ := dissect.LookupField(name)
-		cs := fd.Carriers()
-		if cs == nil {
-			f.carriers = nil
-			break
-		}
-		for _, c := range cs {
-			f.carriers[c] = true
-		}
-	}
-	if f.carriers != nil {
-		c := f.pool.Get().(*context)
-		f.none = f.root(c) // the verdict on a packet without the fields
-		f.pool.Put(c)
-	}
+	f.keep = keepLayers(k.names)
 	f.fast = make([]fastGetter, len(k.names))
 	for i, name := range k.names {
 		g, ok := fastFields[name]
@@ -84,6 +71,15 @@ func Compile(expr string) (f *Filter, err error) {
 			break
 		}
 		f.fast[i] = g
+	}
+	f.frame = make([]frameGetter, len(k.names))
+	for i, name := range k.names {
+		g, ok := frameFields[name]
+		if !ok || k.valued[name] {
+			f.frame = nil
+			break
+		}
+		f.frame[i] = g
 	}
 	f.alias = map[string][]int{}
 	for name, slot := range k.fields {
@@ -103,11 +99,23 @@ func (f *Filter) String() string { return f.expr }
 // in the order they first appear.
 func (f *Filter) Fields() []string { return append([]string(nil), f.names...) }
 
-// Match reports whether the packet passes the filter. A filter that reads
-// only common header fields (addresses, ports, lengths, flags of
-// Ethernet, IP, TCP and UDP) reads them without dissecting the packet
-// whole, where the packet allows; any other is matched on its tree.
+// Match reports whether the packet passes the filter. The packet is
+// decoded only as far as the filter's fields need: a filter that reads
+// only the frame's own fields (frame.len, frame.cap_len, frame.number)
+// decodes nothing; one that reads only common header fields (addresses,
+// ports, lengths, flags of Ethernet, IP, TCP and UDP) reads them without a
+// tree where the packet allows; any other reads its fields from a tree of
+// the layers that carry them ([dissect.Options.DissectLayers]).
 func (f *Filter) Match(p Packet) bool {
+	if f.frame != nil {
+		c := f.pool.Get().(*context)
+		for i, g := range f.frame {
+			c.vals[i] = g(&p, c.vals[i][:0])
+		}
+		ok := f.root(c)
+		f.pool.Put(c)
+		return ok
+	}
 	if f.fast != nil {
 		c := f.pool.Get().(*context)
 		if dissect.Quick(p.LinkType, p.Data, p.Length, &c.hdr) {
@@ -126,27 +134,46 @@ func (f *Filter) Match(p Packet) bool {
 		}
 		f.pool.Put(c)
 	}
-	if f.carriers != nil && !f.carried(p) {
-		return f.none
-	}
-	tree := dissect.Dissect(p.LinkType, p.Data, p.Length)
+	tree := dissect.Options{}.DissectLayers(p.LinkType, p.Data, p.Length, f.keep)
 	return f.MatchTree(tree, p.Number)
 }
 
-// carried reports whether the packet may hold one of the filter's fields:
-// whether one of the layers that carry them is among its layers.
-func (f *Filter) carried(p Packet) bool {
-	var buf [dissect.MaxLayers + 1]string
-	layers := dissect.Layers(p.LinkType, p.Data, p.Length, buf[:0])
-	if len(layers) > dissect.MaxLayers {
+// keepLayers returns the layers under which the named fields (and the
+// fields they alias) are found, or nil when one may be under any layer or
+// needs them all (frame.protocols).
+func keepLayers(names []string) []string {
+	var keep []string
+	add := func(name string) bool {
+		fd, ok := dissect.LookupField(name)
+		if !ok || name == "frame.protocols" {
+			return false
+		}
+		cs := fd.Carriers()
+		if cs == nil {
+			return false
+		}
+		for _, c := range cs {
+			if !slices.Contains(keep, c) {
+				keep = append(keep, c)
+			}
+		}
 		return true
 	}
-	for _, l := range layers {
-		if f.carriers[l] {
-			return true
+	for _, name := range names {
+		if !add(name) {
+			return nil
+		}
+		fd, _ := dissect.LookupField(name)
+		for _, a := range fd.Alias {
+			if !add(a) {
+				return nil
+			}
 		}
 	}
-	return false
+	if keep == nil {
+		return nil // no field at all: nothing to decode, but the whole tree is exact
+	}
+	return keep
 }
 
 // Fast reports whether the filter reads only fields the fast path has.

@@ -34,11 +34,17 @@
 //
 // # Speed
 //
-// [Filter.Match] decodes only what the filter needs: a filter on the
-// common header fields (Ethernet, IPv4, IPv6, TCP and UDP addresses,
-// ports, lengths, flags) reads them with dissect.Quick, without a tree, for
-// every plain packet; any filter first asks dissect.Layers (a summary's
-// cost) whether the packet has a layer that carries its fields, and
-// dissects the packet whole only then. Both shortcuts are checked against
-// the full tree over the shared corpus.
+// [Filter.Match] decodes only what the filter needs. A filter on the
+// frame's own fields alone (frame.len, frame.cap_len, frame.number,
+// frame.encap_type) decodes nothing. A filter on the common header fields
+// (Ethernet, IPv4, IPv6, TCP and UDP addresses, ports, lengths, flags)
+// reads them with dissect.Quick, without a tree, for every plain packet
+// (Ethernet, Linux cooked, BSD loopback or raw IP links). Any other packet
+// or filter is decoded with dissect.Options.DissectLayers, which builds
+// the nodes of the layers that carry the filter's fields and nothing
+// else: no labels, no columns, no other layer's fields. A filter that
+// reads frame.protocols, data or the malformed marks gets the whole tree.
+// TestMatchEqualsTree runs the shared set of expressions and this
+// package's own both ways, and the whole tree, on every packet of the
+// shared capture, and requires the same verdicts.
 package dfilter

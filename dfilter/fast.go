@@ -156,3 +156,26 @@ func ipVersion(h *dissect.Headers) uint64 {
 	}
 	return 6
 }
+
+// frameGetter appends a field's values from the packet alone.
+type frameGetter func(p *Packet, dst []dissect.Value) []dissect.Value
+
+// frameFields are the frame's own fields, which every packet has and no
+// decoding gives: a filter reading only these decodes nothing.
+var frameFields = map[string]frameGetter{
+	"frame": func(p *Packet, dst []dissect.Value) []dissect.Value {
+		return append(dst, dissect.Value{Type: dissect.TypeProtocol})
+	},
+	"frame.len": func(p *Packet, dst []dissect.Value) []dissect.Value {
+		return append(dst, dissect.Value{Type: dissect.TypeUint32, N: uint64(max(p.Length, len(p.Data)))})
+	},
+	"frame.cap_len": func(p *Packet, dst []dissect.Value) []dissect.Value {
+		return append(dst, dissect.Value{Type: dissect.TypeUint32, N: uint64(len(p.Data))})
+	},
+	"frame.number": func(p *Packet, dst []dissect.Value) []dissect.Value {
+		return append(dst, dissect.Value{Type: dissect.TypeUint32, N: uint64(p.Number)})
+	},
+	"frame.encap_type": func(p *Packet, dst []dissect.Value) []dissect.Value {
+		return append(dst, dissect.Value{Type: dissect.TypeString, S: p.LinkType.Description() + " (" + p.LinkType.String() + ")"})
+	},
+}

@@ -15,7 +15,7 @@ func (d *decoder) arp(off, end int) int {
 	total := 8 + 2*hlen + 2*plen
 	var n *Node
 	d.seen.add("arp") // a layer, even without a tree
-	if d.tree {
+	if d.grow("arp") {
 		n = d.layer("arp", "Address Resolution Protocol ("+arpOpName(op)+")", off, total)
 	}
 	d.fUint(n, "arp.hw.type", "Hardware type", off, 2, uint64(htype))

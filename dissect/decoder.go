@@ -47,7 +47,10 @@ type decoder struct {
 	// Wireshark leaves unverified by default.
 	checksums bool
 
-	layers      []*Node
+	layers []*Node
+	// keep names the layers to build nodes for (nil: all of them), for a
+	// reader that wants only their fields ([Options.DissectLayers]).
+	keep        []string
 	layerParent *Node // non-nil while decoding a packet quoted inside another (ICMP errors)
 	extParent   *Node // the IPv6 layer its extension headers nest under, as in Wireshark
 	nodes       int
@@ -61,6 +64,8 @@ type decoder struct {
 	tags     tagMask
 	problem  string // "[Packet truncated]" or "[Malformed: …]", the first found
 	quiet    int    // > 0 while decoding a quoted packet: columns are not changed
+	nocols   bool   // no columns are made at all (only the kept layers are read)
+	nolabels bool   // the field helpers leave labels empty (only values are read)
 
 	// state shared between layers
 	ttl    int    // the last IPv4 TTL or IPv6 hop limit, for ICMP echo
@@ -77,17 +82,41 @@ type decoder struct {
 var decoderPool = sync.Pool{New: func() any { return &decoder{info: make([]byte, 0, 256)} }}
 
 func getDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool, o Options) *decoder {
+	return startDecoder(lt, data, wireLen, tree, o, nil)
+}
+
+// startDecoder decodes a packet as getDecoder does; with keep, the tree
+// holds only the layers it names, and the summary columns are not made.
+func startDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool, o Options, keep []string) *decoder {
 	d := decoderPool.Get().(*decoder)
 	info, scratch, cache := d.info[:0], d.scratch[:0], d.addrCache
 	if cache == nil {
 		cache = new(addrCache)
 	}
-	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, info: info, scratch: scratch, addrCache: cache, ttl: -1}
+	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, info: info, scratch: scratch, addrCache: cache, ttl: -1, keep: keep, nocols: keep != nil, nolabels: keep != nil}
 	if d.wire < len(data) {
 		d.wire = len(data)
 	}
 	d.frame(lt)
 	return d
+}
+
+// grow reports whether the layer called name gets nodes: a tree is being
+// built and the layer is one it keeps. Decoders test it before building a
+// layer's label and fields; [decoder.layer] tests it too.
+func (d *decoder) grow(name string) bool {
+	if !d.tree {
+		return false
+	}
+	if d.keep == nil {
+		return true
+	}
+	for _, k := range d.keep {
+		if k == name {
+			return true
+		}
+	}
+	return false
 }
 
 func putDecoder(d *decoder) {
@@ -97,7 +126,7 @@ func putDecoder(d *decoder) {
 	if cap(d.scratch) > 4096 {
 		d.scratch = nil
 	}
-	d.data, d.layers, d.layerParent, d.extParent, d.ipSrc, d.ipDst = nil, nil, nil, nil, nil, nil
+	d.data, d.layers, d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.keep = nil, nil, nil, nil, nil, nil, nil
 	decoderPool.Put(d)
 }
 
@@ -124,7 +153,7 @@ func (d *decoder) summary() Summary {
 // setProto sets the Protocol column and clears the Info column (the new
 // layer describes the packet now) unless a quoted packet is being decoded.
 func (d *decoder) setProto(p string) {
-	if d.quiet == 0 {
+	if d.quiet == 0 && !d.nocols {
 		d.proto = p
 		d.info = d.info[:0]
 	}
@@ -133,7 +162,7 @@ func (d *decoder) setProto(p string) {
 // setAddrs sets the Source and Destination columns from n-byte addresses
 // at src and dst in the packet.
 func (d *decoder) setAddrs(k addrKind, src, dst, n int) {
-	if d.quiet > 0 || !d.has(src, n) || !d.has(dst, n) {
+	if d.quiet > 0 || d.nocols || !d.has(src, n) || !d.has(dst, n) {
 		return
 	}
 	d.src.set(k, d.data[src:src+n])
@@ -142,7 +171,7 @@ func (d *decoder) setAddrs(k addrKind, src, dst, n int) {
 
 // tag adds row tints unless a quoted packet is being decoded.
 func (d *decoder) tag(t tagMask) {
-	if d.quiet == 0 {
+	if d.quiet == 0 && !d.nocols {
 		d.tags |= t
 	}
 }
@@ -151,7 +180,7 @@ func (d *decoder) tag(t tagMask) {
 // (false while decoding a quoted packet). Callers append with the info*
 // methods only when it returns true.
 func (d *decoder) infoReset() bool {
-	if d.quiet > 0 {
+	if d.quiet > 0 || d.nocols {
 		return false
 	}
 	d.info = d.info[:0]

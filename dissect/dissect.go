@@ -94,6 +94,32 @@ func (o Options) Dissect(lt pcapio.LinkType, data []byte, wireLen int) *Tree {
 	return t
 }
 
+// DissectLayers is [Options.Dissect] for a reader that wants the fields
+// of some layers only, such as a display filter: the tree holds the
+// layers named in keep ("tcp", "dns"; [Field.Carriers] names a field's)
+// with all their fields, and nodes of no other layer, whose labels and
+// fields are not made. Nodes may have no label: it is their values that
+// are wanted. A kept layer that [Options.Dissect] nests inside a
+// left-out one (a packet quoted by an ICMP error, an IPv6 extension header
+// without its IPv6 layer) is a layer of the tree instead. The frame layer
+// has no frame.protocols field (it names every layer). A packet without
+// any of the layers gives a nil tree (a tree of no layers). A nil keep
+// keeps every layer.
+func (o Options) DissectLayers(lt pcapio.LinkType, data []byte, wireLen int, keep []string) *Tree {
+	if keep == nil {
+		return o.Dissect(lt, data, wireLen)
+	}
+	d := startDecoder(lt, data, wireLen, true, o, keep)
+	var t *Tree
+	if len(d.layers) > 0 {
+		t = &Tree{Layers: d.layers}
+		t.finishValues(data)
+	}
+	d.layers = nil
+	putDecoder(d)
+	return t
+}
+
 // Walk calls fn for every node of the tree in depth-first order, with the
 // node's depth (0 for layers). It stops early when fn returns false.
 func (t *Tree) Walk(fn func(n *Node, depth int) bool) {

@@ -8,6 +8,11 @@ import "math/bits"
 // proto_tree_add_item does (big-endian, under the field's bitmask).
 func (t *Tree) finish(data []byte) {
 	t.addProtocols()
+	t.finishValues(data)
+}
+
+// finishValues gives every node its registered type, as finish does.
+func (t *Tree) finishValues(data []byte) {
 	t.Walk(func(n *Node, _ int) bool {
 		finishValue(n, data)
 		return true

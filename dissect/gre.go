@@ -25,7 +25,7 @@ func (d *decoder) gre(off, end int) {
 	}
 	var n *Node
 	d.seen.add("gre") // a layer, even without a tree
-	if d.tree {
+	if d.grow("gre") {
 		n = d.layer("gre", "Generic Routing Encapsulation ("+etherTypeNameOr(proto)+")", off, hlen)
 	}
 	fl := d.fHex(n, "gre.flags_and_version", "Flags and Version", off, 2, uint64(fv), 4)
@@ -201,7 +201,7 @@ func (d *decoder) geneve(off, end int) {
 	optLen := int(vo&0x3f) * 4
 	var n *Node
 	d.seen.add("geneve") // a layer, even without a tree
-	if d.tree {
+	if d.grow("geneve") {
 		n = d.layer("geneve", "Generic Network Virtualization Encapsulation, VNI: "+string(appendHex(nil, uint64(vni), 6))+", "+etherTypeNameOr(proto), off, 8+optLen)
 	}
 	d.fUint(n, "geneve.version", "Version", off, 1, uint64(vo>>6))

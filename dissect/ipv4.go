@@ -19,7 +19,7 @@ func (d *decoder) ipv4(off, end int) int {
 	tot := int(d.be16(off + 2))
 	var n *Node
 	d.seen.add("ip") // a layer, even without a tree
-	if d.tree {
+	if d.grow("ip") {
 		n = d.layer("ip", "Internet Protocol Version 4, Src: "+string(appendIPv4(nil, d.bytes(off+12, 4)))+", Dst: "+string(appendIPv4(nil, d.bytes(off+16, 4))), off, ihl)
 		d.fUint(n, "ip.version", "Version", off, 1, uint64(ver))
 		setU(d.add(n, "ip.hdr_len", "Header Length: "+strconv.Itoa(ihl)+" bytes ("+strconv.Itoa(ihl/4)+")", off, 1), uint64(ihl))

@@ -32,7 +32,7 @@ func (d *decoder) ipv6(off, end int) int {
 		d.data2(off, end)
 		return end
 	}
-	if d.tree {
+	if d.grow("ipv6") {
 		n = d.layer("ipv6", "Internet Protocol Version 6, Src: "+string(appendIPv6(nil, d.bytes(off+8, 16)))+", Dst: "+string(appendIPv6(nil, d.bytes(off+24, 16))), off, 40)
 		d.fUint(n, "ipv6.version", "Version", off, 1, uint64(ver))
 		d.fUint(n, "ip.version", "Version", off, 1, uint64(ver)) // as Wireshark, for filters on either version
@@ -61,6 +61,9 @@ func (d *decoder) ipv6(off, end int) int {
 		d.iu(uint64(nxt))
 	}
 	d.extParent = n
+	if n == nil && d.tree {
+		d.extParent = &prunedIPv6 // a tree without the IPv6 layer (DissectLayers)
+	}
 	d.ipEnd = off + 40 + plen
 	if plen == 0 || d.ipEnd > d.wire {
 		d.ipEnd = d.wire
@@ -73,11 +76,24 @@ func (d *decoder) ipv6(off, end int) int {
 // extLayer adds an extension header's node: under the IPv6 layer it
 // extends, or as a layer of its own (AH in IPv4).
 func (d *decoder) extLayer(field, title string, off, n int) *Node {
+	if d.extParent == &prunedIPv6 {
+		// A layer of the tree instead, with the value it would have
+		// under the IPv6 layer: its own bytes.
+		nd := d.layer(field, title, off, n)
+		if nd != nil {
+			nd.Value = Value{}
+		}
+		return nd
+	}
 	if d.extParent != nil {
 		return d.add(d.extParent, field, title, off, n)
 	}
 	return d.layer(field, title, off, n)
 }
+
+// prunedIPv6 stands as extParent for an IPv6 layer a tree leaves out:
+// nothing is ever added to it.
+var prunedIPv6 Node
 
 // ipv6Ext decodes an IPv6 extension header (hop-by-hop, routing, fragment,
 // destination options) at off and what follows it.

@@ -38,13 +38,19 @@ func Layers(lt pcapio.LinkType, data []byte, wireLen int, dst []string) []string
 // carriers lists, for the protocols whose fields other layers carry too,
 // those layers: SSDP messages have HTTP's header fields, mDNS and LLMNR
 // DNS's, 802.1ad tags VLAN's, PPPoE discovery and session PPPoE's, IPv6
-// headers IPv4's ip.version.
+// headers IPv4's ip.version, PPP's control protocols PPP's code,
+// identifier and length, OpenFlow 1.0's messages openflow.* and
+// openflow_1_0.* fields.
 var carriers = map[string][]string{
 	"http":  {"http", "ssdp"},
 	"ip":    {"ip", "ipv6"}, // ip.version
 	"dns":   {"dns", "mdns", "llmnr"},
 	"vlan":  {"vlan", "ieee8021ad"},
 	"pppoe": {"pppoed", "pppoes"},
+	"ppp":   {"ppp", "lcp", "ipcp", "ipv6cp", "pap", "chap"}, // ppp.code and friends
+	// OpenFlow 1.0's fields are named openflow.* and openflow_1_0.*.
+	"openflow":     {"openflow_v1"},
+	"openflow_1_0": {"openflow_v1"},
 }
 
 // Carriers returns the layers under which the field can be found in a

@@ -9,7 +9,7 @@ import (
 // frame decodes the packet from its link-layer header.
 func (d *decoder) frame(lt pcapio.LinkType) {
 	end := len(d.data)
-	if d.tree {
+	if d.grow("frame") {
 		label := "Frame: " + strconv.Itoa(d.wire) + " bytes on wire (" + strconv.Itoa(d.wire*8) + " bits), " +
 			strconv.Itoa(end) + " bytes captured (" + strconv.Itoa(end*8) + " bits)"
 		f := d.layer("frame", label, 0, end)
@@ -62,7 +62,7 @@ func (d *decoder) eth(off, end int) {
 	typ := d.be16(off + 12)
 	var n *Node
 	d.seen.add("eth") // a layer, even without a tree
-	if d.tree {
+	if d.grow("eth") {
 		n = d.layer("eth", "Ethernet II, Src: "+string(appendMAC(nil, d.bytes(off+6, 6)))+", Dst: "+string(appendMAC(nil, d.bytes(off, 6))), off, 14)
 		d.fMAC(n, "eth.dst", "Destination", off)
 		d.fMAC(n, "eth.src", "Source", off+6)
@@ -252,7 +252,7 @@ func (d *decoder) vlan(tpid uint16, off, end int) int {
 	typ := d.be16(off + 2)
 	var n *Node
 	d.seen.add(field) // a layer, even without a tree
-	if d.tree {
+	if d.grow(field) {
 		n = d.layer(field, title+", PRI: "+strconv.Itoa(int(tci>>13))+", DEI: "+strconv.Itoa(int(tci>>12&1))+", ID: "+strconv.Itoa(int(tci&0xfff)), off, 4)
 		bits := 2 // Wireshark's 802.1Q bit fields span the TCI, its 802.1ad ones a byte
 		if tpid == 0x88a8 {
@@ -292,7 +292,7 @@ func (d *decoder) mpls(off, end int) int {
 		label, exp, bos, ttl := v>>12, v>>9&7, v>>8&1, v&0xff
 		var n *Node
 		d.seen.add("mpls") // a layer, even without a tree
-		if d.tree {
+		if d.grow("mpls") {
 			n = d.layer("mpls", "MultiProtocol Label Switching Header, Label: "+strconv.Itoa(int(label))+", Exp: "+strconv.Itoa(int(exp))+", S: "+strconv.Itoa(int(bos))+", TTL: "+strconv.Itoa(int(ttl)), off, 4)
 			d.fUint(n, "mpls.label", "MPLS Label", off, 4, uint64(label))
 			d.fUint(n, "mpls.exp", "MPLS Experimental Bits", off, 4, uint64(exp))

@@ -36,6 +36,9 @@ func (d *decoder) newNode(field, label string, off, n int) *Node {
 // tree is being built; every field helper accepts a nil parent.
 func (d *decoder) layer(field, label string, off, n int) *Node {
 	d.seen.add(field)
+	if d.keep != nil && !d.grow(field) {
+		return nil
+	}
 	nd := d.newNode(field, label, off, n)
 	if nd == nil {
 		return nil
@@ -93,6 +96,9 @@ func (d *decoder) fUint(p *Node, field, name string, off, n int, v uint64) *Node
 	if p == nil {
 		return nil
 	}
+	if d.nolabels {
+		return setU(d.add(p, field, "", off, n), v)
+	}
 	return setU(d.add(p, field, name+": "+strconv.FormatUint(v, 10), off, n), v)
 }
 
@@ -101,6 +107,9 @@ func (d *decoder) fHex(p *Node, field, name string, off, n int, v uint64, digits
 	if p == nil {
 		return nil
 	}
+	if d.nolabels {
+		return setU(d.add(p, field, "", off, n), v)
+	}
 	return setU(d.add(p, field, name+": "+string(appendHex(nil, v, digits)), off, n), v)
 }
 
@@ -108,6 +117,9 @@ func (d *decoder) fHex(p *Node, field, name string, off, n int, v uint64, digits
 func (d *decoder) fHexName(p *Node, field, name string, off, n int, v uint64, digits int, described string) *Node {
 	if p == nil {
 		return nil
+	}
+	if d.nolabels {
+		return setU(d.add(p, field, "", off, n), v)
 	}
 	if described == "" {
 		described = "Unknown"
@@ -120,6 +132,9 @@ func (d *decoder) fUintName(p *Node, field, name string, off, n int, v uint64, d
 	if p == nil {
 		return nil
 	}
+	if d.nolabels {
+		return setU(d.add(p, field, "", off, n), v)
+	}
 	if described == "" {
 		described = "Unknown"
 	}
@@ -131,6 +146,9 @@ func (d *decoder) fStr(p *Node, field, name string, off, n int, s string) *Node 
 	if p == nil {
 		return nil
 	}
+	if d.nolabels {
+		return setS(d.add(p, field, "", off, n), s)
+	}
 	return setS(d.add(p, field, name+": "+s, off, n), s)
 }
 
@@ -138,6 +156,9 @@ func (d *decoder) fStr(p *Node, field, name string, off, n int, s string) *Node 
 func (d *decoder) fBool(p *Node, field, name string, off, n int, set bool) *Node {
 	if p == nil {
 		return nil
+	}
+	if d.nolabels {
+		return setBool(d.add(p, field, "", off, n), set)
 	}
 	if set {
 		return setBool(d.add(p, field, name+": Set", off, n), true)
@@ -150,6 +171,9 @@ func (d *decoder) fIPv4(p *Node, field, name string, off int) *Node {
 	if p == nil || !d.has(off, 4) {
 		return nil
 	}
+	if d.nolabels {
+		return setB(d.add(p, field, "", off, 4), TypeIPv4, d.data[off:off+4])
+	}
 	return setB(d.add(p, field, name+": "+string(appendIPv4(nil, d.data[off:off+4])), off, 4), TypeIPv4, d.data[off:off+4])
 }
 
@@ -158,6 +182,9 @@ func (d *decoder) fIPv6(p *Node, field, name string, off int) *Node {
 	if p == nil || !d.has(off, 16) {
 		return nil
 	}
+	if d.nolabels {
+		return setB(d.add(p, field, "", off, 16), TypeIPv6, d.data[off:off+16])
+	}
 	return setB(d.add(p, field, name+": "+string(appendIPv6(nil, d.data[off:off+16])), off, 16), TypeIPv6, d.data[off:off+16])
 }
 
@@ -165,6 +192,9 @@ func (d *decoder) fIPv6(p *Node, field, name string, off int) *Node {
 func (d *decoder) fMAC(p *Node, field, name string, off int) *Node {
 	if p == nil || !d.has(off, 6) {
 		return nil
+	}
+	if d.nolabels {
+		return setB(d.add(p, field, "", off, 6), TypeEther, d.data[off:off+6])
 	}
 	return setB(d.add(p, field, name+": "+string(appendMAC(nil, d.data[off:off+6])), off, 6), TypeEther, d.data[off:off+6])
 }
@@ -175,6 +205,9 @@ func (d *decoder) fBytes(p *Node, field, name string, off, n int) *Node {
 		return nil
 	}
 	b := d.bytes(off, n)
+	if d.nolabels {
+		return setB(d.add(p, field, "", off, n), TypeBytes, b)
+	}
 	label := name + ": "
 	if len(b) > 32 {
 		label += string(appendHexBytes(nil, b[:32])) + "…"
@@ -190,6 +223,9 @@ func (d *decoder) fText(p *Node, field, name string, off, n int) *Node {
 		return nil
 	}
 	b := d.bytes(off, n)
+	if d.nolabels {
+		return setS(d.add(p, field, "", off, n), string(b))
+	}
 	return setS(d.add(p, field, name+": "+string(appendPrintable(nil, b, 200)), off, n), string(b))
 }
 

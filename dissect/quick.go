@@ -3,7 +3,8 @@ package dissect
 import "github.com/pkttap/pkttap/pcapio"
 
 // Headers holds the common header fields of a packet read by [Quick]: an
-// Ethernet frame (or raw IP) carrying IPv4 or IPv6, carrying TCP or UDP.
+// Ethernet frame, Linux cooked capture (v1 or v2), BSD loopback header or
+// raw IP carrying IPv4 or IPv6, carrying TCP or UDP.
 // Byte slices alias the packet's data.
 type Headers struct {
 	Eth              bool // an Ethernet II header
@@ -33,12 +34,14 @@ type Headers struct {
 }
 
 // Quick reads the headers of a plain packet without building a tree: an
-// untagged Ethernet II frame or raw IP, IPv4 (not a fragment) or IPv6
-// without extension headers, and a whole TCP or UDP header, all within
-// the captured bytes and consistent in their lengths; a UDP datagram to a
-// tunnel's port is not plain. It reports false for any other packet, which
-// must be decoded by [Dissect]. For a plain packet the fields are those
-// Dissect gives the nodes of the same names.
+// untagged Ethernet II frame, a Linux cooked capture (v1 or v2) of an
+// EtherType, a BSD NULL or LOOP header, or raw IP; IPv4 (not a fragment)
+// or IPv6 without extension headers; and a whole TCP or UDP header, all
+// within the captured bytes and consistent in their lengths. A UDP
+// datagram to a tunnel's port, or a TCP segment to OpenFlow's, is not
+// plain. It reports false for any other packet, which must be decoded by
+// [Dissect]. For a plain packet the fields are those Dissect gives the
+// nodes of the same names.
 func Quick(lt pcapio.LinkType, data []byte, wireLen int, h *Headers) bool {
 	*h = Headers{CapLen: len(data), WireLen: max(wireLen, len(data))}
 	off := 0
@@ -64,6 +67,43 @@ func Quick(lt pcapio.LinkType, data []byte, wireLen int, h *Headers) bool {
 			return false
 		}
 		version = data[0] >> 4
+	case pcapio.LinkTypeLinuxSLL, pcapio.LinkTypeLinuxSLL2:
+		// Linux cooked captures: the protocol is an EtherType unless the
+		// link-layer type is netlink (824).
+		var proto, hatype uint16
+		if off = 16; lt == pcapio.LinkTypeLinuxSLL2 {
+			off = 20
+		}
+		if len(data) < off {
+			return false
+		}
+		if lt == pcapio.LinkTypeLinuxSLL {
+			proto, hatype = uint16(data[14])<<8|uint16(data[15]), uint16(data[2])<<8|uint16(data[3])
+		} else {
+			proto, hatype = uint16(data[0])<<8|uint16(data[1]), uint16(data[8])<<8|uint16(data[9])
+		}
+		if version = etherIPVersion(proto); version == 0 || hatype == 824 {
+			return false
+		}
+	case pcapio.LinkTypeNull, pcapio.LinkTypeLoop:
+		// A 4-byte address family: NULL's in the writer's byte order,
+		// LOOP's big-endian.
+		if len(data) < 4 {
+			return false
+		}
+		fam := uint32(data[0])<<24 | uint32(data[1])<<16 | uint32(data[2])<<8 | uint32(data[3])
+		if lt == pcapio.LinkTypeNull && (data[0] != 0 || data[1] != 0) {
+			fam = uint32(data[3])<<24 | uint32(data[2])<<16 | uint32(data[1])<<8 | uint32(data[0])
+		}
+		switch fam {
+		case 2:
+			version = 4
+		case 10, 24, 28, 30:
+			version = 6
+		default:
+			return false
+		}
+		off = 4
 	default:
 		return false
 	}
@@ -117,6 +157,11 @@ func Quick(lt pcapio.LinkType, data []byte, wireLen int, h *Headers) bool {
 		h.TCPFlags = (uint16(l4[12])<<8 | uint16(l4[13])) & 0xfff
 		h.TCPWindow = uint16(l4[14])<<8 | uint16(l4[15])
 		h.Checksum, h.TCPUrgent = uint16(l4[16])<<8|uint16(l4[17]), uint16(l4[18])<<8|uint16(l4[19])
+		for _, p := range [...]uint16{6653, 6633} { // OpenFlow: frames inside packet-in and packet-out
+			if h.SrcPort == p || h.DstPort == p {
+				return false
+			}
+		}
 	case 17:
 		if len(l4) < 8 {
 			return false
@@ -136,4 +181,16 @@ func Quick(lt pcapio.LinkType, data []byte, wireLen int, h *Headers) bool {
 		return false
 	}
 	return true
+}
+
+// etherIPVersion returns 4 or 6 for the EtherTypes of IPv4 and IPv6, 0
+// for any other.
+func etherIPVersion(et uint16) byte {
+	switch et {
+	case 0x0800:
+		return 4
+	case 0x86dd:
+		return 6
+	}
+	return 0
 }

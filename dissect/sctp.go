@@ -17,7 +17,7 @@ func (d *decoder) sctp(off, end int) {
 	sp, dp, vtag, csum := d.be16(off), d.be16(off+2), d.be32(off+4), d.be32(off+8)
 	var n *Node
 	d.seen.add("sctp") // a layer, even without a tree
-	if d.tree {
+	if d.grow("sctp") {
 		n = d.layer("sctp", "Stream Control Transmission Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp)), off, end-off)
 	}
 	d.fUint(n, "sctp.srcport", "Source port", off, 2, uint64(sp))

@@ -24,7 +24,7 @@ func (d *decoder) tcp(off, end int) {
 	}
 	var n *Node
 	d.seen.add("tcp") // a layer, even without a tree
-	if d.tree {
+	if d.grow("tcp") {
 		n = d.layer("tcp", "Transmission Control Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp))+", Seq: "+strconv.FormatUint(uint64(seq), 10)+", Len: "+strconv.Itoa(plen), off, hl)
 		d.fUint(n, "tcp.srcport", "Source Port", off, 2, uint64(sp))
 		d.fUint(n, "tcp.dstport", "Destination Port", off+2, 2, uint64(dp))
@@ -264,6 +264,8 @@ func (d *decoder) tcpApp(sp, dp uint16, off, end int) {
 		d.dnsTCP(off, end)
 	case port(5353):
 		d.dnsTCP(off, end)
+	case port(6653) || port(6633):
+		d.openflow(off, end)
 	default:
 		d.data2(off, end)
 	}

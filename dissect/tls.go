@@ -38,7 +38,7 @@ func (d *decoder) tls(off, end int) {
 		}
 		var rec *Node
 		d.seen.add("tls") // a layer, even without a tree
-		if d.tree {
+		if d.grow("tls") {
 			n := d.layer("tls", "Transport Layer Security", o, 5+rl)
 			rec = d.add(n, "tls.record", tlsVersionName(rv)+" Record Layer: "+tlsContentName(ct), o, 5+rl)
 		}

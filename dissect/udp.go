@@ -14,7 +14,7 @@ func (d *decoder) udp(off, end int) {
 	sp, dp, ulen, csum := d.be16(off), d.be16(off+2), int(d.be16(off+4)), d.be16(off+6)
 	var n *Node
 	d.seen.add("udp") // a layer, even without a tree
-	if d.tree {
+	if d.grow("udp") {
 		n = d.layer("udp", "User Datagram Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp)), off, 8)
 		d.fUint(n, "udp.srcport", "Source Port", off, 2, uint64(sp))
 		d.fUint(n, "udp.dstport", "Destination Port", off+2, 2, uint64(dp))
