@@ -79,7 +79,8 @@ func OpenSSH(cfg SSHConfig, o CaptureOptions) (*capture.Capture, error) {
 // filter compiled for it, then tcpdump -U -w - runs with every argument
 // quoted for the remote shell. Close stops the remote tcpdump. The
 // capture's Stats count the packets received; Dropped is what tcpdump
-// reported on standard error (it does when it ends).
+// reported on standard error, which it does as it ends: after Close, Stats
+// has its final count.
 func (h *Host) Capture(o CaptureOptions) (*capture.Capture, error) { return h.open(o, false) }
 
 func (h *Host) open(o CaptureOptions, ownsHost bool) (*capture.Capture, error) {
@@ -304,7 +305,9 @@ func (s *sshSource) Close() error {
 		return nil
 	}
 	s.stdin.Close()
-	s.waitEnd()
+	if s.waitEnd() {
+		s.stderr.wait() // tcpdump's last words: its counts
+	}
 	s.sess.Close()
 	if s.ownsHost {
 		s.h.Close()
@@ -361,13 +364,18 @@ func newStderrLog(r io.Reader) *stderrLog {
 	return l
 }
 
-// tail returns the last lines read, after waiting briefly for the end of
-// the stream.
-func (l *stderrLog) tail() []byte {
+// wait waits briefly for the end of the stream.
+func (l *stderrLog) wait() {
 	select {
 	case <-l.eof:
 	case <-time.After(endTimeout):
 	}
+}
+
+// tail returns the last lines read, after waiting briefly for the end of
+// the stream.
+func (l *stderrLog) tail() []byte {
+	l.wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return []byte(strings.Join(l.lines, "\n"))

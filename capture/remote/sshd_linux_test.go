@@ -86,9 +86,13 @@ func startSSHD(t *testing.T, o sshdOptions) *testSSHD {
 		"PermitRootLogin prohibit-password",
 		"LogLevel ERROR",
 	}
+	// HOME is the test's folder: no login script of the machine's root
+	// (which may be slow, or print) runs in the sessions.
+	env := "SetEnv HOME=" + dir
 	if o.path != "" {
-		conf = append(conf, "SetEnv PATH="+o.path)
+		env += " PATH=" + o.path
 	}
+	conf = append(conf, env)
 	config := filepath.Join(dir, "sshd_config")
 	writeFile(t, config, strings.Join(conf, "\n")+"\n", 0o600)
 	// sshd insists on its privilege separation folder.
