@@ -50,9 +50,9 @@ func (e *UnknownHostKeyError) Error() string {
 // other than the one the known_hosts file holds for it: the host was
 // reinstalled, or someone is intercepting the connection.
 type ChangedHostKeyError struct {
-	Host           string               // the host as dialed, host:port
-	Key            ssh.PublicKey        // the key the host presented
-	Fingerprint    string               // its SHA256 fingerprint
+	Host           string                // the host as dialed, host:port
+	Key            ssh.PublicKey         // the key the host presented
+	Fingerprint    string                // its SHA256 fingerprint
 	Known          []knownhosts.KnownKey // the keys known_hosts holds for the host, with file and line
 	KnownHostsFile string
 }

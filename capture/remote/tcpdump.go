@@ -11,7 +11,7 @@ import (
 )
 
 // shellQuote quotes s as one word for a POSIX shell: in single quotes,
-// inside which nothing is special, with each single quote written as '\''.
+// inside which nothing is special, with each single quote written as '\”.
 // Newlines, $(...), backquotes and semicolons stay literal text.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
