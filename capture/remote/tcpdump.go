@@ -11,7 +11,8 @@ import (
 )
 
 // shellQuote quotes s as one word for a POSIX shell: in single quotes,
-// inside which nothing is special, with each single quote written as '\”.
+// inside which nothing is special; a single quote in s ends the quoted
+// part, is written escaped with a backslash, and a new quoted part begins.
 // Newlines, $(...), backquotes and semicolons stay literal text.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
