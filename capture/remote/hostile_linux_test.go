@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/internal/sshdtest"
 	"github.com/pkttap/pkttap/internal/testenv"
 )
 
@@ -20,24 +21,24 @@ import (
 // fingerprint (as ssh-keygen prints it) and connects once accepted; a
 // changed key and a wrong user key fail with errors that say so.
 func TestSSHHostKeysAndAuthentication(t *testing.T) {
-	s := startSSHD(t, sshdOptions{})
+	s := sshdtest.Start(t, sshdtest.Options{})
 
 	t.Run("unknown host", func(t *testing.T) {
-		cfg := s.config()
+		cfg := sshConfig(s)
 		cfg.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts") // missing: knows no host
-		_, err := s.dial(t, cfg)
+		_, err := dial(t, s, cfg)
 		var unknown *UnknownHostKeyError
 		if !errors.As(err, &unknown) {
 			t.Fatalf("err = %v, want *UnknownHostKeyError", err)
 		}
-		if want := fingerprint(t, s.hostPub); unknown.Fingerprint != want || !strings.Contains(err.Error(), want) {
+		if want := sshdtest.Fingerprint(t, s.HostPub); unknown.Fingerprint != want || !strings.Contains(err.Error(), want) {
 			t.Errorf("fingerprint %q (%v), ssh-keygen says %s", unknown.Fingerprint, err, want)
 		}
 		// The user accepts the key: the next connection succeeds.
 		if err := AddKnownHost(cfg.KnownHostsFile, unknown.Host, unknown.Key); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.dial(t, cfg); err != nil {
+		if _, err := dial(t, s, cfg); err != nil {
 			t.Fatalf("after AddKnownHost: %v", err)
 		}
 	})
@@ -47,17 +48,17 @@ func TestSSHHostKeysAndAuthentication(t *testing.T) {
 		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other).CombinedOutput(); err != nil {
 			t.Fatalf("ssh-keygen: %v\n%s", err, out)
 		}
-		cfg := s.config()
+		cfg := sshConfig(s)
 		cfg.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts")
-		if err := AddKnownHost(cfg.KnownHostsFile, s.addr, readPublicKey(t, other+".pub")); err != nil {
+		if err := AddKnownHost(cfg.KnownHostsFile, s.Addr, sshdtest.ReadPublicKey(t, other+".pub")); err != nil {
 			t.Fatal(err)
 		}
-		_, err := s.dial(t, cfg)
+		_, err := dial(t, s, cfg)
 		var changed *ChangedHostKeyError
 		if !errors.As(err, &changed) {
 			t.Fatalf("err = %v, want *ChangedHostKeyError", err)
 		}
-		if changed.Fingerprint != fingerprint(t, s.hostPub) || len(changed.Known) != 1 || changed.Known[0].Line != 1 || !strings.Contains(err.Error(), "has changed") {
+		if changed.Fingerprint != sshdtest.Fingerprint(t, s.HostPub) || len(changed.Known) != 1 || changed.Known[0].Line != 1 || !strings.Contains(err.Error(), "has changed") {
 			t.Errorf("err = %v (%+v)", err, changed)
 		}
 	})
@@ -67,16 +68,16 @@ func TestSSHHostKeysAndAuthentication(t *testing.T) {
 		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", wrong).CombinedOutput(); err != nil {
 			t.Fatalf("ssh-keygen: %v\n%s", err, out)
 		}
-		cfg := s.config()
+		cfg := sshConfig(s)
 		cfg.IdentityFiles = []string{wrong}
-		_, err := s.dial(t, cfg)
+		_, err := dial(t, s, cfg)
 		if !errors.Is(err, ErrAuthentication) || !strings.Contains(err.Error(), "authorized_keys") {
 			t.Fatalf("err = %v, want ErrAuthentication saying what to do", err)
 		}
 	})
 
 	t.Run("unknown interface", func(t *testing.T) {
-		h, err := s.dial(t, s.config())
+		h, err := dial(t, s, sshConfig(s))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,12 +90,12 @@ func TestSSHHostKeysAndAuthentication(t *testing.T) {
 
 // TestSSHTcpdumpMissing: a host whose PATH has no tcpdump.
 func TestSSHTcpdumpMissing(t *testing.T) {
-	s := startSSHD(t, sshdOptions{path: t.TempDir()})
-	h, err := s.dial(t, s.config())
+	s := sshdtest.Start(t, sshdtest.Options{Path: t.TempDir()})
+	h, err := dial(t, s, sshConfig(s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = h.Capture(CaptureOptions{Interface: s.pair.IfB})
+	_, err = h.Capture(CaptureOptions{Interface: s.Pair.IfB})
 	if !errors.Is(err, ErrTcpdumpMissing) || !strings.Contains(err.Error(), "install") {
 		t.Fatalf("Capture: err = %v, want ErrTcpdumpMissing", err)
 	}
@@ -111,8 +112,8 @@ func TestSSHInterfacesFromIPLink(t *testing.T) {
 	if err := os.Symlink(ip, filepath.Join(bin, "ip")); err != nil {
 		t.Fatal(err)
 	}
-	s := startSSHD(t, sshdOptions{path: bin})
-	h, err := s.dial(t, s.config())
+	s := sshdtest.Start(t, sshdtest.Options{Path: bin})
+	h, err := dial(t, s, sshConfig(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,28 +121,28 @@ func TestSSHInterfacesFromIPLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"lo": false, s.pair.IfB: false}
+	want := map[string]bool{"lo": false, s.Pair.IfB: false}
 	for _, ifc := range ifs {
 		if _, ok := want[ifc.Name]; ok {
 			want[ifc.Name] = ifc.Up
 		}
 	}
-	if !want["lo"] || !want[s.pair.IfB] {
-		t.Fatalf("Interfaces() = %+v, want lo and %s, up", ifs, s.pair.IfB)
+	if !want["lo"] || !want[s.Pair.IfB] {
+		t.Fatalf("Interfaces() = %+v, want lo and %s, up", ifs, s.Pair.IfB)
 	}
 }
 
 // fakeTcpdump is a script standing in for tcpdump: it answers -L as
 // tcpdump does for an Ethernet interface, and runs body for a capture.
 func fakeTcpdump(t *testing.T, body string) string {
-	return fakeBin(t, "tcpdump", `case "$1" in -L) echo "Data link types for $3 (use option -y to set):" >&2; echo "  EN10MB (Ethernet)" >&2; exit 0;; esac
+	return sshdtest.FakeBin(t, "tcpdump", `case "$1" in -L) echo "Data link types for $3 (use option -y to set):" >&2; echo "  EN10MB (Ethernet)" >&2; exit 0;; esac
 `+body)
 }
 
 // TestSSHGarbageStream: a remote "tcpdump" that writes text.
 func TestSSHGarbageStream(t *testing.T) {
-	s := startSSHD(t, sshdOptions{path: fakeTcpdump(t, "echo 'Welcome to the machine!'\n")})
-	h, err := s.dial(t, s.config())
+	s := sshdtest.Start(t, sshdtest.Options{Path: fakeTcpdump(t, "echo 'Welcome to the machine!'\n")})
+	h, err := dial(t, s, sshConfig(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,9 +184,9 @@ func pcapStream(n int) []byte {
 func TestSSHConnectionCutMidPacket(t *testing.T) {
 	dir := t.TempDir()
 	stream := filepath.Join(dir, "stream.pcap")
-	writeFile(t, stream, string(pcapStream(3)), 0o644)
-	s := startSSHD(t, sshdOptions{path: fakeTcpdump(t, "/bin/cat "+stream+"\nexec /bin/sleep 20\n")})
-	h, err := s.dial(t, s.config())
+	sshdtest.WriteFile(t, stream, string(pcapStream(3)), 0o644)
+	s := sshdtest.Start(t, sshdtest.Options{Path: fakeTcpdump(t, "/bin/cat "+stream+"\nexec /bin/sleep 20\n")})
+	h, err := dial(t, s, sshConfig(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestSSHConnectionCutMidPacket(t *testing.T) {
 			t.Errorf("packet %d: % x", i+1, p.Data)
 		}
 	}
-	s.killSessions(t) // the server side of the connection dies
+	s.KillSessions(t) // the server side of the connection dies
 	_, err = c.Next()
 	if !errors.Is(err, ErrConnectionLost) || !strings.Contains(err.Error(), "inside a packet") || !strings.Contains(err.Error(), "after 3 packets") {
 		t.Fatalf("err = %v, want ErrConnectionLost after 3 packets, inside a packet", err)
@@ -216,8 +217,8 @@ func TestSSHConnectionCutMidPacket(t *testing.T) {
 // column), interface names reach tcpdump as one word, and valid filters
 // full of shell metacharacters reach tcpdump intact (the capture works).
 func TestSSHHostileArguments(t *testing.T) {
-	s := startSSHD(t, sshdOptions{})
-	h, err := s.dial(t, s.config())
+	s := sshdtest.Start(t, sshdtest.Options{})
+	h, err := dial(t, s, sshConfig(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +235,7 @@ func TestSSHHostileArguments(t *testing.T) {
 		"udp > " + marker,
 	}
 	for _, f := range hostile {
-		_, err := h.Capture(CaptureOptions{Interface: s.pair.IfB, Filter: f})
+		_, err := h.Capture(CaptureOptions{Interface: s.Pair.IfB, Filter: f})
 		var fe *filter.Error
 		if !errors.As(err, &fe) || fe.Column < 1 || !strings.Contains(err.Error(), "nothing was sent") {
 			t.Errorf("filter %q: err = %v, want a *filter.Error with its column", f, err)
@@ -252,13 +253,13 @@ func TestSSHHostileArguments(t *testing.T) {
 
 	// Valid filters with &, |, !, <, >, *, parentheses and a newline.
 	expr := fmt.Sprintf("udp port %d and (ip[0] & 0xf != 0 or ip[1] | 1 > 0)\nand !(ip[8] * 2 < 1) and not tcp", testPort)
-	c, err := h.Capture(CaptureOptions{Interface: s.pair.IfB, Filter: expr})
+	c, err := h.Capture(CaptureOptions{Interface: s.Pair.IfB, Filter: expr})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	s.pair.SendUDP(t, testPort+1, []byte("not this one"))
-	s.pair.SendUDP(t, testPort, payloads(3)...)
+	s.Pair.SendUDP(t, testPort+1, []byte("not this one"))
+	s.Pair.SendUDP(t, testPort, payloads(3)...)
 	for i, p := range readPackets(t, c, 3) {
 		if !strings.Contains(string(p.Data), fmt.Sprintf("datagram %03d", i)) {
 			t.Errorf("packet %d is not datagram %d: %q", i+1, i, p.Data)

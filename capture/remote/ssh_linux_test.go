@@ -16,6 +16,7 @@ import (
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/internal/sshdtest"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -40,10 +41,10 @@ func readPackets(t *testing.T, c *capture.Capture, n int) []pcapio.Packet {
 
 // localTcpdump starts tcpdump on side B's interface writing to a file, and
 // returns a function that stops it and returns the file.
-func localTcpdump(t *testing.T, s *testSSHD, expr string) func() string {
+func localTcpdump(t *testing.T, s *sshdtest.Server, expr string) func() string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "local.pcap")
-	cmd := exec.Command("ip", "netns", "exec", s.pair.NSB, "tcpdump", "-U", "-p", "-i", s.pair.IfB, "-w", file, expr)
+	cmd := exec.Command("ip", "netns", "exec", s.Pair.NSB, "tcpdump", "-U", "-p", "-i", s.Pair.IfB, "-w", file, expr)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -82,8 +83,8 @@ func payloads(n int) [][]byte {
 // packet's bytes with tcpdump's reading of a local capture of the same
 // traffic. Close must leave no tcpdump running on the remote host.
 func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
-	s := startSSHD(t, sshdOptions{})
-	h, err := s.dial(t, s.config())
+	s := sshdtest.Start(t, sshdtest.Options{})
+	h, err := dial(t, s, sshConfig(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,15 +94,15 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 	}
 	var found bool
 	for _, ifc := range ifs {
-		found = found || ifc.Name == s.pair.IfB && ifc.Up
+		found = found || ifc.Name == s.Pair.IfB && ifc.Up
 	}
 	if !found {
-		t.Fatalf("Interfaces() = %+v, want %s, up", ifs, s.pair.IfB)
+		t.Fatalf("Interfaces() = %+v, want %s, up", ifs, s.Pair.IfB)
 	}
 
 	expr := fmt.Sprintf("udp port %d", testPort)
 	stopLocal := localTcpdump(t, s, expr)
-	c, err := h.Capture(CaptureOptions{Interface: s.pair.IfB, Filter: expr})
+	c, err := h.Capture(CaptureOptions{Interface: s.Pair.IfB, Filter: expr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,11 +110,11 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 	if c.LinkType() != pcapio.LinkTypeEthernet {
 		t.Errorf("LinkType() = %v, want Ethernet", c.LinkType())
 	}
-	if got := s.running(t, "tcpdump"); len(got) != 1 {
+	if got := s.Running(t, "tcpdump"); len(got) != 1 {
 		t.Errorf("%d tcpdump processes run under sshd while capturing, want 1", len(got))
 	}
 	const n = 20
-	s.pair.SendUDP(t, testPort, payloads(n)...)
+	s.Pair.SendUDP(t, testPort, payloads(n)...)
 	got := readPackets(t, c, n)
 	want := tcpdumpHex(t, stopLocal())
 	if len(want) != n {
@@ -142,11 +143,11 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 
 // waitNoTcpdump fails the test unless no tcpdump runs under sshd within a
 // few seconds.
-func waitNoTcpdump(t *testing.T, s *testSSHD) {
+func waitNoTcpdump(t *testing.T, s *sshdtest.Server) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		left := s.running(t, "tcpdump")
+		left := s.Running(t, "tcpdump")
 		if len(left) == 0 {
 			return
 		}
