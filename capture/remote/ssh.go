@@ -39,6 +39,11 @@ type SSHConfig struct {
 	// KnownHostsFile holds the known host keys; "" means
 	// ~/.ssh/known_hosts. A missing file knows no host.
 	KnownHostsFile string
+	// AcceptHostKey is a host key fingerprint ("SHA256:...") the user
+	// confirmed: a host that is not in the known_hosts file and presents
+	// this key is added to it, and the connection goes on. This is the
+	// answer to an UnknownHostKeyError's question.
+	AcceptHostKey string
 	// Sudo runs tcpdump as "sudo -n tcpdump" (sudo must not ask for a
 	// password: a NOPASSWD rule for tcpdump).
 	Sudo bool
@@ -95,6 +100,12 @@ func DialSSH(cfg SSHConfig) (*Host, error) {
 		var unknown *UnknownHostKeyError
 		var changed *ChangedHostKeyError
 		switch {
+		case errors.As(err, &unknown) && cfg.AcceptHostKey != "" && cfg.AcceptHostKey == unknown.Fingerprint:
+			if err := AddKnownHost(khFile, unknown.Host, unknown.Key); err != nil {
+				return nil, err
+			}
+			cfg.AcceptHostKey = ""
+			return DialSSH(cfg)
 		case errors.As(err, &unknown):
 			return nil, unknown
 		case errors.As(err, &changed):
