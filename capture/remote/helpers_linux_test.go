@@ -22,7 +22,7 @@ func sshConfig(s *sshdtest.Server) SSHConfig {
 }
 
 // dial connects to s from side A, as DialSSH does.
-func dial(t *testing.T, s *sshdtest.Server, cfg SSHConfig) (h *Host, err error) {
+func dial(t testing.TB, s *sshdtest.Server, cfg SSHConfig) (h *Host, err error) {
 	t.Helper()
 	netnstest.Run(t, s.Pair.NSA, func() { h, err = DialSSH(cfg) })
 	if err == nil {

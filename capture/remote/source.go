@@ -162,6 +162,7 @@ type sshSource struct {
 	iface    string
 	sess     *ssh.Session
 	stdin    io.Closer // closing it stops the remote tcpdump (captureCommand)
+	stdout   io.Reader
 	r        *pcapio.Reader
 	lt       pcapio.LinkType
 	stderr   *stderrLog
@@ -191,7 +192,7 @@ func (h *Host) start(cmd, iface string) (*sshSource, error) {
 		sess.Close()
 		return nil, fmt.Errorf("remote: start tcpdump on %s: %w", h.addr, err)
 	}
-	s := &sshSource{h: h, iface: iface, sess: sess, stdin: stdin, done: make(chan struct{}), stderr: newStderrLog(stderr)}
+	s := &sshSource{h: h, iface: iface, sess: sess, stdin: stdin, stdout: stdout, done: make(chan struct{}), stderr: newStderrLog(stderr)}
 	go func() {
 		s.waitErr = sess.Wait()
 		close(s.done)
@@ -305,6 +306,9 @@ func (s *sshSource) Close() error {
 		return nil
 	}
 	s.stdin.Close()
+	// Drain what tcpdump still writes, so that its last words on standard
+	// error, which share the channel's window, get through.
+	go io.Copy(io.Discard, s.stdout)
 	if s.waitEnd() {
 		s.stderr.wait() // tcpdump's last words: its counts
 	}

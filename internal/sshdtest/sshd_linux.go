@@ -44,7 +44,7 @@ type Server struct {
 
 // Start starts a server; it skips (or fails under PKTTAP_REQUIRE)
 // without root, namespaces, sshd or tcpdump.
-func Start(t *testing.T, o Options) *Server {
+func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	testenv.Root(t)
 	sshd := "/usr/sbin/sshd"
@@ -127,7 +127,7 @@ func Start(t *testing.T, o Options) *Server {
 
 // descendants returns the processes below sshd (the connections' sshd
 // processes and what they run): pid -> command name.
-func (s *Server) Descendants(t *testing.T) map[int]string {
+func (s *Server) Descendants(t testing.TB) map[int]string {
 	t.Helper()
 	parent, comm := map[int]int{}, map[int]string{}
 	ents, err := os.ReadDir("/proc")
@@ -170,7 +170,7 @@ func (s *Server) Descendants(t *testing.T) map[int]string {
 }
 
 // running returns the pids of the processes named name below sshd.
-func (s *Server) Running(t *testing.T, name string) []int {
+func (s *Server) Running(t testing.TB, name string) []int {
 	var pids []int
 	for pid, c := range s.Descendants(t) {
 		if c == name {
@@ -182,7 +182,7 @@ func (s *Server) Running(t *testing.T, name string) []int {
 
 // killSessions kills every process below sshd: the connections' sshd
 // processes (which cuts the connections) and what they run.
-func (s *Server) KillSessions(t *testing.T) {
+func (s *Server) KillSessions(t testing.TB) {
 	for pid := range s.Descendants(t) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
@@ -190,21 +190,21 @@ func (s *Server) KillSessions(t *testing.T) {
 
 // FakeBin makes a folder holding an executable named name with the given
 // shell script, for the server's PATH.
-func FakeBin(t *testing.T, name, script string) string {
+func FakeBin(t testing.TB, name, script string) string {
 	t.Helper()
 	dir := t.TempDir()
 	WriteFile(t, filepath.Join(dir, name), "#!/bin/sh\n"+script, 0o755)
 	return dir
 }
 
-func WriteFile(t *testing.T, path, data string, mode os.FileMode) {
+func WriteFile(t testing.TB, path, data string, mode os.FileMode) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), mode); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func ReadPublicKey(t *testing.T, path string) ssh.PublicKey {
+func ReadPublicKey(t testing.TB, path string) ssh.PublicKey {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -218,7 +218,7 @@ func ReadPublicKey(t *testing.T, path string) ssh.PublicKey {
 }
 
 // fingerprint returns ssh-keygen's SHA256 fingerprint of a .pub file.
-func Fingerprint(t *testing.T, pub string) string {
+func Fingerprint(t testing.TB, pub string) string {
 	t.Helper()
 	out, err := exec.Command("ssh-keygen", "-l", "-E", "sha256", "-f", pub).Output()
 	if err != nil {
