@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -175,20 +174,10 @@ func countUntilEnd(b *testing.B, c *capture.Capture, d time.Duration) (pkts, byt
 // writeBigPcap writes a pcap file of about size bytes of 1514-byte
 // Ethernet frames.
 func writeBigPcap(b *testing.B, path string, size int) {
-	le := binary.LittleEndian
-	buf := le.AppendUint32(nil, 0xa1b2c3d4)
-	buf = le.AppendUint16(buf, 2)
-	buf = le.AppendUint16(buf, 4)
-	buf = le.AppendUint32(buf, 0)
-	buf = le.AppendUint32(buf, 0)
-	buf = le.AppendUint32(buf, 262144)
-	buf = le.AppendUint32(buf, 1)
+	buf := pcapHeader()
 	frame := make([]byte, 1514)
 	for i := 0; len(buf) < size; i++ {
-		buf = le.AppendUint32(buf, uint32(i/1000))
-		buf = le.AppendUint32(buf, uint32(i%1000))
-		buf = le.AppendUint32(buf, 1514)
-		buf = le.AppendUint32(buf, 1514)
+		buf = pcapRecordHeader(buf, uint32(i/1000), uint32(i%1000), len(frame))
 		buf = append(buf, frame...)
 	}
 	if err := os.WriteFile(path, buf, 0o644); err != nil {

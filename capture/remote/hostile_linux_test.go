@@ -156,19 +156,9 @@ func TestSSHGarbageStream(t *testing.T) {
 // then the header and first 10 bytes of one more: a stream cut inside a
 // packet.
 func pcapStream(n int) []byte {
-	le := binary.LittleEndian
-	b := le.AppendUint32(nil, 0xa1b2c3d4)
-	b = le.AppendUint16(b, 2)
-	b = le.AppendUint16(b, 4)
-	b = le.AppendUint32(b, 0)
-	b = le.AppendUint32(b, 0)
-	b = le.AppendUint32(b, 262144)
-	b = le.AppendUint32(b, 1)
+	b := pcapHeader()
 	for i := range n + 1 {
-		b = le.AppendUint32(b, uint32(1000+i))
-		b = le.AppendUint32(b, 0)
-		b = le.AppendUint32(b, 60)
-		b = le.AppendUint32(b, 60)
+		b = pcapRecordHeader(b, uint32(1000+i), 0, 60)
 		frame := make([]byte, 60)
 		frame[59] = byte(i)
 		if i == n {
@@ -265,4 +255,26 @@ func TestSSHHostileArguments(t *testing.T) {
 			t.Errorf("packet %d is not datagram %d: %q", i+1, i, p.Data)
 		}
 	}
+}
+
+// pcapHeader returns a little-endian pcap file header for Ethernet with
+// the maximum snap length.
+func pcapHeader() []byte {
+	le := binary.LittleEndian
+	b := le.AppendUint32(nil, 0xa1b2c3d4)
+	b = le.AppendUint16(b, 2)
+	b = le.AppendUint16(b, 4)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint32(b, 262144)
+	return le.AppendUint32(b, 1)
+}
+
+// pcapRecordHeader appends a record header for a whole packet of n bytes.
+func pcapRecordHeader(b []byte, sec, usec uint32, n int) []byte {
+	le := binary.LittleEndian
+	b = le.AppendUint32(b, sec)
+	b = le.AppendUint32(b, usec)
+	b = le.AppendUint32(b, uint32(n))
+	return le.AppendUint32(b, uint32(n))
 }

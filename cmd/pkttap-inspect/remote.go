@@ -91,16 +91,7 @@ func listRemoteInterfaces(o options, stdout io.Writer) error {
 		if ifc.Description != "" {
 			fmt.Fprintf(w, " (%s)", ifc.Description)
 		}
-		var flags []string
-		if ifc.Up {
-			flags = append(flags, "Up")
-		}
-		if ifc.Loopback {
-			flags = append(flags, "Loopback")
-		}
-		if len(flags) > 0 {
-			fmt.Fprintf(w, " [%s]", strings.Join(flags, ", "))
-		}
+		writeFlags(w, ifc.Up, ifc.Loopback)
 		fmt.Fprintln(w)
 	}
 	return w.Flush()
