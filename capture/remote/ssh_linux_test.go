@@ -41,10 +41,10 @@ func readPackets(t *testing.T, c *capture.Capture, n int) []pcapio.Packet {
 
 // localTcpdump starts tcpdump on side B's interface writing to a file, and
 // returns a function that stops it and returns the file.
-func localTcpdump(t *testing.T, s *sshdtest.Server, expr string) func() string {
+func localTcpdump(t *testing.T, s *sshdtest.Server, expr string) func(n int) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "local.pcap")
-	cmd := exec.Command("ip", "netns", "exec", s.Pair.NSB, "tcpdump", "-U", "-p", "-i", s.Pair.IfB, "-w", file, expr)
+	cmd := exec.Command("ip", "netns", "exec", s.Pair.NSB, "tcpdump", "--immediate-mode", "-U", "-p", "-i", s.Pair.IfB, "-w", file, expr)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,14 @@ func localTcpdump(t *testing.T, s *sshdtest.Server, expr string) func() string {
 		got = append(got, buf[:n]...)
 	}
 	go io.Copy(io.Discard, stderr)
-	return func() string {
+	// stop waits (a few seconds at most) for n packets in the file, then
+	// stops tcpdump.
+	return func(n int) string {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if countPackets(file) >= n {
+				break
+			}
+		}
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
 		return file
@@ -116,7 +123,7 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 	const n = 20
 	s.Pair.SendUDP(t, testPort, payloads(n)...)
 	got := readPackets(t, c, n)
-	want := tcpdumpHex(t, stopLocal())
+	want := tcpdumpHex(t, stopLocal(n))
 	if len(want) != n {
 		t.Fatalf("the local tcpdump captured %d packets, want %d", len(want), n)
 	}
@@ -159,3 +166,22 @@ func waitNoTcpdump(t *testing.T, s *sshdtest.Server) {
 }
 
 var _ = filter.Compile
+
+// countPackets counts the whole packets in a capture file being written.
+func countPackets(file string) int {
+	f, err := os.Open(file)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	r, err := pcapio.NewReader(f)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for ; ; n++ {
+		if _, err := r.NextZeroCopy(); err != nil {
+			return n
+		}
+	}
+}

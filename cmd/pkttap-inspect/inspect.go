@@ -127,8 +127,10 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	st, statsErr := c.Stats()
+	// The counts after Close are final: a remote tcpdump reports its drops
+	// as it ends.
 	c.Close()
+	st, statsErr := c.Stats()
 	if dump != nil {
 		if err := dump.Close(); err != nil && loopErr == nil {
 			loopErr = err
