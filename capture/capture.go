@@ -245,5 +245,13 @@ func (c *Capture) Close() error {
 	c.finalStats, c.finalErr = c.src.stats()
 	c.closed.Store(true)
 	c.mu.Unlock()
-	return c.src.close()
+	err := c.src.close()
+	if _, ok := c.src.(*externalSource); ok {
+		// A Source's counts are final once it is closed: a remote
+		// tcpdump, for one, reports its drops as it ends.
+		c.mu.Lock()
+		c.finalStats, c.finalErr = c.src.stats()
+		c.mu.Unlock()
+	}
+	return err
 }

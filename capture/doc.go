@@ -9,6 +9,10 @@
 //	c, err := capture.Live("eth0").Promiscuous(true).Snaplen(128).Filter("tcp port 443").Open()
 //	c, err := capture.FromFile("trace.pcapng").Filter("tcp[tcpflags] & tcp-syn != 0").Open()
 //
+// Other sources plug in with FromSource: package capture/remote captures on
+// another machine over SSH (tcpdump there, its pcap stream read here) and
+// returns the same *Capture.
+//
 // Capture.Next blocks until a packet arrives and returns io.EOF only at the
 // end of a file; Capture.Packets is the same as a range-over-func iterator.
 // Next returns packets the caller owns. NextZeroCopy returns packets whose

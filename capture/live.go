@@ -63,6 +63,14 @@ func LiveFilterOptions(lt pcapio.LinkType, snaplen int) filter.Options {
 	return liveFilterOptions(runtime.GOOS, lt, snaplen)
 }
 
+// LiveFilterOptionsFor is LiveFilterOptions for a live capture on the
+// system goos (a GOOS value: "linux", "darwin", "windows"; any other gets
+// the options of a capture file), such as a remote host's, whose tcpdump
+// compiles the filter for its own kind of socket.
+func LiveFilterOptionsFor(goos string, lt pcapio.LinkType, snaplen int) filter.Options {
+	return liveFilterOptions(goos, lt, snaplen)
+}
+
 // liveFilterOptions is LiveFilterOptions for the system goos.
 func liveFilterOptions(goos string, lt pcapio.LinkType, snaplen int) filter.Options {
 	opts := filter.Options{LinkType: lt, Snaplen: resolveSnaplen(snaplen), Target: filter.TargetFile}

@@ -31,14 +31,21 @@ type options struct {
 	report    string   // -G: "fields" or ""
 	annotate  bool     // --annotate: -d with the source of each instruction
 	explain   bool     // --explain: every packet, with why the filter matches it or not
-	args      []string
+	// SSH sources (ssh://USER@HOST/IFACE)
+	remoteList    string   // -D: ssh://USER@HOST whose interfaces to list
+	identities    []string // --identity, in order
+	knownHosts    string   // --known-hosts
+	acceptHostKey string   // --accept-host-key
+	sudo          bool     // --sudo
+	args          []string
 }
 
 // usage is printed by -h and after a usage error.
-const usage = `usage: pkttap-inspect [flags] <INTERFACE|FILE> [FILTER...]
+const usage = `usage: pkttap-inspect [flags] <INTERFACE|FILE|ssh://[USER@]HOST[:PORT]/INTERFACE> [FILTER...]
        pkttap-inspect -d|-dd|-ddd [--annotate] [-y LINKTYPE] [FILTER...]
        pkttap-inspect --explain <INTERFACE|FILE> FILTER...
        pkttap-inspect -l
+       pkttap-inspect -D ssh://[USER@]HOST[:PORT]
 
 Prints the link type ("link type: Ethernet"), then each packet of a capture
 file (.pcap or .pcapng, "-" for standard input) or of a live network
@@ -48,6 +55,11 @@ of that name exists or it looks like a path (a slash, a .pcap or .pcapng
 extension), else an interface; the remaining arguments are joined into a
 tcpdump filter expression (see pcap-filter(7)). A live capture runs
 until -c packets were seen or Ctrl-C, then prints the kernel's counts.
+
+An ssh:// source captures on another machine: pkttap-inspect logs in with
+the ssh-agent or key files, checks the host key against known_hosts, and
+runs tcpdump there (-U -w -), reading its packets as they come. The filter
+is checked here first; -p, -s and -c work as for a local interface.
 
 flags:
   -h, --help             print this help
@@ -100,6 +112,18 @@ flags:
   -e FIELD               a field for -T fields (repeat the flag for more):
                          one line per packet, the fields tab-separated, a
                          field that occurs several times joined by ','
+  -D ssh://[USER@]HOST[:PORT]
+                         list the interfaces of a remote host (tcpdump -D
+                         there, or ip -o link)
+  --identity FILE        with ssh://, offer this private key (repeat the
+                         flag for more; default: the ssh-agent, and
+                         ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
+  --known-hosts FILE     with ssh://, the known host keys (default
+                         ~/.ssh/known_hosts)
+  --accept-host-key SHA256:...
+                         with ssh://, trust a host not yet known whose key
+                         has this fingerprint, and add it to known_hosts
+  --sudo                 with ssh://, run tcpdump as sudo -n tcpdump
   -G fields              list the fields and protocols display filters know,
                          as tshark -G fields does (F or P, description,
                          name, type, protocol, display base), and exit
@@ -151,6 +175,11 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.report, "G", "", "")
 	fs.BoolVar(&o.annotate, "annotate", false, "")
 	fs.BoolVar(&o.explain, "explain", false, "")
+	fs.StringVar(&o.remoteList, "D", "", "")
+	fs.Func("identity", "", func(s string) error { o.identities = append(o.identities, s); return nil })
+	fs.StringVar(&o.knownHosts, "known-hosts", "", "")
+	fs.StringVar(&o.acceptHostKey, "accept-host-key", "", "")
+	fs.BoolVar(&o.sudo, "sudo", false, "")
 	var d, dd, ddd bool
 	fs.BoolVar(&d, "d", false, "")
 	fs.BoolVar(&dd, "dd", false, "")
@@ -213,6 +242,8 @@ func parseArgs(args []string) (options, error) {
 		return o, usageErrorf("--explain prints packets; it does not write them (-w)")
 	case o.report != "" && o.report != "fields":
 		return o, usageErrorf("-G %s: the only report is fields", o.report)
+	case o.remoteList != "" && !isSSHSource(o.remoteList):
+		return o, usageErrorf("-D %s: name a remote host as ssh://[USER@]HOST[:PORT] (-l lists the local interfaces)", o.remoteList)
 	}
 	return o, nil
 }

@@ -29,19 +29,8 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, live, expr, err := builderFor(o)
+	c, live, expr, err := openCapture(o)
 	if err != nil {
-		return err
-	}
-	if o.explain && strings.TrimSpace(expr) == "" {
-		return usageErrorf("--explain needs a filter expression to explain")
-	}
-	c, err := b.Open()
-	if err != nil {
-		var pe *capture.PlatformError
-		if live && errors.As(err, &pe) && !errors.Is(err, capture.ErrPermissionDenied) {
-			return fmt.Errorf("%w (pkttap-inspect -l lists the interfaces)", err)
-		}
 		return err
 	}
 	defer c.Close()
@@ -138,8 +127,10 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	st, statsErr := c.Stats()
+	// The counts after Close are final: a remote tcpdump reports its drops
+	// as it ends.
 	c.Close()
+	st, statsErr := c.Stats()
 	if dump != nil {
 		if err := dump.Close(); err != nil && loopErr == nil {
 			loopErr = err
@@ -208,6 +199,52 @@ func looksLikePath(name string) bool {
 		return true
 	}
 	return false
+}
+
+// openCapture opens the capture the command line names, an ssh:// source
+// or what builderFor describes, and returns its filter expression (with
+// --explain, explained rather than applied).
+func openCapture(o options) (c *capture.Capture, live bool, expr string, err error) {
+	if src := o.iface; isSSHSource(src) || src == "" && o.file == "" && len(o.args) > 0 && isSSHSource(o.args[0]) {
+		args := o.args
+		if src == "" {
+			src, args = args[0], args[1:]
+		}
+		expr = filterExpr(args)
+		if err := checkExplain(o, expr); err != nil {
+			return nil, false, "", err
+		}
+		apply := expr
+		if o.explain {
+			apply = ""
+		}
+		c, err = openSSH(o, src, apply)
+		return c, true, expr, err
+	}
+	b, live, expr, err := builderFor(o)
+	if err != nil {
+		return nil, false, "", err
+	}
+	if err := checkExplain(o, expr); err != nil {
+		return nil, false, "", err
+	}
+	c, err = b.Open()
+	if err != nil {
+		var pe *capture.PlatformError
+		if live && errors.As(err, &pe) && !errors.Is(err, capture.ErrPermissionDenied) {
+			return nil, false, "", fmt.Errorf("%w (pkttap-inspect -l lists the interfaces)", err)
+		}
+		return nil, false, "", err
+	}
+	return c, live, expr, nil
+}
+
+// checkExplain rejects --explain without a filter to explain.
+func checkExplain(o options, expr string) error {
+	if o.explain && strings.TrimSpace(expr) == "" {
+		return usageErrorf("--explain needs a filter expression to explain")
+	}
+	return nil
 }
 
 // builderFor describes the capture the command line names: -r FILE, -i

@@ -39,16 +39,7 @@ func writeInterfaces(stdout io.Writer, ifs []capture.Interface) error {
 		if len(about) > 0 {
 			fmt.Fprintf(w, " (%s)", strings.Join(about, ", "))
 		}
-		var flags []string
-		if ifc.Up {
-			flags = append(flags, "Up")
-		}
-		if ifc.Loopback {
-			flags = append(flags, "Loopback")
-		}
-		if len(flags) > 0 {
-			fmt.Fprintf(w, " [%s]", strings.Join(flags, ", "))
-		}
+		writeFlags(w, ifc.Up, ifc.Loopback)
 		fmt.Fprintf(w, " %s", ifc.LinkType)
 		for _, a := range ifc.Addresses {
 			fmt.Fprintf(w, " %s", a.String())
@@ -56,4 +47,19 @@ func writeInterfaces(stdout io.Writer, ifs []capture.Interface) error {
 		fmt.Fprintln(w)
 	}
 	return w.Flush()
+}
+
+// writeFlags prints an interface's flags as tcpdump -D does: " [Up,
+// Loopback]", nothing when it has none.
+func writeFlags(w io.Writer, up, loopback bool) {
+	var flags []string
+	if up {
+		flags = append(flags, "Up")
+	}
+	if loopback {
+		flags = append(flags, "Loopback")
+	}
+	if len(flags) > 0 {
+		fmt.Fprintf(w, " [%s]", strings.Join(flags, ", "))
+	}
 }

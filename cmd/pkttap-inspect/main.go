@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case o.list:
 		err = listInterfaces(stdout)
+	case o.remoteList != "":
+		err = listRemoteInterfaces(o, stdout)
 	case o.report != "":
 		err = printFieldList(stdout)
 	case o.dumpLevel > 0:

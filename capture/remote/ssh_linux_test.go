@@ -1,0 +1,187 @@
+//go:build linux
+
+package remote
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/internal/sshdtest"
+	"github.com/pkttap/pkttap/pcapio"
+)
+
+// testPort is the UDP port the tests' known traffic goes to.
+const testPort = 5555
+
+// readPackets reads n packets from c, failing the test after a deadline.
+func readPackets(t *testing.T, c *capture.Capture, n int) []pcapio.Packet {
+	t.Helper()
+	timer := time.AfterFunc(10*time.Second, func() { c.Close() })
+	defer timer.Stop()
+	var pkts []pcapio.Packet
+	for len(pkts) < n {
+		p, err := c.Next()
+		if err != nil {
+			t.Fatalf("after %d of %d packets: %v", len(pkts), n, err)
+		}
+		pkts = append(pkts, p)
+	}
+	return pkts
+}
+
+// localTcpdump starts tcpdump on side B's interface writing to a file, and
+// returns a function that stops it and returns the file.
+func localTcpdump(t *testing.T, s *sshdtest.Server, expr string) func(n int) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "local.pcap")
+	cmd := exec.Command("ip", "netns", "exec", s.Pair.NSB, "tcpdump", "--immediate-mode", "-U", "-p", "-i", s.Pair.IfB, "-w", file, expr)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	buf := make([]byte, 4096)
+	var got []byte
+	for !bytes.Contains(got, []byte("listening on")) {
+		n, err := stderr.Read(buf)
+		if err != nil {
+			t.Fatalf("local tcpdump: %v: %s", err, got)
+		}
+		got = append(got, buf[:n]...)
+	}
+	go io.Copy(io.Discard, stderr)
+	// stop waits (a few seconds at most) for n packets in the file, then
+	// stops tcpdump.
+	return func(n int) string {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if countPackets(file) >= n {
+				break
+			}
+		}
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		return file
+	}
+}
+
+func payloads(n int) [][]byte {
+	var ps [][]byte
+	for i := range n {
+		ps = append(ps, fmt.Appendf(nil, "pkttap remote capture test datagram %03d %s", i, strings.Repeat("x", i*17)))
+	}
+	return ps
+}
+
+// TestSSHCaptureMatchesLocalTcpdump captures known UDP traffic on a
+// remote interface through a real sshd and tcpdump, and compares every
+// packet's bytes with tcpdump's reading of a local capture of the same
+// traffic. Close must leave no tcpdump running on the remote host.
+func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
+	s := sshdtest.Start(t, sshdtest.Options{})
+	h, err := dial(t, s, sshConfig(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifs, err := h.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, ifc := range ifs {
+		found = found || ifc.Name == s.Pair.IfB && ifc.Up
+	}
+	if !found {
+		t.Fatalf("Interfaces() = %+v, want %s, up", ifs, s.Pair.IfB)
+	}
+
+	expr := fmt.Sprintf("udp port %d", testPort)
+	stopLocal := localTcpdump(t, s, expr)
+	c, err := h.Capture(CaptureOptions{Interface: s.Pair.IfB, Filter: expr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.LinkType() != pcapio.LinkTypeEthernet {
+		t.Errorf("LinkType() = %v, want Ethernet", c.LinkType())
+	}
+	if got := s.Running(t, "tcpdump"); len(got) != 1 {
+		t.Errorf("%d tcpdump processes run under sshd while capturing, want 1", len(got))
+	}
+	const n = 20
+	s.Pair.SendUDP(t, testPort, payloads(n)...)
+	got := readPackets(t, c, n)
+	want := tcpdumpHex(t, stopLocal(n))
+	if len(want) != n {
+		t.Fatalf("the local tcpdump captured %d packets, want %d", len(want), n)
+	}
+	for i := range n {
+		if !bytes.Equal(got[i].Data, want[i]) {
+			t.Errorf("packet %d: the SSH source has\n% x\nthe local tcpdump\n% x", i+1, got[i].Data, want[i])
+		}
+		if got[i].Length != len(want[i]) || got[i].LinkType != pcapio.LinkTypeEthernet {
+			t.Errorf("packet %d: length %d link type %v", i+1, got[i].Length, got[i].LinkType)
+		}
+	}
+	st, err := c.Stats()
+	if err != nil || st.Received != n {
+		t.Errorf("Stats() = %+v, %v; want %d received", st, err, n)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Next(); !errors.Is(err, capture.ErrClosed) {
+		t.Errorf("Next after Close = %v, want ErrClosed", err)
+	}
+	waitNoTcpdump(t, s)
+}
+
+// waitNoTcpdump fails the test unless no tcpdump runs under sshd within a
+// few seconds.
+func waitNoTcpdump(t *testing.T, s *sshdtest.Server) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		left := s.Running(t, "tcpdump")
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tcpdump still runs on the remote host after Close: pids %v", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var _ = filter.Compile
+
+// countPackets counts the whole packets in a capture file being written.
+func countPackets(file string) int {
+	f, err := os.Open(file)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	r, err := pcapio.NewReader(f)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for ; ; n++ {
+		if _, err := r.NextZeroCopy(); err != nil {
+			return n
+		}
+	}
+}
