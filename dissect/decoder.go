@@ -69,6 +69,20 @@ type decoder struct {
 	ipFrag bool // the innermost IP packet is a fragment: no transport checksum
 	ipEnd  int  // where the innermost IP header says its payload ends (may be past the capture)
 
+	// stream is Options.Stream: what a stream tracker knows of the packet
+	stream *StreamInfo
+	// streamDone says the StreamInfo's TCP (1) and UDP (2) fields are in
+	// the tree: they go to the first such layer, not a quoted or tunnelled one
+	streamDone uint8
+	// transports collects the TCP and UDP headers for Transports (nil otherwise)
+	transports []Transport
+	// infoPrefix is the TCP analysis's "[TCP Retransmission] " and the
+	// like, kept before the Info column whatever the layers above write
+	infoPrefix string
+	// sackBase is subtracted from SACK edges when sackRel is set
+	sackBase uint32
+	sackRel  bool
+
 	// kept with the pooled decoder between packets
 	scratch   []byte     // names being decoded
 	addrCache *addrCache // formatted addresses
@@ -82,7 +96,7 @@ func getDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool, o Optio
 	if cache == nil {
 		cache = new(addrCache)
 	}
-	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, info: info, scratch: scratch, addrCache: cache, ttl: -1}
+	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, stream: o.Stream, info: info, scratch: scratch, addrCache: cache, ttl: -1}
 	if d.wire < len(data) {
 		d.wire = len(data)
 	}
@@ -98,6 +112,7 @@ func putDecoder(d *decoder) {
 		d.scratch = nil
 	}
 	d.data, d.layers, d.layerParent, d.extParent, d.ipSrc, d.ipDst = nil, nil, nil, nil, nil, nil
+	d.stream, d.transports = nil, nil
 	decoderPool.Put(d)
 }
 
@@ -116,6 +131,10 @@ func (d *decoder) summary() Summary {
 			d.info = append(d.info, ' ')
 		}
 		d.info = append(d.info, d.problem...)
+	}
+	if d.infoPrefix != "" {
+		s.Info = d.infoPrefix + string(d.info)
+		return s
 	}
 	s.Info = string(d.info)
 	return s
