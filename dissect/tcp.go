@@ -143,6 +143,13 @@ func (d *decoder) tcp(off, end int) {
 	if n != nil && d.has(body, 1) {
 		d.add(n, "tcp.payload", "TCP payload ("+strconv.Itoa(end-body)+" bytes)", body, end-body)
 	}
+	if si != nil && si.Analyzed && si.Flags&(FlagRetransmission|FlagOutOfOrder|FlagKeepAlive) != 0 {
+		// tshark hands neither a retransmitted or out-of-order segment
+		// (tcp.no_subdissector_on_error) nor a keep-alive's byte to the
+		// protocol above
+		d.data2(body, end)
+		return
+	}
 	d.tcpApp(sp, dp, body, end)
 }
 

@@ -139,6 +139,10 @@ func (d *decoder) tcpAnalysisTree(n *Node, off int, si *StreamInfo) {
 			continue
 		}
 		d.add(fl, f.field, "["+f.label+"]", off, 0)
+		if f.flag == FlagFastRetransmission || f.flag == FlagSpuriousRetransmission {
+			// tshark's expert info says retransmission too
+			d.add(fl, "tcp.analysis.retransmission", "[This frame is a (suspected) retransmission]", off, 0)
+		}
 	}
 }
 

@@ -34,14 +34,14 @@ type flow struct {
 	baseSeq, nextSeq, lastAck uint32
 	maxSeqToBeAcked           uint32
 	lastNonDupAck             uint32
-	dupAckNum                 uint32
+	dupAckNum                 int32
 	lastSegFlags              uint32
 	nextSeqTime, lastAckTime  int64
 	window                    uint16
 	winScale                  int8 // -1 unknown, -2 none
 	static                    uint8
 	validBIF                  bool
-	nsack                     uint8 // the last SACK option's block count minus one, as Wireshark keeps it
+	nsack                     uint8 // the SACK blocks of the direction's last segment
 	sack                      *[4][2]uint32
 	segs                      []segment // oldest first
 }
@@ -156,11 +156,11 @@ func (t *Tracker) tcpPacket(tp *dissect.Transport, ts int64, si *dissect.StreamI
 	if tp.WScale >= 0 {
 		fwd.winScale = tp.WScale
 	}
+	fwd.nsack = uint8(tp.NSACK) // a segment without SACK blocks clears them
 	if tp.NSACK > 0 {
 		if fwd.sack == nil {
 			fwd.sack = new([4][2]uint32)
 		}
-		fwd.nsack = uint8(tp.NSACK)
 		for i := 0; i < tp.NSACK; i++ {
 			fwd.sack[i] = tp.SACK[i]
 		}
@@ -233,9 +233,13 @@ func (c *tcpConv) analyze(fwd, rev *flow, seq, ack, seglen uint32, flags, window
 			return
 		}
 		if seglen == 0 && win != 0 && win == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && noSFR {
-			fwd.dupAckNum++
+			if fwd.dupAckNum == -1 {
+				fwd.dupAckNum = 1 // after an ACK of unseen data
+			} else {
+				fwd.dupAckNum++
+			}
 			a.set(dissect.FlagDuplicateAck)
-			a.dupAckNum = fwd.dupAckNum
+			a.dupAckNum = uint32(fwd.dupAckNum)
 			a.dupAckFrame = fwd.lastNonDupAck
 		}
 	}()
@@ -246,9 +250,19 @@ func (c *tcpConv) analyze(fwd, rev *flow, seq, ack, seglen uint32, flags, window
 	}
 
 	if rev.maxSeqToBeAcked != 0 && gtSeq(ack, rev.maxSeqToBeAcked) && flags&thACK != 0 {
-		a.set(dissect.FlagAckLostSegment)
-		// Not again for the same hole.
-		rev.maxSeqToBeAcked = rev.nextSeq
+		a.exists = true
+		if ltSeq(rev.maxSeqToBeAcked, rev.nextSeq) {
+			// A hole in what the other side sent is acknowledged: once.
+			rev.maxSeqToBeAcked = rev.nextSeq
+			a.flags |= dissect.FlagAckLostSegment
+		} else {
+			// Data never seen is acknowledged: marked once until the
+			// other side's acknowledgment moves.
+			if rev.dupAckNum == 0 {
+				a.flags |= dissect.FlagAckLostSegment
+			}
+			rev.dupAckNum = -1
+		}
 	}
 
 	if seglen > 0 || flags&(thSYN|thFIN) != 0 {
