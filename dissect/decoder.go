@@ -74,8 +74,10 @@ type decoder struct {
 	// streamDone says the StreamInfo's TCP (1) and UDP (2) fields are in
 	// the tree: they go to the first such layer, not a quoted or tunnelled one
 	streamDone uint8
-	// transports collects the TCP and UDP headers for Transports (nil otherwise)
+	// transports collects the TCP and UDP headers for Transports, when
+	// collect is set
 	transports []Transport
+	collect    bool
 	// infoPrefix is the TCP analysis's "[TCP Retransmission] " and the
 	// like, kept before the Info column whatever the layers above write
 	infoPrefix string

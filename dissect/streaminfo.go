@@ -116,16 +116,17 @@ func Transports(lt pcapio.LinkType, data []byte, wireLen int, dst []Transport) [
 		}
 		return append(dst, t)
 	}
-	return append(dst, slowTransports(lt, data, wireLen)...)
+	return slowTransports(lt, data, wireLen, dst)
 }
 
-func slowTransports(lt pcapio.LinkType, data []byte, wireLen int) []Transport {
+// slowTransports decodes the packet (no tree) to find its headers.
+func slowTransports(lt pcapio.LinkType, data []byte, wireLen int, dst []Transport) []Transport {
 	d := decoderPool.Get().(*decoder)
 	info, scratch, cache := d.info[:0], d.scratch[:0], d.addrCache
 	if cache == nil {
 		cache = new(addrCache)
 	}
-	*d = decoder{data: data, wire: wireLen, info: info, scratch: scratch, addrCache: cache, ttl: -1, transports: make([]Transport, 0, 1)}
+	*d = decoder{data: data, wire: wireLen, info: info, scratch: scratch, addrCache: cache, ttl: -1, collect: true, transports: dst}
 	if d.wire < len(data) {
 		d.wire = len(data)
 	}
@@ -138,7 +139,7 @@ func slowTransports(lt pcapio.LinkType, data []byte, wireLen int) []Transport {
 // noteTransport records a TCP or UDP header at off for [Transports]; only
 // called while Transports decodes.
 func (d *decoder) noteTransport(tcp bool, off, end int) *Transport {
-	if d.transports == nil || len(d.transports) >= maxTransports || d.ipFrag || len(d.ipSrc) == 0 || !d.has(off, 8) {
+	if !d.collect || len(d.transports) >= maxTransports || d.ipFrag || len(d.ipSrc) == 0 || !d.has(off, 8) {
 		return nil
 	}
 	if tcp && !d.has(off, 20) {

@@ -22,7 +22,8 @@ import (
 type Tracker struct {
 	frame   uint32
 	tcpHead map[uint64]uint32 // key hash -> index+1 of the newest conversation with that hash
-	tcp     []tcpConv
+	tcp     [][]tcpConv // in chunks of convChunk, so growing never copies them
+	nTCP    int
 	udpHead map[uint64]uint32
 	udp     []udpConv
 	buf     []dissect.Transport
@@ -34,7 +35,7 @@ func New() *Tracker {
 }
 
 // Streams returns how many TCP and UDP streams the tracker has numbered.
-func (t *Tracker) Streams() (tcp, udp int) { return len(t.tcp), len(t.udp) }
+func (t *Tracker) Streams() (tcp, udp int) { return t.nTCP, len(t.udp) }
 
 // key is a conversation's two endpoints, the greater one (address bytes,
 // then port) first, as Wireshark orders its two flows.

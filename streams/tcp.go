@@ -70,8 +70,8 @@ func leSeq(a, b uint32) bool { return int32(a-b) <= 0 }
 
 // findTCP returns the index of the newest conversation with key k, or -1.
 func (t *Tracker) findTCP(k *key, h uint64) int {
-	for i := t.tcpHead[h]; i != 0; i = t.tcp[i-1].next {
-		if t.tcp[i-1].k == *k {
+	for i := t.tcpHead[h]; i != 0; i = t.conv(int(i - 1)).next {
+		if t.conv(int(i-1)).k == *k {
 			return int(i - 1)
 		}
 	}
@@ -79,10 +79,21 @@ func (t *Tracker) findTCP(k *key, h uint64) int {
 }
 
 func (t *Tracker) newTCP(k *key, h uint64) int {
-	t.tcp = append(t.tcp, newTCPConv(*k, t.tcpHead[h]))
-	t.tcpHead[h] = uint32(len(t.tcp))
-	return len(t.tcp) - 1
+	if t.nTCP%convChunk == 0 {
+		t.tcp = append(t.tcp, make([]tcpConv, 0, convChunk))
+	}
+	last := &t.tcp[len(t.tcp)-1]
+	*last = append(*last, newTCPConv(*k, t.tcpHead[h]))
+	t.nTCP++
+	t.tcpHead[h] = uint32(t.nTCP)
+	return t.nTCP - 1
 }
+
+// convChunk is how many conversations a chunk of Tracker.tcp holds.
+const convChunk = 1024
+
+// conv returns conversation i.
+func (t *Tracker) conv(i int) *tcpConv { return &t.tcp[i/convChunk][i%convChunk] }
 
 // analysis is the per-packet result Wireshark keeps in its tcp_acked.
 type analysis struct {
@@ -109,7 +120,7 @@ func (t *Tracker) tcpPacket(tp *dissect.Transport, ts int64, si *dissect.StreamI
 	}
 	var a analysis
 	flags := tp.Flags
-	fwd := &t.tcp[ci].flow[dir]
+	fwd := &t.conv(ci).flow[dir]
 	switch {
 	case flags&(thSYN|thACK) == thSYN && fwd.static&baseSeqSet != 0 && tp.Seq != fwd.baseSeq:
 		// A SYN with another initial sequence number: the ports are reused
@@ -119,7 +130,7 @@ func (t *Tracker) tcpPacket(tp *dissect.Transport, ts int64, si *dissect.StreamI
 	case flags&(thSYN|thACK) == thSYN|thACK && fwd.static&baseSeqSet != 0 && tp.Seq != fwd.baseSeq:
 		a.set(dissect.FlagReusedPorts)
 	}
-	c := &t.tcp[ci]
+	c := t.conv(ci)
 	fwd, rev := &c.flow[dir], &c.flow[1-dir]
 	si.TCPStream = uint32(ci) + 1
 	if tp.HaveSegLen {
