@@ -22,7 +22,7 @@ import (
 type Tracker struct {
 	frame   uint32
 	tcpHead map[uint64]uint32 // key hash -> index+1 of the newest conversation with that hash
-	tcp     [][]tcpConv // in chunks of convChunk, so growing never copies them
+	tcp     [][]tcpConv       // in chunks of convChunk, so growing never copies them
 	nTCP    int
 	udpHead map[uint64]uint32
 	udp     []udpConv
