@@ -77,6 +77,7 @@ func TestStreamsIndexed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.CancelFilter(expr)
 		var got []int
 		for _, row := range page.Rows {
 			got = append(got, row.No)
