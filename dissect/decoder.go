@@ -93,6 +93,14 @@ type decoder struct {
 var decoderPool = sync.Pool{New: func() any { return &decoder{info: make([]byte, 0, 256)} }}
 
 func getDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool, o Options) *decoder {
+	d := pooledDecoder(data, wireLen, tree, o)
+	d.frame(lt)
+	return d
+}
+
+// pooledDecoder returns a pooled decoder reset for a packet, not yet
+// decoded.
+func pooledDecoder(data []byte, wireLen int, tree bool, o Options) *decoder {
 	d := decoderPool.Get().(*decoder)
 	info, scratch, cache := d.info[:0], d.scratch[:0], d.addrCache
 	if cache == nil {
@@ -102,7 +110,6 @@ func getDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool, o Optio
 	if d.wire < len(data) {
 		d.wire = len(data)
 	}
-	d.frame(lt)
 	return d
 }
 

@@ -121,15 +121,8 @@ func Transports(lt pcapio.LinkType, data []byte, wireLen int, dst []Transport) [
 
 // slowTransports decodes the packet (no tree) to find its headers.
 func slowTransports(lt pcapio.LinkType, data []byte, wireLen int, dst []Transport) []Transport {
-	d := decoderPool.Get().(*decoder)
-	info, scratch, cache := d.info[:0], d.scratch[:0], d.addrCache
-	if cache == nil {
-		cache = new(addrCache)
-	}
-	*d = decoder{data: data, wire: wireLen, info: info, scratch: scratch, addrCache: cache, ttl: -1, collect: true, transports: dst}
-	if d.wire < len(data) {
-		d.wire = len(data)
-	}
+	d := pooledDecoder(data, wireLen, false, Options{})
+	d.collect, d.transports = true, dst
 	d.frame(lt)
 	out := d.transports
 	putDecoder(d)
