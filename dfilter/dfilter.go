@@ -29,12 +29,15 @@ type Filter struct {
 
 // Packet is what a filter looks at: a packet's bytes as captured, with
 // its link type, on-wire length and 1-based number in its capture
-// (frame.number).
+// (frame.number). Stream, when not nil, is what a stream tracker found
+// for the packet (tcp.stream, relative sequence numbers, TCP analysis):
+// without it those fields are absent.
 type Packet struct {
 	LinkType pcapio.LinkType
 	Data     []byte
 	Length   int
 	Number   int
+	Stream   *dissect.StreamInfo
 }
 
 // Compile parses and checks a display filter. A fault is returned as an
@@ -134,7 +137,7 @@ func (f *Filter) Match(p Packet) bool {
 		}
 		f.pool.Put(c)
 	}
-	tree := dissect.Options{}.DissectLayers(p.LinkType, p.Data, p.Length, f.keep)
+	tree := dissect.Options{Stream: p.Stream}.DissectLayers(p.LinkType, p.Data, p.Length, f.keep)
 	return f.MatchTree(tree, p.Number)
 }
 

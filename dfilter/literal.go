@@ -83,6 +83,13 @@ func literal(text string, quoted, char bool, t dissect.Type, pos, end int) disse
 		return dissect.Value{Type: dissect.TypeBytes, B: b}
 	case t == dissect.TypeString:
 		return dissect.Value{Type: t, S: text}
+	case t == dissect.TypeRelTime && !quoted:
+		// seconds, as tshark reads a relative time ("0.1", "-2", "1e-3")
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > math.MaxInt64/1e9 {
+			fail(pos, end, "%q is not a valid time.", text)
+		}
+		return dissect.Value{Type: t, N: uint64(int64(math.Round(f * 1e9)))}
 	}
 	fail(pos, end, "%s cannot be compared with a constant value.", t.Description())
 	panic("unreachable")

@@ -74,6 +74,22 @@ type decoder struct {
 	ipFrag bool // the innermost IP packet is a fragment: no transport checksum
 	ipEnd  int  // where the innermost IP header says its payload ends (may be past the capture)
 
+	// stream is Options.Stream: what a stream tracker knows of the packet
+	stream *StreamInfo
+	// streamDone says the StreamInfo's TCP (1) and UDP (2) fields are in
+	// the tree: they go to the first such layer, not a quoted or tunnelled one
+	streamDone uint8
+	// transports collects the TCP and UDP headers for Transports, when
+	// collect is set
+	transports []Transport
+	collect    bool
+	// infoPrefix is the TCP analysis's "[TCP Retransmission] " and the
+	// like, kept before the Info column whatever the layers above write
+	infoPrefix string
+	// sackBase is subtracted from SACK edges when sackRel is set
+	sackBase uint32
+	sackRel  bool
+
 	// kept with the pooled decoder between packets
 	scratch   []byte     // names being decoded
 	addrCache *addrCache // formatted addresses
@@ -88,16 +104,23 @@ func getDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool, o Optio
 // startDecoder decodes a packet as getDecoder does; with keep, the tree
 // holds only the layers it names, and the summary columns are not made.
 func startDecoder(lt pcapio.LinkType, data []byte, wireLen int, tree bool, o Options, keep []string) *decoder {
+	d := pooledDecoder(data, wireLen, tree, o, keep)
+	d.frame(lt)
+	return d
+}
+
+// pooledDecoder returns a pooled decoder reset for a packet, not yet
+// decoded; keep is as for startDecoder.
+func pooledDecoder(data []byte, wireLen int, tree bool, o Options, keep []string) *decoder {
 	d := decoderPool.Get().(*decoder)
 	info, scratch, cache := d.info[:0], d.scratch[:0], d.addrCache
 	if cache == nil {
 		cache = new(addrCache)
 	}
-	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, info: info, scratch: scratch, addrCache: cache, ttl: -1, keep: keep, nocols: keep != nil, nolabels: keep != nil}
+	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, stream: o.Stream, info: info, scratch: scratch, addrCache: cache, ttl: -1, keep: keep, nocols: keep != nil, nolabels: keep != nil}
 	if d.wire < len(data) {
 		d.wire = len(data)
 	}
-	d.frame(lt)
 	return d
 }
 
@@ -127,6 +150,7 @@ func putDecoder(d *decoder) {
 		d.scratch = nil
 	}
 	d.data, d.layers, d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.keep = nil, nil, nil, nil, nil, nil, nil
+	d.stream, d.transports = nil, nil
 	decoderPool.Put(d)
 }
 
@@ -145,6 +169,10 @@ func (d *decoder) summary() Summary {
 			d.info = append(d.info, ' ')
 		}
 		d.info = append(d.info, d.problem...)
+	}
+	if d.infoPrefix != "" {
+		s.Info = d.infoPrefix + string(d.info)
+		return s
 	}
 	s.Info = string(d.info)
 	return s

@@ -58,6 +58,11 @@ type Options struct {
 	// why they are not verified by default. ICMP, ICMPv6 and IGMP
 	// checksums are always verified, as in Wireshark.
 	ValidateChecksums bool
+	// Stream is what a stream tracker (package streams) found for this
+	// packet from the ones before it: with it the tree and the Info
+	// column have tshark's tcp.stream, udp.stream, relative sequence
+	// numbers and TCP analysis. Nil decodes the packet on its own.
+	Stream *StreamInfo
 }
 
 // Summarize decodes a packet captured on a link of type lt and returns its

@@ -42,9 +42,13 @@
 // [Dissect] builds the full [Tree]. Both run the same decoders, so the
 // summary and the tree never disagree. Both are safe for concurrent use.
 //
-// Each packet is decoded on its own: Info columns carry no cross-packet
-// state (absolute TCP sequence numbers, no reassembly, no request/response
-// matching), where Wireshark would use what earlier packets told it.
+// Each packet is decoded on its own: no reassembly, no request/response
+// matching, where Wireshark would use what earlier packets told it. The
+// one exception is given, not kept: [Options].Stream carries what a
+// stream tracker (package streams) learnt from the packets before, and
+// with it the tree and the Info column have tshark's tcp.stream,
+// udp.stream, relative sequence numbers and TCP analysis; without it TCP
+// sequence numbers are absolute.
 //
 // # Robustness
 //

@@ -21,6 +21,7 @@ type Headers struct {
 	IPProto          uint8 // ip.proto, ipv6.nxt
 	IPv6Flow         uint32
 	TCP, UDP         bool
+	L4Offset         int // where the TCP or UDP header starts in the data
 	SrcPort, DstPort uint16
 	TCPHdrLen        int
 	TCPFlags         uint16 // the 12-bit field
@@ -140,6 +141,7 @@ func Quick(lt pcapio.LinkType, data []byte, wireLen int, h *Headers) bool {
 	default:
 		return false
 	}
+	h.L4Offset = off
 	l4 := data[off:end]
 	switch h.IPProto {
 	case 6:

@@ -24,10 +24,23 @@ func (d *decoder) tcp(off, end int) {
 	}
 	var n *Node
 	d.seen.add("tcp") // a layer, even without a tree
+	d.noteTransport(true, off, end)
+	si := d.tcpStream()
+	relSeq, relAck := seq, ack
+	if si != nil && si.Analyzed {
+		relSeq = si.Seq
+		if flags&0x10 != 0 {
+			relAck = si.Ack
+		}
+	}
 	if d.grow("tcp") {
 		n = d.layer("tcp", "Transmission Control Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp))+", Seq: "+strconv.FormatUint(uint64(seq), 10)+", Len: "+strconv.Itoa(plen), off, hl)
 		d.fUint(n, "tcp.srcport", "Source Port", off, 2, uint64(sp))
 		d.fUint(n, "tcp.dstport", "Destination Port", off+2, 2, uint64(dp))
+		if si != nil {
+			d.genUint(n, "tcp.stream", "Stream index", off, 0, uint64(si.TCPStream-1))
+			d.tcpSeqFields(n, off, si, relSeq, relAck, flags)
+		}
 		d.fUint(n, "tcp.seq_raw", "Sequence Number (raw)", off+4, 4, uint64(seq))
 		d.fUint(n, "tcp.ack_raw", "Acknowledgment number (raw)", off+8, 4, uint64(ack))
 		setU(d.add(n, "tcp.hdr_len", "Header Length: "+strconv.Itoa(hl)+" bytes ("+strconv.Itoa(hl/4)+")", off+12, 1), uint64(hl))
@@ -41,6 +54,12 @@ func (d *decoder) tcp(off, end int) {
 			d.fBool(fl, f, tcpFlagNames[i], at, 1, flags&(1<<i) != 0)
 		}
 		d.fUint(n, "tcp.window_size_value", "Window", off+14, 2, uint64(win))
+		if si != nil && si.Analyzed {
+			d.tcpWindowFields(n, off+14, si, flags&0x02 != 0)
+		}
+	}
+	if si != nil && si.Analyzed && d.quiet == 0 {
+		d.infoPrefix = tcpInfoPrefix(si)
 	}
 	if flags&0x02 != 0 {
 		d.tag(tagSYN)
@@ -71,13 +90,17 @@ func (d *decoder) tcp(off, end int) {
 		d.is(" ")
 		d.info = appendTCPFlags(d.info, flags)
 		d.is(" Seq=")
-		d.iu(uint64(seq))
+		d.iu(uint64(relSeq))
 		if flags&0x10 != 0 {
 			d.is(" Ack=")
-			d.iu(uint64(ack))
+			d.iu(uint64(relAck))
 		}
 		d.is(" Win=")
-		d.iu(uint64(win))
+		if si != nil && si.Analyzed {
+			d.iu(uint64(si.Window))
+		} else {
+			d.iu(uint64(win))
+		}
 		if flags&0x20 != 0 {
 			d.is(" Urg=")
 			d.iu(uint64(urg))
@@ -98,7 +121,16 @@ func (d *decoder) tcp(off, end int) {
 		d.fUint(n, "tcp.len", "TCP Segment Len", off, 0, uint64(seglen))
 	}
 	if hl > 20 {
+		if si != nil && si.Analyzed && flags&0x10 != 0 {
+			// SACK edges are relative to the other direction's first
+			// sequence number, as the ACK is
+			d.sackBase, d.sackRel = ack-si.Ack, true
+		}
 		d.tcpOptions(n, off+20, off+hl, info && whole)
+		d.sackRel = false
+	}
+	if si != nil && si.Analyzed {
+		d.tcpAnalysisTree(n, off, si)
 	}
 	if end-off < hl || !d.has(off, hl) {
 		d.short(n, "TCP", off+20)
@@ -110,6 +142,13 @@ func (d *decoder) tcp(off, end int) {
 	}
 	if n != nil && d.has(body, 1) {
 		d.add(n, "tcp.payload", "TCP payload ("+strconv.Itoa(end-body)+" bytes)", body, end-body)
+	}
+	if si != nil && si.Analyzed && si.Flags&(FlagRetransmission|FlagOutOfOrder|FlagKeepAlive) != 0 {
+		// tshark hands neither a retransmitted or out-of-order segment
+		// (tcp.no_subdissector_on_error) nor a keep-alive's byte to the
+		// protocol above
+		d.data2(body, end)
+		return
 	}
 	d.tcpApp(sp, dp, body, end)
 }
@@ -202,6 +241,9 @@ func (d *decoder) tcpOptions(n *Node, off, end int, info bool) {
 		case kind == 5:
 			for j := off + 2; j+8 <= off+l; j += 8 {
 				le, re := d.be32(j), d.be32(j+4)
+				if d.sackRel {
+					le, re = le-d.sackBase, re-d.sackBase
+				}
 				d.fUint(o, "tcp.options.sack_le", "left edge", j, 4, uint64(le))
 				d.fUint(o, "tcp.options.sack_re", "right edge", j+4, 4, uint64(re))
 				if info {

@@ -14,12 +14,14 @@ func (d *decoder) udp(off, end int) {
 	sp, dp, ulen, csum := d.be16(off), d.be16(off+2), int(d.be16(off+4)), d.be16(off+6)
 	var n *Node
 	d.seen.add("udp") // a layer, even without a tree
+	d.noteTransport(false, off, end)
 	if d.grow("udp") {
 		n = d.layer("udp", "User Datagram Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp)), off, 8)
 		d.fUint(n, "udp.srcport", "Source Port", off, 2, uint64(sp))
 		d.fUint(n, "udp.dstport", "Destination Port", off+2, 2, uint64(dp))
 		d.fUint(n, "udp.length", "Length", off+4, 2, uint64(ulen))
 	}
+	d.udpStreamField(n, off)
 	bad := ulen < 8
 	if csum == 0 && len(d.ipSrc) == 4 {
 		d.add(n, "udp.checksum", "Checksum: 0x0000 [zero-value ignored]", off+6, 2)

@@ -122,10 +122,13 @@ func (b bpfMatcher) Bytes() int         { return b.m.Instructions() * vmBytesPer
 
 // displayMatcher runs a display filter. dfilter.Filter keeps a pool of
 // evaluation states, so goroutines scanning at once each get their own.
-type displayMatcher struct{ f *dfilter.Filter }
+type displayMatcher struct {
+	f *dfilter.Filter
+	s *Store // whose stream records the filter reads; nil when it needs none
+}
 
 func (d displayMatcher) Match(i int, lt pcapio.LinkType, data []byte, wireLen int) bool {
-	return d.f.Match(dfilter.Packet{LinkType: lt, Data: data, Length: wireLen, Number: i + 1})
+	return d.f.Match(dfilter.Packet{LinkType: lt, Data: data, Length: wireLen, Number: i + 1, Stream: d.s.streamFor(i)})
 }
 func (d displayMatcher) Expr() string       { return d.f.String() }
 func (d displayMatcher) Language() Language { return Display }
@@ -147,7 +150,7 @@ func (s *Store) compileFilter(ctx context.Context, expr string) (matcher, error)
 	case err != nil:
 		return nil, err
 	case lang == Display:
-		return displayMatcher{df}, nil
+		return displayMatcher{f: df, s: s.ifStreams(df)}, nil
 	default:
 		return bpfMatcher{bm}, nil
 	}

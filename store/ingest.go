@@ -218,6 +218,7 @@ func (q *queue) halt() {
 // round of batches, with ended true and those errors after the last.
 func (s *Store) ingest(src source, sp spooler, q *queue, progress func(ended bool, rerr, werr error)) (rerr, werr error) {
 	ix := &indexer{s: s, idxW: s.newBufWriter(s.index), sumW: s.newBufWriter(s.sums)}
+	ix.st, werr = s.openStreams()
 	go q.read(src)
 	var batches []*batch
 	tick := time.NewTicker(publishEvery)
@@ -229,6 +230,9 @@ func (s *Store) ingest(src source, sp spooler, q *queue, progress func(ended boo
 		}
 		var ended bool
 		batches, ended, rerr = q.take(batches)
+		if werr != nil {
+			q.halt()
+		}
 		added := false
 		for _, b := range batches {
 			if werr != nil || len(b.pkts) == 0 {
@@ -274,13 +278,16 @@ type indexer struct {
 	recBuf [recordSize]byte
 	sumBuf []byte
 	sums   []dissect.Summary // of the batch being indexed
+	st     *streamTrack      // stream tracking (streams.go)
 }
 
 // add indexes every packet of b.
 func (ix *indexer) add(b *batch) {
+	ix.st.track(b) // in order, before the summaries that show it
 	ix.summarize(b)
 	for i := range b.pkts {
 		ix.addPacket(b.data, &b.pkts[i], &ix.sums[i])
+		ix.st.write(i)
 	}
 	s := ix.s
 	s.mu.Lock()
@@ -302,7 +309,7 @@ func (ix *indexer) summarize(b *batch) {
 		wg.Go(func() {
 			for i := lo; i < hi; i++ {
 				bp := &b.pkts[i]
-				ix.sums[i] = dissect.Summarize(bp.linkType, b.data[bp.start:bp.end], bp.wireLen)
+				ix.sums[i] = dissect.Options{Stream: &ix.st.infos[i]}.Summarize(bp.linkType, b.data[bp.start:bp.end], bp.wireLen)
 			}
 		})
 	}
@@ -363,6 +370,9 @@ func (ix *indexer) addPacket(data []byte, bp *batchPkt, sum *dissect.Summary) {
 // published record never points past written data) and makes the new
 // packets visible.
 func (ix *indexer) publish() error {
+	if err := ix.st.flush(); err != nil {
+		return err
+	}
 	if err := ix.sumW.Flush(); err != nil {
 		return fmt.Errorf("write summaries: %w", err)
 	}

@@ -31,9 +31,9 @@ const (
 )
 
 // cacheFiles are the files of a capture folder that can be made again from
-// its source file: the index, the summaries, and a gzip upload's
-// decompressed spool.
-var cacheFiles = []string{"index", "summaries", "spool"}
+// its source file: the index, the summaries, a gzip upload's decompressed
+// spool and the stream records.
+var cacheFiles = []string{"index", "summaries", "spool", streamsName}
 
 // captureMeta is a capture folder's metadata file.
 type captureMeta struct {

@@ -79,7 +79,7 @@ func TestFilterParallelSameAsSerial(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ms = append(ms, displayMatcher{f})
+			ms = append(ms, displayMatcher{f: f})
 		}
 		serial := make([][]uint32, len(ms))
 		for k := range ms {

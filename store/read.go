@@ -106,6 +106,9 @@ type Packet struct {
 	Time     time.Time // zero when the packet has none (Row.NoTime)
 	LinkType pcapio.LinkType
 	Data     []byte // the captured bytes
+	// Stream is what stream tracking found for the packet (for
+	// dissect.Options.Stream); nil when the store has no stream records.
+	Stream *dissect.StreamInfo
 }
 
 // retag replaces the tags of the packets' stored summaries, made with
@@ -140,7 +143,11 @@ func (s *Store) Packet(no int, o dissect.Options) (Packet, error) {
 	if o != (dissect.Options{}) {
 		sums[0].Tags = o.Summarize(rec.LinkType, data, int(rec.WireLen)).Tags
 	}
-	p := Packet{Row: makeRow(no-1, &rec, &sums[0]), LinkType: rec.LinkType, Data: data}
+	si, err := s.streamInfo(no - 1)
+	if err != nil {
+		return Packet{}, err
+	}
+	p := Packet{Row: makeRow(no-1, &rec, &sums[0]), LinkType: rec.LinkType, Data: data, Stream: si}
 	s.notes().decorate(&p.Row, no-1, sums[0].Comment)
 	if !rec.noTime() {
 		p.Time = rec.Time()

@@ -197,6 +197,9 @@ func (p *Pool) reopen(c *Store, ix *indexMeta) error {
 		files = append(files, f)
 	}
 	c.spool, c.index, c.sums = files[0], files[1], files[2]
+	if f, err := os.Open(filepath.Join(dir, streamsName)); err == nil {
+		c.strm = f // indexWhole checked its size
+	}
 	c.size = ix.Files[filepath.Base(c.srcPath)]
 	c.state, c.errMsg, c.format, c.gzipped = ix.State, ix.Error, ix.Format, ix.Gzip
 	c.linkTypes, c.ifaces = ix.LinkTypes, ix.Ifaces

@@ -42,11 +42,13 @@ type Store struct {
 	spool *os.File // packet bytes (srcPath itself, its decompressed copy, or what a live capture read)
 	index *os.File // one record per packet
 	sums  *os.File // summaries, referenced by the records
+	strm  *os.File // stream records, one per packet (streams.go); nil for none
 	maps  scanMaps // the spool and index mapped for filter scans
 
 	count atomic.Int64 // records published so far; readable without the lock
 
 	mu        sync.Mutex
+	strmTrack *streamTrack // the ingest's stream tracking (streams.go)
 	state     string
 	errMsg    string
 	format    string
@@ -308,7 +310,7 @@ func (s *Store) close(remove bool) error {
 			errs = append(errs, err)
 		}
 	}
-	for _, f := range []*os.File{s.spool, s.index, s.sums} {
+	for _, f := range []*os.File{s.spool, s.index, s.sums, s.strm} {
 		if f != nil {
 			if err := f.Close(); err != nil {
 				errs = append(errs, err)

@@ -308,6 +308,7 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 		Data:      p.Data,
 		Tree:      []TreeNode{},
 	}
+	opts.Stream = p.Stream // tshark's stream fields and TCP analysis
 	if tree := opts.Dissect(p.LinkType, p.Data, p.Length); tree != nil {
 		for _, n := range tree.Layers {
 			resp.Tree = append(resp.Tree, treeNode(n))

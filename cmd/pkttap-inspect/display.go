@@ -56,8 +56,8 @@ func compileDisplay(o options) (*dfilter.Filter, error) {
 // order joined by ',', the fields separated by tabs, as tshark prints
 // them (integers with a hexadecimal display base as 0x…, booleans as 1 or
 // 0, bytes as hex digits).
-func appendFields(b []byte, names []string, n int, p *pcapio.Packet) []byte {
-	tree := dissect.Dissect(p.LinkType, p.Data, p.Length)
+func appendFields(b []byte, opts dissect.Options, names []string, n int, p *pcapio.Packet) []byte {
+	tree := opts.Dissect(p.LinkType, p.Data, p.Length)
 	for i, vals := range dfilter.FieldValues(tree, n, names) {
 		if i > 0 {
 			b = append(b, '\t')
@@ -83,7 +83,9 @@ func appendFieldValue(b []byte, v dissect.Value, base dissect.Base) []byte {
 			b = append(b, hexDigits[c>>4], hexDigits[c&15])
 		}
 		return b
-	case dissect.TypeProtocol, dissect.TypeNone:
+	case dissect.TypeNone:
+		return append(b, '1') // tshark's mark of a present label-only field
+	case dissect.TypeProtocol:
 		return b
 	case dissect.TypeString:
 		return appendEscaped(b, v.S)

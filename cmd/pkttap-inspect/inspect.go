@@ -15,6 +15,7 @@ import (
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/streams"
 )
 
 // dumpFlushEvery is how often a live capture's -w file is flushed.
@@ -74,6 +75,7 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 
+	tracker := streams.New()
 	n, shown, loopErr, lastFlush := 0, 0, error(nil), time.Now()
 	for o.count == 0 || n < o.count {
 		p, err := c.NextZeroCopy()
@@ -88,7 +90,10 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if n == 1 {
 			pr.first = p.Timestamp
 		}
-		if display != nil && !display.Match(dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n}) {
+		// Every packet is tracked, shown or not, as tshark's first pass
+		// does: the stream numbers and the analysis depend on them all.
+		si := tracker.Add(p.LinkType, p.Data, p.Length, p.Timestamp)
+		if display != nil && !display.Match(dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n, Stream: &si}) {
 			continue
 		}
 		shown++
@@ -103,7 +108,7 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			headPending = false
 		}
 		if printing {
-			pr.printPacket(n, &p)
+			pr.printPacket(n, &p, &si)
 		}
 		if why != nil && !o.quiet {
 			if err := why.explain(out, &p); err != nil {

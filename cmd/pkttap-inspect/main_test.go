@@ -23,6 +23,7 @@ import (
 	"github.com/pkttap/pkttap/internal/testenv"
 	"github.com/pkttap/pkttap/internal/testpkt"
 	"github.com/pkttap/pkttap/pcapio"
+	"github.com/pkttap/pkttap/streams"
 	"golang.org/x/net/bpf"
 )
 
@@ -441,8 +442,10 @@ func TestSummaryLines(t *testing.T) {
 	if len(lines) != len(pkts)+1 {
 		t.Fatalf("%d lines, want one per packet and the count:\n%s", len(lines), out)
 	}
+	tr := streams.New() // -S shows tshark's stream analysis
 	for i, p := range pkts {
-		s := dissect.Summarize(p.LinkType, p.Data, p.Length)
+		si := tr.Add(p.LinkType, p.Data, p.Length, p.Timestamp)
+		s := dissect.Options{Stream: &si}.Summarize(p.LinkType, p.Data, p.Length)
 		rel := p.Timestamp.Sub(pkts[0].Timestamp).Seconds()
 		want := fmt.Sprintf("%5d %11.6f %s → %s %s %d %s", i+1, rel, orDash(s.Source), orDash(s.Destination), orDash(s.Protocol), p.Length, s.Info)
 		if lines[i] != want {
@@ -462,7 +465,9 @@ func TestTreeAboveHex(t *testing.T) {
 	}
 	var want strings.Builder
 	want.WriteString("link type: Ethernet\n")
+	tr := streams.New()
 	for i, p := range pkts {
+		si := tr.Add(p.LinkType, p.Data, p.Length, p.Timestamp)
 		want.WriteString(string(appendHeader(nil, i+1, &p)))
 		var walk func(n *dissect.Node, depth int)
 		walk = func(n *dissect.Node, depth int) {
@@ -471,7 +476,7 @@ func TestTreeAboveHex(t *testing.T) {
 				walk(c, depth+1)
 			}
 		}
-		tree := dissect.Dissect(p.LinkType, p.Data, p.Length)
+		tree := dissect.Options{Stream: &si}.Dissect(p.LinkType, p.Data, p.Length)
 		if len(tree.Layers) == 0 {
 			t.Errorf("packet %d: dissect found no layers", i)
 		}

@@ -24,20 +24,23 @@ type printer struct {
 	buf     []byte
 }
 
-// printPacket prints packet number n (1-based) in the selected views.
-func (pr *printer) printPacket(n int, p *pcapio.Packet) {
+// printPacket prints packet number n (1-based) in the selected views;
+// si is what the stream tracker found for it.
+func (pr *printer) printPacket(n int, p *pcapio.Packet, si *dissect.StreamInfo) {
 	b := pr.buf[:0]
+	opts := pr.opts
+	opts.Stream = si
 	if len(pr.fields) > 0 {
-		b = appendFields(b, pr.fields, n, p)
+		b = appendFields(b, opts, pr.fields, n, p)
 	}
 	if pr.summary {
-		b = appendSummary(b, n, p, p.Timestamp.Sub(pr.first))
+		b = appendSummary(b, opts, n, p, p.Timestamp.Sub(pr.first))
 	}
 	if pr.hex || pr.tree {
 		b = appendHeader(b, n, p)
 	}
 	if pr.tree {
-		for _, l := range pr.opts.Dissect(p.LinkType, p.Data, p.Length).Layers {
+		for _, l := range opts.Dissect(p.LinkType, p.Data, p.Length).Layers {
 			b = appendNode(b, l, 0)
 		}
 	}
@@ -101,8 +104,8 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // appendSummary appends a tshark-like summary line: No., Time (seconds since
 // the first packet printed), Source, Destination, Protocol, Length, Info.
-func appendSummary(b []byte, n int, p *pcapio.Packet, rel time.Duration) []byte {
-	s := dissect.Summarize(p.LinkType, p.Data, p.Length)
+func appendSummary(b []byte, opts dissect.Options, n int, p *pcapio.Packet, rel time.Duration) []byte {
+	s := opts.Summarize(p.LinkType, p.Data, p.Length)
 	return fmt.Appendf(b, "%5d %11.6f %s → %s %s %d %s\n", n, rel.Seconds(), orDash(s.Source), orDash(s.Destination), orDash(s.Protocol), p.Length, s.Info)
 }
 

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pkttap/pkttap/dfilter"
+	"github.com/pkttap/pkttap/dissect"
+	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/streams"
+)
+
+// TestStreamsIndexed indexes the shared display-filter capture (the
+// corpus and real HTTP traffic; package streams checks its stream fields
+// against tshark) and checks that the store gives every packet what
+// tracking the capture in order gives it: the Info column of its row,
+// the stream record of Packet, and the verdicts of display filters on
+// stream fields run as parallel filter jobs.
+func TestStreamsIndexed(t *testing.T) {
+	path := filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts := readPackets(t, data)
+	tr := streams.New()
+	infos := make([]dissect.StreamInfo, len(pkts))
+	for i, p := range pkts {
+		infos[i] = tr.Add(p.LinkType, p.Data, p.Length, p.Timestamp)
+	}
+	p := newTestPool(t, Config{})
+	s := addCapture(t, p, "capture.pcapng", data)
+
+	page, err := s.Rows(0, s.Count(), nil, dissect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := 0
+	for i, row := range page.Rows {
+		want := dissect.Options{Stream: &infos[i]}.Summarize(pkts[i].LinkType, pkts[i].Data, pkts[i].Length).Info
+		if row.Info != want {
+			t.Fatalf("row %d: Info %q, want %q", i+1, row.Info, want)
+		}
+		if strings.HasPrefix(row.Info, "[TCP ") {
+			marked++
+		}
+	}
+	if marked < 100 {
+		t.Errorf("only %d rows with TCP analysis marks", marked)
+	}
+	for _, no := range []int{1, 5452, 5557, len(pkts)} {
+		pk, err := s.Packet(no, dissect.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pk.Stream == nil || *pk.Stream != infos[no-1] {
+			t.Errorf("packet %d: stream record %+v, want %+v", no, pk.Stream, infos[no-1])
+		}
+	}
+
+	for _, expr := range []string{"tcp.analysis.retransmission", "tcp.stream == 10", "tcp.analysis.flags && !tcp.analysis.window_update", "udp.stream >= 100", "tcp.analysis.ack_rtt > 0.01", "tcp.seq == 1 && tcp.len > 0"} {
+		f, err := dfilter.Compile(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []int
+		for i, pk := range pkts {
+			if f.Match(dfilter.Packet{LinkType: pk.LinkType, Data: pk.Data, Length: pk.Length, Number: i + 1, Stream: &infos[i]}) {
+				want = append(want, i+1)
+			}
+		}
+		j := startJob(t, s, expr, "test")
+		waitDone(t, j)
+		page, err := s.Rows(0, s.Count(), j, dissect.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.CancelFilter(expr)
+		var got []int
+		for _, row := range page.Rows {
+			got = append(got, row.No)
+		}
+		if len(want) == 0 || !equalInts(got, want) {
+			t.Errorf("%s: the job matches %d packets, tracking in order %d", expr, len(got), len(want))
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
