@@ -215,6 +215,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/ws", s.handleWS)
 		r.Get("/filter", s.handleCompile)
 		r.Get("/fields", s.handleFields)
+		r.Get("/coloring", s.handleColoring)
 		r.Get("/captures", s.handleList)
 		r.Post("/captures", s.handleUpload)
 		r.Post("/captures/sample", s.handleSample)
