@@ -226,6 +226,7 @@ func (s *Server) routes() http.Handler {
 			r.Delete("/", s.handleDelete)
 			r.Get("/rows", s.handleRows)
 			r.Get("/position", s.handlePosition)
+			r.Get("/find", s.handleFind)
 			r.Get("/packets/{no}", s.handlePacket)
 			r.Post("/filter", s.handleStartFilter)
 			r.Delete("/filter", s.handleCancelFilter)
