@@ -161,6 +161,7 @@ func TestBrowserColoring(t *testing.T) {
 	if got := pixel(18); got == "#fff3d5" {
 		t.Errorf("screenshot: packet 18's row is %s too", got)
 	}
+	evalJS[bool](t, ctx, `(delete document.documentElement.dataset.theme, true)`)
 	screenshot(t, ctx, "coloring")
 
 	// Restore defaults: the rows are as at first.

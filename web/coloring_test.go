@@ -2,9 +2,9 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -48,6 +48,21 @@ func rowColors(t *testing.T, base string, n int, exprs []string, extra string) m
 	return got
 }
 
+// openDisplayFilterCapture opens the shared display-filter capture in a
+// new server and returns tshark's path, the capture's, the server and the
+// capture's info once indexed.
+func openDisplayFilterCapture(t *testing.T) (tshark, path string, ts *httptest.Server, info CaptureInfo) {
+	t.Helper()
+	tshark = testenv.LookPath(t, "tshark", "tshark")
+	path = filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ts = newTestServer(t, Config{})
+	return tshark, path, ts, waitIndexed(t, ts, upload(t, ts, "capture.pcapng", data).ID)
+}
+
 // TestColoringTshark: on the shared display-filter capture (the corpus and
 // real HTTP traffic), the packets each available default rule colors are
 // those tshark displays under the rule's filter and under none of the
@@ -55,14 +70,7 @@ func rowColors(t *testing.T, base string, n int, exprs []string, extra string) m
 // tshark neither reassembles TCP segments nor IP fragments here: pkttap
 // judges each packet on its own bytes.
 func TestColoringTshark(t *testing.T) {
-	tshark := testenv.LookPath(t, "tshark", "tshark")
-	path := filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ts := newTestServer(t, Config{})
-	info := waitIndexed(t, ts, upload(t, ts, "capture.pcapng", data).ID)
+	tshark, path, ts, info := openDisplayFilterCapture(t)
 	base := ts.URL + "/api/captures/" + info.ID
 
 	var defs struct{ Rules []ColoringRule }
@@ -76,18 +84,7 @@ func TestColoringTshark(t *testing.T) {
 	if len(exprs) < 9 {
 		t.Fatalf("%d default rules available, want at least 9: %+v", len(exprs), defs.Rules)
 	}
-	displayed := func(expr string) []int {
-		out, err := exec.Command(tshark, "-n", "-r", path, "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE", "-Y", expr, "-T", "fields", "-e", "frame.number").Output()
-		if err != nil {
-			t.Errorf("tshark -Y %q: %v", expr, err)
-		}
-		var nos []int
-		for _, f := range strings.Fields(string(out)) {
-			no, _ := strconv.Atoi(f)
-			nos = append(nos, no)
-		}
-		return nos
-	}
+	displayed := func(expr string) []int { return tsharkNumbers(t, tshark, path, expr) }
 	want := map[int]int{}
 	for no := 1; no <= int(info.Packets); no++ {
 		want[no] = -1

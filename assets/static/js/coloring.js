@@ -8,7 +8,7 @@
 import * as API from './api.js';
 import { reloadRows } from './list.js';
 import { prefJSON, setPrefJSON } from './prefs.js';
-import { $ } from './ui.js';
+import { $, el } from './ui.js';
 
 const C = {
   rules: prefJSON('coloringRules', null), // [{name, filter, fg, bg, disabled}], null: the defaults
@@ -156,17 +156,6 @@ async function check(filter) {
 // ---------- the dialog: legend and editor ----------
 
 let dialog = null;
-
-function el(tag, props = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') e.className = v;
-    else if (k in e) e[k] = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-}
 
 function makeDialog() {
   dialog = el('dialog', { id: 'coloring-dialog', class: 'dialog coloring-dialog', 'aria-labelledby': 'coloring-title' });

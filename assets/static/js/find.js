@@ -12,22 +12,11 @@ import { scroller, selectPos } from './list.js';
 import { prefJSON, setPrefJSON } from './prefs.js';
 import { S } from './state.js';
 import { renderStatus } from './status.js';
-import { $ } from './ui.js';
+import { $, el } from './ui.js';
 
 let bar = null;
 let searchGen = 0;
 let checkGen = 0;
-
-function el(tag, props = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') e.className = v;
-    else if (k in e) e[k] = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids);
-  return e;
-}
 
 function options(sel, opts, value) {
   for (const [v, label] of opts) sel.append(el('option', { value: v, textContent: label }));
