@@ -10,6 +10,7 @@ package coloring
 
 import (
 	"container/list"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -87,9 +88,17 @@ func Compile(exprs []string) *Set {
 	return s
 }
 
-// Key is the cache key of a list of rules: their texts, joined by a byte
-// no display filter holds.
-func Key(exprs []string) string { return strings.Join(exprs, "\x00") }
+// Key is the cache key of a list of rules: their texts, each after its
+// length.
+func Key(exprs []string) string {
+	var b strings.Builder
+	for _, e := range exprs {
+		b.WriteString(strconv.Itoa(len(e)))
+		b.WriteByte(':')
+		b.WriteString(e)
+	}
+	return b.String()
+}
 
 // First returns the index of the first available rule for which match
 // reports true, or -1 when none does. match is asked about rules in order

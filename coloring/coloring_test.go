@@ -167,7 +167,7 @@ func TestCache(t *testing.T) {
 	if c.Get([]string{"tcp", "udp"}) != a {
 		t.Error("the same rules compiled twice")
 	}
-	if c.Get([]string{"tcp udp"}) == a || c.Get([]string{"tcp", "udp", ""}) == a {
+	if c.Get([]string{"tcp\x00udp"}) == a || c.Get([]string{"tcp", "udp", ""}) == a {
 		t.Error("different rules share a compiled set")
 	}
 	if n := c.Len(); n != 2 {

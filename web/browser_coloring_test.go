@@ -118,8 +118,15 @@ func TestBrowserColoring(t *testing.T) {
 
 	// The editor: the legend lists every rule, the unavailable ones with why.
 	do1(t, ctx, chromedp.Click(chromedp.ID("view-button")), chromedp.Click(chromedp.ID("view-coloring-rules")))
-	waitJS(t, ctx, "legend", fmt.Sprintf(`document.querySelectorAll('#coloring-list .cr-row').length === %d &&
-		document.querySelector('#coloring-list .cr-row[data-i="0"] .cr-status').textContent.startsWith('Unavailable: column 1: tcp.analysis.flags')`, len(defs.Rules)))
+	waitJS(t, ctx, "legend", fmt.Sprintf(`document.querySelectorAll('#coloring-list .cr-row').length === %d`, len(defs.Rules)))
+	for i, r := range defs.Rules {
+		want := ""
+		if !r.Available {
+			want = fmt.Sprintf("Unavailable: column %d: %s", r.Column, r.Error)
+		}
+		waitJS(t, ctx, "legend of "+r.Name, fmt.Sprintf(`document.querySelector('#coloring-list .cr-row[data-i="%d"] .cr-swatch').textContent === %q &&
+			document.querySelector('#coloring-list .cr-row[data-i="%d"] .cr-status').textContent === %q`, i, r.Name, i, want))
+	}
 	// Add a rule for packet 19 (an ICMP echo reply, ICMP's), move it to the top.
 	do1(t, ctx, chromedp.Click(chromedp.ID("coloring-add")))
 	n := len(defs.Rules)
