@@ -30,6 +30,7 @@ type Row struct {
 	Marked   bool     `json:"marked,omitempty"`  // marked (Wireshark's Mark Packet)
 	Ignored  bool     `json:"ignored,omitempty"` // ignored: not dissected, its columns empty and Info "<Ignored>"
 	Comment  string   `json:"comment,omitempty"` // the packet's comment: the file's, or as edited (in rows, its first RowCommentLen bytes)
+	Color    *int     `json:"color,omitempty"`   // index of the first coloring rule the packet matches (see Store.Colorize); nil: none, or none asked
 }
 
 func makeRow(i int, rec *record, s *summary) Row {

@@ -204,13 +204,18 @@ func clientOf(r *http.Request) string {
 // handleRows returns the rows at display positions [start, start+count),
 // of the whole capture or, with ?filter=, of the packets matching it (as
 // far as the filter job has got); with ?checksums=1, rows whose checksums
-// are wrong are tagged so.
+// are wrong are tagged so; with ?color= (coloring rules, see colorParam),
+// each row carries the index of the first rule it matches.
 func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
 		return
 	}
 	opts, ok := checksumsParam(w, r)
+	if !ok {
+		return
+	}
+	colors, ok := colorParam(w, r)
 	if !ok {
 		return
 	}
@@ -239,6 +244,9 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 		resp.Filter, resp.Progress = expr, &st
 	}
 	page, err := c.Rows(start, count, j, opts)
+	if err == nil && colors != nil {
+		err = c.Colorize(page.Rows, colors, opts)
+	}
 	if err != nil {
 		s.log.Error("rows", "id", c.ID(), "err", err)
 		writeError(w, http.StatusInternalServerError, err.Error())

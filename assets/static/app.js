@@ -4,9 +4,11 @@
 // what belongs to no one pane: menus, global keys, drag and drop.
 import * as API from './js/api.js';
 import { initColumns } from './js/columns.js';
+import { initColoring } from './js/coloring.js';
 import { download, onState, openCapture, openSample, renderCapMenu, toggleMenu, uploadFile } from './js/captures.js';
 import { initExport, openExport } from './js/exportdialog.js';
 import { initFilterBar } from './js/filterbar.js';
+import { initFind } from './js/find.js';
 import { initHex } from './js/hex.js';
 import { gotoPacket, initList, renderList, scroller } from './js/list.js';
 import { initLive, openLiveDialog, stopLive } from './js/live.js';
@@ -105,6 +107,8 @@ async function init() {
   initPrefsDialog();
   initMarks(toggleMenu);
   initExport();
+  initColoring(() => { toggleMenu('cap', false); toggleMenu('download', false); toggleMenu('edit', false); });
+  initFind();
   renderList();
   API.watch((caps) => { S.snapshots++; onState(caps); });
   const u = readURL();

@@ -48,13 +48,24 @@ export const stopCapture = (id) => api(cap(id) + '/stop', { method: 'POST' });
 /**
  * rows: GET /api/captures/{id}/rows, count rows from display position
  * start; checksums asks the server to verify the checksums it leaves
- * unverified by default.
+ * unverified by default; colors are coloring rules (display filters, in
+ * order): each row says the first it matches.
  */
-export function rows(id, start, count, filter, checksums = false) {
+export function rows(id, start, count, filter, checksums = false, colors = []) {
   let q = cap(id) + '/rows?start=' + start + '&count=' + count;
   if (filter) q += '&filter=' + enc(filter);
   if (checksums) q += '&checksums=1';
+  for (const c of colors) q += '&color=' + enc(c);
   return api(q);
+}
+/**
+ * find: GET /api/captures/{id}/find, Find Packet; o are the query's
+ * parameters ({type, q, in, case, dir, from, filter, cursor}).
+ */
+export function find(id, o) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== '' && v !== null) q.set(k, String(v));
+  return api(cap(id) + '/find?' + q.toString());
 }
 /** packet: GET /api/captures/{id}/packets/{no} (checksums as for rows). */
 export const packet = (id, no, checksums = false) => api(cap(id) + '/packets/' + no + (checksums ? '?checksums=1' : ''));

@@ -1,6 +1,7 @@
 // The packet list: a virtual scroller that keeps only the rows in view in
 // the DOM, fetches rows in chunks, and the selection of a packet.
 import * as API from './api.js';
+import { colorFilters, rowColorClass } from './coloring.js';
 import { noteCells, resetFit } from './columns.js';
 import { CHUNK, remeasure, rowHeight, tunable } from './config.js';
 import { TIME_FORMATS, TIME_PRECISIONS, fmtCount, fmtTime } from './format.js';
@@ -120,7 +121,7 @@ function fillRow(el, pos, row) {
     cells[0].textContent = '';
     for (let i = 1; i < 7; i++) cells[i].textContent = i === 6 ? '…' : '';
   } else {
-    if (row.tags) for (const t of row.tags) cls += ' t-' + t;
+    cls += rowColorClass(row);
     if (row.marked) cls += ' marked';
     if (row.ignored) cls += ' ignored';
     if (row.comment) cls += ' commented';
@@ -208,7 +209,7 @@ function fetchChunk(start) {
 async function fetchChunkNow(start) {
   const gen = S.gen;
   try {
-    const r = await API.rows(S.cur.id, start, CHUNK, S.filter, S.checksums);
+    const r = await API.rows(S.cur.id, start, CHUNK, S.filter, S.checksums, colorFilters());
     if (gen !== S.gen) return;
     if (S.cache.size > 20000) S.cache.clear();
     r.rows.forEach((row, k) => S.cache.set(start + k, row));

@@ -28,3 +28,18 @@ export function saveURL(url) {
   a.click();
   a.remove();
 }
+
+/**
+ * el makes an element: props set its properties (or, for names it has no
+ * property of, attributes; "class" is its class name), kids are appended.
+ */
+export function el(tag, props = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') e.className = v;
+    else if (k in e) e[k] = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...kids);
+  return e;
+}
