@@ -568,18 +568,24 @@ func (so *Sort) prevDisplayed(i int) int {
 }
 
 // SortedPosition returns where packet no (1-based) is in a done sort's
-// order: its display position, or false when the sort does not hold it
-// (the filter does not match it, or it arrived after the sort began).
-func (so *Sort) SortedPosition(no int) (int, bool, error) {
+// order: its display position; or, with exact false, when the sort does
+// not hold it (the filter does not match it, or it arrived after the sort
+// began), the position of the next packet in capture order that it holds,
+// as Go to packet shows; found is false when there is none.
+func (so *Sort) SortedPosition(no int) (pos int, exact, found bool, err error) {
 	perm, err := so.result()
 	if err != nil {
-		return 0, false, err
+		return 0, false, false, err
 	}
 	want := uint32(no - 1)
+	next := uint32(1<<32 - 1)
 	for k, i := range perm {
-		if i == want {
-			return k, true, nil
+		switch {
+		case i == want:
+			return k, true, true, nil
+		case i > want && i <= next:
+			pos, next, found = k, i, true
 		}
 	}
-	return 0, false, nil
+	return pos, false, found, nil
 }

@@ -46,6 +46,17 @@ func sortedNos(t *testing.T, s *Store, so *Sort) []int {
 	}
 }
 
+// sortedNosAt returns the packet number at display position pos of a
+// done sort.
+func sortedNosAt(t *testing.T, s *Store, so *Sort, pos int) int {
+	t.Helper()
+	page, err := s.SortedRows(pos, 1, so, dissect.Options{})
+	if err != nil || len(page.Rows) != 1 {
+		t.Fatalf("row %d: %v", pos, err)
+	}
+	return page.Rows[0].No
+}
+
 // TestSortOrder sorts a capture's packets, all of them and those of a
 // filter, by every built-in column and a field, both ways, with runs in
 // memory and spilled to files, and compares the order with a reference
@@ -135,9 +146,28 @@ func TestSortOrder(t *testing.T) {
 						}
 						// Go to packet: each packet's position in the order.
 						for _, k := range []int{0, len(want) / 2, len(want) - 1} {
-							pos, ok, err := so.SortedPosition(want[k].No)
-							if err != nil || !ok || pos != k {
-								t.Errorf("position of packet %d: %d %v %v, want %d", want[k].No, pos, ok, err, k)
+							pos, exact, found, err := so.SortedPosition(want[k].No)
+							if err != nil || !exact || !found || pos != k {
+								t.Errorf("position of packet %d: %d %v %v %v, want %d", want[k].No, pos, exact, found, err, k)
+							}
+						}
+						// A packet the filter leaves out: the next one displayed.
+						if j != nil {
+							no := 1
+							for ; no <= n; no++ {
+								if _, ok := j.position(no - 1); !ok {
+									break
+								}
+							}
+							next := no + 1
+							for ; next <= n; next++ {
+								if _, ok := j.position(next - 1); ok {
+									break
+								}
+							}
+							pos, exact, found, err := so.SortedPosition(no)
+							if err != nil || exact || !found || sortedNosAt(t, s, so, pos) != next {
+								t.Errorf("position of undisplayed packet %d: %d %v %v %v, want that of %d", no, pos, exact, found, err, next)
 							}
 						}
 					})

@@ -40,6 +40,10 @@ type RowsResponse struct {
 	Filter    string        `json:"filter,omitempty"`
 	Progress  *FilterStatus `json:"progress,omitempty"`
 	Rows      []Row         `json:"rows"`
+	// Sort is the sort the rows are in (?sort=), Fields the custom
+	// columns' text of each row (?fields=).
+	Sort   *SortStatus `json:"sort,omitempty"`
+	Fields [][]string  `json:"fields,omitempty"`
 }
 
 // TreeNode is one line of a packet's dissect tree.
@@ -236,10 +240,23 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 		st := c.FilterStatus(j)
 		resp.Filter, resp.Progress = expr, &st
 	}
-	page, err := c.Rows(start, count, j, opts)
-	if err != nil {
+	spec, ok := sortSpec(w, r)
+	if !ok {
+		return
+	}
+	var page store.Page
+	if spec.Column != "" {
+		sorted, st, ok := s.sortedRows(w, r, c, spec, j)
+		if !ok {
+			return
+		}
+		page, resp.Sort = *sorted, st
+	} else if page, err = c.Rows(start, count, j, opts); err != nil {
 		s.log.Error("rows", "id", c.ID(), "err", err)
 		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if resp.Fields, ok = fieldColumns(w, r, c, page.Rows); !ok {
 		return
 	}
 	resp.Total, resp.Displayed, resp.Rows = page.Total, page.Displayed, page.Rows
@@ -265,6 +282,14 @@ func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 		if j = s.job(w, r, c, expr); j == nil {
 			return
 		}
+	}
+	spec, ok := sortSpec(w, r)
+	if !ok {
+		return
+	}
+	if spec.Column != "" {
+		s.sortedPosition(w, r, c, spec, j, no)
+		return
 	}
 	pos, exact, displayed, err := c.Position(r.Context(), no, j)
 	if err != nil {
