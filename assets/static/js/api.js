@@ -50,16 +50,25 @@ export const stopCapture = (id) => api(cap(id) + '/stop', { method: 'POST' });
  * start; checksums asks the server to verify the checksums it leaves
  * unverified by default.
  */
-export function rows(id, start, count, filter, checksums = false) {
+export function rows(id, start, count, filter, checksums = false, { sort = null, fields = [] } = {}) {
   let q = cap(id) + '/rows?start=' + start + '&count=' + count;
   if (filter) q += '&filter=' + enc(filter);
   if (checksums) q += '&checksums=1';
-  return api(q);
+  return api(q + sortQuery(sort) + (fields.length ? '&fields=' + enc(fields.join(',')) : ''));
 }
+
+// sortQuery is the query of a sort {column, desc} (null: none).
+const sortQuery = (sort) => (sort ? '&sort=' + enc(sort.column) + '&order=' + (sort.desc ? 'desc' : 'asc') : '');
+
+/**
+ * sort: POST /api/captures/{id}/sort, starting (or finding) the sort
+ * {column, desc} of the packets of filter; it answers its progress.
+ */
+export const sort = (id, s, filter) => api(cap(id) + '/sort?filter=' + enc(filter) + sortQuery(s), { method: 'POST' });
 /** packet: GET /api/captures/{id}/packets/{no} (checksums as for rows). */
 export const packet = (id, no, checksums = false) => api(cap(id) + '/packets/' + no + (checksums ? '?checksums=1' : ''));
-/** position: GET /api/captures/{id}/position of packet no under filter. */
-export const position = (id, no, filter) => api(cap(id) + '/position?no=' + no + '&filter=' + enc(filter));
+/** position: GET /api/captures/{id}/position of packet no under filter, in the order of sort (null: none). */
+export const position = (id, no, filter, sort = null) => api(cap(id) + '/position?no=' + no + '&filter=' + enc(filter) + sortQuery(sort));
 
 /** startFilter: POST /api/captures/{id}/filter (starts or keeps a filter job). */
 export const startFilter = (id, filter) => postJSON(cap(id) + '/filter', { filter });

@@ -1,11 +1,12 @@
 // The packet list: a virtual scroller that keeps only the rows in view in
 // the DOM, fetches rows in chunks, and the selection of a packet.
 import * as API from './api.js';
-import { noteCells, resetFit } from './columns.js';
+import { customFields, fieldKey, fillCells, makeCells, resetFit } from './columns.js';
 import { CHUNK, remeasure, rowHeight, tunable } from './config.js';
 import { TIME_FORMATS, TIME_PRECISIONS, fmtCount, fmtTime } from './format.js';
 import { renderHex, clearHex } from './hex.js';
 import { S, liveRunning, writeURL } from './state.js';
+import { refTime } from './timeref.js';
 import { setPref, setPrefJSON } from './prefs.js';
 import { renderStatus } from './status.js';
 import { renderTree, treePlaceholder, selectNode } from './tree.js';
@@ -102,38 +103,22 @@ function makeRowEl() {
   const el = document.createElement('div');
   el.className = 'row';
   el.setAttribute('role', 'row');
-  for (const c of ['c-no', 'c-time', 'c-src', 'c-dst', 'c-proto', 'c-len', 'c-info']) {
-    const s = document.createElement('span');
-    s.className = c;
-    s.setAttribute('role', 'gridcell');
-    el.append(s);
-  }
+  makeCells(el);
   return el;
 }
 
 function fillRow(el, pos, row) {
   el.dataset.pos = String(pos);
-  const cells = el.children;
   let cls = 'row';
+  fillCells(el, row, row ? timeOf(row) : '');
   if (!row) {
     cls += ' loading';
-    cells[0].textContent = '';
-    for (let i = 1; i < 7; i++) cells[i].textContent = i === 6 ? '…' : '';
   } else {
     if (row.tags) for (const t of row.tags) cls += ' t-' + t;
     if (row.marked) cls += ' marked';
     if (row.ignored) cls += ' ignored';
     if (row.comment) cls += ' commented';
     el.title = row.comment || '';
-    cells[0].textContent = row.no;
-    cells[1].textContent = timeOf(row);
-    cells[2].textContent = cells[2].title = row.src;
-    cells[3].textContent = cells[3].title = row.dst;
-    noteCells(cells[1].textContent, row.src, row.dst);
-    cells[4].textContent = row.proto;
-    cells[5].textContent = row.length;
-    cells[6].textContent = row.info;
-    cells[6].title = row.info;
     el.dataset.no = String(row.no);
   }
   if (pos === S.selPos) { cls += ' selected'; el.setAttribute('aria-selected', 'true'); } else el.removeAttribute('aria-selected');
@@ -145,6 +130,8 @@ function fillRow(el, pos, row) {
 // previous captured one is that of the packet's row in the unfiltered
 // list, fetched apart (capturedDelta).
 function timeOf(row) {
+  const ref = refTime(row, S.timeMode, S.timePrec);
+  if (ref !== undefined) return ref;
   let captured = row.delta;
   if (S.timeMode === 'delta-captured' && S.filter) captured = capturedDelta(row.no);
   return fmtTime(row, S.timeMode, S.cur, S.timePrec, captured);
@@ -208,10 +195,14 @@ function fetchChunk(start) {
 async function fetchChunkNow(start) {
   const gen = S.gen;
   try {
-    const r = await API.rows(S.cur.id, start, CHUNK, S.filter, S.checksums);
+    const fields = customFields();
+    const r = await API.rows(S.cur.id, start, CHUNK, S.filter, S.checksums, { sort: S.sort, fields });
     if (gen !== S.gen) return;
     if (S.cache.size > 20000) S.cache.clear();
-    r.rows.forEach((row, k) => S.cache.set(start + k, row));
+    r.rows.forEach((row, k) => {
+      if (r.fields) row.fields = Object.fromEntries(fields.map((f, i) => [fieldKey(f), r.fields[k][i]]));
+      S.cache.set(start + k, row);
+    });
     if (r.displayed > S.displayed || r.total > S.total) {
       S.displayed = Math.max(S.displayed, r.displayed);
       S.total = Math.max(S.total, r.total);
@@ -295,9 +286,9 @@ export async function gotoPacket(no) {
     return;
   }
   let pos = no - 1;
-  if (S.filter) {
+  if (S.filter || S.sort) {
     try {
-      const r = await API.position(S.cur.id, no, S.filter);
+      const r = await API.position(S.cur.id, no, S.filter, S.sort);
       pos = r.position;
       if (r.displayed > S.displayed) { S.displayed = r.displayed; renderStatus(); }
       if (!r.exact) $('status-field').textContent = 'Packet ' + no + ' is not displayed; showing the next one';
@@ -322,6 +313,13 @@ export function initList() {
     renderList();
   }, { passive: true });
   window.addEventListener('resize', () => { remeasure(); renderList(); });
+  // Columns shown, moved or hidden: the rows are made again; a custom
+  // column added: they are asked for again, with its values.
+  document.addEventListener('pkttap:columns', (ev) => {
+    rowsEl.textContent = '';
+    if (ev.detail && ev.detail.refetch) { S.gen++; S.cache.clear(); S.pending.clear(); }
+    renderList();
+  });
   rowsEl.addEventListener('click', (ev) => {
     const row = ev.target.closest('.row');
     if (row) { selectPos(+row.dataset.pos, { scroll: false }); scroller.focus({ preventScroll: true }); }
