@@ -9,7 +9,7 @@ var tcpFlagNames = [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", 
 func (d *decoder) tcp(off, end int) {
 	d.setProto("TCP")
 	if end-off < 20 || !d.has(off, 20) {
-		d.transportPorts(off, end)
+		d.transportPorts("tcp", off, end)
 		d.short(d.layer("tcp", "Transmission Control Protocol", off, end-off), "TCP", off)
 		return
 	}
@@ -25,9 +25,9 @@ func (d *decoder) tcp(off, end int) {
 	var n *Node
 	d.seen.add("tcp") // a layer, even without a tree
 	if d.tree {
-		n = d.layer("tcp", "Transmission Control Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp))+", Seq: "+strconv.FormatUint(uint64(seq), 10)+", Len: "+strconv.Itoa(plen), off, hl)
-		d.fUint(n, "tcp.srcport", "Source Port", off, 2, uint64(sp))
-		d.fUint(n, "tcp.dstport", "Destination Port", off+2, 2, uint64(dp))
+		n = d.layer("tcp", "Transmission Control Protocol, Src Port: "+d.portLabel("tcp", sp)+", Dst Port: "+d.portLabel("tcp", dp)+", Seq: "+strconv.FormatUint(uint64(seq), 10)+", Len: "+strconv.Itoa(plen), off, hl)
+		d.fPort(n, "tcp.srcport", "Source Port", "tcp", off, sp)
+		d.fPort(n, "tcp.dstport", "Destination Port", "tcp", off+2, dp)
 		d.fUint(n, "tcp.seq_raw", "Sequence Number (raw)", off+4, 4, uint64(seq))
 		d.fUint(n, "tcp.ack_raw", "Acknowledgment number (raw)", off+8, 4, uint64(ack))
 		setU(d.add(n, "tcp.hdr_len", "Header Length: "+strconv.Itoa(hl)+" bytes ("+strconv.Itoa(hl/4)+")", off+12, 1), uint64(hl))
@@ -54,7 +54,7 @@ func (d *decoder) tcp(off, end int) {
 	if hl < 20 {
 		d.fHex(n, "tcp.checksum", "Checksum", off+16, 2, uint64(csum), 4)
 		d.malformed(n, "TCP", "bogus TCP header length ("+strconv.Itoa(hl)+", must be at least 20)", off+12)
-		d.transportPorts(off, end)
+		d.transportPorts("tcp", off, end)
 		return
 	}
 	if len(d.ipSrc) > 0 {
@@ -65,9 +65,9 @@ func (d *decoder) tcp(off, end int) {
 	d.fUint(n, "tcp.urgent_pointer", "Urgent Pointer", off+18, 2, uint64(urg))
 	info := d.infoReset()
 	if info {
-		d.iu(uint64(sp))
+		d.iPort("tcp", sp)
 		d.is(" → ")
-		d.iu(uint64(dp))
+		d.iPort("tcp", dp)
 		d.is(" ")
 		d.info = appendTCPFlags(d.info, flags)
 		d.is(" Seq=")

@@ -206,13 +206,14 @@ func clientOf(r *http.Request) string {
 // handleRows returns the rows at display positions [start, start+count),
 // of the whole capture or, with ?filter=, of the packets matching it (as
 // far as the filter job has got); with ?checksums=1, rows whose checksums
-// are wrong are tagged so.
+// are wrong are tagged so; with ?names=, addresses and ports are resolved
+// to names (optionsParam).
 func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
 		return
 	}
-	opts, ok := checksumsParam(w, r)
+	opts, ok := optionsParam(w, r)
 	if !ok {
 		return
 	}
@@ -246,7 +247,7 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 	}
 	var page store.Page
 	if spec.Column != "" {
-		sorted, st, ok := s.sortedRows(w, r, c, spec, j)
+		sorted, st, ok := s.sortedRows(w, r, c, spec, j, opts)
 		if !ok {
 			return
 		}
@@ -299,13 +300,13 @@ func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 }
 
 // handlePacket returns one packet's bytes, summary and dissect tree, with
-// its checksums verified for ?checksums=1.
+// its checksums verified for ?checksums=1 and names resolved for ?names=.
 func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
 		return
 	}
-	opts, ok := checksumsParam(w, r)
+	opts, ok := optionsParam(w, r)
 	if !ok {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/store"
 )
 
@@ -66,12 +67,11 @@ func waitSort(w http.ResponseWriter, r *http.Request, so *store.Sort) bool {
 // sortedRows answers a rows request with ?sort=: the rows of the sort
 // once it is done (it waits for it, started by POST …/sort or by this
 // request).
-func (s *Server) sortedRows(w http.ResponseWriter, r *http.Request, c *store.Store, spec store.SortSpec, j *store.Job) (*store.Page, *SortStatus, bool) {
+func (s *Server) sortedRows(w http.ResponseWriter, r *http.Request, c *store.Store, spec store.SortSpec, j *store.Job, opts dissect.Options) (*store.Page, *SortStatus, bool) {
 	so := s.sortOf(w, c, spec, j)
 	if so == nil || !waitSort(w, r, so) {
 		return nil, nil, false
 	}
-	opts, _ := checksumsParam(w, r) // checked by the caller
 	start, _ := intParam(r, "start", 0)
 	count, _ := intParam(r, "count", 100)
 	page, err := c.SortedRows(start, count, so, opts)
