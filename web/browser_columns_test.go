@@ -4,13 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/pkttap/pkttap/internal/testenv"
 )
 
 // shownNos is a JavaScript expression giving the packet numbers of the
@@ -253,4 +261,60 @@ func TestBrowserTimeReference(t *testing.T) {
 	waitJS(t, ctx, "packet 3", `document.querySelector('#list-rows .row.selected').dataset.no === '3'`)
 	do1(t, ctx, chromedp.KeyEvent("t", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	expect("reference at 6 only", map[int]string{3: "0.000200", 5: "0.000400", 8: "0.000200"})
+}
+
+// TestBrowserNameResolution (issue 19, Name resolution): off by default;
+// turned on in the preferences dialog, the Destination column of the
+// ARP requests and the Ethernet tree lines name the broadcast address as
+// tshark -N m does, and ports read as tshark -N t writes them ("https
+// (443)" in the tree, "https(443)" in Info); the choice is kept over a
+// reload and turned off again.
+func TestBrowserNameResolution(t *testing.T) {
+	tshark := testenv.LookPath(t, "tshark", "tshark")
+	ctx, ts, id := openInBrowser(t, 30)
+	cell := func(no int, col string) string {
+		return fmt.Sprintf(`(() => { const r = document.querySelector('#list-rows .row[data-no="%d"]:not(.loading)'); return r ? r.querySelector('.c-%s').textContent : ''; })()`, no, col)
+	}
+	// tshark's columns of the same capture, with and without names.
+	file := filepath.Join(t.TempDir(), "ui.pcapng")
+	res, err := http.Get(ts.URL + "/api/captures/" + id + "/download?format=pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tsharkCols := func(flag ...string) []string {
+		out, err := exec.Command(tshark, append(append([]string{"-r", file}, flag...), "-T", "fields", "-e", "_ws.col.Destination")...).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimSpace(string(out)), "\n")
+	}
+	plain, named := tsharkCols("-n"), tsharkCols("-N", "mt")
+	dst := func(lines []string, no int) string { return lines[no-1] }
+	if dst(named, 10) != "Broadcast" {
+		t.Fatalf("tshark -N mt names packet 10's destination %q", dst(named, 10))
+	}
+	waitJS(t, ctx, "off by default", cell(10, "dst")+" === "+strconv.Quote(dst(plain, 10)))
+
+	do1(t, ctx, chromedp.Click(chromedp.ID("prefs-button")))
+	waitJS(t, ctx, "preferences", `document.getElementById('prefs-dialog').open && !document.getElementById('pref-names-mac').checked && !document.getElementById('pref-names-ports').checked`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("pref-names-mac")), chromedp.Click(chromedp.ID("pref-names-ports")), chromedp.Click(chromedp.ID("prefs-close")))
+	waitJS(t, ctx, "Broadcast", cell(10, "dst")+" === "+strconv.Quote(dst(named, 10)))
+	waitJS(t, ctx, "https(443)", cell(1, "info")+".includes('→ https(443)')")
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#list-rows .row[data-no="10"]`)))
+	waitJS(t, ctx, "tree of packet 10", `[...document.querySelectorAll('#tree .node[data-field="eth.dst"] .label')].some((l) => l.textContent === 'Destination: Broadcast (ff:ff:ff:ff:ff:ff)')`)
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#list-rows .row[data-no="1"]`)))
+	waitJS(t, ctx, "tree of packet 1", `[...document.querySelectorAll('#tree .node[data-field="tcp.dstport"] .label')].some((l) => l.textContent === 'Destination Port: https (443)')`)
+	screenshot(t, ctx, "name-resolution")
+
+	do1(t, ctx, chromedp.Reload())
+	waitJS(t, ctx, "kept over a reload", cell(10, "dst")+" === 'Broadcast'")
+	do1(t, ctx, chromedp.Click(chromedp.ID("prefs-button")))
+	waitJS(t, ctx, "preferences", `document.getElementById('prefs-dialog').open && document.getElementById('pref-names-mac').checked`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("prefs-reset")), chromedp.Click(chromedp.ID("prefs-close")))
+	waitJS(t, ctx, "off again", cell(10, "dst")+" === "+strconv.Quote(dst(plain, 10))+" && !"+cell(1, "info")+".includes('https')")
 }

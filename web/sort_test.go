@@ -104,6 +104,8 @@ func TestSortRESTErrors(t *testing.T) {
 		{"POST", "/sort", "parameter sort is missing"},
 		{"GET", "/rows?fields=ip.ttl,ip.nonesuch", `"ip.nonesuch"`},
 		{"GET", "/position?no=3&sort=x.y", `"x.y"`},
+		{"GET", "/rows?names=mx", `"mx"`},
+		{"GET", "/packets/1?names=n", `"n"`},
 	} {
 		var e apiError
 		if res := do(t, tt.method, base+tt.path, nil, &e); res.StatusCode != http.StatusBadRequest || !strings.Contains(e.Error, tt.want) {

@@ -50,10 +50,11 @@ export const stopCapture = (id) => api(cap(id) + '/stop', { method: 'POST' });
  * start; checksums asks the server to verify the checksums it leaves
  * unverified by default.
  */
-export function rows(id, start, count, filter, checksums = false, { sort = null, fields = [] } = {}) {
+export function rows(id, start, count, filter, checksums = false, { sort = null, fields = [], names = '' } = {}) {
   let q = cap(id) + '/rows?start=' + start + '&count=' + count;
   if (filter) q += '&filter=' + enc(filter);
   if (checksums) q += '&checksums=1';
+  if (names) q += '&names=' + names;
   return api(q + sortQuery(sort) + (fields.length ? '&fields=' + enc(fields.join(',')) : ''));
 }
 
@@ -65,8 +66,8 @@ const sortQuery = (sort) => (sort ? '&sort=' + enc(sort.column) + '&order=' + (s
  * {column, desc} of the packets of filter; it answers its progress.
  */
 export const sort = (id, s, filter) => api(cap(id) + '/sort?filter=' + enc(filter) + sortQuery(s), { method: 'POST' });
-/** packet: GET /api/captures/{id}/packets/{no} (checksums as for rows). */
-export const packet = (id, no, checksums = false) => api(cap(id) + '/packets/' + no + (checksums ? '?checksums=1' : ''));
+/** packet: GET /api/captures/{id}/packets/{no} (checksums and names, the name resolutions 'm' and 't', as for rows). */
+export const packet = (id, no, checksums = false, names = '') => api(cap(id) + '/packets/' + no + '?checksums=' + (checksums ? 1 : 0) + (names ? '&names=' + names : ''));
 /** position: GET /api/captures/{id}/position of packet no under filter, in the order of sort (null: none). */
 export const position = (id, no, filter, sort = null) => api(cap(id) + '/position?no=' + no + '&filter=' + enc(filter) + sortQuery(sort));
 

@@ -176,6 +176,24 @@ export function setTimeFormat(mode, prec) {
 export function setChecksums(on) {
   S.checksums = !!on;
   setPrefJSON('checksums', S.checksums);
+  refetch();
+}
+
+/**
+ * setNames chooses the name resolutions (Wireshark's, off by default):
+ * mac, MAC addresses to vendor and well-known names; ports, TCP, UDP and
+ * SCTP ports to service names. The rows and the selected packet are
+ * fetched again.
+ */
+export function setNames(mac, ports) {
+  S.names = (mac ? 'm' : '') + (ports ? 't' : '');
+  setPrefJSON('names', S.names);
+  resetFit();
+  refetch();
+}
+
+// refetch asks for the rows and the selected packet again, decoded anew.
+function refetch() {
   S.gen++;
   S.cache.clear();
   S.pending.clear();
@@ -196,7 +214,7 @@ async function fetchChunkNow(start) {
   const gen = S.gen;
   try {
     const fields = customFields();
-    const r = await API.rows(S.cur.id, start, CHUNK, S.filter, S.checksums, { sort: S.sort, fields });
+    const r = await API.rows(S.cur.id, start, CHUNK, S.filter, S.checksums, { sort: S.sort, fields, names: S.names });
     if (gen !== S.gen) return;
     if (S.cache.size > 20000) S.cache.clear();
     r.rows.forEach((row, k) => {
@@ -260,7 +278,7 @@ export async function selectPos(pos, { scroll = true } = {}) {
   writeURL();
   renderStatus();
   let pkt;
-  try { pkt = await API.packet(S.cur.id, row.no, S.checksums); } catch (e) { showError(e.message); return; }
+  try { pkt = await API.packet(S.cur.id, row.no, S.checksums, S.names); } catch (e) { showError(e.message); return; }
   if (gen !== S.gen || S.selPos !== pos) return;
   S.pkt = pkt;
   renderTree();
