@@ -1,8 +1,10 @@
 package dissect
 
 import (
+	"strconv"
 	"sync"
 
+	"github.com/pkttap/pkttap/dissect/internal/names"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -46,6 +48,8 @@ type decoder struct {
 	// checksums is Options.ValidateChecksums: verify the checksums
 	// Wireshark leaves unverified by default.
 	checksums bool
+	// resolveMAC and resolvePorts are Options.ResolveMAC and ResolvePorts.
+	resolveMAC, resolvePorts bool
 
 	layers []*Node
 	// keep names the layers to build nodes for (nil: all of them), for a
@@ -117,7 +121,7 @@ func pooledDecoder(data []byte, wireLen int, tree bool, o Options, keep []string
 	if cache == nil {
 		cache = new(addrCache)
 	}
-	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, stream: o.Stream, info: info, scratch: scratch, addrCache: cache, ttl: -1, keep: keep, nocols: keep != nil, nolabels: keep != nil}
+	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, resolveMAC: o.ResolveMAC, resolvePorts: o.ResolvePorts, stream: o.Stream, info: info, scratch: scratch, addrCache: cache, ttl: -1, keep: keep, nocols: keep != nil, nolabels: keep != nil}
 	if d.wire < len(data) {
 		d.wire = len(data)
 	}
@@ -154,15 +158,65 @@ func putDecoder(d *decoder) {
 	decoderPool.Put(d)
 }
 
+// addrText formats a column's address: a MAC address by name when
+// resolving them (not cached: the cache is shared by the pool's decoders,
+// whatever their options).
+func (d *decoder) addrText(a *addr, buf []byte) string {
+	if a.kind == addrMAC && d.resolveMAC {
+		if n, ok := names.Ether(a.b[:6]); ok {
+			return n
+		}
+	}
+	return d.addrCache.get(a, buf)
+}
+
+// macLabel writes a MAC address as a tree line shows it: "mac", or
+// resolving them "name (mac)" ("mac (mac)" for an address without one, as
+// Wireshark writes it).
+func (d *decoder) macLabel(mac []byte) string {
+	s := string(appendMAC(nil, mac))
+	if !d.resolveMAC {
+		return s
+	}
+	if n, ok := names.Ether(mac); ok {
+		return n + " (" + s + ")"
+	}
+	return s + " (" + s + ")"
+}
+
+// portLabel writes a port of proto ("tcp", "udp", "sctp") as a tree line
+// shows it: "80", or resolving them "http (80)".
+func (d *decoder) portLabel(proto string, port uint16) string {
+	s := strconv.Itoa(int(port))
+	if d.resolvePorts {
+		if n := names.Port(proto, port); n != "" {
+			return n + " (" + s + ")"
+		}
+	}
+	return s
+}
+
+// iPort appends a port of proto to Info: "80", or resolving them "http(80)".
+func (d *decoder) iPort(proto string, port uint16) {
+	if d.resolvePorts {
+		if n := names.Port(proto, port); n != "" {
+			d.info = append(append(append(d.info, n...), '('), strconv.Itoa(int(port))...)
+			d.info = append(d.info, ')')
+			return
+		}
+	}
+	d.iu(uint64(port))
+}
+
 // summary builds the Summary from the decoded columns.
 func (d *decoder) summary() Summary {
 	var buf [64]byte
 	s := Summary{Protocol: d.proto, Tags: d.tags.slice()}
 	if d.src.kind != addrNone {
-		s.Source = d.addrCache.get(&d.src, buf[:0])
+		s.Source = d.addrText(&d.src, buf[:0])
 	}
 	if d.dst.kind != addrNone {
-		s.Destination = d.addrCache.get(&d.dst, buf[:0])
+		s.Destination = d.addrText(&d.dst, buf[:0])
 	}
 	if d.problem != "" {
 		if len(d.info) > 0 {

@@ -63,6 +63,18 @@ type Options struct {
 	// column have tshark's tcp.stream, udp.stream, relative sequence
 	// numbers and TCP analysis. Nil decodes the packet on its own.
 	Stream *StreamInfo
+	// ResolveMAC shows MAC addresses with names, as Wireshark's MAC name
+	// resolution (tshark -N m) does: a well-known address's name
+	// ("Broadcast"), else its vendor's short name and the rest of the
+	// address ("Cisco_12:34:56"), from the IEEE registry as Wireshark
+	// compiles it. Tree lines read "Source: Cisco_12:34:56
+	// (00:00:0c:12:34:56)", the Source and Destination columns the name.
+	ResolveMAC bool
+	// ResolvePorts shows TCP, UDP and SCTP ports with their IANA service
+	// names, as Wireshark's transport name resolution (tshark -N t)
+	// does: "Source Port: http (80)" in the tree, "http(80) → 51234" in
+	// Info.
+	ResolvePorts bool
 }
 
 // Summarize decodes a packet captured on a link of type lt and returns its

@@ -63,7 +63,7 @@ func (d *decoder) eth(off, end int) {
 	var n *Node
 	d.seen.add("eth") // a layer, even without a tree
 	if d.grow("eth") {
-		n = d.layer("eth", "Ethernet II, Src: "+string(appendMAC(nil, d.bytes(off+6, 6)))+", Dst: "+string(appendMAC(nil, d.bytes(off, 6))), off, 14)
+		n = d.layer("eth", "Ethernet II, Src: "+d.macLabel(d.bytes(off+6, 6))+", Dst: "+d.macLabel(d.bytes(off, 6)), off, 14)
 		d.fMAC(n, "eth.dst", "Destination", off)
 		d.fMAC(n, "eth.src", "Source", off+6)
 	}

@@ -102,6 +102,15 @@ func (d *decoder) fUint(p *Node, field, name string, off, n int, v uint64) *Node
 	return setU(d.add(p, field, name+": "+strconv.FormatUint(v, 10), off, n), v)
 }
 
+// fPort adds "name: port", or resolving ports "name: http (80)", for a
+// port of proto ("tcp", "udp", "sctp") read at off.
+func (d *decoder) fPort(p *Node, field, name, proto string, off int, port uint16) *Node {
+	if p == nil {
+		return nil
+	}
+	return setU(d.add(p, field, name+": "+d.portLabel(proto, port), off, 2), uint64(port))
+}
+
 // fHex adds "name: 0x00ab" with digits hex digits.
 func (d *decoder) fHex(p *Node, field, name string, off, n int, v uint64, digits int) *Node {
 	if p == nil {
@@ -196,7 +205,7 @@ func (d *decoder) fMAC(p *Node, field, name string, off int) *Node {
 	if d.nolabels {
 		return setB(d.add(p, field, "", off, 6), TypeEther, d.data[off:off+6])
 	}
-	return setB(d.add(p, field, name+": "+string(appendMAC(nil, d.data[off:off+6])), off, 6), TypeEther, d.data[off:off+6])
+	return setB(d.add(p, field, name+": "+d.macLabel(d.data[off:off+6]), off, 6), TypeEther, d.data[off:off+6])
 }
 
 // fBytes adds "name: hex…" for n bytes at off (the label shows at most 32).

@@ -536,7 +536,10 @@ func columnRecords(out []byte) ([]string, error) {
 // oracleFile compares pkts with tshark's reading of the capture at path;
 // extra are more tshark arguments (a display filter that picks pkts).
 func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, st *oracleStats, extra ...string) error {
-	base := append(append([]string{"-n", "-r", path}, tsharkPrefs...), extra...)
+	// Clipped: the two runs below append their own arguments to base at
+	// once, which must not share its spare capacity (one run then read
+	// the other's -T and printed PDML as its columns).
+	base := slices.Clip(append(append([]string{"-n", "-r", path}, tsharkPrefs...), extra...))
 	var pdmlOut, colOut []byte
 	var pdmlErr, colErr error
 	var wg sync.WaitGroup

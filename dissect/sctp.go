@@ -18,10 +18,10 @@ func (d *decoder) sctp(off, end int) {
 	var n *Node
 	d.seen.add("sctp") // a layer, even without a tree
 	if d.grow("sctp") {
-		n = d.layer("sctp", "Stream Control Transmission Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp)), off, end-off)
+		n = d.layer("sctp", "Stream Control Transmission Protocol, Src Port: "+d.portLabel("sctp", sp)+", Dst Port: "+d.portLabel("sctp", dp), off, end-off)
 	}
-	d.fUint(n, "sctp.srcport", "Source port", off, 2, uint64(sp))
-	d.fUint(n, "sctp.dstport", "Destination port", off+2, 2, uint64(dp))
+	d.fPort(n, "sctp.srcport", "Source port", "sctp", off, sp)
+	d.fPort(n, "sctp.dstport", "Destination port", "sctp", off+2, dp)
 	d.fHex(n, "sctp.verification_tag", "Verification tag", off+4, 4, uint64(vtag), 8)
 	if d.snapped(end) || d.ipFrag {
 		d.fHex(n, "sctp.checksum", "Checksum", off+8, 4, uint64(csum), 8)

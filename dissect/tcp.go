@@ -9,7 +9,7 @@ var tcpFlagNames = [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", 
 func (d *decoder) tcp(off, end int) {
 	d.setProto("TCP")
 	if end-off < 20 || !d.has(off, 20) {
-		d.transportPorts(off, end)
+		d.transportPorts("tcp", off, end)
 		d.short(d.layer("tcp", "Transmission Control Protocol", off, end-off), "TCP", off)
 		return
 	}
@@ -34,9 +34,9 @@ func (d *decoder) tcp(off, end int) {
 		}
 	}
 	if d.grow("tcp") {
-		n = d.layer("tcp", "Transmission Control Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp))+", Seq: "+strconv.FormatUint(uint64(seq), 10)+", Len: "+strconv.Itoa(plen), off, hl)
-		d.fUint(n, "tcp.srcport", "Source Port", off, 2, uint64(sp))
-		d.fUint(n, "tcp.dstport", "Destination Port", off+2, 2, uint64(dp))
+		n = d.layer("tcp", "Transmission Control Protocol, Src Port: "+d.portLabel("tcp", sp)+", Dst Port: "+d.portLabel("tcp", dp)+", Seq: "+strconv.FormatUint(uint64(seq), 10)+", Len: "+strconv.Itoa(plen), off, hl)
+		d.fPort(n, "tcp.srcport", "Source Port", "tcp", off, sp)
+		d.fPort(n, "tcp.dstport", "Destination Port", "tcp", off+2, dp)
 		if si != nil {
 			d.genUint(n, "tcp.stream", "Stream index", off, 0, uint64(si.TCPStream-1))
 			d.tcpSeqFields(n, off, si, relSeq, relAck, flags)
@@ -73,7 +73,7 @@ func (d *decoder) tcp(off, end int) {
 	if hl < 20 {
 		d.fHex(n, "tcp.checksum", "Checksum", off+16, 2, uint64(csum), 4)
 		d.malformed(n, "TCP", "bogus TCP header length ("+strconv.Itoa(hl)+", must be at least 20)", off+12)
-		d.transportPorts(off, end)
+		d.transportPorts("tcp", off, end)
 		return
 	}
 	if len(d.ipSrc) > 0 {
@@ -84,9 +84,9 @@ func (d *decoder) tcp(off, end int) {
 	d.fUint(n, "tcp.urgent_pointer", "Urgent Pointer", off+18, 2, uint64(urg))
 	info := d.infoReset()
 	if info {
-		d.iu(uint64(sp))
+		d.iPort("tcp", sp)
 		d.is(" → ")
-		d.iu(uint64(dp))
+		d.iPort("tcp", dp)
 		d.is(" ")
 		d.info = appendTCPFlags(d.info, flags)
 		d.is(" Seq=")

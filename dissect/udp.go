@@ -7,7 +7,7 @@ import "strconv"
 func (d *decoder) udp(off, end int) {
 	d.setProto("UDP")
 	if end-off < 8 || !d.has(off, 8) {
-		d.transportPorts(off, end)
+		d.transportPorts("udp", off, end)
 		d.short(nil, "UDP", off) // as Wireshark: no UDP layer for a cut header
 		return
 	}
@@ -16,9 +16,9 @@ func (d *decoder) udp(off, end int) {
 	d.seen.add("udp") // a layer, even without a tree
 	d.noteTransport(false, off, end)
 	if d.grow("udp") {
-		n = d.layer("udp", "User Datagram Protocol, Src Port: "+strconv.Itoa(int(sp))+", Dst Port: "+strconv.Itoa(int(dp)), off, 8)
-		d.fUint(n, "udp.srcport", "Source Port", off, 2, uint64(sp))
-		d.fUint(n, "udp.dstport", "Destination Port", off+2, 2, uint64(dp))
+		n = d.layer("udp", "User Datagram Protocol, Src Port: "+d.portLabel("udp", sp)+", Dst Port: "+d.portLabel("udp", dp), off, 8)
+		d.fPort(n, "udp.srcport", "Source Port", "udp", off, sp)
+		d.fPort(n, "udp.dstport", "Destination Port", "udp", off+2, dp)
 		d.fUint(n, "udp.length", "Length", off+4, 2, uint64(ulen))
 	}
 	d.udpStreamField(n, off)
@@ -32,9 +32,9 @@ func (d *decoder) udp(off, end int) {
 		d.fHex(n, "udp.checksum", "Checksum", off+6, 2, uint64(csum), 4)
 	}
 	if d.infoReset() {
-		d.iu(uint64(sp))
+		d.iPort("udp", sp)
 		d.is(" → ")
-		d.iu(uint64(dp))
+		d.iPort("udp", dp)
 		if d.ipEnd > 0 && off+ulen > d.ipEnd {
 			d.is(" [BAD UDP LENGTH ")
 			d.iu(uint64(ulen))
@@ -122,13 +122,13 @@ func (d *decoder) udpEncap(off, end int) {
 	}
 }
 
-// transportPorts writes "sp → dp" as Info for a TCP or UDP header cut
-// short after its ports, as Wireshark does.
-func (d *decoder) transportPorts(off, end int) {
+// transportPorts writes "sp → dp" as Info for a TCP or UDP (proto)
+// header cut short after its ports, as Wireshark does.
+func (d *decoder) transportPorts(proto string, off, end int) {
 	if end-off >= 4 && d.has(off, 4) && d.infoReset() {
-		d.iu(uint64(d.be16(off)))
+		d.iPort(proto, d.be16(off))
 		d.is(" → ")
-		d.iu(uint64(d.be16(off + 2)))
+		d.iPort(proto, d.be16(off+2))
 	}
 }
 

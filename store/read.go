@@ -53,8 +53,8 @@ type Page struct {
 // Rows returns the rows at display positions [start, start+n): of every
 // packet when j is nil, else of the packets matching j's filter (as far as
 // the job has got). The stored summaries are made with dissect's default
-// options; with others (checksums verified) the rows' tags are those of
-// decoding the packets again with o.
+// options; with others (checksums verified, names resolved) the rows'
+// columns and tags are those of decoding the packets again with o.
 func (s *Store) Rows(start, n int, j *Job, o dissect.Options) (Page, error) {
 	page := Page{Total: s.Count(), Rows: []Row{}}
 	var idx []int // packet indices of the rows, plus the one before for the delta
@@ -112,22 +112,28 @@ type Packet struct {
 	Stream *dissect.StreamInfo
 }
 
-// retag replaces the tags of the packets' stored summaries, made with
-// dissect's default options, with those of decoding the packets with o: it
-// reads and decodes each packet again.
+// retag replaces the columns and tags of the packets' stored summaries,
+// made with dissect's default options, with those of decoding the packets
+// with o: it reads and decodes each packet again.
 func (s *Store) retag(recs []record, sums []summary, o dissect.Options) error {
 	for k := range recs {
 		data, err := s.packetData(&recs[k])
 		if err != nil {
 			return err
 		}
-		sums[k].Tags = o.Summarize(recs[k].LinkType, data, int(recs[k].WireLen)).Tags
+		sums[k].redo(o.Summarize(recs[k].LinkType, data, int(recs[k].WireLen)))
 	}
 	return nil
 }
 
-// Packet returns packet number no (1-based), its row tagged as decoding it
-// with o tags it.
+// redo replaces the summary's columns and tags with those of d, keeping
+// its comment.
+func (m *summary) redo(d dissect.Summary) {
+	m.Source, m.Destination, m.Protocol, m.Info, m.Tags = d.Source, d.Destination, d.Protocol, d.Info, d.Tags
+}
+
+// Packet returns packet number no (1-based), its row as decoding it with
+// o writes it.
 func (s *Store) Packet(no int, o dissect.Options) (Packet, error) {
 	rec, err := s.record(no - 1)
 	if err != nil {
@@ -142,7 +148,7 @@ func (s *Store) Packet(no int, o dissect.Options) (Packet, error) {
 		return Packet{}, err
 	}
 	if o != (dissect.Options{}) {
-		sums[0].Tags = o.Summarize(rec.LinkType, data, int(rec.WireLen)).Tags
+		sums[0].redo(o.Summarize(rec.LinkType, data, int(rec.WireLen)))
 	}
 	si, err := s.streamInfo(no - 1)
 	if err != nil {

@@ -66,7 +66,8 @@ type Store struct {
 	live      *liveState   // nil for a file
 	saved     *captureMeta // the metadata file's base, nil for a file opened in place (not kept)
 
-	note notes // marks, ignores and edited comments (marks.go)
+	note  notes // marks, ignores and edited comments (marks.go)
+	sorts sorts // orderings of the packet list (sort.go)
 
 	pool   *Pool
 	jobs   *filterJobs

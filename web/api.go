@@ -40,6 +40,10 @@ type RowsResponse struct {
 	Filter    string        `json:"filter,omitempty"`
 	Progress  *FilterStatus `json:"progress,omitempty"`
 	Rows      []Row         `json:"rows"`
+	// Sort is the sort the rows are in (?sort=), Fields the custom
+	// columns' text of each row (?fields=).
+	Sort   *SortStatus `json:"sort,omitempty"`
+	Fields [][]string  `json:"fields,omitempty"`
 }
 
 // TreeNode is one line of a packet's dissect tree.
@@ -204,14 +208,15 @@ func clientOf(r *http.Request) string {
 // handleRows returns the rows at display positions [start, start+count),
 // of the whole capture or, with ?filter=, of the packets matching it (as
 // far as the filter job has got); with ?checksums=1, rows whose checksums
-// are wrong are tagged so; with ?color= (coloring rules, see colorParam),
+// are wrong are tagged so; with ?names=, addresses and ports are resolved
+// to names (optionsParam); with ?color= (coloring rules, see colorParam),
 // each row carries the index of the first rule it matches.
 func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
 		return
 	}
-	opts, ok := checksumsParam(w, r)
+	opts, ok := optionsParam(w, r)
 	if !ok {
 		return
 	}
@@ -243,13 +248,29 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 		st := c.FilterStatus(j)
 		resp.Filter, resp.Progress = expr, &st
 	}
-	page, err := c.Rows(start, count, j, opts)
+	spec, ok := sortSpec(w, r)
+	if !ok {
+		return
+	}
+	var page store.Page
+	if spec.Column != "" {
+		sorted, st, ok := s.sortedRows(w, r, c, spec, j, opts)
+		if !ok {
+			return
+		}
+		page, resp.Sort = *sorted, st
+	} else {
+		page, err = c.Rows(start, count, j, opts)
+	}
 	if err == nil && colors != nil {
 		err = c.Colorize(page.Rows, colors, opts)
 	}
 	if err != nil {
 		s.log.Error("rows", "id", c.ID(), "err", err)
 		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if resp.Fields, ok = fieldColumns(w, r, c, page.Rows); !ok {
 		return
 	}
 	resp.Total, resp.Displayed, resp.Rows = page.Total, page.Displayed, page.Rows
@@ -276,6 +297,14 @@ func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	spec, ok := sortSpec(w, r)
+	if !ok {
+		return
+	}
+	if spec.Column != "" {
+		s.sortedPosition(w, r, c, spec, j, no)
+		return
+	}
 	pos, exact, displayed, err := c.Position(r.Context(), no, j)
 	if err != nil {
 		return // the client has gone
@@ -284,13 +313,13 @@ func (s *Server) handlePosition(w http.ResponseWriter, r *http.Request) {
 }
 
 // handlePacket returns one packet's bytes, summary and dissect tree, with
-// its checksums verified for ?checksums=1.
+// its checksums verified for ?checksums=1 and names resolved for ?names=.
 func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
 		return
 	}
-	opts, ok := checksumsParam(w, r)
+	opts, ok := optionsParam(w, r)
 	if !ok {
 		return
 	}

@@ -3,8 +3,8 @@
 // to /api/ws for progress snapshots. This module starts the page and wires
 // what belongs to no one pane: menus, global keys, drag and drop.
 import * as API from './js/api.js';
-import { initColumns } from './js/columns.js';
 import { initColoring } from './js/coloring.js';
+import { initColumnMenu } from './js/colmenu.js';
 import { download, onState, openCapture, openSample, renderCapMenu, toggleMenu, uploadFile } from './js/captures.js';
 import { initExport, openExport } from './js/exportdialog.js';
 import { initFilterBar } from './js/filterbar.js';
@@ -15,8 +15,10 @@ import { initLive, openLiveDialog, stopLive } from './js/live.js';
 import { initMarks } from './js/marks.js';
 import { initSplitters } from './js/panes.js';
 import { initPrefsDialog, openPrefs } from './js/prefsdialog.js';
+import { initSorting } from './js/sorting.js';
 import { S, liveEnabled, liveRunning, readURL } from './js/state.js';
 import { initTheme } from './js/theme.js';
+import { initTimeRef } from './js/timeref.js';
 import { initTree } from './js/tree.js';
 import { initTreeActions } from './js/treeactions.js';
 import { $, showError } from './js/ui.js';
@@ -94,7 +96,8 @@ function initDrop() {
 async function init() {
   initTheme();
   initSplitters();
-  initColumns();
+  initSorting();
+  initColumnMenu();
   initList();
   initTree();
   initTreeActions();
@@ -106,6 +109,7 @@ async function init() {
   initLive();
   initPrefsDialog();
   initMarks(toggleMenu);
+  initTimeRef();
   initExport();
   initColoring(() => { toggleMenu('cap', false); toggleMenu('download', false); toggleMenu('edit', false); });
   initFind();

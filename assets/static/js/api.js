@@ -51,13 +51,18 @@ export const stopCapture = (id) => api(cap(id) + '/stop', { method: 'POST' });
  * unverified by default; colors are coloring rules (display filters, in
  * order): each row says the first it matches.
  */
-export function rows(id, start, count, filter, checksums = false, colors = []) {
+export function rows(id, start, count, filter, checksums = false, { sort = null, fields = [], names = '', colors = [] } = {}) {
   let q = cap(id) + '/rows?start=' + start + '&count=' + count;
   if (filter) q += '&filter=' + enc(filter);
   if (checksums) q += '&checksums=1';
+  if (names) q += '&names=' + names;
   for (const c of colors) q += '&color=' + enc(c);
-  return api(q);
+  return api(q + sortQuery(sort) + (fields.length ? '&fields=' + enc(fields.join(',')) : ''));
 }
+
+// sortQuery is the query of a sort {column, desc} (null: none).
+const sortQuery = (sort) => (sort ? '&sort=' + enc(sort.column) + '&order=' + (sort.desc ? 'desc' : 'asc') : '');
+
 /**
  * find: GET /api/captures/{id}/find, Find Packet; o are the query's
  * parameters ({type, q, in, case, dir, from, filter, cursor}).
@@ -67,10 +72,15 @@ export function find(id, o) {
   for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== '' && v !== null) q.set(k, String(v));
   return api(cap(id) + '/find?' + q.toString());
 }
-/** packet: GET /api/captures/{id}/packets/{no} (checksums as for rows). */
-export const packet = (id, no, checksums = false) => api(cap(id) + '/packets/' + no + (checksums ? '?checksums=1' : ''));
-/** position: GET /api/captures/{id}/position of packet no under filter. */
-export const position = (id, no, filter) => api(cap(id) + '/position?no=' + no + '&filter=' + enc(filter));
+/**
+ * sort: POST /api/captures/{id}/sort, starting (or finding) the sort
+ * {column, desc} of the packets of filter; it answers its progress.
+ */
+export const sort = (id, s, filter) => api(cap(id) + '/sort?filter=' + enc(filter) + sortQuery(s), { method: 'POST' });
+/** packet: GET /api/captures/{id}/packets/{no} (checksums and names, the name resolutions 'm' and 't', as for rows). */
+export const packet = (id, no, checksums = false, names = '') => api(cap(id) + '/packets/' + no + '?checksums=' + (checksums ? 1 : 0) + (names ? '&names=' + names : ''));
+/** position: GET /api/captures/{id}/position of packet no under filter, in the order of sort (null: none). */
+export const position = (id, no, filter, sort = null) => api(cap(id) + '/position?no=' + no + '&filter=' + enc(filter) + sortQuery(sort));
 
 /** startFilter: POST /api/captures/{id}/filter (starts or keeps a filter job). */
 export const startFilter = (id, filter) => postJSON(cap(id) + '/filter', { filter });

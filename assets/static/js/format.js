@@ -32,7 +32,7 @@ export const TIME_FORMATS = {
   'datetime-utc': ['Time (date, UTC)', 'UTC date and time of day'],
   absolute: ['Time (UTC)', 'UTC time of day'],
   epoch: ['Time (epoch)', 'Seconds since the epoch (1970-01-01 UTC)'],
-  relative: ['Time (relative)', 'Seconds since the first packet'],
+  relative: ['Time (relative)', 'Seconds since the first packet, or the latest time reference (Ctrl+T)'],
   delta: ['Time (delta displayed)', 'Seconds since the previous displayed packet'],
   'delta-captured': ['Time (delta captured)', 'Seconds since the previous captured packet'],
 };
@@ -46,8 +46,8 @@ const pad = (n, w) => String(n).padStart(w, '0');
 // rounded, as a clock reads) to prec digits.
 function frac(nsec, prec) { return prec ? '.' + pad(nsec, 9).slice(0, prec) : ''; }
 
-// span writes the duration sec s + nsec ns (any signs) in seconds.
-function span(s, ns, prec) {
+/** span writes the duration sec s + nsec ns (any signs) in seconds, with prec digits after the second. */
+export function span(s, ns, prec) {
   let total = s + Math.trunc(ns / 1e9);
   let rest = ns % 1e9;
   if (total > 0 && rest < 0) { total--; rest += 1e9; }

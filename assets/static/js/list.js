@@ -2,11 +2,12 @@
 // the DOM, fetches rows in chunks, and the selection of a packet.
 import * as API from './api.js';
 import { colorFilters, rowColorClass } from './coloring.js';
-import { noteCells, resetFit } from './columns.js';
+import { customFields, fieldKey, fillCells, makeCells, resetFit } from './columns.js';
 import { CHUNK, remeasure, rowHeight, tunable } from './config.js';
 import { TIME_FORMATS, TIME_PRECISIONS, fmtCount, fmtTime } from './format.js';
 import { renderHex, clearHex } from './hex.js';
 import { S, liveRunning, writeURL } from './state.js';
+import { refTime } from './timeref.js';
 import { setPref, setPrefJSON } from './prefs.js';
 import { renderStatus } from './status.js';
 import { renderTree, treePlaceholder, selectNode } from './tree.js';
@@ -103,38 +104,22 @@ function makeRowEl() {
   const el = document.createElement('div');
   el.className = 'row';
   el.setAttribute('role', 'row');
-  for (const c of ['c-no', 'c-time', 'c-src', 'c-dst', 'c-proto', 'c-len', 'c-info']) {
-    const s = document.createElement('span');
-    s.className = c;
-    s.setAttribute('role', 'gridcell');
-    el.append(s);
-  }
+  makeCells(el);
   return el;
 }
 
 function fillRow(el, pos, row) {
   el.dataset.pos = String(pos);
-  const cells = el.children;
   let cls = 'row';
+  fillCells(el, row, row ? timeOf(row) : '');
   if (!row) {
     cls += ' loading';
-    cells[0].textContent = '';
-    for (let i = 1; i < 7; i++) cells[i].textContent = i === 6 ? '…' : '';
   } else {
     cls += rowColorClass(row);
     if (row.marked) cls += ' marked';
     if (row.ignored) cls += ' ignored';
     if (row.comment) cls += ' commented';
     el.title = row.comment || '';
-    cells[0].textContent = row.no;
-    cells[1].textContent = timeOf(row);
-    cells[2].textContent = cells[2].title = row.src;
-    cells[3].textContent = cells[3].title = row.dst;
-    noteCells(cells[1].textContent, row.src, row.dst);
-    cells[4].textContent = row.proto;
-    cells[5].textContent = row.length;
-    cells[6].textContent = row.info;
-    cells[6].title = row.info;
     el.dataset.no = String(row.no);
   }
   if (pos === S.selPos) { cls += ' selected'; el.setAttribute('aria-selected', 'true'); } else el.removeAttribute('aria-selected');
@@ -146,6 +131,8 @@ function fillRow(el, pos, row) {
 // previous captured one is that of the packet's row in the unfiltered
 // list, fetched apart (capturedDelta).
 function timeOf(row) {
+  const ref = refTime(row, S.timeMode, S.timePrec);
+  if (ref !== undefined) return ref;
   let captured = row.delta;
   if (S.timeMode === 'delta-captured' && S.filter) captured = capturedDelta(row.no);
   return fmtTime(row, S.timeMode, S.cur, S.timePrec, captured);
@@ -190,6 +177,24 @@ export function setTimeFormat(mode, prec) {
 export function setChecksums(on) {
   S.checksums = !!on;
   setPrefJSON('checksums', S.checksums);
+  refetch();
+}
+
+/**
+ * setNames chooses the name resolutions (Wireshark's, off by default):
+ * mac, MAC addresses to vendor and well-known names; ports, TCP, UDP and
+ * SCTP ports to service names. The rows and the selected packet are
+ * fetched again.
+ */
+export function setNames(mac, ports) {
+  S.names = (mac ? 'm' : '') + (ports ? 't' : '');
+  setPrefJSON('names', S.names);
+  resetFit();
+  refetch();
+}
+
+// refetch asks for the rows and the selected packet again, decoded anew.
+function refetch() {
   S.gen++;
   S.cache.clear();
   S.pending.clear();
@@ -209,10 +214,14 @@ function fetchChunk(start) {
 async function fetchChunkNow(start) {
   const gen = S.gen;
   try {
-    const r = await API.rows(S.cur.id, start, CHUNK, S.filter, S.checksums, colorFilters());
+    const fields = customFields();
+    const r = await API.rows(S.cur.id, start, CHUNK, S.filter, S.checksums, { sort: S.sort, fields, names: S.names, colors: colorFilters() });
     if (gen !== S.gen) return;
     if (S.cache.size > 20000) S.cache.clear();
-    r.rows.forEach((row, k) => S.cache.set(start + k, row));
+    r.rows.forEach((row, k) => {
+      if (r.fields) row.fields = Object.fromEntries(fields.map((f, i) => [fieldKey(f), r.fields[k][i]]));
+      S.cache.set(start + k, row);
+    });
     if (r.displayed > S.displayed || r.total > S.total) {
       S.displayed = Math.max(S.displayed, r.displayed);
       S.total = Math.max(S.total, r.total);
@@ -270,7 +279,7 @@ export async function selectPos(pos, { scroll = true } = {}) {
   writeURL();
   renderStatus();
   let pkt;
-  try { pkt = await API.packet(S.cur.id, row.no, S.checksums); } catch (e) { showError(e.message); return; }
+  try { pkt = await API.packet(S.cur.id, row.no, S.checksums, S.names); } catch (e) { showError(e.message); return; }
   if (gen !== S.gen || S.selPos !== pos) return;
   S.pkt = pkt;
   renderTree();
@@ -296,9 +305,9 @@ export async function gotoPacket(no) {
     return;
   }
   let pos = no - 1;
-  if (S.filter) {
+  if (S.filter || S.sort) {
     try {
-      const r = await API.position(S.cur.id, no, S.filter);
+      const r = await API.position(S.cur.id, no, S.filter, S.sort);
       pos = r.position;
       if (r.displayed > S.displayed) { S.displayed = r.displayed; renderStatus(); }
       if (!r.exact) $('status-field').textContent = 'Packet ' + no + ' is not displayed; showing the next one';
@@ -323,6 +332,13 @@ export function initList() {
     renderList();
   }, { passive: true });
   window.addEventListener('resize', () => { remeasure(); renderList(); });
+  // Columns shown, moved or hidden: the rows are made again; a custom
+  // column added: they are asked for again, with its values.
+  document.addEventListener('pkttap:columns', (ev) => {
+    rowsEl.textContent = '';
+    if (ev.detail && ev.detail.refetch) { S.gen++; S.cache.clear(); S.pending.clear(); }
+    renderList();
+  });
   rowsEl.addEventListener('click', (ev) => {
     const row = ev.target.closest('.row');
     if (row) { selectPos(+row.dataset.pos, { scroll: false }); scroller.focus({ preventScroll: true }); }

@@ -1,8 +1,8 @@
 // The preferences dialog: theme, time display format and precision,
-// checksum verification. Each choice applies at once and is kept by the
+// checksum verification, name resolution. Each choice applies at once and is kept by the
 // browser (js/prefs.js); the server stores nothing.
 import { TIME_FORMATS, TIME_PRECISIONS } from './format.js';
-import { setChecksums, setTimeFormat } from './list.js';
+import { setChecksums, setNames, setTimeFormat } from './list.js';
 import { S } from './state.js';
 import { setTheme, theme } from './theme.js';
 import { $ } from './ui.js';
@@ -14,6 +14,8 @@ function fill() {
   $('pref-time-format').value = S.timeMode;
   $('pref-time-precision').value = String(S.timePrec);
   $('pref-checksums').checked = S.checksums;
+  $('pref-names-mac').checked = S.names.includes('m');
+  $('pref-names-ports').checked = S.names.includes('t');
 }
 
 /** openPrefs shows the dialog. */
@@ -42,10 +44,14 @@ export function initPrefsDialog() {
   $('pref-time-format').addEventListener('change', (ev) => setTimeFormat(ev.target.value, S.timePrec));
   $('pref-time-precision').addEventListener('change', (ev) => setTimeFormat(S.timeMode, +ev.target.value));
   $('pref-checksums').addEventListener('change', (ev) => setChecksums(ev.target.checked));
+  const names = () => setNames($('pref-names-mac').checked, $('pref-names-ports').checked);
+  $('pref-names-mac').addEventListener('change', names);
+  $('pref-names-ports').addEventListener('change', names);
   $('prefs-reset').addEventListener('click', () => {
     setTheme('auto');
     setTimeFormat('relative', 6);
     setChecksums(false);
+    setNames(false, false);
     fill();
   });
   // The header's time menu and the theme toggle change the same

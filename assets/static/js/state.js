@@ -21,6 +21,7 @@ export const S = {
   timeMode: pref('timeMode', 'relative'),
   timePrec: prefJSON('timePrecision', 6),
   checksums: prefJSON('checksums', false) === true, // verify the checksums the server leaves unverified
+  names: /^m?t?$/.test(prefJSON('names', '')) ? prefJSON('names', '') : '', // name resolutions: 'm' MAC, 't' ports
   history: prefJSON('history', []),
   histPos: -1,
   filterState: '',     // '', 'valid', 'invalid'

@@ -1,10 +1,12 @@
 // What can be done with the packet details: Wireshark's Apply / Prepare as
 // Filter (the field's value, alone, negated, or joined to the filter in
-// the bar with and / or), Expand / Collapse Subtrees, Expand / Collapse
+// the bar with and / or), Apply as Column (a column of the field in the
+// packet list), Expand / Collapse Subtrees, Expand / Collapse
 // All, and Copy (as text, field name, value, as a display filter, the
 // bytes as a hex dump or a hex stream), from a context menu (right click,
 // the context menu key or Shift+F10) on the tree or the bytes, or by
 // their keys.
+import { addFieldColumn } from './columns.js';
 import { useFilter } from './filterbar.js';
 import { expandTree, selectNode } from './tree.js';
 import { S } from './state.js';
@@ -108,6 +110,7 @@ function filterMenu(apply) {
 const ACTIONS = [
   { id: 'apply', label: 'Apply as Filter', needs: true, sub: filterMenu(true) },
   { id: 'prepare', label: 'Prepare as Filter', needs: true, sub: filterMenu(false) },
+  { id: 'apply-column', label: 'Apply as Column', key: 'Ctrl+Shift+I', needs: true, run: (n) => { if (n.dataset.field) addFieldColumn(n.dataset.field); } },
   { sep: true },
   { id: 'expand-sub', label: 'Expand Subtrees', key: 'Shift+→', needs: true, run: (n) => expandTree(true, n) },
   { id: 'collapse-sub', label: 'Collapse Subtrees', key: 'Shift+←', needs: true, run: (n) => expandTree(false, n) },
