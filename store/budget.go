@@ -140,7 +140,7 @@ func (s *Store) dropOnFault(err error) error {
 		s.linkTypes, s.ifaces = nil, nil
 		s.mu.Unlock()
 		var errs []error
-		for _, f := range []*os.File{s.spool, s.index, s.sums} {
+		for _, f := range []*os.File{s.spool, s.index, s.sums, s.strm} {
 			if f != nil && filepath.Dir(f.Name()) == s.dir {
 				errs = append(errs, f.Truncate(0))
 			}

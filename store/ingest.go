@@ -263,6 +263,7 @@ func (s *Store) ingest(src source, sp spooler, q *queue, progress func(ended boo
 			progress(ended, rerr, werr)
 		}
 		if ended {
+			ix.st.release()
 			return rerr, werr
 		}
 	}

@@ -52,12 +52,23 @@ func (s *Store) openStreams() (*streamTrack, error) {
 			return nil, fmt.Errorf("create stream records: %w", err)
 		}
 		s.strm = f
-		s.strmTrack = &streamTrack{w: bufio.NewWriterSize(f, 64<<10)}
+		// Charged to the disk budget as the index and summaries are.
+		s.strmTrack = &streamTrack{w: bufio.NewWriterSize(chargedWriter{w: f, d: s.disk}, 64<<10)}
 		if streamTracking {
 			s.strmTrack.tr = streams.New()
 		}
 	}
 	return s.strmTrack, nil
+}
+
+// release lets the tracker's state go once the ingest has ended: a store
+// is ingested once, and its records are on disk. The state is kept per
+// conversation (a few hundred bytes each), so a capture with many
+// streams would otherwise hold it for as long as the capture is open.
+func (st *streamTrack) release() {
+	if st != nil {
+		st.tr, st.infos = nil, nil
+	}
 }
 
 // track runs the tracker over the packets of b, in order.
