@@ -180,11 +180,23 @@ func (s *Server) Running(t testing.TB, name string) []int {
 	return pids
 }
 
-// killSessions kills every process below sshd: the connections' sshd
+// KillSessions kills every process below sshd: the connections' sshd
 // processes (which cuts the connections) and what they run.
 func (s *Server) KillSessions(t testing.TB) {
-	for pid := range s.Descendants(t) {
-		syscall.Kill(pid, syscall.SIGKILL)
+	// The connections' sshd processes first: were the remote command
+	// killed first, its shell could report the kill and the session pass
+	// that exit status on before the connection dies, and the client
+	// would see a command that failed instead of a connection cut.
+	procs := s.Descendants(t)
+	for pid, comm := range procs {
+		if strings.HasPrefix(comm, "sshd") {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	for pid, comm := range procs {
+		if !strings.HasPrefix(comm, "sshd") {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }
 
