@@ -120,6 +120,11 @@ func TestBrowserSortColumns(t *testing.T) {
 
 	clickHeader(t, ctx, "len")
 	waitJS(t, ctx, "no arrow", `document.querySelector('.list-header [data-col=len]').getAttribute('aria-sort') === 'none'`)
+	// Home only once the list is in capture order (the selected packet,
+	// the first of the descending order, back at its own position):
+	// pressed before, Home selects the first packet of the old order (CI
+	// once saw the list left at that packet).
+	waitJS(t, ctx, "selection in capture order", `(() => { const r = document.querySelector('#list-rows .row.selected'); return r && +r.dataset.pos === +r.dataset.no - 1; })()`)
 	do1(t, ctx, chromedp.Focus(chromedp.ID("list-scroll")), chromedp.KeyEvent(kb.Home))
 	waitOrder(t, ctx, "capture order", func(n int) []int {
 		var nos []int
