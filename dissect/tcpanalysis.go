@@ -113,7 +113,11 @@ func (d *decoder) tcpAnalysisTree(n *Node, off int, si *StreamInfo) {
 	if si.AcksFrame != 0 {
 		d.genUint(a, "tcp.analysis.acks_frame", "This is an ACK to the segment in frame", off, 0, uint64(si.AcksFrame))
 		if si.AckRTT != 0 {
-			setU(d.add(a, "tcp.analysis.ack_rtt", "[The RTT to ACK the segment was: "+strconv.FormatFloat(float64(si.AckRTT)/1e9, 'f', 9, 64)+" seconds]", off, 0), uint64(si.AckRTT))
+			var label string
+			if !d.nolabels {
+				label = "[The RTT to ACK the segment was: " + strconv.FormatFloat(float64(si.AckRTT)/1e9, 'f', 9, 64) + " seconds]"
+			}
+			setU(d.add(a, "tcp.analysis.ack_rtt", label, off, 0), uint64(si.AckRTT))
 		}
 	}
 	if si.BytesInFlight != 0 {
@@ -167,10 +171,22 @@ func (d *decoder) tcpWindowFields(n *Node, off int, si *StreamInfo, syn bool) {
 
 // genUint adds a generated field, "[name: v]", as tshark brackets them.
 func (d *decoder) genUint(p *Node, field, name string, off, n int, v uint64) *Node {
+	if d.nolabels {
+		return d.fUintText(p, field, off, n, v, "", "") // no prefix to build
+	}
+	return d.fUintText(p, field, off, n, v, "["+name+": ", "]")
+}
+
+// fUintText adds an unsigned field labelled prefix, v in decimal, suffix;
+// with no labels wanted (a layer-only tree), none is built.
+func (d *decoder) fUintText(p *Node, field string, off, n int, v uint64, prefix, suffix string) *Node {
 	if p == nil {
 		return nil
 	}
-	return setU(d.add(p, field, "["+name+": "+strconv.FormatUint(v, 10)+"]", off, n), v)
+	if d.nolabels {
+		return setU(d.add(p, field, "", off, n), v)
+	}
+	return setU(d.add(p, field, prefix+strconv.FormatUint(v, 10)+suffix, off, n), v)
 }
 
 // tcpSeqFields adds tcp.seq, tcp.nxtseq and tcp.ack: relative when the
@@ -182,10 +198,10 @@ func (d *decoder) tcpSeqFields(n *Node, off int, si *StreamInfo, seq, ack uint32
 		d.fUint(n, "tcp.ack", "Acknowledgment Number", off+8, 4, uint64(ack))
 		return
 	}
-	setU(d.add(n, "tcp.seq", "Sequence Number: "+strconv.FormatUint(uint64(seq), 10)+"    (relative sequence number)", off+4, 4), uint64(seq))
-	setU(d.add(n, "tcp.nxtseq", "[Next Sequence Number: "+strconv.FormatUint(uint64(si.NxtSeq), 10)+"    (relative sequence number)]", off, 0), uint64(si.NxtSeq))
+	d.fUintText(n, "tcp.seq", off+4, 4, uint64(seq), "Sequence Number: ", "    (relative sequence number)")
+	d.fUintText(n, "tcp.nxtseq", off, 0, uint64(si.NxtSeq), "[Next Sequence Number: ", "    (relative sequence number)]")
 	if flags&0x10 != 0 {
-		setU(d.add(n, "tcp.ack", "Acknowledgment Number: "+strconv.FormatUint(uint64(ack), 10)+"    (relative ack number)", off+8, 4), uint64(ack))
+		d.fUintText(n, "tcp.ack", off+8, 4, uint64(ack), "Acknowledgment Number: ", "    (relative ack number)")
 		return
 	}
 	d.fUint(n, "tcp.ack", "Acknowledgment Number", off+8, 4, uint64(ack))

@@ -25,6 +25,16 @@ func (s *Store) Colorize(rows []Row, set *coloring.Set, o dissect.Options) error
 	if err != nil {
 		return err
 	}
+	// Whether a rule reads stream records is the rule's, not the row's.
+	matchers := make(map[*dfilter.Filter]displayMatcher, len(set.Rules))
+	matcher := func(f *dfilter.Filter) displayMatcher {
+		m, ok := matchers[f]
+		if !ok {
+			m = displayMatcher{f: f, s: s.ifStreams(f)}
+			matchers[f] = m
+		}
+		return m
+	}
 	sr := newSpoolReader(s.spool)
 	for k := range recs {
 		if rows[k].Ignored {
@@ -38,7 +48,7 @@ func (s *Store) Colorize(rows []Row, set *coloring.Set, o dissect.Options) error
 		var c int
 		if o == (dissect.Options{}) {
 			c = set.First(func(f *dfilter.Filter) bool {
-				return displayMatcher{f: f, s: s.ifStreams(f)}.Match(idx[k], rec.LinkType, data, int(rec.WireLen))
+				return matcher(f).Match(idx[k], rec.LinkType, data, int(rec.WireLen))
 			})
 		} else {
 			var tree *dissect.Tree

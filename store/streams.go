@@ -149,13 +149,14 @@ func (s *Store) streamInfo(i int) (*dissect.StreamInfo, error) {
 // packet: a display filter that names none of them reads no record.
 var streamFields = []string{"tcp.stream", "udp.stream", "tcp.seq", "tcp.ack", "tcp.nxtseq", "tcp.window_size", "tcp.analysis", "tcp.options.sack"}
 
-// ifStreams returns s when the display filter f may use stream fields,
-// nil otherwise (its scans then read no stream record).
+// ifStreams returns s when the display filter f reads stream fields, nil
+// otherwise (its scans then read no stream record).
 func (s *Store) ifStreams(f *dfilter.Filter) *Store {
-	expr := f.String()
-	for _, p := range streamFields {
-		if strings.Contains(expr, p) {
-			return s
+	for _, name := range f.Fields() {
+		for _, p := range streamFields {
+			if strings.HasPrefix(name, p) {
+				return s
+			}
 		}
 	}
 	return nil

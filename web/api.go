@@ -115,6 +115,17 @@ func intParam(r *http.Request, name string, def int) (int, error) {
 	return n, nil
 }
 
+// packetNoParam returns the packet number in the path ({no}), or writes
+// a 404 naming the valid range and returns false.
+func packetNoParam(w http.ResponseWriter, r *http.Request, c *store.Store) (int, bool) {
+	no, err := strconv.Atoi(chi.URLParam(r, "no"))
+	if err != nil || no < 1 || no > c.Count() {
+		writeError(w, http.StatusNotFound, "packet number must be between 1 and "+strconv.Itoa(c.Count()))
+		return 0, false
+	}
+	return no, true
+}
+
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.Captures())
 }
@@ -323,9 +334,8 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	no, err := strconv.Atoi(chi.URLParam(r, "no"))
-	if err != nil || no < 1 || no > c.Count() {
-		writeError(w, http.StatusNotFound, "packet number must be between 1 and "+strconv.Itoa(c.Count()))
+	no, ok := packetNoParam(w, r, c)
+	if !ok {
 		return
 	}
 	p, err := c.Packet(no, opts)

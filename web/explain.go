@@ -3,10 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/filter"
@@ -51,9 +48,8 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	no, err := strconv.Atoi(chi.URLParam(r, "no"))
-	if err != nil || no < 1 || no > c.Count() {
-		writeError(w, http.StatusNotFound, "packet number must be between 1 and "+strconv.Itoa(c.Count()))
+	no, ok := packetNoParam(w, r, c)
+	if !ok {
 		return
 	}
 	expr := r.URL.Query().Get("filter")

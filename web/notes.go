@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/pkttap/pkttap/store"
 )
 
@@ -109,9 +107,8 @@ func (s *Server) handleComment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	no, err := strconv.Atoi(chi.URLParam(r, "no"))
-	if err != nil || no < 1 || no > c.Count() {
-		writeError(w, http.StatusNotFound, "packet number must be between 1 and "+strconv.Itoa(c.Count()))
+	no, ok := packetNoParam(w, r, c)
+	if !ok {
 		return
 	}
 	var body struct {
@@ -134,7 +131,7 @@ func (s *Server) handleComment(w http.ResponseWriter, r *http.Request) {
 	} else {
 		body.Comment = new(string)
 	}
-	err = c.SetComment(no, *body.Comment)
+	err := c.SetComment(no, *body.Comment)
 	switch {
 	case errors.Is(err, store.ErrCommentTooLong), errors.Is(err, store.ErrBadComment):
 		writeError(w, http.StatusBadRequest, err.Error())
