@@ -78,8 +78,10 @@
 // aliases display filters use (ip.addr, tcp.port). Values equal tshark's
 // where tshark has the field.
 //
-// For display filters there are two cheaper entry points: [Quick] reads
-// the common Ethernet, IP, TCP and UDP header fields of a plain packet
-// without a tree, and [Layers] names a packet's layers at a summary's cost,
-// so a filter can skip packets that cannot hold its fields.
+// For display filters there are cheaper entry points: [Quick] reads the
+// common link (Ethernet, Linux cooked, BSD loopback), IP, TCP and UDP
+// header fields of a plain packet without a tree, and
+// [Options.DissectLayers] builds the nodes of the layers a filter's fields
+// live in only, without labels or columns. [Layers] names a packet's
+// layers at a summary's cost.
 package dissect
