@@ -46,8 +46,9 @@ type LibpcapResponse struct {
 // libpcap runs the server's tcpdump to compile expressions, a few at a
 // time, keeping recent answers.
 type libpcap struct {
-	find func() (string, error) // where tcpdump is (exec.LookPath)
-	runs semaphore.Semaphore
+	find    func() (string, error) // where tcpdump is (exec.LookPath)
+	timeout time.Duration          // the most one run may take
+	runs    semaphore.Semaphore
 
 	mu      sync.Mutex
 	path    string
@@ -59,9 +60,10 @@ type libpcap struct {
 
 func newLibpcap() *libpcap {
 	return &libpcap{
-		find:  func() (string, error) { return exec.LookPath("tcpdump") },
-		runs:  make(semaphore.Semaphore, libpcapRuns),
-		cache: map[string]LibpcapResponse{},
+		find:    func() (string, error) { return exec.LookPath("tcpdump") },
+		timeout: libpcapTimeout,
+		runs:    make(semaphore.Semaphore, libpcapRuns),
+		cache:   map[string]LibpcapResponse{},
 	}
 }
 
@@ -73,7 +75,7 @@ func (l *libpcap) tcpdump(ctx context.Context) (path, version string, err error)
 		l.looked = true
 		l.path, l.pathErr = l.find()
 		if l.pathErr == nil {
-			out, _ := runBounded(ctx, l.path, "--version")
+			out, _ := runBounded(ctx, l.timeout, l.path, "--version")
 			for _, line := range strings.Split(string(out), "\n") {
 				if strings.HasPrefix(line, "tcpdump version") || strings.HasPrefix(line, "libpcap version") {
 					l.version = strings.TrimSpace(strings.Join([]string{l.version, strings.TrimSpace(line)}, "; "))
@@ -104,7 +106,7 @@ func (l *libpcap) compile(ctx context.Context, lt pcapio.LinkType, expr string) 
 	// The expression is one argument after "--": tcpdump takes nothing in
 	// it as an option, and no shell ever sees it. The link type is the
 	// name pcapio knows it by, never the client's text.
-	out, err := runBounded(ctx, path, "-d", "-y", lt.String(), "--", expr)
+	out, err := runBounded(ctx, l.timeout, path, "-d", "-y", lt.String(), "--", expr)
 	if err != nil {
 		resp.Error = err.Error()
 		if ctx.Err() != nil {
@@ -124,53 +126,62 @@ func (l *libpcap) compile(ctx context.Context, lt pcapio.LinkType, expr string) 
 	return resp
 }
 
-// boundedBuffer keeps the first max bytes written to it and fails the
-// write that would pass them (which makes exec stop copying and the
-// command be killed).
+// boundedBuffer keeps the first max bytes written to it. The write that
+// would pass them fails and calls overflow (which kills the command), or,
+// without overflow, the rest is dropped.
 type boundedBuffer struct {
-	bytes.Buffer
-	max int
+	buf      bytes.Buffer // not embedded: its ReadFrom would bypass Write
+	max      int
+	overflow func()
+	over     bool
 }
 
 var errTooMuchOutput = errors.New("more output than allowed")
 
 func (b *boundedBuffer) Write(p []byte) (int, error) {
-	if b.Len()+len(p) > b.max {
-		b.Buffer.Write(p[:max(0, b.max-b.Len())])
+	if b.buf.Len()+len(p) > b.max {
+		b.buf.Write(p[:max(0, b.max-b.buf.Len())])
+		if b.overflow == nil {
+			return len(p), nil
+		}
+		if !b.over {
+			b.overflow()
+		}
+		b.over = true
 		return 0, errTooMuchOutput
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
 
 // runBounded runs the program at path with args (an argument vector, no
-// shell), no input, a minimal environment, at most libpcapTimeout and
+// shell), no input, a minimal environment, for at most timeout and
 // libpcapMaxOutput bytes of output. It returns the standard output, or an
 // error with the program's own message.
-func runBounded(ctx context.Context, path string, args ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, libpcapTimeout)
+func runBounded(ctx context.Context, timeout time.Duration, path string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = []string{"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	cmd.Dir = "/"
 	cmd.WaitDelay = time.Second
-	stdout := &boundedBuffer{max: libpcapMaxOutput}
-	stderr := &boundedBuffer{max: libpcapMaxErr}
+	stdout := &boundedBuffer{max: libpcapMaxOutput, overflow: cancel}
+	stderr := &boundedBuffer{max: libpcapMaxErr} // the message's start is enough
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
 	switch {
-	case ctx.Err() == context.DeadlineExceeded:
-		return nil, fmt.Errorf("tcpdump took longer than %v", libpcapTimeout)
-	case errors.Is(err, errTooMuchOutput):
+	case stdout.over:
 		return nil, fmt.Errorf("tcpdump printed more than %d bytes", libpcapMaxOutput)
+	case ctx.Err() == context.DeadlineExceeded:
+		return nil, fmt.Errorf("tcpdump took longer than %v", timeout)
 	case err != nil:
-		msg := strings.TrimSpace(stderr.String())
+		msg := strings.TrimSpace(stderr.buf.String())
 		msg = strings.TrimPrefix(msg, "tcpdump: ")
 		if msg == "" {
 			msg = err.Error()
 		}
 		return nil, errors.New(msg)
 	}
-	return stdout.Bytes(), nil
+	return stdout.buf.Bytes(), nil
 }
 
 // handleLibpcap answers GET /api/explore/libpcap?expr=EXPR&capture=ID or
