@@ -214,13 +214,23 @@ function renderLibpcap(r) {
     box.append(el('p', { class: 'x-note x-bad' }, 'tcpdump: ' + r.error));
   } else {
     $('x-libpcap-count').textContent = fmtCount(r.instructions);
-    const ours = X.prog && X.prog.valid ? X.prog.instructions.length : 0;
-    const diff = ours - r.instructions;
-    $('x-libpcap-note').textContent = (ours ? (diff === 0 ? 'the same size as pkttap\'s' : 'pkttap\'s is ' + Math.abs(diff) + (diff > 0 ? ' longer' : ' shorter')) + ' · ' : '') + (r.version || '');
-    for (const line of r.program.split('\n')) if (line) box.append(el('div', { class: 'x-insn' }, line));
+    const mine = X.prog && X.prog.valid ? X.prog.instructions.map((i) => norm('(' + String(i.pc).padStart(3, '0') + ') ' + i.text)) : [];
+    const lines = r.program.split('\n').filter(Boolean);
+    let differ = 0;
+    for (const [k, line] of lines.entries()) {
+      const same = norm(line) === mine[k];
+      if (!same) differ++;
+      box.append(el('div', { class: 'x-insn' + (mine.length && !same ? ' x-diff' : ''), title: mine.length && !same ? 'pkttap\'s instruction ' + k + ' differs' : '' }, line));
+    }
+    const diff = mine.length - r.instructions;
+    $('x-libpcap-note').textContent = (!mine.length ? '' : !differ && !diff ? 'identical to pkttap\'s · '
+      : (diff === 0 ? 'the same size as pkttap\'s' : 'pkttap\'s is ' + Math.abs(diff) + (diff > 0 ? ' longer' : ' shorter')) + ', ' + differ + ' lines differ · ') + (r.version || '');
   }
   renderLimits();
 }
+
+// norm collapses a listing line's spaces, to compare two listings.
+const norm = (line) => line.trim().split(/\s+/).join(' ');
 
 // renderLimits fills the kernels' limits for both programs.
 function renderLimits() {

@@ -306,7 +306,9 @@ export async function openPacket(no) {
 
 /** initWhy wires the panel to the shown packet, the filter bar and its own hovering. */
 export function initWhy() {
-  document.addEventListener('pkttap:packet', () => { if (!S.pkt || S.pkt.no !== W.outside) W.outside = 0; refreshWhy(); });
+  // A packet selected in the list (Go to packet's hidden one is
+  // announced after it) ends the offer to explain a hidden one.
+  document.addEventListener('pkttap:packet', () => { if (W.hidden) { W.hidden = 0; W.key = ''; } if (!S.pkt || S.pkt.no !== W.outside) W.outside = 0; refreshWhy(); });
   document.addEventListener('pkttap:hidden', (ev) => { W.hidden = ev.detail.no; W.key = ''; refreshWhy(); });
   // The bar's verdict (its valid/invalid class) and the applied filter
   // decide the expression.
