@@ -187,7 +187,8 @@ func jumpTargets(raw bpf.RawInstruction, pc int) (jt, jf int) {
 		return -1, -1
 	}
 	if raw.Op&bpfOpMask == bpfOpJA {
-		return pc + 1 + int(raw.K), -1
+		// Signed: libpcap's protochain loops back with a negative offset.
+		return pc + 1 + int(int32(raw.K)), -1
 	}
 	return pc + 1 + int(raw.Jt), pc + 1 + int(raw.Jf)
 }

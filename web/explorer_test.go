@@ -43,6 +43,7 @@ func TestExploreAPI(t *testing.T) {
 		{"tcp port 443 and not host 10.0.0.1", "EN10MB", true, true, true},
 		{"ip6 and (udp port 53 or tcp[tcpflags] & tcp-syn != 0)", "LINUX_SLL2", true, true, true},
 		{"vlan 42 and arp", "EN10MB", true, true, true},
+		{`ip protochain \tcp`, "EN10MB", true, true, true}, // a loop: ja backwards
 		{"icmp[icmptype] == icmp-echo or portrange 6000-6010", "RAW", true, true, true},
 		{"", "NULL", true, true, true},
 		{manyHosts(200), "EN10MB", true, false, true},
@@ -81,7 +82,7 @@ func TestExploreAPI(t *testing.T) {
 			if strings.Contains(lines[pc], " jt ") {
 				wantJt, wantJf = pc+1+int(raw.Jt), pc+1+int(raw.Jf)
 			} else if strings.Contains(lines[pc], " ja ") {
-				wantJt = pc + 1 + int(raw.K)
+				wantJt = pc + 1 + int(int32(raw.K))
 			}
 			if in.Jt != wantJt || in.Jf != wantJf {
 				t.Fatalf("%s: instruction %d %q jumps to %d/%d", name, pc, lines[pc], in.Jt, in.Jf)
@@ -172,7 +173,7 @@ func checkFlowGraph(t *testing.T, name string, insns []ExploreInsn, g *FlowGraph
 			t.Fatalf("%s: edge %+v is no jump of the program", name, e)
 		}
 		delete(want, k)
-		if e.Y2 <= e.Y1 {
+		if e.Back != (e.To <= e.From) || !e.Back && e.Y2 <= e.Y1 {
 			t.Fatalf("%s: edge %+v runs upwards", name, e)
 		}
 	}
@@ -287,5 +288,31 @@ func TestRunBounded(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("hung command stopped after %v", d)
+	}
+}
+
+// TestFlowGraphPublicSet lays out the control-flow graph of every
+// expression of the shared public filter set, for Ethernet and Linux
+// cooked v2, and checks its invariants (checkFlowGraph).
+func TestFlowGraphPublicSet(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "filters", "public.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lt := range []pcapio.LinkType{pcapio.LinkTypeEthernet, pcapio.LinkTypeLinuxSLL2} {
+		opts := filter.FileOptions(nil, 0)
+		opts.LinkType = lt
+		n := 0
+		for _, expr := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			r := explore(expr, opts)
+			if !r.Valid {
+				continue
+			}
+			n++
+			checkFlowGraph(t, lt.String()+" "+expr, r.Instructions, r.Graph)
+		}
+		if n < 280 {
+			t.Errorf("%s: only %d expressions compiled", lt, n)
+		}
 	}
 }

@@ -9,7 +9,9 @@ import (
 // its basic blocks as boxes (pixel coordinates, top left origin) and the
 // jumps between them as edges from the bottom of one box to the top of
 // another. Classic BPF jumps only forward, so the graph is acyclic and
-// each block is drawn in a layer below every block that jumps to it.
+// each block is drawn in a layer below every block that jumps to it; the
+// one exception, the loop libpcap compiles protochain into (a ja with a
+// negative offset), is an edge marked Back, drawn upwards.
 type FlowGraph struct {
 	Width  int         `json:"width"`
 	Height int         `json:"height"`
@@ -37,6 +39,7 @@ type FlowEdge struct {
 	From int    `json:"from"`
 	To   int    `json:"to"`
 	Kind string `json:"kind"`
+	Back bool   `json:"back,omitempty"` // a jump backwards (To <= From)
 	X1   int    `json:"x1"`
 	Y1   int    `json:"y1"`
 	X2   int    `json:"x2"`
@@ -100,7 +103,11 @@ func layoutFlowGraph(insns []ExploreInsn) *FlowGraph {
 	}
 	// Layers: longest path from the entry; returns all in the last.
 	layers := 0
-	for _, e := range g.Edges { // edges go forward, in block order
+	for i, e := range g.Edges { // forward edges come in block order
+		if e.To <= e.From {
+			g.Edges[i].Back = true
+			continue
+		}
 		g.Blocks[e.To].Layer = max(g.Blocks[e.To].Layer, g.Blocks[e.From].Layer+1)
 	}
 	for _, b := range g.Blocks {
@@ -128,7 +135,9 @@ func layoutFlowGraph(insns []ExploreInsn) *FlowGraph {
 	}
 	preds := make([][]int, len(g.Blocks))
 	for _, e := range g.Edges {
-		preds[e.To] = append(preds[e.To], e.From)
+		if !e.Back {
+			preds[e.To] = append(preds[e.To], e.From)
+		}
 	}
 	place := func() {
 		for _, row := range byLayer {

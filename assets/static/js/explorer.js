@@ -21,6 +21,8 @@ const X = {
   lib: null,      // the LibpcapResponse shown
   seq: 0,         // bumps with each new expression or link type
   timer: 0,
+  countTimer: 0,
+  cursor: -1,     // the instruction chosen from the keyboard in the listing
 };
 
 // LINK_TYPES are offered in the chooser, beside the capture's own.
@@ -131,7 +133,10 @@ function renderGraph(r) {
   const edges = svg('g', { class: 'x-edges' });
   for (const e of g.edges) {
     const dy = Math.max(24, (e.y2 - e.y1) / 2);
-    const d = 'M' + e.x1 + ',' + e.y1 + ' C' + e.x1 + ',' + (e.y1 + dy) + ' ' + e.x2 + ',' + (e.y2 - dy) + ' ' + e.x2 + ',' + (e.y2 - 1);
+    // A jump backwards (libpcap's protochain loop) goes round the right.
+    const d = e.back
+      ? 'M' + e.x1 + ',' + e.y1 + ' C' + (g.width - 2) + ',' + (e.y1 + 60) + ' ' + (g.width - 2) + ',' + (e.y2 - 60) + ' ' + e.x2 + ',' + (e.y2 - 1)
+      : 'M' + e.x1 + ',' + e.y1 + ' C' + e.x1 + ',' + (e.y1 + dy) + ' ' + e.x2 + ',' + (e.y2 - dy) + ' ' + e.x2 + ',' + (e.y2 - 1);
     const path = svg('path', { d, class: 'x-edge e-' + e.kind, 'marker-end': 'url(#arrow-' + e.kind + ')' });
     path.dataset.from = String(e.from);
     path.dataset.to = String(e.to);
@@ -289,7 +294,14 @@ async function update() {
   if (seq !== X.seq) return;
   renderProgram(r);
   if (X.lib && X.lib.expr === expr && X.lib.linkType === r.linkType) renderLibpcap(X.lib);
-  if (r.valid || r.display) countMatches(expr); else { matchSeq++; $('x-matches').textContent = '–'; $('x-matches-note').textContent = ''; }
+  // A filter job scans the whole capture: start one only once the typing
+  // has paused.
+  clearTimeout(X.countTimer);
+  matchSeq++;
+  if (r.valid || r.display) {
+    $('x-matches-note').textContent = 'Counting once you stop typing…';
+    X.countTimer = setTimeout(() => { if (seq === X.seq) countMatches(expr); }, 700);
+  } else { $('x-matches').textContent = '–'; $('x-matches-note').textContent = ''; }
   if (!r.display) {
     try {
       const lib = await query('/api/explore/libpcap', expr);
@@ -338,6 +350,19 @@ async function init() {
     if (seg) hoverSource(+seg.dataset.s, +seg.dataset.e);
   });
   for (const id2 of ['x-listing', 'x-graph', 'x-source']) $(id2).addEventListener('mouseleave', clearHover);
+  // ↑/↓ in the listing walk the instructions as hovering does.
+  $('x-listing').addEventListener('keydown', (ev) => {
+    const n = X.prog && X.prog.valid ? X.prog.instructions.length : 0;
+    const step = { ArrowDown: 1, ArrowUp: -1, PageDown: 20, PageUp: -20, Home: -n, End: n }[ev.key];
+    if (!n || step === undefined) return;
+    ev.preventDefault();
+    X.cursor = Math.max(0, Math.min(n - 1, (X.cursor < 0 ? -1 : X.cursor) + step));
+    hoverPC(X.cursor);
+    const row = document.querySelector('#x-listing [data-pc="' + X.cursor + '"]');
+    if (row) row.scrollIntoView({ block: 'nearest' });
+    const box = document.querySelector('#x-graph [data-pc="' + X.cursor + '"]');
+    if (box) box.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  });
   input.focus();
   update();
 }

@@ -264,7 +264,10 @@ function termList(terms, decided, pre) {
     if (checks.length) {
       const ul = el('ul', { class: 'why-checks' });
       checks.forEach((c, j) => {
-        const item = el('li', { class: 'why-check ' + (c.result ? 'ok' : 'bad') }, checkText(c));
+        // The last comparison of a term that came out true or false decided it.
+        const decider = j === checks.length - 1 && (t.outcome === 'true' || t.outcome === 'false');
+        const item = el('li', { class: 'why-check ' + (c.result ? 'ok' : 'bad') + (decider ? ' decider' : '') }, checkText(c));
+        if (decider) item.append(el('span', { class: 'why-decider' }, t.outcome === 'true' ? ' made it true' : ' made it false'));
         item.dataset.term = key;
         item.dataset.check = String(j);
         if (Number.isInteger(c.pc)) item.title = 'instruction ' + c.pc + ' of the unoptimized program (pkttap-inspect -d -O)';
