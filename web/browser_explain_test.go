@@ -134,6 +134,12 @@ func TestBrowserWhy(t *testing.T) {
 	if n := evalJS[int](t, ctx, `document.querySelectorAll('#why-expr .why-term').length`); n != 2 {
 		t.Errorf("%d terms drawn for two primitives", n)
 	}
+	// The top bar's Explorer link opens the explorer on that expression
+	// and the capture.
+	evalJS[bool](t, ctx, `(document.getElementById('explore-link').dispatchEvent(new Event('pointerdown')), true)`)
+	if href := evalJS[string](t, ctx, `document.getElementById('explore-link').getAttribute('href')`); !strings.HasPrefix(href, "/explore?capture=") || !strings.HasSuffix(href, "&expr=udp+and+host+192.0.2.53") {
+		t.Errorf("Explorer link %q", href)
+	}
 
 	// The truncated packet (96 of 1254 bytes captured): a load at TCP
 	// payload byte 100 falls off its end.
@@ -257,4 +263,20 @@ func TestBrowserExplorer(t *testing.T) {
 	evalJS[bool](t, ctx, `(document.getElementById('x-expr').value = '', true)`)
 	do1(t, ctx, chromedp.SendKeys(chromedp.ID("x-expr"), "tcp port"))
 	waitJS(t, ctx, "error", `document.getElementById('x-expr').classList.contains('invalid') && /column \d+/.test(document.getElementById('x-msg').textContent) && document.querySelectorAll('#x-listing .x-insn').length === 0`)
+}
+
+// TestBrowserExplorerNoTcpdump: on a server without tcpdump the explorer
+// says so where libpcap's program would be, and shows pkttap's.
+func TestBrowserExplorerNoTcpdump(t *testing.T) {
+	ctx := newBrowser(t)
+	s, ts := newTestServer(t, Config{})
+	s.libpcap.find = func() (string, error) { return "", exec.ErrNotFound }
+	do1(t, ctx, chromedp.Navigate(ts.URL+"/explore?linktype=LINUX_SLL2&expr=udp+port+53"))
+	waitJS(t, ctx, "note", `document.getElementById('x-libpcap-missing') !== null && document.querySelectorAll('#x-listing .x-insn').length > 0`)
+	if note := evalJS[string](t, ctx, `document.getElementById('x-libpcap-missing').textContent`); !strings.Contains(note, "tcpdump is not installed on the server") {
+		t.Errorf("note %q", note)
+	}
+	if got := evalJS[string](t, ctx, `document.getElementById('x-libpcap-count').textContent + '|' + document.getElementById('x-linktype').value + '|' + document.getElementById('x-matches-note').textContent`); !strings.HasPrefix(got, "–|LINUX_SLL2|Open the explorer from a capture") {
+		t.Errorf("count, link type, matches: %q", got)
+	}
 }
