@@ -17,7 +17,7 @@ import (
 
 // Limits on running tcpdump for GET /api/explore/libpcap.
 const (
-	libpcapTimeout   = 5 * time.Second
+	libpcapTimeout   = 10 * time.Second
 	libpcapMaxOutput = 1 << 20 // bytes of stdout (a 4096-instruction listing is ~250 KiB)
 	libpcapMaxErr    = 4 << 10 // bytes of stderr kept for the message
 	libpcapMaxExpr   = 16 << 10

@@ -203,7 +203,7 @@ function render(expr, p, x, err) {
     b.addEventListener('click', () => openPacket(W.hidden));
     panel.append(el('div', { class: 'why-hidden', id: 'why-hidden' }, 'Packet ' + W.hidden + ' is not displayed under this filter. ', b));
   }
-  if (W.outside === p.no && x && !x.match) {
+  if (W.outside === p.no && x && !x.match && expr === S.filter) {
     panel.append(el('div', { class: 'why-outside' }, 'Packet ' + p.no + ' is not in the list: the filter hides it.'));
   }
   panel.append(el('div', { class: 'why-filter' }, el('span', { class: 'why-label' }, expr === S.filter ? 'Applied filter' : 'Filter in the bar (not applied)')));
