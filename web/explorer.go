@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strconv"
@@ -129,7 +130,7 @@ func explore(expr string, opts filter.Options) *ExploreResponse {
 		}
 		if _, derr := dfilter.Compile(expr); derr == nil {
 			resp.Display = true
-			resp.Error, resp.Column = "this is a display filter: pkttap evaluates it on the dissected packet, there is no BPF program to show (the Why panel explains its verdicts)", 0
+			resp.Error, resp.Column = "this is a display filter: pkttap evaluates it on the dissected packets, so there is no BPF program to show", 0
 		}
 		return resp
 	}
@@ -140,7 +141,7 @@ func explore(expr string, opts filter.Options) *ExploreResponse {
 	for pc, raw := range prog.Raw {
 		in := ExploreInsn{PC: pc, Jt: -1, Jf: -1, Sources: srcs[pc]}
 		if pc < len(lines) {
-			in.Text = strings.TrimSpace(strings.TrimPrefix(lines[pc], "("+pad3(pc)+")"))
+			in.Text = strings.TrimSpace(strings.TrimPrefix(lines[pc], fmt.Sprintf("(%03d)", pc)))
 		}
 		in.Label = in.Text
 		if i := strings.Index(in.Label, " jt "); i >= 0 {
@@ -159,15 +160,6 @@ func explore(expr string, opts filter.Options) *ExploreResponse {
 	}
 	resp.Graph = layoutFlowGraph(resp.Instructions)
 	return resp
-}
-
-// pad3 writes n as tcpdump numbers instructions: at least 3 digits.
-func pad3(n int) string {
-	s := strconv.Itoa(n)
-	for len(s) < 3 {
-		s = "0" + s
-	}
-	return s
 }
 
 // Classic BPF opcode bits jumpTargets reads.
