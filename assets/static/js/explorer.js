@@ -298,7 +298,8 @@ async function update() {
   // has paused.
   clearTimeout(X.countTimer);
   matchSeq++;
-  if (r.valid || r.display) {
+  if ((r.valid || r.display) && !X.capture) countMatches(expr); // says what it needs
+  else if (r.valid || r.display) {
     $('x-matches-note').textContent = 'Counting once you stop typing…';
     X.countTimer = setTimeout(() => { if (seq === X.seq) countMatches(expr); }, 700);
   } else { $('x-matches').textContent = '–'; $('x-matches-note').textContent = ''; }
