@@ -121,6 +121,7 @@ type Merged struct {
 	closed  bool
 	wake    chan struct{} // cap 1: a queue or a state changed
 	closing chan struct{} // closed by Close
+	pumps   sync.WaitGroup
 }
 
 // mergeSrc is one source of a Merged; its fields are guarded by the
@@ -174,6 +175,7 @@ func Merge(o MergeOptions, inputs ...MergeInput) (*Merged, error) {
 		m.srcs = append(m.srcs, &mergeSrc{ifc: in.Interface, r: in.Reader, state: SourceRunning})
 	}
 	for i, s := range m.srcs {
+		m.pumps.Add(1)
 		go m.pump(i, s.r, 0)
 	}
 	return m, nil
@@ -190,6 +192,7 @@ func (m *Merged) poke() {
 // pump reads source i's reader r (of generation gen) into its queue until
 // it ends.
 func (m *Merged) pump(i int, r PacketReader, gen int) {
+	defer m.pumps.Done()
 	s := m.srcs[i]
 	for {
 		p, err := r.Next()
@@ -452,33 +455,49 @@ func (m *Merged) Reconnect(i int, r PacketReader) error {
 	s.gen++
 	s.reconnects++
 	gen := s.gen
+	m.pumps.Add(1)
 	m.mu.Unlock()
 	go m.pump(i, r, gen)
 	m.poke()
 	return nil
 }
 
-// Close stops every source; a Next blocked in another goroutine returns
-// ErrClosed. Closing twice is harmless.
+// closeWait bounds how long Close waits for the sources to end.
+const closeWait = 5 * time.Second
+
+// Close stops every source, at once, and waits (a few seconds at most)
+// until each has ended, so that Sources and Stats then report their
+// final state and counts (a remote tcpdump reports its drops as it
+// ends); a Next blocked in another goroutine returns ErrClosed. A second
+// Close waits as the first does.
 func (m *Merged) Close() error {
 	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return nil
-	}
-	m.closed = true
-	close(m.closing)
 	var rs []PacketReader
-	for _, s := range m.srcs {
-		s.stopping = true
-		if s.state == SourceRunning {
-			rs = append(rs, s.r)
+	if !m.closed {
+		m.closed = true
+		close(m.closing)
+		for _, s := range m.srcs {
+			s.stopping = true
+			if s.state == SourceRunning {
+				rs = append(rs, s.r)
+			}
 		}
 	}
 	m.mu.Unlock()
-	var errs []error
-	for _, r := range rs {
-		errs = append(errs, r.Close())
+	errs := make([]error, len(rs))
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		wg.Go(func() { errs[i] = r.Close() })
+	}
+	wg.Wait()
+	ended := make(chan struct{})
+	go func() {
+		m.pumps.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(closeWait):
 	}
 	return errors.Join(errs...)
 }

@@ -251,7 +251,7 @@ func (p *Pool) addLive(id, dir string, src LiveSource, o LiveOptions) (*Store, e
 		linkTypes: []pcapio.LinkType{lt},
 		ifaces:    ifcs,
 		size:      sp.size,
-		live:      &liveState{opts: o, src: src, spool: sp, maxSpool: p.cfg.MaxLive, running: true},
+		live:      &liveState{opts: o, src: src, spool: sp, maxSpool: p.cfg.MaxLive, running: true, sources: sourceInfos(src)},
 		saved:     m,
 		disk:      p.disk.newCharge(),
 	}

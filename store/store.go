@@ -211,6 +211,11 @@ func (s *Store) linkTypeList() []pcapio.LinkType {
 	return slices.Clone(s.linkTypes)
 }
 
+// Interfaces returns the capture's interfaces seen so far, in the order
+// a Row's Iface and a pcapng download number them: a live capture's
+// sources, a file's Interface Description Blocks.
+func (s *Store) Interfaces() []pcapio.Interface { return slices.Clone(s.interfaces()) }
+
 // interfaces returns the store's interfaces seen so far (shared,
 // read-only: the ingest only appends).
 func (s *Store) interfaces() []pcapio.Interface {

@@ -132,11 +132,11 @@ func TestSSHInterfacesFromIPLink(t *testing.T) {
 	}
 }
 
-// fakeTcpdump is a script standing in for tcpdump: it answers -L as
-// tcpdump does for an Ethernet interface, and runs body for a capture.
+// fakeTcpdump is a script standing in for an old tcpdump: it answers -L
+// as tcpdump does for an Ethernet interface, --help without
+// --immediate-mode, and runs body for a capture.
 func fakeTcpdump(t *testing.T, body string) string {
-	return sshdtest.FakeBin(t, "tcpdump", `case "$1" in -L) echo "Data link types for $3 (use option -y to set):" >&2; echo "  EN10MB (Ethernet)" >&2; exit 0;; esac
-`+body)
+	return sshdtest.FakeBin(t, "tcpdump", sshdtest.FakeTcpdumpHead+body)
 }
 
 // TestSSHGarbageStream: a remote "tcpdump" that writes text.

@@ -200,6 +200,15 @@ func (s *Server) KillSessions(t testing.TB) {
 	}
 }
 
+// FakeTcpdumpHead begins a script standing in for an old tcpdump (with
+// no --immediate-mode): it answers --help, and -L as tcpdump does for an
+// Ethernet interface; what follows it in the script runs for a capture.
+const FakeTcpdumpHead = `case "$1" in
+-L) echo "Data link types for $3 (use option -y to set):" >&2; echo "  EN10MB (Ethernet)" >&2; exit 0;;
+--help) echo "Usage: tcpdump [-AbdDefhHIJKlLnNOpqStuUvxX#] [ -B size ] [ -c count ]" >&2; exit 0;;
+esac
+`
+
 // FakeBin makes a folder holding an executable named name with the given
 // shell script, for the server's PATH.
 func FakeBin(t testing.TB, name, script string) string {
