@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,24 @@ func TestLiveSeveralSources(t *testing.T) {
 	}
 	if perIface != [2]int{154, 264} {
 		t.Errorf("rows per interface %v", perIface)
+	}
+	// Sorted by interface: source 2's packets first, each source's in
+	// capture order (a stable sort).
+	so, err := s.StartSort(SortSpec{Column: ColumnInterface, Descending: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSort(t, so)
+	var want []int
+	for _, iface := range []int{1, 0} {
+		for _, r := range page.Rows {
+			if r.Iface == iface {
+				want = append(want, r.No)
+			}
+		}
+	}
+	if got := sortedNos(t, s, so); !slices.Equal(got, want) {
+		t.Errorf("sorted by interface, descending: %v\nwant %v", got, want)
 	}
 
 	if _, err := s.Download(context.Background(), nil, pcapio.FormatPcap); !errors.Is(err, ErrMixedLinkTypes) {
