@@ -331,3 +331,105 @@ func TestRemoteSourceLostAndReconnect(t *testing.T) {
 		t.Errorf("rows per source %v, want [8 6]", perIface)
 	}
 }
+
+// TestRemoteErrorsSayWhatToDo: what can go wrong with a remote source is
+// answered with a status, a code the UI tells apart, the source's place
+// in the request, and a message that says what to do: a changed host
+// key (never accepted), a key the host refuses, tcpdump missing, tcpdump
+// not allowed to capture, an interface the host does not have, and a
+// remote command that writes text instead of a capture.
+func TestRemoteErrorsSayWhatToDo(t *testing.T) {
+	bin := t.TempDir()
+	mode := filepath.Join(bin, "mode")
+	real, err := exec.LookPath("tcpdump")
+	if err != nil {
+		t.Skip("no tcpdump")
+	}
+	// tcpdump on the "remote host": the real one, or a failure the test
+	// picks.
+	sshdtest.WriteFile(t, filepath.Join(bin, "tcpdump"), `#!/bin/sh
+case "$(cat `+mode+`)" in
+missing) echo "sh: 1: tcpdump: not found" >&2; exit 127;;
+permission) echo "tcpdump: $3: You don't have permission to perform this capture on that device" >&2; echo "(socket: Operation not permitted)" >&2; exit 1;;
+garbage) case "$1" in -L) echo "Data link types for $3 (use option -y to set):" >&2; echo "  EN10MB (Ethernet)" >&2; exit 0;; --help) exit 0;; esac
+	echo 'Welcome to the machine!'; exit 0;;
+esac
+exec `+real+` "$@"
+`, 0o755)
+	h := startRemoteHosts(t, 1, sshdtest.Options{Path: bin + ":/usr/bin:/bin:/usr/sbin:/sbin"})
+	s := h.srv[0]
+	known, err := os.ReadFile(s.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshdtest.WriteFile(t, h.known, string(known), 0o600)
+	// A key the host does not authorize.
+	wrong := filepath.Join(t.TempDir(), "id_wrong")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", wrong).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	opts := h.options(t)
+	opts.KeyFiles = append(opts.KeyFiles, wrong)
+	_, ts := newTestServer(t, Config{SSH: opts, Live: nsBackend{t: t, ns: s.Pair.NSA}})
+	// A server whose known_hosts has another key for the host.
+	changedKnown := filepath.Join(t.TempDir(), "known_hosts")
+	other := filepath.Join(t.TempDir(), "other")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	otherPub, _ := os.ReadFile(other + ".pub")
+	sshdtest.WriteFile(t, changedKnown, s.Addr+" "+string(otherPub), 0o600)
+	changedOpts := h.options(t)
+	changedOpts.KnownHostsFile = changedKnown
+	_, tsChanged := newTestServer(t, Config{SSH: changedOpts, Live: nsBackend{t: t, ns: s.Pair.NSA}})
+
+	good := h.source(0)
+	wrongKey := good
+	wrongKey.Key = "id_wrong"
+	local := SourceOptions{Interface: s.Pair.IfA} // side A's veth, opened in its namespace
+	for _, c := range []struct {
+		name   string
+		ts     *httptest.Server
+		mode   string
+		ssh    SSHSource
+		iface  string
+		status int
+		code   string
+		says   []string
+	}{
+		{"changed host key", tsChanged, "real", good, s.Pair.IfB, http.StatusConflict, "hostkey-changed", []string{"has changed", "intercepting", "ssh-keygen -R"}},
+		{"wrong key", ts, "real", wrongKey, s.Pair.IfB, http.StatusForbidden, "auth", []string{"authorized_keys", "id_wrong"}},
+		{"tcpdump missing", ts, "missing", good, s.Pair.IfB, http.StatusBadGateway, "tcpdump-missing", []string{"install it", "apt-get install tcpdump"}},
+		{"permission denied", ts, "permission", good, s.Pair.IfB, http.StatusForbidden, "permission", []string{"may not capture", "sudo"}},
+		{"unknown interface", ts, "real", good, "nosuch0", http.StatusBadRequest, "no-interface", []string{`"nosuch0"`, "list its interfaces"}},
+		{"garbage", ts, "garbage", good, s.Pair.IfB, http.StatusBadGateway, "not-pcap", []string{"Welcome to the machine!", "login script"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sshdtest.WriteFile(t, mode, c.mode, 0o644)
+			ssh := c.ssh
+			// The remote source second, after a local one the failure
+			// must close again.
+			body := map[string]any{"sources": []SourceOptions{local, {Interface: c.iface, SSH: &ssh}}}
+			code, e := postJSON(t, c.ts.URL+"/api/live", body, nil)
+			if code != c.status || e.Code != c.code || e.Source == nil || *e.Source != 1 {
+				t.Fatalf("status %d code %q source %v, want %d %q source 1: %s", code, e.Code, e.Source, c.status, c.code, e.Error)
+			}
+			for _, w := range c.says {
+				if !strings.Contains(e.Error, w) {
+					t.Errorf("message %q does not say %q", e.Error, w)
+				}
+			}
+			if c.code == "hostkey-changed" && (e.HostKey == nil || !e.HostKey.Changed || e.HostKey.Fingerprint != sshdtest.Fingerprint(t, s.HostPub)) {
+				t.Errorf("host key %+v", e.HostKey)
+			}
+		})
+	}
+	var list []CaptureInfo
+	do(t, "GET", ts.URL+"/api/captures", nil, &list)
+	if len(list) != 0 {
+		t.Errorf("refused captures were registered: %+v", list)
+	}
+	if left := s.Running(t, "tcpdump"); len(left) != 0 {
+		t.Errorf("tcpdump left running on the host: %v", left)
+	}
+}
