@@ -454,49 +454,23 @@ type remoteInterface struct {
 	Loopback    bool   `json:"loopback"`
 }
 
-// handleRemoteInterfaces connects to a host and lists its interfaces.
-func (s *Server) handleRemoteInterfaces(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.NoLive {
-		writeError(w, http.StatusForbidden, errLiveDisabled.Error())
-		return
-	}
-	var req SSHSource
-	if !decodeBody(w, r, &req, sshExample) {
-		return
-	}
-	h, err := s.dial(&req)
-	if err != nil {
-		writeSourceError(w, err)
-		return
-	}
-	defer h.Close()
-	ifs, err := h.Interfaces()
-	if err != nil {
-		writeSourceError(w, err)
-		return
-	}
-	out := make([]remoteInterface, 0, len(ifs))
-	for _, ifc := range ifs {
-		out = append(out, remoteInterface{Name: ifc.Name, Description: ifc.Description, Up: ifc.Up, Loopback: ifc.Loopback})
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// linkTypeRequest is the body of POST /api/remote/linktype.
+// linkTypeRequest is the body of POST /api/remote/linktype (and, without
+// Interface, of POST /api/remote/interfaces).
 type linkTypeRequest struct {
 	SSHSource
-	Interface string `json:"interface"`
+	Interface string `json:"interface,omitempty"`
 }
 
-// handleRemoteLinkType answers the link type of a remote interface, which
-// its capture filter is checked for (GET /api/filter?linktype=).
-func (s *Server) handleRemoteLinkType(w http.ResponseWriter, r *http.Request) {
+// withHost answers a request about a remote host: it decodes the body
+// (an SSHSource, and an interface), connects, and answers what ask
+// returns from the connection, or its error.
+func (s *Server) withHost(w http.ResponseWriter, r *http.Request, example string, ask func(h *remote.Host, iface string) (any, error)) {
 	if s.cfg.NoLive {
 		writeError(w, http.StatusForbidden, errLiveDisabled.Error())
 		return
 	}
 	var req linkTypeRequest
-	if !decodeBody(w, r, &req, `{"host": "192.0.2.7", "auth": "agent", "interface": "eth0"}`) {
+	if !decodeBody(w, r, &req, example) {
 		return
 	}
 	h, err := s.dial(&req.SSHSource)
@@ -505,31 +479,59 @@ func (s *Server) handleRemoteLinkType(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.Close()
-	lt, goos, err := h.LinkType(req.Interface)
+	v, err := ask(h, req.Interface)
 	if err != nil {
 		writeSourceError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"linkType": lt.String(), "os": goos})
+	writeJSON(w, http.StatusOK, v)
 }
 
-// sourceParam parses the {n} of a source route (1-based) as an index.
-func sourceParam(w http.ResponseWriter, r *http.Request) (int, bool) {
+// handleRemoteInterfaces connects to a host and lists its interfaces.
+func (s *Server) handleRemoteInterfaces(w http.ResponseWriter, r *http.Request) {
+	s.withHost(w, r, sshExample, func(h *remote.Host, _ string) (any, error) {
+		ifs, err := h.Interfaces()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]remoteInterface, 0, len(ifs))
+		for _, ifc := range ifs {
+			out = append(out, remoteInterface{Name: ifc.Name, Description: ifc.Description, Up: ifc.Up, Loopback: ifc.Loopback})
+		}
+		return out, nil
+	})
+}
+
+// handleRemoteLinkType answers the link type of a remote interface, which
+// its capture filter is checked for (GET /api/filter?linktype=).
+func (s *Server) handleRemoteLinkType(w http.ResponseWriter, r *http.Request) {
+	s.withHost(w, r, `{"host": "192.0.2.7", "auth": "agent", "interface": "eth0"}`, func(h *remote.Host, iface string) (any, error) {
+		lt, goos, err := h.LinkType(iface)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"linkType": lt.String(), "os": goos}, nil
+	})
+}
+
+// sourceParam returns the capture and the source (0-based) a source
+// route names ({n}: 1-based), answering 404 when there is none.
+func (s *Server) sourceParam(w http.ResponseWriter, r *http.Request) (*store.Store, int, bool) {
+	c, ok := s.captureParam(w, r)
+	if !ok {
+		return nil, 0, false
+	}
 	n, err := strconv.Atoi(chi.URLParam(r, "n"))
 	if err != nil || n < 1 || n > maxSources {
 		writeError(w, http.StatusNotFound, "no source "+strconv.Quote(chi.URLParam(r, "n"))+": sources are numbered from 1")
-		return 0, false
+		return nil, 0, false
 	}
-	return n - 1, true
+	return c, n - 1, true
 }
 
 // handleStopSource stops one source of a live capture of several.
 func (s *Server) handleStopSource(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.captureParam(w, r)
-	if !ok {
-		return
-	}
-	i, ok := sourceParam(w, r)
+	c, i, ok := s.sourceParam(w, r)
 	if !ok {
 		return
 	}
@@ -549,11 +551,7 @@ type reconnectRequest struct {
 
 // handleReconnectSource opens a failed source of a live capture again.
 func (s *Server) handleReconnectSource(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.captureParam(w, r)
-	if !ok {
-		return
-	}
-	i, ok := sourceParam(w, r)
+	c, i, ok := s.sourceParam(w, r)
 	if !ok {
 		return
 	}

@@ -78,6 +78,25 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 		t.Errorf("%d tcpdump processes run under sshd while capturing, want 1", len(got))
 	}
 	const n = 20
+	sendAndCompare(t, s, c, stopLocal, n)
+	st, err := c.Stats()
+	if err != nil || st.Received != n {
+		t.Errorf("Stats() = %+v, %v; want %d received", st, err, n)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Next(); !errors.Is(err, capture.ErrClosed) {
+		t.Errorf("Next after Close = %v, want ErrClosed", err)
+	}
+	waitNoTcpdump(t, s)
+}
+
+// sendAndCompare sends n datagrams to the server's side, reads them from
+// c and compares each with the local tcpdump's capture stopLocal returns:
+// the same bytes, lengths and link type.
+func sendAndCompare(t *testing.T, s *sshdtest.Server, c *capture.Capture, stopLocal func(int) string, n int) {
+	t.Helper()
 	s.Pair.SendUDP(t, testPort, payloads(n)...)
 	got := readPackets(t, c, n)
 	want := tcpdumpHex(t, stopLocal(n))
@@ -92,17 +111,6 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 			t.Errorf("packet %d: length %d link type %v", i+1, got[i].Length, got[i].LinkType)
 		}
 	}
-	st, err := c.Stats()
-	if err != nil || st.Received != n {
-		t.Errorf("Stats() = %+v, %v; want %d received", st, err, n)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Next(); !errors.Is(err, capture.ErrClosed) {
-		t.Errorf("Next after Close = %v, want ErrClosed", err)
-	}
-	waitNoTcpdump(t, s)
 }
 
 // waitNoTcpdump fails the test unless no tcpdump runs under sshd within a

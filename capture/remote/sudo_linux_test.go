@@ -3,7 +3,6 @@
 package remote
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,18 +41,7 @@ func TestSSHSudo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 8
-	s.Pair.SendUDP(t, testPort, payloads(n)...)
-	got := readPackets(t, c, n)
-	want := tcpdumpHex(t, stopLocal(n))
-	if len(want) != n {
-		t.Fatalf("the local tcpdump captured %d packets, want %d", len(want), n)
-	}
-	for i := range n {
-		if !bytes.Equal(got[i].Data, want[i]) {
-			t.Errorf("packet %d through sudo differs from the local tcpdump's", i+1)
-		}
-	}
+	sendAndCompare(t, s, c, stopLocal, 8)
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}

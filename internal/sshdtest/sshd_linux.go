@@ -271,9 +271,18 @@ func (s *Server) AddUser(t testing.TB, sudoTcpdump bool) (name string) {
 		t.Fatalf("useradd: %v\n%s", err, out)
 	}
 	t.Cleanup(func() {
-		if out, err := exec.Command(userdel, name).CombinedOutput(); err != nil {
-			t.Errorf("userdel %s: %v\n%s", name, err, out)
+		// The user's sessions end first (this runs before the server's
+		// own cleanup); their processes may take a moment to go.
+		s.KillSessions(t)
+		var out []byte
+		var err error
+		for range 50 {
+			if out, err = exec.Command(userdel, name).CombinedOutput(); err == nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
+		t.Errorf("userdel %s: %v\n%s", name, err, out)
 	})
 	// sshd reads the authorized keys as the user (the test's temporary
 	// folders are the root's alone).
