@@ -21,7 +21,9 @@ import (
 // sent on both hosts appear as rows with the Interface column naming
 // their host, the live strip shows each source's count, the saved hosts
 // keep no password, and a screenshot at 1600x1000 (PKTTAP_SCREENSHOT_DIR)
-// shows it.
+// shows it. One source is stopped from the live strip while the other goes
+// on; that one's connection is then cut, and its Reconnect button brings
+// it back.
 func TestBrowserRemoteTwoHosts(t *testing.T) {
 	testenv.LookPath(t, "chromium", "chromium")
 	h := startRemoteHosts(t, 2, sshdtest.Options{})
@@ -96,4 +98,18 @@ func TestBrowserRemoteTwoHosts(t *testing.T) {
 	waitJS(t, ctx, "source 1 stopped", `document.querySelectorAll('#sources-bar .source.stopped').length === 1 && document.querySelectorAll('#sources-bar .source.running').length === 1`)
 	h.srv[1].Pair.SendUDP(t, 5555, []byte("after host 1 stopped"))
 	waitJS(t, ctx, "11 rows", `document.getElementById('status-count').textContent === 'Displayed 11 of 11 (capturing…)'`)
+
+	// Host 2's connection dies: its source says so and offers Reconnect;
+	// its packets stay.
+	h.srv[1].KillSessions(t)
+	waitJS(t, ctx, "source 2 failed", `(() => { const s = document.querySelector('#sources-bar .source.failed');
+		return s !== null && s.textContent.includes('connection') && s.querySelector('button[data-act="reconnect"]') !== null; })()`)
+	screenshot(t, ctx, "remote-lost")
+	if got := evalJS[string](t, ctx, `document.getElementById('status-count').textContent`); got != "Displayed 11 of 11 (capturing…)" {
+		t.Errorf("after the connection died: %q", got)
+	}
+	do1(t, ctx, chromedp.Click(chromedp.CSS(`#sources-bar button[data-act="reconnect"]`)))
+	waitJS(t, ctx, "source 2 reconnected", `document.querySelectorAll('#sources-bar .source.running').length === 1 && document.querySelectorAll('#sources-bar .source.failed').length === 0`)
+	h.srv[1].Pair.SendUDP(t, 5555, []byte("after reconnecting"))
+	waitJS(t, ctx, "12 rows", `document.getElementById('status-count').textContent === 'Displayed 12 of 12 (capturing…)'`)
 }

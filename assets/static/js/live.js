@@ -20,7 +20,8 @@ export function renderLive() {
   const l = c.live;
   ind.hidden = false;
   ind.classList.toggle('running', l.running);
-  let t = (l.running ? 'Capturing on ' : 'Captured on ') + l.interface + ' — ' +
+  const on = l.sources && l.sources.length > 1 ? l.sources.length + ' sources' : l.interface;
+  let t = (l.running ? 'Capturing on ' : 'Captured on ') + on + ' — ' +
     fmtCount(c.packets) + ' packets, ' + fmtCount(l.dropped) + ' dropped';
   if (!l.running && l.stopped) t += ' · ' + l.stopped;
   $('live-text').textContent = t;

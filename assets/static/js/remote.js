@@ -458,12 +458,12 @@ export function renderSources() {
       el('span', { class: 'source-dot', 'aria-hidden': 'true' }),
       el('span', { class: 'mono', textContent: s.name }),
       el('span', { textContent: ' ' + s.state + ' · ' + fmtCount(s.packets) + ' pkts' + (s.dropped ? ' · ' + fmtCount(s.dropped) + ' dropped' : '') }));
-    if (s.error) item.append(el('span', { class: 'source-err', textContent: ' — ' + s.error }));
     if (running && s.state === 'running') item.append(el('button', { type: 'button', class: 'small', textContent: 'Stop source', 'data-act': 'stop', 'data-i': i, title: 'Stop capturing from ' + s.name + '; the other sources go on' }));
     if (running && s.state === 'failed') {
       item.append(el('button', { type: 'button', class: 'small', textContent: 'Reconnect', 'data-act': 'reconnect', 'data-i': i }),
         el('button', { type: 'button', class: 'small', textContent: 'Give up', 'data-act': 'stop', 'data-i': i }));
     }
+    if (s.error) item.append(el('span', { class: 'source-err', textContent: s.error }));
     bar.append(item);
   });
 }
