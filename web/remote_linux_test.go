@@ -433,3 +433,51 @@ exec `+real+` "$@"
 		t.Errorf("tcpdump left running on the host: %v", left)
 	}
 }
+
+// TestRemoteAndLocalMerged merges a local interface (side A of the veth,
+// opened by the server's backend) and the remote host's side B (over
+// SSH): each datagram is captured once on each side, under its own
+// interface, the local one named after this machine.
+func TestRemoteAndLocalMerged(t *testing.T) {
+	h := startRemoteHosts(t, 1, sshdtest.Options{})
+	s := h.srv[0]
+	known, err := os.ReadFile(s.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshdtest.WriteFile(t, h.known, string(known), 0o600)
+	_, ts := newTestServer(t, Config{SSH: h.options(t), Live: nsBackend{t: t, ns: s.Pair.NSA}})
+	ssh := h.source(0)
+	expr := "udp port 5555"
+	var info CaptureInfo
+	srcs := []SourceOptions{{Interface: s.Pair.IfA, Filter: expr}, {Interface: s.Pair.IfB, Filter: expr, SSH: &ssh}}
+	if code, e := postJSON(t, ts.URL+"/api/live", map[string]any{"sources": srcs}, &info); code != http.StatusCreated {
+		t.Fatalf("start: %d %+v", code, e)
+	}
+	host, _ := os.Hostname()
+	if want := []string{host + ":" + s.Pair.IfA, s.Pair.IPB.String() + ":" + s.Pair.IfB}; !slices.Equal(info.Interfaces, want) {
+		t.Errorf("interfaces %v, want %v", info.Interfaces, want)
+	}
+	const n = 6
+	s.Pair.SendUDP(t, 5555, livePayloads("both sides", n)...)
+	waitInfo(t, ts, info.ID, "both sides' packets", func(i CaptureInfo) bool { return i.Packets >= 2*n })
+	var stopped CaptureInfo
+	do(t, "POST", ts.URL+"/api/captures/"+info.ID+"/stop", nil, &stopped)
+	for i, src := range stopped.Live.Sources {
+		if src.Packets != n || src.State != capture.SourceStopped {
+			t.Errorf("source %d: %+v", i+1, src)
+		}
+	}
+	var rows RowsResponse
+	do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/rows?count=100", nil, &rows)
+	if len(rows.Rows) != 2*n {
+		t.Fatalf("%d rows", len(rows.Rows))
+	}
+	for k := 0; k < 2*n; k += 2 {
+		// The same datagram, seen on A as it leaves and on B as it comes.
+		a, b := rows.Rows[k], rows.Rows[k+1]
+		if a.Iface != 0 || b.Iface != 1 || a.Info != b.Info || a.Length != b.Length {
+			t.Errorf("rows %d and %d: %+v / %+v", a.No, b.No, a, b)
+		}
+	}
+}
