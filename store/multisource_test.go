@@ -43,7 +43,11 @@ func TestLiveSeveralSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newTestPool(t, Config{})
+	dir := t.TempDir()
+	p, err := OpenPool(Config{DataDir: dir, Logger: newTestPool(t, Config{}).log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := p.AddLive(m, LiveOptions{Interface: "h1:any, h2:eth0", Snaplen: capture.MaxSnaplen})
 	if err != nil {
 		t.Fatal(err)
@@ -127,5 +131,30 @@ func TestLiveSeveralSources(t *testing.T) {
 	// tshark's encapsulation numbers: 25 Linux cooked, 1 Ethernet.
 	if count["h1:any 25"] != 154 || count["h2:eth0 1"] != 264 {
 		t.Errorf("tshark reads per interface and encapsulation %v", count)
+	}
+
+	// After a restart: the same interfaces, sources and rows.
+	id := s.ID()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p2 := newTestPool(t, Config{DataDir: dir})
+	s2, ok := p2.Get(id)
+	if !ok {
+		t.Fatalf("capture %s not recovered", id)
+	}
+	<-s2.Done()
+	info2 := s2.Info()
+	if !slices.Equal(info2.Interfaces, info.Interfaces) || !slices.Equal(info2.Live.Sources, info.Live.Sources) || info2.Packets != info.Packets {
+		t.Errorf("after a restart: %+v %+v\nbefore: %+v %+v", info2, info2.Live, info, info.Live)
+	}
+	page2, err := s2.Rows(0, 1000, nil, dissect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range page2.Rows {
+		if page2.Rows[i].Iface != page.Rows[i].Iface {
+			t.Fatalf("row %d after a restart: interface %d, was %d", i+1, page2.Rows[i].Iface, page.Rows[i].Iface)
+		}
 	}
 }
