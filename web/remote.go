@@ -164,7 +164,7 @@ func (s *Server) sshConfig(r *SSHSource) (remote.SSHConfig, error) {
 		if os.Getenv("SSH_AUTH_SOCK") == "" {
 			return cfg, fmt.Errorf("%w: pkttap-web has no ssh-agent (SSH_AUTH_SOCK is not set where it runs): choose a key file or a password", errBadSource)
 		}
-		cfg.IdentityFiles = []string{os.DevNull} // no key file: the agent only
+		cfg.NoIdentityFiles = true // the agent's keys only
 	case "key":
 		i := slices.IndexFunc(s.keyFiles(), func(f string) bool { return filepath.Base(f) == r.Key })
 		if i < 0 {
@@ -175,7 +175,7 @@ func (s *Server) sshConfig(r *SSHSource) (remote.SSHConfig, error) {
 		if r.Password == "" {
 			return cfg, fmt.Errorf("%w: type the password", errBadSource)
 		}
-		cfg.Password, cfg.NoAgent, cfg.IdentityFiles = r.Password, true, []string{os.DevNull}
+		cfg.Password, cfg.NoAgent, cfg.NoIdentityFiles = r.Password, true, true
 	default:
 		return cfg, fmt.Errorf(`%w: auth must be "agent", "key" or "password", not %q`, errBadSource, r.Auth)
 	}

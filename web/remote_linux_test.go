@@ -481,3 +481,50 @@ func TestRemoteAndLocalMerged(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoteAgentAuth logs in with the keys of pkttap-web's ssh-agent (a
+// real ssh-agent): none offered without its key, the host's interfaces
+// once it holds it.
+func TestRemoteAgentAuth(t *testing.T) {
+	agent := testenv.LookPath(t, "sshd", "ssh-agent")
+	add := testenv.LookPath(t, "sshd", "ssh-add")
+	h := startRemoteHosts(t, 1, sshdtest.Options{})
+	known, err := os.ReadFile(h.srv[0].KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshdtest.WriteFile(t, h.known, string(known), 0o600)
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	cmd := exec.Command(agent, "-D", "-a", sock)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("ssh-agent made no socket")
+		}
+	}
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	_, ts := newTestServer(t, Config{SSH: h.options(t)})
+	var keys struct{ Agent bool }
+	do(t, "GET", ts.URL+"/api/remote/keys", nil, &keys)
+	if !keys.Agent {
+		t.Error("keys: no agent")
+	}
+	req := h.source(0)
+	req.Auth, req.Key = "agent", ""
+	if code, e := postJSON(t, ts.URL+"/api/remote/interfaces", req, nil); code != http.StatusForbidden || e.Code != "auth" || !strings.Contains(e.Error, "no key") {
+		t.Fatalf("an empty agent: %d %+v", code, e)
+	}
+	if out, err := exec.Command(add, h.key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v\n%s", err, out)
+	}
+	var ifs []remoteInterface
+	if code, e := postJSON(t, ts.URL+"/api/remote/interfaces", req, &ifs); code != http.StatusOK || len(ifs) == 0 {
+		t.Fatalf("with the key in the agent: %d %+v %v", code, e, ifs)
+	}
+}

@@ -37,6 +37,10 @@ type SSHConfig struct {
 	Password string
 	// NoAgent leaves the ssh-agent (SSH_AUTH_SOCK) out.
 	NoAgent bool
+	// NoIdentityFiles offers no key file when IdentityFiles is empty
+	// (instead of those of ~/.ssh): the agent's keys, or the password,
+	// only.
+	NoIdentityFiles bool
 	// KnownHostsFile holds the known host keys; "" means
 	// ~/.ssh/known_hosts. A missing file knows no host.
 	KnownHostsFile string
@@ -286,7 +290,7 @@ func authMethods(cfg SSHConfig) ([]ssh.AuthMethod, func(), string, error) {
 		}
 	}
 	files, explicit := cfg.IdentityFiles, len(cfg.IdentityFiles) > 0
-	if !explicit {
+	if !explicit && !cfg.NoIdentityFiles {
 		if home, err := os.UserHomeDir(); err == nil {
 			for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
 				files = append(files, filepath.Join(home, ".ssh", n))
