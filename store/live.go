@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,6 +39,41 @@ type LiveSource interface {
 
 var _ LiveSource = (*capture.Capture)(nil)
 
+// MultiSource is a LiveSource of several sources merged into one stream
+// (*capture.Merged is one): each packet's InterfaceIndex is its source's
+// index in Interfaces, which the spool writes as its pcapng interfaces.
+// The store reports each source's state (LiveInfo.Sources) and stops or
+// reconnects one source alone (Store.StopSource, Store.ReconnectSource).
+type MultiSource interface {
+	LiveSource
+	Interfaces() []pcapio.Interface
+	Sources() []capture.SourceStatus
+	StopSource(i int) error
+	Reconnect(i int, r capture.PacketReader) error
+}
+
+var _ MultiSource = (*capture.Merged)(nil)
+
+// SourceInfo is the state of one source of a live capture of several
+// (LiveInfo.Sources): its pcapng interface, whether it runs, and its
+// counts.
+type SourceInfo struct {
+	Name     string `json:"name"` // the interface's name, "host:iface" for a remote one
+	LinkType string `json:"linkType"`
+	Snaplen  int    `json:"snaplen"`
+	Filter   string `json:"filter,omitempty"`
+	// State is capture.SourceRunning, SourceStopped or SourceFailed.
+	State string `json:"state"`
+	// Error says why it failed or ended by itself, and what to do.
+	Error      string `json:"error,omitempty"`
+	Received   uint64 `json:"received"` // as the source counts them (a remote tcpdump: packets it wrote)
+	Dropped    uint64 `json:"dropped"`  // by the source's OS, and by pkttap when the spool fell behind
+	IfDropped  uint64 `json:"ifDropped"`
+	Packets    uint64 `json:"packets"`              // spooled
+	Late       uint64 `json:"late,omitempty"`       // spooled out of timestamp order (see capture.Merged)
+	Reconnects int    `json:"reconnects,omitempty"` // times it was reconnected
+}
+
 // LiveInfo is the live part of a store's info.
 type LiveInfo struct {
 	Interface   string `json:"interface"`
@@ -54,6 +90,10 @@ type LiveInfo struct {
 	MaxBytes   int64  `json:"maxBytes"`
 	Started    string `json:"started"`
 	Stopped    string `json:"stopped,omitempty"` // why it stopped
+	// Sources are the capture's sources when it has several (a
+	// MultiSource), in interface order; Received and the drop counts
+	// above are their sums.
+	Sources []SourceInfo `json:"sources,omitempty"`
 }
 
 // liveState is what a live capture has beyond a file. Its fields after
@@ -69,17 +109,25 @@ type liveState struct {
 	stats      capture.Stats
 	spoolBytes int64
 	stopReason string
+	sources    []SourceInfo // of a MultiSource
 }
 
 // liveSource reads a live capture's packets, which the indexer spools.
-type liveSource struct{ src LiveSource }
+type liveSource struct {
+	src   LiveSource
+	multi bool // src is a MultiSource: a packet's InterfaceIndex is its source's
+}
 
 func (l liveSource) next() (pcapio.Packet, int64, int, error) {
 	p, err := l.src.NextZeroCopy()
 	if errors.Is(err, capture.ErrClosed) {
 		err = io.EOF
 	}
-	return p, spoolIt, 0, err
+	ifIndex := 0 // a single live capture's InterfaceIndex is the OS's
+	if l.multi {
+		ifIndex = p.InterfaceIndex
+	}
+	return p, spoolIt, ifIndex, err
 }
 
 func (liveSource) consumed() int64 { return 0 }
@@ -137,6 +185,11 @@ func (sp *liveSpooler) flush() error {
 // until it is stopped: by Stop, at the pool's size limit (Config.MaxLive)
 // or the disk budget, when removed, when the pool closes, or by a read
 // error. The store owns src from now on, also when AddLive fails.
+//
+// A MultiSource (several sources merged) is spooled with one pcapng
+// interface per source, its own name, link type and snap length; o then
+// describes the capture as a whole (Interface the names joined, for
+// display). It ends once every source has ended, or when stopped.
 func (p *Pool) AddLive(src LiveSource, o LiveOptions) (*Store, error) {
 	id, dir, err := p.newDir()
 	if err != nil {
@@ -159,11 +212,18 @@ func (p *Pool) addLive(id, dir string, src LiveSource, o LiveOptions) (*Store, e
 	}
 	now := time.Now()
 	lt := src.LinkType()
-	ifc := pcapio.Interface{
+	ifcs := []pcapio.Interface{{
 		LinkType: lt, Name: o.Interface, Filter: o.Filter,
 		Snaplen: uint32(o.Snaplen), TSResolution: pcapio.TSResolutionNano,
+	}}
+	multi, isMulti := src.(MultiSource)
+	if isMulti {
+		ifcs = multi.Interfaces()
+		for i := range ifcs {
+			ifcs[i].TSResolution = pcapio.TSResolutionNano
+		}
 	}
-	sp, err := newLiveSpool(files[0], ifc)
+	sp, err := newLiveSpool(files[0], ifcs)
 	var m *captureMeta
 	if err == nil {
 		// The spool is a capture file from now on: keep it.
@@ -189,9 +249,9 @@ func (p *Pool) addLive(id, dir string, src LiveSource, o LiveOptions) (*Store, e
 		state:     StateCapturing,
 		format:    "live",
 		linkTypes: []pcapio.LinkType{lt},
-		ifaces:    []pcapio.Interface{ifc},
+		ifaces:    ifcs,
 		size:      sp.size,
-		live:      &liveState{opts: o, src: src, spool: sp, maxSpool: p.cfg.MaxLive, running: true},
+		live:      &liveState{opts: o, src: src, spool: sp, maxSpool: p.cfg.MaxLive, running: true, sources: sourceInfos(src)},
 		saved:     m,
 		disk:      p.disk.newCharge(),
 	}
@@ -243,7 +303,8 @@ func (s *Store) stopLive(reason string) {
 func (s *Store) runLive() {
 	defer close(s.done)
 	q := newQueue()
-	s.ingest(liveSource{s.live.src}, &liveSpooler{s: s, q: q}, q, s.liveProgress)
+	_, multi := s.live.src.(MultiSource)
+	s.ingest(liveSource{src: s.live.src, multi: multi}, &liveSpooler{s: s, q: q}, q, s.liveProgress)
 }
 
 // liveProgress takes the capture's counts after a round of batches, and
@@ -257,10 +318,14 @@ func (s *Store) liveProgress(ended bool, rerr, werr error) {
 		l.src.Close()
 	}
 	st, serr := l.src.Stats()
+	srcs := sourceInfos(l.src)
 	s.mu.Lock()
-	changed := serr == nil && st != l.stats || l.spoolBytes != l.spool.data
+	changed := serr == nil && st != l.stats || l.spoolBytes != l.spool.data || !slices.Equal(srcs, l.sources)
 	if serr == nil {
 		l.stats = st
+	}
+	if srcs != nil {
+		l.sources = srcs
 	}
 	l.spoolBytes, s.size, s.readBytes = l.spool.data, l.spool.size, l.spool.size
 	if ended {
@@ -284,6 +349,73 @@ func (s *Store) liveProgress(ended bool, rerr, werr error) {
 	if changed || ended {
 		s.notify()
 	}
+}
+
+// sourceInfos returns the state of each source of src, nil unless it is
+// a MultiSource.
+func sourceInfos(src LiveSource) []SourceInfo {
+	m, ok := src.(MultiSource)
+	if !ok {
+		return nil
+	}
+	sts := m.Sources()
+	out := make([]SourceInfo, len(sts))
+	for i, st := range sts {
+		out[i] = SourceInfo{
+			Name: st.Interface.Name, LinkType: st.Interface.LinkType.String(), Snaplen: int(st.Interface.Snaplen),
+			Filter: st.Interface.Filter, State: st.State, Received: st.Stats.Received, Dropped: st.Stats.Dropped,
+			IfDropped: st.Stats.IfDropped, Packets: st.Packets, Late: st.Late, Reconnects: st.Reconnects,
+		}
+		if st.Err != nil {
+			out[i].Error = st.Err.Error()
+		}
+	}
+	return out
+}
+
+// ErrNotMulti refuses a per-source request on a live capture of one
+// source (stop the capture itself).
+var ErrNotMulti = errors.New("a live capture of one source: stop the capture itself")
+
+// multi returns the store's MultiSource, or an error saying why there is
+// none.
+func (s *Store) multi() (MultiSource, error) {
+	if s.live == nil {
+		return nil, fmt.Errorf("capture %s is %w", s.id, ErrNotLive)
+	}
+	m, ok := s.live.src.(MultiSource)
+	if !ok {
+		return nil, fmt.Errorf("capture %s is %w", s.id, ErrNotMulti)
+	}
+	return m, nil
+}
+
+// StopSource stops source i of a live capture of several sources; the
+// others go on, and the capture ends with its last source. Stopping a
+// stopped source is harmless.
+func (s *Store) StopSource(i int) error {
+	m, err := s.multi()
+	if err != nil {
+		return err
+	}
+	return m.StopSource(i)
+}
+
+// ReconnectSource replaces failed source i of a running live capture of
+// several sources with r, the same interface opened again; its packets go
+// on under the same pcapng interface. It takes r in every case (closing
+// it on failure).
+func (s *Store) ReconnectSource(i int, r capture.PacketReader) error {
+	m, err := s.multi()
+	if err != nil {
+		r.Close()
+		return err
+	}
+	if !s.Running() {
+		r.Close()
+		return fmt.Errorf("capture %s has stopped: start a new capture", s.id)
+	}
+	return m.Reconnect(i, r)
 }
 
 // formatBytes writes a size the way --max-live takes it: "1 GiB",
@@ -311,7 +443,7 @@ func (s *Store) liveInfoLocked() *LiveInfo {
 		Interface: l.opts.Interface, Filter: l.opts.Filter, Snaplen: l.opts.Snaplen, Promiscuous: l.opts.Promiscuous,
 		Running: l.running, Received: l.stats.Received, Dropped: l.stats.Dropped, IfDropped: l.stats.IfDropped,
 		SpoolBytes: l.spoolBytes, MaxBytes: l.maxSpool, Started: s.created.UTC().Format(time.RFC3339Nano),
-		Stopped: l.stopReason,
+		Stopped: l.stopReason, Sources: slices.Clone(l.sources),
 	}
 }
 

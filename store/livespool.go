@@ -10,8 +10,9 @@ import (
 )
 
 // A live capture's spool is a pcapng file: a Section Header Block, one
-// Interface Description Block (the interface, its capture filter and snap
-// length) and one Enhanced Packet Block per packet, without options. Its
+// Interface Description Block per source (the interface, its capture
+// filter and snap length) and one Enhanced Packet Block per packet,
+// without options. Its
 // blocks reach the file whole, at least every liveFlushEvery, before the
 // packets are published, so after a crash tcpdump, tshark and pkttap-web
 // itself read every published packet; a block cut by a crash in the middle
@@ -40,11 +41,11 @@ type liveSpool struct {
 	data int64        // captured bytes spooled, which Config.MaxLive limits
 }
 
-// newLiveSpool writes the spool's section header and interface description
-// for ifc to f, which must be empty.
-func newLiveSpool(f *os.File, ifc pcapio.Interface) (*liveSpool, error) {
+// newLiveSpool writes the spool's section header and interface
+// descriptions for ifcs to f, which must be empty.
+func newLiveSpool(f *os.File, ifcs []pcapio.Interface) (*liveSpool, error) {
 	s := &liveSpool{f: f}
-	w, err := pcapio.NewWriter(&s.buf, pcapio.WriterOptions{Format: pcapio.FormatPcapNg, Interfaces: []pcapio.Interface{ifc}})
+	w, err := pcapio.NewWriter(&s.buf, pcapio.WriterOptions{Format: pcapio.FormatPcapNg, Interfaces: ifcs})
 	if err != nil {
 		return nil, fmt.Errorf("spool header: %w", err)
 	}
@@ -71,7 +72,7 @@ func (s *liveSpool) add(b *batch, limit int64) (int, bool, error) {
 		if s.data+int64(len(data)) > limit {
 			return i, true, nil
 		}
-		p = pcapio.Packet{Timestamp: time.Unix(0, bp.ts), Data: data, Length: bp.wireLen, LinkType: bp.linkType}
+		p = pcapio.Packet{Timestamp: time.Unix(0, bp.ts), Data: data, Length: bp.wireLen, LinkType: bp.linkType, InterfaceIndex: bp.ifIndex}
 		if err := s.w.WritePacket(&p); err != nil {
 			return i, false, fmt.Errorf("write spool: %w", err)
 		}

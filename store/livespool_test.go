@@ -55,7 +55,7 @@ func BenchmarkLiveSpool(b *testing.B) {
 			if i%256 == 0 {
 				f.Truncate(0)
 				var err error
-				if sp, err = newLiveSpool(f, pcapio.Interface{LinkType: pcapio.LinkTypeEthernet}); err != nil {
+				if sp, err = newLiveSpool(f, []pcapio.Interface{{LinkType: pcapio.LinkTypeEthernet}}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -57,6 +57,7 @@ type liveMeta struct {
 	Stats       capture.Stats `json:"stats"`
 	SpoolBytes  int64         `json:"spoolBytes"`
 	Stopped     string        `json:"stopped,omitempty"`
+	Sources     []SourceInfo  `json:"sources,omitempty"` // of a capture of several sources, as they ended
 }
 
 // indexMeta is what a finished index pass found, and the size of every
@@ -159,7 +160,7 @@ func (s *Store) saveMetaLocked() {
 	m := *s.saved
 	sizes, err := fileSizes(s.dir, append([]string{m.Source}, cacheFiles...)...)
 	if l := s.live; l != nil {
-		lm := liveMeta{Options: l.opts, MaxSpool: l.maxSpool, Stats: l.stats, SpoolBytes: l.spoolBytes, Stopped: l.stopReason}
+		lm := liveMeta{Options: l.opts, MaxSpool: l.maxSpool, Stats: l.stats, SpoolBytes: l.spoolBytes, Stopped: l.stopReason, Sources: l.sources}
 		if m.Live != nil {
 			lm.HeaderBytes = m.Live.HeaderBytes
 		}

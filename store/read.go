@@ -31,6 +31,7 @@ type Row struct {
 	Ignored  bool     `json:"ignored,omitempty"` // ignored: not dissected, its columns empty and Info "<Ignored>"
 	Comment  string   `json:"comment,omitempty"` // the packet's comment: the file's, or as edited (in rows, its first RowCommentLen bytes)
 	Color    *int     `json:"color,omitempty"`   // index of the first coloring rule the packet matches (see Store.Colorize); nil: none, or none asked
+	Iface    int      `json:"iface,omitempty"`   // the packet's interface: an index into Info.Interfaces (a live capture's source)
 }
 
 func makeRow(i int, rec *record, s *summary) Row {
@@ -38,7 +39,7 @@ func makeRow(i int, rec *record, s *summary) Row {
 		No: i + 1, Sec: rec.TSNanos / 1e9, Nsec: rec.TSNanos % 1e9,
 		CapLen: int(rec.CapLen), Length: int(rec.WireLen),
 		Source: s.Source, Dest: s.Destination, Protocol: s.Protocol, Info: s.Info, Tags: s.Tags,
-		NoTime: rec.noTime(),
+		NoTime: rec.noTime(), Iface: int(rec.IfIndex),
 	}
 }
 

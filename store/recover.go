@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/pkttap/pkttap/capture"
 	"io"
 	"io/fs"
 	"os"
@@ -117,9 +118,14 @@ func (p *Pool) restore(id, dir string, m *captureMeta) (err error) {
 	if m.Live != nil {
 		c.live = &liveState{
 			opts: m.Live.Options, maxSpool: m.Live.MaxSpool, stats: m.Live.Stats,
-			spoolBytes: m.Live.SpoolBytes, stopReason: cmp.Or(m.Live.Stopped, interruptedLive),
+			spoolBytes: m.Live.SpoolBytes, stopReason: cmp.Or(m.Live.Stopped, interruptedLive), sources: m.Live.Sources,
 		}
 		c.format = "live"
+		for i := range c.live.sources {
+			if c.live.sources[i].State == capture.SourceRunning { // it was, when pkttap-web ended
+				c.live.sources[i].State = capture.SourceStopped
+			}
+		}
 	}
 	if m.Index != nil && indexWhole(dir, m) {
 		for _, size := range m.Index.Files {

@@ -29,6 +29,9 @@ const (
 	ColumnProtocol = "proto"
 	ColumnLength   = "len"
 	ColumnInfo     = "info"
+	// ColumnInterface sorts by a packet's interface (Row.Iface): its
+	// source in a live capture of several.
+	ColumnInterface = "iface"
 )
 
 // ErrSortColumn refuses a sort by a column that is neither a built-in one
@@ -96,13 +99,13 @@ type sorts struct {
 // checkSortColumn returns ErrSortColumn unless col can be sorted by.
 func checkSortColumn(col string) error {
 	switch col {
-	case ColumnNo, ColumnTime, ColumnSource, ColumnDest, ColumnProtocol, ColumnLength, ColumnInfo:
+	case ColumnNo, ColumnTime, ColumnSource, ColumnDest, ColumnProtocol, ColumnLength, ColumnInfo, ColumnInterface:
 		return nil
 	}
 	if f, ok := dissect.LookupField(col); ok && f.Type != dissect.TypeNone {
 		return nil
 	}
-	return fmt.Errorf("sort by %q: %w (a column is one of no, time, src, dst, proto, len, info or a field name)", col, ErrSortColumn)
+	return fmt.Errorf("sort by %q: %w (a column is one of no, time, iface, src, dst, proto, len, info or a field name)", col, ErrSortColumn)
 }
 
 // StartSort returns the sort of the packets j matched (every packet when
@@ -296,6 +299,8 @@ func (so *Sort) keyer() (keyFunc, error) {
 		return numeric(func(_ int, r *record) uint64 { return uint64(r.TSNanos) ^ 1<<63 }), nil
 	case ColumnLength:
 		return numeric(func(_ int, r *record) uint64 { return uint64(r.WireLen) }), nil
+	case ColumnInterface:
+		return numeric(func(_ int, r *record) uint64 { return uint64(r.IfIndex) }), nil
 	case ColumnSource:
 		return text(func(m *summary) string { return m.Source }), nil
 	case ColumnDest:

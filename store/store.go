@@ -103,6 +103,9 @@ type Info struct {
 	Created      string         `json:"created"` // when it was opened (CreatedLayout)
 	Filters      []FilterStatus `json:"filters,omitempty"`
 	Live         *LiveInfo      `json:"live,omitempty"` // only for a live capture
+	// Interfaces names the capture's interfaces when it has several (a
+	// pcapng file's, a live capture's sources): a Row's Iface indexes it.
+	Interfaces []string `json:"interfaces,omitempty"`
 }
 
 // ID returns the store's id: 16 hex digits, the name of its folder.
@@ -144,6 +147,11 @@ func (s *Store) Info() Info {
 		info.Last = time.Unix(0, s.maxTS).UTC().Format(time.RFC3339Nano)
 		info.FirstSec, info.FirstNsec = s.first/1e9, s.first%1e9
 		info.SpanSeconds = float64(s.maxTS-s.minTS) / 1e9
+	}
+	if len(s.ifaces) > 1 {
+		for _, ifc := range s.ifaces {
+			info.Interfaces = append(info.Interfaces, ifc.Name)
+		}
 	}
 	info.Live = s.liveInfoLocked()
 	info.Filters = s.jobs.statuses(s)
@@ -202,6 +210,11 @@ func (s *Store) linkTypeList() []pcapio.LinkType {
 	defer s.mu.Unlock()
 	return slices.Clone(s.linkTypes)
 }
+
+// Interfaces returns the capture's interfaces seen so far, in the order
+// a Row's Iface and a pcapng download number them: a live capture's
+// sources, a file's Interface Description Blocks.
+func (s *Store) Interfaces() []pcapio.Interface { return slices.Clone(s.interfaces()) }
 
 // interfaces returns the store's interfaces seen so far (shared,
 // read-only: the ingest only appends).

@@ -152,20 +152,7 @@ func (s *Server) StartLive(o LiveOptions) (*store.Store, error) {
 	if o.Snaplen < 1 || o.Snaplen > capture.MaxSnaplen {
 		return nil, fmt.Errorf("snaplen %d is out of range: %w", o.Snaplen, errBadSnaplen)
 	}
-	// Check the name against the list first, for a clear message (the
-	// name is never used as anything but an interface name), and refuse
-	// an interface that is down on every system (Linux and Npcap refuse to
-	// open one; macOS would capture nothing, silently).
-	if ifs, err := s.live.Interfaces(); err == nil {
-		i := interfaceNamed(ifs, o.Interface)
-		if i < 0 {
-			return nil, fmt.Errorf("no interface named %q on this machine (%w)", o.Interface, errNoInterface)
-		}
-		if !ifs[i].Up {
-			return nil, fmt.Errorf("interface %q is down: %w", o.Interface, errInterfaceDown)
-		}
-	}
-	src, err := s.live.Open(o)
+	src, err := s.openLocal(o)
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +166,26 @@ func (s *Server) StartLive(o LiveOptions) (*store.Store, error) {
 		}
 	}
 	return c, nil
+}
+
+// openLocal opens a capture on an interface of this machine (o.Snaplen
+// in range). An interface the backend does not list, or lists as down,
+// is refused before anything is opened.
+func (s *Server) openLocal(o LiveOptions) (LiveSource, error) {
+	// Check the name against the list first, for a clear message (the
+	// name is never used as anything but an interface name), and refuse
+	// an interface that is down on every system (Linux and Npcap refuse to
+	// open one; macOS would capture nothing, silently).
+	if ifs, err := s.live.Interfaces(); err == nil {
+		i := interfaceNamed(ifs, o.Interface)
+		if i < 0 {
+			return nil, fmt.Errorf("no interface named %q on this machine (%w)", o.Interface, errNoInterface)
+		}
+		if !ifs[i].Up {
+			return nil, fmt.Errorf("interface %q is down: %w", o.Interface, errInterfaceDown)
+		}
+	}
+	return s.live.Open(o)
 }
 
 // liveCompileOptions are the options a capture filter for interface name is
@@ -210,12 +217,16 @@ func (s *Server) handleInterfaces(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ifs)
 }
 
-// liveRequest is the JSON body of POST /api/live.
+// liveRequest is the JSON body of POST /api/live: one local interface,
+// or Sources.
 type liveRequest struct {
 	Interface   string `json:"interface"`
 	Filter      string `json:"filter"`
 	Snaplen     int    `json:"snaplen"`
 	Promiscuous bool   `json:"promiscuous"`
+	// Sources are the sources of a capture of several (local interfaces
+	// and remote hosts), instead of the fields above.
+	Sources []SourceOptions `json:"sources,omitempty"`
 }
 
 // handleStartLive starts a live capture and answers with its info.
@@ -231,8 +242,16 @@ func (s *Server) handleStartLive(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `body must be JSON like {"interface": "eth0", "filter": "tcp port 443", "snaplen": 65535, "promiscuous": true}: `+err.Error())
 		return
 	}
+	if len(req.Sources) > 0 {
+		if req.Interface != "" {
+			writeError(w, http.StatusBadRequest, `give "interface" or "sources", not both`)
+			return
+		}
+		s.startSources(w, r, req.Sources)
+		return
+	}
 	if req.Interface == "" {
-		writeError(w, http.StatusBadRequest, `no interface: say which one in "interface" (GET /api/interfaces lists them)`)
+		writeError(w, http.StatusBadRequest, `no interface: say which one in "interface" (GET /api/interfaces lists them), or give "sources"`)
 		return
 	}
 	if strings.TrimSpace(req.Filter) != "" {
@@ -261,6 +280,25 @@ func (s *Server) handleStartLive(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeError(w, http.StatusInternalServerError, err.Error())
 		}
+		return
+	}
+	writeJSON(w, http.StatusCreated, c.Info())
+}
+
+// startSources answers POST /api/live with sources.
+func (s *Server) startSources(w http.ResponseWriter, r *http.Request, srcs []SourceOptions) {
+	if slices.ContainsFunc(srcs, func(o SourceOptions) bool { return strings.TrimSpace(o.Filter) != "" }) {
+		// Opening the sources compiles their filters.
+		release, ok := s.enterCompile(w, r)
+		if !ok {
+			return
+		}
+		defer release()
+	}
+	c, err := s.StartSources(srcs)
+	if err != nil {
+		s.log.Info("live capture refused", "sources", len(srcs), "err", err)
+		writeSourceError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, c.Info())

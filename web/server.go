@@ -54,6 +54,9 @@ type Config struct {
 	// Live lists interfaces and opens live captures; nil means
 	// CaptureBackend (package capture).
 	Live LiveBackend
+	// SSH configures the remote sources of live captures (known_hosts,
+	// the key files requests may name).
+	SSH SSHOptions
 	// MaxCompiles is how many filters the server compiles at once (for
 	// /api/filter, filter jobs, rows, positions and downloads with a filter,
 	// and live captures); 0 means DefaultMaxCompiles. A request that finds
@@ -116,9 +119,10 @@ type Server struct {
 	live     LiveBackend
 	handler  http.Handler
 	uploads  *uploadSlots
-	pool     *store.Pool // the captures, on disk
-	sampleMu sync.Mutex  // held while POST /api/captures/sample finds or opens the sample
-	libpcap  *libpcap    // tcpdump, for the Filter explorer
+	pool     *store.Pool   // the captures, on disk
+	sources  remoteSources // the sources of the captures of several, to reconnect them
+	sampleMu sync.Mutex    // held while POST /api/captures/sample finds or opens the sample
+	libpcap  *libpcap      // tcpdump, for the Filter explorer
 }
 
 // New returns a server for cfg.
@@ -226,6 +230,9 @@ func (s *Server) routes() http.Handler {
 		r.Post("/captures/sample", s.handleSample)
 		r.Get("/interfaces", s.handleInterfaces)
 		r.Post("/live", s.handleStartLive)
+		r.Get("/remote/keys", s.handleRemoteKeys)
+		r.Post("/remote/interfaces", s.handleRemoteInterfaces)
+		r.Post("/remote/linktype", s.handleRemoteLinkType)
 		r.Route("/captures/{id}", func(r chi.Router) {
 			r.Get("/", s.handleInfo)
 			r.Delete("/", s.handleDelete)
@@ -246,6 +253,8 @@ func (s *Server) routes() http.Handler {
 			r.Put("/packets/{no}/comment", s.handleComment)
 			r.Delete("/packets/{no}/comment", s.handleComment)
 			r.Post("/stop", s.handleStop)
+			r.Post("/sources/{n}/stop", s.handleStopSource)
+			r.Post("/sources/{n}/reconnect", s.handleReconnectSource)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "no such API endpoint: "+r.URL.Path)

@@ -16,7 +16,7 @@ const maxFieldColumns = 32
 // SortStatus is the progress of a sort as the API reports it.
 type SortStatus = store.SortStatus
 
-// sortSpec reads ?sort= (a column: no, time, src, dst, proto, len, info or
+// sortSpec reads ?sort= (a column: no, time, iface, src, dst, proto, len, info or
 // a field name) and ?order= (asc, the default, or desc); ok is false, the
 // error written, when they are wrong; spec.Column is "" without ?sort=.
 func sortSpec(w http.ResponseWriter, r *http.Request) (spec store.SortSpec, ok bool) {
@@ -129,7 +129,7 @@ func (s *Server) handleSort(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if spec.Column == "" {
-		writeError(w, http.StatusBadRequest, "parameter sort is missing: name a column (no, time, src, dst, proto, len, info or a field)")
+		writeError(w, http.StatusBadRequest, "parameter sort is missing: name a column (no, time, iface, src, dst, proto, len, info or a field)")
 		return
 	}
 	expr := store.NormalizeFilter(r.URL.Query().Get("filter"))

@@ -101,13 +101,14 @@ func BenchmarkSSHFlood(b *testing.B) {
 // carry when the remote side is not the limit: a stand-in tcpdump writes
 // a 64 MiB pcap file as fast as cat can, read for rateWindow at most. The
 // anchor is the same cat piped to the same reader on this side, with no
-// SSH between; ssh/pipe is the ratio of their byte rates.
+// SSH between; ssh/pipe is the ratio of their byte rates. merged is the
+// same SSH stream read through capture.Merge (a source of a capture of
+// several, as pkttap-web reads it): merged/ssh is what the merge costs.
 func BenchmarkSSHStream(b *testing.B) {
 	dir := b.TempDir()
 	file := filepath.Join(dir, "stream.pcap")
 	writeBigPcap(b, file, 64<<20)
-	s := sshdtest.Start(b, sshdtest.Options{Path: sshdtest.FakeBin(b, "tcpdump", `case "$1" in -L) echo "Data link types for $3 (use option -y to set):" >&2; echo "  EN10MB (Ethernet)" >&2; exit 0;; esac
-exec /bin/cat `+file+"\n")})
+	s := sshdtest.Start(b, sshdtest.Options{Path: sshdtest.FakeBin(b, "tcpdump", sshdtest.FakeTcpdumpHead+"exec /bin/cat "+file+"\n")})
 	h, err := dial(b, s, sshConfig(s))
 	if err != nil {
 		b.Fatal(err)
@@ -144,10 +145,33 @@ exec /bin/cat `+file+"\n")})
 	start = time.Now() // from the header on, as the pipe's
 	sp, sb, _ := countUntilEnd(b, c, rateWindow)
 	sd := time.Since(start)
+	c, err = h.Capture(CaptureOptions{Interface: "eth0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start = time.Now()
+	m, err := capture.Merge(capture.MergeOptions{}, capture.MergeInput{Reader: c, Interface: pcapio.Interface{Name: "h:eth0", LinkType: c.LinkType()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	timer := time.AfterFunc(rateWindow, func() { m.Close() })
+	var mp, mb int
+	for {
+		p, err := m.Next()
+		if err != nil {
+			break
+		}
+		mp, mb = mp+1, mb+len(p.Data)
+	}
+	md := time.Since(start)
+	timer.Stop()
+	m.Close()
 	b.StopTimer()
 	reportRate(b, "pipe", pp, pb, pd)
 	reportRate(b, "ssh", sp, sb, sd)
+	reportRate(b, "merged", mp, mb, md)
 	b.ReportMetric((float64(sb)/sd.Seconds())/(float64(pb)/pd.Seconds()), "ssh/pipe")
+	b.ReportMetric((float64(mb)/md.Seconds())/(float64(sb)/sd.Seconds()), "merged/ssh")
 }
 
 // countUntilEnd is countFor that also stops at the end of the stream.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/internal/sshdtest"
@@ -132,11 +133,11 @@ func TestSSHInterfacesFromIPLink(t *testing.T) {
 	}
 }
 
-// fakeTcpdump is a script standing in for tcpdump: it answers -L as
-// tcpdump does for an Ethernet interface, and runs body for a capture.
+// fakeTcpdump is a script standing in for an old tcpdump: it answers -L
+// as tcpdump does for an Ethernet interface, --help without
+// --immediate-mode, and runs body for a capture.
 func fakeTcpdump(t *testing.T, body string) string {
-	return sshdtest.FakeBin(t, "tcpdump", `case "$1" in -L) echo "Data link types for $3 (use option -y to set):" >&2; echo "  EN10MB (Ethernet)" >&2; exit 0;; esac
-`+body)
+	return sshdtest.FakeBin(t, "tcpdump", sshdtest.FakeTcpdumpHead+body)
 }
 
 // TestSSHGarbageStream: a remote "tcpdump" that writes text.
@@ -277,4 +278,42 @@ func pcapRecordHeader(b []byte, sec, usec uint32, n int) []byte {
 	b = le.AppendUint32(b, usec)
 	b = le.AppendUint32(b, uint32(n))
 	return le.AppendUint32(b, uint32(n))
+}
+
+// TestSSHSilentHost: the host stops answering in the middle of a capture
+// (its link goes down: no reset, no end of file, nothing). The keepalive
+// notices within a few intervals and the capture ends with
+// ErrConnectionLost saying so, after the packets received before.
+func TestSSHSilentHost(t *testing.T) {
+	s := sshdtest.Start(t, sshdtest.Options{})
+	cfg := sshConfig(s)
+	cfg.KeepAlive = 200 * time.Millisecond
+	h, err := dial(t, s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := h.Capture(CaptureOptions{Interface: s.Pair.IfB, Filter: fmt.Sprintf("udp port %d", testPort)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s.Pair.SendUDP(t, testPort, payloads(3)...)
+	readPackets(t, c, 3)
+	if out, err := exec.Command("ip", "-n", s.Pair.NSB, "link", "set", s.Pair.IfB, "down").CombinedOutput(); err != nil {
+		t.Fatalf("ip link set down: %v\n%s", err, out)
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { _, err := c.Next(); done <- err }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the capture of a silent host did not end within 10 s")
+	}
+	if !errors.Is(err, ErrConnectionLost) || !strings.Contains(err.Error(), "went silent") || !strings.Contains(err.Error(), "after 3 packets") {
+		t.Fatalf("err = %v, want ErrConnectionLost: the host went silent after 3 packets", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("noticed after %v; the keepalive interval is %v", took, cfg.KeepAlive)
+	}
 }

@@ -59,6 +59,52 @@ func (h *Host) Interfaces() ([]Interface, error) {
 	return nil, classify(h, "", status, errOut)
 }
 
+// errLinkTypeUnknown marks a link type pkttap cannot compile filters
+// for: a capture without a filter goes on.
+var errLinkTypeUnknown = errors.New("unknown link type")
+
+// LinkType returns the link type tcpdump opens the remote interface with
+// (tcpdump -L) and the remote system as a GOOS value ("linux"): what a
+// capture filter for it is compiled for (capture.LiveFilterOptionsFor).
+// An interface the host does not have fails with ErrNoSuchInterface.
+func (h *Host) LinkType(iface string) (pcapio.LinkType, string, error) {
+	lt, goos, _, err := h.probe(iface)
+	return lt, goos, err
+}
+
+// immediateMark is what probe's command prints when the remote tcpdump
+// has --immediate-mode.
+const immediateMark = "immediate-mode"
+
+// probe returns what LinkType does, and whether the remote tcpdump has
+// --immediate-mode (4.7 and later): without it a Linux tcpdump hands its
+// packets over up to a second late, which a capture merged with others
+// must wait for.
+func (h *Host) probe(iface string) (lt pcapio.LinkType, goos string, immediate bool, err error) {
+	if err := checkArg("interface name", iface); err != nil {
+		return 0, "", false, err
+	}
+	out, errOut, status, err := h.run("uname -s 2>/dev/null; tcpdump --help 2>&1 | grep -q -e --immediate-mode && echo " + immediateMark + "; " + tcpdumpCommand(h.sudo, "-L", "-i", iface))
+	if err != nil {
+		return 0, "", false, err
+	}
+	if status != 0 {
+		return 0, "", false, classify(h, iface, status, errOut)
+	}
+	uname, rest, _ := strings.Cut(string(out), "\n")
+	goos = osFromUname(uname)
+	if mark, after, ok := strings.Cut(rest, "\n"); ok && mark == immediateMark {
+		immediate, rest = true, after
+	}
+	// tcpdump 4.99 prints the list on standard error when standard
+	// output is not a terminal, older ones on standard output.
+	lt, ltName, err := parseLinkTypes(append([]byte(rest), errOut...))
+	if err != nil {
+		return lt, goos, immediate, fmt.Errorf("remote: %s on %s has link type %s, for which pkttap cannot compile filters: %w (%w)", iface, h.addr, ltName, err, errLinkTypeUnknown)
+	}
+	return lt, goos, immediate, nil
+}
+
 // OpenSSH connects to a host as DialSSH does and starts a capture on it as
 // Host.Capture does; closing the capture closes the connection.
 func OpenSSH(cfg SSHConfig, o CaptureOptions) (*capture.Capture, error) {
@@ -101,27 +147,19 @@ func (h *Host) open(o CaptureOptions, ownsHost bool) (*capture.Capture, error) {
 		snaplen = capture.MaxSnaplen
 	}
 	// The system and the interface's link type, to compile the filter for.
-	out, errOut, status, err := h.run("uname -s 2>/dev/null; " + tcpdumpCommand(h.sudo, "-L", "-i", o.Interface))
-	if err != nil {
-		return nil, err
-	}
-	if status != 0 {
-		return nil, classify(h, o.Interface, status, errOut)
-	}
-	uname, rest, _ := strings.Cut(string(out), "\n")
-	goos := osFromUname(uname)
 	hasFilter := strings.TrimSpace(o.Filter) != ""
-	// tcpdump 4.99 prints the list on standard error when standard
-	// output is not a terminal, older ones on standard output.
-	lt, ltName, err := parseLinkTypes(append([]byte(rest), errOut...))
-	if err != nil && hasFilter {
-		return nil, fmt.Errorf("remote: %s on %s has link type %s, for which pkttap cannot compile filters: %w", o.Interface, h.addr, ltName, err)
+	lt, goos, immediate, err := h.probe(o.Interface)
+	if err != nil && (hasFilter || !errors.Is(err, errLinkTypeUnknown)) {
+		return nil, err
 	}
 	opts := capture.LiveFilterOptionsFor(goos, lt, snaplen)
 	if err := compileFilter(o, opts, h); err != nil {
 		return nil, err
 	}
 	args := []string{"-U", "-w", "-", "-i", o.Interface, "-s", strconv.Itoa(snaplen)}
+	if immediate {
+		args = append(args, "--immediate-mode")
+	}
 	if !o.Promiscuous {
 		args = append(args, "-p")
 	}
@@ -281,7 +319,11 @@ func (s *sshSource) endError(err error) error {
 	var ee *ssh.ExitError
 	switch {
 	case errors.As(s.waitErr, &missing) || s.waitErr != nil && !errors.As(s.waitErr, &ee):
-		return fmt.Errorf("%w: the connection to %s was cut%s after %d packets; those packets are good: reconnect to go on", ErrConnectionLost, who, cut, n)
+		why := "was cut"
+		if s.h.lost.Load() {
+			why = "went silent (no answer to SSH keepalives)"
+		}
+		return fmt.Errorf("%w: the connection to %s %s%s after %d packets; those packets are good: reconnect to go on", ErrConnectionLost, who, why, cut, n)
 	case ee != nil && ee.ExitStatus() != 0:
 		return fmt.Errorf("after %d packets: %w", n, classify(s.h, s.iface, ee.ExitStatus(), s.stderr.tail()))
 	}

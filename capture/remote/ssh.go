@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -36,6 +37,10 @@ type SSHConfig struct {
 	Password string
 	// NoAgent leaves the ssh-agent (SSH_AUTH_SOCK) out.
 	NoAgent bool
+	// NoIdentityFiles offers no key file when IdentityFiles is empty
+	// (instead of those of ~/.ssh): the agent's keys, or the password,
+	// only.
+	NoIdentityFiles bool
 	// KnownHostsFile holds the known host keys; "" means
 	// ~/.ssh/known_hosts. A missing file knows no host.
 	KnownHostsFile string
@@ -49,7 +54,17 @@ type SSHConfig struct {
 	Sudo bool
 	// Timeout bounds connecting and the SSH handshake; 0 means 15 s.
 	Timeout time.Duration
+	// KeepAlive is how often the connection is checked with an SSH
+	// keepalive request; one not answered within twice this time closes
+	// the connection, so a capture on a host that went silent (a cable
+	// pulled, a route gone) ends with ErrConnectionLost instead of
+	// waiting for ever. 0 means DefaultKeepAlive, negative none.
+	KeepAlive time.Duration
 }
+
+// DefaultKeepAlive is how often an SSH connection is checked by default
+// (SSHConfig.KeepAlive).
+const DefaultKeepAlive = 15 * time.Second
 
 // Host is an SSH connection to a remote host, on which captures run. It
 // is safe for use by several goroutines; each capture has its own SSH
@@ -59,6 +74,7 @@ type Host struct {
 	user   string
 	sudo   bool
 	client *ssh.Client
+	lost   atomic.Bool // the keepalive closed the connection: the host went silent
 }
 
 // DialSSH connects and authenticates to cfg.Addr, checking its host key
@@ -115,7 +131,49 @@ func DialSSH(cfg SSHConfig) (*Host, error) {
 		}
 		return nil, fmt.Errorf("remote: connect to %s: %w", addr, err)
 	}
-	return &Host{addr: addr, user: name, sudo: cfg.Sudo, client: client}, nil
+	h := &Host{addr: addr, user: name, sudo: cfg.Sudo, client: client}
+	if ka := cfg.KeepAlive; ka >= 0 {
+		if ka == 0 {
+			ka = DefaultKeepAlive
+		}
+		go h.keepAlive(ka)
+	}
+	return h, nil
+}
+
+// keepAlive sends a keepalive request every interval until the
+// connection ends, and closes it when one is not answered within twice
+// the interval.
+func (h *Host) keepAlive(interval time.Duration) {
+	ended := make(chan struct{})
+	go func() {
+		h.client.Wait()
+		close(ended)
+	}()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ended:
+			return
+		case <-tick.C:
+		}
+		answered := make(chan struct{})
+		go func() {
+			// Any answer will do: OpenSSH refuses the request, in time.
+			h.client.SendRequest("keepalive@openssh.com", true, nil)
+			close(answered)
+		}()
+		select {
+		case <-answered:
+		case <-ended:
+			return
+		case <-time.After(2 * interval):
+			h.lost.Store(true)
+			h.client.Close()
+			return
+		}
+	}
 }
 
 // Close closes the connection, and with it every capture still running on
@@ -232,7 +290,7 @@ func authMethods(cfg SSHConfig) ([]ssh.AuthMethod, func(), string, error) {
 		}
 	}
 	files, explicit := cfg.IdentityFiles, len(cfg.IdentityFiles) > 0
-	if !explicit {
+	if !explicit && !cfg.NoIdentityFiles {
 		if home, err := os.UserHomeDir(); err == nil {
 			for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
 				files = append(files, filepath.Join(home, ".ssh", n))

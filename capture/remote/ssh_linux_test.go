@@ -6,16 +6,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pkttap/pkttap/capture"
-	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/internal/sshdtest"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -37,44 +32,6 @@ func readPackets(t *testing.T, c *capture.Capture, n int) []pcapio.Packet {
 		pkts = append(pkts, p)
 	}
 	return pkts
-}
-
-// localTcpdump starts tcpdump on side B's interface writing to a file, and
-// returns a function that stops it and returns the file.
-func localTcpdump(t *testing.T, s *sshdtest.Server, expr string) func(n int) string {
-	t.Helper()
-	file := filepath.Join(t.TempDir(), "local.pcap")
-	cmd := exec.Command("ip", "netns", "exec", s.Pair.NSB, "tcpdump", "--immediate-mode", "-U", "-p", "-i", s.Pair.IfB, "-w", file, expr)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	buf := make([]byte, 4096)
-	var got []byte
-	for !bytes.Contains(got, []byte("listening on")) {
-		n, err := stderr.Read(buf)
-		if err != nil {
-			t.Fatalf("local tcpdump: %v: %s", err, got)
-		}
-		got = append(got, buf[:n]...)
-	}
-	go io.Copy(io.Discard, stderr)
-	// stop waits (a few seconds at most) for n packets in the file, then
-	// stops tcpdump.
-	return func(n int) string {
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if countPackets(file) >= n {
-				break
-			}
-		}
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		return file
-	}
 }
 
 func payloads(n int) [][]byte {
@@ -108,7 +65,7 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 	}
 
 	expr := fmt.Sprintf("udp port %d", testPort)
-	stopLocal := localTcpdump(t, s, expr)
+	stopLocal := s.LocalTcpdump(t, expr)
 	c, err := h.Capture(CaptureOptions{Interface: s.Pair.IfB, Filter: expr})
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +78,25 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 		t.Errorf("%d tcpdump processes run under sshd while capturing, want 1", len(got))
 	}
 	const n = 20
+	sendAndCompare(t, s, c, stopLocal, n)
+	st, err := c.Stats()
+	if err != nil || st.Received != n {
+		t.Errorf("Stats() = %+v, %v; want %d received", st, err, n)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Next(); !errors.Is(err, capture.ErrClosed) {
+		t.Errorf("Next after Close = %v, want ErrClosed", err)
+	}
+	waitNoTcpdump(t, s)
+}
+
+// sendAndCompare sends n datagrams to the server's side, reads them from
+// c and compares each with the local tcpdump's capture stopLocal returns:
+// the same bytes, lengths and link type.
+func sendAndCompare(t *testing.T, s *sshdtest.Server, c *capture.Capture, stopLocal func(int) string, n int) {
+	t.Helper()
 	s.Pair.SendUDP(t, testPort, payloads(n)...)
 	got := readPackets(t, c, n)
 	want := tcpdumpHex(t, stopLocal(n))
@@ -135,17 +111,6 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 			t.Errorf("packet %d: length %d link type %v", i+1, got[i].Length, got[i].LinkType)
 		}
 	}
-	st, err := c.Stats()
-	if err != nil || st.Received != n {
-		t.Errorf("Stats() = %+v, %v; want %d received", st, err, n)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Next(); !errors.Is(err, capture.ErrClosed) {
-		t.Errorf("Next after Close = %v, want ErrClosed", err)
-	}
-	waitNoTcpdump(t, s)
 }
 
 // waitNoTcpdump fails the test unless no tcpdump runs under sshd within a
@@ -162,26 +127,5 @@ func waitNoTcpdump(t *testing.T, s *sshdtest.Server) {
 			t.Fatalf("tcpdump still runs on the remote host after Close: pids %v", left)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-var _ = filter.Compile
-
-// countPackets counts the whole packets in a capture file being written.
-func countPackets(file string) int {
-	f, err := os.Open(file)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	r, err := pcapio.NewReader(f)
-	if err != nil {
-		return 0
-	}
-	n := 0
-	for ; ; n++ {
-		if _, err := r.NextZeroCopy(); err != nil {
-			return n
-		}
 	}
 }

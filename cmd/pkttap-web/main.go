@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	pkttap-web [--listen ADDR] [--max-upload SIZE] [--max-disk SIZE] [--max-live SIZE] [--no-live] [--data-dir DIR] [--token-file FILE] [-v] [--open FILE]... [FILE...]
+//	pkttap-web [--listen ADDR] [--max-upload SIZE] [--max-disk SIZE] [--max-live SIZE] [--no-live] [--known-hosts FILE] [--ssh-key FILE]... [--data-dir DIR] [--token-file FILE] [-v] [--open FILE]... [FILE...]
 //
 // It serves http://127.0.0.1:8080 by default and prints the URL to open. On
 // any address but loopback every request needs a token, printed as part of
@@ -20,7 +20,13 @@
 // Live capture needs the privileges of package capture (root, or
 // CAP_NET_RAW and CAP_NET_ADMIN on Linux); a live capture stops by itself
 // when its captured packet bytes reach --max-live (1 GiB by default), and --no-live turns
-// live capture off. -v logs every request.
+// live capture off. A live capture may also take its packets from remote hosts
+// over SSH (running tcpdump there), several sources merged into one capture:
+// host keys are checked against --known-hosts (~/.ssh/known_hosts by default),
+// where the UI adds a key its user accepted, and the key files a remote
+// source may log in with are those given with --ssh-key (by default
+// ~/.ssh/id_ed25519, id_ecdsa and id_rsa); passwords typed in the UI are used
+// once and never stored. -v logs every request.
 //
 // Captures are kept in --data-dir across restarts: a server started on it
 // lists again every capture whose data had arrived whole, however the last

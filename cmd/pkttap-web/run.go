@@ -36,8 +36,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	maxLive := fs.String("max-live", "1GiB", "captured packet bytes at which a live capture stops by itself (bytes, or with a unit)")
 	noLive := fs.Bool("no-live", false, "disable live capture (only capture files can be opened)")
 	verbose := fs.Bool("v", false, "log every request")
-	var open stringList
+	knownHosts := fs.String("known-hosts", "", "known_hosts file the host keys of remote sources (SSH) are checked against and accepted into (default ~/.ssh/known_hosts)")
+	var open, sshKeys stringList
 	fs.Var(&open, "open", "capture file to open at start-up (repeatable; files may also follow the flags)")
+	fs.Var(&sshKeys, "ssh-key", "private key file remote sources (SSH) may log in with, named by its file name in the UI (repeatable; default ~/.ssh/id_ed25519, id_ecdsa and id_rsa)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,6 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv, err := web.New(web.Config{
 		Addr: *listen, Token: tok, MaxUpload: limit, DataDir: dir, Logger: log,
 		MaxLive: liveLimit, NoLive: *noLive, MaxDisk: diskLimit,
+		SSH: web.SSHOptions{KnownHostsFile: *knownHosts, KeyFiles: sshKeys},
 	})
 	if err != nil {
 		return err

@@ -200,6 +200,15 @@ func (s *Server) KillSessions(t testing.TB) {
 	}
 }
 
+// FakeTcpdumpHead begins a script standing in for an old tcpdump (with
+// no --immediate-mode): it answers --help, and -L as tcpdump does for an
+// Ethernet interface; what follows it in the script runs for a capture.
+const FakeTcpdumpHead = `case "$1" in
+-L) echo "Data link types for $3 (use option -y to set):" >&2; echo "  EN10MB (Ethernet)" >&2; exit 0;;
+--help) echo "Usage: tcpdump [-AbdDefhHIJKlLnNOpqStuUvxX#] [ -B size ] [ -c count ]" >&2; exit 0;;
+esac
+`
+
 // FakeBin makes a folder holding an executable named name with the given
 // shell script, for the server's PATH.
 func FakeBin(t testing.TB, name, script string) string {
@@ -241,4 +250,62 @@ func Fingerprint(t testing.TB, pub string) string {
 		t.Fatalf("ssh-keygen -l printed %q", out)
 	}
 	return f[1]
+}
+
+// AddUser creates a system user (no home, a POSIX shell) who logs in to
+// the server with its user key, and deletes it when the test ends; with
+// sudoTcpdump a sudoers rule lets it run tcpdump as root without a
+// password ("sudo -n tcpdump"), and RemoveSudo takes the rule away. It
+// skips (or fails under PKTTAP_REQUIRE, prerequisite "sudo") without
+// sudo or useradd.
+func (s *Server) AddUser(t testing.TB, sudoTcpdump bool) (name string) {
+	t.Helper()
+	testenv.LookPath(t, "sudo", "sudo")
+	useradd := testenv.LookPath(t, "sudo", "useradd")
+	userdel := testenv.LookPath(t, "sudo", "userdel")
+	tcpdump := testenv.LookPath(t, "tcpdump", "tcpdump")
+	name = "pkttap" + strconv.FormatInt(int64(os.Getpid()%100000), 36) + strconv.FormatInt(time.Now().UnixNano()%1296, 36)
+	// Password "*": no password logs in, but the account is not locked
+	// ("!"), which sshd without PAM refuses even for a key.
+	if out, err := exec.Command(useradd, "-M", "-N", "-p", "*", "-d", s.Dir, "-s", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		// The user's sessions end first (this runs before the server's
+		// own cleanup); their processes may take a moment to go.
+		s.KillSessions(t)
+		var out []byte
+		var err error
+		for range 50 {
+			if out, err = exec.Command(userdel, name).CombinedOutput(); err == nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Errorf("userdel %s: %v\n%s", name, err, out)
+	})
+	// sshd reads the authorized keys as the user (the test's temporary
+	// folders are the root's alone).
+	for _, p := range []string{filepath.Dir(s.Dir), s.Dir, filepath.Join(s.Dir, "authorized_keys")} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sudoTcpdump {
+		rule := s.sudoersFile(name)
+		WriteFile(t, rule, name+" ALL=(root) NOPASSWD: "+tcpdump+"\n", 0o440)
+		t.Cleanup(func() { os.Remove(rule) })
+	}
+	return name
+}
+
+// sudoersFile is the sudoers rule file AddUser writes for user.
+func (s *Server) sudoersFile(user string) string { return "/etc/sudoers.d/" + user }
+
+// RemoveSudo takes away the sudoers rule AddUser gave user.
+func (s *Server) RemoveSudo(t testing.TB, user string) {
+	t.Helper()
+	if err := os.Remove(s.sudoersFile(user)); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -5,7 +5,7 @@
 // PKTTAP_REQUIRE is a comma-separated list of prerequisite names ("root",
 // "netns", "tcpdump", "tshark", "chromium", "corpus", "libpcap", "cc") or
 // "all". ("hexdump", from bsdextrautils, "setpriv", from util-linux,
-// "proc", a mounted /proc, "sshd", Debian's OpenSSH server, "loopback", the whole of 127.0.0.0/8 as
+// "proc", a mounted /proc, "sshd", Debian's OpenSSH server, "sudo", sudo and useradd (a test user who runs tcpdump through sudo), "loopback", the whole of 127.0.0.0/8 as
 // local addresses as Linux has it, and "fdlimit", a limit on open
 // descriptors that can be raised to 1100, are ones too.)
 package testenv

@@ -9,6 +9,7 @@
 // address shown (an IPv6 address whole), and Time its longest time, unless
 // resized. A click on a header sorts by its column (js/sorting.js does it).
 import { prefJSON, setPrefJSON } from './prefs.js';
+import { S } from './state.js';
 import { $ } from './ui.js';
 
 // BUILTIN are the built-in columns: their title, and a fixed width in px,
@@ -16,13 +17,14 @@ import { $ } from './ui.js';
 const BUILTIN = {
   no: { title: 'No.', w: 70 },
   time: { title: 'Time', fit: true, min: 130, max: 280 },
+  iface: { title: 'Interface', w: 170 }, // shown for a capture of several interfaces (sources) only
   src: { title: 'Source', fit: true, min: 120, max: 420 },
   dst: { title: 'Destination', fit: true, min: 120, max: 420 },
   proto: { title: 'Protocol', w: 80 },
   len: { title: 'Length', w: 64 },
   info: { title: 'Info', rest: true, min: 120 },
 };
-const DEFAULT_ORDER = ['no', 'time', 'src', 'dst', 'proto', 'len', 'info'];
+const DEFAULT_ORDER = ['no', 'time', 'iface', 'src', 'dst', 'proto', 'len', 'info'];
 const CUSTOM_W = 110;
 const MIN_W = 36;
 
@@ -52,7 +54,7 @@ function readLayout() {
       if (c.key in BUILTIN || /^f:[A-Za-z0-9_.-]+$/.test(c.key)) out.push({ key: c.key, hidden: !!c.hidden });
     }
   }
-  for (const k of DEFAULT_ORDER) if (!out.some((c) => c.key === k)) out.push({ key: k, hidden: false });
+  DEFAULT_ORDER.forEach((k, i) => { if (!out.some((c) => c.key === k)) out.splice(Math.min(i, out.length), 0, { key: k, hidden: false }); });
   return out;
 }
 
@@ -61,11 +63,24 @@ function saveLayout() { setPrefJSON('columnLayout', layout); }
 /** columnTitle is a column's header text. */
 export function columnTitle(key) { return key in BUILTIN ? BUILTIN[key].title : key.slice(2); }
 
+// multiIface: the open capture has several interfaces (a live capture of
+// several sources, a pcapng file of several), so the Interface column can
+// be shown.
+let multiIface = false;
+
 /** visibleColumns returns the keys of the columns shown, in order. */
-export const visibleColumns = () => layout.filter((c) => !c.hidden).map((c) => c.key);
+export const visibleColumns = () => layout.filter((c) => !c.hidden && (c.key !== 'iface' || multiIface)).map((c) => c.key);
+
+/** setMultiInterface says whether the open capture has several interfaces (the Interface column's turn). */
+export function setMultiInterface(on) {
+  if (on === multiIface) return;
+  multiIface = on;
+  buildHeader();
+  document.dispatchEvent(new CustomEvent('pkttap:columns', { detail: { refetch: false } }));
+}
 
 /** allColumns returns every column, shown or not: [{key, hidden, title}]. */
-export const allColumns = () => layout.map((c) => ({ key: c.key, hidden: c.hidden, title: columnTitle(c.key) }));
+export const allColumns = () => layout.filter((c) => c.key !== 'iface' || multiIface).map((c) => ({ key: c.key, hidden: c.hidden, title: columnTitle(c.key) }));
 
 /** customFields returns the fields of the custom columns shown, in order. */
 export const customFields = () => visibleColumns().filter((k) => k.startsWith('f:')).map((k) => k.slice(2));
@@ -155,6 +170,7 @@ export function fillCells(el, row, time) {
     if (!row) v = key === 'info' ? '…' : '';
     else if (key === 'no') v = row.no;
     else if (key === 'time') v = time;
+    else if (key === 'iface') v = cell.title = ((S.cur && S.cur.interfaces) || [])[row.iface || 0] || '';
     else if (key === 'src') v = cell.title = row.src;
     else if (key === 'dst') v = cell.title = row.dst;
     else if (key === 'proto') v = row.proto;

@@ -7,18 +7,21 @@ import { checkInto, markFilter } from './filterbar.js';
 import { fmtBytes, fmtCount } from './format.js';
 import { scroller } from './list.js';
 import { pref, setPref } from './prefs.js';
+import { initRemote, openRemote, renderSources } from './remote.js';
 import { S, liveEnabled, liveRunning } from './state.js';
 import { $, showError } from './ui.js';
 
 /** renderLive shows the open capture's live indicator, if it is a live capture. */
 export function renderLive() {
+  renderSources();
   const c = S.cur;
   const ind = $('live-ind');
   if (!c || !c.live) { ind.hidden = true; return; }
   const l = c.live;
   ind.hidden = false;
   ind.classList.toggle('running', l.running);
-  let t = (l.running ? 'Capturing on ' : 'Captured on ') + l.interface + ' — ' +
+  const on = l.sources && l.sources.length > 1 ? l.sources.length + ' sources' : l.interface;
+  let t = (l.running ? 'Capturing on ' : 'Captured on ') + on + ' — ' +
     fmtCount(c.packets) + ' packets, ' + fmtCount(l.dropped) + ' dropped';
   if (!l.running && l.stopped) t += ' · ' + l.stopped;
   $('live-text').textContent = t;
@@ -66,6 +69,7 @@ export async function openLiveDialog() {
   }
   if (ifs.some((x) => x.name === prev)) sel.value = prev;
   $('live-error').hidden = true;
+  openRemote();
   $('live-dialog').showModal();
   sel.focus();
   validateLiveNow();
@@ -113,6 +117,7 @@ async function startLive() {
 export function initLive() {
   $('live-stop').addEventListener('click', stopLive);
   if (!liveEnabled) return;
+  initRemote();
   $('live-button').addEventListener('click', openLiveDialog);
   $('live-filter').addEventListener('input', () => {
     clearTimeout(liveValidateTimer);
