@@ -16,6 +16,7 @@ import (
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/internal/netnstest"
 	"github.com/pkttap/pkttap/internal/sshdtest"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -23,28 +24,12 @@ import (
 // testPort is the UDP port the tests' known traffic goes to.
 const testPort = 5555
 
-// readPackets reads n packets from c, failing the test after a deadline.
-func readPackets(t *testing.T, c *capture.Capture, n int) []pcapio.Packet {
-	t.Helper()
-	timer := time.AfterFunc(10*time.Second, func() { c.Close() })
-	defer timer.Stop()
-	var pkts []pcapio.Packet
-	for len(pkts) < n {
-		p, err := c.Next()
-		if err != nil {
-			t.Fatalf("after %d of %d packets: %v", len(pkts), n, err)
-		}
-		pkts = append(pkts, p)
-	}
-	return pkts
-}
-
 // localTcpdump starts tcpdump on side B's interface writing to a file, and
 // returns a function that stops it and returns the file.
-func localTcpdump(t *testing.T, s *sshdtest.Server, expr string) func(n int) string {
+func localTcpdump(t *testing.T, pair *netnstest.Pair, expr string) func(n int) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "local.pcap")
-	cmd := exec.Command("ip", "netns", "exec", s.Pair.NSB, "tcpdump", "--immediate-mode", "-U", "-p", "-i", s.Pair.IfB, "-w", file, expr)
+	cmd := exec.Command("ip", "netns", "exec", pair.NSB, "tcpdump", "--immediate-mode", "-U", "-p", "-i", pair.IfB, "-w", file, expr)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +93,7 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 	}
 
 	expr := fmt.Sprintf("udp port %d", testPort)
-	stopLocal := localTcpdump(t, s, expr)
+	stopLocal := localTcpdump(t, s.Pair, expr)
 	c, err := h.Capture(CaptureOptions{Interface: s.Pair.IfB, Filter: expr})
 	if err != nil {
 		t.Fatal(err)
