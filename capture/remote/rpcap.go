@@ -408,7 +408,7 @@ type rpcapSource struct {
 	user     string // the user's filter
 	opts     filter.Options
 
-	data    net.Conn     // TCP data connection
+	data    net.Conn // TCP data connection
 	dr      *bufio.Reader
 	udp     *net.UDPConn // UDP data socket
 	udpFrom net.IP       // the server's address, the only source accepted
@@ -426,7 +426,7 @@ type rpcapSource struct {
 	received  uint64
 	nextNpkt  uint32 // UDP: the npkt expected next
 	netDrops  uint64 // UDP: datagrams lost
-	pendingRq uint8 // the type of the request waiting for its reply, 0 for none
+	pendingRq uint8  // the type of the request waiting for its reply, 0 for none
 }
 
 // ctrlMsg is a message read from the control connection.
