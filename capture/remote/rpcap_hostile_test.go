@@ -360,4 +360,3 @@ func TestRPCAPServerErrors(t *testing.T) {
 		})
 	}
 }
-
