@@ -385,9 +385,9 @@ func (h *RPCAPHost) compile(o CaptureOptions, opts filter.Options) (*filter.Prog
 func (h *RPCAPHost) captureError(iface, what string, err error) error {
 	switch {
 	case errors.Is(err, ErrNoSuchInterface):
-		return fmt.Errorf("%w: %s has no interface %q (%v): list them with RPCAPHost.Interfaces (pkttap-inspect -D rpcap://HOST)", ErrNoSuchInterface, h.addr, iface, err)
+		return fmt.Errorf("%w: %s has no interface %q (%w): list them with RPCAPHost.Interfaces (pkttap-inspect -D rpcap://HOST)", ErrNoSuchInterface, h.addr, iface, err)
 	case errors.Is(err, ErrPermissionDenied):
-		return fmt.Errorf("%w: the rpcap server %s may not capture on %s (%v): rpcapd captures as the user who logged in; log in as one allowed to capture, or run rpcapd as root with null authentication", ErrPermissionDenied, h.addr, iface, err)
+		return fmt.Errorf("%w: the rpcap server %s may not capture on %s (%w): rpcapd captures as the user who logged in; log in as one allowed to capture, or run rpcapd as root with null authentication", ErrPermissionDenied, h.addr, iface, err)
 	}
 	return fmt.Errorf("remote: %s %s on the rpcap server %s: %w", what, iface, h.addr, err)
 }
