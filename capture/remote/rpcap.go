@@ -880,3 +880,19 @@ func (s *rpcapSource) Close() error {
 }
 
 var _ capture.Source = (*rpcapSource)(nil)
+
+// Capturer is a connection to a remote host on which captures run, by
+// either protocol: *Host (SSH and tcpdump) or *RPCAPHost (rpcapd).
+type Capturer interface {
+	// Interfaces lists the remote host's interfaces.
+	Interfaces() ([]Interface, error)
+	// Capture starts a capture on one of them.
+	Capture(o CaptureOptions) (*capture.Capture, error)
+	// Close ends the connection.
+	Close() error
+}
+
+var (
+	_ Capturer = (*Host)(nil)
+	_ Capturer = (*RPCAPHost)(nil)
+)
