@@ -20,10 +20,12 @@ import (
 )
 
 // rpcapTraceFile holds rpcap conversations recorded byte for byte from a
-// real rpcapd by TestRPCAPLiveSessions (go test -run TestRPCAPLiveSessions
-// -rpcap-record, with PKTTAP_RPCAPD set, as root). Debian does not package
-// rpcapd, so CI replays them (TestRPCAPReplay): a fake server plays the
-// server's side and checks every byte the client sends.
+// real rpcapd, libpcap 1.10.6's (its rpcapd/ sources built against Debian
+// 12's libpcap 1.10.3), by TestRPCAPLiveSessions (go test -run
+// TestRPCAPLiveSessions -rpcap-record, with PKTTAP_RPCAPD set, as root).
+// Debian does not package rpcapd, so CI replays them (TestRPCAPReplay): a
+// fake server plays the server's side and checks every byte the client
+// sends.
 const rpcapTraceFile = "testdata/rpcapd-sessions.json"
 
 // rpcapTrace is the file's content.
