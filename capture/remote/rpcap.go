@@ -282,15 +282,7 @@ func (h *RPCAPHost) Close() error {
 // connection.
 func OpenRPCAP(cfg RPCAPConfig, o CaptureOptions) (*capture.Capture, error) {
 	h, err := DialRPCAP(cfg)
-	if err != nil {
-		return nil, err
-	}
-	c, err := h.open(o, true)
-	if err != nil {
-		h.Close()
-		return nil, err
-	}
-	return c, nil
+	return openOwned(h, err, o)
 }
 
 // Capture opens the remote interface (learning its link type), compiles
@@ -303,21 +295,12 @@ func OpenRPCAP(cfg RPCAPConfig, o CaptureOptions) (*capture.Capture, error) {
 func (h *RPCAPHost) Capture(o CaptureOptions) (*capture.Capture, error) { return h.open(o, false) }
 
 func (h *RPCAPHost) open(o CaptureOptions, ownsHost bool) (*capture.Capture, error) {
-	if o.Interface == "" {
-		return nil, fmt.Errorf("remote: name the remote interface to capture on (RPCAPHost.Interfaces lists them)")
-	}
-	if len(o.Interface) > 1023 {
-		return nil, fmt.Errorf("remote: an rpcap interface name holds at most 1023 bytes, not %d", len(o.Interface))
-	}
-	if err := checkArg("interface name", o.Interface); err != nil {
+	snaplen, err := checkOptions(o, "RPCAPHost.Interfaces")
+	if err != nil {
 		return nil, err
 	}
-	if o.Snaplen < 0 {
-		return nil, fmt.Errorf("remote: snaplen %d is negative: use a positive length, or 0 for the maximum (%d)", o.Snaplen, capture.MaxSnaplen)
-	}
-	snaplen := o.Snaplen
-	if snaplen == 0 || snaplen > capture.MaxSnaplen {
-		snaplen = capture.MaxSnaplen
+	if len(o.Interface) > 1023 {
+		return nil, fmt.Errorf("remote: an rpcap interface name holds at most 1023 bytes (rpcapd's limit), not %d", len(o.Interface))
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

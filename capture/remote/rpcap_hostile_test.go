@@ -104,6 +104,17 @@ func (hs *hostileServer) usual(typ uint8) []byte {
 	return msg(0, nil)
 }
 
+// answering returns an answer function giving reply to requests of type
+// typ, and the usual reply to the others.
+func answering(typ uint8, reply []byte) func(uint8, []byte) []byte {
+	return func(t uint8, _ []byte) []byte {
+		if t == typ {
+			return reply
+		}
+		return nil
+	}
+}
+
 // rpcapIfEntry is one interface of a FINDALLIF reply.
 func rpcapIfEntry(name, desc string, flags uint32, addrs [][]byte) []byte {
 	b := binary.BigEndian.AppendUint16(nil, uint16(len(name)))
@@ -186,12 +197,7 @@ func TestRPCAPHostileControl(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			addr := startHostile(t, &hostileServer{answer: func(typ uint8, _ []byte) []byte {
-				if typ == tc.typ {
-					return tc.reply
-				}
-				return nil
-			}})
+			addr := startHostile(t, &hostileServer{answer: answering(tc.typ, tc.reply)})
 			var err error
 			n := allocated(func() {
 				var h *RPCAPHost
@@ -344,12 +350,7 @@ func TestRPCAPServerErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			addr := startHostile(t, &hostileServer{answer: func(typ uint8, _ []byte) []byte {
-				if typ == tc.typ {
-					return tc.reply
-				}
-				return nil
-			}})
+			addr := startHostile(t, &hostileServer{answer: answering(tc.typ, tc.reply)})
 			c, err := OpenRPCAP(RPCAPConfig{Addr: addr, User: tc.user, Password: "pw", Timeout: 2 * time.Second}, CaptureOptions{Interface: "eth0"})
 			if err == nil {
 				c.Close()

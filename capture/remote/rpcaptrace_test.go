@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -345,26 +346,15 @@ func readTrace(t *testing.T) rpcapTrace {
 // readLocal reads a session's local capture.
 func readLocal(t *testing.T, name string) []pcapio.Packet {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, err := pcapio.NewReader(f)
+	pkts, err := samplegen.ReadAll(b)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", name, err)
 	}
-	var pkts []pcapio.Packet
-	for {
-		p, err := r.Next()
-		if err == io.EOF {
-			return pkts
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		pkts = append(pkts, p)
-	}
+	return pkts
 }
 
 // samePackets compares the client's packets with a local capture's of

@@ -63,6 +63,18 @@ func (h *Host) Interfaces() ([]Interface, error) {
 // Host.Capture does; closing the capture closes the connection.
 func OpenSSH(cfg SSHConfig, o CaptureOptions) (*capture.Capture, error) {
 	h, err := DialSSH(cfg)
+	return openOwned(h, err, o)
+}
+
+// opener is a host on which a capture can be started that owns it.
+type opener interface {
+	open(o CaptureOptions, ownsHost bool) (*capture.Capture, error)
+	Close() error
+}
+
+// openOwned starts a capture that owns h, just dialed (with err), and
+// closes h when that fails.
+func openOwned[H opener](h H, err error, o CaptureOptions) (*capture.Capture, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +84,28 @@ func OpenSSH(cfg SSHConfig, o CaptureOptions) (*capture.Capture, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkOptions checks what every remote capture needs of o and returns
+// the snap length to ask for; lister names the method listing the
+// interfaces.
+func checkOptions(o CaptureOptions, lister string) (int, error) {
+	if o.Interface == "" {
+		return 0, fmt.Errorf("remote: name the remote interface to capture on (%s lists them)", lister)
+	}
+	if err := checkArg("interface name", o.Interface); err != nil {
+		return 0, err
+	}
+	if err := checkArg("filter", o.Filter); err != nil {
+		return 0, err
+	}
+	if o.Snaplen < 0 {
+		return 0, fmt.Errorf("remote: snaplen %d is negative: use a positive length, or 0 for the maximum (%d)", o.Snaplen, capture.MaxSnaplen)
+	}
+	if o.Snaplen == 0 || o.Snaplen > capture.MaxSnaplen {
+		return capture.MaxSnaplen, nil
+	}
+	return o.Snaplen, nil
 }
 
 // Capture starts tcpdump on the remote interface and returns a capture of
@@ -84,21 +118,9 @@ func OpenSSH(cfg SSHConfig, o CaptureOptions) (*capture.Capture, error) {
 func (h *Host) Capture(o CaptureOptions) (*capture.Capture, error) { return h.open(o, false) }
 
 func (h *Host) open(o CaptureOptions, ownsHost bool) (*capture.Capture, error) {
-	if o.Interface == "" {
-		return nil, fmt.Errorf("remote: name the remote interface to capture on (Host.Interfaces lists them)")
-	}
-	if err := checkArg("interface name", o.Interface); err != nil {
+	snaplen, err := checkOptions(o, "Host.Interfaces")
+	if err != nil {
 		return nil, err
-	}
-	if err := checkArg("filter", o.Filter); err != nil {
-		return nil, err
-	}
-	if o.Snaplen < 0 {
-		return nil, fmt.Errorf("remote: snaplen %d is negative: use a positive length, or 0 for the maximum (%d)", o.Snaplen, capture.MaxSnaplen)
-	}
-	snaplen := o.Snaplen
-	if snaplen == 0 || snaplen > capture.MaxSnaplen {
-		snaplen = capture.MaxSnaplen
 	}
 	// The system and the interface's link type, to compile the filter for.
 	out, errOut, status, err := h.run("uname -s 2>/dev/null; " + tcpdumpCommand(h.sudo, "-L", "-i", o.Interface))
