@@ -361,3 +361,25 @@ func TestRPCAPServerErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRPCAPSixteenBitLength: rpcapd (libpcap 1.10) writes a PACKET
+// message's length through a 16-bit variable, so a packet over 65515
+// bytes comes with the low 16 bits of its true length; the client reads
+// the packet whole and the next one in step (TestRPCAPJumboPacket shows
+// a real rpcapd doing it).
+func TestRPCAPSixteenBitLength(t *testing.T) {
+	const n = 70000
+	jumbo := rpcapPacketMsg((20+n)&0xffff, n, n, 1, make([]byte, n))
+	addr := startHostile(t, &hostileServer{data: append(jumbo, goodPacket(60, 2)...)})
+	c, err := OpenRPCAP(RPCAPConfig{Addr: addr, Timeout: 2 * time.Second}, CaptureOptions{Interface: "eth0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i, want := range []int{n, 60} {
+		p, err := c.Next()
+		if err != nil || len(p.Data) != want {
+			t.Fatalf("packet %d: %d bytes, %v; want %d", i+1, len(p.Data), err, want)
+		}
+	}
+}

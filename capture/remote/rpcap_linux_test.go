@@ -337,3 +337,36 @@ func TestRPCAPRefusals(t *testing.T) {
 		t.Errorf("a bad filter: %v, want a *filter.Error", err)
 	}
 }
+
+// TestRPCAPJumboPacket captures a 65549-byte frame (a 65507-byte UDP
+// datagram over a veth with the largest MTU): rpcapd writes the PACKET
+// message's length through a 16-bit variable, so the message says 33
+// bytes; the client takes the length from the packet header when the low
+// 16 bits agree, and the stream stays in step (the next packet is read
+// whole).
+func TestRPCAPJumboPacket(t *testing.T) {
+	srv := rpcapdtest.Start(t, rpcapdtest.Options{NullAuth: true})
+	for _, side := range []struct{ ns, dev string }{{srv.Pair.NSA, srv.Pair.IfA}, {srv.Pair.NSB, srv.Pair.IfB}} {
+		if out, err := exec.Command("ip", "-n", side.ns, "link", "set", side.dev, "mtu", "65535").CombinedOutput(); err != nil {
+			t.Fatalf("ip link set mtu: %v\n%s", err, out)
+		}
+	}
+	var c *capture.Capture
+	var err error
+	rpcapIn(t, srv)(func() {
+		c, err = OpenRPCAP(rpcapConfig(srv), CaptureOptions{Interface: srv.Pair.IfB, Filter: fmt.Sprintf("udp port %d", testPort)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	big := bytes.Repeat([]byte("j"), 65507)
+	srv.Pair.SendUDP(t, testPort, big, []byte("after the jumbo datagram"))
+	pkts := readPackets(t, c, 2)
+	if len(pkts[0].Data) != 14+20+8+65507 || pkts[0].Length != len(pkts[0].Data) || !bytes.HasSuffix(pkts[0].Data, big) {
+		t.Errorf("the jumbo packet: %d of %d bytes", len(pkts[0].Data), pkts[0].Length)
+	}
+	if !bytes.HasSuffix(pkts[1].Data, []byte("after the jumbo datagram")) {
+		t.Errorf("the packet after it: % x", pkts[1].Data)
+	}
+}
