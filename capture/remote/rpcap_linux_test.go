@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -368,5 +369,56 @@ func TestRPCAPJumboPacket(t *testing.T) {
 	}
 	if !bytes.HasSuffix(pkts[1].Data, []byte("after the jumbo datagram")) {
 		t.Errorf("the packet after it: % x", pkts[1].Data)
+	}
+}
+
+// BenchmarkRPCAPFlood measures the sustained rate of an rpcap source: a
+// real rpcapd captures a UDP flood across the veth (its data connection
+// shares the link) for rateWindow, once per data transport. The anchor is
+// a local live capture (AF_PACKET) of the same flood on the same interface
+// at the same time; rpcap/local is the ratio of their packet counts (1:
+// the rpcap source kept up with the flood).
+func BenchmarkRPCAPFlood(b *testing.B) {
+	srv := rpcapdtest.Start(b, rpcapdtest.Options{NullAuth: true})
+	expr := fmt.Sprintf("udp port %d", netnstest.FloodPort)
+	for _, tr := range []struct {
+		name string
+		t    DataTransport
+	}{{"tcp", DataTCP}, {"udp", DataUDP}} {
+		b.Run(tr.name, func(b *testing.B) {
+			var local, c *capture.Capture
+			var err error
+			netnstest.Run(b, srv.Pair.NSB, func() { local, err = capture.Live(srv.Pair.IfB).Filter(expr).Open() })
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg := RPCAPConfig{Addr: srv.Addr, Transport: tr.t, Timeout: 5 * time.Second}
+			netnstest.Run(b, srv.Pair.NSA, func() { c, err = OpenRPCAP(cfg, CaptureOptions{Interface: srv.Pair.IfB, Filter: expr}) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			type result struct {
+				pkts, bytes int
+				st          capture.Stats
+			}
+			var lr, rr result
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			stop := srv.Pair.Flood(b)
+			for _, x := range []struct {
+				c *capture.Capture
+				r *result
+			}{{local, &lr}, {c, &rr}} {
+				wg.Go(func() { x.r.pkts, x.r.bytes, x.r.st = countFor(b, x.c, rateWindow+time.Second) })
+			}
+			time.Sleep(rateWindow)
+			stop()
+			wg.Wait()
+			b.StopTimer()
+			localPPS := reportRate(b, "local", lr.pkts, lr.bytes, rateWindow)
+			rpcapPPS := reportRate(b, "rpcap", rr.pkts, rr.bytes, rateWindow)
+			b.ReportMetric(float64(rr.st.Dropped), "rpcap-drops")
+			b.ReportMetric(rpcapPPS/localPPS, "rpcap/local")
+		})
 	}
 }
