@@ -481,8 +481,7 @@ func (s *rpcapSource) start(promisc bool, user *filter.Program) error {
 			s.data, err = h.dial(net.JoinHostPort(host, fmt.Sprint(dport)))
 		}
 	case DataTCPServerOpen:
-		ln.(*net.TCPListener).SetDeadline(time.Now().Add(h.timeout))
-		s.data, err = ln.Accept()
+		s.data, err = acceptFrom(ln.(*net.TCPListener), h.conn.RemoteAddr().(*net.TCPAddr).IP, h.timeout)
 	}
 	if err != nil {
 		h.endCapture()
@@ -507,6 +506,22 @@ func (s *rpcapSource) start(promisc bool, user *filter.Program) error {
 	s.replies, s.ctrlDone = make(chan ctrlMsg, 1), make(chan struct{})
 	go s.readControl()
 	return nil
+}
+
+// acceptFrom accepts the first connection from ip on ln within timeout;
+// connections from elsewhere are closed.
+func acceptFrom(ln *net.TCPListener, ip net.IP, timeout time.Duration) (net.Conn, error) {
+	ln.SetDeadline(time.Now().Add(timeout))
+	for {
+		c, err := ln.AcceptTCP()
+		if err != nil {
+			return nil, err
+		}
+		if c.RemoteAddr().(*net.TCPAddr).IP.Equal(ip) {
+			return c, nil
+		}
+		c.Close()
+	}
 }
 
 // endCapture asks the server to stop the capture it started (before the
@@ -652,7 +667,12 @@ func (s *rpcapSource) roundTrip(req []byte, typ uint8, max uint32) (rpcapHeader,
 		}
 		return m.h, m.p, checkReply(m.h, m.p, typ, s.h.ver)
 	case <-time.After(s.h.timeout):
-		return rpcapHeader{}, nil, fmt.Errorf("%w: the rpcap server %s did not answer a %s request within %v", ErrConnectionLost, s.h.addr, rpcapMsgName(typ), s.h.timeout)
+		// A reply may still come, and would be taken for the next one's:
+		// the control connection is of no more use.
+		err := fmt.Errorf("%w: the rpcap server %s did not answer a %s request within %v", ErrConnectionLost, s.h.addr, rpcapMsgName(typ), s.h.timeout)
+		s.fail(err)
+		s.h.conn.Close()
+		return rpcapHeader{}, nil, err
 	}
 }
 

@@ -383,3 +383,28 @@ func TestRPCAPSixteenBitLength(t *testing.T) {
 		}
 	}
 }
+
+// TestRPCAPStatsUnanswered: a server that stops answering while capturing
+// fails Stats after the timeout, and the capture ends with it (a late
+// reply would be taken for the next request's).
+func TestRPCAPStatsUnanswered(t *testing.T) {
+	addr := startHostile(t, &hostileServer{answer: answering(rpcapMsgStatsReq, []byte{})})
+	c, err := OpenRPCAP(RPCAPConfig{Addr: addr, Timeout: 300 * time.Millisecond}, CaptureOptions{Interface: "eth0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Stats(); !errors.Is(err, ErrConnectionLost) || !strings.Contains(err.Error(), "did not answer a STATS request") {
+		t.Fatalf("Stats = %v, want ErrConnectionLost", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := c.Next(); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrConnectionLost) {
+			t.Errorf("Next = %v, want ErrConnectionLost", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Next still blocked after the server stopped answering")
+	}
+}
