@@ -317,12 +317,16 @@ func parseRPCAPInterfaces(n uint16, p []byte) ([]Interface, error) {
 
 // parseRPCAPSockaddr reads an address as rpcap sends it (family 2 or 23,
 // then sockaddr_in or sockaddr_in6's fields, big-endian); ok is false for
-// an empty slot (family 0) or another family.
+// an empty slot (family 0) or another family. Servers older than libpcap
+// 1.9 sent their own system's sockaddr: its family values (Linux's 10,
+// and BSD's with the length byte in front, either byte order) are taken
+// too, as libpcap's client takes them.
 func parseRPCAPSockaddr(b []byte) (netip.Addr, bool) {
+	const in4Len, in6Len = 16, 28
 	switch binary.BigEndian.Uint16(b) {
-	case rpcapAFInet:
+	case rpcapAFInet, in4Len<<8 | 2, in4Len << 8:
 		return netip.AddrFrom4([4]byte(b[4:8])), true
-	case rpcapAFInet6:
+	case rpcapAFInet6, 10, 22, 24, 26, in6Len<<8 | 24, in6Len<<8 | 28, in6Len<<8 | 30, in6Len << 8:
 		return netip.AddrFrom16([16]byte(b[8:24])), true
 	}
 	return netip.Addr{}, false
