@@ -2,6 +2,7 @@ package remote
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +86,7 @@ type RPCAPHost struct {
 	mu      sync.Mutex // one request at a time, and the fields below
 	running *rpcapSource
 	system  string
+	listed  bool // the interfaces were listed (and the system guessed from them)
 	closed  bool
 }
 
@@ -226,6 +228,7 @@ func (h *RPCAPHost) interfaces() ([]Interface, error) {
 	if h.system == "" {
 		h.system = guessSystem(ifs)
 	}
+	h.listed = true
 	return ifs, nil
 }
 
@@ -299,31 +302,15 @@ func (h *RPCAPHost) open(o CaptureOptions, ownsHost bool) (*capture.Capture, err
 	if err != nil {
 		return nil, err
 	}
-	if len(o.Interface) > 1023 {
-		return nil, fmt.Errorf("remote: an rpcap interface name holds at most 1023 bytes (rpcapd's limit), not %d", len(o.Interface))
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err := h.usable(); err != nil {
 		return nil, err
 	}
-	if h.system == "" && h.cfg.System == "" && strings.TrimSpace(o.Filter) != "" {
-		h.interfaces() // only to guess the system; an error shows again below
-	}
-	// OPEN: the interface's link type.
-	req := rpcapHeader{Ver: h.ver, Type: rpcapMsgOpenReq, Plen: uint32(len(o.Interface))}.append(nil)
-	_, p, err := h.roundTrip(append(req, o.Interface...), rpcapMsgOpenReq, h.ver, rpcapOpenReplyLen+rpcapMaxExtra)
+	lt, err := h.openIface(o.Interface)
 	if err != nil {
-		return nil, h.captureError(o.Interface, "open", err)
+		return nil, err
 	}
-	if len(p) < rpcapOpenReplyLen {
-		return nil, fmt.Errorf("remote: open %s on %s: %w", o.Interface, h.addr, protoErrorf("an OPEN reply of %d bytes, want %d", len(p), rpcapOpenReplyLen))
-	}
-	dlt := int32(uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3]))
-	if dlt < 0 {
-		return nil, fmt.Errorf("remote: open %s on %s: %w", o.Interface, h.addr, protoErrorf("link type %d", dlt))
-	}
-	lt := pcapio.LinkTypeFromDLT(uint32(dlt))
 	opts := rpcapFilterOptions(h.system, lt, snaplen)
 	user, err := h.compile(o, opts)
 	if err != nil {
@@ -335,6 +322,53 @@ func (h *RPCAPHost) open(o CaptureOptions, ownsHost bool) (*capture.Capture, err
 	}
 	h.running = s
 	return capture.FromSource(s, opts), nil
+}
+
+// FilterOptions returns the options a capture filter for the remote
+// interface iface compiles with, as Capture compiles it: for its link type
+// (which the server tells when the interface is opened) and the server's
+// system. snaplen is as CaptureOptions.Snaplen. A program checks a filter
+// with them (filter.Compile) before it starts the capture.
+func (h *RPCAPHost) FilterOptions(iface string, snaplen int) (filter.Options, error) {
+	snaplen, err := checkOptions(CaptureOptions{Interface: iface, Snaplen: snaplen}, "RPCAPHost.Interfaces")
+	if err != nil {
+		return filter.Options{}, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.usable(); err != nil {
+		return filter.Options{}, err
+	}
+	lt, err := h.openIface(iface)
+	if err != nil {
+		return filter.Options{}, err
+	}
+	return rpcapFilterOptions(h.system, lt, snaplen), nil
+}
+
+// openIface opens iface on the server (OPEN) and returns its link type;
+// first, when the server's system is not known yet, it lists the
+// interfaces to tell it. It runs with h.mu held.
+func (h *RPCAPHost) openIface(iface string) (pcapio.LinkType, error) {
+	if len(iface) > 1023 {
+		return 0, fmt.Errorf("remote: an rpcap interface name holds at most 1023 bytes (rpcapd's limit), not %d", len(iface))
+	}
+	if h.system == "" && h.cfg.System == "" && !h.listed {
+		h.interfaces() // only to tell the system; an error shows again below
+	}
+	req := rpcapHeader{Ver: h.ver, Type: rpcapMsgOpenReq, Plen: uint32(len(iface))}.append(nil)
+	_, p, err := h.roundTrip(append(req, iface...), rpcapMsgOpenReq, h.ver, rpcapOpenReplyLen+rpcapMaxExtra)
+	if err != nil {
+		return 0, h.captureError(iface, "open", err)
+	}
+	if len(p) < rpcapOpenReplyLen {
+		return 0, fmt.Errorf("remote: open %s on %s: %w", iface, h.addr, protoErrorf("an OPEN reply of %d bytes, want %d", len(p), rpcapOpenReplyLen))
+	}
+	dlt := int32(binary.BigEndian.Uint32(p))
+	if dlt < 0 {
+		return 0, fmt.Errorf("remote: open %s on %s: %w", iface, h.addr, protoErrorf("link type %d", dlt))
+	}
+	return pcapio.LinkTypeFromDLT(uint32(dlt)), nil
 }
 
 // rpcapFilterOptions are the options a filter for an rpcap capture
@@ -891,6 +925,9 @@ type Capturer interface {
 	Interfaces() ([]Interface, error)
 	// Capture starts a capture on one of them.
 	Capture(o CaptureOptions) (*capture.Capture, error)
+	// FilterOptions returns the options a capture filter for one of them
+	// compiles with: what a program checks a filter with as it is typed.
+	FilterOptions(iface string, snaplen int) (filter.Options, error)
 	// Close ends the connection.
 	Close() error
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -406,5 +407,56 @@ func TestRPCAPStatsUnanswered(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Next still blocked after the server stopped answering")
+	}
+}
+
+// TestRPCAPFilterOptionsSystem: the server's system, told from its
+// interface list, decides how a filter compiles; cooked interfaces keep
+// their header's offsets everywhere.
+func TestRPCAPFilterOptionsSystem(t *testing.T) {
+	list := func(names ...string) []byte {
+		var p []byte
+		for _, n := range names {
+			p = append(p, rpcapIfEntry(n, "", 2, nil)...)
+		}
+		return append(rpcapHeader{Type: rpcapMsgFindAllIfReq | rpcapReply, Value: uint16(len(names)), Plen: uint32(len(p))}.append(nil), p...)
+	}
+	open := func(dlt byte) []byte {
+		return append(rpcapHeader{Type: rpcapMsgOpenReq | rpcapReply, Plen: 8}.append(nil), 0, 0, 0, dlt, 0, 0, 0, 0)
+	}
+	for _, tc := range []struct {
+		name   string
+		ifs    []byte
+		dlt    byte // DLT_EN10MB 1, DLT_NULL 0, DLT_LINUX_SLL 113
+		target filter.Target
+		af6    uint32
+		lt     pcapio.LinkType
+	}{
+		{"linux", list("eth0", "any", "lo"), 1, filter.TargetLinuxSocket, 0, pcapio.LinkTypeEthernet},
+		{"linux cooked", list("eth0", "any"), 113, filter.TargetFile, 0, pcapio.LinkTypeLinuxSLL},
+		{"windows", list(`\Device\NPF_{8A4B2E0C-1D2E-4F5A-9B6C-7D8E9F0A1B2C}`, `\Device\NPF_Loopback`), 0, filter.TargetFile, filter.AFInet6BSD, pcapio.LinkTypeNull},
+		{"macOS", list("en0", "lo0"), 0, filter.TargetFile, filter.AFInet6Darwin, pcapio.LinkTypeNull},
+		{"unknown", list("eth0"), 1, filter.TargetFile, 0, pcapio.LinkTypeEthernet},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := startHostile(t, &hostileServer{answer: func(typ uint8, _ []byte) []byte {
+				switch typ {
+				case rpcapMsgFindAllIfReq:
+					return tc.ifs
+				case rpcapMsgOpenReq:
+					return open(tc.dlt)
+				}
+				return nil
+			}})
+			h, err := DialRPCAP(RPCAPConfig{Addr: addr, Timeout: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			opts, err := h.FilterOptions("x", 96)
+			if err != nil || opts.Target != tc.target || opts.LiveAFInet6 != tc.af6 || opts.LinkType != tc.lt || opts.Snaplen != 96 {
+				t.Errorf("FilterOptions = %+v, %v; want %v, target %v, AF_INET6 %d", opts, err, tc.lt, tc.target, tc.af6)
+			}
+		})
 	}
 }

@@ -422,3 +422,43 @@ func BenchmarkRPCAPFlood(b *testing.B) {
 		})
 	}
 }
+
+// TestRPCAPFilterOptionsAndCooked: the server's system is told from its
+// interface list (rpcapd on Linux lists "any"), so a filter for an
+// Ethernet interface compiles for a Linux socket; on the cooked "any"
+// device it keeps the cooked header's offsets, which libpcap on the server
+// rewrites for the kernel itself (fix_program), and a capture there with
+// a filter gets exactly the test's datagrams.
+func TestRPCAPFilterOptionsAndCooked(t *testing.T) {
+	srv := rpcapdtest.Start(t, rpcapdtest.Options{NullAuth: true})
+	var h *RPCAPHost
+	var err error
+	rpcapIn(t, srv)(func() { h, err = DialRPCAP(rpcapConfig(srv)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	opts, err := h.FilterOptions(srv.Pair.IfB, 0)
+	if err != nil || opts.LinkType != pcapio.LinkTypeEthernet || opts.Target != filter.TargetLinuxSocket || opts.Snaplen != capture.MaxSnaplen {
+		t.Errorf("FilterOptions(%s) = %+v, %v; want Ethernet for a Linux socket", srv.Pair.IfB, opts, err)
+	}
+	opts, err = h.FilterOptions("any", 0)
+	if err != nil || opts.LinkType != pcapio.LinkTypeLinuxSLL || opts.Target != filter.TargetFile {
+		t.Fatalf("FilterOptions(any) = %+v, %v; want LINUX_SLL with the header's offsets", opts, err)
+	}
+	var c *capture.Capture
+	rpcapIn(t, srv)(func() {
+		c, err = h.Capture(CaptureOptions{Interface: "any", Filter: fmt.Sprintf("udp dst port %d and inbound", testPort)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n = 5
+	srv.Pair.SendUDP(t, testPort, payloads(n)...)
+	for i, p := range readPackets(t, c, n) {
+		if p.LinkType != pcapio.LinkTypeLinuxSLL || !bytes.HasSuffix(p.Data, payloads(n)[i]) {
+			t.Errorf("packet %d: %v % x", i+1, p.LinkType, p.Data)
+		}
+	}
+}

@@ -122,24 +122,12 @@ func (h *Host) open(o CaptureOptions, ownsHost bool) (*capture.Capture, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The system and the interface's link type, to compile the filter for.
-	out, errOut, status, err := h.run("uname -s 2>/dev/null; " + tcpdumpCommand(h.sudo, "-L", "-i", o.Interface))
+	hasFilter := strings.TrimSpace(o.Filter) != ""
+	opts, goos, err := h.filterOptions(o.Interface, snaplen, hasFilter)
 	if err != nil {
 		return nil, err
 	}
-	if status != 0 {
-		return nil, classify(h, o.Interface, status, errOut)
-	}
-	uname, rest, _ := strings.Cut(string(out), "\n")
-	goos := osFromUname(uname)
-	hasFilter := strings.TrimSpace(o.Filter) != ""
-	// tcpdump 4.99 prints the list on standard error when standard
-	// output is not a terminal, older ones on standard output.
-	lt, ltName, err := parseLinkTypes(append([]byte(rest), errOut...))
-	if err != nil && hasFilter {
-		return nil, fmt.Errorf("remote: %s on %s has link type %s, for which pkttap cannot compile filters: %w", o.Interface, h.addr, ltName, err)
-	}
-	opts := capture.LiveFilterOptionsFor(goos, lt, snaplen)
+	lt := opts.LinkType
 	if err := compileFilter(o, opts, h); err != nil {
 		return nil, err
 	}
@@ -164,6 +152,42 @@ func (h *Host) open(o CaptureOptions, ownsHost bool) (*capture.Capture, error) {
 	}
 	s.lt = s.r.LinkType()
 	return capture.FromSource(s, opts), nil
+}
+
+// FilterOptions returns the options a capture filter for the remote
+// interface iface compiles with, as Capture compiles it: for the link type
+// tcpdump -L reports there, as a live capture on the remote system
+// (uname -s). snaplen is as CaptureOptions.Snaplen. A program checks a
+// filter with them (filter.Compile) before it starts the capture.
+func (h *Host) FilterOptions(iface string, snaplen int) (filter.Options, error) {
+	snaplen, err := checkOptions(CaptureOptions{Interface: iface, Snaplen: snaplen}, "Host.Interfaces")
+	if err != nil {
+		return filter.Options{}, err
+	}
+	opts, _, err := h.filterOptions(iface, snaplen, true)
+	return opts, err
+}
+
+// filterOptions asks the remote system and iface's link type, and returns
+// the filter options for them and the system; a link type pkttap cannot
+// compile for is an error only when strict.
+func (h *Host) filterOptions(iface string, snaplen int, strict bool) (filter.Options, string, error) {
+	out, errOut, status, err := h.run("uname -s 2>/dev/null; " + tcpdumpCommand(h.sudo, "-L", "-i", iface))
+	if err != nil {
+		return filter.Options{}, "", err
+	}
+	if status != 0 {
+		return filter.Options{}, "", classify(h, iface, status, errOut)
+	}
+	uname, rest, _ := strings.Cut(string(out), "\n")
+	goos := osFromUname(uname)
+	// tcpdump 4.99 prints the list on standard error when standard
+	// output is not a terminal, older ones on standard output.
+	lt, ltName, err := parseLinkTypes(append([]byte(rest), errOut...))
+	if err != nil && strict {
+		return filter.Options{}, "", fmt.Errorf("remote: %s on %s has link type %s, for which pkttap cannot compile filters: %w", iface, h.addr, ltName, err)
+	}
+	return capture.LiveFilterOptionsFor(goos, lt, snaplen), goos, nil
 }
 
 // compileFilter checks o's filter with pkttap's compiler.

@@ -92,6 +92,11 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 		t.Fatalf("Interfaces() = %+v, want %s, up", ifs, s.Pair.IfB)
 	}
 
+	opts, err := h.FilterOptions(s.Pair.IfB, 0)
+	if err != nil || opts.LinkType != pcapio.LinkTypeEthernet || opts.Target != filter.TargetLinuxSocket {
+		t.Errorf("FilterOptions(%s) = %+v, %v; want Ethernet for a Linux socket", s.Pair.IfB, opts, err)
+	}
+
 	expr := fmt.Sprintf("udp port %d", testPort)
 	stopLocal := localTcpdump(t, s.Pair, expr)
 	c, err := h.Capture(CaptureOptions{Interface: s.Pair.IfB, Filter: expr})
@@ -150,7 +155,6 @@ func waitNoTcpdump(t *testing.T, s *sshdtest.Server) {
 	}
 }
 
-var _ = filter.Compile
 
 // countPackets counts the whole packets in a capture file being written.
 func countPackets(file string) int {
