@@ -155,7 +155,6 @@ func waitNoTcpdump(t *testing.T, s *sshdtest.Server) {
 	}
 }
 
-
 // countPackets counts the whole packets in a capture file being written.
 func countPackets(file string) int {
 	f, err := os.Open(file)
