@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +24,10 @@ type hostileServer struct {
 	answer     func(typ uint8, payload []byte) []byte
 	data       []byte
 	closeData  bool   // close the data connection after data
-	afterStart []byte // written on the control connection once the data is
+	afterStart []byte // written on the control connection once the data is and the filter updated
+
+	mu        sync.Mutex
+	dataConns []net.Conn
 }
 
 func startHostile(t *testing.T, hs *hostileServer) string {
@@ -35,7 +39,15 @@ func startHostile(t *testing.T, hs *hostileServer) string {
 	if hs.dataLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { hs.ln.Close(); hs.dataLn.Close() })
+	t.Cleanup(func() {
+		hs.ln.Close()
+		hs.dataLn.Close()
+		hs.mu.Lock()
+		defer hs.mu.Unlock()
+		for _, d := range hs.dataConns {
+			d.Close()
+		}
+	})
 	go func() {
 		for {
 			c, err := hs.ln.Accept()
@@ -50,6 +62,7 @@ func startHostile(t *testing.T, hs *hostileServer) string {
 
 func (hs *hostileServer) serve(c net.Conn) {
 	defer c.Close()
+	dataSent := make(chan struct{})
 	for {
 		h, p, err := readRPCAPMsg(c, 1<<20)
 		if err != nil || h.Type == rpcapMsgClose {
@@ -65,21 +78,32 @@ func (hs *hostileServer) serve(c net.Conn) {
 		if _, err := c.Write(reply); err != nil {
 			return
 		}
-		if h.Type == rpcapMsgStartCapReq {
+		switch h.Type {
+		case rpcapMsgStartCapReq:
 			go func() {
+				defer close(dataSent)
 				d, err := hs.dataLn.Accept()
 				if err != nil {
 					return
 				}
+				hs.mu.Lock()
+				hs.dataConns = append(hs.dataConns, d) // kept open, and from the collector
+				hs.mu.Unlock()
 				d.Write(hs.data)
 				if hs.closeData {
 					d.Close()
 				}
-				if hs.afterStart != nil {
-					time.Sleep(50 * time.Millisecond)
-					c.Write(hs.afterStart)
-				}
 			}()
+		case rpcapMsgUpdFilterReq:
+			// The capture has started, the client reads the control
+			// connection on its own now.
+			if hs.afterStart != nil {
+				go func() {
+					<-dataSent
+					time.Sleep(20 * time.Millisecond)
+					c.Write(hs.afterStart)
+				}()
+			}
 		}
 	}
 }
