@@ -444,6 +444,10 @@ type rpcapSource struct {
 	nextNpkt  uint32 // UDP: the npkt expected next
 	netDrops  uint64 // UDP: datagrams lost
 	pendingRq uint8  // the type of the request waiting for its reply, 0 for none
+
+	lastStats    *capture.Stats // the server's last counts (with netDrops then)
+	lastAsked    time.Time
+	lastNetDrops uint64
 }
 
 // ctrlMsg is a message read from the control connection.
@@ -846,18 +850,36 @@ func unexpected(err error) error {
 
 func (s *rpcapSource) LinkType() pcapio.LinkType { return s.lt }
 
-// Stats asks the server for its counts (the last ones once closed).
+// statsEvery is how often Stats asks the server at most: each asking is a
+// round trip on the control connection, and a program (pkttap-web's
+// store) may ask after every batch of packets.
+const statsEvery = 200 * time.Millisecond
+
+// Stats asks the server for its counts, at most every statsEvery (between,
+// it returns the last ones), and returns the last ones once closed.
 func (s *rpcapSource) Stats() (capture.Stats, error) {
 	s.mu.Lock()
-	if s.final != nil {
+	switch {
+	case s.final != nil:
 		st := *s.final
+		s.mu.Unlock()
+		return st, nil
+	case s.lastStats != nil && time.Since(s.lastAsked) < statsEvery:
+		st := *s.lastStats
+		st.Dropped += s.netDrops - s.lastNetDrops
 		s.mu.Unlock()
 		return st, nil
 	}
 	s.mu.Unlock()
 	s.h.mu.Lock()
 	defer s.h.mu.Unlock()
-	return s.stats()
+	st, err := s.stats()
+	if err == nil {
+		s.mu.Lock()
+		s.lastStats, s.lastAsked, s.lastNetDrops = &st, time.Now(), s.netDrops
+		s.mu.Unlock()
+	}
+	return st, err
 }
 
 // stats asks the server for its counts; it runs with h.mu held.

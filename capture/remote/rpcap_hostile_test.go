@@ -484,3 +484,35 @@ func TestRPCAPFilterOptionsSystem(t *testing.T) {
 		})
 	}
 }
+
+// TestRPCAPStatsRateLimited: asking for the counts after every packet
+// (as pkttap-web's store may, after every batch) costs a round trip to the
+// server at most every statsEvery.
+func TestRPCAPStatsRateLimited(t *testing.T) {
+	var mu sync.Mutex
+	asked := 0
+	addr := startHostile(t, &hostileServer{answer: func(typ uint8, _ []byte) []byte {
+		if typ == rpcapMsgStatsReq {
+			mu.Lock()
+			asked++
+			mu.Unlock()
+		}
+		return nil
+	}})
+	c, err := OpenRPCAP(RPCAPConfig{Addr: addr, Timeout: 2 * time.Second}, CaptureOptions{Interface: "eth0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	for range 200 {
+		if _, err := c.Stats(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most := int(time.Since(start)/statsEvery) + 1; asked < 1 || asked > most {
+		t.Errorf("200 calls of Stats in %v asked the server %d times, want 1 to %d", time.Since(start), asked, most)
+	}
+}
