@@ -75,13 +75,12 @@ type RPCAPConfig struct {
 // capture runs on it at a time (rpcapd's rule); listing interfaces while
 // it runs is refused.
 type RPCAPHost struct {
-	cfg       RPCAPConfig
-	addr      string // host:port of the control connection
-	timeout   time.Duration
-	conn      net.Conn
-	r         *bufio.Reader
-	ver       uint8
-	bigEndian bool // the server's byte order, as its AUTH reply says
+	cfg     RPCAPConfig
+	addr    string // host:port of the control connection
+	timeout time.Duration
+	conn    net.Conn
+	r       *bufio.Reader
+	ver     uint8 // the protocol version agreed
 
 	mu      sync.Mutex // one request at a time, and the fields below
 	running *rpcapSource
@@ -139,7 +138,7 @@ func (h *RPCAPHost) authenticate() error {
 	case errors.As(err, &se) && se.Code == rpcapErrHostNoAuth:
 		return fmt.Errorf("%w: %s does not accept connections from this host (%s): add it to rpcapd's -l host list", ErrAuthentication, h.addr, se.Msg)
 	case errors.As(err, &se) && se.Code == rpcapErrTLSRequired:
-		return fmt.Errorf("%w: %s requires TLS (rpcapd -S), which pkttap does not speak: run rpcapd without -S, through an SSH tunnel (RPCAPConfig.Dial)", ErrAuthentication, h.addr)
+		return fmt.Errorf("%w: %s requires TLS (rpcapd -S), which pkttap does not speak: run rpcapd without -S, and reach it through an SSH tunnel (RPCAPConfig.Dial) if the network is not trusted", ErrAuthentication, h.addr)
 	case err != nil:
 		return fmt.Errorf("remote: authenticate to the rpcap server %s: %w", h.addr, err)
 	}
@@ -150,7 +149,6 @@ func (h *RPCAPHost) authenticate() error {
 	if h.ver, err = negotiateVersion(reply); err != nil {
 		return err
 	}
-	h.bigEndian = reply.BigEndian
 	return nil
 }
 
