@@ -430,3 +430,22 @@ func (l *stderrLog) tail() []byte {
 	defer l.mu.Unlock()
 	return []byte(strings.Join(l.lines, "\n"))
 }
+
+// Capturer is a connection to a remote host on which captures run, by
+// either protocol: *Host (SSH and tcpdump) or *RPCAPHost (rpcapd).
+type Capturer interface {
+	// Interfaces lists the remote host's interfaces.
+	Interfaces() ([]Interface, error)
+	// Capture starts a capture on one of them.
+	Capture(o CaptureOptions) (*capture.Capture, error)
+	// FilterOptions returns the options a capture filter for one of them
+	// compiles with: what a program checks a filter with as it is typed.
+	FilterOptions(iface string, snaplen int) (filter.Options, error)
+	// Close ends the connection.
+	Close() error
+}
+
+var (
+	_ Capturer = (*Host)(nil)
+	_ Capturer = (*RPCAPHost)(nil)
+)
