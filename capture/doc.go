@@ -10,8 +10,9 @@
 //	c, err := capture.FromFile("trace.pcapng").Filter("tcp[tcpflags] & tcp-syn != 0").Open()
 //
 // Other sources plug in with FromSource: package capture/remote captures on
-// another machine over SSH (tcpdump there, its pcap stream read here) and
-// returns the same *Capture.
+// another machine over SSH (tcpdump there, its pcap stream read here) or
+// through rpcapd (libpcap's remote capture protocol) and returns the same
+// *Capture.
 //
 // Capture.Next blocks until a packet arrives and returns io.EOF only at the
 // end of a file; Capture.Packets is the same as a range-over-func iterator.

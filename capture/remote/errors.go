@@ -11,21 +11,26 @@ import (
 // Errors of a remote capture, wrapped in messages that say what to do;
 // test for them with errors.Is.
 var (
-	// ErrAuthentication: the SSH server refused every key and password.
+	// ErrAuthentication: the SSH server refused every key and password,
+	// or the rpcap server the user name and password (or null
+	// authentication, or this client's host).
 	ErrAuthentication = errors.New("remote: authentication failed")
 	// ErrTcpdumpMissing: the remote host has no tcpdump in the PATH of a
 	// non-interactive shell.
 	ErrTcpdumpMissing = errors.New("remote: tcpdump is not installed on the remote host")
-	// ErrPermissionDenied: the remote user may not capture packets.
-	ErrPermissionDenied = errors.New("remote: permission denied for tcpdump on the remote host")
+	// ErrPermissionDenied: the remote user may not capture packets (with
+	// SSH, tcpdump said so; with rpcap, rpcapd, which captures as the user
+	// who logged in).
+	ErrPermissionDenied = errors.New("remote: permission denied for capturing on the remote host")
 	// ErrNoSuchInterface: the remote host has no interface of that name.
 	ErrNoSuchInterface = errors.New("remote: no such interface on the remote host")
 	// ErrNotPcap: the remote command wrote something other than a pcap
 	// stream.
 	ErrNotPcap = errors.New("remote: the remote command's output is not a pcap stream")
-	// ErrConnectionLost: the SSH connection ended while capturing; every
-	// packet returned before it is good.
-	ErrConnectionLost = errors.New("remote: the SSH connection was lost")
+	// ErrConnectionLost: the SSH connection, or an rpcap control or data
+	// connection, ended while capturing, or the server stopped answering;
+	// every packet returned before it is good.
+	ErrConnectionLost = errors.New("remote: the connection was lost")
 	// ErrRemoteExited: the remote tcpdump ended by itself while capturing.
 	ErrRemoteExited = errors.New("remote: the remote tcpdump ended")
 )

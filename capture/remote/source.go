@@ -109,6 +109,18 @@ func (h *Host) probe(iface string) (lt pcapio.LinkType, goos string, immediate b
 // Host.Capture does; closing the capture closes the connection.
 func OpenSSH(cfg SSHConfig, o CaptureOptions) (*capture.Capture, error) {
 	h, err := DialSSH(cfg)
+	return openOwned(h, err, o)
+}
+
+// opener is a host on which a capture can be started that owns it.
+type opener interface {
+	open(o CaptureOptions, ownsHost bool) (*capture.Capture, error)
+	Close() error
+}
+
+// openOwned starts a capture that owns h, just dialed (with err), and
+// closes h when that fails.
+func openOwned[H opener](h H, err error, o CaptureOptions) (*capture.Capture, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +130,28 @@ func OpenSSH(cfg SSHConfig, o CaptureOptions) (*capture.Capture, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkOptions checks what every remote capture needs of o and returns
+// the snap length to ask for; lister names the method listing the
+// interfaces.
+func checkOptions(o CaptureOptions, lister string) (int, error) {
+	if o.Interface == "" {
+		return 0, fmt.Errorf("remote: name the remote interface to capture on (%s lists them)", lister)
+	}
+	if err := checkArg("interface name", o.Interface); err != nil {
+		return 0, err
+	}
+	if err := checkArg("filter", o.Filter); err != nil {
+		return 0, err
+	}
+	if o.Snaplen < 0 {
+		return 0, fmt.Errorf("remote: snaplen %d is negative: use a positive length, or 0 for the maximum (%d)", o.Snaplen, capture.MaxSnaplen)
+	}
+	if o.Snaplen == 0 || o.Snaplen > capture.MaxSnaplen {
+		return capture.MaxSnaplen, nil
+	}
+	return o.Snaplen, nil
 }
 
 // Capture starts tcpdump on the remote interface and returns a capture of
@@ -130,21 +164,9 @@ func OpenSSH(cfg SSHConfig, o CaptureOptions) (*capture.Capture, error) {
 func (h *Host) Capture(o CaptureOptions) (*capture.Capture, error) { return h.open(o, false) }
 
 func (h *Host) open(o CaptureOptions, ownsHost bool) (*capture.Capture, error) {
-	if o.Interface == "" {
-		return nil, fmt.Errorf("remote: name the remote interface to capture on (Host.Interfaces lists them)")
-	}
-	if err := checkArg("interface name", o.Interface); err != nil {
+	snaplen, err := checkOptions(o, "Host.Interfaces")
+	if err != nil {
 		return nil, err
-	}
-	if err := checkArg("filter", o.Filter); err != nil {
-		return nil, err
-	}
-	if o.Snaplen < 0 {
-		return nil, fmt.Errorf("remote: snaplen %d is negative: use a positive length, or 0 for the maximum (%d)", o.Snaplen, capture.MaxSnaplen)
-	}
-	snaplen := o.Snaplen
-	if snaplen == 0 || snaplen > capture.MaxSnaplen {
-		snaplen = capture.MaxSnaplen
 	}
 	// The system and the interface's link type, to compile the filter for.
 	hasFilter := strings.TrimSpace(o.Filter) != ""
@@ -180,6 +202,23 @@ func (h *Host) open(o CaptureOptions, ownsHost bool) (*capture.Capture, error) {
 	}
 	s.lt = s.r.LinkType()
 	return capture.FromSource(s, opts), nil
+}
+
+// FilterOptions returns the options a capture filter for the remote
+// interface iface compiles with, as Capture compiles it: for the link type
+// tcpdump -L reports there, as a live capture on the remote system
+// (uname -s). snaplen is as CaptureOptions.Snaplen. A program checks a
+// filter with them (filter.Compile) before it starts the capture.
+func (h *Host) FilterOptions(iface string, snaplen int) (filter.Options, error) {
+	snaplen, err := checkOptions(CaptureOptions{Interface: iface, Snaplen: snaplen}, "Host.Interfaces")
+	if err != nil {
+		return filter.Options{}, err
+	}
+	lt, goos, _, err := h.probe(iface)
+	if err != nil {
+		return filter.Options{}, err
+	}
+	return capture.LiveFilterOptionsFor(goos, lt, snaplen), nil
 }
 
 // compileFilter checks o's filter with pkttap's compiler.
@@ -426,3 +465,22 @@ func (l *stderrLog) tail() []byte {
 	defer l.mu.Unlock()
 	return []byte(strings.Join(l.lines, "\n"))
 }
+
+// Capturer is a connection to a remote host on which captures run, by
+// either protocol: *Host (SSH and tcpdump) or *RPCAPHost (rpcapd).
+type Capturer interface {
+	// Interfaces lists the remote host's interfaces.
+	Interfaces() ([]Interface, error)
+	// Capture starts a capture on one of them.
+	Capture(o CaptureOptions) (*capture.Capture, error)
+	// FilterOptions returns the options a capture filter for one of them
+	// compiles with: what a program checks a filter with as it is typed.
+	FilterOptions(iface string, snaplen int) (filter.Options, error)
+	// Close ends the connection.
+	Close() error
+}
+
+var (
+	_ Capturer = (*Host)(nil)
+	_ Capturer = (*RPCAPHost)(nil)
+)

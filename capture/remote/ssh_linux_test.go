@@ -11,28 +11,13 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/internal/sshdtest"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
 // testPort is the UDP port the tests' known traffic goes to.
 const testPort = 5555
-
-// readPackets reads n packets from c, failing the test after a deadline.
-func readPackets(t *testing.T, c *capture.Capture, n int) []pcapio.Packet {
-	t.Helper()
-	timer := time.AfterFunc(10*time.Second, func() { c.Close() })
-	defer timer.Stop()
-	var pkts []pcapio.Packet
-	for len(pkts) < n {
-		p, err := c.Next()
-		if err != nil {
-			t.Fatalf("after %d of %d packets: %v", len(pkts), n, err)
-		}
-		pkts = append(pkts, p)
-	}
-	return pkts
-}
 
 func payloads(n int) [][]byte {
 	var ps [][]byte
@@ -62,6 +47,11 @@ func TestSSHCaptureMatchesLocalTcpdump(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("Interfaces() = %+v, want %s, up", ifs, s.Pair.IfB)
+	}
+
+	opts, err := h.FilterOptions(s.Pair.IfB, 0)
+	if err != nil || opts.LinkType != pcapio.LinkTypeEthernet || opts.Target != filter.TargetLinuxSocket {
+		t.Errorf("FilterOptions(%s) = %+v, %v; want Ethernet for a Linux socket", s.Pair.IfB, opts, err)
 	}
 
 	expr := fmt.Sprintf("udp port %d", testPort)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -64,6 +65,10 @@ type Interface struct {
 	Description string // as tcpdump -D describes it, if it does
 	Up          bool
 	Loopback    bool
+	// Addresses are the interface's IPv4 and IPv6 addresses with their
+	// prefix lengths, where the remote host says (rpcap does, tcpdump -D
+	// does not).
+	Addresses []netip.Prefix
 }
 
 // parseTcpdumpD parses tcpdump -D's output: "1.eth0 (desc) [Up, Running]".

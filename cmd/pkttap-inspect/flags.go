@@ -31,21 +31,22 @@ type options struct {
 	report    string   // -G: "fields" or ""
 	annotate  bool     // --annotate: -d with the source of each instruction
 	explain   bool     // --explain: every packet, with why the filter matches it or not
-	// SSH sources (ssh://USER@HOST/IFACE)
-	remoteList    string   // -D: ssh://USER@HOST whose interfaces to list
+	// Remote sources (ssh://USER@HOST/IFACE, rpcap://HOST/IFACE)
+	remoteList    string   // -D: ssh://USER@HOST or rpcap://HOST whose interfaces to list
 	identities    []string // --identity, in order
 	knownHosts    string   // --known-hosts
 	acceptHostKey string   // --accept-host-key
 	sudo          bool     // --sudo
+	rpcapData     string   // --rpcap-data: tcp, server-open or udp
 	args          []string
 }
 
 // usage is printed by -h and after a usage error.
-const usage = `usage: pkttap-inspect [flags] <INTERFACE|FILE|ssh://[USER@]HOST[:PORT]/INTERFACE> [FILTER...]
+const usage = `usage: pkttap-inspect [flags] <INTERFACE|FILE|ssh://[USER@]HOST[:PORT]/INTERFACE|rpcap://[USER@]HOST[:PORT]/INTERFACE> [FILTER...]
        pkttap-inspect -d|-dd|-ddd [--annotate] [-y LINKTYPE] [FILTER...]
        pkttap-inspect --explain <INTERFACE|FILE> FILTER...
        pkttap-inspect -l
-       pkttap-inspect -D ssh://[USER@]HOST[:PORT]
+       pkttap-inspect -D ssh://[USER@]HOST[:PORT]|rpcap://[USER@]HOST[:PORT]
 
 Prints the link type ("link type: Ethernet"), then each packet of a capture
 file (.pcap or .pcapng, "-" for standard input) or of a live network
@@ -60,6 +61,13 @@ An ssh:// source captures on another machine: pkttap-inspect logs in with
 the ssh-agent or key files, checks the host key against known_hosts, and
 runs tcpdump there (-U -w -), reading its packets as they come. The filter
 is checked here first; -p, -s and -c work as for a local interface.
+
+An rpcap:// source captures through a remote rpcapd (libpcap's and Npcap's
+remote capture daemon, port 2002 by default): with null authentication, or
+as USER with the password in the environment variable PKTTAP_RPCAP_PASSWORD
+(rpcap sends it in the clear). The filter is compiled here for the remote
+interface's link type and sent as BPF; the rpcap connections' own packets
+are left out of the capture.
 
 flags:
   -h, --help             print this help
@@ -112,9 +120,9 @@ flags:
   -e FIELD               a field for -T fields (repeat the flag for more):
                          one line per packet, the fields tab-separated, a
                          field that occurs several times joined by ','
-  -D ssh://[USER@]HOST[:PORT]
+  -D ssh://[USER@]HOST[:PORT] or rpcap://[USER@]HOST[:PORT]
                          list the interfaces of a remote host (tcpdump -D
-                         there, or ip -o link)
+                         there, or ip -o link; rpcapd's list)
   --identity FILE        with ssh://, offer this private key (repeat the
                          flag for more; default: the ssh-agent, and
                          ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
@@ -124,6 +132,10 @@ flags:
                          with ssh://, trust a host not yet known whose key
                          has this fingerprint, and add it to known_hosts
   --sudo                 with ssh://, run tcpdump as sudo -n tcpdump
+  --rpcap-data tcp|server-open|udp
+                         with rpcap://, how packets travel: a TCP connection
+                         to a port the server opens (the default), one the
+                         server opens to this host, or UDP datagrams
   -G fields              list the fields and protocols display filters know,
                          as tshark -G fields does (F or P, description,
                          name, type, protocol, display base), and exit
@@ -180,6 +192,7 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.knownHosts, "known-hosts", "", "")
 	fs.StringVar(&o.acceptHostKey, "accept-host-key", "", "")
 	fs.BoolVar(&o.sudo, "sudo", false, "")
+	fs.StringVar(&o.rpcapData, "rpcap-data", "", "")
 	var d, dd, ddd bool
 	fs.BoolVar(&d, "d", false, "")
 	fs.BoolVar(&dd, "dd", false, "")
@@ -242,8 +255,10 @@ func parseArgs(args []string) (options, error) {
 		return o, usageErrorf("--explain prints packets; it does not write them (-w)")
 	case o.report != "" && o.report != "fields":
 		return o, usageErrorf("-G %s: the only report is fields", o.report)
-	case o.remoteList != "" && !isSSHSource(o.remoteList):
-		return o, usageErrorf("-D %s: name a remote host as ssh://[USER@]HOST[:PORT] (-l lists the local interfaces)", o.remoteList)
+	case o.remoteList != "" && !isRemoteSource(o.remoteList):
+		return o, usageErrorf("-D %s: name a remote host as ssh://[USER@]HOST[:PORT] or rpcap://[USER@]HOST[:PORT] (-l lists the local interfaces)", o.remoteList)
+	case o.rpcapData != "" && o.rpcapData != "tcp" && o.rpcapData != "server-open" && o.rpcapData != "udp":
+		return o, usageErrorf("--rpcap-data %s: say tcp, server-open or udp", o.rpcapData)
 	}
 	return o, nil
 }

@@ -206,11 +206,11 @@ func looksLikePath(name string) bool {
 	return false
 }
 
-// openCapture opens the capture the command line names, an ssh:// source
-// or what builderFor describes, and returns its filter expression (with
+// openCapture opens the capture the command line names, a remote source
+// (ssh://, rpcap://) or what builderFor describes, and returns its filter expression (with
 // --explain, explained rather than applied).
 func openCapture(o options) (c *capture.Capture, live bool, expr string, err error) {
-	if src := o.iface; isSSHSource(src) || src == "" && o.file == "" && len(o.args) > 0 && isSSHSource(o.args[0]) {
+	if src := o.iface; isRemoteSource(src) || src == "" && o.file == "" && len(o.args) > 0 && isRemoteSource(o.args[0]) {
 		args := o.args
 		if src == "" {
 			src, args = args[0], args[1:]
@@ -223,7 +223,7 @@ func openCapture(o options) (c *capture.Capture, live bool, expr string, err err
 		if o.explain {
 			apply = ""
 		}
-		c, err = openSSH(o, src, apply)
+		c, err = openRemote(o, src, apply)
 		return c, true, expr, err
 	}
 	b, live, expr, err := builderFor(o)

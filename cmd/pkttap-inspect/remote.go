@@ -7,17 +7,104 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/capture/remote"
 )
 
-// sshScheme starts a remote capture source: ssh://user@host[:port]/IFACE.
-const sshScheme = "ssh://"
+// The schemes of remote capture sources: ssh://user@host[:port]/IFACE
+// and rpcap://[user@]host[:port]/IFACE.
+const (
+	sshScheme   = "ssh://"
+	rpcapScheme = "rpcap://"
+)
 
-// isSSHSource reports whether a source argument names a remote capture.
-func isSSHSource(arg string) bool { return strings.HasPrefix(arg, sshScheme) }
+// rpcapPasswordEnv names the environment variable holding the password of
+// an rpcap:// source's user.
+const rpcapPasswordEnv = "PKTTAP_RPCAP_PASSWORD"
+
+// isRemoteSource reports whether a source argument names a remote capture.
+func isRemoteSource(arg string) bool {
+	return strings.HasPrefix(arg, sshScheme) || strings.HasPrefix(arg, rpcapScheme)
+}
+
+// parseRPCAPURL splits rpcap://[user@]host[:port][/IFACE] into the
+// server's address ("host:port"), the user ("" for null authentication)
+// and the interface, which is everything after the first slash, as
+// libpcap's rpcap:// sources have it (Npcap's \Device\NPF_{...} too).
+func parseRPCAPURL(s string) (addr, user, iface string, err error) {
+	rest, ok := strings.CutPrefix(s, rpcapScheme)
+	authority, iface, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		user, authority = authority[:i], authority[i+1:]
+		if strings.Contains(user, ":") {
+			return "", "", "", usageErrorf("%q: give no password in the URL (set %s)", s, rpcapPasswordEnv)
+		}
+	}
+	host, port := authority, "2002"
+	if h, p, err := net.SplitHostPort(authority); err == nil {
+		host, port = h, p
+	}
+	host = strings.Trim(host, "[]")
+	if !ok || host == "" || strings.ContainsAny(host, "?#") {
+		return "", "", "", usageErrorf("%q is not an rpcap source: write rpcap://[USER@]HOST[:PORT]/INTERFACE", s)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return "", "", "", usageErrorf("%q: port %q is not a number from 0 to 65535", s, port)
+	}
+	return net.JoinHostPort(host, port), user, iface, nil
+}
+
+// rpcapConfig is the connection the flags, the URL and the environment
+// describe.
+func rpcapConfig(o options, addr, user string) (remote.RPCAPConfig, error) {
+	cfg := remote.RPCAPConfig{Addr: addr, User: user}
+	if user != "" {
+		pw, ok := os.LookupEnv(rpcapPasswordEnv)
+		if !ok {
+			return cfg, usageErrorf("rpcap user %q: set the password in the environment variable %s (or give no user for null authentication)", user, rpcapPasswordEnv)
+		}
+		cfg.Password = pw
+	}
+	switch o.rpcapData {
+	case "server-open":
+		cfg.Transport = remote.DataTCPServerOpen
+	case "udp":
+		cfg.Transport = remote.DataUDP
+	}
+	return cfg, nil
+}
+
+// dialRemote connects to the host a remote source names.
+func dialRemote(o options, source string) (remote.Capturer, string, error) {
+	if strings.HasPrefix(source, rpcapScheme) {
+		addr, user, iface, err := parseRPCAPURL(source)
+		if err != nil {
+			return nil, "", err
+		}
+		cfg, err := rpcapConfig(o, addr, user)
+		if err != nil {
+			return nil, "", err
+		}
+		h, err := remote.DialRPCAP(cfg)
+		if err != nil {
+			return nil, "", err
+		}
+		return h, iface, nil
+	}
+	addr, user, iface, err := parseSSHURL(source)
+	if err != nil {
+		return nil, "", err
+	}
+	h, err := remote.DialSSH(sshConfig(o, addr, user))
+	if err != nil {
+		return nil, "", sshError(err)
+	}
+	return h, iface, nil
+}
 
 // parseSSHURL splits ssh://[user@]host[:port][/IFACE] into the connection's
 // address ("host:port"), the user ("" for the local one) and the interface
@@ -55,30 +142,39 @@ func sshError(err error) error {
 	return err
 }
 
-// openSSH starts the capture of an ssh:// source with the filter expr;
+// openRemote starts the capture of a remote source with the filter expr;
 // closing the capture closes the connection.
-func openSSH(o options, source, expr string) (*capture.Capture, error) {
-	addr, user, iface, err := parseSSHURL(source)
+func openRemote(o options, source, expr string) (*capture.Capture, error) {
+	rpcap := strings.HasPrefix(source, rpcapScheme)
+	parse, scheme := parseSSHURL, sshScheme
+	if rpcap {
+		parse, scheme = parseRPCAPURL, rpcapScheme
+	}
+	addr, user, iface, err := parse(source)
 	if err != nil {
 		return nil, err
 	}
 	if iface == "" {
-		return nil, usageErrorf("%q names no interface: write ssh://[USER@]HOST[:PORT]/INTERFACE (pkttap-inspect -D ssh://[USER@]HOST lists them)", source)
+		return nil, usageErrorf("%q names no interface: write %s[USER@]HOST[:PORT]/INTERFACE (pkttap-inspect -D %s[USER@]HOST lists them)", source, scheme, scheme)
 	}
-	c, err := remote.OpenSSH(sshConfig(o, addr, user), remote.CaptureOptions{Interface: iface, Snaplen: max(o.snaplen, 0), Promiscuous: o.promisc, Filter: expr})
-	return c, sshError(err)
+	co := remote.CaptureOptions{Interface: iface, Snaplen: max(o.snaplen, 0), Promiscuous: o.promisc, Filter: expr}
+	if !rpcap {
+		c, err := remote.OpenSSH(sshConfig(o, addr, user), co)
+		return c, sshError(err)
+	}
+	cfg, err := rpcapConfig(o, addr, user)
+	if err != nil {
+		return nil, err
+	}
+	return remote.OpenRPCAP(cfg, co)
 }
 
 // listRemoteInterfaces prints the interfaces of the host -D names, as
 // tcpdump -D does.
 func listRemoteInterfaces(o options, stdout io.Writer) error {
-	addr, user, _, err := parseSSHURL(o.remoteList)
+	h, _, err := dialRemote(o, o.remoteList)
 	if err != nil {
 		return err
-	}
-	h, err := remote.DialSSH(sshConfig(o, addr, user))
-	if err != nil {
-		return sshError(err)
 	}
 	defer h.Close()
 	ifs, err := h.Interfaces()
