@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
+	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/follow"
 	"github.com/pkttap/pkttap/store"
 )
@@ -100,7 +102,8 @@ func followMap(r *http.Request, c *store.Store, p follow.Proto, stream uint32) (
 	return m, nil
 }
 
-// handleFollow answers GET /api/captures/{id}/follow?proto=tcp&stream=N:
+// handleFollow answers GET /api/captures/{id}/follow?proto=tcp&stream=N
+// (or &packet=NO, the stream of that packet):
 // a page of the stream's payload in ?format= (ascii, hex, carray, raw,
 // utf8), of ?dir= (both, client, server), from byte ?offset= for about
 // ?limit= bytes; with ?download=1 the whole selection as a file (raw: the
@@ -116,9 +119,8 @@ func (s *Server) handleFollow(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "parameter proto: "+err.Error())
 		return
 	}
-	stream, err := strconv.ParseUint(q.Get("stream"), 10, 32)
-	if err != nil || stream >= 1<<32-1 {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("parameter stream must be a %s.stream number (0, 1, ...), not %q", proto, q.Get("stream")))
+	stream, ok := followStreamParam(w, r, c, proto)
+	if !ok {
 		return
 	}
 	format := follow.FormatASCII
@@ -210,6 +212,42 @@ func (s *Server) handleFollow(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.Next = max(pos, min(offset, resp.Total))
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// followStreamParam reads the stream to follow: ?stream=N, or ?packet=NO
+// for the stream packet NO belongs to (404 when it has none).
+func followStreamParam(w http.ResponseWriter, r *http.Request, c *store.Store, proto follow.Proto) (uint64, bool) {
+	q := r.URL.Query()
+	if q.Get("stream") == "" && q.Get("packet") != "" {
+		no, err := strconv.Atoi(q.Get("packet"))
+		if err != nil || no < 1 || no > c.Count() {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("parameter packet must be a packet number from 1 to %d, not %q", c.Count(), q.Get("packet")))
+			return 0, false
+		}
+		p, err := c.Packet(no, dissect.Options{})
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return 0, false
+		}
+		id := uint32(0)
+		if p.Stream != nil {
+			id = p.Stream.TCPStream
+			if proto == follow.UDP {
+				id = p.Stream.UDPStream
+			}
+		}
+		if id == 0 {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("packet %d belongs to no %s stream", no, strings.ToUpper(proto.String())))
+			return 0, false
+		}
+		return uint64(id - 1), true
+	}
+	stream, err := strconv.ParseUint(q.Get("stream"), 10, 32)
+	if err != nil || stream >= 1<<32-1 {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("parameter stream must be a %s.stream number (0, 1, ...), or packet a packet number, not %q", proto, q.Get("stream")))
+		return 0, false
+	}
+	return stream, true
 }
 
 // selectChunks returns the indices of m's chunks of direction dir (-1:

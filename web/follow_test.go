@@ -160,6 +160,8 @@ func TestFollowAPIErrors(t *testing.T) {
 		{"proto=tcp&stream=0&offset=-5", "offset"},
 		{"proto=tcp&stream=0&limit=0", "limit"},
 		{"proto=tcp&stream=0&limit=99999999", "limit"},
+		{"proto=tcp&packet=0", "packet"},
+		{"proto=tcp&packet=99999", "packet"},
 	} {
 		var e struct{ Error string }
 		res := do(t, "GET", base+c.query, nil, &e)
@@ -167,7 +169,15 @@ func TestFollowAPIErrors(t *testing.T) {
 			t.Errorf("%s: status %d, error %q; want 400 naming %s", c.query, res.StatusCode, e.Error, c.want)
 		}
 	}
+	var e struct{ Error string }
+	if res := do(t, "GET", base+"proto=udp&packet=1", nil, &e); res.StatusCode != http.StatusNotFound || !strings.Contains(e.Error, "no UDP stream") {
+		t.Errorf("a TCP packet's UDP stream: status %d, %q; want 404", res.StatusCode, e.Error)
+	}
 	var page FollowResponse
+	if res := do(t, "GET", base+"proto=tcp&packet=5", nil, &page); res.StatusCode != http.StatusOK || page.Stream != 0 || page.Packets == 0 {
+		t.Errorf("packet 5's TCP stream: status %d, %+v", res.StatusCode, page)
+	}
+	page = FollowResponse{}
 	res := do(t, "GET", base+"proto=tcp&stream=9999", nil, &page)
 	if res.StatusCode != http.StatusOK || page.Packets != 0 || page.Total != 0 || len(page.Pieces) != 0 || page.Client != ":0" {
 		t.Errorf("a stream without packets: status %d, %+v", res.StatusCode, page)
