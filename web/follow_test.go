@@ -63,8 +63,8 @@ func tsharkFollowRaw(t *testing.T, tshark, path, proto string, streams []int) ma
 }
 
 // TestFollowAPITshark follows TCP streams of the display-filter capture
-// (the real HTTP traffic at its end and corpus streams with gaps and
-// retransmissions) through the API and compares them with tshark's
+// (the real HTTP and HTTPS traffic at its end, streams 90 to 100, and
+// corpus streams with gaps and retransmissions) through the API and compares them with tshark's
 // follow: each direction's download (raw bytes) and the pages of both
 // directions, fetched a few hundred bytes at a time, joined.
 func TestFollowAPITshark(t *testing.T) {
@@ -79,7 +79,7 @@ func TestFollowAPITshark(t *testing.T) {
 	waitIndexed(t, ts, info.ID)
 	base := ts.URL + "/api/captures/" + info.ID + "/follow?proto=tcp"
 	sawHTTP := false
-	streams := []int{0, 3, 10, 20, 27, 58, 140, 141, 142, 143, 144, 145, 146, 147, 148, 149}
+	streams := []int{0, 3, 10, 20, 27, 58, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100}
 	all := tsharkFollowRaw(t, tshark, path, "tcp", streams)
 	for _, stream := range streams {
 		dirs, chunks := all[stream].dirs, all[stream].chunks
@@ -88,6 +88,9 @@ func TestFollowAPITshark(t *testing.T) {
 		for i, c := range chunks {
 			want[dirs[i]] = append(want[dirs[i]], c...)
 			both = append(both, c...)
+		}
+		if len(both) == 0 {
+			t.Fatalf("tshark follows nothing in tcp.stream %d: the test compares nothing", stream)
 		}
 		for d, name := range []string{"client", "server"} {
 			res := do(t, "GET", fmt.Sprintf("%s&stream=%d&format=raw&dir=%s&download=1", base, stream, name), nil, nil)
