@@ -226,24 +226,5 @@ func followBlocks(out string) map[string]string {
 
 // firstDiff shows the first line where want and got differ, cut short.
 func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(wl), len(gl)); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			cut := func(s string) string {
-				if len(s) > 200 {
-					return s[:200] + "..."
-				}
-				return s
-			}
-			return fmt.Sprintf("line %d:\n tshark:  %q\n pkttap:  %q", i+1, cut(w), cut(g))
-		}
-	}
-	return "(equal lines)"
+	return lineDiff(want, got, "tshark:", "pkttap:", true)
 }
