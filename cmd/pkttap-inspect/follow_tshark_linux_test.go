@@ -56,7 +56,8 @@ const reasonInner = "tshark's follow tap runs once the whole packet is dissected
 // IP fragments...: package streams' differential test names them) are
 // counted apart: following cannot give the same payload from other
 // packets. By default (CI) it checks followSubset; PKTTAP_FOLLOW_CORPUS=all
-// checks every capture of the shared corpus too.
+// checks every capture of the shared corpus too (two tshark runs a
+// capture: more than go test's default 10 minutes on a loaded machine).
 func TestFollowTshark(t *testing.T) {
 	tshark := testenv.LookPath(t, "tshark", "tshark")
 	shared := testenv.SharedDir(t)
