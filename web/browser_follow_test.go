@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -50,7 +52,7 @@ func checkHTTPFollowed(t *testing.T, ctx context.Context, request, response stri
 // direction, Show Only This Stream (the display filter tcp.stream eq 0)
 // and Filter Out This Stream; then Ctrl+Alt+Shift+T on a selected packet.
 func TestBrowserFollow(t *testing.T) {
-	ctx, _ := openSampleInBrowser(t)
+	ctx, base := openSampleInBrowser(t)
 	xy := evalJS[[]float64](t, ctx, `(() => { const r = document.querySelector('#list-rows .row[data-no="5"]').getBoundingClientRect(); return [r.left + 60, r.top + r.height / 2]; })()`)
 	do1(t, ctx, chromedp.MouseClickXY(xy[0], xy[1], chromedp.ButtonRight))
 	waitJS(t, ctx, "the list's context menu", `!document.getElementById('list-ctx-menu').hidden && document.activeElement.id === 'follow-menu-tcp'`)
@@ -100,4 +102,22 @@ func TestBrowserFollow(t *testing.T) {
 	waitJS(t, ctx, "the DNS stream", `document.getElementById('follow-title').textContent === 'Follow UDP Stream (udp.stream eq 0)' && document.querySelectorAll('#follow-body > span').length >= 1`)
 	do1(t, ctx, chromedp.KeyEvent(kb.Escape))
 	waitJS(t, ctx, "closed", `!document.getElementById('follow-dialog').open`)
+
+	// Paged: with pages of 40 bytes the HTTP stream comes in several
+	// requests, and the text shown is the whole stream's.
+	var whole FollowResponse
+	do(t, "GET", base+"/follow?proto=tcp&stream=0&format=ascii", nil, &whole)
+	var text strings.Builder
+	for _, p := range whole.Pieces {
+		text.WriteString(p.Text)
+	}
+	do1(t, ctx, chromedp.Navigate(base[:strings.Index(base, "/api/")]+"/c/"+base[strings.LastIndex(base, "/")+1:]+"?p=5"))
+	waitJS(t, ctx, "packet 5 selected", `(document.querySelector('#list-rows .row.selected') || {dataset: {}}).dataset.no === '5'`)
+	evalJS[bool](t, ctx, `(document.documentElement.dataset.followPage = '40', true)`)
+	do1(t, ctx, chromedp.KeyEvent("T", chromedp.KeyModifiers(chromedp.ModifierCtrl, chromedp.ModifierAlt, chromedp.ModifierShift)))
+	waitJS(t, ctx, "the whole stream, page by page", fmt.Sprintf(`Array.from(document.querySelectorAll('#follow-body > span'), (s) => s.textContent).join('') === %q`, text.String()))
+	pages := evalJS[float64](t, ctx, `performance.getEntriesByType('resource').filter((e) => /\/follow\?.*&offset=[1-9]/.test(e.name)).length`)
+	if pages < 3 {
+		t.Errorf("%v pages after the first for %d bytes in pages of 40", pages, whole.Total)
+	}
 }

@@ -13,7 +13,9 @@ import { selectPos } from './list.js';
 import { S, liveRunning } from './state.js';
 import { $, el, saveURL } from './ui.js';
 
-const PAGE = 64 * 1024;
+// pageBytes is how many bytes a page asks for; <html data-follow-page>
+// lowers it for tests.
+const pageBytes = () => +(document.documentElement.dataset.followPage || 64 * 1024);
 const FORMATS = [['ascii', 'ASCII'], ['hex', 'Hex Dump'], ['carray', 'C Arrays'], ['raw', 'Raw'], ['utf8', 'UTF-8']];
 
 let dlg, body, title, nodes, stats, fmtSel, dirSel, streamIn, errEl, menu;
@@ -47,7 +49,7 @@ async function load(reset) {
   cur.loading = true;
   let r;
   try {
-    r = await API.api(followURL('&stream=' + cur.stream + '&offset=' + cur.next + '&limit=' + PAGE));
+    r = await API.api(followURL('&stream=' + cur.stream + '&offset=' + cur.next + '&limit=' + pageBytes()));
   } catch (e) {
     cur.loading = false;
     if (gen === cur.gen) setError(e.message);
@@ -76,9 +78,8 @@ function render(r) {
   for (const p of r.pieces) {
     const s = el('span', { class: 'follow-c' + p.dir + (p.gap ? ' follow-gap' : ''), title: 'Packet ' + p.no + (p.dir ? ' (server)' : ' (client)') });
     s.dataset.no = String(p.no);
-    let t = p.text;
-    if (fmtSel.value === 'raw' || fmtSel.value === 'ascii' || fmtSel.value === 'utf8') { if (!t.endsWith('\n')) t += '\n'; }
-    s.textContent = t;
+    // Raw hex is a line per piece; text runs on, its colour telling the sides apart.
+    s.textContent = fmtSel.value === 'raw' ? p.text + '\n' : p.text;
     frag.append(s);
   }
   body.append(frag);
