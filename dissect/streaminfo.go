@@ -87,6 +87,11 @@ type Transport struct {
 	WScale int8
 	NSACK  int
 	SACK   [4][2]uint32
+	// Payload and PayloadEnd delimit the payload's captured bytes in the
+	// packet's data: after a TCP header, or within a UDP datagram's length
+	// and the IP payload (none for a length under 8). They are equal when there is none, and for a
+	// quoted header.
+	Payload, PayloadEnd int
 }
 
 // maxTransports bounds the headers Transports reports for one packet.
@@ -106,6 +111,10 @@ func Transports(lt pcapio.LinkType, data []byte, wireLen int, dst []Transport) [
 			tcpOptions(&t, data, h.L4Offset, h.L4Offset+h.TCPHdrLen)
 			t.Seq, t.Ack, t.Flags, t.Window, t.HdrLen = h.TCPSeq, h.TCPAck, h.TCPFlags, h.TCPWindow, h.TCPHdrLen
 			t.SegLen, t.HaveSegLen = h.TCPLen, true
+			t.Payload = h.L4Offset + h.TCPHdrLen
+			t.PayloadEnd = t.Payload + h.TCPLen
+		} else {
+			t.Payload, t.PayloadEnd = h.L4Offset+8, h.L4Offset+int(h.UDPLength)
 		}
 		return append(dst, t)
 	}
@@ -148,8 +157,33 @@ func (d *decoder) noteTransport(tcp bool, off, end int) *Transport {
 		}
 		tcpOptions(&t, d.data, off, min(off+t.HdrLen, len(d.data)))
 	}
+	if !t.Quoted {
+		t.Payload, t.PayloadEnd = payloadSpan(tcp, t.HdrLen, d.be16(off+4), off, min(end, len(d.data)), d.ipEnd)
+	}
 	d.transports = append(d.transports, t)
 	return &d.transports[len(d.transports)-1]
+}
+
+// payloadSpan returns where the captured payload of the TCP or UDP header
+// at off lies, the header's bytes ending at end (captured and within the
+// IP payload): after a whole TCP header of hdrLen bytes, or within a UDP
+// length ulen of 8 or more (cut at the IP payload's end when it goes
+// past it, as tshark hands such a payload on).
+func payloadSpan(tcp bool, hdrLen int, ulen uint16, off, end, ipEnd int) (int, int) {
+	if tcp {
+		if off+hdrLen > end {
+			return end, end
+		}
+		return off + hdrLen, end
+	}
+	if ulen < 8 {
+		return end, end
+	}
+	stop := off + int(ulen)
+	if ipEnd > 0 && stop > ipEnd {
+		stop = ipEnd
+	}
+	return min(off+8, end), max(min(stop, end), min(off+8, end))
 }
 
 // tcpOptions reads the window scale and SACK options of the TCP header at

@@ -215,7 +215,10 @@ func tcpShape(b []byte) (payload int, pureACK bool) {
 
 // TestTsharkGenerated compares the stream fields with tshark's on a real
 // recorded transfer and on damaged copies of it, and checks that those
-// captures hold every kind of analysis they were made for.
+// captures hold every kind of analysis they were made for. It follows
+// every TCP stream of them as tshark -z follow does too (package follow:
+// retransmitted and reordered segments, and gaps the receiver
+// acknowledged).
 func TestTsharkGenerated(t *testing.T) {
 	testenv.LookPath(t, "tshark", "tshark")
 	rec := recordTransfer(t)
@@ -241,6 +244,9 @@ func TestTsharkGenerated(t *testing.T) {
 		}
 		r := compareOracle(t, c.name, path, false)
 		t.Logf("%s: %d frames, %d with TCP analysis, %d Info columns with marks", c.name, r.frames, r.analyzed, r.infos)
+		fr := compareFollowOracle(t, c.name, path)
+		t.Logf("%s: %d TCP streams followed as tshark follows them (%d payload bytes, %d gaps shown)", c.name, fr.streams, fr.bytes, fr.gaps)
+		seen["follow gaps"] += fr.gaps
 		for _, f := range c.want {
 			if r.seen[f] == 0 {
 				t.Errorf("%s: tshark finds no %s in it", c.name, f)
@@ -252,7 +258,7 @@ func TestTsharkGenerated(t *testing.T) {
 	}
 	// What the damage makes, in the damaged captures together (which
 	// segment gets which depends on the recorded transfer's packets).
-	for _, f := range []string{"tcp.analysis.retransmission", "tcp.analysis.duplicate_ack", "tcp.analysis.lost_segment", "tcp.analysis.ack_lost_segment", "tcp.analysis.out_of_order", "tcp.analysis.spurious_retransmission"} {
+	for _, f := range []string{"tcp.analysis.retransmission", "tcp.analysis.duplicate_ack", "tcp.analysis.lost_segment", "tcp.analysis.ack_lost_segment", "tcp.analysis.out_of_order", "tcp.analysis.spurious_retransmission", "follow gaps"} {
 		if seen[f] == 0 {
 			t.Errorf("tshark finds no %s in the damaged captures", f)
 		}

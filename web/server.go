@@ -244,6 +244,7 @@ func (s *Server) routes() http.Handler {
 			r.Delete("/sort", s.handleSort)
 			r.Get("/packets/{no}", s.handlePacket)
 			r.Get("/packets/{no}/explain", s.handleExplain)
+			r.Get("/follow", s.handleFollow)
 			r.Post("/filter", s.handleStartFilter)
 			r.Delete("/filter", s.handleCancelFilter)
 			r.Get("/download", s.handleDownload)

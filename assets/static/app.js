@@ -10,6 +10,7 @@ import { initExploreLink } from './js/explorelink.js';
 import { initExport, openExport } from './js/exportdialog.js';
 import { initFilterBar } from './js/filterbar.js';
 import { initFind } from './js/find.js';
+import { initFollow } from './js/follow.js';
 import { initHex } from './js/hex.js';
 import { gotoPacket, initList, renderList, scroller } from './js/list.js';
 import { initLive, openLiveDialog, stopLive } from './js/live.js';
@@ -117,6 +118,7 @@ async function init() {
   initFind();
   initWhy();
   initExploreLink();
+  initFollow();
   renderList();
   API.watch((caps) => { S.snapshots++; onState(caps); });
   const u = readURL();

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,20 +88,36 @@ func TestCorpusCopiesUnderTcpdump(t *testing.T) {
 
 // firstLineDiff returns the first line where got and want differ.
 func firstLineDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := range max(len(g), len(w)) {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
+	return lineDiff(got, want, "copy:    ", "original:", false)
+}
+
+// lineDiff returns the first line where a and b differ, each after its
+// name; quoted (and cut at 200 bytes) when quote is set.
+func lineDiff(a, b, aName, bName string, quote bool) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range max(len(al), len(bl)) {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
 		}
-		if i < len(w) {
-			wl = w[i]
+		if i < len(bl) {
+			y = bl[i]
 		}
-		if gl != wl {
-			return fmt.Sprintf("line %d:\n  copy:     %s\n  original: %s", i+1, gl, wl)
+		if x == y {
+			continue
 		}
+		if quote {
+			cut := func(s string) string {
+				if len(s) > 200 {
+					return s[:200] + "..."
+				}
+				return s
+			}
+			x, y = strconv.Quote(cut(x)), strconv.Quote(cut(y))
+		}
+		return fmt.Sprintf("line %d:\n  %s %s\n  %s %s", i+1, aName, x, bName, y)
 	}
-	return ""
+	return "(equal lines)"
 }
 
 // writeFileWithInterfaces writes pkts to a new file name with the given interfaces

@@ -31,6 +31,7 @@ type options struct {
 	report    string   // -G: "fields" or ""
 	annotate  bool     // --annotate: -d with the source of each instruction
 	explain   bool     // --explain: every packet, with why the filter matches it or not
+	stats     []string // -z, in order
 	// Remote sources (ssh://USER@HOST/IFACE, rpcap://HOST/IFACE)
 	remoteList    string   // -D: ssh://USER@HOST or rpcap://HOST whose interfaces to list
 	identities    []string // --identity, in order
@@ -139,6 +140,14 @@ flags:
   -G fields              list the fields and protocols display filters know,
                          as tshark -G fields does (F or P, description,
                          name, type, protocol, display base), and exit
+  -z follow,PROTO,MODE,STREAM
+  -z follow,PROTO,MODE,ADDR:PORT,ADDR:PORT
+                         print the payload of one TCP or UDP conversation
+                         after the packets (with -q, only it), in order,
+                         retransmitted data once, as tshark 4.0's
+                         -z follow prints it: PROTO tcp or udp, MODE ascii,
+                         hex or raw, STREAM the tcp.stream or udp.stream
+                         number, or the two endpoints ([ADDR]:PORT for IPv6)
 `
 
 // usageError is a command line that cannot be understood.
@@ -185,6 +194,7 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.format, "T", "", "")
 	fs.Func("e", "", func(s string) error { o.fields = append(o.fields, s); return nil })
 	fs.StringVar(&o.report, "G", "", "")
+	fs.Func("z", "", func(s string) error { o.stats = append(o.stats, s); return nil })
 	fs.BoolVar(&o.annotate, "annotate", false, "")
 	fs.BoolVar(&o.explain, "explain", false, "")
 	fs.StringVar(&o.remoteList, "D", "", "")

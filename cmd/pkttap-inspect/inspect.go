@@ -30,6 +30,10 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	follows, err := parseFollows(o.stats)
+	if err != nil {
+		return err
+	}
 	c, live, expr, err := openCapture(o)
 	if err != nil {
 		return err
@@ -93,6 +97,9 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		// Every packet is tracked, shown or not, as tshark's first pass
 		// does: the stream numbers and the analysis depend on them all.
 		si := tracker.Add(p.LinkType, p.Data, p.Length, p.Timestamp)
+		for _, f := range follows {
+			f.add(n, &p, &si)
+		}
 		if display != nil && !display.Match(dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n, Stream: &si}) {
 			continue
 		}
@@ -144,10 +151,18 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if headPending {
 		out.Write(appendLinkTypes(nil, c.LinkType(), c.FileInterfaces()))
 	}
-	if display != nil {
+	for i := len(follows) - 1; i >= 0; i-- { // in tshark's order: the last first
+		if err := follows[i].write(out); err != nil && loopErr == nil {
+			loopErr = err
+		}
+	}
+	switch {
+	case len(follows) > 0 && o.quiet:
+		// As tshark -q -z: the followed streams only.
+	case display != nil:
 		// Worded so that no line but a packet's starts with a number.
 		fmt.Fprintf(out, "displayed %d of %d packets\n", shown, n)
-	} else {
+	default:
 		fmt.Fprintf(out, "%d packets captured\n", n)
 	}
 	if live && statsErr == nil {
