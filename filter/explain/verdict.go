@@ -11,7 +11,14 @@ import (
 // whole story. A load that fell off the end of the packet rejects it
 // whatever the terms. It fails when a term the expression needs was not
 // evaluated.
+//
+// For a display filter, the terms' outcomes are recombined through Tree,
+// and each evaluated term's checks must give its outcome under its
+// quantifier.
 func (x *Explanation) Verdict() (bool, error) {
+	if x.Tree != nil {
+		return x.displayVerdict()
+	}
 	if x.Fault != nil {
 		return false, nil
 	}
