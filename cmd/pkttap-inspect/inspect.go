@@ -14,6 +14,7 @@ import (
 	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/filter/explain"
 	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/streams"
 )
@@ -57,10 +58,14 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	pr := &printer{w: out, summary: o.summary, tree: o.verbose, fields: o.fields, opts: dissect.Options{ValidateChecksums: o.checksums}}
 	var why *explainers
-	if o.explain {
+	var whyDisplay *explain.Display
+	if o.explain && strings.TrimSpace(expr) != "" {
 		opts := c.FilterOptions()
 		opts.Target = filter.TargetFile // the packets as captured
 		why = &explainers{expr: expr, opts: opts}
+	}
+	if o.explain && display != nil {
+		whyDisplay = explain.DisplayOf(display) // explained, not applied
 	}
 	pr.hex = !o.summary && !o.verbose && o.write == "" && len(o.fields) == 0
 	printing := !o.quiet && (pr.hex || pr.summary || pr.tree || len(pr.fields) > 0)
@@ -93,7 +98,8 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		// Every packet is tracked, shown or not, as tshark's first pass
 		// does: the stream numbers and the analysis depend on them all.
 		si := tracker.Add(p.LinkType, p.Data, p.Length, p.Timestamp)
-		if display != nil && !display.Match(dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n, Stream: &si}) {
+		dp := dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n, Stream: &si}
+		if display != nil && whyDisplay == nil && !display.Match(dp) {
 			continue
 		}
 		shown++
@@ -115,6 +121,9 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				loopErr = err
 				break
 			}
+		}
+		if whyDisplay != nil && !o.quiet {
+			fmt.Fprintf(out, "why %s:\n%s", display, whyDisplay.Explain(dp))
 		}
 		if live {
 			// The -w file is flushed now and then (as tcpdump's is, unless
@@ -244,9 +253,10 @@ func openCapture(o options) (c *capture.Capture, live bool, expr string, err err
 	return c, live, expr, nil
 }
 
-// checkExplain rejects --explain without a filter to explain.
+// checkExplain rejects --explain without a filter to explain (a tcpdump
+// expression, or -Y's display filter).
 func checkExplain(o options, expr string) error {
-	if o.explain && strings.TrimSpace(expr) == "" {
+	if o.explain && strings.TrimSpace(expr) == "" && strings.TrimSpace(o.display) == "" {
 		return usageErrorf("--explain needs a filter expression to explain")
 	}
 	return nil
