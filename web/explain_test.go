@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,21 +19,9 @@ import (
 // the matching packet's deciding term read the destination port at bytes
 // 36-37, and a bad expression is a 400 with its column.
 func TestExplainAPI(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "corpus", "kday2.pcap"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ts := newTestServer(t, Config{})
-	info := upload(t, ts, "kday2.pcap", data)
-	info = waitIndexed(t, ts, info.ID)
+	ts, info := openCorpus(t, "kday2.pcap")
 	const expr = "tcp port 443"
-	waitFilter(t, ts, info.ID, expr)
-	var rows RowsResponse
-	do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/rows?start=0&count=100&filter="+url.QueryEscape(expr), nil, &rows)
-	shown := map[int]bool{}
-	for _, r := range rows.Rows {
-		shown[r.No] = true
-	}
+	shown := displayedBy(t, ts, info.ID, expr)
 	if len(shown) != 1 || info.Packets != 5 {
 		t.Fatalf("filter shows %v of %d packets, want 1 of 5", shown, info.Packets)
 	}
@@ -116,21 +105,9 @@ func TestFilterAnnotate(t *testing.T) {
 // unless lang=bpf, and a bad display filter is a 400 with its column
 // and language.
 func TestExplainDisplayAPI(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "corpus", "kday2.pcap"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ts := newTestServer(t, Config{})
-	info := upload(t, ts, "kday2.pcap", data)
-	info = waitIndexed(t, ts, info.ID)
+	ts, info := openCorpus(t, "kday2.pcap")
 	const expr = "tcp.port == 443 && tcp.stream == 2"
-	waitFilter(t, ts, info.ID, expr)
-	var rows RowsResponse
-	do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/rows?start=0&count=100&filter="+url.QueryEscape(expr), nil, &rows)
-	shown := map[int]bool{}
-	for _, r := range rows.Rows {
-		shown[r.No] = true
-	}
+	shown := displayedBy(t, ts, info.ID, expr)
 	if len(shown) != 1 {
 		t.Fatalf("filter shows %v, want one packet", shown)
 	}
@@ -181,4 +158,31 @@ func TestExplainDisplayAPI(t *testing.T) {
 	if res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("lang=perl: status %d", res.StatusCode)
 	}
+}
+
+// openCorpus starts a test server with a corpus capture uploaded and
+// indexed.
+func openCorpus(t *testing.T, file string) (*httptest.Server, CaptureInfo) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "corpus", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ts := newTestServer(t, Config{})
+	info := upload(t, ts, file, data)
+	return ts, waitIndexed(t, ts, info.ID)
+}
+
+// displayedBy returns the numbers of the packets of capture id (of up to
+// 100) the filter job of expr displays.
+func displayedBy(t *testing.T, ts *httptest.Server, id, expr string) map[int]bool {
+	t.Helper()
+	waitFilter(t, ts, id, expr)
+	var rows RowsResponse
+	do(t, "GET", ts.URL+"/api/captures/"+id+"/rows?start=0&count=100&filter="+url.QueryEscape(expr), nil, &rows)
+	shown := map[int]bool{}
+	for _, r := range rows.Rows {
+		shown[r.No] = true
+	}
+	return shown
 }

@@ -374,13 +374,5 @@ func (x *Explanation) treeVerdict(n *TreeNode, need bool) (bool, error) {
 	if n.Term < 0 || n.Term >= len(x.Terms) {
 		return false, fmt.Errorf("explain: node %q is neither and, or, not nor a term", n.Text)
 	}
-	switch t := x.Terms[n.Term]; {
-	case t.Outcome == True:
-		return true, nil
-	case t.Outcome == False:
-		return false, nil
-	case need:
-		return false, fmt.Errorf("explain: term %q decides the verdict but is %s", t.Text, t.Outcome)
-	}
-	return false, nil
+	return x.Terms[n.Term].value(need)
 }

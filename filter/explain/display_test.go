@@ -13,7 +13,6 @@ import (
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/internal/testenv"
-	"github.com/pkttap/pkttap/pcapio"
 )
 
 // displayCases are display filters on corpus packets: matches, no
@@ -23,12 +22,7 @@ import (
 // kday2.pcap's packet 4 is TCP from 204.9.64.80:55936 to
 // 204.9.40.10:443 (IPv4, TTL 64, flags ACK); dns_udp.pcap's 1 and 2 a DNS
 // query for www.tcpdump.org and its answer (four A records).
-var displayCases = []struct {
-	file string
-	no   int // 1-based
-	cut  int // keep only this many bytes (0: all)
-	expr string
-}{
+var displayCases = []corpusCase{
 	{"kday2.pcap", 4, 0, "tcp.port == 443"},
 	{"kday2.pcap", 4, 0, "tcp.port == 80 || udp"},
 	{"kday2.pcap", 4, 0, "ip.addr == 204.9.40.10"},
@@ -48,23 +42,9 @@ var displayCases = []struct {
 // committing it). Each verdict must also be Match's, and the terms'
 // recombination through the tree.
 func TestDisplayGolden(t *testing.T) {
-	dir := filepath.Join(testenv.SharedDir(t), "corpus")
 	var out bytes.Buffer
 	for _, gc := range displayCases {
-		c, err := capture.FromFile(filepath.Join(dir, gc.file)).Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p pcapio.Packet
-		for i := 1; i <= gc.no; i++ {
-			if p, err = c.Next(); err != nil {
-				t.Fatalf("%s packet %d: %v", gc.file, i, err)
-			}
-		}
-		c.Close()
-		if gc.cut > 0 {
-			p.Data = p.Data[:gc.cut]
-		}
+		p, _ := corpusPacket(t, gc.file, gc.no, gc.cut)
 		d, err := NewDisplay(gc.expr)
 		if err != nil {
 			t.Fatal(err)
@@ -87,19 +67,7 @@ func TestDisplayGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&out, "== %s packet %d (%d of %d bytes) %q\n%s%s\n\n", gc.file, gc.no, len(p.Data), p.Length, gc.expr, e, js)
 	}
-	path := filepath.Join("testdata", "display.golden")
-	if *update {
-		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("explanations differ from %s (go test -update rewrites it):\n%s", path, out.Bytes())
-	}
+	checkGolden(t, "display.golden", out.Bytes())
 }
 
 // TestDisplayVerdicts explains every display filter of the shared public
