@@ -430,8 +430,8 @@ func provenance(e *typed, out []TracedValue, kids [][]TracedValue, occ [][]occur
 					return false
 				}
 				out[k].Bytes = union(a, b)
-				if a.Field != "" && b.Field == "" {
-					out[k].Field = a.Field
+				if a.Field == "" || b.Field == "" {
+					out[k].Field = a.Field + b.Field // the one field it came from
 				}
 				k++
 			}
