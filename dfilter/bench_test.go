@@ -109,3 +109,27 @@ func report(b *testing.B, cpu0 time.Duration) {
 		b.ReportMetric(float64(b.N)/(c-cpu0).Seconds(), "pkts/cpu-s")
 	}
 }
+
+// BenchmarkTrace measures a traced evaluation (what an explanation
+// costs), per packet, against Match on the same packets in the same run.
+func BenchmarkTrace(b *testing.B) {
+	pkts := readCapture(b)
+	for _, expr := range []string{`tcp.port == 443`, `ip.addr == 10.0.0.0/8 && udp`, `dns.qry.name contains "x"`} {
+		f, err := Compile(expr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(expr, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				p := &pkts[i%len(pkts)]
+				f.Trace(Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: i})
+			}
+		})
+		b.Run("anchor=Match/"+expr, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				p := &pkts[i%len(pkts)]
+				f.Match(Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: i})
+			}
+		})
+	}
+}

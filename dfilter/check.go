@@ -28,7 +28,36 @@ type typed struct {
 	slot     int    // with field, its slot plus one: its values are c.vals[slot-1]
 	text     string // the entity as written
 	pos, end int
+
+	// What the tracer needs (Filter.Trace): the node's kind (with Op) in
+	// the source map, the entities it is computed from, a slice's ranges.
+	kind   Kind
+	op     string
+	args   []*typed
+	ranges []sliceRange
+	node   *Node
 }
+
+// lnode is a compiled logical expression: fn is the closure Match runs;
+// the rest is what Filter.Trace needs to show how it decided.
+type lnode struct {
+	node *Node
+	fn   boolFn
+	kids []*lnode // and, or, not: the operands
+	// A leaf's parts: the sides of a relation (a test's or membership's
+	// entity is l), the comparison of one pair of values, and how the
+	// pairs' results give the leaf's (see Quantifier).
+	l, r    *typed
+	pred    func(a, b dissect.Value) bool
+	negate  bool // each pair's result is !pred (!=, !==, ~=)
+	quant   Quantifier
+	re      *regexp.Regexp // matches
+	members []member       // membership
+	bitwise bool           // a test of l, an "&": true when a value is not zero
+}
+
+// member is one member of a set: a value (hi nil) or a range lo..hi.
+type member struct{ lo, hi *typed }
 
 // checker holds what compiling found: the fields a filter reads.
 type checker struct {
@@ -59,30 +88,59 @@ func (k *checker) text(pos, end int) string {
 }
 
 // expr compiles a logical expression.
-func (k *checker) expr(e expr) boolFn {
+func (k *checker) expr(e expr) *lnode {
+	pos, end := e.span()
+	var n *lnode
 	switch e := e.(type) {
+	case *paren:
+		return k.expr(e.x) // the node is what the parentheses hold
 	case *binary:
-		l, r := k.expr(e.l), k.expr(e.r)
+		ln, rn := k.expr(e.l), k.expr(e.r)
+		l, r := ln.fn, rn.fn
+		n = &lnode{kids: []*lnode{ln, rn}}
 		if e.and {
-			return func(c *context) bool { return l(c) && r(c) }
+			n.fn = func(c *context) bool { return l(c) && r(c) }
+			n.node = newNode(k.src, KindAnd, "&&", pos, end, ln.node, rn.node)
+		} else {
+			n.fn = func(c *context) bool { return l(c) || r(c) }
+			n.node = newNode(k.src, KindOr, "||", pos, end, ln.node, rn.node)
 		}
-		return func(c *context) bool { return l(c) || r(c) }
+		return n
 	case *negation:
-		x := k.expr(e.x)
-		return func(c *context) bool { return !x(c) }
+		xn := k.expr(e.x)
+		x := xn.fn
+		return &lnode{kids: []*lnode{xn}, fn: func(c *context) bool { return !x(c) },
+			node: newNode(k.src, KindNot, "!", pos, end, xn.node)}
 	case *test:
-		return k.test(e.x)
+		n = k.test(e.x)
+		n.node = newNode(k.src, KindTest, "", pos, end, n.l.node)
 	case *relation:
-		return k.relation(e)
+		n = k.relation(e)
+		n.node = newNode(k.src, KindRelation, e.op, pos, end, n.l.node, n.r.node)
 	case *membership:
-		return k.membership(e)
+		n = k.membership(e)
+		kids := []*Node{n.l.node}
+		for _, m := range n.members {
+			if m.hi == nil {
+				kids = append(kids, m.lo.node)
+			} else {
+				kids = append(kids, newNode(k.src, KindRange, "..", m.lo.pos, m.hi.end, m.lo.node, m.hi.node))
+			}
+		}
+		op := "in"
+		if e.not {
+			op = "not in"
+		}
+		n.node = newNode(k.src, KindMembership, op, pos, end, kids...)
+	default:
+		panic("dfilter: unknown expression")
 	}
-	panic("dfilter: unknown expression")
+	return n
 }
 
 // test compiles an entity used alone: true when it has a value (a field
 // or protocol is present), or for a bitwise and, a non-zero one.
-func (k *checker) test(e entity) boolFn {
+func (k *checker) test(e entity) *lnode {
 	if w, ok := e.(*word); ok {
 		if _, known := dissect.LookupField(w.text); !known {
 			k.unknown(w.text, w.pos, w.end)
@@ -95,7 +153,7 @@ func (k *checker) test(e entity) boolFn {
 	t := k.entity(e, nil)
 	k.exist = false
 	if a, ok := e.(*arith); ok && a.op == "&" {
-		return func(c *context) bool {
+		return &lnode{l: t, quant: Any, bitwise: true, fn: func(c *context) bool {
 			c.buf = t.eval(c, c.buf[:0])
 			for _, v := range c.buf {
 				if !isZero(v) {
@@ -103,12 +161,12 @@ func (k *checker) test(e entity) boolFn {
 				}
 			}
 			return false
-		}
+		}}
 	}
-	return func(c *context) bool {
+	return &lnode{l: t, quant: Any, fn: func(c *context) bool {
 		c.buf = t.eval(c, c.buf[:0])
 		return len(c.buf) > 0
-	}
+	}}
 }
 
 func isZero(v dissect.Value) bool {
@@ -151,6 +209,19 @@ func isValue(e entity) bool {
 // entity compiles an entity; want is the type a value written in the
 // expression is converted to (nil when the entity must have its own).
 func (k *checker) entity(e entity, want *typed) *typed {
+	t := k.entityOf(e, want)
+	if t.node == nil {
+		kids := make([]*Node, len(t.args))
+		for i, a := range t.args {
+			kids[i] = a.node
+		}
+		t.node = newNode(k.src, t.kind, t.op, t.pos, t.end, kids...)
+	}
+	return t
+}
+
+// entityOf compiles an entity for entity.
+func (k *checker) entityOf(e entity, want *typed) *typed {
 	pos, end := e.span()
 	switch e := e.(type) {
 	case *word:
@@ -179,7 +250,7 @@ func (k *checker) entity(e entity, want *typed) *typed {
 		if !x.typ.IsUint() && !x.typ.IsInt() {
 			fail(pos, end, "%s cannot be negated: it is a %s.", x.text, x.typ.Description())
 		}
-		return &typed{typ: dissect.TypeInt64, text: k.text(pos, end), pos: pos, end: end,
+		return &typed{typ: dissect.TypeInt64, text: k.text(pos, end), pos: pos, end: end, kind: KindNeg, op: "-", args: []*typed{x},
 			eval: func(c *context, dst []dissect.Value) []dissect.Value {
 				n := len(dst)
 				dst = x.eval(c, dst)
@@ -200,7 +271,7 @@ func (k *checker) entity(e entity, want *typed) *typed {
 
 // constant makes a typed entity of one value.
 func constant(v dissect.Value, like *typed, pos, end int, text string) *typed {
-	t := &typed{typ: v.Type, base: like.base, text: text, pos: pos, end: end}
+	t := &typed{typ: v.Type, base: like.base, text: text, pos: pos, end: end, kind: KindValue}
 	t.eval = func(c *context, dst []dissect.Value) []dissect.Value { return append(dst, v) }
 	return t
 }
@@ -211,7 +282,7 @@ func (k *checker) field(f *dissect.Field, pos, end int) *typed {
 	if f.IsProtocol() && !k.exist {
 		k.valued[f.Name] = true
 	}
-	return &typed{typ: f.Type, base: f.Base, field: f.Name, slot: slot + 1, text: f.Name, pos: pos, end: end,
+	return &typed{typ: f.Type, base: f.Base, field: f.Name, slot: slot + 1, text: f.Name, pos: pos, end: end, kind: KindField,
 		eval: func(c *context, dst []dissect.Value) []dissect.Value { return append(dst, c.vals[slot]...) }}
 }
 
@@ -227,7 +298,7 @@ func (k *checker) slice(e *slice, want *typed) *typed {
 		typ = dissect.TypeString
 	}
 	pos, end := e.span()
-	return &typed{typ: typ, text: k.text(pos, end), pos: pos, end: end,
+	return &typed{typ: typ, text: k.text(pos, end), pos: pos, end: end, kind: KindSlice, args: []*typed{x}, ranges: ranges,
 		eval: func(c *context, dst []dissect.Value) []dissect.Value {
 			n := len(dst)
 			dst = x.eval(c, dst)
@@ -351,7 +422,7 @@ func looksLikeField(s string) bool {
 // of values does, != when no pair is equal (all_ne), === when all are
 // (all_eq), ~= and !== when any pair differs. A side without values makes
 // every relation false.
-func (k *checker) relation(e *relation) boolFn {
+func (k *checker) relation(e *relation) *lnode {
 	if e.op == "matches" {
 		return k.matches(e)
 	}
@@ -379,15 +450,22 @@ func (k *checker) relation(e *relation) boolFn {
 	default:
 		fail(e.opPos, e.opEnd, "%q is not a comparison.", e.op)
 	}
+	n := &lnode{l: l, r: r, pred: pred}
 	switch e.op {
 	case "!=":
-		return func(c *context) bool { return !anyPair(c, l, r, pred, false) && c.both }
+		n.fn = func(c *context) bool { return !anyPair(c, l, r, pred, false) && c.both }
+		n.negate, n.quant = true, All
 	case "===":
-		return func(c *context) bool { return allPairs(c, l, r, pred) }
+		n.fn = func(c *context) bool { return allPairs(c, l, r, pred) }
+		n.quant = All
 	case "!==", "~=":
-		return func(c *context) bool { return anyPair(c, l, r, pred, true) }
+		n.fn = func(c *context) bool { return anyPair(c, l, r, pred, true) }
+		n.negate, n.quant = true, Any
+	default:
+		n.fn = func(c *context) bool { return anyPair(c, l, r, pred, false) }
+		n.quant = Any
 	}
-	return func(c *context) bool { return anyPair(c, l, r, pred, false) }
+	return n
 }
 
 // anyPair reports whether pred (or, with negate, its negation) holds for
@@ -448,7 +526,7 @@ func allPairs(c *context, l, r *typed, pred func(a, b dissect.Value) bool) bool 
 
 // matches compiles "x matches "re"": Wireshark 4.0 matches without regard
 // to case; the expression is Go's RE2 syntax.
-func (k *checker) matches(e *relation) boolFn {
+func (k *checker) matches(e *relation) *lnode {
 	l := k.entity(e.l, nil)
 	if !l.typ.IsBytesLike() {
 		fail(l.pos, l.end, "%s is a %s and cannot be tested with matches.", l.text, l.typ.Description())
@@ -466,7 +544,9 @@ func (k *checker) matches(e *relation) boolFn {
 		}
 		fail(s.pos, s.end, "Regex compilation error: %s.", msg)
 	}
-	return func(c *context) bool {
+	pattern := constant(dissect.Value{Type: dissect.TypeString, S: s.text}, l, s.pos, s.end, k.text(s.pos, s.end))
+	pattern.node = newNode(k.src, KindValue, "", s.pos, s.end)
+	return &lnode{l: l, r: pattern, re: re, quant: Any, fn: func(c *context) bool {
 		vals := l.eval(c, c.take())
 		found := false
 		for _, v := range vals {
@@ -481,14 +561,14 @@ func (k *checker) matches(e *relation) boolFn {
 		}
 		c.give(vals)
 		return found
-	}
+	}}
 }
 
 // membership compiles "x in {…}" (any value of x equal to a member or in
 // a range) and "x not in {…}", its negation.
-func (k *checker) membership(e *membership) boolFn {
+func (k *checker) membership(e *membership) *lnode {
 	x := k.entity(e.x, nil)
-	type item struct{ lo, hi *typed }
+	type item = member
 	var items []item
 	for _, it := range e.items {
 		lo := k.entity(it.lo, x)
@@ -532,10 +612,11 @@ func (k *checker) membership(e *membership) boolFn {
 		}
 		return false
 	}
+	n := &lnode{l: x, members: items, fn: in, quant: Any}
 	if e.not {
-		return func(c *context) bool { return !in(c) }
+		n.fn, n.quant = func(c *context) bool { return !in(c) }, None
 	}
-	return in
+	return n
 }
 
 // contains reports whether a holds b's bytes (or text).

@@ -12,6 +12,7 @@ import (
 type Filter struct {
 	expr  string
 	root  boolFn
+	tree  *lnode         // the source map, and what Trace evaluates
 	names []string       // slot -> field name
 	want  map[string]int // field name -> slot
 	alias map[string][]int
@@ -60,7 +61,7 @@ func Compile(expr string) (f *Filter, err error) {
 	ast := parse(expr)
 	k := &checker{src: expr, fields: map[string]int{}, valued: map[string]bool{}}
 	root := k.expr(ast)
-	f = &Filter{expr: expr, root: root, names: k.names, want: k.fields}
+	f = &Filter{expr: expr, root: root.fn, tree: root, names: k.names, want: k.fields}
 	f.pool.New = func() any { return &context{vals: make([][]dissect.Value, len(f.names))} }
 	f.keep = keepLayers(k.names)
 	f.fast = make([]fastGetter, len(k.names))

@@ -47,4 +47,18 @@
 // TestMatchEqualsTree runs the shared set of expressions and this
 // package's own both ways, and the whole tree, on every packet of the
 // shared capture, and requires the same verdicts.
+//
+// # Why a packet matched
+//
+// The compiler keeps a source map: [Filter.Tree] is the evaluation tree,
+// every node (and, or, not, each comparison, set membership and test,
+// and the fields, values, slices, calls and operations in them) with the
+// range of the expression it came from. [Filter.Trace] evaluates that
+// tree on one packet with the closures Match runs, short-circuiting as
+// Match does, and records each logical node's outcome, each entity's
+// values (every occurrence, with the field and packet bytes it came
+// from), and each leaf's comparisons pair by pair with the [Quantifier]
+// (any, all, none) that gives the leaf's outcome from them. Match is not
+// touched: a filter that is never traced costs nothing more. Package
+// filter/explain puts a trace in words.
 package dfilter

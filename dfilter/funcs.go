@@ -16,11 +16,12 @@ func (k *checker) call(e *call) *typed {
 		}
 	}
 	u32 := func(n int) dissect.Value { return dissect.Value{Type: dissect.TypeUint32, N: uint64(n)} }
-	t := &typed{text: k.text(e.pos, e.end), pos: e.pos, end: e.end}
+	t := &typed{text: k.text(e.pos, e.end), pos: e.pos, end: e.end, kind: KindCall, op: name}
 	switch name {
 	case "len":
 		arity(1)
 		x := k.entity(e.args[0], nil)
+		t.args = []*typed{x}
 		if !x.typ.IsBytesLike() {
 			fail(x.pos, x.end, "%s is a %s: len() takes bytes or a string.", x.text, x.typ.Description())
 		}
@@ -40,6 +41,7 @@ func (k *checker) call(e *call) *typed {
 	case "count":
 		arity(1)
 		x := k.entity(e.args[0], nil)
+		t.args = []*typed{x}
 		if x.field == "" {
 			fail(x.pos, x.end, "count() takes a field, not %s.", x.text)
 		}
@@ -53,6 +55,7 @@ func (k *checker) call(e *call) *typed {
 	case "upper", "lower":
 		arity(1)
 		x := k.entity(e.args[0], nil)
+		t.args = []*typed{x}
 		if x.typ != dissect.TypeString {
 			fail(x.pos, x.end, "%s is a %s: %s() takes a string.", x.text, x.typ.Description(), name)
 		}
@@ -72,6 +75,7 @@ func (k *checker) call(e *call) *typed {
 	case "string":
 		arity(1)
 		x := k.entity(e.args[0], nil)
+		t.args = []*typed{x}
 		if x.typ == dissect.TypeProtocol || x.typ == dissect.TypeNone {
 			fail(x.pos, x.end, "%s is a %s: string() takes a field with a value.", x.text, x.typ.Description())
 		}
@@ -101,7 +105,7 @@ func (k *checker) call(e *call) *typed {
 			}
 			xs = append(xs, x)
 		}
-		t.typ, t.base = xs[0].typ, xs[0].base
+		t.typ, t.base, t.args = xs[0].typ, xs[0].base, xs
 		want := 1
 		if name == "min" {
 			want = -1
@@ -125,6 +129,7 @@ func (k *checker) call(e *call) *typed {
 	case "abs":
 		arity(1)
 		x := k.entity(e.args[0], nil)
+		t.args = []*typed{x}
 		if family(x.typ) != 1 {
 			fail(x.pos, x.end, "%s is a %s: abs() takes a number.", x.text, x.typ.Description())
 		}
@@ -160,7 +165,7 @@ func (k *checker) arith(e *arith, want *typed) *typed {
 	pos, end := e.span()
 	isBytes := l.typ.IsBytesLike() && l.typ != dissect.TypeString
 	if e.op == "&" && isBytes && r.typ.IsBytesLike() {
-		return &typed{typ: dissect.TypeBytes, text: k.text(pos, end), pos: pos, end: end,
+		return &typed{typ: dissect.TypeBytes, text: k.text(pos, end), pos: pos, end: end, kind: KindArith, op: "&", args: []*typed{l, r},
 			eval: func(c *context, dst []dissect.Value) []dissect.Value {
 				lv := l.eval(c, c.take())
 				rv := r.eval(c, c.take())
@@ -191,7 +196,7 @@ func (k *checker) arith(e *arith, want *typed) *typed {
 	if typ == dissect.TypeBool {
 		typ = dissect.TypeUint8
 	}
-	return &typed{typ: typ, base: l.base, text: k.text(pos, end), pos: pos, end: end,
+	return &typed{typ: typ, base: l.base, text: k.text(pos, end), pos: pos, end: end, kind: KindArith, op: op, args: []*typed{l, r},
 		eval: func(c *context, dst []dissect.Value) []dissect.Value {
 			lv := l.eval(c, c.take())
 			rv := r.eval(c, c.take())

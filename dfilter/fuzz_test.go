@@ -63,12 +63,7 @@ func FuzzCompile(f *testing.F) {
 // FuzzMatch evaluates compiled expressions on arbitrary packet bytes: no
 // panic, and a filter and its negation never agree.
 func FuzzMatch(f *testing.F) {
-	for _, e := range []string{"tcp.port == 80", "ip.addr == 198.18.0.0/15", "eth.src[0:3] == 02:00:00", "tcp.flags & 0x12",
-		`http.host contains "x"`, "len(tcp.payload) > 3", "count(ip.src) == 1", "udp.payload[-2:] == 02:03", "ipv6.addr == ::/0"} {
-		f.Add(e, httpGet)
-		f.Add(e, udp6)
-		f.Add(e, tcpSYN[:30])
-	}
+	seedPackets(f)
 	f.Fuzz(func(t *testing.T, expr string, data []byte) {
 		flt, err := Compile(expr)
 		if err != nil {
@@ -82,5 +77,32 @@ func FuzzMatch(f *testing.F) {
 		if flt.Match(p) == neg.Match(p) {
 			t.Fatalf("%q and its negation agree on % x", expr, data)
 		}
+	})
+}
+
+// seedPackets adds expressions of every kind on three packets.
+func seedPackets(f *testing.F) {
+	for _, e := range []string{"tcp.port == 80", "ip.addr == 198.18.0.0/15", "eth.src[0:3] == 02:00:00", "tcp.flags & 0x12",
+		`http.host contains "x"`, "len(tcp.payload) > 3", "count(ip.src) == 1", "udp.payload[-2:] == 02:03", "ipv6.addr == ::/0",
+		"ip.addr != 10.0.0.1 || tcp.port not in {80, 443..444}", `max(tcp.srcport, tcp.dstport) > 1000 && http matches "get"`} {
+		f.Add(e, httpGet)
+		f.Add(e, udp6)
+		f.Add(e, tcpSYN[:30])
+	}
+}
+
+// FuzzTrace traces compiled expressions on arbitrary packet bytes: no
+// panic, Match's verdict, every value's bytes followed and in the
+// packet, and every leaf's checks giving the outcome Match's closure
+// gives.
+func FuzzTrace(f *testing.F) {
+	seedPackets(f)
+	f.Fuzz(func(t *testing.T, expr string, data []byte) {
+		flt, err := Compile(expr)
+		if err != nil {
+			return
+		}
+		p := Packet{LinkType: pcapio.LinkTypeEthernet, Data: data, Length: len(data), Number: 1}
+		checkTrace(t, flt, p, flt.Trace(p))
 	})
 }

@@ -34,6 +34,12 @@ type (
 	}
 	// test is an entity alone: a field's existence, a bitwise test.
 	test struct{ x entity }
+	// paren is "(x)": it keeps the parentheses' positions, so that what
+	// holds it ("not (a or b)") spans them.
+	paren struct {
+		x        expr
+		pos, end int
+	}
 
 	// entity is a value-producing term.
 	entity interface{ span() (int, int) }
@@ -98,6 +104,7 @@ func (e *relation) span() (int, int) {
 }
 func (e *membership) span() (int, int) { p, _ := e.x.span(); return p, e.end }
 func (e *test) span() (int, int)       { return e.x.span() }
+func (e *paren) span() (int, int)      { return e.pos, e.end }
 func (e *word) span() (int, int)       { return e.pos, e.end }
 func (e *strLit) span() (int, int)     { return e.pos, e.end }
 func (e *slice) span() (int, int)      { p, _ := e.x.span(); return p, e.end }
@@ -176,10 +183,10 @@ func (p *parser) not() expr {
 		p.advance()
 		return &negation{pos: pos, x: p.not()}
 	case tLParen:
+		pos := p.tok.pos
 		p.advance()
 		e := p.or()
-		p.expect(tRParen)
-		return e
+		return &paren{x: e, pos: pos, end: p.expect(tRParen).end}
 	}
 	return p.relation()
 }

@@ -29,6 +29,10 @@ type printer struct {
 // expr writes e, parenthesized when it is a binary of a kind other than
 // its parent's (nil: the top).
 func (pr *printer) expr(e expr, parent *binary) {
+	if p, ok := e.(*paren); ok {
+		pr.expr(p.x, parent)
+		return
+	}
 	switch e := e.(type) {
 	case *binary:
 		paren := parent != nil && parent.and != e.and
@@ -47,7 +51,15 @@ func (pr *printer) expr(e expr, parent *binary) {
 		}
 	case *negation:
 		pr.b.WriteByte('!')
-		if _, ok := e.x.(*binary); ok {
+		x := e.x
+		for {
+			p, ok := x.(*paren)
+			if !ok {
+				break
+			}
+			x = p.x
+		}
+		if _, ok := x.(*binary); ok {
 			pr.b.WriteByte('(')
 			pr.expr(e.x, nil)
 			pr.b.WriteByte(')')

@@ -1,10 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
+	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/filter/explain"
@@ -12,10 +13,12 @@ import (
 )
 
 // ExplainResponse is GET /api/captures/{id}/packets/{no}/explain: why the
-// packet matches the tcpdump expression ?filter= or not.
+// packet matches the filter ?filter= or not, a tcpdump expression or a
+// display filter (Language).
 type ExplainResponse struct {
-	No       int    `json:"no"`
-	LinkType string `json:"linkType"`
+	No       int            `json:"no"`
+	LinkType string         `json:"linkType"`
+	Language store.Language `json:"language"`
 	explain.Explanation
 }
 
@@ -40,9 +43,11 @@ func sourceMap(prog *filter.Program) [][]SourceOrigin {
 	return out
 }
 
-// handleExplain explains the verdict of the tcpdump expression ?filter= on
-// packet {no}, compiled for the packet's link type as a filter on the
-// capture compiles it.
+// handleExplain explains the verdict of the filter ?filter= on packet
+// {no}: a display filter or a tcpdump expression, told apart as every
+// filter of the API is (store.ChooseLanguage; ?lang=display or bpf
+// insists on one), the tcpdump expression compiled for the packet's link
+// type as a filter on the capture compiles it.
 func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
@@ -54,7 +59,12 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 	}
 	expr := r.URL.Query().Get("filter")
 	if strings.TrimSpace(expr) == "" {
-		writeError(w, http.StatusBadRequest, "parameter filter is empty: give the tcpdump expression to explain (filter=tcp+port+443)")
+		writeError(w, http.StatusBadRequest, "parameter filter is empty: give the display filter or tcpdump expression to explain (filter=tcp.port+%3D%3D+443, filter=tcp+port+443)")
+		return
+	}
+	lang := store.Language(r.URL.Query().Get("lang"))
+	if lang != "" && lang != store.Display && lang != store.BPF {
+		writeError(w, http.StatusBadRequest, "parameter lang must be display, bpf or none (either, as the expression reads), not "+strconv.Quote(string(lang)))
 		return
 	}
 	p, err := c.Packet(no, dissect.Options{})
@@ -68,16 +78,31 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	x, err := explain.New(expr, opts)
+	var x *explain.Explainer
+	bpf := func() (err error) {
+		x, err = explain.New(expr, opts)
+		return err
+	}
+	var df *dfilter.Filter
+	switch lang {
+	case store.BPF:
+		err = bpf()
+	case store.Display:
+		df, err = dfilter.Compile(expr)
+	default:
+		lang, df, err = store.ChooseLanguage(expr, bpf) // BPF only once bpf compiled it
+	}
 	release()
-	var fe *filter.Error
-	switch {
-	case errors.As(err, &fe):
-		writeJSON(w, http.StatusBadRequest, apiError{Error: fe.Msg, Column: fe.Column, Language: store.BPF})
-		return
-	case err != nil:
-		writeError(w, http.StatusBadRequest, err.Error())
+	if err != nil {
+		filterError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ExplainResponse{No: no, LinkType: p.LinkType.String(), Explanation: *x.Explain(p.Data, p.Length, nil)})
+	resp := ExplainResponse{No: no, LinkType: p.LinkType.String(), Language: lang}
+	if lang == store.Display {
+		dp := dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: no, Stream: p.Stream}
+		resp.Explanation = *explain.DisplayOf(df).Explain(dp)
+	} else {
+		resp.Explanation = *x.Explain(p.Data, p.Length, nil)
+	}
+	writeJSON(w, http.StatusOK, resp)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,21 +19,9 @@ import (
 // the matching packet's deciding term read the destination port at bytes
 // 36-37, and a bad expression is a 400 with its column.
 func TestExplainAPI(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "corpus", "kday2.pcap"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ts := newTestServer(t, Config{})
-	info := upload(t, ts, "kday2.pcap", data)
-	info = waitIndexed(t, ts, info.ID)
+	ts, info := openCorpus(t, "kday2.pcap")
 	const expr = "tcp port 443"
-	waitFilter(t, ts, info.ID, expr)
-	var rows RowsResponse
-	do(t, "GET", ts.URL+"/api/captures/"+info.ID+"/rows?start=0&count=100&filter="+url.QueryEscape(expr), nil, &rows)
-	shown := map[int]bool{}
-	for _, r := range rows.Rows {
-		shown[r.No] = true
-	}
+	shown := displayedBy(t, ts, info.ID, expr)
 	if len(shown) != 1 || info.Packets != 5 {
 		t.Fatalf("filter shows %v of %d packets, want 1 of 5", shown, info.Packets)
 	}
@@ -106,4 +95,94 @@ func TestFilterAnnotate(t *testing.T) {
 	if !plain.Valid || plain.Annotated != "" || plain.SourceMap != nil {
 		t.Fatalf("without annotate=1: %+v", plain)
 	}
+}
+
+// TestExplainDisplayAPI explains the display filter "tcp.port == 443 &&
+// tcp.stream == 0" on every packet of a corpus capture: each verdict is
+// the filter job's, the matching packet's term shows both ports with
+// their bytes (the destination's, 36-37, true), the tree holds the
+// terms, an expression valid in both languages is a display filter
+// unless lang=bpf, and a bad display filter is a 400 with its column
+// and language.
+func TestExplainDisplayAPI(t *testing.T) {
+	ts, info := openCorpus(t, "kday2.pcap")
+	const expr = "tcp.port == 443 && tcp.stream == 2"
+	shown := displayedBy(t, ts, info.ID, expr)
+	if len(shown) != 1 {
+		t.Fatalf("filter shows %v, want one packet", shown)
+	}
+	explainURL := func(no int, expr string) string {
+		return ts.URL + "/api/captures/" + info.ID + "/packets/" + strconv.Itoa(no) + "/explain?filter=" + url.QueryEscape(expr)
+	}
+	for no := 1; no <= int(info.Packets); no++ {
+		var x ExplainResponse
+		res := do(t, "GET", explainURL(no, expr), nil, &x)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("packet %d: status %d", no, res.StatusCode)
+		}
+		if x.Match != shown[no] || x.Language != "display" || len(x.Terms) != 2 || x.Tree == nil || x.Tree.Kind != "and" {
+			t.Fatalf("packet %d: explanation %+v, filter job shows it: %v", no, x, shown[no])
+		}
+		if v, err := x.Verdict(); err != nil || v != x.Match {
+			t.Fatalf("packet %d: terms give %v (%v), verdict %v", no, v, err, x.Match)
+		}
+		if !x.Match {
+			continue
+		}
+		ports := x.Terms[0]
+		if ports.Text != "tcp.port == 443" || ports.Quantifier != "any" || len(ports.Checks) != 2 || x.Terms[1].Outcome != explain.True {
+			t.Fatalf("packet %d: terms %+v", no, x.Terms)
+		}
+		dst := ports.Checks[1]
+		if dst.ValueField != "tcp.dstport" || dst.Value != 443 || dst.Occurrence != 2 || !dst.Result ||
+			len(dst.Bytes) != 1 || dst.Bytes[0] != (explain.Range{First: 36, Last: 37}) {
+			t.Fatalf("packet %d: destination port check %+v", no, dst)
+		}
+	}
+	var x ExplainResponse
+	do(t, "GET", explainURL(1, "tcp"), nil, &x)
+	if x.Language != "display" || x.Tree == nil {
+		t.Fatalf("tcp: %+v", x)
+	}
+	x = ExplainResponse{}
+	do(t, "GET", explainURL(1, "tcp")+"&lang=bpf", nil, &x)
+	if x.Language != "bpf" || x.Tree != nil || len(x.Terms) != 1 {
+		t.Fatalf("tcp with lang=bpf: %+v", x)
+	}
+	var e apiError
+	res := do(t, "GET", explainURL(1, "tcp.port == "), nil, &e)
+	if res.StatusCode != http.StatusBadRequest || e.Language != "display" || e.Column == 0 {
+		t.Fatalf("bad display filter: status %d, %+v", res.StatusCode, e)
+	}
+	res = do(t, "GET", explainURL(1, "tcp")+"&lang=perl", nil, &e)
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("lang=perl: status %d", res.StatusCode)
+	}
+}
+
+// openCorpus starts a test server with a corpus capture uploaded and
+// indexed.
+func openCorpus(t *testing.T, file string) (*httptest.Server, CaptureInfo) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "corpus", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ts := newTestServer(t, Config{})
+	info := upload(t, ts, file, data)
+	return ts, waitIndexed(t, ts, info.ID)
+}
+
+// displayedBy returns the numbers of the packets of capture id (of up to
+// 100) the filter job of expr displays.
+func displayedBy(t *testing.T, ts *httptest.Server, id, expr string) map[int]bool {
+	t.Helper()
+	waitFilter(t, ts, id, expr)
+	var rows RowsResponse
+	do(t, "GET", ts.URL+"/api/captures/"+id+"/rows?start=0&count=100&filter="+url.QueryEscape(expr), nil, &rows)
+	shown := map[int]bool{}
+	for _, r := range rows.Rows {
+		shown[r.No] = true
+	}
+	return shown
 }

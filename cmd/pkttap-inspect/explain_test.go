@@ -66,3 +66,39 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("--explain without a filter: exit %d, %q", code, errOut)
 	}
 }
+
+// TestExplainDisplay: --explain with -Y shows every packet of a corpus
+// capture with why the display filter matches it or not (applying it to
+// nothing): only packet 4 matches, its deciding check read the
+// destination port among tcp.port's two values, and tcp.stream, which
+// needs the stream tracker, is there; with a tcpdump expression as well,
+// both are explained.
+func TestExplainDisplay(t *testing.T) {
+	file := filepath.Join(testenv.SharedDir(t), "corpus", "kday2.pcap")
+	const expr = "tcp.port == 443 && tcp.stream == 2"
+	out, errOut, code := runCLI(t, "-S", "--explain", "-Y", expr, file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if n := strings.Count(out, "why "+expr+":\n"); n != 5 {
+		t.Fatalf("%d explanations for 5 packets:\n%s", n, out)
+	}
+	if n := strings.Count(out, "  → match\n"); n != 1 || strings.Count(out, "  → no match\n") != 4 {
+		t.Fatalf("%d matches, want 1:\n%s", n, out)
+	}
+	for _, want := range []string{
+		"tcp.port == 443 (col 1-15): any of tcp.port #1 (tcp.srcport) 55936 (bytes 34–35) == 443 ✗, tcp.port #2 (tcp.dstport) 443 (bytes 36–37) == 443 ✓ → true\n",
+		"tcp.stream == 2 (col 20-34): any of tcp.stream 2 == 2 ✓ → true (decides)\n",
+		"tcp.port == 443 (col 1-15): no tcp.port in the packet → false (decides)\n",
+		"tcp.stream == 2 (col 20-34): not evaluated\n",
+		"displayed 5 of 5 packets\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %q in:\n%s", want, out)
+		}
+	}
+	out, errOut, code = runCLI(t, "-S", "--explain", "-Y", "udp", file, "tcp port 443")
+	if code != 0 || strings.Count(out, "why udp:\n") != 5 || strings.Count(out, "why tcp port 443:\n") != 5 {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+}

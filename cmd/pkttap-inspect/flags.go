@@ -45,7 +45,7 @@ type options struct {
 // usage is printed by -h and after a usage error.
 const usage = `usage: pkttap-inspect [flags] <INTERFACE|FILE|ssh://[USER@]HOST[:PORT]/INTERFACE|rpcap://[USER@]HOST[:PORT]/INTERFACE> [FILTER...]
        pkttap-inspect -d|-dd|-ddd [--annotate] [-y LINKTYPE] [FILTER...]
-       pkttap-inspect --explain <INTERFACE|FILE> FILTER...
+       pkttap-inspect --explain [-Y EXPR] <INTERFACE|FILE> [FILTER...]
        pkttap-inspect -l
        pkttap-inspect -D ssh://[USER@]HOST[:PORT]|rpcap://[USER@]HOST[:PORT]
 
@@ -108,7 +108,11 @@ flags:
                          bytes they read (0-based offsets), true or false,
                          which one decided, and the verdict (match or no
                          match; for a truncated packet, the load that fell
-                         off its end)
+                         off its end). With -Y, the display filter is
+                         explained too, and not applied: its comparisons
+                         with every value of each field (ip.addr's source
+                         and destination), their bytes, and how they give
+                         each term's outcome (any, all or none of them)
   -y LINKTYPE            the link type to compile for with -d (EN10MB, RAW,
                          LINUX_SLL, LINUX_SLL2, NULL, LOOP, ...)
   -O                     do not optimize the filter program (as tcpdump -O)

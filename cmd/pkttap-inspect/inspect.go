@@ -14,6 +14,7 @@ import (
 	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/filter"
+	"github.com/pkttap/pkttap/filter/explain"
 	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/streams"
 )
@@ -61,10 +62,14 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	pr := &printer{w: out, summary: o.summary, tree: o.verbose, fields: o.fields, opts: dissect.Options{ValidateChecksums: o.checksums}}
 	var why *explainers
-	if o.explain {
+	var whyDisplay *explain.Display
+	if o.explain && strings.TrimSpace(expr) != "" {
 		opts := c.FilterOptions()
 		opts.Target = filter.TargetFile // the packets as captured
 		why = &explainers{expr: expr, opts: opts}
+	}
+	if o.explain && display != nil {
+		whyDisplay = explain.DisplayOf(display) // explained, not applied
 	}
 	pr.hex = !o.summary && !o.verbose && o.write == "" && len(o.fields) == 0
 	printing := !o.quiet && (pr.hex || pr.summary || pr.tree || len(pr.fields) > 0)
@@ -100,7 +105,8 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		for _, f := range follows {
 			f.add(n, &p, &si)
 		}
-		if display != nil && !display.Match(dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n, Stream: &si}) {
+		dp := dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n, Stream: &si}
+		if display != nil && whyDisplay == nil && !display.Match(dp) {
 			continue
 		}
 		shown++
@@ -122,6 +128,9 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				loopErr = err
 				break
 			}
+		}
+		if whyDisplay != nil && !o.quiet {
+			fmt.Fprintf(out, "why %s:\n%s", display, whyDisplay.Explain(dp))
 		}
 		if live {
 			// The -w file is flushed now and then (as tcpdump's is, unless
@@ -259,9 +268,10 @@ func openCapture(o options) (c *capture.Capture, live bool, expr string, err err
 	return c, live, expr, nil
 }
 
-// checkExplain rejects --explain without a filter to explain.
+// checkExplain rejects --explain without a filter to explain (a tcpdump
+// expression, or -Y's display filter).
 func checkExplain(o options, expr string) error {
-	if o.explain && strings.TrimSpace(expr) == "" {
+	if o.explain && strings.TrimSpace(expr) == "" && strings.TrimSpace(o.display) == "" {
 		return usageErrorf("--explain needs a filter expression to explain")
 	}
 	return nil

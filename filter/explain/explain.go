@@ -1,7 +1,10 @@
 // Package explain says why a packet matched a filter expression, or why
 // not, in the expression's own terms: which primitives were evaluated,
 // which were true or false, which one decided the verdict, and which packet
-// bytes each comparison read.
+// bytes each comparison read. It explains tcpdump expressions (New) and
+// Wireshark's display filters (NewDisplay) in one shape, Explanation.
+//
+// # tcpdump expressions
 //
 // An Explainer compiles the expression twice: as the program that filters
 // (optimized, what the VM runs and whose verdict is reported) and
@@ -13,6 +16,19 @@
 // documented exception, a load masked away as in "net 0.0.0.0/0", accepts
 // a packet too short for the load: Explanation.Result is then the
 // optimized program's, and the explanation says so).
+//
+// # Display filters
+//
+// A Display traces the display filter on the packet (dfilter.Filter.Trace:
+// the filter's tree evaluated as Match evaluates it, short-circuits
+// included, with every value's packet bytes). Its terms are the leaves of
+// the expression (a comparison, a set membership, a field or protocol
+// alone); each check is one pair of values compared (every occurrence of a
+// field that occurs several times, such as ip.addr), and the term's
+// Quantifier says how they give its outcome under Wireshark's meaning of
+// the operator ("any" for ==, "all" for != and ===, "none" for not in).
+// Explanation.Tree is the whole expression, and/or/not nodes and the
+// values of each field, function or slice.
 package explain
 
 import (
@@ -67,7 +83,8 @@ type Explanation struct {
 	// Match is the verdict: Result != 0.
 	Match bool `json:"match"`
 	// Result is what the filter program returns for the packet (the
-	// number of bytes to keep; 0 rejects it), as vm.VM.Run returns it.
+	// number of bytes to keep; 0 rejects it), as vm.VM.Run returns it;
+	// for a display filter 1 or 0.
 	Result uint32 `json:"result"`
 	// Terms are the primitives of the expression, in source order, with
 	// their outcomes.
@@ -80,8 +97,13 @@ type Explanation struct {
 	// the captured bytes of a truncated packet rejects it.
 	Fault *Fault `json:"fault,omitempty"`
 	// Note is set when the unoptimized program's verdict, which the terms
-	// explain, differs from the filter's (see the package documentation).
+	// explain, differs from the filter's (see the package documentation);
+	// for a display filter, when the packet is truncated (its fields in
+	// the bytes not captured are absent).
 	Note string `json:"note,omitempty"`
+	// Tree is a display filter's evaluation tree (nil for a tcpdump
+	// expression), whose leaves are the Terms.
+	Tree *TreeNode `json:"tree,omitempty"`
 }
 
 // Outcome is what a primitive evaluated to.
@@ -106,6 +128,16 @@ type Term struct {
 	Outcome Outcome `json:"outcome"`
 	// Checks are its comparisons, in the order they ran.
 	Checks []Check `json:"checks,omitempty"`
+	// Quantifier, for a display filter's term, says how its checks give
+	// its outcome: "any" (one true), "all" (there are checks, all true),
+	// "none" (none true).
+	Quantifier string `json:"quantifier,omitempty"`
+	// MoreChecks counts a display filter term's checks left out of
+	// Checks (past dfilter.MaxChecks).
+	MoreChecks int `json:"more_checks,omitempty"`
+	// Absent names the fields a display filter's term read that the
+	// packet does not have.
+	Absent []string `json:"absent,omitempty"`
 }
 
 // Check is one comparison the program made.
@@ -115,7 +147,11 @@ type Check struct {
 	// it; "A" for a value computed from no packet bytes.
 	Field string `json:"field"`
 	// Value is the value compared; Op ("=", ">", ">=", "&") and Operand
-	// what it was compared with.
+	// what it was compared with. For a display filter, Field is the
+	// field (or function, slice) as written, Op the comparison ("==",
+	// "!=", ">", "contains", "matches", "in" for a range of a set,
+	// "present", "&"), and Value and Operand are set only for integers
+	// that fit: ValueText and OperandText are the values in words.
 	Value   uint32 `json:"value"`
 	Op      string `json:"op"`
 	Operand uint32 `json:"operand"`
@@ -128,8 +164,21 @@ type Check struct {
 	// Text is the check in words: "ethertype 0x0800 (bytes 12–13) ✓".
 	Text string `json:"text"`
 	// PC is the instruction of the unoptimized program (pkttap-inspect
-	// -d -O) that made it.
+	// -d -O) that made it; -1 for a display filter.
 	PC int `json:"pc"`
+
+	// For a display filter: ValueText and OperandText are the values as
+	// a display filter writes them; ValueField the field the value was
+	// read from when the check names another (ip.dst for ip.addr);
+	// Occurrence its place, from 1, among the values of a field that
+	// has several; OperandField and OperandBytes where the operand came
+	// from, when the packet holds it (ip.src == ip.dst).
+	ValueText    string  `json:"value_text,omitempty"`
+	OperandText  string  `json:"operand_text,omitempty"`
+	ValueField   string  `json:"value_field,omitempty"`
+	Occurrence   int     `json:"occurrence,omitempty"`
+	OperandField string  `json:"operand_field,omitempty"`
+	OperandBytes []Range `json:"operand_bytes,omitempty"`
 }
 
 // Range is a run of packet bytes: offsets First through Last, 0-based and
@@ -292,11 +341,23 @@ func (x *Explanation) String() string {
 			continue
 		}
 		fmt.Fprintf(&sb, "  %s (col %d-%d): ", t.Text, t.Start+1, t.End)
+		if len(t.Absent) > 0 {
+			fmt.Fprintf(&sb, "no %s in the packet", strings.Join(t.Absent, ", no "))
+			if len(t.Checks) > 0 {
+				sb.WriteString("; ")
+			}
+		}
+		if t.Quantifier != "" && len(t.Checks) > 0 {
+			fmt.Fprintf(&sb, "%s of ", t.Quantifier)
+		}
 		for j, c := range t.Checks {
 			if j > 0 {
 				sb.WriteString(", ")
 			}
 			sb.WriteString(c.Text)
+		}
+		if t.MoreChecks > 0 {
+			fmt.Fprintf(&sb, " and %d more", t.MoreChecks)
 		}
 		if t.Outcome == Failed && x.Fault != nil {
 			if len(t.Checks) > 0 {
@@ -316,9 +377,12 @@ func (x *Explanation) String() string {
 	if x.Note != "" {
 		fmt.Fprintf(&sb, "  note: %s\n", x.Note)
 	}
-	if x.Match {
+	switch {
+	case x.Match && x.Tree != nil:
+		sb.WriteString("  → match\n")
+	case x.Match:
 		fmt.Fprintf(&sb, "  → match (returns %d)\n", x.Result)
-	} else {
+	default:
 		sb.WriteString("  → no match\n")
 	}
 	return sb.String()

@@ -13,6 +13,7 @@ import (
 	"github.com/pkttap/pkttap/filter"
 	"github.com/pkttap/pkttap/filter/vm"
 	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/explain.golden")
@@ -20,12 +21,7 @@ var update = flag.Bool("update", false, "rewrite testdata/explain.golden")
 // goldenCases are the filter examples of the README and the design notes
 // on corpus packets: matches, no matches, and a truncated packet (a
 // packet cut as a snap length of cut would).
-var goldenCases = []struct {
-	file string
-	no   int // 1-based
-	cut  int // keep only this many bytes (0: all)
-	expr string
-}{
+var goldenCases = []corpusCase{
 	{"kday2.pcap", 4, 0, "tcp port 443"},
 	{"kday2.pcap", 5, 0, "tcp port 443"},
 	{"kday2.pcap", 4, 36, "tcp port 443"},
@@ -42,27 +38,10 @@ var goldenCases = []struct {
 // the diff against the packets' bytes before committing it). Each verdict
 // must also be the VM's and the terms' recombination.
 func TestExplainGolden(t *testing.T) {
-	dir := filepath.Join(testenv.SharedDir(t), "corpus")
 	var out bytes.Buffer
 	for _, gc := range goldenCases {
-		c, err := capture.FromFile(filepath.Join(dir, gc.file)).Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var data []byte
-		var wire int
-		for i := 1; i <= gc.no; i++ {
-			p, err := c.Next()
-			if err != nil {
-				t.Fatalf("%s packet %d: %v", gc.file, i, err)
-			}
-			data, wire = p.Data, p.Length
-		}
-		opts := c.FilterOptions()
-		c.Close()
-		if gc.cut > 0 {
-			data = data[:gc.cut]
-		}
+		p, opts := corpusPacket(t, gc.file, gc.no, gc.cut)
+		data, wire := p.Data, p.Length
 		x, err := New(gc.expr, opts)
 		if err != nil {
 			t.Fatal(err)
@@ -88,9 +67,46 @@ func TestExplainGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&out, "== %s packet %d (%d of %d bytes) %q\n%s%s\n\n", gc.file, gc.no, len(data), wire, gc.expr, e, js)
 	}
-	path := filepath.Join("testdata", "explain.golden")
+	checkGolden(t, "explain.golden", out.Bytes())
+}
+
+// corpusCase is an expression to explain on a corpus packet.
+type corpusCase struct {
+	file string
+	no   int // 1-based
+	cut  int // keep only this many bytes (0: all)
+	expr string
+}
+
+// corpusPacket returns packet no (from 1) of a corpus capture, cut to
+// its first cut bytes when cut is not 0, and the capture's filter
+// options.
+func corpusPacket(t *testing.T, file string, no, cut int) (pcapio.Packet, filter.Options) {
+	t.Helper()
+	c, err := capture.FromFile(filepath.Join(testenv.SharedDir(t), "corpus", file)).Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var p pcapio.Packet
+	for i := 1; i <= no; i++ {
+		if p, err = c.Next(); err != nil {
+			t.Fatalf("%s packet %d: %v", file, i, err)
+		}
+	}
+	if cut > 0 {
+		p.Data = p.Data[:cut]
+	}
+	return p, c.FilterOptions()
+}
+
+// checkGolden compares out with testdata/name (go test -update writes
+// it).
+func checkGolden(t *testing.T, name string, out []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
 	if *update {
-		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, out, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,7 +114,7 @@ func TestExplainGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (go test -update writes it)", err)
 	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("explanations differ from %s (go test -update rewrites it):\n%s", path, out.Bytes())
+	if !bytes.Equal(out, want) {
+		t.Errorf("explanations differ from %s (go test -update rewrites it):\n%s", path, out)
 	}
 }

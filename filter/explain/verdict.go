@@ -11,7 +11,14 @@ import (
 // whole story. A load that fell off the end of the packet rejects it
 // whatever the terms. It fails when a term the expression needs was not
 // evaluated.
+//
+// For a display filter, the terms' outcomes are recombined through Tree,
+// and each evaluated term's checks must give its outcome under its
+// quantifier.
 func (x *Explanation) Verdict() (bool, error) {
+	if x.Tree != nil {
+		return x.displayVerdict()
+	}
 	if x.Fault != nil {
 		return false, nil
 	}
@@ -107,15 +114,21 @@ func (e *evaluator) unary(need bool) (bool, error) {
 	case "T":
 		t := e.x.Terms[e.vals[e.p]]
 		e.p++
-		switch {
-		case t.Outcome == True:
-			return true, nil
-		case t.Outcome == False:
-			return false, nil
-		case need:
-			return false, fmt.Errorf("explain: term %q decides the verdict but is %s", t.Text, t.Outcome)
-		}
-		return false, nil
+		return t.value(need)
 	}
 	return false, fmt.Errorf("explain: unexpected %q in the expression's structure", e.peek())
+}
+
+// value is a term's outcome as a truth value: an error when need says the
+// verdict needs it and it was not evaluated (or failed).
+func (t Term) value(need bool) (bool, error) {
+	switch {
+	case t.Outcome == True:
+		return true, nil
+	case t.Outcome == False:
+		return false, nil
+	case need:
+		return false, fmt.Errorf("explain: term %q decides the verdict but is %s", t.Text, t.Outcome)
+	}
+	return false, nil
 }
