@@ -118,6 +118,7 @@ type Server struct {
 	uploads  *uploadSlots
 	pool     *store.Pool // the captures, on disk
 	sampleMu sync.Mutex  // held while POST /api/captures/sample finds or opens the sample
+	pushed   pushCounters
 }
 
 // New returns a server for cfg.
