@@ -54,6 +54,8 @@ type rowsPush struct {
 	Indexing  bool       `json:"indexing"`
 	Rows      []Row      `json:"rows"`
 	Fields    [][]string `json:"fields,omitempty"`
+
+	window int // the follow's window: the most rows worth sending at once
 }
 
 // end is the display position after the batch's last row.
@@ -70,7 +72,8 @@ type followError struct {
 
 // pushQueue is one connection's queue of pushed rows: one pending batch
 // that batches put while the connection is busy writing are merged into,
-// trimmed to its newest limit rows (the trimmed counted as skipped), so a
+// trimmed to its newest rows (the follow's window, at most limit; the
+// trimmed counted as skipped), so a
 // browser that reads slowly, or not at all, never makes it grow. A batch
 // of another view (key) replaces the pending one; so does one that skipped
 // rows after it (its rows would not follow on). A note (a follow error)
@@ -109,7 +112,11 @@ func (q *pushQueue) put(b *rowsPush) {
 		p.Total, p.Displayed, p.Indexing = b.Total, b.Displayed, b.Indexing
 	}
 	r := q.rows
-	if d := len(r.Rows) - q.limit; d > 0 {
+	keep := q.limit
+	if r.window > 0 {
+		keep = min(keep, r.window)
+	}
+	if d := len(r.Rows) - keep; d > 0 {
 		r.Rows = append(r.Rows[:0:0], r.Rows[d:]...)
 		if len(r.Fields) > d {
 			r.Fields = append(r.Fields[:0:0], r.Fields[d:]...)
@@ -288,6 +295,7 @@ func (p *pusher) produce(f *follow, sent int, fresh bool) (int, error) {
 	if cur, ok := p.s.capture(c.ID()); !ok || cur != c {
 		return sent, errors.New("the capture was deleted")
 	}
+	indexing := c.Indexing() // first: a batch not indexing has every packet
 	var j *store.Job
 	displayed := c.Count()
 	if f.expr != "" {
@@ -314,8 +322,8 @@ func (p *pusher) produce(f *follow, sent int, fresh bool) (int, error) {
 	skipped := max(start-sent, 0)
 	p.q.put(&rowsPush{
 		Type: "rows", Capture: c.ID(), Key: f.req.Key, Start: start, Skipped: skipped,
-		Total: page.Total, Displayed: max(page.Displayed, start+len(page.Rows)), Indexing: c.Indexing(),
-		Rows: page.Rows, Fields: fields,
+		Total: page.Total, Displayed: max(page.Displayed, start+len(page.Rows)), Indexing: indexing,
+		Rows: page.Rows, Fields: fields, window: f.window,
 	})
 	return start + len(page.Rows), nil
 }
