@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"syscall"
 	"testing"
@@ -23,17 +24,16 @@ import (
 // batches it gets account for every row (the newest window of each, the
 // others counted as skipped) up to the last packet.
 func TestPushStalledReader(t *testing.T) {
-	s, ts := newTestServer(t, Config{})
+	s, _ := newTestServer(t, Config{})
+	// The server's side of each connection gets a small send buffer too,
+	// so its writes to the stalled client block within a few pushes.
+	ts := httptest.NewUnstartedServer(s.Handler())
+	ts.Listener = smallSendBuffers{ts.Listener}
+	ts.Start()
+	defer ts.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dialer := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
+	dialer := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error { return setBuffer(c, syscall.SO_RCVBUF) }}
 	client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
 	conn, _, err := websocket.Dial(ctx, wsURL(ts), &websocket.DialOptions{HTTPClient: client, HTTPHeader: http.Header{"Origin": {ts.URL}}})
 	if err != nil {
@@ -87,4 +87,32 @@ func TestPushStalledReader(t *testing.T) {
 	}
 	t.Logf("stalled client: heap %+d KiB over the start while indexing (at most), %+d KiB once indexed; %d rows at most queued; then %d pushes: %d rows, %d skipped",
 		(peak-base)>>10, (after-base)>>10, s.pushed.highest.Load(), len(pushes), rows, skipped)
+}
+
+// setBuffer sets socket c's buffer opt (SO_RCVBUF, SO_SNDBUF) to 4 KiB.
+func setBuffer(c syscall.RawConn, opt int) error {
+	var serr error
+	if err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, opt, 4096) }); err != nil {
+		return err
+	}
+	return serr
+}
+
+// smallSendBuffers gives each accepted connection a 4 KiB send buffer.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	if err == nil {
+		err = setBuffer(raw, syscall.SO_SNDBUF)
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
