@@ -343,10 +343,20 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, err := c.Packet(no, opts)
+	resp, err := packetResponse(c, no, opts)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// packetResponse is packet no of c, decoded with opts, as GET
+// …/packets/{no} serves it and the WebSocket pushes it.
+func packetResponse(c *store.Store, no int, opts dissect.Options) (PacketResponse, error) {
+	p, err := c.Packet(no, opts)
+	if err != nil {
+		return PacketResponse{}, err
 	}
 	when := "no timestamp"
 	if !p.NoTime {
@@ -367,7 +377,7 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	resp.Tree = noteTree(p, resp.Tree)
-	writeJSON(w, http.StatusOK, resp)
+	return resp, nil
 }
 
 func treeNode(n *dissect.Node) TreeNode {

@@ -26,7 +26,10 @@ const maxPushRows = 256
 // (filter, checksums, names, color, fields: everything but start and count
 // and sort), "window": the rows it shows at the end, "from": the display
 // position of the first row it has not got}. {"type": "unfollow"} stops
-// it. A new follow replaces the previous one.
+// it. A new follow replaces the previous one. {"type": "select",
+// "capture": ID, "key": …, "query": …, "no": N} asks for packet N as GET
+// …/packets/N with the query serves it (its bytes, tree and row), pushed
+// as a packetPush: the page selects packets this way while it follows.
 type followRequest struct {
 	Type    string `json:"type"`
 	Capture string `json:"capture"`
@@ -34,6 +37,17 @@ type followRequest struct {
 	Query   string `json:"query"`
 	Window  int    `json:"window"`
 	From    int    `json:"from"`
+	No      int    `json:"no,omitempty"`
+}
+
+// packetPush is a packet the page selected (a select request), as GET
+// …/packets/{no} serves it.
+type packetPush struct {
+	Type    string         `json:"type"` // "packet"
+	Capture string         `json:"capture"`
+	Key     string         `json:"key"`
+	No      int            `json:"no"`
+	Packet  PacketResponse `json:"packet"`
 }
 
 // rowsPush is a batch of the followed list's newest rows, as the server
@@ -85,6 +99,7 @@ type pushQueue struct {
 	mu      sync.Mutex
 	rows    *rowsPush
 	note    any
+	packet  *packetPush
 	highest int // the most rows ever pending, for tests
 }
 
@@ -136,6 +151,14 @@ func (q *pushQueue) putNote(m any) {
 	q.mu.Unlock()
 }
 
+// putPacket queues a selected packet, replacing a pending one.
+func (q *pushQueue) putPacket(p *packetPush) {
+	q.mu.Lock()
+	q.packet = p
+	q.signal()
+	q.mu.Unlock()
+}
+
 // drop forgets the pending rows (the page no longer follows).
 func (q *pushQueue) drop() {
 	q.mu.Lock()
@@ -151,7 +174,7 @@ func (q *pushQueue) signal() {
 }
 
 // take waits for what is pending and takes it: the note first, then the
-// rows. It returns nil when ctx ends.
+// selected packet, then the rows. It returns nil when ctx ends.
 func (q *pushQueue) take(ctx context.Context) any {
 	for {
 		q.mu.Lock()
@@ -159,10 +182,12 @@ func (q *pushQueue) take(ctx context.Context) any {
 		switch {
 		case q.note != nil:
 			m, q.note = q.note, nil
+		case q.packet != nil:
+			m, q.packet = q.packet, nil
 		case q.rows != nil:
 			m, q.rows = q.rows, nil
 		}
-		more := q.note != nil || q.rows != nil
+		more := q.note != nil || q.packet != nil || q.rows != nil
 		q.mu.Unlock()
 		if more {
 			q.signal()
@@ -241,6 +266,9 @@ func (p *pusher) serveFollows(ctx context.Context, conn *websocket.Conn) error {
 				p.q.putNote(followError{Type: "follow-error", Capture: req.Capture, Key: req.Key, Error: err.Error()})
 			}
 		case "unfollow":
+		case "select":
+			p.selected(req)
+			continue
 		default:
 			return fmt.Errorf("message from the page: unknown type %q", req.Type)
 		}
@@ -250,6 +278,39 @@ func (p *pusher) serveFollows(ctx context.Context, conn *websocket.Conn) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// selected pushes the packet a select request asks for, or a
+// follow-error saying why it cannot.
+func (p *pusher) selected(req followRequest) {
+	fail := func(err error) {
+		p.q.putNote(followError{Type: "follow-error", Capture: req.Capture, Key: req.Key, Error: err.Error()})
+	}
+	c, ok := p.s.capture(req.Capture)
+	if !ok {
+		fail(fmt.Errorf("no capture with id %q (it may have been deleted)", req.Capture))
+		return
+	}
+	q, err := url.ParseQuery(req.Query)
+	if err != nil {
+		fail(fmt.Errorf("query %q: %w", req.Query, err))
+		return
+	}
+	opts, err := decodeOptions(q)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if req.No < 1 || req.No > c.Count() {
+		fail(fmt.Errorf("packet number must be between 1 and %d", c.Count()))
+		return
+	}
+	pkt, err := packetResponse(c, req.No, opts)
+	if err != nil {
+		fail(err)
+		return
+	}
+	p.q.putPacket(&packetPush{Type: "packet", Capture: c.ID(), Key: req.Key, No: req.No, Packet: pkt})
 }
 
 // run pushes the followed list's new rows after each change of the pool

@@ -217,3 +217,66 @@ func TestPushFollowRefused(t *testing.T) {
 		t.Errorf("list after a closed WebSocket: %d", res.StatusCode)
 	}
 }
+
+// TestPushSelect asks for packets over the WebSocket as the page does
+// when it selects one while it follows: each comes as GET …/packets/{no}
+// serves it with the same query, and a number out of range gets a
+// follow-error naming the range.
+func TestPushSelect(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	info := upload(t, ts, "select.pcap", synthetic(t, pcapio.FormatPcap, 50))
+	waitIndexed(t, ts, info.ID)
+	conn := dialWS(ctx, t, ts)
+	for _, tt := range []struct {
+		no    int
+		query string
+		want  string // the follow-error, "" for the packet
+	}{
+		{7, "", ""},
+		{8, "checksums=1&names=mt", ""},
+		{51, "", "between 1 and 50"},
+		{3, "checksums=2", "parameter checksums"},
+	} {
+		b, err := json.Marshal(followRequest{Type: "select", Capture: info.ID, Key: "sel", Query: tt.query, No: tt.no})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			_, b, err := conn.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m struct {
+				Type   string          `json:"type"`
+				No     int             `json:"no"`
+				Error  string          `json:"error"`
+				Packet json.RawMessage `json:"packet"`
+			}
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Type == "state" {
+				continue
+			}
+			switch {
+			case tt.want != "" && (m.Type != "follow-error" || !strings.Contains(m.Error, tt.want)):
+				t.Errorf("select %d %q: %s %q, want a follow-error saying %q", tt.no, tt.query, m.Type, m.Error, tt.want)
+			case tt.want == "":
+				var got, want PacketResponse
+				if err := json.Unmarshal(m.Packet, &got); err != nil || m.Type != "packet" || m.No != tt.no {
+					t.Fatalf("select %d: %s %d (%v), want the packet", tt.no, m.Type, m.No, err)
+				}
+				do(t, "GET", fmt.Sprintf("%s/api/captures/%s/packets/%d?%s", ts.URL, info.ID, tt.no, tt.query), nil, &want)
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("select %d %q: pushed packet differs from GET packets':\n%+v\n%+v", tt.no, tt.query, got, want)
+				}
+			}
+			break
+		}
+	}
+}
