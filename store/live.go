@@ -243,7 +243,7 @@ func (s *Store) stopLive(reason string) {
 func (s *Store) runLive() {
 	defer close(s.done)
 	q := newQueue()
-	s.ingest(liveSource{s.live.src}, &liveSpooler{s: s, q: q}, q, s.liveProgress)
+	s.ingest(liveSource{s.live.src}, &liveSpooler{s: s, q: q}, q, livePublishEvery, s.liveProgress)
 }
 
 // liveProgress takes the capture's counts after a round of batches, and

@@ -8,6 +8,7 @@ import { fmtBytes, fmtCount, fmtSpan } from './format.js';
 import { renderLive } from './live.js';
 import { clearSelection, gotoPacket, renderList, resetView, scroller } from './list.js';
 import { refreshNotes } from './marks.js';
+import { pushActive } from './push.js';
 import { S, liveRunning, writeURL } from './state.js';
 import { renderProgress, renderStatus } from './status.js';
 import { treePlaceholder } from './tree.js';
@@ -252,6 +253,8 @@ export function onState(caps) {
   S.cur = c;
   renderCapHeader();
   if (S.selPos < 0) treePlaceholder();
+  // While the list's new rows are pushed, the counts come with them.
+  if (pushActive()) { renderStatus(); renderProgress(); return; }
   // Counts only grow; an answer that raced this snapshot may be newer.
   const total = Math.max(c.packets, S.total);
   let displayed = total;
