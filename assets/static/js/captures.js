@@ -253,8 +253,9 @@ export function onState(caps) {
   S.cur = c;
   renderCapHeader();
   if (S.selPos < 0) treePlaceholder();
-  // While the list's new rows are pushed, the counts come with them.
-  if (pushActive()) { renderStatus(); renderProgress(); return; }
+  // While the list's new rows are pushed, the counts come with them (the
+  // render tells the pushes when the capture no longer grows).
+  if (pushActive()) { renderStatus(); renderProgress(); renderList(); return; }
   // Counts only grow; an answer that raced this snapshot may be newer.
   const total = Math.max(c.packets, S.total);
   let displayed = total;
