@@ -9,41 +9,8 @@ import (
 	"testing"
 	"time"
 
-	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
-
-// pushWatcher is installed in the page before its scripts run: it counts
-// the WebSocket's pushed rows, the REST rows requests and the animation
-// frames the page gets, and notes, as pushes arrive and as rows are put in
-// the list, the time (ms since the epoch) the page first had and the list
-// first showed a packet number at least each one: [time, no] pairs, no
-// increasing.
-const pushWatcher = `(() => {
-  window.__pushes = 0; window.__restRows = 0; window.__shown = []; window.__pushAt = []; let top = 0;
-  const WS = window.WebSocket;
-  window.WebSocket = function (...a) {
-    const ws = new WS(...a);
-    ws.addEventListener('message', (ev) => { if (ev.data.startsWith('{"type":"rows"')) { window.__pushes++; const m = JSON.parse(ev.data); if (m.rows.length) window.__pushAt.push([performance.timeOrigin + performance.now(), m.start + m.rows.length]); } });
-    return ws;
-  };
-  window.WebSocket.prototype = WS.prototype;
-  Object.assign(window.WebSocket, { OPEN: WS.OPEN, CLOSED: WS.CLOSED, CONNECTING: WS.CONNECTING, CLOSING: WS.CLOSING });
-  const f = window.fetch;
-  window.fetch = (url, ...a) => { if (String(url).includes('/rows?')) window.__restRows++; return f(url, ...a); };
-  const watch = () => {
-    const rows = document.getElementById('list-rows');
-    if (!rows) { requestAnimationFrame(watch); return; }
-    new MutationObserver(() => {
-      const now = performance.timeOrigin + performance.now();
-      let m = 0;
-      for (const el of rows.children) if (!el.classList.contains('loading')) m = Math.max(m, +el.dataset.no || 0);
-      if (m > top) { top = m; window.__shown.push([now, m]); }
-    }).observe(rows, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-no'] });
-  };
-  watch();
-  window.__frames = 0; const frame = () => { window.__frames++; requestAnimationFrame(frame); }; requestAnimationFrame(frame);
-})();`
 
 // TestBrowserPushLatency measures, in headless chromium, how long a live
 // packet takes from the interface to the packet list: datagrams are sent
@@ -62,9 +29,7 @@ func TestBrowserPushLatency(t *testing.T) {
 	if info.ID == "" {
 		t.Fatalf("start the live capture: %+v", e)
 	}
-	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: pushWatcher}); err != nil {
-		t.Fatal(err)
-	}
+	watchPushes(t, ctx)
 	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+info.ID))
 	// The follow's first answer: its (empty) rows.
 	waitJS(t, ctx, "the follow accepted", `window.__pushes > 0 && document.getElementById('status-count').textContent.includes('capturing')`)
@@ -96,7 +61,7 @@ func TestBrowserPushLatency(t *testing.T) {
 	tickP99 := gaps[len(gaps)*99/100]
 	t.Logf("sent %d datagrams in %v (the sender's 1 ms ticks: p99 %v apart)", sent, took, tickP99)
 	fps := float64(evalJS[int](t, ctx, `window.__frames`)-framesBefore) / took.Seconds()
-	waitJS(t, ctx, "every packet counted", fmt.Sprintf(`document.getElementById('status-count').textContent === 'Displayed %s of %[1]s (capturing…)'`, commas(sent)))
+	waitJS(t, ctx, "every packet counted", fmt.Sprintf(`document.getElementById('status-count').textContent === 'Displayed %s of %[1]s (capturing…)'`, fmtThousands(sent)))
 	waitJS(t, ctx, "the last row shown", fmt.Sprintf(`document.querySelector('#list-rows .row[data-no="%d"]') !== null`, sent))
 	pushes := evalJS[int](t, ctx, `window.__pushes`)
 	rest := evalJS[int](t, ctx, `window.__restRows`) - restBefore
@@ -163,13 +128,4 @@ func latencies(arrived []float64, events [][2]float64) ([]float64, error) {
 		out = append(out, events[k][0]-at)
 	}
 	return out, nil
-}
-
-// commas writes n with thousands separators, as the status bar does.
-func commas(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
