@@ -195,12 +195,18 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request, c *store.Store, exp
 // checksumsParam reads ?checksums= (see checksumsOf); it writes 400 for
 // a value it does not know.
 func checksumsParam(w http.ResponseWriter, r *http.Request) (dissect.Options, bool) {
-	o, err := checksumsOf(r.URL.Query())
+	return fromQuery(w, r, checksumsOf)
+}
+
+// fromQuery reads a value from r's query with parse; it writes 400 with
+// parse's error, and returns false, when parse fails.
+func fromQuery[T any](w http.ResponseWriter, r *http.Request, parse func(url.Values) (T, error)) (T, bool) {
+	v, err := parse(r.URL.Query())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
-		return o, false
+		return v, false
 	}
-	return o, true
+	return v, true
 }
 
 // checksumsOf reads ?checksums=: 1 verifies the IPv4, TCP, UDP and SCTP

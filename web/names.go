@@ -16,12 +16,7 @@ import (
 // (the default, as in Wireshark's profile tshark -n uses) without it. It writes 400 for a
 // value it does not know.
 func optionsParam(w http.ResponseWriter, r *http.Request) (dissect.Options, bool) {
-	o, err := decodeOptions(r.URL.Query())
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return o, false
-	}
-	return o, true
+	return fromQuery(w, r, decodeOptions)
 }
 
 // decodeOptions reads ?checksums= and ?names= (see optionsParam); its

@@ -34,7 +34,27 @@ func sendFollow(ctx context.Context, t testing.TB, conn *websocket.Conn, req fol
 type pushMessage struct {
 	Type string `json:"type"`
 	rowsPush
-	Error string `json:"error"`
+	Error  string          `json:"error"`
+	No     int             `json:"no"`
+	Packet json.RawMessage `json:"packet"`
+}
+
+// nextMessage reads conn's next message other than a state snapshot.
+func nextMessage(ctx context.Context, t testing.TB, conn *websocket.Conn) pushMessage {
+	t.Helper()
+	for {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("read the WebSocket: %v", err)
+		}
+		var m pushMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Type != "state" {
+			return m
+		}
+	}
 }
 
 // readPushes reads conn's messages until done says the rows pushed so far
@@ -44,14 +64,7 @@ func readPushes(ctx context.Context, t testing.TB, conn *websocket.Conn, key str
 	t.Helper()
 	var out []rowsPush
 	for {
-		_, b, err := conn.Read(ctx)
-		if err != nil {
-			t.Fatalf("read the WebSocket after %d pushes: %v", len(out), err)
-		}
-		var m pushMessage
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
+		m := nextMessage(ctx, t, conn)
 		switch m.Type {
 		case "follow-error":
 			t.Fatalf("follow refused: %s", m.Error)
@@ -179,24 +192,8 @@ func TestPushFollowRefused(t *testing.T) {
 		{info.ID, "fields=no.such.field", "no.such.field"},
 	} {
 		sendFollow(ctx, t, conn, followRequest{Capture: tt.capture, Key: tt.query, Query: tt.query, Window: 10})
-		for {
-			_, b, err := conn.Read(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var m pushMessage
-			if err := json.Unmarshal(b, &m); err != nil {
-				t.Fatal(err)
-			}
-			if m.Type == "rows" {
-				t.Fatalf("%s: rows pushed, want a follow-error", tt.query)
-			}
-			if m.Type == "follow-error" {
-				if m.Key != tt.query || !strings.Contains(m.Error, tt.want) {
-					t.Errorf("%q: follow-error %q (key %q), want one saying %q", tt.query, m.Error, m.Key, tt.want)
-				}
-				break
-			}
+		if m := nextMessage(ctx, t, conn); m.Type != "follow-error" || m.Key != tt.query || !strings.Contains(m.Error, tt.want) {
+			t.Errorf("%q: %s %q (key %q), want a follow-error saying %q", tt.query, m.Type, m.Error, m.Key, tt.want)
 		}
 	}
 	// A message the server does not understand closes the connection
@@ -246,37 +243,19 @@ func TestPushSelect(t *testing.T) {
 		if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
 			t.Fatal(err)
 		}
-		for {
-			_, b, err := conn.Read(ctx)
-			if err != nil {
-				t.Fatal(err)
+		m := nextMessage(ctx, t, conn)
+		switch {
+		case tt.want != "" && (m.Type != "follow-error" || !strings.Contains(m.Error, tt.want)):
+			t.Errorf("select %d %q: %s %q, want a follow-error saying %q", tt.no, tt.query, m.Type, m.Error, tt.want)
+		case tt.want == "":
+			var got, want PacketResponse
+			if err := json.Unmarshal(m.Packet, &got); err != nil || m.Type != "packet" || m.No != tt.no {
+				t.Fatalf("select %d: %s %d (%v), want the packet", tt.no, m.Type, m.No, err)
 			}
-			var m struct {
-				Type   string          `json:"type"`
-				No     int             `json:"no"`
-				Error  string          `json:"error"`
-				Packet json.RawMessage `json:"packet"`
+			do(t, "GET", fmt.Sprintf("%s/api/captures/%s/packets/%d?%s", ts.URL, info.ID, tt.no, tt.query), nil, &want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("select %d %q: pushed packet differs from GET packets':\n%+v\n%+v", tt.no, tt.query, got, want)
 			}
-			if err := json.Unmarshal(b, &m); err != nil {
-				t.Fatal(err)
-			}
-			if m.Type == "state" {
-				continue
-			}
-			switch {
-			case tt.want != "" && (m.Type != "follow-error" || !strings.Contains(m.Error, tt.want)):
-				t.Errorf("select %d %q: %s %q, want a follow-error saying %q", tt.no, tt.query, m.Type, m.Error, tt.want)
-			case tt.want == "":
-				var got, want PacketResponse
-				if err := json.Unmarshal(m.Packet, &got); err != nil || m.Type != "packet" || m.No != tt.no {
-					t.Fatalf("select %d: %s %d (%v), want the packet", tt.no, m.Type, m.No, err)
-				}
-				do(t, "GET", fmt.Sprintf("%s/api/captures/%s/packets/%d?%s", ts.URL, info.ID, tt.no, tt.query), nil, &want)
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("select %d %q: pushed packet differs from GET packets':\n%+v\n%+v", tt.no, tt.query, got, want)
-				}
-			}
-			break
 		}
 	}
 }
