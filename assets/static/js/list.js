@@ -62,6 +62,7 @@ export function renderList() {
 }
 
 let lastView = null; // {first, n} of the last render
+let tail = '';        // the capture whose growing end the last render followed
 /** resetView forgets the scroll position kept for a view that changed. */
 export function resetView() { lastView = null; pinned = null; }
 
@@ -71,8 +72,11 @@ export function renderListNow() {
   spacer.style.height = g.spacerH + 'px';
   // A running live capture's list follows its end, as Wireshark's does,
   // until the user scrolls up; scrolling back to the end follows again
-  // (so does a file's while it is indexed).
-  if (S.follow && growing(S.cur) && g.n > g.vr) {
+  // (so does a file's while it is indexed), and shows the end once more
+  // when it stops growing.
+  const following = S.follow && !!S.cur && (growing(S.cur) || tail === S.cur.id);
+  tail = S.follow && growing(S.cur) ? S.cur.id : '';
+  if (following && g.n > g.vr) {
     if (g.scaled) scrollToFirst(g.n - g.vr, g);
     else scroller.scrollTop = scroller.scrollHeight;
   }
