@@ -77,8 +77,10 @@ func TestBrowserPushIndexing(t *testing.T) {
 	}
 	info := upload(t, ts, "growing.pcap.gz", gz.Bytes())
 	do1(t, ctx, chromedp.Navigate(ts.URL+"/c/"+info.ID))
-	waitJS(t, ctx, "rows while indexing", `document.getElementById('status-count').textContent.endsWith('(indexing…)') &&
-		document.querySelectorAll('#list-rows .row:not(.loading)').length > 5`)
+	waitJS(t, ctx, "rows", `document.querySelectorAll('#list-rows .row:not(.loading)').length > 5`)
+	if !evalJS[bool](t, ctx, `document.getElementById('status-count').textContent.endsWith('(indexing…)')`) {
+		t.Skip("the file was indexed before the page showed it: the machine is too busy for this race; run it again")
+	}
 	do1(t, ctx, chromedp.Focus(chromedp.ID("list-scroll")), chromedp.SendKeys(chromedp.ID("list-scroll"), kb.End))
 	restBefore := evalJS[int](t, ctx, `window.__restRows`)
 	// Indexed with every row shown at the end; on a busy machine the
