@@ -111,6 +111,7 @@ const (
 // Server is pkttap-web's HTTP server: the UI and the REST API over the
 // captures of a store.Pool, one store each.
 type Server struct {
+	pushed   pushCounters // what pushed rows held, for tests
 	cfg      Config
 	log      *slog.Logger
 	live     LiveBackend
@@ -118,7 +119,6 @@ type Server struct {
 	uploads  *uploadSlots
 	pool     *store.Pool // the captures, on disk
 	sampleMu sync.Mutex  // held while POST /api/captures/sample finds or opens the sample
-	pushed   pushCounters
 }
 
 // New returns a server for cfg.
