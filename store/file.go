@@ -201,7 +201,7 @@ func (s *Store) indexFile(ctx context.Context, maxSpool int64) error {
 	q := newQueue()
 	stop := context.AfterFunc(ctx, q.halt)
 	defer stop()
-	rerr, werr := s.ingest(&fileSource{s: s, r: r, src: cr}, sp, q, nil)
+	rerr, werr := s.ingest(&fileSource{s: s, r: r, src: cr}, sp, q, publishEvery, nil)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

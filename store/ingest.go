@@ -25,16 +25,18 @@ import (
 // Batching: the indexer takes the queued batches at once when one is full
 // (batchPackets packets or batchBytes bytes), when firstPublish packets
 // have been read (so the first rows show at once), when the source has
-// ended, and at least every publishEvery. There are batchesInFlight
+// ended, and at least every publishEvery (livePublishEvery for a live
+// capture, whose followers wait for it). There are batchesInFlight
 // batches in all, so a reader far ahead of the indexer waits (for a live
 // capture the kernel then buffers, and counts what it has to drop).
 const (
-	publishEvery    = 100 * time.Millisecond
-	firstPublish    = 200
-	batchPackets    = 1024
-	batchBytes      = 256 << 10
-	batchesInFlight = 4
-	maxSummarizers  = 4 // goroutines decoding one batch's summaries
+	publishEvery     = 100 * time.Millisecond
+	livePublishEvery = 20 * time.Millisecond
+	firstPublish     = 200
+	batchPackets     = 1024
+	batchBytes       = 256 << 10
+	batchesInFlight  = 4
+	maxSummarizers   = 4 // goroutines decoding one batch's summaries
 )
 
 // batchPkt is one packet in a batch: where its bytes are in the batch's
@@ -214,14 +216,15 @@ func (q *queue) halt() {
 
 // ingest reads src to its end into the store, spooling through sp, and
 // returns why the reader stopped (nil at the end of its source) and the
-// indexer's first write error. progress, when set, is called after each
-// round of batches, with ended true and those errors after the last.
-func (s *Store) ingest(src source, sp spooler, q *queue, progress func(ended bool, rerr, werr error)) (rerr, werr error) {
+// indexer's first write error. It publishes what it has at least every
+// interval. progress, when set, is called after each round of batches,
+// with ended true and those errors after the last.
+func (s *Store) ingest(src source, sp spooler, q *queue, every time.Duration, progress func(ended bool, rerr, werr error)) (rerr, werr error) {
 	ix := &indexer{s: s, idxW: s.newBufWriter(s.index), sumW: s.newBufWriter(s.sums)}
 	ix.st, werr = s.openStreams()
 	go q.read(src)
 	var batches []*batch
-	tick := time.NewTicker(publishEvery)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {

@@ -304,7 +304,7 @@ func (s *Store) runLive() {
 	defer close(s.done)
 	q := newQueue()
 	_, multi := s.live.src.(MultiSource)
-	s.ingest(liveSource{src: s.live.src, multi: multi}, &liveSpooler{s: s, q: q}, q, s.liveProgress)
+	s.ingest(liveSource{src: s.live.src, multi: multi}, &liveSpooler{s: s, q: q}, q, livePublishEvery, s.liveProgress)
 }
 
 // liveProgress takes the capture's counts after a round of batches, and

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -191,18 +192,34 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request, c *store.Store, exp
 	return j
 }
 
-// checksumsParam reads ?checksums=: 1 verifies the IPv4, TCP, UDP and
-// SCTP checksums, which Wireshark (and pkttap by default) leaves
-// unverified; 0 or none does not. Any other value is answered with 400.
+// checksumsParam reads ?checksums= (see checksumsOf); it writes 400 for
+// a value it does not know.
 func checksumsParam(w http.ResponseWriter, r *http.Request) (dissect.Options, bool) {
-	switch v := r.URL.Query().Get("checksums"); v {
+	return fromQuery(w, r, checksumsOf)
+}
+
+// fromQuery reads a value from r's query with parse; it writes 400 with
+// parse's error, and returns false, when parse fails.
+func fromQuery[T any](w http.ResponseWriter, r *http.Request, parse func(url.Values) (T, error)) (T, bool) {
+	v, err := parse(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return v, false
+	}
+	return v, true
+}
+
+// checksumsOf reads ?checksums=: 1 verifies the IPv4, TCP, UDP and SCTP
+// checksums, which Wireshark (and pkttap by default) leaves unverified; 0
+// or none does not. Any other value is an error.
+func checksumsOf(q url.Values) (dissect.Options, error) {
+	switch v := q.Get("checksums"); v {
 	case "", "0":
-		return dissect.Options{}, true
+		return dissect.Options{}, nil
 	case "1":
-		return dissect.Options{ValidateChecksums: true}, true
+		return dissect.Options{ValidateChecksums: true}, nil
 	default:
-		writeError(w, http.StatusBadRequest, "parameter checksums must be 1 (verify the IPv4, TCP, UDP and SCTP checksums) or 0, not "+strconv.Quote(v))
-		return dissect.Options{}, false
+		return dissect.Options{}, errors.New("parameter checksums must be 1 (verify the IPv4, TCP, UDP and SCTP checksums) or 0, not " + strconv.Quote(v))
 	}
 }
 
@@ -220,19 +237,16 @@ func clientOf(r *http.Request) string {
 // of the whole capture or, with ?filter=, of the packets matching it (as
 // far as the filter job has got); with ?checksums=1, rows whose checksums
 // are wrong are tagged so; with ?names=, addresses and ports are resolved
-// to names (optionsParam); with ?color= (coloring rules, see colorParam),
+// to names (optionsParam); with ?color= (coloring rules, see colorRules),
 // each row carries the index of the first rule it matches.
 func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.captureParam(w, r)
 	if !ok {
 		return
 	}
-	opts, ok := optionsParam(w, r)
-	if !ok {
-		return
-	}
-	colors, ok := colorParam(w, r)
-	if !ok {
+	view, err := parseRowView(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	start, err := intParam(r, "start", 0)
@@ -265,23 +279,20 @@ func (s *Server) handleRows(w http.ResponseWriter, r *http.Request) {
 	}
 	var page store.Page
 	if spec.Column != "" {
-		sorted, st, ok := s.sortedRows(w, r, c, spec, j, opts)
+		sorted, st, ok := s.sortedRows(w, r, c, spec, j, view.opts)
 		if !ok {
 			return
 		}
 		page, resp.Sort = *sorted, st
 	} else {
-		page, err = c.Rows(start, count, j, opts)
+		page, err = c.Rows(start, count, j, view.opts)
 	}
-	if err == nil && colors != nil {
-		err = c.Colorize(page.Rows, colors, opts)
+	if err == nil {
+		resp.Fields, err = view.decorate(c, page.Rows)
 	}
 	if err != nil {
 		s.log.Error("rows", "id", c.ID(), "err", err)
 		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	if resp.Fields, ok = fieldColumns(w, r, c, page.Rows); !ok {
 		return
 	}
 	resp.Total, resp.Displayed, resp.Rows = page.Total, page.Displayed, page.Rows
@@ -338,10 +349,20 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, err := c.Packet(no, opts)
+	resp, err := packetResponse(c, no, opts)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// packetResponse is packet no of c, decoded with opts, as GET
+// …/packets/{no} serves it and the WebSocket pushes it.
+func packetResponse(c *store.Store, no int, opts dissect.Options) (PacketResponse, error) {
+	p, err := c.Packet(no, opts)
+	if err != nil {
+		return PacketResponse{}, err
 	}
 	when := "no timestamp"
 	if !p.NoTime {
@@ -362,7 +383,7 @@ func (s *Server) handlePacket(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	resp.Tree = noteTree(p, resp.Tree)
-	writeJSON(w, http.StatusOK, resp)
+	return resp, nil
 }
 
 func treeNode(n *dissect.Node) TreeNode {

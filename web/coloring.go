@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/pkttap/pkttap/coloring"
 	"github.com/pkttap/pkttap/dfilter"
@@ -15,25 +16,23 @@ import (
 // depends on its text only, so servers may share them.
 var colorSets = coloring.NewCache(32)
 
-// colorParam reads the coloring rules of a rows request, ?color= once per
+// colorRules reads the coloring rules of a rows request, ?color= once per
 // rule in order (display filters), and returns their compiled set, nil
-// for none. It writes 400 for too many or too long rules.
-func colorParam(w http.ResponseWriter, r *http.Request) (*coloring.Set, bool) {
-	exprs := r.URL.Query()["color"]
+// for none; its error says what is too many or too long.
+func colorRules(q url.Values) (*coloring.Set, error) {
+	exprs := q["color"]
 	if len(exprs) == 0 {
-		return nil, true
+		return nil, nil
 	}
 	if len(exprs) > coloring.MaxRules {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("at most %d coloring rules (parameter color), not %d", coloring.MaxRules, len(exprs)))
-		return nil, false
+		return nil, fmt.Errorf("at most %d coloring rules (parameter color), not %d", coloring.MaxRules, len(exprs))
 	}
 	for i, e := range exprs {
 		if len(e) > coloring.MaxRuleLen {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("coloring rule %d is %d bytes long: at most %d", i+1, len(e), coloring.MaxRuleLen))
-			return nil, false
+			return nil, fmt.Errorf("coloring rule %d is %d bytes long: at most %d", i+1, len(e), coloring.MaxRuleLen)
 		}
 	}
-	return colorSets.Get(exprs), true
+	return colorSets.Get(exprs), nil
 }
 
 // ColoringRule is a coloring rule as GET /api/coloring lists it: the rule,

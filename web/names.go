@@ -1,7 +1,9 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/pkttap/pkttap/dissect"
@@ -14,11 +16,17 @@ import (
 // (the default, as in Wireshark's profile tshark -n uses) without it. It writes 400 for a
 // value it does not know.
 func optionsParam(w http.ResponseWriter, r *http.Request) (dissect.Options, bool) {
-	o, ok := checksumsParam(w, r)
-	if !ok {
-		return o, false
+	return fromQuery(w, r, decodeOptions)
+}
+
+// decodeOptions reads ?checksums= and ?names= (see optionsParam); its
+// error says which value it does not know.
+func decodeOptions(q url.Values) (dissect.Options, error) {
+	o, err := checksumsOf(q)
+	if err != nil {
+		return o, err
 	}
-	v := r.URL.Query().Get("names")
+	v := q.Get("names")
 	for _, c := range v {
 		switch c {
 		case 'm':
@@ -26,9 +34,8 @@ func optionsParam(w http.ResponseWriter, r *http.Request) (dissect.Options, bool
 		case 't':
 			o.ResolvePorts = true
 		default:
-			writeError(w, http.StatusBadRequest, "parameter names takes m (MAC addresses) and t (transport ports), not "+strconv.Quote(v))
-			return o, false
+			return o, errors.New("parameter names takes m (MAC addresses) and t (transport ports), not " + strconv.Quote(v))
 		}
 	}
-	return o, true
+	return o, nil
 }

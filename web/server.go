@@ -114,6 +114,7 @@ const (
 // Server is pkttap-web's HTTP server: the UI and the REST API over the
 // captures of a store.Pool, one store each.
 type Server struct {
+	pushed   pushCounters // what pushed rows held, for tests
 	cfg      Config
 	log      *slog.Logger
 	live     LiveBackend

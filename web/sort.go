@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -83,36 +84,25 @@ func (s *Server) sortedRows(w http.ResponseWriter, r *http.Request, c *store.Sto
 	return &page, &st, true
 }
 
-// fieldColumns reads ?fields= (field names separated by ',') and returns
-// the text of each in each row, as tshark -T fields -e writes it; ok is
-// false, the error written, for an unknown field or too many.
-func fieldColumns(w http.ResponseWriter, r *http.Request, c *store.Store, rows []Row) ([][]string, bool) {
-	list := strings.TrimSpace(r.URL.Query().Get("fields"))
+// fieldNames reads ?fields= (field names separated by ','), the custom
+// columns of a rows request; its error names an unknown field, or says
+// there are too many.
+func fieldNames(q url.Values) ([]string, error) {
+	list := strings.TrimSpace(q.Get("fields"))
 	if list == "" {
-		return nil, true
+		return nil, nil
 	}
 	names := strings.Split(list, ",")
 	if len(names) > maxFieldColumns {
-		writeError(w, http.StatusBadRequest, "parameter fields names "+strconv.Itoa(len(names))+" fields, at most "+strconv.Itoa(maxFieldColumns))
-		return nil, false
+		return nil, errors.New("parameter fields names " + strconv.Itoa(len(names)) + " fields, at most " + strconv.Itoa(maxFieldColumns))
 	}
 	for i, n := range names {
 		names[i] = strings.TrimSpace(n)
 		if err := store.CheckField(names[i]); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return nil, false
+			return nil, err
 		}
 	}
-	nos := make([]int, len(rows))
-	for k, row := range rows {
-		nos[k] = row.No
-	}
-	cols, err := c.FieldColumns(nos, names)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return nil, false
-	}
-	return cols, true
+	return names, nil
 }
 
 // handleSort starts, unless it runs or is done, the sort by ?sort= and

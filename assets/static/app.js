@@ -1,6 +1,7 @@
 // pkttap-web's UI, as native ES modules with no build step (js/): it talks
 // to the REST API (documented in the README) through js/api.js and listens
-// to /api/ws for progress snapshots. This module starts the page and wires
+// to /api/ws for progress snapshots and, while the list follows a capture's
+// end, its new rows (js/push.js). This module starts the page and wires
 // what belongs to no one pane: menus, global keys, drag and drop.
 import * as API from './js/api.js';
 import { initColoring } from './js/coloring.js';
@@ -17,6 +18,7 @@ import { initLive, openLiveDialog, stopLive } from './js/live.js';
 import { initMarks } from './js/marks.js';
 import { initSplitters } from './js/panes.js';
 import { initPrefsDialog, openPrefs } from './js/prefsdialog.js';
+import { initPush } from './js/push.js';
 import { initSorting } from './js/sorting.js';
 import { S, liveEnabled, liveRunning, readURL } from './js/state.js';
 import { initTheme } from './js/theme.js';
@@ -120,7 +122,7 @@ async function init() {
   initExploreLink();
   initFollow();
   renderList();
-  API.watch((caps) => { S.snapshots++; onState(caps); });
+  initPush((caps) => { S.snapshots++; onState(caps); });
   const u = readURL();
   let caps = [];
   try { caps = await API.listCaptures(); } catch (e) { showError(e.message); }

@@ -184,6 +184,16 @@ func (p *Pair) SendUDP(t testing.TB, port int, payloads ...[]byte) {
 	}
 }
 
+// UDPSocketA opens a UDP socket on A's address and port (0: any), for a
+// test that paces its own datagrams to B (SendUDP and Flood send as fast
+// as they can); it is closed when the test ends.
+func (p *Pair) UDPSocketA(t testing.TB, port int) *net.UDPConn {
+	t.Helper()
+	conn := p.udpSocketA(t, port)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // udpSocketA opens a UDP socket on A's address and port (0: any), for
 // sending to B.
 func (p *Pair) udpSocketA(t testing.TB, port int) *net.UDPConn {

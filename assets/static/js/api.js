@@ -52,12 +52,22 @@ export const stopCapture = (id) => api(cap(id) + '/stop', { method: 'POST' });
  * order): each row says the first it matches.
  */
 export function rows(id, start, count, filter, checksums = false, { sort = null, fields = [], names = '', colors = [] } = {}) {
-  let q = cap(id) + '/rows?start=' + start + '&count=' + count;
-  if (filter) q += '&filter=' + enc(filter);
-  if (checksums) q += '&checksums=1';
-  if (names) q += '&names=' + names;
-  for (const c of colors) q += '&color=' + enc(c);
-  return api(q + sortQuery(sort) + (fields.length ? '&fields=' + enc(fields.join(',')) : ''));
+  return api(cap(id) + '/rows?start=' + start + '&count=' + count + '&' + rowsQuery(filter, checksums, { fields, names, colors }) + sortQuery(sort));
+}
+
+/**
+ * rowsQuery is the query of a rows request but for its positions and
+ * sort: a list's view (filter, checksums, names, coloring rules, custom
+ * fields), the same for GET rows and a follow over the WebSocket.
+ */
+export function rowsQuery(filter, checksums, { fields = [], names = '', colors = [] } = {}) {
+  const q = [];
+  if (filter) q.push('filter=' + enc(filter));
+  if (checksums) q.push('checksums=1');
+  if (names) q.push('names=' + names);
+  for (const c of colors) q.push('color=' + enc(c));
+  if (fields.length) q.push('fields=' + enc(fields.join(',')));
+  return q.join('&');
 }
 
 // sortQuery is the query of a sort {column, desc} (null: none).
@@ -179,20 +189,35 @@ export function upload(file, progress) {
   });
 }
 
+let socket = null; // the open WebSocket, null while there is none
+
 /**
  * watch connects to /api/ws and calls onState(captures) with each state
- * snapshot; it reconnects, backing off up to 10 s, when the socket closes.
+ * snapshot and onPush(message) with every other message (pushed rows and
+ * packets, follow errors; {type: 'open'} when the socket (re)opens); it
+ * reconnects, backing off up to 10 s, when the socket closes.
  */
-export function watch(onState) {
+export function watch(onState, onPush = () => {}) {
   let delay = 500;
   const connect = () => {
     const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/ws');
-    ws.onopen = () => { delay = 500; };
+    ws.onopen = () => { delay = 500; socket = ws; onPush({ type: 'open' }); };
     ws.onmessage = (ev) => {
       const msg = JSON.parse(ev.data);
       if (msg.type === 'state') onState(msg.captures);
+      else onPush(msg);
     };
-    ws.onclose = () => { setTimeout(connect, delay); delay = Math.min(delay * 2, 10000); };
+    ws.onclose = () => {
+      if (socket === ws) { socket = null; onPush({ type: 'closed' }); }
+      setTimeout(connect, delay); delay = Math.min(delay * 2, 10000);
+    };
   };
   connect();
+}
+
+/** wsSend sends msg over the WebSocket; false when it is not open. */
+export function wsSend(msg) {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+  socket.send(JSON.stringify(msg));
+  return true;
 }

@@ -8,7 +8,8 @@ import { fmtBytes, fmtCount, fmtSpan } from './format.js';
 import { renderLive } from './live.js';
 import { clearSelection, gotoPacket, renderList, resetView, scroller } from './list.js';
 import { refreshNotes } from './marks.js';
-import { S, liveRunning, writeURL } from './state.js';
+import { pushActive } from './push.js';
+import { S, growing, liveRunning, writeURL } from './state.js';
 import { renderProgress, renderStatus } from './status.js';
 import { treePlaceholder } from './tree.js';
 import { $, saveURL, showError } from './ui.js';
@@ -252,6 +253,9 @@ export function onState(caps) {
   S.cur = c;
   renderCapHeader();
   if (S.selPos < 0) treePlaceholder();
+  // While the list's new rows are pushed, the counts come with them; the
+  // snapshot that says the capture no longer grows has the final ones.
+  if (pushActive() && growing(c)) { renderStatus(); renderProgress(); renderList(); return; }
   // Counts only grow; an answer that raced this snapshot may be newer.
   const total = Math.max(c.packets, S.total);
   let displayed = total;

@@ -6,7 +6,8 @@ import { customFields, fieldKey, fillCells, makeCells, resetFit } from './column
 import { CHUNK, remeasure, rowHeight, tunable } from './config.js';
 import { TIME_FORMATS, TIME_PRECISIONS, fmtCount, fmtTime } from './format.js';
 import { renderHex, clearHex } from './hex.js';
-import { S, liveRunning, writeURL } from './state.js';
+import { packetOf, syncFollow } from './push.js';
+import { S, growing, writeURL } from './state.js';
 import { refTime } from './timeref.js';
 import { setPref, setPrefJSON } from './prefs.js';
 import { renderStatus } from './status.js';
@@ -61,6 +62,7 @@ export function renderList() {
 }
 
 let lastView = null; // {first, n} of the last render
+let tail = '';        // the capture whose growing end the last render followed
 /** resetView forgets the scroll position kept for a view that changed. */
 export function resetView() { lastView = null; pinned = null; }
 
@@ -69,8 +71,12 @@ export function renderListNow() {
   const g = geometry();
   spacer.style.height = g.spacerH + 'px';
   // A running live capture's list follows its end, as Wireshark's does,
-  // until the user scrolls up; scrolling back to the end follows again.
-  if (S.follow && liveRunning(S.cur) && g.n > g.vr) {
+  // until the user scrolls up; scrolling back to the end follows again
+  // (so does a file's while it is indexed), and shows the end once more
+  // when it stops growing.
+  const following = S.follow && !!S.cur && (growing(S.cur) || tail === S.cur.id);
+  tail = S.follow && growing(S.cur) ? S.cur.id : '';
+  if (following && g.n > g.vr) {
     if (g.scaled) scrollToFirst(g.n - g.vr, g);
     else scroller.scrollTop = scroller.scrollHeight;
   }
@@ -98,6 +104,7 @@ export function renderListNow() {
     const lastMissing = first + count - 1;
     if (!S.cache.get(lastMissing)) fetchChunk(Math.floor(lastMissing / CHUNK) * CHUNK);
   }
+  syncFollow();
 }
 
 function makeRowEl() {
@@ -217,11 +224,7 @@ async function fetchChunkNow(start) {
     const fields = customFields();
     const r = await API.rows(S.cur.id, start, CHUNK, S.filter, S.checksums, { sort: S.sort, fields, names: S.names, colors: colorFilters() });
     if (gen !== S.gen) return;
-    if (S.cache.size > 20000) S.cache.clear();
-    r.rows.forEach((row, k) => {
-      if (r.fields) row.fields = Object.fromEntries(fields.map((f, i) => [fieldKey(f), r.fields[k][i]]));
-      S.cache.set(start + k, row);
-    });
+    cacheRows(start, r, fields);
     if (r.displayed > S.displayed || r.total > S.total) {
       S.displayed = Math.max(S.displayed, r.displayed);
       S.total = Math.max(S.total, r.total);
@@ -233,6 +236,18 @@ async function fetchChunkNow(start) {
     if (gen === S.gen) S.pending.delete(start);
   }
   if (gen === S.gen) renderList();
+}
+
+/**
+ * cacheRows keeps the rows of answer r (GET rows' or a push's: rows and
+ * the custom columns of each, fields) from display position start.
+ */
+export function cacheRows(start, r, fields) {
+  if (S.cache.size > 20000) S.cache.clear();
+  r.rows.forEach((row, k) => {
+    if (r.fields) row.fields = Object.fromEntries(fields.map((f, i) => [fieldKey(f), r.fields[k][i]]));
+    S.cache.set(start + k, row);
+  });
 }
 
 async function rowAt(pos) {
@@ -280,7 +295,7 @@ export async function selectPos(pos, { scroll = true } = {}) {
   writeURL();
   renderStatus();
   let pkt;
-  try { pkt = await API.packet(S.cur.id, row.no, S.checksums, S.names); } catch (e) { showError(e.message); return; }
+  try { pkt = await packetOf(row.no); } catch (e) { showError(e.message); return; }
   if (gen !== S.gen || S.selPos !== pos) return;
   S.pkt = pkt;
   renderTree();
@@ -329,7 +344,7 @@ export function initList() {
   const userScroll = () => { userScrollAt = performance.now(); };
   for (const ev of ['wheel', 'pointerdown', 'keydown', 'touchmove']) scroller.addEventListener(ev, userScroll, { passive: true });
   scroller.addEventListener('scroll', () => {
-    if (liveRunning(S.cur)) {
+    if (growing(S.cur)) {
       const atEnd = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - rowHeight();
       if (atEnd) S.follow = true;
       else if (performance.now() - userScrollAt < 1000) S.follow = false;

@@ -25,7 +25,7 @@ export const S = {
   history: prefJSON('history', []),
   histPos: -1,
   filterState: '',     // '', 'valid', 'invalid'
-  follow: true,        // a running live capture's list follows its end
+  follow: true,        // a running live capture's list follows its end (see growing)
 };
 
 /** liveEnabled: the server offers live capture. */
@@ -33,6 +33,9 @@ export const liveEnabled = document.body.dataset.live === 'on';
 
 /** liveRunning reports whether capture c is a live capture still running. */
 export const liveRunning = (c) => !!(c && c.live && c.live.running);
+
+/** growing reports whether capture c may still get packets: a live capture running, or a file being indexed. */
+export const growing = (c) => liveRunning(c) || !!(c && c.state === 'indexing');
 
 /** shownFilter returns the status of the filter job behind the view, if any. */
 export function shownFilter(c = S.cur) {
