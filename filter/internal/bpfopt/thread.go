@@ -106,7 +106,8 @@ func (o *optimizer) strip(b, s *block) *block {
 	if !ok || !sameOn(liveOutOf(s), &st, &b.out) {
 		return nil
 	}
-	c := &block{term: s.term, succ: s.succ}
+	c := o.newBlock()
+	c.term, c.succ = s.term, s.succ
 	c.liveIn = liveInOf(c)
 	return c
 }

@@ -64,7 +64,8 @@ func (k vkey) hash() uint64 {
 }
 
 func newValueTable() *valueTable {
-	return &valueTable{slots: make([]vid, 256), keys: []vkey{{}}, exprs: []vexpr{{}}}
+	t := &valueTable{slots: make([]vid, 256), keys: make([]vkey, 1, 128), exprs: make([]vexpr, 1, 128)}
+	return t
 }
 
 // reset empties the table for a new round, keeping its storage.
