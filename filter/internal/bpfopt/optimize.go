@@ -196,10 +196,18 @@ func optimizeWith(prog []Insn, stripping bool, maxLen int, src *Sources) ([]Insn
 	defer putOptimizer(o)
 	root := o.buildCFG(prog)
 	work := 0
+	// order is the topological order of the graph from root, and stale
+	// says the graph changed since it was computed: topo is a function of
+	// the graph, so an order still current is not computed again.
+	var order []*block
+	stale := true
 	for round := 0; round < maxRounds; round++ {
 		changed := false
 		o.vals.reset()
-		order := o.topo(root)
+		if stale {
+			order = o.topo(root)
+		}
+		stale = false
 		if maxLen > 0 {
 			work += len(order)
 			if round >= 2 || work > workFactor*maxLen {
@@ -227,12 +235,15 @@ func optimizeWith(prog []Insn, stripping bool, maxLen int, src *Sources) ([]Insn
 			changed = true
 		}
 		if peephole(order, o.src) {
-			changed = true
+			// A jump folded with its operation may have its branches
+			// swapped, which changes the order.
+			changed, stale = true, true
 		}
 		var c bool
 		if root, c = bypass(root, order); c {
 			changed = true
 			order = o.topo(root)
+			stale = false
 		}
 		if changed {
 			continue
@@ -240,6 +251,7 @@ func optimizeWith(prog []Insn, stripping bool, maxLen int, src *Sources) ([]Insn
 		// Pull up tests of chains with the states and liveness of an
 		// unchanged round.
 		if o.pullup(order) {
+			stale = true
 			continue
 		}
 		// Merge identical blocks only once nothing else applies: a block
@@ -248,6 +260,7 @@ func optimizeWith(prog []Insn, stripping bool, maxLen int, src *Sources) ([]Insn
 		if root, c = o.mergeIdentical(root, order); !c {
 			break
 		}
+		stale = true
 	}
 	return emit(o.topo(root)), o.couldStrip, nil
 }
