@@ -25,6 +25,11 @@ type optimizer struct {
 	starts    []*block          // buildCFG's
 	merged    map[uint64]*block // mergeIdentical's buckets
 
+	// The edge thread simulated last, and the outcome.
+	simFrom, simTo *block
+	simState       state
+	simOK          bool
+
 	// The blocks: arena[:used] are in use, the rest free. Blocks are not
 	// freed one by one: an optimization takes them from here and gives
 	// them all back at its end.
@@ -63,6 +68,7 @@ func putOptimizer(o *optimizer) {
 		b.succ, b.rep, b.same = [2]*block{}, nil, nil
 		clear(b.preds)
 	}
+	o.simFrom, o.simTo = nil, nil
 	clear(o.order)
 	clear(o.touched)
 	clear(o.merged)
