@@ -135,20 +135,28 @@ func (o *optimizer) topo(root *block) []*block {
 	post := o.order[:0]
 	o.epoch++
 	epoch := o.epoch
-	var visit func(b *block)
-	visit = func(b *block) {
-		b.seen = epoch
-		// Visit the false branch first and the true/goto branch last, so
-		// that in reverse postorder a goto's target tends to come right
-		// after it.
-		for d := b.nsucc() - 1; d >= 0; d-- {
-			if s := b.succ[d]; s.seen != epoch {
-				visit(s)
-			}
+	// A depth-first search with an explicit stack (a recursive closure
+	// cost more than the rest of topo): each frame is a block and the
+	// next branch to follow. The false branch is followed first and the
+	// true/goto branch last, so that in reverse postorder a goto's target
+	// tends to come right after it.
+	stack := append(o.stack[:0], dfsFrame{root, root.nsucc() - 1})
+	root.seen = epoch
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		if f.d < 0 {
+			post = append(post, f.b)
+			stack = stack[:len(stack)-1]
+			continue
 		}
-		post = append(post, b)
+		s := f.b.succ[f.d]
+		f.d--
+		if s.seen != epoch {
+			s.seen = epoch
+			stack = append(stack, dfsFrame{s, s.nsucc() - 1})
+		}
 	}
-	visit(root)
+	o.stack = stack[:0]
 	// The slice is reused by the next call: callers keep only the latest.
 	order := post
 	for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
@@ -166,6 +174,12 @@ func (o *optimizer) topo(root *block) []*block {
 		}
 	}
 	return order
+}
+
+// dfsFrame is a block of topo's search and the branch it follows next.
+type dfsFrame struct {
+	b *block
+	d int
 }
 
 // emit lays the blocks out in order and encodes them with wide offsets.

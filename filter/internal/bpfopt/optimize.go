@@ -17,6 +17,7 @@ type optimizer struct {
 
 	// Scratch storage reused across calls.
 	order     []*block          // topo's result
+	stack     []dfsFrame        // topo's search
 	touched   []*block          // pullChain's blocks
 	factBuf   [3]factSet        // computeFacts' intersections
 	ne, anyOf []uint32          // decide's knowledge
