@@ -2,8 +2,12 @@ package filter
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +89,79 @@ func BenchmarkLibpcapCompile(b *testing.B) {
 	b.ReportMetric(float64(total.Nanoseconds())/float64(n), "ns/expr")
 }
 
+// BenchmarkCompileVsLibpcap times Compile against libpcap's pcap_compile
+// in one process, expression by expression: testdata/compilespeed links
+// both (libpcap through cgo, which is why it lives under testdata, out of
+// the module's packages) and compiles every public expression for
+// Ethernet with each, alternately (see its doc). Each iteration is one run
+// of it over the whole set; the metrics are the median and 95th
+// percentile over the expressions of pkttap's time over libpcap's (below 1:
+// pkttap is faster), and the mean time per expression on each side.
+//
+//	go run ./filter/testdata/compilespeed -v    # the table, expression by expression
+func BenchmarkCompileVsLibpcap(b *testing.B) {
+	shared := testenv.SharedDir(b)
+	bin := buildCompilespeed(b)
+	file := filepath.Join(shared, "filters", "public.txt")
+	b.ResetTimer()
+	var med, p95, ours, theirs []float64
+	for i := 0; i < b.N; i++ {
+		out, err := exec.Command(bin, "-y", "EN10MB", "-rounds", "5", "-reps", "4", file).CombinedOutput()
+		if err != nil {
+			b.Fatalf("compilespeed: %v\n%s", err, out)
+		}
+		r, err := parseCompilespeed(string(out))
+		if err != nil {
+			b.Fatalf("%v\n%s", err, out)
+		}
+		med, p95 = append(med, r["median-ratio"]), append(p95, r["p95-ratio"])
+		ours, theirs = append(ours, r["pkttap-ns"]), append(theirs, r["libpcap-ns"])
+	}
+	b.ReportMetric(medianOf(med), "x-libpcap-median")
+	b.ReportMetric(medianOf(p95), "x-libpcap-p95")
+	b.ReportMetric(medianOf(ours), "pkttap-ns/expr")
+	b.ReportMetric(medianOf(theirs), "libpcap-ns/expr")
+}
+
+// buildCompilespeed builds testdata/compilespeed (cgo against libpcap) into
+// the test's temporary directory.
+func buildCompilespeed(t testing.TB) string {
+	t.Helper()
+	testenv.LookPath(t, "cc", "cc")
+	if _, err := os.Stat("/usr/include/pcap/pcap.h"); err != nil {
+		testenv.Missing(t, "libpcap", "libpcap's headers are not installed (apt-get install -y libpcap-dev)")
+	}
+	gotool := testenv.LookPath(t, "go", "go")
+	bin := filepath.Join(t.TempDir(), "compilespeed")
+	cmd := exec.Command(gotool, "build", "-o", bin, "./testdata/compilespeed")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building testdata/compilespeed: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// parseCompilespeed reads the RESULT line of compilespeed's output.
+func parseCompilespeed(out string) (map[string]float64, error) {
+	for line := range strings.Lines(out) {
+		rest, ok := strings.CutPrefix(line, "RESULT ")
+		if !ok {
+			continue
+		}
+		r := map[string]float64{}
+		for _, f := range strings.Fields(rest) {
+			k, v, _ := strings.Cut(f, "=")
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return nil, fmt.Errorf("compilespeed result %q: %w", f, err)
+			}
+			r[k] = x
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("compilespeed printed no RESULT line")
+}
+
 // BenchmarkCompileLong compiles long lists: the longest port list that
 // fits on Ethernet, one that cannot fit, and 64 KiB of hosts (refused),
 // with their allocations: the compile budget's hot path (see
@@ -107,4 +184,14 @@ func BenchmarkCompileLong(b *testing.B) {
 			}
 		})
 	}
+}
+
+// medianOf returns the median of xs (0 for none).
+func medianOf(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -46,6 +46,37 @@ func newBlock(code uint16, k uint32) *block {
 
 func newStmt(code uint16, k uint32) *stmt { return &stmt{code: code, k: k} }
 
+// stmtChunk and blockChunk are how many statements and blocks the
+// compiler allocates at a time: a compile makes dozens, each of which was
+// an allocation.
+const (
+	stmtChunk  = 32
+	blockChunk = 16
+)
+
+// newBlock is newBlock from the compiler's chunks.
+func (c *compiler) newBlock(code uint16, k uint32) *block {
+	if len(c.blockChunk) == 0 {
+		c.blockChunk = make([]block, blockChunk)
+	}
+	b := &c.blockChunk[0]
+	c.blockChunk = c.blockChunk[1:]
+	b.s = stmt{code: code, k: k}
+	b.head = b
+	return b
+}
+
+// newStmt is newStmt from the compiler's chunks.
+func (c *compiler) newStmt(code uint16, k uint32) *stmt {
+	if len(c.stmtChunk) == 0 {
+		c.stmtChunk = make([]stmt, stmtChunk)
+	}
+	s := &c.stmtChunk[0]
+	c.stmtChunk = c.stmtChunk[1:]
+	s.code, s.k = code, k
+	return s
+}
+
 // backpatch resolves every unresolved edge in list to target.
 func backpatch(list, target *block) {
 	for list != nil {

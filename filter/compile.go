@@ -144,7 +144,7 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 	c.initLinkType()
 	var root *block
 	if tree == nil {
-		root = newBlock(opRetK, snaplen)
+		root = c.newBlock(opRetK, snaplen)
 	} else {
 		b := c.gen(tree)
 		c.insertComputeVLOffsets(b.head)
@@ -152,8 +152,8 @@ func Compile(expr string, opts Options) (prog *Program, err error) {
 			// the packet must carry 802.11 (DLT 105, little-endian); like
 			// libpcap, not checked once pppoes or geneve changed the
 			// current link layer
-			ppi := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, bits.ReverseBytes32(105))
-			ppi.stmts = []*stmt{newStmt(bpfop.ClassLD|bpfop.SizeW|bpfop.ModeABS, 4)}
+			ppi := c.newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, bits.ReverseBytes32(105))
+			ppi.stmts = []*stmt{c.newStmt(bpfop.ClassLD|bpfop.SizeW|bpfop.ModeABS, 4)}
 			genAnd(ppi, b)
 		}
 		root = finish(b, snaplen)
@@ -256,9 +256,9 @@ func (c *compiler) insertComputeVLOffsets(b *block) {
 			c.offLinkType.reg = c.allocReg()
 		}
 		s = []*stmt{
-			newStmt(bpfop.ClassLD|bpfop.ModeIMM, 0),
-			newStmt(bpfop.ClassST, uint32(c.offLinkPL.reg)),
-			newStmt(bpfop.ClassST, uint32(c.offLinkType.reg)),
+			c.newStmt(bpfop.ClassLD|bpfop.ModeIMM, 0),
+			c.newStmt(bpfop.ClassST, uint32(c.offLinkPL.reg)),
+			c.newStmt(bpfop.ClassST, uint32(c.offLinkType.reg)),
 		}
 	}
 	if s != nil {

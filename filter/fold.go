@@ -26,12 +26,14 @@ func (c *compiler) checkFolding(prog []bpfopt.Insn) {
 		}
 	}
 	var block []*stmt
+	slab := make([]stmt, len(prog)) // one allocation for the statements
 	for i, in := range prog {
 		if leader[i] && len(block) > 0 {
 			c.foldBlock(block, true)
 			block = block[:0]
 		}
-		block = append(block, &stmt{code: in.Op, k: in.K})
+		slab[i] = stmt{code: in.Op, k: in.K}
+		block = append(block, &slab[i])
 		if bpfop.Class(in.Op) == bpfop.ClassJMP || bpfop.Class(in.Op) == bpfop.ClassRET {
 			c.foldBlock(block, true)
 			block = block[:0]

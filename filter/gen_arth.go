@@ -24,13 +24,13 @@ func (c *compiler) genArth(a arth) *arthVal {
 	switch a := a.(type) {
 	case *numArth:
 		reg := c.allocReg()
-		return &arthVal{s: []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeIMM, a.v), newStmt(bpfop.ClassST, uint32(reg))}, regno: reg}
+		return &arthVal{s: []*stmt{c.newStmt(bpfop.ClassLD|bpfop.ModeIMM, a.v), c.newStmt(bpfop.ClassST, uint32(reg))}, regno: reg}
 	case *lenArth:
 		reg := c.allocReg()
-		return &arthVal{s: []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeLEN, 0), newStmt(bpfop.ClassST, uint32(reg))}, regno: reg}
+		return &arthVal{s: []*stmt{c.newStmt(bpfop.ClassLD|bpfop.ModeLEN, 0), c.newStmt(bpfop.ClassST, uint32(reg))}, regno: reg}
 	case *negArth:
 		v := c.genArth(a.x)
-		v.s = append(v.s, newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(v.regno)), newStmt(bpfop.ClassALU|bpfop.OpNEG, 0), newStmt(bpfop.ClassST, uint32(v.regno)))
+		v.s = append(v.s, c.newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(v.regno)), c.newStmt(bpfop.ClassALU|bpfop.OpNEG, 0), c.newStmt(bpfop.ClassST, uint32(v.regno)))
 		return v
 	case *binArth:
 		a0 := c.genArth(a.l)
@@ -58,13 +58,13 @@ func (c *compiler) genArthOp(code uint16, a0, a1 *arthVal) *arthVal {
 	}
 	a0.s = append(a0.s, a1.s...)
 	a0.s = append(a0.s,
-		newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(a1.regno)),
-		newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(a0.regno)),
-		newStmt(bpfop.ClassALU|bpfop.SrcX|code, 0))
+		c.newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(a1.regno)),
+		c.newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(a0.regno)),
+		c.newStmt(bpfop.ClassALU|bpfop.SrcX|code, 0))
 	c.freeReg(a0.regno)
 	c.freeReg(a1.regno)
 	reg := c.allocReg()
-	a0.s = append(a0.s, newStmt(bpfop.ClassST, uint32(reg)))
+	a0.s = append(a0.s, c.newStmt(bpfop.ClassST, uint32(reg)))
 	a0.regno = reg
 	// Like libpcap's gen_arth, only the left operand's condition survives:
 	// "4 * (ip[0] & 0xf) = 20" does not test for IPv4.
@@ -88,11 +88,11 @@ func andBlocks(b0, b1 *block) *block {
 func (c *compiler) indexedLoad(inst *arthVal, off *absOffset, constant int, size uint16) []*stmt {
 	s := c.absOffsetVarPart(off)
 	if s != nil {
-		s = append(s, newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(inst.regno)), newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0), newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
+		s = append(s, c.newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(inst.regno)), c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0), c.newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
 	} else {
-		s = []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(inst.regno))}
+		s = []*stmt{c.newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(inst.regno))}
 	}
-	return append(s, newStmt(bpfop.ClassLD|bpfop.ModeIND|size, uint32(constant)))
+	return append(s, c.newStmt(bpfop.ClassLD|bpfop.ModeIND|size, uint32(constant)))
 }
 
 // genLoad is "proto[index : size]".
@@ -115,7 +115,7 @@ func (c *compiler) genLoad(proto string, inst *arthVal, size uint32) *arthVal {
 		if c.linktype != pcapio.LinkTypeIEEE802_11Radio {
 			c.errorf("radio information not present in capture")
 		}
-		inst.s = append(inst.s, newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(inst.regno)), newStmt(bpfop.ClassLD|bpfop.ModeIND|sizeCode, 0))
+		inst.s = append(inst.s, c.newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(inst.regno)), c.newStmt(bpfop.ClassLD|bpfop.ModeIND|sizeCode, 0))
 	case "link":
 		inst.s = append(inst.s, c.indexedLoad(inst, &c.offLinkHdr, c.offLinkHdr.constant, sizeCode)...)
 	case "ip", "arp", "rarp", "atalk", "decnet", "sca", "lat", "moprc", "mopdl", "ip6":
@@ -125,10 +125,10 @@ func (c *compiler) genLoad(proto string, inst *arthVal, size uint32) *arthVal {
 	case "sctp", "tcp", "udp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp":
 		s := c.loadXIPHdrLen()
 		s = append(s,
-			newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(inst.regno)),
-			newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0),
-			newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
-			newStmt(bpfop.ClassLD|bpfop.ModeIND|sizeCode, uint32(c.offLinkPL.constant+c.offNL)))
+			c.newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(inst.regno)),
+			c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0),
+			c.newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
+			c.newStmt(bpfop.ClassLD|bpfop.ModeIND|sizeCode, uint32(c.offLinkPL.constant+c.offNL)))
 		inst.s = append(inst.s, s...)
 		b := c.genIPFrag()
 		genAnd(c.genProtoAbbrev(proto), b)
@@ -147,7 +147,7 @@ func (c *compiler) genLoad(proto string, inst *arthVal, size uint32) *arthVal {
 		c.errorf("unsupported index operation")
 	}
 	inst.regno = regno
-	inst.s = append(inst.s, newStmt(bpfop.ClassST, uint32(regno)))
+	inst.s = append(inst.s, c.newStmt(bpfop.ClassST, uint32(regno)))
 	return inst
 }
 
@@ -169,14 +169,14 @@ func (c *compiler) genRelation(op string, a0, a1 *arthVal) *block {
 	case "!=":
 		code, reversed = bpfop.OpJEQ, true
 	}
-	s0 := []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(a1.regno))}
-	s1 := []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(a0.regno))}
+	s0 := []*stmt{c.newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(a1.regno))}
+	s1 := []*stmt{c.newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(a0.regno))}
 	var b *block
 	if code == bpfop.OpJEQ {
-		s1 = append(s1, newStmt(bpfop.ClassALU|bpfop.OpSUB|bpfop.SrcX, 0))
-		b = newBlock(bpfop.ClassJMP|code|bpfop.SrcK, 0)
+		s1 = append(s1, c.newStmt(bpfop.ClassALU|bpfop.OpSUB|bpfop.SrcX, 0))
+		b = c.newBlock(bpfop.ClassJMP|code|bpfop.SrcK, 0)
 	} else {
-		b = newBlock(bpfop.ClassJMP|code|bpfop.SrcX, 0)
+		b = c.newBlock(bpfop.ClassJMP|code|bpfop.SrcX, 0)
 	}
 	if reversed {
 		genNot(b)

@@ -34,6 +34,11 @@ const (
 
 // compiler holds the code generator's state for one Compile call.
 type compiler struct {
+	// blockChunk and stmtChunk are where newBlock and newStmt take the
+	// next one from.
+	blockChunk []block
+	stmtChunk  []stmt
+
 	opts    Options
 	snaplen uint32
 	// linktype is the current link layer: opts.LinkType, or the one a
@@ -90,15 +95,15 @@ func (c *compiler) absOffsetVarPart(off *absOffset) []*stmt {
 	if off.reg == -1 {
 		off.reg = c.allocReg()
 	}
-	return []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(off.reg))}
+	return []*stmt{c.newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(off.reg))}
 }
 
 func (c *compiler) loadAbsOffsetRel(off *absOffset, offset int, size uint16) []*stmt {
 	s := c.absOffsetVarPart(off)
 	if s != nil {
-		return append(s, newStmt(bpfop.ClassLD|bpfop.ModeIND|size, uint32(off.constant+offset)))
+		return append(s, c.newStmt(bpfop.ClassLD|bpfop.ModeIND|size, uint32(off.constant+offset)))
 	}
-	return []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeABS|size, uint32(off.constant+offset))}
+	return []*stmt{c.newStmt(bpfop.ClassLD|bpfop.ModeABS|size, uint32(off.constant+offset))}
 }
 
 // loadA returns code loading the field of the given size at offset from
@@ -106,7 +111,7 @@ func (c *compiler) loadAbsOffsetRel(off *absOffset, offset int, size uint16) []*
 func (c *compiler) loadA(rel offrel, offset int, size uint16) []*stmt {
 	switch rel {
 	case orPacket:
-		return []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeABS|size, uint32(offset))}
+		return []*stmt{c.newStmt(bpfop.ClassLD|bpfop.ModeABS|size, uint32(offset))}
 	case orLinkHdr:
 		return c.loadAbsOffsetRel(&c.offLinkHdr, offset, size)
 	case orPrevLinkHdr:
@@ -123,7 +128,7 @@ func (c *compiler) loadA(rel offrel, offset int, size uint16) []*stmt {
 		return c.loadAbsOffsetRel(&c.offLinkType, offset, size)
 	case orTranIPv4:
 		s := c.loadXIPHdrLen()
-		return append(s, newStmt(bpfop.ClassLD|bpfop.ModeIND|size, uint32(c.offLinkPL.constant+c.offNL+offset)))
+		return append(s, c.newStmt(bpfop.ClassLD|bpfop.ModeIND|size, uint32(c.offLinkPL.constant+c.offNL+offset)))
 	case orTranIPv6:
 		return c.loadAbsOffsetRel(&c.offLinkPL, c.offNL+40+offset, size)
 	}
@@ -136,21 +141,21 @@ func (c *compiler) loadXIPHdrLen() []*stmt {
 	s := c.absOffsetVarPart(&c.offLinkPL)
 	if s != nil {
 		return append(s,
-			newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, uint32(c.offLinkPL.constant+c.offNL)),
-			newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, 0xf),
-			newStmt(bpfop.ClassALU|bpfop.OpLSH|bpfop.SrcK, 2),
-			newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0),
-			newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
+			c.newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, uint32(c.offLinkPL.constant+c.offNL)),
+			c.newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, 0xf),
+			c.newStmt(bpfop.ClassALU|bpfop.OpLSH|bpfop.SrcK, 2),
+			c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0),
+			c.newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
 	}
-	return []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeMSH|bpfop.SizeB, uint32(c.offLinkPL.constant+c.offNL))}
+	return []*stmt{c.newStmt(bpfop.ClassLDX|bpfop.ModeMSH|bpfop.SizeB, uint32(c.offLinkPL.constant+c.offNL))}
 }
 
 func (c *compiler) genNcmp(rel offrel, offset int, size uint16, mask uint32, jtype uint16, reverse bool, v uint32) *block {
 	s := c.loadA(rel, offset, size)
 	if mask != 0xffffffff {
-		s = append(s, newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, mask))
+		s = append(s, c.newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, mask))
 	}
-	b := newBlock(bpfop.ClassJMP|jtype|bpfop.SrcK, v)
+	b := c.newBlock(bpfop.ClassJMP|jtype|bpfop.SrcK, v)
 	b.stmts = s
 	if reverse && (jtype == bpfop.OpJGT || jtype == bpfop.OpJGE) {
 		genNot(b)
@@ -214,8 +219,8 @@ func (c *compiler) genUncond(rsense bool) *block {
 	if rsense {
 		k = 0
 	}
-	b := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 0)
-	b.stmts = []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeIMM, k)}
+	b := c.newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 0)
+	b.stmts = []*stmt{c.newStmt(bpfop.ClassLD|bpfop.ModeIMM, k)}
 	return b
 }
 

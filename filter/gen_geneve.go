@@ -27,8 +27,8 @@ func (c *compiler) genGeneveCheck(port func(uint32, int, int) *block, rel offrel
 func (c *compiler) genGeneve4(vni uint32, hasVNI bool) *block {
 	b0 := c.genGeneveCheck(c.genPort, orTranIPv4, vni, hasVNI)
 	s := c.loadXIPHdrLen()
-	s = append(s, newStmt(bpfop.ClassMISC|bpfop.MiscTXA, 0))
-	b1 := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcX, 0)
+	s = append(s, c.newStmt(bpfop.ClassMISC|bpfop.MiscTXA, 0))
+	b1 := c.newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcX, 0)
 	b1.stmts = s
 	genAnd(b0, b1)
 	return b1
@@ -38,12 +38,12 @@ func (c *compiler) genGeneve6(vni uint32, hasVNI bool) *block {
 	b0 := c.genGeneveCheck(c.genPort6, orTranIPv6, vni, hasVNI)
 	s := c.absOffsetVarPart(&c.offLinkPL)
 	if s != nil {
-		s = append(s, newStmt(bpfop.ClassLD|bpfop.ModeIMM, 40), newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0))
+		s = append(s, c.newStmt(bpfop.ClassLD|bpfop.ModeIMM, 40), c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0))
 	} else {
-		s = []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeIMM, 40)}
+		s = []*stmt{c.newStmt(bpfop.ClassLD|bpfop.ModeIMM, 40)}
 	}
-	s = append(s, newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
-	b1 := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcX, 0)
+	s = append(s, c.newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
+	b1 := c.newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcX, 0)
 	b1.stmts = s
 	genAnd(b0, b1)
 	return b1
@@ -54,34 +54,34 @@ func (c *compiler) genGeneve6(vni uint32, hasVNI bool) *block {
 // network-layer packet, and makes it the current link layer.
 func (c *compiler) genGeneveOffsets() []*stmt {
 	s := []*stmt{
-		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, uint32(c.offLinkPL.constant+c.offNL+8)),
-		newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
-		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 2),
+		c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, uint32(c.offLinkPL.constant+c.offNL+8)),
+		c.newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
+		c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 2),
 	}
 	c.offLinkType = absOffset{variable: true, reg: c.allocReg()}
 	s = append(s,
-		newStmt(bpfop.ClassST, uint32(c.offLinkType.reg)),
-		newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, 0),
-		newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, 0x3f),
-		newStmt(bpfop.ClassALU|bpfop.OpMUL|bpfop.SrcK, 4),
-		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 8),
-		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0))
+		c.newStmt(bpfop.ClassST, uint32(c.offLinkType.reg)),
+		c.newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, 0),
+		c.newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, 0x3f),
+		c.newStmt(bpfop.ClassALU|bpfop.OpMUL|bpfop.SrcK, 4),
+		c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 8),
+		c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcX, 0))
 	c.pushLinkHdr(pcapio.LinkTypeEthernet, true, 0, c.allocReg())
 	c.noOptimize = true
 	s = append(s,
-		newStmt(bpfop.ClassST, uint32(c.offLinkHdr.reg)),
-		newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeH, 2),
-		newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(c.offLinkHdr.reg)))
-	proto := newStmt(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, ethertypeTEB)
-	txa := newStmt(bpfop.ClassMISC|bpfop.MiscTXA, 0)
+		c.newStmt(bpfop.ClassST, uint32(c.offLinkHdr.reg)),
+		c.newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeH, 2),
+		c.newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(c.offLinkHdr.reg)))
+	proto := c.newStmt(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, ethertypeTEB)
+	txa := c.newStmt(bpfop.ClassMISC|bpfop.MiscTXA, 0)
 	proto.jt = txa
 	s = append(s, proto, txa,
-		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 12),
-		newStmt(bpfop.ClassST, uint32(c.offLinkType.reg)),
-		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 2),
-		newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
+		c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 12),
+		c.newStmt(bpfop.ClassST, uint32(c.offLinkType.reg)),
+		c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 2),
+		c.newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0))
 	c.offLinkPL = absOffset{variable: true, reg: c.allocReg()}
-	stx := newStmt(bpfop.ClassSTX, uint32(c.offLinkPL.reg))
+	stx := c.newStmt(bpfop.ClassSTX, uint32(c.offLinkPL.reg))
 	proto.jf = stx
 	s = append(s, stx)
 	c.offNL = 0
@@ -117,10 +117,10 @@ func (c *compiler) genEtherTest(gen func() *block) *block {
 // genGeneveLLCheck tests, after "geneve", that the encapsulated packet
 // has an Ethernet header.
 func (c *compiler) genGeneveLLCheck() *block {
-	b0 := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcX, 0)
+	b0 := c.newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcX, 0)
 	b0.stmts = []*stmt{
-		newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(c.offLinkHdr.reg)),
-		newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(c.offLinkPL.reg)),
+		c.newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(c.offLinkHdr.reg)),
+		c.newStmt(bpfop.ClassLDX|bpfop.ModeMEM, uint32(c.offLinkPL.reg)),
 	}
 	genNot(b0)
 	return b0

@@ -3,7 +3,7 @@ package filter
 import "github.com/pkttap/pkttap/filter/internal/bpfop"
 
 func (c *compiler) genIPFrag() *block {
-	b := newBlock(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x1fff)
+	b := c.newBlock(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x1fff)
 	b.stmts = c.loadA(orLinkPL, 6, bpfop.SizeH)
 	genNot(b)
 	return b

@@ -33,7 +33,7 @@ func (c *compiler) genProtochain(v uint32, proto string) *block {
 	base := uint32(c.offLinkPL.constant + c.offNL)
 	var s []*stmt
 	add := func(code uint16, k uint32) *stmt {
-		st := newStmt(code, k)
+		st := c.newStmt(code, k)
 		s = append(s, st)
 		return st
 	}
@@ -102,7 +102,7 @@ func (c *compiler) genProtochain(v uint32, proto string) *block {
 	fix2.jt = end
 	fix4.jf = end
 	fix5.jt = end
-	b := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, v)
+	b := c.newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, v)
 	b.stmts = s
 	c.freeReg(reg2)
 	genAnd(b0, b)

@@ -59,9 +59,9 @@ func (c *compiler) vlanOffsetAdd(off *absOffset, v uint32) []*stmt {
 		off.reg = c.allocReg()
 	}
 	return []*stmt{
-		newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(off.reg)),
-		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, v),
-		newStmt(bpfop.ClassST, uint32(off.reg)),
+		c.newStmt(bpfop.ClassLD|bpfop.ModeMEM, uint32(off.reg)),
+		c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, v),
+		c.newStmt(bpfop.ClassST, uint32(off.reg)),
 	}
 }
 
@@ -70,8 +70,8 @@ func (c *compiler) vlanOffsetAdd(off *absOffset, v uint32) []*stmt {
 // frames still carrying a tag in the data are matched too, with the
 // offsets kept in registers.
 func (c *compiler) genVLANExtensions(vlan uint32, hasTag bool) *block {
-	b0 := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 1)
-	b0.stmts = []*stmt{newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, bpfop.SKFAdOff+bpfop.SKFAdVLANTagPresent)}
+	b0 := c.newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 1)
+	b0.stmts = []*stmt{c.newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, bpfop.SKFAdOff+bpfop.SKFAdVLANTagPresent)}
 	bTPID := c.genVLANTPIDTest()
 	var bVID *block
 	if hasTag {
@@ -85,14 +85,14 @@ func (c *compiler) genVLANExtensions(vlan uint32, hasTag bool) *block {
 	genOr(b0, bTPID)
 	b0 = bTPID
 	if hasTag {
-		ld := newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, bpfop.SKFAdOff+bpfop.SKFAdVLANTagPresent)
-		jeq := newStmt(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 1)
-		tag := newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, bpfop.SKFAdOff+bpfop.SKFAdVLANTag)
+		ld := c.newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, bpfop.SKFAdOff+bpfop.SKFAdVLANTagPresent)
+		jeq := c.newStmt(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 1)
+		tag := c.newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, bpfop.SKFAdOff+bpfop.SKFAdVLANTag)
 		jeq.jt = tag
 		if len(bVID.stmts) > 0 {
 			jeq.jf = bVID.stmts[0]
 		}
-		ja := newStmt(opJA, uint32(len(bVID.stmts)-1))
+		ja := c.newStmt(opJA, uint32(len(bVID.stmts)-1))
 		bVID.stmts = append([]*stmt{ld, jeq, tag, ja}, bVID.stmts...)
 		genAnd(b0, bVID)
 		b0 = bVID

@@ -84,8 +84,8 @@ func (c *compiler) genOther(n *otherNode) *block {
 }
 
 func (c *compiler) genLen(jmp uint16, n uint32) *block {
-	b := newBlock(bpfop.ClassJMP|jmp|bpfop.SrcK, n)
-	b.stmts = []*stmt{newStmt(bpfop.ClassLD|bpfop.ModeLEN, 0)}
+	b := c.newBlock(bpfop.ClassJMP|jmp|bpfop.SrcK, n)
+	b.stmts = []*stmt{c.newStmt(bpfop.ClassLD|bpfop.ModeLEN, 0)}
 	return b
 }
 
@@ -106,8 +106,8 @@ func (c *compiler) genByteOp(op string, idx, val uint32) *block {
 	if op == "|" {
 		alu = bpfop.OpOR
 	}
-	b := newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 0)
-	b.stmts = []*stmt{newStmt(bpfop.ClassALU|alu|bpfop.SrcK, val)}
+	b := c.newBlock(bpfop.ClassJMP|bpfop.OpJEQ|bpfop.SrcK, 0)
+	b.stmts = []*stmt{c.newStmt(bpfop.ClassALU|alu|bpfop.SrcK, val)}
 	genNot(b)
 	return b
 }

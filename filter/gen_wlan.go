@@ -145,13 +145,13 @@ func (c *compiler) loadRadiotapLen() []*stmt {
 		return nil
 	}
 	return []*stmt{
-		newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, 3),
-		newStmt(bpfop.ClassALU|bpfop.OpLSH|bpfop.SrcK, 8),
-		newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
-		newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, 2),
-		newStmt(bpfop.ClassALU|bpfop.OpOR|bpfop.SrcX, 0),
-		newStmt(bpfop.ClassST, uint32(c.offLinkHdr.reg)),
-		newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
+		c.newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, 3),
+		c.newStmt(bpfop.ClassALU|bpfop.OpLSH|bpfop.SrcK, 8),
+		c.newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
+		c.newStmt(bpfop.ClassLD|bpfop.SizeB|bpfop.ModeABS, 2),
+		c.newStmt(bpfop.ClassALU|bpfop.OpOR|bpfop.SrcX, 0),
+		c.newStmt(bpfop.ClassST, uint32(c.offLinkHdr.reg)),
+		c.newStmt(bpfop.ClassMISC|bpfop.MiscTAX, 0),
 	}
 }
 
@@ -173,34 +173,34 @@ func (c *compiler) load80211HeaderLen(prefix, snext []*stmt) []*stmt {
 	s := prefix
 	if s == nil {
 		// the outermost link header starts the packet
-		s = []*stmt{newStmt(bpfop.ClassLDX|bpfop.ModeIMM, 0)}
+		s = []*stmt{c.newStmt(bpfop.ClassLDX|bpfop.ModeIMM, 0)}
 	}
 	s = append(s,
-		newStmt(bpfop.ClassMISC|bpfop.MiscTXA, 0),
-		newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 24),
-		newStmt(bpfop.ClassST, reg),
-		newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, 0))
-	j1 := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x08)
-	j2 := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x04)
-	jq := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x80)
-	ld := newStmt(bpfop.ClassLD|bpfop.ModeMEM, reg)
+		c.newStmt(bpfop.ClassMISC|bpfop.MiscTXA, 0),
+		c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 24),
+		c.newStmt(bpfop.ClassST, reg),
+		c.newStmt(bpfop.ClassLD|bpfop.ModeIND|bpfop.SizeB, 0))
+	j1 := c.newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x08)
+	j2 := c.newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x04)
+	jq := c.newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x80)
+	ld := c.newStmt(bpfop.ClassLD|bpfop.ModeMEM, reg)
 	j1.jt, j1.jf = j2, first
 	j2.jt, j2.jf = first, jq
 	jq.jt, jq.jf = ld, first
-	s = append(s, j1, j2, jq, ld, newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 2), newStmt(bpfop.ClassST, reg))
+	s = append(s, j1, j2, jq, ld, c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 2), c.newStmt(bpfop.ClassST, reg))
 	if c.linktype == pcapio.LinkTypeIEEE802_11Radio {
 		// radiotap: if the Flags field is present (and no extended
 		// presence bitmap), its "data pad" bit says the 802.11 header
 		// is padded to a multiple of 4.
-		ldPresent := newStmt(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeW, 4)
-		jFlags := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x02000000)
-		jExt := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x00000080)
-		jTSFT := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x01000000)
-		ld16 := newStmt(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeB, 16)
-		jPadTSFT := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x20)
-		ld8 := newStmt(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeB, 8)
-		jPad := newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x20)
-		roundup := newStmt(bpfop.ClassLD|bpfop.ModeMEM, reg)
+		ldPresent := c.newStmt(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeW, 4)
+		jFlags := c.newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x02000000)
+		jExt := c.newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x00000080)
+		jTSFT := c.newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x01000000)
+		ld16 := c.newStmt(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeB, 16)
+		jPadTSFT := c.newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x20)
+		ld8 := c.newStmt(bpfop.ClassLD|bpfop.ModeABS|bpfop.SizeB, 8)
+		jPad := c.newStmt(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, 0x20)
+		roundup := c.newStmt(bpfop.ClassLD|bpfop.ModeMEM, reg)
 		jq.jf = ldPresent
 		jFlags.jt, jFlags.jf = jExt, first
 		jExt.jt, jExt.jf = first, jTSFT
@@ -208,13 +208,13 @@ func (c *compiler) load80211HeaderLen(prefix, snext []*stmt) []*stmt {
 		jPadTSFT.jt, jPadTSFT.jf = roundup, first
 		jPad.jt, jPad.jf = roundup, first
 		s = append(s, ldPresent, jFlags, jExt, jTSFT, ld16, jPadTSFT, ld8, jPad, roundup,
-			newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 3), newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, ^uint32(3)), newStmt(bpfop.ClassST, reg))
+			c.newStmt(bpfop.ClassALU|bpfop.OpADD|bpfop.SrcK, 3), c.newStmt(bpfop.ClassALU|bpfop.OpAND|bpfop.SrcK, ^uint32(3)), c.newStmt(bpfop.ClassST, reg))
 	}
 	return append(s, snext...)
 }
 
 func (c *compiler) jset(rel offrel, off int, k uint32) *block {
-	b := newBlock(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, k)
+	b := c.newBlock(bpfop.ClassJMP|bpfop.OpJSET|bpfop.SrcK, k)
 	b.stmts = c.loadA(rel, off, bpfop.SizeB)
 	return b
 }

@@ -20,7 +20,6 @@ var (
 	reBogus = longest(`^[0-9A-Fa-f]{1,2}:+(?:[0-9A-Fa-f]{1,2}:+)+`)
 	reBSID  = longest(`^\\[^ !()\n\t]+`)
 	reAID   = longest(`^\$[0-9A-Fa-f]{1,2}`)
-	reV6Run = longest(`^[0-9A-Fa-f:.]+`)
 )
 
 func longest(expr string) *regexp.Regexp {
@@ -60,7 +59,10 @@ func matchLen(re *regexp.Regexp, s string) int {
 // v6Len returns the length of the longest prefix of s that is an IPv6
 // address in one of the textual forms libpcap's scanner accepts.
 func v6Len(s string) int {
-	run := matchLen(reV6Run, s)
+	run := runLen(s, isV6Char)
+	if strings.IndexByte(s[:run], ':') < 0 {
+		return 0 // no prefix of the run has a colon (the common case: a name)
+	}
 	for l := run; l >= 2; l-- {
 		c := s[:l]
 		if !strings.Contains(c, ":") {
@@ -88,27 +90,7 @@ var opKinds = map[string]tokKind{
 // scanOne scans the token at the start of s (s is not empty and does not
 // start with white space) and returns it with its length in s.
 func scanOne(s string) (token, int) {
-	// Candidate lengths for each rule, in flex's priority order. Only a
-	// hex digit (or ':') can start a number or an address.
-	lens := struct{ op, aid, mac, num, hid, v6, bogus, id, bsid int }{id: idLen(s)}
-	switch c := s[0]; {
-	case isHex(c) || c == ':':
-		lens.mac, lens.num, lens.hid = matchLen(reMAC, s), matchLen(reNum, s), matchLen(reHID, s)
-		lens.v6, lens.bogus = v6Len(s), matchLen(reBogus, s)
-	case c == '$':
-		lens.aid = matchLen(reAID, s)
-	case c == '\\':
-		lens.bsid = matchLen(reBSID, s)
-	}
-	for _, op := range twoCharOps {
-		if strings.HasPrefix(s, op) {
-			lens.op = 2
-			break
-		}
-	}
-	if lens.op == 0 && strings.IndexByte("+-*/%:[]!<>()&|^=", s[0]) >= 0 {
-		lens.op = 1
-	}
+	lens := candidates(s)
 	best := max(lens.op, lens.aid, lens.mac, lens.num, lens.hid, lens.v6, lens.bogus, lens.id, lens.bsid)
 	if best == 0 {
 		// Name the character as typed: a whole UTF-8 sequence, not its
@@ -155,6 +137,46 @@ func scanOne(s string) (token, int) {
 	return token{kind: tokID, text: text[1:]}, best // \name
 }
 
+// tokenLens are the lengths of the token each scanner rule matches at
+// the start of a string (0: none), in flex's priority order.
+type tokenLens struct{ op, aid, mac, num, hid, v6, bogus, id, bsid int }
+
+// candidates returns what each rule matches at the start of s. Only a
+// hex digit (or ':') can start a number or an address.
+func candidates(s string) tokenLens {
+	lens := tokenLens{id: idLen(s)}
+	// The regular expressions run only where they can match: a cheap
+	// look at the first bytes rules most of them out for names and
+	// keywords (the scanner's time went mostly to them).
+	switch c := s[0]; {
+	case isHex(c) || c == ':':
+		if runLen(s, isMACChar) >= minMACLen {
+			lens.mac = matchLen(reMAC, s)
+		}
+		if c >= '0' && c <= '9' {
+			lens.num, lens.hid = matchLen(reNum, s), matchLen(reHID, s)
+		}
+		lens.v6 = v6Len(s)
+		if len(s) > 2 && (s[1] == ':' || s[2] == ':') {
+			lens.bogus = matchLen(reBogus, s)
+		}
+	case c == '$':
+		lens.aid = matchLen(reAID, s)
+	case c == '\\':
+		lens.bsid = matchLen(reBSID, s)
+	}
+	for _, op := range twoCharOps {
+		if strings.HasPrefix(s, op) {
+			lens.op = 2
+			break
+		}
+	}
+	if lens.op == 0 && strings.IndexByte("+-*/%:[]!<>()&|^=", s[0]) >= 0 {
+		lens.op = 1
+	}
+	return lens
+}
+
 // scanNumber converts a decimal, 0x-hex or 0-octal number as libpcap does.
 func scanNumber(text string) token {
 	t := token{kind: tokNum, text: text}
@@ -181,6 +203,25 @@ func scanNumber(text string) token {
 	t.num = uint32(v)
 	return t
 }
+
+// minMACLen is the shortest text reMAC matches ("0:1:2:3:4:5").
+const minMACLen = 11
+
+// runLen returns the length of the prefix of s whose bytes all satisfy in.
+func runLen(s string, in func(byte) bool) int {
+	n := 0
+	for n < len(s) && in(s[n]) {
+		n++
+	}
+	return n
+}
+
+// isMACChar reports whether c may be part of what reMAC matches.
+func isMACChar(c byte) bool { return isHex(c) || c == ':' || c == '-' || c == '.' }
+
+// isV6Char reports whether c may be part of an IPv6 address as the
+// scanner's [0-9A-Fa-f:.]+ matches it.
+func isV6Char(c byte) bool { return isHex(c) || c == ':' || c == '.' }
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'

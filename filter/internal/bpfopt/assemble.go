@@ -117,9 +117,11 @@ type layout struct {
 }
 
 func newLayout(prog []Insn) *layout {
-	l := &layout{}
+	l := &layout{nodes: make([]*layoutNode, 0, len(prog)), ids: make([]*layoutNode, 0, len(prog))}
+	slab := make([]layoutNode, len(prog)) // one allocation for the nodes
 	for i, in := range prog {
-		nd := &layoutNode{in: in, id: i}
+		nd := &slab[i]
+		*nd = layoutNode{in: in, id: i}
 		switch {
 		case in.isJA():
 			nd.jt = i + 1 + int(jaOffset(in))

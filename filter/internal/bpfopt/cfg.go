@@ -23,6 +23,7 @@ type block struct {
 	seen   int     // epoch of the last topo visit
 	pulled int     // pullEpoch of the last pullup that touched it
 	rep    *block  // identical block that replaces this one (mergeIdentical)
+	same   *block  // next block of mergeIdentical's hash bucket
 	req    uint64  // captured length every path from the entry rejects below
 	elide  bool    // goto whose target is laid out next
 }
@@ -51,9 +52,10 @@ func (b *block) nsucc() int {
 
 // buildCFG splits a valid program into basic blocks and returns the entry
 // block.
-func buildCFG(prog []Insn) *block {
+func (o *optimizer) buildCFG(prog []Insn) *block {
 	n := len(prog)
-	leader := make([]bool, n+1)
+	leader := append(o.leader[:0], make([]bool, n+1)...)
+	o.leader = leader
 	leader[0] = true
 	for i, in := range prog {
 		switch {
@@ -68,10 +70,11 @@ func buildCFG(prog []Insn) *block {
 			leader[i+1] = true
 		}
 	}
-	blocks := make([]*block, n)
+	blocks := append(o.starts[:0], make([]*block, n)...)
+	o.starts = blocks
 	for i := 0; i < n; i++ {
 		if leader[i] {
-			blocks[i] = &block{}
+			blocks[i] = o.newBlock()
 		}
 	}
 	for start := 0; start < n; start++ {
@@ -102,7 +105,27 @@ func buildCFG(prog []Insn) *block {
 			break
 		}
 	}
-	return blocks[0]
+	root := blocks[0]
+	clear(blocks)
+	return root
+}
+
+// blockChunk is how many blocks the arena allocates at a time, at least.
+const blockChunk = 32
+
+// newBlock returns a zeroed block from the optimizer's arena. A block used
+// by an earlier optimization keeps the storage of its slices.
+func (o *optimizer) newBlock() *block {
+	if o.used == len(o.arena) {
+		chunk := make([]block, max(blockChunk, len(o.arena)))
+		for i := range chunk {
+			o.arena = append(o.arena, &chunk[i])
+		}
+	}
+	b := o.arena[o.used]
+	o.used++
+	*b = block{stmts: b.stmts[:0], preds: b.preds[:0], facts: b.facts[:0]}
+	return b
 }
 
 // topo returns the blocks reachable from root in a topological order
@@ -112,20 +135,28 @@ func (o *optimizer) topo(root *block) []*block {
 	post := o.order[:0]
 	o.epoch++
 	epoch := o.epoch
-	var visit func(b *block)
-	visit = func(b *block) {
-		b.seen = epoch
-		// Visit the false branch first and the true/goto branch last, so
-		// that in reverse postorder a goto's target tends to come right
-		// after it.
-		for d := b.nsucc() - 1; d >= 0; d-- {
-			if s := b.succ[d]; s.seen != epoch {
-				visit(s)
-			}
+	// A depth-first search with an explicit stack (a recursive closure
+	// cost more than the rest of topo): each frame is a block and the
+	// next branch to follow. The false branch is followed first and the
+	// true/goto branch last, so that in reverse postorder a goto's target
+	// tends to come right after it.
+	stack := append(o.stack[:0], dfsFrame{root, root.nsucc() - 1})
+	root.seen = epoch
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		if f.d < 0 {
+			post = append(post, f.b)
+			stack = stack[:len(stack)-1]
+			continue
 		}
-		post = append(post, b)
+		s := f.b.succ[f.d]
+		f.d--
+		if s.seen != epoch {
+			s.seen = epoch
+			stack = append(stack, dfsFrame{s, s.nsucc() - 1})
+		}
 	}
-	visit(root)
+	o.stack = stack[:0]
 	// The slice is reused by the next call: callers keep only the latest.
 	order := post
 	for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
@@ -143,6 +174,12 @@ func (o *optimizer) topo(root *block) []*block {
 		}
 	}
 	return order
+}
+
+// dfsFrame is a block of topo's search and the branch it follows next.
+type dfsFrame struct {
+	b *block
+	d int
 }
 
 // emit lays the blocks out in order and encodes them with wide offsets.

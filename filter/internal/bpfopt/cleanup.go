@@ -1,10 +1,6 @@
 package bpfopt
 
-import (
-	"encoding/binary"
-
-	"github.com/pkttap/pkttap/filter/internal/bpfop"
-)
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
 
 // bypass points every edge (and the root) past empty goto blocks and turns
 // conditional jumps with equal targets into gotos. It returns the new root
@@ -37,10 +33,14 @@ func bypass(root *block, order []*block) (*block, bool) {
 // terminator and successors), bottom up, so identical subgraphs and
 // duplicate returns collapse. It returns the new root and whether anything
 // changed.
-func mergeIdentical(root *block, order []*block, src *Sources) (*block, bool) {
+func (o *optimizer) mergeIdentical(root *block, order []*block) (*block, bool) {
 	changed := false
-	seen := make(map[string]*block, len(order))
-	var key []byte
+	seen := o.merged
+	if seen == nil {
+		seen = make(map[uint64]*block, len(order))
+		o.merged = seen
+	}
+	clear(seen)
 	for i := len(order) - 1; i >= 0; i-- {
 		b := order[i]
 		for d := 0; d < b.nsucc(); d++ {
@@ -49,29 +49,58 @@ func mergeIdentical(root *block, order []*block, src *Sources) (*block, bool) {
 				changed = true
 			}
 		}
-		key = key[:0]
-		for _, in := range b.stmts {
-			key = binary.LittleEndian.AppendUint16(key, in.Op)
-			key = binary.LittleEndian.AppendUint32(key, in.K)
+		h := blockHash(b)
+		var r *block
+		for r = seen[h]; r != nil && !identical(r, b); r = r.same {
 		}
-		key = binary.LittleEndian.AppendUint16(key, b.term.Op|0x8000)
-		key = binary.LittleEndian.AppendUint32(key, b.term.K)
-		for d := 0; d < b.nsucc(); d++ {
-			key = binary.LittleEndian.AppendUint32(key, uint32(b.succ[d].order))
-		}
-		if r, ok := seen[string(key)]; ok {
-			if src != nil {
+		if r != nil {
+			if o.src != nil {
 				for j := range r.stmts {
-					r.stmts[j].Src = src.Union(r.stmts[j].Src, b.stmts[j].Src)
+					r.stmts[j].Src = o.src.Union(r.stmts[j].Src, b.stmts[j].Src)
 				}
-				r.term.Src = src.Union(r.term.Src, b.term.Src)
+				r.term.Src = o.src.Union(r.term.Src, b.term.Src)
 			}
 			b.rep = r
 			changed = true
 			continue
 		}
-		seen[string(key)] = b
+		b.same = seen[h]
+		seen[h] = b
 		b.rep = b
 	}
 	return root.rep, changed
+}
+
+// blockHash hashes what identical compares.
+func blockHash(b *block) uint64 {
+	h := uint64(len(b.stmts))
+	mix := func(x uint64) { h = (h^x)*0x100000001b3 + 0x9e3779b97f4a7c15 }
+	for _, in := range b.stmts {
+		mix(uint64(in.Op)<<32 | uint64(in.K))
+	}
+	mix(uint64(b.term.Op)<<32 | uint64(b.term.K))
+	for d := 0; d < b.nsucc(); d++ {
+		mix(uint64(b.succ[d].order))
+	}
+	return h ^ h>>31
+}
+
+// identical reports whether a and b have the same statements, terminator
+// and successors (sources aside), successors compared by their order as
+// this round's topological sort numbered them.
+func identical(a, b *block) bool {
+	if len(a.stmts) != len(b.stmts) || a.term.Op != b.term.Op || a.term.K != b.term.K {
+		return false
+	}
+	for j := range a.stmts {
+		if a.stmts[j].Op != b.stmts[j].Op || a.stmts[j].K != b.stmts[j].K {
+			return false
+		}
+	}
+	for d := 0; d < a.nsucc(); d++ {
+		if a.succ[d].order != b.succ[d].order {
+			return false
+		}
+	}
+	return true
 }

@@ -1,10 +1,6 @@
 package bpfopt
 
-import (
-	"sort"
-
-	"github.com/pkttap/pkttap/filter/internal/bpfop"
-)
+import "github.com/pkttap/pkttap/filter/internal/bpfop"
 
 // fact records the outcome of a conditional jump on a path: value a
 // compared by op (jump code and source) with value b was out.
@@ -34,7 +30,16 @@ func factLess(f, g fact) bool {
 // withInto appends fs plus f to dst[:0] and returns it; dst must not share
 // storage with fs.
 func (fs factSet) withInto(dst factSet, f fact) factSet {
-	i := sort.Search(len(fs), func(i int) bool { return !factLess(fs[i], f) })
+	// The first fact not less than f (sort.Search, without its closure).
+	i, j := 0, len(fs)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if factLess(fs[h], f) {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
 	out := append(dst[:0], fs[:i]...)
 	if i == len(fs) || fs[i] != f {
 		out = append(out, f)
@@ -63,8 +68,15 @@ func (fs factSet) intersectInto(dst, gs factSet) factSet {
 
 // about returns the facts whose compared value is a.
 func (fs factSet) about(a vid) factSet {
-	i := sort.Search(len(fs), func(i int) bool { return fs[i].a >= a })
-	j := i
+	i, j := 0, len(fs)
+	for i < j { // the first fact about a or a later value
+		h := int(uint(i+j) >> 1)
+		if fs[h].a < a {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
 	for j < len(fs) && fs[j].a == a {
 		j++
 	}

@@ -117,7 +117,7 @@ func (o *optimizer) entryState(b *block) state {
 	var s state
 	if len(b.preds) == 0 {
 		for a := range s.v {
-			s.v[a] = o.vals.get(vexpr{kind: vkFresh, op: uint16(a), k: 0xffffffff})
+			s.v[a] = o.vals.fresh(vexpr{kind: vkFresh, op: uint16(a), k: 0xffffffff})
 		}
 		return s
 	}
@@ -136,7 +136,7 @@ func (o *optimizer) entryState(b *block) state {
 	}
 	for a := range s.v {
 		if s.v[a] == 0 {
-			s.v[a] = o.vals.get(vexpr{kind: vkFresh, op: uint16(a), k: uint32(b.order)})
+			s.v[a] = o.vals.fresh(vexpr{kind: vkFresh, op: uint16(a), k: uint32(b.order)})
 		}
 	}
 	return s

@@ -3,6 +3,7 @@ package bpfopt
 import (
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // optimizer holds the state of one Optimize call.
@@ -15,11 +16,64 @@ type optimizer struct {
 	pullEpoch  int      // mark of the blocks one pullup call touched
 
 	// Scratch storage reused across calls.
-	order     []*block   // topo's result
-	touched   []*block   // pullChain's blocks
-	factBuf   [3]factSet // computeFacts' intersections
-	ne, anyOf []uint32   // decide's knowledge
-	producer  []*Insn    // number's kept statement computing each value (with src)
+	order     []*block          // topo's result
+	stack     []dfsFrame        // topo's search
+	touched   []*block          // pullChain's blocks
+	factBuf   [3]factSet        // computeFacts' intersections
+	ne, anyOf []uint32          // decide's knowledge
+	producer  []*Insn           // number's kept statement computing each value (with src)
+	leader    []bool            // buildCFG's
+	starts    []*block          // buildCFG's
+	merged    map[uint64]*block // mergeIdentical's buckets
+
+	// The edge thread simulated last, and the outcome.
+	simFrom, simTo *block
+	simState       state
+	simOK          bool
+
+	// The blocks: arena[:used] are in use, the rest free. Blocks are not
+	// freed one by one: an optimization takes them from here and gives
+	// them all back at its end.
+	arena []*block
+	used  int
+}
+
+// optimizers keeps optimizers between calls, so that a compile reuses
+// the storage of an earlier one (blocks with their slices, the value
+// table) instead of allocating it anew: most of a short program's
+// optimization time was the allocator's.
+var optimizers = sync.Pool{New: func() any { return &optimizer{vals: newValueTable()} }}
+
+// maxPooledBlocks is the most blocks an optimizer may hold to go back to
+// the pool: one that optimized a long program is left to the collector.
+const maxPooledBlocks = 4096
+
+// getOptimizer returns an optimizer ready for one optimization.
+func getOptimizer(stripping bool, src *Sources) *optimizer {
+	o := optimizers.Get().(*optimizer)
+	o.stripping, o.couldStrip, o.src = stripping, false, src
+	o.used = 0
+	clear(o.producer)
+	return o
+}
+
+// putOptimizer gives o back to the pool. Nothing o holds may be used
+// after: the result of an optimization is copied out of its blocks.
+func putOptimizer(o *optimizer) {
+	if len(o.arena) > maxPooledBlocks || len(o.vals.exprs) > 4*maxPooledBlocks {
+		return
+	}
+	o.src = nil
+	for _, b := range o.arena[:o.used] {
+		// Keep no pointers into the program just optimized.
+		b.succ, b.rep, b.same = [2]*block{}, nil, nil
+		clear(b.preds)
+	}
+	o.simFrom, o.simTo = nil, nil
+	clear(o.order)
+	clear(o.touched)
+	clear(o.merged)
+	optimizers.Put(o)
 }
 
 // maxRounds bounds the optimization rounds; each round that changes
@@ -145,13 +199,22 @@ func optimize(prog []Insn, maxLen int, src *Sources) ([]Insn, error) {
 // reports whether the stripping strategy would have applied anywhere. With
 // maxLen > 0 it keeps to OptimizeWithin's budget.
 func optimizeWith(prog []Insn, stripping bool, maxLen int, src *Sources) ([]Insn, bool, error) {
-	o := &optimizer{stripping: stripping, vals: newValueTable(), src: src}
-	root := buildCFG(prog)
+	o := getOptimizer(stripping, src)
+	defer putOptimizer(o)
+	root := o.buildCFG(prog)
 	work := 0
+	// order is the topological order of the graph from root, and stale
+	// says the graph changed since it was computed: topo is a function of
+	// the graph, so an order still current is not computed again.
+	var order []*block
+	stale := true
 	for round := 0; round < maxRounds; round++ {
 		changed := false
 		o.vals.reset()
-		order := o.topo(root)
+		if stale {
+			order = o.topo(root)
+		}
+		stale = false
 		if maxLen > 0 {
 			work += len(order)
 			if round >= 2 || work > workFactor*maxLen {
@@ -179,12 +242,15 @@ func optimizeWith(prog []Insn, stripping bool, maxLen int, src *Sources) ([]Insn
 			changed = true
 		}
 		if peephole(order, o.src) {
-			changed = true
+			// A jump folded with its operation may have its branches
+			// swapped, which changes the order.
+			changed, stale = true, true
 		}
 		var c bool
 		if root, c = bypass(root, order); c {
 			changed = true
 			order = o.topo(root)
+			stale = false
 		}
 		if changed {
 			continue
@@ -192,14 +258,16 @@ func optimizeWith(prog []Insn, stripping bool, maxLen int, src *Sources) ([]Insn
 		// Pull up tests of chains with the states and liveness of an
 		// unchanged round.
 		if o.pullup(order) {
+			stale = true
 			continue
 		}
 		// Merge identical blocks only once nothing else applies: a block
 		// shared by several paths can no longer be threaded differently on
 		// each of them.
-		if root, c = mergeIdentical(root, order, o.src); !c {
+		if root, c = o.mergeIdentical(root, order); !c {
 			break
 		}
+		stale = true
 	}
 	return emit(o.topo(root)), o.couldStrip, nil
 }

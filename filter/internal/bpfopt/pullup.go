@@ -119,7 +119,8 @@ func (o *optimizer) pullChain(b *block, d, link int) bool {
 		if !sameOn(target.liveIn, &s, &stAt) || !sameOn(next.liveIn, &s, &st) {
 			break
 		}
-		np := &block{term: cur.term}
+		np := o.newBlock()
+		np.term = cur.term
 		np.succ[link] = at.succ[atDir]
 		np.succ[1-link] = target
 		at.succ[atDir] = np

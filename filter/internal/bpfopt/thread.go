@@ -16,6 +16,7 @@ import "github.com/pkttap/pkttap/filter/internal/bpfop"
 // liveness. It reports whether it changed anything.
 func (o *optimizer) thread(order []*block) bool {
 	changed := false
+	o.simFrom, o.simTo = nil, nil // out states are this round's
 	for i := len(order) - 1; i >= 0; i-- {
 		b := order[i]
 		for d := 0; d < b.nsucc(); d++ {
@@ -79,9 +80,15 @@ func (o *optimizer) skip(b, s *block, extra []fact) *block {
 }
 
 // simulate runs s's statements from b's out state, as if b went on to s;
-// it fails if one of them could reject the packet there.
+// it fails if one of them could reject the packet there. Within thread,
+// where out states and statements stay as they are, the last edge's
+// outcome is kept: strip asks for the edge skip just simulated.
 func (o *optimizer) simulate(b, s *block) (state, bool) {
-	return o.simulateFrom(&b.out, s)
+	if o.simFrom != b || o.simTo != s {
+		o.simState, o.simOK = o.simulateFrom(&b.out, s)
+		o.simFrom, o.simTo = b, s
+	}
+	return o.simState, o.simOK
 }
 
 // sameOn reports whether two states agree on the atoms of set.
@@ -106,7 +113,8 @@ func (o *optimizer) strip(b, s *block) *block {
 	if !ok || !sameOn(liveOutOf(s), &st, &b.out) {
 		return nil
 	}
-	c := &block{term: s.term, succ: s.succ}
+	c := o.newBlock()
+	c.term, c.succ = s.term, s.succ
 	c.liveIn = liveInOf(c)
 	return c
 }

@@ -43,9 +43,10 @@ type vexpr struct {
 // of vids keyed by the packed expression (several times faster than a Go
 // map on this hot path), emptied each round without freeing its storage.
 type valueTable struct {
-	slots []vid   // 0: empty; a power of two long
-	keys  []vkey  // by vid
-	exprs []vexpr // by vid
+	slots  []vid   // 0: empty; a power of two long
+	keys   []vkey  // by vid
+	exprs  []vexpr // by vid
+	hashed int     // values in slots (all but the fresh ones)
 }
 
 // vkey is a vexpr packed into two words.
@@ -63,13 +64,26 @@ func (k vkey) hash() uint64 {
 	return h ^ h>>29
 }
 
+// minSlots is the smallest slot table.
+const minSlots = 256
+
 func newValueTable() *valueTable {
-	return &valueTable{slots: make([]vid, 256), keys: []vkey{{}}, exprs: []vexpr{{}}}
+	return &valueTable{slots: make([]vid, minSlots), keys: make([]vkey, 1, 128), exprs: make([]vexpr, 1, 128)}
 }
 
-// reset empties the table for a new round, keeping its storage.
+// reset empties the table for a new round, keeping its storage (but for
+// slots far larger than the last round needed, as a pooled table's may be).
 func (t *valueTable) reset() {
-	clear(t.slots)
+	if len(t.slots) > minSlots && 8*t.hashed < len(t.slots) {
+		n := minSlots
+		for n < 4*t.hashed {
+			n *= 2
+		}
+		t.slots = make([]vid, n)
+	} else {
+		clear(t.slots)
+	}
+	t.hashed = 0
 	t.keys = t.keys[:1]
 	t.exprs = t.exprs[:1]
 }
@@ -89,14 +103,29 @@ func (t *valueTable) get(e vexpr) vid {
 	v := vid(len(t.exprs))
 	t.exprs = append(t.exprs, e)
 	t.keys = append(t.keys, key)
-	if 2*len(t.exprs) > len(t.slots) {
+	t.hashed++
+	if 2*t.hashed > len(t.slots) {
 		t.slots = make([]vid, 2*len(t.slots))
 		mask = uint64(len(t.slots) - 1)
 		for w := vid(1); w < v; w++ {
-			t.insert(w, mask)
+			if t.exprs[w].kind != vkFresh {
+				t.insert(w, mask)
+			}
 		}
 	}
 	t.insert(v, mask)
+	return v
+}
+
+// fresh returns a new value for e, a vkFresh expression asked for once per
+// round (entryState's, one per block and atom): it gets the vid get would
+// give it, but stays out of the hash slots, which no one probes for it.
+// Most atoms are unknown where paths merge, so this is most of the values
+// a round numbers.
+func (t *valueTable) fresh(e vexpr) vid {
+	v := vid(len(t.exprs))
+	t.exprs = append(t.exprs, e)
+	t.keys = append(t.keys, e.key())
 	return v
 }
 
