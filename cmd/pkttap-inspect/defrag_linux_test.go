@@ -104,37 +104,13 @@ var (
 // ipv4Fragment is an Ethernet frame of one IPv4 fragment: payload goes at
 // byte offset off of datagram id's payload.
 func ipv4Fragment(id uint16, proto byte, off int, more bool, payload []byte) []byte {
-	ip := testpkt.IPv4(proto, fragSrc4, fragDst4, payload)
-	binary.BigEndian.PutUint16(ip[4:], id)
-	ff := uint16(off / 8)
-	if more {
-		ff |= 0x2000
-	}
-	binary.BigEndian.PutUint16(ip[6:], ff)
-	binary.BigEndian.PutUint16(ip[10:], 0)
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
-	return netnstest.EthFrame(fragMACB, fragMACA, 0x0800, ip)
+	return netnstest.EthFrame(fragMACB, fragMACA, 0x0800, testpkt.IPv4Fragment(id, proto, fragSrc4, fragDst4, off, more, payload))
 }
 
 // ipv6Fragment is an Ethernet frame of one IPv6 fragment with a Fragment
 // Header (next header nxt).
 func ipv6Fragment(id uint32, nxt byte, off int, more bool, payload []byte) []byte {
-	fh := make([]byte, 8, 8+len(payload))
-	fh[0] = nxt
-	fo := uint16(off/8) << 3
-	if more {
-		fo |= 1
-	}
-	binary.BigEndian.PutUint16(fh[2:], fo)
-	binary.BigEndian.PutUint32(fh[4:], id)
-	return netnstest.EthFrame(fragMACB, fragMACA, 0x86dd, testpkt.IPv6(44, fragSrc6, fragDst6, append(fh, payload...)))
+	return netnstest.EthFrame(fragMACB, fragMACA, 0x86dd, testpkt.IPv6Fragment(id, nxt, fragSrc6, fragDst6, off, more, payload))
 }
 
 // pattern is n bytes of a recognisable sequence starting at seed.
