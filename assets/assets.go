@@ -3,7 +3,8 @@
 // beside it and the UI needs no build step: app.js is the entry module and
 // imports the others from js/ (one job each: API client, packet list,
 // details tree, bytes, filter bar and its completion, live dialog,
-// preferences).
+// preferences, the Why panel). explorer.html is the Filter explorer's
+// page, with js/explorer.js as its module.
 package assets
 
 import (

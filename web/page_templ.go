@@ -49,59 +49,72 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\"><script src=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\"><link rel=\"stylesheet\" href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var3 string
-		templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/theme-init.js?v=" + d.Version).ResolveURL(ctx)
+		templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/why.css?v=" + d.Version).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 23, Col: 55}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 23, Col: 65}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\"></script><script type=\"module\" src=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\"><script src=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var4 string
-		templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/app.js?v=" + d.Version).ResolveURL(ctx)
+		templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/theme-init.js?v=" + d.Version).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 24, Col: 62}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 24, Col: 55}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\"></script></head><body data-max-upload=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\"></script><script type=\"module\" src=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var5 string
-		templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d.MaxUpload).Resolve(ctx)
+		templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/assets/app.js?v=" + d.Version).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 26, Col: 37}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 25, Col: 62}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\" data-live=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\"></script></head><body data-max-upload=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var6 string
-		templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(onOff(d.Live)).Resolve(ctx)
+		templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(d.MaxUpload).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 26, Col: 65}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 27, Col: 37}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\" data-live=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var7 string
+		templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(onOff(d.Live)).Resolve(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/page.templ`, Line: 27, Col: 65}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -109,7 +122,7 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div id=\"live-ind\" class=\"live-ind\" role=\"status\" hidden><span id=\"live-dot\" class=\"live-dot\" aria-hidden=\"true\"></span> <span id=\"live-text\"></span> <button type=\"button\" id=\"live-stop\" class=\"small stop\" title=\"Stop the live capture (Ctrl+E)\">Stop</button></div><div id=\"progress\" class=\"progress\" hidden><div class=\"bar-row\" id=\"upload-row\" hidden><span class=\"bar-label\">Upload</span><progress id=\"upload-bar\" max=\"100\" value=\"0\"></progress><span id=\"upload-text\"></span></div><div class=\"bar-row\" id=\"index-row\" hidden><span class=\"bar-label\">Indexing</span><progress id=\"index-bar\" max=\"100\" value=\"0\"></progress><span id=\"index-text\"></span></div><div class=\"bar-row\" id=\"filter-row\" hidden><span class=\"bar-label\">Filtering</span><progress id=\"filter-bar\" max=\"100\" value=\"0\"></progress><span id=\"filter-text\"></span><button type=\"button\" id=\"filter-cancel\" class=\"small\">Cancel</button></div></div><div id=\"error-banner\" class=\"error-banner\" role=\"alert\" hidden></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div id=\"live-ind\" class=\"live-ind\" role=\"status\" hidden><span id=\"live-dot\" class=\"live-dot\" aria-hidden=\"true\"></span> <span id=\"live-text\"></span> <button type=\"button\" id=\"live-stop\" class=\"small stop\" title=\"Stop the live capture (Ctrl+E)\">Stop</button></div><div id=\"progress\" class=\"progress\" hidden><div class=\"bar-row\" id=\"upload-row\" hidden><span class=\"bar-label\">Upload</span><progress id=\"upload-bar\" max=\"100\" value=\"0\"></progress><span id=\"upload-text\"></span></div><div class=\"bar-row\" id=\"index-row\" hidden><span class=\"bar-label\">Indexing</span><progress id=\"index-bar\" max=\"100\" value=\"0\"></progress><span id=\"index-text\"></span></div><div class=\"bar-row\" id=\"filter-row\" hidden><span class=\"bar-label\">Filtering</span><progress id=\"filter-bar\" max=\"100\" value=\"0\"></progress><span id=\"filter-text\"></span><button type=\"button\" id=\"filter-cancel\" class=\"small\">Cancel</button></div></div><div id=\"error-banner\" class=\"error-banner\" role=\"alert\" hidden></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -121,7 +134,7 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div id=\"drop-overlay\" class=\"drop-overlay\" hidden><div>Drop a .pcap, .pcapng or .gz capture to open it</div></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<div id=\"drop-overlay\" class=\"drop-overlay\" hidden><div>Drop a .pcap, .pcapng or .gz capture to open it</div></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -143,7 +156,7 @@ func page(d pageData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<div id=\"ctx-menu\" class=\"menu ctx-menu\" role=\"menu\" aria-label=\"Packet details\" hidden></div></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div id=\"ctx-menu\" class=\"menu ctx-menu\" role=\"menu\" aria-label=\"Packet details\" hidden></div></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -168,17 +181,17 @@ func topBar(live bool) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<header class=\"topbar\"><span class=\"brand\">pkttap</span><div class=\"menu-wrap\"><button type=\"button\" id=\"cap-button\" class=\"cap-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" title=\"Open captures\"><span id=\"cap-name\">No capture</span> ▾</button><div id=\"cap-menu\" class=\"menu\" role=\"menu\" hidden></div></div><span id=\"cap-meta\" class=\"cap-meta\"></span> <button type=\"button\" id=\"open-button\" title=\"Open a capture file (or drop one on the page)\">Open…</button> <input type=\"file\" id=\"file-input\" accept=\".pcap,.pcapng,.cap,.ntar,.gz\" hidden> <button type=\"button\" id=\"sample-button\" title=\"Open the built-in sample capture\">Sample</button> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<header class=\"topbar\"><span class=\"brand\">pkttap</span><div class=\"menu-wrap\"><button type=\"button\" id=\"cap-button\" class=\"cap-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" title=\"Open captures\"><span id=\"cap-name\">No capture</span> ▾</button><div id=\"cap-menu\" class=\"menu\" role=\"menu\" hidden></div></div><span id=\"cap-meta\" class=\"cap-meta\"></span> <button type=\"button\" id=\"open-button\" title=\"Open a capture file (or drop one on the page)\">Open…</button> <input type=\"file\" id=\"file-input\" accept=\".pcap,.pcapng,.cap,.ntar,.gz\" hidden> <button type=\"button\" id=\"sample-button\" title=\"Open the built-in sample capture\">Sample</button> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if live {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<button type=\"button\" id=\"live-button\" title=\"Capture packets from a network interface (Ctrl+E)\" aria-haspopup=\"dialog\">Live…</button>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<button type=\"button\" id=\"live-button\" title=\"Capture packets from a network interface (Ctrl+E)\" aria-haspopup=\"dialog\">Live…</button>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<form id=\"filter-form\" class=\"filter-form\" autocomplete=\"off\"><label for=\"filter-input\" class=\"filter-label\">display or tcpdump filter</label><div class=\"filter-field\"><div class=\"filter-box\"><input id=\"filter-input\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. tcp.port == 443 && !dns, or tcp port 443 and host 203.0.113.43\" aria-describedby=\"filter-msg\" role=\"combobox\" aria-autocomplete=\"list\" aria-controls=\"filter-suggest\" aria-expanded=\"false\"><div id=\"filter-mirror\" class=\"filter-mirror mono\" aria-hidden=\"true\"></div><span id=\"filter-lang\" class=\"filter-lang\" data-lang=\"\" title=\"The language the expression was understood in\" hidden></span><ul id=\"filter-suggest\" class=\"menu filter-suggest\" role=\"listbox\" aria-label=\"Fields and protocols\" hidden></ul></div><div class=\"filter-line\"><div id=\"filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div><span id=\"filter-pending\" class=\"filter-pending\" role=\"status\" hidden></span></div></div><button type=\"submit\" id=\"apply-button\">Apply</button></form><div class=\"menu-wrap\"><button type=\"button\" id=\"download-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" disabled title=\"Open a capture to download it\">Download ▾</button><div id=\"download-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-scope=\"all\" data-format=\"pcap\">All packets as .pcap</a> <a role=\"menuitem\" data-scope=\"all\" data-format=\"pcapng\">All packets as .pcapng</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcap\">Displayed packets as .pcap</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcapng\">Displayed packets as .pcapng</a> <a role=\"menuitem\" data-action=\"export\">Export Specified Packets…</a></div></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<form id=\"filter-form\" class=\"filter-form\" autocomplete=\"off\"><label for=\"filter-input\" class=\"filter-label\">display or tcpdump filter</label><div class=\"filter-field\"><div class=\"filter-box\"><input id=\"filter-input\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. tcp.port == 443 && !dns, or tcp port 443 and host 203.0.113.43\" aria-describedby=\"filter-msg\" role=\"combobox\" aria-autocomplete=\"list\" aria-controls=\"filter-suggest\" aria-expanded=\"false\"><div id=\"filter-mirror\" class=\"filter-mirror mono\" aria-hidden=\"true\"></div><span id=\"filter-lang\" class=\"filter-lang\" data-lang=\"\" title=\"The language the expression was understood in\" hidden></span><ul id=\"filter-suggest\" class=\"menu filter-suggest\" role=\"listbox\" aria-label=\"Fields and protocols\" hidden></ul></div><div class=\"filter-line\"><div id=\"filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div><span id=\"filter-pending\" class=\"filter-pending\" role=\"status\" hidden></span></div></div><button type=\"submit\" id=\"apply-button\">Apply</button></form><div class=\"menu-wrap\"><button type=\"button\" id=\"download-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" disabled title=\"Open a capture to download it\">Download ▾</button><div id=\"download-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-scope=\"all\" data-format=\"pcap\">All packets as .pcap</a> <a role=\"menuitem\" data-scope=\"all\" data-format=\"pcapng\">All packets as .pcapng</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcap\">Displayed packets as .pcap</a> <a role=\"menuitem\" data-scope=\"displayed\" data-format=\"pcapng\">Displayed packets as .pcapng</a> <a role=\"menuitem\" data-action=\"export\">Export Specified Packets…</a></div></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -186,7 +199,7 @@ func topBar(live bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<button type=\"button\" id=\"theme-button\" class=\"theme-button\" title=\"Theme\">◐ Auto</button> <button type=\"button\" id=\"prefs-button\" class=\"prefs-button\" title=\"Preferences (Ctrl+,)\" aria-haspopup=\"dialog\">⚙</button></header>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<a id=\"explore-link\" class=\"button-link\" href=\"/explore\" target=\"_blank\" rel=\"noopener\" title=\"Filter explorer: the expression's BPF program, its control-flow graph and libpcap's program beside it\">Explorer</a> <button type=\"button\" id=\"theme-button\" class=\"theme-button\" title=\"Theme\">◐ Auto</button> <button type=\"button\" id=\"prefs-button\" class=\"prefs-button\" title=\"Preferences (Ctrl+,)\" aria-haspopup=\"dialog\">⚙</button></header>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -211,7 +224,7 @@ func panes() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<main id=\"panes\" class=\"panes\"><section id=\"list-pane\" class=\"pane list-pane\" aria-label=\"Packet list\"><div id=\"list-scroll\" class=\"list-scroll\" tabindex=\"0\" role=\"grid\" aria-rowcount=\"0\"><div class=\"list-header row\" role=\"row\"><span class=\"c-no\" role=\"columnheader\">No.</span> <span class=\"c-time\" role=\"columnheader\"><select id=\"time-mode\" title=\"Time display\" aria-label=\"Time display\"><option value=\"relative\">Time (relative)</option></select></span> <span class=\"c-src\" role=\"columnheader\">Source</span> <span class=\"c-dst\" role=\"columnheader\">Destination</span> <span class=\"c-proto\" role=\"columnheader\">Protocol</span> <span class=\"c-len\" role=\"columnheader\">Length</span> <span class=\"c-info\" role=\"columnheader\">Info</span></div><div id=\"list-spacer\" class=\"list-spacer\"><div id=\"list-rows\" class=\"list-rows\"></div></div><div id=\"list-empty\" class=\"list-empty\"><p>Open a capture: drop a .pcap or .pcapng file here, use <b>Open…</b>, or look at the <button type=\"button\" id=\"sample-link\" class=\"linklike\">sample capture</button>.</p></div></div></section><div class=\"splitter\" data-above=\"list-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"detail-pane\" class=\"pane detail-pane\" aria-label=\"Packet details\"><div id=\"tree\" class=\"tree\" role=\"tree\" tabindex=\"0\"></div></section><div class=\"splitter\" data-above=\"detail-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"bytes-pane\" class=\"pane bytes-pane\" aria-label=\"Packet bytes\"><div id=\"bytes-note\" class=\"bytes-note\" hidden></div><div id=\"hex\" class=\"hex mono\" tabindex=\"0\"></div></section></main>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<main id=\"panes\" class=\"panes\"><section id=\"list-pane\" class=\"pane list-pane\" aria-label=\"Packet list\"><div id=\"list-scroll\" class=\"list-scroll\" tabindex=\"0\" role=\"grid\" aria-rowcount=\"0\"><div class=\"list-header row\" role=\"row\"><span class=\"c-no\" role=\"columnheader\">No.</span> <span class=\"c-time\" role=\"columnheader\"><select id=\"time-mode\" title=\"Time display\" aria-label=\"Time display\"><option value=\"relative\">Time (relative)</option></select></span> <span class=\"c-src\" role=\"columnheader\">Source</span> <span class=\"c-dst\" role=\"columnheader\">Destination</span> <span class=\"c-proto\" role=\"columnheader\">Protocol</span> <span class=\"c-len\" role=\"columnheader\">Length</span> <span class=\"c-info\" role=\"columnheader\">Info</span></div><div id=\"list-spacer\" class=\"list-spacer\"><div id=\"list-rows\" class=\"list-rows\"></div></div><div id=\"list-empty\" class=\"list-empty\"><p>Open a capture: drop a .pcap or .pcapng file here, use <b>Open…</b>, or look at the <button type=\"button\" id=\"sample-link\" class=\"linklike\">sample capture</button>.</p></div></div></section><div class=\"splitter\" data-above=\"list-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"detail-pane\" class=\"pane detail-pane\" aria-label=\"Packet details\"><div id=\"tree\" class=\"tree\" role=\"tree\" tabindex=\"0\"></div><aside id=\"why\" class=\"why\" aria-label=\"Why the packet matches the filter or not\" hidden></aside></section><div class=\"splitter\" data-above=\"detail-pane\" role=\"separator\" aria-orientation=\"horizontal\" tabindex=\"0\" title=\"Drag to resize\"></div><section id=\"bytes-pane\" class=\"pane bytes-pane\" aria-label=\"Packet bytes\"><div id=\"bytes-note\" class=\"bytes-note\" hidden></div><div id=\"hex\" class=\"hex mono\" tabindex=\"0\"></div></section></main>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -236,7 +249,7 @@ func statusBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<footer class=\"statusbar\"><span id=\"status-count\">No capture</span> <span id=\"status-sel\"></span> <span id=\"status-marks\"></span> <span id=\"status-field\" class=\"mono\"></span> <span class=\"spacer\"></span><form id=\"goto-form\" class=\"goto-form\"><label for=\"goto-input\">Go to packet</label> <input id=\"goto-input\" type=\"number\" min=\"1\" class=\"mono\"></form></footer>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<footer class=\"statusbar\"><span id=\"status-count\">No capture</span> <span id=\"status-sel\"></span> <span id=\"status-marks\"></span> <span id=\"status-field\" class=\"mono\"></span> <span class=\"spacer\"></span><form id=\"goto-form\" class=\"goto-form\"><label for=\"goto-input\">Go to packet</label> <input id=\"goto-input\" type=\"number\" min=\"1\" class=\"mono\"></form></footer>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -263,7 +276,7 @@ func liveDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<dialog id=\"live-dialog\" class=\"dialog\" aria-labelledby=\"live-title\"><form id=\"live-form\" class=\"live-form\" autocomplete=\"off\"><h2 id=\"live-title\">Live capture</h2><label for=\"live-iface\">Interface</label> <select id=\"live-iface\" required></select> <label for=\"live-filter\">Capture filter</label><div class=\"filter-field\"><input id=\"live-filter\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. udp port 53 (empty: every packet)\" aria-describedby=\"live-filter-msg\"><div id=\"live-filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><label for=\"live-snaplen\">Snap length</label><div><input id=\"live-snaplen\" type=\"number\" min=\"1\" max=\"262144\" value=\"262144\" class=\"mono\"> bytes</div><span></span> <label class=\"check\"><input id=\"live-promisc\" type=\"checkbox\" checked> Promiscuous mode</label><div id=\"live-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"live-cancel\">Cancel</button> <button type=\"submit\" id=\"live-start\" class=\"primary\">Start</button></div></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<dialog id=\"live-dialog\" class=\"dialog\" aria-labelledby=\"live-title\"><form id=\"live-form\" class=\"live-form\" autocomplete=\"off\"><h2 id=\"live-title\">Live capture</h2><label for=\"live-iface\">Interface</label> <select id=\"live-iface\" required></select> <label for=\"live-filter\">Capture filter</label><div class=\"filter-field\"><input id=\"live-filter\" class=\"mono\" type=\"text\" spellcheck=\"false\" placeholder=\"e.g. udp port 53 (empty: every packet)\" aria-describedby=\"live-filter-msg\"><div id=\"live-filter-msg\" class=\"filter-msg\" aria-live=\"polite\"></div></div><label for=\"live-snaplen\">Snap length</label><div><input id=\"live-snaplen\" type=\"number\" min=\"1\" max=\"262144\" value=\"262144\" class=\"mono\"> bytes</div><span></span> <label class=\"check\"><input id=\"live-promisc\" type=\"checkbox\" checked> Promiscuous mode</label><div id=\"live-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"live-cancel\">Cancel</button> <button type=\"submit\" id=\"live-start\" class=\"primary\">Start</button></div></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -290,7 +303,7 @@ func prefsDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<dialog id=\"prefs-dialog\" class=\"dialog\" aria-labelledby=\"prefs-title\"><form id=\"prefs-form\" class=\"live-form\" method=\"dialog\" autocomplete=\"off\"><h2 id=\"prefs-title\">Preferences</h2><label for=\"pref-theme\">Theme</label> <select id=\"pref-theme\"><option value=\"auto\">Follow the operating system</option> <option value=\"light\">Light</option> <option value=\"dark\">Dark</option></select> <label for=\"pref-time-format\">Time display</label> <select id=\"pref-time-format\"></select> <label for=\"pref-time-precision\">Time precision</label> <select id=\"pref-time-precision\"></select> <span></span> <label class=\"check\"><input id=\"pref-checksums\" type=\"checkbox\"> Verify IPv4, TCP, UDP and SCTP checksums (off as in Wireshark: a capture from a host with checksum offload has many the card fills in later)</label> <span>Name resolution</span> <label class=\"check\"><input id=\"pref-names-mac\" type=\"checkbox\"> Resolve MAC addresses: vendor and well-known names (Cisco_12:34:56, Broadcast)</label> <span></span> <label class=\"check\"><input id=\"pref-names-ports\" type=\"checkbox\"> Resolve transport ports: service names (http(80))</label><p class=\"dialog-note\">Kept by this browser only.</p><div class=\"dialog-buttons\"><button type=\"button\" id=\"prefs-reset\">Reset to defaults</button> <button type=\"submit\" id=\"prefs-close\" class=\"primary\">Close</button></div></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<dialog id=\"prefs-dialog\" class=\"dialog\" aria-labelledby=\"prefs-title\"><form id=\"prefs-form\" class=\"live-form\" method=\"dialog\" autocomplete=\"off\"><h2 id=\"prefs-title\">Preferences</h2><label for=\"pref-theme\">Theme</label> <select id=\"pref-theme\"><option value=\"auto\">Follow the operating system</option> <option value=\"light\">Light</option> <option value=\"dark\">Dark</option></select> <label for=\"pref-time-format\">Time display</label> <select id=\"pref-time-format\"></select> <label for=\"pref-time-precision\">Time precision</label> <select id=\"pref-time-precision\"></select> <span></span> <label class=\"check\"><input id=\"pref-checksums\" type=\"checkbox\"> Verify IPv4, TCP, UDP and SCTP checksums (off as in Wireshark: a capture from a host with checksum offload has many the card fills in later)</label> <span>Name resolution</span> <label class=\"check\"><input id=\"pref-names-mac\" type=\"checkbox\"> Resolve MAC addresses: vendor and well-known names (Cisco_12:34:56, Broadcast)</label> <span></span> <label class=\"check\"><input id=\"pref-names-ports\" type=\"checkbox\"> Resolve transport ports: service names (http(80))</label><p class=\"dialog-note\">Kept by this browser only.</p><div class=\"dialog-buttons\"><button type=\"button\" id=\"prefs-reset\">Reset to defaults</button> <button type=\"submit\" id=\"prefs-close\" class=\"primary\">Close</button></div></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -317,7 +330,7 @@ func editMenu() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<div class=\"menu-wrap\"><button type=\"button\" id=\"edit-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" disabled title=\"Open a capture to mark, ignore or comment its packets\">Edit ▾</button><div id=\"edit-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-action=\"toggle-mark\">Mark/Unmark Packet<span class=\"key\">Ctrl+M</span></a> <a role=\"menuitem\" data-action=\"mark-displayed\">Mark All Displayed<span class=\"key\">Ctrl+Shift+M</span></a> <a role=\"menuitem\" data-action=\"unmark-displayed\">Unmark All Displayed<span class=\"key\">Ctrl+Alt+M</span></a> <a role=\"menuitem\" data-action=\"next-mark\">Next Mark<span class=\"key\">Ctrl+Shift+N</span></a> <a role=\"menuitem\" data-action=\"prev-mark\">Previous Mark<span class=\"key\">Ctrl+Shift+B</span></a> <a role=\"menuitem\" data-action=\"toggle-ignore\">Ignore/Unignore Packet<span class=\"key\">Ctrl+D</span></a> <a role=\"menuitem\" data-action=\"ignore-displayed\">Ignore All Displayed<span class=\"key\">Ctrl+Shift+D</span></a> <a role=\"menuitem\" data-action=\"unignore-displayed\">Unignore All Displayed<span class=\"key\">Ctrl+Alt+D</span></a> <a role=\"menuitem\" data-action=\"comment\">Packet Comment…<span class=\"key\">Ctrl+Alt+C</span></a></div></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<div class=\"menu-wrap\"><button type=\"button\" id=\"edit-button\" aria-haspopup=\"menu\" aria-expanded=\"false\" disabled title=\"Open a capture to mark, ignore or comment its packets\">Edit ▾</button><div id=\"edit-menu\" class=\"menu menu-right\" role=\"menu\" hidden><a role=\"menuitem\" data-action=\"toggle-mark\">Mark/Unmark Packet<span class=\"key\">Ctrl+M</span></a> <a role=\"menuitem\" data-action=\"mark-displayed\">Mark All Displayed<span class=\"key\">Ctrl+Shift+M</span></a> <a role=\"menuitem\" data-action=\"unmark-displayed\">Unmark All Displayed<span class=\"key\">Ctrl+Alt+M</span></a> <a role=\"menuitem\" data-action=\"next-mark\">Next Mark<span class=\"key\">Ctrl+Shift+N</span></a> <a role=\"menuitem\" data-action=\"prev-mark\">Previous Mark<span class=\"key\">Ctrl+Shift+B</span></a> <a role=\"menuitem\" data-action=\"toggle-ignore\">Ignore/Unignore Packet<span class=\"key\">Ctrl+D</span></a> <a role=\"menuitem\" data-action=\"ignore-displayed\">Ignore All Displayed<span class=\"key\">Ctrl+Shift+D</span></a> <a role=\"menuitem\" data-action=\"unignore-displayed\">Unignore All Displayed<span class=\"key\">Ctrl+Alt+D</span></a> <a role=\"menuitem\" data-action=\"comment\">Packet Comment…<span class=\"key\">Ctrl+Alt+C</span></a></div></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -344,7 +357,7 @@ func commentDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<dialog id=\"comment-dialog\" class=\"dialog\" aria-labelledby=\"comment-title\"><form id=\"comment-form\" class=\"live-form comment-form\" autocomplete=\"off\"><h2 id=\"comment-title\">Packet comment</h2><textarea id=\"comment-text\" rows=\"6\" spellcheck=\"true\" aria-describedby=\"comment-count\"></textarea><div id=\"comment-count\" class=\"dialog-note\"></div><div id=\"comment-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"comment-delete\">Delete</button> <button type=\"button\" id=\"comment-cancel\">Cancel</button> <button type=\"submit\" id=\"comment-save\" class=\"primary\">OK</button></div></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<dialog id=\"comment-dialog\" class=\"dialog\" aria-labelledby=\"comment-title\"><form id=\"comment-form\" class=\"live-form comment-form\" autocomplete=\"off\"><h2 id=\"comment-title\">Packet comment</h2><textarea id=\"comment-text\" rows=\"6\" spellcheck=\"true\" aria-describedby=\"comment-count\"></textarea><div id=\"comment-count\" class=\"dialog-note\"></div><div id=\"comment-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"comment-delete\">Delete</button> <button type=\"button\" id=\"comment-cancel\">Cancel</button> <button type=\"submit\" id=\"comment-save\" class=\"primary\">OK</button></div></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -372,7 +385,7 @@ func exportDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<dialog id=\"export-dialog\" class=\"dialog\" aria-labelledby=\"export-title\"><form id=\"export-form\" class=\"live-form export-form\" autocomplete=\"off\"><h2 id=\"export-title\">Export Specified Packets</h2><span>Packets of</span><div class=\"radios\" role=\"radiogroup\" aria-label=\"Packets of\"><label class=\"check\"><input type=\"radio\" name=\"export-scope\" id=\"export-captured\" value=\"captured\"> Captured</label> <label class=\"check\"><input type=\"radio\" name=\"export-scope\" id=\"export-displayed\" value=\"displayed\" checked> Displayed</label></div><span>Packet range</span><div class=\"radios stack\" role=\"radiogroup\" aria-label=\"Packet range\"><label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-all\" value=\"all\" checked> All packets</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-selected\" value=\"selected\"> Selected packet only</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-marked\" value=\"marked\"> Marked packets only</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-first-last\" value=\"first-last-marked\"> First to last marked</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-range-radio\" value=\"range\"> Range: <input type=\"text\" id=\"export-range\" class=\"mono\" placeholder=\"1-10,15,20-\" spellcheck=\"false\"></label> <label class=\"check\"><input type=\"checkbox\" id=\"export-remove-ignored\"> Remove ignored packets</label></div><label for=\"export-format\">Format</label> <select id=\"export-format\"><option value=\"pcapng\">pcapng (keeps comments)</option> <option value=\"pcap\">pcap</option></select><div id=\"export-count\" class=\"dialog-note\" aria-live=\"polite\"></div><div id=\"export-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"export-cancel\">Cancel</button> <button type=\"submit\" id=\"export-save\" class=\"primary\">Export</button></div></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<dialog id=\"export-dialog\" class=\"dialog\" aria-labelledby=\"export-title\"><form id=\"export-form\" class=\"live-form export-form\" autocomplete=\"off\"><h2 id=\"export-title\">Export Specified Packets</h2><span>Packets of</span><div class=\"radios\" role=\"radiogroup\" aria-label=\"Packets of\"><label class=\"check\"><input type=\"radio\" name=\"export-scope\" id=\"export-captured\" value=\"captured\"> Captured</label> <label class=\"check\"><input type=\"radio\" name=\"export-scope\" id=\"export-displayed\" value=\"displayed\" checked> Displayed</label></div><span>Packet range</span><div class=\"radios stack\" role=\"radiogroup\" aria-label=\"Packet range\"><label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-all\" value=\"all\" checked> All packets</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-selected\" value=\"selected\"> Selected packet only</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-marked\" value=\"marked\"> Marked packets only</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-first-last\" value=\"first-last-marked\"> First to last marked</label> <label class=\"check\"><input type=\"radio\" name=\"export-which\" id=\"export-range-radio\" value=\"range\"> Range: <input type=\"text\" id=\"export-range\" class=\"mono\" placeholder=\"1-10,15,20-\" spellcheck=\"false\"></label> <label class=\"check\"><input type=\"checkbox\" id=\"export-remove-ignored\"> Remove ignored packets</label></div><label for=\"export-format\">Format</label> <select id=\"export-format\"><option value=\"pcapng\">pcapng (keeps comments)</option> <option value=\"pcap\">pcap</option></select><div id=\"export-count\" class=\"dialog-note\" aria-live=\"polite\"></div><div id=\"export-error\" class=\"dialog-error\" role=\"alert\" hidden></div><div class=\"dialog-buttons\"><button type=\"button\" id=\"export-cancel\">Cancel</button> <button type=\"submit\" id=\"export-save\" class=\"primary\">Export</button></div></form></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

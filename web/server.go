@@ -118,6 +118,7 @@ type Server struct {
 	uploads  *uploadSlots
 	pool     *store.Pool // the captures, on disk
 	sampleMu sync.Mutex  // held while POST /api/captures/sample finds or opens the sample
+	libpcap  *libpcap    // tcpdump, for the Filter explorer
 }
 
 // New returns a server for cfg.
@@ -159,6 +160,7 @@ func New(cfg Config) (*Server, error) {
 		live:    cfg.Live,
 		uploads: newUploadSlots(maxConcurrentUploads, cfg.MaxClientUploads),
 		pool:    pool,
+		libpcap: newLibpcap(),
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -208,12 +210,15 @@ func (s *Server) routes() http.Handler {
 
 	r.Get("/", s.handlePage)
 	r.Get("/c/{id}", s.handlePage)
+	r.Get("/explore", s.handleExplorerPage)
 	r.Handle("/assets/*", http.StripPrefix("/assets/", assets.Handler()))
 
 	r.Route("/api", func(r chi.Router) {
 		r.Use(jsonErrors, sameOriginAPI)
 		r.Get("/ws", s.handleWS)
 		r.Get("/filter", s.handleCompile)
+		r.Get("/explore", s.handleExplore)
+		r.Get("/explore/libpcap", s.handleLibpcap)
 		r.Get("/fields", s.handleFields)
 		r.Get("/coloring", s.handleColoring)
 		r.Get("/captures", s.handleList)

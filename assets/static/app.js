@@ -6,6 +6,7 @@ import * as API from './js/api.js';
 import { initColoring } from './js/coloring.js';
 import { initColumnMenu } from './js/colmenu.js';
 import { download, onState, openCapture, openSample, renderCapMenu, toggleMenu, uploadFile } from './js/captures.js';
+import { initExploreLink } from './js/explorelink.js';
 import { initExport, openExport } from './js/exportdialog.js';
 import { initFilterBar } from './js/filterbar.js';
 import { initFind } from './js/find.js';
@@ -21,6 +22,7 @@ import { initTheme } from './js/theme.js';
 import { initTimeRef } from './js/timeref.js';
 import { initTree } from './js/tree.js';
 import { initTreeActions } from './js/treeactions.js';
+import { initWhy } from './js/why.js';
 import { $, showError } from './js/ui.js';
 
 function initMenus() {
@@ -113,6 +115,8 @@ async function init() {
   initExport();
   initColoring(() => { toggleMenu('cap', false); toggleMenu('download', false); toggleMenu('edit', false); });
   initFind();
+  initWhy();
+  initExploreLink();
   renderList();
   API.watch((caps) => { S.snapshots++; onState(caps); });
   const u = readURL();

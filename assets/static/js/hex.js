@@ -21,6 +21,8 @@ const H = {
   hlOff: 0, hlLen: 0,  // the selected field's bytes
   hov: -1,             // the byte under the mouse
   src: 0,              // the bytes shown: the packet's (0) or S.pkt.sources[src-1]
+  marks: [],           // extra byte marks, [{first, last, cls}] (markBytes)
+  markSet: new Set(),  // every class a mark has given
 };
 
 // The tabs under the bytes pane's note, one per byte source, as
@@ -33,6 +35,14 @@ tabs.setAttribute('role', 'tablist');
 tabs.hidden = true;
 $('bytes-note').after(tabs);
 
+// markClasses returns the classes the marks give byte i (' a b' or '').
+function markClasses(i) {
+  let c = '';
+  if (H.src) return c; // marks are the packet's own bytes
+  for (const m of H.marks) if (i >= m.first && i <= m.last) c += ' ' + m.cls;
+  return c;
+}
+
 /** clearHex empties the pane (no packet selected). */
 export function clearHex() {
   H.rowsEl = null; H.bin = ''; H.n = 0; H.src = 0;
@@ -44,6 +54,7 @@ export function clearHex() {
 /** renderHex shows the selected packet's bytes (those of the selected field's source). */
 export function renderHex() {
   H.src = selectedField().src || 0;
+  H.marks = [];
   showSource();
 }
 
@@ -141,7 +152,7 @@ function hexRow(off) {
     if (i < n) {
       const a = document.createElement('span');
       const c = bin.charCodeAt(i);
-      const cls = (i >= H.hlOff && i < hlEnd ? ' hl' : '') + (i === H.hov ? ' hov' : '');
+      const cls = (i >= H.hlOff && i < hlEnd ? ' hl' : '') + (i === H.hov ? ' hov' : '') + markClasses(i);
       b.className = 'hb' + cls;
       a.className = 'ab' + cls;
       b.textContent = c.toString(16).padStart(2, '0');
@@ -171,7 +182,30 @@ function markHex() {
     const i = +el.dataset.i;
     el.classList.toggle('hl', i >= H.hlOff && i < hlEnd);
     el.classList.toggle('hov', i === H.hov);
+    for (const c of H.markSet) el.classList.remove(c);
+    for (const c of markClasses(i).split(' ')) if (c) el.classList.add(c);
   }
+}
+
+/**
+ * markBytes marks runs of bytes with classes of their own, beside the
+ * selected field's highlight: marks are [{first, last, cls}] (offsets
+ * inclusive; [] clears them). With scroll, the bytes pane scrolls, as
+ * little as it can, to show the first marked byte. A new packet clears
+ * them.
+ */
+export function markBytes(marks, scroll = false) {
+  for (const m of marks) for (const c of m.cls.split(' ')) if (c) H.markSet.add(c);
+  H.marks = marks;
+  if (!H.rowsEl) return;
+  const first = Math.min(...marks.map((m) => m.first));
+  if (scroll && marks.length && first < H.n) {
+    const rh = hexRowHeight();
+    const y = H.rowsEl.offsetTop + Math.floor(first / 16) * rh;
+    if (y < pane.scrollTop || y + rh > pane.scrollTop + pane.clientHeight) pane.scrollTop = Math.max(0, y - rh);
+  }
+  renderHexRows();
+  markHex();
 }
 
 /**

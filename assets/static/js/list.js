@@ -263,6 +263,7 @@ export function clearSelection() {
   treePlaceholder();
   clearHex();
   $('status-field').textContent = '';
+  document.dispatchEvent(new CustomEvent('pkttap:packet'));
 }
 
 /** selectPos selects the packet at display position pos and shows its details and bytes. */
@@ -284,6 +285,7 @@ export async function selectPos(pos, { scroll = true } = {}) {
   S.pkt = pkt;
   renderTree();
   renderHex();
+  document.dispatchEvent(new CustomEvent('pkttap:packet'));
 }
 
 function ensureVisible(pos) {
@@ -305,15 +307,18 @@ export async function gotoPacket(no) {
     return;
   }
   let pos = no - 1;
+  let hidden = 0;
   if (S.filter || S.sort) {
     try {
       const r = await API.position(S.cur.id, no, S.filter, S.sort);
       pos = r.position;
       if (r.displayed > S.displayed) { S.displayed = r.displayed; renderStatus(); }
-      if (!r.exact) $('status-field').textContent = 'Packet ' + no + ' is not displayed; showing the next one';
+      if (!r.exact) { $('status-field').textContent = 'Packet ' + no + ' is not displayed; showing the next one'; hidden = no; }
     } catch (e) { showError(e.message); return; }
   }
   await selectPos(pos);
+  // The Why panel offers to say why a packet asked for is not displayed.
+  if (hidden) document.dispatchEvent(new CustomEvent('pkttap:hidden', { detail: { no: hidden } }));
 }
 
 /** initList wires the list's scrolling, clicks and keys. */
