@@ -32,13 +32,16 @@ type Filter struct {
 // its link type, on-wire length and 1-based number in its capture
 // (frame.number). Stream, when not nil, is what a stream tracker found
 // for the packet (tcp.stream, relative sequence numbers, TCP analysis):
-// without it those fields are absent.
+// without it those fields are absent. Reassembled, when not nil, is the
+// IP datagram the packet's fragment completes (package defrag), whose
+// fields the packet then has.
 type Packet struct {
-	LinkType pcapio.LinkType
-	Data     []byte
-	Length   int
-	Number   int
-	Stream   *dissect.StreamInfo
+	LinkType    pcapio.LinkType
+	Data        []byte
+	Length      int
+	Number      int
+	Stream      *dissect.StreamInfo
+	Reassembled *dissect.Reassembled
 }
 
 // Compile parses and checks a display filter. A fault is returned as an
@@ -138,7 +141,7 @@ func (f *Filter) Match(p Packet) bool {
 		}
 		f.pool.Put(c)
 	}
-	tree := dissect.Options{Stream: p.Stream}.DissectLayers(p.LinkType, p.Data, p.Length, f.keep)
+	tree := dissect.Options{Stream: p.Stream, Reassembled: p.Reassembled}.DissectLayers(p.LinkType, p.Data, p.Length, f.keep)
 	return f.MatchTree(tree, p.Number)
 }
 

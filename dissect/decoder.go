@@ -78,6 +78,18 @@ type decoder struct {
 	ipFrag bool // the innermost IP packet is a fragment: no transport checksum
 	ipEnd  int  // where the innermost IP header says its payload ends (may be past the capture)
 
+	// reasm is Options.Reassembled, until the fragment header it belongs
+	// to takes it; srcBuf is the Node.Source of the nodes being made (0 the
+	// frame, else 1 + an index in sources, the buffer data is then)
+	reasm   *Reassembled
+	srcBuf  uint8
+	sources []Source
+	// findFrag asks for the first fragment header a defragmenter takes
+	// ([Fragmented]): fragFound and frag are set when it is found
+	findFrag, fragFound bool
+	noDefrag            bool // Options.NoDefragment
+	frag                FragmentHeader
+
 	// stream is Options.Stream: what a stream tracker knows of the packet
 	stream *StreamInfo
 	// streamDone says the StreamInfo's TCP (1) and UDP (2) fields are in
@@ -121,7 +133,7 @@ func pooledDecoder(data []byte, wireLen int, tree bool, o Options, keep []string
 	if cache == nil {
 		cache = new(addrCache)
 	}
-	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, resolveMAC: o.ResolveMAC, resolvePorts: o.ResolvePorts, stream: o.Stream, info: info, scratch: scratch, addrCache: cache, ttl: -1, keep: keep, nocols: keep != nil, nolabels: keep != nil}
+	*d = decoder{data: data, wire: wireLen, tree: tree, checksums: o.ValidateChecksums, resolveMAC: o.ResolveMAC, resolvePorts: o.ResolvePorts, stream: o.Stream, reasm: o.Reassembled, noDefrag: o.NoDefragment, info: info, scratch: scratch, addrCache: cache, ttl: -1, keep: keep, nocols: keep != nil, nolabels: keep != nil}
 	if d.wire < len(data) {
 		d.wire = len(data)
 	}
@@ -154,7 +166,7 @@ func putDecoder(d *decoder) {
 		d.scratch = nil
 	}
 	d.data, d.layers, d.layerParent, d.extParent, d.ipSrc, d.ipDst, d.keep = nil, nil, nil, nil, nil, nil, nil
-	d.stream, d.transports = nil, nil
+	d.stream, d.transports, d.reasm, d.sources = nil, nil, nil, nil
 	decoderPool.Put(d)
 }
 

@@ -29,9 +29,14 @@ type Node struct {
 	// display-filter name wherever Wireshark has one. Empty for pure text
 	// lines.
 	Field string
-	// Offset and Length give the byte range in the packet's captured data
-	// that the node was decoded from; always within the captured bytes.
+	// Offset and Length give the byte range that the node was decoded
+	// from in its data source: the packet's captured data, or the Source
+	// the tree's Sources list; always within those bytes.
 	Offset, Length int
+	// Source is 0 when Offset and Length are in the packet's captured
+	// data, else 1 + the index in [Tree.Sources] of the buffer they are in
+	// (a reassembled datagram).
+	Source uint8
 	// Value is the field's typed value; its Type is the field's type in
 	// the registry ([LookupField]), TypeNone for a text line or a title.
 	Value Value
@@ -42,6 +47,28 @@ type Node struct {
 // Tree is a packet's details tree: one node per layer, outermost first.
 type Tree struct {
 	Layers []*Node
+	// Sources are the buffers besides the packet's own bytes that nodes
+	// were decoded from (Node.Source > 0), such as a datagram reassembled
+	// from IP fragments, as Wireshark's extra data tabs.
+	Sources []Source
+}
+
+// Source is a buffer a tree's nodes were decoded from besides the packet's
+// captured bytes.
+type Source struct {
+	// Name is Wireshark's name of the tab, e.g. "Reassembled IPv4 (3008
+	// bytes)".
+	Name string
+	Data []byte
+}
+
+// SourceData returns the bytes node n's Offset and Length are in: data
+// (the packet's captured bytes) or one of the tree's Sources.
+func (t *Tree) SourceData(n *Node, data []byte) []byte {
+	if n.Source == 0 || t == nil || int(n.Source) > len(t.Sources) {
+		return data
+	}
+	return t.Sources[n.Source-1].Data
 }
 
 // Options change how packets are decoded. The zero value decodes as
@@ -75,6 +102,19 @@ type Options struct {
 	// does: "Source Port: http (80)" in the tree, "http(80) → 51234" in
 	// Info.
 	ResolvePorts bool
+	// Reassembled is the datagram that the packet's first IP fragment
+	// header (IPv4, or IPv6's Fragment Header) completes, as a
+	// defragmenter fed the capture in order found it (package defrag):
+	// the packet then shows the fragments' list and the reassembled
+	// datagram's payload decoded, as Wireshark does with its default
+	// ip.defragment and ipv6.defragment. Nil shows a fragment as
+	// Wireshark shows one that completes nothing.
+	Reassembled *Reassembled
+	// NoDefragment decodes IP fragments as Wireshark does with
+	// ip.defragment and ipv6.defragment off: a first fragment's payload
+	// is decoded (a transport header cut short, usually), later ones are
+	// data; Reassembled is ignored.
+	NoDefragment bool
 }
 
 // Summarize decodes a packet captured on a link of type lt and returns its
@@ -104,7 +144,7 @@ func Dissect(lt pcapio.LinkType, data []byte, wireLen int) *Tree {
 // Dissect is [Dissect] with the options o.
 func (o Options) Dissect(lt pcapio.LinkType, data []byte, wireLen int) *Tree {
 	d := getDecoder(lt, data, wireLen, true, o)
-	t := &Tree{Layers: d.layers}
+	t := &Tree{Layers: d.layers, Sources: d.sources}
 	t.finish(data)
 	d.layers = nil
 	putDecoder(d)
@@ -129,7 +169,7 @@ func (o Options) DissectLayers(lt pcapio.LinkType, data []byte, wireLen int, kee
 	d := startDecoder(lt, data, wireLen, true, o, keep)
 	var t *Tree
 	if len(d.layers) > 0 {
-		t = &Tree{Layers: d.layers}
+		t = &Tree{Layers: d.layers, Sources: d.sources}
 		t.finishValues(data)
 	}
 	d.layers = nil

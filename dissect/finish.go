@@ -14,7 +14,7 @@ func (t *Tree) finish(data []byte) {
 // finishValues gives every node its registered type, as finish does.
 func (t *Tree) finishValues(data []byte) {
 	t.Walk(func(n *Node, _ int) bool {
-		finishValue(n, data)
+		finishValue(n, t.SourceData(n, data))
 		return true
 	})
 }

@@ -73,6 +73,7 @@ func (d *decoder) ipv4(off, end int) int {
 		d.fUint(n, "ip.ttl", "Time to Live", off+8, 1, uint64(ttl))
 		d.fUintName(n, "ip.proto", "Protocol", off+9, 1, uint64(proto), ipProtoName(proto))
 	}
+	badSum := false // a header checksum verified and found wrong
 	switch {
 	case !d.has(off, ihl):
 		d.fHex(n, "ip.checksum", "Header Checksum", off+10, 2, uint64(csum), 4)
@@ -82,6 +83,7 @@ func (d *decoder) ipv4(off, end int) int {
 			d.checksumStatus(n, "ip.checksum", "Header checksum status", off+10, statusUnverified)
 		}
 	case checksum(d.data[off:off+ihl], 0) != 0:
+		badSum = true
 		d.tag(tagBadChecksum)
 		if n != nil {
 			want := ^uint16(checksumFold(checksumAdd(d.data[off:off+10], 0) + checksumAdd(d.data[off+12:off+ihl], 0)))
@@ -103,7 +105,22 @@ func (d *decoder) ipv4(off, end int) int {
 	}
 	d.ipSrc, d.ipDst = d.data[off+12:off+16], d.data[off+16:off+20]
 	d.ipFrag = mf || fragOff != 0
+	if d.ipFrag && !badSum && tot > ihl {
+		// As Wireshark with ip.defragment on: a fragment whose bytes are
+		// all here goes to reassembly, and shows the datagram only in
+		// the packet that completes it.
+		taken, done := d.fragment(n, false, d.ipSrc, d.ipDst, uint32(d.be16(off+4)), proto, fragOff, mf, off+ihl, tot-ihl)
+		if done {
+			return pend
+		}
+		if taken {
+			fragOff = -fragOff - 1 // shown as a fragment, even the first
+		}
+	}
 	if fragOff != 0 {
+		if fragOff < 0 {
+			fragOff = -fragOff - 1
+		}
 		if d.tree {
 			d.data2(off+ihl, pend)
 		}

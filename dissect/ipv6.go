@@ -86,7 +86,11 @@ func (d *decoder) extLayer(field, title string, off, n int) *Node {
 		return nd
 	}
 	if d.extParent != nil {
-		return d.add(d.extParent, field, title, off, n)
+		nd := d.add(d.extParent, field, title, off, n)
+		if nd != nil { // a protocol of its own, as frame.protocols lists it
+			nd.Value = Value{Type: TypeProtocol, B: d.bytes(off, n)}
+		}
+		return nd
 	}
 	return d.layer(field, title, off, n)
 }
@@ -127,7 +131,19 @@ func (d *decoder) ipv6Ext(typ uint8, off, end int) {
 		d.fBool(n, "ipv6.fraghdr.more", "More Fragments", off+2, 2, fo&1 != 0)
 		d.fHex(n, "ipv6.fraghdr.ident", "Identification", off+4, 4, uint64(d.be32(off+4)), 8)
 		d.ipFrag = true
-		if fo>>3 != 0 {
+		asFragment := fo>>3 != 0
+		if fo>>3 != 0 || fo&1 != 0 { // not an atomic fragment (RFC 6946)
+			parent := d.extParent
+			if parent == nil || parent == &prunedIPv6 {
+				parent = n
+			}
+			taken, done := d.fragment(parent, true, d.ipSrc, d.ipDst, d.be32(off+4), nxt, int(fo>>3)*8, fo&1 != 0, off+8, d.ipEnd-off-8)
+			if done {
+				return
+			}
+			asFragment = asFragment || taken // shown as a fragment, even the first
+		}
+		if asFragment {
 			pl := end - off - 8
 			if pl > 0 {
 				d.data2(off+8, off+8+pl)

@@ -28,7 +28,7 @@ func (d *decoder) newNode(field, label string, off, n int) *Node {
 	}
 	d.nodes++
 	off, n = d.clampRange(off, n)
-	return &Node{Label: label, Field: field, Offset: off, Length: n}
+	return &Node{Label: label, Field: field, Offset: off, Length: n, Source: d.srcBuf}
 }
 
 // layer adds a protocol layer node: at the top of the tree, or under the

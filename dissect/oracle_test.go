@@ -572,7 +572,7 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 	layers, fields, values, infos := 0, 0, 0, 0
 	for i, op := range pkts {
 		p, where := op.pkt, op.where
-		mine := flatten(Dissect(p.LinkType, p.Data, p.Length))
+		mine := flatten(Options{NoDefragment: true}.Dissect(p.LinkType, p.Data, p.Length))
 		tp := theirs[i]
 		var tnames []string
 		for _, x := range tp {
@@ -651,7 +651,7 @@ func oracleFile(ctx context.Context, tshark, path string, pkts []oraclePacket, s
 		if len(c) < 2 {
 			c = append(c, "")
 		}
-		s := Summarize(p.LinkType, p.Data, p.Length)
+		s := Options{NoDefragment: true}.Summarize(p.LinkType, p.Data, p.Length)
 		if s.Protocol != c[0] {
 			key := s.Protocol + " vs " + c[0]
 			colMis[key]++

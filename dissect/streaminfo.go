@@ -134,7 +134,10 @@ func slowTransports(lt pcapio.LinkType, data []byte, wireLen int, dst []Transpor
 // noteTransport records a TCP or UDP header at off for [Transports]; only
 // called while Transports decodes.
 func (d *decoder) noteTransport(tcp bool, off, end int) *Transport {
-	if !d.collect || len(d.transports) >= maxTransports || d.ipFrag || len(d.ipSrc) == 0 || !d.has(off, 8) {
+	// A fragment's transport header is decoded only where Wireshark
+	// decodes it too: in a first fragment that is not reassembled (cut
+	// short by the snap length), as its conversation's.
+	if !d.collect || len(d.transports) >= maxTransports || len(d.ipSrc) == 0 || !d.has(off, 8) {
 		return nil
 	}
 	if tcp && !d.has(off, 20) {
@@ -222,4 +225,19 @@ func tcpOptions(t *Transport, data []byte, off, end int) {
 
 func be32(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// TransportsReassembled is [Transports] for a packet whose fragment
+// completes the datagram r (see [Options.Reassembled]): the headers of
+// the reassembled datagram are among them. A nil r is [Transports].
+func TransportsReassembled(lt pcapio.LinkType, data []byte, wireLen int, r *Reassembled, dst []Transport) []Transport {
+	if r == nil {
+		return Transports(lt, data, wireLen, dst)
+	}
+	d := pooledDecoder(data, wireLen, false, Options{Reassembled: r}, nil)
+	d.collect, d.transports = true, dst
+	d.frame(lt)
+	out := d.transports
+	putDecoder(d)
+	return out
 }

@@ -35,7 +35,7 @@ func (d *decoder) udp(off, end int) {
 		d.iPort("udp", sp)
 		d.is(" → ")
 		d.iPort("udp", dp)
-		if d.ipEnd > 0 && off+ulen > d.ipEnd {
+		if d.ipEnd > 0 && off+ulen > d.ipEnd && !d.ipFrag {
 			d.is(" [BAD UDP LENGTH ")
 			d.iu(uint64(ulen))
 			d.is(" > IP PAYLOAD LENGTH]")
@@ -51,7 +51,10 @@ func (d *decoder) udp(off, end int) {
 		d.malformed(n, "UDP", "bogus UDP length ("+strconv.Itoa(ulen)+", must be at least 8)", off+4)
 		return
 	}
-	if d.ipEnd > 0 && off+ulen > d.ipEnd {
+	// A datagram's first fragment holds only part of what its length
+	// counts, and so does one an ICMP error quotes: as Wireshark, that is
+	// no fault.
+	if d.ipEnd > 0 && off+ulen > d.ipEnd && !d.ipFrag && d.quiet == 0 {
 		d.malformed(n, "UDP", "length goes past the IP payload", off+4)
 		return
 	}

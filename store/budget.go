@@ -138,9 +138,11 @@ func (s *Store) dropOnFault(err error) error {
 		s.jobs.cancelAll(s)
 		s.mu.Lock()
 		s.linkTypes, s.ifaces = nil, nil
+		s.reasm.pkts, s.reasm.offs, s.reasm.end = nil, nil, 0
+		s.reasmCount.Store(0)
 		s.mu.Unlock()
 		var errs []error
-		for _, f := range []*os.File{s.spool, s.index, s.sums, s.strm} {
+		for _, f := range []*os.File{s.spool, s.index, s.sums, s.strm, s.reasm.f} {
 			if f != nil && filepath.Dir(f.Name()) == s.dir {
 				errs = append(errs, f.Truncate(0))
 			}

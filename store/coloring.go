@@ -30,7 +30,7 @@ func (s *Store) Colorize(rows []Row, set *coloring.Set, o dissect.Options) error
 	matcher := func(f *dfilter.Filter) displayMatcher {
 		m, ok := matchers[f]
 		if !ok {
-			m = displayMatcher{f: f, s: s.ifStreams(f)}
+			m = displayMatcher{f: f, s: s.ifStreams(f), r: s}
 			matchers[f] = m
 		}
 		return m

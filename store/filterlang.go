@@ -125,10 +125,11 @@ func (b bpfMatcher) Bytes() int         { return b.m.Instructions() * vmBytesPer
 type displayMatcher struct {
 	f *dfilter.Filter
 	s *Store // whose stream records the filter reads; nil when it needs none
+	r *Store // whose reassembled datagrams the packets have
 }
 
 func (d displayMatcher) Match(i int, lt pcapio.LinkType, data []byte, wireLen int) bool {
-	return d.f.Match(dfilter.Packet{LinkType: lt, Data: data, Length: wireLen, Number: i + 1, Stream: d.s.streamFor(i)})
+	return d.f.Match(dfilter.Packet{LinkType: lt, Data: data, Length: wireLen, Number: i + 1, Stream: d.s.streamFor(i), Reassembled: d.r.reassembledFor(i)})
 }
 func (d displayMatcher) Expr() string       { return d.f.String() }
 func (d displayMatcher) Language() Language { return Display }
@@ -150,7 +151,7 @@ func (s *Store) compileFilter(ctx context.Context, expr string) (matcher, error)
 	case err != nil:
 		return nil, err
 	case lang == Display:
-		return displayMatcher{f: df, s: s.ifStreams(df)}, nil
+		return displayMatcher{f: df, s: s.ifStreams(df), r: s}, nil
 	default:
 		return bpfMatcher{bm}, nil
 	}

@@ -287,7 +287,7 @@ type indexer struct {
 
 // add indexes every packet of b.
 func (ix *indexer) add(b *batch) {
-	ix.st.track(b) // in order, before the summaries that show it
+	ix.st.track(ix.s, b) // in order, before the summaries that show it
 	ix.summarize(b)
 	for i := range b.pkts {
 		ix.addPacket(b.data, &b.pkts[i], &ix.sums[i])
@@ -313,7 +313,7 @@ func (ix *indexer) summarize(b *batch) {
 		wg.Go(func() {
 			for i := lo; i < hi; i++ {
 				bp := &b.pkts[i]
-				ix.sums[i] = dissect.Options{Stream: &ix.st.infos[i]}.Summarize(bp.linkType, b.data[bp.start:bp.end], bp.wireLen)
+				ix.sums[i] = dissect.Options{Stream: &ix.st.infos[i], Reassembled: ix.st.reasm[i]}.Summarize(bp.linkType, b.data[bp.start:bp.end], bp.wireLen)
 			}
 		})
 	}

@@ -27,13 +27,13 @@ const (
 	metaVersion = 1
 	// indexVersion is the encoding of the index records and summaries:
 	// change it with either, and indexes written before are made again.
-	indexVersion = 1
+	indexVersion = 2 // 2: fragments reassembled (summaries, the reassembly file)
 )
 
 // cacheFiles are the files of a capture folder that can be made again from
 // its source file: the index, the summaries, a gzip upload's decompressed
-// spool and the stream records.
-var cacheFiles = []string{"index", "summaries", "spool", streamsName}
+// spool, the stream records and the reassembly records.
+var cacheFiles = []string{"index", "summaries", "spool", streamsName, reassemblyName}
 
 // captureMeta is a capture folder's metadata file.
 type captureMeta struct {

@@ -83,7 +83,7 @@ func (s *Store) Rows(start, n int, j *Job, o dissect.Options) (Page, error) {
 	}
 	sums, err := s.summaries(recs)
 	if err == nil && o != (dissect.Options{}) {
-		err = s.retag(recs, sums, o)
+		err = s.retag(idx, recs, sums, o)
 	}
 	if err != nil {
 		return page, err
@@ -111,18 +111,30 @@ type Packet struct {
 	// Stream is what stream tracking found for the packet (for
 	// dissect.Options.Stream); nil when the store has no stream records.
 	Stream *dissect.StreamInfo
+	// Reassembled is the IP datagram the packet's fragment completes (for
+	// dissect.Options.Reassembled); nil when it completes none.
+	Reassembled *dissect.Reassembled
 }
 
 // retag replaces the columns and tags of the packets' stored summaries,
 // made with dissect's default options, with those of decoding the packets
-// with o: it reads and decodes each packet again.
-func (s *Store) retag(recs []record, sums []summary, o dissect.Options) error {
+// with o: it reads and decodes each packet again, with its stream record
+// and reassembled datagram as the index pass had them. idx holds the
+// packets' 0-based indexes.
+func (s *Store) retag(idx []int, recs []record, sums []summary, o dissect.Options) error {
 	for k := range recs {
 		data, err := s.packetData(&recs[k])
 		if err != nil {
 			return err
 		}
-		sums[k].redo(o.Summarize(recs[k].LinkType, data, int(recs[k].WireLen)))
+		po := o
+		if po.Stream, err = s.streamInfo(idx[k]); err != nil {
+			return err
+		}
+		if po.Reassembled, err = s.reassembled(idx[k]); err != nil {
+			return err
+		}
+		sums[k].redo(po.Summarize(recs[k].LinkType, data, int(recs[k].WireLen)))
 	}
 	return nil
 }
@@ -148,14 +160,19 @@ func (s *Store) Packet(no int, o dissect.Options) (Packet, error) {
 	if err != nil {
 		return Packet{}, err
 	}
-	if o != (dissect.Options{}) {
-		sums[0].redo(o.Summarize(rec.LinkType, data, int(rec.WireLen)))
-	}
 	si, err := s.streamInfo(no - 1)
 	if err != nil {
 		return Packet{}, err
 	}
-	p := Packet{Row: makeRow(no-1, &rec, &sums[0]), LinkType: rec.LinkType, Data: data, Stream: si}
+	r, err := s.reassembled(no - 1)
+	if err != nil {
+		return Packet{}, err
+	}
+	if o != (dissect.Options{}) {
+		o.Stream, o.Reassembled = si, r
+		sums[0].redo(o.Summarize(rec.LinkType, data, int(rec.WireLen)))
+	}
+	p := Packet{Row: makeRow(no-1, &rec, &sums[0]), LinkType: rec.LinkType, Data: data, Stream: si, Reassembled: r}
 	s.notes().decorate(&p.Row, no-1, sums[0].Comment)
 	if !rec.noTime() {
 		p.Time = rec.Time()

@@ -206,6 +206,10 @@ func (p *Pool) reopen(c *Store, ix *indexMeta) error {
 	if f, err := os.Open(filepath.Join(dir, streamsName)); err == nil {
 		c.strm = f // indexWhole checked its size
 	}
+	if err := c.loadReassembly(); err != nil {
+		closeFiles(append(files, c.strm)...)
+		return err
+	}
 	c.size = ix.Files[filepath.Base(c.srcPath)]
 	c.state, c.errMsg, c.format, c.gzipped = ix.State, ix.Error, ix.Format, ix.Gzip
 	c.linkTypes, c.ifaces = ix.LinkTypes, ix.Ifaces

@@ -537,7 +537,7 @@ func (s *Store) SortedRows(start, n int, so *Sort, o dissect.Options) (Page, err
 	mine := recs[:rows]
 	sums, err := s.summaries(mine)
 	if err == nil && o != (dissect.Options{}) {
-		err = s.retag(mine, sums, o)
+		err = s.retag(have[:rows], mine, sums, o)
 	}
 	if err != nil {
 		return page, err

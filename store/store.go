@@ -46,9 +46,13 @@ type Store struct {
 	maps  scanMaps // the spool and index mapped for filter scans
 
 	count atomic.Int64 // records published so far; readable without the lock
+	// reasmCount is len(reasm.pkts), readable without the lock: most
+	// captures have no reassembled datagram to look up.
+	reasmCount atomic.Int64
 
 	mu        sync.Mutex
 	strmTrack *streamTrack // the ingest's stream tracking (streams.go)
+	reasm     reassembly   // the reassembled datagrams (reassembly.go)
 	state     string
 	errMsg    string
 	format    string
@@ -324,7 +328,7 @@ func (s *Store) close(remove bool) error {
 			errs = append(errs, err)
 		}
 	}
-	for _, f := range []*os.File{s.spool, s.index, s.sums, s.strm} {
+	for _, f := range []*os.File{s.spool, s.index, s.sums, s.strm, s.reasm.f} {
 		if f != nil {
 			if err := f.Close(); err != nil {
 				errs = append(errs, err)

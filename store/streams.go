@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pkttap/pkttap/defrag"
 	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/streams"
@@ -39,6 +40,14 @@ type streamTrack struct {
 	w     *bufio.Writer
 	infos []dissect.StreamInfo
 	buf   [streamRecSize]byte
+
+	// IP reassembly (reassembly.go): the table, the datagram each packet
+	// of the batch completes (mostly nil), the packets tracked so far and
+	// the writer of the reassembly file.
+	df    *defrag.Table
+	reasm []*dissect.Reassembled
+	n     int
+	rw    *bufio.Writer
 }
 
 // openStreams creates (or empties) the streams file of s, unless it is
@@ -56,7 +65,13 @@ func (s *Store) openStreams() (*streamTrack, error) {
 		s.strmTrack = &streamTrack{w: bufio.NewWriterSize(chargedWriter{w: f, d: s.disk}, 64<<10)}
 		if streamTracking {
 			s.strmTrack.tr = streams.New()
+			s.strmTrack.df = defrag.New()
 		}
+		rw, err := s.openReassembly()
+		if err != nil {
+			return nil, err
+		}
+		s.strmTrack.rw = rw
 	}
 	return s.strmTrack, nil
 }
@@ -67,20 +82,30 @@ func (s *Store) openStreams() (*streamTrack, error) {
 // streams would otherwise hold it for as long as the capture is open.
 func (st *streamTrack) release() {
 	if st != nil {
-		st.tr, st.infos = nil, nil
+		st.tr, st.infos, st.df, st.reasm = nil, nil, nil, nil
 	}
 }
 
-// track runs the tracker over the packets of b, in order.
-func (st *streamTrack) track(b *batch) {
-	st.infos = st.infos[:0]
+// track runs the tracker and the reassembly of s over the packets of b,
+// in order.
+func (st *streamTrack) track(s *Store, b *batch) {
+	st.infos, st.reasm = st.infos[:0], st.reasm[:0]
 	if st.tr == nil {
 		st.infos = append(st.infos, make([]dissect.StreamInfo, len(b.pkts))...)
+		st.reasm = append(st.reasm, make([]*dissect.Reassembled, len(b.pkts))...)
+		st.n += len(b.pkts)
 		return
 	}
 	for i := range b.pkts {
 		bp := &b.pkts[i]
-		st.infos = append(st.infos, st.tr.Add(bp.linkType, b.data[bp.start:bp.end], bp.wireLen, time.Unix(0, bp.ts)))
+		data := b.data[bp.start:bp.end]
+		st.n++
+		r := st.df.Add(uint32(st.n), bp.linkType, data, bp.wireLen)
+		if r != nil {
+			st.noteReassembled(s, st.n-1, r)
+		}
+		st.reasm = append(st.reasm, r)
+		st.infos = append(st.infos, st.tr.AddReassembled(bp.linkType, data, bp.wireLen, time.Unix(0, bp.ts), r))
 	}
 }
 
@@ -93,6 +118,11 @@ func (st *streamTrack) write(i int) {
 func (st *streamTrack) flush() error {
 	if err := st.w.Flush(); err != nil {
 		return fmt.Errorf("write stream records: %w", err)
+	}
+	if st.rw != nil {
+		if err := st.rw.Flush(); err != nil {
+			return fmt.Errorf("write reassembly records: %w", err)
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkttap/pkttap/defrag"
 	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/internal/testenv"
@@ -25,10 +26,12 @@ func TestStreamsIndexed(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkts := readPackets(t, data)
-	tr := streams.New()
+	tr, df := streams.New(), defrag.New()
 	infos := make([]dissect.StreamInfo, len(pkts))
+	reasm := make([]*dissect.Reassembled, len(pkts))
 	for i, p := range pkts {
-		infos[i] = tr.Add(p.LinkType, p.Data, p.Length, p.Timestamp)
+		reasm[i] = df.Add(uint32(i+1), p.LinkType, p.Data, p.Length)
+		infos[i] = tr.AddReassembled(p.LinkType, p.Data, p.Length, p.Timestamp, reasm[i])
 	}
 	p := newTestPool(t, Config{})
 	s := addCapture(t, p, "capture.pcapng", data)
@@ -39,7 +42,7 @@ func TestStreamsIndexed(t *testing.T) {
 	}
 	marked := 0
 	for i, row := range page.Rows {
-		want := dissect.Options{Stream: &infos[i]}.Summarize(pkts[i].LinkType, pkts[i].Data, pkts[i].Length).Info
+		want := dissect.Options{Stream: &infos[i], Reassembled: reasm[i]}.Summarize(pkts[i].LinkType, pkts[i].Data, pkts[i].Length).Info
 		if row.Info != want {
 			t.Fatalf("row %d: Info %q, want %q", i+1, row.Info, want)
 		}
@@ -67,7 +70,7 @@ func TestStreamsIndexed(t *testing.T) {
 		}
 		var want []int
 		for i, pk := range pkts {
-			if f.Match(dfilter.Packet{LinkType: pk.LinkType, Data: pk.Data, Length: pk.Length, Number: i + 1, Stream: &infos[i]}) {
+			if f.Match(dfilter.Packet{LinkType: pk.LinkType, Data: pk.Data, Length: pk.Length, Number: i + 1, Stream: &infos[i], Reassembled: reasm[i]}) {
 				want = append(want, i+1)
 			}
 		}

@@ -105,9 +105,18 @@ type udpConv struct {
 // dissect needs to show the packet's stream fields; the zero value when the
 // packet has no TCP or UDP header.
 func (t *Tracker) Add(lt pcapio.LinkType, data []byte, wireLen int, ts time.Time) dissect.StreamInfo {
+	return t.AddReassembled(lt, data, wireLen, ts, nil)
+}
+
+// AddReassembled is [Tracker.Add] for a packet whose IP fragment completes
+// the datagram r (package defrag): its TCP or UDP header is the
+// reassembled datagram's, as in Wireshark, where a fragmented datagram
+// joins its conversation in the packet that completes it. A nil r is
+// [Tracker.Add].
+func (t *Tracker) AddReassembled(lt pcapio.LinkType, data []byte, wireLen int, ts time.Time, r *dissect.Reassembled) dissect.StreamInfo {
 	t.frame++
 	var si dissect.StreamInfo
-	t.buf = dissect.Transports(lt, data, wireLen, t.buf[:0])
+	t.buf = dissect.TransportsReassembled(lt, data, wireLen, r, t.buf[:0])
 	for i := range t.buf {
 		tp := &t.buf[i]
 		if !tp.TCP {

@@ -53,6 +53,9 @@ type TreeNode struct {
 	Field  string `json:"field,omitempty"`
 	Offset int    `json:"offset"`
 	Length int    `json:"length"`
+	// Source is 0 when Offset and Length are in the packet's data, else
+	// 1 + the index in PacketResponse.Sources of the bytes they are in.
+	Source int `json:"source,omitempty"`
 	// Filter is the display filter matching the field's value ("Apply as
 	// Filter"); see fieldFilter.
 	Filter   string     `json:"filter,omitempty"`
@@ -67,6 +70,17 @@ type PacketResponse struct {
 	Truncated bool       `json:"truncated"`
 	Data      []byte     `json:"data"` // base64 in JSON
 	Tree      []TreeNode `json:"tree"`
+	// Sources are the bytes besides the packet's own that tree nodes were
+	// decoded from: the datagram its IP fragment completes.
+	Sources []PacketSource `json:"sources,omitempty"`
+}
+
+// PacketSource is a buffer a packet's tree was decoded from besides the
+// packet's bytes, as Wireshark's extra byte tabs ("Reassembled IPv4 (3008
+// bytes)").
+type PacketSource struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"` // base64 in JSON
 }
 
 // CompileResponse is the answer to a filter check: the language the
@@ -376,10 +390,14 @@ func packetResponse(c *store.Store, no int, opts dissect.Options) (PacketRespons
 		Data:      p.Data,
 		Tree:      []TreeNode{},
 	}
-	opts.Stream = p.Stream // tshark's stream fields and TCP analysis
+	opts.Stream = p.Stream           // tshark's stream fields and TCP analysis
+	opts.Reassembled = p.Reassembled // the datagram its fragment completes
 	if tree := opts.Dissect(p.LinkType, p.Data, p.Length); tree != nil {
 		for _, n := range tree.Layers {
 			resp.Tree = append(resp.Tree, treeNode(n))
+		}
+		for _, src := range tree.Sources {
+			resp.Sources = append(resp.Sources, PacketSource{Name: src.Name, Data: src.Data})
 		}
 	}
 	resp.Tree = noteTree(p, resp.Tree)
@@ -387,7 +405,7 @@ func packetResponse(c *store.Store, no int, opts dissect.Options) (PacketRespons
 }
 
 func treeNode(n *dissect.Node) TreeNode {
-	t := TreeNode{Label: n.Label, Field: n.Field, Offset: n.Offset, Length: n.Length, Filter: fieldFilter(n)}
+	t := TreeNode{Label: n.Label, Field: n.Field, Offset: n.Offset, Length: n.Length, Source: int(n.Source), Filter: fieldFilter(n)}
 	for _, ch := range n.Children {
 		t.Children = append(t.Children, treeNode(ch))
 	}

@@ -99,7 +99,7 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := ExplainResponse{No: no, LinkType: p.LinkType.String(), Language: lang}
 	if lang == store.Display {
-		dp := dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: no, Stream: p.Stream}
+		dp := dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: no, Stream: p.Stream, Reassembled: p.Reassembled}
 		resp.Explanation = *explain.DisplayOf(df).Explain(dp)
 	} else {
 		resp.Explanation = *x.Explain(p.Data, p.Length, nil)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pkttap/pkttap/capture"
+	"github.com/pkttap/pkttap/defrag"
 	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/filter"
@@ -84,7 +85,7 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 
-	tracker := streams.New()
+	tracker, fragments := streams.New(), defrag.New()
 	n, shown, loopErr, lastFlush := 0, 0, error(nil), time.Now()
 	for o.count == 0 || n < o.count {
 		p, err := c.NextZeroCopy()
@@ -100,12 +101,14 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			pr.first = p.Timestamp
 		}
 		// Every packet is tracked, shown or not, as tshark's first pass
-		// does: the stream numbers and the analysis depend on them all.
-		si := tracker.Add(p.LinkType, p.Data, p.Length, p.Timestamp)
+		// does: the stream numbers, the analysis and the reassembled
+		// datagrams depend on them all.
+		reasm := fragments.Add(uint32(n), p.LinkType, p.Data, p.Length)
+		si := tracker.AddReassembled(p.LinkType, p.Data, p.Length, p.Timestamp, reasm)
 		for _, f := range follows {
 			f.add(n, &p, &si)
 		}
-		dp := dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n, Stream: &si}
+		dp := dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n, Stream: &si, Reassembled: reasm}
 		if display != nil && whyDisplay == nil && !display.Match(dp) {
 			continue
 		}
@@ -121,7 +124,7 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			headPending = false
 		}
 		if printing {
-			pr.printPacket(n, &p, &si)
+			pr.printPacket(n, &p, &si, reasm)
 		}
 		if why != nil && !o.quiet {
 			if err := why.explain(out, &p); err != nil {

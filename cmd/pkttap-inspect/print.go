@@ -25,11 +25,12 @@ type printer struct {
 }
 
 // printPacket prints packet number n (1-based) in the selected views;
-// si is what the stream tracker found for it.
-func (pr *printer) printPacket(n int, p *pcapio.Packet, si *dissect.StreamInfo) {
+// si is what the stream tracker found for it, r the datagram its IP
+// fragment completes (nil when none).
+func (pr *printer) printPacket(n int, p *pcapio.Packet, si *dissect.StreamInfo, r *dissect.Reassembled) {
 	b := pr.buf[:0]
 	opts := pr.opts
-	opts.Stream = si
+	opts.Stream, opts.Reassembled = si, r
 	if len(pr.fields) > 0 {
 		b = appendFields(b, opts, pr.fields, n, p)
 	}

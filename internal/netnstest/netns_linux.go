@@ -34,6 +34,12 @@ type Options struct {
 	// so no ARP adds to the test's traffic. Without it the kernel picks
 	// the MAC addresses and neighbours are resolved as usual.
 	Static bool
+
+	// IPv6 leaves IPv6 on and gives the interfaces 2001:2:0:Subnet::1
+	// and ::2 (/64, in the benchmarking range of RFC 5180), without
+	// duplicate address detection; IPA6 and IPB6 are set. Without it IPv6
+	// is off in both namespaces.
+	IPv6 bool
 }
 
 // The MAC addresses of a pair made with Options.Static.
@@ -43,14 +49,16 @@ var (
 )
 
 // Pair is two network namespaces made for one test, joined by a veth
-// pair: side A (198.18.N.1) and side B (198.18.N.2). IPv6 is off in both,
-// so no router or neighbour solicitations add noise.
+// pair: side A (198.18.N.1) and side B (198.18.N.2). IPv6 is off in both
+// unless Options.IPv6 asks for it, so no router or neighbour solicitations
+// add noise.
 type Pair struct {
 	NSA, NSB       string           // namespace names, for Run and "ip netns exec"
 	IfA, IfB       string           // interface names, each in its own namespace
 	MACA, MACB     net.HardwareAddr // interface MAC addresses
 	IndexA, IndexB int              // interface indexes, each in its own namespace
 	IPA, IPB       net.IP           // interface IPv4 addresses (4 bytes)
+	IPA6, IPB6     net.IP           // interface IPv6 addresses with Options.IPv6, else nil
 	CIDRA, CIDRB   string           // the same with the prefix length, "198.18.N.1/24"
 }
 
@@ -86,6 +94,10 @@ func NewPair(t testing.TB, o Options) *Pair {
 		t.Fatalf("interface name %s longer than 15 bytes", p.IfA)
 	}
 	p.CIDRA, p.CIDRB = p.IPA.String()+"/24", p.IPB.String()+"/24"
+	if o.IPv6 {
+		p.IPA6 = net.ParseIP(fmt.Sprintf("2001:2:0:%x::1", subnet))
+		p.IPB6 = net.ParseIP(fmt.Sprintf("2001:2:0:%x::2", subnet))
+	}
 	ip := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command(ipPath, args...).CombinedOutput(); err != nil {
@@ -99,7 +111,9 @@ func NewPair(t testing.TB, o Options) *Pair {
 				t.Errorf("ip netns del %s: %v\n%s", ns, err, out)
 			}
 		})
-		ip("netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6")
+		if !o.IPv6 {
+			ip("netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6")
+		}
 		ip("-n", ns, "link", "set", "lo", "up")
 	}
 	if o.Static {
@@ -109,14 +123,17 @@ func NewPair(t testing.TB, o Options) *Pair {
 		ip("link", "add", p.IfA, "netns", p.NSA, "type", "veth", "peer", "name", p.IfB, "netns", p.NSB)
 	}
 	for _, side := range []struct {
-		ns, dev, cidr string
-		mac           *net.HardwareAddr
-		ifindex       *int
+		ns, dev, cidr, cidr6 string
+		mac                  *net.HardwareAddr
+		ifindex              *int
 	}{
-		{ns: p.NSA, dev: p.IfA, cidr: p.CIDRA, mac: &p.MACA, ifindex: &p.IndexA},
-		{ns: p.NSB, dev: p.IfB, cidr: p.CIDRB, mac: &p.MACB, ifindex: &p.IndexB},
+		{ns: p.NSA, dev: p.IfA, cidr: p.CIDRA, cidr6: p.IPA6.String() + "/64", mac: &p.MACA, ifindex: &p.IndexA},
+		{ns: p.NSB, dev: p.IfB, cidr: p.CIDRB, cidr6: p.IPB6.String() + "/64", mac: &p.MACB, ifindex: &p.IndexB},
 	} {
 		ip("-n", side.ns, "addr", "add", side.cidr, "dev", side.dev)
+		if o.IPv6 {
+			ip("-n", side.ns, "-6", "addr", "add", side.cidr6, "dev", side.dev, "nodad")
+		}
 		ip("-n", side.ns, "link", "set", side.dev, "up")
 		Run(t, side.ns, func() {
 			ifi, err := net.InterfaceByName(side.dev)

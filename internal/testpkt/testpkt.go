@@ -87,3 +87,52 @@ func ARPRequest(senderMAC, senderIP, targetIP []byte) []byte {
 	b = append(append(b, 0, 0, 0, 0, 0, 0), targetIP...)
 	return b
 }
+
+// IPv4Fragment builds an IPv4 fragment (header checksum valid) of
+// datagram id: payload goes at byte offset off of the datagram's payload,
+// more says more fragments follow.
+func IPv4Fragment(id uint16, proto byte, src, dst []byte, off int, more bool, payload []byte) []byte {
+	ip := IPv4(proto, src, dst, payload)
+	binary.BigEndian.PutUint16(ip[4:], id)
+	ff := uint16(off / 8)
+	if more {
+		ff |= 0x2000
+	}
+	binary.BigEndian.PutUint16(ip[6:], ff)
+	binary.BigEndian.PutUint16(ip[10:], 0)
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+	return ip
+}
+
+// IPv4Fragments splits datagram payload dg of protocol proto into
+// fragments of at most size bytes (a multiple of 8), in order.
+func IPv4Fragments(id uint16, proto byte, src, dst, dg []byte, size int) [][]byte {
+	var out [][]byte
+	for off := 0; off < len(dg); off += size {
+		end := min(off+size, len(dg))
+		out = append(out, IPv4Fragment(id, proto, src, dst, off, end < len(dg), dg[off:end]))
+	}
+	return out
+}
+
+// IPv6Fragment builds an IPv6 packet carrying a Fragment Header (next
+// header nxt, Identification id) and payload, which goes at byte offset
+// off of the datagram's fragmentable part.
+func IPv6Fragment(id uint32, nxt byte, src, dst []byte, off int, more bool, payload []byte) []byte {
+	fh := make([]byte, 8, 8+len(payload))
+	fh[0] = nxt
+	fo := uint16(off/8) << 3
+	if more {
+		fo |= 1
+	}
+	binary.BigEndian.PutUint16(fh[2:], fo)
+	binary.BigEndian.PutUint32(fh[4:], id)
+	return IPv6(44, src, dst, append(fh, payload...))
+}

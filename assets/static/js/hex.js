@@ -20,35 +20,77 @@ const H = {
   last: -1,            // row after the last drawn
   hlOff: 0, hlLen: 0,  // the selected field's bytes
   hov: -1,             // the byte under the mouse
+  src: 0,              // the bytes shown: the packet's (0) or S.pkt.sources[src-1]
   marks: [],           // extra byte marks, [{first, last, cls}] (markBytes)
   markSet: new Set(),  // every class a mark has given
 };
 
+// The tabs under the bytes pane's note, one per byte source, as
+// Wireshark's "Frame" and "Reassembled IPv4" tabs; only shown when a
+// packet has more than its own bytes.
+const tabs = document.createElement('div');
+tabs.id = 'bytes-tabs';
+tabs.className = 'bytes-tabs';
+tabs.setAttribute('role', 'tablist');
+tabs.hidden = true;
+$('bytes-note').after(tabs);
+
 // markClasses returns the classes the marks give byte i (' a b' or '').
 function markClasses(i) {
   let c = '';
+  if (H.src) return c; // marks are the packet's own bytes
   for (const m of H.marks) if (i >= m.first && i <= m.last) c += ' ' + m.cls;
   return c;
 }
 
 /** clearHex empties the pane (no packet selected). */
 export function clearHex() {
-  H.rowsEl = null; H.bin = ''; H.n = 0;
+  H.rowsEl = null; H.bin = ''; H.n = 0; H.src = 0;
+  tabs.hidden = true; tabs.textContent = '';
   placeholder(hex, 'bytes-empty', S.cur ? 'Its bytes appear here: click a byte to find its field.' : '');
   $('bytes-note').hidden = true;
 }
 
-/** renderHex shows the selected packet's bytes. */
+/** renderHex shows the selected packet's bytes (those of the selected field's source). */
 export function renderHex() {
-  hex.textContent = '';
-  H.rowsEl = null; H.first = H.last = -1; H.hlLen = 0; H.hov = -1; H.marks = [];
+  H.src = selectedField().src || 0;
+  H.marks = [];
+  showSource();
+}
+
+// renderTabs draws a tab per byte source of the packet, H.src selected.
+function renderTabs() {
   const p = S.pkt;
+  tabs.textContent = '';
+  tabs.hidden = !p || !p.sources || !p.sources.length;
+  if (tabs.hidden) return;
+  const names = ['Frame (' + fmtCount(atob(p.data || '').length) + ' bytes)', ...p.sources.map((x) => x.name)];
+  names.forEach((name, k) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'bytes-tab';
+    b.setAttribute('role', 'tab');
+    b.setAttribute('aria-selected', String(k === H.src));
+    b.dataset.src = String(k);
+    b.textContent = name;
+    tabs.append(b);
+  });
+}
+
+// showSource draws the bytes of source H.src of the selected packet.
+function showSource() {
+  hex.textContent = '';
+  H.rowsEl = null; H.first = H.last = -1; H.hlLen = 0; H.hov = -1;
+  const p = S.pkt;
+  renderTabs();
   if (!p) { H.bin = ''; H.n = 0; return; }
-  const bin = atob(p.data || '');
+  const src = H.src > 0 && p.sources && p.sources[H.src - 1];
+  if (!src) H.src = 0;
+  const bin = atob((src ? src.data : p.data) || '');
   const n = Math.min(bin.length, MAX_HEX_BYTES);
   const note = $('bytes-note');
   const notes = [];
-  if (p.truncated) notes.push('Truncated packet: ' + fmtCount(p.caplen) + ' of ' + fmtCount(p.length) + ' bytes were captured.');
+  if (p.truncated && !src) notes.push('Truncated packet: ' + fmtCount(p.caplen) + ' of ' + fmtCount(p.length) + ' bytes were captured.');
   if (bin.length > n) notes.push('Showing the first ' + fmtCount(n) + ' bytes.');
   note.textContent = notes.join(' ');
   note.hidden = !notes.length;
@@ -63,7 +105,7 @@ export function renderHex() {
   // the tree (renderTree selects it again before the bytes are drawn).
   pane.scrollTop = 0;
   const sel = selectedField();
-  highlight(sel.off, sel.len);
+  if ((sel.src || 0) === H.src) highlight(sel.off, sel.len, H.src);
 }
 
 // renderHexRows draws the rows in view of the bytes pane (plus a margin)
@@ -170,7 +212,11 @@ export function markBytes(marks, scroll = false) {
  * highlight marks the bytes off..off+len-1 and scrolls the bytes pane, as
  * little as it can, to show the first of them.
  */
-export function highlight(off, len) {
+export function highlight(off, len, src = 0) {
+  if (src !== H.src && S.pkt) { // the field's bytes are in another tab
+    H.src = src;
+    showSource();
+  }
   H.hlOff = off; H.hlLen = len;
   if (!H.rowsEl) return;
   if (len && off < H.n) {
@@ -185,12 +231,18 @@ export function highlight(off, len) {
 
 /** initHex wires the pane's scrolling, clicks and hovering. */
 export function initHex() {
+  tabs.addEventListener('click', (ev) => {
+    const b = ev.target.closest('.bytes-tab');
+    if (!b || +b.dataset.src === H.src) return;
+    H.src = +b.dataset.src;
+    showSource();
+  });
   pane.addEventListener('scroll', () => renderHexRows());
   new ResizeObserver(() => renderHexRows()).observe(pane);
   hex.addEventListener('click', (ev) => {
     const i = ev.target.dataset && ev.target.dataset.i;
     if (i === undefined) return;
-    const node = deepestNode(+i);
+    const node = deepestNode(+i, H.src);
     if (node) selectNode(node, false);
   });
   hex.addEventListener('mouseover', (ev) => {
@@ -198,7 +250,7 @@ export function initHex() {
     H.hov = i === undefined ? -1 : +i;
     markHex();
     if (i === undefined) return;
-    const node = deepestNode(+i);
+    const node = deepestNode(+i, H.src);
     const name = node ? (node.dataset.field || node.querySelector('.label').textContent) : '';
     ev.target.title = 'byte ' + i + (name ? ' · ' + name : '');
     $('status-field').textContent = 'byte ' + i + (name ? ' · ' + name : '');

@@ -56,6 +56,7 @@ function treeItem(n, path, level) {
   row.dataset.key = key;
   row.dataset.off = String(n.offset);
   row.dataset.len = String(n.length);
+  row.dataset.src = String(n.source || 0);
   if (n.field) row.dataset.field = n.field;
   if (n.filter) row.dataset.filter = n.filter;
   const tw = document.createElement('span');
@@ -128,28 +129,33 @@ export function selectNode(el, focus = true) {
   }
   const off = +el.dataset.off;
   const len = +el.dataset.len;
-  highlight(off, len);
+  const src = +el.dataset.src;
+  highlight(off, len, src);
+  const where = src && S.pkt && S.pkt.sources ? ' of ' + S.pkt.sources[src - 1].name : '';
   $('status-field').textContent = (el.dataset.field ? el.dataset.field + ' · ' : '') +
-    (len ? 'bytes ' + off + '–' + (off + len - 1) + ' (' + len + ')' : '');
+    (len ? 'bytes ' + off + '–' + (off + len - 1) + ' (' + len + ')' + where : '');
   el.scrollIntoView({ block: 'nearest' });
   if (focus) tree.focus({ preventScroll: true });
 }
 
-/** deepestNode returns the smallest tree node whose byte range holds byte i. */
-export function deepestNode(i) {
+/**
+ * deepestNode returns the smallest tree node whose byte range holds byte i
+ * of the packet's bytes, or of its extra byte source src (1 and up).
+ */
+export function deepestNode(i, src = 0) {
   let best = null;
   for (const el of tree.querySelectorAll('.node')) {
     const off = +el.dataset.off;
     const len = +el.dataset.len;
-    if (len > 0 && i >= off && i < off + len && (!best || len <= +best.dataset.len)) best = el;
+    if (len > 0 && +el.dataset.src === src && i >= off && i < off + len && (!best || len <= +best.dataset.len)) best = el;
   }
   return best;
 }
 
-/** selectedField returns the selected field's byte range, {off, len}. */
+/** selectedField returns the selected field's byte range and byte source, {off, len, src}. */
 export function selectedField() {
   const sel = tree.querySelector('.node.selected');
-  return sel ? { off: +sel.dataset.off, len: +sel.dataset.len } : { off: 0, len: 0 };
+  return sel ? { off: +sel.dataset.off, len: +sel.dataset.len, src: +sel.dataset.src } : { off: 0, len: 0, src: 0 };
 }
 
 /** initTree wires the tree's clicks and keys. */
