@@ -280,3 +280,32 @@ func TestBrowserExplorerNoTcpdump(t *testing.T) {
 		t.Errorf("count, link type, matches: %q", got)
 	}
 }
+
+// TestBrowserWhyDisplay: the Why panel explains a display filter as it
+// explains a tcpdump expression, now that the server does (issue 16):
+// under tcp.dstport == 443, packet 5 (a SYN to port 80) is not shown; the
+// panel marks the term false and the destination port's bytes (36-37,
+// which hold 80) as deciding, and names the field in the tree.
+func TestBrowserWhyDisplay(t *testing.T) {
+	ctx, _ := openSampleInBrowser(t)
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("filter-input"), "tcp.dstport == 443"), chromedp.Click(chromedp.ID("apply-button")))
+	waitJS(t, ctx, "filtered", `document.getElementById('status-count').textContent.startsWith('Displayed ') && !document.getElementById('status-count').textContent.startsWith('Displayed 25 ')`)
+	do1(t, ctx, chromedp.SendKeys(chromedp.ID("goto-input"), "5\n"))
+	waitJS(t, ctx, "offer to explain packet 5", `document.getElementById('why-hidden') !== null && document.getElementById('why-hidden').textContent.includes('Packet 5 is not displayed')`)
+	do1(t, ctx, chromedp.Click(chromedp.ID("why-hidden-open")))
+	waitJS(t, ctx, "packet 5 explained", `document.getElementById('why-verdict') !== null && document.getElementById('why-verdict').textContent === '✗ Packet 5 does not match'`)
+	if got := evalJS[string](t, ctx, `Array.from(document.querySelectorAll('#why-expr .why-term'), (e) => e.textContent + '|' + e.className).join(';')`); got != "tcp.dstport == 443|why-term o-false decides" {
+		t.Errorf("expression terms: %q", got)
+	}
+	if msg := evalJS[string](t, ctx, `document.querySelector('#why .why-error') ? document.querySelector('#why .why-error').textContent : ''`); msg != "" {
+		t.Errorf("the panel says %q", msg)
+	}
+	bad, text := hexMarked(t, ctx, "why-bad")
+	if fmt.Sprint(bad) != "[36 37]" {
+		t.Fatalf("bytes marked as deciding the failure: %v, want the destination port, 36-37", bad)
+	}
+	if port := text[36] + text[37]; port != "0050" {
+		t.Errorf("bytes 36-37 read %s, want the destination port 80", port)
+	}
+	screenshot(t, ctx, "why-display-nomatch")
+}
