@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -71,6 +72,9 @@ type FindPacket struct {
 	Data     []byte // captured bytes; valid during the call only
 	WireLen  int
 	Row      *Row // its row in the packet list, when the search asked for rows
+	// Reassembled is the IP datagram the packet's fragment completes
+	// (dissect.Options.Reassembled), nil when none.
+	Reassembled *dissect.Reassembled
 }
 
 // FindMatch is where a match is in a packet: the bytes [Offset,
@@ -162,7 +166,7 @@ func (s *Store) Find(ctx context.Context, j *Job, c FindCursor, deadline time.Ti
 			}
 			rec := &recs[k]
 			data := batch[ends[k]-int(rec.CapLen) : ends[k] : ends[k]]
-			p := FindPacket{Index: idx[k], LinkType: rec.LinkType, Data: data, WireLen: int(rec.WireLen)}
+			p := FindPacket{Index: idx[k], LinkType: rec.LinkType, Data: data, WireLen: int(rec.WireLen), Reassembled: s.reassembledFor(idx[k])}
 			if withRows {
 				row := makeRow(idx[k], rec, &sums[k])
 				notes.decorate(&row, idx[k], sums[k].Comment)

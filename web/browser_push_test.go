@@ -92,11 +92,13 @@ func TestBrowserPushIndexing(t *testing.T) {
 			waitJS(t, ctx, "indexed, the last row in view", final)
 		}
 	}
-	if evalJS[int](t, ctx, `window.__pushAt.length`) == 0 {
-		t.Skip("the file was indexed before the page followed it: the machine is too busy for this race; run it again")
-	}
 	pushes, rest := evalJS[int](t, ctx, `window.__pushAt.length`), evalJS[int](t, ctx, `window.__restRows`)-restBefore
 	t.Logf("followed while indexing: %d pushes with rows, %d GET rows", pushes, rest)
+	if pushes < 2 && rest <= 2 {
+		// One push (or none) brought the end: the index pass was done, or
+		// nearly, before the page followed it.
+		t.Skip("the file was indexed before the page followed it: the machine is too busy for this race; run it again")
+	}
 	if pushes < 2 || rest > 2 {
 		t.Errorf("%d pushes with rows and %d GET rows while following the file's end: want its rows pushed", pushes, rest)
 	}

@@ -68,8 +68,8 @@ func openDisplayFilterCapture(t *testing.T) (tshark, path string, ts *httptest.S
 // real HTTP traffic), the packets each available default rule colors are
 // those tshark displays under the rule's filter and under none of the
 // available rules before it (the first matching rule colors a packet).
-// tshark neither reassembles TCP segments nor IP fragments here: pkttap
-// judges each packet on its own bytes.
+// tshark does not reassemble TCP segments here (pkttap judges each
+// segment on its own bytes); IP fragments are reassembled by both.
 func TestColoringTshark(t *testing.T) {
 	tshark, path, ts, info := openDisplayFilterCapture(t)
 	base := ts.URL + "/api/captures/" + info.ID
@@ -243,10 +243,10 @@ func TestColoringChecksums(t *testing.T) {
 }
 
 // tsharkStreams returns the tcp.stream numbers, joined by commas, of the
-// packets tshark displays under expr (TCP and IP reassembly off).
+// packets tshark displays under expr (TCP reassembly off).
 func tsharkStreams(t *testing.T, tshark, path, expr string) string {
 	t.Helper()
-	out, err := exec.Command(tshark, "-n", "-r", path, "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE", "-Y", expr, "-T", "fields", "-e", "tcp.stream").Output()
+	out, err := exec.Command(tshark, "-n", "-r", path, "-o", "tcp.desegment_tcp_streams:FALSE", "-Y", expr, "-T", "fields", "-e", "tcp.stream").Output()
 	if err != nil {
 		t.Fatalf("tshark -Y %q: %v", expr, err)
 	}

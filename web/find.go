@@ -130,7 +130,7 @@ func findMatcher(w http.ResponseWriter, r *http.Request, opts dissect.Options) (
 			return nil, false, false
 		}
 		return func(p *store.FindPacket) (store.FindMatch, bool) {
-			return store.FindMatch{}, f.Match(dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.WireLen, Number: p.Index + 1})
+			return store.FindMatch{}, f.Match(dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.WireLen, Number: p.Index + 1, Reassembled: p.Reassembled})
 		}, false, true
 	case "hex":
 		pat, col, err := ParseHex(text)

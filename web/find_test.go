@@ -75,11 +75,12 @@ func findAll(t *testing.T, base, q string, next bool) []int {
 	}
 }
 
-// tsharkNumbers returns the frame numbers tshark displays under expr, each
-// packet judged on its own bytes (no reassembly).
+// tsharkNumbers returns the frame numbers tshark displays under expr, TCP
+// segments each judged on its own bytes (IP fragments reassembled, as
+// pkttap does).
 func tsharkNumbers(t *testing.T, tshark, path, expr string) []int {
 	t.Helper()
-	out, err := exec.Command(tshark, "-n", "-r", path, "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE", "-Y", expr, "-T", "fields", "-e", "frame.number").Output()
+	out, err := exec.Command(tshark, "-n", "-r", path, "-o", "tcp.desegment_tcp_streams:FALSE", "-Y", expr, "-T", "fields", "-e", "frame.number").Output()
 	if err != nil {
 		t.Errorf("tshark -Y %q: %v", expr, err) // not Fatal: callers run it on several goroutines
 	}

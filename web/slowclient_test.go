@@ -141,7 +141,7 @@ func TestSlowUploads(t *testing.T) {
 	if list := s.Captures(); len(list) != 1 || list[0].Name != "other.pcap" {
 		t.Errorf("captures after the stalled uploads: %+v", list)
 	}
-	if left := dirEntries(t, s.cfg.DataDir); len(left) != 6 { // other.pcap's folder, upload, index, summaries, streams, meta.json
+	if left := dirEntries(t, s.cfg.DataDir); len(left) != 7 { // other.pcap's folder, upload, index, summaries, streams, reassembly, meta.json
 		t.Errorf("files left: %v", left)
 	}
 

@@ -244,7 +244,7 @@ func TestUploadNamesAreNotPaths(t *testing.T) {
 	for _, p := range dirEntries(t, dir) {
 		rel, _ := filepath.Rel(dir, p)
 		parts := strings.Split(rel, string(filepath.Separator))
-		if !store.ValidID(parts[0]) || len(parts) > 2 || (len(parts) == 2 && !strings.Contains("upload index summaries spool streams meta.json", parts[1])) {
+		if !store.ValidID(parts[0]) || len(parts) > 2 || (len(parts) == 2 && !strings.Contains("upload index summaries spool streams reassembly meta.json", parts[1])) {
 			t.Errorf("unexpected file %s in the data dir", rel)
 		}
 	}
