@@ -92,6 +92,10 @@ type Transport struct {
 	// and the IP payload (none for a length under 8). They are equal when there is none, and for a
 	// quoted header.
 	Payload, PayloadEnd int
+	// Source is 0 when Payload and PayloadEnd are in the packet's data,
+	// 1 when they are in the reassembled datagram the packet completes
+	// (TransportsReassembled).
+	Source uint8
 }
 
 // maxTransports bounds the headers Transports reports for one packet.
@@ -143,7 +147,7 @@ func (d *decoder) noteTransport(tcp bool, off, end int) *Transport {
 	if tcp && !d.has(off, 20) {
 		return nil
 	}
-	t := Transport{TCP: tcp, Quoted: d.quiet > 0, AddrLen: len(d.ipSrc), SrcPort: d.be16(off), DstPort: d.be16(off + 2), WScale: -1}
+	t := Transport{TCP: tcp, Quoted: d.quiet > 0, AddrLen: len(d.ipSrc), SrcPort: d.be16(off), DstPort: d.be16(off + 2), WScale: -1, Source: d.srcBuf}
 	copy(t.Src[:], d.ipSrc)
 	copy(t.Dst[:], d.ipDst)
 	if tcp {

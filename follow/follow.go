@@ -115,6 +115,9 @@ type Segment struct {
 	// follower then keeps copies of out-of-order segments and hands
 	// chunks their bytes. It is not kept past Add.
 	Data []byte
+	// Reassembled says Data is in the packet's reassembled datagram
+	// (Packet.Reassembled.Data), not its own bytes.
+	Reassembled bool
 }
 
 // Chunk is a piece of a followed stream's payload, in the order shown.
@@ -316,6 +319,10 @@ type Packet struct {
 	Data    []byte
 	WireLen int
 	Stream  *dissect.StreamInfo
+	// Reassembled is the IP datagram the packet's fragment completes
+	// (package defrag), whose transport payload is followed, as tshark
+	// follows it; nil when none.
+	Reassembled *dissect.Reassembled
 }
 
 // Selector says which packets belong to a followed stream: those of
@@ -360,7 +367,7 @@ func (s Selector) Segment(p *Packet, buf []dissect.Transport) (Segment, []dissec
 			return Segment{}, buf, false
 		}
 	}
-	buf = dissect.Transports(p.Link, p.Data, p.WireLen, buf[:0])
+	buf = dissect.TransportsReassembled(p.Link, p.Data, p.WireLen, p.Reassembled, buf[:0])
 	for i := range buf {
 		tp := &buf[i]
 		if tp.TCP != (s.Proto == TCP) {
@@ -389,7 +396,11 @@ func (s Selector) Segment(p *Packet, buf []dissect.Transport) (Segment, []dissec
 			seg.Seq, seg.Ack, seg.Flags, seg.SegLen = p.Stream.Seq, p.Stream.Ack, tp.Flags, uint32(tp.SegLen)
 		}
 		seg.Len = uint32(tp.PayloadEnd - tp.Payload)
-		seg.Data = p.Data[tp.Payload:tp.PayloadEnd]
+		data := p.Data
+		if tp.Source > 0 && p.Reassembled != nil {
+			data, seg.Reassembled = p.Reassembled.Data, true
+		}
+		seg.Data = data[tp.Payload:tp.PayloadEnd]
 		return seg, buf, true
 	}
 	return Segment{}, buf, false

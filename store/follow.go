@@ -25,6 +25,9 @@ type FollowChunk struct {
 	Off     uint32 // where the bytes start in the packet's captured data
 	Len     uint32
 	Missing uint32 // not 0 for a gap: the bytes missing (its text is follow.GapText)
+	// Reassembled says Off is in the IP datagram the packet completes,
+	// not in its captured data.
+	Reassembled bool
 	// Start is where the chunk starts among the bytes of both directions
 	// in order, DirStart among its direction's bytes; DirIndex is its
 	// number among its direction's chunks.
@@ -65,10 +68,11 @@ func (s *Store) Follow(ctx context.Context, p follow.Proto, stream uint32) (*Fol
 	m := &FollowMap{Proto: p, Stream: stream, Packets: n}
 	sel := follow.Selector{Proto: p, Stream: stream}
 	payloads := map[uint32]uint32{} // where each followed packet's payload starts
+	inDatagram := map[uint32]bool{} // the packets whose payload is in their reassembled datagram
 	fl := follow.New(p, func(c *follow.Chunk) {
 		fc := FollowChunk{Dir: c.Dir, No: c.Frame, Len: c.Len, Missing: c.Missing, Start: m.Total[0] + m.Total[1], DirStart: m.Total[c.Dir], DirIndex: uint32(m.Count[c.Dir])}
 		if c.Missing == 0 {
-			fc.Off = c.Off + payloads[c.Frame]
+			fc.Off, fc.Reassembled = c.Off+payloads[c.Frame], inDatagram[c.Frame]
 		}
 		m.Chunks = append(m.Chunks, fc)
 		m.Total[c.Dir] += int64(c.Len)
@@ -103,14 +107,23 @@ func (s *Store) Follow(ctx context.Context, p follow.Proto, stream uint32) (*Fol
 			if err != nil {
 				return nil, err
 			}
-			pk := follow.Packet{Frame: uint32(idx + 1), Link: rec.LinkType, Data: data, WireLen: int(rec.WireLen), Stream: &si}
+			ra, err := s.reassembled(idx)
+			if err != nil {
+				return nil, err
+			}
+			pk := follow.Packet{Frame: uint32(idx + 1), Link: rec.LinkType, Data: data, WireLen: int(rec.WireLen), Stream: &si, Reassembled: ra}
 			seg, more, ok := sel.Segment(&pk, tps)
 			tps = more
 			if !ok {
 				continue
 			}
 			m.StreamPackets++
-			payloads[seg.Frame] = uint32(cap(data) - cap(seg.Data)) // seg.Data is a part of data
+			base := data
+			if seg.Reassembled {
+				base = ra.Data
+				inDatagram[seg.Frame] = true
+			}
+			payloads[seg.Frame] = uint32(cap(base) - cap(seg.Data)) // seg.Data is a part of base
 			seg.Data = nil                                          // the map keeps places, not bytes
 			fl.Add(&seg)
 		}
@@ -128,6 +141,16 @@ func le32(b []byte) uint32 {
 func (s *Store) ChunkData(c *FollowChunk) ([]byte, error) {
 	if c.Missing != 0 {
 		return follow.GapText(c.Missing), nil
+	}
+	if c.Reassembled {
+		r, err := s.reassembled(int(c.No) - 1)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil || uint64(c.Off)+uint64(c.Len) > uint64(len(r.Data)) {
+			return nil, fmt.Errorf("packet %d: follow chunk past its reassembled datagram", c.No)
+		}
+		return append([]byte(nil), r.Data[c.Off:c.Off+c.Len]...), nil
 	}
 	rec, err := s.record(int(c.No) - 1)
 	if err != nil {

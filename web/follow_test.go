@@ -186,3 +186,35 @@ func TestFollowAPIErrors(t *testing.T) {
 		t.Errorf("a stream without packets: status %d, %+v", res.StatusCode, page)
 	}
 }
+
+// TestFollowAPIReassembled: a UDP stream whose datagrams come in IP
+// fragments (udp.stream 13 of the display-filter capture, AFS replies of
+// 5,700 bytes) is followed with each reassembled datagram's payload, as
+// tshark follows it: the API's downloads equal tshark's bytes each way.
+func TestFollowAPIReassembled(t *testing.T) {
+	tshark := testenv.LookPath(t, "tshark", "tshark")
+	path := filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ts := newTestServer(t, Config{})
+	info := upload(t, ts, "capture.pcapng", data)
+	waitIndexed(t, ts, info.ID)
+	const stream = 13
+	all := tsharkFollowRaw(t, tshark, path, "udp", []int{stream})
+	var want [2][]byte
+	for i, c := range all[stream].chunks {
+		want[all[stream].dirs[i]] = append(want[all[stream].dirs[i]], c...)
+	}
+	if len(want[0])+len(want[1]) < 20000 {
+		t.Fatalf("tshark follows only %d bytes in udp.stream %d", len(want[0])+len(want[1]), stream)
+	}
+	for d, name := range []string{"client", "server"} {
+		res := do(t, "GET", fmt.Sprintf("%s/api/captures/%s/follow?proto=udp&stream=%d&format=raw&dir=%s&download=1", ts.URL, info.ID, stream, name), nil, nil)
+		got, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK || !bytes.Equal(got, want[d]) {
+			t.Errorf("udp stream %d %s download: status %d, %d bytes, want tshark's %d", stream, name, res.StatusCode, len(got), len(want[d]))
+		}
+	}
+}

@@ -92,9 +92,10 @@ func parseFollow(a string) (*followRun, error) {
 	return r, nil
 }
 
-// add follows packet number n, whose stream record is si.
-func (r *followRun) add(n int, p *pcapio.Packet, si *dissect.StreamInfo) {
-	pk := follow.Packet{Frame: uint32(n), Link: p.LinkType, Data: p.Data, WireLen: p.Length, Stream: si}
+// add follows packet number n, whose stream record is si and whose
+// fragment completes the datagram ra (nil when none).
+func (r *followRun) add(n int, p *pcapio.Packet, si *dissect.StreamInfo, ra *dissect.Reassembled) {
+	pk := follow.Packet{Frame: uint32(n), Link: p.LinkType, Data: p.Data, WireLen: p.Length, Stream: si, Reassembled: ra}
 	seg, buf, ok := r.sel.Segment(&pk, r.buf)
 	r.buf = buf
 	if ok {

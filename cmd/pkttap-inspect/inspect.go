@@ -106,7 +106,7 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		reasm := fragments.Add(uint32(n), p.LinkType, p.Data, p.Length)
 		si := tracker.AddReassembled(p.LinkType, p.Data, p.Length, p.Timestamp, reasm)
 		for _, f := range follows {
-			f.add(n, &p, &si)
+			f.add(n, &p, &si, reasm)
 		}
 		dp := dfilter.Packet{LinkType: p.LinkType, Data: p.Data, Length: p.Length, Number: n, Stream: &si, Reassembled: reasm}
 		if display != nil && whyDisplay == nil && !display.Match(dp) {
