@@ -8,6 +8,7 @@ import (
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/dissect"
+	"github.com/pkttap/pkttap/internal/rpcapdtest"
 	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/store"
 )
@@ -19,8 +20,8 @@ import (
 // counts when it likes), and the store's packets must equal the local
 // capture of the same traffic.
 func TestRPCAPSourceInStore(t *testing.T) {
-	tr := readTrace(t)
-	var sess traceSession
+	tr := rpcapdtest.ReadTrace(t, rpcapTraceFile)
+	var sess rpcapdtest.Session
 	for _, s := range tr.Sessions {
 		if s.Name == "null-auth" {
 			sess = s
