@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func TestRPCAPReplay(t *testing.T) {
 			if sess.Local == "" {
 				return
 			}
-			samePackets(t, sess.Name, res.pkts, readLocal(t, sess.Local), sess.Snaplen)
+			rpcapdtest.SamePackets(t, sess.Name, res.pkts, rpcapdtest.ReadLocal(t, filepath.Join("testdata", sess.Local)), sess.Snaplen)
 			if res.stats.Received != sess.Received {
 				t.Errorf("Stats after Close = %+v, the recording's server counted %d", res.stats, sess.Received)
 			}

@@ -3,6 +3,7 @@ package remote
 import (
 	"encoding/hex"
 	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func TestRPCAPSourceInStore(t *testing.T) {
 			data = append(data, b...)
 		}
 	}
-	want := readLocal(t, sess.Local)
+	want := rpcapdtest.ReadLocal(t, filepath.Join("testdata", sess.Local))
 	addr := startHostile(t, &hostileServer{data: data})
 	c, err := OpenRPCAP(RPCAPConfig{Addr: addr, Timeout: 2 * time.Second}, CaptureOptions{Interface: "eth0"})
 	if err != nil {
@@ -74,5 +75,5 @@ func TestRPCAPSourceInStore(t *testing.T) {
 		}
 		got = append(got, pcapio.Packet{Timestamp: sp.Time, Data: sp.Data, Length: sp.Row.Length, LinkType: sp.LinkType})
 	}
-	samePackets(t, "store", got, want, 0)
+	rpcapdtest.SamePackets(t, "store", got, want, 0)
 }

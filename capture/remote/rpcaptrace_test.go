@@ -1,13 +1,10 @@
 package remote
 
 import (
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -15,7 +12,6 @@ import (
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/internal/rpcapdtest"
-	"github.com/pkttap/pkttap/internal/samplegen"
 	"github.com/pkttap/pkttap/pcapio"
 )
 
@@ -177,43 +173,6 @@ func (c *recordedConn) Read(p []byte) (int, error) {
 func (c *recordedConn) Write(p []byte) (int, error) {
 	c.r.log(c.id, "c", p)
 	return c.Conn.Write(p)
-}
-
-// readLocal reads a session's local capture.
-func readLocal(t *testing.T, name string) []pcapio.Packet {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkts, err := samplegen.ReadAll(b)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return pkts
-}
-
-// samePackets compares the client's packets with a local capture's of
-// the same traffic: the same bytes (those the snap length kept), the same
-// length on the wire, and timestamps within 1 ms (each capturing socket
-// stamps the packet itself: they differ by a few microseconds).
-func samePackets(t *testing.T, name string, got, want []pcapio.Packet, snaplen int) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d packets, the local capture has %d", name, len(got), len(want))
-	}
-	for i := range got {
-		g, w := got[i], want[i]
-		wd := w.Data
-		if snaplen > 0 && len(wd) > snaplen {
-			wd = wd[:snaplen]
-		}
-		d := g.Timestamp.Sub(w.Timestamp)
-		if !bytes.Equal(g.Data, wd) || g.Length != w.Length || d < -time.Millisecond || d > time.Millisecond || g.LinkType != w.LinkType {
-			t.Errorf("%s: packet %d: the rpcap client has %v, %d of %d bytes, %v\n% x\nthe local capture %v, %d of %d bytes, %v\n% x",
-				name, i+1, g.Timestamp, len(g.Data), g.Length, g.LinkType, g.Data, w.Timestamp, len(w.Data), w.Length, w.LinkType, w.Data)
-		}
-	}
 }
 
 // prefixes prints an interface's addresses.

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pkttap/pkttap/internal/samplegen"
+	"github.com/pkttap/pkttap/pcapio"
 )
 
 // Trace is a file of rpcap conversations recorded from a real rpcapd
@@ -65,6 +68,7 @@ type Event struct {
 type ReplayServer struct {
 	t    testing.TB
 	sess Session
+	o    ReplayOptions
 	ln   net.Listener
 
 	mu      sync.Mutex
@@ -73,12 +77,30 @@ type ReplayServer struct {
 	done    chan error
 }
 
+// ReplayOptions change how strictly a ReplayServer follows its recording.
+type ReplayOptions struct {
+	// AnyStats lets the client ask for the capture's counts (STATS) as
+	// often as it likes while a capture runs, as a program polling them
+	// on a timer does (pkttap-web's store): an unrecorded STATS request is
+	// answered with the recording's next (or last) STATS reply, and a
+	// recorded one the client did not send is skipped. Every other byte
+	// is still checked.
+	AnyStats bool
+}
+
+// NewReplayServer starts replaying sess; the client must send exactly
+// the recorded bytes.
 func NewReplayServer(t testing.TB, sess Session) *ReplayServer {
+	return NewReplayServerWith(t, sess, ReplayOptions{})
+}
+
+// NewReplayServerWith starts replaying sess as o says.
+func NewReplayServerWith(t testing.TB, sess Session, o ReplayOptions) *ReplayServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &ReplayServer{t: t, sess: sess, ln: ln, done: make(chan error, 1)}
+	s := &ReplayServer{t: t, sess: sess, o: o, ln: ln, done: make(chan error, 1)}
 	t.Cleanup(func() { ln.Close() })
 	go func() { s.done <- s.play() }()
 	return s
@@ -116,7 +138,8 @@ func (s *ReplayServer) play() error {
 			c.Close()
 		}
 	}()
-	for i, ev := range s.sess.Events {
+	for i := 0; i < len(s.sess.Events); i++ {
+		ev := s.sess.Events[i]
 		for ev.Conn >= len(conns) {
 			s.ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
 			c, err := s.ln.Accept()
@@ -138,12 +161,83 @@ func (s *ReplayServer) play() error {
 			continue
 		}
 		got := make([]byte, len(b))
-		n, err := io.ReadFull(c, got)
+		var n int
+		if s.o.AnyStats && len(b) >= rpcapHeaderLen {
+			// Read the header alone first: it may be a STATS request.
+			for {
+				n, err = io.ReadFull(c, got[:rpcapHeaderLen])
+				if err != nil || !isStatsRequest(got) || isStatsRequest(b) {
+					break
+				}
+				reply := s.statsReply(i)
+				if reply == nil {
+					return fmt.Errorf("event %d: the client asked for STATS, and the recording has no STATS reply", i)
+				}
+				if _, err := c.Write(reply); err != nil {
+					return fmt.Errorf("event %d: answering STATS: %w", i, err)
+				}
+			}
+			if err == nil && isStatsRequest(b) && !isStatsRequest(got) {
+				// The client asked fewer times than recorded: skip this
+				// request and its reply, and compare with what follows.
+				j := s.nextOn(i, ev.Conn, "s")
+				k := s.nextOn(j, ev.Conn, "c")
+				if j < 0 || k < 0 {
+					return fmt.Errorf("event %d: the client wrote % x instead of the recorded STATS request", i, got[:n])
+				}
+				i = k
+				if b, err = hex.DecodeString(s.sess.Events[k].Hex); err != nil || len(b) < rpcapHeaderLen {
+					return fmt.Errorf("event %d: bad recording (%v)", k, err)
+				}
+				got = append(got[:rpcapHeaderLen:rpcapHeaderLen], make([]byte, len(b)-rpcapHeaderLen)...)
+			}
+			if err == nil {
+				var m int
+				m, err = io.ReadFull(c, got[rpcapHeaderLen:])
+				n += m
+			}
+		} else {
+			n, err = io.ReadFull(c, got)
+		}
 		if !bytes.Equal(got[:n], b) {
 			return fmt.Errorf("event %d: the client wrote on connection %d\n% x\nthe recording has\n% x\n(%v)", i, ev.Conn+1, got[:n], b, err)
 		}
 	}
 	return nil
+}
+
+// rpcapHeaderLen is the length of an rpcap message's header: version,
+// type, value (2 bytes), payload length (4 bytes).
+const rpcapHeaderLen = 8
+
+// isStatsRequest reports whether b starts with an rpcap STATS request.
+func isStatsRequest(b []byte) bool { return len(b) >= 2 && b[1] == 9 }
+
+// nextOn returns the index of the first event after i on connection conn
+// in direction dir, -1 when there is none.
+func (s *ReplayServer) nextOn(i, conn int, dir string) int {
+	for j := i + 1; j < len(s.sess.Events); j++ {
+		if e := s.sess.Events[j]; e.Conn == conn && e.Dir == dir {
+			return j
+		}
+	}
+	return -1
+}
+
+// statsReply returns the recorded reply to a STATS request, the first
+// at or after event i, else the last before it; nil when there is none.
+func (s *ReplayServer) statsReply(i int) []byte {
+	var last []byte
+	for j, e := range s.sess.Events {
+		b, err := hex.DecodeString(e.Hex)
+		if err != nil || e.Dir != "s" || len(b) < 2 || b[1] != 9|0x80 {
+			continue
+		}
+		if last = b; j >= i {
+			return b
+		}
+	}
+	return last
 }
 
 // Wait returns the replay's outcome.
@@ -177,4 +271,42 @@ func ReadTrace(t testing.TB, file string) Trace {
 		t.Fatalf("%s: %v", file, err)
 	}
 	return tr
+}
+
+// ReadLocal reads a session's local capture (Session.Local, in the
+// trace's folder).
+func ReadLocal(t testing.TB, file string) []pcapio.Packet {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts, err := samplegen.ReadAll(b)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return pkts
+}
+
+// SamePackets compares the client's packets with a local capture's of
+// the same traffic: the same bytes (those the snap length kept), the same
+// length on the wire, and timestamps within 1 ms (each capturing socket
+// stamps the packet itself: they differ by a few microseconds).
+func SamePackets(t testing.TB, name string, got, want []pcapio.Packet, snaplen int) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d packets, the local capture has %d", name, len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		wd := w.Data
+		if snaplen > 0 && len(wd) > snaplen {
+			wd = wd[:snaplen]
+		}
+		d := g.Timestamp.Sub(w.Timestamp)
+		if !bytes.Equal(g.Data, wd) || g.Length != w.Length || d < -time.Millisecond || d > time.Millisecond || g.LinkType != w.LinkType {
+			t.Errorf("%s: packet %d: the rpcap client has %v, %d of %d bytes, %v\n% x\nthe local capture %v, %d of %d bytes, %v\n% x",
+				name, i+1, g.Timestamp, len(g.Data), g.Length, g.LinkType, g.Data, w.Timestamp, len(w.Data), w.Length, w.LinkType, w.Data)
+		}
+	}
 }
