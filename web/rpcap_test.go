@@ -121,6 +121,11 @@ func recordedClose(t *testing.T, sess rpcapdtest.Session, n int) rpcapdtest.Sess
 	t.Helper()
 	end := rpcapSession(t, "no-such-interface").Events
 	sess.Events = append(slices.Clone(sess.Events[:n]), end[len(end)-1])
+	used := 0
+	for _, e := range sess.Events {
+		used = max(used, e.Conn+1)
+	}
+	sess.Conns = sess.Conns[:used]
 	return sess
 }
 
