@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,27 +12,49 @@ import (
 	"github.com/pkttap/pkttap/internal/testenv"
 )
 
-// replayChain hands the connections the server dials to replay servers
-// in turn: each takes as many as its session recorded, then the next.
+// replayChain hands the connections the server dials to replays of its
+// sessions in turn, each started as its first connection is dialed: one
+// takes as many connections as its session recorded, then the next.
 type replayChain struct {
-	mu   sync.Mutex
-	srv  []*rpcapdtest.ReplayServer
-	left []int
+	t    *testing.T
+	sess []rpcapdtest.Session
+
+	mu      sync.Mutex
+	started []*rpcapdtest.ReplayServer
+	left    int // connections the last started one still takes
 }
 
 func (c *replayChain) Dial(network, addr string) (net.Conn, error) {
 	c.mu.Lock()
-	for len(c.left) > 0 && c.left[0] == 0 {
-		c.srv, c.left = c.srv[1:], c.left[1:]
+	if c.left == 0 {
+		if len(c.started) == len(c.sess) {
+			c.mu.Unlock()
+			return nil, fmt.Errorf("replay: a connection to %s after the last recorded one", addr)
+		}
+		sess := c.sess[len(c.started)]
+		c.started = append(c.started, rpcapdtest.NewReplayServerWith(c.t, sess, rpcapdtest.ReplayOptions{AnyStats: true}))
+		c.left = len(sess.Conns)
 	}
-	if len(c.srv) == 0 {
-		c.mu.Unlock()
-		return nil, fmt.Errorf("replay: a connection to %s after the last recorded one", addr)
-	}
-	s := c.srv[0]
-	c.left[0]--
+	c.left--
+	s := c.started[len(c.started)-1]
 	c.mu.Unlock()
 	return s.Dial(network, addr)
+}
+
+// wait waits for replay i to end, failing the test if it did not go as
+// recorded.
+func (c *replayChain) wait(i int) {
+	c.t.Helper()
+	c.mu.Lock()
+	started := len(c.started)
+	c.mu.Unlock()
+	if i >= started {
+		c.t.Errorf("conversation %d of %d never started", i+1, len(c.sess))
+		return
+	}
+	if err := c.started[i].Wait(); err != nil {
+		c.t.Errorf("conversation %d: %v", i+1, err)
+	}
 }
 
 // TestBrowserRPCAPSource drives the Remote tab in headless chromium
@@ -45,14 +66,9 @@ func (c *replayChain) Dial(network, addr string) (net.Conn, error) {
 func TestBrowserRPCAPSource(t *testing.T) {
 	testenv.LookPath(t, "chromium", "chromium")
 	null := rpcapSession(t, "null-auth")
-	chain := &replayChain{}
 	// Connect lists the interfaces; picking one asks its link type; Start
 	// captures: three conversations, each ending where the request does.
-	for _, sess := range []rpcapdtest.Session{recordedClose(t, null, 4), recordedClose(t, null, 6), null} {
-		chain.srv = append(chain.srv, rpcapdtest.NewReplayServerWith(t, sess, rpcapdtest.ReplayOptions{AnyStats: true}))
-		chain.left = append(chain.left, len(sess.Conns))
-	}
-	waits := slices.Clone(chain.srv)
+	chain := &replayChain{t: t, sess: []rpcapdtest.Session{recordedClose(t, null, 4), recordedClose(t, null, 6), null}}
 	_, ts := newTestServer(t, Config{RPCAP: RPCAPOptions{Dial: chain.Dial}})
 	host, _, _ := net.SplitHostPort(null.Conns[0].Remote)
 
@@ -81,9 +97,7 @@ func TestBrowserRPCAPSource(t *testing.T) {
 	waitJS(t, ctx, fmt.Sprintf("%d rows", null.Packets), fmt.Sprintf(`document.getElementById('status-count').textContent.startsWith('Displayed %d of %d')`, null.Packets, null.Packets))
 	screenshot(t, ctx, "remote-rpcap")
 	do1(t, ctx, chromedp.Click(chromedp.ID("live-stop")))
-	for i, s := range waits {
-		if err := s.Wait(); err != nil {
-			t.Errorf("conversation %d: %v", i+1, err)
-		}
+	for i := range chain.sess {
+		chain.wait(i)
 	}
 }

@@ -236,3 +236,48 @@ func postJSON(t *testing.T, url string, body, out any) (int, remoteAPIError) {
 	}
 	return res.StatusCode, e
 }
+
+// TestRPCAPSourceReconnect: the replayed server goes away after sending
+// the packets (its connections closed): the rpcap source fails with a
+// lost connection (with those of the packets it read before it noticed)
+// and, reconnected, captures the whole of a new conversation, as an SSH
+// source does.
+func TestRPCAPSourceReconnect(t *testing.T) {
+	null := rpcapSession(t, "null-auth")
+	cut := null
+	cut.Events = null.Events[:11] // up to the packets; then the server is gone
+	if cut.Events[10].Conn != 1 || cut.Events[10].Dir != "s" {
+		t.Fatalf("event 11 of %s is not the packets on the data connection", null.Name)
+	}
+	chain := &replayChain{t: t, sess: []rpcapdtest.Session{cut, null}}
+	_, ts := newTestServer(t, Config{RPCAP: RPCAPOptions{Dial: chain.Dial}})
+	host, _, _ := net.SplitHostPort(null.Conns[0].Remote)
+	src := SourceOptions{Interface: null.Interface, Filter: null.Filter, RPCAP: &RPCAPSource{Host: host}}
+	var info CaptureInfo
+	if code, e := postJSON(t, ts.URL+"/api/live", map[string]any{"sources": []SourceOptions{src}}, &info); code != http.StatusCreated {
+		t.Fatalf("start: %d %+v", code, e)
+	}
+	n := int64(null.Packets)
+	failed := waitInfo(t, ts, info.ID, "the source failed", func(i CaptureInfo) bool {
+		return i.Live != nil && len(i.Live.Sources) == 1 && i.Live.Sources[0].State == "failed"
+	})
+	if failed.Packets > n || !strings.Contains(failed.Live.Sources[0].Error, "connection was lost") {
+		t.Fatalf("failed source: %d packets, %+v", failed.Packets, failed.Live.Sources[0])
+	}
+	chain.wait(0)
+	var again CaptureInfo
+	if code, e := postJSON(t, ts.URL+"/api/captures/"+info.ID+"/sources/1/reconnect", map[string]any{}, &again); code != http.StatusOK {
+		t.Fatalf("reconnect: %d %+v", code, e)
+	}
+	// The failed source's last packets may reach the capture after it
+	// said it failed: the second conversation's come on top of them.
+	waitInfo(t, ts, info.ID, "the packets of the second conversation", func(i CaptureInfo) bool { return i.Packets >= failed.Packets+n })
+	var stopped CaptureInfo
+	if res := do(t, "POST", ts.URL+"/api/captures/"+info.ID+"/stop", nil, &stopped); res.StatusCode != http.StatusOK {
+		t.Fatalf("stop: %d", res.StatusCode)
+	}
+	chain.wait(1)
+	if stopped.Packets < failed.Packets+n || stopped.Packets > 2*n || stopped.Live.Sources[0].Reconnects != 1 {
+		t.Errorf("after stop: %d packets, source %+v", stopped.Packets, stopped.Live.Sources[0])
+	}
+}
