@@ -2,11 +2,9 @@ package web
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -67,13 +65,14 @@ type SSHSource struct {
 
 // SourceOptions are one source of a live capture of several sources
 // (POST /api/live {"sources": [...]}): an interface of this machine, or
-// of a remote host when SSH is set.
+// of a remote host when SSH (tcpdump over SSH) or RPCAP (rpcapd) is set.
 type SourceOptions struct {
-	Interface   string     `json:"interface"`
-	Filter      string     `json:"filter,omitempty"`
-	Snaplen     int        `json:"snaplen,omitempty"` // 0 means capture.MaxSnaplen
-	Promiscuous bool       `json:"promiscuous,omitempty"`
-	SSH         *SSHSource `json:"ssh,omitempty"`
+	Interface   string       `json:"interface"`
+	Filter      string       `json:"filter,omitempty"`
+	Snaplen     int          `json:"snaplen,omitempty"` // 0 means capture.MaxSnaplen
+	Promiscuous bool         `json:"promiscuous,omitempty"`
+	SSH         *SSHSource   `json:"ssh,omitempty"`
+	RPCAP       *RPCAPSource `json:"rpcap,omitempty"`
 }
 
 // SourceError is the error of one source of a capture being started or
@@ -143,19 +142,15 @@ func fileExists(f string) bool {
 // sshConfig turns a request's SSH part into the remote package's
 // configuration, checking what it can without connecting.
 func (s *Server) sshConfig(r *SSHSource) (remote.SSHConfig, error) {
-	host := strings.TrimSpace(r.Host)
-	if host == "" || strings.ContainsAny(host, " \t\r\n/@") || strings.HasPrefix(host, "-") {
-		return remote.SSHConfig{}, fmt.Errorf("%w: host %q is not a host name or address", errBadSource, r.Host)
-	}
-	port := cmp.Or(r.Port, 22)
-	if port < 1 || port > 65535 {
-		return remote.SSHConfig{}, fmt.Errorf("%w: port %d is out of range (1 to 65535)", errBadSource, r.Port)
+	addr, err := hostPort(r.Host, r.Port, 22)
+	if err != nil {
+		return remote.SSHConfig{}, err
 	}
 	if strings.ContainsAny(r.User, " \t\r\n@:/") {
 		return remote.SSHConfig{}, fmt.Errorf("%w: user name %q", errBadSource, r.User)
 	}
 	cfg := remote.SSHConfig{
-		Addr: net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)), User: r.User, Sudo: r.Sudo,
+		Addr: addr, User: r.User, Sudo: r.Sudo,
 		KnownHostsFile: s.cfg.SSH.KnownHostsFile, AcceptHostKey: r.AcceptHostKey, KeepAlive: s.cfg.SSH.KeepAlive,
 		Timeout: 10 * time.Second,
 	}
@@ -196,11 +191,12 @@ func (s *Server) dial(r *SSHSource) (*remote.Host, error) {
 
 // sourceName is the pcapng interface name of a source: "host:iface".
 func sourceName(o SourceOptions) string {
-	host := "local"
-	if o.SSH != nil {
-		host = strings.TrimSpace(o.SSH.Host)
-	} else if h, err := os.Hostname(); err == nil && h != "" {
-		host = h
+	host := o.remoteHost()
+	if host == "" {
+		host = "local"
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
 	}
 	return host + ":" + o.Interface
 }
@@ -218,7 +214,7 @@ func (s *Server) openSource(o SourceOptions) (capture.PacketReader, pcapio.Inter
 		return nil, pcapio.Interface{}, fmt.Errorf("%w: no interface: say which one in \"interface\"", errBadSource)
 	}
 	ifc := pcapio.Interface{Name: sourceName(o), Filter: strings.TrimSpace(o.Filter), Snaplen: uint32(o.Snaplen)}
-	if o.SSH == nil {
+	if o.SSH == nil && o.RPCAP == nil {
 		src, err := s.openLocal(LiveOptions{Interface: o.Interface, Filter: ifc.Filter, Snaplen: o.Snaplen, Promiscuous: o.Promiscuous})
 		if err != nil {
 			return nil, ifc, err
@@ -226,7 +222,7 @@ func (s *Server) openSource(o SourceOptions) (capture.PacketReader, pcapio.Inter
 		ifc.LinkType = src.LinkType()
 		return ownedReader{src}, ifc, nil
 	}
-	h, err := s.dial(o.SSH)
+	h, err := s.dialSource(o)
 	if err != nil {
 		return nil, ifc, err
 	}
@@ -242,7 +238,7 @@ func (s *Server) openSource(o SourceOptions) (capture.PacketReader, pcapio.Inter
 // hostCapture is a remote capture whose Close also closes its connection.
 type hostCapture struct {
 	*capture.Capture
-	h *remote.Host
+	h remote.Capturer
 }
 
 func (c hostCapture) Close() error {
@@ -305,12 +301,7 @@ func (s *Server) StartSources(srcs []SourceOptions) (*store.Store, error) {
 	}
 	kept := make([]SourceOptions, len(srcs))
 	for i, o := range srcs {
-		if o.SSH != nil {
-			ssh := *o.SSH
-			ssh.Password, ssh.AcceptHostKey = "", "" // never stored
-			o.SSH = &ssh
-		}
-		kept[i] = o
+		kept[i] = o.withoutSecrets() // never stored
 	}
 	s.sources.set(c.ID(), kept)
 	s.log.Info("live capture of several sources started", "id", c.ID(), "sources", names)
@@ -329,12 +320,7 @@ func (s *Server) ReconnectSource(c *store.Store, i int, password, acceptHostKey 
 	if !ok {
 		return fmt.Errorf("%w: capture %s has no source %d that this server started", errBadSource, c.ID(), i+1)
 	}
-	if o.SSH != nil {
-		ssh := *o.SSH
-		ssh.Password, ssh.AcceptHostKey = password, acceptHostKey
-		o.SSH = &ssh
-	}
-	r, ifc, err := s.openSource(o)
+	r, ifc, err := s.openSource(o.withSecrets(password, acceptHostKey))
 	if err != nil {
 		return &SourceError{Index: i, Name: ifc.Name, Err: err}
 	}
@@ -365,7 +351,8 @@ type remoteAPIError struct {
 	apiError
 	// Code names the kind of failure: hostkey-unknown, hostkey-changed,
 	// auth, permission, tcpdump-missing, no-interface, not-pcap,
-	// connection, filter, bad-request.
+	// protocol (an rpcap server's answer pkttap cannot read), connection,
+	// filter, bad-request.
 	Code    string       `json:"code"`
 	Source  *int         `json:"source,omitempty"` // 0-based, in the request's sources
 	HostKey *hostKeyInfo `json:"hostKey,omitempty"`
@@ -373,6 +360,7 @@ type remoteAPIError struct {
 
 // writeSourceError answers the error of starting, listing or
 // reconnecting a source, with a status and code that say what went wrong.
+// The error's text says what to do (the remote package's errors do).
 func writeSourceError(w http.ResponseWriter, err error) {
 	body := remoteAPIError{apiError: apiError{Error: err.Error()}}
 	var se *SourceError
@@ -407,6 +395,12 @@ func writeSourceError(w http.ResponseWriter, err error) {
 		status, body.Code = http.StatusBadRequest, "no-interface"
 	case errors.Is(err, remote.ErrNotPcap):
 		body.Code = "not-pcap"
+	case errors.Is(err, remote.ErrProtocol):
+		body.Code = "protocol"
+		body.Error += ": check that the port is rpcapd's (2002 unless rpcapd -p says otherwise) and that rpcapd runs without TLS (-S), which pkttap does not speak"
+	case errors.Is(err, remote.ErrConnectionLost):
+		body.Code = "connection"
+		body.Error += ": check that the remote host and its server still run and are reachable, then reconnect the source"
 	case errors.Is(err, errLiveDisabled):
 		status, body.Code = http.StatusForbidden, "disabled"
 	case errors.Is(err, errBadSource), errors.Is(err, errBadSnaplen):
@@ -455,16 +449,40 @@ type remoteInterface struct {
 }
 
 // linkTypeRequest is the body of POST /api/remote/linktype (and, without
-// Interface, of POST /api/remote/interfaces).
+// Interface, of POST /api/remote/interfaces): an SSHSource, or with
+// Protocol "rpcap" an RPCAPSource's fields (host, port, user, password,
+// transport).
 type linkTypeRequest struct {
 	SSHSource
+	Protocol  string `json:"protocol,omitempty"`  // "ssh" (the default) or "rpcap"
+	Transport string `json:"transport,omitempty"` // rpcap's; see RPCAPSource
 	Interface string `json:"interface,omitempty"`
 }
 
+// source returns the request's host as a source's options.
+func (r linkTypeRequest) source() (SourceOptions, error) {
+	o := SourceOptions{Interface: r.Interface}
+	switch r.Protocol {
+	case "", "ssh":
+		if r.Transport != "" {
+			return o, fmt.Errorf("%w: transport is rpcap's: say \"protocol\": \"rpcap\"", errBadSource)
+		}
+		o.SSH = &r.SSHSource
+	case "rpcap":
+		if r.Auth != "" || r.Key != "" || r.Sudo || r.AcceptHostKey != "" {
+			return o, fmt.Errorf("%w: auth, key, sudo and acceptHostKey are SSH's; rpcap takes host, port, user, password and transport", errBadSource)
+		}
+		o.RPCAP = &RPCAPSource{Host: r.Host, Port: r.Port, User: r.User, Password: r.Password, Transport: r.Transport}
+	default:
+		return o, fmt.Errorf(`%w: protocol must be "ssh" or "rpcap", not %q`, errBadSource, r.Protocol)
+	}
+	return o, nil
+}
+
 // withHost answers a request about a remote host: it decodes the body
-// (an SSHSource, and an interface), connects, and answers what ask
+// (a linkTypeRequest), connects by SSH or rpcap, and answers what ask
 // returns from the connection, or its error.
-func (s *Server) withHost(w http.ResponseWriter, r *http.Request, example string, ask func(h *remote.Host, iface string) (any, error)) {
+func (s *Server) withHost(w http.ResponseWriter, r *http.Request, example string, ask func(h remote.Capturer, iface string) (any, error)) {
 	if s.cfg.NoLive {
 		writeError(w, http.StatusForbidden, errLiveDisabled.Error())
 		return
@@ -473,7 +491,12 @@ func (s *Server) withHost(w http.ResponseWriter, r *http.Request, example string
 	if !decodeBody(w, r, &req, example) {
 		return
 	}
-	h, err := s.dial(&req.SSHSource)
+	o, err := req.source()
+	if err != nil {
+		writeSourceError(w, err)
+		return
+	}
+	h, err := s.dialSource(o)
 	if err != nil {
 		writeSourceError(w, err)
 		return
@@ -489,7 +512,7 @@ func (s *Server) withHost(w http.ResponseWriter, r *http.Request, example string
 
 // handleRemoteInterfaces connects to a host and lists its interfaces.
 func (s *Server) handleRemoteInterfaces(w http.ResponseWriter, r *http.Request) {
-	s.withHost(w, r, sshExample, func(h *remote.Host, _ string) (any, error) {
+	s.withHost(w, r, sshExample, func(h remote.Capturer, _ string) (any, error) {
 		ifs, err := h.Interfaces()
 		if err != nil {
 			return nil, err
@@ -505,12 +528,20 @@ func (s *Server) handleRemoteInterfaces(w http.ResponseWriter, r *http.Request) 
 // handleRemoteLinkType answers the link type of a remote interface, which
 // its capture filter is checked for (GET /api/filter?linktype=).
 func (s *Server) handleRemoteLinkType(w http.ResponseWriter, r *http.Request) {
-	s.withHost(w, r, `{"host": "192.0.2.7", "auth": "agent", "interface": "eth0"}`, func(h *remote.Host, iface string) (any, error) {
-		lt, goos, err := h.LinkType(iface)
+	s.withHost(w, r, `{"host": "192.0.2.7", "auth": "agent", "interface": "eth0"}`, func(h remote.Capturer, iface string) (any, error) {
+		if sh, ok := h.(*remote.Host); ok {
+			lt, goos, err := sh.LinkType(iface)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]string{"linkType": lt.String(), "os": goos}, nil
+		}
+		// rpcap: the server names the link type as it opens the interface.
+		opts, err := h.FilterOptions(iface, 0)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]string{"linkType": lt.String(), "os": goos}, nil
+		return map[string]string{"linkType": opts.LinkType.String()}, nil
 	})
 }
 

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -71,30 +70,6 @@ func (h *remoteHosts) options(t *testing.T) SSHOptions {
 // source returns the SSH part of a request for host i.
 func (h *remoteHosts) source(i int) SSHSource {
 	return SSHSource{Host: h.srv[i].Pair.IPB.String(), User: "root", Auth: "key", Key: "id_ed25519"}
-}
-
-// postJSON posts body as JSON and decodes the answer into out (on
-// success) or into a remoteAPIError.
-func postJSON(t *testing.T, url string, body, out any) (int, remoteAPIError) {
-	t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := do(t, "POST", url, bytes.NewReader(b), nil, "Content-Type", "application/json")
-	raw := new(bytes.Buffer)
-	raw.ReadFrom(res.Body)
-	var e remoteAPIError
-	if res.StatusCode < 300 {
-		if out != nil {
-			if err := json.Unmarshal(raw.Bytes(), out); err != nil {
-				t.Fatalf("decode %q: %v", raw, err)
-			}
-		}
-	} else if err := json.Unmarshal(raw.Bytes(), &e); err != nil {
-		t.Fatalf("decode error %q: %v", raw, err)
-	}
-	return res.StatusCode, e
 }
 
 // acceptHost lists host i's interfaces: the first time its key is

@@ -57,6 +57,8 @@ type Config struct {
 	// SSH configures the remote sources of live captures (known_hosts,
 	// the key files requests may name).
 	SSH SSHOptions
+	// RPCAP configures the rpcap sources of live captures.
+	RPCAP RPCAPOptions
 	// MaxCompiles is how many filters the server compiles at once (for
 	// /api/filter, filter jobs, rows, positions and downloads with a filter,
 	// and live captures); 0 means DefaultMaxCompiles. A request that finds

@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/pkttap/pkttap/internal/rpcapdtest"
 )
 
 // rpcapFuzzSeeds returns the server's side of each recorded session: what
@@ -18,7 +20,7 @@ func rpcapFuzzSeeds(f *testing.F) [][2][]byte {
 	if err != nil {
 		f.Fatal(err)
 	}
-	var tr rpcapTrace
+	var tr rpcapdtest.Trace
 	if err := json.Unmarshal(b, &tr); err != nil {
 		f.Fatal(err)
 	}

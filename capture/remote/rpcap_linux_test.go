@@ -55,14 +55,14 @@ func TestRPCAPLiveSessions(t *testing.T) {
 	expr := fmt.Sprintf("udp port %d", testPort)
 	sessions := []struct {
 		srv  *rpcapdtest.Server
-		sess traceSession
+		sess rpcapdtest.Session
 	}{
-		{nullSrv, traceSession{Name: "null-auth", Interface: nullSrv.Pair.IfB, Filter: expr, Packets: 20}},
-		{pwSrv, traceSession{Name: "password-snaplen-promisc", BadPassword: "not-the-password", User: "root", Password: rpcapRootPassword,
+		{nullSrv, rpcapdtest.Session{Name: "null-auth", Interface: nullSrv.Pair.IfB, Filter: expr, Packets: 20}},
+		{pwSrv, rpcapdtest.Session{Name: "password-snaplen-promisc", BadPassword: "not-the-password", User: "root", Password: rpcapRootPassword,
 			Interface: pwSrv.Pair.IfB, Filter: expr, Snaplen: 100, Promisc: true, Packets: 10}},
-		{nullSrv, traceSession{Name: "no-such-interface", Interface: "pkttapnosuch0", WantErr: "ErrNoSuchInterface"}},
+		{nullSrv, rpcapdtest.Session{Name: "no-such-interface", Interface: "pkttapnosuch0", WantErr: "ErrNoSuchInterface"}},
 	}
-	trace := rpcapTrace{Server: "rpcapd of libpcap 1.10.6 (" + nullSrv.Version + ")"}
+	trace := rpcapdtest.Trace{Server: "rpcapd of libpcap 1.10.6 (" + nullSrv.Version + ")"}
 	for _, x := range sessions {
 		sess, srv := x.sess, x.srv
 		rec := &recorder{dial: (&net.Dialer{Timeout: 5 * time.Second}).Dial}

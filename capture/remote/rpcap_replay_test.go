@@ -1,8 +1,11 @@
 package remote
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/pkttap/pkttap/internal/rpcapdtest"
 )
 
 // TestRPCAPReplay replays the conversations recorded from a real rpcapd
@@ -13,16 +16,16 @@ import (
 // local capture of the same traffic made while recording (which the live
 // test compared with tshark's reading).
 func TestRPCAPReplay(t *testing.T) {
-	tr := readTrace(t)
+	tr := rpcapdtest.ReadTrace(t, rpcapTraceFile)
 	if len(tr.Sessions) == 0 {
 		t.Fatalf("%s holds no session", rpcapTraceFile)
 	}
 	for _, sess := range tr.Sessions {
 		t.Run(sess.Name, func(t *testing.T) {
-			srv := newReplayServer(t, sess)
+			srv := rpcapdtest.NewReplayServer(t, sess)
 			cfg := RPCAPConfig{Addr: sess.Conns[0].Remote, Timeout: 5 * time.Second, Dial: srv.Dial}
 			res := runSession(t, sess, cfg, func(f func()) { f() }, nil)
-			if err := srv.wait(); err != nil {
+			if err := srv.Wait(); err != nil {
 				t.Fatal(err)
 			}
 			if got := prefixes(res.ifs, sess.Interface); sess.WantErr == "" && got != sess.IfAddresses {
@@ -31,7 +34,7 @@ func TestRPCAPReplay(t *testing.T) {
 			if sess.Local == "" {
 				return
 			}
-			samePackets(t, sess.Name, res.pkts, readLocal(t, sess.Local), sess.Snaplen)
+			rpcapdtest.SamePackets(t, sess.Name, res.pkts, rpcapdtest.ReadLocal(t, filepath.Join("testdata", sess.Local)), sess.Snaplen)
 			if res.stats.Received != sess.Received {
 				t.Errorf("Stats after Close = %+v, the recording's server counted %d", res.stats, sess.Received)
 			}

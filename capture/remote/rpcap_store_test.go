@@ -3,11 +3,13 @@ package remote
 import (
 	"encoding/hex"
 	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/pkttap/pkttap/capture"
 	"github.com/pkttap/pkttap/dissect"
+	"github.com/pkttap/pkttap/internal/rpcapdtest"
 	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/store"
 )
@@ -19,8 +21,8 @@ import (
 // counts when it likes), and the store's packets must equal the local
 // capture of the same traffic.
 func TestRPCAPSourceInStore(t *testing.T) {
-	tr := readTrace(t)
-	var sess traceSession
+	tr := rpcapdtest.ReadTrace(t, rpcapTraceFile)
+	var sess rpcapdtest.Session
 	for _, s := range tr.Sessions {
 		if s.Name == "null-auth" {
 			sess = s
@@ -36,7 +38,7 @@ func TestRPCAPSourceInStore(t *testing.T) {
 			data = append(data, b...)
 		}
 	}
-	want := readLocal(t, sess.Local)
+	want := rpcapdtest.ReadLocal(t, filepath.Join("testdata", sess.Local))
 	addr := startHostile(t, &hostileServer{data: data})
 	c, err := OpenRPCAP(RPCAPConfig{Addr: addr, Timeout: 2 * time.Second}, CaptureOptions{Interface: "eth0"})
 	if err != nil {
@@ -73,5 +75,5 @@ func TestRPCAPSourceInStore(t *testing.T) {
 		}
 		got = append(got, pcapio.Packet{Timestamp: sp.Time, Data: sp.Data, Length: sp.Row.Length, LinkType: sp.LinkType})
 	}
-	samePackets(t, "store", got, want, 0)
+	rpcapdtest.SamePackets(t, "store", got, want, 0)
 }

@@ -8,5 +8,10 @@
 // environment: PKTTAP_RPCAPD names one built from libpcap's source. Without
 // it the test skips, also under PKTTAP_REQUIRE=all (CI replays recorded
 // conversations instead); PKTTAP_REQUIRE=rpcapd makes it a failure. The
-// package is Linux-only.
+// server is Linux-only.
+//
+// ReplayServer, on every system, plays a conversation recorded from a real
+// rpcapd (Trace) back to a client on loopback, byte for byte, checking
+// every byte the client sends: the tests of capture/remote and web use it
+// where no rpcapd runs.
 package rpcapdtest

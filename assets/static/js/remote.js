@@ -1,5 +1,6 @@
 // Remote capture and captures of several sources: the "Remote host…" tab
-// of the Live dialog (host, port, user, authentication, the host's
+// of the Live dialog (protocol: SSH with tcpdump, or rpcap with rpcapd;
+// host, port, user, authentication or rpcap's transport, the host's
 // interfaces, a capture filter checked as it is typed for the remote
 // interface's link type), the first-use prompt for an unknown host key,
 // hosts saved in the browser (never a password), the list of sources a
@@ -15,7 +16,8 @@ import { scroller } from './list.js';
 import { S, liveRunning } from './state.js';
 import { $, el, showError } from './ui.js';
 
-const SAVED = 'pkttap.remoteHosts'; // localStorage: [{host, port, user, auth, key, sudo}], no secret
+const SAVED = 'pkttap.remoteHosts'; // localStorage: [{protocol, host, port, user, auth, key, sudo, transport}], no secret
+const PORTS = { ssh: 22, rpcap: 2002 };
 
 // RemoteError is a refused request with the server's whole answer
 // ({error, code, source, hostKey, column}).
@@ -53,9 +55,12 @@ function savedHosts() {
   } catch (e) { return []; }
 }
 
-function saveHost(ssh) {
-  const h = { host: ssh.host, port: ssh.port || 22, user: ssh.user || '', auth: ssh.auth, key: ssh.key || '', sudo: !!ssh.sudo };
-  const list = savedHosts().filter((x) => !(x.host === h.host && x.port === h.port && x.user === h.user));
+function saveHost(r) {
+  const protocol = r.protocol === 'rpcap' ? 'rpcap' : 'ssh';
+  const h = protocol === 'rpcap'
+    ? { protocol, host: r.host, port: r.port || PORTS.rpcap, user: r.user || '', transport: r.transport || 'tcp' }
+    : { protocol, host: r.host, port: r.port || PORTS.ssh, user: r.user || '', auth: r.auth, key: r.key || '', sudo: !!r.sudo };
+  const list = savedHosts().filter((x) => !((x.protocol || 'ssh') === protocol && x.host === h.host && x.port === h.port && x.user === h.user));
   list.unshift(h);
   localStorage.setItem(SAVED, JSON.stringify(list.slice(0, 20)));
   renderSaved();
@@ -65,22 +70,46 @@ function renderSaved() {
   const sel = $('remote-saved');
   sel.textContent = '';
   sel.append(el('option', { value: '', textContent: 'Saved hosts…' }));
-  savedHosts().forEach((h, i) => sel.append(el('option', {
-    value: String(i), textContent: (h.user ? h.user + '@' : '') + h.host + (h.port !== 22 ? ':' + h.port : '') + (h.sudo ? ' (sudo)' : ''),
-  })));
+  savedHosts().forEach((h, i) => {
+    const proto = h.protocol === 'rpcap' ? 'rpcap' : 'ssh';
+    sel.append(el('option', {
+      value: String(i), textContent: proto + '://' + (h.user ? h.user + '@' : '') + h.host + (h.port !== PORTS[proto] ? ':' + h.port : '') +
+        (h.sudo ? ' (sudo)' : '') + (proto === 'rpcap' && h.transport && h.transport !== 'tcp' ? ' (' + h.transport + ')' : ''),
+    }));
+  });
   sel.hidden = sel.options.length === 1;
 }
 
 function useSaved() {
   const h = savedHosts()[parseInt($('remote-saved').value, 10)];
   if (!h) return;
+  const proto = h.protocol === 'rpcap' ? 'rpcap' : 'ssh';
+  $('remote-proto').value = proto;
   $('remote-host').value = h.host;
-  $('remote-port').value = String(h.port || 22);
+  $('remote-port').value = String(h.port || PORTS[proto]);
   $('remote-user').value = h.user;
-  $('remote-auth').value = h.auth;
-  if (h.key) $('remote-key').value = h.key;
-  $('remote-sudo').checked = h.sudo;
+  if (proto === 'rpcap') {
+    $('remote-transport').value = h.transport || 'tcp';
+  } else {
+    $('remote-auth').value = h.auth;
+    if (h.key) $('remote-key').value = h.key;
+    $('remote-sudo').checked = h.sudo;
+  }
   showAuth();
+}
+
+function protocol() { return $('remote-proto').value === 'rpcap' ? 'rpcap' : 'ssh'; }
+
+/** hostOf is the host part of a request, from the form: the ssh object,
+ * or the rpcap one; withProto adds "protocol" (for /api/remote/*). */
+function hostOf(withProto) {
+  if (protocol() === 'ssh') return withProto ? Object.assign({ protocol: 'ssh' }, sshOf()) : sshOf();
+  const r = {
+    host: $('remote-host').value.trim(), port: parseInt($('remote-port').value, 10) || PORTS.rpcap,
+    user: $('remote-user').value.trim(), transport: $('remote-transport').value,
+  };
+  if (r.user && $('remote-password').value) r.password = $('remote-password').value;
+  return withProto ? Object.assign({ protocol: 'rpcap' }, r) : r;
 }
 
 /** sshOf is the SSH part of a request, from the form. */
@@ -95,9 +124,27 @@ function sshOf() {
 }
 
 function showAuth() {
+  const rpcap = protocol() === 'rpcap';
   const a = $('remote-auth').value;
-  $('remote-key-row').hidden = a !== 'key';
-  $('remote-password-row').hidden = a !== 'password';
+  $('remote-ssh-row').hidden = rpcap;
+  $('remote-sudo-row').hidden = rpcap;
+  $('remote-rpcap-row').hidden = !rpcap;
+  $('remote-key-row').hidden = rpcap || a !== 'key';
+  $('remote-password-row').hidden = !rpcap && a !== 'password';
+  $('remote-user').placeholder = rpcap ? 'empty: null authentication (rpcapd -n)' : 'root';
+}
+
+// setProtocol switches the form between SSH and rpcap: the port follows
+// unless the user changed it.
+function setProtocol() {
+  const p = protocol();
+  const port = parseInt($('remote-port').value, 10);
+  if (!port || port === PORTS.ssh || port === PORTS.rpcap) $('remote-port').value = String(PORTS[p]);
+  $('remote-iface').textContent = '';
+  $('remote-iface').disabled = true;
+  linkType = '';
+  $('remote-status').textContent = '';
+  showAuth();
 }
 
 function remoteError(msg) {
@@ -129,6 +176,7 @@ function explain(e, retry) {
     'tcpdump-missing': 'tcpdump is missing on the host. ',
     'no-interface': 'Unknown interface. ',
     'not-pcap': 'Not a capture stream. ',
+    protocol: 'Not an rpcap answer. ',
     connection: 'Connection failed. ',
   }[b.code] || '';
   remoteError(prefix + e.message);
@@ -136,9 +184,9 @@ function explain(e, retry) {
 }
 
 async function connect(accept = '') {
-  const ssh = sshOf();
+  const ssh = hostOf(true);
   if (!ssh.host) { remoteError('Type the host name or address.'); $('remote-host').focus(); return; }
-  if (accept) ssh.acceptHostKey = accept;
+  if (accept && ssh.protocol === 'ssh') ssh.acceptHostKey = accept;
   const btn = $('remote-connect');
   btn.disabled = true;
   remoteError('');
@@ -175,7 +223,7 @@ async function pickInterface() {
   const iface = $('remote-iface').value;
   if (!iface) return;
   try {
-    const r = await call('POST', '/api/remote/linktype', Object.assign(sshOf(), { interface: iface }));
+    const r = await call('POST', '/api/remote/linktype', Object.assign(hostOf(true), { interface: iface }));
     linkType = r.linkType;
     $('remote-status').textContent = iface + ': link type ' + linkType;
   } catch (e) { explain(e, (fp) => connect(fp)); }
@@ -214,10 +262,13 @@ async function current() {
   const iface = $('remote-iface').value;
   if (!iface || $('remote-iface').disabled) { remoteError('Connect to the host and pick an interface first.'); return null; }
   if (!(await checkFilter())) { $('remote-filter').focus(); return null; }
-  const ssh = sshOf();
+  const proto = protocol();
+  const h = hostOf(false);
+  const body = { interface: iface, filter: $('remote-filter').value.trim(), snaplen: parseInt($('remote-snaplen').value, 10) || 0, promiscuous: $('remote-promisc').checked };
+  body[proto] = h;
   return {
-    label: (ssh.user ? ssh.user + '@' : '') + ssh.host + ':' + iface + ($('remote-filter').value.trim() ? ' · ' + $('remote-filter').value.trim() : ''),
-    body: { interface: iface, filter: $('remote-filter').value.trim(), snaplen: parseInt($('remote-snaplen').value, 10) || 0, promiscuous: $('remote-promisc').checked, ssh },
+    label: (proto === 'rpcap' ? 'rpcap://' : '') + (h.user ? h.user + '@' : '') + h.host + ':' + iface + (body.filter ? ' · ' + body.filter : ''),
+    body,
   };
 }
 
@@ -254,7 +305,7 @@ async function startSources() {
   remoteError('');
   try {
     const info = await call('POST', '/api/live', { sources: list.map((s) => s.body) });
-    for (const s of sources) if (s.body.ssh) delete s.body.ssh.password;
+    for (const s of sources) for (const h of [s.body.ssh, s.body.rpcap]) if (h) delete h.password;
     sources = [];
     renderList();
     $('live-dialog').close();
@@ -265,7 +316,7 @@ async function startSources() {
   } catch (e) {
     const i = e.body && typeof e.body.source === 'number' ? e.body.source : -1;
     if (i >= 0) {
-      setTab(list[i].body.ssh ? 'remote' : 'local');
+      setTab(list[i].body.ssh || list[i].body.rpcap ? 'remote' : 'local');
       e.message = 'Source ' + (i + 1) + ' (' + list[i].label + '): ' + e.message;
     }
     explain(e, (fp) => { if (i >= 0 && list[i].body.ssh) list[i].body.ssh.acceptHostKey = fp; startSources(); });
@@ -314,17 +365,28 @@ function build() {
     el('option', { value: 'key', textContent: 'Key file on the server' }),
     el('option', { value: 'agent', textContent: 'ssh-agent of the server' }),
     el('option', { value: 'password', textContent: 'Password (typed, never stored)' }));
+  const proto = el('select', {},
+    el('option', { value: 'ssh', textContent: 'SSH (runs tcpdump on the host)' }),
+    el('option', { value: 'rpcap', textContent: 'rpcap (rpcapd on the host)' }));
+  const transport = el('select', {},
+    el('option', { value: 'tcp', textContent: 'TCP, to a port the server opens' }),
+    el('option', { value: 'server-open', textContent: 'TCP, the server connects back (firewall)' }),
+    el('option', { value: 'udp', textContent: 'UDP (losses count as drops)' }));
   const panel = el('div', { id: 'remote-panel', class: 'remote-panel live-form', hidden: true },
     el('select', { id: 'remote-saved', class: 'remote-wide', 'aria-label': 'Saved hosts' }),
+    ...field('Protocol', 'remote-proto', proto),
     ...field('Host', 'remote-host', el('input', { type: 'text', class: 'mono', placeholder: 'host name or address', spellcheck: false, autocomplete: 'off' })),
     ...field('Port', 'remote-port', el('input', { type: 'number', min: 1, max: 65535, value: 22, class: 'mono' })),
     ...field('User', 'remote-user', el('input', { type: 'text', class: 'mono', placeholder: 'root', spellcheck: false, autocomplete: 'off' })),
-    ...field('Authentication', 'remote-auth', auth),
+    el('div', { id: 'remote-ssh-row', class: 'remote-row' }, ...field('Authentication', 'remote-auth', auth)),
     el('div', { id: 'remote-key-row', class: 'remote-row' }, ...field('Key', 'remote-key', el('select', {}))),
     el('div', { id: 'remote-password-row', class: 'remote-row', hidden: true },
       ...field('Password', 'remote-password', el('input', { type: 'password', autocomplete: 'off' }))),
-    el('span'),
-    el('label', { class: 'check' }, el('input', { type: 'checkbox', id: 'remote-sudo' }), 'Run tcpdump with sudo -n'),
+    el('div', { id: 'remote-rpcap-row', class: 'remote-row', hidden: true },
+      el('p', { id: 'remote-rpcap-note', class: 'dialog-note', textContent: 'rpcap sends the user name and password in the clear: use it on a trusted network or through a tunnel. Leave both empty for null authentication (rpcapd -n). The password is used for this capture only, never stored.' }),
+      ...field('Transport', 'remote-transport', transport)),
+    el('div', { id: 'remote-sudo-row', class: 'remote-row' }, el('span'),
+      el('label', { class: 'check' }, el('input', { type: 'checkbox', id: 'remote-sudo' }), 'Run tcpdump with sudo -n')),
     el('span'),
     el('div', { class: 'remote-connect' },
       el('button', { type: 'button', id: 'remote-connect', textContent: 'Connect' }),
@@ -363,6 +425,7 @@ function build() {
     }
   });
   auth.addEventListener('change', showAuth);
+  proto.addEventListener('change', setProtocol);
   $('remote-saved').addEventListener('change', useSaved);
   $('remote-connect').addEventListener('click', () => connect());
   $('remote-host').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); connect(); } });
