@@ -216,7 +216,7 @@ func checkDataDir(t *testing.T, dir string, list []web.CaptureInfo) {
 		}
 		files, _ := os.ReadDir(filepath.Join(dir, e.Name()))
 		for _, f := range files {
-			if !slices.Contains([]string{"upload", "spool", "index", "summaries", "streams", "meta.json"}, f.Name()) {
+			if !slices.Contains([]string{"upload", "spool", "index", "summaries", "streams", "reassembly", "meta.json"}, f.Name()) {
 				t.Errorf("orphan %s/%s in the data dir", e.Name(), f.Name())
 			}
 		}
