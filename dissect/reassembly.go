@@ -55,15 +55,7 @@ type FragmentHeader struct {
 // of type lt, as [FragmentHeader] describes it, and false when the packet
 // has none a defragmenter should take.
 func Fragmented(lt pcapio.LinkType, data []byte, wireLen int) (FragmentHeader, bool) {
-	var h Headers
-	if Quick(lt, data, wireLen, &h) {
-		return FragmentHeader{}, false // Quick takes no fragment
-	}
-	d := pooledDecoder(data, wireLen, false, Options{}, nil)
-	d.findFrag = true
-	d.frame(lt)
-	fh, ok := d.frag, d.fragFound
-	putDecoder(d)
+	_, fh, ok := Scan(lt, data, wireLen, nil)
 	return fh, ok
 }
 
@@ -157,8 +149,11 @@ func (d *decoder) fragmentList(parent *Node, field, name string, r *Reassembled)
 		return
 	}
 	const show = 36 // bytes Wireshark prints before its ellipsis
-	l := append([]byte("[Reassembled "+name+" data: "), hexBytes(r.Data, show)...)
-	setB(d.add(list, field+".reassembled.data", string(l)+"]", 0, 0), TypeBytes, r.Data)
+	l := appendHexBytes([]byte("[Reassembled "+name+" data: "), r.Data[:min(len(r.Data), show)])
+	if len(r.Data) > show {
+		l = append(l, "…"...)
+	}
+	setB(d.add(list, field+".reassembled.data", string(append(l, ']')), 0, 0), TypeBytes, r.Data)
 }
 
 // label is l, or "" when no labels are wanted.
@@ -167,20 +162,6 @@ func (d *decoder) label(l string) string {
 		return ""
 	}
 	return l
-}
-
-// hexBytes is b in hex as Wireshark shows a long byte field: at most max
-// bytes, then "…".
-func hexBytes(b []byte, max int) []byte {
-	const digits = "0123456789abcdef"
-	var out []byte
-	for i, c := range b {
-		if i == max {
-			return append(out, "…"...)
-		}
-		out = append(out, digits[c>>4], digits[c&15])
-	}
-	return out
 }
 
 // decodeSource decodes buf, a buffer besides the frame (a reassembled

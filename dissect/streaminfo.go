@@ -106,28 +106,55 @@ const maxTransports = 4
 // header Wireshark reassembles before it tracks the stream) and TCP
 // headers cut before their 20 fixed bytes. It never panics.
 func Transports(lt pcapio.LinkType, data []byte, wireLen int, dst []Transport) []Transport {
-	var h Headers
-	if Quick(lt, data, wireLen, &h) {
-		t := Transport{TCP: h.TCP, AddrLen: len(h.IPSrc), SrcPort: h.SrcPort, DstPort: h.DstPort, WScale: -1}
-		copy(t.Src[:], h.IPSrc)
-		copy(t.Dst[:], h.IPDst)
-		if h.TCP {
-			tcpOptions(&t, data, h.L4Offset, h.L4Offset+h.TCPHdrLen)
-			t.Seq, t.Ack, t.Flags, t.Window, t.HdrLen = h.TCPSeq, h.TCPAck, h.TCPFlags, h.TCPWindow, h.TCPHdrLen
-			t.SegLen, t.HaveSegLen = h.TCPLen, true
-			t.Payload = h.L4Offset + h.TCPHdrLen
-			t.PayloadEnd = t.Payload + h.TCPLen
-		} else {
-			t.Payload, t.PayloadEnd = h.L4Offset+8, h.L4Offset+int(h.UDPLength)
-		}
+	if t, ok := quickTransport(lt, data, wireLen); ok {
 		return append(dst, t)
 	}
-	return slowTransports(lt, data, wireLen, dst)
+	return slowTransports(lt, data, wireLen, Options{}, dst)
 }
 
-// slowTransports decodes the packet (no tree) to find its headers.
-func slowTransports(lt pcapio.LinkType, data []byte, wireLen int, dst []Transport) []Transport {
+// Scan is [Transports] and [Fragmented] in one decoding of the packet, for
+// a reader that reassembles fragments and tracks streams in order: the
+// packet's TCP and UDP headers appended to dst, and its first fragment
+// header a defragmenter takes, if any (ok). When that fragment completes a
+// datagram, [TransportsReassembled] gives the headers to track instead.
+func Scan(lt pcapio.LinkType, data []byte, wireLen int, dst []Transport) (ts []Transport, frag FragmentHeader, ok bool) {
+	if t, quick := quickTransport(lt, data, wireLen); quick {
+		return append(dst, t), FragmentHeader{}, false // Quick takes no fragment
+	}
 	d := pooledDecoder(data, wireLen, false, Options{}, nil)
+	d.collect, d.transports, d.findFrag = true, dst, true
+	d.frame(lt)
+	ts, frag, ok = d.transports, d.frag, d.fragFound
+	putDecoder(d)
+	return ts, frag, ok
+}
+
+// quickTransport reads the one TCP or UDP header of a plain packet
+// ([Quick]); ok is false for any other packet.
+func quickTransport(lt pcapio.LinkType, data []byte, wireLen int) (t Transport, ok bool) {
+	var h Headers
+	if !Quick(lt, data, wireLen, &h) {
+		return Transport{}, false
+	}
+	t = Transport{TCP: h.TCP, AddrLen: len(h.IPSrc), SrcPort: h.SrcPort, DstPort: h.DstPort, WScale: -1}
+	copy(t.Src[:], h.IPSrc)
+	copy(t.Dst[:], h.IPDst)
+	if h.TCP {
+		tcpOptions(&t, data, h.L4Offset, h.L4Offset+h.TCPHdrLen)
+		t.Seq, t.Ack, t.Flags, t.Window, t.HdrLen = h.TCPSeq, h.TCPAck, h.TCPFlags, h.TCPWindow, h.TCPHdrLen
+		t.SegLen, t.HaveSegLen = h.TCPLen, true
+		t.Payload = h.L4Offset + h.TCPHdrLen
+		t.PayloadEnd = t.Payload + h.TCPLen
+	} else {
+		t.Payload, t.PayloadEnd = h.L4Offset+8, h.L4Offset+int(h.UDPLength)
+	}
+	return t, true
+}
+
+// slowTransports decodes the packet (no tree) with the options o to find
+// its headers.
+func slowTransports(lt pcapio.LinkType, data []byte, wireLen int, o Options, dst []Transport) []Transport {
+	d := pooledDecoder(data, wireLen, false, o, nil)
 	d.collect, d.transports = true, dst
 	d.frame(lt)
 	out := d.transports
@@ -238,10 +265,5 @@ func TransportsReassembled(lt pcapio.LinkType, data []byte, wireLen int, r *Reas
 	if r == nil {
 		return Transports(lt, data, wireLen, dst)
 	}
-	d := pooledDecoder(data, wireLen, false, Options{Reassembled: r}, nil)
-	d.collect, d.transports = true, dst
-	d.frame(lt)
-	out := d.transports
-	putDecoder(d)
-	return out
+	return slowTransports(lt, data, wireLen, Options{Reassembled: r}, dst)
 }

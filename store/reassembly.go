@@ -15,8 +15,8 @@ import (
 	"github.com/pkttap/pkttap/dissect"
 )
 
-// IP reassembly. The indexer feeds every packet, in order, to a
-// defrag.Table alongside the stream tracker; a packet whose fragment
+// IP reassembly. The indexer's stream tracker feeds every packet, in
+// order, to a defrag.Table (streams.Tracker.AddDefrag); a packet whose fragment
 // completes a datagram is summarized with the datagram (its Info is the
 // reassembled UDP's, say), and the frame numbers of the datagram's
 // fragments go to the reassembly file. Packet, rows and filter jobs put

@@ -6,11 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/pkttap/pkttap/defrag"
-	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/internal/testenv"
-	"github.com/pkttap/pkttap/streams"
 )
 
 // TestReassemblyIndexed indexes a corpus capture of fragmented AFS
@@ -26,14 +23,10 @@ func TestReassemblyIndexed(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkts := readPackets(t, data)
-	df, tr := defrag.New(), streams.New()
-	reasm := make([]*dissect.Reassembled, len(pkts))
-	infos := make([]dissect.StreamInfo, len(pkts))
+	infos, reasm := inOrder(pkts)
 	completed := 0
-	for i, p := range pkts {
-		reasm[i] = df.Add(uint32(i+1), p.LinkType, p.Data, p.Length)
-		infos[i] = tr.AddReassembled(p.LinkType, p.Data, p.Length, p.Timestamp, reasm[i])
-		if reasm[i] != nil {
+	for _, r := range reasm {
+		if r != nil {
 			completed++
 		}
 	}
@@ -84,27 +77,7 @@ func TestReassemblyIndexed(t *testing.T) {
 			}
 		}
 		for _, expr := range []string{"udp.length > 1500", "ip.fragment.count == 4", "ip.fragment == 125", "udp.stream == 3 && ip.reassembled.length", "ip.flags.mf == 1"} {
-			f, err := dfilter.Compile(expr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want []int
-			for i, pk := range pkts {
-				if f.Match(dfilter.Packet{LinkType: pk.LinkType, Data: pk.Data, Length: pk.Length, Number: i + 1, Stream: &infos[i], Reassembled: reasm[i]}) {
-					want = append(want, i+1)
-				}
-			}
-			j := startJob(t, s, expr, "test")
-			waitDone(t, j)
-			page, err := s.Rows(0, s.Count(), j, dissect.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.CancelFilter(expr)
-			var got []int
-			for _, row := range page.Rows {
-				got = append(got, row.No)
-			}
+			want, got := inOrderMatches(t, expr, pkts, infos, reasm), jobMatches(t, s, expr)
 			if len(want) == 0 || !equalInts(got, want) {
 				t.Errorf("%s: %s: the job matches %v, reading in order %v", when, expr, got, want)
 			}

@@ -100,12 +100,12 @@ func (st *streamTrack) track(s *Store, b *batch) {
 		bp := &b.pkts[i]
 		data := b.data[bp.start:bp.end]
 		st.n++
-		r := st.df.Add(uint32(st.n), bp.linkType, data, bp.wireLen)
+		si, r := st.tr.AddDefrag(st.df, bp.linkType, data, bp.wireLen, time.Unix(0, bp.ts))
 		if r != nil {
 			st.noteReassembled(s, st.n-1, r)
 		}
 		st.reasm = append(st.reasm, r)
-		st.infos = append(st.infos, st.tr.AddReassembled(bp.linkType, data, bp.wireLen, time.Unix(0, bp.ts), r))
+		st.infos = append(st.infos, si)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/pkttap/pkttap/dfilter"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/internal/testenv"
+	"github.com/pkttap/pkttap/pcapio"
 	"github.com/pkttap/pkttap/streams"
 )
 
@@ -26,13 +27,7 @@ func TestStreamsIndexed(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkts := readPackets(t, data)
-	tr, df := streams.New(), defrag.New()
-	infos := make([]dissect.StreamInfo, len(pkts))
-	reasm := make([]*dissect.Reassembled, len(pkts))
-	for i, p := range pkts {
-		reasm[i] = df.Add(uint32(i+1), p.LinkType, p.Data, p.Length)
-		infos[i] = tr.AddReassembled(p.LinkType, p.Data, p.Length, p.Timestamp, reasm[i])
-	}
+	infos, reasm := inOrder(pkts)
 	p := newTestPool(t, Config{})
 	s := addCapture(t, p, "capture.pcapng", data)
 
@@ -64,31 +59,59 @@ func TestStreamsIndexed(t *testing.T) {
 	}
 
 	for _, expr := range []string{"tcp.analysis.retransmission", "tcp.stream == 10", "tcp.analysis.flags && !tcp.analysis.window_update", "udp.stream >= 100", "tcp.analysis.ack_rtt > 0.01", "tcp.seq == 1 && tcp.len > 0"} {
-		f, err := dfilter.Compile(expr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []int
-		for i, pk := range pkts {
-			if f.Match(dfilter.Packet{LinkType: pk.LinkType, Data: pk.Data, Length: pk.Length, Number: i + 1, Stream: &infos[i], Reassembled: reasm[i]}) {
-				want = append(want, i+1)
-			}
-		}
-		j := startJob(t, s, expr, "test")
-		waitDone(t, j)
-		page, err := s.Rows(0, s.Count(), j, dissect.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.CancelFilter(expr)
-		var got []int
-		for _, row := range page.Rows {
-			got = append(got, row.No)
-		}
+		want, got := inOrderMatches(t, expr, pkts, infos, reasm), jobMatches(t, s, expr)
 		if len(want) == 0 || !equalInts(got, want) {
 			t.Errorf("%s: the job matches %d packets, tracking in order %d", expr, len(got), len(want))
 		}
 	}
+}
+
+// inOrder reads pkts as the index pass does: IP fragments reassembled and
+// streams tracked in capture order. It returns each packet's stream record
+// and the datagram it completes (nil for most).
+func inOrder(pkts []pcapio.Packet) (infos []dissect.StreamInfo, reasm []*dissect.Reassembled) {
+	tr, df := streams.New(), defrag.New()
+	infos = make([]dissect.StreamInfo, len(pkts))
+	reasm = make([]*dissect.Reassembled, len(pkts))
+	for i, p := range pkts {
+		infos[i], reasm[i] = tr.AddDefrag(df, p.LinkType, p.Data, p.Length, p.Timestamp)
+	}
+	return infos, reasm
+}
+
+// inOrderMatches returns the numbers of the packets the display filter
+// expr matches, each with its stream record and datagram from inOrder.
+func inOrderMatches(t *testing.T, expr string, pkts []pcapio.Packet, infos []dissect.StreamInfo, reasm []*dissect.Reassembled) []int {
+	t.Helper()
+	f, err := dfilter.Compile(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for i, pk := range pkts {
+		if f.Match(dfilter.Packet{LinkType: pk.LinkType, Data: pk.Data, Length: pk.Length, Number: i + 1, Stream: &infos[i], Reassembled: reasm[i]}) {
+			want = append(want, i+1)
+		}
+	}
+	return want
+}
+
+// jobMatches runs expr as a filter job on s and returns the numbers of
+// the packets it matches.
+func jobMatches(t *testing.T, s *Store, expr string) []int {
+	t.Helper()
+	j := startJob(t, s, expr, "test")
+	waitDone(t, j)
+	page, err := s.Rows(0, s.Count(), j, dissect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.CancelFilter(expr)
+	var got []int
+	for _, row := range page.Rows {
+		got = append(got, row.No)
+	}
+	return got
 }
 
 func equalInts(a, b []int) bool {

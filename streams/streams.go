@@ -8,11 +8,14 @@
 //
 // The numbering and the analysis follow tshark 4.0 with TCP
 // desegmentation off; the differential tests name the differences left.
+// [Tracker.AddDefrag] also reassembles IP fragments (package defrag), as
+// tshark does by default, in the same decoding of each packet.
 package streams
 
 import (
 	"time"
 
+	"github.com/pkttap/pkttap/defrag"
 	"github.com/pkttap/pkttap/dissect"
 	"github.com/pkttap/pkttap/pcapio"
 )
@@ -105,18 +108,35 @@ type udpConv struct {
 // dissect needs to show the packet's stream fields; the zero value when the
 // packet has no TCP or UDP header.
 func (t *Tracker) Add(lt pcapio.LinkType, data []byte, wireLen int, ts time.Time) dissect.StreamInfo {
-	return t.AddReassembled(lt, data, wireLen, ts, nil)
+	t.frame++
+	t.buf = dissect.Transports(lt, data, wireLen, t.buf[:0])
+	return t.track(ts)
 }
 
-// AddReassembled is [Tracker.Add] for a packet whose IP fragment completes
-// the datagram r (package defrag): its TCP or UDP header is the
-// reassembled datagram's, as in Wireshark, where a fragmented datagram
-// joins its conversation in the packet that completes it. A nil r is
-// [Tracker.Add].
-func (t *Tracker) AddReassembled(lt pcapio.LinkType, data []byte, wireLen int, ts time.Time, r *dissect.Reassembled) dissect.StreamInfo {
+// AddDefrag is [Tracker.Add] with IP reassembly, as tshark does it by
+// default: the packet's fragment, if it has one df takes, goes to df
+// first (numbered as the tracker numbers packets), and when it completes a
+// datagram, the datagram is returned and its TCP or UDP header tracked in
+// this packet, where a fragmented datagram joins its conversation in
+// Wireshark. One decoding of the packet serves both.
+func (t *Tracker) AddDefrag(df *defrag.Table, lt pcapio.LinkType, data []byte, wireLen int, ts time.Time) (dissect.StreamInfo, *dissect.Reassembled) {
 	t.frame++
+	var fh dissect.FragmentHeader
+	var frag bool
+	t.buf, fh, frag = dissect.Scan(lt, data, wireLen, t.buf[:0])
+	var r *dissect.Reassembled
+	if frag {
+		if r = df.AddFragment(t.frame, fh, data[fh.PayloadOffset:fh.PayloadOffset+fh.PayloadLength]); r != nil {
+			t.buf = dissect.TransportsReassembled(lt, data, wireLen, r, t.buf[:0])
+		}
+	}
+	return t.track(ts), r
+}
+
+// track runs the headers in t.buf, the packet's, through the
+// conversations.
+func (t *Tracker) track(ts time.Time) dissect.StreamInfo {
 	var si dissect.StreamInfo
-	t.buf = dissect.TransportsReassembled(lt, data, wireLen, r, t.buf[:0])
 	for i := range t.buf {
 		tp := &t.buf[i]
 		if !tp.TCP {

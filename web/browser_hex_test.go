@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -36,20 +35,7 @@ func bigPackets(t *testing.T) (capture []byte, pkts [][]byte) {
 		big = append(big, byte(i*13+i>>8))
 	}
 	pkts = [][]byte{dgram, big}
-	var b bytes.Buffer
-	w, err := pcapio.NewWriter(&b, pcapio.WriterOptions{Format: pcapio.FormatPcap, LinkType: pcapio.LinkTypeEthernet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pkts {
-		if err := w.WritePacket(&pcapio.Packet{Data: p, Length: len(p)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes(), pkts
+	return pcapOf(t, pkts), pkts
 }
 
 // TestBrowserHexLarge: selecting a 256 KiB packet, and any field of it,

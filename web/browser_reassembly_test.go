@@ -7,7 +7,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pkttap/pkttap/internal/testpkt"
-	"github.com/pkttap/pkttap/pcapio"
 )
 
 // fragmentedCapture is a UDP datagram of 3000 bytes in three IPv4
@@ -27,20 +26,7 @@ func fragmentedCapture(t *testing.T) []byte {
 		pkts = append(pkts, eth(f))
 	}
 	pkts = append(pkts, eth(testpkt.IPv4(testpkt.ProtoUDP, testpkt.IPv4A, testpkt.IPv4B, testpkt.UDP(40000, 7001, payload[:100]))))
-	var b bytes.Buffer
-	w, err := pcapio.NewWriter(&b, pcapio.WriterOptions{Format: pcapio.FormatPcap, LinkType: pcapio.LinkTypeEthernet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pkts {
-		if err := w.WritePacket(&pcapio.Packet{Data: p, Length: len(p)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return pcapOf(t, pkts)
 }
 
 // TestBrowserReassembledBytes: the packet that completes a fragmented

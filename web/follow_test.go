@@ -6,13 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/pkttap/pkttap/internal/testenv"
 )
 
 // rawChunks is a stream's payload as tshark -z follow,PROTO,raw,N prints
@@ -68,15 +64,7 @@ func tsharkFollowRaw(t *testing.T, tshark, path, proto string, streams []int) ma
 // follow: each direction's download (raw bytes) and the pages of both
 // directions, fetched a few hundred bytes at a time, joined.
 func TestFollowAPITshark(t *testing.T) {
-	tshark := testenv.LookPath(t, "tshark", "tshark")
-	path := filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ts := newTestServer(t, Config{})
-	info := upload(t, ts, "capture.pcapng", data)
-	waitIndexed(t, ts, info.ID)
+	tshark, path, ts, info := openDisplayFilterCapture(t)
 	base := ts.URL + "/api/captures/" + info.ID + "/follow?proto=tcp"
 	sawHTTP := false
 	streams := []int{0, 3, 10, 20, 27, 58, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100}
@@ -192,15 +180,7 @@ func TestFollowAPIErrors(t *testing.T) {
 // 5,700 bytes) is followed with each reassembled datagram's payload, as
 // tshark follows it: the API's downloads equal tshark's bytes each way.
 func TestFollowAPIReassembled(t *testing.T) {
-	tshark := testenv.LookPath(t, "tshark", "tshark")
-	path := filepath.Join(testenv.SharedDir(t), "dfilters", "capture.pcapng")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ts := newTestServer(t, Config{})
-	info := upload(t, ts, "capture.pcapng", data)
-	waitIndexed(t, ts, info.ID)
+	tshark, path, ts, info := openDisplayFilterCapture(t)
 	const stream = 13
 	all := tsharkFollowRaw(t, tshark, path, "udp", []int{stream})
 	var want [2][]byte

@@ -182,3 +182,22 @@ func jsonDecode(t testing.TB, res *http.Response, v any) {
 		t.Fatal(err)
 	}
 }
+
+// pcapOf returns a pcap file (Ethernet) of the frames, each captured whole.
+func pcapOf(t *testing.T, frames [][]byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := pcapio.NewWriter(&b, pcapio.WriterOptions{Format: pcapio.FormatPcap, LinkType: pcapio.LinkTypeEthernet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		if err := w.WritePacket(&pcapio.Packet{Data: f, Length: len(f)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}

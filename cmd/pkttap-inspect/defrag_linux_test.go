@@ -186,7 +186,7 @@ func TestDefragCraftedTshark(t *testing.T) {
 	}
 	// One Identification, two protocols: two datagrams.
 	icmp := append([]byte{8, 0, 0, 0, 0x12, 0x34, 0, 1}, pattern(10, 1800)...)
-	binary.BigEndian.PutUint16(icmp[2:], ^onesSum(icmp))
+	binary.BigEndian.PutUint16(icmp[2:], testpkt.Checksum(icmp))
 	u, e := split(0x108, 17, udp(1800, 11), 1000), split(0x108, 1, icmp, 1000)
 	add(u[0])
 	add(e[0])
@@ -228,21 +228,6 @@ func TestDefragCraftedTshark(t *testing.T) {
 		t.Fatal(err)
 	}
 	compareDefrag(t, tshark, path)
-}
-
-// onesSum is the one's complement sum of b as big-endian 16-bit words.
-func onesSum(b []byte) uint16 {
-	var sum uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(b[i:]))
-	}
-	if len(b)%2 == 1 {
-		sum += uint32(b[len(b)-1]) << 8
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	return uint16(sum)
 }
 
 // TestDefragLiveTshark sends UDP datagrams larger than the link's MTU

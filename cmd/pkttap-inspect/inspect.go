@@ -103,8 +103,7 @@ func inspect(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		// Every packet is tracked, shown or not, as tshark's first pass
 		// does: the stream numbers, the analysis and the reassembled
 		// datagrams depend on them all.
-		reasm := fragments.Add(uint32(n), p.LinkType, p.Data, p.Length)
-		si := tracker.AddReassembled(p.LinkType, p.Data, p.Length, p.Timestamp, reasm)
+		si, reasm := tracker.AddDefrag(fragments, p.LinkType, p.Data, p.Length, p.Timestamp)
 		for _, f := range follows {
 			f.add(n, &p, &si, reasm)
 		}

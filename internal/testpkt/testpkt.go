@@ -33,15 +33,25 @@ func IPv4(proto byte, src, dst, payload []byte) []byte {
 	binary.BigEndian.PutUint16(h[2:], uint16(20+len(payload)))
 	copy(h[12:], src)
 	copy(h[16:], dst)
+	binary.BigEndian.PutUint16(h[10:], Checksum(h))
+	return append(h, payload...)
+}
+
+// Checksum is the Internet checksum of b (RFC 1071): the one's complement
+// of the one's complement sum of its big-endian 16-bit words, an odd last
+// byte padded with zero.
+func Checksum(b []byte) uint16 {
 	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(h[i:]))
+	for i := 0; i+1 < len(b); i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(b[i:]))
+	}
+	if len(b)%2 == 1 {
+		sum += uint32(b[len(b)-1]) << 8
 	}
 	for sum > 0xffff {
 		sum = sum&0xffff + sum>>16
 	}
-	binary.BigEndian.PutUint16(h[10:], ^uint16(sum))
-	return append(h, payload...)
+	return ^uint16(sum)
 }
 
 // IPv6 builds a 40-byte IPv6 header (hop limit 64, traffic class and flow
@@ -100,14 +110,7 @@ func IPv4Fragment(id uint16, proto byte, src, dst []byte, off int, more bool, pa
 	}
 	binary.BigEndian.PutUint16(ip[6:], ff)
 	binary.BigEndian.PutUint16(ip[10:], 0)
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+	binary.BigEndian.PutUint16(ip[10:], Checksum(ip[:20]))
 	return ip
 }
 
