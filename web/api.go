@@ -462,16 +462,7 @@ func (s *Server) handleCompile(w http.ResponseWriter, r *http.Request) {
 		prog, err = filter.Compile(expr, opts)
 		return err
 	}
-	var df *dfilter.Filter
-	var err error
-	switch lang {
-	case store.BPF:
-		err = bpf()
-	case store.Display:
-		df, err = dfilter.Compile(expr)
-	default:
-		lang, df, err = store.ChooseLanguage(expr, bpf)
-	}
+	lang, df, err := compileIn(lang, expr, bpf)
 	var canonical string
 	if err == nil && lang == store.Display {
 		canonical, _ = dfilter.Canonical(expr) // it compiled above
@@ -573,4 +564,19 @@ func downloadName(capName, expr, ext string) string {
 		base += "-" + f
 	}
 	return base + ext
+}
+
+// compileIn compiles expr in lang: as a tcpdump expression (with bpf), as
+// a display filter, or, for no language, as store.ChooseLanguage reads it
+// (bpf runs only when that needs it). It returns
+// the language and the display filter (nil for a tcpdump expression).
+func compileIn(lang store.Language, expr string, bpf func() error) (store.Language, *dfilter.Filter, error) {
+	switch lang {
+	case store.BPF:
+		return lang, nil, bpf()
+	case store.Display:
+		df, err := dfilter.Compile(expr)
+		return lang, df, err
+	}
+	return store.ChooseLanguage(expr, bpf)
 }

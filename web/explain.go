@@ -83,15 +83,7 @@ func (s *Server) handleExplain(w http.ResponseWriter, r *http.Request) {
 		x, err = explain.New(expr, opts)
 		return err
 	}
-	var df *dfilter.Filter
-	switch lang {
-	case store.BPF:
-		err = bpf()
-	case store.Display:
-		df, err = dfilter.Compile(expr)
-	default:
-		lang, df, err = store.ChooseLanguage(expr, bpf) // BPF only once bpf compiled it
-	}
+	lang, df, err := compileIn(lang, expr, bpf)
 	release()
 	if err != nil {
 		filterError(w, err)
